@@ -1,0 +1,45 @@
+# gigawatt — the two commands a new user needs: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+DRAWS ?= 10000
+
+.PHONY: run test lint typecheck bench clean lock
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml requirements.lock
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+$(TEST_STAMP): $(STAMP) requirements-test.lock
+	$(BIN)/pip install --quiet -r requirements-test.lock
+	touch $@
+
+run: $(STAMP)
+	$(BIN)/gigawatt run stargate --draws $(DRAWS)
+
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check src tests
+
+typecheck: $(TEST_STAMP)
+	$(BIN)/mypy
+
+test: $(TEST_STAMP) lint typecheck
+	$(BIN)/python -m pytest
+
+bench: $(TEST_STAMP)
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+lock:  ## regenerate the pinned lock files from pyproject.toml in a scratch venv
+	rm -rf /tmp/gigawatt-lock && $(PYTHON) -m venv /tmp/gigawatt-lock
+	/tmp/gigawatt-lock/bin/pip install --quiet . && /tmp/gigawatt-lock/bin/pip freeze --exclude gigawatt > requirements.lock
+	/tmp/gigawatt-lock/bin/pip install --quiet ".[test]" && /tmp/gigawatt-lock/bin/pip freeze --exclude gigawatt > requirements-test.lock

@@ -1,0 +1,55 @@
+"""Pydantic field types that read unit strings and distributions at the file boundary.
+
+Use as ``power_mw: Annotated[float, unit("power")] = Field(alias="power")`` or
+``online: Annotated[Dist, uncertain("date")]``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainValidator
+
+from gigawatt import distributions, units
+from gigawatt.distributions import Dist
+
+
+class Model(BaseModel):
+    """Base for file-backed models: strict about unknown keys, frozen once read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def read_leaf(value: Any, kind: str, minimum: float | None = None) -> float:
+    """One number of ``kind`` (``"date"`` for dates) in canonical units."""
+    number = units.parse_date(value) if kind == "date" else units.parse(value, kind)
+    if minimum is not None and number < minimum:
+        raise ValueError(f"must be >= {minimum:g}, got {value!r}")
+    return number
+
+
+@cache
+def unit(kind: str, minimum: float | None = None) -> BeforeValidator:
+    """Validator reading a float from a string in units of ``kind``."""
+    return BeforeValidator(lambda value: read_leaf(value, kind, minimum))
+
+
+@cache
+def uncertain(kind: str, minimum: float | None = None) -> PlainValidator:
+    """Validator reading a :class:`Dist` from a value or a distribution mapping."""
+
+    def read(value: Any) -> Dist:
+        if isinstance(value, Dist):
+            return value
+        return distributions.parse(value, lambda leaf: read_leaf(leaf, kind, minimum))
+
+    return PlainValidator(read)
+
+
+def as_list(value: Any) -> Any:
+    """Accept one item where a list is expected (``source: x`` → ``[x]``)."""
+    return [value] if isinstance(value, str) else value
+
+
+SourceIds = Annotated[list[str], BeforeValidator(as_list)]

@@ -1,0 +1,268 @@
+"""The ``gigawatt`` command: a thin shell over the importable core."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from enum import StrEnum
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from gigawatt.errors import GigawattError, ScenarioError
+
+app = typer.Typer(
+    help="Plan, simulate and stress-test gigawatt-scale AI compute buildouts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Basis(StrEnum):
+    """Whether a power figure is facility power or IT power."""
+
+    facility = "facility"
+    it = "it"
+
+
+ScenarioArg = Annotated[
+    str, typer.Argument(help="A built-in scenario name (see `gigawatt scenarios`) or a YAML file.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def user_errors(func: F) -> F:
+    """Turn gigawatt's own errors into located messages and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ScenarioError as exc:
+            for problem in exc.problems:
+                err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except GigawattError as exc:
+            err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout, nothing else."""
+    sys.stdout.write(json.dumps(data, indent=2, default=_jsonable) + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
+
+
+@app.command()
+@user_errors
+def scenarios(as_json: JsonOpt = False) -> None:
+    """List the built-in scenarios."""
+    from gigawatt.scenario import builtin_scenarios
+
+    found = builtin_scenarios()
+    if as_json:
+        print_json([{"name": k, "description": v} for k, v in found.items()])
+        return
+    table = Table("name", "description", title="Built-in scenarios")
+    for name, description in found.items():
+        table.add_row(name, description)
+    console.print(table)
+
+
+@app.command()
+@user_errors
+def validate(
+    files: Annotated[list[str], typer.Argument(help="Scenario files or built-in names.")],
+) -> None:
+    """Check scenarios; print one located line per problem; exit 2 if any is invalid."""
+    from gigawatt.scenario import load_scenario
+
+    bad = False
+    for name in files:
+        try:
+            scenario = load_scenario(name)
+        except ScenarioError as exc:
+            bad = True
+            for problem in exc.problems:
+                err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+        except GigawattError as exc:
+            bad = True
+            err.print(f"{name}: {exc}", markup=False, highlight=False, soft_wrap=True)
+        else:
+            phases = sum(len(s.phases) for s in scenario.sites.values())
+            console.print(f"{name}: ok ({len(scenario.sites)} sites, {phases} phases)", highlight=False)
+    if bad:
+        raise typer.Exit(2)
+
+
+@app.command()
+@user_errors
+def accelerators(as_json: JsonOpt = False) -> None:
+    """The accelerator catalog: power, performance, price, with sources."""
+    from gigawatt.catalog import load_catalog
+
+    catalog = load_catalog()
+    rows: list[dict[str, Any]] = []
+    for key, acc in catalog.accelerators.items():
+        rows.append(
+            {
+                "id": key,
+                "name": acc.name,
+                "vendor": acc.vendor,
+                "chip_tdp_w": acc.chip_tdp_w.value,
+                "it_power_w": acc.it_power_w.value,
+                "it_power_w_range": [acc.it_power_w.low, acc.it_power_w.high],
+                "bf16_flops": acc.bf16_flops.value,
+                "memory_gb": acc.memory_gb.value,
+                "price_usd": acc.price_usd.value,
+                "useful_life_years": acc.useful_life_weeks.value / 52.1775,
+                "sources": sorted(
+                    {s for e in (acc.it_power_w, acc.bf16_flops, acc.price_usd) for s in e.source}
+                ),
+            }
+        )
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(
+        "id",
+        "name",
+        "TDP W",
+        "IT W (range)",
+        "BF16 TFLOP/s",
+        "HBM GB",
+        "price $k",
+        title="Accelerators (per accelerator package)",
+    )
+    for row in rows:
+        lo, hi = row["it_power_w_range"]
+        rng = f"{row['it_power_w']:,.0f}" + (f" ({lo:,.0f}–{hi:,.0f})" if lo is not None else "")
+        table.add_row(
+            row["id"],
+            row["name"],
+            f"{row['chip_tdp_w']:,.0f}",
+            rng,
+            f"{row['bf16_flops'] / 1e12:,.0f}",
+            f"{row['memory_gb']:,.0f}",
+            f"{row['price_usd'] / 1e3:,.0f}",
+        )
+    console.print(table)
+
+
+@app.command()
+@user_errors
+def convert(
+    quantity: Annotated[
+        str, typer.Argument(help='"10 GW", "400000 gb200-nvl72", "5 EFLOP/s", "70 TWh" or "$500B".')
+    ],
+    accelerator: Annotated[
+        str | None, typer.Option(help="Catalog accelerator id (default gb200-nvl72).")
+    ] = None,
+    basis: Annotated[Basis, typer.Option(help="Whether a power is facility or IT power.")] = Basis.facility,
+    cooling: Annotated[str, typer.Option(help="Cooling type, for the PUE.")] = "liquid",
+    load_factor: Annotated[float, typer.Option(help="Average load as a share of facility power.")] = 0.8,
+    as_json: JsonOpt = False,
+) -> None:
+    """Convert between facility power, IT power, accelerators, FLOP/s, energy and capex."""
+    from gigawatt.compute import convert as do_convert
+
+    result = do_convert(
+        quantity,
+        accelerator,
+        basis="it" if basis is Basis.it else "facility",
+        cooling=cooling,
+        load_factor=load_factor,
+    )
+    if as_json:
+        print_json(result.as_dict())
+        return
+    table = Table(
+        "quantity",
+        "P10",
+        "P50",
+        "P90",
+        title=f"{quantity} as {result.accelerator} (P10/P50/P90 over catalog ranges)",
+    )
+
+    def row(label: str, values: tuple[float, float, float], scale: float, fmt: str) -> None:
+        table.add_row(label, *(format(v / scale, fmt) for v in values))
+
+    row("facility power, GW", result.facility_mw, 1e3, ",.2f")
+    row("IT power, GW", result.it_mw, 1e3, ",.2f")
+    row("accelerators, million", result.accelerators, 1e6, ",.3f")
+    row("H100-equivalents, million", result.h100_equivalents, 1e6, ",.3f")
+    row("BF16 dense, EFLOP/s", result.bf16_flops, 1e18, ",.1f")
+    row(f"energy at LF {load_factor:g}, TWh/yr", result.energy_twh_per_year, 1, ",.1f")
+    for name, values in result.capex_usd.items():
+        row(f"capex {name}, $B", values, 1e9, ",.1f")
+    console.print(table)
+
+
+@app.command()
+@user_errors
+def run(
+    scenario: ScenarioArg = "stargate",
+    draws: Annotated[int, typer.Option(min=1, help="Monte Carlo draws.")] = 10_000,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Simulate the buildout of a scenario and summarise it."""
+    from gigawatt.scenario import load_scenario
+
+    loaded = load_scenario(scenario)
+    rows = [
+        {
+            "site": site_id,
+            "phase": phase.name,
+            "status": phase.status,
+            "power_mw": phase.power_mw.mid,
+            "basis": site.power_basis,
+            "accelerator": phase.accelerator or site.accelerator,
+        }
+        for site_id, site in loaded.sites.items()
+        for phase in site.phases
+    ]
+    if as_json:
+        print_json({"scenario": loaded.name, "draws": draws, "seed": seed, "phases": rows})
+        return
+    table = Table(
+        "site", "phase", "status", "MW (P50)", "basis", "accelerator", title=f"{loaded.name}: planned phases"
+    )
+    for r in rows:
+        table.add_row(
+            *(str(r[k]) for k in ("site", "phase", "status")),
+            f"{r['power_mw']:,.0f}",
+            str(r["basis"]),
+            str(r["accelerator"]),
+        )
+    console.print(table)
+
+
+def main() -> None:
+    """Entry point of the ``gigawatt`` command."""
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+
+
+__all__ = ["app", "main", "Path"]

@@ -1,0 +1,611 @@
+"""The scenario language: a typed schema for what a user believes.
+
+A scenario is a YAML file: parties, accelerators (from the catalog, with
+overrides), sites with phases and power plans, stage durations, supply limits,
+contracts, demand, targets, and a time grid. Quantities are unit strings read
+at the boundary; uncertain numbers may be distributions (see
+:mod:`gigawatt.distributions`). ``extends: NAME`` starts from another scenario.
+
+:func:`load_scenario` returns a validated :class:`Scenario` or raises
+:class:`~gigawatt.errors.ScenarioError` listing every problem with its file,
+line, column and field path.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
+
+from gigawatt import _yaml, distributions
+from gigawatt._fields import Model, SourceIds, read_leaf, uncertain, unit
+from gigawatt.catalog import AcceleratorEntry, Catalog, Source, load_catalog
+from gigawatt.distributions import Dist, fixed
+from gigawatt.errors import Problem, ScenarioError, UnknownScenarioError
+
+__all__ = [
+    "Accelerator",
+    "Contract",
+    "Demand",
+    "Factory",
+    "Party",
+    "Phase",
+    "PowerSource",
+    "Scenario",
+    "Site",
+    "Stages",
+    "Supply",
+    "Target",
+    "TimeGrid",
+    "builtin_scenarios",
+    "load_scenario",
+]
+
+Power = Annotated[Dist, uncertain("power", 0.0)]
+Money = Annotated[Dist, uncertain("money", 0.0)]
+Duration = Annotated[Dist, uncertain("duration", 0.0)]
+Date = Annotated[Dist, uncertain("date")]
+Fraction = Annotated[Dist, uncertain("fraction", 0.0)]
+Number = Annotated[Dist, uncertain("number")]
+Status = Literal["announced", "committed", "under_construction", "online"]
+#: Order of a phase's status; a target's basis counts phases at or beyond it.
+STATUS_ORDER: dict[str, int] = {
+    "announced": 0,
+    "committed": 1,
+    "under_construction": 2,
+    "online": 3,
+}
+
+
+class TimeGrid(Model):
+    """The simulation's calendar: weekly (default), monthly or quarterly steps."""
+
+    start_date: Date = Field(default=fixed(19723.0), alias="start")
+    end_date: Date = Field(default=fixed(24105.0), alias="end")
+    step: Literal["week", "month", "quarter"] = "week"
+
+    @model_validator(mode="after")
+    def _order(self) -> TimeGrid:
+        if not (self.start_date.is_fixed and self.end_date.is_fixed):
+            raise ValueError("time.start and time.end must be plain dates")
+        if self.end_date.mid <= self.start_date.mid:
+            raise ValueError("time.end must be after time.start")
+        return self
+
+    @property
+    def start_day(self) -> float:
+        return float(self.start_date.mid)
+
+    @property
+    def end_day(self) -> float:
+        return float(self.end_date.mid)
+
+
+class Party(Model):
+    """An organisation: a model maker, cloud, chip maker, developer, utility, lender."""
+
+    name: str
+    kind: Literal[
+        "ai_lab",
+        "cloud",
+        "chipmaker",
+        "developer",
+        "energy",
+        "investor",
+        "lender",
+        "utility",
+        "government",
+        "other",
+    ] = "other"
+    country: str | None = None
+    note: str = ""
+
+
+class Accelerator(Model):
+    """An accelerator as the scenario believes it: catalog figures as distributions.
+
+    ``base`` names the catalog entry it starts from (default: its own id); any
+    field given here replaces the catalog's.
+    """
+
+    base: str | None = None
+    name: str | None = None
+    it_power_w: Annotated[Dist, uncertain("unit_power", 1.0)] | None = Field(default=None, alias="it_power")
+    chip_tdp_w: Annotated[Dist, uncertain("unit_power", 1.0)] | None = Field(default=None, alias="chip_tdp")
+    bf16_flops: Annotated[Dist, uncertain("flops", 0.0)] | None = Field(default=None, alias="bf16_dense")
+    price_usd: Money | None = Field(default=None, alias="price")
+    useful_life_weeks: Duration | None = Field(default=None, alias="useful_life")
+    available_date: Date | None = Field(default=None, alias="available")
+
+
+class PowerSource(Model):
+    """One source feeding a site: grid interconnection, on-site gas, or solar + battery."""
+
+    kind: Literal["grid", "gas", "solar_battery"]
+    capacity_mw: Power = Field(alias="capacity")
+    available_date: Date | None = Field(default=None, alias="available")
+    ordered_date: Date | None = Field(default=None, alias="ordered")
+    technology: Literal["large_frame", "aeroderivative", "recip_engine"] | None = None
+    firm_fraction: Fraction = Field(default=fixed(1.0))
+    source: SourceIds = []
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _when(self) -> PowerSource:
+        if self.kind == "gas" and self.technology is None:
+            raise ValueError("gas power needs a technology: large_frame, aeroderivative or recip_engine")
+        if self.kind != "gas" and self.technology is not None:
+            raise ValueError(f"technology applies to gas power, not {self.kind}")
+        if self.available_date is None and self.ordered_date is None:
+            raise ValueError("give `available` (a date), or `ordered` for gas with a catalog lead time")
+        if self.kind != "gas" and self.available_date is None:
+            raise ValueError(f"{self.kind} power needs `available`")
+        if self.firm_fraction.high > 1:
+            raise ValueError("firm_fraction must be between 0 and 1")
+        return self
+
+
+class Phase(Model):
+    """A block of power built together; it moves through the stages to online."""
+
+    name: str
+    power_mw: Power = Field(alias="power")
+    status: Status = "announced"
+    start_date: Date | None = Field(default=None, alias="start")
+    online_date: Date | None = Field(default=None, alias="online")
+    accelerator: str | None = None
+    source: SourceIds = []
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _dates(self) -> Phase:
+        if self.power_mw.low <= 0:
+            raise ValueError("power must be > 0")
+        if self.start_date and self.online_date and self.start_date.low > self.online_date.high:
+            raise ValueError("dates out of order: start is after online")
+        if self.status in ("under_construction", "online") and self.start_date is None:
+            raise ValueError(f"a phase {self.status.replace('_', ' ')} needs a start date")
+        if self.status == "online" and self.online_date is None:
+            raise ValueError("an online phase needs its online date")
+        return self
+
+
+class Location(Model):
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Site(Model):
+    """A campus: where, who, how it is powered and cooled, and its phases."""
+
+    name: str
+    programme: str = "other"
+    country: str = Field(min_length=2, max_length=2)
+    region: str
+    location: Location | None = None
+    operator: str | None = None
+    developer: str | None = None
+    tenant: str | None = None
+    owner: str | None = None
+    cooling: Literal["liquid", "air"] = "liquid"
+    power_basis: Literal["facility", "it"]
+    basis_note: str = ""
+    accelerator: str
+    priority: int = 0
+    power_plan: list[PowerSource] = Field(min_length=1)
+    phases: list[Phase] = Field(min_length=1)
+    source: SourceIds = []
+    note: str = ""
+
+
+class Stages(Model):
+    """Stage durations for every phase (the catalog's sourced defaults if not given)."""
+
+    permitting_weeks: Duration | None = Field(default=None, alias="permitting")
+    site_and_shell_weeks: Duration | None = Field(default=None, alias="site_and_shell")
+    it_fit_out_weeks: Duration | None = Field(default=None, alias="it_fit_out")
+    commissioning_weeks: Duration | None = Field(default=None, alias="commissioning")
+
+
+class Supply(Model):
+    """A shared, limited resource per period (chips, turbines, transformers, build rate)."""
+
+    resource: Literal["accelerators", "gas_turbines", "transformers", "construction"]
+    accelerators: list[str] = []
+    #: accelerators per period for ``accelerators``; facility MW per period otherwise
+    amount: Number
+    per: Literal["week", "month", "quarter", "year"] = "quarter"
+    start_date: Date | None = Field(default=None, alias="start")
+    growth_per_year: Number = Field(default=fixed(0.0))
+    share: Fraction = Field(default=fixed(1.0))
+    source: SourceIds = []
+    note: str = ""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _amount_units(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "amount" in data and not isinstance(data["amount"], Dist):
+            kind = "count" if data.get("resource") == "accelerators" else "power"
+            try:
+                amount = distributions.parse(data["amount"], lambda v: read_leaf(v, kind, 0.0))
+            except ValueError as exc:
+                raise PydanticCustomError("amount", "amount: {msg}", {"msg": str(exc)}) from None
+            data = {**data, "amount": amount}
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Supply:
+        if self.amount.low < 0:
+            raise ValueError("amount must be >= 0")
+        if self.resource == "accelerators" and not self.accelerators:
+            raise ValueError("an accelerator supply names the accelerators it covers")
+        if self.share.high > 1:
+            raise ValueError("share must be between 0 and 1")
+        return self
+
+
+class Tranche(Model):
+    """A payment released by a milestone: GW deployed, a date, or both."""
+
+    amount_usd: Money = Field(alias="amount")
+    when_gw_deployed: Annotated[float, unit("power", 0.0)] | None = Field(default=None, alias="gw_deployed")
+    on_date: Date | None = Field(default=None, alias="date")
+    probability: Fraction = Field(default=fixed(1.0))
+
+    @model_validator(mode="after")
+    def _trigger(self) -> Tranche:
+        if self.when_gw_deployed is None and self.on_date is None:
+            raise ValueError("a tranche needs a trigger: gw_deployed or date")
+        return self
+
+
+class Contract(Model):
+    """An agreement that moves money between two parties (details in the finance issue)."""
+
+    kind: Literal["purchase", "lease", "compute", "investment", "warrant", "power_purchase", "loan"]
+    payer: str
+    payee: str
+    value_usd: Money | None = Field(default=None, alias="value")
+    start_date: Date | None = Field(default=None, alias="start")
+    term_weeks: Duration | None = Field(default=None, alias="term")
+    sites: list[str] = []
+    tranches: list[Tranche] = []
+    conditional: bool = False
+    source: SourceIds = []
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _check(self) -> Contract:
+        if self.payer == self.payee:
+            raise ValueError("payer and payee must differ")
+        if self.kind == "investment" and not self.tranches and self.value_usd is None:
+            raise ValueError("an investment needs a value or tranches")
+        return self
+
+
+class DemandStream(Model):
+    """Compute demand as facility power, growing at an uncertain yearly rate."""
+
+    start_date: Date = Field(alias="start")
+    level_mw: Power = Field(alias="level")
+    growth_per_year: Number
+    source: SourceIds = []
+    note: str = ""
+
+
+class Demand(Model):
+    training: DemandStream | None = None
+    inference: DemandStream | None = None
+    model_active_params: Annotated[float, unit("count", 1.0)] = 1e11
+    utilisation: Annotated[float, unit("fraction", 0.0)] = 0.4
+
+
+class Target(Model):
+    """A capacity goal: so many GW (facility) by a date, on a status basis."""
+
+    power_mw: Annotated[float, unit("power", 0.0)] = Field(alias="power")
+    by_date: Annotated[float, unit("date")] = Field(alias="by")
+    basis: Status = "online"
+    sites: list[str] | None = None
+    source: SourceIds = []
+    note: str = ""
+
+
+class Factory(Model):
+    """The programme-level build rate ("1 GW a week"), improving with experience."""
+
+    initial_rate_mw_per_week: Annotated[Dist, uncertain("build_rate", 0.0)] = Field(alias="initial_rate")
+    learning_rate: Fraction = Field(default=fixed(0.15))
+    reference_mw: Annotated[float, unit("power", 1.0)] = Field(default=1000.0, alias="reference")
+    cap_mw_per_week: Annotated[Dist, uncertain("build_rate", 0.0)] | None = Field(default=None, alias="cap")
+
+
+class Scenario(Model):
+    """A validated scenario: everything a user believes, with units resolved."""
+
+    name: str
+    description: str = ""
+    extends: str | None = None
+    time: TimeGrid = TimeGrid()
+    parties: dict[str, Party] = {}
+    accelerators: dict[str, Accelerator] = {}
+    sites: dict[str, Site] = Field(min_length=1)
+    stages: Stages = Stages()
+    supply: dict[str, Supply] = {}
+    contracts: dict[str, Contract] = {}
+    demand: Demand = Demand()
+    targets: dict[str, Target] = {}
+    factory: Factory | None = None
+    sources: dict[str, Source] = {}
+    source_file: str = Field(default="<string>", exclude=True)
+
+    def accelerator(self, accelerator_id: str) -> ResolvedAccelerator:
+        """The scenario's view of an accelerator: catalog figures with its overrides."""
+        return resolve_accelerator(accelerator_id, self.accelerators, load_catalog())
+
+    def phase_accelerator(self, site_id: str, index: int) -> str:
+        site = self.sites[site_id]
+        return site.phases[index].accelerator or site.accelerator
+
+
+class ResolvedAccelerator(Model):
+    """Per-accelerator figures as distributions, catalog plus overrides."""
+
+    id: str
+    name: str
+    vendor: str
+    it_power_w: Dist
+    chip_tdp_w: Dist
+    bf16_flops: Dist
+    price_usd: Dist
+    useful_life_weeks: Dist
+    available_date: Dist
+    h100_equivalents: Dist
+
+
+def resolve_accelerator(
+    accelerator_id: str, overrides: dict[str, Accelerator], catalog: Catalog
+) -> ResolvedAccelerator:
+    """Merge a scenario's accelerator overrides onto its catalog base."""
+    override = overrides.get(accelerator_id, Accelerator())
+    base_id = override.base or accelerator_id
+    base: AcceleratorEntry = catalog.accelerators[base_id]
+    return ResolvedAccelerator(
+        id=accelerator_id,
+        name=override.name or base.name,
+        vendor=base.vendor,
+        it_power_w=override.it_power_w or base.it_power_w.dist(),
+        chip_tdp_w=override.chip_tdp_w or base.chip_tdp_w.dist(),
+        bf16_flops=override.bf16_flops or base.bf16_flops.dist(),
+        price_usd=override.price_usd or base.price_usd.dist(),
+        useful_life_weeks=override.useful_life_weeks or base.useful_life_weeks.dist(),
+        available_date=override.available_date or fixed(base.available),
+        h100_equivalents=base.h100_equivalents.dist(),
+    )
+
+
+# ---------------------------------------------------------------- loading
+
+
+def _scenario_dir() -> Any:
+    return resources.files("gigawatt.scenarios")
+
+
+def builtin_scenarios() -> dict[str, str]:
+    """Built-in scenario names and their one-line descriptions."""
+    out = {}
+    for entry in sorted(_scenario_dir().iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            doc = _yaml.load(entry.read_text(encoding="utf-8"), entry.name)
+            name = entry.name.removesuffix(".yaml")
+            out[name] = (
+                str((doc.data or {}).get("description", "")).strip().splitlines()[0]
+                if (doc.data or {}).get("description")
+                else ""
+            )
+    return out
+
+
+def _read_document(name_or_path: str | Path, chain: tuple[str, ...] = ()) -> _yaml.Document:
+    text, file = _find(name_or_path)
+    doc = _yaml.load(text, file)
+    if not isinstance(doc.data, dict):
+        raise ScenarioError([doc.problem((), "a scenario is a mapping of sections (name, sites, ...)")])
+    parent = doc.data.get("extends")
+    if parent is not None:
+        if not isinstance(parent, str):
+            raise ScenarioError([doc.problem(("extends",), "extends names one scenario")])
+        target = _relative(parent, file)
+        try:
+            parent_file = _find(target)[1]
+        except UnknownScenarioError as exc:
+            raise ScenarioError([doc.problem(("extends",), str(exc))]) from None
+        seen = (*chain, _identity(file))
+        if _identity(parent_file) in seen:
+            raise ScenarioError([doc.problem(("extends",), f"extends loops back to {parent!r}")])
+        doc = _yaml.merge(_read_document(target, seen), doc)
+    return doc
+
+
+def _identity(file: str) -> str:
+    path = Path(file)
+    return str(path.resolve()) if path.exists() else file
+
+
+def _relative(parent: str, file: str) -> str | Path:
+    candidate = Path(file).parent / parent
+    if not parent.endswith((".yaml", ".yml")) or not candidate.exists():
+        return parent
+    return candidate
+
+
+def _find(name_or_path: str | Path) -> tuple[str, str]:
+    path = Path(name_or_path)
+    if path.suffix in (".yaml", ".yml") or path.exists():
+        if not path.is_file():
+            raise UnknownScenarioError(f"no scenario file {str(path)!r}")
+        try:
+            return path.read_text(encoding="utf-8"), str(path)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UnknownScenarioError(f"cannot read {str(path)!r}: {exc}") from None
+    builtin = _scenario_dir().joinpath(f"{name_or_path}.yaml")
+    if builtin.is_file():
+        return builtin.read_text(encoding="utf-8"), f"gigawatt/scenarios/{name_or_path}.yaml"
+    names = sorted(builtin_scenarios())
+    hint = difflib.get_close_matches(str(name_or_path), names, n=1)
+    extra = f"; did you mean {hint[0]!r}?" if hint else f"; built-in: {', '.join(names)}"
+    raise UnknownScenarioError(f"no built-in scenario or file named {str(name_or_path)!r}{extra}")
+
+
+def _with_catalog_sites(doc: _yaml.Document, catalog: Catalog) -> tuple[_yaml.Document, list[Problem]]:
+    """Expand ``sites.X.catalog: ID`` into the catalog's site with X's fields on top."""
+    problems: list[Problem] = []
+    sites = doc.data.get("sites")
+    if not isinstance(sites, dict):
+        return doc, problems
+    known = (catalog.sites.data or {}).get("sites", {})
+    for site_id, site in list(sites.items()):
+        if not isinstance(site, dict) or "catalog" not in site:
+            continue
+        ref = site["catalog"]
+        if ref not in known:
+            problems.append(doc.problem(("sites", site_id, "catalog"), _unknown("catalog site", ref, known)))
+            continue
+        base = _yaml.graft(_yaml.sub(catalog.sites, ("sites", ref)), ("sites", site_id))
+        own = dict(site)
+        own.pop("catalog")
+        override = _yaml.Document({"sites": {site_id: own}}, doc.marks, doc.file)
+        merged = _yaml.merge(base, override)
+        doc.data["sites"][site_id] = merged.data["sites"][site_id]
+        doc.marks.update({k: v for k, v in merged.marks.items() if k[:2] == ("sites", site_id)})
+    return doc, problems
+
+
+def _unknown(what: str, name: object, known: Iterable[str]) -> str:
+    hint = difflib.get_close_matches(str(name), list(known), n=1)
+    return f"unknown {what} {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+
+
+def _pydantic_problems(doc: _yaml.Document, exc: ValidationError) -> list[Problem]:
+    problems = []
+    for error in exc.errors():
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif error["type"] == "missing":
+            message = "required field missing"
+        problems.append(doc.problem(error["loc"], message))
+    return problems
+
+
+def _references(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> list[Problem]:
+    """Checks across sections: names that must exist, sizes that must fit."""
+    problems: list[Problem] = []
+    accelerators = set(catalog.accelerators) | set(scenario.accelerators)
+    for acc_id, acc in scenario.accelerators.items():
+        base = acc.base or acc_id
+        if base not in catalog.accelerators:
+            path = ("accelerators", acc_id, "base") if acc.base else ("accelerators", acc_id)
+            problems.append(doc.problem(path, _unknown("accelerator", base, catalog.accelerators)))
+    parties = set(scenario.parties)
+
+    def party(path: tuple[str | int, ...], name: str | None) -> None:
+        if name is not None and parties and name not in parties:
+            problems.append(doc.problem(path, _unknown("party", name, parties)))
+
+    for site_id, site in scenario.sites.items():
+        where = ("sites", site_id)
+        if site.accelerator not in accelerators:
+            problems.append(
+                doc.problem((*where, "accelerator"), _unknown("accelerator", site.accelerator, accelerators))
+            )
+        for role in ("operator", "developer", "tenant", "owner"):
+            party((*where, role), getattr(site, role))
+        supply_high = sum(s.capacity_mw.high * s.firm_fraction.high for s in site.power_plan)
+        for index, phase in enumerate(site.phases):
+            if phase.accelerator and phase.accelerator not in accelerators:
+                problems.append(
+                    doc.problem(
+                        (*where, "phases", index, "accelerator"),
+                        _unknown("accelerator", phase.accelerator, accelerators),
+                    )
+                )
+            if phase.power_mw.low > supply_high:
+                problems.append(
+                    doc.problem(
+                        (*where, "phases", index, "power"),
+                        f"phase ({phase.power_mw.low:,.0f} MW) is larger than its site's whole "
+                        f"power plan ({supply_high:,.0f} MW firm)",
+                    )
+                )
+        total = sum(p.power_mw.low for p in site.phases)
+        if total > supply_high * (1.0 if site.power_basis == "facility" else 1.0):
+            problems.append(
+                doc.problem(
+                    (*where, "phases"),
+                    f"phases need at least {total:,.0f} MW but the power plan supplies at most "
+                    f"{supply_high:,.0f} MW firm",
+                )
+            )
+    for name, supply in scenario.supply.items():
+        for index, acc_id in enumerate(supply.accelerators):
+            if acc_id not in accelerators:
+                problems.append(
+                    doc.problem(
+                        ("supply", name, "accelerators", index), _unknown("accelerator", acc_id, accelerators)
+                    )
+                )
+    for name, contract in scenario.contracts.items():
+        party(("contracts", name, "payer"), contract.payer)
+        party(("contracts", name, "payee"), contract.payee)
+        if not parties:
+            problems.append(
+                doc.problem(("contracts", name), "contracts need the scenario's parties declared")
+            )
+        for index, site_id in enumerate(contract.sites):
+            if site_id not in scenario.sites:
+                problems.append(
+                    doc.problem(
+                        ("contracts", name, "sites", index), _unknown("site", site_id, scenario.sites)
+                    )
+                )
+        total_high = sum(p.power_mw.high for s in scenario.sites.values() for p in s.phases)
+        for index, tranche in enumerate(contract.tranches):
+            gw = tranche.when_gw_deployed
+            if gw is not None and gw > total_high:
+                problems.append(
+                    doc.problem(
+                        ("contracts", name, "tranches", index, "gw_deployed"),
+                        f"milestone can never fire: {gw / 1000:g} GW exceeds all phases "
+                        f"({total_high / 1000:,.2f} GW at most)",
+                    )
+                )
+    for name, target in scenario.targets.items():
+        for index, site_id in enumerate(target.sites or []):
+            if site_id not in scenario.sites:
+                problems.append(
+                    doc.problem(("targets", name, "sites", index), _unknown("site", site_id, scenario.sites))
+                )
+    return problems
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load, merge (``extends``) and validate a scenario by built-in name or path."""
+    doc = _read_document(name_or_path)
+    catalog = load_catalog()
+    doc, problems = _with_catalog_sites(doc, catalog)
+    data = _yaml.stringify_keys(doc.data)
+    data.setdefault("name", Path(str(name_or_path)).stem)
+    try:
+        scenario = Scenario.model_validate({**data, "source_file": doc.file})
+    except ValidationError as exc:
+        raise ScenarioError(problems + _pydantic_problems(doc, exc)) from None
+    problems += _references(scenario, doc, catalog)
+    if problems:
+        raise ScenarioError(problems)
+    return scenario

@@ -1,0 +1,62 @@
+import json
+
+from typer.testing import CliRunner
+
+from gigawatt.cli import app
+
+runner = CliRunner()
+
+
+def test_scenarios_json():
+    result = runner.invoke(app, ["scenarios", "--json"])
+    assert result.exit_code == 0
+    rows = json.loads(result.stdout)
+    assert {"name": "stargate"}.items() <= rows[0].items() or any(r["name"] == "stargate" for r in rows)
+    assert all(r["description"] for r in rows)
+
+
+def test_validate_ok_and_bad(write, small_text):
+    good = write(small_text, "good.yaml")
+    bad = write(small_text.replace('power: "300 MW"', 'power: "3 GWh"'), "bad.yaml")
+    assert runner.invoke(app, ["validate", str(good), "stargate"]).exit_code == 0
+    result = runner.invoke(app, ["validate", str(good), str(bad)])
+    assert result.exit_code == 2
+    assert f"{bad}:" in result.stderr and "is energy, not power" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_convert_json_contract():
+    result = runner.invoke(app, ["convert", "10 GW", "--accelerator", "gb200-nvl72", "--json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    for key in ("facility_mw", "it_mw", "accelerators", "energy_twh_per_year"):
+        assert set(data[key]) == {"low", "mid", "high"}
+    assert set(data["capex_usd"]["total"]) == {"low", "mid", "high"}
+    count = runner.invoke(app, ["convert", "400000 gb200-nvl72", "--json"])
+    assert json.loads(count.stdout)["accelerators"]["mid"] == 400000
+
+
+def test_convert_error_exit_2():
+    result = runner.invoke(app, ["convert", "10 GW", "--accelerator", "gb300"])
+    assert result.exit_code == 2
+    assert "did you mean" in result.stderr
+
+
+def test_accelerators_table_and_json():
+    result = runner.invoke(app, ["accelerators", "--json"])
+    assert result.exit_code == 0
+    ids = {row["id"] for row in json.loads(result.stdout)}
+    assert {"h100", "mi450", "tpu-v7"} <= ids
+    assert runner.invoke(app, ["accelerators"]).exit_code == 0
+
+
+def test_every_command_has_help():
+    for command in ("run", "validate", "scenarios", "accelerators", "convert"):
+        result = runner.invoke(app, [command, "--help"])
+        assert result.exit_code == 0, command
+
+
+def test_unknown_scenario_exit_2():
+    result = runner.invoke(app, ["run", "stargat"])
+    assert result.exit_code == 2
+    assert "did you mean 'stargate'" in result.stderr

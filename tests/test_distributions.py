@@ -1,0 +1,55 @@
+import numpy as np
+import pytest
+
+from gigawatt import distributions
+from gigawatt.distributions import Dist
+
+
+def leaf(value):
+    return float(value)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"uniform": [1, 3]},
+        {"triangular": [1, 2, 4]},
+        {"pert": [1, 2, 4]},
+        {"lognormal": {"p50": 2, "p90": 4}},
+        {"choice": {"values": [1, 2, 3], "weights": [0.2, 0.5, 0.3]}},
+    ],
+)
+def test_samples_match_quantiles(spec):
+    dist = distributions.parse(spec, leaf)
+    draws = dist.sample(np.random.default_rng(1), 200_000)
+    for q in (0.1, 0.5, 0.9):
+        assert np.quantile(draws, q) == pytest.approx(dist.ppf(q), rel=0.02, abs=0.02)
+
+
+def test_lognormal_p50_p90():
+    dist = distributions.parse({"lognormal": {"p50": 10, "p90": 30}}, leaf)
+    assert dist.ppf(0.5) == pytest.approx(10)
+    assert dist.ppf(0.9) == pytest.approx(30)
+
+
+def test_pert_mean_is_classic_formula():
+    dist = Dist("pert", (1.0, 2.0, 6.0))
+    draws = dist.sample(np.random.default_rng(0), 400_000)
+    assert draws.mean() == pytest.approx((1 + 4 * 2 + 6) / 6, rel=0.01)
+    assert draws.min() >= 1 and draws.max() <= 6
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ({"normal": [1, 2]}, "unknown distribution"),
+        ({"pert": [3, 2, 1]}, "increasing order"),
+        ({"pert": [1, 2]}, r"takes a list \[LOW, MODE, HIGH\]"),
+        ({"lognormal": {"p50": 3, "p90": 2}}, "0 < p50 < p90"),
+        ({"choice": {"values": [1, 2], "weights": [1]}}, "one weight per value"),
+        ({"uniform": [1, 2], "pert": [1, 2, 3]}, "one key"),
+    ],
+)
+def test_bad_specs(spec, message):
+    with pytest.raises(ValueError, match=message):
+        distributions.parse(spec, leaf)
