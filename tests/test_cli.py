@@ -60,3 +60,19 @@ def test_unknown_scenario_exit_2():
     result = runner.invoke(app, ["run", "stargat"])
     assert result.exit_code == 2
     assert "did you mean 'stargate'" in result.stderr
+
+
+def test_run_json_contract():
+    result = runner.invoke(app, ["run", "stargate", "--draws", "1500", "--seed", "4", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["scenario"] == "stargate" and data["draws"] == 1500 and data["seed"] == 4
+    names = {t["name"] for t in data["targets"]}
+    assert "ten-gw-online-2029" in names
+    assert set(data["capacity_gw"]) >= {"dates", "p10", "p50", "p90"}
+
+
+def test_run_prints_summary():
+    result = runner.invoke(app, ["run", "stargate", "--draws", "1024"])
+    assert result.exit_code == 0, result.output
+    assert "What holds it back" in result.stdout and "Targets" in result.stdout

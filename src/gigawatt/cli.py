@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Callable
@@ -216,50 +217,18 @@ def convert(
     console.print(table)
 
 
-@app.command()
-@user_errors
-def run(
-    scenario: ScenarioArg = "stargate",
-    draws: Annotated[int, typer.Option(min=1, help="Monte Carlo draws.")] = 10_000,
-    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
-    as_json: JsonOpt = False,
-) -> None:
-    """Simulate the buildout of a scenario and summarise it."""
-    from gigawatt.scenario import load_scenario
-
-    loaded = load_scenario(scenario)
-    rows = [
-        {
-            "site": site_id,
-            "phase": phase.name,
-            "status": phase.status,
-            "power_mw": phase.power_mw.mid,
-            "basis": site.power_basis,
-            "accelerator": phase.accelerator or site.accelerator,
-        }
-        for site_id, site in loaded.sites.items()
-        for phase in site.phases
-    ]
-    if as_json:
-        print_json({"scenario": loaded.name, "draws": draws, "seed": seed, "phases": rows})
-        return
-    table = Table(
-        "site", "phase", "status", "MW (P50)", "basis", "accelerator", title=f"{loaded.name}: planned phases"
-    )
-    for r in rows:
-        table.add_row(
-            *(str(r[k]) for k in ("site", "phase", "status")),
-            f"{r['power_mw']:,.0f}",
-            str(r["basis"]),
-            str(r["accelerator"]),
-        )
-    console.print(table)
-
-
 def main() -> None:
     """Entry point of the ``gigawatt`` command."""
     app()
 
+
+# Commands of each capability live in their own module under gigawatt/commands and
+# register on `app` when imported. One module name per line.
+COMMAND_MODULES = (
+    "buildout",
+)
+for _module in COMMAND_MODULES:
+    importlib.import_module(f"gigawatt.commands.{_module}")
 
 if __name__ == "__main__":  # pragma: no cover
     main()

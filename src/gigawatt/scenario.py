@@ -31,6 +31,7 @@ from gigawatt.errors import Problem, ScenarioError, UnknownScenarioError
 __all__ = [
     "Accelerator",
     "Contract",
+    "Delivery",
     "Demand",
     "Factory",
     "Party",
@@ -67,6 +68,7 @@ class TimeGrid(Model):
 
     start_date: Date = Field(default=fixed(19723.0), alias="start")
     end_date: Date = Field(default=fixed(24105.0), alias="end")
+    as_of_date: Date | None = Field(default=None, alias="as_of")
     step: Literal["week", "month", "quarter"] = "week"
 
     @model_validator(mode="after")
@@ -75,7 +77,16 @@ class TimeGrid(Model):
             raise ValueError("time.start and time.end must be plain dates")
         if self.end_date.mid <= self.start_date.mid:
             raise ValueError("time.end must be after time.start")
+        if self.as_of_date is not None and not (
+            self.as_of_date.is_fixed and self.start_date.mid <= self.as_of_date.mid <= self.end_date.mid
+        ):
+            raise ValueError("time.as_of must be a plain date between time.start and time.end")
         return self
+
+    @property
+    def as_of_day(self) -> float:
+        """The date the scenario's statuses describe (default: time.start)."""
+        return float((self.as_of_date or self.start_date).mid)
 
     @property
     def start_day(self) -> float:
@@ -103,7 +114,23 @@ class Party(Model):
         "other",
     ] = "other"
     country: str | None = None
+    #: cash on hand at the start of the finance grid, and an undrawn credit line (stress tests)
+    cash_usd: Money | None = Field(default=None, alias="cash")
+    credit_usd: Money | None = Field(default=None, alias="credit")
+    #: revenue from outside the system (customers), per year from ``revenue_start``, growing yearly
+    revenue_usd_per_year: Money | None = Field(default=None, alias="revenue_per_year")
+    revenue_growth_per_year: Number = Field(default=fixed(0.0), alias="revenue_growth")
+    revenue_start_date: Date | None = Field(default=None, alias="revenue_start")
+    #: share of that revenue left after the party's other (outside) costs; the rest goes to the world
+    operating_margin: Fraction = Field(default=fixed(1.0))
+    source: SourceIds = []
     note: str = ""
+
+    @model_validator(mode="after")
+    def _revenue(self) -> Party:
+        if self.revenue_usd_per_year is not None and self.revenue_start_date is None:
+            raise ValueError("revenue_per_year needs revenue_start (a date)")
+        return self
 
 
 class Accelerator(Model):
@@ -185,6 +212,7 @@ class Site(Model):
 
     name: str
     programme: str = "other"
+    announced_date: Annotated[float, unit("date")] | None = Field(default=None, alias="announced")
     country: str = Field(min_length=2, max_length=2)
     region: str
     location: Location | None = None
@@ -250,32 +278,91 @@ class Supply(Model):
 
 
 class Tranche(Model):
-    """A payment released by a milestone: GW deployed, a date, or both."""
+    """A payment (or a block of warrant shares) released by milestones: GW deployed, a date,
+    a share-price hurdle; it fires when all its milestones are met. ``probability`` < 1
+    means it may be withheld (a Bernoulli draw per Monte Carlo draw)."""
 
-    amount_usd: Money = Field(alias="amount")
+    amount_usd: Money | None = Field(default=None, alias="amount")
+    shares: Annotated[Dist, uncertain("count", 0.0)] | None = None
     when_gw_deployed: Annotated[float, unit("power", 0.0)] | None = Field(default=None, alias="gw_deployed")
     on_date: Date | None = Field(default=None, alias="date")
+    share_price_usd: Money | None = Field(default=None, alias="share_price_above")
     probability: Fraction = Field(default=fixed(1.0))
 
     @model_validator(mode="after")
     def _trigger(self) -> Tranche:
         if self.when_gw_deployed is None and self.on_date is None:
             raise ValueError("a tranche needs a trigger: gw_deployed or date")
+        if self.probability.high > 1:
+            raise ValueError("probability must be between 0 and 1")
         return self
 
 
-class Contract(Model):
-    """An agreement that moves money between two parties (details in the finance issue)."""
+class Delivery(Model):
+    """A contracted delivery of capacity at a date, for deals without named sites."""
 
-    kind: Literal["purchase", "lease", "compute", "investment", "warrant", "power_purchase", "loan"]
+    on_date: Date = Field(alias="date")
+    power_mw: Power = Field(alias="power")
+
+
+ContractKind = Literal["purchase", "lease", "compute", "investment", "warrant", "power_purchase", "loan"]
+#: Fields each kind needs (one of each tuple), checked with a message naming the kind.
+_CONTRACT_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "purchase": (("value_usd", "price_usd_per_mw"),),
+    "lease": (("price_usd_per_mw_month", "price_usd_per_accelerator_hour"), ("term_weeks",)),
+    "compute": (("value_usd",), ("term_weeks",)),
+    "investment": (("value_usd", "tranches"),),
+    "warrant": (("tranches",), ("share_price_usd",)),
+    "power_purchase": (("price_usd_per_mwh",), ("start_date",), ("term_weeks",)),
+    "loan": (("value_usd",), ("start_date",), ("term_weeks",), ("interest_rate_per_year",)),
+}
+
+
+class Contract(Model):
+    """An agreement that moves money between two parties; see docs/finance in README.
+
+    ``payer`` pays ``payee`` (for a warrant, ``payer`` is the issuer of the shares and
+    ``payee`` the holder, who pays the strike). Capacity-driven contracts follow the
+    phases of ``sites`` (all sites if empty), optionally only those with one of
+    ``accelerators``, or the contract's own delivery ``schedule``.
+    """
+
+    kind: ContractKind
     payer: str
     payee: str
     value_usd: Money | None = Field(default=None, alias="value")
+    signed_date: Date | None = Field(default=None, alias="signed")
     start_date: Date | None = Field(default=None, alias="start")
     term_weeks: Duration | None = Field(default=None, alias="term")
     sites: list[str] = []
+    accelerators: list[str] = []
+    schedule: list[Delivery] = []
+    capacity_mw: Power | None = Field(default=None, alias="capacity")
     tranches: list[Tranche] = []
     conditional: bool = False
+    payment_terms_weeks: Duration = Field(default=fixed(0.0), alias="payment_terms")
+    price_usd_per_mw: Annotated[Dist, uncertain("money_per_power_it", 0.0)] | None = Field(
+        default=None, alias="price_per_mw"
+    )
+    #: lease price per MW of facility power per month (written like "$140k/MW")
+    price_usd_per_mw_month: Annotated[Dist, uncertain("money_per_power_it", 0.0)] | None = Field(
+        default=None, alias="price_per_mw_month"
+    )
+    price_usd_per_accelerator_hour: Money | None = Field(default=None, alias="price_per_accelerator_hour")
+    escalator_per_year: Fraction = Field(default=fixed(0.0), alias="escalator")
+    price_usd_per_mwh: Annotated[Dist, uncertain("money_per_energy", 0.0)] | None = Field(
+        default=None, alias="price_per_mwh"
+    )
+    take_or_pay_fraction: Fraction = Field(default=fixed(0.0), alias="take_or_pay")
+    load_factor: Fraction = Field(default=fixed(0.8))
+    valuation_usd: Money | None = Field(default=None, alias="valuation")
+    strike_usd: Money = Field(default=fixed(0.0), alias="strike")
+    share_price_usd: Money | None = Field(default=None, alias="share_price")
+    share_price_growth_per_year: Number = Field(default=fixed(0.0), alias="share_price_growth")
+    interest_rate_per_year: Fraction | None = Field(default=None, alias="interest_rate")
+    amortisation: Literal["linear", "bullet"] = "linear"
+    capital: bool = True
+    on_shortfall: Literal["defer", "default"] = "defer"
     source: SourceIds = []
     note: str = ""
 
@@ -283,9 +370,24 @@ class Contract(Model):
     def _check(self) -> Contract:
         if self.payer == self.payee:
             raise ValueError("payer and payee must differ")
-        if self.kind == "investment" and not self.tranches and self.value_usd is None:
-            raise ValueError("an investment needs a value or tranches")
+        if self.kind == "warrant" and any(t.shares is None for t in self.tranches):
+            raise ValueError("each warrant tranche needs shares")
+        if self.kind in ("investment", "loan") and any(t.amount_usd is None for t in self.tranches):
+            raise ValueError(f"each {self.kind} tranche needs an amount")
+        if self.take_or_pay_fraction.high > 1 or self.load_factor.high > 1:
+            raise ValueError("take_or_pay and load_factor must be between 0 and 1")
+        if self.schedule and self.sites:
+            raise ValueError("give sites or a schedule, not both")
         return self
+
+    def missing(self) -> list[str]:
+        """The fields this kind of contract needs but lacks, as YAML keys ("a or b")."""
+        fields = type(self).model_fields
+        return [
+            " or ".join(str(fields[f].alias or f) for f in options)
+            for options in _CONTRACT_NEEDS[self.kind]
+            if all(getattr(self, f) in (None, []) for f in options)
+        ]
 
 
 class DemandStream(Model):
@@ -303,6 +405,8 @@ class Demand(Model):
     inference: DemandStream | None = None
     model_active_params: Annotated[float, unit("count", 1.0)] = 1e11
     utilisation: Annotated[float, unit("fraction", 0.0)] = 0.4
+    #: average facility load as a share of capacity online, for energy (an assumption; state yours)
+    load_factor: Annotated[float, unit("fraction", 0.0)] = 0.8
 
 
 class Target(Model):
@@ -574,15 +678,51 @@ def _references(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> li
                         ("contracts", name, "sites", index), _unknown("site", site_id, scenario.sites)
                     )
                 )
-        total_high = sum(p.power_mw.high for s in scenario.sites.values() for p in s.phases)
+        for needed in contract.missing():
+            problems.append(doc.problem(("contracts", name), f"a {contract.kind} contract needs {needed}"))
+        for index, acc_id in enumerate(contract.accelerators):
+            if acc_id not in accelerators:
+                problems.append(
+                    doc.problem(
+                        ("contracts", name, "accelerators", index),
+                        _unknown("accelerator", acc_id, accelerators),
+                    )
+                )
+        chosen = [
+            phase
+            for site_id, site in scenario.sites.items()
+            if not contract.sites or site_id in contract.sites
+            for phase in site.phases
+            if not contract.accelerators or (phase.accelerator or site.accelerator) in contract.accelerators
+        ]
+        if contract.schedule:
+            total_high = sum(d.power_mw.high for d in contract.schedule)
+            what = "its delivery schedule"
+        else:
+            total_high = sum(p.power_mw.high for p in chosen)
+            what = "the phases it covers"
         for index, tranche in enumerate(contract.tranches):
             gw = tranche.when_gw_deployed
             if gw is not None and gw > total_high:
                 problems.append(
                     doc.problem(
                         ("contracts", name, "tranches", index, "gw_deployed"),
-                        f"milestone can never fire: {gw / 1000:g} GW exceeds all phases "
+                        f"milestone can never fire: {gw / 1000:g} GW exceeds {what} "
                         f"({total_high / 1000:,.2f} GW at most)",
+                    )
+                )
+            if tranche.on_date is not None and tranche.on_date.low > scenario.time.end_day:
+                problems.append(
+                    doc.problem(
+                        ("contracts", name, "tranches", index, "date"),
+                        "milestone can never fire: its date is after time.end",
+                    )
+                )
+            if tranche.probability.high <= 0:
+                problems.append(
+                    doc.problem(
+                        ("contracts", name, "tranches", index, "probability"),
+                        "milestone can never fire: probability is 0",
                     )
                 )
     for name, target in scenario.targets.items():

@@ -1,0 +1,173 @@
+"""``gigawatt run`` and ``gigawatt factory``: the buildout engine from the command line."""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+import numpy as np
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from gigawatt.cli import JsonOpt, ScenarioArg, app, console, print_json, user_errors
+from gigawatt.errors import GigawattError
+
+DrawsOpt = Annotated[int, typer.Option(min=1, help="Monte Carlo draws.")]
+SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed (same seed, same numbers).")]
+
+
+def _progress(draws: int, enabled: bool) -> tuple[Progress | None, Any]:
+    if not enabled:
+        return None, None
+    bar = Progress(
+        TextColumn("simulating"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+    task = bar.add_task("draws", total=draws)
+    return bar, lambda n: bar.advance(task, n)
+
+
+@app.command()
+@user_errors
+def run(
+    scenario: ScenarioArg = "stargate",
+    draws: DrawsOpt = 10_000,
+    seed: SeedOpt = 0,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (results do not depend on it).")] = 1,
+    as_json: JsonOpt = False,
+) -> None:
+    """Simulate the buildout many times: capacity online, targets, what holds it back."""
+    from gigawatt.engine import run as simulate
+    from gigawatt.scenario import load_scenario
+
+    loaded = load_scenario(scenario)
+    bar, advance = _progress(draws, not as_json)
+    if bar:
+        with bar:
+            results = simulate(loaded, draws=draws, seed=seed, progress=advance, workers=workers)
+    else:
+        results = simulate(loaded, draws=draws, seed=seed, workers=workers)
+    summary = results.summary()
+    if as_json:
+        print_json(summary)
+        return
+    print_summary(summary)
+
+
+def _date(value: str | None) -> str:
+    return value or "after horizon"
+
+
+def print_summary(summary: dict[str, Any]) -> None:
+    """The human summary of a run: targets, capacity at year ends, what holds it back."""
+    console.print(
+        f"[bold]{summary['scenario']}[/]: {summary['draws']:,} draws, seed {summary['seed']}, "
+        f"statuses as of {summary['as_of']}"
+    )
+    targets = Table("target", "GW", "basis", "by", "P(met)", "P50 date", "P90 date", title="Targets")
+    for t in summary["targets"]:
+        targets.add_row(
+            t["name"],
+            f"{t['gw']:g}",
+            t["basis"],
+            t["by"],
+            f"{t['probability']:.1%}",
+            _date(t["p50_date"]),
+            _date(t["p90_date"]),
+        )
+    console.print(targets)
+    years = Table(
+        "year end",
+        "facility GW P10",
+        "P50",
+        "P90",
+        "BF16 EFLOP/s P50",
+        "TWh/yr P50",
+        "P(covers demand)",
+        title="Capacity online (facility power)",
+    )
+    for row in summary["year_ends"]:
+        gw = row["facility_gw"]
+        covered = row["p_capacity_covers_demand"]
+        years.add_row(
+            row["date"],
+            f"{gw['p10']:.2f}",
+            f"{gw['p50']:.2f}",
+            f"{gw['p90']:.2f}",
+            f"{row['bf16_eflops']['p50']:,.0f}",
+            f"{row['energy_twh_per_year_p50']:.1f}",
+            "—" if covered is None else f"{covered:.0%}",
+        )
+    console.print(years)
+    held = Table(
+        "constraint", "sets the last phase's date", "share of MW it sets", title="What holds it back"
+    )
+    last, by_mw = summary["constraints"]["last_gw"], summary["constraints"]["by_mw"]
+    for cause in sorted(set(last) | set(by_mw), key=lambda c: -last.get(c, 0)):
+        held.add_row(cause, f"{last.get(cause, 0):.0%}", f"{by_mw.get(cause, 0):.0%}")
+    console.print(held)
+    if last:
+        top = max(last, key=lambda c: last[c])
+        console.print(f"In {last[top]:.0%} of draws [bold]{top}[/] set the date of the last phase online.")
+
+
+@app.command()
+@user_errors
+def factory(
+    scenario: ScenarioArg = "stargate",
+    rate: Annotated[str, typer.Option(help='Build rate to sustain, e.g. "1 GW/week".')] = "1 GW/week",
+    accelerator: Annotated[str, typer.Option(help="Accelerator the factory installs.")] = "vera-rubin-nvl144",
+    draws: DrawsOpt = 10_000,
+    seed: SeedOpt = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """When could the programme sustain a build rate, and what must be true to sustain it?"""
+    from gigawatt.factory import analyse
+    from gigawatt.scenario import load_scenario
+    from gigawatt.units import UnitError, parse
+
+    try:
+        rate_mw_per_week = parse(rate, "build_rate")
+    except UnitError as exc:
+        raise GigawattError(f"--rate: {exc}") from None
+    result = analyse(load_scenario(scenario), rate_mw_per_week, accelerator, draws=draws, seed=seed)
+    if as_json:
+        print_json(result)
+        return
+    when = result["sustained"]
+    console.print(
+        f"[bold]{rate}[/] sustained: P50 {when['p50_date'] or 'never'}, P90 {when['p90_date'] or 'never'} "
+        f"(P(by horizon) {when['probability_by_horizon']:.0%})"
+    )
+    at_end = result["rate_at_horizon_mw_per_week"]
+    console.print(
+        f"The scenario's learning-curve build rate by {at_end['date']}: "
+        f"P50 {at_end['p50'] / 1e3:.2f} GW/week "
+        f"(P10–P90 {at_end['p10'] / 1e3:.2f}–{at_end['p90'] / 1e3:.2f})"
+    )
+    table = Table(
+        "requirement per year",
+        "needed",
+        "scenario supply P50",
+        "needed / supply",
+        title=f"What {rate} requires ({accelerator})",
+    )
+    for row in result["requirements"]:
+        supply = row["supply_p50"]
+        ratio = row["ratio"]
+        table.add_row(
+            row["name"],
+            f"{row['needed']:,.3g} {row['unit']}",
+            "—" if supply is None else f"{supply:,.3g} {row['unit']}",
+            "—" if ratio is None or not math.isfinite(ratio) else f"{ratio:.1f}×",
+        )
+    console.print(table)
+    console.print(f"Binding constraint: [bold]{result['binding']}[/]")
+
+
+__all__ = ["run", "factory", "print_summary", "np"]

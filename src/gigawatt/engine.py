@@ -1,0 +1,926 @@
+"""The buildout engine: Monte Carlo of every phase's pipeline, shared supply limits.
+
+For each draw, each phase goes permitting → site and shell → IT fit-out →
+commissioning, and comes online at the latest of (the tags name the constraint):
+
+* ``construction`` — its planned online date, and construction start + stages;
+* ``power:<kind>`` — the date its site's power plan can carry it (phases take a
+  site's firm power in order) plus commissioning;
+* ``accelerator availability`` — its accelerator generation shipping;
+* ``transformers`` / ``turbine supply`` / ``accelerator supply`` / ``build rate``
+  — shared limits, each a queue: phases in order of priority, then readiness,
+  served from the limit's cumulative supply curve (sorted cumulative sums);
+  what is not delivered waits.
+
+Everything is array arithmetic over ``(draw, phase)`` and ``(draw, time)``; the
+only Python loops run over phases, sites and limits. Draws are simulated in
+chunks of :data:`~gigawatt.sampling.BLOCK_DRAWS`; aggregates per chunk are
+integer histograms (exactly mergeable) or per-chunk sums combined in chunk
+order, so results are bit-identical for any block size or worker count.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from gigawatt import units
+from gigawatt.catalog import load_catalog
+from gigawatt.distributions import Dist
+from gigawatt.sampling import BLOCK_DRAWS, collect, sample
+from gigawatt.scenario import STATUS_ORDER, Scenario
+
+__all__ = [
+    "CAUSES",
+    "Model",
+    "Aggregates",
+    "Results",
+    "simulate_block",
+    "aggregate_block",
+    "run",
+    "WEEKS_PER_YEAR",
+]
+
+#: How far one level of site priority moves a phase up a supply queue: one quarter.
+PRIORITY_DAYS = 91.3125
+#: Mean weeks in a year (365.25 / 7).
+WEEKS_PER_YEAR = 365.25 / 7
+DAYS_PER_WEEK = 7.0
+#: What can set a phase's online date, in the order ties are attributed.
+CAUSES = (
+    "observed",
+    "construction",
+    "power:grid",
+    "power:gas",
+    "power:solar_battery",
+    "accelerator availability",
+    "transformers",
+    "turbine supply",
+    "accelerator supply",
+    "build rate",
+)
+_HIST_BINS = 400
+_PERIOD_WEEKS = {
+    "week": 1.0,
+    "month": WEEKS_PER_YEAR / 12,
+    "quarter": WEEKS_PER_YEAR / 4,
+    "year": WEEKS_PER_YEAR,
+}
+_SUPPLY_ORDER = ("transformers", "gas_turbines", "accelerators", "construction")
+_STAGES = ("permitting", "site_and_shell", "it_fit_out", "commissioning")
+_GAS_LEAD = {
+    "large_frame": "gas_turbine_large_frame",
+    "aeroderivative": "gas_turbine_aeroderivative",
+    "recip_engine": "recip_engine",
+}
+
+
+@dataclass(frozen=True)
+class PhaseInfo:
+    """Static facts about one phase (one row of the ``phase`` dimension)."""
+
+    id: str
+    site: str
+    index: int
+    name: str
+    status: str
+    country: str
+    region: str
+    operator: str
+    tenant: str
+    programme: str
+    accelerator: str
+    cooling: str
+    basis: str
+    priority: int
+
+
+@dataclass(frozen=True)
+class SupplyInfo:
+    name: str
+    resource: str
+    per_weeks: float
+    phases: tuple[int, ...]
+
+
+@dataclass
+class Model:
+    """A scenario compiled for simulation: phase table, parameters, time grid."""
+
+    scenario: Scenario
+    phases: list[PhaseInfo]
+    parameters: dict[str, Dist]
+    grid_days: np.ndarray
+    as_of_day: float
+    supplies: list[SupplyInfo]
+    series: dict[str, np.ndarray]
+    series_high_mw: dict[str, float]
+    flops_high: float
+    year_ends: np.ndarray
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario) -> Model:
+        catalog = load_catalog()
+        params = collect(scenario)
+        phases: list[PhaseInfo] = []
+        for site_id, site in scenario.sites.items():
+            for index, phase in enumerate(site.phases):
+                phases.append(
+                    PhaseInfo(
+                        id=f"{site_id}/{phase.name}",
+                        site=site_id,
+                        index=index,
+                        name=phase.name,
+                        status=phase.status,
+                        country=site.country,
+                        region=site.region,
+                        operator=site.operator or "",
+                        tenant=site.tenant or "",
+                        programme=site.programme,
+                        accelerator=phase.accelerator or site.accelerator,
+                        cooling=site.cooling,
+                        basis=site.power_basis,
+                        priority=site.priority,
+                    )
+                )
+        for acc_id in sorted({p.accelerator for p in phases}):
+            acc = scenario.accelerator(acc_id)
+            for key in ("it_power_w", "bf16_flops", "price_usd", "available_date", "h100_equivalents"):
+                params[f"accelerators.{acc_id}.{key}"] = getattr(acc, key)
+        for cooling in sorted({p.cooling for p in phases}):
+            params[f"pue.{cooling}"] = catalog.cost("pue", cooling).dist()
+        for stage in _STAGES:
+            dist = getattr(scenario.stages, f"{stage}_weeks") or catalog.cost("stages", stage).dist()
+            for p in phases:
+                params[f"sites.{p.site}.phases[{p.index}].stages.{stage}"] = dist
+        for tech, key in _GAS_LEAD.items():
+            params[f"lead_times.{tech}"] = catalog.cost("lead_times", key).dist()
+        step = _PERIOD_WEEKS[scenario.time.step] * DAYS_PER_WEEK
+        grid = np.arange(scenario.time.start_day, scenario.time.end_day + 1e-9, step)
+        supplies = []
+        for name, supply in scenario.supply.items():
+            if supply.resource == "accelerators":
+                members = tuple(i for i, p in enumerate(phases) if p.accelerator in supply.accelerators)
+            else:
+                members = tuple(range(len(phases)))
+            supplies.append(SupplyInfo(name, supply.resource, _PERIOD_WEEKS[supply.per], members))
+        series: dict[str, np.ndarray] = {"total": np.ones(len(phases), bool)}
+        for key in ("site", "country", "tenant"):
+            label = "party" if key == "tenant" else key
+            for value in sorted({getattr(p, key) for p in phases} - {""}):
+                series[f"{label}:{value}"] = np.array([getattr(p, key) == value for p in phases])
+        for acc_id in sorted({p.accelerator for p in phases}):
+            series[f"accelerator:{acc_id}"] = np.array([p.accelerator == acc_id for p in phases])
+        high = np.array(
+            [
+                scenario.sites[p.site].phases[p.index].power_mw.high
+                * (params[f"pue.{p.cooling}"].high if p.basis == "it" else 1.0)
+                for p in phases
+            ]
+        )
+        flops_high = float(
+            sum(
+                h
+                / params[f"accelerators.{p.accelerator}.it_power_w"].low
+                * 1e6
+                * params[f"accelerators.{p.accelerator}.bf16_flops"].high
+                for h, p in zip(high, phases, strict=True)
+            )
+        )
+        first_year = units.date_from_days(grid[0]).year
+        last_year = units.date_from_days(grid[-1]).year
+        year_ends = np.array(
+            [
+                units.parse_date(str(y))
+                for y in range(first_year, last_year + 1)
+                if units.parse_date(str(y)) <= grid[-1]
+            ]
+        )
+        return cls(
+            scenario=scenario,
+            phases=phases,
+            parameters=params,
+            grid_days=grid,
+            as_of_day=scenario.time.as_of_day,
+            supplies=supplies,
+            series=series,
+            series_high_mw={k: float(high[m].sum()) for k, m in series.items()},
+            flops_high=flops_high,
+            year_ends=year_ends,
+        )
+
+    @property
+    def accelerator_ids(self) -> list[str]:
+        return [k.split(":", 1)[1] for k in self.series if k.startswith("accelerator:")]
+
+    def phase_path(self, k: int) -> str:
+        p = self.phases[k]
+        return f"sites.{p.site}.phases[{p.index}]"
+
+
+def _queue(
+    need_day: np.ndarray,
+    amount: np.ndarray,
+    priority: np.ndarray,
+    day_supplied: Callable[[np.ndarray], np.ndarray],
+) -> np.ndarray:
+    """Serve ``amount`` (draw, K) from a shared limit whose cumulative supply
+    reaches a level on ``day_supplied(level)`` (an inverse supply curve).
+
+    Phases queue by ``need_day`` advanced by :data:`PRIORITY_DAYS` per priority
+    level (so priority decides among phases ready about together); a phase is
+    served once the cumulative supply covers everything queued before it and
+    itself (sorted cumulative sums), and never before it needs to be. Returns
+    the served day (inf if the supply never covers it)."""
+    if need_day.shape[1] == 0:
+        return need_day.copy()
+    key = np.where(np.isfinite(need_day), need_day - priority[None, :] * PRIORITY_DAYS, np.inf)
+    order = np.argsort(key, axis=1, kind="stable")
+    cumulative = np.cumsum(np.take_along_axis(amount, order, axis=1), axis=1)
+    served = np.empty_like(need_day)
+    np.put_along_axis(served, order, day_supplied(cumulative), axis=1)
+    return np.where(np.isfinite(need_day), np.maximum(served, need_day), np.inf)
+
+
+def _supply_inverse(
+    amount: np.ndarray, share: np.ndarray, growth: np.ndarray, start_day: np.ndarray, per_weeks: float
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Inverse cumulative supply: ``amount × share`` per period from ``start_day``,
+    growing continuously at ``growth`` a year; S(t) = r·(e^(g·t) − 1)/g."""
+    rate_per_year = amount * share * WEEKS_PER_YEAR / per_weeks
+    g = np.log1p(growth)
+
+    def day_supplied(level: np.ndarray) -> np.ndarray:
+        rate = rate_per_year[:, None]
+        gg = g[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            linear = level / rate
+            inside = 1.0 + level * gg / rate
+            grown = np.where(
+                inside > 0, np.log(np.where(inside > 0, inside, 1.0)) / np.where(gg == 0, 1, gg), np.inf
+            )
+            years = np.where(np.abs(gg) < 1e-12, linear, grown)
+        years = np.where((rate > 0) & np.isfinite(years), years, np.where(level <= 0, 0.0, np.inf))
+        return start_day[:, None] + years * 365.25
+
+    return day_supplied
+
+
+def _factory_inverse(
+    rate_mw_per_week: np.ndarray,
+    learning: np.ndarray,
+    reference_mw: float,
+    built_mw: np.ndarray,
+    start_day: float,
+    cap_mw_per_week: np.ndarray | None,
+) -> Callable[[np.ndarray], np.ndarray]:
+    """Inverse of the programme's cumulative build curve after ``start_day``.
+
+    Learning curve (Wright, 1936, "Factors affecting the cost of airplanes",
+    J. Aeronautical Sciences 3(4)): each doubling of cumulative GW built cuts the
+    time per GW by ``learning``, so the rate is r(G) = r0·(G/ref)^b with
+    b = −log2(1 − learning), and G(t)^(1−b) = G0^(1−b) + (1−b)·r0·ref^(−b)·t.
+    An optional cap bounds the rate; the cumulative curve is then at most cap·t."""
+    b = (-np.log2(1.0 - learning))[:, None]
+    g0 = np.maximum(built_mw, 1.0)[:, None]
+    r0 = rate_mw_per_week[:, None]
+
+    def day_supplied(level: np.ndarray) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            weeks = ((g0 + level) ** (1 - b) - g0 ** (1 - b)) / ((1 - b) * r0 * reference_mw ** (-b))
+            weeks = np.where(r0 > 0, weeks, np.inf)
+            if cap_mw_per_week is not None:
+                cap = cap_mw_per_week[:, None]
+                weeks = np.maximum(weeks, np.where(cap > 0, level / cap, np.inf))
+        return start_day + weeks * DAYS_PER_WEEK
+
+    return day_supplied
+
+
+def factory_rate_day(
+    target_mw_per_week: float,
+    rate_mw_per_week: np.ndarray,
+    learning: np.ndarray,
+    reference_mw: float,
+    built_mw: np.ndarray,
+    start_day: float,
+    cap_mw_per_week: np.ndarray | None = None,
+) -> np.ndarray:
+    """Day the learning-curve build rate first reaches ``target_mw_per_week`` (inf if never)."""
+    b = -np.log2(1.0 - learning)
+    g0 = np.maximum(built_mw, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        needed = reference_mw * (target_mw_per_week / rate_mw_per_week) ** (1.0 / b)
+        one_b = 1.0 - b
+        weeks = (np.maximum(needed, g0) ** one_b - g0**one_b) / (
+            one_b * rate_mw_per_week * reference_mw ** (-b)
+        )
+    day = start_day + weeks * DAYS_PER_WEEK
+    if cap_mw_per_week is not None:
+        day = np.where(cap_mw_per_week >= target_mw_per_week, day, np.inf)
+    return np.where(rate_mw_per_week > 0, day, np.inf)
+
+
+def simulate_block(model: Model, seed: int, start: int, stop: int) -> xr.Dataset:
+    """Draws ``start``..``stop`` of every phase: sizes, stage dates, online date, cause."""
+    p = sample(model.parameters, seed, start, stop)
+    scenario = model.scenario
+    draws, k_count = stop - start, len(model.phases)
+    shape = (draws, k_count)
+    facility_mw, it_mw, accelerators = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    bf16, capex, h100e = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    start_day, power_day, chips_day = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    candidates = np.full((len(CAUSES), draws, k_count), -np.inf)
+    commissioning = np.zeros(shape)
+    as_of = model.as_of_day
+    priority = np.array([ph.priority for ph in model.phases], float)
+    observed = np.array([ph.status == "online" for ph in model.phases])
+    for k, ph in enumerate(model.phases):
+        path = model.phase_path(k)
+        pue = p[f"pue.{ph.cooling}"]
+        size = p[f"{path}.power"]
+        facility_mw[:, k] = size * pue if ph.basis == "it" else size
+        it_mw[:, k] = size if ph.basis == "it" else size / pue
+        acc = f"accelerators.{ph.accelerator}"
+        accelerators[:, k] = it_mw[:, k] * 1e6 / p[f"{acc}.it_power_w"]
+        bf16[:, k] = accelerators[:, k] * p[f"{acc}.bf16_flops"]
+        h100e[:, k] = accelerators[:, k] * p[f"{acc}.h100_equivalents"]
+        capex[:, k] = accelerators[:, k] * p[f"{acc}.price_usd"]
+        weeks = {s: p[f"{path}.stages.{s}"] * DAYS_PER_WEEK for s in _STAGES}
+        commissioning[:, k] = weeks["commissioning"]
+        planned = p.get(f"{path}.online")
+        begun = p.get(f"{path}.start")
+        if ph.status == "online":
+            assert planned is not None
+            candidates[0, :, k] = planned
+            start_day[:, k] = begun if begun is not None else planned
+            continue
+        shell_start = begun if begun is not None else as_of + weeks["permitting"]
+        start_day[:, k] = shell_start
+        built = shell_start + weeks["site_and_shell"] + weeks["it_fit_out"] + weeks["commissioning"]
+        construction = np.maximum(built, as_of)
+        if planned is not None:
+            construction = np.maximum(construction, planned)
+        candidates[1, :, k] = construction
+        candidates[5, :, k] = p[f"{acc}.available_date"] + weeks["commissioning"]
+    # power: each site's phases take its firm power plan in order
+    for site_id, site in scenario.sites.items():
+        ks = [k for k, ph in enumerate(model.phases) if ph.site == site_id]
+        days, mw, kinds = [], [], []
+        for i, src in enumerate(site.power_plan):
+            base = f"sites.{site_id}.power_plan[{i}]"
+            cap = p[f"{base}.capacity"] * p[f"{base}.firm_fraction"]
+            if src.available_date is not None:
+                when = p[f"{base}.available"]
+            else:
+                assert src.ordered_date is not None and src.technology is not None
+                when = p[f"{base}.ordered"] + p[f"lead_times.{src.technology}"] * DAYS_PER_WEEK
+            days.append(when)
+            mw.append(cap)
+            kinds.append(("grid", "gas", "solar_battery").index(src.kind))
+        day_arr, mw_arr = np.stack(days, axis=1), np.stack(mw, axis=1)
+        order = np.argsort(day_arr, axis=1, kind="stable")
+        day_sorted = np.take_along_axis(day_arr, order, axis=1)
+        cum = np.cumsum(np.take_along_axis(mw_arr, order, axis=1), axis=1)
+        kind_sorted = np.asarray(kinds)[order]
+        need = np.cumsum(facility_mw[:, ks], axis=1)
+        for j, k in enumerate(ks):
+            if observed[k]:
+                continue
+            idx = (cum < need[:, j : j + 1] - 1e-6).sum(axis=1)
+            ok = idx < cum.shape[1]
+            safe = np.minimum(idx, cum.shape[1] - 1)
+            ready = np.where(ok, np.take_along_axis(day_sorted, safe[:, None], axis=1)[:, 0], np.inf)
+            power_day[:, k] = ready
+            kind = np.take_along_axis(kind_sorted, safe[:, None], axis=1)[:, 0]
+            for code in range(3):
+                candidates[2 + code, :, k] = np.where(kind == code, ready + commissioning[:, k], -np.inf)
+    pending = ~observed
+    ready = candidates.max(axis=0)
+    grid = model.grid_days
+    # shared limits, in pipeline order: transformers and turbines, then chips, then build rate
+    for info in sorted(model.supplies, key=lambda x: _SUPPLY_ORDER.index(x.resource)):
+        if info.resource == "construction":
+            continue
+        members = [k for k in info.phases if pending[k]]
+        if not members:
+            continue
+        prefix = f"supply.{info.name}"
+        start_supply = p.get(f"{prefix}.start", np.full(draws, grid[0]))
+        inverse = _supply_inverse(
+            p[f"{prefix}.amount"],
+            p[f"{prefix}.share"],
+            p[f"{prefix}.growth_per_year"],
+            start_supply,
+            info.per_weeks,
+        )
+        if info.resource == "accelerators":
+            amount, cause, lag = (
+                accelerators[:, members],
+                CAUSES.index("accelerator supply"),
+                commissioning[:, members],
+            )
+        elif info.resource == "gas_turbines":
+            gas_sites = {
+                s for s, site in scenario.sites.items() if any(x.kind == "gas" for x in site.power_plan)
+            }
+            members = [
+                k
+                for k in members
+                if model.phases[k].site in gas_sites and model.phases[k].status in ("announced", "committed")
+            ]
+            if not members:
+                continue
+            amount, cause, lag = (
+                facility_mw[:, members],
+                CAUSES.index("turbine supply"),
+                commissioning[:, members],
+            )
+        else:
+            members = [k for k in members if model.phases[k].status in ("announced", "committed")]
+            if not members:
+                continue
+            amount, cause, lag = (
+                facility_mw[:, members],
+                CAUSES.index("transformers"),
+                commissioning[:, members],
+            )
+        need = ready[:, members] - lag
+        served = _queue(need, amount, priority[members], inverse)
+        if info.resource == "accelerators":
+            chips_day[:, members] = served
+        candidates[cause, :, members] = (served + lag).T
+        ready = candidates.max(axis=0)
+    if scenario.factory is not None:
+        members = [k for k in range(k_count) if pending[k]]
+        built0 = np.where(candidates[0] <= as_of, facility_mw, 0.0).sum(axis=1)
+        cap = p.get("factory.cap")
+        inverse = _factory_inverse(
+            p["factory.initial_rate"],
+            p["factory.learning_rate"],
+            scenario.factory.reference_mw,
+            built0,
+            as_of,
+            cap,
+        )
+        served = _queue(ready[:, members], facility_mw[:, members], priority[members], inverse)
+        candidates[CAUSES.index("build rate"), :, members] = served.T
+    online = candidates.max(axis=0)
+    critical = candidates.argmax(axis=0)
+    online = np.where(online > grid[-1], np.inf, online)
+    chips_day = np.where(pending[None, :], chips_day, online)
+    power_day = np.where(pending[None, :], power_day, online)
+    return xr.Dataset(
+        {
+            "facility_mw": (("draw", "phase"), facility_mw),
+            "it_mw": (("draw", "phase"), it_mw),
+            "accelerators": (("draw", "phase"), accelerators),
+            "bf16_flops": (("draw", "phase"), bf16),
+            "h100_equivalents": (("draw", "phase"), h100e),
+            "capex_usd": (("draw", "phase"), capex),
+            "start_date": (("draw", "phase"), start_day),
+            "power_date": (("draw", "phase"), power_day),
+            "chips_date": (("draw", "phase"), chips_day),
+            "online_date": (("draw", "phase"), online),
+            "critical": (("draw", "phase"), critical.astype(np.int8)),
+        },
+        coords={
+            "draw": np.arange(start, stop),
+            "phase": [ph.id for ph in model.phases],
+            **{
+                attr: ("phase", [getattr(ph, attr) for ph in model.phases])
+                for attr in (
+                    "site",
+                    "country",
+                    "region",
+                    "operator",
+                    "tenant",
+                    "programme",
+                    "accelerator",
+                    "status",
+                )
+            },
+        },
+        attrs={"critical_names": list(CAUSES), "seed": seed},
+    )
+
+
+# ------------------------------------------------------------------ aggregation
+
+#: Values are summed per histogram bin as integers in these units, so merges are exact.
+_SUM_UNIT = {"mw": 1e-3, "flops": 1e12}
+
+
+@dataclass
+class Aggregates:
+    """Mergeable summaries of many draws: integer histograms and per-chunk sums.
+
+    ``hist[name]`` is a pair (counts, integer sums) of shape (T, bins) — for
+    ``capacity:*`` series stored as differences along time, summed up on read."""
+
+    draws: int = 0
+    hist: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (2, T, bins) int64
+    date_hist: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (T + 2,)
+    counts: dict[str, np.ndarray] = field(default_factory=dict)
+    chunk_sums: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)  # chunk -> name -> sums
+
+    def merge(self, other: Aggregates) -> Aggregates:
+        def add(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            return {
+                k: a[k] + b[k] if k in a and k in b else (a[k] if k in a else b[k])
+                for k in a.keys() | b.keys()
+            }
+
+        return Aggregates(
+            draws=self.draws + other.draws,
+            hist=add(self.hist, other.hist),
+            date_hist=add(self.date_hist, other.date_hist),
+            counts=add(self.counts, other.counts),
+            chunk_sums={**self.chunk_sums, **other.chunk_sums},
+        )
+
+    def sums(self, name: str) -> np.ndarray:
+        """Sum of a per-chunk quantity, added in chunk order (same result however blocks ran)."""
+        return np.sum(np.stack([self.chunk_sums[c][name] for c in sorted(self.chunk_sums)]), axis=0)
+
+    def histogram(self, name: str) -> np.ndarray:
+        """(2, T, bins): counts and integer value sums per time and bin."""
+        data = self.hist[name]
+        return np.cumsum(data, axis=1)[:, :-1] if name.startswith("capacity:") else data
+
+
+def _date_bins(days: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Bin of each day on the grid: 0 on or before the first step, i for step i, T+1 never."""
+    index = np.searchsorted(grid, days, side="left")
+    return np.where(np.isfinite(days), np.minimum(index, grid.size), grid.size + 1)
+
+
+def _hist_dates(days: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    return np.bincount(_date_bins(days.ravel(), grid), minlength=grid.size + 2).astype(np.int64)
+
+
+def _bin(values: np.ndarray, high: float) -> np.ndarray:
+    """Bin 0 holds exact zeros; bins 1.. split (0, high] evenly."""
+    width = max(high, 1e-300) / (_HIST_BINS - 1)
+    inner = np.clip(np.ceil(values / width).astype(np.int64), 1, _HIST_BINS - 1)
+    return np.where(values <= 0, 0, inner)
+
+
+def _step_hist(
+    values: np.ndarray, online: np.ndarray, grid: np.ndarray, high: float, unit: float
+) -> np.ndarray:
+    """Histogram-over-time of the step curves Σ values·[t ≥ online], as time differences.
+
+    Each draw's curve changes only when a phase comes online, so its counts
+    enter at those steps: O(draw × phase), not O(draw × time)."""
+    draws, k_count = values.shape
+    index = np.where(np.isfinite(online), np.searchsorted(grid, online, side="left"), grid.size)
+    order = np.argsort(index, axis=1, kind="stable")
+    steps = np.take_along_axis(index, order, axis=1)
+    levels = np.concatenate(
+        [np.zeros((draws, 1)), np.cumsum(np.take_along_axis(values, order, 1), axis=1)], 1
+    )
+    bins = _bin(levels, high)
+    sums = np.rint(levels / unit).astype(np.int64)
+    rows_t = np.concatenate([np.zeros((draws, 1), np.int64), steps, steps], axis=1)
+    rows_b = np.concatenate([bins[:, :1], bins[:, 1:], bins[:, :-1]], axis=1)
+    sign = np.concatenate([np.ones((draws, 1 + k_count), np.int64), -np.ones((draws, k_count), np.int64)], 1)
+    weight_sum = np.concatenate([sums[:, :1], sums[:, 1:], sums[:, :-1]], axis=1) * sign
+    flat = (rows_t * _HIST_BINS + rows_b).ravel()
+    size = (grid.size + 1) * _HIST_BINS
+    counts = np.bincount(flat, weights=sign.ravel(), minlength=size)
+    total = np.bincount(flat, weights=weight_sum.ravel(), minlength=size)
+    return np.stack([np.rint(counts), np.rint(total)]).astype(np.int64).reshape(2, grid.size + 1, _HIST_BINS)
+
+
+def _value_hist(values: np.ndarray, high: float, unit: float) -> np.ndarray:
+    """(2, T, bins) histogram of (draw, T) values on [0, high] with integer sums."""
+    t_count = values.shape[1]
+    bins = _bin(values, high)
+    flat = (bins + np.arange(t_count)[None, :] * _HIST_BINS).ravel()
+    counts = np.bincount(flat, minlength=t_count * _HIST_BINS)
+    total = np.bincount(flat, weights=np.rint(values / unit).ravel(), minlength=t_count * _HIST_BINS)
+    return np.stack([counts, np.rint(total)]).astype(np.int64).reshape(2, t_count, _HIST_BINS)
+
+
+def _first_reach(days: np.ndarray, mw: np.ndarray, target_mw: float) -> np.ndarray:
+    """Per draw, the day cumulative ``mw`` (in date order) first reaches ``target_mw``."""
+    order = np.argsort(days, axis=1, kind="stable")
+    sorted_days = np.take_along_axis(days, order, axis=1)
+    cumulative = np.cumsum(np.take_along_axis(mw, order, axis=1), axis=1)
+    index = (cumulative < target_mw - 1e-6).sum(axis=1)
+    safe = np.minimum(index, days.shape[1] - 1)[:, None]
+    return np.where(index < days.shape[1], np.take_along_axis(sorted_days, safe, 1)[:, 0], np.inf)
+
+
+def _target_days(model: Model, ds: xr.Dataset) -> dict[str, np.ndarray]:
+    """Per target and draw, the day it is met on its basis (inf: not within the horizon).
+
+    Status bases (announced, committed) use each phase's status as of
+    ``time.as_of``, dated from its site's ``announced`` date; the
+    under-construction basis uses each phase's construction start."""
+    out = {}
+    for name, target in model.scenario.targets.items():
+        scope = np.array([target.sites is None or ph.site in target.sites for ph in model.phases])
+        level = STATUS_ORDER[target.basis]
+        mw = ds["facility_mw"].values[:, scope]
+        status_ok = np.array([STATUS_ORDER[ph.status] >= level for ph in model.phases])[scope]
+        if target.basis == "online":
+            days = ds["online_date"].values[:, scope]
+        elif target.basis == "under_construction":
+            started = ds["start_date"].values[:, scope]
+            days = np.where(
+                status_ok[None, :], np.minimum(started, model.as_of_day), np.maximum(started, model.as_of_day)
+            )
+        else:
+            announced = np.array(
+                [model.scenario.sites[ph.site].announced_date or model.as_of_day for ph in model.phases]
+            )[scope]
+            days = np.broadcast_to(
+                np.where(status_ok, np.minimum(announced, model.as_of_day), np.inf), mw.shape
+            )
+        out[name] = _first_reach(np.asarray(days), mw, target.power_mw)
+    return out
+
+
+def demand_mw(model: Model, p: dict[str, np.ndarray], days: np.ndarray) -> dict[str, np.ndarray]:
+    """Facility MW demanded per stream (training, inference) at ``days``: level·(1+g)^years."""
+    out = {}
+    for stream in ("training", "inference"):
+        if getattr(model.scenario.demand, stream) is None:
+            continue
+        level = p[f"demand.{stream}.level"]
+        growth = p[f"demand.{stream}.growth_per_year"]
+        years = (days[None, :] - p[f"demand.{stream}.start"][:, None]) / 365.25
+        out[stream] = level[:, None] * (1.0 + growth[:, None]) ** years
+    return out
+
+
+def aggregate_block(model: Model, seed: int, start: int, stop: int) -> Aggregates:
+    """Simulate draws ``start``..``stop`` and reduce them to mergeable aggregates.
+
+    ``start`` must be a multiple of :data:`BLOCK_DRAWS`, so per-chunk sums line up."""
+    if start % BLOCK_DRAWS:
+        raise ValueError(f"block start must be a multiple of {BLOCK_DRAWS}")
+    ds = simulate_block(model, seed, start, stop)
+    grid = model.grid_days
+    online = ds["online_date"].values
+    mw = ds["facility_mw"].values
+    agg = Aggregates(draws=stop - start)
+    for name, mask in model.series.items():
+        agg.hist[f"capacity:{name}"] = _step_hist(
+            mw[:, mask], online[:, mask], grid, model.series_high_mw[name], _SUM_UNIT["mw"]
+        )
+    agg.hist["capacity:flops"] = _step_hist(
+        ds["bf16_flops"].values, online, grid, model.flops_high, _SUM_UNIT["flops"]
+    )
+    for name, days in _target_days(model, ds).items():
+        agg.date_hist[f"target:{name}"] = _hist_dates(days, grid)
+    for k, ph in enumerate(model.phases):
+        for stage in ("start_date", "power_date", "chips_date", "online_date"):
+            agg.date_hist[f"phase:{ph.id}:{stage}"] = _hist_dates(ds[stage].values[:, k], grid)
+    critical = ds["critical"].values
+    agg.counts["critical"] = np.stack(
+        [np.bincount(critical[:, k], minlength=len(CAUSES)) for k in range(critical.shape[1])]
+    ).astype(np.int64)
+    ever = np.isfinite(online).any(axis=1)
+    last = np.argmax(np.where(np.isfinite(online), online, -np.inf), axis=1)
+    last_cause = np.take_along_axis(critical, last[:, None], axis=1)[:, 0]
+    agg.counts["last_phase_cause"] = np.bincount(last_cause[ever], minlength=len(CAUSES)).astype(np.int64)
+    agg.counts["nothing_online"] = np.array([int((~ever).sum())], np.int64)
+    year_index = np.minimum(np.searchsorted(grid, model.year_ends, side="right") - 1, grid.size - 1)
+    capacity_years = _capacity(mw, online, grid[year_index])
+    p = sample({k: v for k, v in model.parameters.items() if k.startswith("demand.")}, seed, start, stop)
+    demand = demand_mw(model, p, model.year_ends)
+    if demand:
+        total_demand = np.sum(np.stack(list(demand.values())), axis=0)
+        agg.counts["demand_covered"] = (capacity_years >= total_demand).sum(axis=0).astype(np.int64)
+        span = model.series_high_mw["total"]
+        agg.hist["surplus_mw"] = _value_hist(
+            np.clip(capacity_years - total_demand + span, 0, 2 * span), 2 * span, _SUM_UNIT["mw"]
+        )
+        for stream, values in demand.items():
+            agg.hist[f"demand:{stream}"] = _value_hist(
+                np.clip(values, 0, 4 * span), 4 * span, _SUM_UNIT["mw"]
+            )
+    weights = np.stack(
+        [np.where((critical == c) & np.isfinite(online), mw, 0.0).sum(axis=1) for c in range(len(CAUSES))],
+        axis=1,
+    )
+    acc_masks = [model.series[f"accelerator:{a}"] for a in model.accelerator_ids]
+    for chunk_start in range(start, stop, BLOCK_DRAWS):
+        rows = slice(chunk_start - start, min(stop, chunk_start + BLOCK_DRAWS) - start)
+        on = online[rows]
+        agg.chunk_sums[chunk_start // BLOCK_DRAWS] = {
+            "cause_mw": weights[rows].sum(axis=0),
+            "accelerators": np.stack(
+                [
+                    _capacity(ds["accelerators"].values[rows][:, m], on[:, m], model.year_ends).sum(0)
+                    for m in acc_masks
+                ]
+            ),
+            "h100e": _capacity(ds["h100_equivalents"].values[rows], on, model.year_ends).sum(axis=0),
+            "capacity_years_mw": capacity_years[rows].sum(axis=0),
+        }
+    return agg
+
+
+def _capacity(values: np.ndarray, online: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """(draw, len(days)): sum of ``values`` of phases online on each day."""
+    return np.einsum("dk,dkt->dt", values, (online[:, :, None] <= days[None, None, :]).astype(float))
+
+
+def _hist_quantiles(hist: np.ndarray, unit: float, qs: Sequence[float]) -> np.ndarray:
+    """Quantiles (len(qs), T) from (2, T, bins) histograms: the mean value of the bin
+    where the cumulative count crosses each quantile (exact for point masses)."""
+    counts, sums = hist[0], hist[1]
+    cdf = np.cumsum(counts, axis=1)
+    total = cdf[:, -1:]
+    out = np.empty((len(qs), counts.shape[0]))
+    for i, q in enumerate(qs):
+        index = np.minimum((cdf < q * total - 1e-9).sum(axis=1), _HIST_BINS - 1)[:, None]
+        n = np.take_along_axis(counts, index, 1)[:, 0]
+        s = np.take_along_axis(sums, index, 1)[:, 0]
+        out[i] = np.where(n > 0, s / np.maximum(n, 1), 0.0) * unit
+    return out
+
+
+def _date_quantile(hist: np.ndarray, grid: np.ndarray, q: float) -> float:
+    """The first grid day by which a share ``q`` of draws has the event (inf: never)."""
+    cdf = np.cumsum(hist)
+    index = int(np.searchsorted(cdf, q * cdf[-1] - 1e-9, side="left"))
+    return float(grid[index]) if index < grid.size else math.inf
+
+
+@dataclass
+class Results:
+    """The outcome of :func:`run`: labelled summaries of many draws."""
+
+    model: Model
+    aggregates: Aggregates
+    seed: int
+
+    @property
+    def draws(self) -> int:
+        return self.aggregates.draws
+
+    @property
+    def capacity(self) -> xr.DataArray:
+        """Facility MW online, dims (series, quantile, time); P10/P50/P90."""
+        names = [k for k in self.model.series]
+        data = np.stack(
+            [
+                _hist_quantiles(self.aggregates.histogram(f"capacity:{n}"), _SUM_UNIT["mw"], (0.1, 0.5, 0.9))
+                for n in names
+            ]
+        )
+        return xr.DataArray(
+            data,
+            dims=("series", "quantile", "time"),
+            coords={
+                "series": names,
+                "quantile": [0.1, 0.5, 0.9],
+                "time": self.model.grid_days.astype("timedelta64[D]") + np.datetime64("1970-01-01"),
+            },
+            name="facility_mw",
+            attrs={"units": "MW", "basis": "facility"},
+        )
+
+    def date_quantiles(self, name: str, qs: Iterable[float] = (0.1, 0.5, 0.9)) -> list[float]:
+        return [_date_quantile(self.aggregates.date_hist[name], self.model.grid_days, q) for q in qs]
+
+    def target_table(self) -> list[dict[str, Any]]:
+        rows = []
+        for name, target in self.model.scenario.targets.items():
+            hist = self.aggregates.date_hist[f"target:{name}"]
+            by_bin = int(np.searchsorted(self.model.grid_days, target.by_date, side="right"))
+            met = int(hist[:by_bin].sum())
+            p50, p90 = self.date_quantiles(f"target:{name}", (0.5, 0.9))
+            rows.append(
+                {
+                    "name": name,
+                    "gw": target.power_mw / 1000,
+                    "basis": target.basis,
+                    "by": units.format_date(target.by_date),
+                    "probability": met / self.draws,
+                    "p50_date": units.format_date(p50) if math.isfinite(p50) else None,
+                    "p90_date": units.format_date(p90) if math.isfinite(p90) else None,
+                }
+            )
+        return rows
+
+    def constraints(self) -> dict[str, Any]:
+        counts = self.aggregates.counts["critical"]
+        per_phase = {
+            ph.id: {CAUSES[c]: counts[k, c] / self.draws for c in range(len(CAUSES)) if counts[k, c]}
+            for k, ph in enumerate(self.model.phases)
+        }
+        last = self.aggregates.counts["last_phase_cause"]
+        cause_mw = self.aggregates.sums("cause_mw")
+        return {
+            "per_phase": per_phase,
+            "last_gw": {CAUSES[c]: last[c] / max(last.sum(), 1) for c in range(len(CAUSES)) if last[c]},
+            "by_mw": {CAUSES[c]: cause_mw[c] / cause_mw.sum() for c in range(len(CAUSES)) if cause_mw[c] > 0},
+        }
+
+    def year_end_table(self) -> list[dict[str, Any]]:
+        cap = self.capacity.sel(series="total").values
+        grid = self.model.grid_days
+        flops = _hist_quantiles(
+            self.aggregates.histogram("capacity:flops"), _SUM_UNIT["flops"], (0.1, 0.5, 0.9)
+        )
+        lf = self.model.scenario.demand.load_factor
+        h100e = self.aggregates.sums("h100e") / self.draws
+        rows = []
+        covered = self.aggregates.counts.get("demand_covered")
+        for i, day in enumerate(self.model.year_ends):
+            t = min(int(np.searchsorted(grid, day, side="right")) - 1, grid.size - 1)
+            rows.append(
+                {
+                    "date": units.format_date(day),
+                    "facility_gw": {"p10": cap[0, t] / 1e3, "p50": cap[1, t] / 1e3, "p90": cap[2, t] / 1e3},
+                    "bf16_eflops": {
+                        "p10": flops[0, t] / 1e18,
+                        "p50": flops[1, t] / 1e18,
+                        "p90": flops[2, t] / 1e18,
+                    },
+                    "energy_twh_per_year_p50": cap[1, t] * lf * 8766 / 1e6,
+                    "h100_equivalents_mean": float(h100e[i]),
+                    "p_capacity_covers_demand": None if covered is None else float(covered[i] / self.draws),
+                }
+            )
+        return rows
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON summary (``gigawatt run --json``)."""
+        cap = self.capacity.sel(series="total")
+        grid = self.model.grid_days
+        step = (
+            max(1, int(round(WEEKS_PER_YEAR / 4 / (grid[1] - grid[0]) * DAYS_PER_WEEK)))
+            if grid.size > 1
+            else 1
+        )
+        picks = np.arange(0, grid.size, step)
+        return {
+            "scenario": self.model.scenario.name,
+            "draws": self.draws,
+            "seed": self.seed,
+            "as_of": units.format_date(self.model.as_of_day),
+            "targets": self.target_table(),
+            "capacity_gw": {
+                "basis": "facility",
+                "dates": [units.format_date(d) for d in grid[picks]],
+                "p10": (cap.sel(quantile=0.1).values[picks] / 1e3).tolist(),
+                "p50": (cap.sel(quantile=0.5).values[picks] / 1e3).tolist(),
+                "p90": (cap.sel(quantile=0.9).values[picks] / 1e3).tolist(),
+            },
+            "year_ends": self.year_end_table(),
+            "constraints": self.constraints(),
+            "phases": {
+                ph.id: {
+                    stage: [units.format_date(d) for d in self.date_quantiles(f"phase:{ph.id}:{stage}")]
+                    for stage in ("start_date", "power_date", "chips_date", "online_date")
+                }
+                for ph in self.model.phases
+            },
+        }
+
+
+def run(
+    scenario: Scenario,
+    draws: int = 10_000,
+    seed: int = 0,
+    block_draws: int = 8 * BLOCK_DRAWS,
+    progress: Callable[[int], None] | None = None,
+    workers: int = 1,
+) -> Results:
+    """Simulate ``draws`` draws in blocks and aggregate them.
+
+    ``block_draws`` is rounded up to a multiple of :data:`BLOCK_DRAWS`; results do
+    not depend on it nor on ``workers`` (processes)."""
+    if draws < 1:
+        raise ValueError("draws must be >= 1")
+    model = Model.from_scenario(scenario)
+    block = max(BLOCK_DRAWS, -(-block_draws // BLOCK_DRAWS) * BLOCK_DRAWS)
+    ranges = [(lo, min(draws, lo + block)) for lo in range(0, draws, block)]
+    total = Aggregates()
+    if workers > 1:
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(workers) as pool:
+            futures = [pool.submit(aggregate_block, model, seed, lo, hi) for lo, hi in ranges]
+            for future, (lo, hi) in zip(futures, ranges, strict=True):
+                total = total.merge(future.result())
+                if progress:
+                    progress(hi - lo)
+    else:
+        for lo, hi in ranges:
+            total = total.merge(aggregate_block(model, seed, lo, hi))
+            if progress:
+                progress(hi - lo)
+    return Results(model, total, seed)
