@@ -171,3 +171,26 @@ def test_causes_are_named(block):
     _, ds = block
     assert ds.attrs["critical_names"] == list(CAUSES)
     assert set(np.unique(ds["critical"].values)) <= set(range(len(CAUSES)))
+
+
+DEMAND = """
+demand:
+  training: {start: 2025-01-01, level: "100 MW", growth_per_year: 0.0}
+  inference: {start: 2025-01-01, level: "50 MW", growth_per_year: 1.0}
+  model_active_params: 1e11
+  utilisation: 0.5
+"""
+
+
+def test_demand_against_capacity(write, small_text):
+    scenario = load_scenario(write(small_text + DEMAND))
+    rows = run(scenario, draws=2048, seed=0).demand_table()
+    by_date = {r["date"]: r for r in rows}
+    assert by_date["2027-12-31"]["training_gw_p50"] == pytest.approx(0.1, rel=1e-6)
+    # inference doubles yearly from 2025-01-01: 50 MW · 2^(3 years less a day) ≈ 400 MW
+    assert by_date["2027-12-31"]["inference_gw_p50"] == pytest.approx(0.4, rel=0.01)
+    assert by_date["2025-12-31"]["p_capacity_covers_demand"] == 0.0  # nothing online in 2025
+    covered = [r["p_capacity_covers_demand"] for r in rows]
+    assert max(covered) > 0.5
+    for r in rows:
+        assert r["surplus_gw"]["p10"] <= r["surplus_gw"]["p50"] <= r["surplus_gw"]["p90"]

@@ -22,7 +22,7 @@ order, so results are bit-identical for any block size or worker count.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -108,6 +108,17 @@ class SupplyInfo:
     phases: tuple[int, ...]
 
 
+@dataclass(frozen=True)
+class StepSeries:
+    """A per-phase quantity summed over phases online: which variable, which phases,
+    the histogram's upper bound and the integer unit its sums are kept in."""
+
+    variable: str
+    mask: np.ndarray
+    high: float
+    unit: float
+
+
 @dataclass
 class Model:
     """A scenario compiled for simulation: phase table, parameters, time grid."""
@@ -120,7 +131,7 @@ class Model:
     supplies: list[SupplyInfo]
     series: dict[str, np.ndarray]
     series_high_mw: dict[str, float]
-    flops_high: float
+    step_series: dict[str, StepSeries]
     year_ends: np.ndarray
 
     @classmethod
@@ -183,15 +194,31 @@ class Model:
                 for p in phases
             ]
         )
-        flops_high = float(
-            sum(
-                h
-                / params[f"accelerators.{p.accelerator}.it_power_w"].low
-                * 1e6
-                * params[f"accelerators.{p.accelerator}.bf16_flops"].high
+        count_high = np.array(
+            [
+                h / params[f"accelerators.{p.accelerator}.it_power_w"].low * 1e6
                 for h, p in zip(high, phases, strict=True)
-            )
+            ]
         )
+        per_acc = {
+            key: np.array([params[f"accelerators.{p.accelerator}.{key}"].high for p in phases])
+            for key in ("bf16_flops", "h100_equivalents")
+        }
+        everything = np.ones(len(phases), bool)
+        step_series = {
+            "flops": StepSeries(
+                "bf16_flops", everything, float((count_high * per_acc["bf16_flops"]).sum()), 1e12
+            ),
+            "it": StepSeries("it_mw", everything, float(high.sum()), _SUM_UNIT["mw"]),
+            "h100e": StepSeries(
+                "h100_equivalents", everything, float((count_high * per_acc["h100_equivalents"]).sum()), 1.0
+            ),
+        }
+        for acc_id in sorted({p.accelerator for p in phases}):
+            mask = series[f"accelerator:{acc_id}"]
+            step_series[f"accelerators:{acc_id}"] = StepSeries(
+                "accelerators", mask, float(count_high[mask].sum()), 1.0
+            )
         first_year = units.date_from_days(grid[0]).year
         last_year = units.date_from_days(grid[-1]).year
         year_ends = np.array(
@@ -210,7 +237,7 @@ class Model:
             supplies=supplies,
             series=series,
             series_high_mw={k: float(high[m].sum()) for k, m in series.items()},
-            flops_high=flops_high,
+            step_series=step_series,
             year_ends=year_ends,
         )
 
@@ -326,9 +353,19 @@ def factory_rate_day(
     return np.where(rate_mw_per_week > 0, day, np.inf)
 
 
-def simulate_block(model: Model, seed: int, start: int, stop: int) -> xr.Dataset:
-    """Draws ``start``..``stop`` of every phase: sizes, stage dates, online date, cause."""
-    p = sample(model.parameters, seed, start, stop)
+def simulate_block(
+    model: Model, seed: int, start: int, stop: int, params: Mapping[str, np.ndarray] | None = None
+) -> xr.Dataset:
+    """Draws ``start``..``stop`` of every phase: sizes, stage dates, online date, cause.
+
+    ``params`` gives some parameters' values (path -> ``stop - start`` values)
+    instead of sampling them, e.g. a sensitivity design; the rest are sampled."""
+    given = dict(params or {})
+    for path, values in given.items():
+        if np.shape(values) != (stop - start,):
+            raise ValueError(f"params[{path!r}] needs {stop - start} values, got shape {np.shape(values)}")
+    p = sample({k: v for k, v in model.parameters.items() if k not in given}, seed, start, stop)
+    p.update({k: np.asarray(v, dtype=float) for k, v in given.items()})
     scenario = model.scenario
     draws, k_count = stop - start, len(model.phases)
     shape = (draws, k_count)
@@ -598,14 +635,24 @@ def _step_hist(
     return np.stack([np.rint(counts), np.rint(total)]).astype(np.int64).reshape(2, grid.size + 1, _HIST_BINS)
 
 
-def _value_hist(values: np.ndarray, high: float, unit: float) -> np.ndarray:
-    """(2, T, bins) histogram of (draw, T) values on [0, high] with integer sums."""
-    t_count = values.shape[1]
-    bins = _bin(values, high)
-    flat = (bins + np.arange(t_count)[None, :] * _HIST_BINS).ravel()
-    counts = np.bincount(flat, minlength=t_count * _HIST_BINS)
-    total = np.bincount(flat, weights=np.rint(values / unit).ravel(), minlength=t_count * _HIST_BINS)
-    return np.stack([counts, np.rint(total)]).astype(np.int64).reshape(2, t_count, _HIST_BINS)
+_VALUE_BINS = 4000
+_VALUE_SPAN = 20.0
+
+
+def _value_hist(values_mw: np.ndarray) -> np.ndarray:
+    """(2, T, bins) histogram of (draw, T) MW values of any sign and size, with integer sums.
+
+    Bins are even in asinh(MW) over ±20 (±2.4e8 MW), ~1% wide relative to the
+    value, so nothing is clipped; quantiles read the mean of a bin's values."""
+    t_count = values_mw.shape[1]
+    u = np.arcsinh(values_mw)
+    bins = np.clip(((u + _VALUE_SPAN) / (2 * _VALUE_SPAN) * _VALUE_BINS).astype(np.int64), 0, _VALUE_BINS - 1)
+    flat = (bins + np.arange(t_count)[None, :] * _VALUE_BINS).ravel()
+    counts = np.bincount(flat, minlength=t_count * _VALUE_BINS)
+    total = np.bincount(
+        flat, weights=np.rint(values_mw / _SUM_UNIT["mw"]).ravel(), minlength=t_count * _VALUE_BINS
+    )
+    return np.stack([counts, np.rint(total)]).astype(np.int64).reshape(2, t_count, _VALUE_BINS)
 
 
 def _first_reach(days: np.ndarray, mw: np.ndarray, target_mw: float) -> np.ndarray:
@@ -676,9 +723,10 @@ def aggregate_block(model: Model, seed: int, start: int, stop: int) -> Aggregate
         agg.hist[f"capacity:{name}"] = _step_hist(
             mw[:, mask], online[:, mask], grid, model.series_high_mw[name], _SUM_UNIT["mw"]
         )
-    agg.hist["capacity:flops"] = _step_hist(
-        ds["bf16_flops"].values, online, grid, model.flops_high, _SUM_UNIT["flops"]
-    )
+    for name, spec in model.step_series.items():
+        agg.hist[f"capacity:{name}"] = _step_hist(
+            ds[spec.variable].values[:, spec.mask], online[:, spec.mask], grid, spec.high, spec.unit
+        )
     for name, days in _target_days(model, ds).items():
         agg.date_hist[f"target:{name}"] = _hist_dates(days, grid)
     for k, ph in enumerate(model.phases):
@@ -700,34 +748,50 @@ def aggregate_block(model: Model, seed: int, start: int, stop: int) -> Aggregate
     if demand:
         total_demand = np.sum(np.stack(list(demand.values())), axis=0)
         agg.counts["demand_covered"] = (capacity_years >= total_demand).sum(axis=0).astype(np.int64)
-        span = model.series_high_mw["total"]
-        agg.hist["surplus_mw"] = _value_hist(
-            np.clip(capacity_years - total_demand + span, 0, 2 * span), 2 * span, _SUM_UNIT["mw"]
-        )
+        agg.hist["surplus_mw"] = _value_hist(capacity_years - total_demand)
         for stream, values in demand.items():
-            agg.hist[f"demand:{stream}"] = _value_hist(
-                np.clip(values, 0, 4 * span), 4 * span, _SUM_UNIT["mw"]
-            )
+            agg.hist[f"demand:{stream}"] = _value_hist(values)
     weights = np.stack(
         [np.where((critical == c) & np.isfinite(online), mw, 0.0).sum(axis=1) for c in range(len(CAUSES))],
         axis=1,
     )
-    acc_masks = [model.series[f"accelerator:{a}"] for a in model.accelerator_ids]
+    supply = _accelerator_supply(model, seed, start, stop, ds)
     for chunk_start in range(start, stop, BLOCK_DRAWS):
         rows = slice(chunk_start - start, min(stop, chunk_start + BLOCK_DRAWS) - start)
-        on = online[rows]
         agg.chunk_sums[chunk_start // BLOCK_DRAWS] = {
             "cause_mw": weights[rows].sum(axis=0),
-            "accelerators": np.stack(
-                [
-                    _capacity(ds["accelerators"].values[rows][:, m], on[:, m], model.year_ends).sum(0)
-                    for m in acc_masks
-                ]
-            ),
-            "h100e": _capacity(ds["h100_equivalents"].values[rows], on, model.year_ends).sum(axis=0),
-            "capacity_years_mw": capacity_years[rows].sum(axis=0),
+            **{name: values[rows].sum(axis=0) for name, values in supply.items()},
         }
     return agg
+
+
+def _accelerator_supply(
+    model: Model, seed: int, start: int, stop: int, ds: xr.Dataset
+) -> dict[str, np.ndarray]:
+    """Per draw and year end, each accelerator limit's cumulative supply to the programme
+    and the accelerators it delivered (``supply:NAME:offered`` / ``supply:NAME:delivered``)."""
+    out: dict[str, np.ndarray] = {}
+    infos = [i for i in model.supplies if i.resource == "accelerators"]
+    if not infos:
+        return out
+    keys = [k for k in model.parameters if k.startswith("supply.")]
+    p = sample({k: model.parameters[k] for k in keys}, seed, start, stop)
+    days = model.year_ends[None, :]
+    for info in infos:
+        prefix = f"supply.{info.name}"
+        begin = p.get(f"{prefix}.start", np.full(stop - start, model.grid_days[0]))[:, None]
+        rate = (p[f"{prefix}.amount"] * p[f"{prefix}.share"] * WEEKS_PER_YEAR / info.per_weeks)[:, None]
+        g = np.log1p(p[f"{prefix}.growth_per_year"])[:, None]
+        years = np.maximum(days - begin, 0.0) / 365.25
+        safe = np.where(np.abs(g) < 1e-12, 1.0, g)
+        out[f"supply:{info.name}:offered"] = rate * np.where(
+            np.abs(g) < 1e-12, years, np.expm1(safe * years) / safe
+        )
+        members = list(info.phases)
+        out[f"supply:{info.name}:delivered"] = _capacity(
+            ds["accelerators"].values[:, members], ds["chips_date"].values[:, members], model.year_ends
+        )
+    return out
 
 
 def _capacity(values: np.ndarray, online: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -743,7 +807,7 @@ def _hist_quantiles(hist: np.ndarray, unit: float, qs: Sequence[float]) -> np.nd
     total = cdf[:, -1:]
     out = np.empty((len(qs), counts.shape[0]))
     for i, q in enumerate(qs):
-        index = np.minimum((cdf < q * total - 1e-9).sum(axis=1), _HIST_BINS - 1)[:, None]
+        index = np.minimum((cdf < q * total - 1e-9).sum(axis=1), counts.shape[1] - 1)[:, None]
         n = np.take_along_axis(counts, index, 1)[:, 0]
         s = np.take_along_axis(sums, index, 1)[:, 0]
         out[i] = np.where(n > 0, s / np.maximum(n, 1), 0.0) * unit
@@ -828,33 +892,115 @@ class Results:
             "by_mw": {CAUSES[c]: cause_mw[c] / cause_mw.sum() for c in range(len(CAUSES)) if cause_mw[c] > 0},
         }
 
-    def year_end_table(self) -> list[dict[str, Any]]:
-        cap = self.capacity.sel(series="total").values
+    def series_quantiles(self, name: str) -> np.ndarray:
+        """(P10, P50, P90) × time of a series: MW for ``model.series``, else its own unit."""
+        unit = _SUM_UNIT["mw"] if name in self.model.series else self.model.step_series[name].unit
+        return _hist_quantiles(self.aggregates.histogram(f"capacity:{name}"), unit, (0.1, 0.5, 0.9))
+
+    def _year_index(self) -> np.ndarray:
         grid = self.model.grid_days
-        flops = _hist_quantiles(
-            self.aggregates.histogram("capacity:flops"), _SUM_UNIT["flops"], (0.1, 0.5, 0.9)
-        )
+        return np.minimum(np.searchsorted(grid, self.model.year_ends, side="right") - 1, grid.size - 1)
+
+    def year_end_table(self) -> list[dict[str, Any]]:
+        """Facility and IT power, FLOP/s, H100-equivalents and energy at each year end."""
+        t = self._year_index()
+        q = {name: self.series_quantiles(name)[:, t] for name in ("total", "it", "flops", "h100e")}
         lf = self.model.scenario.demand.load_factor
-        h100e = self.aggregates.sums("h100e") / self.draws
-        rows = []
+
+        def band(values: np.ndarray, i: int, scale: float) -> dict[str, float]:
+            return {
+                "p10": float(values[0, i] / scale),
+                "p50": float(values[1, i] / scale),
+                "p90": float(values[2, i] / scale),
+            }
+
+        return [
+            {
+                "date": units.format_date(day),
+                "facility_gw": band(q["total"], i, 1e3),
+                "it_gw": band(q["it"], i, 1e3),
+                "bf16_eflops": band(q["flops"], i, 1e18),
+                "h100_equivalents_million": band(q["h100e"], i, 1e6),
+                "energy_twh_per_year": band(q["total"], i, 1e6 / (lf * 8766)),
+            }
+            for i, day in enumerate(self.model.year_ends)
+        ]
+
+    def breakdown(self) -> dict[str, Any]:
+        """Year-end P10/P50/P90 per site, country, party (facility GW) and per accelerator (count)."""
+        t = self._year_index()
+        out: dict[str, Any] = {"dates": [units.format_date(d) for d in self.model.year_ends]}
+        for name in list(self.model.series) + [
+            k for k in self.model.step_series if k.startswith("accelerators:")
+        ]:
+            values = self.series_quantiles(name)[:, t]
+            scale, unit = (1e3, "facility GW") if name in self.model.series else (1.0, "accelerators")
+            out[name] = {
+                "unit": unit,
+                **{f"p{int(q * 100)}": (values[i] / scale).tolist() for i, q in enumerate((0.1, 0.5, 0.9))},
+            }
+        return out
+
+    def demand_table(self) -> list[dict[str, Any]]:
+        """Demand (facility GW) against capacity at year ends: surplus, P(covered), inference tokens/s.
+
+        Tokens/s assume capacity serves inference demand first, at the scenario's
+        utilisation and model size (FLOP per token ≈ 2 × active parameters)."""
         covered = self.aggregates.counts.get("demand_covered")
+        if covered is None:
+            return []
+        from gigawatt.compute import tokens_per_second
+
+        demand = self.model.scenario.demand
+        t = self._year_index()
+        cap = self.series_quantiles("total")[:, t]
+        flops = self.series_quantiles("flops")[:, t]
+        surplus = _hist_quantiles(self.aggregates.hist["surplus_mw"], _SUM_UNIT["mw"], (0.1, 0.5, 0.9))
+        streams = {
+            name: _hist_quantiles(self.aggregates.hist[f"demand:{name}"], _SUM_UNIT["mw"], (0.5,))[0]
+            for name in ("training", "inference")
+            if f"demand:{name}" in self.aggregates.hist
+        }
+        rows = []
         for i, day in enumerate(self.model.year_ends):
-            t = min(int(np.searchsorted(grid, day, side="right")) - 1, grid.size - 1)
+            inference = streams.get("inference", np.zeros(len(t)))[i]
+            served = min(cap[1, i], inference) / cap[1, i] if cap[1, i] > 0 else 0.0
             rows.append(
                 {
                     "date": units.format_date(day),
-                    "facility_gw": {"p10": cap[0, t] / 1e3, "p50": cap[1, t] / 1e3, "p90": cap[2, t] / 1e3},
-                    "bf16_eflops": {
-                        "p10": flops[0, t] / 1e18,
-                        "p50": flops[1, t] / 1e18,
-                        "p90": flops[2, t] / 1e18,
+                    **{f"{name}_gw_p50": float(v[i] / 1e3) for name, v in streams.items()},
+                    "surplus_gw": {
+                        f"p{int(q * 100)}": float(surplus[j, i] / 1e3) for j, q in enumerate((0.1, 0.5, 0.9))
                     },
-                    "energy_twh_per_year_p50": cap[1, t] * lf * 8766 / 1e6,
-                    "h100_equivalents_mean": float(h100e[i]),
-                    "p_capacity_covers_demand": None if covered is None else float(covered[i] / self.draws),
+                    "p_capacity_covers_demand": float(covered[i] / self.draws),
+                    "inference_tokens_per_second_p50": float(
+                        tokens_per_second(
+                            flops[1, i] * served, demand.model_active_params, demand.utilisation
+                        )
+                    ),
                 }
             )
         return rows
+
+    def supply_table(self) -> dict[str, Any]:
+        """Per accelerator limit: mean cumulative supply offered to the programme and delivered."""
+        out: dict[str, Any] = {}
+        for info in self.model.supplies:
+            key = f"supply:{info.name}:offered"
+            if (
+                info.resource != "accelerators"
+                or key not in self.aggregates.chunk_sums[min(self.aggregates.chunk_sums)]
+            ):
+                continue
+            out[info.name] = {
+                "dates": [units.format_date(d) for d in self.model.year_ends],
+                "offered_mean": (self.aggregates.sums(key) / self.draws).tolist(),
+                "delivered_mean": (
+                    self.aggregates.sums(f"supply:{info.name}:delivered") / self.draws
+                ).tolist(),
+                "unit": "accelerators (cumulative)",
+            }
+        return out
 
     def summary(self) -> dict[str, Any]:
         """The JSON summary (``gigawatt run --json``)."""
@@ -880,6 +1026,9 @@ class Results:
                 "p90": (cap.sel(quantile=0.9).values[picks] / 1e3).tolist(),
             },
             "year_ends": self.year_end_table(),
+            "breakdown": self.breakdown(),
+            "demand": self.demand_table(),
+            "supply": self.supply_table(),
             "constraints": self.constraints(),
             "phases": {
                 ph.id: {

@@ -86,24 +86,50 @@ def print_summary(summary: dict[str, Any]) -> None:
         "facility GW P10",
         "P50",
         "P90",
+        "IT GW P50",
+        "H100e M P50",
         "BF16 EFLOP/s P50",
         "TWh/yr P50",
-        "P(covers demand)",
-        title="Capacity online (facility power)",
+        title="Capacity online",
     )
     for row in summary["year_ends"]:
         gw = row["facility_gw"]
-        covered = row["p_capacity_covers_demand"]
         years.add_row(
             row["date"],
             f"{gw['p10']:.2f}",
             f"{gw['p50']:.2f}",
             f"{gw['p90']:.2f}",
+            f"{row['it_gw']['p50']:.2f}",
+            f"{row['h100_equivalents_million']['p50']:.1f}",
             f"{row['bf16_eflops']['p50']:,.0f}",
-            f"{row['energy_twh_per_year_p50']:.1f}",
-            "—" if covered is None else f"{covered:.0%}",
+            f"{row['energy_twh_per_year']['p50']:.1f}",
         )
     console.print(years)
+    if summary.get("demand"):
+        demand = Table(
+            "year end",
+            "training GW P50",
+            "inference GW P50",
+            "surplus GW P10",
+            "P50",
+            "P90",
+            "P(covers)",
+            "inference tokens/s P50",
+            title="Demand against capacity (facility power)",
+        )
+        for row in summary["demand"]:
+            s10, s50, s90 = (row["surplus_gw"][k] for k in ("p10", "p50", "p90"))
+            demand.add_row(
+                row["date"],
+                f"{row.get('training_gw_p50', 0):.2f}",
+                f"{row.get('inference_gw_p50', 0):.2f}",
+                f"{s10:+.2f}",
+                f"{s50:+.2f}",
+                f"{s90:+.2f}",
+                f"{row['p_capacity_covers_demand']:.0%}",
+                f"{row['inference_tokens_per_second_p50']:.3g}",
+            )
+        console.print(demand)
     held = Table(
         "constraint", "sets the last phase's date", "share of MW it sets", title="What holds it back"
     )
