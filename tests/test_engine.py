@@ -194,3 +194,28 @@ def test_demand_against_capacity(write, small_text):
     assert max(covered) > 0.5
     for r in rows:
         assert r["surplus_gw"]["p10"] <= r["surplus_gw"]["p50"] <= r["surplus_gw"]["p90"]
+
+
+def test_debug_mode_checks_invariants(monkeypatch, stargate):
+    monkeypatch.setenv("GIGAWATT_DEBUG", "1")
+    model = Model.from_scenario(stargate)
+    ds = simulate_block(model, 9, 0, 1024)  # raises InvariantError on a violation
+    assert np.isfinite(ds["online_date"].values).any()
+
+
+def test_invariant_check_catches_a_violation(stargate):
+    from gigawatt.sampling import sample
+
+    model = Model.from_scenario(stargate)
+    ds = simulate_block(model, 9, 0, 1024)
+    p = sample(model.parameters, 9, 0, 1024)
+    engine.check_invariants(model, ds, p)
+    broken = ds.copy(deep=True)
+    k = [i for i, ph in enumerate(model.phases) if ph.status != "online"][0]
+    broken["online_date"].values[:, k] = broken["power_date"].values[:, k] - 30
+    with pytest.raises(engine.InvariantError, match="before its power"):
+        engine.check_invariants(model, broken, p)
+    broken = ds.copy(deep=True)
+    broken["facility_mw"].values[:, k] *= 50
+    with pytest.raises(engine.InvariantError, match="exceeds the firm power"):
+        engine.check_invariants(model, broken, p)

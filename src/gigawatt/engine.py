@@ -22,6 +22,7 @@ order, so results are bit-identical for any block size or worker count.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +33,7 @@ import xarray as xr
 from gigawatt import units
 from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist
+from gigawatt.errors import GigawattError
 from gigawatt.sampling import BLOCK_DRAWS, collect, sample
 from gigawatt.scenario import STATUS_ORDER, Scenario
 
@@ -512,7 +514,7 @@ def simulate_block(
     online = np.where(online > grid[-1], np.inf, online)
     chips_day = np.where(pending[None, :], chips_day, online)
     power_day = np.where(pending[None, :], power_day, online)
-    return xr.Dataset(
+    ds = xr.Dataset(
         {
             "facility_mw": (("draw", "phase"), facility_mw),
             "it_mw": (("draw", "phase"), it_mw),
@@ -545,6 +547,65 @@ def simulate_block(
         },
         attrs={"critical_names": list(CAUSES), "seed": seed},
     )
+    if os.environ.get("GIGAWATT_DEBUG"):
+        check_invariants(model, ds, p)
+    return ds
+
+
+class InvariantError(GigawattError):
+    """The engine broke one of its conservation laws (a bug, reported in debug mode)."""
+
+
+def check_invariants(model: Model, ds: xr.Dataset, p: Mapping[str, np.ndarray]) -> None:
+    """Capacity never exceeds power delivered or accelerators delivered (debug mode: GIGAWATT_DEBUG=1).
+
+    Checks, per draw: each phase online no earlier than its power and chips; at
+    each phase's online date its site's MW online fits the firm power available
+    by then; accelerators delivered under each limit never outrun its supply."""
+    online, power, chips = (ds[v].values for v in ("online_date", "power_date", "chips_date"))
+    mw, acc = ds["facility_mw"].values, ds["accelerators"].values
+    live = np.isfinite(online)
+    if (online[live] < power[live] - 1e-6).any() or (online[live] < chips[live] - 1e-6).any():
+        raise InvariantError("a phase came online before its power or accelerators were delivered")
+    for site_id, site in model.scenario.sites.items():
+        ks = [k for k, ph in enumerate(model.phases) if ph.site == site_id]
+        pending = [j for j, k in enumerate(ks) if model.phases[k].status != "online"]
+        days = online[:, ks]
+        for j in pending:
+            t = days[:, j]
+            available = np.zeros_like(t)
+            for i, src in enumerate(site.power_plan):
+                base = f"sites.{site_id}.power_plan[{i}]"
+                when = (
+                    p[f"{base}.available"]
+                    if src.available_date is not None
+                    else p[f"{base}.ordered"] + p[f"lead_times.{src.technology}"] * DAYS_PER_WEEK
+                )
+                available += np.where(when <= t, p[f"{base}.capacity"] * p[f"{base}.firm_fraction"], 0.0)
+            used = (mw[:, ks] * (days <= t[:, None])).sum(axis=1)
+            if (used[np.isfinite(t)] > available[np.isfinite(t)] + 1e-6).any():
+                raise InvariantError(f"site {site_id}: MW online exceeds the firm power available")
+    for info in model.supplies:
+        if info.resource != "accelerators":
+            continue
+        members = [k for k in info.phases if model.phases[k].status != "online"]
+        if not members:
+            continue
+        prefix = f"supply.{info.name}"
+        inverse = _supply_inverse(
+            p[f"{prefix}.amount"],
+            p[f"{prefix}.share"],
+            p[f"{prefix}.growth_per_year"],
+            p.get(f"{prefix}.start", np.full(online.shape[0], model.grid_days[0])),
+            info.per_weeks,
+        )
+        got = chips[:, members]
+        for j in range(len(members)):
+            t = got[:, j]
+            delivered = (acc[:, members] * (got <= t[:, None])).sum(axis=1)[:, None]
+            ok = np.isfinite(t)
+            if (inverse(delivered)[:, 0][ok] > t[ok] + 1e-6).any():
+                raise InvariantError(f"supply {info.name}: accelerators delivered exceed the supply")
 
 
 # ------------------------------------------------------------------ aggregation
