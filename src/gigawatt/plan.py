@@ -1,0 +1,928 @@
+"""Capacity-expansion planning: where, when, on which power and accelerators to build.
+
+A scenario's sites become candidate sites; its demand becomes a facility-power trajectory
+per quarter. :func:`plan_inputs` turns both into one labelled dataset (dims ``site``,
+``period``, ``source``, ``accelerator``); :func:`build_model` states the least-net-present-cost
+problem on it with linopy; :func:`solve` hands it to HiGHS and reads back the plan, the
+binding constraints (duals) and, when there is no plan, why (:class:`PlanInfeasibleError`).
+
+The model, per quarter ``t``:
+
+- ``build[site, period, source, accelerator]`` facility MW brought online, fed by one of the
+  site's power sources and filled with one accelerator generation (zero before the generation
+  is available or where the site has no such source);
+- ``online[site, period, source]`` = ``online[t-1]`` + ``build[t]`` (stock of new capacity);
+- ``online`` ≤ the source's firm facility MW available by then (0 before the site's earliest
+  online date); Σ sources ≤ (site size − existing) × ``open[site]`` (binary, fixed land cost);
+- demand: existing + Σ ``online`` + ``unmet`` ≥ training + inference demand;
+- supply limits per quarter (accelerators shipped, turbines, transformers, construction,
+  the programme's build rate), an optional capex budget and on-site-gas CO2 cap.
+
+Costs are discounted quarterly. Capex is charged as an annuity over its life (the facility's
+life; the accelerator's useful life), counted only inside the horizon, so a MW built in the
+last quarter is not penalised for the years after it. Opex is energy: grid at the region's
+price, gas at Henry Hub × heat rate, solar + battery free at the margin.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import math
+import os
+import re
+import sys
+import warnings
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import linopy
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from gigawatt.catalog import Catalog, load_catalog
+from gigawatt.distributions import Dist
+from gigawatt.errors import GigawattError, ScenarioError
+from gigawatt.scenario import STATUS_ORDER, Scenario
+from gigawatt.units import date_from_days, days_from_date
+
+__all__ = [
+    "DEFAULT_PENALTY_USD_PER_MW_QUARTER",
+    "PlanInfeasibleError",
+    "PlanOptions",
+    "PlanResult",
+    "build_model",
+    "coefficients",
+    "plan_inputs",
+    "plan_scenario_text",
+    "solve",
+    "synthetic_inputs",
+    "write_plan",
+]
+
+SOURCES = ("grid", "gas", "solar_battery")
+WORKLOADS = ("training", "inference")
+HOURS_PER_QUARTER = 8766.0 / 4
+DAYS_PER_YEAR = 365.25
+WEEKS_PER_QUARTER = 52.1775 / 4
+#: Unmet demand costs what renting the compute elsewhere would: ~$3 per H100-hour in the
+#: cloud (2026 street prices, REFERENCE §20) at ~1.5 kW of facility power per H100 (xAI
+#: Colossus, §21): 1e6/1500 × $3 × 2,191.5 h ≈ $4.4M per facility MW per quarter.
+DEFAULT_PENALTY_USD_PER_MW_QUARTER = 1e6 / 1500 * 3.0 * HOURS_PER_QUARTER
+_GAS_CAPEX = {
+    "large_frame": "gas_turbine_per_kw",
+    "aeroderivative": "gas_turbine_per_kw",
+    "recip_engine": "recip_engine_per_kw",
+}
+_GAS_LEAD = {
+    "large_frame": "gas_turbine_large_frame",
+    "aeroderivative": "gas_turbine_aeroderivative",
+    "recip_engine": "recip_engine",
+}
+_SUPPLY_SOURCES = {"gas_turbines": ("gas",), "transformers": ("grid",), "construction": SOURCES}
+_QUARTERS_PER = {"week": WEEKS_PER_QUARTER, "month": 3.0, "quarter": 1.0, "year": 0.25}
+
+
+class PlanInfeasibleError(GigawattError):
+    """No plan satisfies the hard constraints; the message says which ones bind."""
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """Plan inputs that are not part of a scenario (CLI options, documented defaults).
+
+    ``quantile`` reads every uncertain date and lead time at that quantile and every supply
+    amount at ``1 - quantile`` (0.5: medians; higher: a more cautious plan).
+    """
+
+    start_date: float | None = None
+    periods: int = 20
+    discount_rate_per_year: float = 0.08
+    penalty_usd_per_mw_quarter: float = DEFAULT_PENALTY_USD_PER_MW_QUARTER
+    budget_usd: float | None = None
+    emissions_cap_t: float | None = None
+    load_factor: float = 0.8
+    facility_life_years: float = 20.0
+    require_demand: bool = False
+    binary_sites: bool = True
+    quantile: float = 0.5
+
+
+# ---------------------------------------------------------------- periods
+
+
+def quarter_start(days: float) -> float:
+    """The first day of the quarter after the one containing ``days`` (or ``days`` if it starts one)."""
+    date = date_from_days(days)
+    first = pd.Timestamp(date).to_period("Q").start_time.date()
+    if first == date:
+        return days
+    return days_from_date((pd.Timestamp(date).to_period("Q") + 1).start_time.date())
+
+
+def quarters(start_date: float, count: int) -> xr.Dataset:
+    """``count`` quarters from the one starting on ``start_date``: labels, start, end, mid dates."""
+    first = pd.Timestamp(date_from_days(start_date)).to_period("Q")
+    index = pd.period_range(first, periods=count, freq="Q")
+    start = np.array([days_from_date(p.start_time.date()) for p in index])
+    end = np.array([days_from_date(p.end_time.date()) + 1.0 for p in index])
+    coords = {"period": [str(p) for p in index]}
+    return xr.Dataset(
+        {
+            "period_start_date": ("period", start),
+            "period_end_date": ("period", end),
+            "period_mid_date": ("period", (start + end) / 2),
+        },
+        coords=coords,
+    )
+
+
+# ---------------------------------------------------------------- inputs from a scenario
+
+
+def _cost(catalog: Catalog, section: str, key: str) -> float:
+    return catalog.cost(section, key).value
+
+
+def _at(dist: Dist | None, q: float) -> float:
+    return float("nan") if dist is None else float(dist.ppf(q))
+
+
+def _stage_weeks(scenario: Scenario, catalog: Catalog, names: Iterable[str], q: float) -> float:
+    total = 0.0
+    for name in names:
+        own = getattr(scenario.stages, f"{name}_weeks")
+        total += _at(own, q) if own is not None else float(catalog.cost("stages", name).dist().ppf(q))
+    return total
+
+
+def _accelerator_ids(scenario: Scenario) -> list[str]:
+    ids: list[str] = []
+    for site in scenario.sites.values():
+        ids += [site.accelerator, *(p.accelerator for p in site.phases if p.accelerator)]
+    for supply in scenario.supply.values():
+        ids += supply.accelerators
+    return list(dict.fromkeys(ids))
+
+
+def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.Dataset:
+    """The planning problem of ``scenario``: demand, candidate sites, costs and limits, labelled."""
+    catalog = load_catalog()
+    q = options.quantile
+    demand = scenario.demand
+    streams = {w: getattr(demand, w) for w in WORKLOADS}
+    if all(s is None for s in streams.values()):
+        raise GigawattError(f"{scenario.source_file}: the scenario has no `demand` section; a plan needs one")
+    starts = [s.start_date.mid for s in streams.values() if s is not None]
+    start = options.start_date if options.start_date is not None else quarter_start(min(starts))
+    ds = quarters(start, options.periods)
+    mid = ds.period_mid_date.values
+    demand_mw = np.zeros((len(WORKLOADS), options.periods))
+    for i, w in enumerate(WORKLOADS):
+        s = streams[w]
+        if s is not None:
+            years = np.maximum(mid - s.start_date.mid, 0.0) / DAYS_PER_YEAR
+            demand_mw[i] = s.level_mw.mid * (1.0 + s.growth_per_year.mid) ** years
+    ds["demand_mw"] = (("workload", "period"), demand_mw)
+    ds = ds.assign_coords(workload=list(WORKLOADS))
+
+    sites = list(scenario.sites)
+    accs = _accelerator_ids(scenario)
+    resolved = {a: scenario.accelerator(a) for a in accs}
+    end = ds.period_end_date.values
+    n_site, n_src = len(sites), len(SOURCES)
+    cap = np.zeros((n_site, n_src, options.periods))
+    power_capex = np.zeros((n_site, n_src))
+    opex = np.zeros((n_site, n_src))
+    co2 = np.zeros((n_site, n_src))
+    size = np.zeros(n_site)
+    existing = np.zeros(n_site)
+    fixed_cost = np.zeros(n_site)
+    earliest = np.zeros(n_site)
+    pue = np.zeros(n_site)
+    fuel_usd_per_mwh = _cost(catalog, "plan", "henry_hub_usd_per_mmbtu") * _cost(
+        catalog, "plan", "gas_heat_rate_mmbtu_per_mwh_electric"
+    )
+    gas_t_per_mwh = (
+        _cost(catalog, "plan", "gas_co2_kg_per_mmbtu")
+        * _cost(catalog, "plan", "gas_heat_rate_mmbtu_per_mwh_electric")
+        / 1000
+    )
+    energy_mwh_per_mw = options.load_factor * HOURS_PER_QUARTER
+    acres_usd_per_mw = _cost(catalog, "plan", "site_acres_per_facility_mw") * _cost(
+        catalog, "construction", "land_per_acre"
+    )
+    full_build = ("permitting", "site_and_shell", "it_fit_out", "commissioning")
+    for i, (site_id, site) in enumerate(scenario.sites.items()):
+        pue[i] = _cost(catalog, "pue", site.cooling)
+        basis = pue[i] if site.power_basis == "it" else 1.0
+        try:
+            price = _cost(catalog, "electricity_price", site.region)
+        except KeyError:
+            known = sorted(catalog.costs["electricity_price"])
+            raise GigawattError(
+                f"{scenario.source_file}: sites.{site_id}.region: no electricity price for "
+                f"{site.region!r} in the cost catalog (known: {', '.join(known)})"
+            ) from None
+        gas_capex: dict[str, float] = {}
+        for source in site.power_plan:
+            j = SOURCES.index(source.kind)
+            if source.available_date is not None:
+                when = _at(source.available_date, q)
+            else:
+                lead_weeks = catalog.cost("lead_times", _GAS_LEAD[source.technology or ""]).dist().ppf(q)
+                when = _at(source.ordered_date, q) + 7.0 * float(lead_weeks)
+            firm = source.capacity_mw.mid * source.firm_fraction.mid
+            cap[i, j] += np.where(end > when, firm, 0.0)
+            if source.kind == "gas":
+                key = _GAS_CAPEX[source.technology or ""]
+                gas_capex[key] = gas_capex.get(key, 0.0) + firm
+        for j, kind in enumerate(SOURCES):
+            if kind == "grid":
+                power_capex[i, j] = _cost(catalog, "power_equipment", "substation_per_kw") * 1000
+                opex[i, j] = price * energy_mwh_per_mw
+            elif kind == "gas" and gas_capex:
+                weights = sum(gas_capex.values())
+                power_capex[i, j] = sum(
+                    _cost(catalog, "power_equipment", k) * 1000 * w / weights for k, w in gas_capex.items()
+                )
+                opex[i, j] = fuel_usd_per_mwh * energy_mwh_per_mw
+                co2[i, j] = gas_t_per_mwh * energy_mwh_per_mw
+            elif kind == "solar_battery":
+                solar = [s for s in site.power_plan if s.kind == "solar_battery"]
+                firm_fraction = np.mean([s.firm_fraction.mid for s in solar]) if solar else 1.0
+                power_capex[i, j] = 1000 * (
+                    _cost(catalog, "power_equipment", "solar_per_kw") / max(firm_fraction, 1e-3)
+                    + _cost(catalog, "power_equipment", "battery_per_kwh")
+                    * _cost(catalog, "plan", "battery_duration_hours")
+                )
+        phases_mw = [p.power_mw.mid * basis for p in site.phases]
+        size[i] = sum(phases_mw)
+        online = [STATUS_ORDER[p.status] >= STATUS_ORDER["online"] for p in site.phases]
+        existing[i] = sum(mw for mw, is_on in zip(phases_mw, online, strict=True) if is_on)
+        started = any(STATUS_ORDER[p.status] >= STATUS_ORDER["under_construction"] for p in site.phases)
+        fixed_cost[i] = 0.0 if started else acres_usd_per_mw * size[i]
+        dates = []
+        for phase, is_on in zip(site.phases, online, strict=True):
+            if is_on:
+                continue
+            if phase.online_date is not None:
+                dates.append(_at(phase.online_date, q))
+            elif phase.start_date is not None:
+                dates.append(
+                    _at(phase.start_date, q) + 7 * _stage_weeks(scenario, catalog, full_build[1:], q)
+                )
+            else:
+                dates.append(start + 7 * _stage_weeks(scenario, catalog, full_build, q))
+        earliest[i] = min(dates) if dates else math.inf
+    cap = np.where(end[None, None, :] > earliest[:, None, None], cap, 0.0)
+    building = _cost(catalog, "construction", "building_per_mw_it")
+    networking = _cost(catalog, "construction", "networking_share_of_it")
+    it_power_w = np.array([resolved[a].it_power_w.mid for a in accs])
+    acc_per_mw = 1e6 / (pue[:, None] * it_power_w[None, :])
+    price_usd = np.array([resolved[a].price_usd.mid for a in accs])
+    available = np.array([_at(resolved[a].available_date, q) for a in accs])
+    ds = ds.assign_coords(site=sites, source=list(SOURCES), accelerator=accs)
+    ds["power_cap_mw"] = (("site", "source", "period"), cap)
+    ds["max_size_mw"] = ("site", size)
+    ds["existing_mw"] = ("site", existing)
+    ds["fixed_cost_usd"] = ("site", fixed_cost)
+    ds["earliest_online_date"] = ("site", earliest)
+    ds["facility_capex_usd_per_mw"] = (("site", "source"), building / pue[:, None] + power_capex)
+    ds["chips_capex_usd_per_mw"] = (("site", "accelerator"), acc_per_mw * price_usd * (1 + networking))
+    ds["opex_usd_per_mw_quarter"] = (("site", "source"), opex)
+    ds["co2_t_per_mw_quarter"] = (("site", "source"), co2)
+    ds["accelerators_per_mw"] = (("site", "accelerator"), acc_per_mw)
+    ds["accelerator_available"] = (("accelerator", "period"), end[None, :] > available[:, None])
+    ds["chip_life_quarters"] = (
+        "accelerator",
+        np.array([resolved[a].useful_life_weeks.mid / WEEKS_PER_QUARTER for a in accs]),
+    )
+    ds = _with_supply(ds, _scenario_limits(scenario, ds, q))
+    ds.attrs.update(_option_attrs(options), scenario=scenario.name)
+    return ds
+
+
+def _option_attrs(options: PlanOptions) -> dict[str, Any]:
+    return {
+        "discount_rate_per_year": options.discount_rate_per_year,
+        "penalty_usd_per_mw_quarter": options.penalty_usd_per_mw_quarter,
+        "budget_usd": math.nan if options.budget_usd is None else options.budget_usd,
+        "emissions_cap_t": math.nan if options.emissions_cap_t is None else options.emissions_cap_t,
+        "facility_life_quarters": options.facility_life_years * 4,
+        "require_demand": int(options.require_demand),
+        "binary_sites": int(options.binary_sites),
+        "quantile": options.quantile,
+    }
+
+
+@dataclass
+class _Limit:
+    name: str
+    in_accelerators: bool
+    accelerators: list[str]
+    sources: tuple[str, ...]
+    amount: np.ndarray = field(repr=False)
+
+
+def _scenario_limits(scenario: Scenario, ds: xr.Dataset, q: float) -> list[_Limit]:
+    mid = ds.period_mid_date.values
+    end = ds.period_end_date.values
+    accs = list(ds.accelerator.values)
+    out = []
+    for name, supply in scenario.supply.items():
+        per_quarter = supply.amount.ppf(1 - q) * supply.share.ppf(1 - q) * _QUARTERS_PER[supply.per]
+        origin = supply.start_date.mid if supply.start_date is not None else mid[0]
+        years = np.maximum(mid - origin, 0.0) / DAYS_PER_YEAR
+        amount = per_quarter * (1 + supply.growth_per_year.ppf(1 - q)) ** years
+        amount = np.where(end > origin, amount, 0.0)
+        if supply.resource == "accelerators":
+            members = [a for a in supply.accelerators if a in accs]
+            out.append(_Limit(name, True, members, SOURCES, amount))
+        else:
+            out.append(_Limit(name, False, accs, _SUPPLY_SOURCES[supply.resource], amount))
+    if scenario.factory is not None:
+        rate = scenario.factory.initial_rate_mw_per_week.ppf(1 - q) * WEEKS_PER_QUARTER
+        out.append(_Limit("factory", False, accs, SOURCES, np.full(len(mid), rate)))
+    return out
+
+
+def _with_supply(ds: xr.Dataset, limits: list[_Limit]) -> xr.Dataset:
+    names = [lim.name for lim in limits]
+    ds = ds.assign_coords(limit=names)
+    n_period = ds.sizes["period"]
+    ds["supply_amount"] = (
+        ("limit", "period"),
+        np.array([lim.amount for lim in limits]).reshape(len(limits), n_period),
+    )
+    ds["supply_in_accelerators"] = ("limit", np.array([lim.in_accelerators for lim in limits], dtype=bool))
+    ds["supply_accelerator"] = (
+        ("limit", "accelerator"),
+        np.array(
+            [[a in lim.accelerators for a in ds.accelerator.values] for lim in limits], dtype=bool
+        ).reshape(len(limits), ds.sizes["accelerator"]),
+    )
+    ds["supply_source"] = (
+        ("limit", "source"),
+        np.array([[s in lim.sources for s in SOURCES] for lim in limits], dtype=bool).reshape(
+            len(limits), len(SOURCES)
+        ),
+    )
+    return ds
+
+
+# ---------------------------------------------------------------- synthetic inputs
+
+
+def synthetic_inputs(n_sites: int, n_periods: int = 40, seed: int = 0, **options: Any) -> xr.Dataset:
+    """A random planning problem of the same shape as :func:`plan_inputs` (tests, benchmarks)."""
+    rng = np.random.default_rng(seed)
+    ds = quarters(days_from_date(pd.Timestamp("2026-01-01").date()), n_periods)
+    t = np.arange(n_periods)
+    sites = [f"site-{i:04d}" for i in range(n_sites)]
+    accs = ["gen-a", "gen-b", "gen-c"]
+    size = rng.uniform(200, 2000, n_sites)
+    has = rng.random((n_sites, len(SOURCES))) < np.array([0.8, 0.6, 0.4])
+    has[~has.any(axis=1), 0] = True
+    first = rng.integers(0, n_periods // 2, (n_sites, len(SOURCES)))
+    second = first + rng.integers(2, 12, (n_sites, len(SOURCES)))
+    share = rng.uniform(0.3, 0.7, (n_sites, len(SOURCES)))
+    cap = size[:, None, None] * (
+        share[..., None] * (t >= first[..., None]) + (1 - share[..., None]) * (t >= second[..., None])
+    )
+    cap *= has[..., None]
+    earliest = rng.integers(0, n_periods // 3, n_sites)
+    cap *= t[None, None, :] >= earliest[:, None, None]
+    total = size.sum()
+    growth = np.linspace(0.05, 0.7, n_periods)
+    demand = np.stack([0.4 * total * growth, 0.6 * total * growth])
+    ds = ds.assign_coords(site=sites, source=list(SOURCES), accelerator=accs, workload=list(WORKLOADS))
+    ds["demand_mw"] = (("workload", "period"), demand)
+    ds["power_cap_mw"] = (("site", "source", "period"), cap)
+    ds["max_size_mw"] = ("site", size)
+    ds["existing_mw"] = ("site", np.zeros(n_sites))
+    ds["fixed_cost_usd"] = ("site", size * 0.73 * 244e3)
+    ds["earliest_online_date"] = ("site", ds.period_start_date.values[earliest])
+    ds["facility_capex_usd_per_mw"] = (
+        ("site", "source"),
+        rng.uniform(9e6, 12e6, (n_sites, 1)) + np.array([0.39e6, 1.1e6, 5.6e6]),
+    )
+    acc_per_mw = rng.uniform(380, 450, (n_sites, 1)) * np.array([1.0, 0.95, 0.5])
+    ds["chips_capex_usd_per_mw"] = (("site", "accelerator"), acc_per_mw * np.array([40e3, 45e3, 95e3]) * 1.2)
+    price = rng.uniform(40, 100, (n_sites, 1))
+    energy = 0.8 * HOURS_PER_QUARTER
+    ds["opex_usd_per_mw_quarter"] = (
+        ("site", "source"),
+        energy * np.hstack([price, np.full_like(price, 36), 0 * price]),
+    )
+    ds["co2_t_per_mw_quarter"] = (
+        ("site", "source"),
+        energy * np.array([[0.0, 0.478, 0.0]]).repeat(n_sites, 0),
+    )
+    ds["accelerators_per_mw"] = (("site", "accelerator"), acc_per_mw)
+    ds["accelerator_available"] = (("accelerator", "period"), t[None, :] >= np.array([0, 4, 10])[:, None])
+    ds["chip_life_quarters"] = ("accelerator", np.array([20.0, 20.0, 20.0]))
+    scale = total / 40
+    limits = [
+        _Limit("blackwell", True, accs[:2], SOURCES, 400 * scale * 0.6 * 1.05**t),
+        _Limit("rubin", True, accs[2:], SOURCES, 200 * scale * 0.6 * 1.08**t),
+        _Limit("gas_turbines", False, accs, ("gas",), np.full(n_periods, 0.3 * scale)),
+        _Limit("construction", False, accs, SOURCES, np.full(n_periods, 1.2 * scale)),
+    ]
+    ds = _with_supply(ds, limits)
+    ds.attrs.update(_option_attrs(PlanOptions(**options)), scenario=f"synthetic-{n_sites}")
+    return ds
+
+
+# ---------------------------------------------------------------- the optimisation model
+
+
+def _annuity(rate_per_quarter: float, life_quarters: Any) -> Any:
+    """Level quarterly payment, the first at once, worth 1 at the time of the first."""
+    life = np.maximum(np.asarray(life_quarters, dtype=float), 1.0)
+    if rate_per_quarter == 0:
+        return 1.0 / life
+    r = rate_per_quarter
+    return r / (1.0 - (1.0 + r) ** -life) / (1.0 + r)
+
+
+def _remaining(discount: np.ndarray, life_quarters: float) -> np.ndarray:
+    """Σ of discount factors over the quarters a MW built in each period lives inside the horizon."""
+    n = len(discount)
+    cum = np.concatenate([[0.0], np.cumsum(discount)])
+    stop = np.minimum(np.arange(n) + math.ceil(life_quarters), n)
+    return cum[stop] - cum[:n]
+
+
+def coefficients(inputs: xr.Dataset) -> xr.Dataset:
+    """Objective, budget and emission coefficients shared by every model builder."""
+    rate_q = (1 + inputs.attrs["discount_rate_per_year"]) ** 0.25 - 1
+    n = inputs.sizes["period"]
+    discount = (1 + rate_q) ** -(np.arange(n) + 0.5)
+    period = inputs.period
+    life_f = inputs.attrs["facility_life_quarters"]
+    remaining_f = xr.DataArray(_remaining(discount, life_f), coords={"period": period})
+    chip_life = inputs.chip_life_quarters.values
+    remaining_c = xr.DataArray(
+        np.array([_remaining(discount, life) for life in chip_life]),
+        coords={"accelerator": inputs.accelerator, "period": period},
+    )
+    build_cost = (
+        inputs.facility_capex_usd_per_mw * _annuity(rate_q, life_f) * remaining_f
+        + inputs.chips_capex_usd_per_mw
+        * xr.DataArray(_annuity(rate_q, chip_life), coords={"accelerator": inputs.accelerator})
+        * remaining_c
+    )
+    df = xr.DataArray(discount, coords={"period": period})
+    has_source = inputs.power_cap_mw.max("period") > 0
+    mask = has_source & inputs.accelerator_available & (inputs.power_cap_mw > 0).any("period")
+    return xr.Dataset(
+        {
+            "discount": df,
+            "build_cost_usd_per_mw": build_cost.transpose("site", "period", "source", "accelerator"),
+            "build_capex_usd_per_mw": inputs.facility_capex_usd_per_mw + inputs.chips_capex_usd_per_mw,
+            "online_cost_usd_per_mw": (inputs.opex_usd_per_mw_quarter * df).transpose(
+                "site", "period", "source"
+            ),
+            "unmet_cost_usd_per_mw": inputs.attrs["penalty_usd_per_mw_quarter"] * df,
+            "build_mask": mask.transpose("site", "period", "source", "accelerator"),
+            "online_mask": has_source.broadcast_like(df).transpose("site", "period", "source"),
+        }
+    )
+
+
+def build_model(inputs: xr.Dataset, open_sites: xr.DataArray | None = None) -> linopy.Model:
+    """The plan as a linopy model; ``open_sites`` fixes which sites open (then it is an LP)."""
+    with warnings.catch_warnings():
+        # Masked slots (a site without that source, a generation not yet out) count as 0.
+        warnings.simplefilter("ignore", linopy.LinopySemanticsWarning)
+        return _build_model(inputs, open_sites)
+
+
+def _build_model(inputs: xr.Dataset, open_sites: xr.DataArray | None) -> linopy.Model:
+    coef = coefficients(inputs)
+    m = linopy.Model(force_dim_names=True)
+    build = m.add_variables(lower=0, coords=coef.build_mask.coords, name="build", mask=coef.build_mask)
+    online = m.add_variables(lower=0, coords=coef.online_mask.coords, name="online", mask=coef.online_mask)
+    room = inputs.max_size_mw - inputs.existing_mw
+    m.add_constraints(online - online.shift(period=1).fillna(0) - build.sum("accelerator") == 0, name="stock")
+    m.add_constraints(online <= inputs.power_cap_mw, name="power", mask=coef.online_mask)
+    if open_sites is None:
+        sites = [inputs.indexes["site"]]
+        if inputs.attrs["binary_sites"]:
+            is_open = m.add_variables(coords=sites, name="open", binary=True)
+        else:
+            is_open = m.add_variables(coords=sites, name="open", lower=0, upper=1)
+        m.add_constraints(online.sum("source") - room * is_open <= 0, name="site_size")
+        opening: Any = (inputs.fixed_cost_usd * is_open).sum()
+    else:
+        m.add_constraints(online.sum("source") <= room * open_sites, name="site_size")
+        opening = 0.0  # a constant: the caller adds fixed_cost × open_sites
+    existing = inputs.existing_mw
+    if bool((existing > 0).any()):
+        headroom = np.maximum(inputs.power_cap_mw.sum("source") - existing, 0.0)
+        m.add_constraints(online.sum("source") <= headroom, name="site_power", mask=(existing > 0))
+    need = inputs.demand_mw.sum("workload") - float(existing.sum())
+    served = online.sum(["site", "source"])
+    objective = (coef.build_cost_usd_per_mw * build).sum() + (coef.online_cost_usd_per_mw * online).sum()
+    if inputs.attrs["require_demand"]:
+        m.add_constraints(served >= need, name="demand")
+    else:
+        unmet = m.add_variables(lower=0, upper=inputs.demand_mw.sum("workload"), name="unmet")
+        m.add_constraints(served + unmet >= need, name="demand")
+        objective = objective + (coef.unmet_cost_usd_per_mw * unmet).sum()
+    for limit in inputs.limit.values:
+        spec = inputs.sel(limit=limit)
+        accs = inputs.accelerator.values[spec.supply_accelerator.values]
+        srcs = inputs.source.values[spec.supply_source.values]
+        part = build.sel(accelerator=accs, source=srcs)
+        use = (
+            (part * inputs.accelerators_per_mw.sel(accelerator=accs)).sum(["site", "source", "accelerator"])
+            if spec.supply_in_accelerators
+            else part.sum(["site", "source", "accelerator"])
+        )
+        m.add_constraints(use <= spec.supply_amount, name=f"supply_{limit}")
+    if not math.isnan(inputs.attrs["budget_usd"]):
+        spend = (coef.build_capex_usd_per_mw * build).sum() + opening
+        m.add_constraints(spend <= inputs.attrs["budget_usd"], name="budget")
+    if not math.isnan(inputs.attrs["emissions_cap_t"]):
+        m.add_constraints(
+            (inputs.co2_t_per_mw_quarter * online).sum() <= inputs.attrs["emissions_cap_t"], name="co2"
+        )
+    m.add_objective(objective + opening)
+    return m
+
+
+@contextlib.contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """HiGHS prints its banner on the process's stdout; keep stdout for our own output (--json)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _solve_model(m: linopy.Model, time_limit_s: float) -> str:
+    log = logging.getLogger("linopy")
+    level = log.level
+    log.setLevel(logging.ERROR)  # an infeasible status is explained by the caller, not dumped
+    with warnings.catch_warnings(), _quiet_stdout(), contextlib.ExitStack() as stack:
+        stack.callback(log.setLevel, level)
+        warnings.simplefilter("ignore")
+        m.solve(
+            solver_name="highs", io_api="direct", output_flag=False, time_limit=time_limit_s, mip_rel_gap=1e-6
+        )
+    return str(m.termination_condition)
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass
+class PlanResult:
+    """A solved plan: decisions, costs and the constraints that bind, labelled."""
+
+    inputs: xr.Dataset
+    status: str
+    objective_usd: float
+    build_mw: xr.DataArray  # (site, period, source, accelerator), facility MW
+    online_mw: xr.DataArray  # (site, period, source), new facility MW online
+    unmet_mw: xr.DataArray  # (period,)
+    open_sites: xr.DataArray  # (site,)
+    duals: dict[str, xr.DataArray]
+
+    def explain(self) -> dict[str, str]:
+        """One sentence per site: why it was chosen (or not) and what binds it."""
+        ds = self.inputs
+        out = {}
+        labels = ds.period.values
+        size_dual = self.duals.get("site_size")
+        power_dual = self.duals.get("power")
+        demand_dual = self.duals.get("demand")
+        for site in ds.site.values:
+            built = self.build_mw.sel(site=site)
+            total = float(built.sum())
+            existing = float(ds.existing_mw.sel(site=site))
+            cap = ds.power_cap_mw.sel(site=site)
+            if total < 1e-6:
+                if not bool((cap > 0).any()):
+                    when = ds.earliest_online_date.sel(site=site).item()
+                    reason = (
+                        f"no firm power inside the horizon (earliest online {_fmt_date(when)}, "
+                        f"power plan after {labels[-1]})"
+                    )
+                else:
+                    unit = self._unit_cost(site)
+                    value = float(demand_dual.max()) if demand_dual is not None else math.nan
+                    reason = (
+                        f"not built: its cheapest option costs ${unit / 1e6:,.2f}M per MW-quarter of "
+                        f"discounted cost vs at most ${value / 1e6:,.2f}M that one more MW of demand is worth"
+                    )
+                out[str(site)] = reason + (f"; keeps its {existing:,.0f} MW online" if existing else "")
+                continue
+            per_source = built.sum(["period", "accelerator"])
+            per_acc = built.sum(["period", "source"])
+            first = labels[int(np.argmax(built.sum(["source", "accelerator"]).values > 1e-6))]
+            sources = ", ".join(f"{s} {v:,.0f} MW" for s, v in per_source.to_series().items() if v > 1e-6)
+            accs = ", ".join(f"{a} {v:,.0f} MW" for a, v in per_acc.to_series().items() if v > 1e-6)
+            text = f"builds {total:,.0f} MW from {first} ({sources}; {accs})"
+            value = float(demand_dual.sel(period=first)) if demand_dual is not None else math.nan
+            text += f": serves demand worth ${value / 1e6:,.2f}M per MW-quarter in {first}"
+            binds = []
+            if size_dual is not None:
+                full = size_dual.sel(site=site)
+                hits = labels[np.abs(full.values) > 1e-6]
+                if len(hits):
+                    room = float(ds.max_size_mw.sel(site=site) - ds.existing_mw.sel(site=site))
+                    binds.append(f"site full ({room:,.0f} MW) from {hits[0]}")
+            if power_dual is not None:
+                pd_site = power_dual.sel(site=site)
+                for source in ds.source.values:
+                    live = cap.sel(source=source).values > 0
+                    hits = labels[(np.abs(pd_site.sel(source=source).fillna(0).values) > 1e-6) & live]
+                    if len(hits):
+                        binds.append(f"{source} power binds in {len(hits)} quarters ({hits[0]}–{hits[-1]})")
+            text += "; binding: " + ("; ".join(binds) if binds else "nothing at the site (a shared limit)")
+            out[str(site)] = text
+        return out
+
+    def _unit_cost(self, site: str) -> float:
+        coef = coefficients(self.inputs)
+        cost = coef.build_cost_usd_per_mw.sel(site=site).where(coef.build_mask.sel(site=site))
+        return float(cost.min())
+
+    def binding(self) -> list[str]:
+        """Shared constraints that bind, with their shadow prices."""
+        lines = []
+        labels = self.inputs.period.values
+        for name, dual in self.duals.items():
+            if name in ("power", "site_size", "stock", "site_power"):
+                continue
+            values = np.abs(dual.values)
+            if dual.ndim == 0:
+                if values > 1e-9:
+                    unit = {"budget": "$ of budget", "co2": "tonne of CO2"}.get(name, "unit")
+                    lines.append(f"{name}: binds; one more {unit} would save ${abs(float(dual)):,.3g}")
+                continue
+            hits = labels[values > 1e-6]
+            if len(hits):
+                peak = float(values.max())
+                unit = "accelerator" if name.startswith("supply_") and self._in_accelerators(name) else "MW"
+                lines.append(
+                    f"{name}: binds in {len(hits)} quarters ({hits[0]}–{hits[-1]}), "
+                    f"up to ${peak / 1e6:,.2f}M per {unit} per quarter"
+                )
+        return lines
+
+    def _in_accelerators(self, name: str) -> bool:
+        return bool(self.inputs.supply_in_accelerators.sel(limit=name.removeprefix("supply_")))
+
+    def summary(self) -> dict[str, Any]:
+        """Plain data for ``--json`` and the CLI table."""
+        ds = self.inputs
+        per_site = self.build_mw.sum(["period", "source", "accelerator"])
+        demand = ds.demand_mw.sum("workload")
+        served = self.online_mw.sum(["site", "source"]) + float(ds.existing_mw.sum())
+        return {
+            "scenario": ds.attrs["scenario"],
+            "status": self.status,
+            "objective_usd": self.objective_usd,
+            "periods": [str(p) for p in ds.period.values],
+            "demand_mw": demand.values.tolist(),
+            "served_mw": np.minimum(served.values, demand.values).tolist(),
+            "unmet_mw": self.unmet_mw.values.tolist(),
+            "sites": {
+                str(site): {
+                    "open": bool(self.open_sites.sel(site=site) > 0.5),
+                    "build_mw": float(per_site.sel(site=site)),
+                    "by_source_mw": {
+                        str(k): float(v)
+                        for k, v in self.build_mw.sel(site=site)
+                        .sum(["period", "accelerator"])
+                        .to_series()
+                        .items()
+                    },
+                    "by_accelerator_mw": {
+                        str(k): float(v)
+                        for k, v in self.build_mw.sel(site=site).sum(["period", "source"]).to_series().items()
+                    },
+                    "why": why,
+                }
+                for site, why in zip(ds.site.values, self.explain().values(), strict=True)
+            },
+            "binding": self.binding(),
+        }
+
+
+def _fmt_date(days: float) -> str:
+    return "never" if not math.isfinite(days) else str(pd.Timestamp(date_from_days(days)).to_period("Q"))
+
+
+def _values(var: Any, fill: float = 0.0) -> xr.DataArray:
+    return var.solution.fillna(fill)
+
+
+def solve(inputs: xr.Dataset, time_limit_s: float = 600.0) -> PlanResult:
+    """Solve the plan; duals come from the LP with the chosen sites fixed open or closed."""
+    m = build_model(inputs)
+    status = _solve_model(m, time_limit_s)
+    if status != "optimal":
+        raise PlanInfeasibleError(explain_failure(inputs, status))
+    objective = float(m.objective.value or math.nan)
+    open_sites = _values(m.variables["open"]).round() if inputs.attrs["binary_sites"] else None
+    if open_sites is not None:
+        fixed = build_model(inputs, open_sites)
+        if _solve_model(fixed, time_limit_s) == "optimal":
+            m = fixed
+    duals = {name: m.constraints[name].dual for name in m.constraints}
+    return PlanResult(
+        inputs=inputs,
+        status=status,
+        objective_usd=objective,
+        build_mw=_values(m.variables["build"]),
+        online_mw=_values(m.variables["online"]),
+        unmet_mw=_values(m.variables["unmet"])
+        if "unmet" in m.variables
+        else xr.zeros_like(inputs.demand_mw.sum("workload")),
+        open_sites=open_sites if open_sites is not None else _values(m.variables["open"]),
+        duals=duals,
+    )
+
+
+# ---------------------------------------------------------------- explaining a failure
+
+
+def max_buildable_mw(inputs: xr.Dataset) -> xr.DataArray:
+    """Per period, the most facility MW all sites could have online, ignoring shared limits."""
+    room = inputs.max_size_mw - inputs.existing_mw
+    power = inputs.power_cap_mw.sum("source")
+    headroom = np.maximum(power - inputs.existing_mw.where(inputs.existing_mw > 0, 0.0), 0.0)
+    return np.minimum(np.minimum(power, headroom), room).sum("site") + inputs.existing_mw.sum()
+
+
+def explain_failure(inputs: xr.Dataset, status: str) -> str:
+    """Why no plan exists: the first quarter whose demand no power can meet, else the hard
+    limits that a re-solve with priced slack on demand has to break."""
+    labels = inputs.period.values
+    if status not in ("infeasible", "infeasible_or_unbounded"):
+        return f"the solver stopped with status {status!r} (no plan); try a smaller problem"
+    demand = inputs.demand_mw.sum("workload")
+    most = max_buildable_mw(inputs)
+    short = (demand > most + 1e-6).values
+    if short.any():
+        i = int(np.argmax(short))
+        later = inputs.power_cap_mw.sum("site")
+        nxt = []
+        for source in inputs.source.values:
+            steps = np.flatnonzero(np.diff(later.sel(source=source).values) > 1e-6)
+            steps = steps[steps >= i]
+            if len(steps):
+                nxt.append(f"{source} from {labels[steps[0] + 1]}")
+        hint = ("; next power: " + ", ".join(nxt)) if nxt else "; no more power arrives inside the horizon"
+        return (
+            f"demand in {labels[i]} ({float(demand[i]):,.0f} MW facility) exceeds all sites' power "
+            f"available by then ({float(most[i]):,.0f} MW incl. {float(inputs.existing_mw.sum()):,.0f} MW "
+            f"existing){hint}. Allow unmet demand (drop --require-demand) or add power."
+        )
+    relaxed = inputs.copy()
+    # An LP (sites may open partly) with demand priced far above any build, so that unmet
+    # demand appears only where the hard limits force it; their duals name them.
+    steep = 1e3 * float(coefficients(inputs).build_cost_usd_per_mw.max())
+    relaxed.attrs = {
+        **inputs.attrs,
+        "require_demand": 0,
+        "binary_sites": 0,
+        "penalty_usd_per_mw_quarter": steep,
+    }
+    m = build_model(relaxed)
+    if _solve_model(m, 600.0) != "optimal":
+        return "no plan even with demand relaxed: the budget or emissions cap cannot be met"
+    unmet = _values(m.variables["unmet"])
+    gaps = labels[(unmet > 1e-6).values]
+    binding = []
+    for name in m.constraints:
+        if name.startswith("supply_") or name in ("budget", "co2"):
+            dual = m.constraints[name].dual
+            if bool((np.abs(dual) > 1e-9).any()):
+                what = name.removeprefix("supply_")
+                if dual.ndim:
+                    hits = labels[(np.abs(dual) > 1e-9).values]
+                    binding.append(f"supply {what} ({hits[0]}–{hits[-1]})")
+                else:
+                    binding.append({"budget": "the capex budget", "co2": "the CO2 cap"}[name])
+    first = gaps[0] if len(gaps) else labels[0]
+    return (
+        f"demand in {first} cannot be met: {float(unmet.sel(period=first)):,.0f} MW facility short "
+        f"({len(gaps)} quarters short in all) although the sites have the power; binding: "
+        + (", ".join(binding) or "site sizes and earliest dates")
+        + ". Allow unmet demand (drop --require-demand) or relax those limits."
+    )
+
+
+# ---------------------------------------------------------------- writing the plan back
+
+
+def plan_scenario_text(result: PlanResult, scenario: Scenario, extends: str) -> str:
+    """The plan as a scenario that ``extends`` the input: each site's phases become the plan's
+    builds (one phase per quarter and accelerator); sites the plan does not use are removed,
+    and so are contracts and targets that name only removed sites."""
+    import yaml
+
+    ds = result.inputs
+    sites: dict[str, Any] = {}
+    for site_id in ds.site.values:
+        site = scenario.sites[str(site_id)]
+        kept = [p for p in site.phases if STATUS_ORDER[p.status] >= STATUS_ORDER["online"]]
+        phases = [
+            {
+                "name": p.name,
+                "power": f"{p.power_mw.mid:.6g} MW",
+                "status": p.status,
+                **({"start": _iso(p.start_date.mid)} if p.start_date is not None else {}),
+                **({"online": _iso(p.online_date.mid)} if p.online_date is not None else {}),
+            }
+            for p in kept
+        ]
+        built = result.build_mw.sel(site=site_id).sum("source")
+        basis = float(ds.max_size_mw.sel(site=site_id)) / max(sum(p.power_mw.mid for p in site.phases), 1e-9)
+        for period in ds.period.values:
+            for acc in ds.accelerator.values:
+                mw = float(built.sel(period=period, accelerator=acc))
+                if mw > 0.5:
+                    end = float(ds.period_end_date.sel(period=period)) - 1
+                    phases.append(
+                        {
+                            "name": f"plan {period} {acc}",
+                            "power": f"{mw / basis:.6g} MW",
+                            "status": "committed",
+                            "online": _iso(end),
+                            "accelerator": str(acc),
+                        }
+                    )
+        sites[str(site_id)] = {"phases": phases} if phases else None
+    doc: dict[str, Any] = {
+        "extends": extends,
+        "name": f"{scenario.name}-plan",
+        "description": f"Least-cost plan for {scenario.name} (gigawatt plan): "
+        f"objective ${result.objective_usd / 1e9:,.1f}B net present cost",
+        "sites": sites,
+    }
+    # Contracts and targets that name a removed site name only the sites kept (or go too).
+    removed = {name for name, value in sites.items() if value is None}
+    for section, items in (("contracts", scenario.contracts), ("targets", scenario.targets)):
+        edits: dict[str, Any] = {}
+        for key, item in items.items():
+            named = list(item.sites or [])
+            if removed & set(named):
+                kept_sites = [s for s in named if s not in removed]
+                edits[key] = {"sites": kept_sites} if kept_sites else None
+        if edits:
+            doc[section] = edits
+    return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+
+
+_NEVER = re.compile(r"^contracts\.(?P<name>[^.]+)\.tranches\[(?P<index>\d+)\]\.gw_deployed$")
+
+
+def write_plan(result: PlanResult, scenario: Scenario, scenario_ref: str, path: Path, extends: str) -> None:
+    """Write the plan scenario to ``path`` and check it loads. Payment milestones of more GW than
+    the plan builds can never fire, so the plan drops them (the validator would reject them)."""
+    import yaml
+
+    from gigawatt.scenario import _read_document, load_scenario
+
+    text = plan_scenario_text(result, scenario, extends)
+    path.write_text(text, encoding="utf-8")
+    try:
+        load_scenario(path)
+        return
+    except ScenarioError as exc:
+        hits = [(_NEVER.match(p.path), p) for p in exc.problems]
+        if not all(match and p.message.startswith("milestone can never fire") for match, p in hits):
+            raise
+        drop: dict[str, set[int]] = {}
+        for match, _ in hits:
+            assert match is not None
+            drop.setdefault(match["name"], set()).add(int(match["index"]))
+    doc = yaml.safe_load(text)
+    raw = _read_document(scenario_ref).data.get("contracts", {})
+    contracts = doc.setdefault("contracts", {}) or {}
+    for name, indices in drop.items():
+        tranches = [item for i, item in enumerate(raw[name]["tranches"]) if i not in indices]
+        contracts[name] = {**(contracts.get(name) or {}), "tranches": tranches}
+    doc["contracts"] = contracts
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    load_scenario(path)
+
+
+def _iso(days: float) -> str:
+    return date_from_days(days).isoformat()

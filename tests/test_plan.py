@@ -1,0 +1,159 @@
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from gigawatt.cli import app
+from gigawatt.plan import (
+    SOURCES,
+    PlanInfeasibleError,
+    PlanOptions,
+    _Limit,
+    _option_attrs,
+    _with_supply,
+    plan_inputs,
+    quarters,
+    solve,
+    synthetic_inputs,
+)
+from gigawatt.scenario import load_scenario
+
+runner = CliRunner()
+
+
+def two_sites(demand=(100.0, 250.0), sizes=(150.0, 400.0), fixed=(0.0, 0.0), **options):
+    """Two sites on grid power, two quarters, one accelerator, capex only, 8%/yr discounting.
+
+    The facility life is one quarter, so a MW costs its capex once, discounted to mid-quarter
+    (DF); chips are free. Discounting makes building later (not earlier) strictly cheaper.
+    """
+    ds = quarters(20454.0, 2)  # 2026Q1, 2026Q2
+    ds = ds.assign_coords(
+        site=["cheap", "dear"], source=list(SOURCES), accelerator=["gen"], workload=["training", "inference"]
+    )
+    ds["demand_mw"] = (("workload", "period"), np.array([[0.0, 0.0], list(demand)]))
+    cap = np.zeros((2, 3, 2))
+    cap[:, 0, :] = 1000.0
+    ds["power_cap_mw"] = (("site", "source", "period"), cap)
+    ds["max_size_mw"] = ("site", np.array(sizes))
+    ds["existing_mw"] = ("site", np.zeros(2))
+    ds["fixed_cost_usd"] = ("site", np.array(fixed))
+    ds["earliest_online_date"] = ("site", np.zeros(2))
+    ds["facility_capex_usd_per_mw"] = (("site", "source"), np.array([[1e6] * 3, [2e6] * 3]))
+    ds["chips_capex_usd_per_mw"] = (("site", "accelerator"), np.zeros((2, 1)))
+    ds["opex_usd_per_mw_quarter"] = (("site", "source"), np.zeros((2, 3)))
+    ds["co2_t_per_mw_quarter"] = (("site", "source"), np.zeros((2, 3)))
+    ds["accelerators_per_mw"] = (("site", "accelerator"), np.full((2, 1), 400.0))
+    ds["accelerator_available"] = (("accelerator", "period"), np.ones((1, 2), dtype=bool))
+    ds["chip_life_quarters"] = ("accelerator", np.array([20.0]))
+    ds = _with_supply(ds, [_Limit("chips", True, ["gen"], SOURCES, np.array([1e9, 1e9]))])
+    defaults = {
+        "discount_rate_per_year": 0.08,
+        "facility_life_years": 0.25,
+        "penalty_usd_per_mw_quarter": 1e8,
+    }
+    ds.attrs.update(_option_attrs(PlanOptions(**{**defaults, **options})), scenario="two-sites")
+    return ds
+
+
+RATE_Q = 1.08**0.25 - 1
+DF = [(1 + RATE_Q) ** -0.5, (1 + RATE_Q) ** -1.5]
+
+
+def test_cheap_site_is_used_until_full():
+    result = solve(two_sites())
+    built = result.build_mw.sum(["source", "accelerator"])
+    # 100 MW in Q1 and 150 more in Q2: the cheap site fills to 150 MW, the dear one takes 100.
+    assert built.sel(site="cheap").values.tolist() == pytest.approx([100.0, 50.0])
+    assert built.sel(site="dear").values.tolist() == pytest.approx([0.0, 100.0])
+    assert result.objective_usd == pytest.approx(100e6 * DF[0] + (50e6 + 100 * 2e6) * DF[1])
+    assert float(result.unmet_mw.sum()) == pytest.approx(0.0)
+    why = result.explain()
+    assert "site full (150 MW) from 2026Q2" in why["cheap"]
+    assert "binding" in why["dear"]
+
+
+def test_fixed_cost_keeps_a_site_closed():
+    # Opening the dear site costs more than leaving 100 MW unmet for a quarter at $1.5M/MW.
+    result = solve(two_sites(fixed=(0.0, 1e9), penalty_usd_per_mw_quarter=1.5e6))
+    assert bool(result.open_sites.sel(site="dear") == 0)
+    assert float(result.unmet_mw.sel(period="2026Q2")) == pytest.approx(100.0)
+    assert result.objective_usd == pytest.approx(100e6 * DF[0] + (50e6 + 100 * 1.5e6) * DF[1])
+
+
+def test_required_demand_beyond_power_is_explained():
+    with pytest.raises(PlanInfeasibleError) as exc:
+        solve(two_sites(demand=(100.0, 2500.0), require_demand=True))
+    message = str(exc.value)
+    assert (
+        "demand in 2026Q2 (2,500 MW facility) exceeds all sites' power available by then (550 MW" in message
+    )
+
+
+def test_required_demand_over_budget_names_the_budget():
+    with pytest.raises(PlanInfeasibleError) as exc:
+        solve(two_sites(require_demand=True, budget_usd=200e6))
+    message = str(exc.value)
+    assert "demand in 2026Q2 cannot be met" in message and "the capex budget" in message
+
+
+def test_budget_binds_with_a_shadow_price():
+    result = solve(two_sites(budget_usd=200e6))
+    assert result.objective_usd > 350e6  # less built, penalty paid
+    # $200M buys the cheap site's 150 MW ($150M) and 25 MW at the dear one ($50M).
+    assert float(result.build_mw.sum()) == pytest.approx(175.0)
+    assert any(line.startswith("budget") for line in result.binding())
+
+
+def test_linopy_matches_pyomo_on_the_smallest_benchmark():
+    spec = importlib.util.spec_from_file_location(
+        "plan_bench", Path(__file__).parents[1] / "benchmarks/plan_bench.py"
+    )
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+
+    inputs = synthetic_inputs(20, 12, seed=3, binary_sites=False)
+    ours = solve(inputs).objective_usd
+    theirs = bench.solve_pyomo(bench.pyomo_model(inputs))
+    assert ours == pytest.approx(theirs, rel=1e-6)
+
+
+def test_stargate_inputs_from_catalog():
+    inputs = plan_inputs(load_scenario("stargate"), PlanOptions(periods=8))
+    assert list(inputs.period.values[:2]) == ["2026Q1", "2026Q2"]
+    # Milam's solar + battery counts at its firm fraction: 2 GW × 0.3.
+    assert float(inputs.power_cap_mw.sel(site="milam", source="solar_battery").max()) == pytest.approx(600.0)
+    # Gas fuel and CO2 come from the catalog's plan section: $4/MMBtu × 9 MMBtu/MWh.
+    opex = float(inputs.opex_usd_per_mw_quarter.sel(site="shackelford", source="gas"))
+    assert opex == pytest.approx(36.0 * 0.8 * 8766 / 4)
+    assert math.isfinite(float(inputs.earliest_online_date.sel(site="stargate-india")))
+
+
+def test_cli_stargate_plan_explains_and_writes_a_valid_scenario(tmp_path):
+    out = tmp_path / "plan.yaml"
+    result = runner.invoke(app, ["plan", "stargate", "--periods", "12", "--json", "--write-plan", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["status"] == "optimal"
+    assert all(
+        "binding" in row["why"] or "not built" in row["why"] or "no firm power" in row["why"]
+        for row in data["sites"].values()
+    )
+    assert any(line.startswith("supply_") or line.startswith("demand") for line in data["binding"])
+    plan = load_scenario(out)
+    planned = sum(p.power_mw.mid for s in plan.sites.values() for p in s.phases if p.name.startswith("plan "))
+    built_it_basis = sum(row["build_mw"] for row in data["sites"].values())
+    assert planned == pytest.approx(built_it_basis, rel=0.2)  # UAE's phases are IT power
+    assert runner.invoke(app, ["validate", str(out)]).exit_code == 0
+
+
+def test_cli_infeasible_is_a_message_not_a_dump():
+    result = runner.invoke(app, ["plan", "stargate", "--periods", "4", "--require-demand"])
+    assert result.exit_code == 2
+    assert "exceeds all sites' power available by then" in result.stderr
+    assert "Traceback" not in result.output
