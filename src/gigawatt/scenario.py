@@ -121,6 +121,7 @@ class Party(Model):
     revenue_usd_per_year: Money | None = Field(default=None, alias="revenue_per_year")
     revenue_growth_per_year: Number = Field(default=fixed(0.0), alias="revenue_growth")
     revenue_start_date: Date | None = Field(default=None, alias="revenue_start")
+    revenue_growth_until_date: Date | None = Field(default=None, alias="revenue_growth_until")
     #: share of that revenue left after the party's other (outside) costs; the rest goes to the world
     operating_margin: Fraction = Field(default=fixed(1.0))
     source: SourceIds = []

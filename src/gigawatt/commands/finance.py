@@ -1,0 +1,225 @@
+"""``gigawatt finance``, ``gigawatt flows`` and ``gigawatt stress``: the money of a scenario."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from gigawatt.cli import JsonOpt, ScenarioArg, app, console, print_json, user_errors
+
+DrawsOpt = Annotated[
+    int, typer.Option(min=1, help="Monte Carlo draws (finance is heavier than the buildout).")
+]
+SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed (same seed, same numbers).")]
+StepOpt = Annotated[str, typer.Option(help="Finance period: month, quarter or year.")]
+
+
+def _money(scenario: str, draws: int, seed: int, step: str) -> Any:
+    from gigawatt.errors import GigawattError
+    from gigawatt.finance import buildout, simulate_money
+    from gigawatt.scenario import load_scenario
+
+    if step not in ("month", "quarter", "year"):
+        raise GigawattError(f"--step must be month, quarter or year, not {step!r}")
+    loaded = load_scenario(scenario)
+    return simulate_money(loaded, buildout(loaded, draws, seed), seed, step)
+
+
+def _b(value: float | None) -> str:
+    return "–" if value is None else f"{value / 1e9:,.1f}"
+
+
+@app.command()
+@user_errors
+def finance(
+    scenario: ScenarioArg = "stargate",
+    party: Annotated[list[str] | None, typer.Option("--party", help="Only this party (repeatable).")] = None,
+    life: Annotated[float, typer.Option(min=0.5, help="Useful life of capex in years (5-6 vs 2-3).")] = 5.5,
+    discount_rate: Annotated[
+        float, typer.Option(help="Yearly discount rate for NPV and annualised capex.")
+    ] = 0.10,
+    draws: DrawsOpt = 2000,
+    seed: SeedOpt = 0,
+    step: StepOpt = "quarter",
+    as_json: JsonOpt = False,
+) -> None:
+    """Per-party statements (cash, revenue, capex, opex, depreciation, RPO, NPV/IRR) and unit economics."""
+    from gigawatt.errors import GigawattError
+    from gigawatt.finance import statements
+    from gigawatt.finance.economics import unit_economics
+
+    money = _money(scenario, draws, seed, step)
+    for name in party or []:
+        if name not in money.parties:
+            raise GigawattError(f"unknown party {name!r}; parties: {', '.join(money.parties)}")
+    result = statements(money, list(party) if party else None, life_years=life, discount_rate=discount_rate)
+    economics = unit_economics(money.scenario, life_years=life, discount_rate=discount_rate, seed=seed)
+    if as_json:
+        print_json(
+            {
+                "scenario": money.scenario.name,
+                "draws": draws,
+                "seed": seed,
+                "step": step,
+                "statements": result,
+                "unit_economics": economics,
+            }
+        )
+        return
+    table = Table(
+        "party",
+        "cash in",
+        "cash out",
+        "capex",
+        "depreciation",
+        "RPO lapsed",
+        "NPV",
+        "IRR/yr",
+        title=f"{money.scenario.name}: totals over the horizon, $B (P50; life {life:g} years)",
+    )
+    for name, s in result.items():
+        t = s["totals"]
+        irr = t["irr_per_year"]["p50"]
+        table.add_row(
+            name,
+            _b(t["cash_in_usd"]["p50"]),
+            _b(t["cash_out_usd"]["p50"]),
+            _b(t["capex_usd"]["p50"]),
+            _b(t["depreciation_usd"]["p50"]),
+            _b(t["rpo_lapsed_usd"]["p50"]),
+            _b(t["npv_usd"]["p50"]),
+            "–" if irr is None else f"{irr:.0%}",
+        )
+    console.print(table)
+    units = Table(
+        "accelerator",
+        "capex $B/GW",
+        "$/acc-hour",
+        "$/MW-month (k)",
+        "$/M tokens",
+        title="Unit economics (P50, P10–P90)",
+    )
+    for acc, e in economics.items():
+
+        def band(d: dict[str, float], scale: float = 1.0, fmt: str = ",.2f") -> str:
+            return f"{d['p50'] / scale:{fmt}} ({d['p10'] / scale:{fmt}}–{d['p90'] / scale:{fmt}})"
+
+        units.add_row(
+            acc,
+            band(e["capex_per_gw_facility_usd"]["total"], 1e9, ",.0f"),
+            band(e["cost_per_accelerator_hour_usd"]),
+            band(e["cost_per_mw_month_usd"], 1e3, ",.0f"),
+            band(e["cost_per_million_tokens_usd"]),
+        )
+    console.print(units)
+
+
+@app.command()
+@user_errors
+def flows(
+    scenario: ScenarioArg = "stargate",
+    draws: DrawsOpt = 2000,
+    seed: SeedOpt = 0,
+    step: StepOpt = "quarter",
+    as_json: JsonOpt = False,
+) -> None:
+    """The money graph: its cycles, each party's circularity (P10/P50/P90), Sankey data."""
+    from gigawatt.finance import flows_summary
+
+    money = _money(scenario, draws, seed, step)
+    summary = flows_summary(money.ledger)
+    named = {k: p.name for k, p in money.scenario.parties.items()}
+    if as_json:
+        print_json(
+            {
+                "scenario": money.scenario.name,
+                "draws": draws,
+                "seed": seed,
+                **summary,
+                "cycle_names": [[named.get(x, x) for x in c] for c in summary["cycles"]],
+            }
+        )
+        return
+    console.print(f"[bold]{money.scenario.name}: money loops[/bold] (median payments over the horizon)")
+    for cycle in summary["cycles"]:
+        console.print("  " + " → ".join(named.get(x, x) for x in cycle), highlight=False)
+    table = Table(
+        "party",
+        "P10",
+        "P50",
+        "P90",
+        title="Circularity: share of inflows from the system that is the party's own money returning",
+    )
+    for name, q in summary["circularity"].items():
+        table.add_row(named.get(name, name), *(f"{q[k]:.1%}" for k in ("p10", "p50", "p90")))
+    console.print(table)
+
+
+@app.command()
+@user_errors
+def stress(
+    scenario: ScenarioArg,
+    shock: Annotated[
+        list[str], typer.Option("--shock", help='A shock, e.g. "demand growth -30%" (repeatable).')
+    ],
+    draws: DrawsOpt = 2000,
+    seed: SeedOpt = 0,
+    step: StepOpt = "quarter",
+    as_json: JsonOpt = False,
+) -> None:
+    """Shock a scenario, re-run buildout and money, and report who runs short, exposure, lapsed RPO.
+
+    Shocks: "demand growth ±N%", "PARTY tranches withheld", "turbine lead time ±N weeks|months|years",
+    "accelerator supply ±N%", "PARTY cash ±N%".
+    """
+    from gigawatt.finance import stress as run_stress
+    from gigawatt.finance.stress import parse_shock
+    from gigawatt.scenario import load_scenario
+
+    for text in shock:
+        parse_shock(text)
+    result = run_stress(load_scenario(scenario), shock, draws=draws, seed=seed, step=step)
+    if as_json:
+        print_json(result)
+        return
+    table = Table("", "base", "shocked", title=f"{result['scenario']}: {'; '.join(result['shocks'])}")
+    base, hit = result["base"], result["shocked"]
+    table.add_row(
+        "P(any party runs short)",
+        f"{base['probability_any_short']:.0%}",
+        f"{hit['probability_any_short']:.0%}",
+    )
+    for name in hit["parties"]:
+        b, s = base["parties"][name], hit["parties"][name]
+        table.add_row(
+            f"{name}: P(first short)",
+            f"{b['probability_first_short']:.0%}",
+            f"{s['probability_first_short']:.0%}",
+        )
+        table.add_row(
+            f"{name}: first short (P50)", str(b["first_short_date"]["p50"]), str(s["first_short_date"]["p50"])
+        )
+        table.add_row(
+            f"{name}: peak shortfall $B (P50)",
+            _b(b["peak_shortfall_usd"]["p50"]),
+            _b(s["peak_shortfall_usd"]["p50"]),
+        )
+    table.add_row(
+        "RPO never delivered $B (P50)",
+        _b(base["rpo_never_delivered_usd"]["p50"]),
+        _b(hit["rpo_never_delivered_usd"]["p50"]),
+    )
+    table.add_row(
+        "stranded MW, peak (P50)",
+        f"{base['stranded_mw_peak']['p50']:,.0f}",
+        f"{hit['stranded_mw_peak']['p50']:,.0f}",
+    )
+    for payee, e in hit["exposure"].items():
+        table.add_row(
+            f"unpaid to {payee} $B (P90)",
+            _b(base["exposure"].get(payee, {}).get("unpaid_usd", {}).get("p90")),
+            _b(e["unpaid_usd"]["p90"]),
+        )
+    console.print(table)

@@ -1,0 +1,85 @@
+"""The finance calendar and contracted capacity: who has how many MW online when.
+
+Capacity is a set of *events* per draw: (date, facility MW, accelerators), one per
+phase of the sites a contract covers (from the buildout engine's ``online_date``)
+or one per delivery of a contract's own ``schedule``. Everything is an array over
+``(draw, event)`` or ``(draw, period)``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from gigawatt import units
+
+__all__ = ["DAYS_PER_YEAR", "Capacity", "finance_edges", "overlap_days"]
+
+#: Mean days in a year (Julian).
+DAYS_PER_YEAR = 365.25
+_MONTHS = {"month": 1, "quarter": 3, "year": 12}
+
+
+def finance_edges(start_day: float, end_day: float, step: str = "quarter") -> np.ndarray:
+    """Period boundaries (days since 1970) on calendar months from ``start_day``'s month."""
+    months = _MONTHS[step]
+    first = units.date_from_days(start_day)
+    year, month = first.year, first.month
+    edges = []
+    while True:
+        day = units.days_from_date(dt.date(year, month, 1))
+        edges.append(day)
+        if day > end_day:
+            break
+        month += months
+        year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return np.asarray(edges, dtype=float)
+
+
+def overlap_days(edges: np.ndarray, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """Days of each period inside ``[begin, end)``; ``begin``/``end`` broadcast as ``(..., 1)``."""
+    lo = np.maximum(edges[:-1], begin[..., None])
+    hi = np.minimum(edges[1:], end[..., None])
+    return np.clip(hi - lo, 0.0, None)
+
+
+@dataclass(frozen=True)
+class Capacity:
+    """Capacity events of one contract: arrays ``(draw, event)``; ``inf`` date = never."""
+
+    date: np.ndarray
+    mw: np.ndarray
+    accelerators: np.ndarray
+
+    @property
+    def total_mw(self) -> np.ndarray:
+        """Everything the events would deliver, per draw (online or not)."""
+        return self.mw.sum(axis=1)
+
+    def scaled(self, factor: np.ndarray) -> Capacity:
+        """The same events, each a share ``factor`` (per draw) of its size."""
+        return Capacity(self.date, self.mw * factor[:, None], self.accelerators * factor[:, None])
+
+    def online_mw(self, day: np.ndarray | float) -> np.ndarray:
+        """Facility MW online at ``day``: per draw, or ``(draw, period)`` for an array of days."""
+        day = np.asarray(day, dtype=float)
+        if day.ndim == 0:
+            return (self.mw * (self.date <= day)).sum(axis=1)
+        return np.einsum("de,dek->dk", self.mw, (self.date[..., None] <= day).astype(float))
+
+    def average_mw(self, edges: np.ndarray) -> np.ndarray:
+        """Mean facility MW online over each period ``(draw, period)`` (pro rata from online)."""
+        days = overlap_days(edges, self.date, np.full_like(self.date, np.inf))
+        return np.einsum("de,dek->dk", self.mw, days / np.diff(edges))
+
+    def milestone_date(self, threshold_mw: float) -> np.ndarray:
+        """First date the online MW reaches ``threshold_mw``, per draw (``inf`` if never)."""
+        order = np.argsort(self.date, axis=1, kind="stable")
+        dates = np.take_along_axis(self.date, order, axis=1)
+        cum = np.cumsum(np.take_along_axis(self.mw, order, axis=1), axis=1)
+        reached = cum >= threshold_mw - 1e-6
+        index = np.argmax(reached, axis=1)
+        found = reached[np.arange(len(index)), index]
+        return np.where(found, dates[np.arange(len(index)), index], np.inf)

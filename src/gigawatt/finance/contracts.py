@@ -1,0 +1,276 @@
+"""Contracts → transactions: each kind of contract as array arithmetic over ``(draw, period)``.
+
+A :class:`Flow` is one line of money: payer, payee, contract, kind and an amount per
+``(draw, period)``. :func:`contract_flows` turns one :class:`~gigawatt.scenario.Contract`
+(its uncertain terms already drawn into ``p``) and its capacity into flows plus the
+non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
+
+* purchase — goods are delivered as the covered capacity comes online; the buyer pays
+  ``value`` pro rata to delivery (or ``price_per_mw`` per facility MW), ``payment_terms`` later;
+* lease — each phase's lease runs ``term`` from the date it comes online, priced per MW-month
+  of facility power or per accelerator-hour, escalating yearly from that date;
+* compute — ``value`` over ``term`` from ``start``, recognised at ``value/term`` per day times
+  the delivered share (online MW / ``capacity``); what is not recognised by the end of the
+  term lapses: RPO never delivered. RPO counts from ``signed``;
+* investment — tranches fire when all their milestones are met (GW online, a date); a
+  tranche with ``probability`` < 1 is withheld in that share of draws; stake = amount / valuation;
+* warrant — tranches of shares vest on milestones and share-price hurdles along the path
+  ``share_price × (1 + share_price_growth)^years``; the holder pays the strike on vesting;
+* power purchase — MWh = online facility MW × load factor × hours, at ``price_per_mwh``,
+  at least ``take_or_pay`` × ``capacity`` × hours within the term;
+* loan — drawn at ``start`` (or in tranches), interest on the balance, principal repaid
+  linearly over ``term`` (or at maturity for ``bullet``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from gigawatt.finance.capacity import DAYS_PER_YEAR, Capacity, overlap_days
+from gigawatt.scenario import Contract
+
+__all__ = ["Flow", "ContractResult", "contract_flows", "period_of", "delay_periods"]
+
+_DAYS_PER_WEEK = 7.0
+_HOURS_PER_DAY = 24.0
+_DAYS_PER_MONTH = DAYS_PER_YEAR / 12
+
+
+@dataclass(frozen=True)
+class Flow:
+    """Money from ``payer`` to ``payee`` under ``contract``, ``(draw, period)`` in USD."""
+
+    payer: str
+    payee: str
+    contract: str
+    kind: str
+    amount_usd: np.ndarray
+
+
+@dataclass
+class ContractResult:
+    """What one contract produces: cash flows and non-cash positions ``(draw, period)``."""
+
+    flows: list[Flow] = field(default_factory=list)
+    #: remaining performance obligation held by the seller, at each period's end
+    rpo_usd: np.ndarray | None = None
+    #: RPO that lapsed undelivered at the end of the term, in the period it lapsed
+    rpo_lapsed_usd: np.ndarray | None = None
+    #: recognised revenue (compute contracts), before payment terms
+    recognised_usd: np.ndarray | None = None
+    #: cumulative equity share of the investee held by the investor
+    stake_fraction: np.ndarray | None = None
+    #: cumulative vested warrant shares and their value net of strike
+    shares_vested: np.ndarray | None = None
+    warrant_value_usd: np.ndarray | None = None
+    #: facility MW the contract pays for, per period (lease, compute)
+    covered_mw: np.ndarray | None = None
+
+
+def period_of(day: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Index of the period holding each day; -1 before the grid, len(periods) after or never."""
+    index = np.searchsorted(edges, day, side="right") - 1
+    return np.where(np.isfinite(day), np.clip(index, -1, len(edges) - 1), len(edges) - 1)
+
+
+def at_period(day: np.ndarray, amount: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """``amount`` (per draw) placed in the period holding ``day``: ``(draw, period)``."""
+    n = len(edges) - 1
+    index = period_of(day, edges)
+    out = np.zeros((len(day), n))
+    inside = (index >= 0) & (index < n)
+    rows = np.nonzero(inside)[0]
+    out[rows, index[inside]] = np.broadcast_to(amount, day.shape)[inside]
+    return out
+
+
+def delay_periods(amount: np.ndarray, delay_days: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Shift each draw's row later by ``delay_days`` rounded to whole periods (payment terms)."""
+    if not np.any(delay_days):
+        return amount
+    mean_period = float(np.mean(np.diff(edges)))
+    shift = np.rint(np.broadcast_to(delay_days, amount.shape[:1]) / mean_period).astype(int)
+    source = np.arange(amount.shape[1])[None, :] - shift[:, None]
+    valid = source >= 0
+    return np.where(valid, np.take_along_axis(amount, np.clip(source, 0, None), axis=1), 0.0)
+
+
+def _increments(cumulative: np.ndarray) -> np.ndarray:
+    return np.diff(cumulative, axis=1, prepend=0.0)
+
+
+def _tranche_dates(
+    name: str, contract: Contract, p: Mapping[str, np.ndarray], capacity: Capacity, draws: int
+) -> list[np.ndarray]:
+    """When each tranche fires (``inf`` = never): the latest of its milestones, unless withheld."""
+    out = []
+    for i, tranche in enumerate(contract.tranches):
+        path = f"contracts.{name}.tranches[{i}]"
+        day = np.full(draws, -np.inf)
+        if tranche.when_gw_deployed is not None:
+            day = np.maximum(day, capacity.milestone_date(tranche.when_gw_deployed))
+        if tranche.on_date is not None:
+            day = np.maximum(day, p[f"{path}.date"])
+        if tranche.share_price_usd is not None:
+            day = np.maximum(day, _hurdle_date(name, p, p[f"{path}.share_price_above"]))
+        withheld = p[f"{path}.withheld_draw"] >= p[f"{path}.probability"]
+        out.append(np.where(withheld, np.inf, day))
+    return out
+
+
+def _start(name: str, contract: Contract, p: Mapping[str, np.ndarray], edges: np.ndarray) -> np.ndarray:
+    for key, value in (("start", contract.start_date), ("signed", contract.signed_date)):
+        if value is not None:
+            return p[f"contracts.{name}.{key}"]
+    return np.full(len(next(iter(p.values()))), edges[0])
+
+
+def _share_price(name: str, p: Mapping[str, np.ndarray], start: np.ndarray, day: np.ndarray) -> np.ndarray:
+    base = f"contracts.{name}"
+    years = (day - start[:, None]) / DAYS_PER_YEAR
+    return p[f"{base}.share_price"][:, None] * (1 + p[f"{base}.share_price_growth"][:, None]) ** years
+
+
+def _hurdle_date(name: str, p: Mapping[str, np.ndarray], hurdle: np.ndarray) -> np.ndarray:
+    base = f"contracts.{name}"
+    price, growth = p[f"{base}.share_price"], p[f"{base}.share_price_growth"]
+    start = p.get(f"{base}.start", p.get(f"{base}.signed", np.zeros_like(price)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        years = np.log(hurdle / price) / np.log1p(growth)
+    years = np.where(hurdle <= price, 0.0, np.where(growth > 0, years, np.inf))
+    return start + years * DAYS_PER_YEAR
+
+
+def contract_flows(
+    name: str,
+    contract: Contract,
+    p: Mapping[str, np.ndarray],
+    capacity: Capacity,
+    edges: np.ndarray,
+) -> ContractResult:
+    """Transactions and positions of one contract; ``p`` holds its drawn terms by path."""
+    base = f"contracts.{name}"
+    draws, periods = capacity.date.shape[0], len(edges) - 1
+    length = np.diff(edges)
+    terms_days = p[f"{base}.payment_terms"] * _DAYS_PER_WEEK
+    if contract.capacity_mw is not None and contract.kind in ("purchase", "lease"):
+        total = capacity.total_mw
+        capacity = capacity.scaled(np.where(total > 0, np.minimum(1.0, p[f"{base}.capacity"] / total), 0.0))
+    result = ContractResult()
+
+    def flow(kind: str, amount: np.ndarray, reverse: bool = False) -> None:
+        payer, payee = (contract.payee, contract.payer) if reverse else (contract.payer, contract.payee)
+        result.flows.append(Flow(payer, payee, name, kind, amount))
+
+    kind = contract.kind
+    if kind == "purchase":
+        online_end = capacity.online_mw(edges[1:])
+        if contract.value_usd is not None:
+            total = capacity.total_mw[:, None]
+            delivered = np.where(
+                total > 0, p[f"{base}.value"][:, None] * online_end / np.where(total > 0, total, 1), 0
+            )
+        else:
+            delivered = p[f"{base}.price_per_mw"][:, None] * online_end
+        flow("purchase", delay_periods(_increments(delivered), terms_days, edges))
+    elif kind == "lease":
+        term_days = p[f"{base}.term"] * _DAYS_PER_WEEK
+        days = overlap_days(edges, capacity.date, capacity.date + term_days[:, None])  # (d, e, k)
+        mid = (edges[:-1] + edges[1:]) / 2
+        years = np.clip((mid - capacity.date[..., None]) / DAYS_PER_YEAR, 0, None)
+        escalation = (1 + p[f"{base}.escalator"][:, None, None]) ** np.floor(years)
+        if contract.price_usd_per_mw_month is not None:
+            rate = p[f"{base}.price_per_mw_month"][:, None, None] * capacity.mw[..., None] / _DAYS_PER_MONTH
+        else:
+            rate = (
+                p[f"{base}.price_per_accelerator_hour"][:, None, None]
+                * capacity.accelerators[..., None]
+                * _HOURS_PER_DAY
+            )
+        flow("lease", delay_periods((rate * days * escalation).sum(axis=1), terms_days, edges))
+        result.covered_mw = (capacity.mw[..., None] * days / length).sum(axis=1)
+    elif kind == "compute":
+        start = _start(name, contract, p, edges)
+        term_days = p[f"{base}.term"] * _DAYS_PER_WEEK
+        value = p[f"{base}.value"]
+        days = overlap_days(edges, start, start + term_days)
+        share = np.ones((draws, periods))
+        if contract.capacity_mw is not None:
+            share = np.minimum(1.0, capacity.average_mw(edges) / p[f"{base}.capacity"][:, None])
+            result.covered_mw = np.minimum(capacity.average_mw(edges), p[f"{base}.capacity"][:, None])
+        recognised = (value / term_days)[:, None] * days * share
+        cum = np.cumsum(recognised, axis=1)
+        signed = p[f"{base}.signed"] if contract.signed_date is not None else start
+        ended = edges[1:][None, :] >= (start + term_days)[:, None]
+        live = (edges[1:][None, :] >= signed[:, None]) & ~ended
+        result.rpo_usd = np.where(live, value[:, None] - cum, 0.0)
+        result.rpo_lapsed_usd = (
+            at_period(start + term_days, value - cum[:, -1], edges)
+            * ((start + term_days) < edges[-1])[:, None]
+        )
+        result.recognised_usd = recognised
+        flow("compute", delay_periods(recognised, terms_days, edges))
+    elif kind in ("investment", "loan"):
+        if contract.tranches:
+            dates = _tranche_dates(name, contract, p, capacity, draws)
+            amounts = [p[f"{base}.tranches[{i}].amount"] for i in range(len(contract.tranches))]
+        else:
+            dates, amounts = [_start(name, contract, p, edges)], [p[f"{base}.value"]]
+        paid = sum(at_period(d, a, edges) for d, a in zip(dates, amounts, strict=True))
+        assert isinstance(paid, np.ndarray)
+        if kind == "investment":
+            flow("equity", paid)
+            if contract.valuation_usd is not None:
+                result.stake_fraction = np.cumsum(paid, axis=1) / p[f"{base}.valuation"][:, None]
+        else:
+            flow("loan_draw", paid)
+            _loan_service(contract, p, base, edges, paid, flow)
+    elif kind == "warrant":
+        start = _start(name, contract, p, edges)
+        dates = _tranche_dates(name, contract, p, capacity, draws)
+        vested = sum(at_period(d, p[f"{base}.tranches[{i}].shares"], edges) for i, d in enumerate(dates))
+        assert isinstance(vested, np.ndarray)
+        flow("warrant_exercise", vested * p[f"{base}.strike"][:, None], reverse=True)
+        result.shares_vested = np.cumsum(vested, axis=1)
+        price = _share_price(name, p, start, np.broadcast_to(edges[1:], (draws, periods)))
+        result.warrant_value_usd = result.shares_vested * np.clip(
+            price - p[f"{base}.strike"][:, None], 0, None
+        )
+    elif kind == "power_purchase":
+        start = _start(name, contract, p, edges)
+        days = overlap_days(edges, start, start + p[f"{base}.term"] * _DAYS_PER_WEEK)
+        hours = days * _HOURS_PER_DAY
+        used_mwh = capacity.average_mw(edges) * p[f"{base}.load_factor"][:, None] * hours
+        floor_mwh = np.zeros_like(used_mwh)
+        if contract.capacity_mw is not None:
+            floor_mwh = p[f"{base}.take_or_pay"][:, None] * p[f"{base}.capacity"][:, None] * hours
+        bill = np.maximum(used_mwh, floor_mwh) * p[f"{base}.price_per_mwh"][:, None]
+        flow("power", delay_periods(bill, terms_days, edges))
+    return result
+
+
+def _loan_service(
+    contract: Contract,
+    p: Mapping[str, np.ndarray],
+    base: str,
+    edges: np.ndarray,
+    drawn: np.ndarray,
+    flow: object,
+) -> None:
+    """Interest on the opening balance and principal repaid linearly (or at maturity)."""
+    start, term_days = p[f"{base}.start"], p[f"{base}.term"] * _DAYS_PER_WEEK
+    end = edges[1:][None, :]
+    if contract.amortisation == "linear":
+        repaid_share = np.clip((end - start[:, None]) / term_days[:, None], 0.0, 1.0)
+    else:
+        repaid_share = (end >= (start + term_days)[:, None]).astype(float)
+    cum_drawn = np.cumsum(drawn, axis=1)
+    cum_repaid = cum_drawn * repaid_share
+    opening = np.concatenate([np.zeros((len(start), 1)), (cum_drawn - cum_repaid)[:, :-1]], axis=1)
+    interest = opening * p[f"{base}.interest_rate"][:, None] * np.diff(edges) / DAYS_PER_YEAR
+    assert callable(flow)
+    flow("interest", interest, True)
+    flow("principal", _increments(cum_repaid), True)

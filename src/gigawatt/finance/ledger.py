@@ -1,0 +1,85 @@
+"""The double-entry ledger: every transaction has a payer and a payee, vectorised over draws.
+
+A ledger is an :class:`xarray.Dataset` with ``amount_usd`` over ``(draw, period, entry)``;
+each entry carries ``payer``, ``payee``, ``contract`` and ``kind`` coordinates. A party's
+net cash flow is what it receives minus what it pays; summed over every party, with
+the outside world (``world``) as an explicit party, it is zero for every draw and period.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import xarray as xr
+
+from gigawatt.finance.contracts import Flow
+from gigawatt.units import format_date
+
+__all__ = ["WORLD", "build_ledger", "net_by_party", "flow_matrix", "imbalance_usd"]
+
+#: The outside world: customers, utilities, suppliers outside the system.
+WORLD = "world"
+
+
+def build_ledger(
+    flows: Sequence[Flow], edges: np.ndarray, draws: np.ndarray, parties: Sequence[str]
+) -> xr.Dataset:
+    """Stack flows into a ledger; ``parties`` (the world included) label the party axis."""
+    periods = len(edges) - 1
+    if flows:
+        amount = np.stack([np.broadcast_to(f.amount_usd, (len(draws), periods)) for f in flows], axis=-1)
+    else:
+        amount = np.zeros((len(draws), periods, 0))
+    unknown = {n for f in flows for n in (f.payer, f.payee)} - set(parties)
+    if unknown:
+        raise ValueError(f"flows name parties outside the ledger: {sorted(unknown)}")
+    return xr.Dataset(
+        {"amount_usd": (("draw", "period", "entry"), amount)},
+        coords={
+            "draw": draws,
+            "period": np.arange(periods),
+            "period_start": ("period", edges[:-1]),
+            "period_end": ("period", edges[1:]),
+            "period_label": ("period", [format_date(d) for d in edges[:-1]]),
+            "entry": np.arange(len(flows)),
+            "payer": ("entry", [f.payer for f in flows]),
+            "payee": ("entry", [f.payee for f in flows]),
+            "contract": ("entry", [f.contract for f in flows]),
+            "kind": ("entry", [f.kind for f in flows]),
+            "party": list(parties),
+        },
+    )
+
+
+def _incidence(ledger: xr.Dataset, role: str) -> np.ndarray:
+    names = list(ledger.party.values)
+    out = np.zeros((ledger.sizes["entry"], len(names)))
+    out[np.arange(ledger.sizes["entry"]), [names.index(n) for n in ledger[role].values]] = 1.0
+    return out
+
+
+def net_by_party(ledger: xr.Dataset) -> xr.DataArray:
+    """Inflows minus outflows per ``(draw, period, party)``, in USD."""
+    amount = ledger.amount_usd.values
+    net = amount @ _incidence(ledger, "payee") - amount @ _incidence(ledger, "payer")
+    return xr.DataArray(
+        net, dims=("draw", "period", "party"), coords={k: ledger[k] for k in ("draw", "period", "party")}
+    )
+
+
+def imbalance_usd(ledger: xr.Dataset) -> np.ndarray:
+    """Sum over all parties of net cash flow, ``(draw, period)``: zero when the books balance."""
+    return np.asarray(net_by_party(ledger).sum("party").values)
+
+
+def flow_matrix(ledger: xr.Dataset, periods: slice | None = None) -> xr.DataArray:
+    """Money paid from each party to each other over ``periods``: ``(draw, payer, payee)``."""
+    amount = ledger.amount_usd.isel(period=periods or slice(None)).sum("period").values
+    matrix = np.einsum("de,ei,ej->dij", amount, _incidence(ledger, "payer"), _incidence(ledger, "payee"))
+    names = ledger.party.values
+    return xr.DataArray(
+        matrix,
+        dims=("draw", "payer", "payee"),
+        coords={"draw": ledger.draw, "payer": names, "payee": names},
+    )

@@ -1,0 +1,380 @@
+"""Stress tests: shocks to a scenario's distributions, then who runs short of cash.
+
+Shocks are a small grammar (:data:`GRAMMAR`), each applied to the scenario's
+distributions, not to results, so the buildout and the money are re-run; sampling
+uses common random numbers keyed by parameter path, so base and shocked runs are
+comparable draw by draw.
+
+Settlement (:func:`settle`) pays each period's obligations in the ledger's order of
+time. A party with declared ``cash`` (plus ``credit``) that cannot meet what it owes in
+a period pays every counterparty the same share (a clearing vector in the sense of
+Eisenberg & Noe, "Systemic Risk in Financial Systems", Management Science 47(2), 2001,
+found by fixed-point iteration from full payment); the unpaid rest is deferred to the
+next period or defaulted, by each contract's ``on_shortfall``, and its counterparties
+receive less in turn. Parties without declared cash, and the world, always pay.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from gigawatt.distributions import Dist, fixed
+from gigawatt.errors import GigawattError
+from gigawatt.finance.capacity import DAYS_PER_YEAR
+from gigawatt.finance.ledger import WORLD
+from gigawatt.finance.model import Money, buildout, simulate_money
+from gigawatt.scenario import Scenario
+from gigawatt.units import format_date
+
+__all__ = ["GRAMMAR", "ShockError", "Settlement", "parse_shock", "apply_shocks", "settle", "stress"]
+
+_NUM = r"(?P<sign>[+-])\s*(?P<num>\d+(?:\.\d+)?)"
+_PARTY = r"(?P<party>[a-z0-9][a-z0-9_-]*)"
+#: Each shock form: (regex, what it does). Matching is case-insensitive.
+GRAMMAR: dict[str, tuple[str, str]] = {
+    "demand": (
+        rf"demand growth {_NUM}\s*%",
+        "demand growth ±N%: scale every demand stream's and party's revenue growth by (1 ± N/100)",
+    ),
+    "withheld": (
+        rf"{_PARTY} tranches withheld",
+        "PARTY tranches withheld: that party's conditional investment tranches never fire",
+    ),
+    "turbines": (
+        rf"turbine lead time {_NUM}\s*(?P<unit>weeks?|months?|years?)",
+        "turbine lead time ±N weeks|months|years: gas power arrives that much later (or earlier)",
+    ),
+    "supply": (
+        rf"accelerator supply {_NUM}\s*%",
+        "accelerator supply ±N%: scale every accelerator supply limit",
+    ),
+    "cash": (
+        rf"{_PARTY} cash {_NUM}\s*%",
+        "PARTY cash ±N%: scale that party's starting cash and credit line",
+    ),
+}
+_DAYS = {"week": 7.0, "month": DAYS_PER_YEAR / 12, "year": DAYS_PER_YEAR}
+
+
+class ShockError(GigawattError):
+    """A shock that is not in the grammar, or names something the scenario lacks."""
+
+    def __init__(self, message: str):
+        forms = "\n".join(f"  {text}" for _, text in GRAMMAR.values())
+        super().__init__(f"{message}\nshocks are one of:\n{forms}")
+
+
+@dataclass(frozen=True)
+class Shock:
+    form: str
+    text: str
+    fields: dict[str, str]
+
+    @property
+    def factor(self) -> float:
+        return 1 + float(self.fields["sign"] + self.fields["num"]) / 100
+
+    @property
+    def days(self) -> float:
+        unit = self.fields["unit"].lower().rstrip("s")
+        return float(self.fields["sign"] + self.fields["num"]) * _DAYS[unit]
+
+
+def parse_shock(text: str) -> Shock:
+    """One shock from its text, or :class:`ShockError` listing the grammar."""
+    clean = " ".join(text.strip().split())
+    for form, (pattern, _) in GRAMMAR.items():
+        match = re.fullmatch(pattern, clean, flags=re.IGNORECASE)
+        if match:
+            shock = Shock(form, clean, {k: v for k, v in match.groupdict().items() if v is not None})
+            if form in ("demand", "supply", "cash") and shock.factor < 0:
+                raise ShockError(f"shock {text!r} would make a quantity negative")
+            return shock
+    raise ShockError(f"cannot read shock {text!r}")
+
+
+def _scaled(dist: Dist, factor: float) -> Dist:
+    return Dist(dist.family, tuple(v * factor for v in dist.params), dist.weights)
+
+
+def _shifted(dist: Dist, days: float) -> Dist:
+    return Dist(dist.family, tuple(v + days for v in dist.params), dist.weights)
+
+
+def _map_dict(items: dict[str, Any], fn: Callable[[str, Any], Any]) -> dict[str, Any]:
+    return {k: fn(k, v) for k, v in items.items()}
+
+
+def apply_shocks(scenario: Scenario, shocks: Sequence[Shock]) -> Scenario:
+    """The scenario with each shock applied to its distributions (same parameter paths)."""
+    for shock in shocks:
+        scenario = _apply(scenario, shock)
+    return scenario
+
+
+def _party(scenario: Scenario, shock: Shock) -> str:
+    name = shock.fields["party"].lower()
+    if name not in scenario.parties:
+        raise ShockError(
+            f"shock {shock.text!r}: unknown party {name!r}; parties: {', '.join(scenario.parties)}"
+        )
+    return name
+
+
+def _apply(scenario: Scenario, shock: Shock) -> Scenario:
+    if shock.form == "demand":
+        f = shock.factor
+        demand = scenario.demand.model_copy(
+            update={
+                k: s.model_copy(update={"growth_per_year": _scaled(s.growth_per_year, f)})
+                for k in ("training", "inference")
+                if (s := getattr(scenario.demand, k)) is not None
+            }
+        )
+        parties = _map_dict(
+            scenario.parties,
+            lambda _, p: p.model_copy(
+                update={"revenue_growth_per_year": _scaled(p.revenue_growth_per_year, f)}
+            ),
+        )
+        return scenario.model_copy(update={"demand": demand, "parties": parties})
+    if shock.form == "withheld":
+        party = _party(scenario, shock)
+        hit = [n for n, c in scenario.contracts.items() if c.payer == party and c.conditional and c.tranches]
+        if not hit:
+            raise ShockError(f"shock {shock.text!r}: {party} has no conditional contract with tranches")
+        contracts = _map_dict(
+            scenario.contracts,
+            lambda n, c: (
+                c.model_copy(
+                    update={
+                        "tranches": [t.model_copy(update={"probability": fixed(0.0)}) for t in c.tranches]
+                    }
+                )
+                if n in hit
+                else c
+            ),
+        )
+        return scenario.model_copy(update={"contracts": contracts})
+    if shock.form == "turbines":
+        days = shock.days
+
+        def site(_: str, s: Any) -> Any:
+            plan = [
+                src.model_copy(
+                    update={
+                        k: _shifted(getattr(src, k), days)
+                        for k in ("available_date", "ordered_date")
+                        if getattr(src, k) is not None
+                    }
+                )
+                if src.kind == "gas"
+                else src
+                for src in s.power_plan
+            ]
+            return s.model_copy(update={"power_plan": plan})
+
+        return scenario.model_copy(update={"sites": _map_dict(scenario.sites, site)})
+    if shock.form == "supply":
+        supply = _map_dict(
+            scenario.supply,
+            lambda _, s: (
+                s.model_copy(update={"amount": _scaled(s.amount, shock.factor)})
+                if s.resource == "accelerators"
+                else s
+            ),
+        )
+        return scenario.model_copy(update={"supply": supply})
+    party = _party(scenario, shock)
+    p = scenario.parties[party]
+    if p.cash_usd is None:
+        raise ShockError(f"shock {shock.text!r}: {party} declares no cash")
+    update = {"cash_usd": _scaled(p.cash_usd, shock.factor)}
+    if p.credit_usd is not None:
+        update["credit_usd"] = _scaled(p.credit_usd, shock.factor)
+    return scenario.model_copy(update={"parties": {**scenario.parties, party: p.model_copy(update=update)}})
+
+
+@dataclass
+class Settlement:
+    """What was actually paid, and what was not, ``(draw, period, entry)`` / ``(draw, period, party)``."""
+
+    paid: xr.Dataset
+    unpaid_usd: np.ndarray
+    shortfall_usd: np.ndarray
+    cash_usd: np.ndarray
+    constrained: np.ndarray
+
+
+def settle(money: Money) -> Settlement:
+    """Pay each period's obligations as far as cash and credit allow (see the module doc)."""
+    ledger = money.ledger
+    scheduled = ledger.amount_usd.values
+    draws, periods, entries = scheduled.shape
+    names = money.parties
+    n = len(names)
+    payer = np.array([names.index(x) for x in ledger.payer.values], dtype=int)
+    payee = np.array([names.index(x) for x in ledger.payee.values], dtype=int)
+    payer_inc, payee_inc = np.eye(n)[payer], np.eye(n)[payee]
+    defer = np.array(
+        [
+            money.scenario.contracts[c].on_shortfall == "defer" if c in money.scenario.contracts else True
+            for c in ledger.contract.values
+        ]
+    )
+    constrained = np.array([x != WORLD and f"parties.{x}.cash" in money.parameters for x in names])
+    cash = np.zeros((draws, n))
+    floor = np.full((draws, n), -np.inf)
+    for i, x in enumerate(names):
+        if constrained[i]:
+            cash[:, i] = money.parameters[f"parties.{x}.cash"]
+            floor[:, i] = -money.parameters.get(f"parties.{x}.credit", np.zeros(draws))
+    paid = np.zeros_like(scheduled)
+    unpaid = np.zeros_like(scheduled)
+    shortfall = np.zeros((draws, periods, n))
+    position = np.zeros((draws, periods, n))
+    arrears = np.zeros((draws, entries))
+    for k in range(periods):
+        owed_e = scheduled[:, k, :] + arrears
+        owed = owed_e @ payer_inc
+        share = np.ones((draws, n))
+        for _ in range(n + 2):
+            received = (owed_e * share[:, payer]) @ payee_inc
+            room = cash + received - floor
+            new = np.where(owed > 0, np.clip(room / np.where(owed > 0, owed, 1.0), 0.0, 1.0), 1.0)
+            new[:, ~constrained] = 1.0
+            if np.allclose(new, share, rtol=0, atol=1e-12):
+                break
+            share = new
+        paid_e = owed_e * share[:, payer]
+        cash = cash + paid_e @ payee_inc - paid_e @ payer_inc
+        left = owed_e - paid_e
+        arrears = np.where(defer, left, 0.0)
+        paid[:, k, :] = paid_e
+        unpaid[:, k, :] = np.where(defer, 0.0, left)
+        shortfall[:, k, :] = left @ payer_inc
+        position[:, k, :] = cash
+    unpaid[:, -1, :] += arrears
+    out = ledger.copy()
+    out["amount_usd"] = (("draw", "period", "entry"), paid)
+    return Settlement(out, unpaid, shortfall, position, constrained)
+
+
+def _bands(values: np.ndarray) -> dict[str, float | None]:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return {"p10": None, "p50": None, "p90": None}
+    q = np.percentile(values, [10, 50, 90])
+    return {"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2])}
+
+
+def _lapsed(money: Money) -> np.ndarray:
+    total = np.zeros(money.ledger.sizes["draw"])
+    for r in money.results.values():
+        if r.rpo_lapsed_usd is not None:
+            total += r.rpo_lapsed_usd.sum(axis=1)
+    return total
+
+
+def _stranded_mw(money: Money, settlement: Settlement) -> np.ndarray:
+    """Facility MW online whose lease or compute payments went unpaid, ``(draw, period)``."""
+    ledger = money.ledger
+    total = np.zeros(ledger.amount_usd.shape[:2])
+    for name, r in money.results.items():
+        if r.covered_mw is None:
+            continue
+        entries = np.nonzero(ledger.contract.values == name)[0]
+        due = ledger.amount_usd.values[:, :, entries].sum(axis=2)
+        got = settlement.paid.amount_usd.values[:, :, entries].sum(axis=2)
+        unpaid_share = np.where(due > 0, 1 - got / np.where(due > 0, due, 1.0), 0.0)
+        total += r.covered_mw * np.clip(unpaid_share, 0.0, 1.0)
+    return total
+
+
+def report(money: Money, settlement: Settlement) -> dict[str, Any]:
+    """Who runs short first, when and how far; exposure; RPO lapsed; stranded capacity."""
+    names = money.parties
+    edges = money.edges
+    short = np.asarray(settlement.shortfall_usd > 1.0)  # (draw, period, party): a dollar's tolerance
+    any_short = np.any(short, axis=2)
+    has = np.any(any_short, axis=1)
+    first_period = np.where(has, np.argmax(any_short, axis=1), -1)
+    draws = np.arange(short.shape[0])
+    first_party = np.where(
+        has, np.argmax(settlement.shortfall_usd[draws, np.maximum(first_period, 0), :], axis=1), -1
+    )
+    by_party: dict[str, Any] = {}
+    for i, name in enumerate(names):
+        if not settlement.constrained[i]:
+            continue
+        mine = first_party == i
+        ever = short[:, :, i].any(axis=1)
+        first_day = np.where(ever, edges[:-1][np.argmax(short[:, :, i], axis=1)], np.nan)
+        q = _bands(first_day)
+        by_party[name] = {
+            "probability_first_short": float(mine.mean()),
+            "probability_short": float(ever.mean()),
+            "first_short_date": {k: format_date(v) if v is not None else None for k, v in q.items()},
+            "peak_shortfall_usd": _bands(
+                np.where(ever, settlement.shortfall_usd[:, :, i].max(axis=1), np.nan)
+            ),
+            "lowest_cash_usd": _bands(settlement.cash_usd[:, :, i].min(axis=1)),
+        }
+    unpaid = settlement.unpaid_usd.sum(axis=1)  # (draw, entry)
+    ledger = money.ledger
+    exposure: dict[str, Any] = {}
+    for payee in sorted(set(ledger.payee.values)):
+        mask = ledger.payee.values == payee
+        total = unpaid[:, mask].sum(axis=1)
+        if np.any(total > 1.0):
+            exposure[str(payee)] = {
+                "unpaid_usd": _bands(total),
+                "from": {
+                    str(p): _bands(unpaid[:, mask & (ledger.payer.values == p)].sum(axis=1))
+                    for p in sorted(set(ledger.payer.values[mask]))
+                    if np.any(unpaid[:, mask & (ledger.payer.values == p)] > 1.0)
+                },
+            }
+    stranded = _stranded_mw(money, settlement)
+    return {
+        "probability_any_short": float(has.mean()),
+        "first_short": {
+            "party": {
+                names[i]: float((first_party == i).mean()) for i in sorted(set(first_party[has].tolist()))
+            },
+            "date": {
+                k: format_date(v) if v is not None else None
+                for k, v in _bands(np.where(has, edges[:-1][np.maximum(first_period, 0)], np.nan)).items()
+            },
+        },
+        "parties": by_party,
+        "exposure": exposure,
+        "rpo_never_delivered_usd": _bands(_lapsed(money)),
+        "stranded_mw_peak": _bands(stranded.max(axis=1)),
+        "stranded_mw_end": _bands(stranded[:, -1]),
+    }
+
+
+def stress(
+    scenario: Scenario, shock_texts: Sequence[str], draws: int = 2000, seed: int = 0, step: str = "quarter"
+) -> dict[str, Any]:
+    """Base and shocked runs of the same draws, settled, side by side."""
+    shocks = [parse_shock(t) for t in shock_texts]
+    shocked = apply_shocks(scenario, shocks)
+    out: dict[str, Any] = {
+        "scenario": scenario.name,
+        "draws": draws,
+        "seed": seed,
+        "shocks": [s.text for s in shocks],
+    }
+    for label, which in (("base", scenario), ("shocked", shocked)):
+        money = simulate_money(which, buildout(which, draws, seed), seed, step)
+        out[label] = report(money, settle(money))
+    return out

@@ -1,0 +1,72 @@
+"""The finance, flows and stress commands: the scriptable contract and exit codes."""
+
+import json
+
+from typer.testing import CliRunner
+
+from gigawatt.cli import app
+
+runner = CliRunner()
+
+
+def test_flows_names_the_loop_and_circularity():
+    result = runner.invoke(app, ["flows", "stargate", "--draws", "300"])
+    assert result.exit_code == 0, result.output
+    assert "OpenAI → Oracle → NVIDIA → OpenAI" in result.output
+    assert "P10" in result.output and "P90" in result.output
+
+
+def test_flows_json():
+    result = runner.invoke(app, ["flows", "stargate", "--draws", "300", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert ["openai", "oracle", "nvidia", "openai"] in data["cycles"]
+    q = data["circularity"]["nvidia"]
+    assert 0 <= q["p10"] <= q["p50"] <= q["p90"] <= 1
+    assert data["sankey"]["nodes"] and data["sankey"]["links"]
+
+
+def test_finance_json_per_party():
+    result = runner.invoke(app, ["finance", "stargate", "--party", "oracle", "--draws", "200", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert list(data["statements"]) == ["oracle"]
+    assert data["statements"]["oracle"]["totals"]["capex_usd"]["p50"] > 0
+    assert "gb200-nvl72" in data["unit_economics"]
+
+
+def test_finance_unknown_party_exits_2():
+    result = runner.invoke(app, ["finance", "stargate", "--party", "orcale", "--draws", "50"])
+    assert result.exit_code == 2
+    assert "unknown party 'orcale'" in result.output
+
+
+def test_stress_json_compares_base_and_shocked():
+    result = runner.invoke(
+        app,
+        [
+            "stress",
+            "stargate",
+            "--shock",
+            "demand growth -30%",
+            "--shock",
+            "nvidia tranches withheld",
+            "--shock",
+            "turbine lead time +2 years",
+            "--draws",
+            "300",
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    base, hit = data["base"], data["shocked"]
+    assert set(hit) >= {"first_short", "parties", "exposure", "rpo_never_delivered_usd", "stranded_mw_peak"}
+    # slower turbines and demand leave more of Oracle's contracted compute undelivered
+    assert hit["rpo_never_delivered_usd"]["p50"] > base["rpo_never_delivered_usd"]["p50"]
+
+
+def test_stress_bad_shock_exits_2_with_the_grammar():
+    result = runner.invoke(app, ["stress", "stargate", "--shock", "everything goes wrong"])
+    assert result.exit_code == 2
+    assert "cannot read shock" in result.output and "PARTY tranches withheld" in result.output

@@ -1,0 +1,161 @@
+"""Contracts → transactions on hand-made capacity, each against numbers worked out by hand."""
+
+import numpy as np
+import pytest
+
+from gigawatt.distributions import Dist
+from gigawatt.finance.capacity import Capacity, finance_edges
+from gigawatt.finance.contracts import contract_flows
+from gigawatt.sampling import collect, sample
+from gigawatt.scenario import Contract
+from gigawatt.units import parse_date
+
+EDGES = finance_edges(parse_date("2026-01-01"), parse_date("2029-12-31"), "quarter")
+
+
+def terms(contract: Contract, draws: int = 4) -> dict[str, np.ndarray]:
+    params = collect({"c": contract}, "contracts")
+    for i in range(len(contract.tranches)):
+        params[f"contracts.c.tranches[{i}].withheld_draw"] = Dist("uniform", (0.0, 1.0))
+    return sample(params, 0, 0, draws)
+
+
+def capacity(dates: list[str], mw: list[float], draws: int = 4) -> Capacity:
+    day = np.tile([parse_date(d) for d in dates], (draws, 1))
+    power = np.tile(np.asarray(mw, float), (draws, 1))
+    return Capacity(day, power, power * 400.0)
+
+
+def run(spec: dict, cap: Capacity):
+    contract = Contract.model_validate({"payer": "a", "payee": "b", **spec})
+    return contract_flows("c", contract, terms(contract, cap.date.shape[0]), cap, EDGES)
+
+
+def test_lease_starts_when_capacity_comes_online_and_ends_after_its_term():
+    # 100 MW online on 2026-05-16: 46 of Q2's 91 days, $100k per MW-month, 1-year term.
+    result = run(
+        {"kind": "lease", "price_per_mw_month": "$100k/MW", "term": "1 year"},
+        capacity(["2026-05-16"], [100.0]),
+    )
+    (flow,) = result.flows
+    paid = flow.amount_usd[0]
+    month_usd = 100 * 100e3
+    assert paid[0] == 0.0  # Q1: not online yet
+    assert paid[1] == pytest.approx(month_usd * 46 / (365.25 / 12))
+    assert paid[2] == pytest.approx(month_usd * 92 / (365.25 / 12))
+    assert paid.sum() == pytest.approx(month_usd * 12)  # exactly one year of rent
+    assert paid[6:].sum() == 0.0  # the term is over
+    assert (flow.payer, flow.payee, flow.kind) == ("a", "b", "lease")
+
+
+def test_lease_escalates_yearly():
+    result = run(
+        {"kind": "lease", "price_per_mw_month": "$100k/MW", "term": "3 years", "escalator": 0.1},
+        capacity(["2026-01-01"], [10.0]),
+    )
+    paid = result.flows[0].amount_usd[0]
+    year1, year2 = paid[0:4].sum(), paid[4:8].sum()
+    assert year2 / year1 == pytest.approx(1.1, rel=0.01)
+
+
+def test_compute_contract_rpo_runs_off_as_capacity_is_delivered():
+    spec = {
+        "kind": "compute",
+        "value": "$40B",
+        "signed": "2026-01-01",
+        "start": "2027-01-01",
+        "term": "2 years",
+        "capacity": "1 GW",
+    }
+    full = run(spec, capacity(["2026-06-30"], [1000.0]))
+    rpo = full.rpo_usd[0] / 1e9
+    assert rpo[0] == pytest.approx(40.0)  # booked at signing, nothing delivered yet
+    assert np.all(np.diff(rpo[:12]) <= 1e-9)  # only ever runs off
+    assert full.recognised_usd[0].sum() == pytest.approx(40e9, rel=1e-9)
+    assert full.rpo_lapsed_usd[0].sum() == pytest.approx(0.0, abs=1.0)
+    assert rpo[-1] == 0.0
+    half = run(spec, capacity(["2026-06-30"], [500.0]))
+    assert half.recognised_usd[0].sum() == pytest.approx(20e9, rel=1e-9)
+    assert half.rpo_lapsed_usd[0].sum() == pytest.approx(20e9, rel=1e-9)  # never delivered
+
+
+def test_investment_tranches_fire_on_gw_deployed_or_are_withheld():
+    cap = capacity(["2026-02-01", "2027-08-15"], [600.0, 600.0])
+    spec = {
+        "kind": "investment",
+        "valuation": "$100B",
+        "tranches": [
+            {"amount": "$10B", "gw_deployed": "0.5 GW"},
+            {"amount": "$10B", "gw_deployed": "1 GW"},
+            {"amount": "$10B", "gw_deployed": "1 GW", "probability": 0.0},
+            {"amount": "$5B", "date": "2028-01-15"},
+        ],
+    }
+    result = run(spec, cap)
+    paid = result.flows[0].amount_usd[0] / 1e9
+    assert paid[0] == 10 and paid[6] == 10  # Q1 2026 and Q3 2027
+    assert paid[8] == 5  # the date tranche
+    assert paid.sum() == 25  # the withheld tranche never fires
+    assert result.stake_fraction[0, -1] == pytest.approx(0.25)
+
+
+def test_purchase_paid_on_delivery_with_payment_terms():
+    result = run(
+        {"kind": "purchase", "value": "$30B", "payment_terms": "13 weeks"},
+        capacity(["2026-02-01", "2026-08-01"], [200.0, 100.0]),
+    )
+    paid = result.flows[0].amount_usd[0] / 1e9
+    assert paid[0] == 0 and paid[1] == pytest.approx(20) and paid[3] == pytest.approx(10)
+    assert paid.sum() == pytest.approx(30)
+
+
+def test_loan_repays_what_it_draws_with_interest_on_the_balance():
+    result = run(
+        {"kind": "loan", "value": "$4B", "start": "2026-01-01", "term": "2 years", "interest_rate": 0.08},
+        capacity([], []),
+    )
+    by_kind = {f.kind: f.amount_usd[0] for f in result.flows}
+    assert by_kind["loan_draw"].sum() == pytest.approx(4e9)
+    assert by_kind["principal"].sum() == pytest.approx(4e9)
+    # linear amortisation: average balance ~$2B for two years at 8%
+    assert by_kind["interest"].sum() == pytest.approx(4e9 * 0.08 * 2 / 2, rel=0.15)
+    assert {f.payer for f in result.flows if f.kind != "loan_draw"} == {"b"}
+
+
+def test_warrant_vests_on_deployment_and_share_price_hurdle():
+    spec = {
+        "kind": "warrant",
+        "start": "2026-01-01",
+        "strike": "$0.01",
+        "share_price": "$100",
+        "share_price_growth": 1.0,  # doubles every year
+        "tranches": [
+            {"shares": "1M", "gw_deployed": "1 GW"},
+            {"shares": "1M", "gw_deployed": "1 GW", "share_price_above": "$400"},
+        ],
+    }
+    result = run(spec, capacity(["2026-07-01"], [1000.0]))
+    vested = result.shares_vested[0]
+    assert vested[2] == 1e6  # Q3 2026: deployment met, price $141 < $400
+    assert vested[7] == 1e6 and vested[8] == 2e6  # $400 reached on 2028-01-01
+    exercise = result.flows[0]
+    assert (exercise.payer, exercise.payee) == ("b", "a")  # the holder pays the strike
+    assert exercise.amount_usd[0].sum() == pytest.approx(2e6 * 0.01)
+
+
+def test_power_purchase_take_or_pay_floor():
+    spec = {
+        "kind": "power_purchase",
+        "price_per_mwh": "$50/MWh",
+        "start": "2026-01-01",
+        "term": "1 year",
+        "capacity": "100 MW",
+        "take_or_pay": 0.5,
+        "load_factor": 0.8,
+    }
+    result = run(spec, capacity(["2026-07-01"], [100.0]))
+    bill = result.flows[0].amount_usd[0]
+    q1_hours = (EDGES[1] - EDGES[0]) * 24
+    assert bill[0] == pytest.approx(0.5 * 100 * q1_hours * 50)  # nothing online: the floor
+    q3_hours = (EDGES[3] - EDGES[2]) * 24
+    assert bill[2] == pytest.approx(0.8 * 100 * q3_hours * 50)  # online: what is used

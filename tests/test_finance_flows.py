@@ -1,0 +1,84 @@
+"""Circularity on graphs with known answers, including docs/circularity.md's worked example."""
+
+import networkx as nx
+import numpy as np
+import pytest
+
+from gigawatt.finance.flows import circularity, cycles, money_graph, sankey
+
+NAMES = ["world", "openai", "oracle", "nvidia"]
+
+
+def worked_example() -> np.ndarray:
+    """The example in docs/circularity.md: $B paid by row to column."""
+    w = np.zeros((4, 4))
+    w[0, 1] = 50  # customers pay OpenAI
+    w[1, 2] = 60  # OpenAI buys compute from Oracle
+    w[2, 3] = 40  # Oracle buys GPUs from NVIDIA
+    w[3, 1] = 10  # NVIDIA invests in OpenAI
+    return w
+
+
+def test_worked_example_from_the_docs():
+    share = circularity(worked_example(), NAMES)
+    assert np.isnan(share[0])
+    assert share[1] == pytest.approx(1.0)  # OpenAI: its $10 from NVIDIA is all its own money back
+    assert share[2] == pytest.approx(10 / 60)  # Oracle: $10 of its $60 returns
+    assert share[3] == pytest.approx((10 * 40 / 60) / 40)  # NVIDIA: $6.67 of its $40
+
+
+def test_docs_state_the_worked_example_numbers():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[1] / "docs" / "circularity.md").read_text(encoding="utf-8")
+    for figure in ("100%", "16.7%", "6.67"):
+        assert figure in text
+
+
+def test_no_loop_means_no_circularity():
+    w = np.zeros((4, 4))
+    w[0, 1], w[1, 2], w[2, 3] = 10, 10, 10
+    share = circularity(w, NAMES)
+    assert np.all(share[2:] == 0)
+    assert np.isnan(share[1])  # OpenAI gets nothing from the system
+
+
+def test_closed_two_party_loop_is_fully_circular():
+    w = np.zeros((4, 4))
+    w[1, 2], w[2, 1] = 5, 5
+    share = circularity(w, NAMES)
+    assert share[1] == pytest.approx(1.0) and share[2] == pytest.approx(1.0)
+
+
+def test_money_leaving_to_the_world_does_not_come_back():
+    w = worked_example()
+    w[2, 0] = 60  # Oracle also pays the world $60, out of its own funds beyond its $60 inflow
+    share = circularity(w, NAMES)
+    # Oracle forwards 40/100 of each dollar to NVIDIA: 24 of OpenAI's 60; NVIDIA passes 10/40 on
+    assert share[1] == pytest.approx(60 * 0.4 * 0.25 / 10)
+
+
+def test_draws_broadcast():
+    stacked = np.stack([worked_example(), 2 * worked_example()])
+    share = circularity(stacked, NAMES)
+    assert share.shape == (2, 4)
+    assert np.allclose(share[0, 1:], share[1, 1:])  # scale-free
+
+
+def test_cycles_start_where_outside_money_enters():
+    w = worked_example()
+    graph = money_graph(w, NAMES)
+    assert isinstance(graph, nx.DiGraph)
+    assert cycles(graph, {"openai": 50.0}) == [["openai", "oracle", "nvidia", "openai"]]
+
+
+def test_sankey_links_index_nodes():
+    data = sankey(worked_example(), NAMES)
+    names = [n["name"] for n in data["nodes"]]
+    assert {(names[link["source"]], names[link["target"]]) for link in data["links"]} == {
+        ("world", "openai"),
+        ("openai", "oracle"),
+        ("oracle", "nvidia"),
+        ("nvidia", "openai"),
+    }
+    assert sum(link["value"] for link in data["links"]) == 160

@@ -1,0 +1,64 @@
+"""Statements: depreciation, the useful-life switch, NPV against numpy-financial, unit economics."""
+
+import numpy as np
+import numpy_financial as npf
+import pytest
+
+from gigawatt.finance import simulate_money, statements
+from gigawatt.finance.economics import unit_economics
+from gigawatt.finance.model import buildout
+from gigawatt.finance.statements import depreciation, npv_usd
+from gigawatt.scenario import load_scenario
+
+
+def test_straight_line_depreciation():
+    capex = np.zeros((1, 12))
+    capex[0, 2] = 80.0
+    dep = depreciation(capex, 4)
+    assert dep[0].tolist() == [0, 0, 20, 20, 20, 20, 0, 0, 0, 0, 0, 0]
+
+
+def test_npv_matches_numpy_financial_per_draw():
+    flows = np.array([[-100.0, 30, 40, 50], [-50.0, 10, 10, 60]])
+    assert npv_usd(flows, 0.05).tolist() == pytest.approx([npf.npv(0.05, row) for row in flows])
+
+
+@pytest.fixture(scope="module")
+def money():
+    scenario = load_scenario("stargate")
+    return simulate_money(scenario, buildout(scenario, 200, 1), 1)
+
+
+def test_oracle_statement(money):
+    long = statements(money, ["oracle"], life_years=6)["oracle"]
+    short = statements(money, ["oracle"], life_years=2)["oracle"]
+    years = long["years"]
+    assert years[0] == 2024 and years[-1] == 2035
+    capex = np.array(long["lines"]["capex_usd"]["p50"])
+    assert capex.sum() > 100e9  # Oracle buys the GPUs for its sites
+    # the critics' 2-year life front-loads depreciation: more of it by 2028
+    by_2028 = years.index(2028) + 1
+    assert sum(short["lines"]["depreciation_usd"]["p50"][:by_2028]) > sum(
+        long["lines"]["depreciation_usd"]["p50"][:by_2028]
+    )
+    rpo = long["lines"]["rpo_usd"]["p50"]
+    assert rpo[years.index(2025)] == pytest.approx(300e9)  # booked at signing, before delivery
+    assert rpo[years.index(2033)] == 0.0
+    assert set(long["by_counterparty"]) >= {"openai", "nvidia", "crusoe"}
+    assert long["by_kind"]["compute"]["in_usd"]["p50"] > 0
+
+
+def test_openai_holds_equity_and_stakes(money):
+    s = statements(money, ["nvidia", "softbank"])
+    assert "openai" in s["nvidia"]["equity_stakes"]
+    assert s["softbank"]["equity_stakes"] == {}  # its pledges carry no valuation
+
+
+def test_unit_economics_are_in_a_sane_range():
+    result = unit_economics(load_scenario("stargate"), draws=500)
+    gb200 = result["gb200-nvl72"]
+    assert 1.0 < gb200["cost_per_accelerator_hour_usd"]["p50"] < 6.0
+    total = gb200["capex_per_gw_facility_usd"]["total"]
+    assert 20e9 < total["p50"] < 70e9
+    shorter = unit_economics(load_scenario("stargate"), life_years=2.5, draws=500)["gb200-nvl72"]
+    assert shorter["cost_per_accelerator_hour_usd"]["p50"] > gb200["cost_per_accelerator_hour_usd"]["p50"]

@@ -1,0 +1,129 @@
+"""Shock grammar, shocks applied to distributions, and settlement when cash runs out."""
+
+import numpy as np
+import pytest
+
+from gigawatt.finance.capacity import finance_edges
+from gigawatt.finance.contracts import Flow
+from gigawatt.finance.ledger import build_ledger
+from gigawatt.finance.model import Money
+from gigawatt.finance.stress import GRAMMAR, ShockError, apply_shocks, parse_shock, report, settle
+from gigawatt.scenario import load_scenario
+
+
+@pytest.mark.parametrize(
+    ("text", "form"),
+    [
+        ("demand growth -30%", "demand"),
+        ("Demand  growth +10 %", "demand"),
+        ("nvidia tranches withheld", "withheld"),
+        ("turbine lead time +2 years", "turbines"),
+        ("turbine lead time -6 months", "turbines"),
+        ("accelerator supply -50%", "supply"),
+        ("openai cash -40%", "cash"),
+    ],
+)
+def test_grammar_reads_each_form(text, form):
+    assert parse_shock(text).form == form
+
+
+@pytest.mark.parametrize("text", ["demand shrinks", "demand growth 30%", "turbine lead time +2 decades", ""])
+def test_bad_shock_lists_the_grammar(text):
+    with pytest.raises(ShockError) as info:
+        parse_shock(text)
+    message = str(info.value)
+    assert all(help_text in message for _, help_text in GRAMMAR.values())
+
+
+def test_shocks_change_distributions_not_paths():
+    base = load_scenario("stargate")
+    shocked = apply_shocks(
+        base,
+        [
+            parse_shock(s)
+            for s in ("demand growth -30%", "nvidia tranches withheld", "turbine lead time +2 years")
+        ],
+    )
+    assert shocked.demand.inference.growth_per_year.mid == pytest.approx(
+        0.7 * base.demand.inference.growth_per_year.mid
+    )
+    assert shocked.parties["openai"].revenue_growth_per_year.mid == pytest.approx(
+        0.7 * base.parties["openai"].revenue_growth_per_year.mid
+    )
+    assert all(t.probability.high == 0 for t in shocked.contracts["nvidia-openai-loi"].tranches)
+    gas = [
+        (s, t)
+        for s, t in zip(base.sites["abilene"].power_plan, shocked.sites["abilene"].power_plan, strict=True)
+    ]
+    moved = [(a, b) for a, b in gas if a.kind == "gas"]
+    assert moved
+    for a, b in moved:
+        when_a = a.available_date or a.ordered_date
+        when_b = b.available_date or b.ordered_date
+        assert when_b.mid - when_a.mid == pytest.approx(2 * 365.25)
+
+
+def test_withheld_needs_a_conditional_contract():
+    with pytest.raises(ShockError, match="no conditional contract"):
+        apply_shocks(load_scenario("stargate"), [parse_shock("oracle tranches withheld")])
+
+
+def tiny_money(on_shortfall: str) -> Money:
+    """a owes b 100 a period for 4 periods; b owes c 60; a has 150 of cash and no income."""
+    text = f"""
+name: tiny
+parties:
+  a: {{name: A, cash: "$150"}}
+  b: {{name: B, cash: "$0"}}
+  c: {{name: C}}
+sites:
+  s:
+    name: S
+    country: US
+    region: us-tx
+    power_basis: facility
+    accelerator: h100
+    power_plan: [{{kind: grid, capacity: "10 MW", available: 2026-01-01}}]
+    phases: [{{name: P, power: "10 MW"}}]
+contracts:
+  ab: {{kind: lease, payer: a, payee: b, price_per_mw_month: "$1/MW", term: "1 year",
+       on_shortfall: {on_shortfall}}}
+  bc: {{kind: lease, payer: b, payee: c, price_per_mw_month: "$1/MW", term: "1 year"}}
+"""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "tiny.yaml"
+        path.write_text(text)
+        scenario = load_scenario(path)
+    edges = finance_edges(0.0, 360.0, "quarter")[:5]
+    flows = [
+        Flow("a", "b", "ab", "lease", np.full((2, 4), 100.0)),
+        Flow("b", "c", "bc", "lease", np.full((2, 4), 60.0)),
+    ]
+    ledger = build_ledger(flows, edges, np.arange(2), ["a", "b", "c", "world"])
+    params = {"parties.a.cash": np.full(2, 150.0), "parties.b.cash": np.zeros(2)}
+    return Money(scenario, ledger, {}, params, edges, None)  # type: ignore[arg-type]
+
+
+def test_default_shortfall_propagates_to_counterparties():
+    money = tiny_money("default")
+    s = settle(money)
+    paid = s.paid.amount_usd.values[0]
+    assert paid[:, 0].tolist() == [100, 50, 0, 0]  # a's cash runs out in period 2
+    assert paid[:, 1].tolist() == [60, 60, 30, 0]  # b pays from what a paid it, then runs dry
+    assert s.unpaid_usd[0].sum(axis=0).tolist() == [250, 90]
+    result = report(money, s)
+    assert result["first_short"]["party"] == {"a": 1.0}
+    assert result["exposure"]["b"]["unpaid_usd"]["p50"] == 250
+    assert result["exposure"]["c"]["from"]["b"]["p50"] == 90
+    assert result["parties"]["b"]["first_short_date"]["p50"] is not None
+
+
+def test_deferred_shortfall_rolls_forward_and_is_owed_at_the_end():
+    s = settle(tiny_money("defer"))
+    paid = s.paid.amount_usd.values[0][:, 0]
+    assert paid.tolist() == [100, 50, 0, 0]
+    assert s.shortfall_usd[0, :, 0].tolist() == [0, 50, 150, 250]  # arrears accumulate
+    assert s.unpaid_usd[0, :, 0].sum() == 250  # still owed when the horizon ends
