@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 DRAWS ?= 10000
 
-.PHONY: run test lint typecheck bench clean lock
+.PHONY: run test lint typecheck bench clean lock chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,7 +30,11 @@ lint: $(TEST_STAMP)
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
-test: $(TEST_STAMP) lint typecheck
+# Browser tests drive Debian's chromium (never a Playwright download); CI runs as root on Debian.
+chromium:
+	@test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
+
+test: $(TEST_STAMP) chromium lint typecheck
 	$(BIN)/python -m pytest
 
 bench: $(TEST_STAMP)

@@ -228,6 +228,7 @@ COMMAND_MODULES = (
     "buildout",
     "finance",
     "plan",
+    "runs",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(f"gigawatt.commands.{_module}")

@@ -1,0 +1,728 @@
+"""The run store: every run, its inputs, its summary and its per-block arrays, on disk.
+
+Layout under a project folder (default ``./.gigawatt``, or ``$GIGAWATT_STORE``)::
+
+    catalog.duckdb            one row per run: scenario text + hash, seed, draws, status, summary
+    catalog.lock              held (flock) for each short catalogue transaction
+    runs/<id>/block-000003.parquet   one file per completed block of draws
+
+Crash safety: a block is written to a temporary file, flushed, and renamed into
+place (``os.replace`` is atomic), so a block file is either whole or absent. A
+run's row says ``running`` until :meth:`Store.finish_run` writes its summary in
+one transaction; a process killed at any moment leaves at worst a ``running`` row
+(listed as ``interrupted`` once its process is gone) and some whole blocks, from
+which :meth:`Store.resume` continues. DuckDB allows one writing process at a time,
+so every catalogue access opens, works and closes under an exclusive file lock:
+concurrent runs interleave their short transactions and all land.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import fcntl
+import functools
+import hashlib
+import json
+import math
+import os
+import re
+import secrets
+import socket
+from collections.abc import Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from gigawatt.errors import GigawattError
+
+__all__ = [
+    "RunRecord",
+    "Store",
+    "StoreError",
+    "compare_runs",
+    "continue_run",
+    "default_root",
+    "diff_flat",
+    "flatten",
+    "jsonable",
+    "aggregates_from_table",
+    "aggregates_table",
+    "load_results",
+    "resume_run",
+    "run_recorded",
+    "scenario_hash",
+    "scenario_of",
+    "scenario_source",
+]
+
+Status = Literal["running", "complete", "failed", "interrupted"]
+_BLOCK = re.compile(r"^block-(\d{6})\.parquet$")
+_ID = re.compile(r"^[0-9a-f]{4,32}$")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id VARCHAR PRIMARY KEY,
+    kind VARCHAR NOT NULL,
+    scenario VARCHAR NOT NULL,
+    scenario_ref VARCHAR NOT NULL,
+    scenario_hash VARCHAR NOT NULL,
+    scenario_text VARCHAR NOT NULL,
+    draws BIGINT NOT NULL,
+    seed BIGINT NOT NULL,
+    block_draws BIGINT NOT NULL,
+    params VARCHAR NOT NULL,
+    version VARCHAR NOT NULL,
+    status VARCHAR NOT NULL,
+    created TIMESTAMP NOT NULL,
+    finished TIMESTAMP,
+    elapsed_s DOUBLE,
+    host VARCHAR NOT NULL,
+    pid INTEGER NOT NULL,
+    summary VARCHAR,
+    error VARCHAR
+)
+"""
+_COLUMNS = (
+    "id, kind, scenario, scenario_ref, scenario_hash, scenario_text, draws, seed, block_draws, params, "
+    "version, status, created, finished, elapsed_s, host, pid, summary, error"
+)
+
+
+class StoreError(GigawattError):
+    """A run that does not exist, is ambiguous, or cannot be resumed."""
+
+
+def default_root() -> Path:
+    """``$GIGAWATT_STORE`` if set, else ``./.gigawatt``."""
+    return Path(os.environ.get("GIGAWATT_STORE") or ".gigawatt")
+
+
+def scenario_hash(text: str) -> str:
+    """SHA-256 of a scenario's text: the identity of what was simulated."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run as the catalogue knows it (``summary`` is ``None`` until complete)."""
+
+    id: str
+    kind: str
+    scenario: str
+    scenario_ref: str
+    scenario_hash: str
+    scenario_text: str
+    draws: int
+    seed: int
+    block_draws: int
+    params: dict[str, Any]
+    version: str
+    status: Status
+    created: datetime
+    finished: datetime | None
+    elapsed_s: float | None
+    host: str
+    pid: int
+    summary: dict[str, Any] | None = None
+    error: str | None = None
+    blocks_done: int = field(default=0)
+
+    @property
+    def blocks_total(self) -> int:
+        return math.ceil(self.draws / self.block_draws) if self.draws else 0
+
+    def brief(self) -> dict[str, Any]:
+        """The fields of ``runs list --json``."""
+        return {
+            "id": self.id,
+            "kind": self.kind,
+            "scenario": self.scenario,
+            "scenario_hash": self.scenario_hash[:12],
+            "created": self.created.isoformat(),
+            "draws": self.draws,
+            "seed": self.seed,
+            "status": self.status,
+            "elapsed_s": self.elapsed_s,
+            "blocks": f"{self.blocks_done}/{self.blocks_total}",
+            "version": self.version,
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["created"] = self.created.isoformat()
+        out["finished"] = self.finished.isoformat() if self.finished else None
+        return out
+
+
+class Store:
+    """A folder of runs: a DuckDB catalogue plus one Parquet file per block."""
+
+    def __init__(self, root: str | Path | None = None):
+        self.root = Path(root) if root is not None else default_root()
+        self._ready = False
+
+    # ------------------------------------------------------------ catalogue access
+
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An exclusive, short-lived connection (one DuckDB writer at a time, across processes)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        with open(self.root / "catalog.lock", "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                con = duckdb.connect(str(self.root / "catalog.duckdb"))
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot open the run store in {str(self.root)!r}: {exc}") from None
+            try:
+                if not self._ready:
+                    con.execute(_SCHEMA)
+                    self._ready = True
+                yield con
+            finally:
+                con.close()
+                fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.root / "runs" / run_id
+
+    # ------------------------------------------------------------ writing a run
+
+    def begin_run(
+        self,
+        *,
+        scenario: str,
+        scenario_text: str,
+        draws: int,
+        seed: int,
+        block_draws: int,
+        kind: str = "run",
+        scenario_ref: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> str:
+        """Register a new run as ``running``; returns its id."""
+        from gigawatt import __version__
+
+        if draws < 0 or block_draws < 1:
+            raise StoreError("a run needs draws >= 0 and block_draws >= 1")
+        run_id = secrets.token_hex(5)
+        self.run_dir(run_id).mkdir(parents=True, exist_ok=False)
+        row = (
+            run_id,
+            kind,
+            scenario,
+            scenario_ref or scenario,
+            scenario_hash(scenario_text),
+            scenario_text,
+            draws,
+            seed,
+            block_draws,
+            json.dumps(dict(params or {}), sort_keys=True, default=str),
+            __version__,
+            "running",
+            _now(),
+            None,
+            None,
+            socket.gethostname(),
+            os.getpid(),
+            None,
+            None,
+        )
+        with self._db() as con:
+            con.execute(f"INSERT INTO runs ({_COLUMNS}) VALUES ({', '.join('?' * len(row))})", row)
+        return run_id
+
+    def write_block(self, run_id: str, index: int, table: pa.Table | Mapping[str, Any]) -> Path:
+        """Write block ``index`` of a run atomically (temp file, fsync, rename)."""
+        if not isinstance(table, pa.Table):
+            table = pa.table(dict(table))
+        folder = self.run_dir(run_id)
+        if not folder.is_dir():
+            raise StoreError(f"no run {run_id!r} in {str(self.root)!r}")
+        final = folder / f"block-{index:06d}.parquet"
+        temp = folder / f".{final.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp"
+        try:
+            pq.write_table(table, temp)
+            with open(temp, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(temp, final)
+        finally:
+            temp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # make the rename itself durable
+            fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return final
+
+    def completed_blocks(self, run_id: str) -> list[int]:
+        """Indices of the blocks whose files are whole (written by rename)."""
+        folder = self.run_dir(run_id)
+        if not folder.is_dir():
+            return []
+        found = (_BLOCK.match(p.name) for p in folder.iterdir())
+        return sorted(int(m.group(1)) for m in found if m)
+
+    def read_block(self, run_id: str, index: int) -> pa.Table:
+        return pq.read_table(self.run_dir(run_id) / f"block-{index:06d}.parquet")
+
+    def read_blocks(self, run_id: str) -> pa.Table:
+        """All completed blocks of a run, in block order, as one table."""
+        blocks = [self.read_block(run_id, i) for i in self.completed_blocks(run_id)]
+        if not blocks:
+            return pa.table({})
+        return pa.concat_tables(blocks, promote_options="default")
+
+    def finish_run(self, run_id: str, summary: Mapping[str, Any]) -> RunRecord:
+        """Mark a run complete with its summary, in one transaction."""
+        record = self.get(run_id)
+        finished = _now()
+        text = json.dumps(jsonable(summary), allow_nan=False)
+        with self._db() as con:
+            con.execute(
+                "UPDATE runs SET status = 'complete', summary = ?, finished = ?, elapsed_s = ?, error = NULL "
+                "WHERE id = ?",
+                (text, finished, (finished - record.created).total_seconds(), run_id),
+            )
+        return self.get(run_id)
+
+    def fail_run(self, run_id: str, message: str) -> None:
+        """Mark a run failed, saying why."""
+        with self._db() as con:
+            con.execute(
+                "UPDATE runs SET status = 'failed', error = ?, finished = ? WHERE id = ?",
+                (message, _now(), run_id),
+            )
+
+    def adopt(self, run_id: str) -> None:
+        """Make this process the owner of a ``running`` run (a worker taking over from its server)."""
+        with self._db() as con:
+            con.execute(
+                "UPDATE runs SET pid = ?, host = ? WHERE id = ?", (os.getpid(), socket.gethostname(), run_id)
+            )
+
+    def claim(self, run_id: str) -> RunRecord:
+        """Take over an unfinished run (for ``--resume``): it becomes ``running`` under this process."""
+        record = self.get(run_id)
+        if record.status == "complete":
+            raise StoreError(f"run {record.id} is already complete")
+        if record.status == "running":
+            raise StoreError(f"run {record.id} is still running (process {record.pid} on {record.host})")
+        with self._db() as con:
+            con.execute(
+                "UPDATE runs SET status = 'running', pid = ?, host = ?, error = NULL, finished = NULL "
+                "WHERE id = ?",
+                (os.getpid(), socket.gethostname(), record.id),
+            )
+        for stale in self.run_dir(record.id).glob(".block-*.tmp"):
+            stale.unlink(missing_ok=True)
+        return self.get(record.id)
+
+    def record_run(
+        self,
+        *,
+        scenario: str,
+        scenario_text: str,
+        draws: int,
+        seed: int,
+        summary: Mapping[str, Any],
+        blocks: list[pa.Table] | None = None,
+        block_draws: int | None = None,
+        kind: str = "run",
+        scenario_ref: str | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> RunRecord:
+        """Record a run that already finished in memory (``plan``, ``stress``, a plain ``run``)."""
+        blocks = blocks or []
+        run_id = self.begin_run(
+            scenario=scenario,
+            scenario_text=scenario_text,
+            draws=draws,
+            seed=seed,
+            block_draws=block_draws or max(draws, 1),
+            kind=kind,
+            scenario_ref=scenario_ref,
+            params=params,
+        )
+        for index, table in enumerate(blocks):
+            self.write_block(run_id, index, table)
+        return self.finish_run(run_id, summary)
+
+    # ------------------------------------------------------------ reading
+
+    def list_runs(self) -> list[RunRecord]:
+        """Every run, newest first."""
+        if not (self.root / "catalog.duckdb").exists():
+            return []
+        with self._db() as con:
+            rows = con.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY created DESC, id").fetchall()
+        return [self._record(row) for row in rows]
+
+    def get(self, run_id: str) -> RunRecord:
+        """A run by id or unique id prefix."""
+        run_id = run_id.strip().lower()
+        if not _ID.match(run_id):
+            raise StoreError(f"not a run id: {run_id!r}")
+        if not (self.root / "catalog.duckdb").exists():
+            raise StoreError(f"no run {run_id!r}: the store {str(self.root)!r} is empty")
+        with self._db() as con:
+            rows = con.execute(
+                f"SELECT {_COLUMNS} FROM runs WHERE id LIKE ? ORDER BY id", (run_id + "%",)
+            ).fetchall()
+        if not rows:
+            raise StoreError(f"no run {run_id!r} in {str(self.root)!r}")
+        if len(rows) > 1:
+            raise StoreError(f"run id {run_id!r} is ambiguous: {', '.join(r[0] for r in rows)}")
+        return self._record(rows[0])
+
+    def remove(self, run_id: str) -> str:
+        """Delete a run's row and its blocks; returns the full id."""
+        record = self.get(run_id)
+        with self._db() as con:
+            con.execute("DELETE FROM runs WHERE id = ?", (record.id,))
+        folder = self.run_dir(record.id)
+        if folder.is_dir():
+            for item in folder.iterdir():
+                item.unlink()
+            folder.rmdir()
+        return record.id
+
+    def _record(self, row: tuple[Any, ...]) -> RunRecord:
+        values = dict(zip(_COLUMNS.split(", "), row, strict=True))
+        values["params"] = json.loads(values["params"])
+        values["summary"] = json.loads(values["summary"]) if values["summary"] else None
+        if values["status"] == "running" and not _alive(values["host"], values["pid"]):
+            values["status"] = "interrupted"
+        values["blocks_done"] = len(self.completed_blocks(values["id"]))
+        return RunRecord(**values)
+
+
+# ---------------------------------------------------------------- comparing runs
+
+
+def flatten(data: Any, prefix: str = "", max_list: int = 12) -> dict[str, Any]:
+    """Nested dicts/lists → ``{"a.b[0].c": leaf}``; lists of named dicts are keyed by name;
+    long numeric lists (time series) are left out."""
+    out: dict[str, Any] = {}
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            out.update(flatten(value, f"{prefix}.{key}" if prefix else str(key), max_list))
+    elif isinstance(data, list):
+        if data and all(isinstance(v, Mapping) and "name" in v for v in data):
+            for item in data:
+                rest = {k: v for k, v in item.items() if k != "name"}
+                out.update(flatten(rest, f"{prefix}[{item['name']}]", max_list))
+        elif len(data) <= max_list:
+            for index, value in enumerate(data):
+                out.update(flatten(value, f"{prefix}[{index}]", max_list))
+    else:
+        out[prefix] = data
+    return out
+
+
+def diff_flat(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Entries that differ between two flattened mappings, with the change when numeric."""
+    rows = []
+    for key in sorted(set(a) | set(b)):
+        old, new = a.get(key), b.get(key)
+        if old == new:
+            continue
+        row: dict[str, Any] = {"path": key, "a": old, "b": new}
+        numbers = all(isinstance(v, int | float) and not isinstance(v, bool) for v in (old, new))
+        if numbers and math.isfinite(float(old)) and math.isfinite(float(new)):  # type: ignore[arg-type]
+            row["change"] = float(new) - float(old)  # type: ignore[arg-type]
+        rows.append(row)
+    return rows
+
+
+def compare_runs(a: RunRecord, b: RunRecord) -> dict[str, Any]:
+    """What changed between two runs' scenarios (inputs) and what it did to the answers (outputs)."""
+    from gigawatt import _yaml
+
+    def inputs(record: RunRecord) -> dict[str, Any]:
+        try:
+            doc = _yaml.load(record.scenario_text, record.scenario_ref)
+            data = _resolve_builtin_extends(doc).data
+        except GigawattError:
+            data = {"text": record.scenario_text}
+        return flatten(_yaml.stringify_keys(data), max_list=1000)
+
+    settings = {"draws": a.draws, "seed": a.seed}, {"draws": b.draws, "seed": b.seed}
+    return {
+        "a": a.brief(),
+        "b": b.brief(),
+        "same_scenario": a.scenario_hash == b.scenario_hash,
+        "settings": diff_flat(*settings),
+        "inputs": diff_flat(inputs(a), inputs(b)),
+        "outputs": diff_flat(flatten(a.summary or {}), flatten(b.summary or {})),
+    }
+
+
+def _resolve_builtin_extends(doc: Any, depth: int = 0) -> Any:
+    """Merge a document onto the built-in it ``extends`` (files are not followed)."""
+    from importlib import resources
+
+    from gigawatt import _yaml
+
+    parent = doc.data.get("extends") if isinstance(doc.data, dict) else None
+    if not isinstance(parent, str) or depth > 8:
+        return doc
+    builtin = resources.files("gigawatt.scenarios").joinpath(f"{parent}.yaml")
+    if "/" in parent or not builtin.is_file():
+        return doc
+    base = _yaml.load(builtin.read_text(encoding="utf-8"), f"gigawatt/scenarios/{parent}.yaml")
+    return _yaml.merge(_resolve_builtin_extends(base, depth + 1), doc)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _alive(host: str, pid: int) -> bool:
+    """Whether the process that owns a ``running`` row still exists (other hosts: assume so)."""
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return _not_zombie(pid)
+
+
+def _not_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] != "Z"
+
+
+def jsonable(value: Any) -> Any:
+    """JSON-ready copy: numpy scalars/arrays to Python, non-finite floats to None."""
+    if isinstance(value, Mapping):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [jsonable(v) for v in value]
+    if hasattr(value, "tolist"):
+        return jsonable(value.tolist())
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+# ---------------------------------------------------------------- recorded engine runs
+
+
+def aggregates_table(agg: Any) -> pa.Table:
+    """An engine :class:`~gigawatt.engine.Aggregates` as a sparse, exact Parquet-ready table.
+
+    One row per array: its field, name, chunk (-1 unless a per-chunk sum; -2 for a count), shape, and the
+    flat indices and values of its non-zero entries (integers stay int64, sums float64)."""
+    rows: dict[str, list[Any]] = {
+        k: [] for k in ("group", "name", "chunk", "shape", "index", "ints", "floats")
+    }
+
+    def add(group: str, name: str, chunk: int, array: Any) -> None:
+        import numpy as np
+
+        flat = np.asarray(array).ravel()
+        index = np.flatnonzero(flat)
+        rows["group"].append(group)
+        rows["name"].append(name)
+        rows["chunk"].append(chunk)
+        rows["shape"].append(list(np.shape(array)))
+        rows["index"].append(index)
+        is_int = np.issubdtype(flat.dtype, np.integer)
+        rows["ints"].append(flat[index].astype(np.int64) if is_int else None)
+        rows["floats"].append(None if is_int else flat[index].astype(np.float64))
+
+    for spec in dataclasses.fields(agg):
+        value = getattr(agg, spec.name)
+        if isinstance(value, int):
+            add(spec.name, spec.name, -2, [value])
+        elif all(isinstance(k, int) for k in value):  # per-chunk sums
+            for chunk, sums in sorted(value.items()):
+                for name, array in sorted(sums.items()):
+                    add(spec.name, name, chunk, array)
+        else:
+            for name, array in sorted(value.items()):
+                add(spec.name, name, -1, array)
+    schema = pa.schema(
+        [
+            ("group", pa.string()),
+            ("name", pa.string()),
+            ("chunk", pa.int64()),
+            ("shape", pa.list_(pa.int64())),
+            ("index", pa.list_(pa.int64())),
+            ("ints", pa.list_(pa.int64())),
+            ("floats", pa.list_(pa.float64())),
+        ]
+    )
+    return pa.table(rows, schema=schema)
+
+
+def aggregates_from_table(table: pa.Table) -> Any:
+    """Inverse of :func:`aggregates_table`."""
+    import numpy as np
+
+    from gigawatt.engine import Aggregates
+
+    agg = Aggregates()
+    table = table.combine_chunks()
+    groups, names = table.column("group").to_pylist(), table.column("name").to_pylist()
+    chunks, shapes = table.column("chunk").to_pylist(), table.column("shape").to_pylist()
+    index, ints, floats = (table.column(k).chunk(0) for k in ("index", "ints", "floats"))
+    for i, (group, name, chunk, shape) in enumerate(zip(groups, names, chunks, shapes, strict=True)):
+        is_int = ints[i].is_valid
+        values = (ints if is_int else floats)[i].values.to_numpy(zero_copy_only=False)
+        array = np.zeros(int(np.prod(shape)), dtype=np.int64 if is_int else np.float64)
+        array[index[i].values.to_numpy(zero_copy_only=False)] = values
+        array = array.reshape(shape)
+        if chunk == -2:
+            setattr(agg, group, int(array[0]))
+        elif chunk >= 0:
+            getattr(agg, group).setdefault(int(chunk), {})[name] = array
+        else:
+            getattr(agg, group)[name] = array
+    return agg
+
+
+def scenario_source(name_or_path: str | Path) -> tuple[str, str]:
+    """``(text, reference)`` of a scenario: a file's text and absolute path, or a built-in's."""
+    from importlib import resources
+
+    from gigawatt.errors import UnknownScenarioError
+
+    path = Path(name_or_path)
+    if path.is_file():
+        return path.read_text(encoding="utf-8"), str(path.resolve())
+    builtin = resources.files("gigawatt.scenarios").joinpath(f"{name_or_path}.yaml")
+    if "/" not in str(name_or_path) and builtin.is_file():
+        return builtin.read_text(encoding="utf-8"), str(name_or_path)
+    raise UnknownScenarioError(f"no built-in scenario or file named {str(name_or_path)!r}")
+
+
+def scenario_of(record: RunRecord) -> Any:
+    """The scenario a run simulated: its file if unchanged, else its stored text (cached: frozen)."""
+    return _scenario_cached(record.scenario, record.scenario_ref, record.scenario_hash, record.scenario_text)
+
+
+@functools.lru_cache(maxsize=32)
+def _scenario_cached(name: str, ref: str, digest: str, text: str) -> Any:
+    import tempfile
+
+    from gigawatt.scenario import load_scenario
+
+    try:
+        current, _ = scenario_source(ref)
+    except GigawattError:
+        current = None
+    if current is not None and scenario_hash(current) == digest:
+        return load_scenario(ref)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{name}.yaml"
+        path.write_text(text, encoding="utf-8")
+        return load_scenario(path)
+
+
+def run_recorded(
+    store: Store,
+    scenario: str | Path,
+    *,
+    draws: int = 10_000,
+    seed: int = 0,
+    block_draws: int | None = None,
+    progress: Any = None,
+    loaded: Any = None,
+    scenario_text: str | None = None,
+) -> RunRecord:
+    """Run the engine block by block, each block's aggregates saved as it completes.
+
+    ``loaded`` (an already validated :class:`~gigawatt.scenario.Scenario`) and
+    ``scenario_text`` skip re-reading the scenario; ``progress(done, total)`` is
+    called after each block. Returns the complete record."""
+    from gigawatt.sampling import BLOCK_DRAWS
+    from gigawatt.scenario import load_scenario
+
+    if scenario_text is None:
+        scenario_text, ref = scenario_source(scenario)
+    else:
+        ref = str(scenario)
+    loaded = loaded if loaded is not None else load_scenario(scenario)
+    block = max(BLOCK_DRAWS, -(-(block_draws or BLOCK_DRAWS) // BLOCK_DRAWS) * BLOCK_DRAWS)
+    run_id = store.begin_run(
+        scenario=loaded.name,
+        scenario_text=scenario_text,
+        scenario_ref=ref,
+        draws=draws,
+        seed=seed,
+        block_draws=block,
+    )
+    return continue_run(store, run_id, loaded, progress)
+
+
+def resume_run(store: Store, run_id: str, *, progress: Any = None) -> RunRecord:
+    """Continue an interrupted or failed run from its last completed block."""
+    record = store.claim(run_id)
+    try:
+        loaded = scenario_of(record)
+    except GigawattError as exc:
+        store.fail_run(record.id, str(exc))
+        raise
+    return continue_run(store, record.id, loaded, progress)
+
+
+def continue_run(store: Store, run_id: str, loaded: Any, progress: Any = None) -> RunRecord:
+    """Simulate the blocks a begun run lacks, then merge all blocks and mark it complete.
+
+    Any failure marks the run failed (with the reason) and is re-raised."""
+    from gigawatt.engine import Aggregates, Model, Results, aggregate_block
+
+    record = store.get(run_id)
+    try:
+        model = Model.from_scenario(loaded)
+        ranges = [
+            (lo, min(record.draws, lo + record.block_draws))
+            for lo in range(0, record.draws, record.block_draws)
+        ]
+        done = set(store.completed_blocks(record.id))
+        for index, (lo, hi) in enumerate(ranges):
+            if index not in done:
+                store.write_block(
+                    record.id, index, aggregates_table(aggregate_block(model, record.seed, lo, hi))
+                )
+            if progress:
+                progress(index + 1, len(ranges))
+        total = Aggregates()
+        for index in range(len(ranges)):
+            total = total.merge(aggregates_from_table(store.read_block(record.id, index)))
+        summary = Results(model, total, record.seed).summary()
+    except Exception as exc:
+        store.fail_run(record.id, f"{type(exc).__name__}: {exc}")
+        raise
+    return store.finish_run(record.id, summary)
+
+
+def load_results(store: Store, run_id: str) -> Any:
+    """The engine :class:`~gigawatt.engine.Results` of a stored run, rebuilt from its blocks."""
+    from gigawatt.engine import Aggregates, Model, Results
+
+    record = store.get(run_id)
+    model = Model.from_scenario(scenario_of(record))
+    total = Aggregates()
+    for index in store.completed_blocks(record.id):
+        total = total.merge(aggregates_from_table(store.read_block(record.id, index)))
+    return Results(model, total, record.seed)

@@ -1,0 +1,1 @@
+"""The web dashboard (FastAPI): see :mod:`gigawatt.web.app`."""

@@ -1,0 +1,437 @@
+"""The web dashboard: a JSON API (documented at ``/openapi.json``) and one page that uses it.
+
+Safe by default: ``gigawatt serve`` binds loopback; request bodies are capped
+(:data:`MAX_BODY_BYTES`), draws per run are capped (:data:`MAX_DRAWS`); an
+uploaded scenario is validated from text in a private temporary folder and its
+``extends:`` may only name a built-in scenario, so it can never read other files;
+errors are JSON messages, never tracebacks; a failed run keeps and shows its reason.
+Runs execute in a small thread pool and are recorded in the run store.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import multiprocessing
+import tempfile
+import threading
+from collections.abc import AsyncIterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import FastAPI, Query, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+from pydantic import BaseModel, Field
+
+from gigawatt.errors import GigawattError, Problem, ScenarioError
+
+__all__ = ["MAX_BODY_BYTES", "MAX_DRAWS", "create_app", "load_uploaded"]
+
+#: Largest request body accepted (bytes).
+MAX_BODY_BYTES = 512_000
+#: Most draws one request may ask for.
+MAX_DRAWS = 20_000
+#: Most runs simulated at once; more wait in the queue.
+WORKERS = 2
+UPLOAD_NAME = "scenario.yaml"
+RunIdPath = Annotated[str, PathParam(pattern=r"^[0-9a-f]{4,32}$", max_length=32)]
+NamePath = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$", max_length=64)]
+
+
+# ---------------------------------------------------------------- API models
+
+
+class ProblemOut(BaseModel):
+    line: int
+    column: int
+    path: str
+    message: str
+    text: str = Field(description="The located message, as the CLI prints it: FILE:LINE:COL: path: message")
+
+
+class ValidateIn(BaseModel):
+    text: str = Field(max_length=MAX_BODY_BYTES, description="Scenario YAML")
+
+
+class ValidateOut(BaseModel):
+    ok: bool
+    problems: list[ProblemOut]
+    name: str | None = None
+    sites: int = 0
+    phases: int = 0
+
+
+class ScenarioOut(BaseModel):
+    name: str
+    description: str = ""
+    text: str | None = None
+
+
+class ConvertIn(BaseModel):
+    quantity: str = Field(max_length=200, examples=["10 GW"])
+    accelerator: str | None = Field(default=None, max_length=64)
+    basis: Literal["facility", "it"] = "facility"
+    cooling: Literal["liquid", "air"] = "liquid"
+    load_factor: float = Field(default=0.8, gt=0, le=1)
+
+
+class RunIn(BaseModel):
+    scenario: str | None = Field(
+        default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="A built-in scenario name"
+    )
+    text: str | None = Field(default=None, max_length=MAX_BODY_BYTES, description="Or a scenario's YAML")
+    draws: int = Field(default=2_000, ge=1, le=MAX_DRAWS)
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+
+
+class RunOut(BaseModel):
+    id: str
+    scenario: str
+    created: str
+    draws: int
+    seed: int
+    status: str
+    blocks: str
+    elapsed_s: float | None = None
+    error: str | None = None
+    progress: float = 0.0
+
+
+class RunDetail(RunOut):
+    summary: dict[str, Any] | None = None
+
+
+class ErrorOut(BaseModel):
+    detail: str
+    problems: list[ProblemOut] = []
+
+
+# ---------------------------------------------------------------- scenario text
+
+
+def _problem_out(problem: Problem) -> ProblemOut:
+    return ProblemOut(
+        line=problem.line,
+        column=problem.column,
+        path=problem.path,
+        message=problem.message,
+        text=str(problem),
+    )
+
+
+def load_uploaded(text: str) -> Any:
+    """Validate a scenario given as text; ``extends:`` may only name a built-in scenario."""
+    from gigawatt import _yaml
+    from gigawatt.scenario import builtin_scenarios, load_scenario
+
+    doc = _yaml.load(text, UPLOAD_NAME)
+    parent = doc.data.get("extends") if isinstance(doc.data, dict) else None
+    if parent is not None and (not isinstance(parent, str) or parent not in builtin_scenarios()):
+        names = ", ".join(sorted(builtin_scenarios()))
+        raise ScenarioError(
+            [doc.problem(("extends",), f"an uploaded scenario may only extend a built-in scenario ({names})")]
+        )
+    with tempfile.TemporaryDirectory(prefix="gigawatt-upload-") as folder:
+        path = Path(folder) / UPLOAD_NAME
+        path.write_text(text, encoding="utf-8")
+        try:
+            return load_scenario(path)
+        except ScenarioError as exc:
+            raise ScenarioError(
+                [dataclasses.replace(p, file=UPLOAD_NAME) if p.file == str(path) else p for p in exc.problems]
+            ) from None
+
+
+# ---------------------------------------------------------------- the app
+
+
+def _simulate(store_root: str, run_id: str) -> None:
+    """Worker process: simulate a begun run to completion (the run's row records any failure)."""
+    from gigawatt.store import Store, continue_run, scenario_of
+
+    store = Store(store_root)
+    store.adopt(run_id)
+    try:
+        continue_run(store, run_id, scenario_of(store.get(run_id)))
+    except Exception:  # noqa: BLE001 - continue_run has saved the reason in the run's row
+        pass
+
+
+class _Jobs:
+    """Runs in flight, in worker processes (simulation holds the GIL; requests should not wait on it)."""
+
+    def __init__(self) -> None:
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def submit(self, store_root: Path, run_id: str) -> None:
+        with self._lock:
+            if self._pool is None:
+                context = multiprocessing.get_context("spawn")
+                self._pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=context)
+            self._pool.submit(_simulate, str(store_root), run_id)
+
+    def shutdown(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+
+
+def create_app(store_root: str | Path | None = None) -> FastAPI:
+    """The dashboard over the run store at ``store_root`` (default ``$GIGAWATT_STORE`` or ./.gigawatt)."""
+    from gigawatt import __version__
+    from gigawatt.store import Store
+
+    store = Store(store_root)
+    jobs = _Jobs()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        jobs.shutdown()
+
+    pages = Environment(loader=PackageLoader("gigawatt", "templates"), autoescape=select_autoescape(["html"]))
+    app = FastAPI(
+        title="gigawatt dashboard",
+        version=__version__,
+        description="Run, see and compare gigawatt buildout scenarios. All power figures say facility or IT.",
+        lifespan=lifespan,
+    )
+    app.state.store = store
+    app.state.jobs = jobs
+
+    @app.middleware("http")
+    async def limit_body(request: Request, call_next: Any) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            return JSONResponse(
+                {"detail": f"request body larger than {MAX_BODY_BYTES} bytes"}, status_code=413
+            )
+        return await call_next(request)
+
+    @app.exception_handler(GigawattError)
+    async def gigawatt_error(request: Request, exc: GigawattError) -> JSONResponse:
+        from gigawatt.store import StoreError
+
+        if isinstance(exc, ScenarioError):
+            problems = [_problem_out(p).model_dump() for p in exc.problems]
+            return JSONResponse({"detail": "invalid scenario", "problems": problems}, status_code=422)
+        status = 404 if isinstance(exc, StoreError) and str(exc).startswith("no run") else 422
+        return JSONResponse({"detail": str(exc)}, status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        messages = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
+        return JSONResponse({"detail": "; ".join(messages)[:2000]}, status_code=422)
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse({"detail": f"internal error ({type(exc).__name__})"}, status_code=500)
+
+    # ------------------------------------------------------------ pages
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def index() -> HTMLResponse:
+        return HTMLResponse(
+            pages.get_template("dashboard.html").render(max_draws=MAX_DRAWS, version=__version__)
+        )
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> Response:
+        from plotly.offline import get_plotlyjs
+
+        return Response(
+            get_plotlyjs(), media_type="application/javascript", headers={"Cache-Control": "max-age=86400"}
+        )
+
+    # ------------------------------------------------------------ scenarios
+
+    @app.get("/api/scenarios", response_model=list[ScenarioOut], tags=["scenarios"])
+    def scenarios() -> list[ScenarioOut]:
+        """The built-in scenarios."""
+        from gigawatt.scenario import builtin_scenarios
+
+        return [ScenarioOut(name=k, description=v) for k, v in builtin_scenarios().items()]
+
+    @app.get(
+        "/api/scenarios/{name}",
+        response_model=ScenarioOut,
+        tags=["scenarios"],
+        responses={404: {"model": ErrorOut}},
+    )
+    def scenario_text(name: NamePath) -> Any:
+        """A built-in scenario's YAML text."""
+        from gigawatt.scenario import builtin_scenarios
+        from gigawatt.store import scenario_source
+
+        found = builtin_scenarios()
+        if name not in found:
+            return JSONResponse({"detail": f"no built-in scenario {name!r}"}, status_code=404)
+        return ScenarioOut(name=name, description=found[name], text=scenario_source(name)[0])
+
+    @app.post("/api/validate", response_model=ValidateOut, tags=["scenarios"])
+    def validate(body: ValidateIn) -> ValidateOut:
+        """Check a scenario's YAML; every problem located by line, column and field path."""
+        try:
+            scenario = load_uploaded(body.text)
+        except ScenarioError as exc:
+            return ValidateOut(ok=False, problems=[_problem_out(p) for p in exc.problems])
+        except GigawattError as exc:
+            problem = Problem(UPLOAD_NAME, 1, 1, "", str(exc))
+            return ValidateOut(ok=False, problems=[_problem_out(problem)])
+        phases = sum(len(s.phases) for s in scenario.sites.values())
+        return ValidateOut(ok=True, problems=[], name=scenario.name, sites=len(scenario.sites), phases=phases)
+
+    @app.post("/api/convert", tags=["scenarios"], responses={422: {"model": ErrorOut}})
+    def convert(body: ConvertIn) -> dict[str, Any]:
+        """Convert between facility power, IT power, accelerators, FLOP/s, energy and capex."""
+        from gigawatt.compute import convert as do_convert
+        from gigawatt.store import jsonable
+
+        try:
+            result = do_convert(
+                body.quantity,
+                body.accelerator,
+                basis=body.basis,
+                cooling=body.cooling,
+                load_factor=body.load_factor,
+            )
+        except (ValueError, KeyError) as exc:
+            raise GigawattError(str(exc).strip("'\"")) from None
+        return dict(jsonable(result.as_dict()))
+
+    # ------------------------------------------------------------ runs
+
+    def run_out(record: Any, detail: bool = False) -> dict[str, Any]:
+        brief = record.brief()
+        done = record.blocks_done / max(record.blocks_total, 1)
+        out = {
+            **{
+                k: brief[k]
+                for k in ("id", "scenario", "created", "draws", "seed", "status", "blocks", "elapsed_s")
+            },
+            "error": record.error,
+            "progress": 1.0 if record.status == "complete" else done,
+        }
+        if detail:
+            out["summary"] = record.summary
+        return out
+
+    @app.get("/api/runs", response_model=list[RunOut], tags=["runs"])
+    def list_runs(limit: Annotated[int, Query(ge=1, le=500)] = 100) -> list[dict[str, Any]]:
+        """Recorded runs, newest first."""
+        return [run_out(r) for r in store.list_runs()[:limit]]
+
+    @app.post(
+        "/api/runs",
+        response_model=RunOut,
+        status_code=202,
+        tags=["runs"],
+        responses={422: {"model": ErrorOut}},
+    )
+    def start_run(body: RunIn) -> dict[str, Any]:
+        """Start a run of a built-in scenario or of a scenario's text; poll ``GET /api/runs/{id}``."""
+        from gigawatt.sampling import BLOCK_DRAWS
+        from gigawatt.scenario import load_scenario
+        from gigawatt.store import scenario_source
+
+        if (body.scenario is None) == (body.text is None):
+            raise GigawattError("give either `scenario` (a built-in name) or `text` (YAML), not both")
+        if body.text is not None:
+            loaded, text, ref = load_uploaded(body.text), body.text, UPLOAD_NAME
+        else:
+            from gigawatt.scenario import builtin_scenarios
+
+            if body.scenario not in builtin_scenarios():
+                raise GigawattError(f"no built-in scenario {body.scenario!r}")
+            text, ref = scenario_source(str(body.scenario))
+            loaded = load_scenario(ref)
+        run_id = store.begin_run(
+            scenario=loaded.name,
+            scenario_text=text,
+            scenario_ref=ref,
+            draws=body.draws,
+            seed=body.seed,
+            block_draws=BLOCK_DRAWS,
+        )
+        try:
+            jobs.submit(store.root, run_id)
+        except Exception as exc:
+            store.fail_run(run_id, f"could not start a worker: {type(exc).__name__}")
+            raise GigawattError(f"could not start run {run_id}: no worker process") from None
+        return run_out(store.get(run_id))
+
+    @app.get(
+        "/api/runs/{run_id}", response_model=RunDetail, tags=["runs"], responses={404: {"model": ErrorOut}}
+    )
+    def get_run(run_id: RunIdPath) -> dict[str, Any]:
+        """A run's status, progress (0..1), error if it failed, and summary once complete."""
+        return run_out(store.get(run_id), detail=True)
+
+    def complete(run_id: str) -> Any:
+        record = store.get(run_id)
+        if record.status != "complete":
+            raise GigawattError(f"run {record.id} is {record.status}, not complete")
+        return record
+
+    @app.get("/api/runs/{run_id}/figures", tags=["runs"], responses={404: {"model": ErrorOut}})
+    def run_figures(run_id: RunIdPath) -> dict[str, Any]:
+        """The report's charts as plotly figure JSON, by section."""
+        import json
+
+        from gigawatt.report import figures, scenario_or_none
+
+        record = complete(run_id)
+        return {
+            k: json.loads(f.to_json()) for k, f in figures(record.summary, scenario_or_none(record)).items()
+        }
+
+    @app.get(
+        "/api/runs/{run_id}/report",
+        response_class=HTMLResponse,
+        tags=["runs"],
+        responses={404: {"model": ErrorOut}},
+    )
+    def run_report(run_id: RunIdPath) -> HTMLResponse:
+        """The self-contained HTML report of a run (download)."""
+        from gigawatt.report import render_report, scenario_or_none
+
+        record = complete(run_id)
+        headers = {"Content-Disposition": f'attachment; filename="gigawatt-{record.id}.html"'}
+        return HTMLResponse(render_report(record, scenario_or_none(record)), headers=headers)
+
+    @app.get("/api/runs/{run_id}/capacity.{fmt}", tags=["runs"], responses={404: {"model": ErrorOut}})
+    def run_capacity(run_id: RunIdPath, fmt: Literal["csv", "parquet"]) -> Response:
+        """Facility MW online by series (total, site, country, party, accelerator), P10/P50/P90, per date."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from gigawatt.store import load_results
+
+        record = complete(run_id)
+        frame = load_results(store, record.id).capacity.to_dataframe().reset_index()
+        name = f"gigawatt-{record.id}-capacity.{fmt}"
+        headers = {"Content-Disposition": f'attachment; filename="{name}"'}
+        if fmt == "csv":
+            return Response(frame.to_csv(index=False), media_type="text/csv", headers=headers)
+        buffer = io.BytesIO()
+        pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer)
+        return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet", headers=headers)
+
+    @app.get("/api/compare", tags=["runs"], responses={404: {"model": ErrorOut}})
+    def compare(
+        a: Annotated[str, Query(pattern=r"^[0-9a-f]{4,32}$", max_length=32)],
+        b: Annotated[str, Query(pattern=r"^[0-9a-f]{4,32}$", max_length=32)],
+    ) -> dict[str, Any]:
+        """What changed between two runs' scenarios (inputs) and what it did to the answers (outputs)."""
+        from gigawatt.store import compare_runs, jsonable
+
+        return dict(jsonable(compare_runs(store.get(a), store.get(b))))
+
+    return app

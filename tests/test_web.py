@@ -1,0 +1,126 @@
+"""The dashboard's JSON API: scenarios, validation, runs, downloads, compare, safety, fuzzing."""
+
+from __future__ import annotations
+
+import io
+import tempfile
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import schemathesis
+from fastapi.testclient import TestClient
+from hypothesis import HealthCheck, settings
+
+from gigawatt.web.app import MAX_BODY_BYTES, MAX_DRAWS, create_app
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
+    return TestClient(create_app(tmp_path_factory.mktemp("store")), raise_server_exceptions=False)
+
+
+def _wait(client: TestClient, run_id: str, timeout_s: float = 60) -> dict:
+    end = time.monotonic() + timeout_s
+    while time.monotonic() < end:
+        body = client.get(f"/api/runs/{run_id}").json()
+        if body["status"] != "running":
+            return body
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} did not finish")
+
+
+def test_page_and_builtins(client: TestClient) -> None:
+    page = client.get("/")
+    assert page.status_code == 200 and 'id="editor"' in page.text and "/static/plotly.min.js" in page.text
+    assert client.get("/static/plotly.min.js").text.startswith("/**")
+    names = [s["name"] for s in client.get("/api/scenarios").json()]
+    assert "stargate" in names
+    text = client.get("/api/scenarios/stargate").json()["text"]
+    assert text.startswith("# The Stargate programme")
+    assert client.get("/api/scenarios/nope").status_code == 404
+    assert client.get("/api/scenarios/..%2Fetc").status_code in (404, 422)
+
+
+def test_validate_locates_errors_like_the_cli(client: TestClient, small_text: str) -> None:
+    ok = client.post("/api/validate", json={"text": small_text}).json()
+    assert ok == {"ok": True, "problems": [], "name": "small", "sites": 2, "phases": 2}
+    bad = client.post("/api/validate", json={"text": small_text.replace('"300 MW"', '"300 parsecs"')}).json()
+    assert not bad["ok"]
+    [problem] = bad["problems"]
+    line = small_text[: small_text.index('"300 MW"')].count("\n") + 1
+    assert problem["line"] == line and problem["path"] == "sites.alpha.phases[0].power"
+    assert problem["text"].startswith(f"scenario.yaml:{line}:")
+    syntax = client.post("/api/validate", json={"text": "name: [oops"}).json()
+    assert not syntax["ok"] and "YAML" in syntax["problems"][0]["message"]
+
+
+@pytest.mark.parametrize("parent", ["/etc/passwd", "../../secret.yaml", "stargate.yaml", ["stargate"]])
+def test_uploaded_scenarios_may_only_extend_builtins(client: TestClient, parent: object) -> None:
+    text = f"extends: {parent}\nname: x\n" if isinstance(parent, str) else "extends: [stargate]\nname: x\n"
+    body = client.post("/api/validate", json={"text": text}).json()
+    assert not body["ok"] and body["problems"][0]["path"] == "extends"
+    assert "only extend a built-in" in body["problems"][0]["message"]
+    assert client.post("/api/validate", json={"text": "extends: stargate\nname: mine\n"}).json()["ok"]
+
+
+def test_limits(client: TestClient) -> None:
+    big = client.post(
+        "/api/validate", content=b"x" * (MAX_BODY_BYTES + 1), headers={"content-type": "application/json"}
+    )
+    assert big.status_code == 413
+    too_many = client.post("/api/runs", json={"scenario": "stargate", "draws": MAX_DRAWS + 1})
+    assert too_many.status_code == 422 and "draws" in too_many.json()["detail"]
+    both = client.post("/api/runs", json={"scenario": "stargate", "text": "name: x"})
+    assert both.status_code == 422 and "either" in both.json()["detail"]
+    assert client.post("/api/runs", json={"scenario": "nope"}).status_code == 422
+
+
+def test_run_poll_figures_downloads_compare(client: TestClient, small_text: str) -> None:
+    first = client.post("/api/runs", json={"text": small_text, "draws": 1024, "seed": 1})
+    assert first.status_code == 202 and first.json()["status"] == "running"
+    second = client.post("/api/runs", json={"text": small_text, "draws": 1024, "seed": 2}).json()
+    a, b = _wait(client, first.json()["id"]), _wait(client, second["id"])
+    assert a["status"] == b["status"] == "complete" and a["progress"] == 1.0
+    assert a["summary"]["targets"][0]["name"] == "half-gw"
+    figs = client.get(f"/api/runs/{a['id']}/figures").json()
+    assert {"capacity", "phases", "constraints"} <= set(figs)
+    assert figs["capacity"]["data"][2]["y"] == a["summary"]["capacity_gw"]["p50"]
+    csv = client.get(f"/api/runs/{a['id']}/capacity.csv")
+    assert csv.status_code == 200 and csv.text.startswith("series,quantile,time,facility_mw")
+    table = pq.read_table(io.BytesIO(client.get(f"/api/runs/{a['id']}/capacity.parquet").content))
+    assert set(table.column("series").to_pylist()) >= {"total", "site:alpha", "site:beta"}
+    report = client.get(f"/api/runs/{a['id']}/report")
+    assert report.status_code == 200 and "attachment" in report.headers["content-disposition"]
+    compared = client.get(f"/api/compare?a={a['id']}&b={b['id']}").json()
+    assert compared["same_scenario"] and compared["settings"] == [
+        {"path": "seed", "a": 1, "b": 2, "change": 1.0}
+    ]
+    assert [r["id"] for r in client.get("/api/runs").json()][:2] == [b["id"], a["id"]]
+
+
+def test_a_failing_run_says_why_without_a_traceback(client: TestClient, tmp_path: Path) -> None:
+    store = client.app.state.store  # type: ignore[attr-defined]
+    run_id = store.begin_run(scenario="x", scenario_text="x", draws=5, seed=0, block_draws=1024)
+    store.fail_run(run_id, "ValueError: supply curve is empty")
+    body = client.get(f"/api/runs/{run_id}").json()
+    assert body["status"] == "failed" and body["error"] == "ValueError: supply curve is empty"
+    for path in (f"/api/runs/{run_id}/figures", f"/api/runs/{run_id}/report", "/api/runs/abcdef12"):
+        response = client.get(path)
+        assert response.status_code in (404, 422) and "Traceback" not in response.text
+        assert set(response.json()) == {"detail"}
+
+
+schema = schemathesis.openapi.from_asgi(
+    "/openapi.json", create_app(tempfile.mkdtemp(prefix="gigawatt-fuzz-"))
+)
+
+
+@schema.parametrize()
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_fuzz_has_no_server_errors(case: schemathesis.Case) -> None:
+    if case.method == "POST" and isinstance(case.body, dict) and isinstance(case.body.get("draws"), int):
+        case.body["draws"] = min(case.body["draws"], 1024)  # keep fuzzed runs small
+    response = case.call()
+    assert response.status_code < 500, (case.method, case.path, response.status_code, response.text[:300])
