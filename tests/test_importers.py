@@ -1,0 +1,202 @@
+"""Epoch CSV importers: synthetic fixtures in Epoch's columns, plus the real files when present."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from gigawatt import units
+from gigawatt.catalog import AcceleratorEntry
+from gigawatt.cli import app
+from gigawatt.errors import GigawattError
+from gigawatt.importers import degrees, import_data_centers, import_gpu_clusters, import_hardware, place
+from gigawatt.scenario import load_scenario
+
+FIXTURES = Path(__file__).parent / "fixtures"
+AS_OF = units.parse_date("2025-12-15")
+_CANDIDATES = (Path("/work/shared/data/epoch"), Path(__file__).parents[2] / "shared" / "data" / "epoch")
+EPOCH = next((p for p in _CANDIDATES if (p / "data_centers.csv").exists()), None)
+runner = CliRunner()
+
+
+def _text(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+def _skipped(result):
+    return {(i.line, i.row): i.message for i in result.issues if i.action == "skipped"}
+
+
+def test_places_and_coordinates():
+    assert place("1 Main St, Abilene, TX 79601") == ("US", "us-tx")
+    assert place("1626 County Line Road Ridgeland, Mississippi") == ("US", "us-ms")
+    assert place("Zhangbei County, Hebei, China") == ("CN", "cn")
+    assert place("nowhere in particular") is None
+    assert degrees("32°30'00\"N") == pytest.approx(32.5)
+    assert degrees("99°45'36\"W") == pytest.approx(-99.76)
+    assert degrees("north-ish") is None
+
+
+def test_data_centers_with_timelines():
+    result = import_data_centers(
+        _text("epoch_data_centers.csv"), as_of_date=AS_OF, timelines_text=_text("epoch_timelines.csv")
+    )
+    assert result.rows == 5
+    assert [i["id"] for i in result.items] == ["alpha-campus-texas", "beta-park-ohio", "epsilon-hebei"]
+    assert {i["id"]: i["facility_mw"] for i in result.items} == {
+        "alpha-campus-texas": 400.0,
+        "beta-park-ohio": 150.0,
+        "epsilon-hebei": 80.0,
+    }
+    # Row lines count the header as 1 and Beta's two-line address: Gamma starts on line 5.
+    skipped = _skipped(result)
+    assert set(skipped) == {
+        (5, "Gamma Site"),
+        (6, "Delta Planned Georgia"),
+        (11, "Zeta Campus"),  # timelines line 11: unreadable date
+        (7, "Omega Campus"),  # timelines: no such campus
+        (9, "Zeta Campus"),
+    }
+    assert "country" in skipped[(5, "Gamma Site")]
+    assert "0 MW" in skipped[(6, "Delta Planned Georgia")]
+    assert "Date" in skipped[(11, "Zeta Campus")]
+    unmatched = {(i.line, i.row) for i in result.issues if "no campus" in i.message}
+    assert unmatched == {(7, "Omega Campus"), (9, "Zeta Campus")}
+    alpha = result.document["sites"]["alpha-campus-texas"]
+    assert [(p["name"], p["power"], p["status"], p["online"]) for p in alpha["phases"]] == [
+        ("Buildings 1-2", "200 MW", "online", "2024-07-01"),
+        ("Building 3", "100 MW", "online", "2025-03-01"),
+        ("Building 4", "100 MW", "under_construction", "2026-06-01"),
+    ]
+    assert alpha["region"] == "us-tx" and alpha["location"] == {"lat": 32.5, "lon": -99.75}
+    # Epoch's confidence tags survive in the note and the items.
+    assert "Users: LabCo (#speculative), OtherLab (#likely)" in alpha["note"]
+    assert result.items[0]["owner"] == [{"name": "Acme", "confidence": "confident"}]
+    assert result.items[0]["project"] == [{"name": "Project Alpha", "confidence": "likely"}]
+
+
+def test_data_centers_without_timelines_date_phases_by_as_of():
+    result = import_data_centers(_text("epoch_data_centers.csv"), as_of_date=AS_OF)
+    assert [i["facility_mw"] for i in result.items] == [300.0, 150.0, 80.0]
+    phase = result.document["sites"]["alpha-campus-texas"]["phases"][0]
+    assert (phase["power"], phase["status"], phase["online"]) == ("300 MW", "online", "2025-12-15")
+
+
+def test_gpu_clusters():
+    result = import_gpu_clusters(_text("epoch_gpu_clusters.csv"), as_of_date=AS_OF)
+    assert result.rows == 7
+    assert [(i["id"], i["facility_mw"], i["accelerator"], i["certainty"]) for i in result.items] == [
+        ("cluster-a", 150.0, "h100", "Confirmed"),
+        ("cluster-b", 1000.0, "gb200-nvl72", "Likely"),
+        ("cluster-g", 20.0, "h100", "Unlikely"),
+    ]
+    skipped = _skipped(result)
+    assert set(skipped) == {(5, "Cluster C"), (6, "Cluster D"), (7, "Cluster E Phase 1"), (8, "Cluster F")}
+    assert "superseded" in skipped[(7, "Cluster E Phase 1")]
+    warnings = [(i.line, i.message) for i in result.issues if i.action == "warning"]
+    assert [line for line, _ in warnings] == [9, 9]
+    sites = result.document["sites"]
+    assert sites["cluster-a"]["region"] == "us-tn"
+    assert sites["cluster-a"]["phases"][0]["online"] == "2024-09-02"
+    assert sites["cluster-b"]["phases"][0]["status"] == "announced"
+    assert sites["cluster-g"]["phases"][0]["online"] == "2023-05-01"
+
+
+def test_hardware_entries_validate_as_catalog_entries():
+    result = import_hardware(_text("epoch_ml_hardware.csv"))
+    assert result.rows == 3
+    assert _skipped(result) == {(3, "Chip Y"): "missing price"}
+    doc = yaml.safe_load(result.yaml_text())
+    entries = {k: AcceleratorEntry.model_validate(v) for k, v in doc["accelerators"].items()}
+    assert list(entries) == ["chip-x", "chip-z"]
+    chip = entries["chip-x"]
+    assert chip.chip_tdp_w.value == 1000.0
+    assert chip.it_power_w.value == pytest.approx(1744.0)  # 1.53 x 1.14 x TDP, 4 significant figures
+    assert chip.bf16_flops.value == 2e15 and chip.fp8_flops is not None
+    assert chip.memory_gb.value == 192.0 and chip.price_usd.value == 30000.0
+    assert chip.h100_equivalents.value == pytest.approx(2e15 / 989e12, abs=1e-4)
+    assert chip.available == units.parse_date("2024-03-01")
+    cited = {
+        s
+        for v in doc["accelerators"].values()
+        for f in v.values()
+        if isinstance(f, dict)
+        for s in f["source"]
+    }
+    assert cited <= set(doc["sources"])
+
+
+def test_missing_columns_is_a_located_error():
+    with pytest.raises(GigawattError, match=r"x\.csv:1: .*missing columns"):
+        import_hardware("a,b\n1,2\n", file="x.csv")
+
+
+def test_cli_import_writes_a_scenario_that_validates(tmp_path):
+    out = tmp_path / "dc.yaml"
+    result = runner.invoke(
+        app,
+        [
+            "import",
+            "epoch-data-centers",
+            str(FIXTURES / "epoch_data_centers.csv"),
+            "--timelines",
+            str(FIXTURES / "epoch_timelines.csv"),
+            "--as-of",
+            "2025-12-15",
+            "-o",
+            str(out),
+            "--json",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert (data["rows"], data["imported"], data["skipped"]) == (5, 3, 5)
+    assert "epoch_data_centers.csv:5: Gamma Site: skipped" in result.stderr
+    scenario = load_scenario(out)
+    assert sum(p.power_mw.mid for s in scenario.sites.values() for p in s.phases) == 630.0
+    check = runner.invoke(app, ["validate", str(out)])
+    assert check.exit_code == 0 and "3 sites, 5 phases" in " ".join(check.stdout.split())
+    assert "epoch_timelines.csv:11: Zeta Campus: skipped: unreadable Date" in result.stderr
+
+
+def test_cli_import_gpu_clusters_validates(tmp_path):
+    out = tmp_path / "gc.yaml"
+    result = runner.invoke(
+        app, ["import", "epoch-gpu-clusters", str(FIXTURES / "epoch_gpu_clusters.csv"), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "3 of 7 rows imported, 4 skipped" in " ".join(result.stdout.split())
+    assert len(load_scenario(out).sites) == 3
+
+
+def test_cli_import_wrong_kind_exits_2():
+    result = runner.invoke(app, ["import", "epoch-hardware", str(FIXTURES / "epoch_gpu_clusters.csv")])
+    assert result.exit_code == 2
+    assert "missing columns" in result.stderr
+
+
+@pytest.mark.skipif(EPOCH is None, reason="Epoch AI's CSVs are not in ../shared/data/epoch")
+def test_real_epoch_files(tmp_path):
+    assert EPOCH is not None
+    dc = import_data_centers(
+        (EPOCH / "data_centers.csv").read_text(encoding="utf-8"),
+        as_of_date=AS_OF,
+        timelines_text=(EPOCH / "data_center_timelines_part.csv").read_text(encoding="utf-8"),
+    )
+    assert (dc.rows, len(dc.items), len(_skipped(dc))) == (17, 13, 4)
+    mw = {i["id"]: i["facility_mw"] for i in dc.items}
+    assert mw["anthropic-amazon-project-rainier-new-carlisle-indiana"] == 1229.0
+    assert mw["openai-oracle-stargate-abilene-texas"] == 295.0
+    out = tmp_path / "dc.yaml"
+    out.write_text(dc.yaml_text(), encoding="utf-8")
+    assert len(load_scenario(out).sites) == 13
+    clusters = import_gpu_clusters((EPOCH / "gpu_clusters.csv").read_text(encoding="utf-8"), as_of_date=AS_OF)
+    assert (clusters.rows, len(clusters.items), len(_skipped(clusters))) == (786, 527, 259)
+    hardware = import_hardware((EPOCH / "ml_hardware.csv").read_text(encoding="utf-8"))
+    assert (hardware.rows, len(hardware.items)) == (170, 14)
+    h100 = next(i for i in hardware.items if i["name"] == "NVIDIA H100 SXM5 80GB")
+    assert (h100["bf16_flops"], h100["price_usd"]) == (9.894e14, 33600.0)
