@@ -157,3 +157,118 @@ def test_cli_infeasible_is_a_message_not_a_dump():
     assert result.exit_code == 2
     assert "exceeds all sites' power available by then" in result.stderr
     assert "Traceback" not in result.output
+
+
+TINY = """\
+name: tiny
+description: a grid site with an uncertain hook-up date and an on-site gas site; uncertain demand
+time: {start: 2025-01-01, end: 2029-12-31, as_of: 2025-01-01, step: week}
+parties:
+  lab: {name: Lab, kind: ai_lab}
+stages: {permitting: "4 weeks", site_and_shell: "20 weeks", it_fit_out: "8 weeks", commissioning: "4 weeks"}
+sites:
+  grid-site:
+    name: Grid site
+    country: US
+    region: us-tx
+    tenant: lab
+    power_basis: facility
+    accelerator: gb200-nvl72
+    power_plan:
+      - {kind: grid, capacity: "400 MW", available: {pert: [2026-03-31, 2026-09-30, 2027-12-31]}}
+    phases:
+      - {name: G1, power: "400 MW", status: announced}
+  gas-site:
+    name: Gas site
+    country: US
+    region: us-tx
+    tenant: lab
+    power_basis: facility
+    accelerator: gb200-nvl72
+    power_plan:
+      - {kind: gas, capacity: "400 MW", technology: recip_engine, ordered: 2025-01-01}
+    phases:
+      - {name: S1, power: "400 MW", status: announced}
+demand:
+  training:
+    start: 2026-01-01
+    level: {pert: ["150 MW", "200 MW", "300 MW"]}
+    growth_per_year: {pert: [0.0, 0.1, 0.3]}
+"""
+
+
+@pytest.fixture
+def tiny(tmp_path):
+    path = tmp_path / "tiny.yaml"
+    path.write_text(TINY, encoding="utf-8")
+    return path
+
+
+def test_robust_replans_until_the_target_is_met(tiny):
+    from gigawatt.plan import ROBUST_QUANTILES, robust_plan
+
+    report = robust_plan(load_scenario(tiny), str(tiny), PlanOptions(periods=12), 0.8, draws=1000)
+    steps = report.steps
+    assert [s.quantile for s in steps] == list(ROBUST_QUANTILES[: len(steps)])
+    assert report.dates == ["2026-12-31", "2027-12-31", "2028-12-31"]
+    # The least-cost plan builds for median demand, so it falls short in most draws.
+    assert steps[0].probability < 0.8
+    assert report.reached and report.best is steps[-1] and len(steps) > 1
+    assert report.best.probability >= 0.8
+    probabilities = [s.probability for s in steps]
+    assert probabilities == sorted(probabilities) and probabilities[0] < probabilities[-1]
+    costs = [s.objective_usd for s in steps]
+    assert costs == sorted(costs)
+    # Meeting demand at every year end is no likelier than at any one of them.
+    assert all(s.probability <= min(s.by_date.values()) for s in steps)
+    gas = report.changes(report.best)["gas"]
+    assert gas["mw"] > 0 and report.change_text(report.best).startswith(f"+{gas['percent']:.0f}% on-site gas")
+
+
+def test_demand_met_agrees_with_the_engine_demand_table(tiny, tmp_path):
+    from gigawatt.engine import Model, run
+    from gigawatt.plan import demand_met, write_plan
+
+    scenario = load_scenario(tiny)
+    result = solve(plan_inputs(scenario, PlanOptions(periods=12)))
+    planned = write_plan(result, scenario, str(tiny), tmp_path / "plan.yaml", "tiny.yaml")
+    # The engine's demand table reads capacity on the last grid day (weekly) before each year end.
+    model = Model.from_scenario(planned)
+    grid = model.grid_days
+    days = grid[np.searchsorted(grid, model.year_ends, side="right") - 1]
+    ours = demand_met(planned, days, 1024, seed=4).mean("draw").values
+    theirs = [row["p_capacity_covers_demand"] for row in run(planned, draws=1024, seed=4).demand_table()]
+    assert ours == pytest.approx(theirs, abs=0.01)
+    assert 0.2 < ours[-1] < 0.7  # a plan for median demand meets it about half the time
+
+
+def test_cli_robust_not_reached_says_so_and_writes_the_best(tiny, tmp_path):
+    out = tmp_path / "robust.yaml"
+    args = ["plan", str(tiny), "--periods", "12", "--robust", "0.999", "--robust-draws", "1000"]
+    result = runner.invoke(app, [*args, "--json", "--write-plan", str(out)])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    robust = data["robust"]
+    assert robust["reached"] is False and robust["target_probability"] == 0.999
+    rows = robust["iterations"]
+    assert [r["quantile"] for r in rows] == [0.5, 0.7, 0.85, 0.95]
+    assert set(rows[0]) == {
+        "quantile",
+        "objective_usd",
+        "probability",
+        "probability_by_date",
+        "build_mw_by_source",
+        "change_vs_least_cost",
+        "change",
+    }
+    best = max(rows, key=lambda r: r["probability"])
+    assert robust["chosen_quantile"] == best["quantile"]
+    assert robust["least_cost_probability"] == rows[0]["probability"] < best["probability"] < 0.999
+    assert "every year end" in robust["method"]
+    # The written plan is the chosen one: its MW add up to the chosen iteration's.
+    planned = sum(p.power_mw.mid for s in load_scenario(out).sites.values() for p in s.phases)
+    assert planned == pytest.approx(sum(best["build_mw_by_source"].values()), abs=0.1)
+    text = runner.invoke(app, args)
+    assert text.exit_code == 0, text.output
+    assert "NOT reached after 4 plans" in text.stdout
+    assert "least-cost plan meets demand with" in text.stdout

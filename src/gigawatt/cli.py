@@ -230,6 +230,7 @@ COMMAND_MODULES = (
     "finance",
     "plan",
     "runs",
+    "scale",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(f"gigawatt.commands.{_module}")

@@ -1101,6 +1101,14 @@ class Results:
         }
 
 
+def _aggregate_blocks(model: Model, seed: int, ranges: Sequence[tuple[int, int]]) -> Aggregates:
+    """:func:`aggregate_block` over consecutive blocks, merged (a worker process's task)."""
+    total = Aggregates()
+    for lo, hi in ranges:
+        total = total.merge(aggregate_block(model, seed, lo, hi))
+    return total
+
+
 def run(
     scenario: Scenario,
     draws: int = 10_000,
@@ -1120,14 +1128,23 @@ def run(
     ranges = [(lo, min(draws, lo + block)) for lo in range(0, draws, block)]
     total = Aggregates()
     if workers > 1:
-        from concurrent.futures import ProcessPoolExecutor
+        from collections import deque
+        from concurrent.futures import Future, ProcessPoolExecutor
 
+        # Each task reduces a run of blocks (~100 MB of histograms each) to one Aggregates in
+        # the worker, and at most two tasks per worker are in flight: transfers stay few and
+        # memory flat however many draws. Merges are exact, so grouping changes no result.
+        per_task = -(-len(ranges) // (4 * workers))
+        tasks = [ranges[i : i + per_task] for i in range(0, len(ranges), per_task)]
         with ProcessPoolExecutor(workers) as pool:
-            futures = [pool.submit(aggregate_block, model, seed, lo, hi) for lo, hi in ranges]
-            for future, (lo, hi) in zip(futures, ranges, strict=True):
-                total = total.merge(future.result())
-                if progress:
-                    progress(hi - lo)
+            in_flight: deque[tuple[Future[Aggregates], list[tuple[int, int]]]] = deque()
+            for index, task in enumerate(tasks):
+                in_flight.append((pool.submit(_aggregate_blocks, model, seed, task), task))
+                while in_flight and (len(in_flight) > 2 * workers or index == len(tasks) - 1):
+                    future, done = in_flight.popleft()
+                    total = total.merge(future.result())
+                    if progress:
+                        progress(sum(hi - lo for lo, hi in done))
     else:
         for lo, hi in ranges:
             total = total.merge(aggregate_block(model, seed, lo, hi))

@@ -61,6 +61,12 @@ __all__ = [
     "solve",
     "synthetic_inputs",
     "write_plan",
+    "extends_ref",
+    "ROBUST_QUANTILES",
+    "RobustPlan",
+    "RobustStep",
+    "demand_met",
+    "robust_plan",
 ]
 
 SOURCES = ("grid", "gas", "solar_battery")
@@ -95,7 +101,8 @@ class PlanOptions:
     """Plan inputs that are not part of a scenario (CLI options, documented defaults).
 
     ``quantile`` reads every uncertain date and lead time at that quantile and every supply
-    amount at ``1 - quantile`` (0.5: medians; higher: a more cautious plan).
+    amount at ``1 - quantile`` (0.5: medians; higher: a more cautious plan); ``demand_quantile``
+    reads demand's level and growth at that quantile (higher: plan for more demand).
     """
 
     start_date: float | None = None
@@ -109,6 +116,7 @@ class PlanOptions:
     require_demand: bool = False
     binary_sites: bool = True
     quantile: float = 0.5
+    demand_quantile: float = 0.5
 
 
 # ---------------------------------------------------------------- periods
@@ -185,7 +193,8 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
         s = streams[w]
         if s is not None:
             years = np.maximum(mid - s.start_date.mid, 0.0) / DAYS_PER_YEAR
-            demand_mw[i] = s.level_mw.mid * (1.0 + s.growth_per_year.mid) ** years
+            level_mw = float(s.level_mw.ppf(options.demand_quantile))
+            demand_mw[i] = level_mw * (1.0 + float(s.growth_per_year.ppf(options.demand_quantile))) ** years
     ds["demand_mw"] = (("workload", "period"), demand_mw)
     ds = ds.assign_coords(workload=list(WORKLOADS))
 
@@ -316,6 +325,7 @@ def _option_attrs(options: PlanOptions) -> dict[str, Any]:
         "require_demand": int(options.require_demand),
         "binary_sites": int(options.binary_sites),
         "quantile": options.quantile,
+        "demand_quantile": options.demand_quantile,
     }
 
 
@@ -862,7 +872,9 @@ def plan_scenario_text(result: PlanResult, scenario: Scenario, extends: str) -> 
                     phases.append(
                         {
                             "name": f"plan {period} {acc}",
-                            "power": f"{mw / basis:.6g} MW",
+                            # Rounded down to a kW: rounding up could take a full site past its
+                            # power plan, which the scenario validator rejects.
+                            "power": f"{math.floor(mw / basis * 1e3) / 1e3} MW",
                             "status": "committed",
                             "online": _iso(end),
                             "accelerator": str(acc),
@@ -872,7 +884,7 @@ def plan_scenario_text(result: PlanResult, scenario: Scenario, extends: str) -> 
     doc: dict[str, Any] = {
         "extends": extends,
         "name": f"{scenario.name}-plan",
-        "description": f"Least-cost plan for {scenario.name} (gigawatt plan): "
+        "description": f"{_plan_kind(ds)} for {scenario.name} (gigawatt plan): "
         f"objective ${result.objective_usd / 1e9:,.1f}B net present cost",
         "sites": sites,
     }
@@ -893,7 +905,9 @@ def plan_scenario_text(result: PlanResult, scenario: Scenario, extends: str) -> 
 _NEVER = re.compile(r"^contracts\.(?P<name>[^.]+)\.tranches\[(?P<index>\d+)\]\.gw_deployed$")
 
 
-def write_plan(result: PlanResult, scenario: Scenario, scenario_ref: str, path: Path, extends: str) -> None:
+def write_plan(
+    result: PlanResult, scenario: Scenario, scenario_ref: str, path: Path, extends: str
+) -> Scenario:
     """Write the plan scenario to ``path`` and check it loads. Payment milestones of more GW than
     the plan builds can never fire, so the plan drops them (the validator would reject them)."""
     import yaml
@@ -901,10 +915,12 @@ def write_plan(result: PlanResult, scenario: Scenario, scenario_ref: str, path: 
     from gigawatt.scenario import _read_document, load_scenario
 
     text = plan_scenario_text(result, scenario, extends)
-    path.write_text(text, encoding="utf-8")
     try:
-        load_scenario(path)
-        return
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise GigawattError(f"{path}: cannot write the plan: {exc.strerror}") from None
+    try:
+        return load_scenario(path)
     except ScenarioError as exc:
         hits = [(_NEVER.match(p.path), p) for p in exc.problems]
         if not all(match and p.message.startswith("milestone can never fire") for match, p in hits):
@@ -921,8 +937,222 @@ def write_plan(result: PlanResult, scenario: Scenario, scenario_ref: str, path: 
         contracts[name] = {**(contracts.get(name) or {}), "tranches": tranches}
     doc["contracts"] = contracts
     path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    load_scenario(path)
+    return load_scenario(path)
+
+
+def extends_ref(scenario_ref: str, plan_path: Path) -> str:
+    """How a plan written to ``plan_path`` names its input: a built-in name as is, a file
+    relative to the plan's folder."""
+    if Path(scenario_ref).suffix in (".yaml", ".yml") or Path(scenario_ref).exists():
+        return os.path.relpath(Path(scenario_ref).resolve(), plan_path.resolve().parent)
+    return scenario_ref
+
+
+def _plan_kind(inputs: xr.Dataset) -> str:
+    q, dq = inputs.attrs["quantile"], inputs.attrs.get("demand_quantile", 0.5)
+    if q == 0.5 and dq == 0.5:
+        return "Least-cost plan"
+    return f"Least-cost plan at quantile {q:g} (demand at {dq:g})"
 
 
 def _iso(days: float) -> str:
     return date_from_days(days).isoformat()
+
+
+# ---------------------------------------------------------------- robust plans
+
+
+#: Quantiles ``--robust`` re-plans at, in order, until the target probability is reached.
+ROBUST_QUANTILES = (0.5, 0.7, 0.85, 0.95)
+
+
+def check_dates(scenario: Scenario, start_date: float, end_date: float) -> np.ndarray:
+    """Year ends (Dec 31) inside ``[start_date, end_date)`` and the scenario's time span."""
+    from gigawatt.engine import Model
+
+    year_ends = Model.from_scenario(scenario).year_ends
+    return year_ends[(year_ends >= start_date) & (year_ends < end_date)]
+
+
+def demand_met(scenario: Scenario, dates: np.ndarray, draws: int, seed: int) -> xr.DataArray:
+    """Per draw and date: facility MW online ≥ total demand (training + inference), both drawn.
+
+    Capacity is every phase with a simulated online date on or before the date (the engine's
+    :func:`~gigawatt.engine.simulate_block`); demand is level·(1+growth)^years with its
+    parameters drawn for the same seed and draws, as ``gigawatt run`` draws them."""
+    from gigawatt.engine import Model, demand_mw, simulate_block
+    from gigawatt.sampling import BLOCK_DRAWS, block_ranges, sample
+
+    model = Model.from_scenario(scenario)
+    demand_params = {k: v for k, v in model.parameters.items() if k.startswith("demand.")}
+    met = []
+    for lo, hi in block_ranges(draws, 8 * BLOCK_DRAWS):
+        ds = simulate_block(model, seed, lo, hi)
+        online = ds["online_date"].values[:, :, None] <= dates[None, None, :]
+        capacity_mw = (ds["facility_mw"].values[:, :, None] * online).sum(axis=1)
+        streams = demand_mw(model, sample(demand_params, seed, lo, hi), dates)
+        met.append(capacity_mw >= np.sum(np.stack(list(streams.values())), axis=0))
+    return xr.DataArray(
+        np.concatenate(met),
+        dims=("draw", "date"),
+        coords={"draw": np.arange(draws), "date": [_iso(d) for d in dates]},
+        name="demand_met",
+    )
+
+
+@dataclass
+class RobustStep:
+    """One re-plan: the quantile read, the plan (None when there is none) and how it fares."""
+
+    quantile: float
+    result: PlanResult | None
+    probability: float  # share of draws meeting demand at every check date (nan: no plan)
+    by_date: dict[str, float]  # share of draws meeting demand at each check date
+    error: str = ""
+
+    @property
+    def objective_usd(self) -> float:
+        return math.nan if self.result is None else self.result.objective_usd
+
+    def build_mw_by_source(self) -> dict[str, float]:
+        if self.result is None:
+            return {}
+        built = self.result.build_mw.sum(["site", "period", "accelerator"])
+        return {str(k): float(v) for k, v in built.to_series().items()}
+
+
+@dataclass
+class RobustPlan:
+    """The re-plans of :func:`robust_plan`, the least-cost one first."""
+
+    target_probability: float
+    draws: int
+    seed: int
+    dates: list[str]
+    steps: list[RobustStep]
+
+    @property
+    def reached(self) -> bool:
+        return any(s.probability >= self.target_probability for s in self.steps)
+
+    @property
+    def best(self) -> RobustStep:
+        """The first plan that reaches the target, else the most probable (cheapest on a tie)."""
+        for step in self.steps:
+            if step.probability >= self.target_probability:
+                return step
+        planned = [s for s in self.steps if s.result is not None]
+        return max(planned, key=lambda s: (s.probability, -s.objective_usd))
+
+    def changes(self, step: RobustStep) -> dict[str, dict[str, float]]:
+        """Facility MW built by source against the least-cost plan: MW and percent."""
+        base = self.steps[0].build_mw_by_source()
+        out = {}
+        for source, mw in step.build_mw_by_source().items():
+            before = base.get(source, 0.0)
+            delta = mw - before
+            if abs(delta) > 0.5:
+                out[source] = {
+                    "mw": delta,
+                    "percent": 100.0 * delta / before if before > 0.5 else math.inf,
+                }
+        return out
+
+    def change_text(self, step: RobustStep) -> str:
+        if step is self.steps[0]:
+            return "least-cost plan"
+        parts = []
+        for source, change in self.changes(step).items():
+            name = {"gas": "on-site gas", "solar_battery": "solar + battery"}.get(source, source)
+            share = "new" if math.isinf(change["percent"]) else f"{change['percent']:+.0f}%"
+            parts.append(f"{share} {name} ({change['mw']:+,.0f} MW facility)")
+        return ", ".join(parts) or "same MW by source"
+
+    def summary(self) -> dict[str, Any]:
+        best = self.best
+        return {
+            "target_probability": self.target_probability,
+            "reached": self.reached,
+            "chosen_quantile": best.quantile,
+            "method": ROBUST_METHOD,
+            "draws": self.draws,
+            "seed": self.seed,
+            "dates": self.dates,
+            "least_cost_probability": self.steps[0].probability,
+            "iterations": [
+                {
+                    "quantile": s.quantile,
+                    "objective_usd": None if s.result is None else s.objective_usd,
+                    "probability": None if math.isnan(s.probability) else s.probability,
+                    "probability_by_date": s.by_date,
+                    "build_mw_by_source": s.build_mw_by_source(),
+                    "change_vs_least_cost": {
+                        k: {"mw": v["mw"], "percent": None if math.isinf(v["percent"]) else v["percent"]}
+                        for k, v in self.changes(s).items()
+                    },
+                    "change": self.change_text(s) if s.result is not None else s.error,
+                }
+                for s in self.steps
+            ],
+        }
+
+
+ROBUST_METHOD = (
+    "Re-plan at quantile q = 0.5, 0.7, 0.85, 0.95 (dates and lead times at q, supply amounts at "
+    "1 - q, demand level and growth at q), write each plan as a scenario, simulate it with the "
+    "engine and stop at the first plan whose probability of meeting demand reaches P. Meeting "
+    "demand: in a draw, facility MW online >= total demand (both drawn) at every year end inside "
+    "the plan horizon."
+)
+
+
+def robust_plan(
+    scenario: Scenario,
+    scenario_ref: str,
+    options: PlanOptions,
+    target_probability: float,
+    draws: int = 2000,
+    seed: int = 0,
+    quantiles: Iterable[float] = ROBUST_QUANTILES,
+) -> RobustPlan:
+    """Re-plan at rising quantiles until the simulated probability of meeting demand reaches
+    ``target_probability`` (see :data:`ROBUST_METHOD`); every step is kept for the report."""
+    import dataclasses
+    import tempfile
+
+    steps: list[RobustStep] = []
+    dates: np.ndarray | None = None
+    with tempfile.TemporaryDirectory(prefix="gigawatt-plan-") as folder:
+        for q in quantiles:
+            step_options = dataclasses.replace(options, quantile=q, demand_quantile=q)
+            try:
+                result = solve(plan_inputs(scenario, step_options))
+            except PlanInfeasibleError as exc:
+                if not steps:
+                    raise  # no least-cost plan: nothing to make robust
+                steps.append(RobustStep(q, None, math.nan, {}, error=f"no plan: {exc}"))
+                break  # later quantiles only tighten the limits
+            path = Path(folder) / f"plan-q{q}.yaml"
+            planned = write_plan(result, scenario, scenario_ref, path, extends_ref(scenario_ref, path))
+            if dates is None:
+                ds = result.inputs
+                dates = check_dates(planned, float(ds.period_start_date[0]), float(ds.period_end_date[-1]))
+                if not len(dates):
+                    raise GigawattError(
+                        f"the plan horizon ({ds.period.values[0]}–{ds.period.values[-1]}) holds no year "
+                        "end inside the scenario's time span; plan more --periods to use --robust"
+                    )
+            met = demand_met(planned, dates, draws, seed)
+            steps.append(
+                RobustStep(
+                    q,
+                    result,
+                    float(met.all("date").mean()),
+                    {str(d): float(v) for d, v in met.mean("draw").to_series().items()},
+                )
+            )
+            if steps[-1].probability >= target_probability:
+                break
+    return RobustPlan(
+        target_probability, draws, seed, [] if dates is None else [_iso(d) for d in dates], steps
+    )

@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from gigawatt.cli import JsonOpt, ScenarioArg, app, console, print_json, user_errors
+from gigawatt.commands.scale import AddressOpt, BackendName, BackendOpt, make_backend
 from gigawatt.errors import GigawattError
 
 DrawsOpt = Annotated[int, typer.Option(min=1, help="Monte Carlo draws.")]
@@ -39,19 +40,27 @@ def run(
     draws: DrawsOpt = 10_000,
     seed: SeedOpt = 0,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (results do not depend on it).")] = 1,
+    backend: BackendOpt = BackendName.inprocess,
+    address: AddressOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Simulate the buildout many times: capacity online, targets, what holds it back."""
-    from gigawatt.engine import run as simulate
+    from functools import partial
+
+    from gigawatt.backends import run as run_on
     from gigawatt.scenario import load_scenario
+
+    if backend is BackendName.inprocess and workers > 1:
+        backend = BackendName.local
+    simulate = partial(run_on, backend=make_backend(backend, address, workers))
 
     loaded = load_scenario(scenario)
     bar, advance = _progress(draws, not as_json)
     if bar:
         with bar:
-            results = simulate(loaded, draws=draws, seed=seed, progress=advance, workers=workers)
+            results = simulate(loaded, draws=draws, seed=seed, progress=advance)
     else:
-        results = simulate(loaded, draws=draws, seed=seed, workers=workers)
+        results = simulate(loaded, draws=draws, seed=seed)
     summary = results.summary()
     if as_json:
         print_json(summary)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
+import math
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.table import Table
@@ -52,13 +52,29 @@ def plan(
         Path | None,
         typer.Option("--write-plan", help="Write the plan as a scenario YAML that extends the input."),
     ] = None,
+    robust: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Target probability P (e.g. 0.8) of meeting demand. Re-plans at q = 0.5, 0.7, 0.85, "
+            "0.95 (dates and lead times at q, supply at 1 - q, demand level and growth at q), simulates "
+            "each plan with the engine and stops at the first whose probability reaches P; else keeps "
+            "the most probable. Meeting demand: facility MW online >= total demand (both drawn) at "
+            "every year end inside the plan horizon. Overrides --quantile.",
+        ),
+    ] = None,
+    robust_draws: Annotated[int, typer.Option(min=1, help="Draws per simulated plan with --robust.")] = 2000,
+    seed: Annotated[int, typer.Option(help="Seed of the --robust simulations.")] = 0,
     as_json: JsonOpt = False,
 ) -> None:
     """Decide where, when, on which power and accelerators to build to meet demand at least cost."""
     from gigawatt.plan import (
         DEFAULT_PENALTY_USD_PER_MW_QUARTER,
         PlanOptions,
+        extends_ref,
         plan_inputs,
+        robust_plan,
         solve,
     )
     from gigawatt.plan import write_plan as write
@@ -84,20 +100,24 @@ def plan(
     except UnitError as exc:
         raise GigawattError(str(exc)) from None
     loaded = load_scenario(scenario)
-    result = solve(plan_inputs(loaded, options))
+    robust_report = None
+    if robust is None:
+        result = solve(plan_inputs(loaded, options))
+    else:
+        robust_report = robust_plan(loaded, scenario, options, robust, draws=robust_draws, seed=seed)
+        assert robust_report.best.result is not None
+        result = robust_report.best.result
     summary = result.summary()
+    if robust_report is not None:
+        summary["robust"] = robust_report.summary()
     if write_plan is not None:
-        extends = scenario
-        if Path(scenario).suffix in (".yaml", ".yml") or Path(scenario).exists():
-            extends = os.path.relpath(Path(scenario).resolve(), write_plan.resolve().parent)
-        write(result, loaded, scenario, write_plan, extends)
+        write(result, loaded, scenario, write_plan, extends_ref(scenario, write_plan))
         summary["plan_file"] = str(write_plan)
     if as_json:
         print_json(summary)
         return
-    table = Table(
-        "site", "open", "MW built", "why", title=f"{loaded.name}: least-cost plan ({summary['status']})"
-    )
+    kind = "least-cost plan" if robust is None else f"robust plan (q = {result.inputs.attrs['quantile']:g})"
+    table = Table("site", "open", "MW built", "why", title=f"{loaded.name}: {kind} ({summary['status']})")
     for site, row in summary["sites"].items():
         table.add_row(site, "yes" if row["open"] else "no", f"{row['build_mw']:,.0f}", row["why"])
     console.print(table)
@@ -109,10 +129,56 @@ def plan(
     )
     for line in summary["binding"]:
         console.print(f"binding — {line}", highlight=False)
+    if robust_report is not None:
+        _print_robust(summary["robust"], sum(summary["unmet_mw"]))
     if write_plan is not None:
         console.print(
             f"plan written to {write_plan} (check it: gigawatt validate {write_plan})", highlight=False
         )
+
+
+def _percent(p: float | None) -> str:
+    return "no plan" if p is None or math.isnan(p) else f"{100 * p:.0f}%"
+
+
+def _print_robust(report: dict[str, Any], unmet_mw_quarters: float) -> None:
+    """The --robust iterations: q, cost, simulated probability of meeting demand, what changed."""
+    steps = report["iterations"]
+    dates = f"{report['dates'][0]}…{report['dates'][-1]}" if report["dates"] else "—"
+    console.print(
+        f"least-cost plan meets demand with {_percent(report['least_cost_probability'])} probability "
+        f"({report['draws']:,} draws, seed {report['seed']}; every year end {dates})",
+        highlight=False,
+    )
+    table = Table(
+        "q", "net present cost", "P(meets demand)", "change vs least-cost", title="--robust re-plans"
+    )
+    for row in steps:
+        cost = "—" if row["objective_usd"] is None else f"${row['objective_usd'] / 1e9:,.1f}B"
+        table.add_row(f"{row['quantile']:g}", cost, _percent(row["probability"]), row["change"])
+    console.print(table)
+    chosen = next(r for r in steps if r["quantile"] == report["chosen_quantile"])
+    target = _percent(report["target_probability"])
+    if report["reached"]:
+        console.print(
+            f"robust plan: q = {chosen['quantile']:g} meets demand with {_percent(chosen['probability'])} "
+            f"(target {target}); {chosen['change']}",
+            highlight=False,
+        )
+    else:
+        console.print(
+            f"target {target} NOT reached after {len(steps)} plans; the best, q = {chosen['quantile']:g}, "
+            f"meets demand with {_percent(chosen['probability'])} (shown and written)"
+            + (
+                f"; that plan itself leaves {unmet_mw_quarters:,.0f} MW-quarters of demand unmet "
+                "(building more costs more than the unmet-demand penalty, or no site, power or supply "
+                "allows it)"
+                if unmet_mw_quarters > 0.5
+                else ""
+            ),
+            highlight=False,
+        )
+    console.print(f"method: {report['method']}", highlight=False)
 
 
 def _quarter_days(text: str) -> float:

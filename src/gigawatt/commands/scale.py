@@ -1,0 +1,175 @@
+"""``gigawatt sensitivity`` and ``gigawatt countries``; the ``--backend`` options ``run`` shares."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+from rich.table import Column, Table
+
+from gigawatt.backends import Backend
+from gigawatt.cli import JsonOpt, app, console, print_json, user_errors
+
+
+class BackendName(StrEnum):
+    """Where blocks of draws run."""
+
+    inprocess = "inprocess"
+    local = "local"
+    dask = "dask"
+
+
+BackendOpt = Annotated[
+    BackendName,
+    typer.Option(
+        help="inprocess; local (a pool of --workers processes); dask (--address, or a local cluster)."
+    ),
+]
+AddressOpt = Annotated[
+    str | None, typer.Option(help="Dask scheduler to join, e.g. tcp://HOST:8786 (with --backend dask).")
+]
+WorkersOpt = Annotated[int, typer.Option(min=1, help="Processes (local) or workers of a new Dask cluster.")]
+
+
+class MethodName(StrEnum):
+    """Sensitivity method."""
+
+    sobol = "sobol"
+    morris = "morris"
+
+
+SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed (same seed, same numbers).")]
+
+
+def make_backend(backend: BackendName, address: str | None, workers: int) -> Backend:
+    """The :class:`Backend` the options name."""
+    return Backend(backend.value, address=address, workers=workers)
+
+
+@app.command()
+@user_errors
+def sensitivity(
+    scenario: Annotated[str, typer.Argument(help="A built-in scenario name or a YAML file.")] = "stargate",
+    output: Annotated[
+        str,
+        typer.Option(
+            help="gw-online:N (date N facility GW are online), target:NAME (P(met)), or capacity:DATE "
+            "(facility GW online then)."
+        ),
+    ] = "gw-online:10",
+    method: Annotated[
+        MethodName, typer.Option(help="sobol (S1, ST) or morris (screening, cheaper for many parameters).")
+    ] = MethodName.morris,
+    samples: Annotated[
+        int, typer.Option(min=2, help="Sobol' base sample N (a power of 2) or Morris trajectories.")
+    ] = 32,
+    include: Annotated[
+        list[str] | None,
+        typer.Option(help="Only parameters under this path prefix (repeatable), e.g. supply, sites.abilene."),
+    ] = None,
+    top: Annotated[int, typer.Option(min=1, help="Rows to print.")] = 15,
+    seed: SeedOpt = 0,
+    backend: BackendOpt = BackendName.inprocess,
+    address: AddressOpt = None,
+    workers: WorkersOpt = 2,
+    as_json: JsonOpt = False,
+) -> None:
+    """Which assumptions matter: global sensitivity (Sobol' or Morris) of one output."""
+    from gigawatt.scenario import load_scenario
+    from gigawatt.sensitivity import scenario_sensitivity
+    from gigawatt.units import format_date
+
+    result = scenario_sensitivity(
+        load_scenario(scenario),
+        output,
+        method.value,
+        samples,
+        seed,
+        include or (),
+        make_backend(backend, address, workers),
+    )
+    if as_json:
+        print_json({"scenario": scenario, **result.as_dict()})
+        return
+    keys = ("S1", "ST") if result.method == "sobol" else ("mu_star", "sigma")
+    is_date = output.startswith("gw-online:")
+
+    def show(value: float) -> str:
+        return format_date(value) if is_date else f"{value:,.4g}"
+
+    table = Table(
+        "parameter",
+        *(f"{k} (days)" if is_date and k != "S1" and k != "ST" else k for k in keys),
+        "at P10",
+        "at P90",
+        title=f"What moves {output} ({result.method}, {result.evaluations:,} evaluations; "
+        f"all at median: {show(result.tornado_base)})",
+    )
+    for i, name in enumerate(result.parameters[:top]):
+        low, high = result.tornado[name]
+        table.add_row(name, *(f"{result.indices[k][i]:.3g}" for k in keys), show(low), show(high))
+    console.print(table)
+    for note in result.notes:
+        console.print(f"note: {note}", highlight=False)
+
+
+@app.command()
+@user_errors
+def countries(
+    scenarios: Annotated[
+        list[str] | None, typer.Argument(help="Built-in scenario names or YAML files (default: frontier).")
+    ] = None,
+    draws: Annotated[int, typer.Option(min=1, help="Monte Carlo draws.")] = 2_000,
+    metric: Annotated[
+        str, typer.Option(help="Table to print: facility_mw, accelerators, h100_equivalents, bf16_flops.")
+    ] = "facility_mw",
+    seed: SeedOpt = 0,
+    backend: BackendOpt = BackendName.inprocess,
+    address: AddressOpt = None,
+    workers: WorkersOpt = 2,
+    as_json: JsonOpt = False,
+) -> None:
+    """Compute sovereignty: capacity by country and world region at each year end (P10/P50/P90)."""
+    from gigawatt.countries import METRICS, country_view
+    from gigawatt.errors import GigawattError
+    from gigawatt.scenario import load_scenario
+
+    if metric not in METRICS:
+        raise GigawattError(f"--metric {metric!r}: use {', '.join(METRICS)}")
+    loaded = [load_scenario(name) for name in scenarios or ["frontier"]]
+    view = country_view(loaded, draws, seed, make_backend(backend, address, workers))
+    if as_json:
+        print_json(view.as_dict())
+        return
+    q = view.quantiles.sel(metric=metric)
+    scale, unit = {
+        "facility_mw": (1e3, "facility GW"),
+        "accelerators": (1e6, "million accelerators"),
+        "h100_equivalents": (1e6, "million H100-equivalents"),
+        "bf16_flops": (1e18, "BF16 EFLOP/s"),
+    }[metric]
+    values = q.values.reshape(-1, q.sizes["time"])
+    changed = [t for t in range(1, values.shape[1]) if (values[:, t] != values[:, t - 1]).any()]
+    shown = (changed[-1] if changed else 0) + 1
+    years = [str(t)[:4] for t in q.time.values[:shown]]
+    last_region = [str(g) for g in q.group.values if str(g).startswith("region:")][-1]
+    table = Table(
+        Column("country / region", no_wrap=True),
+        *(Column(y, no_wrap=True) for y in years),
+        title=f"{unit} online at year end: P50, and P10–P90 below it ({', '.join(view.scenarios)})",
+    )
+    for group in q.group.values:
+        cells = []
+        for t in range(len(years)):
+            p10, p50, p90 = (float(q.sel(group=group, quantile=x).values[t]) / scale for x in (0.1, 0.5, 0.9))
+            cells.append(f"{p50:,.1f}" if p10 == p90 else f"{p50:,.1f}\n[dim]{p10:,.1f}–{p90:,.1f}[/]")
+        table.add_row(str(group).split(":", 1)[-1], *cells, end_section=str(group) in ("total", last_region))
+    console.print(table)
+    if shown < q.sizes["time"]:
+        console.print(f"Unchanged after {years[-1]} (to {str(q.time.values[-1])[:4]}).", highlight=False)
+    for note in view.notes:
+        console.print(f"note: {note}", highlight=False)
+
+
+__all__ = ["sensitivity", "countries", "BackendOpt", "AddressOpt", "WorkersOpt", "make_backend"]

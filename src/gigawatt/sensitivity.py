@@ -1,0 +1,368 @@
+"""Which assumptions matter: global sensitivity of one output to every uncertain parameter.
+
+:func:`analyse` is the whole method and knows nothing about scenarios: SALib
+samples the unit hypercube (Sobol' sequences for Sobol' indices, Saltelli's
+scheme; or Morris trajectories for screening many parameters), each column goes
+through its parameter's quantile function :meth:`Dist.ppf` so the marginals are
+the scenario's own, the ``evaluate`` callable turns that parameter matrix into
+one output value per row, and SALib analyses the outputs. A one-at-a-time
+tornado (each parameter at its P10 and P90, the rest at their medians) comes with
+it. :func:`scenario_sensitivity` plugs the buildout engine in as ``evaluate``:
+row blocks of the matrix run through :func:`gigawatt.engine.simulate_block` with
+the parameters given (not sampled), on any :class:`~gigawatt.backends.Backend`.
+
+Sobol' (2001), "Global sensitivity indices for nonlinear mathematical models",
+Math. Comput. Simul. 55; Saltelli et al. (2010), Comput. Phys. Commun. 181;
+Morris (1991), Technometrics 33(2); Campolongo et al. (2007) for mu*.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+
+from gigawatt import units
+from gigawatt.backends import Backend
+from gigawatt.distributions import Dist
+from gigawatt.engine import Model, _first_reach, _target_days, simulate_block
+from gigawatt.errors import GigawattError
+from gigawatt.scenario import Scenario
+
+__all__ = [
+    "EXCLUDED_SECTIONS",
+    "Output",
+    "SensitivityResult",
+    "analyse",
+    "parse_output",
+    "scenario_sensitivity",
+    "sensitivity_figure",
+]
+
+Method = Literal["sobol", "morris"]
+Evaluate = Callable[[dict[str, np.ndarray]], np.ndarray]
+#: Sections the buildout engine does not read (finance and demand inputs); left
+#: out of a scenario's parameters unless asked for by ``include``.
+EXCLUDED_SECTIONS = ("contracts.", "parties.", "demand.")
+#: Morris levels are mapped to the middles of equal-probability strata so that
+#: unbounded distributions (lognormal) never see the quantiles 0 or 1.
+_EDGE = 1e-9
+
+
+@dataclass(frozen=True)
+class Output:
+    """One number per draw: ``gw-online:N`` (the date N facility GW are online, days
+    since 1970, censored at the horizon's end), ``target:NAME`` (1 if the target is
+    met by its date, else 0) or ``capacity:DATE`` (facility GW online on DATE)."""
+
+    kind: Literal["gw-online", "target", "capacity"]
+    text: str
+    value: float = 0.0
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        if self.kind == "gw-online":
+            return f"date {self.value / 1e3:g} GW (facility) is online, days since 1970"
+        if self.kind == "target":
+            return f"P(target {self.name} met by its date), per-draw indicator"
+        return f"facility GW online on {units.format_date(self.value)}"
+
+
+def parse_output(text: str, scenario: Scenario) -> Output:
+    """Read ``--output``; a clear error for anything else."""
+    kind, _, arg = text.partition(":")
+    try:
+        if kind == "gw-online" and arg:
+            gw = float(arg)
+            if gw <= 0:
+                raise ValueError
+            return Output("gw-online", text, value=gw * 1e3)
+        if kind == "target" and arg:
+            if arg not in scenario.targets:
+                known = ", ".join(scenario.targets) or "none"
+                raise GigawattError(f"--output {text}: no target {arg!r} (targets: {known})")
+            return Output("target", text, name=arg)
+        if kind == "capacity" and arg:
+            return Output("capacity", text, value=units.parse_date(arg))
+    except (ValueError, units.UnitError):
+        pass
+    raise GigawattError(
+        f"--output {text!r}: use gw-online:N (N facility GW), target:NAME "
+        "or capacity:DATE (e.g. capacity:2028)"
+    )
+
+
+def output_values(model: Model, output: Output, ds: Any) -> np.ndarray:
+    """The output of each draw of a simulated block (``simulate_block``'s dataset)."""
+    online = ds["online_date"].values
+    mw = ds["facility_mw"].values
+    if output.kind == "gw-online":
+        days = _first_reach(online, mw, output.value)
+        return np.where(np.isfinite(days), days, model.grid_days[-1])
+    if output.kind == "target":
+        met = _target_days(model, ds)[output.name] <= model.scenario.targets[output.name].by_date
+        return met.astype(float)
+    return (mw * (online <= output.value)).sum(axis=1) / 1e3
+
+
+@dataclass
+class SensitivityResult:
+    """Indices per parameter (sorted most important first) and the tornado."""
+
+    method: Method
+    output: str
+    parameters: list[str]
+    #: Sobol': S1, S1_conf, ST, ST_conf; Morris: mu, mu_star, mu_star_conf, sigma
+    indices: dict[str, np.ndarray]
+    evaluations: int
+    output_mean: float
+    output_std: float
+    #: output with every parameter at its median, and per parameter at its P10 / P90
+    tornado_base: float
+    tornado: dict[str, tuple[float, float]]
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ranking(self) -> str:
+        return "ST" if self.method == "sobol" else "mu_star"
+
+    def as_dict(self) -> dict[str, Any]:
+        rows = [
+            {
+                "parameter": name,
+                **{k: _finite(v[i]) for k, v in self.indices.items()},
+                "tornado_p10": self.tornado[name][0],
+                "tornado_p90": self.tornado[name][1],
+            }
+            for i, name in enumerate(self.parameters)
+        ]
+        return {
+            "method": self.method,
+            "output": self.output,
+            "evaluations": self.evaluations,
+            "output_mean": self.output_mean,
+            "output_std": self.output_std,
+            "tornado_base": self.tornado_base,
+            "parameters": rows,
+            "notes": self.notes,
+        }
+
+
+def _finite(value: float) -> float | None:
+    return float(value) if math.isfinite(value) else None
+
+
+def analyse(
+    parameters: Mapping[str, Dist],
+    evaluate: Evaluate,
+    method: Method = "sobol",
+    samples: int = 512,
+    seed: int = 0,
+    levels: int = 4,
+    output: str = "output",
+) -> SensitivityResult:
+    """Global sensitivity of ``evaluate`` (parameter path -> values per row, to one
+    output per row) to ``parameters``.
+
+    ``samples`` is Sobol's base sample N (a power of 2; N·(D+2) evaluations) or the
+    number of Morris trajectories (r·(D+1) evaluations)."""
+    names = list(parameters)
+    if not names:
+        raise GigawattError("no uncertain parameters to analyse")
+    problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
+    if method == "sobol":
+        from SALib.analyze import sobol as sobol_analyze
+        from SALib.sample import sobol as sobol_sample
+
+        if samples < 2 or samples & (samples - 1):
+            raise GigawattError(f"Sobol' samples must be a power of 2, got {samples}")
+        unit = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
+        quantiles = np.clip(unit, _EDGE, 1 - _EDGE)
+    elif method == "morris":
+        from SALib.analyze import morris as morris_analyze
+        from SALib.sample import morris as morris_sample
+
+        unit = morris_sample.sample(problem, samples, num_levels=levels, seed=seed)
+        quantiles = (unit * (levels - 1) + 0.5) / levels
+    else:
+        raise GigawattError(f"unknown method {method!r}: use sobol or morris")
+    values = {name: np.asarray(parameters[name].ppf(quantiles[:, j]), float) for j, name in enumerate(names)}
+    y = np.asarray(evaluate(values), float)
+    if y.shape != (unit.shape[0],) or not np.isfinite(y).all():
+        raise GigawattError(f"the output {output!r} must be one finite number per evaluation")
+    if np.ptp(y) == 0:
+        raise GigawattError(f"the output {output!r} is {y[0]:g} in every evaluation: no parameter moves it")
+    rng = np.random.default_rng(seed)  # bootstrap confidence intervals (SALib ignores a seed of 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # SALib's constant-subset warning; see notes
+        if method == "sobol":
+            si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=rng)
+            keys = ("S1", "S1_conf", "ST", "ST_conf")
+        else:
+            si = morris_analyze.analyze(problem, unit, y, num_levels=levels, seed=rng)
+            keys = ("mu", "mu_star", "mu_star_conf", "sigma")
+    indices = {k: np.asarray(si[k], float) for k in keys}
+    base, swings = _tornado(parameters, evaluate)
+    rank = indices["ST" if method == "sobol" else "mu_star"]
+    order = np.argsort(-np.nan_to_num(rank, nan=-np.inf), kind="stable")
+    return SensitivityResult(
+        method=method,
+        output=output,
+        parameters=[names[i] for i in order],
+        indices={k: v[order] for k, v in indices.items()},
+        evaluations=int(y.size + 2 * len(names) + 1),
+        output_mean=float(y.mean()),
+        output_std=float(y.std()),
+        tornado_base=base,
+        tornado=swings,
+        notes=_notes(y),
+    )
+
+
+def _notes(y: np.ndarray) -> list[str]:
+    """Warn when most evaluations give one value (a rare event): the indices are then noisy."""
+    values, counts = np.unique(y, return_counts=True)
+    share = counts.max() / y.size
+    if share < 0.9:
+        return []
+    return [
+        f"{share:.1%} of evaluations give the same output ({values[counts.argmax()]:g}): "
+        "indices rest on few evaluations; raise --samples"
+    ]
+
+
+def _tornado(
+    parameters: Mapping[str, Dist], evaluate: Evaluate
+) -> tuple[float, dict[str, tuple[float, float]]]:
+    """Output at all medians, then each parameter alone at its P10 and its P90."""
+    names = list(parameters)
+    rows = 2 * len(names) + 1
+    values = {name: np.full(rows, float(parameters[name].ppf(0.5))) for name in names}
+    for j, name in enumerate(names):
+        values[name][1 + 2 * j] = float(parameters[name].ppf(0.1))
+        values[name][2 + 2 * j] = float(parameters[name].ppf(0.9))
+    y = np.asarray(evaluate(values), float)
+    return float(y[0]), {name: (float(y[1 + 2 * j]), float(y[2 + 2 * j])) for j, name in enumerate(names)}
+
+
+def uncertain_parameters(model: Model, include: Sequence[str] = ()) -> dict[str, Dist]:
+    """The scenario's non-fixed parameters by path: those under any ``include``
+    prefix, or else all but :data:`EXCLUDED_SECTIONS`."""
+    out = {}
+    for path, dist in model.parameters.items():
+        if dist.is_fixed:
+            continue
+        if include and not any(path == p or path.startswith((f"{p}.", f"{p}[")) for p in include):
+            continue
+        if not include and path.startswith(EXCLUDED_SECTIONS):
+            continue
+        out[path] = dist
+    return out
+
+
+def _rows(shared: tuple[Model, Output, dict[str, float]], values: dict[str, np.ndarray]) -> np.ndarray:
+    """One block of the design through the engine (module level: runs on workers)."""
+    model, output, held = shared
+    n = len(next(iter(values.values())))
+    params = {**{k: np.full(n, v) for k, v in held.items()}, **values}
+    return output_values(model, output, simulate_block(model, 0, 0, n, params=params))
+
+
+def blockwise(
+    fn: Callable[[Any, dict[str, np.ndarray]], np.ndarray],
+    shared: Any,
+    backend: Backend,
+    rows_per_block: int = 8192,
+) -> Evaluate:
+    """An ``evaluate`` that runs ``fn(shared, rows)`` on row blocks on ``backend``."""
+
+    def evaluate(values: dict[str, np.ndarray]) -> np.ndarray:
+        n = len(next(iter(values.values())))
+        bounds = [(lo, min(n, lo + rows_per_block)) for lo in range(0, n, rows_per_block)]
+        tasks = [({k: v[lo:hi] for k, v in values.items()},) for lo, hi in bounds]
+        out = np.empty(n)
+        for i, y in backend.imap(fn, shared, tasks):
+            out[bounds[i][0] : bounds[i][1]] = y
+        return out
+
+    return evaluate
+
+
+def scenario_sensitivity(
+    scenario: Scenario,
+    output: str,
+    method: Method = "sobol",
+    samples: int = 512,
+    seed: int = 0,
+    include: Sequence[str] = (),
+    backend: Backend | None = None,
+) -> SensitivityResult:
+    """:func:`analyse` with the buildout engine as the model; parameters not
+    analysed are held at their medians."""
+    model = Model.from_scenario(scenario)
+    out = parse_output(output, scenario)
+    parameters = uncertain_parameters(model, include)
+    if not parameters:
+        raise GigawattError(f"no uncertain parameters under {', '.join(include) or 'the scenario'}")
+    held = {k: float(d.ppf(0.5)) for k, d in model.parameters.items() if k not in parameters}
+    evaluate = blockwise(_rows, (model, out, held), backend or Backend())
+    result = analyse(parameters, evaluate, method, samples, seed, output=output)
+    result.notes.append(f"{len(parameters)} uncertain parameters; the others are held at their medians")
+    if out.kind == "gw-online":
+        result.notes.append(f"draws that never reach {out.value / 1e3:g} GW count as the horizon's end")
+    return result
+
+
+def sensitivity_figure(result: SensitivityResult, top: int = 15) -> Any:
+    """Plotly figure: Sobol' S1/ST (or Morris mu*) bars and the P10/P90 tornado."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    names = result.parameters[:top][::-1]
+    picked = [result.parameters.index(n) for n in names]
+    fig = make_subplots(
+        rows=1,
+        cols=2,
+        horizontal_spacing=0.25,
+        subplot_titles=(
+            "Sobol' indices" if result.method == "sobol" else "Morris screening (mu*)",
+            "Tornado: each parameter at P10 / P90, others at median",
+        ),
+    )
+    bars = ("S1", "ST") if result.method == "sobol" else ("mu_star",)
+    for key in bars:
+        fig.add_trace(
+            go.Bar(
+                y=names,
+                x=result.indices[key][picked],
+                error_x={"array": result.indices[f"{key}_conf"][picked]},
+                orientation="h",
+                name=key,
+            ),
+            row=1,
+            col=1,
+        )
+    base = result.tornado_base
+    for index, label in ((0, "P10"), (1, "P90")):
+        fig.add_trace(
+            go.Bar(
+                y=names,
+                x=[result.tornado[n][index] - base for n in names],
+                base=base,
+                orientation="h",
+                name=label,
+            ),
+            row=1,
+            col=2,
+        )
+    fig.update_layout(
+        barmode="group",
+        title=f"What moves {result.output} ({result.method}, {result.evaluations:,} evaluations)",
+        height=max(400, 28 * len(names) + 150),
+    )
+    return fig

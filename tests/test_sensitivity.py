@@ -1,0 +1,160 @@
+"""Global sensitivity: known Sobol' indices (Ishigami), marginals through Dist.ppf, the engine path."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from gigawatt import load_scenario
+from gigawatt.backends import Backend
+from gigawatt.cli import app
+from gigawatt.distributions import Dist
+from gigawatt.engine import Model, simulate_block
+from gigawatt.errors import GigawattError
+from gigawatt.sampling import sample
+from gigawatt.sensitivity import analyse, blockwise, scenario_sensitivity, sensitivity_figure
+
+PI = float(np.pi)
+
+
+def ishigami(_: object, v: dict[str, np.ndarray]) -> np.ndarray:
+    """Ishigami & Homma (1990): S1 = 0.314, 0.442, 0; ST = 0.558, 0.442, 0.244 (a=7, b=0.1)."""
+    return np.sin(v["x1"]) + 7 * np.sin(v["x2"]) ** 2 + 0.1 * v["x3"] ** 4 * np.sin(v["x1"])
+
+
+def test_ishigami_sobol_indices():
+    parameters = {f"x{i}": Dist("uniform", (-PI, PI)) for i in (1, 2, 3)}
+    result = analyse(parameters, blockwise(ishigami, None, Backend(), rows_per_block=5000), "sobol", 4096)
+    got = {name: i for i, name in enumerate(result.parameters)}
+    s1 = [result.indices["S1"][got[f"x{i}"]] for i in (1, 2, 3)]
+    st = [result.indices["ST"][got[f"x{i}"]] for i in (1, 2, 3)]
+    np.testing.assert_allclose(s1, [0.314, 0.442, 0.0], atol=0.03)
+    np.testing.assert_allclose(st, [0.558, 0.442, 0.244], atol=0.03)
+    assert result.parameters == ["x1", "x2", "x3"]  # ranked by ST
+    assert result.evaluations == 4096 * 5 + 7
+    assert result.tornado_base == pytest.approx(0.0)  # all at the median 0
+    assert result.tornado["x2"][0] == pytest.approx(7 * np.sin(-0.8 * PI) ** 2)
+
+
+def test_marginals_come_from_each_dist():
+    """The design's columns follow each parameter's own distribution (PERT, lognormal)."""
+    pert, logn = Dist("pert", (10.0, 20.0, 60.0)), Dist("lognormal", (5.0, 9.0))
+    seen: dict[str, list[np.ndarray]] = {"a": [], "b": []}
+
+    def record(values: dict[str, np.ndarray]) -> np.ndarray:
+        for k in seen:
+            seen[k].append(values[k])
+        return values["a"] + values["b"]
+
+    analyse({"a": pert, "b": logn}, record, "sobol", 2048)
+    a, b = (np.concatenate(seen[k])[: 2048 * 4] for k in ("a", "b"))
+    qs = [0.1, 0.5, 0.9]
+    np.testing.assert_allclose(np.quantile(a, qs), pert.ppf(np.array(qs)), rtol=0.02)
+    np.testing.assert_allclose(np.quantile(b, qs), logn.ppf(np.array(qs)), rtol=0.02)
+
+
+def test_morris_ranks_a_linear_model():
+    """y = 3a + b with a ~ U(0, 2), b ~ U(0, 1): a's elementary effect is 6x b's."""
+    parameters = {"b": Dist("uniform", (0.0, 1.0)), "a": Dist("uniform", (0.0, 2.0))}
+    result = analyse(parameters, lambda v: 3 * v["a"] + v["b"], "morris", 20)
+    mu_star = dict(zip(result.parameters, result.indices["mu_star"], strict=True))
+    assert result.parameters == ["a", "b"]
+    assert mu_star["a"] / mu_star["b"] == pytest.approx(6.0)
+
+
+def test_constant_output_is_a_clear_error():
+    with pytest.raises(GigawattError, match="no parameter moves it"):
+        analyse({"a": Dist("uniform", (0.0, 1.0))}, lambda v: np.zeros(len(v["a"])), "sobol", 64)
+    with pytest.raises(GigawattError, match="power of 2"):
+        analyse({"a": Dist("uniform", (0.0, 1.0))}, lambda v: v["a"], "sobol", 100)
+
+
+def test_simulate_block_params_override_is_exact():
+    model = Model.from_scenario(load_scenario("stargate"))
+    p = sample(model.parameters, 11, 1024, 1500)
+    given = {k: v for k, v in p.items() if k.startswith(("sites.abilene", "supply."))}
+    a = simulate_block(model, 11, 1024, 1500)
+    b = simulate_block(model, 11, 1024, 1500, params=given)
+    assert a.identical(b)
+    shifted = {"sites.abilene.phases[3].online": p["sites.abilene.phases[3].online"] + 400}
+    c = simulate_block(model, 11, 1024, 1500, params=shifted)
+    assert not a["online_date"].identical(c["online_date"])
+    with pytest.raises(ValueError, match="needs 476 values"):
+        simulate_block(model, 11, 1024, 1500, params={"pue.liquid": np.ones(3)})
+
+
+ONE_UNCERTAIN = """\
+name: one
+time: {start: 2025-01-01, end: 2032-12-31, as_of: 2025-06-30, step: week}
+stages: {permitting: "10 weeks", site_and_shell: "40 weeks", it_fit_out: "10 weeks", commissioning: "4 weeks"}
+sites:
+  alpha:
+    name: Alpha
+    country: US
+    region: us-tx
+    power_basis: facility
+    accelerator: gb200-nvl72
+    power_plan: [{kind: grid, capacity: "1 GW", available: 2025-06-01}]
+    phases:
+      - name: P1
+        power: "300 MW"
+        status: under_construction
+        start: 2025-03-01
+        online: {pert: [2027-01-01, 2028-01-01, 2030-01-01]}
+      - {name: P2, power: "100 MW", status: committed, online: 2026-06-30}
+targets:
+  big:
+    power: "0.4 GW"
+    by: 2028-06-30
+    basis: online
+"""
+
+
+def test_scenario_sensitivity_finds_the_one_date_that_matters(write):
+    """Reaching 0.3 GW waits for P1 alone: its online date has ST ~ 1, nothing else matters.
+    The Dask backend gives the same indices."""
+    scenario = load_scenario(write(ONE_UNCERTAIN))
+    result = scenario_sensitivity(scenario, "gw-online:0.3", "sobol", 256)
+    assert result.parameters[0] == "sites.alpha.phases[0].online"
+    assert result.indices["ST"][0] == pytest.approx(1.0, abs=0.05)
+    assert result.indices["S1"][0] == pytest.approx(1.0, abs=0.1)
+    assert np.nanmax(np.abs(result.indices["ST"][1:])) < 0.01
+    low, high = result.tornado["sites.alpha.phases[0].online"]
+    online = scenario.sites["alpha"].phases[0].online_date
+    assert online is not None
+    assert (low, high) == pytest.approx((float(online.ppf(0.1)), float(online.ppf(0.9))))
+    on_dask = scenario_sensitivity(
+        scenario, "gw-online:0.3", "sobol", 256, backend=Backend("dask", workers=2, processes=False)
+    )
+    assert json.dumps(on_dask.as_dict()) == json.dumps(result.as_dict())
+    fig = sensitivity_figure(result)
+    assert len(fig.data) == 4  # S1, ST, P10, P90
+
+
+def test_target_output_is_a_per_draw_indicator(write):
+    scenario = load_scenario(write(ONE_UNCERTAIN))
+    result = scenario_sensitivity(scenario, "target:big", "sobol", 256)
+    online = scenario.sites["alpha"].phases[0].online_date
+    by = scenario.targets["big"].by_date
+    assert online is not None
+    # P(P1 online by the target date) under its PERT, estimated from the Sobol' design
+    expected = float(np.mean(online.ppf(np.linspace(0.0005, 0.9995, 1000)) <= by))
+    assert result.output_mean == pytest.approx(expected, abs=0.05)
+    assert result.parameters[0] == "sites.alpha.phases[0].online"
+    with pytest.raises(GigawattError, match="no target 'small'"):
+        scenario_sensitivity(scenario, "target:small")
+    with pytest.raises(GigawattError, match="gw-online:N"):
+        scenario_sensitivity(scenario, "npv:openai")
+
+
+def test_cli_json(write):
+    path = write(ONE_UNCERTAIN)
+    result = CliRunner().invoke(
+        app, ["sensitivity", str(path), "--output", "capacity:2028-06-30", "--samples", "8", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["method"] == "morris"
+    assert data["parameters"][0]["parameter"] == "sites.alpha.phases[0].online"
+    assert data["parameters"][0]["mu_star"] > 0
