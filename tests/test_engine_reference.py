@@ -118,11 +118,6 @@ factory:
   reference: "100 MW"
 """
 
-FACTORY_BUILT_BUG = (
-    "engine.py simulate_block: the factory's experience built0 = MW with candidates[0] <= as_of "
-    "counts every pending phase (candidates[0] is -inf for them), not only phases online by as_of"
-)
-
 
 def _compare(scenario, draws: int, seed: int = 0) -> None:
     model = Model.from_scenario(scenario)
@@ -157,12 +152,10 @@ def test_shared_limits_agree_with_the_simpy_reference(write):
     assert (ds["critical"].values >= 6).mean() > 0.2
 
 
-@pytest.mark.xfail(strict=True, reason=FACTORY_BUILT_BUG)
 def test_factory_build_rate_agrees_with_the_simpy_reference(write):
     _compare(load_scenario(write(LIMITS + FACTORY)), draws=300)
 
 
-@pytest.mark.xfail(strict=True, reason=FACTORY_BUILT_BUG)
 def test_stargate_agrees_with_the_simpy_reference():
     _compare(load_scenario("stargate"), draws=300, seed=1)
 

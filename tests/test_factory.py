@@ -47,3 +47,16 @@ def test_factory_cli_json():
     assert {"p50_date", "p90_date", "probability_by_horizon"} <= set(data["sustained"])
     bad = CliRunner().invoke(app, ["factory", "stargate", "--rate", "1 GW"])
     assert bad.exit_code == 2 and "not build_rate" in bad.stderr
+
+
+def test_capped_factory_follows_learning_then_builds_at_the_cap():
+    r0, lr, ref, g0, cap = np.array([2.0]), np.array([0.3]), 100.0, np.array([10.0]), np.array([2.5])
+    capped = _factory_inverse(r0, lr, ref, g0, 0.0, cap)
+    free = _factory_inverse(r0, lr, ref, g0, 0.0, None)
+    b = -np.log2(0.7)
+    g_cap = ref * (2.5 / 2.0) ** (1 / b)  # where the learning rate reaches the cap
+    below = np.array([[0.5 * (g_cap - 10.0)]])
+    assert capped(below)[0, 0] == pytest.approx(free(below)[0, 0])
+    lo, hi = np.array([[g_cap - 10.0 + 50.0]]), np.array([[g_cap - 10.0 + 350.0]])
+    assert capped(hi)[0, 0] - capped(lo)[0, 0] == pytest.approx(300.0 / 2.5 * 7.0)
+    assert capped(hi)[0, 0] > free(hi)[0, 0]

@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import math
 import os
+import pickle
+import zlib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -314,18 +316,23 @@ def _factory_inverse(
     J. Aeronautical Sciences 3(4)): each doubling of cumulative GW built cuts the
     time per GW by ``learning``, so the rate is r(G) = r0·(G/ref)^b with
     b = −log2(1 − learning), and G(t)^(1−b) = G0^(1−b) + (1−b)·r0·ref^(−b)·t.
-    An optional cap bounds the rate; the cumulative curve is then at most cap·t."""
+    An optional cap bounds the rate: the curve follows the learning curve until
+    its rate reaches the cap (at G_cap = ref·(cap/r0)^(1/b)), then builds at the cap."""
     b = (-np.log2(1.0 - learning))[:, None]
     g0 = np.maximum(built_mw, 1.0)[:, None]
     r0 = rate_mw_per_week[:, None]
 
+    def learning_weeks(g: np.ndarray) -> np.ndarray:
+        return (g ** (1 - b) - g0 ** (1 - b)) / ((1 - b) * r0 * reference_mw ** (-b))
+
     def day_supplied(level: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            weeks = ((g0 + level) ** (1 - b) - g0 ** (1 - b)) / ((1 - b) * r0 * reference_mw ** (-b))
-            weeks = np.where(r0 > 0, weeks, np.inf)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            weeks = np.where(r0 > 0, learning_weeks(g0 + level), np.inf)
             if cap_mw_per_week is not None:
                 cap = cap_mw_per_week[:, None]
-                weeks = np.maximum(weeks, np.where(cap > 0, level / cap, np.inf))
+                g_cap = np.maximum(reference_mw * (cap / r0) ** (1.0 / b), g0)
+                capped = learning_weeks(g_cap) + (g0 + level - g_cap) / cap
+                weeks = np.where(g0 + level > g_cap, np.where(cap > 0, capped, np.inf), weeks)
         return start_day + weeks * DAYS_PER_WEEK
 
     return day_supplied
@@ -373,7 +380,7 @@ def simulate_block(
     shape = (draws, k_count)
     facility_mw, it_mw, accelerators = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     bf16, capex, h100e = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    start_day, power_day, chips_day = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    start_day, power_day, chips_day = np.zeros(shape), np.zeros(shape), np.full(shape, np.nan)
     candidates = np.full((len(CAUSES), draws, k_count), -np.inf)
     commissioning = np.zeros(shape)
     as_of = model.as_of_day
@@ -444,8 +451,6 @@ def simulate_block(
     grid = model.grid_days
     # shared limits, in pipeline order: transformers and turbines, then chips, then build rate
     for info in sorted(model.supplies, key=lambda x: _SUPPLY_ORDER.index(x.resource)):
-        if info.resource == "construction":
-            continue
         members = [k for k in info.phases if pending[k]]
         if not members:
             continue
@@ -480,6 +485,13 @@ def simulate_block(
                 CAUSES.index("turbine supply"),
                 commissioning[:, members],
             )
+        elif info.resource == "construction":
+            # a shared construction capacity (MW of facility power a period) paces every phase still to build
+            amount, cause, lag = (
+                facility_mw[:, members],
+                CAUSES.index("build rate"),
+                np.zeros((draws, len(members))),
+            )
         else:
             members = [k for k in members if model.phases[k].status in ("announced", "committed")]
             if not members:
@@ -497,7 +509,7 @@ def simulate_block(
         ready = candidates.max(axis=0)
     if scenario.factory is not None:
         members = [k for k in range(k_count) if pending[k]]
-        built0 = np.where(candidates[0] <= as_of, facility_mw, 0.0).sum(axis=1)
+        built0 = np.where(observed[None, :] & (candidates[0] <= as_of), facility_mw, 0.0).sum(axis=1)
         cap = p.get("factory.cap")
         inverse = _factory_inverse(
             p["factory.initial_rate"],
@@ -512,7 +524,8 @@ def simulate_block(
     online = candidates.max(axis=0)
     critical = candidates.argmax(axis=0)
     online = np.where(online > grid[-1], np.inf, online)
-    chips_day = np.where(pending[None, :], chips_day, online)
+    # phases under no accelerator limit get their chips when they are installed
+    chips_day = np.where(pending[None, :] & ~np.isnan(chips_day), chips_day, online)
     power_day = np.where(pending[None, :], power_day, online)
     ds = xr.Dataset(
         {
@@ -626,6 +639,22 @@ class Aggregates:
     date_hist: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (T + 2,)
     counts: dict[str, np.ndarray] = field(default_factory=dict)
     chunk_sums: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)  # chunk -> name -> sums
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle compactly: the histograms are mostly zeros (~100 MB a block raw, a few MB packed),
+        which is what crosses process and Dask boundaries."""
+        return {
+            "draws": self.draws,
+            "packed": zlib.compress(
+                pickle.dumps((self.hist, self.date_hist, self.counts, self.chunk_sums), protocol=5), 1
+            ),
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.draws = state["draws"]
+        self.hist, self.date_hist, self.counts, self.chunk_sums = pickle.loads(
+            zlib.decompress(state["packed"])
+        )
 
     def merge(self, other: Aggregates) -> Aggregates:
         def add(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -802,8 +831,7 @@ def aggregate_block(model: Model, seed: int, start: int, stop: int) -> Aggregate
     last_cause = np.take_along_axis(critical, last[:, None], axis=1)[:, 0]
     agg.counts["last_phase_cause"] = np.bincount(last_cause[ever], minlength=len(CAUSES)).astype(np.int64)
     agg.counts["nothing_online"] = np.array([int((~ever).sum())], np.int64)
-    year_index = np.minimum(np.searchsorted(grid, model.year_ends, side="right") - 1, grid.size - 1)
-    capacity_years = _capacity(mw, online, grid[year_index])
+    capacity_years = _capacity(mw, online, model.year_ends)  # on Dec 31 itself, as demand is
     p = sample({k: v for k, v in model.parameters.items() if k.startswith("demand.")}, seed, start, stop)
     demand = demand_mw(model, p, model.year_ends)
     if demand:
