@@ -232,10 +232,8 @@ def test_demand_met_agrees_with_the_engine_demand_table(tiny, tmp_path):
     scenario = load_scenario(tiny)
     result = solve(plan_inputs(scenario, PlanOptions(periods=12)))
     planned = write_plan(result, scenario, str(tiny), tmp_path / "plan.yaml", "tiny.yaml")
-    # The engine's demand table reads capacity on the last grid day (weekly) before each year end.
-    model = Model.from_scenario(planned)
-    grid = model.grid_days
-    days = grid[np.searchsorted(grid, model.year_ends, side="right") - 1]
+    # The engine's demand table reads capacity and demand on each Dec 31.
+    days = Model.from_scenario(planned).year_ends
     ours = demand_met(planned, days, 1024, seed=4).mean("draw").values
     theirs = [row["p_capacity_covers_demand"] for row in run(planned, draws=1024, seed=4).demand_table()]
     assert ours == pytest.approx(theirs, abs=0.01)
