@@ -94,7 +94,7 @@ def test_pick_stargate_run_see_fan_chart_break_yaml_and_compare(page: Page, tmp_
     page.check(f"input[name=b][value='{second}']")
     page.click("#compare")
     result = page.locator("#comparison-result")
-    expect(result).to_contain_text("Settings: 1 differences")
+    expect(result).to_contain_text("Settings: 1 differences", timeout=30_000)
     expect(result).to_contain_text("Inputs (scenario): 0 differences")
     expect(result.locator("td", has_text="seed")).to_have_count(1)
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
