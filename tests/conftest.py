@@ -77,3 +77,9 @@ def write(tmp_path: Path):
         return path
 
     return _write
+
+
+@pytest.fixture(autouse=True)
+def _private_run_store(tmp_path, monkeypatch):
+    """`gigawatt run` records into a store; keep each test's store to itself."""
+    monkeypatch.setenv("GIGAWATT_STORE", str(tmp_path / "run-store"))

@@ -76,3 +76,25 @@ def test_run_prints_summary():
     result = runner.invoke(app, ["run", "stargate", "--draws", "1024"])
     assert result.exit_code == 0, result.output
     assert "What holds it back" in result.stdout and "Targets" in result.stdout
+
+
+def test_run_is_recorded_and_matches_the_engine(tmp_path):
+    from gigawatt import engine, load_scenario
+    from gigawatt.store import Store
+
+    store = tmp_path / "store"
+    out = runner.invoke(
+        app, ["run", "stargate", "--draws", "2048", "--seed", "5", "--json", "--store", str(store)]
+    )
+    assert out.exit_code == 0, out.output
+    recorded = json.loads(out.stdout)
+    direct = engine.run(load_scenario("stargate"), draws=2048, seed=5).summary()
+    assert json.dumps(recorded, sort_keys=True) == json.dumps(direct, sort_keys=True, default=str)
+    (record,) = Store(store).list_runs()
+    assert record.status == "complete" and record.draws == 2048
+    report = tmp_path / "r.html"
+    again = runner.invoke(
+        app, ["run", "stargate", "--draws", "1024", "--store", str(store), "--report", str(report)]
+    )
+    assert again.exit_code == 0, again.output
+    assert report.stat().st_size > 100_000 and "recorded as run" in again.stdout

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 import numpy as np
@@ -42,30 +45,100 @@ def run(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes (results do not depend on it).")] = 1,
     backend: BackendOpt = BackendName.inprocess,
     address: AddressOpt = None,
+    store_dir: Annotated[
+        Path | None,
+        typer.Option("--store", envvar="GIGAWATT_STORE", help="Run store folder (default ./.gigawatt)."),
+    ] = None,
+    record: Annotated[bool, typer.Option("--record/--no-record", help="Record the run in the store.")] = True,
+    resume: Annotated[
+        str | None, typer.Option("--resume", help="Continue an interrupted run by its id.")
+    ] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Also write the HTML report here.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Simulate the buildout many times: capacity online, targets, what holds it back."""
+    """Simulate the buildout many times: capacity online, targets, what holds it back.
+
+    Each run is recorded in the run store block by block (in process), so a killed run
+    continues with --resume ID and gives the same numbers; see `gigawatt runs`."""
     from functools import partial
 
     from gigawatt.backends import run as run_on
     from gigawatt.scenario import load_scenario
+    from gigawatt.store import Store, resume_run, run_recorded, scenario_of
 
-    if backend is BackendName.inprocess and workers > 1:
-        backend = BackendName.local
-    simulate = partial(run_on, backend=make_backend(backend, address, workers))
-
-    loaded = load_scenario(scenario)
-    bar, advance = _progress(draws, not as_json)
-    if bar:
-        with bar:
-            results = simulate(loaded, draws=draws, seed=seed, progress=advance)
+    store = Store(store_dir)
+    record_obj = None
+    if resume is not None:
+        with _blocks_progress(not as_json) as advance:
+            record_obj = resume_run(store, resume, progress=advance)
+        loaded = scenario_of(record_obj)
+        summary = dict(record_obj.summary or {})
     else:
-        results = simulate(loaded, draws=draws, seed=seed)
-    summary = results.summary()
+        if backend is BackendName.inprocess and workers > 1:
+            backend = BackendName.local
+        if address is not None and backend is not BackendName.dask:
+            make_backend(backend, address, workers)  # says why an address needs --backend dask
+        loaded = load_scenario(scenario)
+        if record and backend is BackendName.inprocess:
+            with _blocks_progress(not as_json) as advance:
+                record_obj = run_recorded(
+                    store, scenario, draws=draws, seed=seed, block_draws=8192, progress=advance, loaded=loaded
+                )
+            summary = dict(record_obj.summary or {})
+        else:
+            simulate = partial(run_on, backend=make_backend(backend, address, workers))
+            bar, step = _progress(draws, not as_json)
+            if bar:
+                with bar:
+                    results = simulate(loaded, draws=draws, seed=seed, progress=step)
+            else:
+                results = simulate(loaded, draws=draws, seed=seed)
+            summary = results.summary()
+            if record:
+                from gigawatt.store import scenario_source
+
+                text, ref = scenario_source(scenario)
+                record_obj = store.record_run(
+                    scenario=loaded.name,
+                    scenario_text=text,
+                    scenario_ref=ref,
+                    draws=draws,
+                    seed=seed,
+                    summary=summary,
+                )
+    if report is not None:
+        if record_obj is None:
+            raise GigawattError("--report needs the run recorded (drop --no-record)")
+        from gigawatt.report import write_report
+
+        write_report(record_obj, report, scenario=loaded)
     if as_json:
         print_json(summary)
         return
     print_summary(summary)
+    if record_obj is not None:
+        console.print(f"recorded as run [bold]{record_obj.id}[/] in {store.root}", highlight=False)
+    if report is not None:
+        console.print(f"report written to {report}", highlight=False)
+
+
+@contextmanager
+def _blocks_progress(enabled: bool) -> Iterator[Any]:
+    """A progress bar fed by ``progress(done_blocks, total_blocks)`` callbacks."""
+    if not enabled:
+        yield None
+        return
+    bar = Progress(
+        TextColumn("simulating"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} blocks"),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    )
+    task = bar.add_task("blocks", total=None)
+    with bar:
+        yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _date(value: str | None) -> str:
