@@ -75,6 +75,7 @@ _PERIOD_WEEKS = {
     "quarter": WEEKS_PER_YEAR / 4,
     "year": WEEKS_PER_YEAR,
 }
+_MONEY_PATHS = ("contracts.", "parties.")
 _SUPPLY_ORDER = ("transformers", "gas_turbines", "accelerators", "construction")
 _STAGES = ("permitting", "site_and_shell", "it_fit_out", "commissioning")
 _GAS_LEAD = {
@@ -373,7 +374,9 @@ def simulate_block(
     for path, values in given.items():
         if np.shape(values) != (stop - start,):
             raise ValueError(f"params[{path!r}] needs {stop - start} values, got shape {np.shape(values)}")
-    p = sample({k: v for k, v in model.parameters.items() if k not in given}, seed, start, stop)
+    # only what the buildout reads: money terms are drawn by finance (same paths, same numbers)
+    wanted = {k: v for k, v in model.parameters.items() if k not in given and not k.startswith(_MONEY_PATHS)}
+    p = sample(wanted, seed, start, stop)
     p.update({k: np.asarray(v, dtype=float) for k, v in given.items()})
     scenario = model.scenario
     draws, k_count = stop - start, len(model.phases)
