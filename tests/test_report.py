@@ -40,7 +40,9 @@ def test_figures_follow_the_summary(recorded: tuple[RunRecord, Path]) -> None:
     summary = record.summary
     assert summary is not None
     figs = figures(summary, load_scenario(path))
-    assert set(figs) == {"capacity", "phases", "constraints", "map"}
+    assert set(figs) == {"capacity", "phases", "constraints", "map", "countries"}
+    us = next(t for t in figs["countries"].data if t.name == "US")
+    assert list(us.y) == summary["breakdown"]["country:US"]["p50"]
     p50 = next(t for t in figs["capacity"].data if t.name == "P50")
     assert list(p50.y) == summary["capacity_gw"]["p50"]
     target = next(t for t in figs["capacity"].data if t.name == "targets (online)")
@@ -56,7 +58,9 @@ def test_report_is_self_contained_and_says_what_is_missing(recorded: tuple[RunRe
     record, path = recorded
     page = render_report(record, load_scenario(path))
     assert "<script src=" not in page and "cdn.plot.ly/plotly" not in page
-    assert "PlotlyGeoAssets" in page and page.count('class="plotly-graph-div"') == 4
+    assert (
+        "PlotlyGeoAssets" in page and page.count('class="plotly-graph-div"') == 5
+    )  # capacity, phases, constraints, countries, map
     assert "This run has no money results" in page and "This run has no stress results" in page
     assert "half-gw" in page and record.id in page
     with_money = dataclasses.replace(record, summary={**record.summary, "money": {"circularity": 0.42}})
@@ -82,7 +86,7 @@ def test_report_renders_offline_in_chromium(recorded: tuple[RunRecord, Path], tm
         page.goto(out.as_uri())
         page.wait_for_selector("#fig-capacity .scatterlayer .trace")
         page.wait_for_selector("#fig-map .scattergeo path.point")
-        assert page.locator(".js-plotly-plot").count() == 4
+        assert page.locator(".js-plotly-plot").count() == 5
         assert page.locator("#fig-phases .scatterlayer .trace").count() >= 5
         shot = tmp_path / "report.png"
         page.screenshot(path=str(shot), full_page=True)

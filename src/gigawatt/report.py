@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -255,6 +256,9 @@ def figures(summary: Mapping[str, Any], scenario: Any = None) -> dict[str, go.Fi
     geo = site_map(scenario)
     if geo is not None:
         out["map"] = geo
+    countries = country_bars(summary)
+    if countries is not None:
+        out["countries"] = countries
     money = summary.get("money") or summary.get("finance")
     sankey = money_sankey(money) if isinstance(money, Mapping) else None
     if sankey is not None:
@@ -274,21 +278,42 @@ def _fmt(value: Any, digits: int = 2) -> str:
 
 
 def _year_rows(summary: Mapping[str, Any]) -> list[list[str]]:
+    covered = {row["date"]: row["p_capacity_covers_demand"] for row in summary.get("demand", [])}
     rows = []
     for row in summary.get("year_ends", []):
         gw, ef = row["facility_gw"], row["bf16_eflops"]
-        covers = row.get("p_capacity_covers_demand")
+        covers = covered.get(row["date"])
         rows.append(
             [
                 row["date"],
                 " / ".join(_fmt(gw[q]) for q in ("p10", "p50", "p90")),
                 " / ".join(_fmt(ef[q], 0) for q in ("p10", "p50", "p90")),
-                _fmt(row.get("energy_twh_per_year_p50"), 1),
-                _fmt(row.get("h100_equivalents_mean", 0) / 1e6, 2),
+                _fmt(row["energy_twh_per_year"]["p50"], 1),
+                _fmt(row["h100_equivalents_million"]["p50"], 2),
                 "—" if covers is None else f"{covers:.0%}",
             ]
         )
     return rows
+
+
+def country_bars(summary: Mapping[str, Any]) -> go.Figure | None:
+    """Compute sovereignty: facility GW online per country at year ends (P50, P10–P90 bars)."""
+    breakdown = summary.get("breakdown") or {}
+    countries = sorted(k for k in breakdown if k.startswith("country:"))
+    if not countries:
+        return None
+    fig = go.Figure()
+    for name in countries:
+        series = breakdown[name]
+        p10, p50, p90 = (np.asarray(series[q]) for q in ("p10", "p50", "p90"))
+        fig.add_bar(
+            x=breakdown["dates"],
+            y=p50,
+            name=name.split(":", 1)[1],
+            error_y={"type": "data", "symmetric": False, "array": p90 - p50, "arrayminus": p50 - p10},
+        )
+    fig.update_layout(barmode="group", yaxis_title="facility GW online (P50; bars P10–P90)")
+    return _layout(fig, "Capacity by country")
 
 
 def _key_values(data: Any, prefix: str = "") -> list[tuple[str, str]]:
