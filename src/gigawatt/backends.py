@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
 from gigawatt import engine
-from gigawatt.engine import Aggregates, Model, Results, aggregate_block
+from gigawatt.engine import Aggregates, Model, Results, aggregate_blocks, block_draw_ranges
 from gigawatt.errors import GigawattError
 from gigawatt.sampling import BLOCK_DRAWS
 from gigawatt.scenario import Scenario
@@ -167,12 +167,6 @@ def local_cluster(workers: int, processes: bool = True) -> Iterator[Any]:
         yield cluster
 
 
-def block_draw_ranges(draws: int, block_draws: int) -> list[tuple[int, int]]:
-    """The engine's blocks: ``block_draws`` rounded up to whole :data:`BLOCK_DRAWS` chunks."""
-    block = max(BLOCK_DRAWS, -(-block_draws // BLOCK_DRAWS) * BLOCK_DRAWS)
-    return [(lo, min(draws, lo + block)) for lo in range(0, draws, block)]
-
-
 def run(
     scenario: Scenario,
     draws: int = 10_000,
@@ -195,16 +189,8 @@ def run(
     size = min(16, max(1, -(-len(ranges) // (4 * backend.workers))))
     tasks = [(seed, ranges[i : i + size]) for i in range(0, len(ranges), size)]
     total = Aggregates()
-    for _, block in backend.imap(_aggregate_blocks, model, tasks):
+    for _, block in backend.imap(aggregate_blocks, model, tasks):
         total = total.merge(block)
         if progress:
             progress(block.draws)
     return Results(model, total, seed)
-
-
-def _aggregate_blocks(model: Model, seed: int, ranges: Sequence[tuple[int, int]]) -> Aggregates:
-    """Consecutive blocks simulated and merged on one worker (its memory: one block at a time)."""
-    total = Aggregates()
-    for lo, hi in ranges:
-        total = total.merge(aggregate_block(model, seed, lo, hi))
-    return total

@@ -1132,7 +1132,13 @@ class Results:
         }
 
 
-def _aggregate_blocks(model: Model, seed: int, ranges: Sequence[tuple[int, int]]) -> Aggregates:
+def block_draw_ranges(draws: int, block_draws: int) -> list[tuple[int, int]]:
+    """The engine's blocks: ``block_draws`` rounded up to whole :data:`BLOCK_DRAWS` chunks."""
+    block = max(BLOCK_DRAWS, -(-block_draws // BLOCK_DRAWS) * BLOCK_DRAWS)
+    return [(lo, min(draws, lo + block)) for lo in range(0, draws, block)]
+
+
+def aggregate_blocks(model: Model, seed: int, ranges: Sequence[tuple[int, int]]) -> Aggregates:
     """:func:`aggregate_block` over consecutive blocks, merged (a worker process's task)."""
     total = Aggregates()
     for lo, hi in ranges:
@@ -1155,8 +1161,7 @@ def run(
     if draws < 1:
         raise ValueError("draws must be >= 1")
     model = Model.from_scenario(scenario)
-    block = max(BLOCK_DRAWS, -(-block_draws // BLOCK_DRAWS) * BLOCK_DRAWS)
-    ranges = [(lo, min(draws, lo + block)) for lo in range(0, draws, block)]
+    ranges = block_draw_ranges(draws, block_draws)
     total = Aggregates()
     if workers > 1:
         from collections import deque
@@ -1170,7 +1175,7 @@ def run(
         with ProcessPoolExecutor(workers) as pool:
             in_flight: deque[tuple[Future[Aggregates], list[tuple[int, int]]]] = deque()
             for index, task in enumerate(tasks):
-                in_flight.append((pool.submit(_aggregate_blocks, model, seed, task), task))
+                in_flight.append((pool.submit(aggregate_blocks, model, seed, task), task))
                 while in_flight and (len(in_flight) > 2 * workers or index == len(tasks) - 1):
                     future, done = in_flight.popleft()
                     total = total.merge(future.result())
