@@ -8,19 +8,10 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from conftest import CHROMIUM, CHROMIUM_ARGS
 from gigawatt.report import figures, render_report, write_report
 from gigawatt.scenario import load_scenario
 from gigawatt.store import RunRecord, Store, run_recorded
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +66,7 @@ def test_report_renders_offline_in_chromium(recorded: tuple[RunRecord, Path], tm
     requests: list[str] = []
     errors: list[str] = []
     with sync_playwright() as p:
-        browser = p.chromium.launch(headless=True, executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(headless=True, executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         page.on("pageerror", lambda e: errors.append(str(e)))
         page.on("request", lambda r: requests.append(r.url))
