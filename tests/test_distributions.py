@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from scipy import stats
 
 from gigawatt import distributions
 from gigawatt.distributions import Dist
@@ -53,3 +54,17 @@ def test_pert_mean_is_classic_formula():
 def test_bad_specs(spec, message):
     with pytest.raises(ValueError, match=message):
         distributions.parse(spec, leaf)
+
+
+@pytest.mark.parametrize("params", [(1.0, 2.0, 4.0), (0.0, 0.05, 1.0), (10.0, 39.0, 40.0), (0.0, 0.5, 1.0)])
+def test_pert_draws_invert_the_exact_beta_quantile(params):
+    """A PERT draw is the tabulated Beta quantile at a uniform draw: it matches scipy's exact ppf."""
+    dist = Dist("pert", params)
+    u = np.random.default_rng(5).random(100_000)
+    draws = dist.sample(np.random.default_rng(5), 100_000)
+    a, b = distributions._pert_shape(*params)
+    low, span = params[0], params[2] - params[0]
+    exact = low + span * stats.beta.ppf(u, a, b)
+    assert np.max(np.abs(draws - exact)) < 1e-4 * span
+    assert draws.min() >= params[0] and draws.max() <= params[2]
+    assert stats.kstest((draws - low) / span, stats.beta(a, b).cdf).pvalue > 0.01

