@@ -75,7 +75,7 @@ _PERIOD_WEEKS = {
     "quarter": WEEKS_PER_YEAR / 4,
     "year": WEEKS_PER_YEAR,
 }
-_MONEY_PATHS = ("contracts.", "parties.")
+_MONEY_PATHS = ("contracts.", "parties.", "demand.")
 _SUPPLY_ORDER = ("transformers", "gas_turbines", "accelerators", "construction")
 _STAGES = ("permitting", "site_and_shell", "it_fit_out", "commissioning")
 _GAS_LEAD = {
@@ -374,7 +374,7 @@ def simulate_block(
     for path, values in given.items():
         if np.shape(values) != (stop - start,):
             raise ValueError(f"params[{path!r}] needs {stop - start} values, got shape {np.shape(values)}")
-    # only what the buildout reads: money terms are drawn by finance (same paths, same numbers)
+    # only what the buildout reads: money and demand are drawn where used (same paths, same numbers)
     wanted = {k: v for k, v in model.parameters.items() if k not in given and not k.startswith(_MONEY_PATHS)}
     p = sample(wanted, seed, start, stop)
     p.update({k: np.asarray(v, dtype=float) for k, v in given.items()})
@@ -792,16 +792,33 @@ def _target_days(model: Model, ds: xr.Dataset) -> dict[str, np.ndarray]:
 
 
 def demand_mw(model: Model, p: dict[str, np.ndarray], days: np.ndarray) -> dict[str, np.ndarray]:
-    """Facility MW demanded per stream (training, inference) at ``days``: level·(1+g)^years."""
+    """Facility MW demanded per stream (training, inference) at ``days`` (draw, day)."""
     out = {}
     for stream in ("training", "inference"):
         if getattr(model.scenario.demand, stream) is None:
             continue
-        level = p[f"demand.{stream}.level"]
-        growth = p[f"demand.{stream}.growth_per_year"]
         years = (days[None, :] - p[f"demand.{stream}.start"][:, None]) / 365.25
-        out[stream] = level[:, None] * (1.0 + growth[:, None]) ** years
+        out[stream] = grown_demand_mw(
+            p[f"demand.{stream}.level"][:, None],
+            p[f"demand.{stream}.growth_per_year"][:, None],
+            years,
+            p.get(f"demand.{stream}.ceiling", np.array(np.inf))[..., None],
+        )
     return out
+
+
+def grown_demand_mw(level_mw: Any, growth_per_year: Any, years: Any, ceiling_mw: Any = np.inf) -> Any:
+    """Demand ``years`` after it was ``level_mw``: level·(1+g)^years without a ceiling,
+    else the logistic curve through level with early rate ln(1+g) and limit ``ceiling_mw``:
+    C / (1 + (C/level − 1)·(1+g)^−years) (Verhulst, 1838, "Notice sur la loi que la population
+    suit dans son accroissement", Corresp. Math. Phys. 10)."""
+    compound = level_mw * (1.0 + growth_per_year) ** years
+    ceiling = np.maximum(ceiling_mw, level_mw)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        logistic = ceiling / (
+            1.0 + (ceiling / level_mw - 1.0) * (1.0 + growth_per_year) ** -np.asarray(years)
+        )
+    return np.where(np.isfinite(ceiling), logistic, compound)
 
 
 def aggregate_block(model: Model, seed: int, start: int, stop: int) -> Aggregates:

@@ -392,11 +392,16 @@ class Contract(Model):
 
 
 class DemandStream(Model):
-    """Compute demand as facility power, growing at an uncertain yearly rate."""
+    """Compute demand as facility power, growing at an uncertain yearly rate.
+
+    With a ``ceiling`` the growth is logistic (Verhulst, 1838): about
+    ``growth_per_year`` while demand is small against the ceiling, slowing to
+    zero as it approaches it; without one it compounds for ever."""
 
     start_date: Date = Field(alias="start")
     level_mw: Power = Field(alias="level")
     growth_per_year: Number
+    ceiling_mw: Power | None = Field(default=None, alias="ceiling")
     source: SourceIds = []
     note: str = ""
 
