@@ -47,6 +47,10 @@ __all__ = [
     "simulate_block",
     "aggregate_block",
     "run",
+    "target_days",
+    "first_reach",
+    "demand_mw",
+    "grown_demand_mw",
     "WEEKS_PER_YEAR",
 ]
 
@@ -751,7 +755,7 @@ def _value_hist(values_mw: np.ndarray) -> np.ndarray:
     return np.stack([counts, np.rint(total)]).astype(np.int64).reshape(2, t_count, _VALUE_BINS)
 
 
-def _first_reach(days: np.ndarray, mw: np.ndarray, target_mw: float) -> np.ndarray:
+def first_reach(days: np.ndarray, mw: np.ndarray, target_mw: float) -> np.ndarray:
     """Per draw, the day cumulative ``mw`` (in date order) first reaches ``target_mw``."""
     order = np.argsort(days, axis=1, kind="stable")
     sorted_days = np.take_along_axis(days, order, axis=1)
@@ -761,7 +765,7 @@ def _first_reach(days: np.ndarray, mw: np.ndarray, target_mw: float) -> np.ndarr
     return np.where(index < days.shape[1], np.take_along_axis(sorted_days, safe, 1)[:, 0], np.inf)
 
 
-def _target_days(model: Model, ds: xr.Dataset) -> dict[str, np.ndarray]:
+def target_days(model: Model, ds: xr.Dataset) -> dict[str, np.ndarray]:
     """Per target and draw, the day it is met on its basis (inf: not within the horizon).
 
     Status bases (announced, committed) use each phase's status as of
@@ -787,7 +791,7 @@ def _target_days(model: Model, ds: xr.Dataset) -> dict[str, np.ndarray]:
             days = np.broadcast_to(
                 np.where(status_ok, np.minimum(announced, model.as_of_day), np.inf), mw.shape
             )
-        out[name] = _first_reach(np.asarray(days), mw, target.power_mw)
+        out[name] = first_reach(np.asarray(days), mw, target.power_mw)
     return out
 
 
@@ -840,7 +844,7 @@ def aggregate_block(model: Model, seed: int, start: int, stop: int) -> Aggregate
         agg.hist[f"capacity:{name}"] = _step_hist(
             ds[spec.variable].values[:, spec.mask], online[:, spec.mask], grid, spec.high, spec.unit
         )
-    for name, days in _target_days(model, ds).items():
+    for name, days in target_days(model, ds).items():
         agg.date_hist[f"target:{name}"] = _hist_dates(days, grid)
     for k, ph in enumerate(model.phases):
         for stage in ("start_date", "power_date", "chips_date", "online_date"):

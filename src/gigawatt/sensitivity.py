@@ -29,7 +29,7 @@ import numpy as np
 from gigawatt import units
 from gigawatt.backends import Backend
 from gigawatt.distributions import Dist
-from gigawatt.engine import Model, _first_reach, _target_days, simulate_block
+from gigawatt.engine import Model, first_reach, simulate_block, target_days
 from gigawatt.errors import GigawattError
 from gigawatt.scenario import Scenario
 
@@ -102,10 +102,10 @@ def output_values(model: Model, output: Output, ds: Any) -> np.ndarray:
     online = ds["online_date"].values
     mw = ds["facility_mw"].values
     if output.kind == "gw-online":
-        days = _first_reach(online, mw, output.value)
+        days = first_reach(online, mw, output.value)
         return np.where(np.isfinite(days), days, model.grid_days[-1])
     if output.kind == "target":
-        met = _target_days(model, ds)[output.name] <= model.scenario.targets[output.name].by_date
+        met = target_days(model, ds)[output.name] <= model.scenario.targets[output.name].by_date
         return met.astype(float)
     return (mw * (online <= output.value)).sum(axis=1) / 1e3
 
