@@ -70,3 +70,48 @@ def test_stress_bad_shock_exits_2_with_the_grammar():
     result = runner.invoke(app, ["stress", "stargate", "--shock", "everything goes wrong"])
     assert result.exit_code == 2
     assert "cannot read shock" in result.output and "PARTY tranches withheld" in result.output
+
+
+def test_stress_is_recorded_in_the_store(tmp_path):
+    from gigawatt.store import Store
+
+    store = tmp_path / "store"
+    args = ["stress", "stargate", "--shock", "oracle cash -50%", "--draws", "100", "--store", str(store)]
+    result = runner.invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    (run,) = Store(store).list_runs()
+    assert run.kind == "stress" and run.draws == 100
+    assert run.summary == data  # the summary is the --json output
+    figures = data["key_figures"]
+    names = [row["name"] for row in figures["rows"]]
+    assert "P(any party runs short)" in names and "abilene-jpmorgan-loan: P(covenant breach)" in names
+    assert figures["rows"][0]["shocked"] == data["shocked"]["probability_any_short"]
+    assert data["shocked"]["covenants"]["abilene-jpmorgan-loan"]["borrower"] == "crusoe"
+    result = runner.invoke(app, [*args[:-2], "--no-record", "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    assert len(Store(store).list_runs()) == 1
+
+
+def test_flows_window_in_json_and_a_window_outside_the_horizon():
+    result = runner.invoke(
+        app, ["flows", "stargate", "--draws", "100", "--from", "2027-01-01", "--to", "2027-12-31", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["window"] == {"from": "2027-01-01", "to": "2028-01-01"}
+    result = runner.invoke(app, ["flows", "stargate", "--draws", "20", "--from", "2040-01-01"])
+    assert result.exit_code == 2
+    assert "no finance period" in result.output
+
+
+def test_finance_json_has_site_opex_and_the_pledge():
+    result = runner.invoke(app, ["finance", "stargate", "--party", "oracle", "--draws", "100", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    lines = data["statements"]["oracle"]["lines"]
+    for k in ("electricity", "staff", "maintenance"):
+        assert max(lines[f"opex_{k}_usd"]["p50"]) > 0
+    # total opex includes the three site lines
+    assert sum(lines["opex_usd"]["p50"]) > sum(lines["opex_maintenance_usd"]["p50"])
+    assert data["commitments"]["stargate-500b"]["pledge_usd"] == 500e9

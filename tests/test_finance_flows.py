@@ -82,3 +82,29 @@ def test_sankey_links_index_nodes():
         ("nvidia", "openai"),
     }
     assert sum(link["value"] for link in data["links"]) == 160
+
+
+def test_a_window_that_excludes_a_flow_removes_it():
+    from gigawatt.finance.contracts import Flow
+    from gigawatt.finance.flows import flows_summary, window_periods
+    from gigawatt.finance.ledger import build_ledger
+    from gigawatt.units import parse_date
+
+    edges = np.array([parse_date(d) for d in ("2027-01-01", "2027-04-01", "2027-07-01", "2027-10-01")])
+    first, third = np.zeros((2, 3)), np.zeros((2, 3))
+    first[:, 0], third[:, 2] = 10.0, 4.0
+    flows = [Flow("a", "b", "sale", "purchase", first), Flow("b", "a", "refund", "equity", third)]
+    ledger = build_ledger(flows, edges, np.arange(2), ["a", "b", "world"])
+    whole = flows_summary(ledger)
+    assert whole["cycles"] == [["a", "b", "a"]]
+    window = window_periods(edges, parse_date("2027-01-01"), parse_date("2027-06-30"))
+    assert window == slice(0, 2)
+    early = flows_summary(ledger, window)
+    assert early["cycles"] == []
+    assert [(link["source"], link["target"]) for link in early["sankey"]["links"]] == [(0, 1)]
+    assert "a" not in early["circularity"]  # nothing reaches a inside the window
+    late = flows_summary(ledger, window_periods(edges, parse_date("2027-08-15"), None))
+    assert [n["name"] for n in late["sankey"]["nodes"]] == ["a", "b"]
+    assert late["sankey"]["links"] == [{"source": 1, "target": 0, "value": 4.0}]
+    with pytest.raises(ValueError, match="no finance period"):
+        window_periods(edges, parse_date("2030-01-01"), None)

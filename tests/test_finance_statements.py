@@ -62,3 +62,34 @@ def test_unit_economics_are_in_a_sane_range():
     assert 20e9 < total["p50"] < 70e9
     shorter = unit_economics(load_scenario("stargate"), life_years=2.5, draws=500)["gb200-nvl72"]
     assert shorter["cost_per_accelerator_hour_usd"]["p50"] > gb200["cost_per_accelerator_hour_usd"]["p50"]
+
+
+def test_site_opex_is_staff_and_maintenance_per_mw_year_online():
+    from gigawatt.finance import buildout
+    from gigawatt.scenario import load_scenario
+
+    scenario = load_scenario("stargate")
+    ds = buildout(scenario, 40, 3)
+    money = simulate_money(scenario, ds, 3)
+    ledger, p = money.ledger, money.parameters
+    k = len(money.edges) - 3  # a late quarter
+    days = money.edges[k + 1] - money.edges[k]
+    phases = ds.site.values == "abilene"
+    full = np.all(ds.online_date.values[:, phases] <= money.edges[k], axis=1)
+    assert full.any()
+    mw = ds.facility_mw.values[:, phases].sum(axis=1)
+
+    def paid(contract: str) -> np.ndarray:
+        entry = np.nonzero(ledger.contract.values == contract)[0]
+        assert list(ledger.payer.values[entry]) == ["oracle"] and list(ledger.payee.values[entry]) == [
+            "world"
+        ]
+        return ledger.amount_usd.values[:, k, entry[0]]
+
+    years = days / 365.25
+    staff = mw * years * p["opex.staff_cost_per_mw"]
+    upkeep = (
+        mw * years * p["opex.maintenance_share_of_capex_per_year"] * p["per_gw.capex_per_gw_facility"] / 1e3
+    )
+    assert paid("staff:abilene")[full] == pytest.approx(staff[full])
+    assert paid("maintenance:abilene")[full] == pytest.approx(upkeep[full])

@@ -19,7 +19,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 from gigawatt import _yaml, distributions
@@ -30,7 +30,9 @@ from gigawatt.errors import Problem, ScenarioError, UnknownScenarioError
 
 __all__ = [
     "Accelerator",
+    "Commitment",
     "Contract",
+    "Covenants",
     "Delivery",
     "Demand",
     "Factory",
@@ -306,6 +308,50 @@ class Delivery(Model):
     power_mw: Power = Field(alias="power")
 
 
+class Covenants(Model):
+    """Loan covenants, tested at each period's end from ``test_from`` while a balance is open,
+    on the borrower's (the payee's) money: ``min_dscr`` — trailing-year operating cash flow over
+    this loan's debt service; ``max_leverage`` — balance over trailing-year operating cash flow;
+    ``min_cash`` — the borrower's cash position. A breach triggers ``on_breach``: ``accelerate``
+    (the balance falls due next period) or ``sweep`` (from next period, ``sweep_share`` of the
+    operating cash flow left after scheduled service prepays the loan). See docs/finance.md."""
+
+    min_dscr: Annotated[Dist, uncertain("number", 0.0)] | None = None
+    max_leverage: Annotated[Dist, uncertain("number", 0.0)] | None = None
+    min_cash_usd: Money | None = Field(default=None, alias="min_cash")
+    test_from_date: Date | None = Field(default=None, alias="test_from")
+    on_breach: Literal["accelerate", "sweep"] = "accelerate"
+    sweep_share: Fraction = Field(default=fixed(1.0))
+    source: SourceIds = []
+    note: str = ""
+
+    @model_validator(mode="after")
+    def _some_test(self) -> Covenants:
+        if self.min_dscr is None and self.max_leverage is None and self.min_cash_usd is None:
+            raise ValueError("covenants need at least one of min_dscr, max_leverage, min_cash")
+        return self
+
+    @field_validator("sweep_share")
+    @classmethod
+    def _share(cls, value: Dist) -> Dist:
+        if value.high > 1:
+            raise ValueError("sweep_share must be between 0 and 1")
+        return value
+
+
+class Commitment(Model):
+    """A programme's pledge: total capex ``capex`` spent by ``by`` on the sites of ``programme``
+    (or ``sites``; all sites if neither). Simulated capex is each phase's facility MW times the
+    catalog's all-in capex per facility GW, spent evenly from the phase's start to online."""
+
+    capex_usd: Money = Field(alias="capex")
+    by_date: Date = Field(alias="by")
+    programme: str | None = None
+    sites: list[str] = []
+    source: SourceIds = []
+    note: str = ""
+
+
 ContractKind = Literal["purchase", "lease", "compute", "investment", "warrant", "power_purchase", "loan"]
 #: Fields each kind needs (one of each tuple), checked with a message naming the kind.
 _CONTRACT_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
@@ -362,6 +408,7 @@ class Contract(Model):
     share_price_growth_per_year: Number = Field(default=fixed(0.0), alias="share_price_growth")
     interest_rate_per_year: Fraction | None = Field(default=None, alias="interest_rate")
     amortisation: Literal["linear", "bullet"] = "linear"
+    covenants: Covenants | None = None
     capital: bool = True
     on_shortfall: Literal["defer", "default"] = "defer"
     source: SourceIds = []
@@ -379,6 +426,8 @@ class Contract(Model):
             raise ValueError("take_or_pay and load_factor must be between 0 and 1")
         if self.schedule and self.sites:
             raise ValueError("give sites or a schedule, not both")
+        if self.covenants is not None and self.kind != "loan":
+            raise ValueError(f"covenants apply to loans, not to a {self.kind} contract")
         return self
 
     def missing(self) -> list[str]:
@@ -448,6 +497,7 @@ class Scenario(Model):
     stages: Stages = Stages()
     supply: dict[str, Supply] = {}
     contracts: dict[str, Contract] = {}
+    commitments: dict[str, Commitment] = {}
     demand: Demand = Demand()
     targets: dict[str, Target] = {}
     factory: Factory | None = None
@@ -731,6 +781,37 @@ def _references(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> li
                         "milestone can never fire: probability is 0",
                     )
                 )
+        covenants = contract.covenants
+        if covenants is not None:
+            at: tuple[str, ...] = ("contracts", name, "covenants")
+            borrower = scenario.parties.get(contract.payee)
+            if covenants.min_cash_usd is not None and borrower is not None and borrower.cash_usd is None:
+                problems.append(
+                    doc.problem(
+                        (*at, "min_cash"),
+                        f"min_cash needs the borrower ({contract.payee}) to declare cash",
+                    )
+                )
+            if covenants.test_from_date is not None and covenants.test_from_date.low > scenario.time.end_day:
+                problems.append(
+                    doc.problem((*at, "test_from"), "covenants are never tested: test_from is after time.end")
+                )
+    for name, commitment in scenario.commitments.items():
+        for index, site_id in enumerate(commitment.sites):
+            if site_id not in scenario.sites:
+                problems.append(
+                    doc.problem(
+                        ("commitments", name, "sites", index), _unknown("site", site_id, scenario.sites)
+                    )
+                )
+        programmes = {s.programme for s in scenario.sites.values()}
+        if commitment.programme is not None and commitment.programme not in programmes:
+            problems.append(
+                doc.problem(
+                    ("commitments", name, "programme"),
+                    _unknown("programme", commitment.programme, programmes),
+                )
+            )
     for name, target in scenario.targets.items():
         for index, site_id in enumerate(target.sites or []):
             if site_id not in scenario.sites:

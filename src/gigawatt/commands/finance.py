@@ -48,6 +48,7 @@ def finance(
     """Per-party statements (cash, revenue, capex, opex, depreciation, RPO, NPV/IRR) and unit economics."""
     from gigawatt.errors import GigawattError
     from gigawatt.finance import statements
+    from gigawatt.finance.commitments import commitments_summary
     from gigawatt.finance.economics import unit_economics
 
     money = _money(scenario, draws, seed, step)
@@ -56,6 +57,7 @@ def finance(
             raise GigawattError(f"unknown party {name!r}; parties: {', '.join(money.parties)}")
     result = statements(money, list(party) if party else None, life_years=life, discount_rate=discount_rate)
     economics = unit_economics(money.scenario, life_years=life, discount_rate=discount_rate, seed=seed)
+    pledges = commitments_summary(money.scenario, money.buildout, money.parameters)
     if as_json:
         print_json(
             {
@@ -65,6 +67,7 @@ def finance(
                 "step": step,
                 "statements": result,
                 "unit_economics": economics,
+                "commitments": pledges,
             }
         )
         return
@@ -114,6 +117,22 @@ def finance(
             band(e["cost_per_million_tokens_usd"]),
         )
     console.print(units)
+    for name, c in pledges.items():
+        spent = c["capex_spent_usd"]
+        console.print(
+            f"[bold]{name}[/bold]: ${c['pledge_usd'] / 1e9:,.0f}B of capex by {c['by']} — met in "
+            f"{c['probability_met']:.0%} of draws; spent by then ${spent['p50'] / 1e9:,.0f}B P50 "
+            f"(${spent['p10'] / 1e9:,.0f}–{spent['p90'] / 1e9:,.0f}B P10–P90)",
+            highlight=False,
+        )
+    for name, s in result.items():
+        for loan, c in s["covenants"].items():
+            if c["probability_breach"] > 0 and money.scenario.contracts[loan].payee == name:
+                console.print(
+                    f"{loan}: {name} breaches its covenants in {c['probability_breach']:.0%} of draws, "
+                    f"first {c['first_breach_date']['p50']} (P50)",
+                    highlight=False,
+                )
 
 
 @app.command()
@@ -123,13 +142,34 @@ def flows(
     draws: DrawsOpt = 2000,
     seed: SeedOpt = 0,
     step: StepOpt = "quarter",
+    date_from: Annotated[
+        str | None, typer.Option("--from", help="Only money paid from this date (YYYY-MM-DD).")
+    ] = None,
+    date_to: Annotated[str | None, typer.Option("--to", help="Only money paid up to this date.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """The money graph: its cycles, each party's circularity (P10/P50/P90), Sankey data."""
-    from gigawatt.finance import flows_summary
+    """The money graph: its cycles, each party's circularity (P10/P50/P90), Sankey data.
 
+    --from/--to keep only the finance periods (whole periods) that overlap the window."""
+    from gigawatt.errors import GigawattError
+    from gigawatt.finance import flows_summary
+    from gigawatt.finance.flows import window_periods
+    from gigawatt.units import format_date, parse_date
+
+    start = None if date_from is None else parse_date(date_from)
+    end = None if date_to is None else parse_date(date_to)
+    if start is not None and end is not None and end < start:
+        raise GigawattError(f"--to ({date_to}) is before --from ({date_from})")
     money = _money(scenario, draws, seed, step)
-    summary = flows_summary(money.ledger)
+    try:
+        periods = window_periods(money.edges, start, end)
+    except ValueError as exc:
+        raise GigawattError(
+            f"--from/--to: {exc} (the horizon is {format_date(money.edges[0])} to "
+            f"{format_date(money.edges[-1])})"
+        ) from None
+    window = {"from": format_date(money.edges[periods.start]), "to": format_date(money.edges[periods.stop])}
+    summary = flows_summary(money.ledger, periods)
     named = {k: p.name for k, p in money.scenario.parties.items()}
     if as_json:
         print_json(
@@ -137,12 +177,16 @@ def flows(
                 "scenario": money.scenario.name,
                 "draws": draws,
                 "seed": seed,
+                "window": window,
                 **summary,
                 "cycle_names": [[named.get(x, x) for x in c] for c in summary["cycles"]],
             }
         )
         return
-    console.print(f"[bold]{money.scenario.name}: money loops[/bold] (median payments over the horizon)")
+    console.print(
+        f"[bold]{money.scenario.name}: money loops[/bold] "
+        f"(median payments, {window['from']} to {window['to']})"
+    )
     for cycle in summary["cycles"]:
         console.print("  " + " → ".join(named.get(x, x) for x in cycle), highlight=False)
     table = Table(
@@ -167,9 +211,15 @@ def stress(
     draws: DrawsOpt = 2000,
     seed: SeedOpt = 0,
     step: StepOpt = "quarter",
+    store_dir: Annotated[
+        str | None,
+        typer.Option("--store", envvar="GIGAWATT_STORE", help="Run store folder (default ./.gigawatt)."),
+    ] = None,
+    record: Annotated[bool, typer.Option("--record/--no-record", help="Record the run in the store.")] = True,
     as_json: JsonOpt = False,
 ) -> None:
-    """Shock a scenario, re-run buildout and money, and report who runs short, exposure, lapsed RPO.
+    """Shock a scenario, re-run buildout and money, and report who runs short, exposure, lapsed RPO,
+    covenant breaches. Recorded in the run store (kind "stress"; summary = the --json output).
 
     Shocks: "demand growth ±N%", "PARTY tranches withheld", "turbine lead time ±N weeks|months|years",
     "accelerator supply ±N%", "PARTY cash ±N%".
@@ -180,7 +230,24 @@ def stress(
 
     for text in shock:
         parse_shock(text)
-    result = run_stress(load_scenario(scenario), shock, draws=draws, seed=seed, step=step)
+    loaded = load_scenario(scenario)
+    result = run_stress(loaded, shock, draws=draws, seed=seed, step=step)
+    recorded = None
+    if record:
+        from gigawatt.store import Store, scenario_source
+
+        text, ref = scenario_source(scenario)
+        store = Store(store_dir)
+        recorded = store.record_run(
+            kind="stress",
+            scenario=loaded.name,
+            scenario_text=text,
+            scenario_ref=ref,
+            draws=draws,
+            seed=seed,
+            summary=result,
+            params={"shocks": list(result["shocks"]), "step": step},
+        )
     if as_json:
         print_json(result)
         return
@@ -222,4 +289,18 @@ def stress(
             _b(base["exposure"].get(payee, {}).get("unpaid_usd", {}).get("p90")),
             _b(e["unpaid_usd"]["p90"]),
         )
+    for loan, c in hit["covenants"].items():
+        b = base["covenants"].get(loan, {})
+        table.add_row(
+            f"{loan} ({c['borrower']}): P(covenant breach)",
+            f"{b.get('probability_breach', 0):.0%}",
+            f"{c['probability_breach']:.0%}",
+        )
+        table.add_row(
+            f"{loan}: first breach (P50)",
+            str(b.get("first_breach_date", {}).get("p50")),
+            str(c["first_breach_date"]["p50"]),
+        )
     console.print(table)
+    if recorded is not None:
+        console.print(f"recorded as run [bold]{recorded.id}[/] in {store.root}", highlight=False)

@@ -19,7 +19,8 @@ non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
 * power purchase — MWh = online facility MW × load factor × hours, at ``price_per_mwh``,
   at least ``take_or_pay`` × ``capacity`` × hours within the term;
 * loan — drawn at ``start`` (or in tranches), interest on the balance, principal repaid
-  linearly over ``term`` (or at maturity for ``bullet``).
+  linearly over ``term`` (or at maturity for ``bullet``); covenants are applied afterwards,
+  on the whole ledger (:mod:`gigawatt.finance.covenants`, :func:`~gigawatt.finance.model.simulate_money`).
 """
 
 from __future__ import annotations
@@ -30,9 +31,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from gigawatt.finance.capacity import DAYS_PER_YEAR, Capacity, overlap_days
+from gigawatt.finance.covenants import LoanService
 from gigawatt.scenario import Contract
 
-__all__ = ["Flow", "ContractResult", "contract_flows", "period_of", "delay_periods"]
+__all__ = ["Flow", "ContractResult", "contract_flows", "period_of", "delay_periods", "loan_repaid_share"]
 
 _DAYS_PER_WEEK = 7.0
 _HOURS_PER_DAY = 24.0
@@ -68,6 +70,8 @@ class ContractResult:
     warrant_value_usd: np.ndarray | None = None
     #: facility MW the contract pays for, per period (lease, compute)
     covered_mw: np.ndarray | None = None
+    #: loans with covenants: the service after covenants (breach period, amounts called or swept)
+    covenants: LoanService | None = None
 
 
 def period_of(day: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -252,6 +256,17 @@ def contract_flows(
     return result
 
 
+def loan_repaid_share(
+    contract: Contract, p: Mapping[str, np.ndarray], base: str, edges: np.ndarray
+) -> np.ndarray:
+    """Scheduled share of what is drawn repaid by each period's end ``(draw, period)``."""
+    start, term_days = p[f"{base}.start"], p[f"{base}.term"] * _DAYS_PER_WEEK
+    end = edges[1:][None, :]
+    if contract.amortisation == "linear":
+        return np.clip((end - start[:, None]) / term_days[:, None], 0.0, 1.0)
+    return (end >= (start + term_days)[:, None]).astype(float)
+
+
 def _loan_service(
     contract: Contract,
     p: Mapping[str, np.ndarray],
@@ -261,15 +276,10 @@ def _loan_service(
     flow: object,
 ) -> None:
     """Interest on the opening balance and principal repaid linearly (or at maturity)."""
-    start, term_days = p[f"{base}.start"], p[f"{base}.term"] * _DAYS_PER_WEEK
-    end = edges[1:][None, :]
-    if contract.amortisation == "linear":
-        repaid_share = np.clip((end - start[:, None]) / term_days[:, None], 0.0, 1.0)
-    else:
-        repaid_share = (end >= (start + term_days)[:, None]).astype(float)
+    repaid_share = loan_repaid_share(contract, p, base, edges)
     cum_drawn = np.cumsum(drawn, axis=1)
     cum_repaid = cum_drawn * repaid_share
-    opening = np.concatenate([np.zeros((len(start), 1)), (cum_drawn - cum_repaid)[:, :-1]], axis=1)
+    opening = np.concatenate([np.zeros((len(drawn), 1)), (cum_drawn - cum_repaid)[:, :-1]], axis=1)
     interest = opening * p[f"{base}.interest_rate"][:, None] * np.diff(edges) / DAYS_PER_YEAR
     assert callable(flow)
     flow("interest", interest, True)

@@ -19,7 +19,7 @@ import xarray as xr
 
 from gigawatt.finance.ledger import WORLD, flow_matrix
 
-__all__ = ["circularity", "cycles", "money_graph", "sankey", "flows_summary"]
+__all__ = ["circularity", "cycles", "money_graph", "sankey", "flows_summary", "window_periods"]
 
 _LEAK = 1e-12
 
@@ -89,8 +89,19 @@ def sankey(matrix: np.ndarray, names: list[str]) -> dict[str, Any]:
     return {"nodes": [{"name": names[i]} for i in used], "links": links}
 
 
+def window_periods(edges: np.ndarray, from_day: float | None = None, to_day: float | None = None) -> slice:
+    """The whole periods that overlap ``[from_day, to_day]`` (either end open when ``None``)."""
+    lo = -np.inf if from_day is None else from_day
+    hi = np.inf if to_day is None else to_day
+    inside = np.nonzero((edges[:-1] <= hi) & (edges[1:] > lo))[0]
+    if inside.size == 0:
+        raise ValueError("the window holds no finance period")
+    return slice(int(inside[0]), int(inside[-1]) + 1)
+
+
 def flows_summary(ledger: xr.Dataset, periods: slice | None = None) -> dict[str, Any]:
-    """Cycles (on the median graph), circularity per party (P10/P50/P90) and Sankey data."""
+    """Cycles (on the median graph), circularity per party (P10/P50/P90) and Sankey data,
+    over the ``periods`` of the ledger (all by default; see :func:`window_periods`)."""
     matrix = flow_matrix(ledger, periods)
     names = [str(n) for n in matrix.payer.values]
     values = matrix.values

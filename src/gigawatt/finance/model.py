@@ -4,9 +4,13 @@
 (``online_date``, ``facility_mw``, ``accelerators``) and the scenario's contracts,
 draws every uncertain contract term with common random numbers (keyed by its path,
 so a shocked scenario reuses the base's numbers), and returns a :class:`Money`.
-Besides contracts, two flows cross the system's edge: parties' revenue from
-customers (``revenue_per_year``) and each site operator's electricity bill at the
-site's catalog price (facility MW online × load factor × hours).
+Besides contracts, flows cross the system's edge: parties' revenue from customers
+(``revenue_per_year``) and each site operator's opex — electricity at the site's
+catalog price (facility MW online × load factor × hours), staff (catalog
+``opex.staff_cost_per_mw`` per facility MW-year) and maintenance (catalog
+``opex.maintenance_share_of_capex_per_year`` × all-in capex per facility MW, per
+MW-year online). Loans with covenants are then re-served against the whole ledger
+(:mod:`gigawatt.finance.covenants`), in declaration order.
 """
 
 from __future__ import annotations
@@ -19,12 +23,20 @@ import xarray as xr
 from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.finance.capacity import DAYS_PER_YEAR, Capacity, finance_edges
-from gigawatt.finance.contracts import ContractResult, Flow, contract_flows
+from gigawatt.finance.contracts import ContractResult, Flow, contract_flows, loan_repaid_share
+from gigawatt.finance.covenants import FINANCING, CovenantTerms, service
 from gigawatt.finance.ledger import WORLD, build_ledger
 from gigawatt.sampling import collect, sample
 from gigawatt.scenario import Contract, Scenario
 
 __all__ = ["Money", "simulate_money", "buildout", "money_parameters", "contract_capacity"]
+
+#: Catalog numbers every draw of the money uses (section, key): opex and all-in capex.
+_CATALOG_TERMS = (
+    ("opex", "staff_cost_per_mw"),
+    ("opex", "maintenance_share_of_capex_per_year"),
+    ("per_gw", "capex_per_gw_facility"),
+)
 
 
 @dataclass
@@ -52,7 +64,11 @@ def buildout(scenario: Scenario, draws: int, seed: int) -> xr.Dataset:
 
 def money_parameters(scenario: Scenario) -> dict[str, Dist]:
     """Every uncertain number finance draws, by path (the engine's paths where shared)."""
-    params = {**collect(scenario.contracts, "contracts"), **collect(scenario.parties, "parties")}
+    params = {
+        **collect(scenario.contracts, "contracts"),
+        **collect(scenario.parties, "parties"),
+        **collect(scenario.commitments, "commitments"),
+    }
     for name, contract in scenario.contracts.items():
         for i in range(len(contract.tranches)):
             params[f"contracts.{name}.tranches[{i}].withheld_draw"] = Dist("uniform", (0.0, 1.0))
@@ -60,6 +76,8 @@ def money_parameters(scenario: Scenario) -> dict[str, Dist]:
     prices = catalog.costs.get("electricity_price", {})
     for region in sorted({site.region for site in scenario.sites.values()} & set(prices)):
         params[f"electricity_price.{region}"] = prices[region].dist()
+    for section, key in _CATALOG_TERMS:
+        params[f"{section}.{key}"] = catalog.cost(section, key).dist()
     return params
 
 
@@ -106,14 +124,18 @@ def _revenue(scenario: Scenario, p: dict[str, np.ndarray], edges: np.ndarray) ->
     return flows
 
 
-def _electricity(
+def _site_opex(
     scenario: Scenario, ds: xr.Dataset, p: dict[str, np.ndarray], edges: np.ndarray, parties: set[str]
 ) -> list[Flow]:
+    """Each site operator's electricity, staff and maintenance, paid to the world."""
     flows = []
     load = scenario.demand.load_factor
+    years = np.diff(edges) / DAYS_PER_YEAR
+    staff_usd_per_mw_year = p["opex.staff_cost_per_mw"][:, None]
+    capex_usd_per_mw = p["per_gw.capex_per_gw_facility"][:, None] / 1000.0
+    maintenance_usd_per_mw_year = p["opex.maintenance_share_of_capex_per_year"][:, None] * capex_usd_per_mw
     for site_id, site in scenario.sites.items():
-        price = p.get(f"electricity_price.{site.region}")
-        if site.operator not in parties or price is None:
+        if site.operator not in parties:
             continue
         phases = ds.site.values == site_id
         capacity = Capacity(
@@ -121,10 +143,97 @@ def _electricity(
             ds.facility_mw.values[:, phases],
             ds.accelerators.values[:, phases],
         )
-        mwh = capacity.average_mw(edges) * load * np.diff(edges) * 24.0
+        mw_years = capacity.average_mw(edges) * years
+        price = p.get(f"electricity_price.{site.region}")
+        if price is not None:
+            mwh = mw_years * DAYS_PER_YEAR * 24.0 * load
+            flows.append(
+                Flow(site.operator, WORLD, f"electricity:{site_id}", "electricity", mwh * price[:, None])
+            )
         flows.append(
-            Flow(site.operator, WORLD, f"electricity:{site_id}", "electricity", mwh * price[:, None])
+            Flow(site.operator, WORLD, f"staff:{site_id}", "staff", mw_years * staff_usd_per_mw_year)
         )
+        flows.append(
+            Flow(
+                site.operator,
+                WORLD,
+                f"maintenance:{site_id}",
+                "maintenance",
+                mw_years * maintenance_usd_per_mw_year,
+            )
+        )
+    return flows
+
+
+def borrower_cash_flows(
+    flows: list[Flow], borrower: str, capital: set[str], shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """A borrower's operating cash flow (financing and ``capital`` purchase contracts left out)
+    and its whole net cash flow, ``(draw, period)``."""
+    operating, net = np.zeros(shape), np.zeros(shape)
+    for f in flows:
+        sign = (f.payee == borrower) * 1.0 - (f.payer == borrower) * 1.0
+        if sign:
+            amount = sign * np.broadcast_to(f.amount_usd, shape)
+            net += amount
+            if f.kind not in FINANCING and f.contract not in capital:
+                operating += amount
+    return operating, net
+
+
+def _apply_covenants(
+    scenario: Scenario,
+    p: dict[str, np.ndarray],
+    edges: np.ndarray,
+    flows: list[Flow],
+    results: dict[str, ContractResult],
+) -> list[Flow]:
+    """Re-serve each loan with covenants against everything else its borrower pays and receives."""
+    window = max(1, round(DAYS_PER_YEAR / float(np.mean(np.diff(edges)))))
+    capital = {n for n, c in scenario.contracts.items() if c.kind == "purchase" and c.capital}
+    for name, contract in scenario.contracts.items():
+        terms = contract.covenants
+        if contract.kind != "loan" or terms is None:
+            continue
+        base, borrower = f"contracts.{name}", contract.payee
+        draws, periods = len(p[f"{base}.start"]), len(edges) - 1
+        drawn = sum(
+            (
+                np.broadcast_to(f.amount_usd, (draws, periods))
+                for f in flows
+                if f.contract == name and f.kind == "loan_draw"
+            ),
+            np.zeros((draws, periods)),
+        )
+        operating, other = borrower_cash_flows(
+            [f for f in flows if f.contract != name], borrower, capital, (draws, periods)
+        )
+        test_from = p.get(f"{base}.covenants.test_from", p[f"{base}.start"])
+        outcome = service(
+            drawn,
+            loan_repaid_share(contract, p, base, edges),
+            p[f"{base}.interest_rate"][:, None] * np.diff(edges)[None, :] / DAYS_PER_YEAR,
+            operating,
+            other,
+            p.get(f"parties.{borrower}.cash", np.zeros(draws)),
+            edges[1:][None, :] > test_from[:, None],
+            CovenantTerms(
+                p.get(f"{base}.covenants.min_dscr"),
+                p.get(f"{base}.covenants.max_leverage"),
+                p.get(f"{base}.covenants.min_cash"),
+                terms.on_breach,
+                p[f"{base}.covenants.sweep_share"],
+            ),
+            window,
+        )
+        mine = [
+            Flow(contract.payer, borrower, name, "loan_draw", outcome.drawn_usd),
+            Flow(borrower, contract.payer, name, "interest", outcome.interest_usd),
+            Flow(borrower, contract.payer, name, "principal", outcome.principal_usd),
+        ]
+        results[name].flows = mine
+        results[name].covenants = outcome
+        flows = [f for f in flows if f.contract != name] + mine
     return flows
 
 
@@ -134,10 +243,11 @@ def simulate_money(scenario: Scenario, ds: xr.Dataset, seed: int, step: str = "q
     draws = ds.draw.values
     p = sample(money_parameters(scenario), seed, int(draws[0]), int(draws[-1]) + 1)
     parties = [n for n in scenario.parties if n != WORLD] + [WORLD]
-    flows = _revenue(scenario, p, edges) + _electricity(scenario, ds, p, edges, set(parties))
+    flows = _revenue(scenario, p, edges) + _site_opex(scenario, ds, p, edges, set(parties))
     results = {}
     for name, contract in scenario.contracts.items():
         result = contract_flows(name, contract, p, contract_capacity(contract, name, ds, p), edges)
         results[name] = result
         flows += result.flows
+    flows = _apply_covenants(scenario, p, edges, flows, results)
     return Money(scenario, build_ledger(flows, edges, draws, parties), results, p, edges, ds)

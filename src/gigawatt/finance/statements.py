@@ -5,7 +5,10 @@ Revenue is recognised income: compute contracts as delivered (before payment ter
 other sales (lease, purchase, power, customers) as paid. Capex is what a party pays
 under purchase contracts marked ``capital``; it is depreciated straight-line over
 ``life_years`` (hyperscalers use 5-6 years, critics 2-3: the switch shows the swing).
-Opex is electricity, leases and power bought, and other operating costs.
+Opex is electricity, staff and maintenance of the sites a party operates, leases and power
+bought, and other operating costs; the three site lines are also shown on their own. A loan
+with covenants shows in its borrower's and lender's statements: the share of draws that
+breach, when, and the balance called or swept.
 """
 
 from __future__ import annotations
@@ -17,14 +20,17 @@ import numpy_financial as npf
 
 from gigawatt import units
 from gigawatt.finance.capacity import DAYS_PER_YEAR
+from gigawatt.finance.covenants import LoanService
 from gigawatt.finance.ledger import WORLD
 from gigawatt.finance.model import Money
 
-__all__ = ["statements", "depreciation", "npv_usd", "irr", "QUANTILES"]
+__all__ = ["statements", "depreciation", "npv_usd", "irr", "covenant_summary", "QUANTILES"]
 
 QUANTILES = (10, 50, 90)
 _SALES = ("revenue", "lease", "purchase", "power")
-_OPEX = ("electricity", "lease", "power", "operating_costs")
+_OPEX = ("electricity", "staff", "maintenance", "lease", "power", "operating_costs")
+#: Site opex shown on their own lines: electricity at the site's price, staff, maintenance.
+_SITE_OPEX = ("electricity", "staff", "maintenance")
 #: IRR is a root-finding per draw; it is computed on at most this many draws.
 IRR_DRAWS = 200
 
@@ -55,6 +61,20 @@ def _bands(values: np.ndarray) -> dict[str, Any]:
     q = np.nanpercentile(values, QUANTILES, axis=0)
     return {
         f"p{k}": v.tolist() if hasattr(v, "tolist") else float(v) for k, v in zip(QUANTILES, q, strict=True)
+    }
+
+
+def covenant_summary(outcome: LoanService, edges: np.ndarray) -> dict[str, Any]:
+    """A loan's covenant outcome over draws: share that breach, when (P10/P50/P90), amounts called."""
+    first = outcome.breach_period
+    hit = first >= 0
+    day = np.where(hit, edges[1:][np.maximum(first, 0)], np.nan)
+    when = {k: None if v is None else units.format_date(v) for k, v in _bands(day[hit]).items()}
+    return {
+        "probability_breach": float(hit.mean()),
+        "first_breach_date": when,
+        "accelerated_usd": _bands(outcome.accelerated_usd[hit]) if hit.any() else _bands(np.array([])),
+        "swept_usd": _bands(outcome.swept_usd[hit]) if hit.any() else _bands(np.array([])),
     }
 
 
@@ -127,6 +147,16 @@ def statements(
                 stakes[c.payee] = _bands(r.stake_fraction[:, -1])
             if r.warrant_value_usd is not None and c.payee == party:
                 stakes[f"{c.payer} (warrant, USD)"] = _bands(r.warrant_value_usd[:, -1])
+        site_opex = {
+            f"opex_{k}_usd": _bands(yearly(amount[:, :, out_mask & (kind == k)].sum(axis=2)))
+            for k in _SITE_OPEX
+        }
+        covenants = {
+            n: covenant_summary(r.covenants, edges)
+            for n, r in money.results.items()
+            if r.covenants is not None
+            and party in (money.scenario.contracts[n].payer, money.scenario.contracts[n].payee)
+        }
         counterparties = sorted(set(payer[inn]) | set(payee[out_mask]))
         by_counterparty = {
             c: {
@@ -152,6 +182,7 @@ def statements(
                 "revenue_usd": _bands(yearly(sales + recognised)),
                 "capex_usd": _bands(yearly(capex)),
                 "opex_usd": _bands(yearly(opex)),
+                **site_opex,
                 "depreciation_usd": _bands(yearly(dep)),
                 "rpo_usd": _bands(rpo[:, last_of_year]),
                 "cash_position_usd": _bands(position[:, last_of_year]),
@@ -168,6 +199,7 @@ def statements(
             "by_counterparty": by_counterparty,
             "by_kind": by_kind,
             "equity_stakes": stakes,
+            "covenants": covenants,
             "useful_life_years": life_years,
             "discount_rate_per_year": discount_rate,
         }

@@ -11,7 +11,10 @@ a period pays every counterparty the same share (a clearing vector in the sense 
 Eisenberg & Noe, "Systemic Risk in Financial Systems", Management Science 47(2), 2001,
 found by fixed-point iteration from full payment); the unpaid rest is deferred to the
 next period or defaulted, by each contract's ``on_shortfall``, and its counterparties
-receive less in turn. Parties without declared cash, and the world, always pay.
+receive less in turn. Parties without declared cash, and the world, always pay. Loan
+covenants are applied before settlement (:mod:`gigawatt.finance.covenants`), so a shock that
+cuts a borrower's income shows as breaches and called balances; :func:`key_figures` condenses
+the result for a report.
 """
 
 from __future__ import annotations
@@ -29,10 +32,20 @@ from gigawatt.errors import GigawattError
 from gigawatt.finance.capacity import DAYS_PER_YEAR
 from gigawatt.finance.ledger import WORLD
 from gigawatt.finance.model import Money, buildout, simulate_money
+from gigawatt.finance.statements import covenant_summary
 from gigawatt.scenario import Scenario
 from gigawatt.units import format_date
 
-__all__ = ["GRAMMAR", "ShockError", "Settlement", "parse_shock", "apply_shocks", "settle", "stress"]
+__all__ = [
+    "GRAMMAR",
+    "ShockError",
+    "Settlement",
+    "parse_shock",
+    "apply_shocks",
+    "settle",
+    "stress",
+    "key_figures",
+]
 
 _NUM = r"(?P<sign>[+-])\s*(?P<num>\d+(?:\.\d+)?)"
 _PARTY = r"(?P<party>[a-z0-9][a-z0-9_-]*)"
@@ -343,6 +356,11 @@ def report(money: Money, settlement: Settlement) -> dict[str, Any]:
                 },
             }
     stranded = _stranded_mw(money, settlement)
+    covenants = {}
+    for name, r in money.results.items():
+        if r.covenants is not None:
+            c = money.scenario.contracts[name]
+            covenants[name] = {"borrower": c.payee, "lender": c.payer, **covenant_summary(r.covenants, edges)}
     return {
         "probability_any_short": float(has.mean()),
         "first_short": {
@@ -359,7 +377,43 @@ def report(money: Money, settlement: Settlement) -> dict[str, Any]:
         "rpo_never_delivered_usd": _bands(_lapsed(money)),
         "stranded_mw_peak": _bands(stranded.max(axis=1)),
         "stranded_mw_end": _bands(stranded[:, -1]),
+        "covenants": covenants,
     }
+
+
+def key_figures(result: dict[str, Any]) -> dict[str, Any]:
+    """The stress result's headline numbers, base vs shocked, compact enough for a report table.
+
+    ``rows``: one per figure, ``{"name", "unit", "base", "shocked"}`` (P50 unless the name says
+    otherwise; ``None`` when there is no value); ``first_short``: the shocked run's
+    {party: share of draws in which it is the first to run short}."""
+
+    def dig(run: dict[str, Any], keys: tuple[str, ...]) -> Any:
+        for key in keys:
+            run = run.get(key) if isinstance(run, dict) else None  # type: ignore[assignment]
+        return run
+
+    def row(name: str, unit: str, *keys: str) -> dict[str, Any]:
+        return {
+            "name": name,
+            "unit": unit,
+            "base": dig(result["base"], keys),
+            "shocked": dig(result["shocked"], keys),
+        }
+
+    hit = result["shocked"]
+    rows = [row("P(any party runs short)", "share", "probability_any_short")]
+    for party in hit["parties"]:
+        rows.append(row(f"{party}: P(short)", "share", "parties", party, "probability_short"))
+        rows.append(row(f"{party}: peak shortfall", "USD", "parties", party, "peak_shortfall_usd", "p50"))
+    rows.append(row("RPO never delivered", "USD", "rpo_never_delivered_usd", "p50"))
+    rows.append(row("stranded MW (facility), peak", "MW", "stranded_mw_peak", "p50"))
+    for payee in sorted(set(result["base"]["exposure"]) | set(hit["exposure"])):
+        rows.append(row(f"unpaid to {payee} (P90)", "USD", "exposure", payee, "unpaid_usd", "p90"))
+    for loan in hit["covenants"]:
+        rows.append(row(f"{loan}: P(covenant breach)", "share", "covenants", loan, "probability_breach"))
+        rows.append(row(f"{loan}: first breach", "date", "covenants", loan, "first_breach_date", "p50"))
+    return {"shocks": result["shocks"], "rows": rows, "first_short": hit["first_short"]["party"]}
 
 
 def stress(
@@ -377,4 +431,5 @@ def stress(
     for label, which in (("base", scenario), ("shocked", shocked)):
         money = simulate_money(which, buildout(which, draws, seed), seed, step)
         out[label] = report(money, settle(money))
+    out["key_figures"] = key_figures(out)
     return out

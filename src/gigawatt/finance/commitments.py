@@ -1,0 +1,75 @@
+"""Programme commitments (e.g. Stargate's "$500B over four years") checked against simulated capex.
+
+A phase's all-in capex is its facility MW times the catalog's all-in capex per facility GW
+(``per_gw.capex_per_gw_facility``, drawn per draw with the money's common random numbers),
+spent evenly from the phase's start to its online date; a phase that never comes online
+spends nothing. A commitment is met in a draw when the capex spent by its date on the
+phases it covers (its programme's, or its sites', or all) reaches its amount.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from gigawatt.scenario import Commitment, Scenario
+from gigawatt.units import format_date
+
+__all__ = ["capex_spent_usd", "commitment_check", "commitments_summary"]
+
+
+def capex_spent_usd(
+    ds: xr.Dataset, capex_usd_per_mw: np.ndarray, day: float, chosen: np.ndarray
+) -> np.ndarray:
+    """All-in capex spent by ``day`` on the ``chosen`` phases, per draw."""
+    start = ds.start_date.values[:, chosen]
+    online = ds.online_date.values[:, chosen]
+    span = online - start
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(span > 0, (day - start) / np.where(span > 0, span, 1.0), (day >= online) * 1.0)
+    share = np.where(np.isfinite(online), np.clip(share, 0.0, 1.0), 0.0)
+    return (ds.facility_mw.values[:, chosen] * share).sum(axis=1) * capex_usd_per_mw
+
+
+def _chosen(commitment: Commitment, ds: xr.Dataset) -> np.ndarray:
+    chosen = np.ones(ds.sizes["phase"], bool)
+    if commitment.programme is not None:
+        chosen &= ds.programme.values == commitment.programme
+    if commitment.sites:
+        chosen &= np.isin(ds.site.values, commitment.sites)
+    return chosen
+
+
+def _bands(values: np.ndarray) -> dict[str, float]:
+    q = np.percentile(values, [10, 50, 90])
+    return {"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2])}
+
+
+def commitment_check(
+    commitment: Commitment, ds: xr.Dataset, capex_usd_per_mw: np.ndarray, pledge_usd: np.ndarray
+) -> dict[str, Any]:
+    """One commitment across draws: the share met, capex spent by its date, the gap, facility GW online."""
+    day = commitment.by_date.mid
+    chosen = _chosen(commitment, ds)
+    spent = capex_spent_usd(ds, capex_usd_per_mw, day, chosen)
+    online_mw = (ds.facility_mw.values[:, chosen] * (ds.online_date.values[:, chosen] <= day)).sum(axis=1)
+    return {
+        "pledge_usd": float(np.median(pledge_usd)),
+        "by": format_date(day),
+        "phases": int(chosen.sum()),
+        "probability_met": float(np.mean(spent >= pledge_usd)),
+        "capex_spent_usd": _bands(spent),
+        "shortfall_usd": _bands(np.maximum(pledge_usd - spent, 0.0)),
+        "facility_gw_online": _bands(online_mw / 1000.0),
+    }
+
+
+def commitments_summary(scenario: Scenario, ds: xr.Dataset, p: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Every commitment of ``scenario`` checked on the buildout ``ds`` with money parameters ``p``."""
+    capex_usd_per_mw = p["per_gw.capex_per_gw_facility"] / 1000.0
+    return {
+        name: commitment_check(c, ds, capex_usd_per_mw, p[f"commitments.{name}.capex"])
+        for name, c in scenario.commitments.items()
+    }

@@ -1,0 +1,140 @@
+"""Loan covenants: tested per draw and period on the borrower's money; a breach accelerates or sweeps.
+
+Tests (docs/finance.md), each at a period's end from ``test_from`` while a balance is open:
+
+* DSCR — the borrower's trailing-year *operating* cash flow (everything it receives minus
+  everything it pays, leaving out financing — loan draws, interest, principal, equity, warrant
+  exercises — and capex, i.e. purchases marked ``capital``) over this loan's trailing-year debt
+  service (interest + principal); breached below ``min_dscr`` (no debt service in the year: no test);
+* leverage — the balance over the trailing-year operating cash flow; breached above
+  ``max_leverage`` (or when the operating cash flow is not positive);
+* cash — the borrower's cash position (declared cash plus every net flow so far) below ``min_cash``.
+
+The tests run on the scheduled flows, so the first breach is exact: nothing before it changes.
+From the period after the first breach, ``accelerate`` calls the balance (the lender funds no
+further draws) and ``sweep`` prepays, each period, ``sweep_share`` of the operating cash flow
+left after interest and scheduled principal. Arrays are ``(draw, period)`` in USD.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["FINANCING", "CovenantTerms", "LoanService", "service", "trailing", "first_true"]
+
+#: Kinds of flow that are financing, not operations: left out of operating cash flow.
+FINANCING = ("loan_draw", "interest", "principal", "equity", "warrant_exercise")
+
+
+@dataclass(frozen=True)
+class CovenantTerms:
+    """Drawn covenant thresholds per draw (``None``: not tested) and what a breach does."""
+
+    min_dscr: np.ndarray | None = None
+    max_leverage: np.ndarray | None = None
+    min_cash_usd: np.ndarray | None = None
+    on_breach: str = "accelerate"
+    sweep_share: np.ndarray | float = 1.0
+
+
+@dataclass(frozen=True)
+class LoanService:
+    """A loan's money after covenants: draws, interest and principal ``(draw, period)``."""
+
+    drawn_usd: np.ndarray
+    interest_usd: np.ndarray
+    principal_usd: np.ndarray
+    balance_usd: np.ndarray
+    #: period of the first breach per draw (-1: never), and its components ``(draw, period)``
+    breach_period: np.ndarray
+    dscr: np.ndarray
+    leverage: np.ndarray
+    cash_usd: np.ndarray
+    #: balance called at acceleration, and the total prepaid by the sweep, per draw
+    accelerated_usd: np.ndarray
+    swept_usd: np.ndarray
+
+
+def trailing(values: np.ndarray, window: int) -> np.ndarray:
+    """Sum over the last ``window`` periods (fewer at the start), along axis 1."""
+    total = np.cumsum(values, axis=1)
+    lagged = np.concatenate([np.zeros((values.shape[0], window)), total], axis=1)[:, : values.shape[1]]
+    return total - lagged
+
+
+def first_true(mask: np.ndarray) -> np.ndarray:
+    """Index of the first True along axis 1, per row; -1 if none."""
+    return np.where(mask.any(axis=1), np.argmax(mask, axis=1), -1)
+
+
+def _schedule(drawn: np.ndarray, repaid_share: np.ndarray, rate: np.ndarray) -> tuple[np.ndarray, ...]:
+    cum_drawn = np.cumsum(drawn, axis=1)
+    cum_repaid = cum_drawn * repaid_share
+    balance = cum_drawn - cum_repaid
+    opening = np.concatenate([np.zeros((drawn.shape[0], 1)), balance[:, :-1]], axis=1)
+    principal = np.diff(cum_repaid, axis=1, prepend=0.0)
+    return opening * rate, principal, balance
+
+
+def service(
+    drawn: np.ndarray,
+    repaid_share: np.ndarray,
+    rate_per_period: np.ndarray,
+    operating_usd: np.ndarray,
+    other_net_usd: np.ndarray,
+    cash0_usd: np.ndarray,
+    tested: np.ndarray,
+    terms: CovenantTerms,
+    window: int,
+) -> LoanService:
+    """The loan's draws, interest and principal once its covenants are applied.
+
+    ``repaid_share``: scheduled cumulative share of the drawn amount repaid by each period's end;
+    ``rate_per_period``: interest per dollar of opening balance in each period; ``operating_usd``:
+    the borrower's operating cash flow; ``other_net_usd``: its net cash flow apart from this loan;
+    ``tested``: the periods the covenants are tested in; ``window``: periods in a year.
+    """
+    draws, periods = drawn.shape
+    interest, principal, balance = _schedule(drawn, repaid_share, rate_per_period)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        op_year = trailing(operating_usd, window)
+        service_year = trailing(interest + principal, window)
+        dscr = np.where(service_year > 0, op_year / np.where(service_year > 0, service_year, 1.0), np.inf)
+        leverage = np.where(op_year > 0, balance / np.where(op_year > 0, op_year, 1.0), np.inf)
+    cash = cash0_usd[:, None] + np.cumsum(other_net_usd + drawn - interest - principal, axis=1)
+    breach = np.zeros((draws, periods), bool)
+    if terms.min_dscr is not None:
+        breach |= dscr < terms.min_dscr[:, None]
+    if terms.max_leverage is not None:
+        breach |= leverage > terms.max_leverage[:, None]
+    if terms.min_cash_usd is not None:
+        breach |= cash < terms.min_cash_usd[:, None]
+    breach &= tested & (balance > 1e-6)
+    first = first_true(breach)
+    after = (first[:, None] >= 0) & (np.arange(periods)[None, :] > first[:, None])
+    accelerated = np.zeros(draws)
+    swept = np.zeros(draws)
+    if after.any():
+        drawn = np.where(after & (terms.on_breach == "accelerate"), 0.0, drawn)
+        share = np.broadcast_to(np.asarray(terms.sweep_share, dtype=float), (draws,))
+        scheduled_principal = principal.copy()
+        bal = np.zeros(draws)
+        for k in range(periods):
+            opening = bal
+            interest[:, k] = np.where(after[:, k], opening * rate_per_period[:, k], interest[:, k])
+            if terms.on_breach == "accelerate":
+                called = after[:, k] & (k - 1 == first)
+                pay = np.where(called, opening, np.where(after[:, k], 0.0, scheduled_principal[:, k]))
+                accelerated += np.where(called, opening, 0.0)
+            else:
+                due = np.minimum(scheduled_principal[:, k], opening + drawn[:, k])
+                room = np.maximum(operating_usd[:, k] - interest[:, k] - due, 0.0) * share
+                extra = np.where(after[:, k], np.minimum(room, opening + drawn[:, k] - due), 0.0)
+                pay = np.where(after[:, k], due + extra, scheduled_principal[:, k])
+                swept += extra
+            principal[:, k] = pay
+            bal = opening + drawn[:, k] - pay
+            balance[:, k] = bal
+    return LoanService(drawn, interest, principal, balance, first, dscr, leverage, cash, accelerated, swept)
