@@ -2,8 +2,10 @@
 
 Both read the same synthetic inputs (:func:`gigawatt.plan.synthetic_inputs`) and the same
 objective coefficients (:func:`gigawatt.plan.coefficients`) and are solved by HiGHS; their
-objectives must agree to 1e-6 (relative). Each (tool, size) runs in its own process so that
-peak memory (max RSS of the process) is its own.
+objectives must agree to 1e-6 (relative). Each (tool, size) runs in its own processes, so that
+peak memory (max RSS of the process) is its own; the tools alternate, and each is repeated
+(``--repeats`` processes, ``--builds`` builds in each after the first), medians reported: the
+first build in a fresh process and later ("warm") builds.
 
     .venv/bin/python -m benchmarks.plan_bench --sizes 20 200 1000 --periods 40
 """
@@ -30,19 +32,25 @@ def pyomo_model(inputs: xr.Dataset) -> Any:
     from gigawatt.plan import coefficients
 
     coef = coefficients(inputs)
+
+    def native(values: Any) -> Any:
+        # Python floats, not numpy scalars, go into Pyomo expressions: numpy scalar × Pyomo
+        # variable goes through numpy's ufunc dispatch, several times slower.
+        return np.asarray(values, dtype=float).astype(object)
+
     sites = [str(s) for s in inputs.site.values]
     periods = list(range(inputs.sizes["period"]))
     bmask = coef.build_mask.values
     omask = coef.online_mask.values
-    build_idx = [tuple(ix) for ix in np.argwhere(bmask)]
-    online_idx = [tuple(ix) for ix in np.argwhere(omask)]
-    build_cost = coef.build_cost_usd_per_mw.values
-    online_cost = coef.online_cost_usd_per_mw.values
-    cap = inputs.power_cap_mw.transpose("site", "period", "source").values
-    room = (inputs.max_size_mw - inputs.existing_mw).values
+    build_idx = [tuple(ix) for ix in np.argwhere(bmask).tolist()]
+    online_idx = [tuple(ix) for ix in np.argwhere(omask).tolist()]
+    build_cost = native(coef.build_cost_usd_per_mw.values)
+    online_cost = native(coef.online_cost_usd_per_mw.values)
+    cap = native(inputs.power_cap_mw.transpose("site", "period", "source").values)
+    room = native((inputs.max_size_mw - inputs.existing_mw).values)
     existing = inputs.existing_mw.values
-    demand = inputs.demand_mw.sum("workload").values
-    need = demand - existing.sum()
+    demand = native(inputs.demand_mw.sum("workload").values)
+    need = native(inputs.demand_mw.sum("workload").values - existing.sum())
 
     m = pyo.ConcreteModel()
     m.build = pyo.Var(build_idx, domain=pyo.NonNegativeReals)
@@ -72,7 +80,7 @@ def pyomo_model(inputs: xr.Dataset) -> Any:
         return sum(m.online[o] for o in terms) - room[i] * m.open[i] <= 0
 
     m.site_size = pyo.Constraint(range(len(sites)), periods, rule=site_size)
-    headroom = np.maximum(cap.sum(axis=2) - existing[:, None], 0.0)
+    headroom = native(np.maximum(inputs.power_cap_mw.sum("source").values - existing[:, None], 0.0))
 
     def site_power(m: Any, i: int, t: int) -> Any:
         terms = online_at_site.get((i, t), [])
@@ -90,7 +98,7 @@ def pyomo_model(inputs: xr.Dataset) -> Any:
         return served + (0 if require else m.unmet[t]) >= need[t]
 
     m.demand = pyo.Constraint(periods, rule=demand_rule)
-    acc_per_mw = inputs.accelerators_per_mw.values
+    acc_per_mw = native(inputs.accelerators_per_mw.values)
     builds_in: dict[int, list[tuple[int, int, int, int]]] = {}
     for ix in build_idx:
         builds_in.setdefault(ix[1], []).append(ix)
@@ -100,7 +108,7 @@ def pyomo_model(inputs: xr.Dataset) -> Any:
         in_acc = bool(spec.supply_in_accelerators)
         acc_ok = spec.supply_accelerator.values
         src_ok = spec.supply_source.values
-        amount = spec.supply_amount.values
+        amount = native(spec.supply_amount.values)
         for t in periods:
             terms = [
                 (acc_per_mw[i, a] if in_acc else 1.0) * m.build[i, tt, j, a]
@@ -109,21 +117,21 @@ def pyomo_model(inputs: xr.Dataset) -> Any:
             ]
             if terms:
                 m.supply.add(sum(terms) <= amount[t])
-    fixed = inputs.fixed_cost_usd.values
-    capex = coef.build_capex_usd_per_mw.transpose("site", "source", "accelerator").values
+    fixed = native(inputs.fixed_cost_usd.values)
+    capex = native(coef.build_capex_usd_per_mw.transpose("site", "source", "accelerator").values)
     if not math.isnan(inputs.attrs["budget_usd"]):
         m.budget = pyo.Constraint(
             expr=sum(capex[i, j, a] * m.build[i, t, j, a] for (i, t, j, a) in build_idx)
             + sum(fixed[i] * m.open[i] for i in range(len(sites)))
             <= inputs.attrs["budget_usd"]
         )
-    co2 = inputs.co2_t_per_mw_quarter.values
+    co2 = native(inputs.co2_t_per_mw_quarter.values)
     if not math.isnan(inputs.attrs["emissions_cap_t"]):
         m.co2 = pyo.Constraint(
             expr=sum(co2[i, j] * m.online[i, t, j] for (i, t, j) in online_idx)
             <= inputs.attrs["emissions_cap_t"]
         )
-    unmet_cost = coef.unmet_cost_usd_per_mw.values
+    unmet_cost = native(coef.unmet_cost_usd_per_mw.values)
     objective = (
         sum(build_cost[ix] * m.build[ix] for ix in build_idx)
         + sum(online_cost[ix] * m.online[ix] for ix in online_idx)
@@ -145,35 +153,53 @@ def solve_pyomo(m: Any) -> float:
     return float(pyo.value(m.objective))
 
 
-def run_one(tool: str, n_sites: int, n_periods: int, seed: int) -> dict[str, Any]:
-    """Build and solve one model; times in seconds, peak memory as the process's max RSS."""
+def run_one(tool: str, n_sites: int, n_periods: int, seed: int, builds: int, solve: bool) -> dict[str, Any]:
+    """Build the model ``builds`` times (then solve the last one if ``solve``); times in seconds,
+    peak memory as the process's max RSS.
+
+    Both tools' libraries are imported before any timer starts (importing ``pyomo.environ``
+    takes ~0.3 s, which is not model building); each build starts from the same inputs and
+    covers everything from them to a model ready to hand to HiGHS, objective coefficients
+    included. Garbage from the previous build is collected outside the timers."""
+    import gc
+
+    import pyomo.environ  # noqa: F401  (import cost is not build time)
+
     from gigawatt.plan import _solve_model, build_model, synthetic_inputs
 
     inputs = synthetic_inputs(n_sites, n_periods, seed, binary_sites=False)
-    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    start = time.perf_counter()
-    if tool == "linopy":
-        model: Any = build_model(inputs)
-        built = time.perf_counter()
-        status = _solve_model(model, 600.0)
-        objective = float(model.objective.value)
-    else:
-        model = pyomo_model(inputs)
-        built = time.perf_counter()
-        objective = solve_pyomo(model)
-        status = "optimal"
-    solved = time.perf_counter()
-    return {
-        "tool": tool,
-        "sites": n_sites,
-        "periods": n_periods,
-        "status": status,
-        "objective_usd": objective,
-        "build_s": built - start,
-        "solve_s": solved - built,
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-        "rss_before_mb": rss_before,
-    }
+    make = build_model if tool == "linopy" else pyomo_model
+    build_s = []
+    model: Any = None
+    for _ in range(builds):
+        model = None
+        gc.collect()
+        start = time.perf_counter()
+        model = make(inputs)
+        build_s.append(time.perf_counter() - start)
+    row: dict[str, Any] = {"tool": tool, "sites": n_sites, "periods": n_periods, "build_s": build_s}
+    if solve:
+        start = time.perf_counter()
+        if tool == "linopy":
+            status = _solve_model(model, 600.0)
+            objective = float(model.objective.value)
+        else:
+            objective = solve_pyomo(model)
+            status = "optimal"
+        row.update(
+            status=status,
+            objective_usd=objective,
+            solve_s=time.perf_counter() - start,
+            peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        )
+    return row
+
+
+def _one(tool: str, n: int, args: argparse.Namespace, builds: int, solve: bool) -> dict[str, Any]:
+    command = [sys.executable, "-m", "benchmarks.plan_bench", "--one", tool, str(n)]
+    command += ["--periods", str(args.periods), "--seed", str(args.seed), "--builds", str(builds)]
+    out = subprocess.run(command + (["--solve"] if solve else []), check=True, capture_output=True, text=True)
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -183,42 +209,47 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[20, 200, 1000])
     parser.add_argument("--periods", type=int, default=40)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeats", type=int, default=3, help="Processes per tool and size (interleaved).")
+    parser.add_argument("--builds", type=int, default=5, help="Builds per process after the first repeat.")
     parser.add_argument("--one", nargs=2, metavar=("TOOL", "SITES"), help=argparse.SUPPRESS)
+    parser.add_argument("--solve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.one:
-        print(json.dumps(run_one(args.one[0], int(args.one[1]), args.periods, args.seed)))
+        row = run_one(args.one[0], int(args.one[1]), args.periods, args.seed, args.builds, args.solve)
+        print(json.dumps(row))
         return 0
-    rows = []
+    print(
+        "| sites × quarters | linopy build s (first / warm) | Pyomo build s (first / warm) | "
+        "speed-up (first / warm) | linopy solve s | Pyomo solve s | linopy peak MB | Pyomo peak MB | "
+        "objective USD | rel. diff |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for n in args.sizes:
-        pair = {}
-        for tool in ("linopy", "pyomo"):
-            out = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "benchmarks.plan_bench",
-                    "--one",
-                    tool,
-                    str(n),
-                    "--periods",
-                    str(args.periods),
-                    "--seed",
-                    str(args.seed),
-                ],
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            pair[tool] = json.loads(out.stdout.strip().splitlines()[-1])
-            rows.append(pair[tool])
-        a, b = pair["linopy"]["objective_usd"], pair["pyomo"]["objective_usd"]
+        first: dict[str, list[float]] = {"linopy": [], "pyomo": []}
+        warm: dict[str, list[float]] = {"linopy": [], "pyomo": []}
+        solved: dict[str, dict[str, Any]] = {}
+        for r in range(args.repeats):
+            # Repeat 0 builds once and solves (solve time, peak memory); later repeats only build,
+            # in alternating order so that drifting load hits both tools alike.
+            for tool in ("linopy", "pyomo") if r % 2 == 0 else ("pyomo", "linopy"):
+                row = _one(tool, n, args, 1 if r == 0 else args.builds, solve=r == 0)
+                first[tool].append(row["build_s"][0])
+                warm[tool] += row["build_s"][1:]
+                if r == 0:
+                    solved[tool] = row
+        lin, pyo = solved["linopy"], solved["pyomo"]
+        a, b = lin["objective_usd"], pyo["objective_usd"]
         rel = abs(a - b) / max(abs(b), 1.0)
-        lin, pyo = pair["linopy"], pair["pyomo"]
+        med = {
+            k: {t: float(np.median(v[t])) if v[t] else math.nan for t in v}
+            for k, v in (("first", first), ("warm", warm))
+        }
+        f, w = med["first"], med["warm"]
+        times = " | ".join(f"{f[t]:.3f} / {w[t]:.3f}" for t in ("linopy", "pyomo"))
         print(
-            f"| {n} × {args.periods} | {lin['build_s']:.2f} | {pyo['build_s']:.2f} | "
-            f"{pyo['build_s'] / lin['build_s']:.1f}× | {lin['solve_s']:.2f} | "
-            f"{pair['pyomo']['solve_s']:.2f} | {pair['linopy']['peak_rss_mb']:.0f} | "
-            f"{pair['pyomo']['peak_rss_mb']:.0f} | {a:.6e} | {rel:.1e} |",
+            f"| {n} × {args.periods} | {times} | {f['pyomo'] / f['linopy']:.1f}× / "
+            f"{w['pyomo'] / w['linopy']:.1f}× | {lin['solve_s']:.2f} | {pyo['solve_s']:.2f} | "
+            f"{lin['peak_rss_mb']:.0f} | {pyo['peak_rss_mb']:.0f} | {a:.6e} | {rel:.1e} |",
             flush=True,
         )
         if rel > 1e-6:

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from gigawatt.catalog import load_catalog
 from gigawatt.cli import app
 from gigawatt.plan import (
     SOURCES,
@@ -15,14 +16,22 @@ from gigawatt.plan import (
     _Limit,
     _option_attrs,
     _with_supply,
+    plan_assumptions,
     plan_inputs,
     quarters,
     solve,
     synthetic_inputs,
 )
 from gigawatt.scenario import load_scenario
+from gigawatt.store import Store
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _tmp_store(tmp_path, monkeypatch):
+    """`gigawatt plan` records in the run store: never ./.gigawatt in tests."""
+    monkeypatch.setenv("GIGAWATT_STORE", str(tmp_path / "store"))
 
 
 def two_sites(demand=(100.0, 250.0), sizes=(150.0, 400.0), fixed=(0.0, 0.0), **options):
@@ -83,6 +92,54 @@ def test_fixed_cost_keeps_a_site_closed():
     assert bool(result.open_sites.sel(site="dear") == 0)
     assert float(result.unmet_mw.sel(period="2026Q2")) == pytest.approx(100.0)
     assert result.objective_usd == pytest.approx(100e6 * DF[0] + (50e6 + 100 * 1.5e6) * DF[1])
+    # Its MW costs $2M against $1.5M of unmet demand, both discounted to 2026Q2: it does not pay.
+    cost, worth = 2e6 * DF[1] / 1e6, 1.5e6 * DF[1] / 1e6
+    assert result.explain()["dear"] == (
+        f"not built: its best MW, a MW built in 2026Q2 (grid, gen), costs ${cost:,.1f}M, more than the "
+        f"${worth:,.1f}M of demand it would meet"
+    )
+
+
+def test_a_site_whose_mw_pays_stays_closed_for_its_opening_cost():
+    # At $3M/MW-quarter unmet, a $2M MW at the dear site pays, but 100 MW save only $100M of the
+    # $1,000M it costs to open: the site stays closed and the explanation says why.
+    result = solve(two_sites(fixed=(0.0, 1e9), penalty_usd_per_mw_quarter=3e6))
+    assert bool(result.open_sites.sel(site="dear") == 0)
+    why = result.explain()["dear"]
+    cost, worth = 2e6 * DF[1] / 1e6, 3e6 * DF[1] / 1e6
+    assert why.startswith(
+        f"not built although a MW built in 2026Q2 (grid, gen) would cost ${cost:,.1f}M "
+        f"and meet ${worth:,.1f}M"
+    )
+    assert "opening it costs $1,000M of land" in why
+    cheap = result.explain()["cheap"]
+    assert cheap.startswith("builds 150 MW facility from 2026Q1 (grid 150 MW; gen 150 MW)")
+    assert "so it pays; binding (why not more): site full (150 MW) from 2026Q2" in cheap
+
+
+def test_default_assumptions_come_from_the_sourced_catalog():
+    catalog = load_catalog()
+
+    def value(key):
+        return catalog.cost("plan", key).value
+
+    assumed = plan_assumptions()
+    assert assumed["discount_rate_per_year"] == value("discount_rate_per_year")
+    assert assumed["penalty_usd_per_mw_quarter"] == pytest.approx(
+        1e3 / value("facility_kw_per_h100") * value("h100_rental_usd_per_gpu_hour") * 8766 / 4
+    )
+    for key in (
+        "discount_rate_per_year",
+        "h100_rental_usd_per_gpu_hour",
+        "load_factor",
+        "facility_life_years",
+    ):
+        assert catalog.cost("plan", key).source, key
+    ds = synthetic_inputs(2, 4)
+    assert ds.attrs["discount_rate_per_year"] == assumed["discount_rate_per_year"]
+    assert ds.attrs["facility_life_quarters"] == 4 * assumed["facility_life_years"]
+    mine = synthetic_inputs(2, 4, discount_rate_per_year=0.05)
+    assert mine.attrs["discount_rate_per_year"] == 0.05
 
 
 def test_required_demand_beyond_power_is_explained():
@@ -150,6 +207,24 @@ def test_cli_stargate_plan_explains_and_writes_a_valid_scenario(tmp_path):
     built_it_basis = sum(row["build_mw"] for row in data["sites"].values())
     assert planned == pytest.approx(built_it_basis, rel=0.2)  # UAE's phases are IT power
     assert runner.invoke(app, ["validate", str(out)]).exit_code == 0
+
+
+def test_cli_plan_is_recorded_in_the_store_with_its_summary(tmp_path):
+    store = tmp_path / "plans"
+    result = runner.invoke(app, ["plan", "stargate", "--periods", "8", "--json", "--store", str(store)])
+    assert result.exit_code == 0, result.output
+    (record,) = Store(store).list_runs()
+    assert record.kind == "plan" and record.status == "complete"
+    assert record.summary == json.loads(result.stdout)
+    assert record.params["periods"] == 8
+    assert (
+        record.summary["assumptions"]["discount_rate_per_year"]
+        == plan_assumptions()["discount_rate_per_year"]
+    )
+    quiet = runner.invoke(app, ["plan", "stargate", "--periods", "8", "--store", str(store), "--no-record"])
+    assert quiet.exit_code == 0, quiet.output
+    assert "recorded as run" not in quiet.output
+    assert len(Store(store).list_runs()) == 1
 
 
 def test_cli_infeasible_is_a_message_not_a_dump():

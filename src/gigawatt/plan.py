@@ -45,17 +45,18 @@ import xarray as xr
 
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.distributions import Dist
+from gigawatt.engine import grown_demand_mw
 from gigawatt.errors import GigawattError, ScenarioError
 from gigawatt.scenario import STATUS_ORDER, Scenario
 from gigawatt.units import date_from_days, days_from_date
 
 __all__ = [
-    "DEFAULT_PENALTY_USD_PER_MW_QUARTER",
     "PlanInfeasibleError",
     "PlanOptions",
     "PlanResult",
     "build_model",
     "coefficients",
+    "plan_assumptions",
     "plan_inputs",
     "plan_scenario_text",
     "solve",
@@ -74,10 +75,6 @@ WORKLOADS = ("training", "inference")
 HOURS_PER_QUARTER = 8766.0 / 4
 DAYS_PER_YEAR = 365.25
 WEEKS_PER_QUARTER = 52.1775 / 4
-#: Unmet demand costs what renting the compute elsewhere would: ~$3 per H100-hour in the
-#: cloud (2026 street prices, REFERENCE §20) at ~1.5 kW of facility power per H100 (xAI
-#: Colossus, §21): 1e6/1500 × $3 × 2,191.5 h ≈ $4.4M per facility MW per quarter.
-DEFAULT_PENALTY_USD_PER_MW_QUARTER = 1e6 / 1500 * 3.0 * HOURS_PER_QUARTER
 _GAS_CAPEX = {
     "large_frame": "gas_turbine_per_kw",
     "aeroderivative": "gas_turbine_per_kw",
@@ -102,21 +99,48 @@ class PlanOptions:
 
     ``quantile`` reads every uncertain date and lead time at that quantile and every supply
     amount at ``1 - quantile`` (0.5: medians; higher: a more cautious plan); ``demand_quantile``
-    reads demand's level and growth at that quantile (higher: plan for more demand).
+    reads demand's level and growth at that quantile (higher: plan for more demand). The
+    assumptions left ``None`` take their sourced values (:func:`plan_assumptions`).
     """
 
     start_date: float | None = None
     periods: int = 20
-    discount_rate_per_year: float = 0.08
-    penalty_usd_per_mw_quarter: float = DEFAULT_PENALTY_USD_PER_MW_QUARTER
+    discount_rate_per_year: float | None = None
+    penalty_usd_per_mw_quarter: float | None = None
     budget_usd: float | None = None
     emissions_cap_t: float | None = None
-    load_factor: float = 0.8
-    facility_life_years: float = 20.0
+    load_factor: float | None = None
+    facility_life_years: float | None = None
     require_demand: bool = False
     binary_sites: bool = True
     quantile: float = 0.5
     demand_quantile: float = 0.5
+
+    def assumption(self, name: str) -> float:
+        """An assumption as given, else its sourced value from the costs catalog."""
+        value = getattr(self, name)
+        return float(plan_assumptions()[name] if value is None else value)
+
+
+def plan_assumptions() -> dict[str, float]:
+    """The plan's default assumptions, from the costs catalog's ``plan`` section (sourced there).
+
+    Unmet demand costs what renting the compute elsewhere would: the H100 cloud price per hour
+    over the facility kW per H100, per quarter (~$3 / 1.5 kW × 2,191.5 h ≈ $4.4M per facility MW)."""
+    catalog = load_catalog()
+
+    def value(key: str) -> float:
+        return _cost(catalog, "plan", key)
+
+    return {
+        "discount_rate_per_year": value("discount_rate_per_year"),
+        "penalty_usd_per_mw_quarter": 1e3
+        / value("facility_kw_per_h100")
+        * value("h100_rental_usd_per_gpu_hour")
+        * HOURS_PER_QUARTER,
+        "load_factor": value("load_factor"),
+        "facility_life_years": value("facility_life_years"),
+    }
 
 
 # ---------------------------------------------------------------- periods
@@ -193,8 +217,9 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
         s = streams[w]
         if s is not None:
             years = np.maximum(mid - s.start_date.mid, 0.0) / DAYS_PER_YEAR
-            level_mw = float(s.level_mw.ppf(options.demand_quantile))
-            demand_mw[i] = level_mw * (1.0 + float(s.growth_per_year.ppf(options.demand_quantile))) ** years
+            q = options.demand_quantile
+            ceiling_mw = s.ceiling_mw.ppf(q) if s.ceiling_mw is not None else np.inf
+            demand_mw[i] = grown_demand_mw(s.level_mw.ppf(q), s.growth_per_year.ppf(q), years, ceiling_mw)
     ds["demand_mw"] = (("workload", "period"), demand_mw)
     ds = ds.assign_coords(workload=list(WORKLOADS))
 
@@ -220,7 +245,7 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
         * _cost(catalog, "plan", "gas_heat_rate_mmbtu_per_mwh_electric")
         / 1000
     )
-    energy_mwh_per_mw = options.load_factor * HOURS_PER_QUARTER
+    energy_mwh_per_mw = options.assumption("load_factor") * HOURS_PER_QUARTER
     acres_usd_per_mw = _cost(catalog, "plan", "site_acres_per_facility_mw") * _cost(
         catalog, "construction", "land_per_acre"
     )
@@ -317,11 +342,12 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
 
 def _option_attrs(options: PlanOptions) -> dict[str, Any]:
     return {
-        "discount_rate_per_year": options.discount_rate_per_year,
-        "penalty_usd_per_mw_quarter": options.penalty_usd_per_mw_quarter,
+        "discount_rate_per_year": options.assumption("discount_rate_per_year"),
+        "penalty_usd_per_mw_quarter": options.assumption("penalty_usd_per_mw_quarter"),
+        "load_factor": options.assumption("load_factor"),
         "budget_usd": math.nan if options.budget_usd is None else options.budget_usd,
         "emissions_cap_t": math.nan if options.emissions_cap_t is None else options.emissions_cap_t,
-        "facility_life_quarters": options.facility_life_years * 4,
+        "facility_life_quarters": options.assumption("facility_life_years") * 4,
         "require_demand": int(options.require_demand),
         "binary_sites": int(options.binary_sites),
         "quantile": options.quantile,
@@ -468,102 +494,169 @@ def _remaining(discount: np.ndarray, life_quarters: float) -> np.ndarray:
 
 
 def coefficients(inputs: xr.Dataset) -> xr.Dataset:
-    """Objective, budget and emission coefficients shared by every model builder."""
+    """Objective, budget and emission coefficients shared by every model builder (numpy inside:
+    they are part of both benchmarked builds, and xarray broadcasting costs more than the sums)."""
     rate_q = (1 + inputs.attrs["discount_rate_per_year"]) ** 0.25 - 1
-    n = inputs.sizes["period"]
-    discount = (1 + rate_q) ** -(np.arange(n) + 0.5)
-    period = inputs.period
+    discount = (1 + rate_q) ** -(np.arange(inputs.sizes["period"]) + 0.5)
     life_f = inputs.attrs["facility_life_quarters"]
-    remaining_f = xr.DataArray(_remaining(discount, life_f), coords={"period": period})
     chip_life = inputs.chip_life_quarters.values
-    remaining_c = xr.DataArray(
-        np.array([_remaining(discount, life) for life in chip_life]),
-        coords={"accelerator": inputs.accelerator, "period": period},
+    facility = inputs.facility_capex_usd_per_mw.transpose("site", "source").values  # (site, source)
+    chips = inputs.chips_capex_usd_per_mw.transpose("site", "accelerator").values  # (site, accelerator)
+    facility_per_period = (
+        facility[:, None, :] * (_annuity(rate_q, life_f) * _remaining(discount, life_f))[:, None]
     )
-    build_cost = (
-        inputs.facility_capex_usd_per_mw * _annuity(rate_q, life_f) * remaining_f
-        + inputs.chips_capex_usd_per_mw
-        * xr.DataArray(_annuity(rate_q, chip_life), coords={"accelerator": inputs.accelerator})
-        * remaining_c
-    )
-    df = xr.DataArray(discount, coords={"period": period})
-    has_source = inputs.power_cap_mw.max("period") > 0
-    mask = has_source & inputs.accelerator_available & (inputs.power_cap_mw > 0).any("period")
+    chips_per_period = (
+        chips[:, None, :]
+        * np.array([_annuity(rate_q, life) * _remaining(discount, life) for life in chip_life]).T
+    )  # (site, period, accelerator)
+    cap = inputs.power_cap_mw.transpose("site", "source", "period").values
+    has_source = cap.max(axis=2) > 0  # (site, source)
+    available = inputs.accelerator_available.transpose("period", "accelerator").values
+    opex = inputs.opex_usd_per_mw_quarter.transpose("site", "source").values
+    sps, spsa = ("site", "period", "source"), ("site", "period", "source", "accelerator")
     return xr.Dataset(
         {
-            "discount": df,
-            "build_cost_usd_per_mw": build_cost.transpose("site", "period", "source", "accelerator"),
-            "build_capex_usd_per_mw": inputs.facility_capex_usd_per_mw + inputs.chips_capex_usd_per_mw,
-            "online_cost_usd_per_mw": (inputs.opex_usd_per_mw_quarter * df).transpose(
-                "site", "period", "source"
+            "discount": ("period", discount),
+            "build_cost_usd_per_mw": (spsa, facility_per_period[..., None] + chips_per_period[:, :, None, :]),
+            "build_capex_usd_per_mw": (
+                ("site", "source", "accelerator"),
+                facility[:, :, None] + chips[:, None, :],
             ),
-            "unmet_cost_usd_per_mw": inputs.attrs["penalty_usd_per_mw_quarter"] * df,
-            "build_mask": mask.transpose("site", "period", "source", "accelerator"),
-            "online_mask": has_source.broadcast_like(df).transpose("site", "period", "source"),
-        }
+            "online_cost_usd_per_mw": (sps, opex[:, None, :] * discount[None, :, None]),
+            "unmet_cost_usd_per_mw": ("period", inputs.attrs["penalty_usd_per_mw_quarter"] * discount),
+            "build_mask": (spsa, has_source[:, None, :, None] & available[None, :, None, :]),
+            "online_mask": (
+                sps,
+                np.broadcast_to(has_source[:, None, :], (len(cap), len(discount), cap.shape[1])),
+            ),
+        },
+        coords={d: inputs.indexes[d] for d in ("site", "period", "source", "accelerator")},
     )
 
 
 def build_model(inputs: xr.Dataset, open_sites: xr.DataArray | None = None) -> linopy.Model:
-    """The plan as a linopy model; ``open_sites`` fixes which sites open (then it is an LP)."""
-    with warnings.catch_warnings():
-        # Masked slots (a site without that source, a generation not yet out) count as 0.
-        warnings.simplefilter("ignore", linopy.LinopySemanticsWarning)
-        return _build_model(inputs, open_sites)
+    """The plan as a linopy model; ``open_sites`` fixes which sites open (then it is an LP).
 
-
-def _build_model(inputs: xr.Dataset, open_sites: xr.DataArray | None) -> linopy.Model:
+    Each constraint family is one labelled linopy constraint over its dims (``stock`` and
+    ``power`` over site × period × source, ``site_size`` over site × period, ``demand`` over
+    period, ``supply`` over limit × period), stated from numpy arrays of coefficients and
+    variable labels stacked along linopy's ``_term`` dim. Composing the same rows with
+    linopy's operators (``online - online.shift(period=1) - build.sum("accelerator")``)
+    gives the same model but spends ~4× longer aligning xarray objects (BENCHMARKS.md).
+    """
     coef = coefficients(inputs)
     m = linopy.Model(force_dim_names=True)
     build = m.add_variables(lower=0, coords=coef.build_mask.coords, name="build", mask=coef.build_mask)
     online = m.add_variables(lower=0, coords=coef.online_mask.coords, name="online", mask=coef.online_mask)
-    room = inputs.max_size_mw - inputs.existing_mw
-    m.add_constraints(online - online.shift(period=1).fillna(0) - build.sum("accelerator") == 0, name="stock")
-    m.add_constraints(online <= inputs.power_cap_mw, name="power", mask=coef.online_mask)
+    b = build.labels.values  # (site, period, source, accelerator); -1 where masked
+    o = online.labels.values  # (site, period, source)
+    n_site, n_period = o.shape[:2]
+    at = {d: inputs.indexes[d] for d in ("limit", "site", "period", "source")}
+    by_sps = {d: at[d] for d in ("site", "period", "source")}
+    by_sp = {d: at[d] for d in ("site", "period")}
+    before = np.concatenate([np.full_like(o[:, :1], -1), o[:, :-1]], axis=1)  # online[t-1]
+    stock = _rows(m, by_sps, [(1.0, o[..., None]), (-1.0, before[..., None]), (-1.0, b)], "=", 0.0)
+    m.add_constraints(stock, name="stock", mask=coef.online_mask)
+    cap = inputs.power_cap_mw.transpose("site", "period", "source").values
+    m.add_constraints(_rows(m, by_sps, [(1.0, o[..., None])], "<=", cap), name="power", mask=coef.online_mask)
+    room = (inputs.max_size_mw - inputs.existing_mw).values
+    fixed = inputs.fixed_cost_usd.values
+    objective = [
+        (coef.build_cost_usd_per_mw.values, b),
+        (coef.online_cost_usd_per_mw.values, o),
+    ]
+    spend = [(np.broadcast_to(coef.build_capex_usd_per_mw.values[:, None], b.shape), b)]
     if open_sites is None:
-        sites = [inputs.indexes["site"]]
         if inputs.attrs["binary_sites"]:
-            is_open = m.add_variables(coords=sites, name="open", binary=True)
+            opens = m.add_variables(coords=[at["site"]], name="open", binary=True)
         else:
-            is_open = m.add_variables(coords=sites, name="open", lower=0, upper=1)
-        m.add_constraints(online.sum("source") - room * is_open <= 0, name="site_size")
-        opening: Any = (inputs.fixed_cost_usd * is_open).sum()
-    else:
-        m.add_constraints(online.sum("source") <= room * open_sites, name="site_size")
-        opening = 0.0  # a constant: the caller adds fixed_cost × open_sites
-    existing = inputs.existing_mw
-    if bool((existing > 0).any()):
-        headroom = np.maximum(inputs.power_cap_mw.sum("source") - existing, 0.0)
-        m.add_constraints(online.sum("source") <= headroom, name="site_power", mask=(existing > 0))
-    need = inputs.demand_mw.sum("workload") - float(existing.sum())
-    served = online.sum(["site", "source"])
-    objective = (coef.build_cost_usd_per_mw * build).sum() + (coef.online_cost_usd_per_mw * online).sum()
-    if inputs.attrs["require_demand"]:
-        m.add_constraints(served >= need, name="demand")
-    else:
-        unmet = m.add_variables(lower=0, upper=inputs.demand_mw.sum("workload"), name="unmet")
-        m.add_constraints(served + unmet >= need, name="demand")
-        objective = objective + (coef.unmet_cost_usd_per_mw * unmet).sum()
-    for limit in inputs.limit.values:
-        spec = inputs.sel(limit=limit)
-        accs = inputs.accelerator.values[spec.supply_accelerator.values]
-        srcs = inputs.source.values[spec.supply_source.values]
-        part = build.sel(accelerator=accs, source=srcs)
-        use = (
-            (part * inputs.accelerators_per_mw.sel(accelerator=accs)).sum(["site", "source", "accelerator"])
-            if spec.supply_in_accelerators
-            else part.sum(["site", "source", "accelerator"])
-        )
-        m.add_constraints(use <= spec.supply_amount, name=f"supply_{limit}")
-    if not math.isnan(inputs.attrs["budget_usd"]):
-        spend = (coef.build_capex_usd_per_mw * build).sum() + opening
-        m.add_constraints(spend <= inputs.attrs["budget_usd"], name="budget")
-    if not math.isnan(inputs.attrs["emissions_cap_t"]):
+            opens = m.add_variables(coords=[at["site"]], name="open", lower=0, upper=1)
+        is_open = opens.labels.values
+        each_period = np.broadcast_to(is_open[:, None, None], (n_site, n_period, 1))
         m.add_constraints(
-            (inputs.co2_t_per_mw_quarter * online).sum() <= inputs.attrs["emissions_cap_t"], name="co2"
+            _rows(m, by_sp, [(1.0, o), (-room[:, None, None], each_period)], "<=", 0.0), name="site_size"
         )
-    m.add_objective(objective + opening)
+        objective.append((fixed, is_open))
+        spend.append((fixed, is_open))
+        budget = inputs.attrs["budget_usd"]
+    else:
+        # Fixed openings are constants: the caller adds fixed_cost × open_sites to the cost.
+        opened = room * open_sites.values
+        m.add_constraints(_rows(m, by_sp, [(1.0, o)], "<=", opened[:, None]), name="site_size")
+        budget = inputs.attrs["budget_usd"] - float((fixed * open_sites.values).sum())
+    existing = inputs.existing_mw.values
+    if (existing > 0).any():
+        headroom = np.maximum(cap.sum(axis=2) - existing[:, None], 0.0)
+        m.add_constraints(
+            _rows(m, by_sp, [(1.0, o)], "<=", headroom), name="site_power", mask=inputs.existing_mw > 0
+        )
+    demand = inputs.demand_mw.sum("workload")
+    need = demand.values - existing.sum()
+    served = [(1.0, o.transpose(1, 0, 2).reshape(n_period, -1))]  # every site and source, per period
+    if not inputs.attrs["require_demand"]:
+        unmet = m.add_variables(lower=0, upper=demand, name="unmet").labels.values
+        served.append((1.0, unmet[:, None]))
+        objective.append((coef.unmet_cost_usd_per_mw.values, unmet))
+    m.add_constraints(_rows(m, {"period": at["period"]}, served, ">=", need), name="demand")
+    # Supply: one row per (limit, period) over the builds it covers, in MW or accelerators.
+    n_limit, per_period = len(at["limit"]), b.transpose(1, 0, 2, 3).reshape(n_period, -1)
+    if n_limit:
+        weight = (
+            xr.where(inputs.supply_in_accelerators, inputs.accelerators_per_mw, 1.0)
+            * inputs.supply_accelerator
+            * inputs.supply_source
+        ).transpose("limit", "site", "source", "accelerator")
+        w = np.broadcast_to(weight.values.reshape(n_limit, 1, -1), (n_limit, *per_period.shape))
+        use = [(w, np.where(w != 0, per_period, -1))]
+        by_lp = {"limit": at["limit"], "period": at["period"]}
+        m.add_constraints(_rows(m, by_lp, use, "<=", inputs.supply_amount.values), name="supply")
+    if not math.isnan(budget):
+        m.add_constraints(_rows(m, {}, _flat(spend), "<=", budget), name="budget")
+    if not math.isnan(inputs.attrs["emissions_cap_t"]):
+        co2 = np.broadcast_to(inputs.co2_t_per_mw_quarter.values[:, None], o.shape)
+        m.add_constraints(_rows(m, {}, _flat([(co2, o)]), "<=", inputs.attrs["emissions_cap_t"]), name="co2")
+    m.add_objective(_expr(m, {}, _flat(objective)))
     return m
+
+
+_Terms = list[tuple[Any, np.ndarray]]
+
+
+def _flat(terms: _Terms) -> _Terms:
+    """Terms of one scalar row: every (coefficient, variable) pair, flattened."""
+    return [(np.broadcast_to(c, v.shape).ravel(), v.ravel()) for c, v in terms]
+
+
+def _stacked(coords: dict[str, pd.Index], terms: _Terms) -> dict[str, Any]:
+    """Coefficients and variable labels of rows over ``coords``; each term's last axis is its
+    own terms per row (variables labelled -1 are absent), stacked along linopy's ``_term``."""
+    shape = tuple(len(c) for c in coords.values())
+    dims = (*coords, "_term")
+    return {
+        "coeffs": (dims, np.concatenate([np.broadcast_to(c, (*shape, v.shape[-1])) for c, v in terms], -1)),
+        "vars": (dims, np.concatenate([np.broadcast_to(v, (*shape, v.shape[-1])) for _, v in terms], -1)),
+    }
+
+
+def _expr(m: linopy.Model, coords: dict[str, pd.Index], terms: _Terms) -> linopy.LinearExpression:
+    """Σ coefficient · variable per row over ``coords`` (see :func:`_stacked`)."""
+    return linopy.LinearExpression(xr.Dataset(_stacked(coords, terms), coords=coords), m)
+
+
+def _rows(
+    m: linopy.Model, coords: dict[str, pd.Index], terms: _Terms, sign: str, rhs: Any
+) -> linopy.Constraint:
+    """The constraints Σ coefficient · variable ``sign`` ``rhs``, one per row over ``coords``."""
+    shape = tuple(len(c) for c in coords.values())
+    data = xr.Dataset(
+        {
+            **_stacked(coords, terms),
+            "sign": (tuple(coords), np.full(shape, sign)),
+            "rhs": (tuple(coords), np.broadcast_to(np.asarray(rhs, dtype=float), shape)),
+        },
+        coords=coords,
+    )
+    return linopy.Constraint(data, m, skip_broadcast=True)
 
 
 @contextlib.contextmanager
@@ -611,69 +704,106 @@ class PlanResult:
     duals: dict[str, xr.DataArray]
 
     def explain(self) -> dict[str, str]:
-        """One sentence per site: why it was chosen (or not) and what binds it."""
+        """One sentence per site: why it was chosen (or not) and what binds it.
+
+        A MW built at a site in quarter t costs its capex annuity plus energy up to the horizon
+        (discounted) and is worth demand's shadow price summed from t on; at the optimum the
+        worth of a MW that is built equals its cost plus the shadow prices of the limits it hits,
+        so the comparison says why the site is used, and the binding limits say why not more."""
         ds = self.inputs
         out = {}
         labels = ds.period.values
-        size_dual = self.duals.get("site_size")
-        power_dual = self.duals.get("power")
+        coef = coefficients(ds)
         demand_dual = self.duals.get("demand")
-        for site in ds.site.values:
+        worth = (
+            np.cumsum(np.abs(demand_dual.values)[::-1])[::-1]
+            if demand_dual is not None
+            else np.zeros(len(labels))
+        )  # (period,): Σ of demand's shadow price from each quarter on
+        online_cost = coef.online_cost_usd_per_mw.values  # (site, period, source)
+        energy_after = np.cumsum(online_cost[:, ::-1], axis=1)[:, ::-1]
+        cost = coef.build_cost_usd_per_mw.values + energy_after[..., None]  # (site, period, source, acc)
+        cost = np.where(coef.build_mask.values, cost, np.inf)
+        shared = [line.split(":")[0] for line in self.binding() if not line.startswith("demand")]
+        for i, site in enumerate(ds.site.values):
             built = self.build_mw.sel(site=site)
             total = float(built.sum())
             existing = float(ds.existing_mw.sel(site=site))
-            cap = ds.power_cap_mw.sel(site=site)
             if total < 1e-6:
-                if not bool((cap > 0).any()):
-                    when = ds.earliest_online_date.sel(site=site).item()
-                    reason = (
-                        f"no firm power inside the horizon (earliest online {_fmt_date(when)}, "
-                        f"power plan after {labels[-1]})"
-                    )
-                else:
-                    unit = self._unit_cost(site)
-                    value = float(demand_dual.max()) if demand_dual is not None else math.nan
-                    reason = (
-                        f"not built: its cheapest option costs ${unit / 1e6:,.2f}M per MW-quarter of "
-                        f"discounted cost vs at most ${value / 1e6:,.2f}M that one more MW of demand is worth"
-                    )
-                out[str(site)] = reason + (f"; keeps its {existing:,.0f} MW online" if existing else "")
+                out[str(site)] = self._why_not(i, str(site), cost[i], worth, shared) + (
+                    f"; keeps its {existing:,.0f} MW online" if existing else ""
+                )
                 continue
-            per_source = built.sum(["period", "accelerator"])
-            per_acc = built.sum(["period", "source"])
-            first = labels[int(np.argmax(built.sum(["source", "accelerator"]).values > 1e-6))]
-            sources = ", ".join(f"{s} {v:,.0f} MW" for s, v in per_source.to_series().items() if v > 1e-6)
-            accs = ", ".join(f"{a} {v:,.0f} MW" for a, v in per_acc.to_series().items() if v > 1e-6)
-            text = f"builds {total:,.0f} MW from {first} ({sources}; {accs})"
-            value = float(demand_dual.sel(period=first)) if demand_dual is not None else math.nan
-            text += f": serves demand worth ${value / 1e6:,.2f}M per MW-quarter in {first}"
-            binds = []
-            if size_dual is not None:
-                full = size_dual.sel(site=site)
-                hits = labels[np.abs(full.values) > 1e-6]
-                if len(hits):
-                    room = float(ds.max_size_mw.sel(site=site) - ds.existing_mw.sel(site=site))
-                    binds.append(f"site full ({room:,.0f} MW) from {hits[0]}")
-            if power_dual is not None:
-                pd_site = power_dual.sel(site=site)
-                for source in ds.source.values:
-                    live = cap.sel(source=source).values > 0
-                    hits = labels[(np.abs(pd_site.sel(source=source).fillna(0).values) > 1e-6) & live]
-                    if len(hits):
-                        binds.append(f"{source} power binds in {len(hits)} quarters ({hits[0]}–{hits[-1]})")
-            text += "; binding: " + ("; ".join(binds) if binds else "nothing at the site (a shared limit)")
-            out[str(site)] = text
+            per_period = built.sum(["source", "accelerator"]).values
+            f = int(np.argmax(per_period > 1e-6))
+            j, a = np.unravel_index(int(np.argmax(built.values[f])), built.values[f].shape)
+            by_source = built.sum(["period", "accelerator"]).to_series()
+            by_acc = built.sum(["period", "source"]).to_series()
+            sources = ", ".join(f"{k} {v:,.0f} MW" for k, v in by_source.items() if v > 1e-6)
+            accs = ", ".join(f"{k} {v:,.0f} MW" for k, v in by_acc.items() if v > 1e-6)
+            out[str(site)] = (
+                f"builds {total:,.0f} MW facility from {labels[f]} ({sources}; {accs}): a MW built in "
+                f"{labels[f]} ({ds.source.values[j]}, {ds.accelerator.values[a]}) costs "
+                f"${cost[i, f, j, a] / 1e6:,.1f}M (capex annuity and energy to {labels[-1]}, discounted) "
+                f"and meets demand worth ${worth[f] / 1e6:,.1f}M over those quarters, so it pays; "
+                "binding (why not more): "
+                + ("; ".join(self._site_binds(str(site))) or "nothing at the site, only the shared limits")
+            )
         return out
 
-    def _unit_cost(self, site: str) -> float:
-        coef = coefficients(self.inputs)
-        cost = coef.build_cost_usd_per_mw.sel(site=site).where(coef.build_mask.sel(site=site))
-        return float(cost.min())
+    def _site_binds(self, site: str) -> list[str]:
+        """The site's own limits that bind: its size, or all the firm power of a source in use."""
+        ds, labels = self.inputs, self.inputs.period.values
+        binds = []
+        size_dual = self.duals.get("site_size")
+        if size_dual is not None:
+            hits = labels[np.abs(size_dual.sel(site=site).values) > 1e-6]
+            if len(hits):
+                room = float(ds.max_size_mw.sel(site=site) - ds.existing_mw.sel(site=site))
+                binds.append(f"site full ({room:,.0f} MW) from {hits[0]}")
+        power_dual = self.duals.get("power")
+        if power_dual is not None:
+            cap = ds.power_cap_mw.sel(site=site)
+            for source in ds.source.values:
+                live = cap.sel(source=source).values > 0
+                dual = power_dual.sel(site=site, source=source).fillna(0).values
+                hits = labels[(np.abs(dual) > 1e-6) & live]
+                if len(hits):
+                    binds.append(f"all its firm {source} power in use {_quarters(hits)}")
+        return binds
+
+    def _why_not(self, i: int, site: str, cost: np.ndarray, worth: np.ndarray, shared: list[str]) -> str:
+        """Why a site builds nothing: no power in time, a MW costs more than it is worth, or a
+        MW would pay but opening the site or the shared limits (taken by better sites) stop it."""
+        ds, labels = self.inputs, self.inputs.period.values
+        if not bool((ds.power_cap_mw.isel(site=i) > 0).any()):
+            when = ds.earliest_online_date.isel(site=i).item()
+            return (
+                f"not built: no firm power inside the horizon (earliest online {_fmt_date(when)}, "
+                f"power plan after {labels[-1]})"
+            )
+        margin = worth[:, None, None] - cost  # (period, source, accelerator)
+        t, j, a = np.unravel_index(int(np.argmax(margin)), margin.shape)
+        mw = f"a MW built in {labels[t]} ({ds.source.values[j]}, {ds.accelerator.values[a]})"
+        if margin[t, j, a] < 0:
+            return (
+                f"not built: its best MW, {mw}, costs ${cost[t, j, a] / 1e6:,.1f}M, more than the "
+                f"${worth[t] / 1e6:,.1f}M of demand it would meet"
+            )
+        fixed = float(ds.fixed_cost_usd.isel(site=i))
+        reasons = [f"opening it costs ${fixed / 1e6:,.0f}M of land"] if fixed > 0 else []
+        if shared:
+            reasons.append(f"the shared limits ({', '.join(shared)}) go to sites that save more")
+        return (
+            f"not built although {mw} would cost ${cost[t, j, a] / 1e6:,.1f}M and meet "
+            f"${worth[t] / 1e6:,.1f}M of demand: " + (" and ".join(reasons) or "its site or power limits")
+        )
 
     def binding(self) -> list[str]:
-        """Shared constraints that bind, with their shadow prices."""
+        """Shared constraints that bind, with their shadow prices (what one more unit would save)."""
         lines = []
         labels = self.inputs.period.values
+        unmet = labels[self.unmet_mw.values > 1e-6]
         for name, dual in self.duals.items():
             if name in ("power", "site_size", "stock", "site_power"):
                 continue
@@ -684,20 +814,50 @@ class PlanResult:
                     lines.append(f"{name}: binds; one more {unit} would save ${abs(float(dual)):,.3g}")
                 continue
             hits = labels[values > 1e-6]
-            if len(hits):
-                peak = float(values.max())
-                unit = "accelerator" if name.startswith("supply_") and self._in_accelerators(name) else "MW"
+            if not len(hits):
+                continue
+            peak = float(values.max())
+            if name == "demand":
+                short = f"; demand is left unmet {_quarters(unmet)}" if len(unmet) else ""
                 lines.append(
-                    f"{name}: binds in {len(hits)} quarters ({hits[0]}–{hits[-1]}), "
-                    f"up to ${peak / 1e6:,.2f}M per {unit} per quarter"
+                    f"demand: binds {_quarters(hits)}: one more MW of demand would cost up to "
+                    f"${peak / 1e6:,.2f}M a quarter (discounted; capped by the unmet-demand penalty){short}"
+                )
+            else:
+                in_acc = self._in_accelerators(name)
+                what = "accelerators shipped" if in_acc else "facility MW built"
+                unit = "accelerator" if in_acc else "MW"
+                lines.append(
+                    f"{name} ({what} per quarter): binds {_quarters(hits)}: one more {unit} a quarter "
+                    f"would save up to ${peak / 1e6:,.2f}M"
                 )
         return lines
 
     def _in_accelerators(self, name: str) -> bool:
         return bool(self.inputs.supply_in_accelerators.sel(limit=name.removeprefix("supply_")))
 
+    def assumptions(self) -> dict[str, Any]:
+        """The numbers the plan was priced with (catalog defaults or the caller's), for the record."""
+        attrs = self.inputs.attrs
+
+        def given(key: str) -> float | None:
+            return None if math.isnan(attrs[key]) else float(attrs[key])
+
+        return {
+            "discount_rate_per_year": float(attrs["discount_rate_per_year"]),
+            "penalty_usd_per_mw_quarter": float(attrs["penalty_usd_per_mw_quarter"]),
+            "load_factor": float(attrs.get("load_factor", math.nan)),
+            "facility_life_years": float(attrs["facility_life_quarters"]) / 4,
+            "budget_usd": given("budget_usd"),
+            "emissions_cap_t": given("emissions_cap_t"),
+            "require_demand": bool(attrs["require_demand"]),
+            "binary_sites": bool(attrs["binary_sites"]),
+            "quantile": float(attrs["quantile"]),
+            "demand_quantile": float(attrs.get("demand_quantile", 0.5)),
+        }
+
     def summary(self) -> dict[str, Any]:
-        """Plain data for ``--json`` and the CLI table."""
+        """Plain data for ``--json``, the CLI table and the run store (kind "plan")."""
         ds = self.inputs
         per_site = self.build_mw.sum(["period", "source", "accelerator"])
         demand = ds.demand_mw.sum("workload")
@@ -710,6 +870,7 @@ class PlanResult:
             "demand_mw": demand.values.tolist(),
             "served_mw": np.minimum(served.values, demand.values).tolist(),
             "unmet_mw": self.unmet_mw.values.tolist(),
+            "assumptions": self.assumptions(),
             "sites": {
                 str(site): {
                     "open": bool(self.open_sites.sel(site=site) > 0.5),
@@ -725,6 +886,9 @@ class PlanResult:
                         str(k): float(v)
                         for k, v in self.build_mw.sel(site=site).sum(["period", "source"]).to_series().items()
                     },
+                    "build_mw_by_period": self.build_mw.sel(site=site)
+                    .sum(["source", "accelerator"])
+                    .values.tolist(),
                     "why": why,
                 }
                 for site, why in zip(ds.site.values, self.explain().values(), strict=True)
@@ -733,12 +897,34 @@ class PlanResult:
         }
 
 
+def _quarters(hits: np.ndarray) -> str:
+    """Where a limit binds, in words: "in 2028Q2", "in 2 quarters (2029Q1, 2030Q4)", "in 14
+    quarters between 2026Q3 and 2030Q1"."""
+    if len(hits) == 1:
+        return f"in {hits[0]}"
+    if len(hits) <= 3:
+        return f"in {len(hits)} quarters ({', '.join(str(h) for h in hits)})"
+    return f"in {len(hits)} quarters between {hits[0]} and {hits[-1]}"
+
+
 def _fmt_date(days: float) -> str:
     return "never" if not math.isfinite(days) else str(pd.Timestamp(date_from_days(days)).to_period("Q"))
 
 
 def _values(var: Any, fill: float = 0.0) -> xr.DataArray:
     return var.solution.fillna(fill)
+
+
+def _duals(m: linopy.Model) -> dict[str, xr.DataArray]:
+    """Shadow price of each constraint family; the supply rows split into ``supply_<limit>``."""
+    duals = {}
+    for name in m.constraints:
+        dual = m.constraints[name].dual
+        if name == "supply":
+            duals.update({f"supply_{limit}": dual.sel(limit=limit, drop=True) for limit in dual.limit.values})
+        else:
+            duals[name] = dual
+    return duals
 
 
 def solve(inputs: xr.Dataset, time_limit_s: float = 600.0) -> PlanResult:
@@ -753,7 +939,7 @@ def solve(inputs: xr.Dataset, time_limit_s: float = 600.0) -> PlanResult:
         fixed = build_model(inputs, open_sites)
         if _solve_model(fixed, time_limit_s) == "optimal":
             m = fixed
-    duals = {name: m.constraints[name].dual for name in m.constraints}
+    duals = _duals(m)
     return PlanResult(
         inputs=inputs,
         status=status,
@@ -819,13 +1005,12 @@ def explain_failure(inputs: xr.Dataset, status: str) -> str:
     unmet = _values(m.variables["unmet"])
     gaps = labels[(unmet > 1e-6).values]
     binding = []
-    for name in m.constraints:
+    for name, dual in _duals(m).items():
         if name.startswith("supply_") or name in ("budget", "co2"):
-            dual = m.constraints[name].dual
-            if bool((np.abs(dual) > 1e-9).any()):
+            if bool((abs(dual) > 1e-9).any()):
                 what = name.removeprefix("supply_")
                 if dual.ndim:
-                    hits = labels[(np.abs(dual) > 1e-9).values]
+                    hits = labels[(abs(dual) > 1e-9).values]
                     binding.append(f"supply {what} ({hits[0]}–{hits[-1]})")
                 else:
                     binding.append({"budget": "the capex budget", "co2": "the CO2 cap"}[name])

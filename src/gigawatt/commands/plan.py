@@ -26,18 +26,28 @@ def plan(
         float | None,
         typer.Option(help="Cap on on-site gas CO2 over the horizon, million tonnes (default: none)."),
     ] = None,
-    discount_rate: Annotated[float, typer.Option(help="Yearly discount rate (assumption).")] = 0.08,
+    discount_rate: Annotated[
+        float | None,
+        typer.Option(help="Yearly discount rate (default: costs catalog plan.discount_rate_per_year, 8%)."),
+    ] = None,
     penalty: Annotated[
         str | None,
         typer.Option(
-            help='Cost of unmet demand per facility MW per quarter (default "$4.4M": renting H100s at '
-            "~$3/GPU-hour at 1.5 kW facility per GPU)."
+            help='Cost of unmet demand per facility MW per quarter (default ~"$4.4M": renting H100s at '
+            "the catalog's $3/GPU-hour at 1.5 kW facility per GPU)."
         ),
     ] = None,
-    load_factor: Annotated[float, typer.Option(help="Average load as a share of facility power.")] = 0.8,
+    load_factor: Annotated[
+        float | None,
+        typer.Option(help="Average load as a share of facility power (default: catalog plan.load_factor)."),
+    ] = None,
     facility_life_years: Annotated[
-        float, typer.Option(help="Life over which buildings and power equipment are annuitised (assumption).")
-    ] = 20.0,
+        float | None,
+        typer.Option(
+            help="Years over which buildings and power equipment are annuitised (default: catalog "
+            "plan.facility_life_years, 20)."
+        ),
+    ] = None,
     require_demand: Annotated[
         bool, typer.Option("--require-demand", help="Demand must be met in full (no unmet-demand penalty).")
     ] = False,
@@ -66,11 +76,19 @@ def plan(
     ] = None,
     robust_draws: Annotated[int, typer.Option(min=1, help="Draws per simulated plan with --robust.")] = 2000,
     seed: Annotated[int, typer.Option(help="Seed of the --robust simulations.")] = 0,
+    store_dir: Annotated[
+        Path | None,
+        typer.Option("--store", envvar="GIGAWATT_STORE", help="Run store folder (default ./.gigawatt)."),
+    ] = None,
+    record: Annotated[
+        bool, typer.Option("--record/--no-record", help="Record the plan in the run store.")
+    ] = True,
     as_json: JsonOpt = False,
 ) -> None:
-    """Decide where, when, on which power and accelerators to build to meet demand at least cost."""
+    """Decide where, when, on which power and accelerators to build to meet demand at least cost.
+
+    The plan is recorded in the run store (kind "plan"; its summary is the --json output)."""
     from gigawatt.plan import (
-        DEFAULT_PENALTY_USD_PER_MW_QUARTER,
         PlanOptions,
         extends_ref,
         plan_inputs,
@@ -86,9 +104,7 @@ def plan(
             start_date=None if start is None else parse_date(start) - _quarter_days(start),
             periods=periods,
             discount_rate_per_year=discount_rate,
-            penalty_usd_per_mw_quarter=DEFAULT_PENALTY_USD_PER_MW_QUARTER
-            if penalty is None
-            else parse(penalty, "money"),
+            penalty_usd_per_mw_quarter=None if penalty is None else parse(penalty, "money"),
             budget_usd=None if budget is None else parse(budget, "money"),
             emissions_cap_t=None if emissions_cap_mt is None else emissions_cap_mt * 1e6,
             load_factor=load_factor,
@@ -113,6 +129,22 @@ def plan(
     if write_plan is not None:
         write(result, loaded, scenario, write_plan, extends_ref(scenario, write_plan))
         summary["plan_file"] = str(write_plan)
+    recorded = None
+    if record:
+        from gigawatt.store import Store, scenario_source
+
+        text, ref = scenario_source(scenario)
+        store = Store(store_dir)
+        recorded = store.record_run(
+            kind="plan",
+            scenario=loaded.name,
+            scenario_text=text,
+            scenario_ref=ref,
+            draws=robust_draws if robust is not None else 0,
+            seed=seed,
+            summary=summary,
+            params={"periods": periods, "start": start, "robust": robust, **summary["assumptions"]},
+        )
     if as_json:
         print_json(summary)
         return
@@ -135,6 +167,8 @@ def plan(
         console.print(
             f"plan written to {write_plan} (check it: gigawatt validate {write_plan})", highlight=False
         )
+    if recorded is not None:
+        console.print(f"recorded as run [bold]{recorded.id}[/] in {store.root}", highlight=False)
 
 
 def _percent(p: float | None) -> str:
