@@ -88,6 +88,9 @@ def test_run_is_recorded_and_matches_the_engine(tmp_path):
     )
     assert out.exit_code == 0, out.output
     recorded = json.loads(out.stdout)
+    money = recorded.pop("money")  # a recorded run also carries its money, on its first draws
+    assert money["draws"] == 2000
+    assert any({"OpenAI", "Oracle", "NVIDIA"} <= set(cycle) for cycle in money["cycle_names"])
     direct = engine.run(load_scenario("stargate"), draws=2048, seed=5).summary()
     assert json.dumps(recorded, sort_keys=True) == json.dumps(direct, sort_keys=True, default=str)
     (record,) = Store(store).list_runs()

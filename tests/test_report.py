@@ -3,27 +3,37 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from conftest import CHROMIUM, CHROMIUM_ARGS
 from gigawatt.report import figures, render_report, write_report
 from gigawatt.scenario import load_scenario
-from gigawatt.store import RunRecord, Store, run_recorded
+from gigawatt.store import RunRecord, Store, jsonable, run_recorded, scenario_source
 
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunRecord, Path]:
-    from conftest import SMALL
+    from test_finance_summary import LOOP
 
     folder = tmp_path_factory.mktemp("report")
     path = folder / "small.yaml"
     path.write_text(
-        SMALL.replace("    region: us-tx\n", "    region: us-tx\n    location: {lat: 32.5, lon: -99.8}\n")
+        LOOP.replace("    region: us-tx\n", "    region: us-tx\n    location: {lat: 32.5, lon: -99.8}\n")
     )
     return run_recorded(Store(folder / "store"), path, draws=1024, seed=3), path
+
+
+RUN_FIGURES = {"capacity", "phases", "constraints", "map", "countries", "money", "cash", "rpo", "circularity"}
+
+
+def _trace(fig: Any, name: str) -> Any:
+    return next(t for t in fig.data if t.name == name)
 
 
 def test_figures_follow_the_summary(recorded: tuple[RunRecord, Path]) -> None:
@@ -31,31 +41,204 @@ def test_figures_follow_the_summary(recorded: tuple[RunRecord, Path]) -> None:
     summary = record.summary
     assert summary is not None
     figs = figures(summary, load_scenario(path))
-    assert set(figs) == {"capacity", "phases", "constraints", "map", "countries"}
-    us = next(t for t in figs["countries"].data if t.name == "US")
+    assert set(figs) == RUN_FIGURES
+    us = _trace(figs["countries"], "US")
     assert list(us.y) == summary["breakdown"]["country:US"]["p50"]
-    p50 = next(t for t in figs["capacity"].data if t.name == "P50")
-    assert list(p50.y) == summary["capacity_gw"]["p50"]
-    target = next(t for t in figs["capacity"].data if t.name == "targets (online)")
-    assert list(target.y) == [0.45]
+    assert list(_trace(figs["capacity"], "P50").y) == summary["capacity_gw"]["p50"]
+    assert list(_trace(figs["capacity"], "targets (online)").y) == [0.45]
     assert list(figs["map"].data[0].lat) == [32.5]  # only alpha has a location
-    assert "money" not in figures({**summary, "money": {"flows": []}})
-    flows = [{"payer": "lab", "payee": "cloud", "amount_usd": 2e9, "kind": "compute"}]
-    sankey = figures({**summary, "money": {"flows": flows}})["money"].data[0]
-    assert list(sankey.link.value) == [2.0] and list(sankey.node.label) == ["cloud", "lab"]
+    assert set(figures({k: v for k, v in summary.items() if k != "money"})) == RUN_FIGURES - {
+        "map",
+        "money",
+        "cash",
+        "rpo",
+        "circularity",
+    }
 
 
-def test_report_is_self_contained_and_says_what_is_missing(recorded: tuple[RunRecord, Path]) -> None:
+def test_money_figures_show_the_recorded_money(recorded: tuple[RunRecord, Path]) -> None:
+    record, _ = recorded
+    money = record.summary["money"]  # type: ignore[index]
+    assert money["draws"] == 1024 and money["cycle_names"] == [["Lab", "Cloud", "Lab"]]
+    figs = figures(record.summary)  # type: ignore[arg-type]
+    sankey = figs["money"].data[0]
+    labels = list(sankey.node.label)
+    links = {
+        (labels[a], labels[b], kind): value
+        for a, b, kind, value in zip(
+            sankey.link.source, sankey.link.target, sankey.link.label, sankey.link.value, strict=True
+        )
+    }
+    names = {"lab": "Lab", "cloud": "Cloud", "world": "world (paid)"}
+    assert links == {
+        (names[f["payer"]], names[f["payee"]], f["kind"]): f["amount_usd"] / 1e9 for f in money["flows"]
+    }
+    assert links[("Lab", "Cloud", "compute")] == pytest.approx(10.0)  # $10B over the term
+    rpo = _trace(figs["rpo"], "Cloud P50")
+    series = np.array(rpo.y)
+    assert list(series) == [v / 1e9 for v in money["rpo"]["sellers"]["cloud"]["p50"]]
+    peak = int(np.argmax(series))
+    assert series[peak] > 9 and np.all(np.diff(series[peak:]) <= 1e-12) and series[-1] == 0.0
+    bars = figs["circularity"].data[0]
+    assert list(bars.x) == ["Lab", "Cloud"]
+    assert all(0.0 <= y <= 1.0 for y in bars.y)
+    assert bars.y[1] == pytest.approx(0.2, abs=1e-6)  # $2B of the cloud's $10B inflow is its own money
+    lab = _trace(figs["cash"], "Lab")
+    assert list(lab.y) == [v / 1e9 for v in money["cash_by_party"]["parties"]["lab"]["p50"]]
+    assert list(lab.x) == [str(y) for y in money["cash_by_party"]["years"]]
+
+
+def test_report_is_self_contained_and_says_what_is_missing(
+    recorded: tuple[RunRecord, Path], tmp_path: Path
+) -> None:
     record, path = recorded
     page = render_report(record, load_scenario(path))
     assert "<script src=" not in page and "cdn.plot.ly/plotly" not in page
+    assert "PlotlyGeoAssets" in page and page.count('class="plotly-graph-div"') == len(RUN_FIGURES)
+    assert "Lab → Cloud → Lab" in page and "first 1024 draws" in page
+    assert "This run has no stress results" in page and "half-gw" in page and record.id in page
+    old = dataclasses.replace(record, summary={k: v for k, v in record.summary.items() if k != "money"})  # type: ignore[union-attr]
+    assert "it was recorded without the finance model" in render_report(old, load_scenario(path))
+    bare = tmp_path / "bare.yaml"
+    bare.write_text(
+        path.read_text().split("contracts:\n")[0] + "targets:\n" + path.read_text().split("targets:\n")[1]
+    )
+    no_contracts = run_recorded(Store(tmp_path / "store"), bare, draws=256, seed=3)
+    assert no_contracts.summary is not None and "money" not in no_contracts.summary
+    page = render_report(no_contracts, load_scenario(bare))
+    assert "The scenario has no contracts, so there is no money to show." in page
+
+
+def test_stress_record_report(tmp_path: Path) -> None:
+    from gigawatt.finance import stress
+
+    result = stress(load_scenario("stargate"), ["nvidia tranches withheld"], draws=64, seed=0)
+    summary = json.loads(json.dumps(jsonable(result)))
+    text, ref = scenario_source("stargate")
+    record = Store(tmp_path).record_run(
+        kind="stress",
+        scenario="stargate",
+        scenario_text=text,
+        scenario_ref=ref,
+        draws=64,
+        seed=0,
+        summary=summary,
+    )
+    figs = figures(record.summary, None, "stress")  # type: ignore[arg-type]
+    assert set(figs) == set(figures(record.summary)) == {"stress-short", "stress-when", "stress-exposure"}  # type: ignore[arg-type]
+    shocked = _trace(figs["stress-short"], "shocked: P(runs short)")
+    assert list(shocked.x) == sorted(summary["shocked"]["parties"])
+    assert list(shocked.y) == [summary["shocked"]["parties"][p]["probability_short"] for p in shocked.x]
+    assert max(shocked.y) > 0  # somebody runs short in the Stargate scenario
+    unpaid = _trace(figs["stress-exposure"], "shocked: unpaid")
+    assert list(unpaid.y) == [summary["shocked"]["exposure"][p]["unpaid_usd"]["p50"] / 1e9 for p in unpaid.x]
+    page = render_report(record, None)
+    lapsed = summary["shocked"]["rpo_never_delivered_usd"]["p50"] / 1e9
+    assert "Stress results: nvidia tranches withheld" in page and f"{lapsed:,.1f}" in page
+    assert "stranded MW (facility), peak" in page and 'id="capacity"' not in page
+
+
+def test_plan_record_report(tmp_path: Path) -> None:
+    from gigawatt.plan import PlanOptions, plan_inputs, solve
+
+    result = solve(plan_inputs(load_scenario("stargate"), PlanOptions(periods=8)))
+    summary = json.loads(json.dumps(jsonable(result.summary())))
+    text, ref = scenario_source("stargate")
+    store = Store(tmp_path)
+    record = store.record_run(
+        kind="plan",
+        scenario="stargate",
+        scenario_text=text,
+        scenario_ref=ref,
+        draws=0,
+        seed=0,
+        summary=summary,
+    )
+    figs = figures(record.summary, None, "plan")  # type: ignore[arg-type]
+    assert set(figs) == {"plan-demand", "plan-sites"}
+    assert list(_trace(figs["plan-demand"], "served").y) == [v / 1e3 for v in summary["served_mw"]]
+    built = {s for s, v in summary["sites"].items() if v["build_mw"] > 0}
+    # the plan's MW per quarter: the chart is per site and quarter
+    by_quarter = figs["plan-sites"]
+    assert {t.name for t in by_quarter.data} == built
+    assert sum(sum(t.y) for t in by_quarter.data) == pytest.approx(
+        sum(v["build_mw"] for v in summary["sites"].values())
+    )
+    # a summary without MW per quarter falls back to MW per site by power source
+    for site in summary["sites"]:
+        del summary["sites"][site]["build_mw_by_period"]
+    by_source = figures(summary, None, "plan")["plan-sites"]
+    total = {s: sum(t.x[list(t.y).index(s)] for t in by_source.data) for s in built}
+    assert total == pytest.approx({s: summary["sites"][s]["build_mw"] for s in built})
+    page = render_report(record, None)
+    why = next(iter(summary["sites"].values()))["why"]
+    assert "capacity plan report" in page and why in page and summary["binding"][0] in page
+    failed = store.begin_run(
+        scenario="stargate", scenario_text=text, draws=0, seed=0, block_draws=1, kind="plan"
+    )
+    store.fail_run(failed, "PlanInfeasibleError: demand cannot be met")
+    page = render_report(store.get(failed), None)
+    assert "This run is not complete" in page and "demand cannot be met" in page and 'id="plan"' not in page
+    other = store.record_run(
+        kind="countries",
+        scenario="stargate",
+        scenario_text=text,
+        draws=5,
+        seed=0,
+        summary={"total": {"p50": 1.5}},
+    )
+    assert figures(other.summary, None, "countries") == {}  # type: ignore[arg-type]
+    assert "<td>total.p50</td>" in render_report(other, None)
+
+
+def test_sensitivity_is_recorded_and_reported(tmp_path: Path, write: Any) -> None:
+    from typer.testing import CliRunner
+
+    from conftest import SMALL
+    from gigawatt.cli import app
+
+    path = write(SMALL)
+    store = tmp_path / "store"
+    cli = CliRunner()
+    out = cli.invoke(
+        app,
+        [
+            "sensitivity",
+            str(path),
+            "--output",
+            "capacity:2027-06-30",
+            "--method",
+            "sobol",
+            "--samples",
+            "8",
+            "--json",
+            "--store",
+            str(store),
+        ],
+    )
+    assert out.exit_code == 0, out.output
+    printed = json.loads(out.stdout)
+    (record,) = Store(store).list_runs()
     assert (
-        "PlotlyGeoAssets" in page and page.count('class="plotly-graph-div"') == 5
-    )  # capacity, phases, constraints, countries, map
-    assert "This run has no money results" in page and "This run has no stress results" in page
-    assert "half-gw" in page and record.id in page
-    with_money = dataclasses.replace(record, summary={**record.summary, "money": {"circularity": 0.42}})
-    assert "This run has no money results" not in render_report(with_money, None)
+        record.kind == "sensitivity" and record.summary == printed and record.draws == printed["evaluations"]
+    )
+    figs = figures(record.summary)  # type: ignore[arg-type]
+    assert set(figs) == {"sensitivity"}
+    top = printed["parameters"][0]
+    st = _trace(figs["sensitivity"], "ST")
+    assert st.y[-1] == top["parameter"] and st.x[-1] == pytest.approx(top["ST"])
+    p90 = _trace(figs["sensitivity"], "P90")
+    assert p90.x[-1] + p90.base == pytest.approx(top["tornado_p90"])
+    report = tmp_path / "sensitivity.html"
+    made = cli.invoke(app, ["report", record.id, "-o", str(report), "--store", str(store)])
+    assert made.exit_code == 0, made.output
+    page = report.read_text()
+    assert "sensitivity report" in page and 'id="fig-sensitivity"' in page and top["parameter"] in page
+    quiet = cli.invoke(
+        app,
+        ["sensitivity", str(path), "--output", "capacity:2027-06-30", "--no-record", "--store", str(store)],
+    )
+    assert quiet.exit_code == 0 and len(Store(store).list_runs()) == 1
 
 
 def test_report_renders_offline_in_chromium(recorded: tuple[RunRecord, Path], tmp_path: Path) -> None:
@@ -77,13 +260,25 @@ def test_report_renders_offline_in_chromium(recorded: tuple[RunRecord, Path], tm
         page.goto(out.as_uri())
         page.wait_for_selector("#fig-capacity .scatterlayer .trace")
         page.wait_for_selector("#fig-map .scattergeo path.point")
-        assert page.locator(".js-plotly-plot").count() == 5
+        page.wait_for_selector("#fig-money path.sankey-link")
+        assert page.locator(".js-plotly-plot").count() == len(RUN_FIGURES)
         assert page.locator("#fig-phases .scatterlayer .trace").count() >= 5
-        shot = tmp_path / "report.png"
+        # lab→cloud, cloud→lab, cloud→world ×3 (electricity, staff, maintenance)
+        assert page.locator("#fig-money path.sankey-link").count() == 5
+        assert page.locator("#fig-circularity .barlayer .point").count() == 2
+        assert page.locator("#money .loop").inner_text() == "Lab → Cloud → Lab"
+        money = page.locator("#money")
+        money.scroll_into_view_if_needed()
+        assert money.is_visible() and (money.bounding_box() or {}).get("height", 0) > 1500
+        shot, money_shot = tmp_path / "report.png", tmp_path / "money.png"
         page.screenshot(path=str(shot), full_page=True)
+        page.locator("#fig-money").screenshot(path=str(money_shot))
         browser.close()
     assert errors == [] and all(url.startswith("file:") for url in requests)
     image = Image.open(shot).convert("RGB")
-    assert image.height > 2000
+    assert image.height > 4000
     colours = image.resize((200, 400)).getcolors(maxcolors=100_000)
     assert colours is not None and len(colours) > 50  # charts drew, not a blank page
+    sankey = Image.open(money_shot).convert("RGB")
+    drawn = sankey.resize((100, 60)).getcolors(maxcolors=100_000)
+    assert sankey.height > 400 and drawn is not None and len(drawn) > 20  # the Sankey drew

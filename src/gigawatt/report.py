@@ -5,7 +5,8 @@ sources) into plotly figures; the web dashboard serves the same figures as JSON.
 :func:`render_report` puts them in ``templates/report.html``; the page needs no
 network (plotly.js is inlined, and the map uses an empty built-in outline set
 instead of fetching coastlines). Sections whose results a run does not have
-(money, stress) say so instead of drawing.
+say so instead of drawing. A record's kind (``run``, ``stress``, ``plan``,
+``sensitivity``) picks its sections; the kind is read from the summary's keys when not given.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import plotly.io as pio
 from jinja2 import Environment, PackageLoader, select_autoescape
 from plotly.offline import get_plotlyjs
 
-__all__ = ["figures", "render_report", "write_report", "report_context"]
+__all__ = ["figures", "record_kind", "render_report", "write_report", "report_context"]
 
 #: Stage order and labels of the Gantt.
 _STAGES = {"start_date": "construction start", "power_date": "power ready", "chips_date": "chips in"}
@@ -220,50 +221,425 @@ def site_map(scenario: Any) -> go.Figure | None:
     return _layout(fig, "Sites (marker area ∝ planned power; grid lines every 15°)", height=460)
 
 
+# ---------------------------------------------------------------- money (a run's ``money`` entry)
+
+#: The outside world is drawn twice in the Sankey, as a source and as a sink, so that
+#: money from customers and money paid out to suppliers do not make a two-node loop.
+_WORLD_IN, _WORLD_OUT = "world (pays in)", "world (paid)"
+
+
+def _b(values: Any) -> list[float | None]:
+    """USD → $B, keeping missing values missing."""
+    return [None if v is None else v / 1e9 for v in values]
+
+
+def _whiskers(p10: Any, p50: Any, p90: Any) -> dict[str, Any]:
+    """Plotly asymmetric error bars from P10/P50/P90 lists (missing values: no bar)."""
+    up = [None if None in (a, b) else b - a for a, b in zip(p50, p90, strict=True)]
+    down = [None if None in (a, b) else a - b for a, b in zip(p50, p10, strict=True)]
+    return {"type": "data", "symmetric": False, "array": up, "arrayminus": down}
+
+
 def money_sankey(money: Mapping[str, Any]) -> go.Figure | None:
-    """Money flows between parties, if the run has them as ``flows: [{payer, payee, amount_usd}]``."""
-    flows = money.get("flows") if isinstance(money, Mapping) else None
-    if not isinstance(flows, list) or not flows:
-        return None
-    flows = [f for f in flows if isinstance(f, Mapping) and {"payer", "payee", "amount_usd"} <= set(f)]
+    """Money between parties over the horizon: one link per payer → payee → kind (P50, $B)."""
+    flows = [f for f in money.get("flows") or [] if (f.get("amount_usd") or 0.0) > 0]
     if not flows:
         return None
-    parties = sorted({f["payer"] for f in flows} | {f["payee"] for f in flows})
-    index = {p: i for i, p in enumerate(parties)}
+    names = money.get("parties") or {}
+
+    def node(party: str, role: str) -> str:
+        if party == "world":
+            return _WORLD_IN if role == "payer" else _WORLD_OUT
+        return str(names.get(party, party))
+
+    labels = sorted({node(f["payer"], "payer") for f in flows} | {node(f["payee"], "payee") for f in flows})
+    index = {label: i for i, label in enumerate(labels)}
     fig = go.Figure(
         go.Sankey(
-            node={"label": parties, "pad": 12},
+            node={"label": labels, "pad": 12},
             link={
-                "source": [index[f["payer"]] for f in flows],
-                "target": [index[f["payee"]] for f in flows],
+                "source": [index[node(f["payer"], "payer")] for f in flows],
+                "target": [index[node(f["payee"], "payee")] for f in flows],
                 "value": [float(f["amount_usd"]) / 1e9 for f in flows],
                 "label": [f.get("kind", "") for f in flows],
             },
         )
     )
-    return _layout(fig, "Money flows between parties ($B)", height=480)
+    return _layout(fig, "Money between parties over the horizon ($B, P50 of each flow)", height=560)
 
 
-def figures(summary: Mapping[str, Any], scenario: Any = None) -> dict[str, go.Figure]:
-    """Every chart a run's results support, by section id."""
-    out: dict[str, go.Figure] = {}
-    if summary.get("capacity_gw"):
-        out["capacity"] = capacity_fan(summary)
-    if summary.get("phases"):
-        out["phases"] = phase_gantt(summary)
-    if summary.get("constraints"):
-        out["constraints"] = constraint_bars(summary)
-    geo = site_map(scenario)
-    if geo is not None:
-        out["map"] = geo
-    countries = country_bars(summary)
-    if countries is not None:
-        out["countries"] = countries
-    money = summary.get("money") or summary.get("finance")
-    sankey = money_sankey(money) if isinstance(money, Mapping) else None
-    if sankey is not None:
-        out["money"] = sankey
-    return out
+def cash_by_party_figure(money: Mapping[str, Any], shown: int = 6) -> go.Figure | None:
+    """Each party's net cash flow per year (P50 bars, P10–P90 whiskers, $B); the largest shown."""
+    cash = money.get("cash_by_party") or {}
+    parties = cash.get("parties") or {}
+    if not parties:
+        return None
+    names = money.get("parties") or {}
+    size = {p: sum(abs(v) for v in q["p50"] if v is not None) for p, q in parties.items()}
+    ranked = sorted(parties, key=lambda p: -size[p])
+    fig = go.Figure()
+    for rank, party in enumerate(ranked):
+        q = parties[party]
+        fig.add_bar(
+            x=[str(y) for y in cash["years"]],
+            y=_b(q["p50"]),
+            error_y=_whiskers(_b(q["p10"]), _b(q["p50"]), _b(q["p90"])),
+            name=str(names.get(party, party)),
+            visible=True if rank < shown else "legendonly",
+        )
+    fig.update_layout(barmode="group", yaxis_title="net cash flow, $B per year (received − paid)")
+    return _layout(fig, "Cash flow by party (P50; whiskers P10–P90; click the legend for more)")
+
+
+def rpo_figure(money: Mapping[str, Any]) -> go.Figure | None:
+    """Each seller's remaining performance obligation (RPO) at each period's end, $B."""
+    rpo = money.get("rpo") or {}
+    sellers = rpo.get("sellers") or {}
+    if not sellers:
+        return None
+    names = money.get("parties") or {}
+    fig = go.Figure()
+    for seller, q in sellers.items():
+        label = str(names.get(seller, seller))
+        fig.add_trace(
+            go.Scatter(x=rpo["dates"], y=_b(q["p90"]), line={"width": 0}, showlegend=False, hoverinfo="skip")
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=rpo["dates"],
+                y=_b(q["p10"]),
+                fill="tonexty",
+                fillcolor="rgba(192,57,43,0.15)",
+                line={"width": 0},
+                name=f"{label} P10–P90",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(x=rpo["dates"], y=_b(q["p50"]), line={"width": 3, "color": _RED}, name=f"{label} P50")
+        )
+    fig.update_yaxes(title_text="RPO, $B (contracted, not yet delivered)", rangemode="tozero")
+    return _layout(fig, "RPO run-off: remaining performance obligation held by the seller")
+
+
+def circularity_figure(money: Mapping[str, Any]) -> go.Figure | None:
+    """Share of each party's inflows from the system that is its own money returning (P10–P90)."""
+    shares = {p: q for p, q in (money.get("circularity") or {}).items() if (q.get("p90") or 0) > 0}
+    if not shares:
+        return None
+    names = money.get("parties") or {}
+    ranked = sorted(shares, key=lambda p: -shares[p]["p50"])
+    q = {k: [shares[p][k] for p in ranked] for k in ("p10", "p50", "p90")}
+    fig = go.Figure(
+        go.Bar(
+            x=[str(names.get(p, p)) for p in ranked],
+            y=q["p50"],
+            error_y=_whiskers(q["p10"], q["p50"], q["p90"]),
+            marker_color=_BLUE,
+            name="circularity (P50, whiskers P10–P90)",
+        )
+    )
+    fig.update_yaxes(tickformat=".0%", range=[0, 1], title_text="share of inflows from the system")
+    return _layout(fig, "Circularity: the party's own money coming back to it", height=380)
+
+
+def money_figures(money: Mapping[str, Any]) -> dict[str, go.Figure]:
+    """The money charts a run's ``money`` entry supports, by section id."""
+    made = {
+        "money": money_sankey(money),
+        "cash": cash_by_party_figure(money),
+        "rpo": rpo_figure(money),
+        "circularity": circularity_figure(money),
+    }
+    return {k: f for k, f in made.items() if f is not None}
+
+
+# ---------------------------------------------------------------- stress, plan, sensitivity records
+
+
+#: The keys that mark a summary of each kind of record (besides a plain run).
+_KIND_KEYS = {
+    "stress": {"base", "shocked"},
+    "plan": {"objective_usd", "sites", "periods"},
+    "sensitivity": {"method", "parameters", "tornado_base"},
+}
+
+
+def record_kind(summary: Mapping[str, Any], kind: str | None = None) -> str:
+    """The kind of run a summary is from: the store's kind if given, else read from its keys."""
+    if kind:
+        return kind
+    return next((k for k, keys in _KIND_KEYS.items() if keys <= set(summary)), "run")
+
+
+def _complete(summary: Mapping[str, Any], kind: str) -> bool:
+    """Whether a summary has what its kind's sections draw from (a failed run's is empty)."""
+    return _KIND_KEYS.get(kind, set()) <= set(summary)
+
+
+def _stress_parties(stress: Mapping[str, Any]) -> list[str]:
+    return sorted(set(stress["base"].get("parties", {})) | set(stress["shocked"].get("parties", {})))
+
+
+def stress_short_figure(stress: Mapping[str, Any]) -> go.Figure | None:
+    """Who runs short: P(a party's cash goes below zero), base against shocked."""
+    parties = _stress_parties(stress)
+    if not parties:
+        return None
+    fig = go.Figure()
+    for case, colour in (("base", _GREY), ("shocked", _RED)):
+        rows = [stress[case]["parties"].get(p, {}) for p in parties]
+        fig.add_bar(
+            x=parties,
+            y=[r.get("probability_short", 0.0) for r in rows],
+            name=f"{case}: P(runs short)",
+            marker_color=colour,
+            customdata=[_b([(r.get("peak_shortfall_usd") or {}).get("p50")])[0] for r in rows],
+            hovertemplate="%{x}: %{y:.0%}; peak shortfall P50 $%{customdata:,.1f}B<extra></extra>",
+        )
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(tickformat=".0%", range=[0, 1], title_text="share of draws")
+    return _layout(fig, "Who runs short (cash below zero at some period)", height=380)
+
+
+def stress_when_figure(stress: Mapping[str, Any]) -> go.Figure | None:
+    """When each party first runs short: P10–P90 of the date (line), P50 (marker)."""
+    fig = go.Figure()
+    drawn = False
+    for case, colour in (("base", _GREY), ("shocked", _RED)):
+        xs: list[Any] = []
+        ys: list[Any] = []
+        mids: list[Any] = []
+        names: list[str] = []
+        for party in _stress_parties(stress):
+            when = stress[case]["parties"].get(party, {}).get("first_short_date") or {}
+            if when.get("p50") is None:
+                continue
+            label = f"{party} ({case})"
+            xs += [when["p10"], when["p90"], None]
+            ys += [label, label, None]
+            mids.append(when["p50"])
+            names.append(label)
+        if names:
+            drawn = True
+            fig.add_trace(
+                go.Scatter(
+                    x=xs, y=ys, mode="lines", line={"width": 8, "color": colour}, name=f"{case} P10–P90"
+                )
+            )
+            fig.add_trace(
+                go.Scatter(
+                    x=mids, y=names, mode="markers", marker={"size": 12, "color": colour}, name=f"{case} P50"
+                )
+            )
+    if not drawn:
+        return None
+    fig.update_xaxes(type="date")
+    return _layout(fig, "When: the first period a party runs short", height=340)
+
+
+def stress_exposure_figure(stress: Mapping[str, Any]) -> go.Figure | None:
+    """Exposure: what each payee is left unpaid in the settlement (P50, whiskers P10–P90, $B)."""
+    payees = sorted(set(stress["base"].get("exposure", {})) | set(stress["shocked"].get("exposure", {})))
+    if not payees:
+        return None
+    fig = go.Figure()
+    for case, colour in (("base", _GREY), ("shocked", _RED)):
+        unpaid = [stress[case].get("exposure", {}).get(p, {}).get("unpaid_usd") or {} for p in payees]
+        q = {k: _b([u.get(k, 0.0) for u in unpaid]) for k in ("p10", "p50", "p90")}
+        fig.add_bar(
+            x=payees,
+            y=q["p50"],
+            error_y=_whiskers(q["p10"], q["p50"], q["p90"]),
+            name=f"{case}: unpaid",
+            marker_color=colour,
+        )
+    fig.update_layout(barmode="group")
+    fig.update_yaxes(title_text="left unpaid, $B (P50; whiskers P10–P90)", rangemode="tozero")
+    return _layout(fig, "Exposure: who is left unpaid, and by how much", height=380)
+
+
+def _band_text(q: Mapping[str, Any] | None, scale: float = 1.0, fmt: str = ",.1f") -> str:
+    """ "P50 (P10–P90)" of a band, scaled; dates (strings) kept as they are."""
+    if not q or q.get("p50") is None:
+        return "—"
+
+    def one(v: Any) -> str:
+        return "—" if v is None else v if isinstance(v, str) else f"{v / scale:{fmt}}"
+
+    return f"{one(q['p50'])} ({one(q.get('p10'))} – {one(q.get('p90'))})"
+
+
+def stress_rows(stress: Mapping[str, Any]) -> list[list[str]]:
+    """The stress results as table rows: what, base, shocked."""
+    base, hit = stress["base"], stress["shocked"]
+    rows = [
+        [
+            "P(any party runs short)",
+            f"{base['probability_any_short']:.0%}",
+            f"{hit['probability_any_short']:.0%}",
+        ]
+    ]
+    for party in _stress_parties(stress):
+        b, s = base["parties"].get(party, {}), hit["parties"].get(party, {})
+        rows += [
+            [
+                f"{party}: P(runs short)",
+                f"{b.get('probability_short', 0):.0%}",
+                f"{s.get('probability_short', 0):.0%}",
+            ],
+            [
+                f"{party}: P(first to run short)",
+                f"{b.get('probability_first_short', 0):.0%}",
+                f"{s.get('probability_first_short', 0):.0%}",
+            ],
+            [
+                f"{party}: first short date",
+                _band_text(b.get("first_short_date")),
+                _band_text(s.get("first_short_date")),
+            ],
+            [
+                f"{party}: peak shortfall, $B",
+                _band_text(b.get("peak_shortfall_usd"), 1e9),
+                _band_text(s.get("peak_shortfall_usd"), 1e9),
+            ],
+            [
+                f"{party}: lowest cash, $B",
+                _band_text(b.get("lowest_cash_usd"), 1e9),
+                _band_text(s.get("lowest_cash_usd"), 1e9),
+            ],
+        ]
+    rows += [
+        [
+            "RPO lapsed (never delivered), $B",
+            _band_text(base.get("rpo_never_delivered_usd"), 1e9),
+            _band_text(hit.get("rpo_never_delivered_usd"), 1e9),
+        ],
+        [
+            "stranded MW (facility), peak",
+            _band_text(base.get("stranded_mw_peak"), 1, ",.0f"),
+            _band_text(hit.get("stranded_mw_peak"), 1, ",.0f"),
+        ],
+        [
+            "stranded MW (facility), at the end",
+            _band_text(base.get("stranded_mw_end"), 1, ",.0f"),
+            _band_text(hit.get("stranded_mw_end"), 1, ",.0f"),
+        ],
+    ]
+    return rows
+
+
+def plan_demand_figure(plan: Mapping[str, Any]) -> go.Figure:
+    """Planned capacity against demand per quarter (facility GW): served and unmet."""
+    periods = plan["periods"]
+    fig = go.Figure()
+    fig.add_bar(x=periods, y=[v / 1e3 for v in plan["served_mw"]], name="served", marker_color=_BLUE)
+    fig.add_bar(x=periods, y=[v / 1e3 for v in plan["unmet_mw"]], name="unmet", marker_color=_RED)
+    fig.add_trace(
+        go.Scatter(x=periods, y=[v / 1e3 for v in plan["demand_mw"]], name="demand", line={"color": "black"})
+    )
+    fig.update_layout(barmode="stack", yaxis_title="facility GW")
+    return _layout(fig, "Plan: demand, served and unmet per quarter (facility power)")
+
+
+def plan_sites_figure(plan: Mapping[str, Any]) -> go.Figure | None:
+    """Facility MW each site builds: per quarter when the plan has it, else by power source."""
+    sites = {k: v for k, v in plan["sites"].items() if v.get("build_mw", 0) > 0}
+    if not sites:
+        return None
+    fig = go.Figure()
+    if all("build_mw_by_period" in v for v in sites.values()):
+        for site, v in sites.items():
+            fig.add_bar(x=plan["periods"], y=v["build_mw_by_period"], name=site)
+        fig.update_layout(barmode="stack", yaxis_title="facility MW built in the quarter")
+        return _layout(fig, "Plan: facility MW built per site and quarter")
+    sources = sorted({s for v in sites.values() for s in v.get("by_source_mw", {})})
+    for source in sources:
+        fig.add_bar(
+            y=list(sites),
+            x=[v["by_source_mw"].get(source, 0.0) for v in sites.values()],
+            name=source,
+            orientation="h",
+        )
+    fig.update_layout(barmode="stack", xaxis_title="facility MW built over the plan")
+    fig.update_yaxes(autorange="reversed")
+    return _layout(
+        fig, "Plan: facility MW built per site, by power source", height=max(320, 32 * len(sites) + 120)
+    )
+
+
+def sensitivity_result(summary: Mapping[str, Any]) -> Any:
+    """A :class:`~gigawatt.sensitivity.SensitivityResult` back from ``sensitivity --json`` output."""
+    from gigawatt.sensitivity import SensitivityResult
+
+    rows = summary["parameters"]
+    keys = [k for k in rows[0] if k not in ("parameter", "tornado_p10", "tornado_p90")] if rows else []
+
+    def number(value: Any) -> float:
+        return math.nan if value is None else float(value)
+
+    return SensitivityResult(
+        method=summary["method"],
+        output=summary["output"],
+        parameters=[r["parameter"] for r in rows],
+        indices={k: np.array([number(r.get(k)) for r in rows]) for k in keys},
+        evaluations=int(summary["evaluations"]),
+        output_mean=number(summary["output_mean"]),
+        output_std=number(summary["output_std"]),
+        tornado_base=number(summary["tornado_base"]),
+        tornado={r["parameter"]: (number(r["tornado_p10"]), number(r["tornado_p90"])) for r in rows},
+        notes=list(summary.get("notes", [])),
+    )
+
+
+def sensitivity_chart(summary: Mapping[str, Any]) -> go.Figure | None:
+    """Sobol' (or Morris) bars and the tornado; a date output's tornado in days from the all-median date."""
+    from gigawatt.sensitivity import sensitivity_figure
+
+    if not summary.get("parameters"):
+        return None
+    fig = sensitivity_figure(sensitivity_result(summary))
+    if str(summary["output"]).startswith("gw-online:"):
+        from gigawatt.units import format_date
+
+        for trace in fig.data:
+            if trace.xaxis == "x2":
+                trace.base = 0
+        fig.update_xaxes(title_text=f"days from {format_date(summary['tornado_base'])}", row=1, col=2)
+    fig.update_yaxes(showticklabels=False, row=1, col=2)  # the same rows as the bars on the left
+    fig.update_layout(template="plotly_white")
+    return fig
+
+
+def figures(
+    summary: Mapping[str, Any], scenario: Any = None, kind: str | None = None
+) -> dict[str, go.Figure]:
+    """Every chart a run's results support, by section id (``kind``: the store's kind of run)."""
+    kind = record_kind(summary, kind)
+    made: dict[str, go.Figure | None] = {}
+    if not _complete(summary, kind):
+        return {}
+    if kind == "stress":
+        made = {
+            "stress-short": stress_short_figure(summary),
+            "stress-when": stress_when_figure(summary),
+            "stress-exposure": stress_exposure_figure(summary),
+        }
+    elif kind == "plan":
+        made = {"plan-demand": plan_demand_figure(summary), "plan-sites": plan_sites_figure(summary)}
+    elif kind == "sensitivity":
+        made = {"sensitivity": sensitivity_chart(summary)}
+    elif kind == "run":
+        made = {
+            "capacity": capacity_fan(summary) if summary.get("capacity_gw") else None,
+            "phases": phase_gantt(summary) if summary.get("phases") else None,
+            "constraints": constraint_bars(summary) if summary.get("constraints") else None,
+            "map": site_map(scenario),
+            "countries": country_bars(summary),
+        }
+        money = summary.get("money")
+        if isinstance(money, Mapping):
+            made.update(money_figures(money))
+    return {k: f for k, f in made.items() if f is not None}
 
 
 # ---------------------------------------------------------------- tables
@@ -383,9 +759,47 @@ def _environment() -> Environment:
     )
 
 
+def _plan_rows(plan: Mapping[str, Any]) -> list[list[str]]:
+    return [
+        [site, "yes" if v.get("open") else "no", f"{v.get('build_mw', 0.0):,.0f}", str(v.get("why", ""))]
+        for site, v in plan.get("sites", {}).items()
+    ]
+
+
+def _sensitivity_rows(summary: Mapping[str, Any], top: int = 15) -> tuple[list[str], list[list[str]]]:
+    keys = ["S1", "ST"] if summary.get("method") == "sobol" else ["mu_star", "sigma"]
+    is_date = str(summary.get("output", "")).startswith("gw-online:")
+
+    def value(v: Any) -> str:
+        if v is None:
+            return "—"
+        if is_date:
+            from gigawatt.units import format_date
+
+            return format_date(v)
+        return f"{v:,.4g}"
+
+    rows = [
+        [r["parameter"], *(_fmt(r.get(k), 3) for k in keys), value(r["tornado_p10"]), value(r["tornado_p90"])]
+        for r in summary.get("parameters", [])[:top]
+    ]
+    return ["parameter", *keys, "output at P10", "output at P90"], rows
+
+
+def _money_note(summary: Mapping[str, Any], scenario: Any) -> str:
+    """Why a run shows no money."""
+    if scenario is not None and not scenario.contracts:
+        return "The scenario has no contracts, so there is no money to show."
+    return (
+        "This run has no money results (cash flows by party, RPO run-off, circularity): "
+        "it was recorded without the finance model; run it again to see them."
+    )
+
+
 def report_context(record: Any, scenario: Any = None) -> dict[str, Any]:
     """Everything the report template shows, from a stored run (and its scenario)."""
     summary = record.summary or {}
+    kind = record_kind(summary, getattr(record, "kind", None))
     charts = {
         key: pio.to_html(
             fig,
@@ -394,21 +808,32 @@ def report_context(record: Any, scenario: Any = None) -> dict[str, Any]:
             div_id=f"fig-{key}",
             config={"displaylogo": False, "responsive": True},
         )
-        for key, fig in figures(summary, scenario).items()
+        for key, fig in figures(summary, scenario, kind).items()
     }
-    money = summary.get("money") or summary.get("finance")
-    stress = summary.get("stress")
-    return {
+    money = summary.get("money") if kind == "run" else None
+    context: dict[str, Any] = {
         "record": record,
+        "kind": kind,
         "summary": summary,
         "charts": charts,
         "targets": summary.get("targets", []),
         "years": _year_rows(summary),
-        "money_rows": _key_values(money) if money else [],
-        "stress_rows": _key_values(stress) if stress else [],
+        "money": money,
+        "money_note": "" if money else _money_note(summary, scenario),
         "assumptions": _assumptions(scenario),
         "scenario_text": record.scenario_text,
     }
+    if not _complete(summary, kind):
+        context["kind"] = None  # nothing to draw; the page says the run is not complete
+    elif kind == "stress":
+        context["stress_rows"] = stress_rows(summary)
+    elif kind == "plan":
+        context["plan_rows"] = _plan_rows(summary)
+    elif kind == "sensitivity":
+        context["sensitivity_head"], context["sensitivity_rows"] = _sensitivity_rows(summary)
+    elif kind != "run":
+        context["other_rows"] = _key_values(summary)
+    return context
 
 
 def render_report(record: Any, scenario: Any = None) -> str:

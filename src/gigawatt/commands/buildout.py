@@ -95,8 +95,10 @@ def run(
                 results = simulate(loaded, draws=draws, seed=seed)
             summary = results.summary()
             if record:
+                from gigawatt.finance.summary import with_money
                 from gigawatt.store import scenario_source
 
+                summary = with_money(summary, loaded, draws, seed)
                 text, ref = scenario_source(scenario)
                 record_obj = store.record_run(
                     scenario=loaded.name,
@@ -222,6 +224,18 @@ def print_summary(summary: dict[str, Any]) -> None:
     if last:
         top = max(last, key=lambda c: last[c])
         console.print(f"In {last[top]:.0%} of draws [bold]{top}[/] set the date of the last phase online.")
+    if summary.get("money"):
+        print_money(summary["money"])
+
+
+def print_money(money: dict[str, Any]) -> None:
+    """The money of a recorded run in two lines: its loops and the most circular parties."""
+    loops = "; ".join(" → ".join(cycle) for cycle in money["cycle_names"]) or "none"
+    console.print(f"Money (first {money['draws']:,} draws): loops {loops}", highlight=False)
+    ranked = sorted(money["circularity"].items(), key=lambda kv: -kv[1]["p50"])[:4]
+    shares = ", ".join(f"{money['parties'].get(p, p)} {q['p50']:.0%}" for p, q in ranked if q["p50"] > 0)
+    if shares:
+        console.print(f"Circularity (P50, own money returning): {shares}", highlight=False)
 
 
 @app.command()
@@ -278,4 +292,4 @@ def factory(
     console.print(f"Binding constraint: [bold]{result['binding']}[/]")
 
 
-__all__ = ["run", "factory", "print_summary", "np"]
+__all__ = ["run", "factory", "print_summary", "print_money", "np"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -73,15 +74,24 @@ def sensitivity(
     backend: BackendOpt = BackendName.inprocess,
     address: AddressOpt = None,
     workers: WorkersOpt = 2,
+    store_dir: Annotated[
+        Path | None,
+        typer.Option("--store", envvar="GIGAWATT_STORE", help="Run store folder (default ./.gigawatt)."),
+    ] = None,
+    record: Annotated[bool, typer.Option("--record/--no-record", help="Record the run in the store.")] = True,
     as_json: JsonOpt = False,
 ) -> None:
-    """Which assumptions matter: global sensitivity (Sobol' or Morris) of one output."""
+    """Which assumptions matter: global sensitivity (Sobol' or Morris) of one output.
+
+    Recorded in the run store (kind "sensitivity"); `gigawatt report ID` draws its charts."""
     from gigawatt.scenario import load_scenario
     from gigawatt.sensitivity import scenario_sensitivity
+    from gigawatt.store import Store, scenario_source
     from gigawatt.units import format_date
 
+    loaded = load_scenario(scenario)
     result = scenario_sensitivity(
-        load_scenario(scenario),
+        loaded,
         output,
         method.value,
         samples,
@@ -89,8 +99,23 @@ def sensitivity(
         include or (),
         make_backend(backend, address, workers),
     )
+    summary = {"scenario": scenario, **result.as_dict()}
+    recorded = None
+    if record:
+        text, ref = scenario_source(scenario)
+        store = Store(store_dir)
+        recorded = store.record_run(
+            kind="sensitivity",
+            scenario=loaded.name,
+            scenario_text=text,
+            scenario_ref=ref,
+            draws=result.evaluations,
+            seed=seed,
+            summary=summary,
+            params={"output": output, "method": method.value, "samples": samples, "include": include or []},
+        )
     if as_json:
-        print_json({"scenario": scenario, **result.as_dict()})
+        print_json(summary)
         return
     keys = ("S1", "ST") if result.method == "sobol" else ("mu_star", "sigma")
     is_date = output.startswith("gw-online:")
@@ -112,6 +137,8 @@ def sensitivity(
     console.print(table)
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
+    if recorded is not None:
+        console.print(f"recorded as run [bold]{recorded.id}[/] in {store.root}", highlight=False)
 
 
 @app.command()

@@ -1,0 +1,122 @@
+"""The money of a recorded run, compact enough to store with its summary.
+
+A plain ``gigawatt run`` simulates many draws of the buildout; its money is computed on
+the first :data:`MONEY_DRAWS` of them (same seed: the same buildout draws, common random
+numbers) and kept as P10/P50/P90 bands: the flows between parties (for the Sankey), each
+party's net cash flow per calendar year, each seller's remaining performance obligation
+(RPO) per period, each party's circularity and the money loops, and each programme
+commitment checked against simulated capex (:mod:`gigawatt.finance.commitments`). A
+scenario without contracts has no money entry.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gigawatt import units
+from gigawatt.finance.commitments import commitments_summary
+from gigawatt.finance.flows import flows_summary
+from gigawatt.finance.ledger import WORLD, net_by_party
+from gigawatt.finance.model import Money, buildout, simulate_money
+from gigawatt.scenario import Scenario
+
+__all__ = ["MONEY_DRAWS", "money_summary", "with_money", "flow_totals", "cash_by_party", "rpo_by_seller"]
+
+#: Draws the money of a recorded run is computed on (the first ones of the run).
+MONEY_DRAWS = 2000
+_Q = (10, 50, 90)
+
+
+def _bands(values: np.ndarray) -> dict[str, list[float]]:
+    """P10/P50/P90 over draws (axis 0) of ``(draw, n)``."""
+    q = np.percentile(values, _Q, axis=0)
+    return {f"p{k}": row.tolist() for k, row in zip(_Q, q, strict=True)}
+
+
+def flow_totals(money: Money) -> list[dict[str, Any]]:
+    """Money over the horizon per payer → payee → kind: the P50 over draws of each total, USD.
+
+    The world (customers, utilities, suppliers outside the system) is a party like the others."""
+    ledger = money.ledger
+    totals = ledger.amount_usd.values.sum(axis=1)  # (draw, entry)
+    keys = list(zip(ledger.payer.values, ledger.payee.values, ledger.kind.values, strict=True))
+    out = []
+    for key in sorted(set(keys)):
+        picked = [i for i, k in enumerate(keys) if k == key]
+        amount = float(np.median(totals[:, picked].sum(axis=1)))
+        if amount > 0:
+            payer, payee, kind = (str(x) for x in key)
+            out.append(
+                {
+                    "name": f"{payer} → {payee}: {kind}",
+                    "payer": payer,
+                    "payee": payee,
+                    "kind": kind,
+                    "amount_usd": amount,
+                }
+            )
+    return out
+
+
+def cash_by_party(money: Money) -> dict[str, Any]:
+    """Each party's net cash flow (received − paid) per calendar year, P10/P50/P90, USD.
+
+    Parties with no money at all are left out; the world is left out."""
+    net = net_by_party(money.ledger)  # (draw, period, party)
+    years = np.array([units.date_from_days(d).year for d in money.edges[:-1]])
+    year_list = sorted(set(years.tolist()))
+    yearly = np.zeros((net.sizes["draw"], len(year_list), net.sizes["party"]))
+    np.add.at(yearly.transpose(1, 0, 2), np.searchsorted(year_list, years), net.values.transpose(1, 0, 2))
+    parties = {}
+    for j, party in enumerate(str(p) for p in net.party.values):
+        if party == WORLD or not np.any(yearly[:, :, j]):
+            continue
+        parties[party] = _bands(yearly[:, :, j])
+    return {"years": year_list, "parties": parties}
+
+
+def rpo_by_seller(money: Money) -> dict[str, Any]:
+    """Remaining performance obligation held by each seller at each period's end, P10/P50/P90, USD."""
+    by_seller: dict[str, np.ndarray] = {}
+    for name, result in money.results.items():
+        if result.rpo_usd is None:
+            continue
+        seller = money.scenario.contracts[name].payee
+        by_seller[seller] = by_seller.get(seller, 0.0) + result.rpo_usd
+    if not by_seller:
+        return {}
+    return {
+        "dates": [units.format_date(d) for d in money.edges[1:]],
+        "sellers": {seller: _bands(rpo) for seller, rpo in sorted(by_seller.items())},
+    }
+
+
+def money_summary(scenario: Scenario, draws: int, seed: int) -> dict[str, Any] | None:
+    """The money of the first ``min(draws, MONEY_DRAWS)`` draws; ``None`` without contracts."""
+    if not scenario.contracts:
+        return None
+    used = min(draws, MONEY_DRAWS)
+    money = simulate_money(scenario, buildout(scenario, used, seed), seed)
+    graph = flows_summary(money.ledger)
+    named = {key: party.name for key, party in scenario.parties.items()}
+    return {
+        "draws": used,
+        "seed": seed,
+        "period": "quarter",
+        "parties": {p: named.get(p, p) for p in money.parties},
+        "flows": flow_totals(money),
+        "cash_by_party": cash_by_party(money),
+        "rpo": rpo_by_seller(money),
+        "circularity": graph["circularity"],
+        "cycles": graph["cycles"],
+        "cycle_names": [[named.get(x, x) for x in cycle] for cycle in graph["cycles"]],
+        "commitments": commitments_summary(scenario, money.buildout, money.parameters),
+    }
+
+
+def with_money(summary: dict[str, Any], scenario: Scenario, draws: int, seed: int) -> dict[str, Any]:
+    """A run's summary with its ``money`` entry added (unchanged for a scenario without contracts)."""
+    money = money_summary(scenario, draws, seed)
+    return summary if money is None else {**summary, "money": money}
