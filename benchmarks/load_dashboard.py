@@ -7,6 +7,9 @@ Starts ``gigawatt serve`` on 127.0.0.1 (a free port, a temporary run store), sen
 figures, the scenario list, a validation of the Stargate scenario; writes: runs of
 1,024 draws, one request in ``--run-every``), waits for the runs to finish, and
 prints p50/p95 latency per kind and the error count. Exit 1 if any request failed.
+
+``--pythonpath DIR`` serves another copy of the package (a reference version, e.g. the
+last commit's files exported to DIR/gigawatt) for side-by-side comparisons.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=400)
     parser.add_argument("--run-every", type=int, default=20, help="one run request in N")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--pythonpath", default=None, help="serve the gigawatt package found here instead")
     args = parser.parse_args()
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
@@ -54,7 +58,11 @@ def main() -> int:
             "--store",
             store,
         ],
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        env={
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            **({"PYTHONPATH": args.pythonpath} if args.pythonpath else {}),
+        },
     )
     try:
         with httpx.Client(base_url=base, timeout=60) as client:
@@ -112,6 +120,7 @@ def main() -> int:
         server.wait(10)
     errors = [r for r in results if r[2] >= 400]
     report = {
+        "package": args.pythonpath or "installed",
         "clients": args.clients,
         "requests": len(results),
         "wall_s": round(wall, 2),

@@ -235,3 +235,14 @@ def test_demand_with_a_ceiling_grows_logistically():
     assert np.all(capped <= compound)
     # a ceiling below the level holds demand at the level
     np.testing.assert_allclose(grown_demand_mw(1000.0, 1.0, years, 500.0), 1000.0)
+
+
+def test_aggregate_block_takes_the_block_it_would_simulate():
+    model = Model.from_scenario(load_scenario("stargate"))
+    ds = simulate_block(model, 3, 1024, 2048)
+    given, fresh = aggregate_block(model, 3, 1024, 2048, ds), aggregate_block(model, 3, 1024, 2048)
+    assert given.hist.keys() == fresh.hist.keys() and given.date_hist.keys() == fresh.date_hist.keys()
+    assert all(np.array_equal(given.hist[k], fresh.hist[k]) for k in fresh.hist)
+    assert all(np.array_equal(given.date_hist[k], fresh.date_hist[k]) for k in fresh.date_hist)
+    with pytest.raises(ValueError, match="other than"):
+        aggregate_block(model, 3, 0, 1024, ds)

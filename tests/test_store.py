@@ -11,14 +11,17 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
 from gigawatt.cli import app
 from gigawatt.engine import Aggregates, Model, aggregate_block
 from gigawatt.engine import run as engine_run
+from gigawatt.finance.summary import with_money
 from gigawatt.scenario import load_scenario
 from gigawatt.store import (
     Store,
@@ -27,8 +30,10 @@ from gigawatt.store import (
     aggregates_table,
     compare_runs,
     diff_flat,
+    draws_table,
     flatten,
     jsonable,
+    load_results,
     resume_run,
     run_recorded,
 )
@@ -42,6 +47,16 @@ run_recorded(Store(sys.argv[1]), sys.argv[2], draws=int(sys.argv[3]), seed=7)
 
 def _same(a: dict, b: dict) -> bool:
     return json.dumps(jsonable(a), sort_keys=True) == json.dumps(jsonable(b), sort_keys=True)
+
+
+def _expected(path: Path, draws: int, seed: int) -> dict:
+    """What a recorded run's summary should be: the engine's, plus the money entry a run attaches."""
+    scenario = load_scenario(path)
+    return with_money(engine_run(scenario, draws=draws, seed=seed).summary(), scenario, draws, seed)
+
+
+def _draw_bytes(store: Store, run_id: str) -> list[bytes]:
+    return [f.read_bytes() for f in store.draw_files(run_id)]
 
 
 def _wait_for_blocks(store: Store, before: int, timeout_s: float) -> None:
@@ -96,13 +111,13 @@ def test_recorded_run_equals_engine_run(tmp_path: Path, small_text: str, write) 
     path = write(small_text)
     record = run_recorded(Store(tmp_path / "s"), path, draws=3000, seed=7)
     assert record.status == "complete" and record.blocks_done == 3
-    assert _same(record.summary, engine_run(load_scenario(path), draws=3000, seed=7).summary())
+    assert _same(record.summary, _expected(path, 3000, 7))
 
 
 def test_sigkill_never_corrupts_and_resume_is_identical(tmp_path: Path, small_text: str, write) -> None:
     path = write(small_text)
     draws = 8 * 1024
-    expected = engine_run(load_scenario(path), draws=draws, seed=7).summary()
+    expected = _expected(path, draws, 7)
     store = Store(tmp_path / "s")
     rng = random.Random(6)
     killed = []
@@ -119,12 +134,21 @@ def test_sigkill_never_corrupts_and_resume_is_identical(tmp_path: Path, small_te
             assert (record.status == "complete") == (record.summary is not None)
             if record.status == "complete":
                 assert record.blocks_done == record.blocks_total
+            # every completed block has its whole per-draw file; nothing else counts as one
+            files = store.draw_files(record.id)
+            assert len(files) == record.blocks_done
+            assert [pq.read_table(f).num_rows for f in files] == [1024] * record.blocks_done
     unfinished = [r for r in store.list_runs() if r.status == "interrupted"]
     assert unfinished, f"no kill landed mid-run ({killed})"
+    whole = run_recorded(Store(tmp_path / "whole"), path, draws=draws, seed=7)
+    expected_draws = _draw_bytes(Store(tmp_path / "whole"), whole.id)
+    assert len(expected_draws) == 8
     for record in unfinished[:2]:  # the newest were killed after writing blocks
         resumed = resume_run(store, record.id)
         assert resumed.status == "complete" and resumed.id == record.id
         assert _same(resumed.summary, expected)
+        assert _draw_bytes(store, record.id) == expected_draws  # byte for byte
+        assert not list(store.run_dir(record.id).glob(".*.tmp"))
     with pytest.raises(StoreError, match="already complete"):
         resume_run(store, unfinished[0].id)
 
@@ -196,3 +220,83 @@ def test_cli_runs_list_show_compare_rm_and_report(tmp_path: Path, small_text: st
     assert cli.invoke(app, ["runs", "rm", a.id], env=env).exit_code == 0
     assert [r.id for r in Store(root).list_runs()] == [b.id]
     assert os.path.isdir(root)
+
+
+def test_per_draw_rows_give_the_aggregates_answers(tmp_path: Path, small_text: str, write) -> None:
+    path = write(small_text)
+    store = Store(tmp_path / "s")
+    record = run_recorded(store, path, draws=3000, seed=7)
+    assert len(store.draw_files(record.id)) == 3
+    counted = store.draw_target_probabilities(record.id)
+    assert counted == {t["name"]: t["probability"] for t in record.summary["targets"]}
+    assert 0 < counted["half-gw"] < 1  # a real question, not a certainty
+    [row] = store.query_draws(
+        record.id, "SELECT count(*), count(DISTINCT draw), min(draw), max(draw) FROM draws"
+    )
+    assert row == (3000, 3000, 0, 2999)
+    # the constraint that set the last phase's date: the same counts as the aggregates'
+    from gigawatt.engine import CAUSES
+
+    causes = dict(store.query_draws(record.id, "SELECT last_phase_cause, count(*) FROM draws GROUP BY 1"))
+    counts = load_results(store, record.id).aggregates.counts
+    assert {CAUSES[c]: int(n) for c, n in enumerate(counts["last_phase_cause"]) if n} == {
+        k: v for k, v in causes.items() if k is not None
+    }
+    assert causes.get(None, 0) == int(counts["nothing_online"][0])
+    # year-end capacity per draw, facility and IT
+    model = Model.from_scenario(load_scenario(path))
+    table = draws_table(model, 7, 0, 1024)
+    assert table.column("draw").to_pylist() == list(range(1024))
+    gw = np.array(table.column("facility_gw:2027").to_pylist())
+    assert (gw >= 0).all() and gw.max() <= 0.45 + 1e-9  # 300 MW + 150 MW facility at most
+    it_gw = np.array(table.column("it_gw:2027").to_pylist())
+    assert (it_gw <= gw + 1e-12).all() and (it_gw < gw).any()  # IT power is facility power over PUE
+
+
+def test_per_draw_export_cli_and_runs_without_rows(tmp_path: Path, small_text: str, write) -> None:
+    root = tmp_path / "s"
+    store = Store(root)
+    record = run_recorded(store, write(small_text), draws=2048, seed=3)
+    cli = CliRunner()
+    env = {"GIGAWATT_STORE": str(root)}
+    out_parquet, out_csv = tmp_path / "d.parquet", tmp_path / "d.csv"
+    for out in (out_parquet, out_csv):
+        made = cli.invoke(app, ["runs", "draws", record.id, "-o", str(out)], env=env)
+        assert made.exit_code == 0, made.output
+    table = pq.read_table(out_parquet)
+    assert table.num_rows == 2048 and table.column("draw").to_pylist() == list(range(2048))
+    stored = pa.concat_tables([pq.read_table(f) for f in store.draw_files(record.id)])
+    assert table.to_pylist() == stored.to_pylist()  # the same rows, in draw order
+    lines = out_csv.read_text().splitlines()
+    assert len(lines) == 2049 and lines[0].split(",")[:2] == ["draw", "target:half-gw"]
+    shown = cli.invoke(app, ["runs", "show", record.id, "--json"], env=env)
+    per_draw = json.loads(shown.stdout)["per_draw_targets"]
+    assert per_draw == {t["name"]: t["probability"] for t in record.summary["targets"]}
+    preview = cli.invoke(app, ["runs", "draws", record.id], env=env)
+    assert preview.exit_code == 0 and "target:half-gw" in preview.output
+    bad = cli.invoke(app, ["runs", "draws", record.id, "-o", str(tmp_path / "d.txt")], env=env)
+    assert bad.exit_code == 2 and "give a .parquet or .csv file" in bad.output
+    # a run recorded whole (plan, stress…) has no per-draw rows, and says so
+    plain = store.record_run(kind="plan", scenario="x", scenario_text="x", draws=0, seed=0, summary={})
+    assert store.draw_target_probabilities(plain.id) is None
+    missing = cli.invoke(app, ["runs", "draws", plain.id], env=env)
+    assert missing.exit_code == 2 and "no per-draw rows" in missing.output
+
+
+def test_readers_cache_the_catalogue_until_a_write(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reader, writer = Store(tmp_path / "s"), Store(tmp_path / "s")
+    first = writer.begin_run(scenario="x", scenario_text="x", draws=2048, seed=0, block_draws=1024)
+    assert [r.id for r in reader.list_runs()] == [first]
+    opened = []
+    real_connect = duckdb.connect
+    monkeypatch.setattr(duckdb, "connect", lambda *a, **k: opened.append(a) or real_connect(*a, **k))
+    assert reader.get(first).blocks_done == 0 and reader.list_runs()[0].id == first
+    assert opened == []  # nothing changed: no catalogue opened
+    writer.write_block(first, 0, {"a": [1]})  # progress is seen at once
+    assert reader.get(first).blocks_done == 1
+    second = writer.begin_run(scenario="y", scenario_text="y", draws=1, seed=0, block_draws=1024)
+    opened.clear()
+    assert {r.id for r in reader.list_runs()} == {first, second}
+    assert reader.get(second).status == "running" and len(opened) == 1  # read once after the write
+    writer.finish_run(second, {"done": True})
+    assert reader.get(second).summary == {"done": True} and reader.get(second).status == "complete"

@@ -7,12 +7,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import duckdb
 import pyarrow.parquet as pq
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
+from gigawatt.report import figures, scenario_or_none
 from gigawatt.web.app import MAX_BODY_BYTES, MAX_DRAWS, create_app
 
 
@@ -85,19 +87,35 @@ def test_run_poll_figures_downloads_compare(client: TestClient, small_text: str)
     assert a["status"] == b["status"] == "complete" and a["progress"] == 1.0
     assert a["summary"]["targets"][0]["name"] == "half-gw"
     figs = client.get(f"/api/runs/{a['id']}/figures").json()
-    assert {"capacity", "phases", "constraints"} <= set(figs)
+    record = client.app.state.store.get(a["id"])  # type: ignore[attr-defined]
+    made = figures(record.summary, scenario_or_none(record), kind=record.kind)
+    assert list(figs) == list(made) and {"capacity", "phases", "constraints"} <= set(figs)  # report order
+    again = client.get(f"/api/runs/{a['id']}/figures")
+    assert again.json() == figs and again.headers["content-type"] == "application/json"
     assert figs["capacity"]["data"][2]["y"] == a["summary"]["capacity_gw"]["p50"]
     csv = client.get(f"/api/runs/{a['id']}/capacity.csv")
     assert csv.status_code == 200 and csv.text.startswith("series,quantile,time,facility_mw")
     table = pq.read_table(io.BytesIO(client.get(f"/api/runs/{a['id']}/capacity.parquet").content))
     assert set(table.column("series").to_pylist()) >= {"total", "site:alpha", "site:beta"}
+    assert a["per_draw"] is True
+    rows = pq.read_table(io.BytesIO(client.get(f"/api/runs/{a['id']}/draws.parquet").content))
+    assert rows.num_rows == 1024 and rows.column("draw").to_pylist() == list(range(1024))
+    target = a["summary"]["targets"][0]
+    query = f"SELECT avg((\"target:half-gw\" <= DATE '{target['by']}')::INT) FROM rows"
+    [(met,)] = duckdb.sql(query).fetchall()
+    assert met == target["probability"]  # a user's query gives the summary's answer
+    draws_csv = client.get(f"/api/runs/{a['id']}/draws.csv")
+    assert draws_csv.status_code == 200 and draws_csv.text.startswith("draw,target:half-gw,")
+    assert "attachment" in draws_csv.headers["content-disposition"]
+    assert len(draws_csv.text.splitlines()) == 1025
     report = client.get(f"/api/runs/{a['id']}/report")
     assert report.status_code == 200 and "attachment" in report.headers["content-disposition"]
     compared = client.get(f"/api/compare?a={a['id']}&b={b['id']}").json()
     assert compared["same_scenario"] and compared["settings"] == [
         {"path": "seed", "a": 1, "b": 2, "change": 1.0}
     ]
-    assert [r["id"] for r in client.get("/api/runs").json()][:2] == [b["id"], a["id"]]
+    listed = client.get("/api/runs").json()
+    assert [r["id"] for r in listed][:2] == [b["id"], a["id"]] and listed[0]["kind"] == "run"
 
 
 def test_a_failing_run_says_why_without_a_traceback(client: TestClient, tmp_path: Path) -> None:
@@ -106,7 +124,8 @@ def test_a_failing_run_says_why_without_a_traceback(client: TestClient, tmp_path
     store.fail_run(run_id, "ValueError: supply curve is empty")
     body = client.get(f"/api/runs/{run_id}").json()
     assert body["status"] == "failed" and body["error"] == "ValueError: supply curve is empty"
-    for path in (f"/api/runs/{run_id}/figures", f"/api/runs/{run_id}/report", "/api/runs/abcdef12"):
+    paths = (f"/api/runs/{run_id}/figures", f"/api/runs/{run_id}/report", f"/api/runs/{run_id}/draws.csv")
+    for path in (*paths, "/api/runs/abcdef12"):
         response = client.get(path)
         assert response.status_code in (404, 422) and "Traceback" not in response.text
         assert set(response.json()) == {"detail"}
@@ -124,3 +143,13 @@ def test_api_fuzz_has_no_server_errors(case: schemathesis.Case) -> None:
         case.body["draws"] = min(case.body["draws"], 1024)  # keep fuzzed runs small
     response = case.call()
     assert response.status_code < 500, (case.method, case.path, response.status_code, response.text[:300])
+
+
+def test_a_recorded_plan_lists_its_kind_and_has_no_per_draw_rows(client: TestClient) -> None:
+    store = client.app.state.store  # type: ignore[attr-defined]
+    plan = store.record_run(kind="plan", scenario="p", scenario_text="p", draws=0, seed=0, summary={})
+    listed = {r["id"]: r for r in client.get("/api/runs").json()}
+    assert listed[plan.id]["kind"] == "plan" and listed[plan.id]["status"] == "complete"
+    assert client.get(f"/api/runs/{plan.id}").json()["per_draw"] is False
+    missing = client.get(f"/api/runs/{plan.id}/draws.parquet")
+    assert missing.status_code == 422 and "no per-draw rows" in missing.json()["detail"]

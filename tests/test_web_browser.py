@@ -17,13 +17,16 @@ from gigawatt.web.app import create_app
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("store")
+
+
+@pytest.fixture(scope="module")
+def server(store_root: Path) -> Iterator[str]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        create_app(tmp_path_factory.mktemp("store")), host="127.0.0.1", port=port, log_level="warning"
-    )
+    config = uvicorn.Config(create_app(store_root), host="127.0.0.1", port=port, log_level="warning")
     app_server = uvicorn.Server(config)
     thread = threading.Thread(target=app_server.run, daemon=True)
     thread.start()
@@ -57,7 +60,9 @@ def _run(page: Page, seed: int) -> str:
     return page.locator("#result-id").inner_text().removeprefix("run ")
 
 
-def test_pick_stargate_run_see_fan_chart_break_yaml_and_compare(page: Page, tmp_path: Path) -> None:
+def test_pick_stargate_run_see_fan_chart_break_yaml_and_compare(
+    page: Page, server: str, tmp_path: Path
+) -> None:
     page.select_option("#builtin", "stargate")
     page.click("#load")
     expect(page.locator("#valid")).to_contain_text("valid: stargate (10 sites", timeout=20_000)
@@ -66,6 +71,17 @@ def test_pick_stargate_run_see_fan_chart_break_yaml_and_compare(page: Page, tmp_
     expect(page.locator("#fig-capacity .scatterlayer .trace")).to_have_count(4)
     expect(page.locator("#fig-map .scattergeo path.point")).to_have_count(10)
     assert "P50" in (page.locator("#fig-capacity .legend").text_content() or "")
+    # every section the API returns is drawn, in its order, under its title
+    returned = page.request.get(f"{server}/api/runs/{first}/figures").json()
+    assert len(returned) >= 5
+    sections = page.locator("#figures .figure")
+    expect(sections).to_have_count(len(returned))
+    assert sections.evaluate_all("els => els.map((e) => e.dataset.section)") == list(returned)
+    titles = [(f["layout"].get("title") or {}).get("text") or k for k, f in returned.items()]
+    assert page.locator("#figures .figure h3").all_inner_texts() == titles
+    assert page.locator("#figures .figure .main-svg").count() >= len(returned)
+    expect(page.locator(f"tr[data-id='{first}'] td.kind")).to_have_text("run")
+    expect(page.locator("#downloads a", has_text="per-draw rows (Parquet)")).to_have_count(1)
 
     text = page.locator("#editor").input_value()
     page.fill("#editor", text.replace("step: week", "step: fortnight"))
@@ -89,3 +105,34 @@ def test_pick_stargate_run_see_fan_chart_break_yaml_and_compare(page: Page, tmp_
     expect(result).to_contain_text("Inputs (scenario): 0 differences")
     expect(result.locator("td", has_text="seed")).to_have_count(1)
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+
+
+def test_a_recorded_stress_run_shows_its_own_sections(page: Page, server: str, store_root: Path) -> None:
+    from gigawatt.finance import stress
+    from gigawatt.scenario import load_scenario
+    from gigawatt.store import Store, jsonable, scenario_source
+
+    result = stress(load_scenario("stargate"), ["nvidia tranches withheld"], draws=64, seed=0)
+    text, ref = scenario_source("stargate")
+    record = Store(store_root).record_run(
+        kind="stress",
+        scenario="stargate",
+        scenario_text=text,
+        scenario_ref=ref,
+        draws=64,
+        seed=0,
+        summary=jsonable(result),
+    )
+    page.goto(server)
+    row = page.locator(f"tr[data-id='{record.id}']")
+    expect(row.locator("td.kind")).to_have_text("stress", timeout=10_000)
+    row.locator("a.show").click()
+    expect(page.locator("#result-id")).to_have_text(f"run {record.id}")
+    returned = page.request.get(f"{server}/api/runs/{record.id}/figures").json()
+    assert list(returned) == ["stress-short", "stress-when", "stress-exposure"]
+    sections = page.locator("#figures .figure")
+    expect(sections).to_have_count(3)
+    assert sections.evaluate_all("els => els.map((e) => e.dataset.section)") == list(returned)
+    titles = [(f["layout"].get("title") or {}).get("text") or k for k, f in returned.items()]
+    assert page.locator("#figures .figure h3").all_inner_texts() == titles
+    expect(page.locator("#downloads a", has_text="per-draw")).to_have_count(0)  # a stress run has none

@@ -49,6 +49,7 @@ __all__ = [
     "run",
     "target_days",
     "first_reach",
+    "date_bins",
     "demand_mw",
     "grown_demand_mw",
     "WEEKS_PER_YEAR",
@@ -691,14 +692,14 @@ class Aggregates:
         return np.cumsum(data, axis=1)[:, :-1] if name.startswith("capacity:") else data
 
 
-def _date_bins(days: np.ndarray, grid: np.ndarray) -> np.ndarray:
+def date_bins(days: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """Bin of each day on the grid: 0 on or before the first step, i for step i, T+1 never."""
     index = np.searchsorted(grid, days, side="left")
     return np.where(np.isfinite(days), np.minimum(index, grid.size), grid.size + 1)
 
 
 def _hist_dates(days: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    return np.bincount(_date_bins(days.ravel(), grid), minlength=grid.size + 2).astype(np.int64)
+    return np.bincount(date_bins(days.ravel(), grid), minlength=grid.size + 2).astype(np.int64)
 
 
 def _bin(values: np.ndarray, high: float) -> np.ndarray:
@@ -825,13 +826,19 @@ def grown_demand_mw(level_mw: Any, growth_per_year: Any, years: Any, ceiling_mw:
     return np.where(np.isfinite(ceiling), logistic, compound)
 
 
-def aggregate_block(model: Model, seed: int, start: int, stop: int) -> Aggregates:
-    """Simulate draws ``start``..``stop`` and reduce them to mergeable aggregates.
+def aggregate_block(
+    model: Model, seed: int, start: int, stop: int, ds: xr.Dataset | None = None
+) -> Aggregates:
+    """Simulate draws ``start``..``stop`` (or take ``ds``, their :func:`simulate_block`
+    output, already made) and reduce them to mergeable aggregates.
 
     ``start`` must be a multiple of :data:`BLOCK_DRAWS`, so per-chunk sums line up."""
     if start % BLOCK_DRAWS:
         raise ValueError(f"block start must be a multiple of {BLOCK_DRAWS}")
-    ds = simulate_block(model, seed, start, stop)
+    if ds is None:
+        ds = simulate_block(model, seed, start, stop)
+    elif ds.sizes["draw"] != stop - start or int(ds["draw"].values[0]) != start:
+        raise ValueError(f"ds holds draws other than {start}..{stop}")
     grid = model.grid_days
     online = ds["online_date"].values
     mw = ds["facility_mw"].values

@@ -4,16 +4,22 @@ Layout under a project folder (default ``./.gigawatt``, or ``$GIGAWATT_STORE``):
 
     catalog.duckdb            one row per run: scenario text + hash, seed, draws, status, summary
     catalog.lock              held (flock) for each short catalogue transaction
-    runs/<id>/block-000003.parquet   one file per completed block of draws
+    catalog.changed           a token rewritten after every change (readers cache the catalogue by it)
+    runs/<id>/block-000003.parquet   one file per completed block of draws: its Aggregates
+    runs/<id>/draws-000003.parquet   the same block, one row per draw (engine runs; see draws_table)
 
 Crash safety: a block is written to a temporary file, flushed, and renamed into
-place (``os.replace`` is atomic), so a block file is either whole or absent. A
+place (``os.replace`` is atomic), so a block file is either whole or absent; a
+block's per-draw file is renamed into place before its aggregates file, so every
+completed block has whole per-draw rows and resume rewrites the same bytes. A
 run's row says ``running`` until :meth:`Store.finish_run` writes its summary in
 one transaction; a process killed at any moment leaves at worst a ``running`` row
 (listed as ``interrupted`` once its process is gone) and some whole blocks, from
 which :meth:`Store.resume` continues. DuckDB allows one writing process at a time,
 so every catalogue access opens, works and closes under an exclusive file lock:
-concurrent runs interleave their short transactions and all land.
+concurrent runs interleave their short transactions and all land. Readers (the
+dashboard) keep the parsed catalogue until ``catalog.changed`` changes, so a read
+opens DuckDB only after some process wrote.
 """
 
 from __future__ import annotations
@@ -49,6 +55,7 @@ __all__ = [
     "continue_run",
     "default_root",
     "diff_flat",
+    "draws_table",
     "flatten",
     "jsonable",
     "aggregates_from_table",
@@ -63,6 +70,7 @@ __all__ = [
 
 Status = Literal["running", "complete", "failed", "interrupted"]
 _BLOCK = re.compile(r"^block-(\d{6})\.parquet$")
+_MARKER = "catalog.changed"
 _ID = re.compile(r"^[0-9a-f]{4,32}$")
 
 _SCHEMA = """
@@ -166,12 +174,17 @@ class Store:
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root) if root is not None else default_root()
         self._ready = False
+        self._cache: tuple[str, list[RunRecord]] | None = None  # (marker, parsed catalogue)
 
     # ------------------------------------------------------------ catalogue access
 
     @contextlib.contextmanager
-    def _db(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """An exclusive, short-lived connection (one DuckDB writer at a time, across processes)."""
+    def _db(self, write: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
+        """An exclusive, short-lived connection (one DuckDB writer at a time, across processes).
+
+        ``write``: bump the change marker first, under the lock: a reader that sees the new
+        marker reloads under the same lock, so after the commit, even if this process dies
+        between the two."""
         self.root.mkdir(parents=True, exist_ok=True)
         with open(self.root / "catalog.lock", "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
@@ -183,10 +196,24 @@ class Store:
                 if not self._ready:
                     con.execute(_SCHEMA)
                     self._ready = True
+                if write:
+                    self._bump()
                 yield con
             finally:
                 con.close()
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _bump(self) -> None:
+        """Rewrite the change marker (atomically) so readers drop their cached catalogue."""
+        temp = self.root / f".{_MARKER}.{os.getpid()}.{secrets.token_hex(3)}.tmp"
+        temp.write_text(secrets.token_hex(8))
+        os.replace(temp, self.root / _MARKER)
+
+    def _marker(self) -> str | None:
+        try:
+            return (self.root / _MARKER).read_text()
+        except OSError:
+            return None
 
     def run_dir(self, run_id: str) -> Path:
         return self.root / "runs" / run_id
@@ -233,18 +260,25 @@ class Store:
             None,
             None,
         )
-        with self._db() as con:
+        with self._db(write=True) as con:
             con.execute(f"INSERT INTO runs ({_COLUMNS}) VALUES ({', '.join('?' * len(row))})", row)
         return run_id
 
     def write_block(self, run_id: str, index: int, table: pa.Table | Mapping[str, Any]) -> Path:
-        """Write block ``index`` of a run atomically (temp file, fsync, rename)."""
+        """Write block ``index`` of a run atomically (temp file, fsync, rename): the block is complete."""
+        return self._write_atomic(run_id, f"block-{index:06d}.parquet", table)
+
+    def write_draws(self, run_id: str, index: int, table: pa.Table) -> Path:
+        """Write block ``index``'s per-draw rows atomically; call before :meth:`write_block`."""
+        return self._write_atomic(run_id, f"draws-{index:06d}.parquet", table)
+
+    def _write_atomic(self, run_id: str, name: str, table: pa.Table | Mapping[str, Any]) -> Path:
         if not isinstance(table, pa.Table):
             table = pa.table(dict(table))
         folder = self.run_dir(run_id)
         if not folder.is_dir():
             raise StoreError(f"no run {run_id!r} in {str(self.root)!r}")
-        final = folder / f"block-{index:06d}.parquet"
+        final = folder / name
         temp = folder / f".{final.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp"
         try:
             pq.write_table(table, temp)
@@ -269,6 +303,62 @@ class Store:
         found = (_BLOCK.match(p.name) for p in folder.iterdir())
         return sorted(int(m.group(1)) for m in found if m)
 
+    def draw_files(self, run_id: str) -> list[Path]:
+        """The per-draw files of a run's completed blocks, in block order (none for runs without them)."""
+        folder = self.run_dir(run_id)
+        files = [folder / f"draws-{i:06d}.parquet" for i in self.completed_blocks(run_id)]
+        return [f for f in files if f.is_file()]
+
+    def query_draws(self, run_id: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """``sql`` over a run's per-draw rows, which it names ``draws`` (in-memory DuckDB, streamed)."""
+        files = self.draw_files(run_id)
+        if not files:
+            raise StoreError(
+                f"run {run_id} has no per-draw rows (only engine runs recorded block by block do)"
+            )
+        with duckdb.connect() as con:
+            con.read_parquet([str(f) for f in files]).create_view("draws")
+            return con.execute(sql, params).fetchall()
+
+    def export_draws(self, run_id: str, output: str | Path, fmt: Literal["csv", "parquet"]) -> Path:
+        """Write a run's per-draw rows, in draw order, to one CSV or Parquet file (streamed, then renamed)."""
+        files = self.draw_files(run_id)
+        if not files:
+            raise StoreError(
+                f"run {run_id} has no per-draw rows (only engine runs recorded block by block do)"
+            )
+        output = Path(output)
+        temp = output.with_name(f".{output.name}.{secrets.token_hex(3)}.tmp")
+        options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet, COMPRESSION zstd"
+        try:
+            with duckdb.connect() as con:
+                con.read_parquet([str(f) for f in files]).create_view("draws")
+                quoted = str(temp).replace("'", "''")
+                con.execute(f"COPY (SELECT * FROM draws) TO '{quoted}' ({options})")
+            os.replace(temp, output)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot write {str(output)!r}: {exc}") from None
+        finally:
+            temp.unlink(missing_ok=True)
+        return output
+
+    def draw_target_probabilities(self, run_id: str) -> dict[str, float] | None:
+        """P(each target by its date) counted over the per-draw rows (``None`` if the run has none);
+        the same answer the summary gives from its histograms."""
+        record = self.get(run_id)
+        targets = (record.summary or {}).get("targets") or []
+        files = self.draw_files(record.id)
+        if not targets or not files or len(files) != record.blocks_total:
+            return None
+        met = ", ".join(
+            'avg(CASE WHEN "target:{}" <= CAST(? AS DATE) THEN 1.0 ELSE 0.0 END)'.format(
+                t["name"].replace('"', '""')
+            )
+            for t in targets
+        )
+        [row] = self.query_draws(record.id, f"SELECT {met} FROM draws", tuple(t["by"] for t in targets))
+        return {t["name"]: float(p) for t, p in zip(targets, row, strict=True)}
+
     def read_block(self, run_id: str, index: int) -> pa.Table:
         return pq.read_table(self.run_dir(run_id) / f"block-{index:06d}.parquet")
 
@@ -284,7 +374,7 @@ class Store:
         record = self.get(run_id)
         finished = _now()
         text = json.dumps(jsonable(summary), allow_nan=False)
-        with self._db() as con:
+        with self._db(write=True) as con:
             con.execute(
                 "UPDATE runs SET status = 'complete', summary = ?, finished = ?, elapsed_s = ?, error = NULL "
                 "WHERE id = ?",
@@ -294,7 +384,7 @@ class Store:
 
     def fail_run(self, run_id: str, message: str) -> None:
         """Mark a run failed, saying why."""
-        with self._db() as con:
+        with self._db(write=True) as con:
             con.execute(
                 "UPDATE runs SET status = 'failed', error = ?, finished = ? WHERE id = ?",
                 (message, _now(), run_id),
@@ -302,7 +392,7 @@ class Store:
 
     def adopt(self, run_id: str) -> None:
         """Make this process the owner of a ``running`` run (a worker taking over from its server)."""
-        with self._db() as con:
+        with self._db(write=True) as con:
             con.execute(
                 "UPDATE runs SET pid = ?, host = ? WHERE id = ?", (os.getpid(), socket.gethostname(), run_id)
             )
@@ -314,13 +404,13 @@ class Store:
             raise StoreError(f"run {record.id} is already complete")
         if record.status == "running":
             raise StoreError(f"run {record.id} is still running (process {record.pid} on {record.host})")
-        with self._db() as con:
+        with self._db(write=True) as con:
             con.execute(
                 "UPDATE runs SET status = 'running', pid = ?, host = ?, error = NULL, finished = NULL "
                 "WHERE id = ?",
                 (os.getpid(), socket.gethostname(), record.id),
             )
-        for stale in self.run_dir(record.id).glob(".block-*.tmp"):
+        for stale in self.run_dir(record.id).glob(".*.tmp"):
             stale.unlink(missing_ok=True)
         return self.get(record.id)
 
@@ -358,11 +448,33 @@ class Store:
 
     def list_runs(self) -> list[RunRecord]:
         """Every run, newest first."""
+        return [self._live(r) for r in self._catalogue()]
+
+    def _catalogue(self) -> list[RunRecord]:
+        """The parsed catalogue, newest first: cached until the change marker changes."""
         if not (self.root / "catalog.duckdb").exists():
             return []
+        marker = self._marker()
+        cached = self._cache
+        if marker is not None and cached is not None and cached[0] == marker:
+            return cached[1]
         with self._db() as con:
+            marker = self._marker()  # under the lock: consistent with the rows
             rows = con.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY created DESC, id").fetchall()
-        return [self._record(row) for row in rows]
+        records = [self._record(row) for row in rows]
+        if marker is not None:
+            self._cache = (marker, records)
+        return records
+
+    def _live(self, record: RunRecord) -> RunRecord:
+        """A cached record brought up to date: unfinished runs' blocks (progress, written without a
+        catalogue change) and owner process recounted."""
+        if record.status not in ("running", "interrupted"):
+            return record
+        status = record.status
+        if status == "running" and not _alive(record.host, record.pid):
+            status = "interrupted"
+        return dataclasses.replace(record, status=status, blocks_done=len(self.completed_blocks(record.id)))
 
     def get(self, run_id: str) -> RunRecord:
         """A run by id or unique id prefix."""
@@ -371,20 +483,17 @@ class Store:
             raise StoreError(f"not a run id: {run_id!r}")
         if not (self.root / "catalog.duckdb").exists():
             raise StoreError(f"no run {run_id!r}: the store {str(self.root)!r} is empty")
-        with self._db() as con:
-            rows = con.execute(
-                f"SELECT {_COLUMNS} FROM runs WHERE id LIKE ? ORDER BY id", (run_id + "%",)
-            ).fetchall()
-        if not rows:
+        found = sorted((r for r in self._catalogue() if r.id.startswith(run_id)), key=lambda r: r.id)
+        if not found:
             raise StoreError(f"no run {run_id!r} in {str(self.root)!r}")
-        if len(rows) > 1:
-            raise StoreError(f"run id {run_id!r} is ambiguous: {', '.join(r[0] for r in rows)}")
-        return self._record(rows[0])
+        if len(found) > 1:
+            raise StoreError(f"run id {run_id!r} is ambiguous: {', '.join(r.id for r in found)}")
+        return self._live(found[0])
 
     def remove(self, run_id: str) -> str:
         """Delete a run's row and its blocks; returns the full id."""
         record = self.get(run_id)
-        with self._db() as con:
+        with self._db(write=True) as con:
             con.execute("DELETE FROM runs WHERE id = ?", (record.id,))
         folder = self.run_dir(record.id)
         if folder.is_dir():
@@ -397,10 +506,8 @@ class Store:
         values = dict(zip(_COLUMNS.split(", "), row, strict=True))
         values["params"] = json.loads(values["params"])
         values["summary"] = json.loads(values["summary"]) if values["summary"] else None
-        if values["status"] == "running" and not _alive(values["host"], values["pid"]):
-            values["status"] = "interrupted"
         values["blocks_done"] = len(self.completed_blocks(values["id"]))
-        return RunRecord(**values)
+        return RunRecord(**values)  # as stored: readers pass it through _live
 
 
 # ---------------------------------------------------------------- comparing runs
@@ -600,6 +707,53 @@ def aggregates_from_table(table: pa.Table) -> Any:
     return agg
 
 
+def draws_table(model: Any, seed: int, start: int, stop: int, ds: Any = None) -> pa.Table:
+    """Draws ``start``..``stop`` of an engine run, one row each (what the aggregates summarise);
+    ``ds`` is their :func:`~gigawatt.engine.simulate_block` output if already made.
+
+    Columns: ``draw``; ``target:NAME`` — the date the target is met on its basis, on the run's
+    time grid (the first grid date on or after it, as the summary counts; null if not within
+    the horizon), so ``P(target by D)`` is the share of rows with ``target:NAME <= D``;
+    ``facility_gw:YEAR`` — facility GW online at that year's end; ``it_gw:YEAR`` likewise for
+    IT power; ``phases_online`` within the horizon; ``all_online`` — the day the last phase
+    comes online if every phase does (null otherwise); ``last_phase_cause`` — the constraint
+    that set the date of the last phase online (null if none is)."""
+    import numpy as np
+
+    from gigawatt import units
+    from gigawatt.engine import CAUSES, date_bins, simulate_block, target_days
+
+    if ds is None:
+        ds = simulate_block(model, seed, start, stop)
+    grid = model.grid_days
+    online = ds["online_date"].values
+    columns: dict[str, pa.Array] = {"draw": pa.array(ds["draw"].values.astype(np.int64))}
+    for name, days in target_days(model, ds).items():
+        bins = date_bins(days, grid)
+        within = bins < grid.size
+        on_grid = grid[np.minimum(bins, grid.size - 1)].astype(np.int32)
+        columns[f"target:{name}"] = pa.array(on_grid, pa.date32(), mask=~within)
+    years = [units.date_from_days(day).year for day in model.year_ends]
+    is_online = online[:, :, None] <= model.year_ends[None, None, :]
+    for variable, label in (("facility_mw", "facility_gw"), ("it_mw", "it_gw")):
+        gw = np.einsum("dk,dkt->dt", ds[variable].values, is_online) / 1e3
+        columns.update({f"{label}:{year}": pa.array(gw[:, t]) for t, year in enumerate(years)})
+    finite = np.isfinite(online)
+    columns["phases_online"] = pa.array(finite.sum(axis=1).astype(np.int32))
+    last_day = np.where(finite, online, -np.inf).max(axis=1)
+    every = finite.all(axis=1)
+    columns["all_online"] = pa.array(
+        np.floor(np.where(every, last_day, 0)).astype(np.int32), pa.date32(), mask=~every
+    )
+    last = np.argmax(np.where(finite, online, -np.inf), axis=1)
+    cause = np.take_along_axis(ds["critical"].values, last[:, None], axis=1)[:, 0].astype(np.int32)
+    names = pa.array(list(CAUSES))
+    columns["last_phase_cause"] = pa.DictionaryArray.from_arrays(
+        pa.array(cause, mask=~finite.any(axis=1)), names
+    )
+    return pa.table(columns)
+
+
 def scenario_source(name_or_path: str | Path) -> tuple[str, str]:
     """``(text, reference)`` of a scenario: a file's text and absolute path, or a built-in's."""
     from importlib import resources
@@ -689,7 +843,8 @@ def continue_run(store: Store, run_id: str, loaded: Any, progress: Any = None) -
     """Simulate the blocks a begun run lacks, then merge all blocks and mark it complete.
 
     Any failure marks the run failed (with the reason) and is re-raised."""
-    from gigawatt.engine import Aggregates, Model, Results, aggregate_block
+    from gigawatt.engine import Aggregates, Model, Results, aggregate_block, simulate_block
+    from gigawatt.finance.summary import with_money
 
     record = store.get(run_id)
     try:
@@ -700,16 +855,18 @@ def continue_run(store: Store, run_id: str, loaded: Any, progress: Any = None) -
         ]
         done = set(store.completed_blocks(record.id))
         for index, (lo, hi) in enumerate(ranges):
-            if index not in done:
+            if index not in done:  # per-draw rows first: a block is complete once its aggregates land
+                ds = simulate_block(model, record.seed, lo, hi)
+                store.write_draws(record.id, index, draws_table(model, record.seed, lo, hi, ds))
                 store.write_block(
-                    record.id, index, aggregates_table(aggregate_block(model, record.seed, lo, hi))
+                    record.id, index, aggregates_table(aggregate_block(model, record.seed, lo, hi, ds))
                 )
             if progress:
                 progress(index + 1, len(ranges))
         total = Aggregates()
         for index in range(len(ranges)):
             total = total.merge(aggregates_from_table(store.read_block(record.id, index)))
-        summary = Results(model, total, record.seed).summary()
+        summary = with_money(Results(model, total, record.seed).summary(), loaded, record.draws, record.seed)
     except Exception as exc:
         store.fail_run(record.id, f"{type(exc).__name__}: {exc}")
         raise

@@ -73,9 +73,12 @@ def list_runs(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
 @user_errors
 def show(run_id: RunId, store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     """One run: its settings, status and summary."""
-    record = _store(store).get(run_id)
+    st = _store(store)
+    record = st.get(run_id)
+    counted = st.draw_target_probabilities(record.id) if record.status == "complete" else None
     if as_json:
         data = record.as_dict()
+        data["per_draw_targets"] = counted
         print_json(data)
         return
     for key, value in record.brief().items():
@@ -85,7 +88,8 @@ def show(run_id: RunId, store: StoreOpt = None, as_json: JsonOpt = False) -> Non
     for target in (record.summary or {}).get("targets", []):
         console.print(
             f"target {target['name']}: P({target['gw']:g} GW facility {target['basis']} by {target['by']})"
-            f" = {target['probability']:.1%}",
+            f" = {target['probability']:.1%}"
+            + ("" if counted is None else f" (per-draw rows: {counted[target['name']]:.1%})"),
             highlight=False,
         )
 
@@ -124,6 +128,41 @@ def compare(a: RunId, b: RunId, store: StoreOpt = None, as_json: JsonOpt = False
 
 def _cell(value: Any) -> str:
     return f"{value:,.4g}" if isinstance(value, float) else str(value)
+
+
+@runs_app.command()
+@user_errors
+def draws(
+    run_id: RunId,
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write all rows to FILE.parquet or FILE.csv (by its suffix)."),
+    ] = None,
+    store: StoreOpt = None,
+) -> None:
+    """A recorded engine run's per-draw rows: each target's date met, facility/IT GW at year ends, cause.
+
+    Without -o, prints each column with its first draws' values. Query them with DuckDB, e.g.
+    SELECT avg(("target:NAME" <= DATE '2029-12-31')::INT) FROM 'FILE.parquet'."""
+    st = _store(store)
+    record = st.get(run_id)
+    if output is not None:
+        fmt = output.suffix.lower().lstrip(".")
+        if fmt not in ("csv", "parquet"):
+            raise GigawattError(f"{str(output)!r}: give a .parquet or .csv file")
+        path = st.export_draws(record.id, output, fmt)
+        console.print(f"wrote {path} ({record.draws:,} rows)", highlight=False)
+        return
+    rows = st.query_draws(record.id, "SELECT * FROM draws LIMIT 3")
+    names = [r[0] for r in st.query_draws(record.id, "SELECT column_name FROM (DESCRIBE draws)")]
+    table = Table(
+        "column",
+        *(f"draw {row[0]}" for row in rows),
+        title=f"Run {record.id}: {record.draws:,} rows (write them all with -o FILE.parquet|csv)",
+    )
+    for i, name in enumerate(names):
+        table.add_row(name, *("null" if row[i] is None else _cell(row[i]) for row in rows))
+    console.print(table)
 
 
 @runs_app.command("rm")

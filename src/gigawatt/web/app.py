@@ -11,8 +11,11 @@ Runs execute in a small thread pool and are recorded in the run store.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import io
+import json
 import multiprocessing
+import shutil
 import tempfile
 import threading
 from collections.abc import AsyncIterator
@@ -24,9 +27,10 @@ from typing import Annotated, Any, Literal
 from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, Field
+from starlette.background import BackgroundTask
 
 from gigawatt.errors import GigawattError, Problem, ScenarioError
 
@@ -39,6 +43,7 @@ MAX_DRAWS = 20_000
 #: Most runs simulated at once; more wait in the queue.
 WORKERS = 2
 UPLOAD_NAME = "scenario.yaml"
+_OBJECT = {"type": "object", "additionalProperties": {"type": "object"}}
 RunIdPath = Annotated[str, PathParam(pattern=r"^[0-9a-f]{4,32}$", max_length=32)]
 NamePath = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$", max_length=64)]
 
@@ -91,6 +96,7 @@ class RunIn(BaseModel):
 
 class RunOut(BaseModel):
     id: str
+    kind: str = Field(description="What was recorded: run, plan, stress, sensitivity…")
     scenario: str
     created: str
     draws: int
@@ -104,6 +110,7 @@ class RunOut(BaseModel):
 
 class RunDetail(RunOut):
     summary: dict[str, Any] | None = None
+    per_draw: bool = Field(default=False, description="Whether /api/runs/{id}/draws.{csv,parquet} has rows")
 
 
 class ErrorOut(BaseModel):
@@ -255,9 +262,7 @@ def create_app(store_root: str | Path | None = None) -> FastAPI:
     @app.get("/api/scenarios", response_model=list[ScenarioOut], tags=["scenarios"])
     def scenarios() -> list[ScenarioOut]:
         """The built-in scenarios."""
-        from gigawatt.scenario import builtin_scenarios
-
-        return [ScenarioOut(name=k, description=v) for k, v in builtin_scenarios().items()]
+        return [ScenarioOut(name=k, description=v) for k, v in _builtins().items()]
 
     @app.get(
         "/api/scenarios/{name}",
@@ -267,19 +272,33 @@ def create_app(store_root: str | Path | None = None) -> FastAPI:
     )
     def scenario_text(name: NamePath) -> Any:
         """A built-in scenario's YAML text."""
-        from gigawatt.scenario import builtin_scenarios
         from gigawatt.store import scenario_source
 
-        found = builtin_scenarios()
+        found = _builtins()
         if name not in found:
             return JSONResponse({"detail": f"no built-in scenario {name!r}"}, status_code=404)
         return ScenarioOut(name=name, description=found[name], text=scenario_source(name)[0])
+
+    @functools.cache
+    def _builtins() -> dict[str, str]:
+        """The built-in scenarios' names and descriptions, read once (package data)."""
+        from gigawatt.scenario import builtin_scenarios
+
+        return builtin_scenarios()
+
+    @functools.lru_cache(maxsize=32)
+    def _loaded(text: str, builtin: str | None = None) -> Any:
+        """A scenario validated once per text (a built-in by name; invalid ones are not cached):
+        the same text always loads the same way, as built-ins and catalogs are package data."""
+        from gigawatt.scenario import load_scenario
+
+        return load_scenario(builtin) if builtin else load_uploaded(text)
 
     @app.post("/api/validate", response_model=ValidateOut, tags=["scenarios"])
     def validate(body: ValidateIn) -> ValidateOut:
         """Check a scenario's YAML; every problem located by line, column and field path."""
         try:
-            scenario = load_uploaded(body.text)
+            scenario = _loaded(body.text)
         except ScenarioError as exc:
             return ValidateOut(ok=False, problems=[_problem_out(p) for p in exc.problems])
         except GigawattError as exc:
@@ -314,13 +333,24 @@ def create_app(store_root: str | Path | None = None) -> FastAPI:
         out = {
             **{
                 k: brief[k]
-                for k in ("id", "scenario", "created", "draws", "seed", "status", "blocks", "elapsed_s")
+                for k in (
+                    "id",
+                    "kind",
+                    "scenario",
+                    "created",
+                    "draws",
+                    "seed",
+                    "status",
+                    "blocks",
+                    "elapsed_s",
+                )
             },
             "error": record.error,
             "progress": 1.0 if record.status == "complete" else done,
         }
         if detail:
             out["summary"] = record.summary
+            out["per_draw"] = record.status == "complete" and bool(store.draw_files(record.id))
         return out
 
     @app.get("/api/runs", response_model=list[RunOut], tags=["runs"])
@@ -338,20 +368,17 @@ def create_app(store_root: str | Path | None = None) -> FastAPI:
     def start_run(body: RunIn) -> dict[str, Any]:
         """Start a run of a built-in scenario or of a scenario's text; poll ``GET /api/runs/{id}``."""
         from gigawatt.sampling import BLOCK_DRAWS
-        from gigawatt.scenario import load_scenario
         from gigawatt.store import scenario_source
 
         if (body.scenario is None) == (body.text is None):
             raise GigawattError("give either `scenario` (a built-in name) or `text` (YAML), not both")
         if body.text is not None:
-            loaded, text, ref = load_uploaded(body.text), body.text, UPLOAD_NAME
+            loaded, text, ref = _loaded(body.text), body.text, UPLOAD_NAME
         else:
-            from gigawatt.scenario import builtin_scenarios
-
-            if body.scenario not in builtin_scenarios():
+            if body.scenario not in _builtins():
                 raise GigawattError(f"no built-in scenario {body.scenario!r}")
             text, ref = scenario_source(str(body.scenario))
-            loaded = load_scenario(ref)
+            loaded = _loaded(text, ref)
         run_id = store.begin_run(
             scenario=loaded.name,
             scenario_text=text,
@@ -380,17 +407,27 @@ def create_app(store_root: str | Path | None = None) -> FastAPI:
             raise GigawattError(f"run {record.id} is {record.status}, not complete")
         return record
 
-    @app.get("/api/runs/{run_id}/figures", tags=["runs"], responses={404: {"model": ErrorOut}})
-    def run_figures(run_id: RunIdPath) -> dict[str, Any]:
-        """The report's charts as plotly figure JSON, by section."""
-        import json
+    @app.get(
+        "/api/runs/{run_id}/figures",
+        tags=["runs"],
+        responses={
+            404: {"model": ErrorOut},
+            200: {"content": {"application/json": {"schema": _OBJECT}}},
+        },
+    )
+    def run_figures(run_id: RunIdPath) -> Response:
+        """The report's charts for the run's kind as plotly figure JSON: section id -> figure, in order."""
+        record = complete(run_id)
+        return Response(_figures_json(record.id, record.kind, record.finished), media_type="application/json")
 
+    @functools.lru_cache(maxsize=32)
+    def _figures_json(run_id: str, kind: str, finished: Any) -> bytes:
+        """A complete run never changes, so its figures are built once (keyed by id and finish time)."""
         from gigawatt.report import figures, scenario_or_none
 
-        record = complete(run_id)
-        return {
-            k: json.loads(f.to_json()) for k, f in figures(record.summary, scenario_or_none(record)).items()
-        }
+        record = store.get(run_id)
+        made = figures(record.summary or {}, scenario_or_none(record), kind=kind)
+        return ("{" + ",".join(f"{json.dumps(k)}:{f.to_json()}" for k, f in made.items()) + "}").encode()
 
     @app.get(
         "/api/runs/{run_id}/report",
@@ -423,6 +460,26 @@ def create_app(store_root: str | Path | None = None) -> FastAPI:
         buffer = io.BytesIO()
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer)
         return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet", headers=headers)
+
+    @app.get(
+        "/api/runs/{run_id}/draws.{fmt}",
+        tags=["runs"],
+        responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+    )
+    def run_draws(run_id: RunIdPath, fmt: Literal["csv", "parquet"]) -> FileResponse:
+        """One row per draw: each target's date met, facility and IT GW at year ends, phases online,
+        the constraint that set the last phase's date (see ``gigawatt.store.draws_table``)."""
+        record = complete(run_id)
+        folder = tempfile.mkdtemp(prefix="gigawatt-draws-")
+        name = f"gigawatt-{record.id}-draws.{fmt}"
+        try:
+            path = store.export_draws(record.id, Path(folder) / name, fmt)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        media = "text/csv" if fmt == "csv" else "application/vnd.apache.parquet"
+        cleanup = BackgroundTask(shutil.rmtree, folder, ignore_errors=True)
+        return FileResponse(path, media_type=media, filename=name, background=cleanup)
 
     @app.get("/api/compare", tags=["runs"], responses={404: {"model": ErrorOut}})
     def compare(
