@@ -266,13 +266,18 @@ class Store:
 
     def write_block(self, run_id: str, index: int, table: pa.Table | Mapping[str, Any]) -> Path:
         """Write block ``index`` of a run atomically (temp file, fsync, rename): the block is complete."""
-        return self._write_atomic(run_id, f"block-{index:06d}.parquet", table)
+        # histograms: zstd without dictionaries is 2x smaller and faster to write than the default
+        return self._write_atomic(
+            run_id, f"block-{index:06d}.parquet", table, compression="zstd", use_dictionary=False
+        )
 
     def write_draws(self, run_id: str, index: int, table: pa.Table) -> Path:
         """Write block ``index``'s per-draw rows atomically; call before :meth:`write_block`."""
         return self._write_atomic(run_id, f"draws-{index:06d}.parquet", table)
 
-    def _write_atomic(self, run_id: str, name: str, table: pa.Table | Mapping[str, Any]) -> Path:
+    def _write_atomic(
+        self, run_id: str, name: str, table: pa.Table | Mapping[str, Any], **parquet: Any
+    ) -> Path:
         if not isinstance(table, pa.Table):
             table = pa.table(dict(table))
         folder = self.run_dir(run_id)
@@ -281,7 +286,7 @@ class Store:
         final = folder / name
         temp = folder / f".{final.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp"
         try:
-            pq.write_table(table, temp)
+            pq.write_table(table, temp, **parquet)
             with open(temp, "rb") as handle:
                 os.fsync(handle.fileno())
             os.replace(temp, final)
@@ -854,18 +859,18 @@ def continue_run(store: Store, run_id: str, loaded: Any, progress: Any = None) -
             for lo in range(0, record.draws, record.block_draws)
         ]
         done = set(store.completed_blocks(record.id))
+        total = Aggregates()
         for index, (lo, hi) in enumerate(ranges):
-            if index not in done:  # per-draw rows first: a block is complete once its aggregates land
+            if index in done:  # from an earlier, interrupted process
+                block = aggregates_from_table(store.read_block(record.id, index))
+            else:  # per-draw rows first: a block is complete once its aggregates land
                 ds = simulate_block(model, record.seed, lo, hi)
                 store.write_draws(record.id, index, draws_table(model, record.seed, lo, hi, ds))
-                store.write_block(
-                    record.id, index, aggregates_table(aggregate_block(model, record.seed, lo, hi, ds))
-                )
+                block = aggregate_block(model, record.seed, lo, hi, ds)
+                store.write_block(record.id, index, aggregates_table(block))
+            total = total.merge(block)
             if progress:
                 progress(index + 1, len(ranges))
-        total = Aggregates()
-        for index in range(len(ranges)):
-            total = total.merge(aggregates_from_table(store.read_block(record.id, index)))
         summary = with_money(Results(model, total, record.seed).summary(), loaded, record.draws, record.seed)
     except Exception as exc:
         store.fail_run(record.id, f"{type(exc).__name__}: {exc}")
