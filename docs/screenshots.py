@@ -1,0 +1,122 @@
+"""Regenerate the README's images: the report and the dashboard of a Stargate run.
+
+Run from the repository root: ``.venv/bin/python docs/screenshots.py``. It records a
+10,000-draw, seed-0 run of the built-in Stargate scenario in a temporary run store (never
+./.gigawatt), writes its HTML report, serves the dashboard on a free loopback port, and
+screenshots both in headless system Chromium, writing docs/img/{report,report-money,dashboard}.png.
+"""
+
+from __future__ import annotations
+
+import socket
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import uvicorn
+from playwright.sync_api import Browser, ViewportSize, expect, sync_playwright
+
+from gigawatt.report import write_report
+from gigawatt.store import Store, run_recorded
+from gigawatt.web.app import create_app
+
+IMG = Path(__file__).resolve().parent / "img"
+SCENARIO, DRAWS, SEED = "stargate", 10_000, 0
+VIEWPORT: ViewportSize = {"width": 1400, "height": 1000}
+#: The browser and flags the browser tests use (tests/conftest.py): Debian's Chromium,
+#: headless as root, with no background networking on a closed network.
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+TIMEOUT_MS = 60_000
+MAX_PNG_BYTES = 600_000  # README images stay small
+
+
+def shoot_report(browser: Browser, report: Path, errors: list[str]) -> None:
+    """The top of the report, and its whole money section (Sankey, cash by party, RPO, circularity)."""
+    page = browser.new_page(viewport=VIEWPORT)
+    page.on("pageerror", lambda e: errors.append(f"report: {e}"))
+    page.goto(report.as_uri())
+    page.wait_for_selector("#fig-capacity .scatterlayer .trace", timeout=TIMEOUT_MS)
+    page.wait_for_selector("#fig-money path.sankey-link", timeout=TIMEOUT_MS)
+    for key in ("cash", "rpo", "circularity"):
+        page.wait_for_selector(f"#fig-{key} .main-svg", timeout=TIMEOUT_MS)
+    page.screenshot(path=str(IMG / "report.png"))
+    page.locator("#money").screenshot(path=str(IMG / "report-money.png"))
+    page.close()
+
+
+def shoot_dashboard(browser: Browser, url: str, run_id: str, errors: list[str]) -> None:
+    """The dashboard with the Stargate scenario loaded and the recorded run's charts shown."""
+    page = browser.new_page(viewport=VIEWPORT)
+    page.on("pageerror", lambda e: errors.append(f"dashboard: {e}"))
+    page.goto(url)
+    page.select_option("#builtin", SCENARIO)
+    page.click("#load")
+    expect(page.locator("#valid")).to_contain_text(f"valid: {SCENARIO}", timeout=TIMEOUT_MS)
+    page.fill("#draws", str(DRAWS))  # the form shows the settings of the run on screen
+    row = page.locator(f"tr[data-id='{run_id}']")
+    row.locator("a.show").click()
+    expect(page.locator("#result-id")).to_have_text(f"run {run_id}", timeout=TIMEOUT_MS)
+    expect(page.locator("#fig-capacity .scatterlayer .trace").first).to_be_visible(timeout=TIMEOUT_MS)
+    figures = page.locator("#figures .figure").count()
+    page.wait_for_function(
+        "n => document.querySelectorAll('#figures .figure .js-plotly-plot').length >= n", arg=figures
+    )
+    page.screenshot(path=str(IMG / "dashboard.png"))
+    page.close()
+
+
+def serve(store_root: Path) -> tuple[uvicorn.Server, threading.Thread, str]:
+    """The dashboard on a free loopback port, in a background thread."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(store_root), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    end = time.monotonic() + 20
+    while not server.started and time.monotonic() < end:
+        time.sleep(0.05)
+    if not server.started:
+        sys.exit("the dashboard did not start within 20 s")
+    return server, thread, f"http://127.0.0.1:{port}"
+
+
+def main() -> None:
+    IMG.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="gigawatt-screenshots-") as tmp:
+        store_root = Path(tmp) / "store"
+        record = run_recorded(Store(store_root), SCENARIO, draws=DRAWS, seed=SEED, block_draws=8192)
+        report = write_report(record, Path(tmp) / "report.html")
+        server, thread, url = serve(store_root)
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(headless=True, executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                errors: list[str] = []
+                shoot_report(browser, report, errors)
+                shoot_dashboard(browser, url, record.id, errors)
+                browser.close()
+            if errors:
+                sys.exit("page errors while taking screenshots:\n" + "\n".join(errors))
+        finally:
+            server.should_exit = True
+            thread.join(10)
+    for name in ("dashboard.png", "report.png", "report-money.png"):
+        size = (IMG / name).stat().st_size
+        print(f"{IMG / name}: {size // 1024} KB")
+        if size > MAX_PNG_BYTES:
+            sys.exit(f"{IMG / name} is {size // 1024} KB, over {MAX_PNG_BYTES // 1000} KB")
+
+
+if __name__ == "__main__":
+    main()
