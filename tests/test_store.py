@@ -300,3 +300,14 @@ def test_readers_cache_the_catalogue_until_a_write(tmp_path: Path, monkeypatch: 
     assert reader.get(second).status == "running" and len(opened) == 1  # read once after the write
     writer.finish_run(second, {"done": True})
     assert reader.get(second).summary == {"done": True} and reader.get(second).status == "complete"
+
+
+def test_a_result_recorded_whole_keeps_its_own_time_and_has_no_blocks(tmp_path):
+    store = Store(tmp_path)
+    record = store.record_run(
+        kind="stress", scenario="s", scenario_text="s", draws=300, seed=0, summary={}, elapsed_s=12.5
+    )
+    assert record.elapsed_s == 12.5 and record.blocks is None
+    assert store.list_runs()[0].brief()["blocks"] is None
+    quick = store.record_run(kind="plan", scenario="p", scenario_text="p", draws=0, seed=0, summary={})
+    assert quick.elapsed_s is not None and 0 <= quick.elapsed_s < 12.5

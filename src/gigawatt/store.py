@@ -145,6 +145,13 @@ class RunRecord:
     def blocks_total(self) -> int:
         return math.ceil(self.draws / self.block_draws) if self.draws else 0
 
+    @property
+    def blocks(self) -> str | None:
+        """``done/total`` blocks of draws on disk; None for a result recorded whole (plan, stress…)."""
+        if self.status == "complete" and self.blocks_done == 0:
+            return None
+        return f"{self.blocks_done}/{self.blocks_total}"
+
     def brief(self) -> dict[str, Any]:
         """The fields of ``runs list --json``."""
         return {
@@ -157,7 +164,7 @@ class RunRecord:
             "seed": self.seed,
             "status": self.status,
             "elapsed_s": self.elapsed_s,
-            "blocks": f"{self.blocks_done}/{self.blocks_total}",
+            "blocks": self.blocks,
             "version": self.version,
         }
 
@@ -374,16 +381,21 @@ class Store:
             return pa.table({})
         return pa.concat_tables(blocks, promote_options="default")
 
-    def finish_run(self, run_id: str, summary: Mapping[str, Any]) -> RunRecord:
-        """Mark a run complete with its summary, in one transaction."""
+    def finish_run(
+        self, run_id: str, summary: Mapping[str, Any], elapsed_s: float | None = None
+    ) -> RunRecord:
+        """Mark a run complete with its summary, in one transaction; ``elapsed_s`` is the time
+        the work took when it was done before the run was begun (default: since begun)."""
         record = self.get(run_id)
         finished = _now()
+        if elapsed_s is None:
+            elapsed_s = (finished - record.created).total_seconds()
         text = json.dumps(jsonable(summary), allow_nan=False)
         with self._db(write=True) as con:
             con.execute(
                 "UPDATE runs SET status = 'complete', summary = ?, finished = ?, elapsed_s = ?, error = NULL "
                 "WHERE id = ?",
-                (text, finished, (finished - record.created).total_seconds(), run_id),
+                (text, finished, elapsed_s, run_id),
             )
         return self.get(run_id)
 
@@ -432,8 +444,10 @@ class Store:
         kind: str = "run",
         scenario_ref: str | None = None,
         params: Mapping[str, Any] | None = None,
+        elapsed_s: float | None = None,
     ) -> RunRecord:
-        """Record a run that already finished in memory (``plan``, ``stress``, a plain ``run``)."""
+        """Record a run that already finished in memory (``plan``, ``stress``, a plain ``run``);
+        ``elapsed_s``: how long the work took (default: the time to record it)."""
         blocks = blocks or []
         run_id = self.begin_run(
             scenario=scenario,
@@ -447,7 +461,7 @@ class Store:
         )
         for index, table in enumerate(blocks):
             self.write_block(run_id, index, table)
-        return self.finish_run(run_id, summary)
+        return self.finish_run(run_id, summary, elapsed_s)
 
     # ------------------------------------------------------------ reading
 

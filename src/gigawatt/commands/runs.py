@@ -63,7 +63,7 @@ def list_runs(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
             f"{r.draws:,}",
             str(r.seed),
             r.status,
-            f"{r.blocks_done}/{r.blocks_total}",
+            r.blocks or "–",
             "" if r.elapsed_s is None else f"{r.elapsed_s:.1f}",
         )
     console.print(table)

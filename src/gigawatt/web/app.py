@@ -102,7 +102,9 @@ class RunOut(BaseModel):
     draws: int
     seed: int
     status: str
-    blocks: str
+    blocks: str | None = Field(
+        None, description="blocks of draws on disk, done/total; null for a result recorded whole"
+    )
     elapsed_s: float | None = None
     error: str | None = None
     progress: float = 0.0
