@@ -49,8 +49,11 @@ def pyomo_model(inputs: xr.Dataset) -> Any:
     cap = native(inputs.power_cap_mw.transpose("site", "period", "source").values)
     room = native((inputs.max_size_mw - inputs.existing_mw).values)
     existing = inputs.existing_mw.values
-    demand = native(inputs.demand_mw.sum("workload").values)
-    need = native(inputs.demand_mw.sum("workload").values - existing.sum())
+    # Demand is compute, in EFLOP/s (BF16 dense), as in build_model.
+    demand_eflops = inputs.demand_flops.sum("workload").values / 1e18
+    demand = native(demand_eflops)
+    need = native(demand_eflops - float(inputs.existing_flops.sum()) / 1e18)
+    eflops_per_mw = native(coef.eflops_per_mw.values)
 
     m = pyo.ConcreteModel()
     m.build = pyo.Var(build_idx, domain=pyo.NonNegativeReals)
@@ -61,10 +64,8 @@ def pyomo_model(inputs: xr.Dataset) -> Any:
     for ix in build_idx:
         builds_at.setdefault(ix[:3], []).append(ix)
     online_at_site: dict[tuple[int, int], list[tuple[int, int, int]]] = {}
-    online_at_period: dict[int, list[tuple[int, int, int]]] = {}
     for ix in online_idx:
         online_at_site.setdefault(ix[:2], []).append(ix)
-        online_at_period.setdefault(ix[1], []).append(ix)
 
     def stock(m: Any, i: int, t: int, j: int) -> Any:
         before = m.online[i, t - 1, j] if t > 0 else 0
@@ -93,15 +94,23 @@ def pyomo_model(inputs: xr.Dataset) -> Any:
     if not require:
         m.unmet = pyo.Var(periods, bounds=lambda m, t: (0, demand[t]))
 
-    def demand_rule(m: Any, t: int) -> Any:
-        served = sum(m.online[o] for o in online_at_period.get(t, []))
-        return served + (0 if require else m.unmet[t]) >= need[t]
-
-    m.demand = pyo.Constraint(periods, rule=demand_rule)
-    acc_per_mw = native(inputs.accelerators_per_mw.values)
+    m.compute = pyo.Var(periods, domain=pyo.NonNegativeReals)
     builds_in: dict[int, list[tuple[int, int, int, int]]] = {}
     for ix in build_idx:
         builds_in.setdefault(ix[1], []).append(ix)
+
+    def compute_rule(m: Any, t: int) -> Any:
+        before = m.compute[t - 1] if t > 0 else 0
+        added = sum(eflops_per_mw[i, a] * m.build[i, tt, j, a] for (i, tt, j, a) in builds_in.get(t, []))
+        return m.compute[t] - before - added == 0
+
+    m.compute_stock = pyo.Constraint(periods, rule=compute_rule)
+
+    def demand_rule(m: Any, t: int) -> Any:
+        return m.compute[t] + (0 if require else m.unmet[t]) >= need[t]
+
+    m.demand = pyo.Constraint(periods, rule=demand_rule)
+    acc_per_mw = native(inputs.accelerators_per_mw.values)
     m.supply = pyo.ConstraintList()
     for limit in inputs.limit.values:
         spec = inputs.sel(limit=limit)
@@ -131,7 +140,7 @@ def pyomo_model(inputs: xr.Dataset) -> Any:
             expr=sum(co2[i, j] * m.online[i, t, j] for (i, t, j) in online_idx)
             <= inputs.attrs["emissions_cap_t"]
         )
-    unmet_cost = native(coef.unmet_cost_usd_per_mw.values)
+    unmet_cost = native(coef.unmet_cost_usd_per_eflops.values)
     objective = (
         sum(build_cost[ix] * m.build[ix] for ix in build_idx)
         + sum(online_cost[ix] * m.online[ix] for ix in online_idx)

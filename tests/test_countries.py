@@ -1,17 +1,20 @@
 """Capacity by country and world region: exact totals, counting shared sites once, the CLI."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from gigawatt import load_scenario
+from gigawatt import load_scenario, units
 from gigawatt.backends import Backend
 from gigawatt.catalog import load_catalog
 from gigawatt.cli import app
-from gigawatt.countries import country_view, world_region
+from gigawatt.countries import SAME_CAMPUS_KM, country_view, haversine_km, world_region
 from gigawatt.engine import Model, simulate_block
+from gigawatt.importers import import_data_centers
+from gigawatt.scenario import Location
 
 DETERMINISTIC = """\
 name: {name}
@@ -142,3 +145,134 @@ def test_figure_has_one_trace_per_country(deterministic):
     assert sorted(trace.name for trace in fig.data) == ["NO", "US"]
     us = next(trace for trace in fig.data if trace.name == "US")
     assert list(us.y) == [0.3, 0.3, 0.5]  # facility GW, P50
+
+
+CAMPUS = """\
+name: {name}
+time: {{start: 2025-01-01, end: 2027-12-31, as_of: 2026-06-30, step: month}}
+stages:
+  {{permitting: "10 weeks", site_and_shell: "40 weeks", it_fit_out: "10 weeks", commissioning: "4 weeks"}}
+sites:
+{sites}
+"""
+SITE = """\
+  {id}:
+    name: {id}
+    country: US
+    region: us-tx
+    location: {{lat: {lat}, lon: -99.78}}
+    tenant: {tenant}
+    power_basis: facility
+    accelerator: gb200-nvl72
+    power_plan: [{{kind: grid, capacity: "1 GW", available: 2025-01-01}}]
+    phases:
+      - {{name: A, power: "{mw} MW", status: online, start: 2024-06-01, online: 2025-06-30}}
+"""
+KM_PER_DEGREE_LAT = 2 * np.pi * 6371.0088 / 360
+
+
+def _campus(write, name, *sites):
+    text = CAMPUS.format(name=name, sites="".join(SITE.format(**site) for site in sites))
+    return load_scenario(write(text, f"{name}.yaml"))
+
+
+def _site(id, km_north=0.0, mw=300, tenant="openai"):
+    return {"id": id, "lat": 32.5 + km_north / KM_PER_DEGREE_LAT, "mw": mw, "tenant": tenant}
+
+
+def test_haversine():
+    assert haversine_km(Location(lat=32.5, lon=-99.78), Location(lat=33.5, lon=-99.78)) == pytest.approx(
+        KM_PER_DEGREE_LAT
+    )
+    # a degree of longitude at 60° N is half a degree at the equator
+    at_60 = haversine_km(Location(lat=60, lon=10), Location(lat=60, lon=11))
+    assert at_60 == pytest.approx(KM_PER_DEGREE_LAT / 2, rel=2e-3)
+    assert haversine_km(Location(lat=0, lon=179.5), Location(lat=0, lon=-179.5)) == pytest.approx(
+        KM_PER_DEGREE_LAT
+    )
+
+
+def test_nearby_sites_with_different_ids_are_one_campus_counted_from_the_later(write):
+    catalog = _campus(write, "catalog", _site("abilene", mw=300), _site("elsewhere", 200, mw=100))
+    imported = _campus(write, "imported", _site("stargate-abilene-texas", 2.0, mw=450))
+    view = country_view([catalog, imported], draws=50)
+    assert _p50(view, "facility_mw", "country:US")[-1] == pytest.approx(450 + 100)
+    [merged] = view.shared
+    assert merged.counted == ("imported", "stargate-abilene-texas")
+    assert merged.not_counted == ("catalog", "abilene")
+    assert merged.matched_by == "location"
+    assert merged.distance_km == pytest.approx(2.0, abs=0.01)
+    assert any("from 'imported': stargate-abilene-texas (= abilene, 2.0 km)" in n for n in view.notes)
+    # the same two in the other order: the catalog's description counts
+    view = country_view([imported, catalog], draws=50)
+    assert _p50(view, "facility_mw", "country:US")[-1] == pytest.approx(300 + 100)
+    assert view.as_dict()["shared"][0]["counted"] == {"scenario": "catalog", "site": "abilene"}
+
+
+def test_distant_sites_and_neighbours_with_other_parties_count_twice(write):
+    catalog = _campus(write, "catalog", _site("abilene", mw=300))
+    far = _campus(write, "far", _site("abilene-north", 50.0, mw=450))
+    neighbour = _campus(write, "neighbour", _site("google-next-door", 1.0, mw=450, tenant="google"))
+    assert 50.0 > SAME_CAMPUS_KM
+    for other in (far, neighbour):
+        view = country_view([catalog, other], draws=50)
+        assert _p50(view, "facility_mw", "country:US")[-1] == pytest.approx(750)
+        assert view.shared == []
+
+
+def test_a_site_merges_with_the_nearest_campus_only(write):
+    catalog = _campus(write, "catalog", _site("a", 0.0, mw=100), _site("b", 6.0, mw=200))
+    imported = _campus(write, "imported", _site("near-b", 5.0, mw=400))
+    view = country_view([catalog, imported], draws=50)
+    assert [(s.not_counted[1], s.counted[1]) for s in view.shared] == [("b", "near-b")]
+    assert _p50(view, "facility_mw", "country:US")[-1] == pytest.approx(100 + 400)
+
+
+def test_sites_without_coordinates_fall_back_to_ids(write, deterministic):
+    near = _campus(write, "near", _site("texas-campus", 0.0, mw=50))
+    view = country_view([deterministic, near], draws=50)
+    assert view.shared == []  # no coordinates on det's sites: only ids could match
+    assert any("no coordinates, matched by id only: det:fjord, det:texas" in n for n in view.notes)
+
+
+_EPOCH = Path("/work/shared/data/epoch")
+
+
+@pytest.mark.skipif(not (_EPOCH / "data_centers.csv").exists(), reason="no Epoch data in ../shared")
+def test_frontier_and_epoch_import_count_shared_campuses_once(tmp_path):
+    imported = import_data_centers(
+        (_EPOCH / "data_centers.csv").read_text(encoding="utf-8"),
+        as_of_date=units.parse_date("2025-12-15"),
+        timelines_text=(_EPOCH / "data_center_timelines_part.csv").read_text(encoding="utf-8"),
+    )
+    path = tmp_path / "dc.yaml"
+    path.write_text(imported.yaml_text(), encoding="utf-8")
+    frontier, epoch = load_scenario("frontier"), load_scenario(path)
+
+    def us_gw_end_2028(*scenarios):
+        view = country_view(scenarios, draws=200)
+        return float(_p50(view, "facility_mw", "country:US")[view.quantiles.time.dt.year == 2028][0]), view
+
+    alone = us_gw_end_2028(frontier)[0] + us_gw_end_2028(epoch)[0]
+    both, view = us_gw_end_2028(frontier, epoch)
+    assert both < alone - 3_000  # Abilene, Prometheus, Colossus 1 and 2, Fairwater Atlanta, Rainier
+    pairs = {(s.not_counted[1], s.counted[1]) for s in view.shared}
+    assert ("abilene", "openai-oracle-stargate-abilene-texas") in pairs
+    assert ("xai-colossus-2", "xai-colossus-2-memphis-tennessee") in pairs
+    assert not any("google" in site for pair in pairs for site in pair)  # 1.4 km from Prometheus
+
+
+def test_cli_table_fits_80_columns(monkeypatch):
+    from gigawatt.cli import console
+
+    monkeypatch.setattr(console, "_width", 80)
+    result = CliRunner().invoke(app, ["countries", "frontier", "--draws", "100"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    assert "…" not in result.stdout
+    headers = [line for line in lines if line.startswith("┃")]
+    assert len(headers) >= 2  # the years go on in a second table
+    years = [int(y) for line in headers for y in line.replace("┃", " ").split() if y.isdigit()]
+    assert years == list(range(years[0], years[-1] + 1))  # every year once, in order
+    assert any("United States" in line for line in lines)

@@ -33,6 +33,29 @@ def test_finance_json_per_party():
     assert list(data["statements"]) == ["oracle"]
     assert data["statements"]["oracle"]["totals"]["capex_usd"]["p50"] > 0
     assert "gb200-nvl72" in data["unit_economics"]
+    # Oracle's net cash changes sign several times: its IRR is undefined, not a misleading root
+    totals = data["statements"]["oracle"]["totals"]
+    assert totals["irr_defined_share"] == 0.0 and totals["irr_per_year"]["p50"] is None
+    assert totals["npv_usd"]["p50"] > 0
+
+
+def test_finance_table_says_why_irr_is_missing():
+    result = runner.invoke(app, ["finance", "stargate", "--party", "oracle", "--draws", "100"])
+    assert result.exit_code == 0, result.output
+    assert "n/a*" in result.output and "Descartes" in result.output.replace("\n", " ")
+
+
+def test_stress_table_says_never_and_explains_a_delay_that_looks_like_relief():
+    args = ["stress", "stargate", "--shock", "turbine lead time +2 years", "--draws", "150", "--no-record"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "None" not in result.output
+    text = " ".join(result.output.split())
+    assert "openai: first short (P50) │ never │ never" in text
+    assert "oracle runs short less often" in text and "half its capex paid by" in text
+    data = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    (line,) = data["explanations"]
+    assert line.startswith("oracle runs short less often")
 
 
 def test_finance_unknown_party_exits_2():

@@ -7,7 +7,7 @@ import pytest
 from gigawatt.finance import simulate_money, statements
 from gigawatt.finance.economics import unit_economics
 from gigawatt.finance.model import buildout
-from gigawatt.finance.statements import depreciation, npv_usd
+from gigawatt.finance.statements import conventional, depreciation, irr, npv_usd, sign_changes
 from gigawatt.scenario import load_scenario
 
 
@@ -21,6 +21,35 @@ def test_straight_line_depreciation():
 def test_npv_matches_numpy_financial_per_draw():
     flows = np.array([[-100.0, 30, 40, 50], [-50.0, 10, 10, 60]])
     assert npv_usd(flows, 0.05).tolist() == pytest.approx([npf.npv(0.05, row) for row in flows])
+
+
+def test_irr_of_one_sign_change_is_the_textbook_rate():
+    flows = np.array([[-100.0, 39, 59, 55, 20], [-100.0, 0, 0, 0, 146.41]])
+    assert irr(flows, 1).tolist() == pytest.approx([npf.irr(flows[0]), 0.10], rel=1e-9)
+    # quarterly periods: the yearly rate compounds the quarterly one
+    assert irr(flows[:1], 4)[0] == pytest.approx((1 + npf.irr(flows[0])) ** 4 - 1, rel=1e-9)
+
+
+def test_irr_is_undefined_when_flows_change_sign_more_than_once_or_come_in_first():
+    # -100, +230, -132 has two IRRs (10% and 20%): neither is "the" return
+    several = np.array([[-100.0, 230, -132, 0], [-100.0, 0.5, 230, -132]])
+    assert sign_changes(several).tolist() == [2, 2]  # the 0.5 is under the dollar's tolerance
+    assert np.isnan(irr(several, 1)).all()
+    assert np.isnan(irr(np.array([[100.0, -50, -60]]), 1)).all()  # a loan taken, not an investment
+    assert conventional(np.array([[0.0, -5, 0, 7]])).tolist() == [True]
+
+
+def test_irr_agrees_with_npv_sign_on_conventional_draws():
+    rng = np.random.default_rng(7)
+    flows = 1e3 * np.abs(rng.normal(size=(500, 24))) * rng.uniform(0.2, 2.0, size=(500, 1))
+    flows[:, :6] *= -1.5
+    rate = 0.02
+    rates, npv = irr(flows, 4), npv_usd(flows, rate)
+    ok = np.isfinite(rates)
+    assert ok.mean() == 1.0
+    yearly = (1 + rate) ** 4 - 1
+    assert ((rates > yearly) == (npv > 0)).all()
+    assert 0.05 < (npv > 0).mean() < 0.95  # both sides are exercised
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +75,10 @@ def test_oracle_statement(money):
     assert rpo[years.index(2033)] == 0.0
     assert set(long["by_counterparty"]) >= {"openai", "nvidia", "crusoe"}
     assert long["by_kind"]["compute"]["in_usd"]["p50"] > 0
+    # Oracle's net cash changes sign several times in every draw: no IRR, said so
+    assert long["totals"]["irr_defined_share"] == 0.0
+    assert long["totals"]["irr_per_year"]["p50"] is None
+    assert long["totals"]["npv_usd"]["p50"] > 0
 
 
 def test_openai_holds_equity_and_stakes(money):

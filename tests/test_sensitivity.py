@@ -144,8 +144,31 @@ def test_target_output_is_a_per_draw_indicator(write):
     assert result.parameters[0] == "sites.alpha.phases[0].online"
     with pytest.raises(GigawattError, match="no target 'small'"):
         scenario_sensitivity(scenario, "target:small")
-    with pytest.raises(GigawattError, match="gw-online:N"):
+    with pytest.raises(GigawattError, match="no party 'openai'"):
         scenario_sensitivity(scenario, "npv:openai")
+    with pytest.raises(GigawattError, match="npv:PARTY"):
+        scenario_sensitivity(scenario, "irr:openai")
+
+
+def test_a_constant_date_output_is_reported_as_a_date(write):
+    """5 GW is never reached: every evaluation is censored at the horizon's end, shown as a date."""
+    scenario = load_scenario(write(ONE_UNCERTAIN))
+    with pytest.raises(GigawattError, match=r"is 2032-12-\d\d in every evaluation"):
+        scenario_sensitivity(scenario, "gw-online:5", "morris", 4)
+
+
+def test_npv_output_ranks_the_contract_value_first_for_the_payee(write, small_text):
+    """The cloud's NPV is the compute contract it is paid, less its costs: the contract's value
+    (uncertain, $5-15B) moves it most; money terms are inputs, the rest held at medians."""
+    scenario = load_scenario(write(small_text.replace('value: "$10B"', 'value: {uniform: ["$5B", "$15B"]}')))
+    result = scenario_sensitivity(scenario, "npv:cloud", "morris", 8, discount_rate=0.08)
+    assert result.parameters[0] == "contracts.compute.value"
+    mu_star = dict(zip(result.parameters, result.indices["mu_star"], strict=True))
+    assert mu_star["contracts.compute.value"] > 3 * result.indices["mu_star"][1]
+    low, high = result.tornado["contracts.compute.value"]
+    assert 2e9 < high - low < 8e9  # P10 $6B -> P90 $14B of contract value, discounted
+    assert any(p.startswith(("opex.", "electricity_price.")) for p in result.parameters)
+    assert result.output.startswith("npv:cloud")
 
 
 def test_cli_json(write):
@@ -158,3 +181,15 @@ def test_cli_json(write):
     assert data["method"] == "morris"
     assert data["parameters"][0]["parameter"] == "sites.alpha.phases[0].online"
     assert data["parameters"][0]["mu_star"] > 0
+
+
+def test_cli_npv_for_a_party(write, small_text):
+    path = write(small_text.replace('value: "$10B"', 'value: {pert: ["$6B", "$10B", "$16B"]}'))
+    args = ["sensitivity", str(path), "--output", "npv:cloud", "--samples", "4", "--no-record"]
+    result = CliRunner().invoke(app, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["parameters"][0]["parameter"] == "contracts.compute.value"
+    assert data["tornado_base"] > 0  # the cloud is paid more than it spends at the medians
+    bad = CliRunner().invoke(app, ["sensitivity", str(path), "--output", "npv:nobody", "--no-record"])
+    assert bad.exit_code == 2 and "no party 'nobody' (parties: lab, cloud" in bad.output

@@ -1,10 +1,19 @@
 """Compute sovereignty: capacity by country and world region over time, from many scenarios.
 
 Each scenario is simulated under its own assumptions (its own supply limits and
-queues); a site that several scenarios declare is counted once, from the last
-scenario that declares it (the others still simulate it, as it competes for
+queues); a campus that several scenarios describe is counted once, from the last
+scenario that describes it (the others still simulate it, as it competes for
 their supply, but it does not count twice). Draw ``i`` of every scenario uses the
 same seed, so parameters with the same path share random numbers.
+
+Two sites of different scenarios are the same campus when they have the same id,
+or when both have coordinates no more than :data:`SAME_CAMPUS_KM` apart
+(great-circle distance) and, where both name parties (operator, developer, tenant,
+owner), they name at least one in common: the built-in catalog and an Epoch import
+call Stargate Abilene ``abilene`` and ``openai-oracle-stargate-abilene-texas``,
+while Meta Prometheus and Google's New Albany campus are 1.4 km apart yet distinct.
+Each site merges with at most one campus, nearest first. Sites without
+coordinates are matched by id only, and the notes say which.
 
 Per block of draws, the facility MW, accelerators, H100-equivalents and BF16
 FLOP/s online at each year end are summed per country, world region and in
@@ -28,9 +37,19 @@ from gigawatt import units
 from gigawatt.backends import Backend, block_draw_ranges
 from gigawatt.engine import Aggregates, Model, simulate_block
 from gigawatt.sampling import BLOCK_DRAWS
-from gigawatt.scenario import Scenario
+from gigawatt.scenario import Location, Scenario, Site
 
-__all__ = ["METRICS", "WORLD_REGIONS", "CountryView", "country_view", "countries_figure", "world_region"]
+__all__ = [
+    "METRICS",
+    "SAME_CAMPUS_KM",
+    "WORLD_REGIONS",
+    "CountryView",
+    "SharedCampus",
+    "country_view",
+    "countries_figure",
+    "haversine_km",
+    "world_region",
+]
 
 _EU = ("AT BE BG HR CY CZ DK EE FI FR DE GR HU IE IT LV LT LU MT NL PL PT RO SK SI ES SE").split()
 #: ISO country code -> world region. EU: the 27 member states (2020-); "Europe
@@ -55,6 +74,12 @@ METRICS: dict[str, tuple[str, float]] = {
 }
 _QUANTILES = (0.1, 0.5, 0.9)
 _BINS = 400
+#: Sites of different scenarios at most this far apart (km, great circle) can be one campus.
+#: A judgement: campuses are a few km across (Abilene ~4 km), distinct campuses of one
+#: metro are further apart (xAI Colossus 1 and 2 in Memphis: 13 km); party overlap
+#: separates neighbours such as Meta and Google in New Albany, Ohio (1.4 km).
+SAME_CAMPUS_KM = 10.0
+_EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 
 
 def _histogram(values: np.ndarray, high: float, unit: float) -> np.ndarray:
@@ -117,23 +142,113 @@ def _phase_highs(model: Model) -> dict[str, np.ndarray]:
     return {m: np.asarray(v) for m, v in out.items()}
 
 
-def _layout(scenarios: Sequence[Scenario]) -> tuple[_Layout, list[str]]:
-    models = tuple(Model.from_scenario(s) for s in scenarios)
-    owner: dict[str, int] = {}
-    shared: dict[tuple[str, str], list[str]] = {}
+def haversine_km(a: Location, b: Location) -> float:
+    """Great-circle distance between two points on a spherical Earth, in km."""
+    lat1, lon1, lat2, lon2 = np.radians([a.lat, a.lon, b.lat, b.lon])
+    h = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lon2 - lon1) / 2) ** 2
+    return float(2 * _EARTH_RADIUS_KM * np.arcsin(np.sqrt(min(h, 1.0))))
+
+
+@dataclass(frozen=True)
+class SharedCampus:
+    """One campus described by two scenarios: ``counted`` is the description that counts."""
+
+    counted: tuple[str, str]  # (scenario, site id)
+    not_counted: tuple[str, str]
+    matched_by: str  # "id" or "location"
+    distance_km: float | None  # None when either site lacks coordinates
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "counted": {"scenario": self.counted[0], "site": self.counted[1]},
+            "not_counted": {"scenario": self.not_counted[0], "site": self.not_counted[1]},
+            "matched_by": self.matched_by,
+            "distance_km": None if self.distance_km is None else round(self.distance_km, 2),
+        }
+
+
+def _parties(site: Site) -> set[str]:
+    return {p for p in (site.operator, site.developer, site.tenant, site.owner) if p}
+
+
+def _distance(a: Site, b: Site) -> float | None:
+    return None if a.location is None or b.location is None else haversine_km(a.location, b.location)
+
+
+def _campuses(scenarios: Sequence[Scenario]) -> tuple[set[tuple[int, str]], list[SharedCampus]]:
+    """Which (scenario index, site id) count, and the merges: scenario by scenario, each
+    site joins at most one earlier campus (by id, else the nearest compatible one
+    within :data:`SAME_CAMPUS_KM`) and becomes the description that counts."""
+    campuses: list[list[tuple[int, str]]] = []  # members; the last one counts
+
+    def site(key: tuple[int, str]) -> Site:
+        return scenarios[key[0]].sites[key[1]]
+
+    shared: list[SharedCampus] = []
     for i, scenario in enumerate(scenarios):
+        earlier = range(len(campuses))
+        ids = [{key[1] for key in campuses[c]} for c in earlier]
+        joins: dict[str, int] = {}
         for site_id in scenario.sites:
-            if site_id in owner:
-                shared.setdefault((scenarios[owner[site_id]].name, scenario.name), []).append(site_id)
-            owner[site_id] = i
+            hit = next((c for c in earlier if site_id in ids[c] and c not in joins.values()), None)
+            if hit is not None:
+                joins[site_id] = hit
+        pairs = []
+        for site_id, new in scenario.sites.items():
+            for c in [] if site_id in joins else earlier:
+                distances = [d for key in campuses[c] if (d := _distance(new, site(key))) is not None]
+                parties = set().union(*(_parties(site(key)) for key in campuses[c]))
+                compatible = not parties or not _parties(new) or bool(parties & _parties(new))
+                if distances and min(distances) <= SAME_CAMPUS_KM and compatible:
+                    pairs.append((min(distances), site_id, c))
+        for _, site_id, c in sorted(pairs):
+            if site_id not in joins and c not in joins.values():
+                joins[site_id] = c
+        for site_id, new in scenario.sites.items():
+            if site_id not in joins:
+                campuses.append([(i, site_id)])
+                continue
+            c = joins[site_id]
+            before = campuses[c][-1]
+            shared.append(
+                SharedCampus(
+                    counted=(scenario.name, site_id),
+                    not_counted=(scenarios[before[0]].name, before[1]),
+                    matched_by="id" if site_id in ids[c] else "location",
+                    distance_km=_distance(new, site(before)),
+                )
+            )
+            campuses[c].append((i, site_id))
+    return {members[-1] for members in campuses}, shared
+
+
+def _merge_notes(shared: list[SharedCampus], scenarios: Sequence[Scenario]) -> list[str]:
+    """One note per pair of scenarios listing merged sites, and one for sites without coordinates."""
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for s in shared:
+        how = ["same id" if s.matched_by == "id" else f"= {s.not_counted[1]}"]
+        if s.distance_km is not None and (s.matched_by == "location" or s.distance_km >= 0.1):
+            how.append(f"{s.distance_km:.1f} km")
+        grouped.setdefault((s.not_counted[0], s.counted[0]), []).append(f"{s.counted[1]} ({', '.join(how)})")
     notes = [
         f"{len(sites)} sites in both {first!r} and {later!r} are counted once, "
         f"from {later!r}: {', '.join(sites)}"
-        for (first, later), sites in shared.items()
+        for (first, later), sites in grouped.items()
     ]
+    if len(scenarios) > 1:
+        bare = sorted({f"{s.name}:{k}" for s in scenarios for k, v in s.sites.items() if v.location is None})
+        if bare:
+            notes.append(f"{len(bare)} sites have no coordinates, matched by id only: {', '.join(bare)}")
+    return notes
+
+
+def _layout(scenarios: Sequence[Scenario]) -> tuple[_Layout, list[str], list[SharedCampus]]:
+    models = tuple(Model.from_scenario(s) for s in scenarios)
+    counting, shared = _campuses(scenarios)
+    notes = _merge_notes(shared, scenarios)
     if len({m.year_ends[-1] for m in models}) > 1:
         notes.append("scenarios end at different dates; after its end a scenario's sites add no new capacity")
-    counted = [[ph for ph in m.phases if owner[ph.site] == i] for i, m in enumerate(models)]
+    counted = [[ph for ph in m.phases if (i, ph.site) in counting] for i, m in enumerate(models)]
     countries = sorted({ph.country for phases in counted for ph in phases})
     regions = sorted({world_region(c) for c in countries})
     groups = ("total", *(f"region:{r}" for r in regions), *(f"country:{c}" for c in countries))
@@ -141,7 +256,7 @@ def _layout(scenarios: Sequence[Scenario]) -> tuple[_Layout, list[str]]:
     for i, model in enumerate(models):
         matrix = np.zeros((len(model.phases), len(groups)))
         for k, ph in enumerate(model.phases):
-            if owner[ph.site] != i:
+            if (i, ph.site) not in counting:
                 continue
             for g in ("total", f"region:{world_region(ph.country)}", f"country:{ph.country}"):
                 matrix[k, groups.index(g)] = 1.0
@@ -151,7 +266,7 @@ def _layout(scenarios: Sequence[Scenario]) -> tuple[_Layout, list[str]]:
     for model, matrix in zip(models, members, strict=True):
         for metric, values in _phase_highs(model).items():
             high[metric] += values @ matrix
-    return _Layout(models, tuple(members), groups, days, high), notes
+    return _Layout(models, tuple(members), groups, days, high), notes, shared
 
 
 def _block(layout: _Layout, seed: int, start: int, stop: int) -> Aggregates:
@@ -178,6 +293,7 @@ class CountryView:
     seed: int
     quantiles: xr.DataArray  # dims (metric, group, quantile, time)
     notes: list[str]
+    shared: list[SharedCampus]  # campuses described by several scenarios, counted once
 
     def as_dict(self) -> dict[str, Any]:
         q = self.quantiles
@@ -199,6 +315,7 @@ class CountryView:
                 }
                 for group in q.group.values
             },
+            "shared": [s.as_dict() for s in self.shared],
             "notes": self.notes,
         }
 
@@ -215,7 +332,7 @@ def country_view(
         raise ValueError("need at least one scenario")
     if draws < 1:
         raise ValueError("draws must be >= 1")
-    layout, notes = _layout(scenarios)
+    layout, notes, shared = _layout(scenarios)
     total = Aggregates()
     tasks = [(seed, lo, hi) for lo, hi in block_draw_ranges(draws, block_draws)]
     for _, block in (backend or Backend()).imap(_block, layout, tasks):
@@ -238,7 +355,7 @@ def country_view(
         name="capacity_online",
         attrs={"units": {m: u for m, (u, _) in METRICS.items()}},
     )
-    return CountryView([s.name for s in scenarios], draws, seed, quantiles, notes)
+    return CountryView([s.name for s in scenarios], draws, seed, quantiles, notes, shared)
 
 
 def countries_figure(view: CountryView, metric: str = "facility_mw", level: str = "country") -> Any:

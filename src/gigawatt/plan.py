@@ -1,7 +1,7 @@
 """Capacity-expansion planning: where, when, on which power and accelerators to build.
 
-A scenario's sites become candidate sites; its demand becomes a facility-power trajectory
-per quarter. :func:`plan_inputs` turns both into one labelled dataset (dims ``site``,
+A scenario's sites become candidate sites; its demand becomes a compute trajectory (BF16 dense
+FLOP/s) per quarter. :func:`plan_inputs` turns both into one labelled dataset (dims ``site``,
 ``period``, ``source``, ``accelerator``); :func:`build_model` states the least-net-present-cost
 problem on it with linopy; :func:`solve` hands it to HiGHS and reads back the plan, the
 binding constraints (duals) and, when there is no plan, why (:class:`PlanInfeasibleError`).
@@ -14,14 +14,23 @@ The model, per quarter ``t``:
 - ``online[site, period, source]`` = ``online[t-1]`` + ``build[t]`` (stock of new capacity);
 - ``online`` ≤ the source's firm facility MW available by then (0 before the site's earliest
   online date); Σ sources ≤ (site size − existing) × ``open[site]`` (binary, fixed land cost);
-- demand: existing + Σ ``online`` + ``unmet`` ≥ training + inference demand;
+- ``compute[period]`` = ``compute[t-1]`` + Σ ``build[t]`` × FLOP/s per facility MW of its
+  accelerator at its site (``flops_per_facility_mw`` = 1e6 / (PUE × IT W per accelerator) ×
+  BF16 dense FLOP/s per accelerator, medians), in EFLOP/s;
+- demand: existing FLOP/s + ``compute`` + ``unmet`` ≥ training + inference demand, in FLOP/s.
+  So the accelerator generation is a real decision: a newer one delivers more FLOP/s per MW of
+  power and site. Scenario demand is stated as facility power (``level`` in GW); it is read as
+  the compute that power holds with the *reference* accelerators: the power-weighted mean FLOP/s
+  per facility MW of the scenario's phases whose accelerator is available by demand's start
+  (:func:`reference_flops_per_mw`), so "1 GW of demand" means that much compute, not that many MW;
 - supply limits per quarter (accelerators shipped, turbines, transformers, construction,
   the programme's build rate), an optional capex budget and on-site-gas CO2 cap.
 
 Costs are discounted quarterly. Capex is charged as an annuity over its life (the facility's
 life; the accelerator's useful life), counted only inside the horizon, so a MW built in the
 last quarter is not penalised for the years after it. Opex is energy: grid at the region's
-price, gas at Henry Hub × heat rate, solar + battery free at the margin.
+price, gas at Henry Hub × heat rate, solar + battery free at the margin. Unmet demand costs
+renting the compute elsewhere, per H100-equivalent FLOP/s (:func:`plan_assumptions`).
 """
 
 from __future__ import annotations
@@ -58,6 +67,7 @@ __all__ = [
     "coefficients",
     "plan_assumptions",
     "plan_inputs",
+    "reference_flops_per_mw",
     "plan_scenario_text",
     "solve",
     "synthetic_inputs",
@@ -72,6 +82,7 @@ __all__ = [
 
 SOURCES = ("grid", "gas", "solar_battery")
 WORKLOADS = ("training", "inference")
+EFLOPS = 1e18  # FLOP/s per EFLOP/s: the model's compute unit (keeps coefficients near 1)
 HOURS_PER_QUARTER = 8766.0 / 4
 DAYS_PER_YEAR = 365.25
 WEEKS_PER_QUARTER = 52.1775 / 4
@@ -106,7 +117,7 @@ class PlanOptions:
     start_date: float | None = None
     periods: int = 20
     discount_rate_per_year: float | None = None
-    penalty_usd_per_mw_quarter: float | None = None
+    penalty_usd_per_eflops_quarter: float | None = None
     budget_usd: float | None = None
     emissions_cap_t: float | None = None
     load_factor: float | None = None
@@ -126,7 +137,8 @@ def plan_assumptions() -> dict[str, float]:
     """The plan's default assumptions, from the costs catalog's ``plan`` section (sourced there).
 
     Unmet demand costs what renting the compute elsewhere would: the H100 cloud price per hour
-    over the facility kW per H100, per quarter (~$3 / 1.5 kW × 2,191.5 h ≈ $4.4M per facility MW)."""
+    over the H100's BF16 dense FLOP/s, per quarter and EFLOP/s (~$3 / 989 TFLOP/s × 2,191.5 h ≈
+    $6.6M per EFLOP/s-quarter, i.e. ~1,011 H100s)."""
     catalog = load_catalog()
 
     def value(key: str) -> float:
@@ -134,8 +146,8 @@ def plan_assumptions() -> dict[str, float]:
 
     return {
         "discount_rate_per_year": value("discount_rate_per_year"),
-        "penalty_usd_per_mw_quarter": 1e3
-        / value("facility_kw_per_h100")
+        "penalty_usd_per_eflops_quarter": EFLOPS
+        / float(catalog.accelerators["h100"].bf16_flops.dist().ppf(0.5))
         * value("h100_rental_usd_per_gpu_hour")
         * HOURS_PER_QUARTER,
         "load_factor": value("load_factor"),
@@ -200,6 +212,35 @@ def _accelerator_ids(scenario: Scenario) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+def _flops_per_mw(scenario: Scenario, catalog: Catalog, site_id: str, accelerator: str) -> float:
+    """BF16 dense FLOP/s per MW of facility power at the site's PUE filled with ``accelerator``."""
+    acc = scenario.accelerator(accelerator)
+    pue = _cost(catalog, "pue", scenario.sites[site_id].cooling)
+    return 1e6 / (pue * float(acc.it_power_w.ppf(0.5))) * float(acc.bf16_flops.ppf(0.5))
+
+
+def reference_flops_per_mw(scenario: Scenario, start_date: float) -> float:
+    """FLOP/s per facility MW that demand stated as power is read with: the power-weighted mean
+    over the scenario's phases whose accelerator is available by ``start_date`` (the fleet that
+    demand's start could be served with; every phase if none is), each at its site's PUE."""
+    catalog = load_catalog()
+    rows = [
+        (
+            p.power_mw.mid,
+            _flops_per_mw(scenario, catalog, site_id, acc),
+            _at(scenario.accelerator(acc).available_date, 0.5),
+        )
+        for site_id, site in scenario.sites.items()
+        for p in site.phases
+        for acc in [p.accelerator or site.accelerator]
+    ]
+    early = [(mw, f) for mw, f, when in rows if when <= start_date] or [(mw, f) for mw, f, _ in rows]
+    weight = sum(mw for mw, _ in early)
+    if not early or weight <= 0:
+        raise GigawattError(f"{scenario.source_file}: no site phases to read demand's power as compute with")
+    return sum(mw * f for mw, f in early) / weight
+
+
 def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.Dataset:
     """The planning problem of ``scenario``: demand, candidate sites, costs and limits, labelled."""
     catalog = load_catalog()
@@ -220,7 +261,9 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
             q = options.demand_quantile
             ceiling_mw = s.ceiling_mw.ppf(q) if s.ceiling_mw is not None else np.inf
             demand_mw[i] = grown_demand_mw(s.level_mw.ppf(q), s.growth_per_year.ppf(q), years, ceiling_mw)
+    reference = reference_flops_per_mw(scenario, min(starts))
     ds["demand_mw"] = (("workload", "period"), demand_mw)
+    ds["demand_flops"] = (("workload", "period"), demand_mw * reference)
     ds = ds.assign_coords(workload=list(WORKLOADS))
 
     sites = list(scenario.sites)
@@ -234,6 +277,8 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
     co2 = np.zeros((n_site, n_src))
     size = np.zeros(n_site)
     existing = np.zeros(n_site)
+    existing_flops = np.zeros(n_site)
+    flops_per_mw = np.array([[_flops_per_mw(scenario, catalog, s, a) for a in accs] for s in sites])
     fixed_cost = np.zeros(n_site)
     earliest = np.zeros(n_site)
     pue = np.zeros(n_site)
@@ -297,6 +342,11 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
         size[i] = sum(phases_mw)
         online = [STATUS_ORDER[p.status] >= STATUS_ORDER["online"] for p in site.phases]
         existing[i] = sum(mw for mw, is_on in zip(phases_mw, online, strict=True) if is_on)
+        existing_flops[i] = sum(
+            mw * flops_per_mw[i, accs.index(p.accelerator or site.accelerator)]
+            for mw, is_on, p in zip(phases_mw, online, site.phases, strict=True)
+            if is_on
+        )
         started = any(STATUS_ORDER[p.status] >= STATUS_ORDER["under_construction"] for p in site.phases)
         fixed_cost[i] = 0.0 if started else acres_usd_per_mw * size[i]
         dates = []
@@ -323,6 +373,8 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
     ds["power_cap_mw"] = (("site", "source", "period"), cap)
     ds["max_size_mw"] = ("site", size)
     ds["existing_mw"] = ("site", existing)
+    ds["existing_flops"] = ("site", existing_flops)
+    ds["flops_per_facility_mw"] = (("site", "accelerator"), flops_per_mw)
     ds["fixed_cost_usd"] = ("site", fixed_cost)
     ds["earliest_online_date"] = ("site", earliest)
     ds["facility_capex_usd_per_mw"] = (("site", "source"), building / pue[:, None] + power_capex)
@@ -336,14 +388,14 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
         np.array([resolved[a].useful_life_weeks.mid / WEEKS_PER_QUARTER for a in accs]),
     )
     ds = _with_supply(ds, _scenario_limits(scenario, ds, q))
-    ds.attrs.update(_option_attrs(options), scenario=scenario.name)
+    ds.attrs.update(_option_attrs(options), scenario=scenario.name, reference_flops_per_mw=reference)
     return ds
 
 
 def _option_attrs(options: PlanOptions) -> dict[str, Any]:
     return {
         "discount_rate_per_year": options.assumption("discount_rate_per_year"),
-        "penalty_usd_per_mw_quarter": options.assumption("penalty_usd_per_mw_quarter"),
+        "penalty_usd_per_eflops_quarter": options.assumption("penalty_usd_per_eflops_quarter"),
         "load_factor": options.assumption("load_factor"),
         "budget_usd": math.nan if options.budget_usd is None else options.budget_usd,
         "emissions_cap_t": math.nan if options.emissions_cap_t is None else options.emissions_cap_t,
@@ -459,6 +511,11 @@ def synthetic_inputs(n_sites: int, n_periods: int = 40, seed: int = 0, **options
         energy * np.array([[0.0, 0.478, 0.0]]).repeat(n_sites, 0),
     )
     ds["accelerators_per_mw"] = (("site", "accelerator"), acc_per_mw)
+    flops_per_mw = acc_per_mw * np.array([2.25e15, 2.5e15, 10e15])  # BF16 dense per accelerator
+    reference = float(flops_per_mw[:, 0].mean())
+    ds["flops_per_facility_mw"] = (("site", "accelerator"), flops_per_mw)
+    ds["demand_flops"] = (("workload", "period"), demand * reference)
+    ds["existing_flops"] = ("site", np.zeros(n_sites))
     ds["accelerator_available"] = (("accelerator", "period"), t[None, :] >= np.array([0, 4, 10])[:, None])
     ds["chip_life_quarters"] = ("accelerator", np.array([20.0, 20.0, 20.0]))
     scale = total / 40
@@ -469,7 +526,11 @@ def synthetic_inputs(n_sites: int, n_periods: int = 40, seed: int = 0, **options
         _Limit("construction", False, accs, SOURCES, np.full(n_periods, 1.2 * scale)),
     ]
     ds = _with_supply(ds, limits)
-    ds.attrs.update(_option_attrs(PlanOptions(**options)), scenario=f"synthetic-{n_sites}")
+    ds.attrs.update(
+        _option_attrs(PlanOptions(**options)),
+        scenario=f"synthetic-{n_sites}",
+        reference_flops_per_mw=reference,
+    )
     return ds
 
 
@@ -514,6 +575,7 @@ def coefficients(inputs: xr.Dataset) -> xr.Dataset:
     available = inputs.accelerator_available.transpose("period", "accelerator").values
     opex = inputs.opex_usd_per_mw_quarter.transpose("site", "source").values
     sps, spsa = ("site", "period", "source"), ("site", "period", "source", "accelerator")
+    penalty_per_eflops = inputs.attrs["penalty_usd_per_eflops_quarter"]
     return xr.Dataset(
         {
             "discount": ("period", discount),
@@ -523,7 +585,8 @@ def coefficients(inputs: xr.Dataset) -> xr.Dataset:
                 facility[:, :, None] + chips[:, None, :],
             ),
             "online_cost_usd_per_mw": (sps, opex[:, None, :] * discount[None, :, None]),
-            "unmet_cost_usd_per_mw": ("period", inputs.attrs["penalty_usd_per_mw_quarter"] * discount),
+            "unmet_cost_usd_per_eflops": ("period", penalty_per_eflops * discount),
+            "eflops_per_mw": (("site", "accelerator"), inputs.flops_per_facility_mw.values / EFLOPS),
             "build_mask": (spsa, has_source[:, None, :, None] & available[None, :, None, :]),
             "online_mask": (
                 sps,
@@ -538,10 +601,10 @@ def build_model(inputs: xr.Dataset, open_sites: xr.DataArray | None = None) -> l
     """The plan as a linopy model; ``open_sites`` fixes which sites open (then it is an LP).
 
     Each constraint family is one labelled linopy constraint over its dims (``stock`` and
-    ``power`` over site × period × source, ``site_size`` over site × period, ``demand`` over
-    period, ``supply`` over limit × period), stated from numpy arrays of coefficients and
-    variable labels stacked along linopy's ``_term`` dim. Composing the same rows with
-    linopy's operators (``online - online.shift(period=1) - build.sum("accelerator")``)
+    ``power`` over site × period × source, ``site_size`` over site × period, ``compute`` and
+    ``demand`` (in EFLOP/s) over period, ``supply`` over limit × period), stated from numpy
+    arrays of coefficients and variable labels stacked along linopy's ``_term`` dim. Composing
+    the same rows with linopy's operators (``online - online.shift(period=1) - build.sum("accelerator")``)
     gives the same model but spends ~4× longer aligning xarray objects (BENCHMARKS.md).
     """
     coef = coefficients(inputs)
@@ -590,16 +653,26 @@ def build_model(inputs: xr.Dataset, open_sites: xr.DataArray | None = None) -> l
         m.add_constraints(
             _rows(m, by_sp, [(1.0, o)], "<=", headroom), name="site_power", mask=inputs.existing_mw > 0
         )
-    demand = inputs.demand_mw.sum("workload")
-    need = demand.values - existing.sum()
-    served = [(1.0, o.transpose(1, 0, 2).reshape(n_period, -1))]  # every site and source, per period
+    # Compute: new EFLOP/s online = last quarter's + this quarter's builds × EFLOP/s per MW.
+    per_period = b.transpose(1, 0, 2, 3).reshape(n_period, -1)  # every build of each period
+    by_p = {"period": at["period"]}
+    compute = m.add_variables(lower=0, coords=[at["period"]], name="compute").labels.values
+    gain = np.broadcast_to(coef.eflops_per_mw.values[:, None, :], b.shape[:1] + b.shape[2:]).reshape(1, -1)
+    earlier = np.concatenate([[-1], compute[:-1]])[:, None]
+    m.add_constraints(
+        _rows(m, by_p, [(1.0, compute[:, None]), (-1.0, earlier), (-gain, per_period)], "=", 0.0),
+        name="compute",
+    )
+    demand = inputs.demand_flops.sum("workload") / EFLOPS
+    need = demand.values - float(inputs.existing_flops.sum()) / EFLOPS
+    served = [(1.0, compute[:, None])]
     if not inputs.attrs["require_demand"]:
         unmet = m.add_variables(lower=0, upper=demand, name="unmet").labels.values
         served.append((1.0, unmet[:, None]))
-        objective.append((coef.unmet_cost_usd_per_mw.values, unmet))
-    m.add_constraints(_rows(m, {"period": at["period"]}, served, ">=", need), name="demand")
+        objective.append((coef.unmet_cost_usd_per_eflops.values, unmet))
+    m.add_constraints(_rows(m, by_p, served, ">=", need), name="demand")
     # Supply: one row per (limit, period) over the builds it covers, in MW or accelerators.
-    n_limit, per_period = len(at["limit"]), b.transpose(1, 0, 2, 3).reshape(n_period, -1)
+    n_limit = len(at["limit"])
     if n_limit:
         weight = (
             xr.where(inputs.supply_in_accelerators, inputs.accelerators_per_mw, 1.0)
@@ -699,9 +772,24 @@ class PlanResult:
     objective_usd: float
     build_mw: xr.DataArray  # (site, period, source, accelerator), facility MW
     online_mw: xr.DataArray  # (site, period, source), new facility MW online
-    unmet_mw: xr.DataArray  # (period,)
+    unmet_flops: xr.DataArray  # (period,), BF16 dense FLOP/s
     open_sites: xr.DataArray  # (site,)
     duals: dict[str, xr.DataArray]
+
+    @property
+    def unmet_mw(self) -> xr.DataArray:
+        """Unmet demand as facility MW at the reference FLOP/s per MW (demand's own unit)."""
+        return self.unmet_flops / self.inputs.attrs["reference_flops_per_mw"]
+
+    @property
+    def served_flops(self) -> xr.DataArray:
+        """Demand met per period: existing and new FLOP/s online, at most the demand."""
+        demand = self.inputs.demand_flops.sum("workload")
+        online = (self.build_mw.sum("source") * self.inputs.flops_per_facility_mw).sum(
+            ["site", "accelerator"]
+        )
+        have = online.cumsum("period") + float(self.inputs.existing_flops.sum())
+        return np.minimum(have, demand)
 
     def explain(self) -> dict[str, str]:
         """One sentence per site: why it was chosen (or not) and what binds it.
@@ -709,7 +797,9 @@ class PlanResult:
         A MW built at a site in quarter t costs its capex annuity plus energy up to the horizon
         (discounted) and is worth demand's shadow price summed from t on; at the optimum the
         worth of a MW that is built equals its cost plus the shadow prices of the limits it hits,
-        so the comparison says why the site is used, and the binding limits say why not more."""
+        so the comparison says why the site is used, and the binding limits say why not more.
+        Demand is in FLOP/s, so a MW's worth depends on its accelerator: the sentence names the
+        accelerator chosen and its FLOP/s per $ of capex against the best other one available."""
         ds = self.inputs
         out = {}
         labels = ds.period.values
@@ -719,7 +809,8 @@ class PlanResult:
             np.cumsum(np.abs(demand_dual.values)[::-1])[::-1]
             if demand_dual is not None
             else np.zeros(len(labels))
-        )  # (period,): Σ of demand's shadow price from each quarter on
+        )  # (period,): Σ of demand's shadow price (per EFLOP/s) from each quarter on
+        eflops = coef.eflops_per_mw.values  # (site, accelerator)
         online_cost = coef.online_cost_usd_per_mw.values  # (site, period, source)
         energy_after = np.cumsum(online_cost[:, ::-1], axis=1)[:, ::-1]
         cost = coef.build_cost_usd_per_mw.values + energy_after[..., None]  # (site, period, source, acc)
@@ -730,7 +821,8 @@ class PlanResult:
             total = float(built.sum())
             existing = float(ds.existing_mw.sel(site=site))
             if total < 1e-6:
-                out[str(site)] = self._why_not(i, str(site), cost[i], worth, shared) + (
+                value = worth[:, None, None] * eflops[i][None, None, :]  # (period, source, accelerator)
+                out[str(site)] = self._why_not(i, str(site), cost[i], value, shared) + (
                     f"; keeps its {existing:,.0f} MW online" if existing else ""
                 )
                 continue
@@ -745,11 +837,38 @@ class PlanResult:
                 f"builds {total:,.0f} MW facility from {labels[f]} ({sources}; {accs}): a MW built in "
                 f"{labels[f]} ({ds.source.values[j]}, {ds.accelerator.values[a]}) costs "
                 f"${cost[i, f, j, a] / 1e6:,.1f}M (capex annuity and energy to {labels[-1]}, discounted) "
-                f"and meets demand worth ${worth[f] / 1e6:,.1f}M over those quarters, so it pays; "
+                f"and meets demand worth ${worth[f] * eflops[i, a] / 1e6:,.1f}M over those quarters, "
+                f"so it pays; {self._why_accelerator(i, f, int(j), int(a))}{self._later(i, int(a))}; "
                 "binding (why not more): "
                 + ("; ".join(self._site_binds(str(site))) or "nothing at the site, only the shared limits")
             )
         return out
+
+    def _why_accelerator(self, i: int, t: int, j: int, a: int) -> str:
+        """Why accelerator ``a``: its FLOP/s per $ of capex (facility and chips) in period ``t``
+        against the best other accelerator available then."""
+        ds, coef = self.inputs, coefficients(self.inputs)
+        mask = coef.build_mask.values[i, t, j]
+        capex = coef.build_capex_usd_per_mw.values[i, j]  # (accelerator,)
+        per_usd = ds.flops_per_facility_mw.values[i] / capex / 1e15 * 1e6  # PFLOP/s per $M
+        names = ds.accelerator.values
+        text = f"{names[a]}: {per_usd[a]:,.1f} PFLOP/s per $M of capex"
+        others = [k for k in range(len(names)) if k != a and mask[k]]
+        if others:
+            k = max(others, key=lambda k: per_usd[k])
+            text += f" (best other then, {names[k]}: {per_usd[k]:,.1f})"
+        return text
+
+    def _later(self, i: int, first: int) -> str:
+        """The site's other accelerators, each from its first build, with why (FLOP/s per $)."""
+        built = self.build_mw.isel(site=i).sum("source").values  # (period, accelerator)
+        labels, parts = self.inputs.period.values, []
+        for a in range(built.shape[1]):
+            if a != first and built[:, a].max() > 1e-6:
+                t = int(np.argmax(built[:, a] > 1e-6))
+                j = int(np.argmax(self.build_mw.isel(site=i, period=t, accelerator=a).values))
+                parts.append(f"from {labels[t]} {self._why_accelerator(i, t, j, a)}")
+        return ("; then " + "; ".join(parts)) if parts else ""
 
     def _site_binds(self, site: str) -> list[str]:
         """The site's own limits that bind: its size, or all the firm power of a source in use."""
@@ -772,7 +891,7 @@ class PlanResult:
                     binds.append(f"all its firm {source} power in use {_quarters(hits)}")
         return binds
 
-    def _why_not(self, i: int, site: str, cost: np.ndarray, worth: np.ndarray, shared: list[str]) -> str:
+    def _why_not(self, i: int, site: str, cost: np.ndarray, value: np.ndarray, shared: list[str]) -> str:
         """Why a site builds nothing: no power in time, a MW costs more than it is worth, or a
         MW would pay but opening the site or the shared limits (taken by better sites) stop it."""
         ds, labels = self.inputs, self.inputs.period.values
@@ -782,13 +901,13 @@ class PlanResult:
                 f"not built: no firm power inside the horizon (earliest online {_fmt_date(when)}, "
                 f"power plan after {labels[-1]})"
             )
-        margin = worth[:, None, None] - cost  # (period, source, accelerator)
+        margin = value - cost  # (period, source, accelerator)
         t, j, a = np.unravel_index(int(np.argmax(margin)), margin.shape)
         mw = f"a MW built in {labels[t]} ({ds.source.values[j]}, {ds.accelerator.values[a]})"
         if margin[t, j, a] < 0:
             return (
                 f"not built: its best MW, {mw}, costs ${cost[t, j, a] / 1e6:,.1f}M, more than the "
-                f"${worth[t] / 1e6:,.1f}M of demand it would meet"
+                f"${value[t, j, a] / 1e6:,.1f}M of demand it would meet"
             )
         fixed = float(ds.fixed_cost_usd.isel(site=i))
         reasons = [f"opening it costs ${fixed / 1e6:,.0f}M of land"] if fixed > 0 else []
@@ -796,7 +915,8 @@ class PlanResult:
             reasons.append(f"the shared limits ({', '.join(shared)}) go to sites that save more")
         return (
             f"not built although {mw} would cost ${cost[t, j, a] / 1e6:,.1f}M and meet "
-            f"${worth[t] / 1e6:,.1f}M of demand: " + (" and ".join(reasons) or "its site or power limits")
+            f"${value[t, j, a] / 1e6:,.1f}M of demand: "
+            + (" and ".join(reasons) or "its site or power limits")
         )
 
     def binding(self) -> list[str]:
@@ -805,7 +925,7 @@ class PlanResult:
         labels = self.inputs.period.values
         unmet = labels[self.unmet_mw.values > 1e-6]
         for name, dual in self.duals.items():
-            if name in ("power", "site_size", "stock", "site_power"):
+            if name in ("power", "site_size", "stock", "site_power", "compute"):
                 continue
             values = np.abs(dual.values)
             if dual.ndim == 0:
@@ -820,8 +940,9 @@ class PlanResult:
             if name == "demand":
                 short = f"; demand is left unmet {_quarters(unmet)}" if len(unmet) else ""
                 lines.append(
-                    f"demand: binds {_quarters(hits)}: one more MW of demand would cost up to "
-                    f"${peak / 1e6:,.2f}M a quarter (discounted; capped by the unmet-demand penalty){short}"
+                    f"demand: binds {_quarters(hits)}: one more EFLOP/s (BF16 dense) of demand would cost "
+                    f"up to ${peak / 1e6:,.2f}M a quarter (discounted; capped by the unmet-demand "
+                    f"penalty){short}"
                 )
             else:
                 in_acc = self._in_accelerators(name)
@@ -845,7 +966,9 @@ class PlanResult:
 
         return {
             "discount_rate_per_year": float(attrs["discount_rate_per_year"]),
-            "penalty_usd_per_mw_quarter": float(attrs["penalty_usd_per_mw_quarter"]),
+            "penalty_usd_per_eflops_quarter": float(attrs["penalty_usd_per_eflops_quarter"]),
+            "reference_flops_per_facility_mw": float(attrs["reference_flops_per_mw"]),
+            "demand_reference": DEMAND_REFERENCE,
             "load_factor": float(attrs.get("load_factor", math.nan)),
             "facility_life_years": float(attrs["facility_life_quarters"]) / 4,
             "budget_usd": given("budget_usd"),
@@ -860,15 +983,21 @@ class PlanResult:
         """Plain data for ``--json``, the CLI table and the run store (kind "plan")."""
         ds = self.inputs
         per_site = self.build_mw.sum(["period", "source", "accelerator"])
-        demand = ds.demand_mw.sum("workload")
-        served = self.online_mw.sum(["site", "source"]) + float(ds.existing_mw.sum())
+        reference = float(ds.attrs["reference_flops_per_mw"])
+        demand = ds.demand_flops.sum("workload")
+        served = self.served_flops
+        by_acc_period = self.build_mw.sum("source")
         return {
             "scenario": ds.attrs["scenario"],
             "status": self.status,
             "objective_usd": self.objective_usd,
             "periods": [str(p) for p in ds.period.values],
-            "demand_mw": demand.values.tolist(),
-            "served_mw": np.minimum(served.values, demand.values).tolist(),
+            # Compute in FLOP/s (BF16 dense) and as facility MW at the reference FLOP/s per MW.
+            "demand_flops": demand.values.tolist(),
+            "served_flops": served.values.tolist(),
+            "unmet_flops": self.unmet_flops.values.tolist(),
+            "demand_mw": (demand.values / reference).tolist(),
+            "served_mw": (served.values / reference).tolist(),
             "unmet_mw": self.unmet_mw.values.tolist(),
             "assumptions": self.assumptions(),
             "sites": {
@@ -889,12 +1018,29 @@ class PlanResult:
                     "build_mw_by_period": self.build_mw.sel(site=site)
                     .sum(["source", "accelerator"])
                     .values.tolist(),
+                    "build_mw_by_accelerator_period": {
+                        str(a): by_acc_period.sel(site=site, accelerator=a).values.tolist()
+                        for a in ds.accelerator.values
+                        if float(by_acc_period.sel(site=site, accelerator=a).sum()) > 1e-6
+                    },
+                    "build_flops": float(
+                        (by_acc_period.sel(site=site) * ds.flops_per_facility_mw.sel(site=site)).sum()
+                    ),
                     "why": why,
                 }
                 for site, why in zip(ds.site.values, self.explain().values(), strict=True)
             },
             "binding": self.binding(),
         }
+
+
+DEMAND_REFERENCE = (
+    "Demand is compute (BF16 dense FLOP/s). Scenario demand stated as facility power is read as "
+    "the FLOP/s that power holds with the reference accelerators: the power-weighted mean FLOP/s "
+    "per facility MW (1e6 / (PUE x IT W per accelerator) x BF16 FLOP/s, medians) of the scenario's "
+    "phases whose accelerator is available by demand's start. *_mw outputs are FLOP/s over that "
+    "reference; unmet demand is priced per H100-equivalent FLOP/s (H100 rental $/GPU-hour)."
+)
 
 
 def _quarters(hits: np.ndarray) -> str:
@@ -946,9 +1092,9 @@ def solve(inputs: xr.Dataset, time_limit_s: float = 600.0) -> PlanResult:
         objective_usd=objective,
         build_mw=_values(m.variables["build"]),
         online_mw=_values(m.variables["online"]),
-        unmet_mw=_values(m.variables["unmet"])
+        unmet_flops=_values(m.variables["unmet"]) * EFLOPS
         if "unmet" in m.variables
-        else xr.zeros_like(inputs.demand_mw.sum("workload")),
+        else xr.zeros_like(inputs.demand_flops.sum("workload")),
         open_sites=open_sites if open_sites is not None else _values(m.variables["open"]),
         duals=duals,
     )
@@ -965,15 +1111,26 @@ def max_buildable_mw(inputs: xr.Dataset) -> xr.DataArray:
     return np.minimum(np.minimum(power, headroom), room).sum("site") + inputs.existing_mw.sum()
 
 
+def max_buildable_flops(inputs: xr.Dataset) -> xr.DataArray:
+    """Per period, the most FLOP/s all sites could have online, ignoring shared limits: each
+    site's most MW filled with the densest accelerator available by then, plus what exists."""
+    room = inputs.max_size_mw - inputs.existing_mw
+    power = inputs.power_cap_mw.sum("source")
+    headroom = np.maximum(power - inputs.existing_mw.where(inputs.existing_mw > 0, 0.0), 0.0)
+    densest = (inputs.flops_per_facility_mw * inputs.accelerator_available).max("accelerator")
+    new = (np.minimum(np.minimum(power, headroom), room) * densest).sum("site")
+    return new + inputs.existing_flops.sum()
+
+
 def explain_failure(inputs: xr.Dataset, status: str) -> str:
     """Why no plan exists: the first quarter whose demand no power can meet, else the hard
     limits that a re-solve with priced slack on demand has to break."""
     labels = inputs.period.values
     if status not in ("infeasible", "infeasible_or_unbounded"):
         return f"the solver stopped with status {status!r} (no plan); try a smaller problem"
-    demand = inputs.demand_mw.sum("workload")
-    most = max_buildable_mw(inputs)
-    short = (demand > most + 1e-6).values
+    demand = inputs.demand_flops.sum("workload")
+    most = max_buildable_flops(inputs)
+    short = (demand > most * (1 + 1e-9) + 1e-6).values
     if short.any():
         i = int(np.argmax(short))
         later = inputs.power_cap_mw.sum("site")
@@ -985,19 +1142,24 @@ def explain_failure(inputs: xr.Dataset, status: str) -> str:
                 nxt.append(f"{source} from {labels[steps[0] + 1]}")
         hint = ("; next power: " + ", ".join(nxt)) if nxt else "; no more power arrives inside the horizon"
         return (
-            f"demand in {labels[i]} ({float(demand[i]):,.0f} MW facility) exceeds all sites' power "
-            f"available by then ({float(most[i]):,.0f} MW incl. {float(inputs.existing_mw.sum()):,.0f} MW "
-            f"existing){hint}. Allow unmet demand (drop --require-demand) or add power."
+            f"demand in {labels[i]} ({float(demand[i]) / EFLOPS:,.1f} EFLOP/s) exceeds what all sites' "
+            "power available by then can hold with the best accelerators then "
+            f"({float(most[i]) / EFLOPS:,.1f} EFLOP/s on {float(max_buildable_mw(inputs)[i]):,.0f} MW "
+            "facility incl. "
+            f"{float(inputs.existing_mw.sum()):,.0f} MW existing){hint}. Allow unmet demand (drop "
+            "--require-demand) or add power."
         )
     relaxed = inputs.copy()
     # An LP (sites may open partly) with demand priced far above any build, so that unmet
     # demand appears only where the hard limits force it; their duals name them.
-    steep = 1e3 * float(coefficients(inputs).build_cost_usd_per_mw.max())
+    coef = coefficients(inputs)
+    sparsest = float(coef.eflops_per_mw.where(coef.eflops_per_mw > 0).min())
+    steep = 1e3 * float(coef.build_cost_usd_per_mw.max()) / sparsest
     relaxed.attrs = {
         **inputs.attrs,
         "require_demand": 0,
         "binary_sites": 0,
-        "penalty_usd_per_mw_quarter": steep,
+        "penalty_usd_per_eflops_quarter": steep,
     }
     m = build_model(relaxed)
     if _solve_model(m, 600.0) != "optimal":
@@ -1016,7 +1178,7 @@ def explain_failure(inputs: xr.Dataset, status: str) -> str:
                     binding.append({"budget": "the capex budget", "co2": "the CO2 cap"}[name])
     first = gaps[0] if len(gaps) else labels[0]
     return (
-        f"demand in {first} cannot be met: {float(unmet.sel(period=first)):,.0f} MW facility short "
+        f"demand in {first} cannot be met: {float(unmet.sel(period=first)):,.1f} EFLOP/s short "
         f"({len(gaps)} quarters short in all) although the sites have the power; binding: "
         + (", ".join(binding) or "site sizes and earliest dates")
         + ". Allow unmet demand (drop --require-demand) or relax those limits."
@@ -1159,12 +1321,15 @@ def check_dates(scenario: Scenario, start_date: float, end_date: float) -> np.nd
     return year_ends[(year_ends >= start_date) & (year_ends < end_date)]
 
 
-def demand_met(scenario: Scenario, dates: np.ndarray, draws: int, seed: int) -> xr.DataArray:
-    """Per draw and date: facility MW online ≥ total demand (training + inference), both drawn.
+def demand_met(
+    scenario: Scenario, dates: np.ndarray, draws: int, seed: int, reference_flops_per_mw: float
+) -> xr.DataArray:
+    """Per draw and date: BF16 FLOP/s online ≥ total demand (training + inference), both drawn.
 
-    Capacity is every phase with a simulated online date on or before the date (the engine's
-    :func:`~gigawatt.engine.simulate_block`); demand is level·(1+growth)^years with its
-    parameters drawn for the same seed and draws, as ``gigawatt run`` draws them."""
+    Compute is every phase with a simulated online date on or before the date, at its drawn
+    accelerator figures (the engine's :func:`~gigawatt.engine.simulate_block`); demand is
+    level·(1+growth)^years with its parameters drawn for the same seed and draws, as ``gigawatt
+    run`` draws them, read as compute at the plan's reference FLOP/s per facility MW."""
     from gigawatt.engine import Model, demand_mw, simulate_block
     from gigawatt.sampling import BLOCK_DRAWS, block_ranges, sample
 
@@ -1174,9 +1339,10 @@ def demand_met(scenario: Scenario, dates: np.ndarray, draws: int, seed: int) -> 
     for lo, hi in block_ranges(draws, 8 * BLOCK_DRAWS):
         ds = simulate_block(model, seed, lo, hi)
         online = ds["online_date"].values[:, :, None] <= dates[None, None, :]
-        capacity_mw = (ds["facility_mw"].values[:, :, None] * online).sum(axis=1)
+        compute_flops = (ds["bf16_flops"].values[:, :, None] * online).sum(axis=1)
         streams = demand_mw(model, sample(demand_params, seed, lo, hi), dates)
-        met.append(capacity_mw >= np.sum(np.stack(list(streams.values())), axis=0))
+        need_mw = np.sum(np.stack(list(streams.values())), axis=0)
+        met.append(compute_flops >= need_mw * reference_flops_per_mw)
     return xr.DataArray(
         np.concatenate(met),
         dims=("draw", "date"),
@@ -1286,7 +1452,8 @@ ROBUST_METHOD = (
     "Re-plan at quantile q = 0.5, 0.7, 0.85, 0.95 (dates and lead times at q, supply amounts at "
     "1 - q, demand level and growth at q), write each plan as a scenario, simulate it with the "
     "engine and stop at the first plan whose probability of meeting demand reaches P. Meeting "
-    "demand: in a draw, facility MW online >= total demand (both drawn) at every year end inside "
+    "demand: in a draw, BF16 FLOP/s online (drawn accelerator figures) >= total demand (drawn, "
+    "read as compute at the plan's reference FLOP/s per facility MW) at every year end inside "
     "the plan horizon."
 )
 
@@ -1327,7 +1494,7 @@ def robust_plan(
                         f"the plan horizon ({ds.period.values[0]}–{ds.period.values[-1]}) holds no year "
                         "end inside the scenario's time span; plan more --periods to use --robust"
                     )
-            met = demand_met(planned, dates, draws, seed)
+            met = demand_met(planned, dates, draws, seed, result.inputs.attrs["reference_flops_per_mw"])
             steps.append(
                 RobustStep(
                     q,

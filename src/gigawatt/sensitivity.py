@@ -9,7 +9,9 @@ one output value per row, and SALib analyses the outputs. A one-at-a-time
 tornado (each parameter at its P10 and P90, the rest at their medians) comes with
 it. :func:`scenario_sensitivity` plugs the buildout engine in as ``evaluate``:
 row blocks of the matrix run through :func:`gigawatt.engine.simulate_block` with
-the parameters given (not sampled), on any :class:`~gigawatt.backends.Backend`.
+the parameters given (not sampled), on any :class:`~gigawatt.backends.Backend`;
+a money output (``npv:PARTY``) also runs each block's money through
+:func:`gigawatt.finance.simulate_money` with the contract and party terms given.
 
 Sobol' (2001), "Global sensitivity indices for nonlinear mathematical models",
 Math. Comput. Simul. 55; Saltelli et al. (2010), Comput. Phys. Commun. 181;
@@ -46,8 +48,11 @@ __all__ = [
 Method = Literal["sobol", "morris"]
 Evaluate = Callable[[dict[str, np.ndarray]], np.ndarray]
 #: Sections the buildout engine does not read (finance and demand inputs); left
-#: out of a scenario's parameters unless asked for by ``include``.
+#: out of a scenario's parameters unless asked for by ``include`` (or, but for
+#: demand, when the output is money).
 EXCLUDED_SECTIONS = ("contracts.", "parties.", "demand.")
+#: Rows of the design per money block: the ledger is (draw, period, entry) floats.
+_MONEY_ROWS = 256
 #: Morris levels are mapped to the middles of equal-probability strata so that
 #: unbounded distributions (lognormal) never see the quantiles 0 or 1.
 _EDGE = 1e-9
@@ -57,9 +62,10 @@ _EDGE = 1e-9
 class Output:
     """One number per draw: ``gw-online:N`` (the date N facility GW are online, days
     since 1970, censored at the horizon's end), ``target:NAME`` (1 if the target is
-    met by its date, else 0) or ``capacity:DATE`` (facility GW online on DATE)."""
+    met by its date, else 0), ``capacity:DATE`` (facility GW online on DATE) or
+    ``npv:PARTY`` (the NPV of the party's net cash, USD, at ``value`` per year)."""
 
-    kind: Literal["gw-online", "target", "capacity"]
+    kind: Literal["gw-online", "target", "capacity", "npv"]
     text: str
     value: float = 0.0
     name: str = ""
@@ -70,12 +76,28 @@ class Output:
             return f"date {self.value / 1e3:g} GW (facility) is online, days since 1970"
         if self.kind == "target":
             return f"P(target {self.name} met by its date), per-draw indicator"
+        if self.kind == "npv":
+            return f"NPV of {self.name}'s net cash at {self.value:.1%} a year, USD"
         return f"facility GW online on {units.format_date(self.value)}"
 
+    @property
+    def is_date(self) -> bool:
+        return self.kind == "gw-online"
 
-def parse_output(text: str, scenario: Scenario) -> Output:
+    def show(self, value: float) -> str:
+        """A value of this output as a person reads it (an ISO date for dates)."""
+        if self.kind == "npv":
+            return f"${value / 1e9:,.2f}B"
+        return units.format_date(value) if self.is_date else f"{value:,.4g}"
+
+
+def parse_output(text: str, scenario: Scenario, discount_rate: float = 0.10) -> Output:
     """Read ``--output``; a clear error for anything else."""
     kind, _, arg = text.partition(":")
+    if kind == "npv" and arg:
+        if arg not in scenario.parties:
+            raise GigawattError(f"--output {text}: no party {arg!r} (parties: {', '.join(scenario.parties)})")
+        return Output("npv", text, value=discount_rate, name=arg)
     try:
         if kind == "gw-online" and arg:
             gw = float(arg)
@@ -92,8 +114,8 @@ def parse_output(text: str, scenario: Scenario) -> Output:
     except (ValueError, units.UnitError):
         pass
     raise GigawattError(
-        f"--output {text!r}: use gw-online:N (N facility GW), target:NAME "
-        "or capacity:DATE (e.g. capacity:2028)"
+        f"--output {text!r}: use gw-online:N (N facility GW), target:NAME, "
+        "capacity:DATE (e.g. capacity:2028) or npv:PARTY"
     )
 
 
@@ -165,12 +187,14 @@ def analyse(
     seed: int = 0,
     levels: int = 4,
     output: str = "output",
+    show: Callable[[float], str] = "{:g}".format,
 ) -> SensitivityResult:
     """Global sensitivity of ``evaluate`` (parameter path -> values per row, to one
     output per row) to ``parameters``.
 
     ``samples`` is Sobol's base sample N (a power of 2; N·(D+2) evaluations) or the
-    number of Morris trajectories (r·(D+1) evaluations)."""
+    number of Morris trajectories (r·(D+1) evaluations); ``show`` writes an output
+    value in messages."""
     names = list(parameters)
     if not names:
         raise GigawattError("no uncertain parameters to analyse")
@@ -196,7 +220,9 @@ def analyse(
     if y.shape != (unit.shape[0],) or not np.isfinite(y).all():
         raise GigawattError(f"the output {output!r} must be one finite number per evaluation")
     if np.ptp(y) == 0:
-        raise GigawattError(f"the output {output!r} is {y[0]:g} in every evaluation: no parameter moves it")
+        raise GigawattError(
+            f"the output {output!r} is {show(y[0])} in every evaluation: no parameter moves it"
+        )
     rng = np.random.default_rng(seed)  # bootstrap confidence intervals (SALib ignores a seed of 0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # SALib's constant-subset warning; see notes
@@ -220,18 +246,18 @@ def analyse(
         output_std=float(y.std()),
         tornado_base=base,
         tornado=swings,
-        notes=_notes(y),
+        notes=_notes(y, show),
     )
 
 
-def _notes(y: np.ndarray) -> list[str]:
+def _notes(y: np.ndarray, show: Callable[[float], str]) -> list[str]:
     """Warn when most evaluations give one value (a rare event): the indices are then noisy."""
     values, counts = np.unique(y, return_counts=True)
     share = counts.max() / y.size
     if share < 0.9:
         return []
     return [
-        f"{share:.1%} of evaluations give the same output ({values[counts.argmax()]:g}): "
+        f"{share:.1%} of evaluations give the same output ({show(values[counts.argmax()])}): "
         "indices rest on few evaluations; raise --samples"
     ]
 
@@ -250,16 +276,27 @@ def _tornado(
     return float(y[0]), {name: (float(y[1 + 2 * j]), float(y[2 + 2 * j])) for j, name in enumerate(names)}
 
 
-def uncertain_parameters(model: Model, include: Sequence[str] = ()) -> dict[str, Dist]:
+def all_parameters(model: Model, money: bool = False) -> dict[str, Dist]:
+    """Every parameter by path: the engine's, and with ``money`` the finance terms too."""
+    if not money:
+        return dict(model.parameters)
+    from gigawatt.finance.model import money_parameters
+
+    return {**model.parameters, **money_parameters(model.scenario)}
+
+
+def uncertain_parameters(model: Model, include: Sequence[str] = (), money: bool = False) -> dict[str, Dist]:
     """The scenario's non-fixed parameters by path: those under any ``include``
-    prefix, or else all but :data:`EXCLUDED_SECTIONS`."""
+    prefix, or else all but :data:`EXCLUDED_SECTIONS` (for a ``money`` output, all
+    but demand: contract and party terms are inputs then)."""
+    excluded = ("demand.",) if money else EXCLUDED_SECTIONS
     out = {}
-    for path, dist in model.parameters.items():
+    for path, dist in all_parameters(model, money).items():
         if dist.is_fixed:
             continue
         if include and not any(path == p or path.startswith((f"{p}.", f"{p}[")) for p in include):
             continue
-        if not include and path.startswith(EXCLUDED_SECTIONS):
+        if not include and path.startswith(excluded):
             continue
         out[path] = dist
     return out
@@ -270,7 +307,14 @@ def _rows(shared: tuple[Model, Output, dict[str, float]], values: dict[str, np.n
     model, output, held = shared
     n = len(next(iter(values.values())))
     params = {**{k: np.full(n, v) for k, v in held.items()}, **values}
-    return output_values(model, output, simulate_block(model, 0, 0, n, params=params))
+    ds = simulate_block(model, 0, 0, n, params=params)
+    if output.kind != "npv":
+        return output_values(model, output, ds)
+    from gigawatt.finance import simulate_money
+    from gigawatt.finance.statements import npv_usd, party_net_usd, rate_per_period
+
+    money = simulate_money(model.scenario, ds, 0, params=params)
+    return npv_usd(party_net_usd(money, output.name), rate_per_period(money.edges, output.value)[1])
 
 
 def blockwise(
@@ -301,17 +345,20 @@ def scenario_sensitivity(
     seed: int = 0,
     include: Sequence[str] = (),
     backend: Backend | None = None,
+    discount_rate: float = 0.10,
 ) -> SensitivityResult:
-    """:func:`analyse` with the buildout engine as the model; parameters not
-    analysed are held at their medians."""
+    """:func:`analyse` with the buildout engine (and for ``npv:PARTY`` the money at
+    ``discount_rate`` a year) as the model; parameters not analysed are held at their medians."""
     model = Model.from_scenario(scenario)
-    out = parse_output(output, scenario)
-    parameters = uncertain_parameters(model, include)
+    out = parse_output(output, scenario, discount_rate)
+    money = out.kind == "npv"
+    parameters = uncertain_parameters(model, include, money)
     if not parameters:
         raise GigawattError(f"no uncertain parameters under {', '.join(include) or 'the scenario'}")
-    held = {k: float(d.ppf(0.5)) for k, d in model.parameters.items() if k not in parameters}
-    evaluate = blockwise(_rows, (model, out, held), backend or Backend())
-    result = analyse(parameters, evaluate, method, samples, seed, output=output)
+    held = {k: float(d.ppf(0.5)) for k, d in all_parameters(model, money).items() if k not in parameters}
+    rows = _MONEY_ROWS if money else 8192
+    evaluate = blockwise(_rows, (model, out, held), backend or Backend(), rows_per_block=rows)
+    result = analyse(parameters, evaluate, method, samples, seed, output=output, show=out.show)
     result.notes.append(f"{len(parameters)} uncertain parameters; the others are held at their medians")
     if out.kind == "gw-online":
         result.notes.append(f"draws that never reach {out.value / 1e3:g} GW count as the horizon's end")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 import typer
@@ -80,11 +81,12 @@ def finance(
         "RPO lapsed",
         "NPV",
         "IRR/yr",
-        title=f"{money.scenario.name}: totals over the horizon, $B (P50; life {life:g} years)",
+        title=f"{money.scenario.name}: totals over the horizon, $B (P50; life {life:g} years; "
+        f"NPV at {discount_rate:.0%}/yr)",
     )
     for name, s in result.items():
         t = s["totals"]
-        irr = t["irr_per_year"]["p50"]
+        irr, unique = t["irr_per_year"]["p50"], t["irr_defined_share"]
         table.add_row(
             name,
             _b(t["cash_in_usd"]["p50"]),
@@ -93,9 +95,15 @@ def finance(
             _b(t["depreciation_usd"]["p50"]),
             _b(t["rpo_lapsed_usd"]["p50"]),
             _b(t["npv_usd"]["p50"]),
-            "–" if irr is None else f"{irr:.0%}",
+            "n/a*" if irr is None else f"{irr:.0%} ({unique:.0%}*)",
         )
     console.print(table)
+    console.print(
+        "* IRR (P50) only over draws whose net cash goes out first and then only comes in, where it "
+        "is unique (share of draws in brackets); n/a: in every draw net cash changes sign more than "
+        "once (several rates fit, Descartes' rule of signs) or comes in first — read NPV instead.",
+        highlight=False,
+    )
     units = Table(
         "accelerator",
         "capex $B/GW",
@@ -230,8 +238,10 @@ def stress(
 
     for text in shock:
         parse_shock(text)
+    started = time.perf_counter()
     loaded = load_scenario(scenario)
     result = run_stress(loaded, shock, draws=draws, seed=seed, step=step)
+    result["explanations"] = _healthier(loaded, result, step)
     recorded = None
     if record:
         from gigawatt.store import Store, scenario_source
@@ -240,6 +250,7 @@ def stress(
         store = Store(store_dir)
         recorded = store.record_run(
             kind="stress",
+            elapsed_s=time.perf_counter() - started,
             scenario=loaded.name,
             scenario_text=text,
             scenario_ref=ref,
@@ -266,7 +277,9 @@ def stress(
             f"{s['probability_first_short']:.0%}",
         )
         table.add_row(
-            f"{name}: first short (P50)", str(b["first_short_date"]["p50"]), str(s["first_short_date"]["p50"])
+            f"{name}: first short (P50)",
+            b["first_short_date"]["p50"] or "never",
+            s["first_short_date"]["p50"] or "never",
         )
         table.add_row(
             f"{name}: peak shortfall $B (P50)",
@@ -302,5 +315,41 @@ def stress(
             str(c["first_breach_date"]["p50"]),
         )
     console.print(table)
+    for line in result["explanations"]:
+        console.print(line, highlight=False)
     if recorded is not None:
         console.print(f"recorded as run [bold]{recorded.id}[/] in {store.root}", highlight=False)
+
+
+def _healthier(loaded: Any, result: dict[str, Any], step: str) -> list[str]:
+    """One line per party that runs short less often under the shocks: what it paid and received
+    by the base run's P50 first-short date, base vs shocked, and when half its capex is paid.
+
+    Shocks that delay the buildout also delay purchases paid on delivery, while contracted
+    income moves less, so a delay can look like relief; the line says so. Only then are the
+    base and shocked money re-simulated (the same draws and seed as the stress run)."""
+    from gigawatt.finance import buildout, simulate_money
+    from gigawatt.finance.statements import timing
+    from gigawatt.finance.stress import apply_shocks, parse_shock
+    from gigawatt.units import parse_date
+
+    base, hit = result["base"]["parties"], result["shocked"]["parties"]
+    better = [p for p in hit if hit[p]["probability_short"] < base[p]["probability_short"]]
+    if not better:
+        return []
+    draws, seed = result["draws"], result["seed"]
+    runs = (loaded, apply_shocks(loaded, [parse_shock(t) for t in result["shocks"]]))
+    monies = [simulate_money(s, buildout(s, draws, seed), seed, step) for s in runs]
+    lines = []
+    for party in better:
+        when = base[party]["first_short_date"]["p50"]
+        by = parse_date(when) if when else float(monies[0].edges[-1])
+        b, s = (timing(m, party, by) for m in monies)
+        lines.append(
+            f"{party} runs short less often ({base[party]['probability_short']:.0%} → "
+            f"{hit[party]['probability_short']:.0%}) because the shock delays its spending more than its "
+            f"income: by {b['by']} paid ${b['paid_usd'] / 1e9:,.0f}B → ${s['paid_usd'] / 1e9:,.0f}B, "
+            f"received ${b['received_usd'] / 1e9:,.0f}B → ${s['received_usd'] / 1e9:,.0f}B; half its capex "
+            f"paid by {b['half_capex_paid_date']} → {s['half_capex_paid_date']} (P50, base → shocked)."
+        )
+    return lines

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,8 +34,8 @@ def plan(
     penalty: Annotated[
         str | None,
         typer.Option(
-            help='Cost of unmet demand per facility MW per quarter (default ~"$4.4M": renting H100s at '
-            "the catalog's $3/GPU-hour at 1.5 kW facility per GPU)."
+            help='Cost of unmet demand per EFLOP/s (BF16 dense) per quarter (default ~"$6.6M": renting '
+            "~1,011 H100s, 989 TFLOP/s each, at the catalog's $3/GPU-hour)."
         ),
     ] = None,
     load_factor: Annotated[
@@ -70,7 +71,8 @@ def plan(
             help="Target probability P (e.g. 0.8) of meeting demand. Re-plans at q = 0.5, 0.7, 0.85, "
             "0.95 (dates and lead times at q, supply at 1 - q, demand level and growth at q), simulates "
             "each plan with the engine and stops at the first whose probability reaches P; else keeps "
-            "the most probable. Meeting demand: facility MW online >= total demand (both drawn) at "
+            "the most probable. Meeting demand: BF16 FLOP/s online >= total demand (both drawn; demand "
+            "read as compute at the plan's reference FLOP/s per facility MW) at "
             "every year end inside the plan horizon. Overrides --quantile.",
         ),
     ] = None,
@@ -104,7 +106,7 @@ def plan(
             start_date=None if start is None else parse_date(start) - _quarter_days(start),
             periods=periods,
             discount_rate_per_year=discount_rate,
-            penalty_usd_per_mw_quarter=None if penalty is None else parse(penalty, "money"),
+            penalty_usd_per_eflops_quarter=None if penalty is None else parse(penalty, "money"),
             budget_usd=None if budget is None else parse(budget, "money"),
             emissions_cap_t=None if emissions_cap_mt is None else emissions_cap_mt * 1e6,
             load_factor=load_factor,
@@ -115,6 +117,7 @@ def plan(
         )
     except UnitError as exc:
         raise GigawattError(str(exc)) from None
+    started = time.perf_counter()
     loaded = load_scenario(scenario)
     robust_report = None
     if robust is None:
@@ -137,6 +140,7 @@ def plan(
         store = Store(store_dir)
         recorded = store.record_run(
             kind="plan",
+            elapsed_s=time.perf_counter() - started,
             scenario=loaded.name,
             scenario_text=text,
             scenario_ref=ref,
@@ -149,14 +153,37 @@ def plan(
         print_json(summary)
         return
     kind = "least-cost plan" if robust is None else f"robust plan (q = {result.inputs.attrs['quantile']:g})"
-    table = Table("site", "open", "MW built", "why", title=f"{loaded.name}: {kind} ({summary['status']})")
+    table = Table(
+        "site",
+        "open",
+        "MW built",
+        "EFLOP/s built",
+        "why",
+        title=f"{loaded.name}: {kind} ({summary['status']})",
+    )
     for site, row in summary["sites"].items():
-        table.add_row(site, "yes" if row["open"] else "no", f"{row['build_mw']:,.0f}", row["why"])
+        table.add_row(
+            site,
+            "yes" if row["open"] else "no",
+            f"{row['build_mw']:,.0f}",
+            f"{row['build_flops'] / 1e18:,.0f}",
+            row["why"],
+        )
     console.print(table)
     unmet = sum(summary["unmet_mw"])
+    demand, served = summary["demand_flops"], summary["served_flops"]
     console.print(
-        f"net present cost ${summary['objective_usd'] / 1e9:,.1f}B; unmet demand {unmet:,.0f} MW-quarters "
-        f"over {len(summary['periods'])} quarters ({summary['periods'][0]}–{summary['periods'][-1]})",
+        f"net present cost ${summary['objective_usd'] / 1e9:,.1f}B; unmet demand "
+        f"{sum(summary['unmet_flops']) / 1e18:,.1f} EFLOP/s-quarters ({unmet:,.0f} facility MW-quarters "
+        f"at the reference) over {len(summary['periods'])} quarters "
+        f"({summary['periods'][0]}–{summary['periods'][-1]}); last quarter: demand {demand[-1] / 1e18:,.1f} "
+        f"EFLOP/s ({summary['demand_mw'][-1]:,.0f} MW), served {served[-1] / 1e18:,.1f} EFLOP/s "
+        f"({summary['served_mw'][-1]:,.0f} MW)",
+        highlight=False,
+    )
+    console.print(
+        f"demand as compute: {summary['assumptions']['reference_flops_per_facility_mw'] / 1e15:,.0f} "
+        f"TFLOP/s per facility MW. {summary['assumptions']['demand_reference']}",
         highlight=False,
     )
     for line in summary["binding"]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -55,8 +56,9 @@ def sensitivity(
     output: Annotated[
         str,
         typer.Option(
-            help="gw-online:N (date N facility GW are online), target:NAME (P(met)), or capacity:DATE "
-            "(facility GW online then)."
+            help="gw-online:N (date N facility GW are online), target:NAME (P(met)), capacity:DATE "
+            "(facility GW online then), or npv:PARTY (NPV of its net cash, USD; contract and party "
+            "terms become inputs too)."
         ),
     ] = "gw-online:10",
     method: Annotated[
@@ -70,6 +72,9 @@ def sensitivity(
         typer.Option(help="Only parameters under this path prefix (repeatable), e.g. supply, sites.abilene."),
     ] = None,
     top: Annotated[int, typer.Option(min=1, help="Rows to print.")] = 15,
+    discount_rate: Annotated[
+        float, typer.Option(help="Yearly discount rate for npv:PARTY (as gigawatt finance).")
+    ] = 0.10,
     seed: SeedOpt = 0,
     backend: BackendOpt = BackendName.inprocess,
     address: AddressOpt = None,
@@ -89,6 +94,7 @@ def sensitivity(
     from gigawatt.store import Store, scenario_source
     from gigawatt.units import format_date
 
+    started = time.perf_counter()
     loaded = load_scenario(scenario)
     result = scenario_sensitivity(
         loaded,
@@ -98,6 +104,7 @@ def sensitivity(
         seed,
         include or (),
         make_backend(backend, address, workers),
+        discount_rate,
     )
     summary = {"scenario": scenario, **result.as_dict()}
     recorded = None
@@ -106,26 +113,36 @@ def sensitivity(
         store = Store(store_dir)
         recorded = store.record_run(
             kind="sensitivity",
+            elapsed_s=time.perf_counter() - started,
             scenario=loaded.name,
             scenario_text=text,
             scenario_ref=ref,
             draws=result.evaluations,
             seed=seed,
             summary=summary,
-            params={"output": output, "method": method.value, "samples": samples, "include": include or []},
+            params={
+                "output": output,
+                "method": method.value,
+                "samples": samples,
+                "include": include or [],
+                "discount_rate": discount_rate,
+            },
         )
     if as_json:
         print_json(summary)
         return
     keys = ("S1", "ST") if result.method == "sobol" else ("mu_star", "sigma")
-    is_date = output.startswith("gw-online:")
+    is_date, is_usd = output.startswith("gw-online:"), output.startswith("npv:")
 
     def show(value: float) -> str:
-        return format_date(value) if is_date else f"{value:,.4g}"
+        return format_date(value) if is_date else f"${value / 1e9:,.2f}B" if is_usd else f"{value:,.4g}"
 
     table = Table(
         "parameter",
-        *(f"{k} (days)" if is_date and k != "S1" and k != "ST" else k for k in keys),
+        *(
+            f"{k} ({'days' if is_date else 'USD'})" if (is_date or is_usd) and k not in ("S1", "ST") else k
+            for k in keys
+        ),
         "at P10",
         "at P90",
         title=f"What moves {output} ({result.method}, {result.evaluations:,} evaluations; "
@@ -181,18 +198,30 @@ def countries(
     shown = (changed[-1] if changed else 0) + 1
     years = [str(t)[:4] for t in q.time.values[:shown]]
     last_region = [str(g) for g in q.group.values if str(g).startswith("region:")][-1]
-    table = Table(
-        Column("country / region", no_wrap=True),
-        *(Column(y, no_wrap=True) for y in years),
-        title=f"{unit} online at year end: P50, and P10–P90 below it ({', '.join(view.scenarios)})",
-    )
+    labels = [str(g).split(":", 1)[-1] for g in q.group.values]
+    cells: list[list[tuple[str, str]]] = []  # per group, per year: (P50, "P10–P90" or "")
     for group in q.group.values:
-        cells = []
-        for t in range(len(years)):
-            p10, p50, p90 = (float(q.sel(group=group, quantile=x).values[t]) / scale for x in (0.1, 0.5, 0.9))
-            cells.append(f"{p50:,.1f}" if p10 == p90 else f"{p50:,.1f}\n[dim]{p10:,.1f}–{p90:,.1f}[/]")
-        table.add_row(str(group).split(":", 1)[-1], *cells, end_section=str(group) in ("total", last_region))
-    console.print(table)
+        p10, p50, p90 = (q.sel(group=group, quantile=x).values[:shown] / scale for x in (0.1, 0.5, 0.9))
+        rows = zip(p10, p50, p90, strict=True)
+        cells.append([(f"{b:,.1f}", "" if a == c else f"{a:,.1f}–{c:,.1f}") for a, b, c in rows])
+    # As many year columns as fit the terminal (rich: 3 characters of padding and rule per
+    # column), the rest in further tables below, so no cell is cut.
+    label_width = max(map(len, [*labels, "country / region"]))
+    cell_width = max(len(text) for row in cells for cell in row for text in (*cell, "2028"))
+    per_table = max(1, (console.width - label_width - 4) // (cell_width + 3))
+    console.print(
+        f"{unit} online at year end: P50, and P10–P90 below it ({', '.join(view.scenarios)})", highlight=False
+    )
+    for first in range(0, len(years), per_table):
+        chunk = range(first, min(first + per_table, len(years)))
+        table = Table(
+            Column("country / region", no_wrap=True, min_width=label_width),
+            *(Column(years[t], no_wrap=True, justify="right", min_width=cell_width) for t in chunk),
+        )
+        for g, group in enumerate(q.group.values):
+            texts = [f"{p50}\n[dim]{band}[/]" if band else p50 for p50, band in (cells[g][t] for t in chunk)]
+            table.add_row(labels[g], *texts, end_section=str(group) in ("total", last_region))
+        console.print(table)
     if shown < q.sizes["time"]:
         console.print(f"Unchanged after {years[-1]} (to {str(q.time.values[-1])[:4]}).", highlight=False)
     for note in view.notes:

@@ -15,6 +15,7 @@ MW-year online). Loans with covenants are then re-served against the whole ledge
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -237,11 +238,20 @@ def _apply_covenants(
     return flows
 
 
-def simulate_money(scenario: Scenario, ds: xr.Dataset, seed: int, step: str = "quarter") -> Money:
-    """All money of ``scenario`` for the draws in ``ds`` (the engine's buildout)."""
+def simulate_money(
+    scenario: Scenario,
+    ds: xr.Dataset,
+    seed: int,
+    step: str = "quarter",
+    params: Mapping[str, np.ndarray] | None = None,
+) -> Money:
+    """All money of ``scenario`` for the draws in ``ds`` (the engine's buildout); ``params`` gives
+    some parameters' values per draw instead of sampling them (a sensitivity design)."""
     edges = finance_edges(scenario.time.start_day, scenario.time.end_day, step)
     draws = ds.draw.values
-    p = sample(money_parameters(scenario), seed, int(draws[0]), int(draws[-1]) + 1)
+    given = {k: np.asarray(v, dtype=float) for k, v in (params or {}).items()}
+    wanted = {k: d for k, d in money_parameters(scenario).items() if k not in given}
+    p = {**sample(wanted, seed, int(draws[0]), int(draws[-1]) + 1), **given}
     parties = [n for n in scenario.parties if n != WORLD] + [WORLD]
     flows = _revenue(scenario, p, edges) + _site_opex(scenario, ds, p, edges, set(parties))
     results = {}

@@ -1,5 +1,6 @@
 """Per-party statements: cash by counterparty and kind, revenue, capex, opex, depreciation,
-RPO, equity stakes, cash position, NPV and IRR (numpy-financial), as P10/P50/P90 by year.
+RPO, equity stakes, cash position, NPV and IRR (numpy-financial), as P10/P50/P90 by year;
+IRR only over the draws where it is unique and a return (:func:`conventional`), with their share.
 
 Revenue is recognised income: compute contracts as delivered (before payment terms),
 other sales (lease, purchase, power, customers) as paid. Capex is what a party pays
@@ -24,15 +25,24 @@ from gigawatt.finance.covenants import LoanService
 from gigawatt.finance.ledger import WORLD
 from gigawatt.finance.model import Money
 
-__all__ = ["statements", "depreciation", "npv_usd", "irr", "covenant_summary", "QUANTILES"]
+__all__ = [
+    "statements",
+    "depreciation",
+    "npv_usd",
+    "party_net_usd",
+    "rate_per_period",
+    "irr",
+    "sign_changes",
+    "conventional",
+    "covenant_summary",
+    "QUANTILES",
+]
 
 QUANTILES = (10, 50, 90)
 _SALES = ("revenue", "lease", "purchase", "power")
 _OPEX = ("electricity", "staff", "maintenance", "lease", "power", "operating_costs")
 #: Site opex shown on their own lines: electricity at the site's price, staff, maintenance.
 _SITE_OPEX = ("electricity", "staff", "maintenance")
-#: IRR is a root-finding per draw; it is computed on at most this many draws.
-IRR_DRAWS = 200
 
 
 def depreciation(capex: np.ndarray, life_periods: int) -> np.ndarray:
@@ -48,9 +58,77 @@ def npv_usd(net: np.ndarray, rate_per_period: float) -> np.ndarray:
     return np.apply_along_axis(lambda row: npf.npv(rate_per_period, row), 1, net)
 
 
+def _carried_signs(net: np.ndarray, tol_usd: float) -> np.ndarray:
+    """Signs of each flow with |flows| under ``tol_usd`` taking the previous sign (NaN before any)."""
+    signs = np.where(np.abs(net) < tol_usd, np.nan, np.sign(net))
+    last = np.maximum.accumulate(np.where(np.isnan(signs), 0, np.arange(net.shape[1])), axis=1)
+    return np.take_along_axis(signs, last, axis=1)
+
+
+def rate_per_period(edges: np.ndarray, rate_per_year: float) -> tuple[float, float]:
+    """``(periods per year, the per-period rate equivalent to rate_per_year)`` of a finance grid."""
+    per_year = DAYS_PER_YEAR / float(np.mean(np.diff(edges)))
+    return per_year, (1 + rate_per_year) ** (1 / per_year) - 1
+
+
+def party_net_usd(money: Money, party: str) -> np.ndarray:
+    """A party's net cash (in minus out), ``(draw, period)``."""
+    ledger = money.ledger
+    amount = ledger.amount_usd.values
+    return amount[:, :, ledger.payee.values == party].sum(axis=2) - amount[
+        :, :, ledger.payer.values == party
+    ].sum(axis=2)
+
+
+def timing(money: Money, party: str, by_day: float) -> dict[str, Any]:
+    """When a party's money moves: P50 over draws of what it paid and received in the periods
+    that start before ``by_day``, and the date by which half its capex over the horizon is paid."""
+    ledger, edges = money.ledger, money.edges
+    before = edges[:-1] < by_day
+    amount = ledger.amount_usd.values[:, before, :]
+    capital = [n for n, c in money.scenario.contracts.items() if c.kind == "purchase" and c.capital]
+    capex = np.cumsum(
+        ledger.amount_usd.values[
+            :, :, (ledger.payer.values == party) & np.isin(ledger.contract.values, capital)
+        ].sum(axis=2),
+        axis=1,
+    )
+    has = capex[:, -1] > 0
+    half = np.argmax(capex >= capex[:, -1:] / 2, axis=1)
+    half_day = _bands(edges[1:][half][has])["p50"]
+    return {
+        "by": units.format_date(by_day),
+        "paid_usd": float(np.median(amount[:, :, ledger.payer.values == party].sum(axis=(1, 2)))),
+        "received_usd": float(np.median(amount[:, :, ledger.payee.values == party].sum(axis=(1, 2)))),
+        "half_capex_paid_date": None if half_day is None else units.format_date(half_day),
+    }
+
+
+def sign_changes(net: np.ndarray, tol_usd: float = 1.0) -> np.ndarray:
+    """Sign changes in each draw's cash flows, |flows| under ``tol_usd`` skipped (Descartes' rule of
+    signs: at most that many IRRs)."""
+    carried = _carried_signs(net, tol_usd)
+    return np.sum(carried[:, 1:] * carried[:, :-1] < 0, axis=1)
+
+
+def conventional(net: np.ndarray, tol_usd: float = 1.0) -> np.ndarray:
+    """Draws whose cash goes out first, then only comes in: one sign change, so one IRR, and
+    IRR > rate exactly when NPV at that rate > 0."""
+    carried = _carried_signs(net, tol_usd)
+    first = carried[np.arange(net.shape[0]), np.argmax(np.isfinite(carried), axis=1)]
+    return (first < 0) & (sign_changes(net, tol_usd) == 1)
+
+
 def irr(net: np.ndarray, periods_per_year: float) -> np.ndarray:
-    """Yearly internal rate of return of the first :data:`IRR_DRAWS` draws (NaN: none exists)."""
-    rates = np.array([npf.irr(row) for row in net[:IRR_DRAWS]], dtype=float)
+    """Yearly internal rate of return of each draw (numpy-financial); NaN unless its flows are
+    :func:`conventional`.
+
+    With several sign changes several rates may fit (Descartes' rule of signs) and none is the
+    return; money in first (a loan taken) has an IRR that is a cost, not a return. Only the
+    conventional draws are solved, so the root-finding cost is paid where a rate exists."""
+    rates = np.full(net.shape[0], np.nan)
+    rows = np.nonzero(conventional(net))[0]
+    rates[rows] = [npf.irr(net[i]) for i in rows]
     return (1 + rates) ** periods_per_year - 1
 
 
@@ -93,9 +171,7 @@ def statements(
     year_list = sorted(set(years.tolist()))
     year_index = np.searchsorted(year_list, years)
     last_of_year = np.array([np.nonzero(years == y)[0][-1] for y in year_list])
-    period_days = float(np.mean(np.diff(edges)))
-    per_year = DAYS_PER_YEAR / period_days
-    rate = (1 + discount_rate) ** (1 / per_year) - 1
+    per_year, rate = rate_per_period(edges, discount_rate)
     capital = {n for n, c in money.scenario.contracts.items() if c.kind == "purchase" and c.capital}
 
     def yearly(flow: np.ndarray) -> np.ndarray:
@@ -109,7 +185,8 @@ def statements(
         inn, out_mask = payee == party, payer == party
         cash_in = amount[:, :, inn].sum(axis=2)
         cash_out = amount[:, :, out_mask].sum(axis=2)
-        net = cash_in - cash_out
+        net = party_net_usd(money, party)
+        rates = irr(net, per_year)
         sales = amount[:, :, inn & np.isin(kind, _SALES)].sum(axis=2)
         recognised = sum(
             (
@@ -194,7 +271,8 @@ def statements(
                 "depreciation_usd": _bands(dep.sum(axis=1)),
                 "rpo_lapsed_usd": _bands(lapsed),
                 "npv_usd": _bands(npv_usd(net, rate)),
-                "irr_per_year": _bands(irr(net, per_year)),
+                "irr_per_year": _bands(rates),
+                "irr_defined_share": float(np.mean(np.isfinite(rates))),
             },
             "by_counterparty": by_counterparty,
             "by_kind": by_kind,
