@@ -98,7 +98,7 @@ def service(
     """
     draws, periods = drawn.shape
     interest, principal, balance = _schedule(drawn, repaid_share, rate_per_period)
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):  # tiny cash flow: leverage inf
         op_year = trailing(operating_usd, window)
         service_year = trailing(interest + principal, window)
         dscr = np.where(service_year > 0, op_year / np.where(service_year > 0, service_year, 1.0), np.inf)
