@@ -73,9 +73,11 @@ def test_cli_calibrate_json():
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["spans"]["first_building"]["coverage"] == 0.5
+    assert data["as_of"] == "2025-12-15" and "as_of_date" not in data
     assert data["spans"]["first_building"]["fit"]["p50_weeks"] == pytest.approx(63.92, abs=0.01)
     table = CliRunner().invoke(app, ["calibrate", str(FIXTURE), "--as-of", "2025-12-15"])
     assert table.exit_code == 0 and "first_building" in table.stdout
+    assert "observed by 2025-12-15" in " ".join(table.stdout.split())
 
 
 def test_cli_calibrate_bad_as_of_exits_2():

@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 from typer.testing import CliRunner
 
 from gigawatt import units
-from gigawatt.catalog import AcceleratorEntry
 from gigawatt.cli import app
+from gigawatt.engine import Model, simulate_block
 from gigawatt.errors import GigawattError
 from gigawatt.importers import degrees, import_data_centers, import_gpu_clusters, import_hardware, place
 from gigawatt.scenario import load_scenario
@@ -106,28 +107,75 @@ def test_gpu_clusters():
     assert sites["cluster-g"]["phases"][0]["online"] == "2023-05-01"
 
 
-def test_hardware_entries_validate_as_catalog_entries():
+def test_hardware_skips_consumer_cards_and_keeps_unpriced_chips():
     result = import_hardware(_text("epoch_ml_hardware.csv"))
-    assert result.rows == 3
-    assert _skipped(result) == {(3, "Chip Y"): "missing price"}
-    doc = yaml.safe_load(result.yaml_text())
-    entries = {k: AcceleratorEntry.model_validate(v) for k, v in doc["accelerators"].items()}
-    assert list(entries) == ["chip-x", "chip-z"]
-    chip = entries["chip-x"]
-    assert chip.chip_tdp_w.value == 1000.0
-    assert chip.it_power_w.value == pytest.approx(1744.0)  # 1.53 x 1.14 x TDP, 4 significant figures
-    assert chip.bf16_flops.value == 2e15 and chip.fp8_flops is not None
-    assert chip.memory_gb.value == 192.0 and chip.price_usd.value == 30000.0
-    assert chip.h100_equivalents.value == pytest.approx(2e15 / 989e12, abs=1e-4)
-    assert chip.available == units.parse_date("2024-03-01")
-    cited = {
-        s
-        for v in doc["accelerators"].values()
-        for f in v.values()
-        if isinstance(f, dict)
-        for s in f["source"]
+    assert result.rows == 6
+    assert _skipped(result) == {
+        (7, "Vendor GeForce RTX 9090"): "consumer/workstation graphics card (GeForce), not a data-center "
+        "accelerator",
+        (8, "Chip W"): "missing TDP",
     }
-    assert cited <= set(doc["sources"])
+    assert [(i["id"], i["base"], i["price_usd"]) for i in result.items] == [
+        ("chip-x", "b200", 30000.0),  # nearest dense BF16 of its vendor (2.25 vs 2.0 PFLOP/s)
+        ("chip-y", "mi300x", None),
+        ("chip-z", "trainium2", 10000.0),  # no catalog vendor: nearest BF16 overall (0.667 vs 0.5)
+        ("google-tpu-v7-ironwood", "tpu-v7", None),  # by name
+    ]
+    warnings = {(i.line, i.message) for i in result.issues if i.action == "warning"}
+    assert (3, "no release price: capex uses mi300x's catalog price (fallback)") in warnings
+    assert (6, "no release price: capex uses tpu-v7's catalog price (fallback)") in warnings
+    assert (5, "H100-equivalents come from base trainium2 (0.67); by BF16 it is 0.51") in warnings
+    text = result.yaml_text()
+    assert "# price: NOT IN EPOCH - FALLBACK to base tpu-v7's catalog price ($20,000)" in text
+    doc = yaml.safe_load(text)
+    assert doc["extends"] == "stargate"
+    chip = doc["accelerators"]["chip-x"]
+    assert chip == {
+        "base": "b200",
+        "name": "Chip X",
+        "available": "2024-03-01",
+        "chip_tdp": "1000 W",
+        "it_power": "1744 W",  # 1.53 x 1.14 x TDP, 4 significant figures
+        "bf16_dense": "2e+15 FLOP/s",
+        "price": "$30,000",
+    }
+    assert "price" not in doc["accelerators"]["google-tpu-v7-ironwood"]
+
+
+def test_imported_hardware_validates_and_runs(tmp_path):
+    out = tmp_path / "hw.yaml"
+    result = runner.invoke(
+        app, ["import", "epoch-hardware", str(FIXTURES / "epoch_ml_hardware.csv"), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "4 of 6 rows imported, 2 skipped" in " ".join(result.stdout.split())
+    assert "epoch_ml_hardware.csv:7: Vendor GeForce RTX 9090: skipped: consumer" in result.stderr
+    check = runner.invoke(app, ["validate", str(out)])
+    assert check.exit_code == 0, check.output
+    scenario = load_scenario(out)
+    assert scenario.accelerators["chip-x"].base == "b200"
+    tpu = scenario.accelerator("google-tpu-v7-ironwood")
+    catalog_tpu = scenario.accelerator("tpu-v7")
+    assert tpu.price_usd == catalog_tpu.price_usd  # the marked fallback
+    assert tpu.it_power_w.mid == pytest.approx(960 * 1.53 * 1.14, rel=1e-3)  # Epoch's TDP, not the catalog's
+    # A scenario that extends the import and builds one site on an imported chip runs.
+    user = tmp_path / "mine.yaml"
+    user.write_text(
+        "name: mine\nextends: hw.yaml\nsites:\n  test-campus:\n    name: Test campus\n"
+        "    country: US\n    region: us-tx\n    power_basis: it\n    accelerator: chip-x\n"
+        "    power_plan: [{kind: grid, capacity: 100 MW, available: 2026-01-01}]\n"
+        "    phases: [{name: Hall 1, power: 17.44 MW, status: announced}]\n",
+        encoding="utf-8",
+    )
+    mine = load_scenario(user)
+    model = Model.from_scenario(mine)
+    k = next(i for i, ph in enumerate(model.phases) if ph.site == "test-campus")
+    ds = simulate_block(model, seed=1, start=0, stop=8)
+    # IT basis: 17.44 MW of IT power / 1,744 W per chip-x = 10,000 chips, 2 PFLOP/s each
+    assert ds["accelerators"].values[:, k] == pytest.approx(np.full(8, 10_000.0))
+    assert ds["bf16_flops"].values[:, k] == pytest.approx(np.full(8, 2e19))
+    assert ds["capex_usd"].values[:, k] == pytest.approx(np.full(8, 3e8))  # Epoch's $30,000 each
+    assert np.isfinite(ds["online_date"].values[:, k]).all()
 
 
 def test_missing_columns_is_a_located_error():
@@ -197,6 +245,18 @@ def test_real_epoch_files(tmp_path):
     clusters = import_gpu_clusters((EPOCH / "gpu_clusters.csv").read_text(encoding="utf-8"), as_of_date=AS_OF)
     assert (clusters.rows, len(clusters.items), len(_skipped(clusters))) == (786, 527, 259)
     hardware = import_hardware((EPOCH / "ml_hardware.csv").read_text(encoding="utf-8"))
-    assert (hardware.rows, len(hardware.items)) == (170, 14)
-    h100 = next(i for i in hardware.items if i["name"] == "NVIDIA H100 SXM5 80GB")
-    assert (h100["bf16_flops"], h100["price_usd"]) == (9.894e14, 33600.0)
+    assert (hardware.rows, len(hardware.items), len(_skipped(hardware))) == (170, 57, 113)
+    names = {i["name"]: i for i in hardware.items}
+    assert (names["NVIDIA H100 SXM5 80GB"]["bf16_flops"], names["NVIDIA H100 SXM5 80GB"]["price_usd"]) == (
+        9.894e14,
+        33600.0,
+    )
+    assert (
+        names["Google TPU v7 Ironwood"]["base"] == "tpu-v7" and names["Amazon Trainium3"]["price_usd"] is None
+    )
+    assert not any("GeForce" in n or "RTX" in n for n in names)
+    consumer = [m for m in _skipped(hardware).values() if m.startswith("consumer")]
+    assert len(consumer) == 35
+    out = tmp_path / "hw.yaml"
+    out.write_text(hardware.yaml_text(), encoding="utf-8")
+    assert len(load_scenario(out).accelerators) == 57

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from gigawatt import units
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.importers import Issue, TimelineRow, read_timelines
 
@@ -97,7 +98,7 @@ class Calibration:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "as_of_date": self.as_of_date,
+            "as_of": units.format_date(self.as_of_date),
             "spans": {k: asdict(v) for k, v in self.spans.items()},
             "issues": [vars(i) for i in self.issues],
         }

@@ -3,8 +3,8 @@
 Each importer is pure: CSV text in, an :class:`Imported` out (a YAML-ready
 document plus one :class:`Issue` per row it skipped or imported with a caveat,
 located by CSV line). Data centers and GPU clusters become a scenario (sites with
-phases); hardware becomes accelerator entries in the format of
-``gigawatt/data/accelerators.yaml``. Epoch's confidence tags (``#confident``,
+phases); hardware becomes a scenario fragment (``extends:`` a scenario, plus
+``accelerators:`` on catalog bases) that validates and runs as it is. Epoch's confidence tags (``#confident``,
 ``#likely``, ``#speculative``; the clusters' Certainty) are kept in each item and
 in the site notes. Epoch AI's data are CC BY 4.0; every output cites them.
 """
@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
+import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,7 +23,7 @@ from typing import Any
 import yaml
 
 from gigawatt import units
-from gigawatt.catalog import load_catalog
+from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.errors import GigawattError
 
 __all__ = [
@@ -98,16 +100,28 @@ class Imported:
     items: list[dict[str, Any]] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     rows: int = 0
+    #: YAML comments written above entries: section → entry key → lines
+    comments: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def yaml_text(self) -> str:
         """The document as YAML, headed by the citation Epoch's licence asks for."""
+        body: list[str] = []
+        for section, value in self.document.items():
+            notes = self.comments.get(section)
+            if not notes or not isinstance(value, dict):
+                body.append(_dump({section: value}))
+                continue
+            body.append(f"{section}:\n")
+            for key, entry in value.items():
+                body += [f"  # {line}\n" for line in notes.get(key, [])]
+                body.append(textwrap.indent(_dump({key: entry}), "  "))
         head = (
             f"# Imported by `gigawatt import {self.kind}` from Epoch AI's public data.\n"
             f"# Source: {CITATION}.\n"
             f"# {len(self.items)} of {self.rows} rows imported; skipped rows are listed by "
             f"`gigawatt import ... --json`.\n"
         )
-        return head + yaml.safe_dump(self.document, sort_keys=False, allow_unicode=True, width=100)
+        return head + "".join(body)
 
     def as_dict(self) -> dict[str, Any]:
         skipped = [i for i in self.issues if i.action == "skipped"]
@@ -120,6 +134,10 @@ class Imported:
             "issues": [vars(i) for i in self.issues],
             "citation": CITATION,
         }
+
+
+def _dump(data: dict[str, Any]) -> str:
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
 
 
 # ---------------------------------------------------------------- reading
@@ -628,84 +646,158 @@ HARDWARE_COLUMNS = (
     "Release date",
     "Release price (USD)",
     "Tensor-FP16/BF16 performance (FLOP/s)",
-    "Memory size per board (Byte)",
     "TDP (W)",
 )
 #: Epoch's power breakdown: server = 1.53 x accelerator TDP, IT = 1.14 x server.
 _IT_PER_TDP = 1.53 * 1.14
+#: Consumer and workstation graphics product lines: not data-center accelerators, so skipped.
+CONSUMER_GPU = re.compile(r"\b(geforce|titan|quadro|radeon rx|rtx)\b", re.IGNORECASE)
+#: A base whose H100-equivalents differ from the chip's own BF16 ratio by more than this is warned of.
+_H100E_TOLERANCE = 0.10
 
 
-def import_hardware(text: str, *, file: str = "<csv>") -> Imported:
-    """Epoch's ``ml_hardware.csv`` → accelerator entries like ``gigawatt/data/accelerators.yaml``.
+def _hardware_base(name: str, maker: str, bf16: float, catalog: Catalog) -> tuple[str, str]:
+    """The catalog accelerator an imported chip builds on, and how it was chosen."""
+    named = _chip(name)
+    if named is not None:
+        return named, "same chip family by name"
+    accs = catalog.accelerators
+    same_vendor = [k for k, a in accs.items() if a.vendor in _slug(maker).split("-")]
+    nearest = min(same_vendor or accs, key=lambda k: abs(math.log(accs[k].bf16_flops.value / bf16)))
+    return nearest, f"nearest dense BF16 {'of its vendor ' if same_vendor else ''}in the catalog"
 
-    A row needs a release date, TDP, dense BF16 FLOP/s, memory and a release price;
-    rows lacking any are reported with what is missing. IT power per accelerator
-    comes from Epoch's power breakdown (1.53 x 1.14 x TDP); useful life is the
-    catalog's H100 range; H100-equivalents are BF16 FLOP/s over the H100's.
+
+def import_hardware(text: str, *, extends: str = "stargate", file: str = "<csv>") -> Imported:
+    """Epoch's ``ml_hardware.csv`` → a scenario fragment: ``extends: EXTENDS`` plus ``accelerators:``.
+
+    The built-in catalog cannot take extra files, so each chip becomes a scenario
+    accelerator (``gigawatt.scenario.Accelerator``) on a catalog ``base``: the same
+    chip family by name, else the catalog chip with the nearest dense BF16 (of the same
+    vendor where the catalog has one). Epoch's release date, TDP, dense BF16 and IT
+    power (Epoch's power breakdown, 1.53 x 1.14 x TDP) replace the base's; vendor,
+    H100-equivalents and useful life stay the base's (the schema has no field for
+    them; an H100-equivalents mismatch over 10% is warned).
+    Price is Epoch's release price when given; without one the base's catalog price
+    is kept as a marked fallback (warned, and commented in the YAML).
+
+    Skipped, each reported with its reason: consumer and workstation graphics cards
+    (:data:`CONSUMER_GPU`: GeForce, TITAN, Quadro, RTX, Radeon RX), and rows lacking a
+    name, release date, TDP or dense BF16 FLOP/s.
     """
     rows = read_rows(text, HARDWARE_COLUMNS, file)
     catalog = load_catalog()
-    h100 = catalog.accelerators["h100"]
-    life = h100.useful_life_weeks
+    h100_flops = catalog.accelerators["h100"].bf16_flops.value
     entries: dict[str, Any] = {}
+    notes: dict[str, list[str]] = {}
     items: list[dict[str, Any]] = []
     issues: list[Issue] = []
-    taken: set[str] = set()
+    taken: set[str] = set(catalog.accelerators)
     for row in rows:
         name = row.get("Hardware name")
         fields: dict[str, float | None] = {
             "release date": _date(row.get("Release date")),
             "TDP": _number(row.get("TDP (W)")),
-            "BF16 FLOP/s": _number(row.get("Tensor-FP16/BF16 performance (FLOP/s)")),
-            "memory": _number(row.get("Memory size per board (Byte)")),
-            "price": _number(row.get("Release price (USD)")),
+            "dense BF16 FLOP/s": _number(row.get("Tensor-FP16/BF16 performance (FLOP/s)")),
         }
         missing = [k for k, v in fields.items() if v is None or v <= 0]
-        if not name or missing:
-            issues.append(Issue(row.line, name, f"missing {', '.join(missing or ['Hardware name'])}"))
+        consumer = CONSUMER_GPU.search(name)
+        if not name or consumer or missing:
+            reason = (
+                "missing Hardware name"
+                if not name
+                else f"consumer/workstation graphics card ({consumer[0]}), not a data-center accelerator"
+                if consumer
+                else f"missing {', '.join(missing)}"
+            )
+            issues.append(Issue(row.line, name, reason))
             continue
-        released, tdp, bf16, memory, price = (float(v or 0) for v in fields.values())
+        released, tdp, bf16 = (float(v or 0) for v in fields.values())
         key = _unique(_slug(name), taken)
-        fp8 = _number(row.get("FP8 performance (FLOP/s)"))
-        cite = ["epoch-ml-hardware"]
+        base_id, how = _hardware_base(name, row.get("Manufacturer"), bf16, catalog)
+        base = catalog.accelerators[base_id]
+        price = _number(row.get("Release price (USD)"))
+        has_price = price is not None and price > 0
         entry: dict[str, Any] = {
+            "base": base_id,
             "name": name,
-            "vendor": _slug(row.get("Manufacturer")) or "unknown",
-            "accelerators_per_system": 1,
             "available": _day(released),
-            "chip_tdp": {"value": f"{tdp:g} W", "source": cite},
-            "it_power": {
-                "value": f"{tdp * _IT_PER_TDP:.4g} W",
-                "source": ["epoch-power-breakdown"],
-                "note": "Epoch's ratios: server 1.53 x TDP, IT 1.14 x server.",
-            },
-            "bf16_dense": {"value": f"{bf16:.6g} FLOP/s", "source": cite},
-            "memory": {"value": f"{memory / 1e9:g} GB", "source": cite},
-            "price": {"value": f"${price:,.0f}", "source": cite, "note": "Epoch's release price."},
-            "useful_life": {
-                "value": f"{life.value:.6g} weeks",
-                "low": f"{life.low:.6g} weeks",
-                "high": f"{life.high:.6g} weeks",
-                "source": list(life.source),
-                "note": "The catalog's H100 range.",
-            },
-            "h100_equivalents": {
-                "value": round(bf16 / h100.bf16_flops.value, 4),
-                "source": cite,
-                "note": "Dense BF16 over the H100's.",
-            },
-            "note": f"Imported from Epoch line {row.line}; accelerators_per_system unknown (1).",
+            "chip_tdp": f"{tdp:g} W",
+            "it_power": f"{tdp * _IT_PER_TDP:.4g} W",
+            "bf16_dense": f"{bf16:.6g} FLOP/s",
         }
-        if fp8 is not None and fp8 > 0:
-            entry["fp8_dense"] = {"value": f"{fp8:.6g} FLOP/s", "source": cite}
+        own_h100e = bf16 / h100_flops
+        comment = [
+            f"{name}: Epoch ML hardware line {row.line} ({row.get('Manufacturer') or 'no manufacturer'}, "
+            f"type {row.get('Type') or 'not given'}); release date, TDP and dense BF16 from Epoch;",
+            "it_power = 1.53 x 1.14 x TDP (Epoch's power breakdown: server / IT overheads).",
+            f"base {base_id} ({how}): vendor {base.vendor}, H100-equivalents "
+            f"{base.h100_equivalents.value:g} (by BF16 this chip is {own_h100e:.2f}) and useful life "
+            "come from it.",
+        ]
+        if has_price:
+            assert price is not None
+            entry["price"] = f"${price:,.0f}"
+            comment.append(
+                "price: Epoch's release price (list price; the catalog's includes a system share)."
+            )
+        else:
+            comment.append(
+                f"price: NOT IN EPOCH - FALLBACK to base {base_id}'s catalog price "
+                f"(${base.price_usd.value:,.0f}); capex for this chip is not its own."
+            )
+            issues.append(
+                Issue(
+                    row.line,
+                    name,
+                    f"no release price: capex uses {base_id}'s catalog price (fallback)",
+                    "warning",
+                )
+            )
+        if abs(base.h100_equivalents.value / own_h100e - 1) > _H100E_TOLERANCE:
+            issues.append(
+                Issue(
+                    row.line,
+                    name,
+                    f"H100-equivalents come from base {base_id} ({base.h100_equivalents.value:g}); "
+                    f"by BF16 it is {own_h100e:.2f}",
+                    "warning",
+                )
+            )
+        memory, fp8 = (
+            _number(row.get("Memory size per board (Byte)")),
+            _number(row.get("FP8 performance (FLOP/s)")),
+        )
+        extra = [
+            f"memory {memory / 1e9:g} GB" if memory else "",
+            f"dense FP8 {fp8:.6g} FLOP/s" if fp8 else "",
+        ]
+        if any(extra):
+            comment.append(f"Also in Epoch (not in the scenario schema): {', '.join(e for e in extra if e)}.")
         entries[key] = entry
-        items.append({"id": key, "line": row.line, "name": name, "bf16_flops": bf16, "price_usd": price})
-    cited = {"epoch-power-breakdown", *life.source}
-    sources = {
-        "epoch-ml-hardware": {**_SOURCES["epoch-ml-hardware"], "date": "2025-12"},
-        **{sid: catalog.sources[sid].model_dump() for sid in sorted(cited)},
+        notes[key] = comment
+        items.append(
+            {
+                "id": key,
+                "line": row.line,
+                "name": name,
+                "base": base_id,
+                "bf16_flops": bf16,
+                "price_usd": price if has_price else None,
+                "price_from": "epoch" if has_price else f"fallback: {base_id} catalog price",
+            }
+        )
+    document = {
+        "name": "epoch-hardware",
+        "description": f"Epoch AI's ML hardware as accelerators, added to {extends}; use one by its id "
+        "as a site's or phase's `accelerator`.",
+        "extends": extends,
+        "sources": {
+            "epoch-ml-hardware": {**_SOURCES["epoch-ml-hardware"], "date": "2025-12"},
+            "epoch-power-breakdown": catalog.sources["epoch-power-breakdown"].model_dump(),
+        },
+        "accelerators": entries,
     }
-    return Imported("epoch-hardware", {"sources": sources, "accelerators": entries}, items, issues, len(rows))
+    return Imported("epoch-hardware", document, items, issues, len(rows), {"accelerators": notes})
 
 
 #: Importer kinds of the ``gigawatt import`` command.

@@ -59,10 +59,21 @@ def import_(
     accelerator: Annotated[
         str, typer.Option(help="Catalog accelerator for sites whose chips are unknown.")
     ] = "h100",
+    extends: Annotated[
+        str, typer.Option(help="epoch-hardware: the scenario the imported accelerators are added to.")
+    ] = "stargate",
     as_of: AsOfOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Turn an Epoch AI CSV into a scenario (sites with phases) or accelerator catalog entries.
+    """Turn an Epoch AI CSV into a scenario: sites with phases, or (epoch-hardware) accelerators.
+
+    epoch-hardware writes `extends: EXTENDS` plus `accelerators:` (each chip on a catalog `base`).
+
+    `gigawatt validate OUT.yaml` works as it is; use a chip by its id in a scenario with `extends: OUT.yaml`.
+
+    Skipped: consumer/workstation cards (GeForce, TITAN, Quadro, RTX, Radeon RX), rows without date/TDP/BF16.
+
+    A chip without an Epoch price keeps its base's catalog price: warned, and marked in the YAML.
 
     Skipped rows and caveats are reported on stderr with their CSV line (and in --json).
     """
@@ -70,7 +81,7 @@ def import_(
 
     text = _read(file)
     if kind is Kind.hardware:
-        result = importers.import_hardware(text, file=str(file))
+        result = importers.import_hardware(text, extends=extends, file=str(file))
     elif kind is Kind.gpu_clusters:
         result = importers.import_gpu_clusters(
             text, as_of_date=_as_of(as_of), accelerator=accelerator, file=str(file)
