@@ -11,6 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from gigawatt import units
+from gigawatt.catalog import load_catalog
 from gigawatt.cli import app
 from gigawatt.engine import Model, simulate_block
 from gigawatt.errors import GigawattError
@@ -124,7 +125,6 @@ def test_hardware_skips_consumer_cards_and_keeps_unpriced_chips():
     warnings = {(i.line, i.message) for i in result.issues if i.action == "warning"}
     assert (3, "no release price: capex uses mi300x's catalog price (fallback)") in warnings
     assert (6, "no release price: capex uses tpu-v7's catalog price (fallback)") in warnings
-    assert (5, "H100-equivalents come from base trainium2 (0.67); by BF16 it is 0.51") in warnings
     text = result.yaml_text()
     assert "# price: NOT IN EPOCH - FALLBACK to base tpu-v7's catalog price ($20,000)" in text
     doc = yaml.safe_load(text)
@@ -137,6 +137,8 @@ def test_hardware_skips_consumer_cards_and_keeps_unpriced_chips():
         "chip_tdp": "1000 W",
         "it_power": "1744 W",  # 1.53 x 1.14 x TDP, 4 significant figures
         "bf16_dense": "2e+15 FLOP/s",
+        "h100_equivalents": round(2e15 / load_catalog().accelerators["h100"].bf16_flops.value, 4),
+        "vendor": "nvidia",
         "price": "$30,000",
     }
     assert "price" not in doc["accelerators"]["google-tpu-v7-ironwood"]
@@ -175,6 +177,10 @@ def test_imported_hardware_validates_and_runs(tmp_path):
     assert ds["accelerators"].values[:, k] == pytest.approx(np.full(8, 10_000.0))
     assert ds["bf16_flops"].values[:, k] == pytest.approx(np.full(8, 2e19))
     assert ds["capex_usd"].values[:, k] == pytest.approx(np.full(8, 3e8))  # Epoch's $30,000 each
+    # its own H100-equivalents (dense BF16 over the H100's), not its base's
+    h100_flops = load_catalog().accelerators["h100"].bf16_flops.value
+    assert ds["h100_equivalents"].values[:, k] == pytest.approx(np.full(8, 1e4 * 2e15 / h100_flops), rel=1e-4)
+    assert mine.accelerator("chip-x").vendor == "nvidia"
     assert np.isfinite(ds["online_date"].values[:, k]).all()
 
 

@@ -652,8 +652,6 @@ HARDWARE_COLUMNS = (
 _IT_PER_TDP = 1.53 * 1.14
 #: Consumer and workstation graphics product lines: not data-center accelerators, so skipped.
 CONSUMER_GPU = re.compile(r"\b(geforce|titan|quadro|radeon rx|rtx)\b", re.IGNORECASE)
-#: A base whose H100-equivalents differ from the chip's own BF16 ratio by more than this is warned of.
-_H100E_TOLERANCE = 0.10
 
 
 def _hardware_base(name: str, maker: str, bf16: float, catalog: Catalog) -> tuple[str, str]:
@@ -674,9 +672,9 @@ def import_hardware(text: str, *, extends: str = "stargate", file: str = "<csv>"
     accelerator (``gigawatt.scenario.Accelerator``) on a catalog ``base``: the same
     chip family by name, else the catalog chip with the nearest dense BF16 (of the same
     vendor where the catalog has one). Epoch's release date, TDP, dense BF16 and IT
-    power (Epoch's power breakdown, 1.53 x 1.14 x TDP) replace the base's; vendor,
-    H100-equivalents and useful life stay the base's (the schema has no field for
-    them; an H100-equivalents mismatch over 10% is warned).
+    power (Epoch's power breakdown, 1.53 x 1.14 x TDP) replace the base's, the vendor is
+    Epoch's manufacturer and the H100-equivalents the chip's dense BF16 over the H100's;
+    only the useful life stays the base's.
     Price is Epoch's release price when given; without one the base's catalog price
     is kept as a marked fallback (warned, and commented in the YAML).
 
@@ -724,15 +722,16 @@ def import_hardware(text: str, *, extends: str = "stargate", file: str = "<csv>"
             "chip_tdp": f"{tdp:g} W",
             "it_power": f"{tdp * _IT_PER_TDP:.4g} W",
             "bf16_dense": f"{bf16:.6g} FLOP/s",
+            "h100_equivalents": round(bf16 / h100_flops, 4),
         }
-        own_h100e = bf16 / h100_flops
+        if row.get("Manufacturer"):
+            entry["vendor"] = _slug(row.get("Manufacturer"))
         comment = [
             f"{name}: Epoch ML hardware line {row.line} ({row.get('Manufacturer') or 'no manufacturer'}, "
             f"type {row.get('Type') or 'not given'}); release date, TDP and dense BF16 from Epoch;",
             "it_power = 1.53 x 1.14 x TDP (Epoch's power breakdown: server / IT overheads).",
-            f"base {base_id} ({how}): vendor {base.vendor}, H100-equivalents "
-            f"{base.h100_equivalents.value:g} (by BF16 this chip is {own_h100e:.2f}) and useful life "
-            "come from it.",
+            f"h100_equivalents = its dense BF16 / the H100's; base {base_id} ({how}): useful life "
+            "comes from it.",
         ]
         if has_price:
             assert price is not None
@@ -750,16 +749,6 @@ def import_hardware(text: str, *, extends: str = "stargate", file: str = "<csv>"
                     row.line,
                     name,
                     f"no release price: capex uses {base_id}'s catalog price (fallback)",
-                    "warning",
-                )
-            )
-        if abs(base.h100_equivalents.value / own_h100e - 1) > _H100E_TOLERANCE:
-            issues.append(
-                Issue(
-                    row.line,
-                    name,
-                    f"H100-equivalents come from base {base_id} ({base.h100_equivalents.value:g}); "
-                    f"by BF16 it is {own_h100e:.2f}",
                     "warning",
                 )
             )

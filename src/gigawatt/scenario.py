@@ -145,12 +145,15 @@ class Accelerator(Model):
 
     base: str | None = None
     name: str | None = None
+    vendor: str | None = None
     it_power_w: Annotated[Dist, uncertain("unit_power", 1.0)] | None = Field(default=None, alias="it_power")
     chip_tdp_w: Annotated[Dist, uncertain("unit_power", 1.0)] | None = Field(default=None, alias="chip_tdp")
     bf16_flops: Annotated[Dist, uncertain("flops", 0.0)] | None = Field(default=None, alias="bf16_dense")
     price_usd: Money | None = Field(default=None, alias="price")
     useful_life_weeks: Duration | None = Field(default=None, alias="useful_life")
     available_date: Date | None = Field(default=None, alias="available")
+    #: H100s this accelerator is worth in dense BF16 compute
+    h100_equivalents: Annotated[Dist, uncertain("number", 0.0)] | None = None
 
 
 class PowerSource(Model):
@@ -538,14 +541,14 @@ def resolve_accelerator(
     return ResolvedAccelerator(
         id=accelerator_id,
         name=override.name or base.name,
-        vendor=base.vendor,
+        vendor=override.vendor or base.vendor,
         it_power_w=override.it_power_w or base.it_power_w.dist(),
         chip_tdp_w=override.chip_tdp_w or base.chip_tdp_w.dist(),
         bf16_flops=override.bf16_flops or base.bf16_flops.dist(),
         price_usd=override.price_usd or base.price_usd.dist(),
         useful_life_weeks=override.useful_life_weeks or base.useful_life_weeks.dist(),
         available_date=override.available_date or fixed(base.available),
-        h100_equivalents=base.h100_equivalents.dist(),
+        h100_equivalents=override.h100_equivalents or base.h100_equivalents.dist(),
     )
 
 
