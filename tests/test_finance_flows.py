@@ -108,3 +108,26 @@ def test_a_window_that_excludes_a_flow_removes_it():
     assert late["sankey"]["links"] == [{"source": 1, "target": 0, "value": 4.0}]
     with pytest.raises(ValueError, match="no finance period"):
         window_periods(edges, parse_date("2030-01-01"), None)
+
+
+def test_a_loan_drawn_and_repaid_is_an_exchange_not_a_cycle():
+    from gigawatt.finance.contracts import Flow
+    from gigawatt.finance.flows import flows_summary
+    from gigawatt.finance.ledger import build_ledger
+    from gigawatt.units import parse_date
+
+    edges = np.array([parse_date(d) for d in ("2027-01-01", "2027-07-01", "2028-01-01")])
+    drawn, repaid, sold = np.zeros((2, 2)), np.zeros((2, 2)), np.zeros((2, 2))
+    drawn[:, 0], repaid[:, 1], sold[:, 1] = 10.0, 11.0, 3.0
+    loan = [Flow("bank", "dev", "loan", "loan_draw", drawn), Flow("dev", "bank", "loan", "principal", repaid)]
+    ledger = build_ledger(loan, edges, np.arange(2), ["bank", "dev", "world"])
+    summary = flows_summary(ledger)
+    assert summary["cycles"] == [] and [sorted(c[:-1]) for c in summary["exchanges"]] == [["bank", "dev"]]
+    assert summary["circularity"] == {}  # the repayment is not the bank's money going round
+    # a second contract the other way round makes it money going round again
+    both = build_ledger(
+        [*loan, Flow("bank", "dev", "rent", "lease", sold)], edges, np.arange(2), ["bank", "dev", "world"]
+    )
+    round_trip = flows_summary(both)
+    assert [sorted(c[:-1]) for c in round_trip["cycles"]] == [["bank", "dev"]]
+    assert round_trip["circularity"]["bank"]["p50"] > 0

@@ -89,6 +89,25 @@ def sankey(matrix: np.ndarray, names: list[str]) -> dict[str, Any]:
     return {"nodes": [{"name": names[i]} for i in used], "links": links}
 
 
+def _contracts_between(ledger: xr.Dataset, periods: slice | None) -> dict[tuple[str, str], set[str]]:
+    """The contracts that carry money from each payer to each payee (in any draw) over ``periods``."""
+    paid = ledger.amount_usd.isel(period=periods or slice(None)).sum("period").values.mean(axis=0)
+    out: dict[tuple[str, str], set[str]] = {}
+    for e in np.nonzero(paid > 0)[0]:
+        pair = (str(ledger.payer.values[e]), str(ledger.payee.values[e]))
+        out.setdefault(pair, set()).add(str(ledger.contract.values[e]))
+    return out
+
+
+def _one_contract_exchange(cycle: list[str], legs: dict[tuple[str, str], set[str]]) -> bool:
+    """A two-party cycle whose both legs are one contract's (a loan drawn and repaid): an
+    exchange between two parties, not money going round."""
+    if len(cycle) != 3:
+        return False
+    there, back = legs.get((cycle[0], cycle[1]), set()), legs.get((cycle[1], cycle[0]), set())
+    return len(there) == 1 and there == back
+
+
 def window_periods(edges: np.ndarray, from_day: float | None = None, to_day: float | None = None) -> slice:
     """The whole periods that overlap ``[from_day, to_day]`` (either end open when ``None``)."""
     lo = -np.inf if from_day is None else from_day
@@ -101,15 +120,27 @@ def window_periods(edges: np.ndarray, from_day: float | None = None, to_day: flo
 
 def flows_summary(ledger: xr.Dataset, periods: slice | None = None) -> dict[str, Any]:
     """Cycles (on the median graph), circularity per party (P10/P50/P90) and Sankey data,
-    over the ``periods`` of the ledger (all by default; see :func:`window_periods`)."""
+    over the ``periods`` of the ledger (all by default; see :func:`window_periods`).
+
+    Two-party cycles made of one contract's two legs (a loan drawn and repaid) are
+    ``exchanges``, not ``cycles``, and their contracts are left out of circularity: money
+    lent and repaid is not money going round (docs/circularity.md)."""
     matrix = flow_matrix(ledger, periods)
     names = [str(n) for n in matrix.payer.values]
     values = matrix.values
     median = np.median(values, axis=0)
-    share = circularity(values, names)
     entry = {n: float(median[names.index(WORLD), j]) for j, n in enumerate(names)} if WORLD in names else {}
+    found = cycles(money_graph(median, names), entry)
+    legs = _contracts_between(ledger, periods)
+    exchanges = [c for c in found if _one_contract_exchange(c, legs)]
+    lent = {contract for c in exchanges for contract in legs[(c[0], c[1])]}
+    if lent:
+        kept = np.nonzero(~np.isin(ledger.contract.values.astype(str), sorted(lent)))[0]
+        values = flow_matrix(ledger.isel(entry=kept), periods).values
+    share = circularity(values, names)
     result: dict[str, Any] = {
-        "cycles": cycles(money_graph(median, names), entry),
+        "cycles": [c for c in found if c not in exchanges],
+        "exchanges": exchanges,
         "circularity": {},
         "sankey": sankey(median, names),
     }
