@@ -463,6 +463,12 @@ class Store:
             self.write_block(run_id, index, table)
         return self.finish_run(run_id, summary, elapsed_s)
 
+    def record_result(self, source: str | Path, name: str, **fields: Any) -> RunRecord:
+        """:meth:`record_run` for a result of the scenario ``source`` (a built-in's name or a
+        path), named ``name``: its text and reference are read here."""
+        text, ref = scenario_source(source)
+        return self.record_run(scenario=name, scenario_text=text, scenario_ref=ref, **fields)
+
     # ------------------------------------------------------------ reading
 
     def list_runs(self) -> list[RunRecord]:

@@ -96,14 +96,11 @@ def run(
             summary = results.summary()
             if record:
                 from gigawatt.finance.summary import with_money
-                from gigawatt.store import scenario_source
 
                 summary = with_money(summary, loaded, draws, seed)
-                text, ref = scenario_source(scenario)
-                record_obj = store.record_run(
-                    scenario=loaded.name,
-                    scenario_text=text,
-                    scenario_ref=ref,
+                record_obj = store.record_result(
+                    scenario,
+                    loaded.name,
                     draws=draws,
                     seed=seed,
                     summary=summary,

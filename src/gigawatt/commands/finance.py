@@ -244,16 +244,14 @@ def stress(
     result["explanations"] = _healthier(loaded, result, step)
     recorded = None
     if record:
-        from gigawatt.store import Store, scenario_source
+        from gigawatt.store import Store
 
-        text, ref = scenario_source(scenario)
         store = Store(store_dir)
-        recorded = store.record_run(
+        recorded = store.record_result(
+            scenario,
+            loaded.name,
             kind="stress",
             elapsed_s=time.perf_counter() - started,
-            scenario=loaded.name,
-            scenario_text=text,
-            scenario_ref=ref,
             draws=draws,
             seed=seed,
             summary=result,

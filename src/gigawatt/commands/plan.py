@@ -134,16 +134,14 @@ def plan(
         summary["plan_file"] = str(write_plan)
     recorded = None
     if record:
-        from gigawatt.store import Store, scenario_source
+        from gigawatt.store import Store
 
-        text, ref = scenario_source(scenario)
         store = Store(store_dir)
-        recorded = store.record_run(
+        recorded = store.record_result(
+            scenario,
+            loaded.name,
             kind="plan",
             elapsed_s=time.perf_counter() - started,
-            scenario=loaded.name,
-            scenario_text=text,
-            scenario_ref=ref,
             draws=robust_draws if robust is not None else 0,
             seed=seed,
             summary=summary,

@@ -91,7 +91,7 @@ def sensitivity(
     Recorded in the run store (kind "sensitivity"); `gigawatt report ID` draws its charts."""
     from gigawatt.scenario import load_scenario
     from gigawatt.sensitivity import scenario_sensitivity
-    from gigawatt.store import Store, scenario_source
+    from gigawatt.store import Store
     from gigawatt.units import format_date
 
     started = time.perf_counter()
@@ -109,14 +109,12 @@ def sensitivity(
     summary = {"scenario": scenario, **result.as_dict()}
     recorded = None
     if record:
-        text, ref = scenario_source(scenario)
         store = Store(store_dir)
-        recorded = store.record_run(
+        recorded = store.record_result(
+            scenario,
+            loaded.name,
             kind="sensitivity",
             elapsed_s=time.perf_counter() - started,
-            scenario=loaded.name,
-            scenario_text=text,
-            scenario_ref=ref,
             draws=result.evaluations,
             seed=seed,
             summary=summary,
