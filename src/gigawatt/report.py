@@ -256,7 +256,7 @@ def money_sankey(money: Mapping[str, Any]) -> go.Figure | None:
     index = {label: i for i, label in enumerate(labels)}
     fig = go.Figure(
         go.Sankey(
-            node={"label": labels, "pad": 12},
+            node={"label": labels, "pad": 22},
             link={
                 "source": [index[node(f["payer"], "payer")] for f in flows],
                 "target": [index[node(f["payee"], "payee")] for f in flows],
@@ -265,7 +265,7 @@ def money_sankey(money: Mapping[str, Any]) -> go.Figure | None:
             },
         )
     )
-    return _layout(fig, "Money between parties over the horizon ($B, P50 of each flow)", height=560)
+    return _layout(fig, "Money between parties over the horizon ($B, P50 of each flow)", height=640)
 
 
 def cash_by_party_figure(money: Mapping[str, Any], shown: int = 6) -> go.Figure | None:
