@@ -8,34 +8,19 @@ screenshots both in headless system Chromium, writing docs/img/{report,report-mo
 
 from __future__ import annotations
 
-import socket
 import sys
 import tempfile
-import threading
-import time
 from pathlib import Path
 
-import uvicorn
 from playwright.sync_api import Browser, ViewportSize, expect, sync_playwright
 
 from gigawatt.report import write_report
 from gigawatt.store import Store, run_recorded
-from gigawatt.web.app import create_app
+from gigawatt.web.local import CHROMIUM, CHROMIUM_ARGS, serving
 
 IMG = Path(__file__).resolve().parent / "img"
 SCENARIO, DRAWS, SEED = "stargate", 10_000, 0
 VIEWPORT: ViewportSize = {"width": 1400, "height": 1000}
-#: The browser and flags the browser tests use (tests/conftest.py): Debian's Chromium,
-#: headless as root, with no background networking on a closed network.
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 TIMEOUT_MS = 60_000
 MAX_PNG_BYTES = 600_000  # README images stay small
 
@@ -75,42 +60,20 @@ def shoot_dashboard(browser: Browser, url: str, run_id: str, errors: list[str]) 
     page.close()
 
 
-def serve(store_root: Path) -> tuple[uvicorn.Server, threading.Thread, str]:
-    """The dashboard on a free loopback port, in a background thread."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(store_root), host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    end = time.monotonic() + 20
-    while not server.started and time.monotonic() < end:
-        time.sleep(0.05)
-    if not server.started:
-        sys.exit("the dashboard did not start within 20 s")
-    return server, thread, f"http://127.0.0.1:{port}"
-
-
 def main() -> None:
     IMG.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="gigawatt-screenshots-") as tmp:
         store_root = Path(tmp) / "store"
         record = run_recorded(Store(store_root), SCENARIO, draws=DRAWS, seed=SEED, block_draws=8192)
         report = write_report(record, Path(tmp) / "report.html")
-        server, thread, url = serve(store_root)
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(headless=True, executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                errors: list[str] = []
-                shoot_report(browser, report, errors)
-                shoot_dashboard(browser, url, record.id, errors)
-                browser.close()
-            if errors:
-                sys.exit("page errors while taking screenshots:\n" + "\n".join(errors))
-        finally:
-            server.should_exit = True
-            thread.join(10)
+        with serving(store_root) as url, sync_playwright() as p:
+            browser = p.chromium.launch(headless=True, executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            errors: list[str] = []
+            shoot_report(browser, report, errors)
+            shoot_dashboard(browser, url, record.id, errors)
+            browser.close()
+        if errors:
+            sys.exit("page errors while taking screenshots:\n" + "\n".join(errors))
     for name in ("dashboard.png", "report.png", "report-money.png"):
         size = (IMG / name).stat().st_size
         print(f"{IMG / name}: {size // 1024} KB")

@@ -6,18 +6,6 @@ from pathlib import Path
 
 import pytest
 
-#: Debian's Chromium (installed by `make test`), launched as the browser tests need it:
-#: headless as root, with no background networking on this closed network.
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
 SMALL = """\
 name: small
 description: two sites, for tests

@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import CHROMIUM, CHROMIUM_ARGS
 from gigawatt.report import figures, render_report, write_report
 from gigawatt.scenario import load_scenario
-from gigawatt.store import RunRecord, Store, jsonable, run_recorded, scenario_source
+from gigawatt.store import RunRecord, Store, jsonable, run_recorded
+from gigawatt.web.local import CHROMIUM, CHROMIUM_ARGS
 
 
 @pytest.fixture(scope="module")
@@ -114,15 +114,8 @@ def test_stress_record_report(tmp_path: Path) -> None:
 
     result = stress(load_scenario("stargate"), ["nvidia tranches withheld"], draws=64, seed=0)
     summary = json.loads(json.dumps(jsonable(result)))
-    text, ref = scenario_source("stargate")
-    record = Store(tmp_path).record_run(
-        kind="stress",
-        scenario="stargate",
-        scenario_text=text,
-        scenario_ref=ref,
-        draws=64,
-        seed=0,
-        summary=summary,
+    record = Store(tmp_path).record_result(
+        "stargate", "stargate", kind="stress", draws=64, seed=0, summary=summary
     )
     figs = figures(record.summary, None, "stress")  # type: ignore[arg-type]
     assert set(figs) == set(figures(record.summary)) == {"stress-short", "stress-when", "stress-exposure"}  # type: ignore[arg-type]
@@ -143,17 +136,8 @@ def test_plan_record_report(tmp_path: Path) -> None:
 
     result = solve(plan_inputs(load_scenario("stargate"), PlanOptions(periods=8)))
     summary = json.loads(json.dumps(jsonable(result.summary())))
-    text, ref = scenario_source("stargate")
     store = Store(tmp_path)
-    record = store.record_run(
-        kind="plan",
-        scenario="stargate",
-        scenario_text=text,
-        scenario_ref=ref,
-        draws=0,
-        seed=0,
-        summary=summary,
-    )
+    record = store.record_result("stargate", "stargate", kind="plan", draws=0, seed=0, summary=summary)
     figs = figures(record.summary, None, "plan")  # type: ignore[arg-type]
     assert set(figs) == {"plan-demand", "plan-sites"}
     assert list(_trace(figs["plan-demand"], "served").y) == [v / 1e3 for v in summary["served_mw"]]
@@ -174,7 +158,7 @@ def test_plan_record_report(tmp_path: Path) -> None:
     why = next(iter(summary["sites"].values()))["why"]
     assert "capacity plan report" in page and why in page and summary["binding"][0] in page
     failed = store.begin_run(
-        scenario="stargate", scenario_text=text, draws=0, seed=0, block_draws=1, kind="plan"
+        scenario="stargate", scenario_text=record.scenario_text, draws=0, seed=0, block_draws=1, kind="plan"
     )
     store.fail_run(failed, "PlanInfeasibleError: demand cannot be met")
     page = render_report(store.get(failed), None)
@@ -182,7 +166,7 @@ def test_plan_record_report(tmp_path: Path) -> None:
     other = store.record_run(
         kind="countries",
         scenario="stargate",
-        scenario_text=text,
+        scenario_text=record.scenario_text,
         draws=5,
         seed=0,
         summary={"total": {"p50": 1.5}},

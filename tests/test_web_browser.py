@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Page, expect, sync_playwright
 
-from conftest import CHROMIUM, CHROMIUM_ARGS
-from gigawatt.web.app import create_app
+from gigawatt.web.local import CHROMIUM, CHROMIUM_ARGS, serving
 
 
 @pytest.fixture(scope="module")
@@ -23,20 +18,8 @@ def store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def server(store_root: Path) -> Iterator[str]:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(store_root), host="127.0.0.1", port=port, log_level="warning")
-    app_server = uvicorn.Server(config)
-    thread = threading.Thread(target=app_server.run, daemon=True)
-    thread.start()
-    end = time.monotonic() + 20
-    while not app_server.started and time.monotonic() < end:
-        time.sleep(0.05)
-    assert app_server.started
-    yield f"http://127.0.0.1:{port}"
-    app_server.should_exit = True
-    thread.join(10)
+    with serving(store_root) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -110,18 +93,11 @@ def test_pick_stargate_run_see_fan_chart_break_yaml_and_compare(
 def test_a_recorded_stress_run_shows_its_own_sections(page: Page, server: str, store_root: Path) -> None:
     from gigawatt.finance import stress
     from gigawatt.scenario import load_scenario
-    from gigawatt.store import Store, jsonable, scenario_source
+    from gigawatt.store import Store, jsonable
 
     result = stress(load_scenario("stargate"), ["nvidia tranches withheld"], draws=64, seed=0)
-    text, ref = scenario_source("stargate")
-    record = Store(store_root).record_run(
-        kind="stress",
-        scenario="stargate",
-        scenario_text=text,
-        scenario_ref=ref,
-        draws=64,
-        seed=0,
-        summary=jsonable(result),
+    record = Store(store_root).record_result(
+        "stargate", "stargate", kind="stress", draws=64, seed=0, summary=jsonable(result)
     )
     page.goto(server)
     row = page.locator(f"tr[data-id='{record.id}']")
