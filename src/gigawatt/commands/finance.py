@@ -241,7 +241,6 @@ def stress(
     started = time.perf_counter()
     loaded = load_scenario(scenario)
     result = run_stress(loaded, shock, draws=draws, seed=seed, step=step)
-    result["explanations"] = _healthier(loaded, result, step)
     recorded = None
     if record:
         from gigawatt.store import Store
@@ -317,37 +316,3 @@ def stress(
         console.print(line, highlight=False)
     if recorded is not None:
         console.print(f"recorded as run [bold]{recorded.id}[/] in {store.root}", highlight=False)
-
-
-def _healthier(loaded: Any, result: dict[str, Any], step: str) -> list[str]:
-    """One line per party that runs short less often under the shocks: what it paid and received
-    by the base run's P50 first-short date, base vs shocked, and when half its capex is paid.
-
-    Shocks that delay the buildout also delay purchases paid on delivery, while contracted
-    income moves less, so a delay can look like relief; the line says so. Only then are the
-    base and shocked money re-simulated (the same draws and seed as the stress run)."""
-    from gigawatt.finance import buildout, simulate_money
-    from gigawatt.finance.statements import timing
-    from gigawatt.finance.stress import apply_shocks, parse_shock
-    from gigawatt.units import parse_date
-
-    base, hit = result["base"]["parties"], result["shocked"]["parties"]
-    better = [p for p in hit if hit[p]["probability_short"] < base[p]["probability_short"]]
-    if not better:
-        return []
-    draws, seed = result["draws"], result["seed"]
-    runs = (loaded, apply_shocks(loaded, [parse_shock(t) for t in result["shocks"]]))
-    monies = [simulate_money(s, buildout(s, draws, seed), seed, step) for s in runs]
-    lines = []
-    for party in better:
-        when = base[party]["first_short_date"]["p50"]
-        by = parse_date(when) if when else float(monies[0].edges[-1])
-        b, s = (timing(m, party, by) for m in monies)
-        lines.append(
-            f"{party} runs short less often ({base[party]['probability_short']:.0%} → "
-            f"{hit[party]['probability_short']:.0%}) because the shock delays its spending more than its "
-            f"income: by {b['by']} paid ${b['paid_usd'] / 1e9:,.0f}B → ${s['paid_usd'] / 1e9:,.0f}B, "
-            f"received ${b['received_usd'] / 1e9:,.0f}B → ${s['received_usd'] / 1e9:,.0f}B; half its capex "
-            f"paid by {b['half_capex_paid_date']} → {s['half_capex_paid_date']} (P50, base → shocked)."
-        )
-    return lines
