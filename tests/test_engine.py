@@ -222,19 +222,19 @@ def test_invariant_check_catches_a_violation(stargate):
 
 
 def test_demand_with_a_ceiling_grows_logistically():
-    from gigawatt.engine import grown_demand_mw
+    from gigawatt.engine import grown_demand
 
     years = np.array([0.0, 1.0, 5.0, 50.0])
-    compound = grown_demand_mw(1000.0, 1.0, years)
+    compound = grown_demand(1000.0, 1.0, years)
     np.testing.assert_allclose(compound, 1000.0 * 2.0**years)
-    capped = grown_demand_mw(1000.0, 1.0, years, 30_000.0)
+    capped = grown_demand(1000.0, 1.0, years, 30_000.0)
     assert capped[0] == pytest.approx(1000.0)
     # early on it grows at about the stated rate; it never passes the ceiling and tends to it
     assert 1.9 < capped[1] / capped[0] < 2.0
     assert np.all(np.diff(capped) > 0) and capped[-1] == pytest.approx(30_000.0, rel=1e-9)
     assert np.all(capped <= compound)
     # a ceiling below the level holds demand at the level
-    np.testing.assert_allclose(grown_demand_mw(1000.0, 1.0, years, 500.0), 1000.0)
+    np.testing.assert_allclose(grown_demand(1000.0, 1.0, years, 500.0), 1000.0)
 
 
 def test_aggregate_block_takes_the_block_it_would_simulate():

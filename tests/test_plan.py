@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import xarray as xr
 from typer.testing import CliRunner
 
 from gigawatt.catalog import load_catalog
@@ -55,6 +56,7 @@ def two_sites(demand=(100.0, 250.0), sizes=(150.0, 400.0), fixed=(0.0, 0.0), **o
     ds["power_cap_mw"] = (("site", "source", "period"), cap)
     ds["max_size_mw"] = ("site", np.array(sizes))
     ds["existing_mw"] = ("site", np.zeros(2))
+    ds["room_mw"] = ds.max_size_mw * xr.ones_like(ds.period_start_date)
     ds["fixed_cost_usd"] = ("site", np.array(fixed))
     ds["earliest_online_date"] = ("site", np.zeros(2))
     ds["facility_capex_usd_per_mw"] = (("site", "source"), np.array([[1e6] * 3, [2e6] * 3]))
@@ -410,7 +412,7 @@ def test_cli_robust_not_reached_says_so_and_writes_the_best(tiny, tmp_path):
     best = max(rows, key=lambda r: r["probability"])
     assert robust["chosen_quantile"] == best["quantile"]
     assert robust["least_cost_probability"] == rows[0]["probability"] < best["probability"] < 0.999
-    assert "every year end" in robust["method"]
+    assert "every checked year end" in robust["method"]
     # The written plan is the chosen one: its MW add up to the chosen iteration's.
     planned = sum(p.power_mw.mid for s in load_scenario(out).sites.values() for p in s.phases)
     assert planned == pytest.approx(sum(best["build_mw_by_source"].values()), abs=0.1)
@@ -418,3 +420,81 @@ def test_cli_robust_not_reached_says_so_and_writes_the_best(tiny, tmp_path):
     assert text.exit_code == 0, text.output
     assert "NOT reached after 4 plans" in text.stdout
     assert "least-cost plan meets demand with" in text.stdout
+
+
+SCHEDULE = """\
+name: schedule
+description: one site; a phase already begun, one not begun; the plan starts before the as-of date
+time: {start: 2025-01-01, end: 2030-12-31, as_of: 2026-06-30, step: week}
+parties:
+  lab: {name: Lab, kind: ai_lab}
+stages: {permitting: "26 weeks", site_and_shell: "40 weeks", it_fit_out: "12 weeks", commissioning: "4 weeks"}
+sites:
+  campus:
+    name: Campus
+    country: US
+    region: us-tx
+    tenant: lab
+    power_basis: facility
+    accelerator: gb200-nvl72
+    power_plan:
+      - {kind: grid, capacity: "1000 MW", available: 2025-06-30}
+    phases:
+      - {name: A1, power: "500 MW", status: under_construction, start: 2025-09-01}
+      - {name: A2, power: "500 MW", status: announced}
+demand:
+  training:
+    start: 2026-01-01
+    level: "300 MW"
+    growth_per_year: 0.5
+"""
+
+
+def test_each_phase_is_planned_on_the_engines_schedule_and_written_with_its_start(tmp_path):
+    from gigawatt.engine import Model, simulate_block
+    from gigawatt.plan import write_plan
+    from gigawatt.units import parse_date
+
+    path = tmp_path / "schedule.yaml"
+    path.write_text(SCHEDULE, encoding="utf-8")
+    scenario = load_scenario(path)
+    inputs = plan_inputs(scenario, PlanOptions(periods=12))
+    # A1 (begun 2025-09-01) is ready 56 weeks later, 2026-09-28: in 2026Q3. A2 has no start, so it
+    # begins after permitting from the as-of date: 2026-06-30 + 26 + 56 weeks = 2028-01-25.
+    room = inputs.room_mw.sel(site="campus").to_series()
+    assert room["2026Q2"] == 0.0 and room["2026Q3"] == room["2027Q4"] == 500.0
+    assert room["2028Q1"] == room["2028Q4"] == 1000.0
+    result = solve(inputs)
+    built = result.build_mw.sum(["source", "accelerator"]).sel(site="campus").cumsum("period")
+    assert float(built.sel(period="2027Q4")) <= 500.0 + 1e-6  # only A1 is ready before 2028
+    assert float(result.unmet_flops.sel(period="2027Q4")) > 0  # 300 MW × 1.5^2 > 500 MW
+    planned = write_plan(result, scenario, str(path), tmp_path / "plan.yaml", "schedule.yaml")
+    phases = [p for p in planned.sites["campus"].phases]
+    assert {p.name.split("(")[-1].rstrip(")") for p in phases} == {"A1", "A2"}
+    for p in phases:  # each written phase keeps the start of the phase it fills
+        assert (p.start_date is not None) == p.name.endswith("(A1)")
+        if p.start_date is not None:
+            assert p.start_date.mid == parse_date("2025-09-01")
+    # Every stage is fixed, so the engine brings each written phase online exactly on the plan's
+    # date; written without A1's start, the A1 builds would wait for permitting until 2028.
+    ds = simulate_block(Model.from_scenario(planned), 0, 0, 64)
+    for k, p in enumerate(phases):
+        assert p.online_date is not None
+        assert np.all(ds.online_date.values[:, k] == p.online_date.mid), p.name
+
+
+def test_robust_checks_only_the_year_ends_the_least_cost_plan_meets(tmp_path):
+    from gigawatt.plan import robust_plan
+
+    path = tmp_path / "schedule.yaml"
+    path.write_text(SCHEDULE, encoding="utf-8")
+    report = robust_plan(load_scenario(path), str(path), PlanOptions(periods=12), 0.5, draws=200)
+    least_cost = report.steps[0].result
+    assert least_cost is not None
+    # 2026: 300 × 1.5^(1 - 1/8) MW of demand fits in A1's 500 MW; 2027 does not (A2 is not ready).
+    assert report.dates == ["2026-12-31", "2028-12-31"]
+    short = report.short_flops
+    assert list(short) == ["2027-12-31"]
+    assert short["2027-12-31"] == pytest.approx(float(least_cost.unmet_flops.sel(period="2027Q4")))
+    assert report.summary()["dates_not_checked_unmet_flops"] == short
+    assert set(report.steps[0].by_date) == {"2026-12-31", "2028-12-31"}

@@ -37,7 +37,7 @@ from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.errors import GigawattError
 from gigawatt.sampling import BLOCK_DRAWS, collect, sample
-from gigawatt.scenario import STATUS_ORDER, Scenario
+from gigawatt.scenario import DEMAND_KEYS, STATUS_ORDER, Scenario
 
 __all__ = [
     "CAUSES",
@@ -50,8 +50,8 @@ __all__ = [
     "target_days",
     "first_reach",
     "date_bins",
-    "demand_mw",
-    "grown_demand_mw",
+    "demand_streams",
+    "grown_demand",
     "WEEKS_PER_YEAR",
 ]
 
@@ -740,18 +740,20 @@ _VALUE_BINS = 4000
 _VALUE_SPAN = 20.0
 
 
-def _value_hist(values_mw: np.ndarray) -> np.ndarray:
-    """(2, T, bins) histogram of (draw, T) MW values of any sign and size, with integer sums.
+def _value_hist(values: np.ndarray, unit: str = "mw") -> np.ndarray:
+    """(2, T, bins) histogram of (draw, T) values of any sign and size in ``unit`` (MW, or
+    FLOP/s for ``"flops"``), with integer sums in ``_SUM_UNIT[unit]``.
 
-    Bins are even in asinh(MW) over ±20 (±2.4e8 MW), ~1% wide relative to the
-    value, so nothing is clipped; quantiles read the mean of a bin's values."""
-    t_count = values_mw.shape[1]
-    u = np.arcsinh(values_mw)
+    Bins are even in asinh(MW) over ±20 (±2.4e8 MW), or asinh(PFLOP/s) (±2.4e23 FLOP/s),
+    ~1% wide relative to the value, so nothing is clipped; quantiles read the mean of a
+    bin's values."""
+    t_count = values.shape[1]
+    u = np.arcsinh(values / 1e15 if unit == "flops" else values)
     bins = np.clip(((u + _VALUE_SPAN) / (2 * _VALUE_SPAN) * _VALUE_BINS).astype(np.int64), 0, _VALUE_BINS - 1)
     flat = (bins + np.arange(t_count)[None, :] * _VALUE_BINS).ravel()
     counts = np.bincount(flat, minlength=t_count * _VALUE_BINS)
     total = np.bincount(
-        flat, weights=np.rint(values_mw / _SUM_UNIT["mw"]).ravel(), minlength=t_count * _VALUE_BINS
+        flat, weights=np.rint(values / _SUM_UNIT[unit]).ravel(), minlength=t_count * _VALUE_BINS
     )
     return np.stack([counts, np.rint(total)]).astype(np.int64).reshape(2, t_count, _VALUE_BINS)
 
@@ -796,34 +798,34 @@ def target_days(model: Model, ds: xr.Dataset) -> dict[str, np.ndarray]:
     return out
 
 
-def demand_mw(model: Model, p: dict[str, np.ndarray], days: np.ndarray) -> dict[str, np.ndarray]:
-    """Facility MW demanded per stream (training, inference) at ``days`` (draw, day)."""
+def demand_streams(model: Model, p: dict[str, np.ndarray], days: np.ndarray) -> dict[str, np.ndarray]:
+    """Demand per stream (training, inference) at ``days`` (draw, day), in the unit the
+    scenario states it in (``scenario.demand.stated_in``): facility MW, or BF16 dense FLOP/s
+    for demand stated as ``compute``."""
     out = {}
-    for stream in ("training", "inference"):
-        if getattr(model.scenario.demand, stream) is None:
-            continue
+    for stream, spec in model.scenario.demand.streams.items():
+        level_key, ceiling_key = DEMAND_KEYS[spec.stated_in]
         years = (days[None, :] - p[f"demand.{stream}.start"][:, None]) / 365.25
-        out[stream] = grown_demand_mw(
-            p[f"demand.{stream}.level"][:, None],
+        out[stream] = grown_demand(
+            p[f"demand.{stream}.{level_key}"][:, None],
             p[f"demand.{stream}.growth_per_year"][:, None],
             years,
-            p.get(f"demand.{stream}.ceiling", np.array(np.inf))[..., None],
+            p.get(f"demand.{stream}.{ceiling_key}", np.array(np.inf))[..., None],
         )
     return out
 
 
-def grown_demand_mw(level_mw: Any, growth_per_year: Any, years: Any, ceiling_mw: Any = np.inf) -> Any:
-    """Demand ``years`` after it was ``level_mw``: level·(1+g)^years without a ceiling,
-    else the logistic curve through level with early rate ln(1+g) and limit ``ceiling_mw``:
+def grown_demand(level: Any, growth_per_year: Any, years: Any, ceiling: Any = np.inf) -> Any:
+    """Demand ``years`` after it was ``level`` (any unit; ``ceiling`` in the same one):
+    level·(1+g)^years without a ceiling, else the logistic curve through level with early
+    rate ln(1+g) and limit ``ceiling``:
     C / (1 + (C/level − 1)·(1+g)^−years) (Verhulst, 1838, "Notice sur la loi que la population
     suit dans son accroissement", Corresp. Math. Phys. 10)."""
-    compound = level_mw * (1.0 + growth_per_year) ** years
-    ceiling = np.maximum(ceiling_mw, level_mw)
+    compound = level * (1.0 + growth_per_year) ** years
+    limit = np.maximum(ceiling, level)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        logistic = ceiling / (
-            1.0 + (ceiling / level_mw - 1.0) * (1.0 + growth_per_year) ** -np.asarray(years)
-        )
-    return np.where(np.isfinite(ceiling), logistic, compound)
+        logistic = limit / (1.0 + (limit / level - 1.0) * (1.0 + growth_per_year) ** -np.asarray(years))
+    return np.where(np.isfinite(limit), logistic, compound)
 
 
 def aggregate_block(
@@ -865,15 +867,19 @@ def aggregate_block(
     last_cause = np.take_along_axis(critical, last[:, None], axis=1)[:, 0]
     agg.counts["last_phase_cause"] = np.bincount(last_cause[ever], minlength=len(CAUSES)).astype(np.int64)
     agg.counts["nothing_online"] = np.array([int((~ever).sum())], np.int64)
-    capacity_years = _capacity(mw, online, model.year_ends)  # on Dec 31 itself, as demand is
+    # Capacity in demand's own unit, on Dec 31 itself as demand is: facility MW, or the BF16
+    # dense FLOP/s of the same draw's phases online for demand stated as compute.
+    stated_in = model.scenario.demand.stated_in
+    have = ds["bf16_flops"].values if stated_in == "flops" else mw
+    capacity_years = _capacity(have, online, model.year_ends)
     p = sample({k: v for k, v in model.parameters.items() if k.startswith("demand.")}, seed, start, stop)
-    demand = demand_mw(model, p, model.year_ends)
+    demand = demand_streams(model, p, model.year_ends)
     if demand:
         total_demand = np.sum(np.stack(list(demand.values())), axis=0)
         agg.counts["demand_covered"] = (capacity_years >= total_demand).sum(axis=0).astype(np.int64)
-        agg.hist["surplus_mw"] = _value_hist(capacity_years - total_demand)
+        agg.hist[f"surplus_{stated_in}"] = _value_hist(capacity_years - total_demand, stated_in)
         for stream, values in demand.items():
-            agg.hist[f"demand:{stream}"] = _value_hist(values)
+            agg.hist[f"demand:{stream}"] = _value_hist(values, stated_in)
     weights = np.stack(
         [np.where((critical == c) & np.isfinite(online), mw, 0.0).sum(axis=1) for c in range(len(CAUSES))],
         axis=1,
@@ -1065,7 +1071,9 @@ class Results:
         return out
 
     def demand_table(self) -> list[dict[str, Any]]:
-        """Demand (facility GW) against capacity at year ends: surplus, P(covered), inference tokens/s.
+        """Demand against capacity at year ends: demand per stream (P50), surplus, P(covered),
+        inference tokens/s. In facility GW (``*_gw``), or, for demand stated as compute, in
+        BF16 dense EFLOP/s against the FLOP/s online (``*_eflops``).
 
         Tokens/s assume capacity serves inference demand first, at the scenario's
         utilisation and model size (FLOP per token ≈ 2 × active parameters)."""
@@ -1075,12 +1083,15 @@ class Results:
         from gigawatt.compute import tokens_per_second
 
         demand = self.model.scenario.demand
+        stated_in = demand.stated_in
+        key, scale = ("eflops", 1e18) if stated_in == "flops" else ("gw", 1e3)
         t = self._year_index()
-        cap = self.series_quantiles("total")[:, t]
+        cap = self.series_quantiles("flops" if stated_in == "flops" else "total")[:, t]
         flops = self.series_quantiles("flops")[:, t]
-        surplus = _hist_quantiles(self.aggregates.hist["surplus_mw"], _SUM_UNIT["mw"], (0.1, 0.5, 0.9))
+        unit = _SUM_UNIT[stated_in]
+        surplus = _hist_quantiles(self.aggregates.hist[f"surplus_{stated_in}"], unit, (0.1, 0.5, 0.9))
         streams = {
-            name: _hist_quantiles(self.aggregates.hist[f"demand:{name}"], _SUM_UNIT["mw"], (0.5,))[0]
+            name: _hist_quantiles(self.aggregates.hist[f"demand:{name}"], unit, (0.5,))[0]
             for name in ("training", "inference")
             if f"demand:{name}" in self.aggregates.hist
         }
@@ -1091,9 +1102,10 @@ class Results:
             rows.append(
                 {
                     "date": units.format_date(day),
-                    **{f"{name}_gw_p50": float(v[i] / 1e3) for name, v in streams.items()},
-                    "surplus_gw": {
-                        f"p{int(q * 100)}": float(surplus[j, i] / 1e3) for j, q in enumerate((0.1, 0.5, 0.9))
+                    **{f"{name}_{key}_p50": float(v[i] / scale) for name, v in streams.items()},
+                    f"surplus_{key}": {
+                        f"p{int(q * 100)}": float(surplus[j, i] / scale)
+                        for j, q in enumerate((0.1, 0.5, 0.9))
                     },
                     "p_capacity_covers_demand": float(covered[i] / self.draws),
                     "inference_tokens_per_second_p50": float(

@@ -529,16 +529,23 @@ def stress_rows(stress: Mapping[str, Any]) -> list[list[str]]:
 
 
 def plan_demand_figure(plan: Mapping[str, Any]) -> go.Figure:
-    """Planned capacity against demand per quarter (facility GW): served and unmet."""
+    """Planned capacity against demand per quarter: served and unmet, in facility GW, or in
+    BF16 dense EFLOP/s where the scenario states demand as compute."""
     periods = plan["periods"]
+    if plan.get("assumptions", {}).get("demand_stated_as") == "compute":
+        key, scale, unit, what = "flops", 1e18, "EFLOP/s (BF16 dense)", "compute"
+    else:
+        key, scale, unit, what = "mw", 1e3, "facility GW", "facility power"
     fig = go.Figure()
-    fig.add_bar(x=periods, y=[v / 1e3 for v in plan["served_mw"]], name="served", marker_color=_BLUE)
-    fig.add_bar(x=periods, y=[v / 1e3 for v in plan["unmet_mw"]], name="unmet", marker_color=_RED)
+    fig.add_bar(x=periods, y=[v / scale for v in plan[f"served_{key}"]], name="served", marker_color=_BLUE)
+    fig.add_bar(x=periods, y=[v / scale for v in plan[f"unmet_{key}"]], name="unmet", marker_color=_RED)
     fig.add_trace(
-        go.Scatter(x=periods, y=[v / 1e3 for v in plan["demand_mw"]], name="demand", line={"color": "black"})
+        go.Scatter(
+            x=periods, y=[v / scale for v in plan[f"demand_{key}"]], name="demand", line={"color": "black"}
+        )
     )
-    fig.update_layout(barmode="stack", yaxis_title="facility GW")
-    return _layout(fig, "Plan: demand, served and unmet per quarter (facility power)")
+    fig.update_layout(barmode="stack", yaxis_title=unit)
+    return _layout(fig, f"Plan: demand, served and unmet per quarter ({what})")
 
 
 def plan_sites_figure(plan: Mapping[str, Any]) -> go.Figure | None:

@@ -34,7 +34,9 @@ __all__ = [
     "Contract",
     "Covenants",
     "Delivery",
+    "DEMAND_KEYS",
     "Demand",
+    "DemandStream",
     "Factory",
     "Party",
     "Phase",
@@ -50,6 +52,7 @@ __all__ = [
 ]
 
 Power = Annotated[Dist, uncertain("power", 0.0)]
+Compute = Annotated[Dist, uncertain("flops", 0.0)]
 Money = Annotated[Dist, uncertain("money", 0.0)]
 Duration = Annotated[Dist, uncertain("duration", 0.0)]
 Date = Annotated[Dist, uncertain("date")]
@@ -444,18 +447,69 @@ class Contract(Model):
 
 
 class DemandStream(Model):
-    """Compute demand as facility power, growing at an uncertain yearly rate.
+    """Demand for compute, growing at an uncertain yearly rate, stated one of two ways:
+    as facility power (``level``, ``ceiling``: what the compute needs, e.g. "0.9 GW") or as
+    BF16 dense compute (``compute``, ``compute_ceiling``: e.g. "1.5 EFLOP/s"). A stream
+    states one kind, its ceiling the same kind as its level; a scenario's streams too (they
+    add up): :func:`_demand_problems` checks both where a file is read.
 
-    With a ``ceiling`` the growth is logistic (Verhulst, 1838): about
-    ``growth_per_year`` while demand is small against the ceiling, slowing to
-    zero as it approaches it; without one it compounds for ever."""
+    With a ceiling the growth is logistic (Verhulst, 1838): about ``growth_per_year``
+    while demand is small against the ceiling, slowing to zero as it approaches it;
+    without one it compounds for ever."""
 
     start_date: Date = Field(alias="start")
-    level_mw: Power = Field(alias="level")
+    level_mw: Power | None = Field(default=None, alias="level")
+    level_flops: Compute | None = Field(default=None, alias="compute")
     growth_per_year: Number
     ceiling_mw: Power | None = Field(default=None, alias="ceiling")
+    ceiling_flops: Compute | None = Field(default=None, alias="compute_ceiling")
     source: SourceIds = []
     note: str = ""
+
+    @field_validator("level_mw", "ceiling_mw", mode="wrap")
+    @classmethod
+    def _power_hint(cls, value: Any, handler: Any) -> Any:
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            message = str(exc.errors()[0]["msg"]).removeprefix("Value error, ")
+            if "is flops, not power" not in message:
+                raise
+            raise ValueError(
+                f"{message}; demand stated as compute goes under `compute` / `compute_ceiling`"
+            ) from None
+
+    @model_validator(mode="after")
+    def _check(self) -> DemandStream:
+        if self.level_mw is None and self.level_flops is None:
+            raise ValueError(
+                "a demand stream needs `level` (facility power) or `compute` (BF16 dense FLOP/s)"
+            )
+        return self
+
+    @property
+    def stated_in(self) -> Literal["mw", "flops"]:
+        """What the stream is stated in: facility MW or BF16 dense FLOP/s."""
+        return "flops" if self.level_flops is not None else "mw"
+
+    @property
+    def level(self) -> Dist:
+        """The level in the stream's own unit (:attr:`stated_in`)."""
+        level = self.level_flops if self.stated_in == "flops" else self.level_mw
+        assert level is not None  # _check
+        return level
+
+    @property
+    def ceiling(self) -> Dist | None:
+        """The ceiling in the stream's own unit (:attr:`stated_in`), if any."""
+        return self.ceiling_flops if self.stated_in == "flops" else self.ceiling_mw
+
+
+#: The YAML keys of a stream's level and ceiling, by the unit it is stated in.
+DEMAND_KEYS: dict[str, tuple[str, str]] = {
+    "mw": ("level", "ceiling"),
+    "flops": ("compute", "compute_ceiling"),
+}
 
 
 class Demand(Model):
@@ -465,6 +519,16 @@ class Demand(Model):
     utilisation: Annotated[float, unit("fraction", 0.0)] = 0.4
     #: average facility load as a share of capacity online, for energy (an assumption; state yours)
     load_factor: Annotated[float, unit("fraction", 0.0)] = 0.8
+
+    @property
+    def streams(self) -> dict[str, DemandStream]:
+        """The streams stated, by name (training, inference)."""
+        return {k: s for k in ("training", "inference") if (s := getattr(self, k)) is not None}
+
+    @property
+    def stated_in(self) -> Literal["mw", "flops"]:
+        """What demand is stated in (every stream alike): facility MW or BF16 dense FLOP/s."""
+        return next((s.stated_in for s in self.streams.values()), "mw")
 
 
 class Target(Model):
@@ -824,6 +888,46 @@ def _references(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> li
     return problems
 
 
+def _demand_problems(scenario: Scenario, doc: _yaml.Document) -> list[Problem]:
+    """Each demand stream states one kind (facility power or compute), its ceiling the same
+    kind, and every stream the kind of the first: streams add up, and the engine compares
+    their sum with capacity in that one unit, never converting through an assumed FLOP/s per MW."""
+    problems: list[Problem] = []
+    words = {"mw": "facility power (level, ceiling)", "flops": "compute (compute, compute_ceiling)"}
+    first: tuple[str, str] | None = None
+    for name, stream in scenario.demand.streams.items():
+        at = ("demand", name)
+        level_key, ceiling_key = DEMAND_KEYS[stream.stated_in]
+        if stream.level_mw is not None and stream.level_flops is not None:
+            problems.append(
+                doc.problem(
+                    (*at, "compute"), "state demand as `level` (facility power) or `compute`, not both"
+                )
+            )
+            continue
+        other_ceiling = stream.ceiling_mw if stream.stated_in == "flops" else stream.ceiling_flops
+        if other_ceiling is not None:
+            wrong = DEMAND_KEYS["mw" if stream.stated_in == "flops" else "flops"][1]
+            problems.append(
+                doc.problem(
+                    (*at, wrong),
+                    f"`{wrong}` does not match `{level_key}`: the stream is stated as "
+                    f"{words[stream.stated_in]}; write its ceiling as `{ceiling_key}`",
+                )
+            )
+        if first is None:
+            first = (name, stream.stated_in)
+        elif stream.stated_in != first[1]:
+            problems.append(
+                doc.problem(
+                    (*at, level_key),
+                    f"demand.{name} is stated as {words[stream.stated_in]} but demand.{first[0]} as "
+                    f"{words[first[1]]}: state every demand stream the same way (they add up)",
+                )
+            )
+    return problems
+
+
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load, merge (``extends``) and validate a scenario by built-in name or path."""
     doc = _read_document(name_or_path)
@@ -835,7 +939,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         scenario = Scenario.model_validate({**data, "source_file": doc.file})
     except ValidationError as exc:
         raise ScenarioError(problems + _pydantic_problems(doc, exc)) from None
-    problems += _references(scenario, doc, catalog)
+    problems += _references(scenario, doc, catalog) + _demand_problems(scenario, doc)
     if problems:
         raise ScenarioError(problems)
     return scenario

@@ -187,23 +187,27 @@ def print_summary(summary: dict[str, Any]) -> None:
         )
     console.print(years)
     if summary.get("demand"):
+        # demand stated as compute comes in BF16 dense EFLOP/s (`*_eflops`), else facility GW
+        key, label = ("eflops", "EFLOP/s") if "surplus_eflops" in summary["demand"][0] else ("gw", "GW")
         demand = Table(
             "year end",
-            "training GW P50",
-            "inference GW P50",
-            "surplus GW P10",
+            f"training {label} P50",
+            f"inference {label} P50",
+            f"surplus {label} P10",
             "P50",
             "P90",
             "P(covers)",
             "inference tokens/s P50",
-            title="Demand against capacity (facility power)",
+            title="Demand against capacity ("
+            + ("BF16 dense compute online" if key == "eflops" else "facility power")
+            + ")",
         )
         for row in summary["demand"]:
-            s10, s50, s90 = (row["surplus_gw"][k] for k in ("p10", "p50", "p90"))
+            s10, s50, s90 = (row[f"surplus_{key}"][k] for k in ("p10", "p50", "p90"))
             demand.add_row(
                 row["date"],
-                f"{row.get('training_gw_p50', 0):.2f}",
-                f"{row.get('inference_gw_p50', 0):.2f}",
+                f"{row.get(f'training_{key}_p50', 0):.2f}",
+                f"{row.get(f'inference_{key}_p50', 0):.2f}",
                 f"{s10:+.2f}",
                 f"{s50:+.2f}",
                 f"{s90:+.2f}",

@@ -68,12 +68,11 @@ def plan(
         typer.Option(
             min=0.0,
             max=1.0,
-            help="Target probability P (e.g. 0.8) of meeting demand. Re-plans at q = 0.5, 0.7, 0.85, "
-            "0.95 (dates and lead times at q, supply at 1 - q, demand level and growth at q), simulates "
-            "each plan with the engine and stops at the first whose probability reaches P; else keeps "
-            "the most probable. Meeting demand: BF16 FLOP/s online >= total demand (both drawn; demand "
-            "read as compute at the plan's reference FLOP/s per facility MW) at "
-            "every year end inside the plan horizon. Overrides --quantile.",
+            help="Target probability P (e.g. 0.8) of meeting demand. Re-plans for demand at quantile "
+            "q = 0.5, 0.7, 0.85, 0.95 (dates, lead times and supply stay at --quantile), simulates each "
+            "plan with the engine and stops at the first whose probability reaches P; else keeps the "
+            "most probable. Meeting demand: BF16 FLOP/s online >= total demand (both drawn) at every "
+            "year end in the plan horizon where the least-cost plan itself meets demand.",
         ),
     ] = None,
     robust_draws: Annotated[int, typer.Option(min=1, help="Draws per simulated plan with --robust.")] = 2000,
@@ -150,7 +149,11 @@ def plan(
     if as_json:
         print_json(summary)
         return
-    kind = "least-cost plan" if robust is None else f"robust plan (q = {result.inputs.attrs['quantile']:g})"
+    kind = (
+        "least-cost plan"
+        if robust is None
+        else f"robust plan (demand q = {result.inputs.attrs['demand_quantile']:g})"
+    )
     table = Table(
         "site",
         "open",
@@ -206,11 +209,18 @@ def _print_robust(report: dict[str, Any], unmet_mw_quarters: float) -> None:
     dates = f"{report['dates'][0]}…{report['dates'][-1]}" if report["dates"] else "—"
     console.print(
         f"least-cost plan meets demand with {_percent(report['least_cost_probability'])} probability "
-        f"({report['draws']:,} draws, seed {report['seed']}; every year end {dates})",
+        f"({report['draws']:,} draws, seed {report['seed']}; every checked year end {dates})",
         highlight=False,
     )
+    short = report["dates_not_checked_unmet_flops"]
+    if short:
+        listed = ", ".join(f"{d} ({flops / 1e18:,.0f} EFLOP/s)" for d, flops in short.items())
+        console.print(
+            f"not checked, as the least-cost plan itself leaves demand unmet there: {listed}",
+            highlight=False,
+        )
     table = Table(
-        "q", "net present cost", "P(meets demand)", "change vs least-cost", title="--robust re-plans"
+        "demand q", "net present cost", "P(meets demand)", "change vs least-cost", title="--robust re-plans"
     )
     for row in steps:
         cost = "—" if row["objective_usd"] is None else f"${row['objective_usd'] / 1e9:,.1f}B"
@@ -220,14 +230,14 @@ def _print_robust(report: dict[str, Any], unmet_mw_quarters: float) -> None:
     target = _percent(report["target_probability"])
     if report["reached"]:
         console.print(
-            f"robust plan: q = {chosen['quantile']:g} meets demand with {_percent(chosen['probability'])} "
-            f"(target {target}); {chosen['change']}",
+            f"robust plan: demand q = {chosen['quantile']:g} meets demand with "
+            f"{_percent(chosen['probability'])} (target {target}); {chosen['change']}",
             highlight=False,
         )
     else:
         console.print(
-            f"target {target} NOT reached after {len(steps)} plans; the best, q = {chosen['quantile']:g}, "
-            f"meets demand with {_percent(chosen['probability'])} (shown and written)"
+            f"target {target} NOT reached after {len(steps)} plans; the best, demand q = "
+            f"{chosen['quantile']:g}, meets demand with {_percent(chosen['probability'])} (shown and written)"
             + (
                 f"; that plan itself leaves {unmet_mw_quarters:,.0f} MW-quarters of demand unmet "
                 "(building more costs more than the unmet-demand penalty, or no site, power or supply "
