@@ -254,6 +254,9 @@ def test_cli_run_and_plan_on_compute_demand(tmp_path, monkeypatch):
     data = json.loads(plan.stdout)
     assert data["assumptions"]["demand_stated_as"] == "compute"
     assert data["demand_flops"][0] == pytest.approx(4.5e20, rel=0.05)
+    text = runner.invoke(app, ["plan", str(file), "--periods", "8", "--no-record"])
+    assert text.exit_code == 0, text.output
+    assert "demand stated as compute; MW equivalents at" in " ".join(text.stdout.split())
     from gigawatt.report import plan_demand_figure
 
     figure = plan_demand_figure(data)  # the report and dashboard draw compute demand in EFLOP/s

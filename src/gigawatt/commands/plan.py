@@ -182,9 +182,15 @@ def plan(
         f"({summary['served_mw'][-1]:,.0f} MW)",
         highlight=False,
     )
+    assumptions = summary["assumptions"]
+    reference = f"{assumptions['reference_flops_per_facility_mw'] / 1e15:,.0f} TFLOP/s per facility MW"
     console.print(
-        f"demand as compute: {summary['assumptions']['reference_flops_per_facility_mw'] / 1e15:,.0f} "
-        f"TFLOP/s per facility MW. {summary['assumptions']['demand_reference']}",
+        (
+            f"demand as compute: {reference}. "
+            if assumptions["demand_stated_as"] == "facility power"
+            else f"demand stated as compute; MW equivalents at {reference}. "
+        )
+        + assumptions["demand_reference"],
         highlight=False,
     )
     for line in summary["binding"]:
