@@ -266,3 +266,29 @@ def test_report_renders_offline_in_chromium(recorded: tuple[RunRecord, Path], tm
     sankey = Image.open(money_shot).convert("RGB")
     drawn = sankey.resize((100, 60)).getcolors(maxcolors=100_000)
     assert sankey.height > 400 and drawn is not None and len(drawn) > 20  # the Sankey drew
+
+
+def test_robust_plan_record_report(tmp_path: Path) -> None:
+    from gigawatt.plan import PlanOptions, robust_plan
+
+    report = robust_plan(load_scenario("stargate"), "stargate", PlanOptions(periods=12), 0.99, draws=200)
+    best = report.best.result
+    assert best is not None
+    summary = json.loads(json.dumps(jsonable({**best.summary(), "robust": report.summary()})))
+    record = Store(tmp_path).record_result(
+        "stargate", "stargate", kind="plan", draws=200, seed=0, summary=summary
+    )
+    figs = figures(record.summary, None, "plan")  # type: ignore[arg-type]
+    assert set(figs) == {"plan-demand", "plan-sites", "plan-robust"}
+    lines = figs["plan-robust"].data
+    assert len(lines) == len(report.steps)
+    for line, step in zip(lines, report.steps, strict=True):
+        assert list(line.x) == report.dates
+        assert list(line.y) == pytest.approx([100 * step.by_date[d] for d in report.dates])
+    page = render_report(record, None)
+    assert "--robust: target 99%, not reached" in page
+    assert report.short_flops  # 2026-12-31: no plan meets that year's demand
+    for d, flops in report.short_flops.items():  # year ends left out of the check, with the shortfall
+        assert f"{d} ({flops / 1e18:,.0f} EFLOP/s)" in page
+    del summary["robust"]
+    assert "plan-robust" not in figures(summary, None, "plan")

@@ -574,6 +574,48 @@ def plan_sites_figure(plan: Mapping[str, Any]) -> go.Figure | None:
     )
 
 
+def plan_robust_figure(plan: Mapping[str, Any]) -> go.Figure | None:
+    """``--robust`` re-plans: each plan's simulated probability of meeting demand at every
+    checked year end, one line per re-plan (its demand quantile, cost and joint probability)."""
+    robust = plan.get("robust")
+    if not robust or not robust.get("dates"):
+        return None
+    fig = go.Figure()
+    for step in robust["iterations"]:
+        if step["probability"] is None:
+            continue
+        by_date = step["probability_by_date"]
+        fig.add_trace(
+            go.Scatter(
+                x=robust["dates"],
+                y=[100 * by_date.get(d, math.nan) for d in robust["dates"]],
+                mode="lines+markers",
+                name=f"demand q {step['quantile']:g}: ${step['objective_usd'] / 1e9:,.1f}B, "
+                f"{100 * step['probability']:.0f}% at every date",
+            )
+        )
+    fig.add_hline(
+        y=100 * robust["target_probability"],
+        line={"dash": "dash", "color": "grey"},
+        annotation_text=f"target {100 * robust['target_probability']:.0f}%",
+    )
+    fig.update_layout(yaxis_title="% of draws meeting demand", yaxis_range=[0, 105])
+    return _layout(fig, f"--robust re-plans ({robust['draws']:,} draws each): meeting demand by year end")
+
+
+def _robust_rows(plan: Mapping[str, Any]) -> list[list[str]]:
+    robust = plan.get("robust") or {}
+    return [
+        [
+            f"{step['quantile']:g}",
+            "—" if step["objective_usd"] is None else f"${step['objective_usd'] / 1e9:,.1f}B",
+            "no plan" if step["probability"] is None else f"{100 * step['probability']:.0f}%",
+            str(step["change"]),
+        ]
+        for step in robust.get("iterations", [])
+    ]
+
+
 def sensitivity_result(summary: Mapping[str, Any]) -> Any:
     """A :class:`~gigawatt.sensitivity.SensitivityResult` back from ``sensitivity --json`` output."""
     from gigawatt.sensitivity import SensitivityResult
@@ -632,7 +674,11 @@ def figures(
             "stress-exposure": stress_exposure_figure(summary),
         }
     elif kind == "plan":
-        made = {"plan-demand": plan_demand_figure(summary), "plan-sites": plan_sites_figure(summary)}
+        made = {
+            "plan-demand": plan_demand_figure(summary),
+            "plan-sites": plan_sites_figure(summary),
+            "plan-robust": plan_robust_figure(summary),
+        }
     elif kind == "sensitivity":
         made = {"sensitivity": sensitivity_chart(summary)}
     elif kind == "run":
@@ -836,6 +882,7 @@ def report_context(record: Any, scenario: Any = None) -> dict[str, Any]:
         context["stress_rows"] = stress_rows(summary)
     elif kind == "plan":
         context["plan_rows"] = _plan_rows(summary)
+        context["robust_rows"] = _robust_rows(summary)
     elif kind == "sensitivity":
         context["sensitivity_head"], context["sensitivity_rows"] = _sensitivity_rows(summary)
     elif kind != "run":
