@@ -68,3 +68,30 @@ def test_pert_draws_invert_the_exact_beta_quantile(params):
     assert np.max(np.abs(draws - exact)) < 1e-4 * span
     assert draws.min() >= params[0] and draws.max() <= params[2]
     assert stats.kstest((draws - low) / span, stats.beta(a, b).cdf).pvalue > 0.01
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "12 GW",
+        {"uniform": ["1 GW", "2 GW"]},
+        {"triangular": ["1 GW", "1.5 GW", "3 GW"]},
+        {"pert": ["0.7 GW", "0.9 GW", "1.2 GW"]},
+        {"lognormal": {"p50": "1 GW", "p90": "2 GW"}},
+        {"choice": {"values": ["1 GW", "2 GW"], "weights": [1, 3]}},
+    ],
+)
+def test_spec_is_read_back_as_the_same_distribution(spec):
+    from gigawatt import units
+
+    def power(v):
+        return units.parse(v, "power")
+
+    dist = distributions.parse(spec, power)
+    written = dist.spec(lambda mw: f"{mw:.17g} MW")
+    assert distributions.parse(written, power) == dist
+    # scaled, as a plan restates power demand as compute
+    flops = dist.scaled(1.1e15)
+    assert distributions.parse(
+        flops.spec(lambda f: f"{f:.17g} FLOP/s"), lambda v: units.parse(v, "flops")
+    ) == (flops)

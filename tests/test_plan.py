@@ -380,13 +380,18 @@ def test_demand_met_agrees_with_the_engine_demand_table(tiny, tmp_path):
     # The engine's demand table reads capacity and demand on each Dec 31.
     days = Model.from_scenario(planned).year_ends
     reference = result.inputs.attrs["reference_flops_per_mw"]
+    # The written plan restates the power demand as the compute the plan meets (× the reference).
+    assert planned.demand.stated_in == "flops"
+    for name, stream in scenario.demand.streams.items():
+        restated = planned.demand.streams[name]
+        assert restated.level_flops is not None and stream.level_mw is not None
+        for q in (0.01, 0.5, 0.99):
+            assert restated.level_flops.ppf(q) == pytest.approx(stream.level_mw.ppf(q) * reference, rel=1e-9)
     ours = demand_met(planned, days, 1024, seed=4, reference_flops_per_mw=reference).mean("draw").values
     theirs = [row["p_capacity_covers_demand"] for row in run(planned, draws=1024, seed=4).demand_table()]
-    # The engine's table compares facility MW; demand_met compares FLOP/s, so the two differ only
-    # by the draws of the one accelerator's FLOP/s per MW (IT W, BF16 FLOP/s, PUE) around the
-    # median reference: a few points (measured: at most 0.043 at 1,024 draws).
-    assert ours == pytest.approx(theirs, abs=0.06)
-    assert ours[0] == theirs[0] == 0.0  # nothing online yet: met in no draw, either way
+    # Both compare BF16 FLOP/s online with the same drawn compute demand on each Dec 31.
+    assert ours == pytest.approx(theirs, abs=1e-12)
+    assert ours[0] == 0.0  # nothing online yet: met in no draw
     assert 0.2 < ours[-1] < 0.7  # a plan for median demand meets it about half the time
 
 

@@ -135,6 +135,18 @@ class Dist:
         """The distribution of ``factor × X`` (``factor`` > 0)."""
         return Dist(self.family, tuple(v * factor for v in self.params), self.weights)
 
+    def spec(self, leaf: Callable[[float], Any]) -> Any:
+        """The distribution as a scenario file writes it (what :func:`parse` reads back),
+        each number written by ``leaf`` (e.g. with its unit)."""
+        p = [leaf(v) for v in self.params]
+        if self.family == "fixed":
+            return p[0]
+        if self.family == "lognormal":
+            return {"lognormal": {"p50": p[0], "p90": p[1]}}
+        if self.family == "choice":
+            return {"choice": {"values": p, "weights": list(self.weights)}}
+        return {self.family: p}
+
     def shifted(self, offset: float) -> Dist:
         """The distribution of ``X + offset`` (a lognormal keeps its spread ratio)."""
         if self.family == "lognormal":

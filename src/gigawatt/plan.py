@@ -1313,6 +1313,8 @@ def plan_scenario_text(result: PlanResult, scenario: Scenario, extends: str) -> 
         f"objective ${result.objective_usd / 1e9:,.1f}B net present cost",
         "sites": sites,
     }
+    if scenario.demand.stated_in == "mw":
+        doc["demand"] = _demand_as_compute(scenario, ds.attrs["reference_flops_per_mw"])
     # Contracts and targets that name a removed site name only the sites kept (or go too).
     removed = {name for name, value in sites.items() if value is None}
     for section, items in (("contracts", scenario.contracts), ("targets", scenario.targets)):
@@ -1325,6 +1327,34 @@ def plan_scenario_text(result: PlanResult, scenario: Scenario, extends: str) -> 
         if edits:
             doc[section] = edits
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+
+
+def _demand_as_compute(scenario: Scenario, reference_flops_per_mw: float) -> dict[str, Any]:
+    """Demand stated as facility power, restated as the compute the plan meets: level and
+    ceiling × the plan's reference FLOP/s per facility MW, so that ``gigawatt run`` of the plan
+    compares FLOP/s online with it, as the plan does, not MW (a plan may meet it with fewer,
+    denser MW)."""
+
+    def flops(value: float) -> str:
+        return f"{value / 1e18:.12g} EFLOP/s"
+
+    out: dict[str, Any] = {}
+    for name, stream in scenario.demand.streams.items():
+        assert stream.level_mw is not None
+        restated: dict[str, Any] = {
+            "level": None,
+            "ceiling": None,
+            "compute": stream.level_mw.scaled(reference_flops_per_mw).spec(flops),
+        }
+        if stream.ceiling_mw is not None:
+            restated["compute_ceiling"] = stream.ceiling_mw.scaled(reference_flops_per_mw).spec(flops)
+        restated["note"] = (
+            f"Restated by gigawatt plan: the input's facility-power demand × "
+            f"{reference_flops_per_mw / 1e15:,.0f} TFLOP/s per facility MW (the plan's reference). "
+            + stream.note
+        ).strip()
+        out[name] = restated
+    return out
 
 
 _NEVER = re.compile(r"^contracts\.(?P<name>[^.]+)\.tranches\[(?P<index>\d+)\]\.gw_deployed$")
@@ -1541,7 +1571,7 @@ ROBUST_METHOD = (
     "itself meets demand. Year ends it leaves short are listed with the shortfall, not checked. "
     "Lead times are not raised with q: a plan's quarter is the earliest its phases go online in "
     "the engine, so planning on late dates only delays them (measured on Stargate: P at q = 0.85 "
-    "falls from 62% to 2%; docs/plan.md)."
+    "falls from 62% to 1%; docs/plan.md)."
 )
 
 
