@@ -53,7 +53,9 @@ from typing import Any
 import linopy
 import numpy as np
 import pandas as pd
+import scipy.sparse
 import xarray as xr
+from linopy.csr import CSRLinearExpression, Grid
 
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.distributions import Dist
@@ -642,9 +644,11 @@ def build_model(inputs: xr.Dataset, open_sites: xr.DataArray | None = None) -> l
     Each constraint family is one labelled linopy constraint over its dims (``stock`` and
     ``power`` over site × period × source, ``site_size`` over site × period, ``compute`` and
     ``demand`` (in EFLOP/s) over period, ``supply`` over limit × period), stated from numpy
-    arrays of coefficients and variable labels stacked along linopy's ``_term`` dim. Composing
-    the same rows with linopy's operators (``online - online.shift(period=1) - build.sum("accelerator")``)
-    gives the same model but spends ~4× longer aligning xarray objects (BENCHMARKS.md).
+    arrays of coefficients and variable labels and handed to linopy as one sparse (CSR) matrix
+    per family (:func:`_rows`). Composing the same rows with linopy's operators
+    (``online - online.shift(period=1) - build.sum("accelerator")``) gives the same model but
+    spends ~4× longer aligning xarray objects, and xarray-backed constraints twice as long as
+    CSR ones (BENCHMARKS.md).
     """
     coef = coefficients(inputs)
     m = linopy.Model(force_dim_names=True)
@@ -658,9 +662,11 @@ def build_model(inputs: xr.Dataset, open_sites: xr.DataArray | None = None) -> l
     by_sp = {d: at[d] for d in ("site", "period")}
     before = np.concatenate([np.full_like(o[:, :1], -1), o[:, :-1]], axis=1)  # online[t-1]
     stock = _rows(m, by_sps, [(1.0, o[..., None]), (-1.0, before[..., None]), (-1.0, b)], "=", 0.0)
-    m.add_constraints(stock, name="stock", mask=coef.online_mask)
+    m.add_constraints(stock, name="stock", freeze=True, mask=coef.online_mask)
     cap = inputs.power_cap_mw.transpose("site", "period", "source").values
-    m.add_constraints(_rows(m, by_sps, [(1.0, o[..., None])], "<=", cap), name="power", mask=coef.online_mask)
+    m.add_constraints(
+        _rows(m, by_sps, [(1.0, o[..., None])], "<=", cap), name="power", freeze=True, mask=coef.online_mask
+    )
     room = inputs.room_mw.transpose("site", "period").values
     fixed = inputs.fixed_cost_usd.values
     objective = [
@@ -676,7 +682,9 @@ def build_model(inputs: xr.Dataset, open_sites: xr.DataArray | None = None) -> l
         is_open = opens.labels.values
         each_period = np.broadcast_to(is_open[:, None, None], (n_site, n_period, 1))
         m.add_constraints(
-            _rows(m, by_sp, [(1.0, o), (-room[..., None], each_period)], "<=", 0.0), name="site_size"
+            _rows(m, by_sp, [(1.0, o), (-room[..., None], each_period)], "<=", 0.0),
+            name="site_size",
+            freeze=True,
         )
         objective.append((fixed, is_open))
         spend.append((fixed, is_open))
@@ -684,13 +692,16 @@ def build_model(inputs: xr.Dataset, open_sites: xr.DataArray | None = None) -> l
     else:
         # Fixed openings are constants: the caller adds fixed_cost × open_sites to the cost.
         opened = room * open_sites.values[:, None]
-        m.add_constraints(_rows(m, by_sp, [(1.0, o)], "<=", opened), name="site_size")
+        m.add_constraints(_rows(m, by_sp, [(1.0, o)], "<=", opened), name="site_size", freeze=True)
         budget = inputs.attrs["budget_usd"] - float((fixed * open_sites.values).sum())
     existing = inputs.existing_mw.values
     if (existing > 0).any():
         headroom = np.maximum(cap.sum(axis=2) - existing[:, None], 0.0)
         m.add_constraints(
-            _rows(m, by_sp, [(1.0, o)], "<=", headroom), name="site_power", mask=inputs.existing_mw > 0
+            _rows(m, by_sp, [(1.0, o)], "<=", headroom),
+            name="site_power",
+            freeze=True,
+            mask=inputs.existing_mw > 0,
         )
     # Compute: new EFLOP/s online = last quarter's + this quarter's builds × EFLOP/s per MW.
     per_period = b.transpose(1, 0, 2, 3).reshape(n_period, -1)  # every build of each period
@@ -701,6 +712,7 @@ def build_model(inputs: xr.Dataset, open_sites: xr.DataArray | None = None) -> l
     m.add_constraints(
         _rows(m, by_p, [(1.0, compute[:, None]), (-1.0, earlier), (-gain, per_period)], "=", 0.0),
         name="compute",
+        freeze=True,
     )
     demand = inputs.demand_flops.sum("workload") / EFLOPS
     need = demand.values - float(inputs.existing_flops.sum()) / EFLOPS
@@ -709,7 +721,7 @@ def build_model(inputs: xr.Dataset, open_sites: xr.DataArray | None = None) -> l
         unmet = m.add_variables(lower=xr.zeros_like(demand), upper=demand, name="unmet").labels.values
         served.append((1.0, unmet[:, None]))
         objective.append((coef.unmet_cost_usd_per_eflops.values, unmet))
-    m.add_constraints(_rows(m, by_p, served, ">=", need), name="demand")
+    m.add_constraints(_rows(m, by_p, served, ">=", need), name="demand", freeze=True)
     # Supply: one row per (limit, period) over the builds it covers, in MW or accelerators.
     n_limit = len(at["limit"])
     if n_limit:
@@ -721,12 +733,14 @@ def build_model(inputs: xr.Dataset, open_sites: xr.DataArray | None = None) -> l
         w = np.broadcast_to(weight.values.reshape(n_limit, 1, -1), (n_limit, *per_period.shape))
         use = [(w, np.where(w != 0, per_period, -1))]
         by_lp = {"limit": at["limit"], "period": at["period"]}
-        m.add_constraints(_rows(m, by_lp, use, "<=", inputs.supply_amount.values), name="supply")
+        m.add_constraints(_rows(m, by_lp, use, "<=", inputs.supply_amount.values), name="supply", freeze=True)
     if not math.isnan(budget):
-        m.add_constraints(_rows(m, {}, _flat(spend), "<=", budget), name="budget")
+        m.add_constraints(_rows(m, {}, _flat(spend), "<=", budget), name="budget", freeze=True)
     if not math.isnan(inputs.attrs["emissions_cap_t"]):
         co2 = np.broadcast_to(inputs.co2_t_per_mw_quarter.values[:, None], o.shape)
-        m.add_constraints(_rows(m, {}, _flat([(co2, o)]), "<=", inputs.attrs["emissions_cap_t"]), name="co2")
+        m.add_constraints(
+            _rows(m, {}, _flat([(co2, o)]), "<=", inputs.attrs["emissions_cap_t"]), name="co2", freeze=True
+        )
     m.add_objective(_expr(m, {}, _flat(objective)))
     return m
 
@@ -765,18 +779,24 @@ def _expr(m: linopy.Model, coords: dict[str, pd.Index], terms: _Terms) -> linopy
 
 def _rows(
     m: linopy.Model, coords: dict[str, pd.Index], terms: _Terms, sign: str, rhs: Any
-) -> linopy.Constraint:
-    """The constraints Σ coefficient · variable ``sign`` ``rhs``, one per row over ``coords``."""
+) -> linopy.CSRConstraint:
+    """The constraints Σ coefficient · variable ``sign`` ``rhs``, one per row over ``coords``
+    (see :func:`_stacked`), as linopy's sparse (CSR) constraint: the rows go to linopy as one
+    matrix, not as an xarray dataset to align, which halves the time to build the model."""
+    stacked = _stacked(coords, terms)
+    n_rows = math.prod(len(c) for c in coords.values())
+    coeffs = stacked["coeffs"][1].reshape(n_rows, -1)
+    labels = stacked["vars"][1].reshape(n_rows, -1)
+    keep = (labels >= 0) & (coeffs != 0)
+    indptr = np.concatenate([[0], np.cumsum(keep.sum(axis=1))])
+    matrix = scipy.sparse.csr_array((coeffs[keep], labels[keep], indptr), shape=(n_rows, m.shape[1]))
+    matrix.sum_duplicates()
+    lhs = CSRLinearExpression(matrix, np.zeros(n_rows), Grid(dict(coords)), m)
     shape = tuple(len(c) for c in coords.values())
-    data = xr.Dataset(
-        {
-            **_stacked(coords, terms),
-            "sign": (tuple(coords), np.full(shape, sign)),
-            "rhs": (tuple(coords), np.broadcast_to(np.asarray(rhs, dtype=float), shape)),
-        },
-        coords=coords,
+    bound = xr.DataArray(
+        np.broadcast_to(np.asarray(rhs, dtype=float), shape), coords=coords, dims=tuple(coords)
     )
-    return linopy.Constraint(data, m, skip_broadcast=True)
+    return linopy.CSRConstraint.from_csr(lhs, sign, bound)
 
 
 @contextlib.contextmanager
