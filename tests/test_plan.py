@@ -503,3 +503,19 @@ def test_robust_checks_only_the_year_ends_the_least_cost_plan_meets(tmp_path):
     assert short["2027-12-31"] == pytest.approx(float(least_cost.unmet_flops.sel(period="2027Q4")))
     assert report.summary()["dates_not_checked_unmet_flops"] == short
     assert set(report.steps[0].by_date) == {"2026-12-31", "2028-12-31"}
+
+
+def test_written_phases_keep_an_uncertain_start_as_a_distribution(tmp_path):
+    from gigawatt.plan import write_plan
+
+    path = tmp_path / "schedule.yaml"
+    path.write_text(
+        SCHEDULE.replace("start: 2025-09-01", "start: {pert: [2025-08-01, 2025-09-01, 2025-12-01]}")
+    )
+    scenario = load_scenario(path)
+    original = scenario.sites["campus"].phases[0].start_date
+    assert original is not None and not original.is_fixed
+    result = solve(plan_inputs(scenario, PlanOptions(periods=12)))
+    planned = write_plan(result, scenario, str(path), tmp_path / "plan.yaml", "schedule.yaml")
+    filled = [p for p in planned.sites["campus"].phases if p.name.endswith("(A1)")]
+    assert filled and all(p.start_date == original for p in filled)

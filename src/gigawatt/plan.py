@@ -1312,7 +1312,7 @@ def plan_scenario_text(result: PlanResult, scenario: Scenario, extends: str) -> 
                     if take <= 0.5:
                         continue
                     end = float(ds.period_end_date.sel(period=period)) - 1
-                    start = {} if phase.start_date is None else {"start": _iso(phase.start_date.mid)}
+                    start = {} if phase.start_date is None else {"start": phase.start_date.spec(_iso)}
                     phases.append(
                         {
                             "name": f"plan {period} {acc} ({phase.name})",
