@@ -519,3 +519,21 @@ def test_written_phases_keep_an_uncertain_start_as_a_distribution(tmp_path):
     planned = write_plan(result, scenario, str(path), tmp_path / "plan.yaml", "schedule.yaml")
     filled = [p for p in planned.sites["campus"].phases if p.name.endswith("(A1)")]
     assert filled and all(p.start_date == original for p in filled)
+
+
+def test_quantile_moves_dates_and_supply_and_demand_quantile_only_demand(tiny):
+    scenario = load_scenario(tiny)
+    base = plan_inputs(scenario, PlanOptions(periods=12))
+    late = plan_inputs(scenario, PlanOptions(periods=12, quantile=0.9))
+    more = plan_inputs(scenario, PlanOptions(periods=12, demand_quantile=0.9))
+    # The grid hook-up (PERT 2026-03-31 … 2027-12-31) arrives later at the 90th percentile.
+    first_grid = [
+        int(np.argmax(ds.power_cap_mw.sel(site="grid-site", source="grid").values > 0)) for ds in (base, late)
+    ]
+    assert first_grid[1] > first_grid[0]
+    np.testing.assert_array_equal(late.demand_flops.values, base.demand_flops.values)
+    # Demand's own quantile raises demand and nothing else.
+    assert (more.demand_flops.values >= base.demand_flops.values).all()
+    assert more.demand_flops.sum() > base.demand_flops.sum()
+    np.testing.assert_array_equal(more.power_cap_mw.values, base.power_cap_mw.values)
+    np.testing.assert_array_equal(more.room_mw.values, base.room_mw.values)
