@@ -537,3 +537,15 @@ def test_quantile_moves_dates_and_supply_and_demand_quantile_only_demand(tiny):
     assert more.demand_flops.sum() > base.demand_flops.sum()
     np.testing.assert_array_equal(more.power_cap_mw.values, base.power_cap_mw.values)
     np.testing.assert_array_equal(more.room_mw.values, base.room_mw.values)
+
+
+def test_cli_demand_quantile(tiny):
+    args = ["plan", str(tiny), "--periods", "12", "--json", "--no-record"]
+    median = json.loads(runner.invoke(app, args).stdout)
+    high = runner.invoke(app, [*args, "--demand-quantile", "0.9"])
+    assert high.exit_code == 0, high.output
+    data = json.loads(high.stdout)
+    assert data["assumptions"]["demand_quantile"] == 0.9 and data["assumptions"]["quantile"] == 0.5
+    assert sum(data["demand_flops"]) > sum(median["demand_flops"])
+    bad = runner.invoke(app, [*args, "--demand-quantile", "1.5"])
+    assert bad.exit_code == 2

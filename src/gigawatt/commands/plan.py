@@ -59,6 +59,14 @@ def plan(
         float,
         typer.Option(min=0.0, max=1.0, help="Read dates/lead times at this quantile, supply at 1 - it."),
     ] = 0.5,
+    demand_quantile: Annotated[
+        float,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Read demand's level and growth at this quantile (--robust steps it from 0.5 instead).",
+        ),
+    ] = 0.5,
     write_plan: Annotated[
         Path | None,
         typer.Option("--write-plan", help="Write the plan as a scenario YAML that extends the input."),
@@ -113,6 +121,7 @@ def plan(
             require_demand=require_demand,
             binary_sites=not relax,
             quantile=quantile,
+            demand_quantile=demand_quantile,
         )
     except UnitError as exc:
         raise GigawattError(str(exc)) from None
