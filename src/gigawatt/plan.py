@@ -784,7 +784,8 @@ def _rows(
     (see :func:`_stacked`), as linopy's sparse (CSR) constraint: the rows go to linopy as one
     matrix, not as an xarray dataset to align, which halves the time to build the model."""
     stacked = _stacked(coords, terms)
-    n_rows = math.prod(len(c) for c in coords.values())
+    shape = tuple(len(c) for c in coords.values())
+    n_rows = math.prod(shape)
     coeffs = stacked["coeffs"][1].reshape(n_rows, -1)
     labels = stacked["vars"][1].reshape(n_rows, -1)
     keep = (labels >= 0) & (coeffs != 0)
@@ -792,7 +793,6 @@ def _rows(
     matrix = scipy.sparse.csr_array((coeffs[keep], labels[keep], indptr), shape=(n_rows, m.shape[1]))
     matrix.sum_duplicates()
     lhs = CSRLinearExpression(matrix, np.zeros(n_rows), Grid(dict(coords)), m)
-    shape = tuple(len(c) for c in coords.values())
     bound = xr.DataArray(
         np.broadcast_to(np.asarray(rhs, dtype=float), shape), coords=coords, dims=tuple(coords)
     )
