@@ -215,9 +215,10 @@ def pending_phases(
     scenario: Scenario, catalog: Catalog, site_id: str, q: float
 ) -> list[tuple[Phase, float, float]]:
     """The site's phases not yet online, each with the earliest day it can be online at quantile
-    ``q`` and its facility MW, earliest first. The day is the engine's (:func:`gigawatt.engine.
-    simulate_block`) with every stage at ``q``: a phase without a start date begins after
-    permitting from the scenario's as-of date; none is online before its planned date."""
+    ``q`` and its facility MW, earliest first. The day is the engine's
+    (:func:`gigawatt.engine.simulate_block`) with every stage at ``q``: a phase without a start
+    date begins after permitting from the scenario's as-of date; none is online before its
+    planned date."""
     site = scenario.sites[site_id]
     basis = _cost(catalog, "pue", site.cooling) if site.power_basis == "it" else 1.0
     as_of = scenario.time.as_of_day
