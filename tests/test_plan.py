@@ -258,7 +258,7 @@ def test_cli_stargate_plan_explains_and_writes_a_valid_scenario(tmp_path):
         for row in data["sites"].values()
     )
     assert any(line.startswith("supply_") or line.startswith("demand") for line in data["binding"])
-    # Demand in FLOP/s and as MW at the reference; Vera Rubin (2026H2) is built once available,
+    # Demand in FLOP/s and as MW at the reference; Vera Rubin is built once available,
     # and no older generation after it: it holds more FLOP/s per $.
     reference = data["assumptions"]["reference_flops_per_facility_mw"]
     assert data["demand_flops"] == pytest.approx([mw * reference for mw in data["demand_mw"]])
@@ -270,7 +270,8 @@ def test_cli_stargate_plan_explains_and_writes_a_valid_scenario(tmp_path):
             for t, v in enumerate(mw):
                 target[t] += v
     first_vr = next(t for t, v in enumerate(vr) if v > 1e-6)
-    assert data["periods"][first_vr] == "2026Q4" and sum(others[first_vr:]) < 1e-6
+    # Vera Rubin is available on 2026-12-31 and goes online a commissioning period later.
+    assert data["periods"][first_vr] == "2027Q1" and sum(others[first_vr:]) < 1e-6
     assert all("PFLOP/s per $M" in row["why"] for row in data["sites"].values() if row["build_mw"] > 0)
     plan = load_scenario(out)
     planned = sum(p.power_mw.mid for s in plan.sites.values() for p in s.phases if p.name.startswith("plan "))
@@ -492,11 +493,12 @@ def test_robust_checks_only_the_year_ends_the_least_cost_plan_meets(tmp_path):
     from gigawatt.plan import robust_plan
 
     path = tmp_path / "schedule.yaml"
-    path.write_text(SCHEDULE, encoding="utf-8")
+    path.write_text(SCHEDULE.replace("growth_per_year: 0.5", "growth_per_year: 0.45"), encoding="utf-8")
     report = robust_plan(load_scenario(path), str(path), PlanOptions(periods=12), 0.5, draws=200)
     least_cost = report.steps[0].result
     assert least_cost is not None
-    # 2026: 300 × 1.5^(1 - 1/8) MW of demand fits in A1's 500 MW; 2027 does not (A2 is not ready).
+    # Demand on Dec 31 is 300 × 1.45^years MW: 435 fits in A1's 500 MW at end-2026; 631 does not
+    # at end-2027 (A2 is not ready); 915 fits in A1 + A2 at end-2028.
     assert report.dates == ["2026-12-31", "2028-12-31"]
     short = report.short_flops
     assert list(short) == ["2027-12-31"]
@@ -549,3 +551,112 @@ def test_cli_demand_quantile(tiny):
     assert sum(data["demand_flops"]) > sum(median["demand_flops"])
     bad = runner.invoke(app, [*args, "--demand-quantile", "1.5"])
     assert bad.exit_code == 2
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        # power arrives mid-quarter: online a commissioning period later, not in that quarter
+        ("available: 2025-06-30}", "available: 2026-09-15}"),
+        # transformers go online a commissioning period after delivery
+        (
+            "demand:",
+            'supply:\n  tx: {resource: transformers, amount: "150 MW", per: quarter, start: 2026-07-01}\n'
+            "demand:",
+        ),
+    ],
+    ids=["power-mid-quarter", "transformer-supply"],
+)
+def test_written_phases_go_online_on_the_plans_date_after_commissioning(tmp_path, change):
+    from gigawatt.engine import Model, simulate_block
+    from gigawatt.plan import write_plan
+
+    path = tmp_path / "schedule.yaml"
+    path.write_text(SCHEDULE.replace(*change), encoding="utf-8")
+    scenario = load_scenario(path)
+    result = solve(plan_inputs(scenario, PlanOptions(periods=12)))
+    planned = write_plan(result, scenario, str(path), tmp_path / "plan.yaml", "schedule.yaml")
+    phases = planned.sites["campus"].phases
+    ds = simulate_block(Model.from_scenario(planned), 0, 0, 64)
+    for k, p in enumerate(phases):  # every stage is fixed: each is online exactly when planned
+        assert p.online_date is not None
+        assert np.all(ds.online_date.values[:, k] == p.online_date.mid), p.name
+
+
+EDGE = """\
+name: edge
+time: {start: 2025-01-01, end: 2030-12-31, as_of: 2026-06-30, step: week}
+parties:
+  lab: {name: Lab, kind: ai_lab}
+stages: {permitting: "26 weeks", site_and_shell: "40 weeks", it_fit_out: "12 weeks", commissioning: "4 weeks"}
+sites:
+  done:
+    name: Done
+    country: US
+    region: us-tx
+    tenant: lab
+    power_basis: facility
+    accelerator: gb200-nvl72
+    power_plan:
+      - {kind: grid, capacity: "300 MW", available: 2025-06-30}
+    phases:
+      - {name: D1, power: {pert: ["150 MW", "200 MW", "260 MW"]}, status: online, start: 2024-01-01,
+         online: 2025-12-01, accelerator: h100}
+  begun:
+    name: Begun
+    country: US
+    region: us-tx
+    tenant: lab
+    power_basis: facility
+    accelerator: gb200-nvl72
+    power_plan:
+      - {kind: grid, capacity: "400 MW", available: 2025-06-30}
+    phases:
+      - {name: B1, power: "400 MW", status: under_construction, start: 2025-06-01}
+demand:
+  training:
+    start: 2026-01-01
+    level: "300 MW"
+    growth_per_year: 0.4
+"""
+
+
+def test_written_plan_keeps_online_phases_and_how_far_along_the_filled_ones_were(tmp_path):
+    from gigawatt.plan import write_plan
+
+    path = tmp_path / "edge.yaml"
+    path.write_text(EDGE, encoding="utf-8")
+    scenario = load_scenario(path)
+    options = PlanOptions(periods=12)
+    result = solve(plan_inputs(scenario, options))
+    planned = write_plan(result, scenario, str(path), tmp_path / "plan.yaml", "edge.yaml")
+    # An online phase is written as it was: its own accelerator and its uncertain power.
+    assert planned.sites["done"].phases == scenario.sites["done"].phases
+    replan = plan_inputs(planned, options)
+    assert float(replan.existing_flops.sum()) == pytest.approx(
+        float(plan_inputs(scenario, options).existing_flops.sum())
+    )
+    # A phase under construction stays so, so re-planning the plan charges no land again.
+    filled = planned.sites["begun"].phases
+    assert filled and all(p.status == "under_construction" for p in filled)
+    assert float(replan.fixed_cost_usd.sel(site="begun")) == 0.0
+
+
+def test_robust_says_when_demand_is_certain(tiny, tmp_path):
+    from gigawatt.plan import robust_plan
+
+    certain = tmp_path / "certain.yaml"
+    text = TINY.replace('{pert: ["150 MW", "200 MW", "300 MW"]}', '"200 MW"')
+    certain.write_text(text.replace("{pert: [0.0, 0.1, 0.3]}", "0.1"), encoding="utf-8")
+    report = robust_plan(load_scenario(certain), str(certain), PlanOptions(periods=12), 0.99, draws=200)
+    assert len(report.steps) == 1 and "demand is certain" in report.note
+    assert report.summary()["note"] == report.note
+
+
+@pytest.mark.parametrize("option", [["--emissions-cap-mt", "0"], ["--budget", "$1"]])
+def test_a_plan_that_builds_nothing_says_why_for_each_site(tiny, option):
+    result = runner.invoke(app, ["plan", str(tiny), "--periods", "12", "--json", "--no-record", *option])
+    assert result.exit_code == 0, result.output
+    sites = json.loads(result.stdout)["sites"]
+    idle = [row["why"] for row in sites.values() if row["build_mw"] == 0]
+    assert idle and all(why.startswith("not built") for why in idle)  # was an IndexError

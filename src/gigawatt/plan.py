@@ -199,6 +199,11 @@ def _cost(catalog: Catalog, section: str, key: str) -> float:
     return catalog.cost(section, key).value
 
 
+def _pue(catalog: Catalog, cooling: str) -> float:
+    """The cooling's PUE at its median, as the engine draws it (not the catalog's most likely value)."""
+    return float(catalog.cost("pue", cooling).dist().ppf(0.5))
+
+
 def _at(dist: Dist | None, q: float) -> float:
     return float("nan") if dist is None else float(dist.ppf(q))
 
@@ -220,7 +225,7 @@ def pending_phases(
     date begins after permitting from the scenario's as-of date; none is online before its
     planned date."""
     site = scenario.sites[site_id]
-    basis = _cost(catalog, "pue", site.cooling) if site.power_basis == "it" else 1.0
+    basis = _pue(catalog, site.cooling) if site.power_basis == "it" else 1.0
     as_of = scenario.time.as_of_day
     out = []
     for phase in site.phases:
@@ -253,7 +258,7 @@ def _accelerator_ids(scenario: Scenario) -> list[str]:
 def _flops_per_mw(scenario: Scenario, catalog: Catalog, site_id: str, accelerator: str) -> float:
     """BF16 dense FLOP/s per MW of facility power at the site's PUE filled with ``accelerator``."""
     acc = scenario.accelerator(accelerator)
-    pue = _cost(catalog, "pue", scenario.sites[site_id].cooling)
+    pue = _pue(catalog, scenario.sites[site_id].cooling)
     return 1e6 / (pue * float(acc.it_power_w.ppf(0.5))) * float(acc.bf16_flops.ppf(0.5))
 
 
@@ -291,13 +296,14 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
     starts = [s.start_date.mid for s in streams.values() if s is not None]
     start = options.start_date if options.start_date is not None else quarter_start(min(starts))
     ds = quarters(start, options.periods)
-    mid = ds.period_mid_date.values
+    # Demand on each quarter's last day (Dec 31 for Q4), the day the engine and --robust read it.
+    last_day = ds.period_end_date.values - 1.0
     # Demand in its stated unit (facility MW, or BF16 dense FLOP/s for `compute`).
     stated = np.zeros((len(WORKLOADS), options.periods))
     for i, w in enumerate(WORKLOADS):
         s = streams[w]
         if s is not None:
-            years = np.maximum(mid - s.start_date.mid, 0.0) / DAYS_PER_YEAR
+            years = np.maximum(last_day - s.start_date.mid, 0.0) / DAYS_PER_YEAR
             dq = options.demand_quantile
             ceiling = s.ceiling.ppf(dq) if s.ceiling is not None else np.inf
             stated[i] = grown_demand(s.level.ppf(dq), s.growth_per_year.ppf(dq), years, ceiling)
@@ -339,8 +345,11 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
     acres_usd_per_mw = _cost(catalog, "plan", "site_acres_per_facility_mw") * _cost(
         catalog, "construction", "land_per_acre"
     )
+    # As in the engine, a phase goes online a commissioning period after its power, accelerators
+    # and supplied equipment arrive.
+    commissioning_days = 7 * _stage_weeks(scenario, catalog, ["commissioning"], q)
     for i, (site_id, site) in enumerate(scenario.sites.items()):
-        pue[i] = _cost(catalog, "pue", site.cooling)
+        pue[i] = _pue(catalog, site.cooling)
         basis = pue[i] if site.power_basis == "it" else 1.0
         try:
             price = _cost(catalog, "electricity_price", site.region)
@@ -359,7 +368,7 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
                 lead_weeks = catalog.cost("lead_times", _GAS_LEAD[source.technology or ""]).dist().ppf(q)
                 when = _at(source.ordered_date, q) + 7.0 * float(lead_weeks)
             firm = source.capacity_mw.mid * source.firm_fraction.mid
-            cap[i, j] += np.where(end > when, firm, 0.0)
+            cap[i, j] += np.where(end > when + commissioning_days, firm, 0.0)
             if source.kind == "gas":
                 key = _GAS_CAPEX[source.technology or ""]
                 gas_capex[key] = gas_capex.get(key, 0.0) + firm
@@ -403,7 +412,7 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
     it_power_w = np.array([resolved[a].it_power_w.mid for a in accs])
     acc_per_mw = 1e6 / (pue[:, None] * it_power_w[None, :])
     price_usd = np.array([resolved[a].price_usd.mid for a in accs])
-    available = np.array([_at(resolved[a].available_date, q) for a in accs])
+    available = np.array([_at(resolved[a].available_date, q) for a in accs]) + commissioning_days
     ds = ds.assign_coords(site=sites, source=list(SOURCES), accelerator=accs)
     ds["power_cap_mw"] = (("site", "source", "period"), cap)
     ds["max_size_mw"] = ("site", size)
@@ -423,7 +432,7 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
         "accelerator",
         np.array([resolved[a].useful_life_weeks.mid / WEEKS_PER_QUARTER for a in accs]),
     )
-    ds = _with_supply(ds, _scenario_limits(scenario, ds, q))
+    ds = _with_supply(ds, _scenario_limits(scenario, ds, q, commissioning_days))
     ds.attrs.update(
         _option_attrs(options),
         scenario=scenario.name,
@@ -457,14 +466,21 @@ class _Limit:
     amount: np.ndarray = field(repr=False)
 
 
-def _scenario_limits(scenario: Scenario, ds: xr.Dataset, q: float) -> list[_Limit]:
-    mid = ds.period_mid_date.values
-    end = ds.period_end_date.values
+def _scenario_limits(
+    scenario: Scenario, ds: xr.Dataset, q: float, commissioning_days: float = 0.0
+) -> list[_Limit]:
+    """Supply limits per quarter on MW (or accelerators) going online. Accelerators, turbines
+    and transformers go online a commissioning period after they are delivered (the engine's
+    lag), so a quarter gets what was delivered that long before; construction capacity and the
+    programme's build rate pace the building itself."""
     accs = list(ds.accelerator.values)
     out = []
     for name, supply in scenario.supply.items():
+        lag = commissioning_days if supply.resource != "construction" else 0.0
+        mid = ds.period_mid_date.values - lag
+        end = ds.period_end_date.values - lag
         per_quarter = supply.amount.ppf(1 - q) * supply.share.ppf(1 - q) * _QUARTERS_PER[supply.per]
-        origin = supply.start_date.mid if supply.start_date is not None else mid[0]
+        origin = supply.start_date.mid if supply.start_date is not None else ds.period_mid_date.values[0]
         years = np.maximum(mid - origin, 0.0) / DAYS_PER_YEAR
         amount = per_quarter * (1 + supply.growth_per_year.ppf(1 - q)) ** years
         amount = np.where(end > origin, amount, 0.0)
@@ -475,7 +491,7 @@ def _scenario_limits(scenario: Scenario, ds: xr.Dataset, q: float) -> list[_Limi
             out.append(_Limit(name, False, accs, _SUPPLY_SOURCES[supply.resource], amount))
     if scenario.factory is not None:
         rate = scenario.factory.initial_rate_mw_per_week.ppf(1 - q) * WEEKS_PER_QUARTER
-        out.append(_Limit("factory", False, accs, SOURCES, np.full(len(mid), rate)))
+        out.append(_Limit("factory", False, accs, SOURCES, np.full(ds.sizes["period"], rate)))
     return out
 
 
@@ -968,12 +984,18 @@ class PlanResult:
         """Why a site builds nothing: no power in time, a MW costs more than it is worth, or a
         MW would pay but opening the site or the shared limits (taken by better sites) stop it."""
         ds, labels = self.inputs, self.inputs.period.values
+        when = ds.earliest_online_date.isel(site=i).item()
+        if not bool((ds.room_mw.isel(site=i) > 0).any()):
+            return (
+                f"not built: none of its phases can be ready inside the horizon (earliest "
+                f"{_fmt_date(when)}, horizon ends {labels[-1]})"
+            )
         if not bool((ds.power_cap_mw.isel(site=i) > 0).any()):
-            when = ds.earliest_online_date.isel(site=i).item()
             return (
                 f"not built: no firm power inside the horizon (earliest online {_fmt_date(when)}, "
                 f"power plan after {labels[-1]})"
             )
+        value = np.broadcast_to(value, cost.shape)
         margin = value - cost  # (period, source, accelerator)
         t, j, a = np.unravel_index(int(np.argmax(margin)), margin.shape)
         mw = f"a MW built in {labels[t]} ({ds.source.values[j]}, {ds.accelerator.values[a]})"
@@ -1283,16 +1305,7 @@ def plan_scenario_text(result: PlanResult, scenario: Scenario, extends: str) -> 
     for site_id in ds.site.values:
         site = scenario.sites[str(site_id)]
         kept = [p for p in site.phases if STATUS_ORDER[p.status] >= STATUS_ORDER["online"]]
-        phases = [
-            {
-                "name": p.name,
-                "power": f"{p.power_mw.mid:.6g} MW",
-                "status": p.status,
-                **({"start": _iso(p.start_date.mid)} if p.start_date is not None else {}),
-                **({"online": _iso(p.online_date.mid)} if p.online_date is not None else {}),
-            }
-            for p in kept
-        ]
+        phases = [_phase_doc(p) for p in kept]
         built = result.build_mw.sel(site=site_id).sum("source")
         basis = float(ds.max_size_mw.sel(site=site_id)) / max(sum(p.power_mw.mid for p in site.phases), 1e-9)
         # The plan's MW fill the site's pending phases earliest first (as room_mw allows them),
@@ -1320,7 +1333,8 @@ def plan_scenario_text(result: PlanResult, scenario: Scenario, extends: str) -> 
                             # Rounded down to a kW: rounding up could take a full site past its
                             # power plan, which the scenario validator rejects.
                             "power": f"{math.floor(take / basis * 1e3) / 1e3} MW",
-                            "status": "committed",
+                            # planned now, if it was only announced; as far along as it was if more
+                            "status": "committed" if phase.status == "announced" else phase.status,
                             **start,
                             "online": _iso(end),
                             "accelerator": str(acc),
@@ -1348,6 +1362,26 @@ def plan_scenario_text(result: PlanResult, scenario: Scenario, extends: str) -> 
         if edits:
             doc[section] = edits
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+
+
+def _phase_doc(phase: Phase) -> dict[str, Any]:
+    """A phase as a scenario file writes it (power in its site's basis, dates as stated)."""
+    doc: dict[str, Any] = {
+        "name": phase.name,
+        "power": phase.power_mw.spec(lambda mw: f"{mw:.12g} MW"),
+        "status": phase.status,
+    }
+    if phase.start_date is not None:
+        doc["start"] = phase.start_date.spec(_iso)
+    if phase.online_date is not None:
+        doc["online"] = phase.online_date.spec(_iso)
+    if phase.accelerator is not None:
+        doc["accelerator"] = phase.accelerator
+    if phase.source:
+        doc["source"] = list(phase.source)
+    if phase.note:
+        doc["note"] = phase.note
+    return doc
 
 
 def _demand_as_compute(scenario: Scenario, reference_flops_per_mw: float) -> dict[str, Any]:
@@ -1514,6 +1548,8 @@ class RobustPlan:
     steps: list[RobustStep]
     #: year ends in the horizon left out of the check: the least-cost plan's own shortfall (FLOP/s)
     short_flops: dict[str, float] = field(default_factory=dict)
+    #: why the re-plans stopped early, if they did for another reason than reaching the target
+    note: str = ""
 
     @property
     def reached(self) -> bool:
@@ -1563,6 +1599,7 @@ class RobustPlan:
             "seed": self.seed,
             "dates": self.dates,
             "dates_not_checked_unmet_flops": self.short_flops,
+            "note": self.note,
             "least_cost_probability": self.steps[0].probability,
             "iterations": [
                 {
@@ -1613,11 +1650,21 @@ def robust_plan(
     steps: list[RobustStep] = []
     dates: np.ndarray | None = None
     short: dict[str, float] = {}
+    note = ""
     with tempfile.TemporaryDirectory(prefix="gigawatt-plan-") as folder:
         for q in quantiles:
             step_options = dataclasses.replace(options, demand_quantile=q)
             try:
-                result = solve(plan_inputs(scenario, step_options))
+                inputs = plan_inputs(scenario, step_options)
+                if steps and steps[0].result is not None:
+                    before = steps[0].result.inputs.demand_flops.values
+                    if np.allclose(inputs.demand_flops.values, before, rtol=1e-9, atol=0.0):
+                        note = (
+                            "demand is certain in this scenario, so planning for more of it changes "
+                            "nothing: --robust has nothing to raise (the least-cost plan stands)"
+                        )
+                        break
+                result = solve(inputs)
             except PlanInfeasibleError as exc:
                 if not steps:
                     raise  # no least-cost plan: nothing to make robust
@@ -1646,7 +1693,7 @@ def robust_plan(
             if steps[-1].probability >= target_probability:
                 break
     return RobustPlan(
-        target_probability, draws, seed, [] if dates is None else [_iso(d) for d in dates], steps, short
+        target_probability, draws, seed, [] if dates is None else [_iso(d) for d in dates], steps, short, note
     )
 
 

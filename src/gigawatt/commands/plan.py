@@ -262,6 +262,8 @@ def _print_robust(report: dict[str, Any], unmet_mw_quarters: float) -> None:
             ),
             highlight=False,
         )
+    if report["note"]:
+        console.print(f"note: {report['note']}", highlight=False)
     console.print(f"method: {report['method']}", highlight=False)
 
 
