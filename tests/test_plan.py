@@ -660,3 +660,15 @@ def test_a_plan_that_builds_nothing_says_why_for_each_site(tiny, option):
     sites = json.loads(result.stdout)["sites"]
     idle = [row["why"] for row in sites.values() if row["build_mw"] == 0]
     assert idle and all(why.startswith("not built") for why in idle)  # was an IndexError
+
+
+def test_cli_refuses_to_write_the_plan_over_its_scenario_and_negative_money(tiny):
+    before = tiny.read_text(encoding="utf-8")
+    same = runner.invoke(
+        app, ["plan", str(tiny), "--periods", "12", "--no-record", "--write-plan", str(tiny)]
+    )
+    assert same.exit_code == 2 and "would overwrite the scenario it plans" in same.output
+    assert tiny.read_text(encoding="utf-8") == before  # nothing already stored is lost
+    for flag in ("--budget", "--penalty"):
+        bad = runner.invoke(app, ["plan", str(tiny), "--periods", "12", "--no-record", flag, "-$5B"])
+        assert bad.exit_code == 2 and f"{flag}: must be at least $0, got -$5,000,000,000" in bad.output

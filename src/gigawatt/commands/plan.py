@@ -25,7 +25,9 @@ def plan(
     budget: Annotated[str | None, typer.Option(help='Capex budget, e.g. "$500B" (default: none).')] = None,
     emissions_cap_mt: Annotated[
         float | None,
-        typer.Option(help="Cap on on-site gas CO2 over the horizon, million tonnes (default: none)."),
+        typer.Option(
+            min=0.0, help="Cap on on-site gas CO2 over the horizon, million tonnes (default: none)."
+        ),
     ] = None,
     discount_rate: Annotated[
         float | None,
@@ -125,6 +127,17 @@ def plan(
         )
     except UnitError as exc:
         raise GigawattError(str(exc)) from None
+    for flag, usd in (
+        ("--budget", options.budget_usd),
+        ("--penalty", options.penalty_usd_per_eflops_quarter),
+    ):
+        if usd is not None and usd < 0:
+            raise GigawattError(f"{flag}: must be at least $0, got -${-usd:,.0f}")
+    if write_plan is not None and write_plan.resolve() == Path(scenario).resolve():
+        raise GigawattError(
+            f"{write_plan}: --write-plan would overwrite the scenario it plans (and extend itself); "
+            "write the plan to another file"
+        )
     started = time.perf_counter()
     loaded = load_scenario(scenario)
     robust_report = None
