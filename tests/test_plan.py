@@ -672,3 +672,20 @@ def test_cli_refuses_to_write_the_plan_over_its_scenario_and_negative_money(tiny
     for flag in ("--budget", "--penalty"):
         bad = runner.invoke(app, ["plan", str(tiny), "--periods", "12", "--no-record", flag, "-$5B"])
         assert bad.exit_code == 2 and f"{flag}: must be at least $0, got -$5,000,000,000" in bad.output
+
+
+def test_a_written_phase_keeps_the_later_part_of_an_uncertain_planned_date():
+    from gigawatt.distributions import Dist
+    from gigawatt.plan import _not_before
+
+    planned = Dist("pert", (20_000.0, 20_100.0, 20_400.0))
+    assert _not_before(20_500.0, planned) == Dist("fixed", (20_500.0,))
+    assert _not_before(19_900.0, planned) is planned
+    written = _not_before(20_100.0, planned)
+    draws = written.sample(np.random.default_rng(0), 200_000)
+    exact = np.maximum(20_100.0, planned.sample(np.random.default_rng(1), 200_000))
+    assert draws.min() == 20_100.0
+    assert np.mean(draws > 20_100.0) == pytest.approx(np.mean(exact > 20_100.0), abs=0.05)
+    assert draws.mean() == pytest.approx(exact.mean(), abs=5.0)  # days
+    # the planned date's own tail survives, to its 97.5th percentile (20 equally likely points)
+    assert draws.max() == np.floor(planned.ppf(0.975))
