@@ -456,44 +456,54 @@ demand:
 """
 
 
-def test_each_phase_is_planned_on_the_engines_schedule_and_written_with_its_start(tmp_path):
-    from gigawatt.engine import Model, simulate_block
+def _plan_and_write(write, text: str, name: str = "schedule.yaml"):
+    """A scenario written to a file, planned over 12 quarters and written back as a plan:
+    (scenario, plan result, the written plan loaded)."""
     from gigawatt.plan import write_plan
+
+    path = write(text, name)
+    scenario = load_scenario(path)
+    result = solve(plan_inputs(scenario, PlanOptions(periods=12)))
+    return scenario, result, write_plan(result, scenario, str(path), path.with_name("plan.yaml"), name)
+
+
+def _assert_online_as_planned(planned, site: str) -> None:
+    """Every stage is fixed, so the engine brings each of the site's phases online exactly on
+    its planned date, in every draw."""
+    from gigawatt.engine import Model, simulate_block
+
+    ds = simulate_block(Model.from_scenario(planned), 0, 0, 64)
+    for p in planned.sites[site].phases:
+        assert p.online_date is not None
+        assert np.all(ds.online_date.sel(phase=f"{site}/{p.name}").values == p.online_date.mid), p.name
+
+
+def test_each_phase_is_planned_on_the_engines_schedule_and_written_with_its_start(write):
     from gigawatt.units import parse_date
 
-    path = tmp_path / "schedule.yaml"
-    path.write_text(SCHEDULE, encoding="utf-8")
-    scenario = load_scenario(path)
-    inputs = plan_inputs(scenario, PlanOptions(periods=12))
+    _, result, planned = _plan_and_write(write, SCHEDULE)
     # A1 (begun 2025-09-01) is ready 56 weeks later, 2026-09-28: in 2026Q3. A2 has no start, so it
     # begins after permitting from the as-of date: 2026-06-30 + 26 + 56 weeks = 2028-01-25.
-    room = inputs.room_mw.sel(site="campus").to_series()
+    room = result.inputs.room_mw.sel(site="campus").to_series()
     assert room["2026Q2"] == 0.0 and room["2026Q3"] == room["2027Q4"] == 500.0
     assert room["2028Q1"] == room["2028Q4"] == 1000.0
-    result = solve(inputs)
     built = result.build_mw.sum(["source", "accelerator"]).sel(site="campus").cumsum("period")
     assert float(built.sel(period="2027Q4")) <= 500.0 + 1e-6  # only A1 is ready before 2028
     assert float(result.unmet_flops.sel(period="2027Q4")) > 0  # 300 MW × 1.5^2 > 500 MW
-    planned = write_plan(result, scenario, str(path), tmp_path / "plan.yaml", "schedule.yaml")
-    phases = [p for p in planned.sites["campus"].phases]
+    phases = planned.sites["campus"].phases
     assert {p.name.split("(")[-1].rstrip(")") for p in phases} == {"A1", "A2"}
     for p in phases:  # each written phase keeps the start of the phase it fills
         assert (p.start_date is not None) == p.name.endswith("(A1)")
         if p.start_date is not None:
             assert p.start_date.mid == parse_date("2025-09-01")
-    # Every stage is fixed, so the engine brings each written phase online exactly on the plan's
-    # date; written without A1's start, the A1 builds would wait for permitting until 2028.
-    ds = simulate_block(Model.from_scenario(planned), 0, 0, 64)
-    for k, p in enumerate(phases):
-        assert p.online_date is not None
-        assert np.all(ds.online_date.values[:, k] == p.online_date.mid), p.name
+    # Written without A1's start, the A1 builds would wait for permitting until 2028.
+    _assert_online_as_planned(planned, "campus")
 
 
-def test_robust_checks_only_the_year_ends_the_least_cost_plan_meets(tmp_path):
+def test_robust_checks_only_the_year_ends_the_least_cost_plan_meets(write):
     from gigawatt.plan import robust_plan
 
-    path = tmp_path / "schedule.yaml"
-    path.write_text(SCHEDULE.replace("growth_per_year: 0.5", "growth_per_year: 0.45"), encoding="utf-8")
+    path = write(SCHEDULE.replace("growth_per_year: 0.5", "growth_per_year: 0.45"), "schedule.yaml")
     report = robust_plan(load_scenario(path), str(path), PlanOptions(periods=12), 0.5, draws=200)
     least_cost = report.steps[0].result
     assert least_cost is not None
@@ -507,18 +517,11 @@ def test_robust_checks_only_the_year_ends_the_least_cost_plan_meets(tmp_path):
     assert set(report.steps[0].by_date) == {"2026-12-31", "2028-12-31"}
 
 
-def test_written_phases_keep_an_uncertain_start_as_a_distribution(tmp_path):
-    from gigawatt.plan import write_plan
-
-    path = tmp_path / "schedule.yaml"
-    path.write_text(
-        SCHEDULE.replace("start: 2025-09-01", "start: {pert: [2025-08-01, 2025-09-01, 2025-12-01]}")
-    )
-    scenario = load_scenario(path)
+def test_written_phases_keep_an_uncertain_start_as_a_distribution(write):
+    text = SCHEDULE.replace("start: 2025-09-01", "start: {pert: [2025-08-01, 2025-09-01, 2025-12-01]}")
+    scenario, _, planned = _plan_and_write(write, text)
     original = scenario.sites["campus"].phases[0].start_date
     assert original is not None and not original.is_fixed
-    result = solve(plan_inputs(scenario, PlanOptions(periods=12)))
-    planned = write_plan(result, scenario, str(path), tmp_path / "plan.yaml", "schedule.yaml")
     filled = [p for p in planned.sites["campus"].phases if p.name.endswith("(A1)")]
     assert filled and all(p.start_date == original for p in filled)
 
@@ -567,20 +570,9 @@ def test_cli_demand_quantile(tiny):
     ],
     ids=["power-mid-quarter", "transformer-supply"],
 )
-def test_written_phases_go_online_on_the_plans_date_after_commissioning(tmp_path, change):
-    from gigawatt.engine import Model, simulate_block
-    from gigawatt.plan import write_plan
-
-    path = tmp_path / "schedule.yaml"
-    path.write_text(SCHEDULE.replace(*change), encoding="utf-8")
-    scenario = load_scenario(path)
-    result = solve(plan_inputs(scenario, PlanOptions(periods=12)))
-    planned = write_plan(result, scenario, str(path), tmp_path / "plan.yaml", "schedule.yaml")
-    phases = planned.sites["campus"].phases
-    ds = simulate_block(Model.from_scenario(planned), 0, 0, 64)
-    for k, p in enumerate(phases):  # every stage is fixed: each is online exactly when planned
-        assert p.online_date is not None
-        assert np.all(ds.online_date.values[:, k] == p.online_date.mid), p.name
+def test_written_phases_go_online_on_the_plans_date_after_commissioning(write, change):
+    _, _, planned = _plan_and_write(write, SCHEDULE.replace(*change))
+    _assert_online_as_planned(planned, "campus")
 
 
 EDGE = """\
@@ -621,33 +613,23 @@ demand:
 """
 
 
-def test_written_plan_keeps_online_phases_and_how_far_along_the_filled_ones_were(tmp_path):
-    from gigawatt.plan import write_plan
-
-    path = tmp_path / "edge.yaml"
-    path.write_text(EDGE, encoding="utf-8")
-    scenario = load_scenario(path)
-    options = PlanOptions(periods=12)
-    result = solve(plan_inputs(scenario, options))
-    planned = write_plan(result, scenario, str(path), tmp_path / "plan.yaml", "edge.yaml")
+def test_written_plan_keeps_online_phases_and_how_far_along_the_filled_ones_were(write):
+    scenario, result, planned = _plan_and_write(write, EDGE, "edge.yaml")
     # An online phase is written as it was: its own accelerator and its uncertain power.
     assert planned.sites["done"].phases == scenario.sites["done"].phases
-    replan = plan_inputs(planned, options)
-    assert float(replan.existing_flops.sum()) == pytest.approx(
-        float(plan_inputs(scenario, options).existing_flops.sum())
-    )
+    replan = plan_inputs(planned, PlanOptions(periods=12))
+    assert float(replan.existing_flops.sum()) == pytest.approx(float(result.inputs.existing_flops.sum()))
     # A phase under construction stays so, so re-planning the plan charges no land again.
     filled = planned.sites["begun"].phases
     assert filled and all(p.status == "under_construction" for p in filled)
     assert float(replan.fixed_cost_usd.sel(site="begun")) == 0.0
 
 
-def test_robust_says_when_demand_is_certain(tiny, tmp_path):
+def test_robust_says_when_demand_is_certain(write):
     from gigawatt.plan import robust_plan
 
-    certain = tmp_path / "certain.yaml"
     text = TINY.replace('{pert: ["150 MW", "200 MW", "300 MW"]}', '"200 MW"')
-    certain.write_text(text.replace("{pert: [0.0, 0.1, 0.3]}", "0.1"), encoding="utf-8")
+    certain = write(text.replace("{pert: [0.0, 0.1, 0.3]}", "0.1"), "certain.yaml")
     report = robust_plan(load_scenario(certain), str(certain), PlanOptions(periods=12), 0.99, draws=200)
     assert len(report.steps) == 1 and "demand is certain" in report.note
     assert report.summary()["note"] == report.note

@@ -1714,8 +1714,7 @@ def promised_dates(result: PlanResult, dates: np.ndarray) -> tuple[np.ndarray, d
     holds the date), and the others with the plan's own shortfall there (FLOP/s). When the plan
     meets demand at none of them, all are returned (each then counts as unmet)."""
     ds = result.inputs
-    start, end = ds.period_start_date.values, ds.period_end_date.values
-    quarter = np.array([int(np.flatnonzero((start <= d) & (d < end))[0]) for d in dates])
+    quarter = np.searchsorted(ds.period_start_date.values, dates, side="right") - 1  # quarters abut
     demand = ds.demand_flops.sum("workload").values[quarter]
     unmet = result.unmet_flops.values[quarter]
     ok = unmet <= 1e-6 * demand
