@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainValidator
 
-from gigawatt import distributions, units
+from gigawatt import distributions, limits, units
 from gigawatt.distributions import Dist
 
 
@@ -21,28 +21,31 @@ class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
 
-def read_leaf(value: Any, kind: str, minimum: float | None = None) -> float:
-    """One number of ``kind`` (``"date"`` for dates) in canonical units."""
+def read_leaf(value: Any, kind: str, minimum: float | None = None, bound: str | None = None) -> float:
+    """One number of ``kind`` (``"date"`` for dates) in canonical units, inside the range
+    :data:`gigawatt.limits.RANGES` gives for ``bound`` (default: for ``kind``)."""
     number = units.parse_date(value) if kind == "date" else units.parse(value, kind)
     if minimum is not None and number < minimum:
         raise ValueError(f"must be >= {minimum:g}, got {value!r}")
+    limits.check(bound or kind, number)
     return number
 
 
 @cache
-def unit(kind: str, minimum: float | None = None) -> BeforeValidator:
+def unit(kind: str, minimum: float | None = None, bound: str | None = None) -> BeforeValidator:
     """Validator reading a float from a string in units of ``kind``."""
-    return BeforeValidator(lambda value: read_leaf(value, kind, minimum))
+    return BeforeValidator(lambda value: read_leaf(value, kind, minimum, bound))
 
 
 @cache
-def uncertain(kind: str, minimum: float | None = None) -> PlainValidator:
-    """Validator reading a :class:`Dist` from a value or a distribution mapping."""
+def uncertain(kind: str, minimum: float | None = None, bound: str | None = None) -> PlainValidator:
+    """Validator reading a :class:`Dist` from a value or a distribution mapping; ``bound``
+    names the :data:`gigawatt.limits.RANGES` entry its values must lie in (default ``kind``)."""
 
     def read(value: Any) -> Dist:
         if isinstance(value, Dist):
             return value
-        return distributions.parse(value, lambda leaf: read_leaf(leaf, kind, minimum))
+        return distributions.parse(value, lambda leaf: read_leaf(leaf, kind, minimum, bound))
 
     return PlainValidator(read)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from gigawatt import limits
 from gigawatt.errors import Problem, ScenarioError
 
 Path = tuple[str | int, ...]
@@ -59,16 +60,84 @@ def format_path(path: Iterable[str | int]) -> str:
     return text
 
 
+class _Refused(yaml.MarkedYAMLError):
+    """A document refused at a place in it: over a limit, or a value that cannot exist."""
+
+
+class _Loader(yaml.SafeLoader):
+    """PyYAML's safe loader, with aliases limited (count and expanded size, see
+    :mod:`gigawatt.limits`) and impossible dates refused where they are written."""
+
+    def __init__(self, stream: str):
+        super().__init__(stream)
+        self.aliases = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            self.aliases += 1
+            if self.aliases > limits.MAX_YAML_ALIASES:
+                event = self.peek_event()
+                raise _Refused(
+                    problem=f"more than {limits.MAX_YAML_ALIASES:,} aliases (*name) in one document",
+                    problem_mark=event.start_mark,
+                )
+        return super().compose_node(parent, index)
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:  # type: ignore[override]
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError) as exc:
+            raise _Refused(problem=f"impossible date {node.value!r}: {exc}", problem_mark=node.start_mark) from None
+
+
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """How many nodes ``root`` stands for once every alias is expanded (each node's size
+    computed once, so this is fast however large the expansion); raises :class:`_Refused`
+    above :data:`~gigawatt.limits.MAX_YAML_NODES` or on an alias that contains itself."""
+    sizes: dict[int, int] = {}
+    open_: set[int] = set()
+
+    def size(node: yaml.Node) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in open_:
+            raise _Refused(problem="an alias that contains itself", problem_mark=node.start_mark)
+        open_.add(key)
+        total = 1
+        if isinstance(node, yaml.MappingNode):
+            total += sum(size(k) + size(v) for k, v in node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            total += sum(size(item) for item in node.value)
+        open_.discard(key)
+        if total > limits.MAX_YAML_NODES:
+            raise _Refused(
+                problem=f"the document expands to more than {limits.MAX_YAML_NODES:,} values "
+                "(aliases counted each time they are used)",
+                problem_mark=node.start_mark,
+            )
+        sizes[key] = total
+        return total
+
+    size(root)
+    return sizes[id(root)]
+
+
 def load(text: str, file: str) -> Document:
-    """Parse one YAML document, raising :class:`ScenarioError` on syntax errors."""
+    """Parse one YAML document, raising :class:`ScenarioError` on syntax errors, on
+    impossible dates and on documents over the alias limits of :mod:`gigawatt.limits`."""
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(file, 1, 1, "", f"YAML: {exc}")]) from None
     try:
         node = loader.get_single_node()
         if node is None:
             return Document({}, {(): Mark(file, 1, 1)}, file)
+        _expanded_size(node)
         data = loader.construct_document(node)
         marks: dict[Path, Mark] = {}
         problems: list[Problem] = []
@@ -77,7 +146,8 @@ def load(text: str, file: str) -> Document:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = " ".join(str(part) for part in (exc.context, exc.problem) if part)
-        raise ScenarioError([Problem(file, line, col, "", f"YAML syntax: {message}")]) from None
+        kind = "YAML" if isinstance(exc, _Refused) else "YAML syntax"
+        raise ScenarioError([Problem(file, line, col, "", f"{kind}: {message}")]) from None
     except (yaml.YAMLError, RecursionError) as exc:
         raise ScenarioError([Problem(file, 1, 1, "", f"YAML: {exc}")]) from None
     finally:

@@ -58,6 +58,10 @@ Duration = Annotated[Dist, uncertain("duration", 0.0)]
 Date = Annotated[Dist, uncertain("date")]
 Fraction = Annotated[Dist, uncertain("fraction", 0.0)]
 Number = Annotated[Dist, uncertain("number")]
+#: A yearly growth rate (0.3 = +30%/yr), above -100%/yr (see gigawatt.limits).
+Growth = Annotated[Dist, uncertain("number", None, "growth")]
+#: A yearly interest rate (0.05 = 5%/yr), under 100%/yr (see gigawatt.limits).
+Rate = Annotated[Dist, uncertain("fraction", 0.0, "rate")]
 Status = Literal["announced", "committed", "under_construction", "online"]
 #: Order of a phase's status; a target's basis counts phases at or beyond it.
 STATUS_ORDER: dict[str, int] = {
@@ -124,7 +128,7 @@ class Party(Model):
     credit_usd: Money | None = Field(default=None, alias="credit")
     #: revenue from outside the system (customers), per year from ``revenue_start``, growing yearly
     revenue_usd_per_year: Money | None = Field(default=None, alias="revenue_per_year")
-    revenue_growth_per_year: Number = Field(default=fixed(0.0), alias="revenue_growth")
+    revenue_growth_per_year: Growth = Field(default=fixed(0.0), alias="revenue_growth")
     revenue_start_date: Date | None = Field(default=None, alias="revenue_start")
     revenue_growth_until_date: Date | None = Field(default=None, alias="revenue_growth_until")
     #: share of that revenue left after the party's other (outside) costs; the rest goes to the world
@@ -258,7 +262,7 @@ class Supply(Model):
     amount: Number
     per: Literal["week", "month", "quarter", "year"] = "quarter"
     start_date: Date | None = Field(default=None, alias="start")
-    growth_per_year: Number = Field(default=fixed(0.0))
+    growth_per_year: Growth = Field(default=fixed(0.0))
     share: Fraction = Field(default=fixed(1.0))
     source: SourceIds = []
     note: str = ""
@@ -411,8 +415,8 @@ class Contract(Model):
     valuation_usd: Money | None = Field(default=None, alias="valuation")
     strike_usd: Money = Field(default=fixed(0.0), alias="strike")
     share_price_usd: Money | None = Field(default=None, alias="share_price")
-    share_price_growth_per_year: Number = Field(default=fixed(0.0), alias="share_price_growth")
-    interest_rate_per_year: Fraction | None = Field(default=None, alias="interest_rate")
+    share_price_growth_per_year: Growth = Field(default=fixed(0.0), alias="share_price_growth")
+    interest_rate_per_year: Rate | None = Field(default=None, alias="interest_rate")
     amortisation: Literal["linear", "bullet"] = "linear"
     covenants: Covenants | None = None
     capital: bool = True
@@ -460,7 +464,7 @@ class DemandStream(Model):
     start_date: Date = Field(alias="start")
     level_mw: Power | None = Field(default=None, alias="level")
     level_flops: Compute | None = Field(default=None, alias="compute")
-    growth_per_year: Number
+    growth_per_year: Growth
     ceiling_mw: Power | None = Field(default=None, alias="ceiling")
     ceiling_flops: Compute | None = Field(default=None, alias="compute_ceiling")
     source: SourceIds = []
