@@ -18,10 +18,13 @@ from gigawatt.web.app import create_app
 runner = CliRunner()
 
 #: A "billion laughs" document: 342 bytes that expand to 9**9 (387 million) strings.
-ALIAS_BOMB = '\n'.join(
-    ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
-    + [f"{c}: &{c} [{','.join([f'*{p}'] * 9)}]" for p, c in zip("abcdefgh", "bcdefghi", strict=True)]
-) + "\n"
+ALIAS_BOMB = (
+    "\n".join(
+        ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+        + [f"{c}: &{c} [{','.join([f'*{p}'] * 9)}]" for p, c in zip("abcdefgh", "bcdefghi", strict=True)]
+    )
+    + "\n"
+)
 
 
 def test_yaml_alias_bomb_is_refused_in_milliseconds(write):
@@ -77,8 +80,6 @@ def test_api_impossible_date_is_422_not_500(tmp_path, small_text):
     assert response.status_code == 422 and "impossible date" in response.text
 
 
-
-
 def _supply(growth: str) -> str:
     return (
         "supply:\n  chips:\n    resource: accelerators\n    accelerators: [h100]\n"
@@ -91,13 +92,28 @@ def _supply(growth: str) -> str:
     [
         ("growth_per_year -5 (-500%/yr)", None, _supply("-5"), "supply.chips.growth_per_year", "-5"),
         ("growth_per_year -100%", None, _supply("-1"), "supply.chips.growth_per_year", "-1"),
-        ("interest rate 1e308", 'term: "5 years"', 'term: "5 years"\n    interest_rate: 1e308',
-         "contracts.compute.interest_rate", "1e308"),
-        ("interest rate 100%/yr", 'term: "5 years"', 'term: "5 years"\n    interest_rate: 100%',
-         "contracts.compute.interest_rate", "100%"),
+        (
+            "interest rate 1e308",
+            'term: "5 years"',
+            'term: "5 years"\n    interest_rate: 1e308',
+            "contracts.compute.interest_rate",
+            "1e308",
+        ),
+        (
+            "interest rate 100%/yr",
+            'term: "5 years"',
+            'term: "5 years"\n    interest_rate: 100%',
+            "contracts.compute.interest_rate",
+            "100%",
+        ),
         ("term 1e9 years", 'term: "5 years"', 'term: "1e9 years"', "contracts.compute.term", "1e9 years"),
-        ("capacity 1e300 GW", 'capacity: "500 MW"', 'capacity: "1e300 GW"',
-         "sites.alpha.power_plan[0].capacity", "1e300 GW"),
+        (
+            "capacity 1e300 GW",
+            'capacity: "500 MW"',
+            'capacity: "1e300 GW"',
+            "sites.alpha.power_plan[0].capacity",
+            "1e300 GW",
+        ),
     ],
 )
 def test_absurd_numbers_are_located_errors(write, small_text, case, old, new, path, needle):

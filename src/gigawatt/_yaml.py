@@ -87,7 +87,9 @@ class _Loader(yaml.SafeLoader):
         try:
             return super().construct_yaml_timestamp(node)
         except (ValueError, OverflowError) as exc:
-            raise _Refused(problem=f"impossible date {node.value!r}: {exc}", problem_mark=node.start_mark) from None
+            raise _Refused(
+                problem=f"impossible date {node.value!r}: {exc}", problem_mark=node.start_mark
+            ) from None
 
 
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _Loader.construct_yaml_timestamp)
