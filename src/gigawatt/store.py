@@ -60,6 +60,7 @@ __all__ = [
     "jsonable",
     "aggregates_from_table",
     "aggregates_table",
+    "check_resumable",
     "load_results",
     "resume_run",
     "run_recorded",
@@ -94,11 +95,13 @@ CREATE TABLE IF NOT EXISTS runs (
     pid INTEGER NOT NULL,
     summary VARCHAR,
     error VARCHAR
-)
+);
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS resolved_text VARCHAR;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS run_hash VARCHAR;
 """
 _COLUMNS = (
     "id, kind, scenario, scenario_ref, scenario_hash, scenario_text, draws, seed, block_draws, params, "
-    "version, status, created, finished, elapsed_s, host, pid, summary, error"
+    "version, status, created, finished, elapsed_s, host, pid, summary, error, resolved_text, run_hash"
 )
 
 
@@ -140,6 +143,11 @@ class RunRecord:
     summary: dict[str, Any] | None = None
     error: str | None = None
     blocks_done: int = field(default=0)
+    #: The scenario with every ``extends`` parent merged in, as simulated (None: not resolvable,
+    #: or recorded before gigawatt kept it); see :mod:`gigawatt.resolved`.
+    resolved_text: str | None = None
+    #: The run's identity: resolved scenario, catalogs, version and seed (:func:`gigawatt.resolved.run_hash`).
+    run_hash: str | None = None
 
     @property
     def blocks_total(self) -> int:
@@ -159,6 +167,7 @@ class RunRecord:
             "kind": self.kind,
             "scenario": self.scenario,
             "scenario_hash": self.scenario_hash[:12],
+            "run_hash": (self.run_hash or "")[:12],
             "created": self.created.isoformat(),
             "draws": self.draws,
             "seed": self.seed,
@@ -192,13 +201,17 @@ class Store:
         ``write``: bump the change marker first, under the lock: a reader that sees the new
         marker reloads under the same lock, so after the commit, even if this process dies
         between the two."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with open(self.root / "catalog.lock", "a+") as lock:
+        self._mkdir(self.root)
+        try:
+            lock = open(self.root / "catalog.lock", "a+")  # noqa: SIM115 - closed below
+        except OSError as exc:
+            raise StoreError(f"cannot open the run store in {str(self.root)!r}: {exc.strerror}") from None
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             try:
                 con = duckdb.connect(str(self.root / "catalog.duckdb"))
             except duckdb.Error as exc:
-                raise StoreError(f"cannot open the run store in {str(self.root)!r}: {exc}") from None
+                raise StoreError(self._damaged(exc)) from None
             try:
                 if not self._ready:
                     con.execute(_SCHEMA)
@@ -206,9 +219,27 @@ class Store:
                 if write:
                     self._bump()
                 yield con
+            except duckdb.Error as exc:
+                raise StoreError(self._damaged(exc)) from None
             finally:
                 con.close()
                 fcntl.flock(lock, fcntl.LOCK_UN)
+
+    def _damaged(self, exc: Exception) -> str:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return (
+            f"cannot read the run store's catalogue {str(self.root / 'catalog.duckdb')!r} ({first}); "
+            "`gigawatt runs repair` rebuilds it from the stored blocks"
+        )
+
+    def _mkdir(self, folder: Path, exist_ok: bool = True) -> None:
+        """Make a folder of the store, or say in one line why it cannot be one."""
+        try:
+            folder.mkdir(parents=True, exist_ok=exist_ok)
+        except OSError as exc:
+            raise StoreError(
+                f"cannot use {str(self.root)!r} as a run store: {exc.strerror} ({str(folder)!r})"
+            ) from None
 
     def _bump(self) -> None:
         """Rewrite the change marker (atomically) so readers drop their cached catalogue."""
@@ -239,19 +270,24 @@ class Store:
         scenario_ref: str | None = None,
         params: Mapping[str, Any] | None = None,
     ) -> str:
-        """Register a new run as ``running``; returns its id."""
+        """Register a new run as ``running``; returns its id. Its scenario is resolved here
+        (every ``extends`` parent merged in, as :mod:`gigawatt.resolved` says) and kept, with
+        the hash of what the run depends on."""
         from gigawatt import __version__
+        from gigawatt.resolved import run_hash
 
         if draws < 0 or block_draws < 1:
             raise StoreError("a run needs draws >= 0 and block_draws >= 1")
+        resolved = _resolve(scenario_text, scenario_ref or scenario, scenario)
+        inputs = resolved.sha256 if resolved is not None else scenario_hash(scenario_text)
         run_id = secrets.token_hex(5)
-        self.run_dir(run_id).mkdir(parents=True, exist_ok=False)
+        self._mkdir(self.run_dir(run_id), exist_ok=False)
         row = (
             run_id,
             kind,
             scenario,
             scenario_ref or scenario,
-            scenario_hash(scenario_text),
+            inputs,
             scenario_text,
             draws,
             seed,
@@ -266,6 +302,8 @@ class Store:
             os.getpid(),
             None,
             None,
+            resolved.text if resolved is not None else None,
+            run_hash(inputs, __version__, seed),
         )
         with self._db(write=True) as con:
             con.execute(f"INSERT INTO runs ({_COLUMNS}) VALUES ({', '.join('?' * len(row))})", row)
@@ -579,8 +617,10 @@ def compare_runs(a: RunRecord, b: RunRecord) -> dict[str, Any]:
 
     def inputs(record: RunRecord) -> dict[str, Any]:
         try:
-            doc = _yaml.load(record.scenario_text, record.scenario_ref)
-            data = _resolve_builtin_extends(doc).data
+            if record.resolved_text is not None:  # as simulated, whatever the files say now
+                data = _yaml.load(record.resolved_text, record.scenario_ref).data
+            else:
+                data = _resolve_builtin_extends(_yaml.load(record.scenario_text, record.scenario_ref)).data
         except GigawattError:
             data = {"text": record.scenario_text}
         return flatten(_yaml.stringify_keys(data), max_list=1000)
@@ -795,8 +835,53 @@ def scenario_source(name_or_path: str | Path) -> tuple[str, str]:
 
 
 def scenario_of(record: RunRecord) -> Any:
-    """The scenario a run simulated: its file if unchanged, else its stored text (cached: frozen)."""
+    """The scenario a run simulated: its recorded resolved scenario (every ``extends`` parent
+    as it was when the run began); for runs recorded without one, its file if unchanged, else
+    its stored text (cached: frozen)."""
+    if record.resolved_text is not None:
+        return _scenario_from_text(record.scenario, record.resolved_text)
     return _scenario_cached(record.scenario, record.scenario_ref, record.scenario_hash, record.scenario_text)
+
+
+@functools.lru_cache(maxsize=32)
+def _scenario_from_text(name: str, text: str) -> Any:
+    import tempfile
+
+    from gigawatt.scenario import load_scenario
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"{name}.yaml"
+        path.write_text(text, encoding="utf-8")
+        return load_scenario(path)
+
+
+def _resolve(text: str, ref: str, name: str) -> Any:
+    """The resolved scenario of ``text`` read from ``ref``, or None if it cannot be read."""
+    from gigawatt.resolved import resolve
+
+    try:
+        return resolve(text, ref, name)
+    except (GigawattError, OSError, UnicodeDecodeError):
+        return None
+
+
+def check_resumable(record: RunRecord) -> None:
+    """Refuse to continue a run whose identity (:attr:`RunRecord.run_hash`) this process
+    cannot reproduce: other catalogs or another gigawatt version would mix two models'
+    blocks in one result. The scenario files may have changed: the run continues on its
+    recorded resolved scenario."""
+    from gigawatt import __version__
+    from gigawatt.resolved import Resolved, catalog_sha256, run_hash
+
+    if record.run_hash is None or record.resolved_text is None:
+        return
+    inputs = Resolved(record.resolved_text, (), catalog_sha256()).sha256
+    if run_hash(inputs, __version__, record.seed) != record.run_hash:
+        raise StoreError(
+            f"run {record.id} cannot be resumed: it began with gigawatt {record.version} and other "
+            f"catalogs than gigawatt {__version__} has; its blocks would mix two models. "
+            "Start a new run instead"
+        )
 
 
 @functools.lru_cache(maxsize=32)
@@ -854,7 +939,9 @@ def run_recorded(
 
 
 def resume_run(store: Store, run_id: str, *, progress: Any = None) -> RunRecord:
-    """Continue an interrupted or failed run from its last completed block."""
+    """Continue an interrupted or failed run from its last completed block, on the resolved
+    scenario it was begun with (never the files as they are now, which may have changed)."""
+    check_resumable(store.get(run_id))
     record = store.claim(run_id)
     try:
         loaded = scenario_of(record)
