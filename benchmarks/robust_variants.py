@@ -52,14 +52,14 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "plan.yaml"
         extends = gp.extends_ref(args.scenario, path)
-        planned = gp.write_plan(least_cost, scenario, args.scenario, path, extends)
+        planned = gp.write_plan(least_cost, scenario, args.scenario, path, extends, force=True)
         every = gp.check_dates(planned, float(ds.period_start_date[0]), float(ds.period_end_date[-1]))
         dates, _ = gp.promised_dates(least_cost, every)
         for variant in VARIANTS:
             cells = []
             for q in gp.ROBUST_QUANTILES:
                 result = gp.solve(gp.plan_inputs(scenario, options_for(variant, q, base)))
-                planned = gp.write_plan(result, scenario, args.scenario, path, extends)
+                planned = gp.write_plan(result, scenario, args.scenario, path, extends, force=True)
                 met = gp.demand_met(
                     planned, dates, args.draws, args.seed, result.inputs.attrs["reference_flops_per_mw"]
                 )

@@ -1428,19 +1428,28 @@ _NEVER = re.compile(r"^contracts\.(?P<name>[^.]+)\.tranches\[(?P<index>\d+)\]\.g
 
 
 def write_plan(
-    result: PlanResult, scenario: Scenario, scenario_ref: str, path: Path, extends: str
+    result: PlanResult,
+    scenario: Scenario,
+    scenario_ref: str,
+    path: Path,
+    extends: str,
+    *,
+    force: bool = False,
 ) -> Scenario:
     """Write the plan scenario to ``path`` and check it loads. Payment milestones of more GW than
-    the plan builds can never fire, so the plan drops them (the validator would reject them)."""
+    the plan builds can never fire, so the plan drops them (the validator would reject them).
+
+    Written atomically; never over a file of ``scenario_ref``'s ``extends`` chain (the plan
+    extends it: it would lose the file and make a loop), over an existing file only with ``force``."""
     import yaml
 
+    from gigawatt import safe_write
+    from gigawatt.resolved import extends_chain
     from gigawatt.scenario import _read_document, load_scenario
 
     text = plan_scenario_text(result, scenario, extends)
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise GigawattError(f"{path}: cannot write the plan: {exc.strerror}") from None
+    protected = extends_chain(scenario_ref)
+    safe_write.write_text(path, text, force=force, protected=protected, what="plan")
     try:
         return load_scenario(path)
     except ScenarioError as exc:
@@ -1458,7 +1467,8 @@ def write_plan(
         tranches = [item for i, item in enumerate(raw[name]["tranches"]) if i not in indices]
         contracts[name] = {**(contracts.get(name) or {}), "tranches": tranches}
     doc["contracts"] = contracts
-    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    fixed_text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    safe_write.write_text(path, fixed_text, force=True, protected=protected, what="plan")
     return load_scenario(path)
 
 

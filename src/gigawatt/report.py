@@ -898,13 +898,15 @@ def render_report(record: Any, scenario: Any = None) -> str:
     return _environment().get_template("report.html").render(**context)
 
 
-def write_report(record: Any, path: str | Path, scenario: Any = None) -> Path:
-    """Write a run's report to ``path`` (scenario loaded from the run if not given)."""
+def write_report(record: Any, path: str | Path, scenario: Any = None, *, force: bool = False) -> Path:
+    """Write a run's report to ``path`` (scenario loaded from the run if not given), atomically;
+    over an existing file only with ``force``."""
+    from gigawatt import safe_write
+
+    safe_write.check_target(path, force=force, what="report")
     if scenario is None:
         scenario = scenario_or_none(record)
-    out = Path(path)
-    out.write_text(render_report(record, scenario), encoding="utf-8")
-    return out
+    return safe_write.write_text(path, render_report(record, scenario), force=force, what="report")
 
 
 def scenario_or_none(record: Any) -> Any:

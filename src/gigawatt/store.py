@@ -370,26 +370,28 @@ class Store:
             con.read_parquet([str(f) for f in files]).create_view("draws")
             return con.execute(sql, params).fetchall()
 
-    def export_draws(self, run_id: str, output: str | Path, fmt: Literal["csv", "parquet"]) -> Path:
-        """Write a run's per-draw rows, in draw order, to one CSV or Parquet file (streamed, then renamed)."""
+    def export_draws(
+        self, run_id: str, output: str | Path, fmt: Literal["csv", "parquet"], *, force: bool = False
+    ) -> Path:
+        """Write a run's per-draw rows, in draw order, to one CSV or Parquet file (streamed, then
+        renamed); over an existing file only with ``force``."""
+        from gigawatt import safe_write
+
         files = self.draw_files(run_id)
         if not files:
             raise StoreError(
                 f"run {run_id} has no per-draw rows (only engine runs recorded block by block do)"
             )
         output = Path(output)
-        temp = output.with_name(f".{output.name}.{secrets.token_hex(3)}.tmp")
         options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet, COMPRESSION zstd"
-        try:
-            with duckdb.connect() as con:
-                con.read_parquet([str(f) for f in files]).create_view("draws")
-                quoted = str(temp).replace("'", "''")
-                con.execute(f"COPY (SELECT * FROM draws) TO '{quoted}' ({options})")
-            os.replace(temp, output)
-        except duckdb.Error as exc:
-            raise StoreError(f"cannot write {str(output)!r}: {exc}") from None
-        finally:
-            temp.unlink(missing_ok=True)
+        with safe_write.replacing(output, force=force, what="export") as temp:
+            try:
+                with duckdb.connect() as con:
+                    con.read_parquet([str(f) for f in files]).create_view("draws")
+                    quoted = str(temp).replace("'", "''")
+                    con.execute(f"COPY (SELECT * FROM draws) TO '{quoted}' ({options})")
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot write {str(output)!r}: {exc}") from None
         return output
 
     def draw_target_probabilities(self, run_id: str) -> dict[str, float] | None:

@@ -54,6 +54,7 @@ def run(
         str | None, typer.Option("--resume", help="Continue an interrupted run by its id.")
     ] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Also write the HTML report here.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Let --report write over an existing file.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Simulate the buildout many times: capacity online, targets, what holds it back.
@@ -68,6 +69,10 @@ def run(
 
     store = Store(store_dir)
     record_obj = None
+    if report is not None:  # before the work, not after it
+        from gigawatt.safe_write import check_target
+
+        check_target(report, force=force, what="report")
     if resume is not None:
         with _blocks_progress(not as_json) as advance:
             record_obj = resume_run(store, resume, progress=advance)
@@ -110,7 +115,7 @@ def run(
             raise GigawattError("--report needs the run recorded (drop --no-record)")
         from gigawatt.report import write_report
 
-        write_report(record_obj, report, scenario=loaded)
+        write_report(record_obj, report, scenario=loaded, force=force)
     if as_json:
         print_json(summary)
         return

@@ -53,6 +53,7 @@ def import_(
     kind: Annotated[Kind, typer.Argument(help="What FILE holds.")],
     file: FileArg,
     output: Annotated[Path | None, typer.Option("-o", "--output", help="Write the YAML here.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Let -o write over an existing file.")] = False,
     timelines: Annotated[
         Path | None, typer.Option(help="Epoch's data_center_timelines CSV: phases with dates (data centers).")
     ] = None,
@@ -78,7 +79,18 @@ def import_(
     Skipped rows and caveats are reported on stderr with their CSV line (and in --json).
     """
     from gigawatt import importers
+    from gigawatt.safe_write import check_target, write_text
 
+    inputs: list[str | Path] = [file, *([timelines] if timelines else [])]
+    if kind is Kind.hardware:
+        from gigawatt.resolved import extends_chain
+
+        try:
+            inputs += extends_chain(extends)
+        except GigawattError:
+            pass  # an unknown scenario: the importer says so
+    if output is not None:
+        check_target(output, force=force, protected=inputs, what="scenario")
     text = _read(file)
     if kind is Kind.hardware:
         result = importers.import_hardware(text, extends=extends, file=str(file))
@@ -98,10 +110,7 @@ def import_(
     for issue in result.issues:
         err.print(issue.located(str(file)), markup=False, highlight=False, soft_wrap=True)
     if output is not None:
-        try:
-            output.write_text(result.yaml_text(), encoding="utf-8")
-        except OSError as exc:
-            raise GigawattError(f"cannot write {str(output)!r}: {exc}") from None
+        write_text(output, result.yaml_text(), force=force, protected=inputs, what="scenario")
     if as_json:
         print_json({**result.as_dict(), "output": str(output) if output else None})
         return

@@ -73,6 +73,9 @@ def plan(
         Path | None,
         typer.Option("--write-plan", help="Write the plan as a scenario YAML that extends the input."),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Let --write-plan write over an existing file.")
+    ] = False,
     robust: Annotated[
         float | None,
         typer.Option(
@@ -133,11 +136,18 @@ def plan(
     ):
         if usd is not None and usd < 0:
             raise GigawattError(f"{flag}: must be at least $0, got -${-usd:,.0f}")
-    if write_plan is not None and write_plan.resolve() == Path(scenario).resolve():
-        raise GigawattError(
-            f"{write_plan}: --write-plan would overwrite the scenario it plans (and extend itself); "
-            "write the plan to another file"
-        )
+    if write_plan is not None:
+        from gigawatt.resolved import extends_chain
+        from gigawatt.safe_write import check_target
+
+        chain = extends_chain(scenario)
+        if write_plan.resolve() in {Path(f).resolve() for f in chain}:
+            raise GigawattError(
+                f"{write_plan}: --write-plan would overwrite the scenario it plans or a file it "
+                f"extends ({', '.join(chain)}), and the plan would extend itself; "
+                "write the plan to another file"
+            )
+        check_target(write_plan, force=force, what="plan")
     started = time.perf_counter()
     loaded = load_scenario(scenario)
     robust_report = None
@@ -151,7 +161,7 @@ def plan(
     if robust_report is not None:
         summary["robust"] = robust_report.summary()
     if write_plan is not None:
-        write(result, loaded, scenario, write_plan, extends_ref(scenario, write_plan))
+        write(result, loaded, scenario, write_plan, extends_ref(scenario, write_plan), force=force)
         summary["plan_file"] = str(write_plan)
     recorded = None
     if record:

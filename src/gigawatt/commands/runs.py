@@ -16,6 +16,7 @@ runs_app = typer.Typer(
 )
 app.add_typer(runs_app, name="runs")
 
+ForceOpt = Annotated[bool, typer.Option("--force", help="Write over an existing output file.")]
 StoreOpt = Annotated[
     Path | None,
     typer.Option(
@@ -139,6 +140,7 @@ def draws(
         typer.Option("-o", "--output", help="Write all rows to FILE.parquet or FILE.csv (by its suffix)."),
     ] = None,
     store: StoreOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """A recorded engine run's per-draw rows: each target's date met, facility/IT GW at year ends, cause.
 
@@ -150,7 +152,7 @@ def draws(
         fmt = output.suffix.lower().lstrip(".")
         if fmt not in ("csv", "parquet"):
             raise GigawattError(f"{str(output)!r}: give a .parquet or .csv file")
-        path = st.export_draws(record.id, output, fmt)
+        path = st.export_draws(record.id, output, fmt, force=force)
         console.print(f"wrote {path} ({record.draws:,} rows)", highlight=False)
         return
     rows = st.query_draws(record.id, "SELECT * FROM draws LIMIT 3")
@@ -182,13 +184,14 @@ def report(
     run_id: RunId,
     output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path("report.html"),
     store: StoreOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Write a run's self-contained HTML report (opens offline)."""
     from gigawatt.report import write_report
 
     record = _store(store).get(run_id)
     try:
-        path = write_report(record, output)
+        path = write_report(record, output, force=force)
     except OSError as exc:
         raise GigawattError(f"cannot write {str(output)!r}: {exc.strerror}") from None
     console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", highlight=False)
