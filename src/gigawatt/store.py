@@ -7,6 +7,8 @@ Layout under a project folder (default ``./.gigawatt``, or ``$GIGAWATT_STORE``):
     catalog.changed           a token rewritten after every change (readers cache the catalogue by it)
     runs/<id>/block-000003.parquet   one file per completed block of draws: its Aggregates
     runs/<id>/draws-000003.parquet   the same block, one row per draw (engine runs; see draws_table)
+    runs/<id>/run.json        the run's catalogue row, rewritten when it begins and completes, so
+                              `gigawatt runs repair` can rebuild a lost catalogue (gigawatt.store_tools)
 
 Crash safety: a block is written to a temporary file, flushed, and renamed into
 place (``os.replace`` is atomic), so a block file is either whole or absent; a
@@ -48,6 +50,7 @@ import pyarrow.parquet as pq
 from gigawatt.errors import GigawattError
 
 __all__ = [
+    "MANIFEST",
     "RunRecord",
     "Store",
     "StoreError",
@@ -72,6 +75,8 @@ __all__ = [
 Status = Literal["running", "complete", "failed", "interrupted"]
 _BLOCK = re.compile(r"^block-(\d{6})\.parquet$")
 _MARKER = "catalog.changed"
+#: Each run folder's copy of its catalogue row.
+MANIFEST = "run.json"
 _ID = re.compile(r"^[0-9a-f]{4,32}$")
 
 _SCHEMA = """
@@ -307,18 +312,33 @@ class Store:
         )
         with self._db(write=True) as con:
             con.execute(f"INSERT INTO runs ({_COLUMNS}) VALUES ({', '.join('?' * len(row))})", row)
+        self._write_manifest(run_id)
         return run_id
+
+    def _write_manifest(self, run_id: str) -> None:
+        """Copy a run's catalogue row into its folder (``run.json``, atomically)."""
+        from gigawatt import safe_write
+
+        data = self.get(run_id).as_dict()
+        data.pop("blocks_done")
+        text = json.dumps(data, sort_keys=True, allow_nan=False)
+        safe_write.write_text(self.run_dir(run_id) / MANIFEST, text, force=True, what="run manifest")
 
     def write_block(self, run_id: str, index: int, table: pa.Table | Mapping[str, Any]) -> Path:
         """Write block ``index`` of a run atomically (temp file, fsync, rename): the block is complete."""
         # histograms: zstd without dictionaries is 2x smaller and faster to write than the default
         return self._write_atomic(
-            run_id, f"block-{index:06d}.parquet", table, compression="zstd", use_dictionary=False
+            run_id,
+            f"block-{index:06d}.parquet",
+            table,
+            compression="zstd",
+            use_dictionary=False,
+            write_page_checksum=True,
         )
 
     def write_draws(self, run_id: str, index: int, table: pa.Table) -> Path:
         """Write block ``index``'s per-draw rows atomically; call before :meth:`write_block`."""
-        return self._write_atomic(run_id, f"draws-{index:06d}.parquet", table)
+        return self._write_atomic(run_id, f"draws-{index:06d}.parquet", table, write_page_checksum=True)
 
     def _write_atomic(
         self, run_id: str, name: str, table: pa.Table | Mapping[str, Any], **parquet: Any
@@ -366,9 +386,15 @@ class Store:
             raise StoreError(
                 f"run {run_id} has no per-draw rows (only engine runs recorded block by block do)"
             )
-        with duckdb.connect() as con:
-            con.read_parquet([str(f) for f in files]).create_view("draws")
-            return con.execute(sql, params).fetchall()
+        try:
+            with duckdb.connect() as con:
+                con.read_parquet([str(f) for f in files]).create_view("draws")
+                return con.execute(sql, params).fetchall()
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"cannot read run {run_id}'s per-draw rows ({str(exc).splitlines()[0]}); "
+                f"`gigawatt runs verify {run_id}` finds the damaged file"
+            ) from None
 
     def export_draws(
         self, run_id: str, output: str | Path, fmt: Literal["csv", "parquet"], *, force: bool = False
@@ -412,7 +438,14 @@ class Store:
         return {t["name"]: float(p) for t, p in zip(targets, row, strict=True)}
 
     def read_block(self, run_id: str, index: int) -> pa.Table:
-        return pq.read_table(self.run_dir(run_id) / f"block-{index:06d}.parquet")
+        path = self.run_dir(run_id) / f"block-{index:06d}.parquet"
+        try:
+            return pq.read_table(path, page_checksum_verification=True)
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreError(
+                f"block {index} of run {run_id} is damaged ({str(exc).splitlines()[0]}); "
+                "`gigawatt runs repair` sets it aside so `gigawatt run --resume` recomputes it"
+            ) from None
 
     def read_blocks(self, run_id: str) -> pa.Table:
         """All completed blocks of a run, in block order, as one table."""
@@ -437,6 +470,7 @@ class Store:
                 "WHERE id = ?",
                 (text, finished, elapsed_s, run_id),
             )
+        self._write_manifest(run_id)
         return self.get(run_id)
 
     def fail_run(self, run_id: str, message: str) -> None:
@@ -446,6 +480,7 @@ class Store:
                 "UPDATE runs SET status = 'failed', error = ?, finished = ? WHERE id = ?",
                 (message, _now(), run_id),
             )
+        self._write_manifest(run_id)
 
     def adopt(self, run_id: str) -> None:
         """Make this process the owner of a ``running`` run (a worker taking over from its server)."""

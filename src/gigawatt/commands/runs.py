@@ -12,7 +12,8 @@ from gigawatt.cli import JsonOpt, app, console, print_json, user_errors
 from gigawatt.errors import GigawattError
 
 runs_app = typer.Typer(
-    help="The run store: list, show, compare and remove recorded runs.", no_args_is_help=True
+    help="The run store: list, show, compare, verify, repair and remove recorded runs.",
+    no_args_is_help=True,
 )
 app.add_typer(runs_app, name="runs")
 
@@ -176,6 +177,64 @@ def remove(
     st = _store(store)
     for run_id in run_ids:
         console.print(f"removed {st.remove(run_id)}", highlight=False)
+
+
+@runs_app.command()
+@user_errors
+def verify(
+    run_id: Annotated[str | None, typer.Argument(help="A run id (default: every run).")] = None,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check every stored block: page checksums, every value readable, schema and row counts.
+
+    Prints one line per damaged or missing file and exits 1 if there is any (0 if none)."""
+    from gigawatt.store_tools import verify as check
+
+    st = _store(store)
+    found = check(st, run_id)
+    if as_json:
+        print_json([{"run": d.run_id, "file": d.file, "problem": d.problem} for d in found])
+    else:
+        for damage in found:
+            console.print(str(damage), markup=False, highlight=False, soft_wrap=True)
+        scope = f"run {st.get(run_id).id}" if run_id else f"the runs in {st.root}"
+        console.print(
+            f"{len(found)} damaged or missing files in {scope}"
+            + ("; `gigawatt runs repair` sets them aside for --resume" if found else ""),
+            highlight=False,
+            soft_wrap=True,
+        )
+    if found:
+        raise typer.Exit(1)
+
+
+@runs_app.command()
+@user_errors
+def repair(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
+    """Rebuild an unreadable catalogue from the runs' own records (run.json) and set damaged
+    blocks aside (renamed damaged-*), marking their runs failed so `run --resume` recomputes them."""
+    from dataclasses import asdict
+
+    from gigawatt.store_tools import repair as fix
+
+    st = _store(store)
+    done = fix(st)
+    if as_json:
+        print_json(asdict(done))
+        return
+    if done.catalogue_rebuilt:
+        console.print("the catalogue could not be read: set aside and rebuilt", highlight=False)
+    for label, items in (
+        ("restored to the catalogue", done.restored),
+        ("set aside", done.set_aside),
+        ("to finish with `gigawatt run --resume ID`", done.to_resume),
+        ("lost (no readable run.json)", done.lost),
+    ):
+        if items:
+            console.print(f"{label}: {', '.join(items)}", highlight=False, soft_wrap=True)
+    if not (done.catalogue_rebuilt or done.restored or done.set_aside or done.lost):
+        console.print(f"nothing to repair in {st.root}", highlight=False)
 
 
 @app.command()
