@@ -55,6 +55,9 @@ def run(
     ] = None,
     report: Annotated[Path | None, typer.Option("--report", help="Also write the HTML report here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Let --report write over an existing file.")] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Start a run estimated at over 10 minutes or 10 GB of store.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Simulate the buildout many times: capacity online, targets, what holds it back.
@@ -84,6 +87,7 @@ def run(
         if address is not None and backend is not BackendName.dask:
             make_backend(backend, address, workers)  # says why an address needs --backend dask
         loaded = load_scenario(scenario)
+        _guard(loaded, draws, recorded=record, yes=yes, store_root=store.root)
         if record and backend is BackendName.inprocess:
             with _blocks_progress(not as_json) as advance:
                 record_obj = run_recorded(
@@ -124,6 +128,16 @@ def run(
         console.print(f"recorded as run [bold]{record_obj.id}[/] in {store.root}", highlight=False)
     if report is not None:
         console.print(f"report written to {report}", highlight=False)
+
+
+def _guard(loaded: Any, draws: int, *, recorded: bool, yes: bool, store_root: Path) -> None:
+    """Refuse a run that will not fit in memory or on disk; ask for --yes for a huge one."""
+    from gigawatt.guards import check, estimate_run
+
+    phases = sum(len(site.phases) for site in loaded.sites.values())
+    check(
+        estimate_run(draws, phases, recorded=recorded), yes=yes, store_root=store_root if recorded else None
+    )
 
 
 @contextmanager

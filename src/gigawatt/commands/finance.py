@@ -25,7 +25,17 @@ def _money(scenario: str, draws: int, seed: int, step: str) -> Any:
     if step not in ("month", "quarter", "year"):
         raise GigawattError(f"--step must be month, quarter or year, not {step!r}")
     loaded = load_scenario(scenario)
+    _guard(loaded, draws, step)
     return simulate_money(loaded, buildout(loaded, draws, seed), seed, step)
+
+
+def _guard(loaded: Any, draws: int, step: str, runs: int = 1) -> None:
+    """Refuse money that will not fit in free memory (it is held whole: draw x period)."""
+    from gigawatt.guards import check, estimate_finance
+
+    days = {"month": 30.44, "quarter": 91.31, "year": 365.25}.get(step, 91.31)
+    periods = int((loaded.time.end_day - loaded.time.start_day) / days) + 1
+    check(estimate_finance(draws * runs, periods), yes=True)
 
 
 def _b(value: float | None) -> str:
@@ -240,6 +250,7 @@ def stress(
         parse_shock(text)
     started = time.perf_counter()
     loaded = load_scenario(scenario)
+    _guard(loaded, draws, step, runs=2)  # the base and the shocked money
     result = run_stress(loaded, shock, draws=draws, seed=seed, step=step)
     recorded = None
     if record:

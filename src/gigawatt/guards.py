@@ -1,0 +1,176 @@
+"""Guards on huge work: estimate a run's time, memory and store size before it starts.
+
+The costs per draw were measured on the ``stargate`` scenario (22 phases, quarterly
+finance) on a 2-core development machine with::
+
+    python -c "from gigawatt.guards import measure; print(measure())"
+
+(an in-process engine run of 32,768 draws recorded in 8,192-draw blocks: 1.9e-5 s and
+about 780 bytes of memory per draw and phase, 487 bytes of store per draw; finance of
+2,000 draws: 44 kB of memory and 0.65 ms per draw). Estimates scale with draws and
+phases (finance: draws and periods); they are rough (2x), which is what a guard needs.
+
+A run is refused, with its estimate, when it needs more memory or disk than is free;
+above :data:`CONFIRM_SECONDS` or :data:`CONFIRM_STORE_BYTES` it needs ``--yes``.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from gigawatt.errors import GigawattError
+
+__all__ = [
+    "CONFIRM_SECONDS",
+    "CONFIRM_STORE_BYTES",
+    "Estimate",
+    "TooBigError",
+    "check",
+    "estimate_finance",
+    "estimate_run",
+    "measure",
+]
+
+#: Engine seconds per draw and phase (in process).
+ENGINE_SECONDS_PER_DRAW_PHASE = 1.9e-5
+#: Engine memory per draw and phase of one block in flight (bytes).
+ENGINE_BYTES_PER_DRAW_PHASE = 780.0
+#: Store bytes per recorded draw (its aggregates and per-draw rows).
+STORE_BYTES_PER_DRAW = 500.0
+#: Finance memory per draw and quarter held (bytes): 44 kB per draw over stargate's 48 quarters.
+FINANCE_BYTES_PER_DRAW_PERIOD = 44e3 / 48
+#: Finance seconds per draw and quarter.
+FINANCE_SECONDS_PER_DRAW_PERIOD = 6.5e-4 / 48
+#: Work longer than this (10 minutes) needs --yes.
+CONFIRM_SECONDS = 600.0
+#: A store bigger than this (10 GB) needs --yes.
+CONFIRM_STORE_BYTES = 10e9
+#: Memory left for everything else (bytes).
+_HEADROOM_BYTES = 512e6
+
+
+class TooBigError(GigawattError):
+    """Work that would not fit in free memory or disk, or that needs ``--yes``."""
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a piece of work will take, from the measured costs above."""
+
+    what: str
+    seconds: float
+    memory_bytes: float
+    store_bytes: float = 0.0
+
+    def __str__(self) -> str:
+        parts = [f"about {_duration(self.seconds)}", f"{_bytes(self.memory_bytes)} of memory"]
+        if self.store_bytes:
+            parts.append(f"{_bytes(self.store_bytes)} of store")
+        return f"{self.what}: {', '.join(parts)}"
+
+
+def estimate_run(draws: int, phases: int, *, recorded: bool, block_draws: int = 8192) -> Estimate:
+    """An engine run of ``draws`` over ``phases`` site phases, in blocks of ``block_draws``."""
+    phases = max(phases, 1)
+    in_flight = min(draws, block_draws)
+    return Estimate(
+        f"{draws:,} draws of {phases} phases",
+        seconds=draws * phases * ENGINE_SECONDS_PER_DRAW_PHASE,
+        memory_bytes=in_flight * phases * ENGINE_BYTES_PER_DRAW_PHASE,
+        store_bytes=draws * STORE_BYTES_PER_DRAW if recorded else 0.0,
+    )
+
+
+def estimate_finance(draws: int, periods: int) -> Estimate:
+    """The money of ``draws`` over ``periods`` finance periods (all held in memory)."""
+    quarters = max(periods, 1)
+    return Estimate(
+        f"finance of {draws:,} draws over {quarters} periods",
+        seconds=draws * quarters * FINANCE_SECONDS_PER_DRAW_PERIOD,
+        memory_bytes=draws * quarters * FINANCE_BYTES_PER_DRAW_PERIOD,
+    )
+
+
+def check(estimate: Estimate, *, yes: bool = False, store_root: Path | None = None) -> None:
+    """Refuse work that will not fit; ask for ``--yes`` above the thresholds."""
+    memory = available_memory_bytes()
+    if memory is not None and estimate.memory_bytes > memory - _HEADROOM_BYTES:
+        raise TooBigError(f"{estimate}; only {_bytes(memory)} of memory is free: use fewer --draws")
+    if estimate.store_bytes and store_root is not None:
+        free = free_disk_bytes(store_root)
+        if estimate.store_bytes > free:
+            raise TooBigError(
+                f"{estimate}; only {_bytes(free)} of disk is free under {store_root}: "
+                "use fewer --draws or --no-record"
+            )
+    if not yes and (estimate.seconds > CONFIRM_SECONDS or estimate.store_bytes > CONFIRM_STORE_BYTES):
+        raise TooBigError(f"{estimate}; add --yes to start it")
+
+
+def available_memory_bytes() -> float | None:
+    """MemAvailable from /proc/meminfo (None where there is none)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return float(line.split()[1]) * 1024
+    except OSError:
+        return None
+    return None
+
+
+def free_disk_bytes(path: Path) -> float:
+    """Free bytes on the disk that holds ``path`` (or its nearest existing parent)."""
+    path = Path(path).absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return float(shutil.disk_usage(path).free)
+
+
+def measure(draws: int = 32768) -> dict[str, Any]:
+    """Measure the engine's costs per draw on stargate (what the constants above say)."""
+    import tempfile
+    import time
+    import tracemalloc
+
+    from gigawatt.engine import Model, aggregate_block, simulate_block
+    from gigawatt.scenario import load_scenario
+    from gigawatt.store import Store, run_recorded
+
+    scenario = load_scenario("stargate")
+    phases = sum(len(s.phases) for s in scenario.sites.values())
+    model = Model.from_scenario(scenario)
+    tracemalloc.start()
+    ds = simulate_block(model, 0, 0, 8192)
+    aggregate_block(model, 0, 0, 8192, ds)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    with tempfile.TemporaryDirectory() as folder:
+        started = time.perf_counter()
+        run_recorded(Store(folder), "stargate", draws=draws, seed=0, block_draws=8192)
+        seconds = time.perf_counter() - started
+        size = sum(f.stat().st_size for f in Path(folder, "runs").rglob("*.parquet"))
+    return {
+        "seconds_per_draw_phase": seconds / draws / phases,
+        "bytes_per_draw_phase": peak / 8192 / phases,
+        "store_bytes_per_draw": size / draws,
+    }
+
+
+def _bytes(n: float) -> str:
+    for unit, scale in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6)):
+        if n >= scale:
+            return f"{n / scale:,.1f} {unit}"
+    return f"{n / 1e3:,.0f} kB"
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 86400:
+        return f"{seconds / 86400:,.1f} days"
+    if seconds >= 3600:
+        return f"{seconds / 3600:,.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:,.0f} min"
+    return f"{seconds:,.0f} s"

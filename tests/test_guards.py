@@ -1,0 +1,50 @@
+"""Guards on huge work: estimated from measured per-draw costs, refused or confirmed with
+--yes before anything starts, never a MemoryError traceback (issue 17)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gigawatt import guards
+from gigawatt.cli import app
+
+runner = CliRunner()
+
+
+def test_run_of_a_billion_draws_is_refused_before_it_starts(tmp_path: Path) -> None:
+    store = tmp_path / "s"
+    result = runner.invoke(app, ["run", "stargate", "--draws", "1000000000", "--store", str(store), "--yes"])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert "1,000,000,000 draws of 22 phases" in result.stderr and "500.0 GB of store" in result.stderr
+    assert "disk is free" in result.stderr or "memory is free" in result.stderr
+    assert not store.exists()  # nothing begun
+
+
+def test_finance_of_a_hundred_million_draws_is_refused_not_a_memory_error() -> None:
+    for command in (["finance"], ["flows"], ["stress", "stargate", "--shock", "demand growth -30%"]):
+        result = runner.invoke(app, [*command, "--draws", "100000000", "--no-record"][: len(command) + 2])
+        assert result.exit_code == 2 and "Traceback" not in result.output, command
+        assert "4.4 TB of memory" in result.stderr or "8.8 TB of memory" in result.stderr, result.stderr
+
+
+def test_a_long_run_needs_yes(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["run", "stargate", "--draws", "2000000", "--store", str(tmp_path / "s")])
+    assert result.exit_code == 2 and "add --yes to start it" in result.stderr
+
+
+def test_estimates_scale_and_check_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    small = guards.estimate_run(10_000, 22, recorded=True)
+    big = guards.estimate_run(20_000, 22, recorded=True)
+    assert big.seconds == pytest.approx(2 * small.seconds) and big.store_bytes == 2 * small.store_bytes
+    assert big.memory_bytes == small.memory_bytes  # one block in flight
+    guards.check(small, store_root=tmp_path)
+    guards.check(guards.estimate_run(10_000_000, 22, recorded=False), yes=True)
+    monkeypatch.setattr(guards, "free_disk_bytes", lambda path: 1e6)
+    with pytest.raises(guards.TooBigError, match="of disk is free"):
+        guards.check(small, yes=True, store_root=tmp_path)
+    monkeypatch.setattr(guards, "available_memory_bytes", lambda: 1e9)
+    with pytest.raises(guards.TooBigError, match="of memory is free"):
+        guards.check(guards.estimate_finance(100_000, 48), yes=True)
