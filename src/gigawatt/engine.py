@@ -928,9 +928,16 @@ def _capacity(values: np.ndarray, online: np.ndarray, days: np.ndarray) -> np.nd
     return np.einsum("dk,dkt->dt", values, (online[:, :, None] <= days[None, None, :]).astype(float))
 
 
-def _hist_quantiles(hist: np.ndarray, unit: float, qs: Sequence[float]) -> np.ndarray:
+def _hist_quantiles(
+    hist: np.ndarray, unit: float, qs: Sequence[float], cumulative: bool = False
+) -> np.ndarray:
     """Quantiles (len(qs), T) from (2, T, bins) histograms: the mean value of the bin
-    where the cumulative count crosses each quantile (exact for point masses)."""
+    where the cumulative count crosses each quantile (exact for point masses).
+
+    ``cumulative``: the quantity never decreases in any draw (capacity online), so neither
+    do its quantiles; a bin's mean can dip as lower draws enter the bin, by up to the bin's
+    ~1% width, so the estimate is made monotone by a running maximum over time (the
+    monotone rearrangement: Chernozhukov, Fernández-Val & Galichon, Econometrica 2010)."""
     counts, sums = hist[0], hist[1]
     cdf = np.cumsum(counts, axis=1)
     total = cdf[:, -1:]
@@ -940,7 +947,7 @@ def _hist_quantiles(hist: np.ndarray, unit: float, qs: Sequence[float]) -> np.nd
         n = np.take_along_axis(counts, index, 1)[:, 0]
         s = np.take_along_axis(sums, index, 1)[:, 0]
         out[i] = np.where(n > 0, s / np.maximum(n, 1), 0.0) * unit
-    return out
+    return np.maximum.accumulate(out, axis=1) if cumulative else out
 
 
 def _date_quantile(hist: np.ndarray, grid: np.ndarray, q: float) -> float:
@@ -968,7 +975,9 @@ class Results:
         names = [k for k in self.model.series]
         data = np.stack(
             [
-                _hist_quantiles(self.aggregates.histogram(f"capacity:{n}"), _SUM_UNIT["mw"], (0.1, 0.5, 0.9))
+                _hist_quantiles(
+                    self.aggregates.histogram(f"capacity:{n}"), _SUM_UNIT["mw"], (0.1, 0.5, 0.9), True
+                )
                 for n in names
             ]
         )
@@ -1024,7 +1033,7 @@ class Results:
     def series_quantiles(self, name: str) -> np.ndarray:
         """(P10, P50, P90) × time of a series: MW for ``model.series``, else its own unit."""
         unit = _SUM_UNIT["mw"] if name in self.model.series else self.model.step_series[name].unit
-        return _hist_quantiles(self.aggregates.histogram(f"capacity:{name}"), unit, (0.1, 0.5, 0.9))
+        return _hist_quantiles(self.aggregates.histogram(f"capacity:{name}"), unit, (0.1, 0.5, 0.9), True)
 
     def _year_index(self) -> np.ndarray:
         grid = self.model.grid_days
