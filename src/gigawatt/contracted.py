@@ -62,9 +62,7 @@ class ContractedCapacity(Model):
         return self
 
     def subject(self) -> Subject:
-        return Subject(
-            country=self.country, region=self.region, party=self.party, programme=self.programme
-        )
+        return Subject(country=self.country, region=self.region, party=self.party, programme=self.programme)
 
 
 def steps(
@@ -97,7 +95,9 @@ def problems(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> list[
             if parties and who not in parties:
                 out.append(doc.problem((*at, role), _unknown("party", who, parties)))
         if block.accelerator not in accelerators:
-            out.append(doc.problem((*at, "accelerator"), _unknown("accelerator", block.accelerator, accelerators)))
+            out.append(
+                doc.problem((*at, "accelerator"), _unknown("accelerator", block.accelerator, accelerators))
+            )
     party = scenario.demand.party
     if party is not None and parties and party not in parties:
         out.append(doc.problem(("demand", "party"), _unknown("party", party, parties)))

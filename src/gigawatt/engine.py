@@ -810,7 +810,11 @@ def target_days(model: Model, ds: xr.Dataset) -> dict[str, np.ndarray]:
         if extra.any():
             block_days = bought[1][:, extra]
             if target.basis != "online":
-                signed = [model.scenario.contracted[n].signed_date.mid for n, e in zip(bought[2], extra) if e]
+                signed = [
+                    model.scenario.contracted[n].signed_date.mid
+                    for n, e in zip(bought[2], extra, strict=True)
+                    if e
+                ]
                 block_days = np.broadcast_to(np.asarray(signed, float), block_days.shape)
             days = np.concatenate([np.asarray(days), block_days], axis=1)
             mw = np.concatenate([mw, bought[0][:, extra]], axis=1)
@@ -914,7 +918,10 @@ def aggregate_block(
     )
     for programme, share in serving["shares"].items():
         agg.counts[f"share:{programme}"] = np.stack(
-            [np.bincount(np.rint(share[:, i] * 100).astype(np.int64), minlength=101) for i in range(share.shape[1])]
+            [
+                np.bincount(np.rint(share[:, i] * 100).astype(np.int64), minlength=101)
+                for i in range(share.shape[1])
+            ]
         ).astype(np.int64)
     have = serving["flops"] if stated_in == "flops" else serving["mw"]
     capacity_years = _capacity(have, serving["days"], model.year_ends)

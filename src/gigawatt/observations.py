@@ -164,7 +164,7 @@ def _site_events(scenario: Scenario, scope: Scope, basis: str) -> tuple[list[tup
             if STATUS_ORDER[phase.status] >= level and announced <= as_of:
                 events.append((float(announced), float(phase.power_mw.low)))
     if basis != "online":
-        for name, block in scenario.contracted.items():
+        for block in scenario.contracted.values():
             signed = float(block.signed_date.mid)
             if signed <= as_of and scope.matches(block.subject()):
                 events.append((signed, float(sum(s.power_mw.low for s in block.schedule))))
@@ -189,7 +189,9 @@ def outcome(scenario: Scenario, target: Target) -> Outcome | None:
         and narrower(c.scope, scope)
     ]
     if counts:
-        reached = min((c.on_date for c in counts if c.power_mw >= target.power_mw - TOLERANCE_MW), default=None)
+        reached = min(
+            (c.on_date for c in counts if c.power_mw >= target.power_mw - TOLERANCE_MW), default=None
+        )
         decided_by = "the programme's own counts"
     else:
         events, decided_by = _site_events(scenario, scope, target.basis)
