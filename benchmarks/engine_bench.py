@@ -176,8 +176,8 @@ def child(draws: int, workers: int) -> None:
                 "wall_s": wall,
                 "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                 "worker_maxrss_mb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
-                "p50_ten_gw_online": next(
-                    (t["p50_date"] for t in summary["targets"] if t["name"] == "ten-gw-online-2029"), None
+                "p50_abilene_complete": next(
+                    (t["p50_date"] for t in summary["targets"] if t["name"] == "abilene-complete-2026"), None
                 ),
             }
         )

@@ -68,7 +68,7 @@ def test_run_json_contract():
     data = json.loads(result.stdout)
     assert data["scenario"] == "stargate" and data["draws"] == 1500 and data["seed"] == 4
     names = {t["name"] for t in data["targets"]}
-    assert "ten-gw-online-2029" in names
+    assert "ten-gw-secured-2029" in names
     assert set(data["capacity_gw"]) >= {"dates", "p10", "p50", "p90"}
 
 

@@ -46,7 +46,9 @@ def test_finance_table_says_why_irr_is_missing():
 
 
 def test_stress_table_says_never_and_explains_a_delay_that_looks_like_relief():
-    args = ["stress", "stargate", "--shock", "turbine lead time +2 years", "--draws", "150", "--no-record"]
+    # the LOI-era scenario: OpenAI never runs short there, so "never" shows in both columns
+    shock = "turbine lead time +2 years"
+    args = ["stress", "stargate-2025-09", "--shock", shock, "--draws", "150", "--no-record"]
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "None" not in result.output
@@ -69,7 +71,7 @@ def test_stress_json_compares_base_and_shocked():
         app,
         [
             "stress",
-            "stargate",
+            "stargate-2025-09",
             "--shock",
             "demand growth -30%",
             "--shock",

@@ -36,7 +36,7 @@ def test_bad_shock_lists_the_grammar(text):
 
 
 def test_shocks_change_distributions_not_paths():
-    base = load_scenario("stargate")
+    base = load_scenario("stargate-2025-09")  # the NVIDIA letter of intent is its conditional contract
     shocked = apply_shocks(
         base,
         [

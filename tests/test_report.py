@@ -112,7 +112,7 @@ def test_report_is_self_contained_and_says_what_is_missing(
 def test_stress_record_report(tmp_path: Path) -> None:
     from gigawatt.finance import stress
 
-    result = stress(load_scenario("stargate"), ["nvidia tranches withheld"], draws=64, seed=0)
+    result = stress(load_scenario("stargate-2025-09"), ["nvidia tranches withheld"], draws=64, seed=0)
     summary = json.loads(json.dumps(jsonable(result)))
     record = Store(tmp_path).record_result(
         "stargate", "stargate", kind="stress", draws=64, seed=0, summary=summary

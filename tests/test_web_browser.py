@@ -95,7 +95,7 @@ def test_a_recorded_stress_run_shows_its_own_sections(page: Page, server: str, s
     from gigawatt.scenario import load_scenario
     from gigawatt.store import Store, jsonable
 
-    result = stress(load_scenario("stargate"), ["nvidia tranches withheld"], draws=64, seed=0)
+    result = stress(load_scenario("stargate-2025-09"), ["nvidia tranches withheld"], draws=64, seed=0)
     record = Store(store_root).record_result(
         "stargate", "stargate", kind="stress", draws=64, seed=0, summary=jsonable(result)
     )

@@ -32,12 +32,13 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from gigawatt import units
+from gigawatt import contracted, observations, units
 from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.errors import GigawattError
 from gigawatt.sampling import BLOCK_DRAWS, collect, sample
 from gigawatt.scenario import DEMAND_KEYS, STATUS_ORDER, Scenario
+from gigawatt.scope import Subject
 
 __all__ = [
     "CAUSES",
@@ -80,7 +81,7 @@ _PERIOD_WEEKS = {
     "quarter": WEEKS_PER_YEAR / 4,
     "year": WEEKS_PER_YEAR,
 }
-_MONEY_PATHS = ("contracts.", "parties.", "demand.")
+_MONEY_PATHS = ("contracts.", "parties.", "demand.", "contracted.")
 _SUPPLY_ORDER = ("transformers", "gas_turbines", "accelerators", "construction")
 _STAGES = ("permitting", "site_and_shell", "it_fit_out", "commissioning")
 _GAS_LEAD = {
@@ -169,11 +170,12 @@ class Model:
                         priority=site.priority,
                     )
                 )
-        for acc_id in sorted({p.accelerator for p in phases}):
+        bought = {b.accelerator for b in scenario.contracted.values()}
+        for acc_id in sorted({p.accelerator for p in phases} | bought):
             acc = scenario.accelerator(acc_id)
             for key in ("it_power_w", "bf16_flops", "price_usd", "available_date", "h100_equivalents"):
                 params[f"accelerators.{acc_id}.{key}"] = getattr(acc, key)
-        for cooling in sorted({p.cooling for p in phases}):
+        for cooling in sorted({p.cooling for p in phases} | ({"liquid"} if bought else set())):
             params[f"pue.{cooling}"] = catalog.cost("pue", cooling).dist()
         for stage in _STAGES:
             dist = getattr(scenario.stages, f"{stage}_weeks") or catalog.cost("stages", stage).dist()
@@ -534,6 +536,14 @@ def simulate_block(
         candidates[rate, :, members] = np.maximum(candidates[rate, :, members], served.T)
     online = candidates.max(axis=0)
     critical = candidates.argmax(axis=0)
+    if scenario.observations.sites:
+        site_mw = np.where([ph.basis == "it" for ph in model.phases], it_mw, facility_mw)
+        online, forced = observations.condition_online(
+            scenario, [ph.site for ph in model.phases], site_mw, online
+        )
+        critical = np.where(forced, CAUSES.index("observed"), critical)
+        power_day = np.where(forced, np.minimum(power_day, online), power_day)
+        chips_day = np.where(forced, np.fmin(chips_day, online), chips_day)
     online = np.where(online > grid[-1], np.inf, online)
     # phases under no accelerator limit get their chips when they are installed
     chips_day = np.where(pending[None, :] & ~np.isnan(chips_day), chips_day, online)
@@ -775,11 +785,14 @@ def target_days(model: Model, ds: xr.Dataset) -> dict[str, np.ndarray]:
     ``time.as_of``, dated from its site's ``announced`` date; the
     under-construction basis uses each phase's construction start."""
     out = {}
+    bought = contracted_steps(model, ds)
     for name, target in model.scenario.targets.items():
-        scope = np.array([target.sites is None or ph.site in target.sites for ph in model.phases])
-        level = STATUS_ORDER[target.basis]
+        where = observations.target_scope(target)
+        scope = np.array([where.matches(_subject(model, ph)) for ph in model.phases], bool)
+        level = STATUS_ORDER[{"secured": "committed"}.get(target.basis, target.basis)]
         mw = ds["facility_mw"].values[:, scope]
         status_ok = np.array([STATUS_ORDER[ph.status] >= level for ph in model.phases])[scope]
+        extra = np.array([where.matches(model.scenario.contracted[n].subject()) for n in bought[2]], bool)
         if target.basis == "online":
             days = ds["online_date"].values[:, scope]
         elif target.basis == "under_construction":
@@ -794,8 +807,37 @@ def target_days(model: Model, ds: xr.Dataset) -> dict[str, np.ndarray]:
             days = np.broadcast_to(
                 np.where(status_ok, np.minimum(announced, model.as_of_day), np.inf), mw.shape
             )
+        if extra.any():
+            block_days = bought[1][:, extra]
+            if target.basis != "online":
+                signed = [
+                    model.scenario.contracted[n].signed_date.mid
+                    for n, e in zip(bought[2], extra, strict=True)
+                    if e
+                ]
+                block_days = np.broadcast_to(np.asarray(signed, float), block_days.shape)
+            days = np.concatenate([np.asarray(days), block_days], axis=1)
+            mw = np.concatenate([mw, bought[0][:, extra]], axis=1)
         out[name] = first_reach(np.asarray(days), mw, target.power_mw)
     return out
+
+
+def _subject(model: Model, ph: PhaseInfo) -> Subject:
+    return Subject(
+        site=ph.site, country=ph.country, region=ph.region, party=ph.tenant, programme=ph.programme
+    )
+
+
+def contracted_steps(model: Model, ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The scenario's contracted capacity for the draws of ``ds``: facility MW and date
+    of each step, (draw, step), and each step's block (:func:`gigawatt.contracted.steps`)."""
+    draws = ds.sizes["draw"]
+    if not model.scenario.contracted:
+        return contracted.steps({}, {}, draws)
+    start = int(ds["draw"].values[0])
+    wanted = {k: v for k, v in model.parameters.items() if k.startswith("contracted.")}
+    p = sample(wanted, int(ds.attrs["seed"]), start, start + draws)
+    return contracted.steps(model.scenario.contracted, p, draws)
 
 
 def demand_streams(model: Model, p: dict[str, np.ndarray], days: np.ndarray) -> dict[str, np.ndarray]:
@@ -870,8 +912,19 @@ def aggregate_block(
     # Capacity in demand's own unit, on Dec 31 itself as demand is: facility MW, or the BF16
     # dense FLOP/s of the same draw's phases online for demand stated as compute.
     stated_in = model.scenario.demand.stated_in
-    have = ds["bf16_flops"].values if stated_in == "flops" else mw
-    capacity_years = _capacity(have, online, model.year_ends)
+    serving = _serving(model, seed, start, stop, ds)
+    agg.hist["capacity:serving"] = _step_hist(
+        serving["mw"], serving["days"], grid, serving_high_mw(model), _SUM_UNIT["mw"]
+    )
+    for programme, share in serving["shares"].items():
+        agg.counts[f"share:{programme}"] = np.stack(
+            [
+                np.bincount(np.rint(share[:, i] * 100).astype(np.int64), minlength=101)
+                for i in range(share.shape[1])
+            ]
+        ).astype(np.int64)
+    have = serving["flops"] if stated_in == "flops" else serving["mw"]
+    capacity_years = _capacity(have, serving["days"], model.year_ends)
     p = sample({k: v for k, v in model.parameters.items() if k.startswith("demand.")}, seed, start, stop)
     demand = demand_streams(model, p, model.year_ends)
     if demand:
@@ -892,6 +945,57 @@ def aggregate_block(
             **{name: values[rows].sum(axis=0) for name, values in supply.items()},
         }
     return agg
+
+
+def serving_high_mw(model: Model) -> float:
+    """Upper bound of the facility MW serving demand's party (its sites and contracted blocks)."""
+    party = model.scenario.demand.party
+    sites = sum(
+        model.series_high_mw[f"site:{s}"]
+        for s, site in model.scenario.sites.items()
+        if party is None or site.tenant == party
+    )
+    blocks = sum(
+        step.power_mw.high
+        for block in model.scenario.contracted.values()
+        if party is None or block.party == party
+        for step in block.schedule
+    )
+    return float(sites + blocks)
+
+
+def _serving(model: Model, seed: int, start: int, stop: int, ds: xr.Dataset) -> dict[str, Any]:
+    """What serves demand's party (``demand.party``; default everything): its sites' phases
+    and its contracted blocks, as (draw, column) facility MW, BF16 FLOP/s and online dates,
+    and each site programme's share of that capacity at each year end (draw, year)."""
+    scenario = model.scenario
+    party = scenario.demand.party
+    own = np.array([party is None or ph.tenant == party for ph in model.phases], bool)
+    mw, days, names = contracted_steps(model, ds)
+    take = np.array([party is None or scenario.contracted[n].party == party for n in names], bool)
+    mw, days, names = mw[:, take], days[:, take], [n for n, t in zip(names, take, strict=True) if t]
+    flops = np.zeros_like(mw)
+    if names and scenario.demand.stated_in == "flops":
+        keys = [k for k in model.parameters if k.startswith(("accelerators.", "pue."))]
+        p = sample({k: model.parameters[k] for k in keys}, seed, start, stop)
+        for j, name in enumerate(names):
+            acc = f"accelerators.{scenario.contracted[name].accelerator}"
+            count = mw[:, j] / p["pue.liquid"] * 1e6 / p[f"{acc}.it_power_w"]
+            flops[:, j] = count * p[f"{acc}.bf16_flops"]
+    phase_mw, phase_days = ds["facility_mw"].values, ds["online_date"].values
+    out: dict[str, Any] = {
+        "mw": np.concatenate([phase_mw[:, own], mw], axis=1),
+        "flops": np.concatenate([ds["bf16_flops"].values[:, own], flops], axis=1),
+        "days": np.concatenate([phase_days[:, own], days], axis=1),
+    }
+    total = _capacity(out["mw"], out["days"], model.year_ends)
+    out["shares"] = {}
+    if names:
+        for programme in sorted({ph.programme for ph, o in zip(model.phases, own, strict=True) if o}):
+            mask = own & np.array([ph.programme == programme for ph in model.phases], bool)
+            part = _capacity(phase_mw[:, mask], phase_days[:, mask], model.year_ends)
+            out["shares"][programme] = np.divide(part, total, out=np.zeros_like(part), where=total > 0)
+    return out
 
 
 def _accelerator_supply(
@@ -1003,18 +1107,45 @@ class Results:
             by_bin = int(np.searchsorted(self.model.grid_days, target.by_date, side="right"))
             met = int(hist[:by_bin].sum())
             p50, p90 = self.date_quantiles(f"target:{name}", (0.5, 0.9))
-            rows.append(
-                {
-                    "name": name,
-                    "gw": target.power_mw / 1000,
-                    "basis": target.basis,
-                    "by": units.format_date(target.by_date),
-                    "probability": met / self.draws,
-                    "p50_date": units.format_date(p50) if math.isfinite(p50) else None,
-                    "p90_date": units.format_date(p90) if math.isfinite(p90) else None,
-                }
-            )
+            row = {
+                "name": name,
+                "gw": target.power_mw / 1000,
+                "basis": target.basis,
+                "scope": observations.target_scope(target).describe(),
+                "by": units.format_date(target.by_date),
+                "probability": met / self.draws,
+                "p50_date": units.format_date(p50) if math.isfinite(p50) else None,
+                "p90_date": units.format_date(p90) if math.isfinite(p90) else None,
+            }
+            fact = observations.outcome(self.model.scenario, target)
+            row.update(observations.outcome_row(fact))
+            if fact is not None:
+                row["p50_date"] = row["p90_date"] = row["met_on"]
+            rows.append(row)
         return rows
+
+    def serving_table(self) -> dict[str, Any]:
+        """Facility GW serving demand's party at year ends (its sites plus contracted capacity,
+        P10/P50/P90) and each programme's share of it (P10/P50/P90 of the per-draw share)."""
+        if "capacity:serving" not in self.aggregates.hist:
+            return {}
+        t = self._year_index()
+        q = _hist_quantiles(self.aggregates.histogram("capacity:serving"), _SUM_UNIT["mw"], (0.1, 0.5, 0.9))
+        out: dict[str, Any] = {
+            "party": self.model.scenario.demand.party,
+            "dates": [units.format_date(d) for d in self.model.year_ends],
+            "facility_gw": {f"p{p}": (q[i, t] / 1e3).tolist() for i, p in enumerate((10, 50, 90))},
+            "share": {},
+        }
+        for key, counts in self.aggregates.counts.items():
+            if not key.startswith("share:"):
+                continue
+            cdf = np.cumsum(counts, axis=1)
+            total = cdf[:, -1:]
+            out["share"][key.split(":", 1)[1]] = {
+                f"p{p}": ((cdf < p / 100 * total - 1e-9).sum(axis=1) / 100).tolist() for p in (10, 50, 90)
+            }
+        return out
 
     def constraints(self) -> dict[str, Any]:
         counts = self.aggregates.counts["critical"]
@@ -1172,6 +1303,7 @@ class Results:
             "year_ends": self.year_end_table(),
             "breakdown": self.breakdown(),
             "demand": self.demand_table(),
+            "serving": self.serving_table(),
             "supply": self.supply_table(),
             "constraints": self.constraints(),
             "phases": {

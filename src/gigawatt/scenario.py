@@ -22,11 +22,14 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from gigawatt import _yaml, distributions
+from gigawatt import _yaml, contracted, distributions, observations
 from gigawatt._fields import Model, SourceIds, read_leaf, uncertain, unit
 from gigawatt.catalog import AcceleratorEntry, Catalog, Source, load_catalog
+from gigawatt.contracted import ContractedCapacity
 from gigawatt.distributions import Dist, fixed
 from gigawatt.errors import Problem, ScenarioError, UnknownScenarioError
+from gigawatt.observations import Observations
+from gigawatt.scope import Scope
 
 __all__ = [
     "Accelerator",
@@ -523,6 +526,9 @@ class Demand(Model):
     utilisation: Annotated[float, unit("fraction", 0.0)] = 0.4
     #: average facility load as a share of capacity online, for energy (an assumption; state yours)
     load_factor: Annotated[float, unit("fraction", 0.0)] = 0.8
+    #: whose demand it is: compared with that party's sites and its contracted capacity
+    #: (default: every site and every contracted block)
+    party: str | None = None
 
     @property
     def streams(self) -> dict[str, DemandStream]:
@@ -536,12 +542,14 @@ class Demand(Model):
 
 
 class Target(Model):
-    """A capacity goal: so many GW (facility) by a date, on a status basis."""
+    """A capacity goal: so many GW (facility) by a date, on a status basis ("secured":
+    a programme's word for committed), over a scope (default: everything)."""
 
     power_mw: Annotated[float, unit("power", 0.0)] = Field(alias="power")
     by_date: Annotated[float, unit("date")] = Field(alias="by")
-    basis: Status = "online"
+    basis: Status | Literal["secured"] = "online"
     sites: list[str] | None = None
+    scope: Scope | None = None
     source: SourceIds = []
     note: str = ""
 
@@ -571,6 +579,8 @@ class Scenario(Model):
     commitments: dict[str, Commitment] = {}
     demand: Demand = Demand()
     targets: dict[str, Target] = {}
+    observations: Observations = Observations()
+    contracted: dict[str, ContractedCapacity] = {}
     factory: Factory | None = None
     sources: dict[str, Source] = {}
     source_file: str = Field(default="<string>", exclude=True)
@@ -944,6 +954,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     except ValidationError as exc:
         raise ScenarioError(problems + _pydantic_problems(doc, exc)) from None
     problems += _references(scenario, doc, catalog) + _demand_problems(scenario, doc)
+    problems += observations.problems(scenario, doc) + contracted.problems(scenario, doc, catalog)
     if problems:
         raise ScenarioError(problems)
     return scenario

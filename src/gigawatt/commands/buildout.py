@@ -171,16 +171,21 @@ def print_summary(summary: dict[str, Any]) -> None:
     )
     targets = Table("target", "GW", "basis", "by", "P(met)", "P50 date", "P90 date", title="Targets")
     for t in summary["targets"]:
-        targets.add_row(
-            t["name"],
-            f"{t['gw']:g}",
-            t["basis"],
-            t["by"],
-            f"{t['probability']:.1%}",
-            _date(t["p50_date"]),
-            _date(t["p90_date"]),
-        )
+        if t.get("observed"):
+            # a fact, not a forecast: met (on the date) or not
+            met = "met" if t["probability"] else "missed"
+            when = (t["met_on"] or "–", "–")
+        else:
+            met, when = f"{t['probability']:.1%}", (_date(t["p50_date"]), _date(t["p90_date"]))
+        targets.add_row(t["name"], f"{t['gw']:g}", t["basis"], t["by"], met, *when)
     console.print(targets)
+    if any(t.get("observed") for t in summary["targets"]):
+        console.print("met / missed: decided by facts observed by the as-of date, not drawn.")
+    for t in summary["targets"]:
+        if t.get("observed") and not t["probability"] and t.get("reached_on"):
+            console.print(
+                f"{t['name']}: missed by its date; reached on {t['reached_on']} ({t['decided_by']})."
+            )
     years = Table(
         "year end",
         "facility GW P10",
@@ -234,6 +239,25 @@ def print_summary(summary: dict[str, Any]) -> None:
                 f"{row['inference_tokens_per_second_p50']:.3g}",
             )
         console.print(demand)
+    serving = summary.get("serving") or {}
+    if serving.get("share"):
+        who = serving["party"] or "demand"
+        table = Table(
+            "year end",
+            "GW P10",
+            "P50",
+            "P90",
+            *(f"{p} share P50" for p in serving["share"]),
+            title=f"Facility power serving {who} (own sites + contracted)",
+        )
+        for i, date in enumerate(serving["dates"]):
+            gw = serving["facility_gw"]
+            table.add_row(
+                date,
+                *(f"{gw[q][i]:.2f}" for q in ("p10", "p50", "p90")),
+                *(f"{v['p50'][i]:.0%}" for v in serving["share"].values()),
+            )
+        console.print(table)
     held = Table(
         "constraint", "sets the last phase's date", "share of MW it sets", title="What holds it back"
     )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from gigawatt.cli import JsonOpt, app, console, print_json, user_errors
@@ -107,7 +109,16 @@ def compare(a: RunId, b: RunId, store: StoreOpt = None, as_json: JsonOpt = False
     if as_json:
         print_json(result)
         return
+    record_b = st.get(b)
+    years = [row["date"][:4] for row in (record_b.summary or {}).get("year_ends", [])]
+    headline = [
+        {**row, "path": label} for row in result["outputs"] if (label := _headline(row["path"], years))
+    ]
+    result["headline"] = sorted(
+        headline, key=lambda r: (r["path"] != "as of", ":" not in r["path"], r["path"])
+    )
     for section, title in (
+        ("headline", "Headline answers (targets, facility GW P50, demand covered)"),
         ("settings", "Settings"),
         ("inputs", "Inputs (scenario)"),
         ("outputs", "Outputs (summary)"),
@@ -123,9 +134,36 @@ def compare(a: RunId, b: RunId, store: StoreOpt = None, as_json: JsonOpt = False
         for row in rows[:200]:
             change = row.get("change")
             table.add_row(
-                row["path"], _cell(row["a"]), _cell(row["b"]), "" if change is None else f"{change:+,.4g}"
+                escape(row["path"]),
+                escape(_cell(row["a"])),
+                escape(_cell(row["b"])),
+                "" if change is None else f"{change:+,.4g}",
             )
         console.print(table)
+
+
+def _headline(path: str, years: list[str]) -> str | None:
+    """A short label for the outputs a reader compares first (None for the rest): the as-of
+    date, each target's outcome, facility GW online and serving demand's party (P50), the
+    programme's share of it (P50) and P(demand covered), by year end."""
+
+    def year(index: str) -> str:
+        i = int(index)
+        return years[i] if i < len(years) else f"[{i}]"
+
+    if path == "as_of":
+        return "as of"
+    patterns = (
+        (r"targets\[(.+)\]\.(probability|observed|met_on|p50_date)$", lambda m: f"{m[1]}: {m[2]}"),
+        (r"year_ends\[(\d+)\]\.facility_gw\.p50$", lambda m: f"facility GW P50 {year(m[1])}"),
+        (r"serving\.facility_gw\.p50\[(\d+)\]$", lambda m: f"serving GW P50 {year(m[1])}"),
+        (r"serving\.share\.(.+)\.p50\[(\d+)\]$", lambda m: f"{m[1]} share P50 {year(m[2])}"),
+        (r"demand\[(\d+)\]\.p_capacity_covers_demand$", lambda m: f"P(covered) {year(m[1])}"),
+    )
+    for pattern, label in patterns:
+        if match := re.match(pattern, path):
+            return label(match)
+    return None
 
 
 def _cell(value: Any) -> str:

@@ -450,11 +450,17 @@ def _relief(result: dict[str, Any], base_money: Money, shocked_money: Money) -> 
         when = base[party]["first_short_date"]["p50"]
         by = parse_date(when) if when else float(base_money.edges[-1])
         b, s = (timing(m, party, by) for m in (base_money, shocked_money))
+        # a party with no capex (e.g. one that only leases) has no date to compare
+        capex = (
+            f"; half its capex paid by {b['half_capex_paid_date']} → {s['half_capex_paid_date']}"
+            if b["half_capex_paid_date"] and s["half_capex_paid_date"]
+            else ""
+        )
         lines.append(
             f"{party} runs short less often ({base[party]['probability_short']:.0%} → "
             f"{hit[party]['probability_short']:.0%}) because the shock delays its spending more than its "
             f"income: by {b['by']} paid ${b['paid_usd'] / 1e9:,.0f}B → ${s['paid_usd'] / 1e9:,.0f}B, "
-            f"received ${b['received_usd'] / 1e9:,.0f}B → ${s['received_usd'] / 1e9:,.0f}B; half its capex "
-            f"paid by {b['half_capex_paid_date']} → {s['half_capex_paid_date']} (P50, base → shocked)."
+            f"received ${b['received_usd'] / 1e9:,.0f}B → ${s['received_usd'] / 1e9:,.0f}B{capex} "
+            "(P50, base → shocked)."
         )
     return lines

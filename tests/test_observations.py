@@ -1,0 +1,193 @@
+"""Observed facts: targets decided by them, draws conditioned on them, bad ones refused."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from gigawatt import engine, load_scenario
+from gigawatt.cli import app
+from gigawatt.errors import ScenarioError
+from gigawatt.observations import outcome
+
+runner = CliRunner()
+
+FACTS = """\
+observations:
+  sites:
+    - {site: alpha, date: 2026-05-15, power: "300 MW", source: [x]}
+  counts:
+    - {date: 2025-06-30, power: "0.3 GW", basis: committed, scope: {country: US}, source: [x]}
+    - {date: 2026-02-01, power: "0.5 GW", basis: secured, scope: {country: US, party: lab}, source: [x]}
+"""
+
+
+def with_facts(small_text: str, as_of: str = "2026-06-30", extra: str = "") -> str:
+    text = small_text.replace("step: week}", f"step: week, as_of: {as_of}}}")
+    return text + FACTS + extra
+
+
+def test_site_observation_fixes_online_date(write, small_text):
+    # alpha's phase is only `committed` in the site data, online P10..P90 spanning mid-2026 to mid-2027;
+    # the observation (300 MW online by 2026-05-15) makes that a fact in every draw
+    plain = small_text.replace("step: week}", "step: week, as_of: 2026-06-30}")
+    base = load_scenario(write(plain, "base.yaml"))
+    facts = load_scenario(write(with_facts(small_text), "facts.yaml"))
+    day = 20588.0  # 2026-05-15
+    for scenario, always in ((base, False), (facts, True)):
+        model = engine.Model.from_scenario(scenario)
+        ds = engine.simulate_block(model, 0, 0, 1024)
+        online = ds["online_date"].sel(phase="alpha/P1").values
+        assert bool((online <= day).all()) is always
+        if always:
+            assert (ds["critical"].sel(phase="alpha/P1").values == engine.CAUSES.index("observed")).all()
+
+
+def test_observation_keeps_later_phases_after_its_date(write, small_text):
+    text = with_facts(small_text).replace('power: "300 MW", source: [x]', 'power: "0 MW", source: [x]')
+    model = engine.Model.from_scenario(load_scenario(write(text)))
+    online = engine.simulate_block(model, 0, 0, 1024)["online_date"].sel(phase="alpha/P1").values
+    assert (online > 20588.0).all()
+
+
+def test_past_target_is_an_observed_outcome(write, small_text):
+    targets = """\
+targets:
+  early:
+    power: "0.45 GW"
+    by: 2025-12-31
+    basis: committed
+  secured:
+    power: "0.5 GW"
+    by: 2029-12-31
+    basis: secured
+    scope: {country: US}
+  later:
+    power: "0.45 GW"
+    by: 2028-12-31
+    basis: online
+"""
+    text = with_facts(small_text).replace(small_text[small_text.index("targets:") :], targets)
+    scenario = load_scenario(write(text))
+    early = outcome(scenario, scenario.targets["early"])
+    assert early is not None and not early.met and early.met_on is None  # 0.3 GW < 0.45 GW by then
+    secured = outcome(scenario, scenario.targets["secured"])
+    assert secured is not None and secured.met and secured.met_on == 20485.0  # 2026-02-01, before as_of
+    assert outcome(scenario, scenario.targets["later"]) is None  # a forecast
+    rows = {r["name"]: r for r in engine.run(scenario, draws=1024, seed=1).target_table()}
+    assert rows["early"]["observed"] and rows["early"]["probability"] == 0.0
+    assert rows["early"]["met_on"] is None
+    assert rows["secured"]["observed"] and rows["secured"]["probability"] == 1.0
+    assert rows["secured"]["met_on"] == "2026-02-01"
+    assert rows["later"]["observed"] is False and 0.0 <= rows["later"]["probability"] <= 1.0
+
+
+def test_count_with_a_wider_scope_does_not_decide(write, small_text):
+    # a count over the whole US says nothing certain about one party's part of it
+    targets = """\
+targets:
+  lab-only:
+    power: "0.2 GW"
+    by: 2025-12-31
+    basis: committed
+    scope: {party: lab}
+"""
+    text = with_facts(small_text).replace(small_text[small_text.index("targets:") :], targets)
+    text = text.replace("scope: {country: US, party: lab}", "scope: {country: US}")
+    scenario = load_scenario(write(text))
+    result = outcome(scenario, scenario.targets["lab-only"])
+    # decided by the sites' own facts instead: alpha (lab's, 300 MW committed, announced before as_of)
+    assert result is not None and result.decided_by.startswith("site")
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "message"),
+    [
+        (("date: 2026-05-15", "date: 2026-08-01"), "observations.sites[0].date", "after time.as_of"),
+        (('"300 MW", source', '"900 MW", source'), "observations.sites[0].power", "site's own size"),
+        (("site: alpha,", "site: gamma,"), "observations.sites[0].site", "unknown site"),
+        (("date: 2025-06-30", "date: 2027-01-01"), "observations.counts[0].date", "after time.as_of"),
+        (("scope: {country: US}", "scope: {country: FR}"), "observations.counts[0].scope", "matches no site"),
+    ],
+)
+def test_bad_observations_are_located(write, small_text, change, path, message):
+    text = with_facts(small_text).replace(*change)
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write(text))
+    text_err = str(err.value)
+    assert f": {path}: " in text_err and message in text_err
+    assert "scenario.yaml:" in text_err
+
+
+def test_observation_below_phases_online_is_refused(write, small_text):
+    committed = (
+        "status: committed\n        start: 2025-03-01\n"
+        "        online: {pert: [2026-03-31, 2026-09-30, 2027-06-30]}"
+    )
+    text = (
+        with_facts(small_text)
+        .replace(committed, "status: online\n        start: 2025-03-01\n        online: 2026-01-31")
+        .replace('power: "300 MW", source', 'power: "100 MW", source')
+    )
+    with pytest.raises(ScenarioError, match="phases online by then"):
+        load_scenario(write(text))
+
+
+def test_target_scope_matching_nothing_exits_2(write, small_text):
+    text = small_text.replace("    basis: online\n", "    basis: online\n    scope: {country: DE}\n")
+    path = write(text)
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2
+    assert f"{path}:" in result.stderr
+    assert "targets.half-gw.scope: scope (country DE) matches no site" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_stargate_json_targets_all_say_observed(tmp_path):
+    result = runner.invoke(
+        app, ["run", "stargate", "--draws", "1024", "--seed", "0", "--json", "--store", str(tmp_path / "s")]
+    )
+    assert result.exit_code == 0, result.output
+    targets = json.loads(result.stdout)["targets"]
+    assert targets and all(isinstance(t["observed"], bool) for t in targets)
+    by_name = {t["name"]: t for t in targets}
+    # the seed's goal is a fact at mid-2026: missed (OpenAI's counts: ~7 GW, >8 GW; 10 GW only in April 2026)
+    seed = by_name["ten-gw-committed-2025"]
+    assert seed["observed"] and seed["probability"] == 0.0 and seed["met_on"] is None
+    assert seed["reached_on"] == "2026-04-29"
+    secured = by_name["ten-gw-secured-2029"]
+    assert secured["observed"] and secured["probability"] == 1.0 and secured["met_on"] == "2026-04-29"
+    for t in targets:
+        if t["observed"]:
+            assert t["probability"] in (0.0, 1.0)
+        else:
+            assert "met_on" not in t
+    assert "five-gw-online-2027" not in by_name  # no source for it
+
+
+def test_loi_era_scenario_runs_and_compares(tmp_path):
+    store = str(tmp_path / "s")
+    ids = []
+    for name in ("stargate-2025-09", "stargate"):
+        args = ["run", name, "--draws", "1024", "--seed", "0", "--json", "--store", store]
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0, result.output
+        ids.append(json.loads(result.stdout))
+    early, late = ids
+    assert early["as_of"] == "2025-09-30"
+    seed = {t["name"]: t for t in early["targets"]}["ten-gw-committed-2025"]
+    assert seed["observed"] is False  # a forecast on 2025-09-30
+    from gigawatt.store import Store
+
+    runs = Store(tmp_path / "s").list_runs()
+    a = next(r.id for r in runs if r.scenario == "stargate-2025-09")
+    b = next(r.id for r in runs if r.scenario == "stargate")
+    result = runner.invoke(app, ["runs", "compare", a, b, "--store", store], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    head = result.stdout.split("Settings")[0]
+    assert "ten-gw-committed-2025: observed" in head and "as of" in head
+    assert "stargate share P50 2028" in head
+    assert np.isfinite(late["serving"]["facility_gw"]["p50"][-1])
