@@ -226,6 +226,7 @@ def main() -> None:
 # register on `app` when imported. One module name per line.
 COMMAND_MODULES = (
     "buildout",
+    "crosscheck",
     "data",
     "finance",
     "plan",
