@@ -301,7 +301,13 @@ TIMELINE_COLUMNS = ("Date", "Data center", "Construction status", "Power (MW)", 
 
 
 def read_timelines(text: str, file: str = "<csv>") -> tuple[dict[str, list[TimelineRow]], list[Issue]]:
-    """Epoch's ``data_center_timelines`` CSV → rows per campus in date order, and unreadable rows."""
+    """Epoch's ``data_center_timelines`` CSV → rows per campus in date order, and rows set aside.
+
+    A missing column is a located error. Each row set aside is reported by its line:
+    unreadable fields, power below the campus's earlier peak (a revision or retirement
+    the phases cannot express: the peak is kept), and a campus with a single row (no
+    history to measure; it is still imported as that one state).
+    """
     out: dict[str, list[TimelineRow]] = {}
     issues: list[Issue] = []
     for row in read_rows(text, TIMELINE_COLUMNS, file):
@@ -316,15 +322,50 @@ def read_timelines(text: str, file: str = "<csv>") -> tuple[dict[str, list[Timel
             ] + (["Buildings operational"] if buildings is None else [])
             issues.append(Issue(row.line, site, f"unreadable {', '.join(bad)}"))
             continue
+        if power < 0 or buildings < 0:
+            issues.append(Issue(row.line, site, "negative Power (MW) or Buildings operational"))
+            continue
         out.setdefault(site, []).append(
             TimelineRow(row.line, site, date, power, buildings, row.get("Construction status"))
         )
-    return {k: sorted(v, key=lambda r: (r.date, r.line)) for k, v in out.items()}, issues
+    histories: dict[str, list[TimelineRow]] = {}
+    for site, rows in out.items():
+        kept: list[TimelineRow] = []
+        for r in sorted(rows, key=lambda r: (r.date, r.line)):
+            peak = max((k.power_mw for k in kept), default=0.0)
+            if r.power_mw < peak:
+                issues.append(
+                    Issue(
+                        r.line,
+                        site,
+                        f"power falls from {peak:g} to {r.power_mw:g} MW (a revision or retirement): "
+                        "row set aside, the campus keeps its peak",
+                    )
+                )
+                continue
+            kept.append(r)
+        if len(kept) == 1:
+            issues.append(
+                Issue(kept[0].line, site, "only one timeline row: no build history to measure", "warning")
+            )
+        histories[site] = kept
+    return histories, issues
 
 
-def _timeline_phases(history: list[TimelineRow], as_of_date: float) -> list[dict[str, Any]]:
-    """Each rise of a campus's power above its previous peak becomes a phase of that many MW."""
+def _timeline_phases(
+    history: list[TimelineRow], as_of_date: float, *, keep_projections: bool = True
+) -> list[dict[str, Any]]:
+    """Each rise of a campus's power above its previous peak becomes a phase of that many MW.
+
+    Sizes come from the whole history; dates only from rows on or before ``as_of_date``.
+    A rise dated later is not an observation: the phase is ``under_construction`` (or
+    ``announced`` if the campus had not started by then), never ``online``, and Epoch's
+    date is kept as ``projected_online`` for comparison (the engine does not read it)
+    unless ``keep_projections`` is off. No date later than ``as_of_date`` is written
+    as ``start`` or ``online``.
+    """
     start = history[0].date
+    started = start <= as_of_date
     peak, built = 0.0, 0.0
     phases: list[dict[str, Any]] = []
     for row in history:
@@ -335,21 +376,31 @@ def _timeline_phases(history: list[TimelineRow], as_of_date: float) -> list[dict
         if last < first:
             name = f"Expansion to {row.power_mw:g} MW"
         observed = row.date <= as_of_date
-        phases.append(
-            {
-                "name": _unique(name, {str(p["name"]) for p in phases}),
-                "power": f"{row.power_mw - peak:g} MW",
-                "status": "online" if observed else "under_construction",
-                "start": _day(start),
-                "online": _day(row.date),
-                "source": ["epoch-data-centers"],
-                "note": (
-                    f"Epoch timeline line {row.line}: {row.power_mw:g} MW facility in all. "
-                    + ("" if observed else "Epoch's projection as of the snapshot, not an observation. ")
-                    + "Start is the campus's first timeline date (land clearing or construction start)."
-                ),
-            }
-        )
+        phase: dict[str, Any] = {
+            "name": _unique(name, {str(p["name"]) for p in phases}),
+            "power": f"{row.power_mw - peak:g} MW",
+            "status": "online" if observed else "under_construction" if started else "announced",
+        }
+        if started:
+            phase["start"] = _day(start)
+        if observed:
+            phase["online"] = _day(row.date)
+        elif keep_projections:
+            phase["projected_online"] = _day(row.date)
+        phase |= {
+            "source": ["epoch-data-centers"],
+            "note": (
+                f"Epoch timeline line {row.line}: {row.power_mw:g} MW facility in all. "
+                + (
+                    ""
+                    if observed
+                    else f"Dated after {_day(as_of_date)}: Epoch's projection or a later observation, "
+                    "not an online date. "
+                )
+                + ("Start is the campus's first timeline date (land clearing or construction start)." if started else "")
+            ).strip(),
+        }
+        phases.append(phase)
         peak, built = row.power_mw, max(built, row.buildings)
     return phases
 
@@ -379,7 +430,7 @@ def import_data_centers(
     issues: list[Issue] = []
     if timelines_text is not None:
         histories, bad = read_timelines(timelines_text, timelines_file)
-        issues += [Issue(i.line, i.row, i.message, file=timelines_file) for i in bad]
+        issues += [Issue(i.line, i.row, i.message, i.action, file=timelines_file) for i in bad]
     sites: dict[str, Any] = {}
     items: list[dict[str, Any]] = []
     taken: set[str] = set()
@@ -400,6 +451,16 @@ def import_data_centers(
         if history:
             used.add(handle)
             phases = _timeline_phases(history, as_of_date)
+            if not phases:
+                issues.append(
+                    Issue(
+                        row.line,
+                        handle,
+                        "every timeline row is 0 MW: no size to simulate (the campus has not "
+                        "stated one)",
+                    )
+                )
+                continue
         elif power is not None and power > 0:
             phases = [
                 {
@@ -453,7 +514,7 @@ def import_data_centers(
                 {
                     "kind": "grid",
                     "capacity": f"{total:g} MW",
-                    "available": phases[0]["start"],
+                    "available": phases[0].get("start", _day(as_of_date)),
                     "note": "Epoch does not publish the power plan; sized to the build-out (judgement).",
                 }
             ],
