@@ -134,7 +134,10 @@ def test_zero_mw_campus_and_falling_power(tmp_path):
         "skipped",
         "power falls from 100 to 80 MW (a revision or retirement): row set aside, the campus keeps its peak",
     )
-    assert issues[("<timelines>", 8)][0] == "warning" and "only one timeline row" in issues[("<timelines>", 8)][1]
+    assert (
+        issues[("<timelines>", 8)][0] == "warning"
+        and "only one timeline row" in issues[("<timelines>", 8)][1]
+    )
     beta = result.document["sites"]["beta-park-ohio"]["phases"]
     assert [(p["power"], p["online"]) for p in beta] == [("100 MW", "2025-02-01"), ("50 MW", "2025-06-01")]
 

@@ -120,9 +120,7 @@ def fit_lognormal(durations_weeks: np.ndarray, censored_weeks: np.ndarray | None
 
         def nll(theta: np.ndarray) -> float:
             m, s = theta[0], math.exp(theta[1])
-            return -float(
-                stats.norm.logpdf(logs, m, s).sum() + stats.norm.logsf(open_logs, m, s).sum()
-            )
+            return -float(stats.norm.logpdf(logs, m, s).sum() + stats.norm.logsf(open_logs, m, s).sum())
 
         best = optimize.minimize(nll, np.array([mu, math.log(sigma)]), method="Nelder-Mead")
         mu, sigma = float(best.x[0]), math.exp(float(best.x[1]))
@@ -185,7 +183,8 @@ def _cadence(site: str, rows: list[TimelineRow], as_of: float) -> list[Observati
             rises.append(row)
             peak = row.power_mw
     return [
-        Observation(site, a.line, b.line, (b.date - a.date) / _WEEK) for a, b in zip(rises, rises[1:], strict=False)
+        Observation(site, a.line, b.line, (b.date - a.date) / _WEEK)
+        for a, b in zip(rises, rises[1:], strict=False)
     ]
 
 

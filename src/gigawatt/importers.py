@@ -397,7 +397,11 @@ def _timeline_phases(
                     else f"Dated after {_day(as_of_date)}: Epoch's projection or a later observation, "
                     "not an online date. "
                 )
-                + ("Start is the campus's first timeline date (land clearing or construction start)." if started else "")
+                + (
+                    "Start is the campus's first timeline date (land clearing or construction start)."
+                    if started
+                    else ""
+                )
             ).strip(),
         }
         phases.append(phase)
@@ -456,8 +460,7 @@ def import_data_centers(
                     Issue(
                         row.line,
                         handle,
-                        "every timeline row is 0 MW: no size to simulate (the campus has not "
-                        "stated one)",
+                        "every timeline row is 0 MW: no size to simulate (the campus has not stated one)",
                     )
                 )
                 continue
