@@ -25,6 +25,7 @@ import yaml
 from gigawatt import units
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.errors import GigawattError
+from gigawatt.priors import developer_class
 
 __all__ = [
     "IMPORTERS",
@@ -509,6 +510,9 @@ def import_data_centers(
             site["owner"] = _slug(str(owner[0]["name"]))
         if users:
             site["tenant"] = _slug(str(users[0]["name"]))
+        builder = developer_class(handle, *(str(o["name"]) for o in owner))
+        if builder is not None:
+            site["developer_class"] = builder
         site |= {
             "power_basis": "facility",
             "basis_note": "Epoch models total facility power per building (see abilene's basis_note).",

@@ -948,6 +948,20 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     except ValidationError as exc:
         raise ScenarioError(problems + _pydantic_problems(doc, exc)) from None
     problems += _references(scenario, doc, catalog) + _demand_problems(scenario, doc)
+    problems += _priors_problems(scenario, doc)
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def _priors_problems(scenario: Scenario, doc: _yaml.Document) -> list[Problem]:
+    """A ``priors:`` file that cannot be read, located at the scenario's line."""
+    from gigawatt.priors import PriorsError, resolve_priors
+
+    if scenario.priors is None:
+        return []
+    try:
+        resolve_priors(scenario.priors, scenario.source_file)
+    except PriorsError as exc:
+        return [doc.problem(("priors",), str(exc))]
+    return []

@@ -121,14 +121,29 @@ def import_(
 def calibrate(
     file: Annotated[Path, typer.Argument(help="Epoch's data_center_timelines CSV.")],
     as_of: AsOfOpt = None,
+    write_priors: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-priors",
+            help="Write the fitted priors here; a scenario uses them with `priors: FILE` (or --priors).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Fit stage durations to observed build histories; how well do the catalog priors cover them?"""
     from gigawatt.calibrate import calibrate as run_calibration
+    from gigawatt.priors import fit_priors, priors_yaml
 
     result = run_calibration(_read(file), as_of_date=_as_of(as_of), file=str(file))
     for issue in result.issues:
         err.print(issue.located(str(file)), markup=False, highlight=False, soft_wrap=True)
+    if write_priors is not None:
+        text = priors_yaml(fit_priors(result), source_file=str(file), as_of_date=result.as_of_date)
+        try:
+            write_priors.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise GigawattError(f"cannot write {str(write_priors)!r}: {exc}") from None
+        err.print(f"priors written to {write_priors}", highlight=False, soft_wrap=True)
     if as_json:
         print_json(result.as_dict())
         return
