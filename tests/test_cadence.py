@@ -9,10 +9,11 @@ import pytest
 from typer.testing import CliRunner
 
 from gigawatt import units
+from gigawatt.calibrate import Observation
 from gigawatt.cli import app
 from gigawatt.engine import Model, simulate_block
 from gigawatt.errors import ScenarioError
-from gigawatt.priors import Priors, SpanPrior, load_priors, resolve_priors
+from gigawatt.priors import Priors, SpanPrior, class_test, load_priors, resolve_priors
 from gigawatt.scenario import load_scenario
 
 FIXTURE = Path(__file__).parent / "fixtures" / "epoch_timelines_history.csv"
@@ -86,6 +87,16 @@ def test_class_fit_is_used_where_there_is_one():
     assert priors.span("first_building", "developer") is shared
 
 
+def test_class_fit_only_where_a_likelihood_ratio_test_supports_it():
+    fast = [Observation(f"xAI Site {i}", 1, 2, w) for i, w in enumerate((10.0, 12.0, 14.0, 11.0))]
+    slow = [Observation(f"Google Site {i}", 1, 2, w) for i, w in enumerate((100.0, 120.0, 90.0, 110.0))]
+    own, p_value = class_test(fast + slow, "speed_first")
+    assert own is not None and own.p50_weeks == pytest.approx(11.7, abs=0.2)
+    assert p_value is not None and p_value < 1e-3
+    mixed = [Observation(f"xAI Site {i}", 1, 2, w) for i, w in enumerate((95.0, 120.0, 100.0, 105.0))]
+    assert class_test(mixed + slow, "speed_first")[1] > 0.05
+
+
 def test_write_priors_then_use_them_in_a_scenario(tmp_path):
     out = tmp_path / "p.yaml"
     result = CliRunner().invoke(
@@ -99,8 +110,9 @@ def test_write_priors_then_use_them_in_a_scenario(tmp_path):
     assert fb.p10_weeks < fb.p50_weeks < fb.p90_weeks
     gaps = priors.spans["building_cadence"]
     assert gaps.n == 3 + 2 + 2 + 2 + 2  # the gaps between each campus's observed power rises
-    # four hyperscaler campuses: a class fit of their own
-    assert priors.classes["hyperscaler"]["first_building"].n == 4
+    # four hyperscaler campuses, but only one other observed campus: pooling cannot be tested,
+    # so the class uses the all-campus fit
+    assert priors.class_tests["hyperscaler"]["first_building"] is None and not priors.classes
     path = tmp_path / "s.yaml"
     path.write_text(SCENARIO.format(priors="priors: p.yaml"), encoding="utf-8")
     model = Model.from_scenario(load_scenario(path))

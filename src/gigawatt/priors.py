@@ -8,12 +8,14 @@ CLI's ``--priors``) hands them to the engine, which applies them through
 
 Each span is a lognormal by its P10/P50/P90 (weeks), with the campuses it was
 fitted on. A developer class gets its own fit only where the data support it:
-at least :data:`MIN_CLASS_CAMPUSES` campuses with an observed span; otherwise it
-uses the all-campus fit.
+at least :data:`MIN_CLASS_CAMPUSES` campuses with an observed span, and a
+likelihood-ratio test that rejects one pooled fit (``class_tests`` in the file);
+otherwise it uses the all-campus fit.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from functools import cache
@@ -21,7 +23,9 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import yaml
+from scipy import stats
 
 from gigawatt import _yaml, units
 from gigawatt.distributions import Dist
@@ -37,6 +41,7 @@ __all__ = [
     "Priors",
     "PriorsError",
     "SpanPrior",
+    "class_test",
     "developer_class",
     "fit_priors",
     "load_priors",
@@ -56,6 +61,8 @@ DEVELOPER_CLASSES: dict[str, tuple[str, ...]] = {
 }
 #: Fewest campuses with an observed span for a class-specific fit.
 MIN_CLASS_CAMPUSES = 3
+#: A class's own fit is used when a likelihood-ratio test rejects pooling at this level.
+CLASS_TEST_P = 0.05
 
 
 class PriorsError(GigawattError):
@@ -85,6 +92,8 @@ class Priors:
     spans: dict[str, SpanPrior]
     classes: dict[str, dict[str, SpanPrior]] = field(default_factory=dict)
     file: str = "<fit>"
+    #: class → span → p-value of its likelihood-ratio test against pooling (None: not testable)
+    class_tests: dict[str, dict[str, float | None]] = field(default_factory=dict)
 
     def span(self, name: str, developer_class: str | None = None) -> SpanPrior | None:
         """The class's fit of ``name`` if there is one, else the all-campus fit."""
@@ -101,27 +110,60 @@ def developer_class(*names: str) -> str | None:
     return None
 
 
+def _durations(observations: list[Any]) -> tuple[np.ndarray, np.ndarray]:
+    seen = np.array([o.duration_weeks for o in observations if not o.censored and o.duration_weeks > 0])
+    still_open = np.array([o.duration_weeks for o in observations if o.censored and o.duration_weeks > 0])
+    return seen, still_open
+
+
 def _span_prior(observations: list[Any]) -> SpanPrior | None:
     from gigawatt.calibrate import fit_lognormal
 
-    seen = [o for o in observations if not o.censored and o.duration_weeks > 0]
-    censored = [o for o in observations if o.censored and o.duration_weeks > 0]
-    if len({o.site for o in seen}) < 2:
+    seen, still_open = _durations(observations)
+    if len({o.site for o in observations if not o.censored and o.duration_weeks > 0}) < 2:
         return None
-    import numpy as np
+    fit = fit_lognormal(seen, censored_weeks=still_open)
+    campuses = tuple(sorted({o.site for o in observations if o.duration_weeks > 0}))
+    return SpanPrior(fit.p10_weeks, fit.p50_weeks, fit.p90_weeks, len(seen), campuses, len(still_open))
 
-    fit = fit_lognormal(
-        np.array([o.duration_weeks for o in seen]),
-        censored_weeks=np.array([o.duration_weeks for o in censored]),
+
+def _log_likelihood(prior: SpanPrior, observations: list[Any]) -> float:
+    seen, still_open = _durations(observations)
+    mu = math.log(prior.p50_weeks)
+    sigma = (math.log(prior.p90_weeks) - mu) / stats.norm.ppf(0.9)
+    return float(
+        stats.norm.logpdf(np.log(seen), mu, sigma).sum()
+        + stats.norm.logsf(np.log(still_open), mu, sigma).sum()
     )
-    campuses = tuple(sorted({o.site for o in seen} | {o.site for o in censored}))
-    return SpanPrior(fit.p10_weeks, fit.p50_weeks, fit.p90_weeks, len(seen), campuses, len(censored))
+
+
+def class_test(observations: list[Any], cls: str) -> tuple[SpanPrior | None, float | None]:
+    """A class's own fit and the p-value that it differs from the others (likelihood ratio, 2 df).
+
+    The class's campuses and the rest each get a lognormal; against one pooled
+    lognormal that is two extra parameters, so twice the log-likelihood gain is
+    chi-squared with 2 degrees of freedom (Wilks 1938). None where either side has
+    fewer than two observed campuses.
+    """
+    mine = [o for o in observations if developer_class(o.site) == cls]
+    rest = [o for o in observations if developer_class(o.site) != cls]
+    own, others, pooled = _span_prior(mine), _span_prior(rest), _span_prior(observations)
+    if own is None or others is None or pooled is None:
+        return own, None
+    gain = _log_likelihood(own, mine) + _log_likelihood(others, rest) - _log_likelihood(pooled, observations)
+    return own, float(stats.chi2.sf(2.0 * max(gain, 0.0), 2))
 
 
 def fit_priors(calibration: Calibration, *, exclude: frozenset[str] = frozenset()) -> Priors:
-    """Priors from a calibration's observations, leaving out the campuses in ``exclude``."""
+    """Priors from a calibration's observations, leaving out the campuses in ``exclude``.
+
+    A developer class gets its own fit where the data support it: at least
+    :data:`MIN_CLASS_CAMPUSES` observed campuses, and a likelihood-ratio test that
+    rejects one pooled lognormal at :data:`CLASS_TEST_P` (:func:`class_test`).
+    """
     spans: dict[str, SpanPrior] = {}
     classes: dict[str, dict[str, SpanPrior]] = {}
+    tests: dict[str, dict[str, float | None]] = {}
     for name in PRIOR_SPANS:
         observations = [o for o in calibration.spans[name].observations if o.site not in exclude]
         prior = _span_prior(observations)
@@ -129,17 +171,19 @@ def fit_priors(calibration: Calibration, *, exclude: frozenset[str] = frozenset(
             continue
         spans[name] = prior
         for cls in DEVELOPER_CLASSES:
-            mine = [o for o in observations if developer_class(o.site) == cls]
-            if len({o.site for o in mine if not o.censored}) >= MIN_CLASS_CAMPUSES:
-                own = _span_prior(mine)
-                if own is not None:
-                    classes.setdefault(cls, {})[name] = own
+            observed = {o.site for o in observations if developer_class(o.site) == cls and not o.censored}
+            if len(observed) < MIN_CLASS_CAMPUSES:
+                continue
+            own, p_value = class_test(observations, cls)
+            tests.setdefault(cls, {})[name] = p_value
+            if own is not None and p_value is not None and p_value < CLASS_TEST_P:
+                classes.setdefault(cls, {})[name] = own
     missing = [n for n in PRIOR_SPANS if n not in spans]
     if missing:
         raise GigawattError(
             f"too few observed campuses to fit {', '.join(missing)} (each needs two campuses with the span)"
         )
-    return Priors(spans, classes)
+    return Priors(spans, classes, class_tests=tests)
 
 
 def _entry(prior: SpanPrior) -> dict[str, Any]:
@@ -161,6 +205,11 @@ def priors_yaml(priors: Priors, *, source_file: str, as_of_date: float) -> str:
         "fitted_on": {"file": Path(source_file).name, "as_of": units.format_date(as_of_date)},
         "spans": {k: _entry(v) for k, v in priors.spans.items()},
     }
+    if priors.class_tests:
+        doc["class_tests"] = {
+            c: {k: None if v is None else round(v, 4) for k, v in t.items()}
+            for c, t in priors.class_tests.items()
+        }
     if priors.classes:
         doc["classes"] = {c: {k: _entry(v) for k, v in spans.items()} for c, spans in priors.classes.items()}
     head = (
@@ -222,7 +271,11 @@ def _parse(text: str, file: str) -> Priors:
                 str(doc.problem(("classes", cls), f"unknown class; use {', '.join(DEVELOPER_CLASSES)}"))
             )
         classes[cls] = {n: _read_prior(doc, ("classes", cls, n), v) for n, v in (entries or {}).items()}
-    return Priors(spans, classes, file)
+    tests = {
+        str(c): {str(k): None if v is None else float(v) for k, v in (t or {}).items()}
+        for c, t in (data.get("class_tests") or {}).items()
+    }
+    return Priors(spans, classes, file, tests)
 
 
 @cache
