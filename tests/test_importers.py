@@ -181,6 +181,38 @@ def test_gpu_clusters():
     assert sites["cluster-g"]["phases"][0]["online"] == "2023-05-01"
 
 
+def test_gpu_clusters_without_power_get_it_imputed_through_convert(tmp_path):
+    from gigawatt.compute import convert
+
+    text = (
+        "Name,Status,Certainty,Country,Power Capacity (MW),First Operational Date,H100 equivalents,"
+        "Chip type (primary),Chip quantity (primary)\n"
+        "By H100e,Existing,Likely,China,,2024-01-01,20000,,\n"
+        "By chips,Planned,Likely,China,,2026-06-01,,NVIDIA GB200,50000\n"
+        "Nothing,Existing,Likely,China,,2024-01-01,,Some ASIC,\n"
+    )
+    result = import_gpu_clusters(text, as_of_date=AS_OF)
+    items = {i["name"]: i for i in result.items}
+    assert set(items) == {"By H100e", "By chips"}
+    expected = convert("20000 h100", draws=4000).facility_mw
+    assert items["By H100e"]["facility_mw"] == pytest.approx(expected[1])
+    assert items["By H100e"]["facility_mw_p10_p90"] == pytest.approx([expected[0], expected[2]])
+    assert items["By chips"]["accelerator"] == "gb200-nvl72"
+    assert items["By chips"]["facility_mw"] == pytest.approx(
+        convert("50000 gb200-nvl72", draws=4000).facility_mw[1]
+    )
+    phase = result.document["sites"]["by-h100e"]["phases"][0]
+    assert set(phase["power"]) == {"lognormal"}  # the conversion's uncertainty, not a point
+    assert "IMPUTED" in result.document["sites"]["by-h100e"]["note"]
+    notes = [(i.line, i.action, i.message) for i in result.issues]
+    assert any(n[:2] == (2, "imputed") and "20,000 H100 equivalents" in n[2] for n in notes)
+    assert any(n[:2] == (3, "imputed") and "50,000 gb200-nvl72" in n[2] for n in notes)
+    assert any(n[:2] == (4, "skipped") and "no H100 equivalents or count" in n[2] for n in notes)
+    out = tmp_path / "c.yaml"
+    out.write_text(result.yaml_text(), encoding="utf-8")
+    assert len(load_scenario(out).sites) == 2
+
+
 def test_hardware_skips_consumer_cards_and_keeps_unpriced_chips():
     result = import_hardware(_text("epoch_ml_hardware.csv"))
     assert result.rows == 6
@@ -324,7 +356,11 @@ def test_real_epoch_files(tmp_path):
     out.write_text(dc.yaml_text(), encoding="utf-8")
     assert len(load_scenario(out).sites) == 13
     clusters = import_gpu_clusters((EPOCH / "gpu_clusters.csv").read_text(encoding="utf-8"), as_of_date=AS_OF)
-    assert (clusters.rows, len(clusters.items), len(_skipped(clusters))) == (786, 527, 259)
+    # 77 rows without power are imported with it imputed from chips (65 in China); 64 still lack both
+    assert (clusters.rows, len(clusters.items), len(_skipped(clusters))) == (786, 604, 182)
+    imputed = [i for i in clusters.items if i["power_imputed"]]
+    assert len(imputed) == 77
+    assert sum(clusters.document["sites"][i["id"]]["country"] == "CN" for i in imputed) == 65
     hardware = import_hardware((EPOCH / "ml_hardware.csv").read_text(encoding="utf-8"))
     assert (hardware.rows, len(hardware.items), len(_skipped(hardware))) == (170, 57, 113)
     names = {i["name"]: i for i in hardware.items}
