@@ -178,6 +178,8 @@ def test_gpu_clusters():
     assert sites["cluster-a"]["region"] == "us-tn"
     assert sites["cluster-a"]["phases"][0]["online"] == "2024-09-02"
     assert sites["cluster-b"]["phases"][0]["status"] == "announced"
+    assert sites["cluster-b"]["phases"][0]["projected_online"] == "2026-12-31"
+    assert "online" not in sites["cluster-b"]["phases"][0]
     assert sites["cluster-g"]["phases"][0]["online"] == "2023-05-01"
 
 

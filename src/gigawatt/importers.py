@@ -622,7 +622,7 @@ def import_gpu_clusters(
     :func:`gigawatt.compute.convert` (a lognormal through the conversion's P50 and
     P90), reported as ``imputed`` and marked in the site note and the item.
     Existing clusters are online at their first operational date; planned ones are
-    announced, online at Epoch's planned date.
+    announced, with Epoch's planned date as ``projected_online`` (not simulated).
     """
     rows = read_rows(text, CLUSTER_COLUMNS, file)
     names = {r.get("Name") for r in rows}
@@ -698,8 +698,8 @@ def import_gpu_clusters(
             phase |= {"status": "online", "start": _day(online), "online": _day(online)}
         else:
             phase["status"] = "announced"
-            if online is not None:
-                phase["online"] = _day(online)
+            if online is not None:  # Epoch's planned date: kept for comparison, never a floor
+                phase["projected_online"] = _day(online)
         certainty = row.get("Certainty")
         phase |= {"source": ["epoch-gpu-clusters"], "note": f"Epoch certainty: {certainty}."}
         site_id = _unique(_slug(name), taken)
