@@ -51,6 +51,8 @@ def test_milestones_kinds_and_scores():
         np.mean([m.inside for m in result.milestones if m.kind == "observed"])
     )
     assert len(data["pit"]) == 16
+    low, high = data["campus_bootstrap_90"]["coverage"]
+    assert low <= data["coverage"] <= high
     # every campus's forecast starts from its first row and knows nothing dated later
     alpha = next(c for c in result.campuses if c.campus == "Alpha Google Texas")
     assert alpha.as_of == "2021-01-01" and alpha.developer_class == "hyperscaler"

@@ -103,6 +103,30 @@ class Backtest:
         chosen = [m for m in self.milestones if m.kind == kind and m.power_limited == power_limited]
         return score(chosen)
 
+    def campus_bootstrap(self, reps: int = 2000, seed: int = 0) -> dict[str, list[float] | None]:
+        """90% intervals of coverage and median |P50 error| resampling whole campuses.
+
+        Milestones of one campus share its forecast, so they are not independent; the
+        campus is the unit resampled (with replacement), which is what says how much
+        the headline figures could move with another handful of campuses.
+        """
+        groups = [
+            [m for m in c.milestones if m.kind == "observed" and not m.power_limited] for c in self.campuses
+        ]
+        groups = [g for g in groups if g]
+        if len(groups) < 2:
+            return {"coverage": None, "median_abs_p50_error_months": None}
+        rng = np.random.default_rng(seed)
+        coverage, error = [], []
+        for _ in range(reps):
+            chosen = [m for i in rng.integers(0, len(groups), len(groups)) for m in groups[i]]
+            coverage.append(np.mean([m.inside for m in chosen]))
+            error.append(np.median([abs(m.p50_error_months or 0.0) for m in chosen]))
+        return {
+            "coverage": [round(float(v), 3) for v in np.quantile(coverage, [0.05, 0.95])],
+            "median_abs_p50_error_months": [round(float(v), 2) for v in np.quantile(error, [0.05, 0.95])],
+        }
+
     def as_dict(self) -> dict[str, Any]:
         head = self.scores()
         censored = [m for m in self.milestones if m.kind == "censored"]
@@ -113,6 +137,7 @@ class Backtest:
             "draws": self.draws,
             "priors": "leave-one-campus-out" if self.leave_one_out else "as given",
             **head,
+            "campus_bootstrap_90": self.campus_bootstrap(),
             "projected": self.scores("projected"),
             "power_limited": {
                 "observed": self.scores("observed", True),

@@ -277,6 +277,14 @@ def backtest(
 
     priors_text = "leave-one-campus-out" if result.leave_one_out else (priors or "fitted on all campuses")
     console.print(line(f"Observed ({priors_text} priors)", result.scores()), highlight=False)
+    spread = result.campus_bootstrap()
+    if spread["coverage"] is not None and spread["median_abs_p50_error_months"] is not None:
+        (c_lo, c_hi), (e_lo, e_hi) = spread["coverage"], spread["median_abs_p50_error_months"]
+        console.print(
+            f"  resampling campuses (90%): inside P10-P90 {c_lo:.0%}-{c_hi:.0%}, "
+            f"median |P50 error| {e_lo:.1f}-{e_hi:.1f} months",
+            highlight=False,
+        )
     console.print(line("Epoch projections (not observations)", result.scores("projected")), highlight=False)
     limited = result.scores("observed", True)
     if limited["count"]:
