@@ -75,6 +75,20 @@ def test_as_of_date_scores_only_later_milestones():
     assert any("not started" in i.message for i in result.issues)
 
 
+def test_one_step_ahead_forecasts_each_milestone_from_the_row_before_it():
+    result = _run(as_of="previous")
+    observed = [(c.as_of, m) for c in result.campuses for m in c.milestones]
+    assert all(len(c.milestones) == 1 for c in result.campuses)
+    assert all(as_of <= "2025-12-15" for as_of, _ in observed)
+    # Alpha's 300 MW (2023-12-01) is forecast from its 200 MW row (2023-03-01), which is known then
+    alpha = next(c for c in result.campuses if c.campus == "Alpha Google Texas" and c.milestones[0].mw == 300)
+    assert alpha.as_of == "2023-03-01"
+    # Bravo's projected 500 MW is forecast from its last observed row, not a projection
+    bravo = next(m for c in result.campuses for m in c.milestones if m.mw == 500.0)
+    assert bravo.kind == "projected"
+    assert sum(m.kind == "observed" for _, m in observed) == 16
+
+
 def test_power_limited_campuses_are_scored_apart():
     result = _run(power_limited=["Delta Microsoft Georgia"])
     data = result.as_dict()

@@ -31,7 +31,7 @@ import numpy as np
 from scipy import stats
 
 from gigawatt import units
-from gigawatt.calibrate import calibrate
+from gigawatt.calibrate import Calibration, calibrate
 from gigawatt.engine import Model, simulate_block
 from gigawatt.errors import GigawattError
 from gigawatt.importers import Issue, TimelineRow, _timeline_phases, place, read_timelines
@@ -257,6 +257,7 @@ def _forecast(
     draws: int,
     seed: int,
     power_limited: bool,
+    only_next: bool = False,
 ) -> CampusForecast:
     cls = developer_class(campus)
     scenario = _campus_scenario(campus, history, as_of, power_limited=power_limited, cls=cls)
@@ -272,6 +273,8 @@ def _forecast(
     for j, row in enumerate(rises):
         if row.date <= as_of:
             continue  # known at the as-of point: a fact, not a forecast
+        if only_next and milestones:
+            break
         sim = np.where(np.isfinite(reached[:, j]), reached[:, j], horizon)
         p10, p50, p90 = np.quantile(sim, [0.1, 0.5, 0.9])
         bands = {"p10": units.format_date(p10), "p50": units.format_date(p50), "p90": units.format_date(p90)}
@@ -370,35 +373,40 @@ def backtest(
         shared = fit_priors(calibration)
     campuses = []
     for campus, history in histories.items():
-        start = history[0].date if as_of == "first" else float(as_of)
-        if start < history[0].date:
-            issues.append(
-                Issue(history[0].line, campus, "not started by the as-of date: nothing to forecast from")
+        if as_of == "previous":
+            # one forecast per milestone, from the last timeline row before it (never a projected row)
+            points = sorted(
+                {
+                    max(r.date for r in history if r.date < rise.date)
+                    for rise in _rises(history)
+                    if rise.date > history[0].date
+                }
+                - {d for d in (r.date for r in history) if d > snapshot_date}
             )
-            continue
-        if not any(r.date > start for r in _rises(history)):
-            issues.append(
-                Issue(history[0].line, campus, "no power rise after the as-of point: nothing to score")
-            )
-            continue
-        if shared is not None:
-            chosen, label = shared, "given" if priors is not None else "all campuses (in sample)"
         else:
-            assert calibration is not None
-            chosen, label = fit_priors(calibration, exclude=frozenset({campus})), "leave-one-campus-out"
-        campuses.append(
-            _forecast(
+            points = [history[0].date if as_of == "first" else float(as_of)]
+        if not points:
+            issues.append(
+                Issue(history[0].line, campus, "no power rise after the first row: nothing to score")
+            )
+            continue
+        for start in points:
+            forecast = _campus_forecast(
                 campus,
                 history,
                 start,
                 snapshot_date,
-                chosen,
-                label,
+                calibration,
+                shared,
+                priors,
+                issues,
                 draws=draws,
                 seed=seed,
                 power_limited=campus in limited,
+                only_next=as_of == "previous",
             )
-        )
+            if forecast is not None:
+                campuses.append(forecast)
     if not campuses:
         notes = [i.located(file) for i in issues]
         raise GigawattError(
@@ -406,6 +414,49 @@ def backtest(
         )
     return Backtest(
         file, units.format_date(snapshot_date), draws, priors is None and leave_one_out, campuses, issues
+    )
+
+
+def _campus_forecast(
+    campus: str,
+    history: list[TimelineRow],
+    start: float,
+    snapshot_date: float,
+    calibration: Calibration | None,
+    shared: Priors | None,
+    given: Priors | None,
+    issues: list[Issue],
+    *,
+    draws: int,
+    seed: int,
+    power_limited: bool,
+    only_next: bool,
+) -> CampusForecast | None:
+    """One campus forecast from ``start`` (None, with a note, when there is nothing to score)."""
+    if start < history[0].date:
+        issues.append(
+            Issue(history[0].line, campus, "not started by the as-of date: nothing to forecast from")
+        )
+        return None
+    if not any(r.date > start for r in _rises(history)):
+        issues.append(Issue(history[0].line, campus, "no power rise after the as-of point: nothing to score"))
+        return None
+    if shared is not None:
+        chosen, label = shared, "given" if given is not None else "all campuses (in sample)"
+    else:
+        assert calibration is not None
+        chosen, label = fit_priors(calibration, exclude=frozenset({campus})), "leave-one-campus-out"
+    return _forecast(
+        campus,
+        history,
+        start,
+        snapshot_date,
+        chosen,
+        label,
+        draws=draws,
+        seed=seed,
+        power_limited=power_limited,
+        only_next=only_next,
     )
 
 

@@ -185,7 +185,12 @@ def backtest(
         typer.Option(help="Priors file (or 'default') used as given; default: fitted leave-one-campus-out."),
     ] = None,
     as_of: Annotated[
-        str, typer.Option("--as-of", help="Forecast each campus from its first row ('first') or from DATE.")
+        str,
+        typer.Option(
+            "--as-of",
+            help="Forecast each campus from its first row ('first'), each milestone from the row "
+            "before it ('previous': one step ahead), or every campus from DATE.",
+        ),
     ] = "first",
     snapshot: Annotated[
         str | None,
@@ -214,13 +219,13 @@ def backtest(
     from gigawatt.backtest import backtest as run_backtest
     from gigawatt.priors import resolve_priors
 
-    if as_of == "first":
-        start: str | float = "first"
+    if as_of in ("first", "previous"):
+        start: str | float = as_of
     else:
         try:
             start = units.parse_date(as_of)
         except ValueError as exc:
-            raise GigawattError(f"--as-of: {exc} (or 'first')") from None
+            raise GigawattError(f"--as-of: {exc} (or 'first', 'previous')") from None
     given = resolve_priors(priors) if priors is not None else None
     result = run_backtest(
         _read(file),
