@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 DRAWS ?= 10000
 
-.PHONY: run test lint typecheck bench clean lock chromium
+.PHONY: run test lint typecheck bench clean lock chromium priors
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,12 @@ chromium:
 
 test: $(TEST_STAMP) chromium lint typecheck
 	$(BIN)/python -m pytest
+
+# The shipped build priors (priors: default) are the fit on Epoch's timelines; refit on a new snapshot
+# with `make priors TIMELINES=path/to/data_center_timelines.csv` (docs/backtest.md).
+TIMELINES ?= ../shared/data/epoch/data_center_timelines_part.csv
+priors: $(STAMP)
+	$(BIN)/gigawatt calibrate $(TIMELINES) --as-of 2025-12-15 --write-priors src/gigawatt/data/priors.yaml
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.run

@@ -69,16 +69,89 @@ def test_data_centers_with_timelines():
     unmatched = {(i.line, i.row) for i in result.issues if "no campus" in i.message}
     assert unmatched == {(7, "Omega Campus"), (9, "Zeta Campus")}
     alpha = result.document["sites"]["alpha-campus-texas"]
-    assert [(p["name"], p["power"], p["status"], p["online"]) for p in alpha["phases"]] == [
-        ("Buildings 1-2", "200 MW", "online", "2024-07-01"),
-        ("Building 3", "100 MW", "online", "2025-03-01"),
-        ("Building 4", "100 MW", "under_construction", "2026-06-01"),
+    # a row dated after the snapshot is Epoch's projection: kept for comparison, never `online:`
+    assert [
+        (p["name"], p["power"], p["status"], p.get("online"), p.get("projected_online"))
+        for p in alpha["phases"]
+    ] == [
+        ("Buildings 1-2", "200 MW", "online", "2024-07-01", None),
+        ("Building 3", "100 MW", "online", "2025-03-01", None),
+        ("Building 4", "100 MW", "under_construction", None, "2026-06-01"),
     ]
     assert alpha["region"] == "us-tx" and alpha["location"] == {"lat": 32.5, "lon": -99.75}
     # Epoch's confidence tags survive in the note and the items.
     assert "Users: LabCo (#speculative), OtherLab (#likely)" in alpha["note"]
     assert result.items[0]["owner"] == [{"name": "Acme", "confidence": "confident"}]
     assert result.items[0]["project"] == [{"name": "Project Alpha", "confidence": "likely"}]
+
+
+def _online_dates(result):
+    return [
+        units.parse_date(p["online"])
+        for site in result.document["sites"].values()
+        for p in site["phases"]
+        if "online" in p
+    ]
+
+
+def test_as_of_never_writes_a_later_date(tmp_path):
+    early = units.parse_date("2024-12-31")
+    result = import_data_centers(
+        _text("epoch_data_centers.csv"), as_of_date=early, timelines_text=_text("epoch_timelines.csv")
+    )
+    assert _online_dates(result) and max(_online_dates(result)) <= early
+    alpha = result.document["sites"]["alpha-campus-texas"]["phases"]
+    assert [p["status"] for p in alpha] == ["online", "under_construction", "under_construction"]
+    # sizes are the campus's stated build-out; every start is on or before the as-of date
+    assert [p["power"] for p in alpha] == ["200 MW", "100 MW", "100 MW"]
+    assert all(units.parse_date(p["start"]) <= early for p in alpha)
+    out = tmp_path / "early.yaml"
+    out.write_text(result.yaml_text(), encoding="utf-8")
+    scenario = load_scenario(out)
+    # the engine sees no floor from the projections: building 4 is simulated, not Epoch's date
+    model = Model.from_scenario(scenario)
+    ds = simulate_block(model, 1, 0, 200)
+    online = ds["online_date"].sel(phase="alpha-campus-texas/Building 4").values
+    assert np.quantile(online, 0.1) < units.parse_date("2026-06-01")
+
+
+def test_zero_mw_campus_and_falling_power(tmp_path):
+    timelines = (
+        "Date,Data center,Construction status,Power (MW),Buildings operational\n"
+        "2024-01-01,Alpha Campus Texas,Land clearing begins,0,0\n"
+        "2025-01-01,Alpha Campus Texas,Roof on building 1,0,0\n"
+        "2024-02-01,Beta Park Ohio,Land clearing,0,0\n"
+        "2025-02-01,Beta Park Ohio,Building 1 operational,100,1\n"
+        "2025-04-01,Beta Park Ohio,Revised down,80,1\n"
+        "2025-06-01,Beta Park Ohio,Building 2 operational,150,2\n"
+        "2025-01-01,Epsilon Hebei,Just one row,80,1\n"
+    )
+    result = import_data_centers(_text("epoch_data_centers.csv"), as_of_date=AS_OF, timelines_text=timelines)
+    issues = {(i.file, i.line): (i.action, i.message) for i in result.issues}
+    # Alpha has only 0 MW rows: a clear skip, not an IndexError
+    assert "every timeline row is 0 MW" in issues[("", 2)][1]
+    assert issues[("<timelines>", 6)] == (
+        "skipped",
+        "power falls from 100 to 80 MW (a revision or retirement): row set aside, the campus keeps its peak",
+    )
+    assert (
+        issues[("<timelines>", 8)][0] == "warning"
+        and "only one timeline row" in issues[("<timelines>", 8)][1]
+    )
+    beta = result.document["sites"]["beta-park-ohio"]["phases"]
+    assert [(p["power"], p["online"]) for p in beta] == [("100 MW", "2025-02-01"), ("50 MW", "2025-06-01")]
+
+
+def test_bad_timelines_exit_2_with_a_location(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Date,Data center,Power (MW)\n2024-01-01,X,0\n", encoding="utf-8")
+    result = runner.invoke(
+        app,
+        ["import", "epoch-data-centers", str(FIXTURES / "epoch_data_centers.csv"), "--timelines", str(bad)],
+    )
+    assert result.exit_code == 2
+    assert f"{bad}:1: not an Epoch CSV of this kind: missing columns" in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_data_centers_without_timelines_date_phases_by_as_of():
@@ -105,7 +178,41 @@ def test_gpu_clusters():
     assert sites["cluster-a"]["region"] == "us-tn"
     assert sites["cluster-a"]["phases"][0]["online"] == "2024-09-02"
     assert sites["cluster-b"]["phases"][0]["status"] == "announced"
+    assert sites["cluster-b"]["phases"][0]["projected_online"] == "2026-12-31"
+    assert "online" not in sites["cluster-b"]["phases"][0]
     assert sites["cluster-g"]["phases"][0]["online"] == "2023-05-01"
+
+
+def test_gpu_clusters_without_power_get_it_imputed_through_convert(tmp_path):
+    from gigawatt.compute import convert
+
+    text = (
+        "Name,Status,Certainty,Country,Power Capacity (MW),First Operational Date,H100 equivalents,"
+        "Chip type (primary),Chip quantity (primary)\n"
+        "By H100e,Existing,Likely,China,,2024-01-01,20000,,\n"
+        "By chips,Planned,Likely,China,,2026-06-01,,NVIDIA GB200,50000\n"
+        "Nothing,Existing,Likely,China,,2024-01-01,,Some ASIC,\n"
+    )
+    result = import_gpu_clusters(text, as_of_date=AS_OF)
+    items = {i["name"]: i for i in result.items}
+    assert set(items) == {"By H100e", "By chips"}
+    expected = convert("20000 h100", draws=4000).facility_mw
+    assert items["By H100e"]["facility_mw"] == pytest.approx(expected[1])
+    assert items["By H100e"]["facility_mw_p10_p90"] == pytest.approx([expected[0], expected[2]])
+    assert items["By chips"]["accelerator"] == "gb200-nvl72"
+    assert items["By chips"]["facility_mw"] == pytest.approx(
+        convert("50000 gb200-nvl72", draws=4000).facility_mw[1]
+    )
+    phase = result.document["sites"]["by-h100e"]["phases"][0]
+    assert set(phase["power"]) == {"lognormal"}  # the conversion's uncertainty, not a point
+    assert "IMPUTED" in result.document["sites"]["by-h100e"]["note"]
+    notes = [(i.line, i.action, i.message) for i in result.issues]
+    assert any(n[:2] == (2, "imputed") and "20,000 H100 equivalents" in n[2] for n in notes)
+    assert any(n[:2] == (3, "imputed") and "50,000 gb200-nvl72" in n[2] for n in notes)
+    assert any(n[:2] == (4, "skipped") and "no H100 equivalents or count" in n[2] for n in notes)
+    out = tmp_path / "c.yaml"
+    out.write_text(result.yaml_text(), encoding="utf-8")
+    assert len(load_scenario(out).sites) == 2
 
 
 def test_hardware_skips_consumer_cards_and_keeps_unpriced_chips():
@@ -241,7 +348,9 @@ def test_real_epoch_files(tmp_path):
         as_of_date=AS_OF,
         timelines_text=(EPOCH / "data_center_timelines_part.csv").read_text(encoding="utf-8"),
     )
-    assert (dc.rows, len(dc.items), len(_skipped(dc))) == (17, 13, 4)
+    # 4 campuses, plus xAI Colossus 1's two rows where power falls below its 424 MW peak
+    assert (dc.rows, len(dc.items), len(_skipped(dc))) == (17, 13, 6)
+    assert max(_online_dates(dc)) <= AS_OF
     mw = {i["id"]: i["facility_mw"] for i in dc.items}
     assert mw["anthropic-amazon-project-rainier-new-carlisle-indiana"] == 1229.0
     assert mw["openai-oracle-stargate-abilene-texas"] == 295.0
@@ -249,7 +358,11 @@ def test_real_epoch_files(tmp_path):
     out.write_text(dc.yaml_text(), encoding="utf-8")
     assert len(load_scenario(out).sites) == 13
     clusters = import_gpu_clusters((EPOCH / "gpu_clusters.csv").read_text(encoding="utf-8"), as_of_date=AS_OF)
-    assert (clusters.rows, len(clusters.items), len(_skipped(clusters))) == (786, 527, 259)
+    # 77 rows without power are imported with it imputed from chips (65 in China); 64 still lack both
+    assert (clusters.rows, len(clusters.items), len(_skipped(clusters))) == (786, 604, 182)
+    imputed = [i for i in clusters.items if i["power_imputed"]]
+    assert len(imputed) == 77
+    assert sum(clusters.document["sites"][i["id"]]["country"] == "CN" for i in imputed) == 65
     hardware = import_hardware((EPOCH / "ml_hardware.csv").read_text(encoding="utf-8"))
     assert (hardware.rows, len(hardware.items), len(_skipped(hardware))) == (170, 57, 113)
     names = {i["name"]: i for i in hardware.items}

@@ -8,9 +8,10 @@ and using only rows dated on or before ``as_of`` (later rows are projections):
   ``it_fit_out`` + ``commissioning`` stages;
 - ``roof_to_operational``: "roof complete on building N" to N buildings operational —
   ``it_fit_out`` + ``commissioning``;
-- ``building_cadence``: weeks between buildings coming online after the first.
+- ``building_cadence``: weeks from one rise of a campus's operational power to the next.
 
-Each is fitted with a lognormal (maximum likelihood; reported by P10/P50/P90) and,
+Each is fitted with a lognormal (maximum likelihood, open spans right-censored;
+reported by P10/P50/P90) and,
 where the catalog has a prior for that span, checked for coverage: the share of
 observed durations inside the catalog's P10–P90 band. Campuses not yet at the end
 event by ``as_of`` are right-censored: counted, not fitted.
@@ -18,12 +19,13 @@ event by ``as_of`` are right-censored: counted, not fitted.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import stats
+from scipy import optimize, stats
 
 from gigawatt import units
 from gigawatt.catalog import Catalog, load_catalog
@@ -104,12 +106,26 @@ class Calibration:
         }
 
 
-def fit_lognormal(durations_weeks: np.ndarray) -> Fit:
-    """Maximum-likelihood lognormal (location 0) through positive durations."""
-    values = np.asarray(durations_weeks, dtype=float)
-    sigma, _, scale = stats.lognorm.fit(values, floc=0)
-    p10, p50, p90 = stats.lognorm.ppf([0.1, 0.5, 0.9], sigma, loc=0, scale=scale)
-    return Fit(len(values), float(p10), float(p50), float(p90))
+def fit_lognormal(durations_weeks: np.ndarray, censored_weeks: np.ndarray | None = None) -> Fit:
+    """Maximum-likelihood lognormal (location 0) through positive durations.
+
+    ``censored_weeks`` are spans still open at the as-of date (right-censored: the span
+    is at least that long); they enter the likelihood through the survival function.
+    Without them the fit is the closed form (mean and population sd of the logs).
+    """
+    logs = np.log(np.asarray(durations_weeks, dtype=float))
+    mu, sigma = float(logs.mean()), float(logs.std())
+    open_logs = np.log(np.asarray(censored_weeks if censored_weeks is not None else [], dtype=float))
+    if open_logs.size and sigma > 0:
+
+        def nll(theta: np.ndarray) -> float:
+            m, s = theta[0], math.exp(theta[1])
+            return -float(stats.norm.logpdf(logs, m, s).sum() + stats.norm.logsf(open_logs, m, s).sum())
+
+        best = optimize.minimize(nll, np.array([mu, math.log(sigma)]), method="Nelder-Mead")
+        mu, sigma = float(best.x[0]), math.exp(float(best.x[1]))
+    p10, p50, p90 = np.exp(mu + sigma * stats.norm.ppf([0.1, 0.5, 0.9]))
+    return Fit(len(logs), float(p10), float(p50), float(p90))
 
 
 def catalog_band(stages: tuple[str, ...], catalog: Catalog, seed: int = 0) -> tuple[float, float, float]:
@@ -154,20 +170,22 @@ def _roof_to_operational(site: str, rows: list[TimelineRow], as_of: float) -> li
     return out
 
 
-def _cadence(site: str, rows: list[TimelineRow], as_of: float) -> Observation | None:
-    """Mean weeks per extra building between the first and last observed operational rises."""
-    rises = []
-    built = 0.0
+def _cadence(site: str, rows: list[TimelineRow], as_of: float) -> list[Observation]:
+    """Weeks from each rise of a campus's operational power to the next, both observed by as-of.
+
+    The importer makes one phase per rise, so these are the gaps the engine draws
+    between a campus's phases (:mod:`gigawatt.cadence`).
+    """
+    rises: list[TimelineRow] = []
+    peak = 0.0
     for row in rows:
-        if row.date <= as_of and row.buildings > built:
+        if row.date <= as_of and row.power_mw > peak:
             rises.append(row)
-            built = row.buildings
-    if len(rises) < 2:
-        return None
-    first, last = rises[0], rises[-1]
-    return Observation(
-        site, first.line, last.line, (last.date - first.date) / _WEEK / (last.buildings - first.buildings)
-    )
+            peak = row.power_mw
+    return [
+        Observation(site, a.line, b.line, (b.date - a.date) / _WEEK)
+        for a, b in zip(rises, rises[1:], strict=False)
+    ]
 
 
 def calibrate(
@@ -186,15 +204,16 @@ def calibrate(
         else:
             spans["first_building"].observations.append(first)
         spans["roof_to_operational"].observations += _roof_to_operational(site, rows, as_of_date)
-        cadence = _cadence(site, rows, as_of_date)
-        if cadence is not None:
-            spans["building_cadence"].observations.append(cadence)
+        spans["building_cadence"].observations += _cadence(site, rows, as_of_date)
     for check in spans.values():
         seen = np.array(
             [o.duration_weeks for o in check.observations if not o.censored and o.duration_weeks > 0]
         )
+        still_open = np.array(
+            [o.duration_weeks for o in check.observations if o.censored and o.duration_weeks > 0]
+        )
         if len(seen) >= 2:
-            check.fit = fit_lognormal(seen)
+            check.fit = fit_lognormal(seen, still_open)
         if check.stages:
             p10, p50, p90 = catalog_band(check.stages, catalog)
             check.catalog_p10_weeks, check.catalog_p50_weeks, check.catalog_p90_weeks = p10, p50, p90

@@ -32,10 +32,11 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from gigawatt import contracted, observations, units
+from gigawatt import cadence, contracted, observations, units
 from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.errors import GigawattError
+from gigawatt.priors import Priors, resolve_priors
 from gigawatt.sampling import BLOCK_DRAWS, collect, sample
 from gigawatt.scenario import DEMAND_KEYS, STATUS_ORDER, Scenario
 from gigawatt.scope import Subject
@@ -144,10 +145,15 @@ class Model:
     series_high_mw: dict[str, float]
     step_series: dict[str, StepSeries]
     year_ends: np.ndarray
+    #: fitted build priors in effect (:mod:`gigawatt.cadence`), or None for the catalog's stages
+    priors: Priors | None = None
 
     @classmethod
-    def from_scenario(cls, scenario: Scenario) -> Model:
+    def from_scenario(cls, scenario: Scenario, priors: Priors | None = None) -> Model:
+        """Compile ``scenario``; ``priors`` replace the scenario's own ``priors:`` if given."""
         catalog = load_catalog()
+        if priors is None and scenario.priors is not None:
+            priors = resolve_priors(scenario.priors, scenario.source_file)
         params = collect(scenario)
         phases: list[PhaseInfo] = []
         for site_id, site in scenario.sites.items():
@@ -181,6 +187,7 @@ class Model:
             dist = getattr(scenario.stages, f"{stage}_weeks") or catalog.cost("stages", stage).dist()
             for p in phases:
                 params[f"sites.{p.site}.phases[{p.index}].stages.{stage}"] = dist
+        params.update(cadence.parameters(scenario, phases, priors))
         for tech, key in _GAS_LEAD.items():
             params[f"lead_times.{tech}"] = catalog.cost("lead_times", key).dist()
         step = _PERIOD_WEEKS[scenario.time.step] * DAYS_PER_WEEK
@@ -251,6 +258,7 @@ class Model:
             series_high_mw={k: float(high[m].sum()) for k, m in series.items()},
             step_series=step_series,
             year_ends=year_ends,
+            priors=priors,
         )
 
     @property
@@ -407,7 +415,7 @@ def simulate_block(
         bf16[:, k] = accelerators[:, k] * p[f"{acc}.bf16_flops"]
         h100e[:, k] = accelerators[:, k] * p[f"{acc}.h100_equivalents"]
         capex[:, k] = accelerators[:, k] * p[f"{acc}.price_usd"]
-        weeks = {s: p[f"{path}.stages.{s}"] * DAYS_PER_WEEK for s in _STAGES}
+        weeks = cadence.scaled_stages(p, path, {s: p[f"{path}.stages.{s}"] * DAYS_PER_WEEK for s in _STAGES})
         commissioning[:, k] = weeks["commissioning"]
         planned = p.get(f"{path}.online")
         begun = p.get(f"{path}.start")
@@ -456,6 +464,7 @@ def simulate_block(
             kind = np.take_along_axis(kind_sorted, safe[:, None], axis=1)[:, 0]
             for code in range(3):
                 candidates[2 + code, :, k] = np.where(kind == code, ready + commissioning[:, k], -np.inf)
+    cadence.sequence(model, p, candidates)
     pending = ~observed
     ready = candidates.max(axis=0)
     grid = model.grid_days

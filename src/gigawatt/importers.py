@@ -25,6 +25,7 @@ import yaml
 from gigawatt import units
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.errors import GigawattError
+from gigawatt.priors import developer_class
 
 __all__ = [
     "IMPORTERS",
@@ -301,7 +302,13 @@ TIMELINE_COLUMNS = ("Date", "Data center", "Construction status", "Power (MW)", 
 
 
 def read_timelines(text: str, file: str = "<csv>") -> tuple[dict[str, list[TimelineRow]], list[Issue]]:
-    """Epoch's ``data_center_timelines`` CSV → rows per campus in date order, and unreadable rows."""
+    """Epoch's ``data_center_timelines`` CSV → rows per campus in date order, and rows set aside.
+
+    A missing column is a located error. Each row set aside is reported by its line:
+    unreadable fields, power below the campus's earlier peak (a revision or retirement
+    the phases cannot express: the peak is kept), and a campus with a single row (no
+    history to measure; it is still imported as that one state).
+    """
     out: dict[str, list[TimelineRow]] = {}
     issues: list[Issue] = []
     for row in read_rows(text, TIMELINE_COLUMNS, file):
@@ -316,15 +323,50 @@ def read_timelines(text: str, file: str = "<csv>") -> tuple[dict[str, list[Timel
             ] + (["Buildings operational"] if buildings is None else [])
             issues.append(Issue(row.line, site, f"unreadable {', '.join(bad)}"))
             continue
+        if power < 0 or buildings < 0:
+            issues.append(Issue(row.line, site, "negative Power (MW) or Buildings operational"))
+            continue
         out.setdefault(site, []).append(
             TimelineRow(row.line, site, date, power, buildings, row.get("Construction status"))
         )
-    return {k: sorted(v, key=lambda r: (r.date, r.line)) for k, v in out.items()}, issues
+    histories: dict[str, list[TimelineRow]] = {}
+    for site, rows in out.items():
+        kept: list[TimelineRow] = []
+        for r in sorted(rows, key=lambda r: (r.date, r.line)):
+            peak = max((k.power_mw for k in kept), default=0.0)
+            if r.power_mw < peak:
+                issues.append(
+                    Issue(
+                        r.line,
+                        site,
+                        f"power falls from {peak:g} to {r.power_mw:g} MW (a revision or retirement): "
+                        "row set aside, the campus keeps its peak",
+                    )
+                )
+                continue
+            kept.append(r)
+        if len(kept) == 1:
+            issues.append(
+                Issue(kept[0].line, site, "only one timeline row: no build history to measure", "warning")
+            )
+        histories[site] = kept
+    return histories, issues
 
 
-def _timeline_phases(history: list[TimelineRow], as_of_date: float) -> list[dict[str, Any]]:
-    """Each rise of a campus's power above its previous peak becomes a phase of that many MW."""
+def _timeline_phases(
+    history: list[TimelineRow], as_of_date: float, *, keep_projections: bool = True
+) -> list[dict[str, Any]]:
+    """Each rise of a campus's power above its previous peak becomes a phase of that many MW.
+
+    Sizes come from the whole history; dates only from rows on or before ``as_of_date``.
+    A rise dated later is not an observation: the phase is ``under_construction`` (or
+    ``announced`` if the campus had not started by then), never ``online``, and Epoch's
+    date is kept as ``projected_online`` for comparison (the engine does not read it)
+    unless ``keep_projections`` is off. No date later than ``as_of_date`` is written
+    as ``start`` or ``online``.
+    """
     start = history[0].date
+    started = start <= as_of_date
     peak, built = 0.0, 0.0
     phases: list[dict[str, Any]] = []
     for row in history:
@@ -335,21 +377,35 @@ def _timeline_phases(history: list[TimelineRow], as_of_date: float) -> list[dict
         if last < first:
             name = f"Expansion to {row.power_mw:g} MW"
         observed = row.date <= as_of_date
-        phases.append(
-            {
-                "name": _unique(name, {str(p["name"]) for p in phases}),
-                "power": f"{row.power_mw - peak:g} MW",
-                "status": "online" if observed else "under_construction",
-                "start": _day(start),
-                "online": _day(row.date),
-                "source": ["epoch-data-centers"],
-                "note": (
-                    f"Epoch timeline line {row.line}: {row.power_mw:g} MW facility in all. "
-                    + ("" if observed else "Epoch's projection as of the snapshot, not an observation. ")
-                    + "Start is the campus's first timeline date (land clearing or construction start)."
-                ),
-            }
-        )
+        phase: dict[str, Any] = {
+            "name": _unique(name, {str(p["name"]) for p in phases}),
+            "power": f"{row.power_mw - peak:g} MW",
+            "status": "online" if observed else "under_construction" if started else "announced",
+        }
+        if started:
+            phase["start"] = _day(start)
+        if observed:
+            phase["online"] = _day(row.date)
+        elif keep_projections:
+            phase["projected_online"] = _day(row.date)
+        phase |= {
+            "source": ["epoch-data-centers"],
+            "note": (
+                f"Epoch timeline line {row.line}: {row.power_mw:g} MW facility in all. "
+                + (
+                    ""
+                    if observed
+                    else f"Dated after {_day(as_of_date)}: Epoch's projection or a later observation, "
+                    "not an online date. "
+                )
+                + (
+                    "Start is the campus's first timeline date (land clearing or construction start)."
+                    if started
+                    else ""
+                )
+            ).strip(),
+        }
+        phases.append(phase)
         peak, built = row.power_mw, max(built, row.buildings)
     return phases
 
@@ -379,7 +435,7 @@ def import_data_centers(
     issues: list[Issue] = []
     if timelines_text is not None:
         histories, bad = read_timelines(timelines_text, timelines_file)
-        issues += [Issue(i.line, i.row, i.message, file=timelines_file) for i in bad]
+        issues += [Issue(i.line, i.row, i.message, i.action, file=timelines_file) for i in bad]
     sites: dict[str, Any] = {}
     items: list[dict[str, Any]] = []
     taken: set[str] = set()
@@ -400,6 +456,15 @@ def import_data_centers(
         if history:
             used.add(handle)
             phases = _timeline_phases(history, as_of_date)
+            if not phases:
+                issues.append(
+                    Issue(
+                        row.line,
+                        handle,
+                        "every timeline row is 0 MW: no size to simulate (the campus has not stated one)",
+                    )
+                )
+                continue
         elif power is not None and power > 0:
             phases = [
                 {
@@ -445,6 +510,9 @@ def import_data_centers(
             site["owner"] = _slug(str(owner[0]["name"]))
         if users:
             site["tenant"] = _slug(str(users[0]["name"]))
+        builder = developer_class(handle, *(str(o["name"]) for o in owner))
+        if builder is not None:
+            site["developer_class"] = builder
         site |= {
             "power_basis": "facility",
             "basis_note": "Epoch models total facility power per building (see abilene's basis_note).",
@@ -453,7 +521,7 @@ def import_data_centers(
                 {
                     "kind": "grid",
                     "capacity": f"{total:g} MW",
-                    "available": phases[0]["start"],
+                    "available": phases[0].get("start", _day(as_of_date)),
                     "note": "Epoch does not publish the power plan; sized to the build-out (judgement).",
                 }
             ],
@@ -520,14 +588,41 @@ def _chip(name: str) -> str | None:
     return next((acc for key, acc in _CHIPS if key in lowered), None)
 
 
+def _imputed_power(row: Row) -> tuple[tuple[float, float, float], str] | None:
+    """Facility MW (P10, P50, P90) from a cluster's chips, through :func:`gigawatt.compute.convert`.
+
+    A count of a catalog chip converts as that chip; otherwise Epoch's H100 equivalents
+    convert as that many H100s (an H100-equivalent is a unit of compute, so the power
+    of other chips is only approximated). The band is the conversion's own uncertainty
+    (IT watts per chip, PUE). None when the row has neither.
+    """
+    from gigawatt.compute import convert
+
+    acc = _chip(row.get("Chip type (primary)"))
+    count = _number(row.get("Chip quantity (primary)"))
+    h100e = _number(row.get("H100 equivalents"))
+    if acc is not None and count is not None and count > 0:
+        given, how = f"{count:.0f} {acc}", f"{count:,.0f} {acc} (Epoch's chip count)"
+    elif h100e is not None and h100e > 0:
+        given, how = f"{h100e:.0f} h100", f"{h100e:,.0f} H100 equivalents (as H100s)"
+    else:
+        return None
+    return convert(given, draws=4000).facility_mw, how
+
+
 def import_gpu_clusters(
     text: str, *, as_of_date: float, accelerator: str = "h100", file: str = "<csv>"
 ) -> Imported:
     """Epoch's ``gpu_clusters.csv`` → a scenario, one site with one phase per cluster.
 
     Skipped (and reported): decommissioned clusters, clusters superseded by a later
-    row, rows without power or a known country. Existing clusters are online at their
-    first operational date; planned ones are announced, online at Epoch's planned date.
+    row, rows without a known country, and rows without power that give no chips to
+    impute it from. A row without power but with a count of a catalog chip or H100
+    equivalents is imported with its facility power imputed by
+    :func:`gigawatt.compute.convert` (a lognormal through the conversion's P50 and
+    P90), reported as ``imputed`` and marked in the site note and the item.
+    Existing clusters are online at their first operational date; planned ones are
+    announced, with Epoch's planned date as ``projected_online`` (not simulated).
     """
     rows = read_rows(text, CLUSTER_COLUMNS, file)
     names = {r.get("Name") for r in rows}
@@ -541,6 +636,7 @@ def import_gpu_clusters(
         where = _country(row.get("Country"), row.get("Location"))
         online = _date(row.get("First Operational Date"))
         superseded = row.get("Superseded by")
+        imputed = _imputed_power(row) if power is None or power <= 0 else None
         skip = (
             "no Name"
             if not name
@@ -548,8 +644,8 @@ def import_gpu_clusters(
             if status == "Decommissioned"
             else f"superseded by {superseded!r} (its capacity is counted there)"
             if superseded and superseded in names
-            else "no power capacity"
-            if power is None or power <= 0
+            else "no power capacity, and no H100 equivalents or count of a catalog chip to impute it from"
+            if (power is None or power <= 0) and imputed is None
             else f"unknown country {row.get('Country')!r}"
             if where is None
             else f"unknown status {status!r}"
@@ -559,8 +655,22 @@ def import_gpu_clusters(
         if skip:
             issues.append(Issue(row.line, name, skip))
             continue
-        assert power is not None and where is not None
+        assert where is not None
         chip = row.get("Chip type (primary)")
+        power_spec: str | dict[str, Any] = f"{power or 0:g} MW"
+        if imputed is not None:
+            (low, power, high), how = imputed
+            power_spec = {"lognormal": {"p50": f"{power:.4g} MW", "p90": f"{high:.4g} MW"}}
+            issues.append(
+                Issue(
+                    row.line,
+                    name,
+                    f"no power capacity: facility power imputed from {how} "
+                    f"(P10/P50/P90 {low:.3g}/{power:.3g}/{high:.3g} MW)",
+                    "imputed",
+                )
+            )
+        assert power is not None
         acc = _chip(chip)
         if acc is None:
             acc = accelerator
@@ -578,7 +688,7 @@ def import_gpu_clusters(
                     "warning",
                 )
             )
-        phase: dict[str, Any] = {"name": "Cluster", "power": f"{power:g} MW"}
+        phase: dict[str, Any] = {"name": "Cluster", "power": power_spec}
         if status == "Existing":
             if online is None:
                 online = as_of_date
@@ -588,8 +698,8 @@ def import_gpu_clusters(
             phase |= {"status": "online", "start": _day(online), "online": _day(online)}
         else:
             phase["status"] = "announced"
-            if online is not None:
-                phase["online"] = _day(online)
+            if online is not None:  # Epoch's planned date: kept for comparison, never a floor
+                phase["projected_online"] = _day(online)
         certainty = row.get("Certainty")
         phase |= {"source": ["epoch-gpu-clusters"], "note": f"Epoch certainty: {certainty}."}
         site_id = _unique(_slug(name), taken)
@@ -598,7 +708,11 @@ def import_gpu_clusters(
             f"Epoch line {row.line}; {status}, certainty {certainty}",
             f"chip {chip} x {row.get('Chip quantity (primary)') or '?'}" if chip else "",
             f"H100e {row.get('H100 equivalents')}" if row.get("H100 equivalents") else "",
-            "power reported" if reported else "power calculated by Epoch from chips",
+            f"power IMPUTED from {imputed[1]} by gigawatt's conversions (not Epoch's)"
+            if imputed
+            else "power reported"
+            if reported
+            else "power calculated by Epoch from chips",
             f"owner {row.get('Owner')}" if row.get("Owner") else "",
             f"users {row.get('Users')}" if row.get("Users") else "",
             f"single cluster: {row.get('Single cluster?')}" if row.get("Single cluster?") else "",
@@ -614,9 +728,10 @@ def import_gpu_clusters(
             "power_plan": [
                 {
                     "kind": "grid",
-                    "capacity": f"{power:g} MW",
+                    "capacity": f"{imputed[0][2] if imputed else power:.4g} MW",
                     "available": phase.get("start") or phase.get("online") or _day(as_of_date),
-                    "note": "Epoch does not publish the power plan; sized to the cluster (judgement).",
+                    "note": "Epoch does not publish the power plan; sized to the cluster (judgement"
+                    + ("; its imputed P90)." if imputed else ")."),
                 }
             ],
             "phases": [phase],
@@ -632,6 +747,8 @@ def import_gpu_clusters(
                 "certainty": certainty,
                 "facility_mw": power,
                 "accelerator": acc,
+                "power_imputed": imputed is not None,
+                **({"facility_mw_p10_p90": [imputed[0][0], imputed[0][2]]} if imputed else {}),
             }
         )
     document = _scenario("epoch-gpu-clusters", sites, as_of_date, "Epoch AI GPU clusters")

@@ -201,6 +201,8 @@ class Phase(Model):
     status: Status = "announced"
     start_date: Date | None = Field(default=None, alias="start")
     online_date: Date | None = Field(default=None, alias="online")
+    #: another forecaster's date (e.g. Epoch's projection), kept for comparison; never simulated
+    projected_online_date: Date | None = Field(default=None, alias="projected_online")
     accelerator: str | None = None
     source: SourceIds = []
     note: str = ""
@@ -241,6 +243,10 @@ class Site(Model):
     basis_note: str = ""
     accelerator: str
     priority: int = 0
+    #: who builds, for class-specific priors (``gigawatt.priors.DEVELOPER_CLASSES``)
+    developer_class: Literal["hyperscaler", "developer", "speed_first"] | None = None
+    #: the build waits on new power plants (e.g. on-site gas): the backtest scores such campuses apart
+    power_limited: bool = False
     power_plan: list[PowerSource] = Field(min_length=1)
     phases: list[Phase] = Field(min_length=1)
     source: SourceIds = []
@@ -574,6 +580,8 @@ class Scenario(Model):
     accelerators: dict[str, Accelerator] = {}
     sites: dict[str, Site] = Field(min_length=1)
     stages: Stages = Stages()
+    #: fitted priors (``gigawatt calibrate --write-priors``): a file, relative to the scenario
+    priors: str | None = None
     supply: dict[str, Supply] = {}
     contracts: dict[str, Contract] = {}
     commitments: dict[str, Commitment] = {}
@@ -955,6 +963,20 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
         raise ScenarioError(problems + _pydantic_problems(doc, exc)) from None
     problems += _references(scenario, doc, catalog) + _demand_problems(scenario, doc)
     problems += observations.problems(scenario, doc) + contracted.problems(scenario, doc, catalog)
+    problems += _priors_problems(scenario, doc)
     if problems:
         raise ScenarioError(problems)
     return scenario
+
+
+def _priors_problems(scenario: Scenario, doc: _yaml.Document) -> list[Problem]:
+    """A ``priors:`` file that cannot be read, located at the scenario's line."""
+    from gigawatt.priors import PriorsError, resolve_priors
+
+    if scenario.priors is None:
+        return []
+    try:
+        resolve_priors(scenario.priors, scenario.source_file)
+    except PriorsError as exc:
+        return [doc.problem(("priors",), str(exc))]
+    return []

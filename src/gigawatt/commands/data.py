@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich import box
 from rich.table import Column, Table
 
 from gigawatt import units
@@ -130,14 +131,29 @@ def import_(
 def calibrate(
     file: Annotated[Path, typer.Argument(help="Epoch's data_center_timelines CSV.")],
     as_of: AsOfOpt = None,
+    write_priors: Annotated[
+        Path | None,
+        typer.Option(
+            "--write-priors",
+            help="Write the fitted priors here; a scenario uses them with `priors: FILE` (or --priors).",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Fit stage durations to observed build histories; how well do the catalog priors cover them?"""
     from gigawatt.calibrate import calibrate as run_calibration
+    from gigawatt.priors import fit_priors, priors_yaml
 
     result = run_calibration(_read(file), as_of_date=_as_of(as_of), file=str(file))
     for issue in result.issues:
         err.print(issue.located(str(file)), markup=False, highlight=False, soft_wrap=True)
+    if write_priors is not None:
+        text = priors_yaml(fit_priors(result), source_file=str(file), as_of_date=result.as_of_date)
+        try:
+            write_priors.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise GigawattError(f"cannot write {str(write_priors)!r}: {exc}") from None
+        err.print(f"priors written to {write_priors}", highlight=False, soft_wrap=True)
     if as_json:
         print_json(result.as_dict())
         return
@@ -167,3 +183,130 @@ def calibrate(
             f"{check.inside}/{seen} ({check.coverage:.0%})" if check.coverage is not None else "–",
         )
     console.print(table)
+
+
+@app.command()
+@user_errors
+def backtest(
+    file: Annotated[Path, typer.Argument(help="An Epoch-format data_center_timelines CSV.")],
+    priors: Annotated[
+        str | None,
+        typer.Option(help="Priors file (or 'default') used as given; default: fitted leave-one-campus-out."),
+    ] = None,
+    as_of: Annotated[
+        str,
+        typer.Option(
+            "--as-of",
+            help="Forecast each campus from its first row ('first'), each milestone from the row "
+            "before it ('previous': one step ahead), or every campus from DATE.",
+        ),
+    ] = "first",
+    snapshot: Annotated[
+        str | None,
+        typer.Option(help="The file's snapshot: later rows are Epoch's projections (default: catalog date)."),
+    ] = None,
+    leave_one_out: Annotated[
+        bool,
+        typer.Option(
+            "--leave-one-out/--no-leave-one-out", help="Fit priors without the campus forecast (no --priors)."
+        ),
+    ] = True,
+    power_limited: Annotated[
+        list[str] | None,
+        typer.Option("--power-limited", help="A campus waiting on new power plants: scored apart (repeat)."),
+    ] = None,
+    draws: Annotated[int, typer.Option(min=10, help="Monte Carlo draws per campus.")] = 2000,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score the engine's build-time forecasts against observed campus histories.
+
+    Each campus is forecast from its as-of point with nothing dated later; every later
+    milestone (MW online by a date) is scored: inside P10-P90, P50 error, CRPS, PIT.
+    Rows after the snapshot are Epoch's projections, scored apart (kind: projected).
+    """
+    from gigawatt.backtest import backtest as run_backtest
+    from gigawatt.priors import resolve_priors
+
+    if as_of in ("first", "previous"):
+        start: str | float = as_of
+    else:
+        try:
+            start = units.parse_date(as_of)
+        except ValueError as exc:
+            raise GigawattError(f"--as-of: {exc} (or 'first', 'previous')") from None
+    given = resolve_priors(priors) if priors is not None else None
+    result = run_backtest(
+        _read(file),
+        snapshot_date=_as_of(snapshot),
+        file=str(file),
+        priors=given,
+        leave_one_out=leave_one_out,
+        as_of=start,
+        draws=draws,
+        seed=seed,
+        power_limited=power_limited or (),
+    )
+    for issue in result.issues:
+        err.print(issue.located(str(file)), markup=False, highlight=False, soft_wrap=True)
+    if as_json:
+        print_json(result.as_dict())
+        return
+    table = Table(
+        Column("campus", no_wrap=True, max_width=21),
+        Column("MW", justify="right", no_wrap=True),
+        Column("seen", no_wrap=True),
+        Column("P10..P90", no_wrap=True),
+        Column("err", justify="right", no_wrap=True),
+        Column("in", no_wrap=True),
+        Column("kind", no_wrap=True),
+        box=box.SIMPLE_HEAD,
+        title=f"Backtest of {file.name}: snapshot {result.snapshot}, {result.draws} draws a campus",
+        caption="Dates YY-MM; err: P50 error in months (+: forecast late); proj.: Epoch's projection; "
+        "open: nothing online by the snapshot; PL: power-limited.",
+    )
+    for m in result.milestones:
+        table.add_row(
+            m.campus,
+            f"{m.mw:g}",
+            m.observed[2:7] if m.observed else "-",
+            f"{m.p10[2:7]}..{m.p90[2:7]}",
+            f"{m.p50_error_months:+.1f}" if m.p50_error_months is not None else "-",
+            "yes" if m.inside else "no",
+            {"observed": "seen", "projected": "proj.", "censored": "open"}[m.kind]
+            + (" PL" if m.power_limited else ""),
+        )
+    console.print(table)
+
+    def line(label: str, s: dict[str, object]) -> str:
+        if not s["count"]:
+            return f"{label}: none"
+        test = s["pit_test"]
+        assert isinstance(test, dict)
+        return (
+            f"{label}: n={s['count']}, inside P10-P90 {s['coverage']:.0%}, median |P50 error| "
+            f"{s['median_abs_p50_error_months']:.1f} months, CRPS {s['crps_days']:.0f} days, "
+            f"PIT bins {test['bins']} (chi2 p={test['chi2_p']:.2f}, KS p={test['ks_p']:.2f})"
+        )
+
+    priors_text = "leave-one-campus-out" if result.leave_one_out else (priors or "fitted on all campuses")
+    console.print(line(f"Observed ({priors_text} priors)", result.scores()), highlight=False)
+    spread = result.campus_bootstrap()
+    if spread["coverage"] is not None and spread["median_abs_p50_error_months"] is not None:
+        (c_lo, c_hi), (e_lo, e_hi) = spread["coverage"], spread["median_abs_p50_error_months"]
+        console.print(
+            f"  resampling campuses (90%): inside P10-P90 {c_lo:.0%}-{c_hi:.0%}, "
+            f"median |P50 error| {e_lo:.1f}-{e_hi:.1f} months",
+            highlight=False,
+        )
+    console.print(line("Epoch projections (not observations)", result.scores("projected")), highlight=False)
+    limited = result.scores("observed", True)
+    if limited["count"]:
+        console.print(line("Power-limited campuses, observed", limited), highlight=False)
+    censored = [m for m in result.milestones if m.kind == "censored"]
+    if censored:
+        console.print(
+            f"Censored (nothing online by the snapshot): {sum(m.inside for m in censored)} of "
+            f"{len(censored)} forecasts leave room for it (P90 after the snapshot).",
+            highlight=False,
+        )

@@ -1,0 +1,96 @@
+"""Fitted build spans and building cadence: a campus's phases come online in sequence.
+
+With fitted priors in effect (:mod:`gigawatt.priors`: a scenario's ``priors:`` or
+the CLI's ``--priors``), the engine applies two spans to every phase still to be
+built, each drawn per phase from the developer class's fit where there is one:
+
+* ``first_building`` — shell start (land clearing) to online: the catalog's
+  ``site_and_shell``, ``it_fit_out`` and ``commissioning`` draws are scaled so
+  their sum is the drawn span (commissioning keeps its share, which the power and
+  chip limits read);
+* ``building_cadence`` — after the first phase of its site, a phase comes online
+  no sooner than the phase before it plus a drawn gap. The gap chains on the
+  previous phase's construction, power and chip-availability dates (before the
+  shared supply queues, which still apply afterwards).
+
+A phase with its own planned ``online`` date keeps the site's schedule as stated:
+no cadence is added on top. Without priors nothing here changes the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gigawatt.distributions import Dist
+from gigawatt.priors import Priors
+from gigawatt.scenario import Scenario
+
+if TYPE_CHECKING:
+    from gigawatt.engine import Model, PhaseInfo
+
+__all__ = ["BUILD", "GAP", "parameters", "scaled_stages", "sequence"]
+
+#: Parameter suffixes (after a phase's path) of the drawn span and gap, in weeks.
+BUILD = "stages.build"
+GAP = "cadence"
+_BUILD_STAGES = ("site_and_shell", "it_fit_out", "commissioning")
+_DAYS_PER_WEEK = 7.0
+#: Index of the ``construction`` cause in :data:`gigawatt.engine.CAUSES`.
+_CONSTRUCTION = 1
+
+
+def _path(ph: PhaseInfo) -> str:
+    return f"sites.{ph.site}.phases[{ph.index}]"
+
+
+def parameters(scenario: Scenario, phases: list[PhaseInfo], priors: Priors | None) -> dict[str, Dist]:
+    """The span and gap each phase to be built draws (none without priors)."""
+    out: dict[str, Dist] = {}
+    if priors is None:
+        return out
+    for ph in phases:
+        if ph.status == "online":
+            continue
+        site = scenario.sites[ph.site]
+        cls = site.developer_class
+        build = priors.span("first_building", cls)
+        gap = priors.span("building_cadence", cls)
+        if build is not None:
+            out[f"{_path(ph)}.{BUILD}"] = build.dist()
+        if ph.index > 0 and gap is not None and site.phases[ph.index].online_date is None:
+            out[f"{_path(ph)}.{GAP}"] = gap.dist()
+    return out
+
+
+def scaled_stages(
+    p: Mapping[str, np.ndarray], path: str, days: dict[str, np.ndarray]
+) -> dict[str, np.ndarray]:
+    """Stage durations (days) with the build stages scaled to the drawn span, if one is drawn."""
+    span = p.get(f"{path}.{BUILD}")
+    if span is None:
+        return days
+    total = sum(days[s] for s in _BUILD_STAGES)
+    factor = span * _DAYS_PER_WEEK / np.maximum(total, 1e-9)
+    return {s: v * factor if s in _BUILD_STAGES else v for s, v in days.items()}
+
+
+def sequence(model: Model, p: Mapping[str, np.ndarray], candidates: np.ndarray) -> None:
+    """Hold each phase with a drawn gap until the phase before it is ready plus the gap.
+
+    ``candidates`` is the engine's (cause, draw, phase) array of dates; the
+    ``construction`` row is raised in place, phase by phase in site order.
+    """
+    for k, ph in enumerate(model.phases):
+        gap = p.get(f"{_path(ph)}.{GAP}")
+        if gap is None:
+            continue
+        before = next(
+            j for j, other in enumerate(model.phases) if other.site == ph.site and other.index == ph.index - 1
+        )
+        ready = candidates[:, :, before].max(axis=0)
+        candidates[_CONSTRUCTION, :, k] = np.maximum(
+            candidates[_CONSTRUCTION, :, k], ready + gap * _DAYS_PER_WEEK
+        )

@@ -1,0 +1,181 @@
+"""gigawatt backtest: forecasts from each campus's as-of point scored against what followed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from gigawatt import units
+from gigawatt.backtest import _crps, backtest, fan_figure, pit_figure
+from gigawatt.cli import app
+
+FIXTURE = Path(__file__).parent / "fixtures" / "epoch_timelines_history.csv"
+SNAPSHOT = units.parse_date("2025-12-15")
+_CANDIDATES = (Path("/work/shared/data/epoch"), Path(__file__).parents[2] / "shared" / "data" / "epoch")
+EPOCH = next((p for p in _CANDIDATES if (p / "data_center_timelines_part.csv").exists()), None)
+runner = CliRunner()
+
+
+def _run(**kwargs):
+    return backtest(FIXTURE.read_text(encoding="utf-8"), snapshot_date=SNAPSHOT, draws=200, **kwargs)
+
+
+def test_crps_of_an_ensemble():
+    # a point forecast: CRPS is the absolute error
+    assert _crps(np.full(10, 5.0), 2.0) == pytest.approx(3.0)
+    # uniform(0, 1) draws against 0.5: exact CRPS 1/12 for a continuous uniform
+    assert _crps(np.linspace(0, 1, 2001), 0.5) == pytest.approx(1 / 12, abs=1e-3)
+
+
+def test_milestones_kinds_and_scores():
+    result = _run()
+    kinds = {(m.campus, m.mw): m.kind for m in result.milestones}
+    # rows after the snapshot are Epoch's projections; Foxtrot has nothing online by then
+    assert kinds[("Bravo Amazon Ohio", 500.0)] == "projected"
+    assert kinds[("Foxtrot Coreweave Texas", 200.0)] == "censored"
+    assert sum(k == "observed" for k in kinds.values()) == 16
+    for m in result.milestones:
+        assert m.p10 <= m.p50 <= m.p90
+        if m.kind != "censored":
+            assert m.inside == (m.p10 <= m.observed <= m.p90)
+            assert 0.0 <= m.pit <= 1.0
+    data = result.as_dict()
+    assert data["kind"] == "backtest" and data["priors"] == "leave-one-campus-out"
+    for key in ("coverage", "median_abs_p50_error_months", "crps_days", "pit", "campuses", "milestones"):
+        assert key in data
+    assert data["coverage"] == pytest.approx(
+        np.mean([m.inside for m in result.milestones if m.kind == "observed"])
+    )
+    assert len(data["pit"]) == 16
+    low, high = data["campus_bootstrap_90"]["coverage"]
+    assert low <= data["coverage"] <= high
+    # every campus's forecast starts from its first row and knows nothing dated later
+    alpha = next(c for c in result.campuses if c.campus == "Alpha Google Texas")
+    assert alpha.as_of == "2021-01-01" and alpha.developer_class == "hyperscaler"
+    json.dumps(data)
+
+
+def test_leave_one_out_differs_from_in_sample():
+    loo = {(m.campus, m.mw): m.p50 for m in _run().milestones}
+    fitted = _run(leave_one_out=False)
+    assert {c.priors for c in fitted.campuses} == {"all campuses (in sample)"}
+    assert any(loo[(m.campus, m.mw)] != m.p50 for m in fitted.milestones)
+
+
+def test_as_of_date_scores_only_later_milestones():
+    result = _run(as_of=units.parse_date("2024-01-01"))
+    assert all(m.observed is None or m.observed > "2024-01-01" for m in result.milestones)
+    names = {c.campus for c in result.campuses}
+    # Echo (started 2024-03) and Foxtrot had not started: nothing to forecast from
+    assert "Echo xAI Tennessee" not in names and "Alpha Google Texas" in names
+    assert any("not started" in i.message for i in result.issues)
+
+
+def test_one_step_ahead_forecasts_each_milestone_from_the_row_before_it():
+    result = _run(as_of="previous")
+    observed = [(c.as_of, m) for c in result.campuses for m in c.milestones]
+    assert all(len(c.milestones) == 1 for c in result.campuses)
+    assert all(as_of <= "2025-12-15" for as_of, _ in observed)
+    # Alpha's 300 MW (2023-12-01) is forecast from its 200 MW row (2023-03-01), which is known then
+    alpha = next(c for c in result.campuses if c.campus == "Alpha Google Texas" and c.milestones[0].mw == 300)
+    assert alpha.as_of == "2023-03-01"
+    # Bravo's projected 500 MW is forecast from its last observed row, not a projection
+    bravo = next(m for c in result.campuses for m in c.milestones if m.mw == 500.0)
+    assert bravo.kind == "projected"
+    assert sum(m.kind == "observed" for _, m in observed) == 16
+
+
+def test_power_limited_campuses_are_scored_apart():
+    result = _run(power_limited=["Delta Microsoft Georgia"])
+    data = result.as_dict()
+    assert data["power_limited"]["observed"]["count"] == 3
+    assert data["count"] == 13
+    with pytest.raises(Exception, match="no campus named"):
+        _run(power_limited=["Nowhere"])
+
+
+def test_figures():
+    result = _run()
+    pit = pit_figure(result)
+    assert pit.data[0].type == "histogram" and len(pit.data[0].x) == 16
+    fan = fan_figure(result, "Bravo Amazon Ohio")
+    names = [t.name for t in fan.data]
+    assert "Epoch observed" in names and "Epoch projected" in names
+    campus = next(c for c in result.campuses if c.campus == "Bravo Amazon Ohio")
+    p10, p50, p90 = (np.array(q) for q in campus.fan_mw)
+    assert (p10 <= p50).all() and (p50 <= p90).all() and p90[-1] == pytest.approx(500.0)
+
+
+def test_cli_calibrate_then_backtest_with_written_priors(tmp_path):
+    priors = tmp_path / "p.yaml"
+    made = runner.invoke(
+        app, ["calibrate", str(FIXTURE), "--as-of", "2025-12-15", "--write-priors", str(priors)]
+    )
+    assert made.exit_code == 0, made.output
+    result = runner.invoke(
+        app,
+        [
+            "backtest",
+            str(FIXTURE),
+            "--priors",
+            str(priors),
+            "--no-leave-one-out",
+            "--draws",
+            "100",
+            "--json",
+            "--snapshot",
+            "2025-12-15",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["priors"] == "as given" and {c["priors"] for c in data["campuses"]} == {"given"}
+    assert set(data["milestones"][0]) >= {
+        "campus",
+        "mw",
+        "observed",
+        "p10",
+        "p50",
+        "p90",
+        "inside",
+        "p50_error_months",
+        "kind",
+    }
+    table = runner.invoke(app, ["backtest", str(FIXTURE), "--draws", "100"], env={"COLUMNS": "80"})
+    assert table.exit_code == 0, table.output
+    assert max(len(line) for line in table.stdout.splitlines()) <= 80
+    assert "inside P10-P90" in table.stdout
+
+
+def test_cli_bad_input_exits_2(tmp_path):
+    missing = tmp_path / "m.csv"
+    missing.write_text("Date,Data center\n2024-01-01,X\n", encoding="utf-8")
+    result = runner.invoke(app, ["backtest", str(missing)])
+    assert result.exit_code == 2 and f"{missing}:1: not an Epoch CSV" in result.stderr
+    one = tmp_path / "one.csv"
+    one.write_text(
+        "Date,Data center,Construction status,Power (MW),Buildings operational\n"
+        "2024-01-01,Solo,Land clearing,0,0\nsomeday,Solo,Broken,10,1\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["backtest", str(one)])
+    assert result.exit_code == 2
+    assert f"{one}:3: Solo: skipped: unreadable Date" in result.stderr
+    assert "Traceback" not in result.output
+    bad = runner.invoke(app, ["backtest", str(FIXTURE), "--as-of", "soon"])
+    assert bad.exit_code == 2 and "--as-of" in bad.stderr
+
+
+@pytest.mark.skipif(EPOCH is None, reason="Epoch AI's CSVs are not in ../shared/data/epoch")
+def test_real_timelines_backtest():
+    assert EPOCH is not None
+    text = (EPOCH / "data_center_timelines_part.csv").read_text(encoding="utf-8")
+    result = backtest(text, snapshot_date=SNAPSHOT, draws=200)
+    data = result.as_dict()
+    assert data["count"] == 33 and data["censored"]["count"] == 2
+    assert data["projected"]["count"] == 18
+    assert 0.0 <= data["coverage"] <= 1.0

@@ -1,0 +1,146 @@
+"""Fitted priors in the engine: build spans and building cadence (gigawatt.cadence)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from gigawatt import units
+from gigawatt.calibrate import Observation
+from gigawatt.cli import app
+from gigawatt.engine import Model, simulate_block
+from gigawatt.errors import ScenarioError
+from gigawatt.priors import Priors, SpanPrior, class_test, load_priors, resolve_priors
+from gigawatt.scenario import load_scenario
+
+FIXTURE = Path(__file__).parent / "fixtures" / "epoch_timelines_history.csv"
+SCENARIO = """\
+name: cadence
+time: {{start: 2025-01-01, end: 2040-12-31, as_of: 2025-01-01}}
+{priors}
+sites:
+  campus:
+    name: Campus
+    country: US
+    region: us-tx
+    power_basis: facility
+    accelerator: h100
+    developer_class: hyperscaler
+    power_plan: [{{kind: grid, capacity: 1000 MW, available: 2025-01-01}}]
+    phases:
+      - {{name: B1, power: 100 MW, status: under_construction, start: 2025-01-01}}
+      - {{name: B2, power: 100 MW, status: under_construction, start: 2025-01-01}}
+      - {{name: B3, power: 100 MW, status: under_construction, start: 2025-01-01}}
+      - {{name: B4, power: 100 MW, start: 2025-01-01, online: 2026-01-01}}
+"""
+
+
+def _priors(build_p50: float = 52.0, gap_p50: float = 26.0) -> Priors:
+    def span(p50: float) -> SpanPrior:
+        return SpanPrior(p50 / 1.5, p50, p50 * 1.5, 5, ("a", "b"))
+
+    return Priors({"first_building": span(build_p50), "building_cadence": span(gap_p50)})
+
+
+def _online(model: Model, draws: int = 400) -> np.ndarray:
+    return simulate_block(model, 7, 0, draws)["online_date"].values
+
+
+def test_phases_come_online_in_sequence(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.format(priors=""), encoding="utf-8")
+    scenario = load_scenario(path)
+    plain = _online(Model.from_scenario(scenario))
+    # without priors the three phases are independent draws of the same pipeline
+    assert abs(np.median(plain[:, 2] - plain[:, 0])) < 30
+    online = _online(Model.from_scenario(scenario, priors=_priors()))
+    gaps = np.diff(online[:, :3], axis=1)
+    assert (gaps >= 0).all()
+    assert np.median(gaps) == pytest.approx(26 * 7, rel=0.25)
+    # the first building takes the fitted span from its stated start
+    start = units.parse_date("2025-01-01")
+    assert np.median(online[:, 0] - start) == pytest.approx(52 * 7, rel=0.1)
+
+
+def test_a_phase_with_its_own_dated_schedule_gets_no_cadence(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.format(priors=""), encoding="utf-8")
+    model = Model.from_scenario(load_scenario(path), priors=_priors(gap_p50=400.0))
+    assert "sites.campus.phases[3].cadence" not in model.parameters
+    assert "sites.campus.phases[1].cadence" in model.parameters
+    online = _online(model)
+    # B4's planned date (a floor) and its own build, not B3 + a 400-week gap
+    assert np.median(online[:, 3]) < np.median(online[:, 2]) - 52 * 7
+
+
+def test_class_fit_is_used_where_there_is_one():
+    shared = SpanPrior(10, 20, 30, 9, ("x",))
+    own = SpanPrior(40, 50, 60, 4, ("y",))
+    priors = Priors(
+        {"first_building": shared, "building_cadence": shared}, {"hyperscaler": {"first_building": own}}
+    )
+    assert priors.span("first_building", "hyperscaler") is own
+    assert priors.span("building_cadence", "hyperscaler") is shared
+    assert priors.span("first_building", "developer") is shared
+
+
+def test_class_fit_only_where_a_likelihood_ratio_test_supports_it():
+    fast = [Observation(f"xAI Site {i}", 1, 2, w) for i, w in enumerate((10.0, 12.0, 14.0, 11.0))]
+    slow = [Observation(f"Google Site {i}", 1, 2, w) for i, w in enumerate((100.0, 120.0, 90.0, 110.0))]
+    own, p_value = class_test(fast + slow, "speed_first")
+    assert own is not None and own.p50_weeks == pytest.approx(11.7, abs=0.2)
+    assert p_value is not None and p_value < 1e-3
+    mixed = [Observation(f"xAI Site {i}", 1, 2, w) for i, w in enumerate((95.0, 120.0, 100.0, 105.0))]
+    assert class_test(mixed + slow, "speed_first")[1] > 0.05
+
+
+def test_write_priors_then_use_them_in_a_scenario(tmp_path):
+    out = tmp_path / "p.yaml"
+    result = CliRunner().invoke(
+        app, ["calibrate", str(FIXTURE), "--as-of", "2025-12-15", "--write-priors", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    priors = load_priors(out)
+    fb = priors.spans["first_building"]
+    # five campuses built their first building by the as-of date; Foxtrot is still open (censored)
+    assert (fb.n, fb.censored, len(fb.campuses)) == (5, 1, 6)
+    assert fb.p10_weeks < fb.p50_weeks < fb.p90_weeks
+    gaps = priors.spans["building_cadence"]
+    assert gaps.n == 3 + 2 + 2 + 2 + 2  # the gaps between each campus's observed power rises
+    # four hyperscaler campuses, but only one other observed campus: pooling cannot be tested,
+    # so the class uses the all-campus fit
+    assert priors.class_tests["hyperscaler"]["first_building"] is None and not priors.classes
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.format(priors="priors: p.yaml"), encoding="utf-8")
+    model = Model.from_scenario(load_scenario(path))
+    assert model.priors == priors
+    run = CliRunner().invoke(app, ["validate", str(path)])
+    assert run.exit_code == 0, run.output
+
+
+def test_default_priors_are_the_shipped_fit():
+    default = resolve_priors("default")
+    assert default.spans["first_building"].n >= 2
+    assert set(default.spans) == {"first_building", "building_cadence"}
+
+
+def test_bad_priors_are_located(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "kind: gigawatt-priors\nspans:\n  first_building:\n"
+        "    distribution: {lognormal: {p50: 9 weeks, p90: 3 weeks}}\n"
+        "  building_cadence: {distribution: {lognormal: {p50: 1 week, p90: 2 weeks}}}\n",
+        encoding="utf-8",
+    )
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.format(priors="priors: bad.yaml"), encoding="utf-8")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    text = str(info.value)
+    assert f"{path}:3:" in text and f"{bad}:4:" in text and "p50 < p90" in text
+    path.write_text(SCENARIO.format(priors="priors: nowhere.yaml"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2 and "no priors file" in result.stderr
