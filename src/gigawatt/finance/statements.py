@@ -9,7 +9,10 @@ under purchase contracts marked ``capital``; it is depreciated straight-line ove
 Opex is electricity, staff and maintenance of the sites a party operates, leases and power
 bought, and other operating costs; the three site lines are also shown on their own. A loan
 with covenants shows in its borrower's and lender's statements: the share of draws that
-breach, when, and the balance called or swept.
+breach, when, and the balance called or swept. NPV counts the positions still open at the
+horizon at their terminal value (:mod:`gigawatt.finance.terminal`: loans at par, equity at cost,
+warrants at intrinsic value), shown on its own as ``terminal_value_usd``; ``npv_cash_only_usd``
+is the NPV of cash alone.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from gigawatt.finance.capacity import DAYS_PER_YEAR
 from gigawatt.finance.covenants import LoanService
 from gigawatt.finance.ledger import WORLD
 from gigawatt.finance.model import Money
+from gigawatt.finance.terminal import CONVENTIONS, terminal_by_party
 
 __all__ = [
     "statements",
@@ -186,7 +190,10 @@ def statements(
         cash_in = amount[:, :, inn].sum(axis=2)
         cash_out = amount[:, :, out_mask].sum(axis=2)
         net = party_net_usd(money, party)
-        rates = irr(net, per_year)
+        terminal, terminal_parts = terminal_by_party(money, party)
+        with_terminal = net.copy()
+        with_terminal[:, -1] += terminal
+        rates = irr(with_terminal, per_year)
         sales = amount[:, :, inn & np.isin(kind, _SALES)].sum(axis=2)
         recognised = sum(
             (
@@ -270,7 +277,9 @@ def statements(
                 "capex_usd": _bands(capex.sum(axis=1)),
                 "depreciation_usd": _bands(dep.sum(axis=1)),
                 "rpo_lapsed_usd": _bands(lapsed),
-                "npv_usd": _bands(npv_usd(net, rate)),
+                "npv_usd": _bands(npv_usd(with_terminal, rate)),
+                "npv_cash_only_usd": _bands(npv_usd(net, rate)),
+                "terminal_value_usd": _bands(terminal),
                 "irr_per_year": _bands(rates),
                 "irr_defined_share": float(np.mean(np.isfinite(rates))),
             },
@@ -278,6 +287,11 @@ def statements(
             "by_kind": by_kind,
             "equity_stakes": stakes,
             "covenants": covenants,
+            "terminal_value": {
+                "at": units.format_date(edges[-1]),
+                "conventions": CONVENTIONS,
+                "by_contract_usd": {n: _bands(v) for n, v in terminal_parts.items()},
+            },
             "useful_life_years": life_years,
             "discount_rate_per_year": discount_rate,
         }

@@ -1,0 +1,66 @@
+"""What a new user found: own accelerators through finance, a PPA on the plant's output,
+bonds outstanding at the horizon, pledges by capex category."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from gigawatt.cli import app
+from gigawatt.finance import buildout, simulate_money, statements
+from gigawatt.scenario import load_scenario
+
+runner = CliRunner()
+
+OWN_CHIP = """\
+accelerators:
+  my-chip: {base: gb200-nvl72, name: My chip, price: "$45000"}
+"""
+
+
+def with_own_chip(small_text: str) -> str:
+    text = small_text.replace("accelerator: gb200-nvl72", "accelerator: my-chip")
+    return text.replace("sites:\n", OWN_CHIP + "sites:\n", 1)
+
+
+def test_finance_accepts_a_scenario_own_accelerator(small_text, write):
+    path = write(with_own_chip(small_text))
+    result = runner.invoke(app, ["finance", str(path), "--draws", "50", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    own = data["unit_economics"]["my-chip"]["capex_per_gw_facility_usd"]
+    base = data["unit_economics"]["h100"]["capex_per_gw_facility_usd"]
+    assert own["total"]["p50"] > own["accelerators"]["p50"] > 0
+    assert base["total"]["p50"] > 0
+
+
+def bond(small_text: str, maturity: str) -> str:
+    body = (
+        "    kind: loan\n    payer: cloud\n    payee: lab\n    value: $10B\n    start: 2026-01-01\n"
+        f"    term: {maturity}\n    interest_rate: 0.06\n    amortisation: bullet\n"
+    )
+    return small_text.replace("targets:\n", f"  bond:\n{body}targets:\n", 1)
+
+
+def test_a_bullet_bond_past_the_horizon_is_valued_at_par_not_a_loss(small_text, write):
+    scenario = load_scenario(write(bond(small_text, "10 years")))
+    money = simulate_money(scenario, buildout(scenario, 20, 0), 0)
+    s = statements(money, ["cloud", "lab"], discount_rate=0.06)
+    lender = s["cloud"]["totals"]
+    assert lender["terminal_value_usd"]["p50"] == pytest.approx(10e9)
+    # the principal still owed at the horizon comes back into NPV, discounted from the last period
+    periods = len(money.edges) - 1
+    per_quarter = 1.06 ** (1 / 4) - 1
+    added = lender["npv_usd"]["p50"] - lender["npv_cash_only_usd"]["p50"]
+    assert added == pytest.approx(10e9 / (1 + per_quarter) ** (periods - 1), rel=0.01)
+    assert s["lab"]["totals"]["terminal_value_usd"]["p50"] == pytest.approx(-10e9)
+    assert s["cloud"]["terminal_value"]["by_contract_usd"]["bond"]["p50"] == pytest.approx(10e9)
+
+
+def test_a_bond_repaid_inside_the_horizon_has_no_terminal_value(small_text, write):
+    scenario = load_scenario(write(bond(small_text, "2 years")))
+    money = simulate_money(scenario, buildout(scenario, 10, 0), 0)
+    s = statements(money, ["cloud"])
+    assert s["cloud"]["terminal_value"]["by_contract_usd"] == {}
+    assert np.isclose(s["cloud"]["totals"]["terminal_value_usd"]["p50"], 0.0)
