@@ -348,10 +348,12 @@ class Covenants(Model):
 class Commitment(Model):
     """A programme's pledge: total capex ``capex`` spent by ``by`` on the sites of ``programme``
     (or ``sites``; all sites if neither). Simulated capex is each phase's facility MW times the
-    catalog's all-in capex per facility GW, spent evenly from the phase's start to online."""
+    catalog's all-in capex per facility GW: construction as built, IT equipment at delivery
+    (``gigawatt.finance.chips``); ``counts`` picks what the pledge covers: all, construction or it."""
 
     capex_usd: Money = Field(alias="capex")
     by_date: Date = Field(alias="by")
+    counts: Literal["all", "construction", "it"] = "all"
     programme: str | None = None
     sites: list[str] = []
     source: SourceIds = []

@@ -23,6 +23,7 @@ import xarray as xr
 
 from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist
+from gigawatt.finance.chips import chip_parameters
 from gigawatt.finance.capacity import DAYS_PER_YEAR, Capacity, finance_edges
 from gigawatt.finance.contracts import ContractResult, Flow, contract_flows, loan_repaid_share
 from gigawatt.finance.covenants import FINANCING, CovenantTerms, service
@@ -79,7 +80,7 @@ def money_parameters(scenario: Scenario) -> dict[str, Dist]:
         params[f"electricity_price.{region}"] = prices[region].dist()
     for section, key in _CATALOG_TERMS:
         params[f"{section}.{key}"] = catalog.cost(section, key).dist()
-    return params
+    return {**params, **chip_parameters()}
 
 
 def contract_capacity(contract: Contract, name: str, ds: xr.Dataset, p: dict[str, np.ndarray]) -> Capacity:
