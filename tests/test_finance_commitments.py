@@ -46,7 +46,7 @@ def test_construction_is_paid_as_built_and_chips_at_delivery():
 
 
 def test_commitment_met_in_the_share_of_draws_that_reach_it():
-    pledge = Commitment.model_validate({"capex": "$110M", "by": "1970-07-20"})  # day 200: $120M and $100M spent
+    pledge = Commitment.model_validate({"capex": "$110M", "by": "1970-07-20"})  # by day 200: $120M, $100M
     check = commitment_check(pledge, phases(), P, np.array([110e6, 110e6]))
     assert check["probability_met"] == 0.5 and check["counts"] == "all"
     assert check["phases"] == 2

@@ -64,3 +64,62 @@ def test_a_bond_repaid_inside_the_horizon_has_no_terminal_value(small_text, writ
     s = statements(money, ["cloud"])
     assert s["cloud"]["terminal_value"]["by_contract_usd"] == {}
     assert np.isclose(s["cloud"]["totals"]["terminal_value_usd"]["p50"], 0.0)
+
+
+SOLAR = """\
+  solar-ppa:
+    kind: power_purchase
+    payer: cloud
+    payee: sunco
+    sites: [alpha]
+    price_per_mwh: "$40/MWh"
+    start: 2025-01-01
+    term: 20 years
+    plant_capacity: "100 MW"
+    capacity_factor: 0.25
+"""
+
+
+def with_solar(small_text: str) -> str:
+    text = small_text.replace(
+        "  cloud: {name: Cloud, kind: cloud}\n",
+        "  cloud: {name: Cloud, kind: cloud}\n  sunco: {name: Sun Co, kind: energy}\n",
+        1,
+    )
+    return text.replace("targets:\n", SOLAR + "targets:\n", 1)
+
+
+def kind_total(money, kind, contract=None):
+    ledger = money.ledger
+    mask = ledger.kind.values == kind
+    if contract is not None:
+        mask &= ledger.contract.values == contract
+    return ledger.amount_usd.values[:, :, mask].sum(axis=2)
+
+
+def test_a_solar_ppa_is_billed_on_the_plant_output_and_not_bought_again_from_the_grid(small_text, write):
+    plain = load_scenario(
+        write(
+            small_text.replace(
+                "  cloud: {name: Cloud, kind: cloud}\n",
+                "  cloud: {name: Cloud, kind: cloud}\n  sunco: {name: Sun Co, kind: energy}\n",
+                1,
+            ),
+            "plain.yaml",
+        )
+    )
+    solar = load_scenario(write(with_solar(small_text), "solar.yaml"))
+    ds = buildout(plain, 30, 0)
+    before, after = simulate_money(plain, ds, 0), simulate_money(solar, ds, 0)
+    hours = np.diff(after.edges) * 24
+    bill = kind_total(after, "power", "solar-ppa")
+    # the plant's output (100 MW x 0.25), whatever the campus draws
+    assert bill[0] == pytest.approx(100 * 0.25 * hours * 40)
+    grid_before = kind_total(before, "electricity")
+    grid_after = kind_total(after, "electricity")
+    price = after.parameters["electricity_price.us-tx"][:, None]
+    used_mwh = grid_before / price
+    # the grid sells the campus only what the plant does not cover
+    expected = np.clip(used_mwh - np.minimum(100 * 0.25 * hours, used_mwh), 0, None) * price
+    assert grid_after == pytest.approx(expected, rel=1e-9, abs=1e-3)
+    assert (grid_after < grid_before).any() and (grid_after <= grid_before + 1e-6).all()

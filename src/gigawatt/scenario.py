@@ -410,6 +410,9 @@ class Contract(Model):
     )
     take_or_pay_fraction: Fraction = Field(default=fixed(0.0), alias="take_or_pay")
     load_factor: Fraction = Field(default=fixed(0.8))
+    #: a PPA from one plant (e.g. solar): billed on its output, nameplate MW × capacity factor
+    plant_capacity_mw: Power | None = Field(default=None, alias="plant_capacity")
+    capacity_factor: Fraction | None = None
     valuation_usd: Money | None = Field(default=None, alias="valuation")
     strike_usd: Money = Field(default=fixed(0.0), alias="strike")
     share_price_usd: Money | None = Field(default=None, alias="share_price")
@@ -434,6 +437,12 @@ class Contract(Model):
             raise ValueError("take_or_pay and load_factor must be between 0 and 1")
         if self.schedule and self.sites:
             raise ValueError("give sites or a schedule, not both")
+        if (self.plant_capacity_mw is None) != (self.capacity_factor is None):
+            raise ValueError("a plant's PPA needs both plant_capacity and capacity_factor")
+        if self.plant_capacity_mw is not None and self.kind != "power_purchase":
+            raise ValueError(f"plant_capacity applies to power_purchase, not to a {self.kind} contract")
+        if self.capacity_factor is not None and self.capacity_factor.high > 1:
+            raise ValueError("capacity_factor must be between 0 and 1")
         if self.covenants is not None and self.kind != "loan":
             raise ValueError(f"covenants apply to loans, not to a {self.kind} contract")
         return self

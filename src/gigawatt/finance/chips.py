@@ -43,7 +43,9 @@ def chip_lead_days(p: Mapping[str, np.ndarray]) -> np.ndarray:
     return np.asarray(weeks * _DAYS_PER_WEEK, dtype=float)
 
 
-def delivery_date(ds: xr.Dataset, p: Mapping[str, np.ndarray], chosen: np.ndarray | None = None) -> np.ndarray:
+def delivery_date(
+    ds: xr.Dataset, p: Mapping[str, np.ndarray], chosen: np.ndarray | None = None
+) -> np.ndarray:
     """Each phase's chip delivery date ``(draw, phase)``: online less the lead, not before its start."""
     cols = slice(None) if chosen is None else chosen
     online = ds.online_date.values[:, cols]

@@ -17,7 +17,10 @@ non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
 * warrant — tranches of shares vest on milestones and share-price hurdles along the path
   ``share_price × (1 + share_price_growth)^years``; the holder pays the strike on vesting;
 * power purchase — MWh = online facility MW × load factor × hours, at ``price_per_mwh``,
-  at least ``take_or_pay`` × ``capacity`` × hours within the term;
+  at least ``take_or_pay`` × ``capacity`` × hours within the term; a plant's PPA
+  (``plant_capacity``, ``capacity_factor``) is billed on the plant's output instead (nameplate ×
+  capacity factor × hours, as generated), and the part the campus uses (at most its load) is
+  energy its operator does not buy again from the grid (``energy_mwh``);
 * loan — drawn at ``start`` (or in tranches), interest on the balance, principal repaid
   linearly over ``term`` (or at maturity for ``bullet``); covenants are applied afterwards,
   on the whole ledger (:mod:`gigawatt.finance.covenants`, :func:`~gigawatt.finance.model.simulate_money`).
@@ -70,6 +73,8 @@ class ContractResult:
     warrant_value_usd: np.ndarray | None = None
     #: facility MW the contract pays for, per period (lease, compute)
     covered_mw: np.ndarray | None = None
+    #: power purchase: MWh delivered to the covered campus, per period (not bought from the grid)
+    energy_mwh: np.ndarray | None = None
     #: loans with covenants: the service after covenants (breach period, amounts called or swept)
     covenants: LoanService | None = None
 
@@ -248,10 +253,16 @@ def contract_flows(
         days = overlap_days(edges, start, start + p[f"{base}.term"] * _DAYS_PER_WEEK)
         hours = days * _HOURS_PER_DAY
         used_mwh = capacity.average_mw(edges) * p[f"{base}.load_factor"][:, None] * hours
+        billed_mwh = used_mwh
+        if contract.plant_capacity_mw is not None:
+            billed_mwh = p[f"{base}.plant_capacity"][:, None] * p[f"{base}.capacity_factor"][:, None] * hours
+            result.energy_mwh = np.minimum(billed_mwh, used_mwh)
+        else:
+            result.energy_mwh = used_mwh
         floor_mwh = np.zeros_like(used_mwh)
         if contract.capacity_mw is not None:
             floor_mwh = p[f"{base}.take_or_pay"][:, None] * p[f"{base}.capacity"][:, None] * hours
-        bill = np.maximum(used_mwh, floor_mwh) * p[f"{base}.price_per_mwh"][:, None]
+        bill = np.maximum(billed_mwh, floor_mwh) * p[f"{base}.price_per_mwh"][:, None]
         flow("power", delay_periods(bill, terms_days, edges))
     return result
 

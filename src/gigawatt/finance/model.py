@@ -6,7 +6,8 @@ draws every uncertain contract term with common random numbers (keyed by its pat
 so a shocked scenario reuses the base's numbers), and returns a :class:`Money`.
 Besides contracts, flows cross the system's edge: parties' revenue from customers
 (``revenue_per_year``) and each site operator's opex — electricity at the site's
-catalog price (facility MW online × load factor × hours), staff (catalog
+catalog price (facility MW online × load factor × hours, less what the operator's power
+purchase agreements deliver to the site), staff (catalog
 ``opex.staff_cost_per_mw`` per facility MW-year) and maintenance (catalog
 ``opex.maintenance_share_of_capex_per_year`` × all-in capex per facility MW, per
 MW-year online). Loans with covenants are then re-served against the whole ledger
@@ -23,8 +24,8 @@ import xarray as xr
 
 from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist
-from gigawatt.finance.chips import chip_parameters
 from gigawatt.finance.capacity import DAYS_PER_YEAR, Capacity, finance_edges
+from gigawatt.finance.chips import chip_parameters
 from gigawatt.finance.contracts import ContractResult, Flow, contract_flows, loan_repaid_share
 from gigawatt.finance.covenants import FINANCING, CovenantTerms, service
 from gigawatt.finance.ledger import WORLD, build_ledger
@@ -126,10 +127,46 @@ def _revenue(scenario: Scenario, p: dict[str, np.ndarray], edges: np.ndarray) ->
     return flows
 
 
+def _ppa_mwh_by_site(
+    scenario: Scenario, ds: xr.Dataset, edges: np.ndarray, results: dict[str, ContractResult]
+) -> dict[str, np.ndarray]:
+    """MWh each site receives from power purchase agreements its operator signed, ``(draw, period)``:
+    each PPA's delivered energy shared among the sites it covers by their facility MW online."""
+    out: dict[str, np.ndarray] = {}
+    for name, contract in scenario.contracts.items():
+        energy = results[name].energy_mwh if name in results else None
+        if contract.kind != "power_purchase" or contract.schedule or energy is None:
+            continue
+        covered = [
+            s
+            for s, site in scenario.sites.items()
+            if (not contract.sites or s in contract.sites) and site.operator == contract.payer
+        ]
+        mw = {s: _site_capacity(ds, s).average_mw(edges) for s in covered}
+        total = sum(mw.values(), np.zeros_like(energy))
+        for s in covered:
+            share = np.where(total > 0, mw[s] / np.where(total > 0, total, 1.0), 0.0)
+            out[s] = out.get(s, np.zeros_like(energy)) + energy * share
+    return out
+
+
+def _site_capacity(ds: xr.Dataset, site_id: str) -> Capacity:
+    phases = ds.site.values == site_id
+    return Capacity(
+        ds.online_date.values[:, phases], ds.facility_mw.values[:, phases], ds.accelerators.values[:, phases]
+    )
+
+
 def _site_opex(
-    scenario: Scenario, ds: xr.Dataset, p: dict[str, np.ndarray], edges: np.ndarray, parties: set[str]
+    scenario: Scenario,
+    ds: xr.Dataset,
+    p: dict[str, np.ndarray],
+    edges: np.ndarray,
+    parties: set[str],
+    ppa_mwh: dict[str, np.ndarray],
 ) -> list[Flow]:
-    """Each site operator's electricity, staff and maintenance, paid to the world."""
+    """Each site operator's electricity (less what its PPAs deliver), staff and maintenance,
+    paid to the world."""
     flows = []
     load = scenario.demand.load_factor
     years = np.diff(edges) / DAYS_PER_YEAR
@@ -139,16 +176,10 @@ def _site_opex(
     for site_id, site in scenario.sites.items():
         if site.operator not in parties:
             continue
-        phases = ds.site.values == site_id
-        capacity = Capacity(
-            ds.online_date.values[:, phases],
-            ds.facility_mw.values[:, phases],
-            ds.accelerators.values[:, phases],
-        )
-        mw_years = capacity.average_mw(edges) * years
+        mw_years = _site_capacity(ds, site_id).average_mw(edges) * years
         price = p.get(f"electricity_price.{site.region}")
         if price is not None:
-            mwh = mw_years * DAYS_PER_YEAR * 24.0 * load
+            mwh = np.clip(mw_years * DAYS_PER_YEAR * 24.0 * load - ppa_mwh.get(site_id, 0.0), 0.0, None)
             flows.append(
                 Flow(site.operator, WORLD, f"electricity:{site_id}", "electricity", mwh * price[:, None])
             )
@@ -254,11 +285,13 @@ def simulate_money(
     wanted = {k: d for k, d in money_parameters(scenario).items() if k not in given}
     p = {**sample(wanted, seed, int(draws[0]), int(draws[-1]) + 1), **given}
     parties = [n for n in scenario.parties if n != WORLD] + [WORLD]
-    flows = _revenue(scenario, p, edges) + _site_opex(scenario, ds, p, edges, set(parties))
-    results = {}
-    for name, contract in scenario.contracts.items():
-        result = contract_flows(name, contract, p, contract_capacity(contract, name, ds, p), edges)
-        results[name] = result
+    results = {
+        name: contract_flows(name, contract, p, contract_capacity(contract, name, ds, p), edges)
+        for name, contract in scenario.contracts.items()
+    }
+    ppa_mwh = _ppa_mwh_by_site(scenario, ds, edges, results)
+    flows = _revenue(scenario, p, edges) + _site_opex(scenario, ds, p, edges, set(parties), ppa_mwh)
+    for result in results.values():
         flows += result.flows
     flows = _apply_covenants(scenario, p, edges, flows, results)
     return Money(scenario, build_ledger(flows, edges, draws, parties), results, p, edges, ds)

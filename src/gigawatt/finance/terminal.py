@@ -50,20 +50,19 @@ def terminal_values(money: Money) -> list[TerminalValue]:
     out = []
     ledger = money.ledger
     amount = ledger.amount_usd.values
+    kinds, contracts = ledger.kind.values, ledger.contract.values
+
+    def total(name: str, kind: str) -> np.ndarray:
+        paid: np.ndarray = amount[:, :, (contracts == name) & (kinds == kind)].sum(axis=(1, 2))
+        return paid
+
     for name, contract in money.scenario.contracts.items():
-        mine = ledger.contract.values == name
-        kinds = ledger.kind.values
-
-        def total(kind: str) -> np.ndarray:
-            result: np.ndarray = amount[:, :, mine & (kinds == kind)].sum(axis=(1, 2))
-            return result
-
         result = money.results.get(name)
         if contract.kind == "loan":
-            value = total("loan_draw") - total("principal")
+            value = total(name, "loan_draw") - total(name, "principal")
             holder, issuer = contract.payer, contract.payee
         elif contract.kind == "investment":
-            value = total("equity")
+            value = total(name, "equity")
             holder, issuer = contract.payer, contract.payee
         elif contract.kind == "warrant" and result is not None and result.warrant_value_usd is not None:
             value = result.warrant_value_usd[:, -1]
