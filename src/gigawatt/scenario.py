@@ -27,6 +27,7 @@ from gigawatt._fields import Model, SourceIds, read_leaf, uncertain, unit
 from gigawatt.catalog import AcceleratorEntry, Catalog, Source, load_catalog
 from gigawatt.distributions import Dist, fixed
 from gigawatt.errors import Problem, ScenarioError, UnknownScenarioError
+from gigawatt.financing import Deal, FundingPolicy, financing_problems
 
 __all__ = [
     "Accelerator",
@@ -405,6 +406,14 @@ class Contract(Model):
     )
     price_usd_per_accelerator_hour: Money | None = Field(default=None, alias="price_per_accelerator_hour")
     escalator_per_year: Fraction = Field(default=fixed(0.0), alias="escalator")
+    #: lease options: renewals (each ``renewal_term``, taken with ``renewal_probability`` while the
+    #: earlier ones were), and a residual value guarantee on ``asset_cost`` (gigawatt.finance.contracts)
+    renewals: int = Field(default=0, ge=0, le=10)
+    renewal_term_weeks: Duration | None = Field(default=None, alias="renewal_term")
+    renewal_probability: Fraction = Field(default=fixed(0.5))
+    residual_value_guarantee_usd: Money | None = Field(default=None, alias="residual_value_guarantee")
+    residual_value_share: Fraction = Field(default=fixed(0.0), alias="residual_value")
+    asset_cost_usd: Money | None = Field(default=None, alias="asset_cost")
     price_usd_per_mwh: Annotated[Dist, uncertain("money_per_energy", 0.0)] | None = Field(
         default=None, alias="price_per_mwh"
     )
@@ -437,6 +446,20 @@ class Contract(Model):
             raise ValueError("take_or_pay and load_factor must be between 0 and 1")
         if self.schedule and self.sites:
             raise ValueError("give sites or a schedule, not both")
+        rvg, cost = self.residual_value_guarantee_usd, self.asset_cost_usd
+        if (rvg is not None or self.renewals) and self.kind != "lease":
+            raise ValueError(f"renewals and residual_value_guarantee apply to leases, not to a {self.kind}")
+        if rvg is not None and cost is None:
+            raise ValueError("a residual value guarantee needs the asset's cost (asset_cost)")
+        if rvg is not None and cost is not None and rvg.high > cost.low:
+            raise ValueError(
+                f"residual_value_guarantee (up to ${rvg.high / 1e9:,.3g}B) exceeds the asset's cost "
+                f"(asset_cost, from ${cost.low / 1e9:,.3g}B)"
+            )
+        if self.renewals and self.renewal_term_weeks is None:
+            raise ValueError("renewals need a renewal_term")
+        if self.renewal_probability.high > 1 or self.residual_value_share.high > 1:
+            raise ValueError("renewal_probability and residual_value must be between 0 and 1")
         if (self.plant_capacity_mw is None) != (self.capacity_factor is None):
             raise ValueError("a plant's PPA needs both plant_capacity and capacity_factor")
         if self.plant_capacity_mw is not None and self.kind != "power_purchase":
@@ -576,6 +599,9 @@ class Scenario(Model):
     supply: dict[str, Supply] = {}
     contracts: dict[str, Contract] = {}
     commitments: dict[str, Commitment] = {}
+    #: dated financing deals and per-party funding policies (gigawatt.financing)
+    financing: dict[str, Deal] = {}
+    funding: dict[str, FundingPolicy] = {}
     demand: Demand = Demand()
     targets: dict[str, Target] = {}
     factory: Factory | None = None
@@ -951,6 +977,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     except ValidationError as exc:
         raise ScenarioError(problems + _pydantic_problems(doc, exc)) from None
     problems += _references(scenario, doc, catalog) + _demand_problems(scenario, doc)
+    problems += financing_problems(scenario, doc.problem)
     if problems:
         raise ScenarioError(problems)
     return scenario

@@ -8,7 +8,12 @@ non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
 * purchase — goods are delivered as the covered capacity comes online; the buyer pays
   ``value`` pro rata to delivery (or ``price_per_mw`` per facility MW), ``payment_terms`` later;
 * lease — each phase's lease runs ``term`` from the date it comes online, priced per MW-month
-  of facility power or per accelerator-hour, escalating yearly from that date;
+  of facility power or per accelerator-hour, escalating yearly from that date; each of
+  ``renewals`` extends it by ``renewal_term`` with ``renewal_probability`` while the earlier
+  ones were taken (one uniform draw ``u``: ``k`` renewals when ``u < p^k``); with a residual
+  value guarantee the tenant pays the lessor, at each phase's lease end, its share (by MW) of
+  ``residual_value_guarantee`` less what the asset is worth (``residual_value`` × ``asset_cost``),
+  if positive (a lease ending after the horizon pays it outside the ledger);
 * compute — ``value`` over ``term`` from ``start``, recognised at ``value/term`` per day times
   the delivered share (online MW / ``capacity``); what is not recognised by the end of the
   term lapses: RPO never delivered. RPO counts from ``signed``;
@@ -37,7 +42,15 @@ from gigawatt.finance.capacity import DAYS_PER_YEAR, Capacity, overlap_days
 from gigawatt.finance.covenants import LoanService
 from gigawatt.scenario import Contract
 
-__all__ = ["Flow", "ContractResult", "contract_flows", "period_of", "delay_periods", "loan_repaid_share"]
+__all__ = [
+    "Flow",
+    "ContractResult",
+    "contract_flows",
+    "period_of",
+    "delay_periods",
+    "loan_repaid_share",
+    "renewals_taken",
+]
 
 _DAYS_PER_WEEK = 7.0
 _HOURS_PER_DAY = 24.0
@@ -187,6 +200,9 @@ def contract_flows(
         flow("purchase", delay_periods(_increments(delivered), terms_days, edges))
     elif kind == "lease":
         term_days = p[f"{base}.term"] * _DAYS_PER_WEEK
+        if contract.renewals:
+            renewal_days = p[f"{base}.renewal_term"] * _DAYS_PER_WEEK
+            term_days = term_days + renewals_taken(contract, p, base) * renewal_days
         days = overlap_days(edges, capacity.date, capacity.date + term_days[:, None])  # (d, e, k)
         mid = (edges[:-1] + edges[1:]) / 2
         years = np.clip((mid - capacity.date[..., None]) / DAYS_PER_YEAR, 0, None)
@@ -201,6 +217,20 @@ def contract_flows(
             )
         flow("lease", delay_periods((rate * days * escalation).sum(axis=1), terms_days, edges))
         result.covered_mw = (capacity.mw[..., None] * days / length).sum(axis=1)
+        if contract.residual_value_guarantee_usd is not None:
+            gap = np.clip(
+                p[f"{base}.residual_value_guarantee"] - p[f"{base}.residual_value"] * p[f"{base}.asset_cost"],
+                0.0,
+                None,
+            )
+            total = capacity.total_mw
+            share = np.where(total[:, None] > 0, capacity.mw / np.where(total > 0, total, 1.0)[:, None], 0.0)
+            ends = capacity.date + term_days[:, None]
+            rvg = sum(
+                (at_period(ends[:, k], gap * share[:, k], edges) for k in range(ends.shape[1])),
+                np.zeros((draws, periods)),
+            )
+            flow("residual_value_guarantee", rvg)
     elif kind == "compute":
         start = _start(name, contract, p, edges)
         term_days = p[f"{base}.term"] * _DAYS_PER_WEEK
@@ -265,6 +295,13 @@ def contract_flows(
         bill = np.maximum(billed_mwh, floor_mwh) * p[f"{base}.price_per_mwh"][:, None]
         flow("power", delay_periods(bill, terms_days, edges))
     return result
+
+
+def renewals_taken(contract: Contract, p: Mapping[str, np.ndarray], base: str) -> np.ndarray:
+    """Renewals taken per draw: ``k`` while ``u < p^k`` (each taken with ``p`` if the last was)."""
+    u, prob = p[f"{base}.renewal_draw"], p[f"{base}.renewal_probability"]
+    k = np.arange(1, contract.renewals + 1)
+    return (u[:, None] < prob[:, None] ** k[None, :]).sum(axis=1).astype(float)
 
 
 def loan_repaid_share(

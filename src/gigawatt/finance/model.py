@@ -29,6 +29,7 @@ from gigawatt.finance.chips import chip_parameters
 from gigawatt.finance.contracts import ContractResult, Flow, contract_flows, loan_repaid_share
 from gigawatt.finance.covenants import FINANCING, CovenantTerms, service
 from gigawatt.finance.ledger import WORLD, build_ledger
+from gigawatt.financing import with_financing
 from gigawatt.sampling import collect, sample
 from gigawatt.scenario import Contract, Scenario
 
@@ -73,6 +74,8 @@ def money_parameters(scenario: Scenario) -> dict[str, Dist]:
         **collect(scenario.commitments, "commitments"),
     }
     for name, contract in scenario.contracts.items():
+        if contract.renewals:
+            params[f"contracts.{name}.renewal_draw"] = Dist("uniform", (0.0, 1.0))
         for i in range(len(contract.tranches)):
             params[f"contracts.{name}.tranches[{i}].withheld_draw"] = Dist("uniform", (0.0, 1.0))
     catalog = load_catalog()
@@ -279,6 +282,7 @@ def simulate_money(
 ) -> Money:
     """All money of ``scenario`` for the draws in ``ds`` (the engine's buildout); ``params`` gives
     some parameters' values per draw instead of sampling them (a sensitivity design)."""
+    scenario = with_financing(scenario)
     edges = finance_edges(scenario.time.start_day, scenario.time.end_day, step)
     draws = ds.draw.values
     given = {k: np.asarray(v, dtype=float) for k, v in (params or {}).items()}
