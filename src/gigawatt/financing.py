@@ -119,8 +119,9 @@ class Deal(Model):
     * ``vendor_financing`` — ``vendor`` lends to (``as: loan``) or invests in (``as: equity``)
       its customer ``issuer``;
     * ``spv`` — the SPV party ``issuer`` is owned by ``sponsors`` (shares summing to 1) who pay
-      in ``equity`` on ``date``; it issues ``bonds`` (a bond deal without issuer) and leases
-      its campus to a tenant (``lease``); ``asset_cost`` is what the campus cost.
+      in ``equity`` on ``date``; it issues ``bonds`` and leases its campus to a tenant
+      (``lease``); ``asset_cost`` is what the campus costs it (buildings, power, cooling: paid to
+      the world as the leased sites' phases are built, a capital purchase).
     """
 
     kind: DealKind
@@ -278,6 +279,14 @@ def financing_contracts(deals: dict[str, Deal]) -> dict[str, dict[str, object]]:
                 )
             if deal.lease is not None:
                 lease = deal.lease
+                out[f"{name}/construction"] = _contract(
+                    kind="purchase",
+                    payer=deal.issuer,
+                    payee="world",
+                    value=deal.asset_cost_usd,
+                    sites=lease.sites,
+                    **common,
+                )
                 out[f"{name}/lease"] = _contract(
                     kind="lease",
                     payer=lease.tenant,

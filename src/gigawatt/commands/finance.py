@@ -51,6 +51,7 @@ def finance(
     from gigawatt.finance import statements
     from gigawatt.finance.commitments import commitments_summary
     from gigawatt.finance.economics import unit_economics
+    from gigawatt.finance.funding import funding_need
 
     money = _money(scenario, draws, seed, step)
     for name in party or []:
@@ -59,6 +60,7 @@ def finance(
     result = statements(money, list(party) if party else None, life_years=life, discount_rate=discount_rate)
     economics = unit_economics(money.scenario, life_years=life, discount_rate=discount_rate, seed=seed)
     pledges = commitments_summary(money.scenario, money.buildout, money.parameters)
+    need = funding_need(money.funding, money.edges) if money.funding else {}
     if as_json:
         print_json(
             {
@@ -69,6 +71,7 @@ def finance(
                 "statements": result,
                 "unit_economics": economics,
                 "commitments": pledges,
+                "funding_need": need,
             }
         )
         return

@@ -11,7 +11,10 @@ purchase agreements deliver to the site), staff (catalog
 ``opex.staff_cost_per_mw`` per facility MW-year) and maintenance (catalog
 ``opex.maintenance_share_of_capex_per_year`` × all-in capex per facility MW, per
 MW-year online). Loans with covenants are then re-served against the whole ledger
-(:mod:`gigawatt.finance.covenants`), in declaration order.
+(:mod:`gigawatt.finance.covenants`), in declaration order; last, each party's outside capital
+need is measured and its funding policy raises money (:mod:`gigawatt.finance.funding`).
+Dated financing deals (``financing:``) are contracts like any other
+(:func:`gigawatt.financing.with_financing`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from gigawatt.finance.capacity import DAYS_PER_YEAR, Capacity, finance_edges
 from gigawatt.finance.chips import chip_parameters
 from gigawatt.finance.contracts import ContractResult, Flow, contract_flows, loan_repaid_share
 from gigawatt.finance.covenants import FINANCING, CovenantTerms, service
+from gigawatt.finance.funding import FundingOutcome, fund
 from gigawatt.finance.ledger import WORLD, build_ledger
 from gigawatt.financing import with_financing
 from gigawatt.sampling import collect, sample
@@ -53,6 +57,8 @@ class Money:
     parameters: dict[str, np.ndarray]
     edges: np.ndarray
     buildout: xr.Dataset
+    #: outside capital: each party's need and what its funding policy raised (finance.funding)
+    funding: FundingOutcome | None = None
 
     @property
     def parties(self) -> list[str]:
@@ -72,6 +78,7 @@ def money_parameters(scenario: Scenario) -> dict[str, Dist]:
         **collect(scenario.contracts, "contracts"),
         **collect(scenario.parties, "parties"),
         **collect(scenario.commitments, "commitments"),
+        **collect(scenario.funding, "funding"),
     }
     for name, contract in scenario.contracts.items():
         if contract.renewals:
@@ -298,4 +305,6 @@ def simulate_money(
     for result in results.values():
         flows += result.flows
     flows = _apply_covenants(scenario, p, edges, flows, results)
-    return Money(scenario, build_ledger(flows, edges, draws, parties), results, p, edges, ds)
+    funded = fund(scenario, p, edges, flows)
+    flows += funded.flows
+    return Money(scenario, build_ledger(flows, edges, draws, parties), results, p, edges, ds, funded)

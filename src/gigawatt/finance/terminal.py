@@ -5,15 +5,15 @@ but not yet their principal, so summing cash alone shows them a loss that is onl
 Each open position is therefore valued at the horizon's end, by a stated convention, and
 added to both sides' NPV (never to the ledger, which holds cash only):
 
-* loan or bond — the principal still outstanding, at par (the borrower owes it, the lender
-  holds it): the book value of a performing loan;
+* loan or bond (a funding policy's debt too) — the principal still outstanding, at par
+  (the borrower owes it, the lender holds it): the book value of a performing loan;
 * equity investment — the amount paid in, at cost (the investor holds it, the investee's
   owners have diluted by it): no mark-up or loss is invented for an unlisted stake;
 * warrant — vested shares at their intrinsic value (share-price path less strike), which
   the issuer has given away;
 * lease with a residual value guarantee — nothing: the guarantee is a cash flow at the end
-  of the lease's term (:mod:`gigawatt.finance.spv`), inside or after the horizon; after
-  it, the lessor holds the asset and the tenant its obligation, left out (stated).
+  of the lease's term (:mod:`gigawatt.finance.contracts`), inside the horizon or, after it,
+  left out (stated).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gigawatt.finance.ledger import WORLD
 from gigawatt.finance.model import Money
 
 __all__ = ["TerminalValue", "terminal_values", "CONVENTIONS"]
@@ -72,6 +73,10 @@ def terminal_values(money: Money) -> list[TerminalValue]:
         value = np.clip(value, 0.0, None)
         if np.any(value > 1.0):
             out.append(TerminalValue(name, contract.kind, holder, issuer, value))
+    for party, funded in (money.funding.parties.items() if money.funding else ()):
+        debt = funded.outstanding_debt_usd
+        if debt is not None and np.any(debt > 1.0):
+            out.append(TerminalValue(f"funding:{party}", "loan", WORLD, party, debt))
     return out
 
 
