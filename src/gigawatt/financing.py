@@ -32,6 +32,7 @@ __all__ = [
     "SpvLease",
     "FundingInstrument",
     "FundingPolicy",
+    "ChipPolicy",
     "financing_contracts",
     "compiled_contracts",
     "with_financing",
@@ -138,6 +139,8 @@ class Deal(Model):
     tranches: list[DealTranche] = []
     valuation_usd: Money | None = Field(default=None, alias="valuation")
     sites: list[str] = []
+    #: project loan: the borrower builds its sites at this cost per facility MW, paid as built
+    construction_usd_per_mw: PerMwMonth | None = Field(default=None, alias="construction_per_mw")
     sponsors: dict[str, float] = {}
     equity_usd: Money | None = Field(default=None, alias="equity")
     bonds: SpvBonds | None = None
@@ -174,7 +177,9 @@ class Deal(Model):
                     f"lease.residual_value_guarantee (up to ${rvg.high / 1e9:,.3g}B) exceeds the "
                     f"asset's cost (asset_cost, from ${self.asset_cost_usd.low / 1e9:,.3g}B)"
                 )
-        elif self.sponsors or self.lease or self.bonds:
+        if self.construction_usd_per_mw is not None and (self.kind != "project_loan" or not self.sites):
+            raise ValueError("construction_per_mw belongs to a project_loan with sites")
+        if self.kind != "spv" and (self.sponsors or self.lease or self.bonds):
             raise ValueError("sponsors, lease and bonds belong to an spv deal")
         return self
 
@@ -220,6 +225,20 @@ class FundingPolicy(Model):
         if borrows and self.max_leverage is None and self.max_debt_usd is None:
             raise ValueError("a funding policy that borrows needs a cap: max_leverage or max_debt")
         return self
+
+
+class ChipPolicy(Model):
+    """Who buys each phase's accelerators and whether they are bought again at end of life.
+
+    ``buyers`` names a site's chip buyer (a lessor, or a customer that supplies them); other
+    phases follow the documented default rules (:mod:`gigawatt.finance.chips`). ``refresh``
+    re-buys every phase's accelerators at the end of their useful life (the accelerator's
+    ``useful_life``), at the same price."""
+
+    refresh: bool = False
+    buyers: dict[str, str] = {}
+    source: SourceIds = []
+    note: str = ""
 
 
 def _contract(**fields: object) -> dict[str, object]:
@@ -285,6 +304,7 @@ def financing_contracts(deals: dict[str, Deal]) -> dict[str, dict[str, object]]:
                     payee="world",
                     value=deal.asset_cost_usd,
                     sites=lease.sites,
+                    paid="as_built",
                     **common,
                 )
                 out[f"{name}/lease"] = _contract(
@@ -306,6 +326,16 @@ def financing_contracts(deals: dict[str, Deal]) -> dict[str, dict[str, object]]:
         else:
             lender = deal.vendor if deal.kind == "vendor_financing" else deal.holders
             default = "bullet" if deal.kind == "bond" else "linear"
+            if deal.construction_usd_per_mw is not None:
+                out[f"{name}/construction"] = _contract(
+                    kind="purchase",
+                    payer=deal.issuer,
+                    payee="world",
+                    price_per_mw=deal.construction_usd_per_mw,
+                    sites=deal.sites,
+                    paid="as_built",
+                    **common,
+                )
             out[name] = _contract(
                 kind="loan",
                 payer=lender,
@@ -381,6 +411,10 @@ def financing_problems(scenario: Any, problem: Callable[[tuple[str | int, ...], 
     for name in contracts:
         if name in scenario.contracts:
             out.append(problem(("financing", name.split("/")[0]), f"contract {name!r} is already declared"))
+    for site, buyer in scenario.chips.buyers.items():
+        if site not in scenario.sites:
+            out.append(problem(("chips", "buyers", site), f"unknown site {site!r}"))
+        party(("chips", "buyers", site), buyer)
     for name in scenario.funding:
         if name not in parties or name == "world":
             out.append(problem(("funding", name), f"unknown party {name!r}"))

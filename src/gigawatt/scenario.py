@@ -27,7 +27,7 @@ from gigawatt._fields import Model, SourceIds, read_leaf, uncertain, unit
 from gigawatt.catalog import AcceleratorEntry, Catalog, Source, load_catalog
 from gigawatt.distributions import Dist, fixed
 from gigawatt.errors import Problem, ScenarioError, UnknownScenarioError
-from gigawatt.financing import Deal, FundingPolicy, financing_problems
+from gigawatt.financing import ChipPolicy, Deal, FundingPolicy, financing_problems
 
 __all__ = [
     "Accelerator",
@@ -430,6 +430,9 @@ class Contract(Model):
     amortisation: Literal["linear", "bullet"] = "linear"
     covenants: Covenants | None = None
     capital: bool = True
+    #: a purchase covering sites is paid at chip delivery (default), as built (evenly from each
+    #: phase's start to online: progress payments) or at online
+    paid: Literal["delivery", "as_built", "online"] = "delivery"
     on_shortfall: Literal["defer", "default"] = "defer"
     source: SourceIds = []
     note: str = ""
@@ -602,6 +605,7 @@ class Scenario(Model):
     #: dated financing deals and per-party funding policies (gigawatt.financing)
     financing: dict[str, Deal] = {}
     funding: dict[str, FundingPolicy] = {}
+    chips: ChipPolicy = ChipPolicy()
     demand: Demand = Demand()
     targets: dict[str, Target] = {}
     factory: Factory | None = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.table import Table
 
@@ -128,6 +129,41 @@ def finance(
             band(e["cost_per_million_tokens_usd"]),
         )
     console.print(units)
+    capital = Table(
+        "party",
+        "needed P50 (P10–P90)",
+        "first (P50, share)",
+        "by policy",
+        "short P50",
+        title="Outside capital beyond cash and known deals, $B",
+    )
+    for name, n in need.items():
+        if n["p90"] < 1e9 and not n["policy"]:
+            continue
+        raised = ", ".join(
+            f"{k.split('#')[0]} {v['p50'] / 1e9:,.0f}" for k, v in n["by_instrument"].items() if v["p50"]
+        )
+        capital.add_row(
+            name,
+            f"{n['p50'] / 1e9:,.0f} ({n['p10'] / 1e9:,.0f}–{n['p90'] / 1e9:,.0f})",
+            f"{n['first_date']['p50']} ({n['probability_needed']:.0%})"
+            if n["first_date"]["p50"]
+            else "never",
+            raised or ("–" if n["policy"] else "no policy"),
+            f"{n['shortfall_usd']['p50'] / 1e9:,.0f} ({n['probability_shortfall']:.0%})",
+        )
+    console.print(capital)
+    for name, s in result.items():
+        lines = s["lines"]
+        short, long = (lines[f"depreciation_life_{k}y_usd"]["p50"] for k in (3, 6))
+        if max(short) > 1e9:
+            peak = int(np.argmax(short))
+            console.print(
+                f"{name}: depreciation in {s['years'][peak]} ${short[peak] / 1e9:,.0f}B at a 3-year "
+                f"life vs ${long[peak] / 1e9:,.0f}B at 6 (P50; the swing is "
+                f"${(short[peak] - long[peak]) / 1e9:,.0f}B that year)",
+                highlight=False,
+            )
     for name, c in pledges.items():
         spent = c["capex_spent_usd"]
         console.print(

@@ -5,8 +5,9 @@ A :class:`Flow` is one line of money: payer, payee, contract, kind and an amount
 (its uncertain terms already drawn into ``p``) and its capacity into flows plus the
 non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
 
-* purchase — goods are delivered as the covered capacity comes online; the buyer pays
-  ``value`` pro rata to delivery (or ``price_per_mw`` per facility MW), ``payment_terms`` later;
+* purchase — the buyer pays ``value`` pro rata to delivery (or ``price_per_mw`` per facility
+  MW), ``payment_terms`` later; for sites' phases, delivery is the chips' (a lead before online,
+  :mod:`gigawatt.finance.chips`), progress as built (``paid: as_built``) or online (``paid: online``);
 * lease — each phase's lease runs ``term`` from the date it comes online, priced per MW-month
   of facility power or per accelerator-hour, escalating yearly from that date; each of
   ``renewals`` extends it by ``renewal_term`` with ``renewal_probability`` while the earlier
@@ -189,7 +190,9 @@ def contract_flows(
 
     kind = contract.kind
     if kind == "purchase":
-        online_end = capacity.online_mw(edges[1:])
+        online_end = (
+            capacity.built_mw(edges[1:]) if contract.paid == "as_built" else capacity.online_mw(edges[1:])
+        )
         if contract.value_usd is not None:
             total = capacity.total_mw[:, None]
             delivered = np.where(

@@ -28,7 +28,7 @@ import xarray as xr
 from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.finance.capacity import DAYS_PER_YEAR, Capacity, finance_edges
-from gigawatt.finance.chips import chip_parameters
+from gigawatt.finance.chips import capital_contracts, chip_flows, chip_parameters, delivery_date
 from gigawatt.finance.contracts import ContractResult, Flow, contract_flows, loan_repaid_share
 from gigawatt.finance.covenants import FINANCING, CovenantTerms, service
 from gigawatt.finance.funding import FundingOutcome, fund
@@ -91,10 +91,16 @@ def money_parameters(scenario: Scenario) -> dict[str, Dist]:
         params[f"electricity_price.{region}"] = prices[region].dist()
     for section, key in _CATALOG_TERMS:
         params[f"{section}.{key}"] = catalog.cost(section, key).dist()
-    return {**params, **chip_parameters()}
+    return {**params, **chip_parameters(scenario)}
 
 
-def contract_capacity(contract: Contract, name: str, ds: xr.Dataset, p: dict[str, np.ndarray]) -> Capacity:
+def contract_capacity(
+    contract: Contract,
+    name: str,
+    ds: xr.Dataset,
+    p: dict[str, np.ndarray],
+    scenario_buyers: Mapping[str, str] | None = None,
+) -> Capacity:
     """The capacity events a contract follows: its schedule, or its sites' phases."""
     draws = ds.sizes["draw"]
     if contract.schedule:
@@ -109,13 +115,19 @@ def contract_capacity(contract: Contract, name: str, ds: xr.Dataset, p: dict[str
         chosen &= np.isin(site, contract.sites)
     if contract.accelerators:
         chosen &= np.isin(accelerator, contract.accelerators)
+    if contract.kind == "purchase" and scenario_buyers:
+        chosen &= ~np.isin(site, list(scenario_buyers))  # a stated chip buyer overrides (finance.chips)
     if not chosen.any():
         empty = np.zeros((draws, 0))
         return Capacity(empty, empty, empty)
+    date = ds.online_date.values[:, chosen]
+    if contract.kind == "purchase" and contract.paid == "delivery":
+        date = delivery_date(ds, p, chosen)
     return Capacity(
-        ds.online_date.values[:, chosen],
+        date,
         ds.facility_mw.values[:, chosen],
         ds.accelerators.values[:, chosen],
+        ds.start_date.values[:, chosen] if "start_date" in ds else None,
     )
 
 
@@ -233,7 +245,7 @@ def _apply_covenants(
 ) -> list[Flow]:
     """Re-serve each loan with covenants against everything else its borrower pays and receives."""
     window = max(1, round(DAYS_PER_YEAR / float(np.mean(np.diff(edges)))))
-    capital = {n for n, c in scenario.contracts.items() if c.kind == "purchase" and c.capital}
+    capital = capital_contracts(scenario)
     for name, contract in scenario.contracts.items():
         terms = contract.covenants
         if contract.kind != "loan" or terms is None:
@@ -297,12 +309,15 @@ def simulate_money(
     p = {**sample(wanted, seed, int(draws[0]), int(draws[-1]) + 1), **given}
     parties = [n for n in scenario.parties if n != WORLD] + [WORLD]
     results = {
-        name: contract_flows(name, contract, p, contract_capacity(contract, name, ds, p), edges)
+        name: contract_flows(
+            name, contract, p, contract_capacity(contract, name, ds, p, scenario.chips.buyers), edges
+        )
         for name, contract in scenario.contracts.items()
     }
+    default_chips = chip_flows(scenario, ds, p, edges, results)
     ppa_mwh = _ppa_mwh_by_site(scenario, ds, edges, results)
     flows = _revenue(scenario, p, edges) + _site_opex(scenario, ds, p, edges, set(parties), ppa_mwh)
-    for result in results.values():
+    for result in (*results.values(), *default_chips.values()):
         flows += result.flows
     flows = _apply_covenants(scenario, p, edges, flows, results)
     funded = fund(scenario, p, edges, flows)

@@ -24,6 +24,7 @@ import numpy_financial as npf
 
 from gigawatt import units
 from gigawatt.finance.capacity import DAYS_PER_YEAR
+from gigawatt.finance.chips import capital_contracts
 from gigawatt.finance.covenants import LoanService
 from gigawatt.finance.ledger import WORLD
 from gigawatt.finance.model import Money
@@ -40,9 +41,13 @@ __all__ = [
     "conventional",
     "covenant_summary",
     "QUANTILES",
+    "SWING_LIVES_YEARS",
 ]
 
 QUANTILES = (10, 50, 90)
+#: Useful lives every statement also shows depreciation at: critics' 3 years, hyperscalers' 6
+#: (Burry vs hyperscaler accounting; data/accelerators.yaml useful_life sources).
+SWING_LIVES_YEARS = (3, 6)
 _SALES = ("revenue", "lease", "purchase", "power")
 _OPEX = ("electricity", "staff", "maintenance", "lease", "power", "operating_costs")
 #: Site opex shown on their own lines: electricity at the site's price, staff, maintenance.
@@ -90,7 +95,7 @@ def timing(money: Money, party: str, by_day: float) -> dict[str, Any]:
     ledger, edges = money.ledger, money.edges
     before = edges[:-1] < by_day
     amount = ledger.amount_usd.values[:, before, :]
-    capital = [n for n, c in money.scenario.contracts.items() if c.kind == "purchase" and c.capital]
+    capital = list(capital_contracts(money.scenario))
     capex = np.cumsum(
         ledger.amount_usd.values[
             :, :, (ledger.payer.values == party) & np.isin(ledger.contract.values, capital)
@@ -176,7 +181,7 @@ def statements(
     year_index = np.searchsorted(year_list, years)
     last_of_year = np.array([np.nonzero(years == y)[0][-1] for y in year_list])
     per_year, rate = rate_per_period(edges, discount_rate)
-    capital = {n for n, c in money.scenario.contracts.items() if c.kind == "purchase" and c.capital}
+    capital = capital_contracts(money.scenario)
 
     def yearly(flow: np.ndarray) -> np.ndarray:
         out = np.zeros((flow.shape[0], len(year_list)))
@@ -206,6 +211,7 @@ def statements(
         capex = amount[:, :, out_mask & np.isin(contract, list(capital))].sum(axis=2)
         opex = amount[:, :, out_mask & np.isin(kind, _OPEX)].sum(axis=2)
         dep = depreciation(capex, round(life_years * per_year))
+        swing = {str(life): yearly(depreciation(capex, round(life * per_year))) for life in SWING_LIVES_YEARS}
         rpo = sum(
             (
                 r.rpo_usd
@@ -268,6 +274,7 @@ def statements(
                 "opex_usd": _bands(yearly(opex)),
                 **site_opex,
                 "depreciation_usd": _bands(yearly(dep)),
+                **{f"depreciation_life_{k}y_usd": _bands(v) for k, v in swing.items()},
                 "rpo_usd": _bands(rpo[:, last_of_year]),
                 "cash_position_usd": _bands(position[:, last_of_year]),
             },

@@ -73,7 +73,7 @@ def terminal_values(money: Money) -> list[TerminalValue]:
         value = np.clip(value, 0.0, None)
         if np.any(value > 1.0):
             out.append(TerminalValue(name, contract.kind, holder, issuer, value))
-    for party, funded in (money.funding.parties.items() if money.funding else ()):
+    for party, funded in money.funding.parties.items() if money.funding else ():
         debt = funded.outstanding_debt_usd
         if debt is not None and np.any(debt > 1.0):
             out.append(TerminalValue(f"funding:{party}", "loan", WORLD, party, debt))
