@@ -201,6 +201,7 @@ def flows(
     from gigawatt.errors import GigawattError
     from gigawatt.finance import flows_summary
     from gigawatt.finance.flows import window_periods
+    from gigawatt.finance.vendor import unspent, vendor_financing
     from gigawatt.units import format_date, parse_date
 
     start = None if date_from is None else parse_date(date_from)
@@ -217,6 +218,8 @@ def flows(
         ) from None
     window = {"from": format_date(money.edges[periods.start]), "to": format_date(money.edges[periods.stop])}
     summary = flows_summary(money.ledger, periods)
+    returned = vendor_financing(money, periods)
+    held = unspent(money, periods)
     named = {k: p.name for k, p in money.scenario.parties.items()}
     if as_json:
         print_json(
@@ -227,6 +230,8 @@ def flows(
                 "window": window,
                 **summary,
                 "cycle_names": [[named.get(x, x) for x in c] for c in summary["cycles"]],
+                "vendor_financing": returned,
+                "unspent": held,
             }
         )
         return
@@ -246,6 +251,30 @@ def flows(
     for name, q in summary["circularity"].items():
         table.add_row(named.get(name, name), *(f"{q[k]:.1%}" for k in ("p10", "p50", "p90")))
     console.print(table)
+    if returned:
+        vf = Table(
+            "vendor → customer",
+            "sold for it $B",
+            "returned $B",
+            "ratio P50 (P10–P90)",
+            title="Vendor financing: investment returned to the customer / sales for it (P50)",
+        )
+        for row in returned:
+            r = row["ratio"]
+            vf.add_row(
+                f"{named.get(row['vendor'], row['vendor'])} → {named.get(row['customer'], row['customer'])}",
+                _b(row["sales_usd"]),
+                _b(row["returned_usd"]),
+                "–" if r["p50"] is None else f"{r['p50']:.0%} ({r['p10']:.0%}–{r['p90']:.0%})",
+            )
+        console.print(vf)
+    for name, h in held.items():
+        console.print(
+            f"{named.get(name, name)}: ${h['unspent_usd'] / 1e9:,.0f}B of the "
+            f"${h['invested_in_usd'] / 1e9:,.0f}B invested in it is unspent in the scenario (P50; "
+            f"it pays out ${h['paid_out_usd'] / 1e9:,.0f}B)",
+            highlight=False,
+        )
 
 
 @app.command()
