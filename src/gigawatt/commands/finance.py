@@ -329,8 +329,18 @@ def stress(
         return
     table = Table("", "base", "shocked", title=f"{result['scenario']}: {'; '.join(result['shocks'])}")
     base, hit = result["base"], result["shocked"]
+    for name, n in hit.get("funding_need", {}).items():
+        if not n["policy"]:
+            continue
+        b = base["funding_need"][name]
+        table.add_row(f"{name}: outside capital needed $B (P50)", _b(b["p50"]), _b(n["p50"]))
+        table.add_row(
+            f"{name}: short after its funding policy $B (P50)",
+            _b(b["shortfall_usd"]["p50"]),
+            _b(n["shortfall_usd"]["p50"]),
+        )
     table.add_row(
-        "P(any party runs short)",
+        "P(any party short after its funding)",
         f"{base['probability_any_short']:.0%}",
         f"{hit['probability_any_short']:.0%}",
     )
