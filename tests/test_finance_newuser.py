@@ -123,3 +123,47 @@ def test_a_solar_ppa_is_billed_on_the_plant_output_and_not_bought_again_from_the
     expected = np.clip(used_mwh - np.minimum(100 * 0.25 * hours, used_mwh), 0, None) * price
     assert grid_after == pytest.approx(expected, rel=1e-9, abs=1e-3)
     assert (grid_after < grid_before).any() and (grid_after <= grid_before + 1e-6).all()
+
+
+def linked(small_text: str, share: float, prepaid: float = 0.0) -> str:
+    text = small_text.replace(
+        "  lab: {name: Lab, kind: ai_lab}\n",
+        '  lab: {name: Lab, kind: ai_lab, revenue_per_year: "$10B", revenue_start: 2025-01-01,'
+        " revenue_growth: 0.0}\n",
+        1,
+    )
+    return text.replace(
+        '    term: "5 years"\n',
+        f'    term: "5 years"\n    demand_share: {share}\n    reference_growth: 0.5\n'
+        f"    prepaid: {prepaid}\n",
+        1,
+    )
+
+
+def test_a_demand_linked_contract_follows_the_payer_revenue(small_text, write):
+    take_or_pay = load_scenario(write(linked(small_text, 0.0), "top.yaml"))
+    half = load_scenario(write(linked(small_text, 0.5), "half.yaml"))
+    ds = buildout(take_or_pay, 10, 0)
+    full, cut = (simulate_money(s, ds, 0).results["compute"].recognised_usd for s in (take_or_pay, half))
+    edges = simulate_money(half, ds, 0).edges
+    mid = (edges[:-1] + edges[1:]) / 2
+    years = np.clip((mid - edges[0]) / 365.25, 0, None)
+    usage = 1.0 / 1.5**years  # flat revenue against 50%/yr planned
+    assert cut == pytest.approx(full * (1 - 0.5 * (1 - usage))[None, :], rel=1e-9, abs=1e-3)
+
+
+def test_a_prepaid_contract_is_paid_at_signing_and_refunds_what_lapses(small_text, write):
+    scenario = load_scenario(write(linked(small_text, 0.0, prepaid=0.4)))
+    money = simulate_money(scenario, buildout(scenario, 10, 0), 0)
+    ledger = money.ledger
+    mine = ledger.contract.values == "compute"
+    paid = ledger.amount_usd.values[:, :, mine & (ledger.kind.values == "compute")].sum(axis=2)
+    recognised = money.results["compute"].recognised_usd
+    # 40% at signing (the start here), the rest as delivered
+    assert paid[:, 0] == pytest.approx(0.4 * 10e9 + 0.6 * recognised[:, 0], rel=1e-9)
+    refund = ledger.amount_usd.values[:, :, mine & (ledger.kind.values == "refund")].sum(axis=(1, 2))
+    lapsed = money.results["compute"].rpo_lapsed_usd.sum(axis=1)
+    assert refund == pytest.approx(0.4 * lapsed, rel=1e-9, abs=1e-3)
+    assert paid.sum(axis=1) - refund == pytest.approx(
+        money.results["compute"].recognised_usd.sum(axis=1), rel=1e-9
+    )

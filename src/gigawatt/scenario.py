@@ -418,6 +418,12 @@ class Contract(Model):
         default=None, alias="price_per_mwh"
     )
     take_or_pay_fraction: Fraction = Field(default=fixed(0.0), alias="take_or_pay")
+    #: compute: the share of the contract that follows the payer's revenue against the growth
+    #: it was sized for (``reference_growth``): the rest is take-or-pay (gigawatt.finance.contracts)
+    demand_share: Fraction = Field(default=fixed(0.0))
+    reference_growth_per_year: Number | None = Field(default=None, alias="reference_growth")
+    #: compute: share of the value paid at signing, drawn down as delivered
+    prepaid_fraction: Fraction = Field(default=fixed(0.0), alias="prepaid")
     load_factor: Fraction = Field(default=fixed(0.8))
     #: a PPA from one plant (e.g. solar): billed on its output, nameplate MW × capacity factor
     plant_capacity_mw: Power | None = Field(default=None, alias="plant_capacity")
@@ -449,6 +455,15 @@ class Contract(Model):
             raise ValueError("take_or_pay and load_factor must be between 0 and 1")
         if self.schedule and self.sites:
             raise ValueError("give sites or a schedule, not both")
+        linked = self.demand_share.high > 0 or self.prepaid_fraction.high > 0
+        if linked and self.kind != "compute":
+            raise ValueError(f"demand_share and prepaid apply to compute contracts, not to a {self.kind}")
+        if self.demand_share.high > 0 and self.reference_growth_per_year is None:
+            raise ValueError(
+                "demand_share needs reference_growth: the payer's revenue growth it was sized for"
+            )
+        if self.demand_share.high > 1 or self.prepaid_fraction.high > 1:
+            raise ValueError("demand_share and prepaid must be between 0 and 1")
         rvg, cost = self.residual_value_guarantee_usd, self.asset_cost_usd
         if (rvg is not None or self.renewals) and self.kind != "lease":
             raise ValueError(f"renewals and residual_value_guarantee apply to leases, not to a {self.kind}")

@@ -16,8 +16,12 @@ non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
   ``residual_value_guarantee`` less what the asset is worth (``residual_value`` × ``asset_cost``),
   if positive (a lease ending after the horizon pays it outside the ledger);
 * compute — ``value`` over ``term`` from ``start``, recognised at ``value/term`` per day times
-  the delivered share (online MW / ``capacity``); what is not recognised by the end of the
-  term lapses: RPO never delivered. RPO counts from ``signed``;
+  the delivered share (online MW / ``capacity``) and, for the ``demand_share`` that is not
+  take-or-pay, times the payer's usage: its revenue over the revenue it would have at
+  ``reference_growth`` (at most 1), so a demand shock reaches the seller's revenue; what is not
+  recognised by the end of the term lapses: RPO never delivered. RPO counts from ``signed``.
+  ``prepaid`` of the value is paid at signing and drawn down as delivered (the rest paid as
+  recognised); the prepaid part of what lapses is refunded at the term's end;
 * investment — tranches fire when all their milestones are met (GW online, a date); a
   tranche with ``probability`` < 1 is withheld in that share of draws; stake = amount / valuation;
 * warrant — tranches of shares vest on milestones and share-price hurdles along the path
@@ -173,8 +177,10 @@ def contract_flows(
     p: Mapping[str, np.ndarray],
     capacity: Capacity,
     edges: np.ndarray,
+    usage: np.ndarray | None = None,
 ) -> ContractResult:
-    """Transactions and positions of one contract; ``p`` holds its drawn terms by path."""
+    """Transactions and positions of one contract; ``p`` holds its drawn terms by path, ``usage``
+    the payer's usage ``(draw, period)`` in [0, 1] for a compute contract's ``demand_share``."""
     base = f"contracts.{name}"
     draws, periods = capacity.date.shape[0], len(edges) - 1
     length = np.diff(edges)
@@ -243,6 +249,8 @@ def contract_flows(
         if contract.capacity_mw is not None:
             share = np.minimum(1.0, capacity.average_mw(edges) / p[f"{base}.capacity"][:, None])
             result.covered_mw = np.minimum(capacity.average_mw(edges), p[f"{base}.capacity"][:, None])
+        if usage is not None:
+            share = share * (1 - p[f"{base}.demand_share"][:, None] * (1 - usage))
         recognised = (value / term_days)[:, None] * days * share
         cum = np.cumsum(recognised, axis=1)
         signed = p[f"{base}.signed"] if contract.signed_date is not None else start
@@ -254,7 +262,15 @@ def contract_flows(
             * ((start + term_days) < edges[-1])[:, None]
         )
         result.recognised_usd = recognised
-        flow("compute", delay_periods(recognised, terms_days, edges))
+        prepaid = p[f"{base}.prepaid"][:, None]
+        if np.any(prepaid > 0):
+            lapsed = value - cum[:, -1]
+            ends = start + term_days
+            flow("compute", at_period(signed, value, edges) * prepaid)
+            flow(
+                "refund", at_period(ends, lapsed, edges) * prepaid * (ends < edges[-1])[:, None], reverse=True
+            )
+        flow("compute", delay_periods(recognised * (1 - prepaid), terms_days, edges))
     elif kind in ("investment", "loan"):
         if contract.tranches:
             dates = _tranche_dates(name, contract, p, capacity, draws)

@@ -131,6 +131,35 @@ def contract_capacity(
     )
 
 
+def _revenue_level(
+    party: str, p: Mapping[str, np.ndarray], edges: np.ndarray, growth: np.ndarray | None = None
+) -> np.ndarray:
+    """A party's yearly revenue at each period's middle ``(draw, period)``, at its drawn growth
+    (or ``growth``), flat after ``revenue_growth_until``; zero before ``revenue_start``."""
+    base = f"parties.{party}"
+    start = p[f"{base}.revenue_start"][:, None]
+    mid = (edges[:-1] + edges[1:]) / 2
+    until = p.get(f"{base}.revenue_growth_until", np.full(len(start), np.inf))[:, None]
+    years = np.clip((np.minimum(mid, until) - start) / DAYS_PER_YEAR, 0, None)
+    rate = p[f"{base}.revenue_growth"] if growth is None else growth
+    return p[f"{base}.revenue_per_year"][:, None] * (1 + rate[:, None]) ** years * (mid > start)
+
+
+def _usage(
+    scenario: Scenario, contract: Contract, name: str, p: Mapping[str, np.ndarray], edges: np.ndarray
+) -> np.ndarray | None:
+    """A compute contract's usage by its payer: revenue over revenue at the reference growth, at most 1."""
+    party = scenario.parties.get(contract.payer)
+    if contract.kind != "compute" or contract.demand_share.high <= 0:
+        return None
+    if party is None or party.revenue_usd_per_year is None:
+        return None
+    actual = _revenue_level(contract.payer, p, edges)
+    planned = _revenue_level(contract.payer, p, edges, p[f"contracts.{name}.reference_growth"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(planned > 0, np.clip(actual / np.where(planned > 0, planned, 1.0), 0.0, 1.0), 1.0)
+
+
 def _revenue(scenario: Scenario, p: dict[str, np.ndarray], edges: np.ndarray) -> list[Flow]:
     flows = []
     for name, party in scenario.parties.items():
@@ -310,7 +339,12 @@ def simulate_money(
     parties = [n for n in scenario.parties if n != WORLD] + [WORLD]
     results = {
         name: contract_flows(
-            name, contract, p, contract_capacity(contract, name, ds, p, scenario.chips.buyers), edges
+            name,
+            contract,
+            p,
+            contract_capacity(contract, name, ds, p, scenario.chips.buyers),
+            edges,
+            _usage(scenario, contract, name, p, edges),
         )
         for name, contract in scenario.contracts.items()
     }
