@@ -6,7 +6,8 @@ import xarray as xr
 
 from gigawatt.errors import ScenarioError
 from gigawatt.finance import buildout, simulate_money
-from gigawatt.finance.commitments import capex_spent_usd, commitment_check, commitments_summary
+from gigawatt.finance.chips import capex_spent_by_usd, chip_lead_days
+from gigawatt.finance.commitments import commitment_check, commitments_summary
 from gigawatt.scenario import Commitment, load_scenario
 
 
@@ -22,19 +23,38 @@ def phases() -> xr.Dataset:
     )
 
 
-def test_capex_is_spent_evenly_from_start_to_online():
-    spent = capex_spent_usd(phases(), np.array([1e6, 1e6]), 200.0, np.array([True, True]))
-    # draw 0: phase x done (100 MW) + half of y (50 MW); draw 1: y never comes online
-    assert spent.tolist() == pytest.approx([150e6, 100e6])
+#: two draws: $1M per MW all in, 60% of it IT equipment, chips delivered 4 + 1 = 5 weeks before online
+P = {
+    "per_gw.capex_per_gw_facility": np.array([1e9, 1e9]),
+    "per_gw.compute_share_of_capex": np.array([0.6, 0.6]),
+    "chips.lead.it_fit_out": np.array([4.0, 4.0]),
+    "chips.lead.commissioning": np.array([1.0, 1.0]),
+}
+
+
+def test_construction_is_paid_as_built_and_chips_at_delivery():
+    both = np.array([True, True])
+    assert chip_lead_days(P).tolist() == [35.0, 35.0]
+    # day 200: draw 0 has x done (100 MW) and y half built; y's chips come at day 265
+    construction = capex_spent_by_usd(phases(), P, 200.0, both, "construction")
+    assert construction.tolist() == pytest.approx([0.4 * 150e6, 0.4 * 100e6])
+    it = capex_spent_by_usd(phases(), P, 200.0, both, "it")
+    assert it.tolist() == pytest.approx([0.6 * 100e6, 0.6 * 100e6])
+    assert capex_spent_by_usd(phases(), P, 270.0, both, "it").tolist() == pytest.approx([120e6, 60e6])
+    total = capex_spent_by_usd(phases(), P, 200.0, both)
+    assert total.tolist() == pytest.approx((construction + it).tolist())
 
 
 def test_commitment_met_in_the_share_of_draws_that_reach_it():
-    pledge = Commitment.model_validate({"capex": "$140M", "by": "1970-07-20"})  # day 200
-    check = commitment_check(pledge, phases(), np.array([1e6, 1e6]), np.array([140e6, 140e6]))
-    assert check["probability_met"] == 0.5
+    pledge = Commitment.model_validate({"capex": "$110M", "by": "1970-07-20"})  # by day 200: $120M, $100M
+    check = commitment_check(pledge, phases(), P, np.array([110e6, 110e6]))
+    assert check["probability_met"] == 0.5 and check["counts"] == "all"
     assert check["phases"] == 2
     only_q = Commitment.model_validate({"capex": "$40M", "by": "1970-07-20", "programme": "q"})
-    assert commitment_check(only_q, phases(), np.array([1e6, 1e6]), np.array([40e6] * 2))["phases"] == 1
+    assert commitment_check(only_q, phases(), P, np.array([40e6] * 2))["phases"] == 1
+    # counting only construction, the same pledge is met in no draw
+    built = Commitment.model_validate({"capex": "$110M", "by": "1970-07-20", "counts": "construction"})
+    assert commitment_check(built, phases(), P, np.array([110e6, 110e6]))["probability_met"] == 0.0
 
 
 def test_stargate_500b_pledge_is_checked_against_simulated_capex():
@@ -48,11 +68,8 @@ def test_stargate_500b_pledge_is_checked_against_simulated_capex():
     assert 0.0 <= check["probability_met"] <= 1.0
     # the share met is the share of draws whose spend reaches the pledge
     chosen = ds.programme.values == "stargate"
-    draws = capex_spent_usd(
-        ds,
-        money.parameters["per_gw.capex_per_gw_facility"] / 1000,
-        scenario.commitments["stargate-500b"].by_date.mid,
-        chosen,
+    draws = capex_spent_by_usd(
+        ds, money.parameters, scenario.commitments["stargate-500b"].by_date.mid, chosen
     )
     assert check["probability_met"] == pytest.approx(float(np.mean(draws >= 500e9)))
 

@@ -78,13 +78,19 @@ def test_oracle_statement(money):
     # Oracle's net cash changes sign several times in every draw: no IRR, said so
     assert long["totals"]["irr_defined_share"] == 0.0
     assert long["totals"]["irr_per_year"]["p50"] is None
-    assert long["totals"]["npv_usd"]["p50"] > 0
+    # NPV counts what is still owed and held at the horizon (its bonds at par), stated apart
+    totals = long["totals"]
+    assert totals["terminal_value_usd"]["p50"] < 0 and np.isfinite(totals["npv_usd"]["p50"])
+    # refresh at end of life: Oracle buys chips again after 2030
+    assert sum(long["lines"]["capex_usd"]["p50"][years.index(2031) :]) > 0
 
 
 def test_openai_holds_equity_and_stakes(money):
     s = statements(money, ["nvidia", "softbank"])
     assert "openai" in s["nvidia"]["equity_stakes"]
-    assert s["softbank"]["equity_stakes"] == {}  # its pledges carry no valuation
+    # its Stargate pledges carry no valuation; its part of OpenAI's 2026 round does ($30B at $730B)
+    assert set(s["softbank"]["equity_stakes"]) == {"openai"}
+    assert s["softbank"]["equity_stakes"]["openai"]["p50"] == pytest.approx(30 / 730)
 
 
 def test_unit_economics_are_in_a_sane_range():

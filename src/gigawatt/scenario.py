@@ -30,6 +30,7 @@ from gigawatt.distributions import Dist, fixed
 from gigawatt.errors import Problem, ScenarioError, UnknownScenarioError
 from gigawatt.observations import Observations
 from gigawatt.scope import Scope
+from gigawatt.financing import ChipPolicy, Deal, FundingPolicy, financing_problems
 
 __all__ = [
     "Accelerator",
@@ -361,10 +362,12 @@ class Covenants(Model):
 class Commitment(Model):
     """A programme's pledge: total capex ``capex`` spent by ``by`` on the sites of ``programme``
     (or ``sites``; all sites if neither). Simulated capex is each phase's facility MW times the
-    catalog's all-in capex per facility GW, spent evenly from the phase's start to online."""
+    catalog's all-in capex per facility GW: construction as built, IT equipment at delivery
+    (``gigawatt.finance.chips``); ``counts`` picks what the pledge covers: all, construction or it."""
 
     capex_usd: Money = Field(alias="capex")
     by_date: Date = Field(alias="by")
+    counts: Literal["all", "construction", "it"] = "all"
     programme: str | None = None
     sites: list[str] = []
     source: SourceIds = []
@@ -416,11 +419,28 @@ class Contract(Model):
     )
     price_usd_per_accelerator_hour: Money | None = Field(default=None, alias="price_per_accelerator_hour")
     escalator_per_year: Fraction = Field(default=fixed(0.0), alias="escalator")
+    #: lease options: renewals (each ``renewal_term``, taken with ``renewal_probability`` while the
+    #: earlier ones were), and a residual value guarantee on ``asset_cost`` (gigawatt.finance.contracts)
+    renewals: int = Field(default=0, ge=0, le=10)
+    renewal_term_weeks: Duration | None = Field(default=None, alias="renewal_term")
+    renewal_probability: Fraction = Field(default=fixed(0.5))
+    residual_value_guarantee_usd: Money | None = Field(default=None, alias="residual_value_guarantee")
+    residual_value_share: Fraction = Field(default=fixed(0.0), alias="residual_value")
+    asset_cost_usd: Money | None = Field(default=None, alias="asset_cost")
     price_usd_per_mwh: Annotated[Dist, uncertain("money_per_energy", 0.0)] | None = Field(
         default=None, alias="price_per_mwh"
     )
     take_or_pay_fraction: Fraction = Field(default=fixed(0.0), alias="take_or_pay")
+    #: compute: the share of the contract that follows the payer's revenue against the growth
+    #: it was sized for (``reference_growth``): the rest is take-or-pay (gigawatt.finance.contracts)
+    demand_share: Fraction = Field(default=fixed(0.0))
+    reference_growth_per_year: Number | None = Field(default=None, alias="reference_growth")
+    #: compute: share of the value paid at signing, drawn down as delivered
+    prepaid_fraction: Fraction = Field(default=fixed(0.0), alias="prepaid")
     load_factor: Fraction = Field(default=fixed(0.8))
+    #: a PPA from one plant (e.g. solar): billed on its output, nameplate MW × capacity factor
+    plant_capacity_mw: Power | None = Field(default=None, alias="plant_capacity")
+    capacity_factor: Fraction | None = None
     valuation_usd: Money | None = Field(default=None, alias="valuation")
     strike_usd: Money = Field(default=fixed(0.0), alias="strike")
     share_price_usd: Money | None = Field(default=None, alias="share_price")
@@ -429,6 +449,9 @@ class Contract(Model):
     amortisation: Literal["linear", "bullet"] = "linear"
     covenants: Covenants | None = None
     capital: bool = True
+    #: a purchase covering sites is paid at chip delivery (default), as built (evenly from each
+    #: phase's start to online: progress payments) or at online
+    paid: Literal["delivery", "as_built", "online"] = "delivery"
     on_shortfall: Literal["defer", "default"] = "defer"
     source: SourceIds = []
     note: str = ""
@@ -445,6 +468,35 @@ class Contract(Model):
             raise ValueError("take_or_pay and load_factor must be between 0 and 1")
         if self.schedule and self.sites:
             raise ValueError("give sites or a schedule, not both")
+        linked = self.demand_share.high > 0 or self.prepaid_fraction.high > 0
+        if linked and self.kind != "compute":
+            raise ValueError(f"demand_share and prepaid apply to compute contracts, not to a {self.kind}")
+        if self.demand_share.high > 0 and self.reference_growth_per_year is None:
+            raise ValueError(
+                "demand_share needs reference_growth: the payer's revenue growth it was sized for"
+            )
+        if self.demand_share.high > 1 or self.prepaid_fraction.high > 1:
+            raise ValueError("demand_share and prepaid must be between 0 and 1")
+        rvg, cost = self.residual_value_guarantee_usd, self.asset_cost_usd
+        if (rvg is not None or self.renewals) and self.kind != "lease":
+            raise ValueError(f"renewals and residual_value_guarantee apply to leases, not to a {self.kind}")
+        if rvg is not None and cost is None:
+            raise ValueError("a residual value guarantee needs the asset's cost (asset_cost)")
+        if rvg is not None and cost is not None and rvg.high > cost.low:
+            raise ValueError(
+                f"residual_value_guarantee (up to ${rvg.high / 1e9:,.3g}B) exceeds the asset's cost "
+                f"(asset_cost, from ${cost.low / 1e9:,.3g}B)"
+            )
+        if self.renewals and self.renewal_term_weeks is None:
+            raise ValueError("renewals need a renewal_term")
+        if self.renewal_probability.high > 1 or self.residual_value_share.high > 1:
+            raise ValueError("renewal_probability and residual_value must be between 0 and 1")
+        if (self.plant_capacity_mw is None) != (self.capacity_factor is None):
+            raise ValueError("a plant's PPA needs both plant_capacity and capacity_factor")
+        if self.plant_capacity_mw is not None and self.kind != "power_purchase":
+            raise ValueError(f"plant_capacity applies to power_purchase, not to a {self.kind} contract")
+        if self.capacity_factor is not None and self.capacity_factor.high > 1:
+            raise ValueError("capacity_factor must be between 0 and 1")
         if self.covenants is not None and self.kind != "loan":
             raise ValueError(f"covenants apply to loans, not to a {self.kind} contract")
         return self
@@ -585,6 +637,10 @@ class Scenario(Model):
     supply: dict[str, Supply] = {}
     contracts: dict[str, Contract] = {}
     commitments: dict[str, Commitment] = {}
+    #: dated financing deals and per-party funding policies (gigawatt.financing)
+    financing: dict[str, Deal] = {}
+    funding: dict[str, FundingPolicy] = {}
+    chips: ChipPolicy = ChipPolicy()
     demand: Demand = Demand()
     targets: dict[str, Target] = {}
     observations: Observations = Observations()
@@ -964,6 +1020,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     problems += _references(scenario, doc, catalog) + _demand_problems(scenario, doc)
     problems += observations.problems(scenario, doc) + contracted.problems(scenario, doc, catalog)
     problems += _priors_problems(scenario, doc)
+    problems += financing_problems(scenario, doc.problem)
     if problems:
         raise ScenarioError(problems)
     return scenario

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
+import numpy as np
 import typer
 from rich.table import Table
 
@@ -61,6 +62,7 @@ def finance(
     from gigawatt.finance import statements
     from gigawatt.finance.commitments import commitments_summary
     from gigawatt.finance.economics import unit_economics
+    from gigawatt.finance.funding import funding_need
 
     money = _money(scenario, draws, seed, step)
     for name in party or []:
@@ -69,6 +71,7 @@ def finance(
     result = statements(money, list(party) if party else None, life_years=life, discount_rate=discount_rate)
     economics = unit_economics(money.scenario, life_years=life, discount_rate=discount_rate, seed=seed)
     pledges = commitments_summary(money.scenario, money.buildout, money.parameters)
+    need = funding_need(money.funding, money.edges) if money.funding else {}
     if as_json:
         print_json(
             {
@@ -79,6 +82,7 @@ def finance(
                 "statements": result,
                 "unit_economics": economics,
                 "commitments": pledges,
+                "funding_need": need,
             }
         )
         return
@@ -135,6 +139,41 @@ def finance(
             band(e["cost_per_million_tokens_usd"]),
         )
     console.print(units)
+    capital = Table(
+        "party",
+        "needed P50 (P10–P90)",
+        "first (P50, share)",
+        "by policy",
+        "short P50",
+        title="Outside capital beyond cash and known deals, $B",
+    )
+    for name, n in need.items():
+        if n["p90"] < 1e9 and not n["policy"]:
+            continue
+        raised = ", ".join(
+            f"{k.split('#')[0]} {v['p50'] / 1e9:,.0f}" for k, v in n["by_instrument"].items() if v["p50"]
+        )
+        capital.add_row(
+            name,
+            f"{n['p50'] / 1e9:,.0f} ({n['p10'] / 1e9:,.0f}–{n['p90'] / 1e9:,.0f})",
+            f"{n['first_date']['p50']} ({n['probability_needed']:.0%})"
+            if n["first_date"]["p50"]
+            else "never",
+            raised or ("–" if n["policy"] else "no policy"),
+            f"{n['shortfall_usd']['p50'] / 1e9:,.0f} ({n['probability_shortfall']:.0%})",
+        )
+    console.print(capital)
+    for name, s in result.items():
+        lines = s["lines"]
+        short, long = (lines[f"depreciation_life_{k}y_usd"]["p50"] for k in (3, 6))
+        if max(short) > 1e9:
+            peak = int(np.argmax(short))
+            console.print(
+                f"{name}: depreciation in {s['years'][peak]} ${short[peak] / 1e9:,.0f}B at a 3-year "
+                f"life vs ${long[peak] / 1e9:,.0f}B at 6 (P50; the swing is "
+                f"${(short[peak] - long[peak]) / 1e9:,.0f}B that year)",
+                highlight=False,
+            )
     for name, c in pledges.items():
         spent = c["capex_spent_usd"]
         console.print(
@@ -172,6 +211,7 @@ def flows(
     from gigawatt.errors import GigawattError
     from gigawatt.finance import flows_summary
     from gigawatt.finance.flows import window_periods
+    from gigawatt.finance.vendor import unspent, vendor_financing
     from gigawatt.units import format_date, parse_date
 
     start = None if date_from is None else parse_date(date_from)
@@ -188,6 +228,8 @@ def flows(
         ) from None
     window = {"from": format_date(money.edges[periods.start]), "to": format_date(money.edges[periods.stop])}
     summary = flows_summary(money.ledger, periods)
+    returned = vendor_financing(money, periods)
+    held = unspent(money, periods)
     named = {k: p.name for k, p in money.scenario.parties.items()}
     if as_json:
         print_json(
@@ -198,6 +240,8 @@ def flows(
                 "window": window,
                 **summary,
                 "cycle_names": [[named.get(x, x) for x in c] for c in summary["cycles"]],
+                "vendor_financing": returned,
+                "unspent": held,
             }
         )
         return
@@ -217,6 +261,30 @@ def flows(
     for name, q in summary["circularity"].items():
         table.add_row(named.get(name, name), *(f"{q[k]:.1%}" for k in ("p10", "p50", "p90")))
     console.print(table)
+    if returned:
+        vf = Table(
+            "vendor → customer",
+            "sold for it $B",
+            "returned $B",
+            "ratio P50 (P10–P90)",
+            title="Vendor financing: investment returned to the customer / sales for it (P50)",
+        )
+        for row in returned:
+            r = row["ratio"]
+            vf.add_row(
+                f"{named.get(row['vendor'], row['vendor'])} → {named.get(row['customer'], row['customer'])}",
+                _b(row["sales_usd"]),
+                _b(row["returned_usd"]),
+                "–" if r["p50"] is None else f"{r['p50']:.0%} ({r['p10']:.0%}–{r['p90']:.0%})",
+            )
+        console.print(vf)
+    for name, h in held.items():
+        console.print(
+            f"{named.get(name, name)}: ${h['unspent_usd'] / 1e9:,.0f}B of the "
+            f"${h['invested_in_usd'] / 1e9:,.0f}B invested in it is unspent in the scenario (P50; "
+            f"it pays out ${h['paid_out_usd'] / 1e9:,.0f}B)",
+            highlight=False,
+        )
 
 
 @app.command()
@@ -272,8 +340,18 @@ def stress(
         return
     table = Table("", "base", "shocked", title=f"{result['scenario']}: {'; '.join(result['shocks'])}")
     base, hit = result["base"], result["shocked"]
+    for name, n in hit.get("funding_need", {}).items():
+        if not n["policy"]:
+            continue
+        b = base["funding_need"][name]
+        table.add_row(f"{name}: outside capital needed $B (P50)", _b(b["p50"]), _b(n["p50"]))
+        table.add_row(
+            f"{name}: short after its funding policy $B (P50)",
+            _b(b["shortfall_usd"]["p50"]),
+            _b(n["shortfall_usd"]["p50"]),
+        )
     table.add_row(
-        "P(any party runs short)",
+        "P(any party short after its funding)",
         f"{base['probability_any_short']:.0%}",
         f"{hit['probability_any_short']:.0%}",
     )

@@ -4,12 +4,14 @@ and stress tests. Pure functions over ``(draw, period)`` arrays; see README "Mon
 from gigawatt.finance.flows import circularity, flows_summary
 from gigawatt.finance.ledger import WORLD, imbalance_usd, net_by_party
 from gigawatt.finance.model import Money, buildout, simulate_money
+from gigawatt.finance.rpo import RpoSeries, rpo_series
 from gigawatt.finance.statements import statements
 from gigawatt.finance.stress import apply_shocks, parse_shock, settle, stress
 
 __all__ = [
     "WORLD",
     "Money",
+    "RpoSeries",
     "apply_shocks",
     "buildout",
     "circularity",
@@ -17,6 +19,7 @@ __all__ = [
     "imbalance_usd",
     "net_by_party",
     "parse_shock",
+    "rpo_series",
     "settle",
     "simulate_money",
     "statements",

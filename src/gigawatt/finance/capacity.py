@@ -52,6 +52,8 @@ class Capacity:
     date: np.ndarray
     mw: np.ndarray
     accelerators: np.ndarray
+    #: when each event's build began (for progress payments), if known
+    start: np.ndarray | None = None
 
     @property
     def total_mw(self) -> np.ndarray:
@@ -60,7 +62,22 @@ class Capacity:
 
     def scaled(self, factor: np.ndarray) -> Capacity:
         """The same events, each a share ``factor`` (per draw) of its size."""
-        return Capacity(self.date, self.mw * factor[:, None], self.accelerators * factor[:, None])
+        return Capacity(self.date, self.mw * factor[:, None], self.accelerators * factor[:, None], self.start)
+
+    def built_mw(self, day: np.ndarray) -> np.ndarray:
+        """Facility MW built by each of ``day`` ``(draw, period)``: each event evenly from its start
+        to its date (all of it at its date without a start); nothing for an event never online."""
+        if self.start is None:
+            return self.online_mw(day)
+        span = (self.date - self.start)[..., None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(
+                span > 0,
+                (day[None, None, :] - self.start[..., None]) / np.where(span > 0, span, 1.0),
+                (self.date[..., None] <= day[None, None, :]) * 1.0,
+            )
+        share = np.where(np.isfinite(self.date)[..., None], np.clip(share, 0.0, 1.0), 0.0)
+        return np.einsum("de,dek->dk", self.mw, share)
 
     def online_mw(self, day: np.ndarray | float) -> np.ndarray:
         """Facility MW online at ``day``: per draw, or ``(draw, period)`` for an array of days."""

@@ -1,10 +1,11 @@
 """Programme commitments (e.g. Stargate's "$500B over four years") checked against simulated capex.
 
 A phase's all-in capex is its facility MW times the catalog's all-in capex per facility GW
-(``per_gw.capex_per_gw_facility``, drawn per draw with the money's common random numbers),
-spent evenly from the phase's start to its online date; a phase that never comes online
-spends nothing. A commitment is met in a draw when the capex spent by its date on the
-phases it covers (its programme's, or its sites', or all) reaches its amount.
+(``per_gw.capex_per_gw_facility``, drawn per draw with the money's common random numbers):
+construction paid as built, IT equipment at delivery (:mod:`gigawatt.finance.chips`); a phase
+that never comes online spends nothing. A commitment is met in a draw when the capex of its
+category (``counts``: all, construction or it) spent by its date on the phases it covers (its
+programme's, or its sites', or all) reaches its amount.
 """
 
 from __future__ import annotations
@@ -14,23 +15,11 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
+from gigawatt.finance.chips import capex_spent_by_usd
 from gigawatt.scenario import Commitment, Scenario
 from gigawatt.units import format_date
 
-__all__ = ["capex_spent_usd", "commitment_check", "commitments_summary"]
-
-
-def capex_spent_usd(
-    ds: xr.Dataset, capex_usd_per_mw: np.ndarray, day: float, chosen: np.ndarray
-) -> np.ndarray:
-    """All-in capex spent by ``day`` on the ``chosen`` phases, per draw."""
-    start = ds.start_date.values[:, chosen]
-    online = ds.online_date.values[:, chosen]
-    span = online - start
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(span > 0, (day - start) / np.where(span > 0, span, 1.0), (day >= online) * 1.0)
-    share = np.where(np.isfinite(online), np.clip(share, 0.0, 1.0), 0.0)
-    return (ds.facility_mw.values[:, chosen] * share).sum(axis=1) * capex_usd_per_mw
+__all__ = ["commitment_check", "commitments_summary"]
 
 
 def _chosen(commitment: Commitment, ds: xr.Dataset) -> np.ndarray:
@@ -48,15 +37,16 @@ def _bands(values: np.ndarray) -> dict[str, float]:
 
 
 def commitment_check(
-    commitment: Commitment, ds: xr.Dataset, capex_usd_per_mw: np.ndarray, pledge_usd: np.ndarray
+    commitment: Commitment, ds: xr.Dataset, p: dict[str, np.ndarray], pledge_usd: np.ndarray
 ) -> dict[str, Any]:
     """One commitment across draws: the share met, capex spent by its date, the gap, facility GW online."""
     day = commitment.by_date.mid
     chosen = _chosen(commitment, ds)
-    spent = capex_spent_usd(ds, capex_usd_per_mw, day, chosen)
+    spent = capex_spent_by_usd(ds, p, day, chosen, commitment.counts)
     online_mw = (ds.facility_mw.values[:, chosen] * (ds.online_date.values[:, chosen] <= day)).sum(axis=1)
     return {
         "pledge_usd": float(np.median(pledge_usd)),
+        "counts": commitment.counts,
         "by": format_date(day),
         "phases": int(chosen.sum()),
         "probability_met": float(np.mean(spent >= pledge_usd)),
@@ -68,8 +58,7 @@ def commitment_check(
 
 def commitments_summary(scenario: Scenario, ds: xr.Dataset, p: dict[str, np.ndarray]) -> dict[str, Any]:
     """Every commitment of ``scenario`` checked on the buildout ``ds`` with money parameters ``p``."""
-    capex_usd_per_mw = p["per_gw.capex_per_gw_facility"] / 1000.0
     return {
-        name: commitment_check(c, ds, capex_usd_per_mw, p[f"commitments.{name}.capex"])
+        name: commitment_check(c, ds, p, p[f"commitments.{name}.capex"])
         for name, c in scenario.commitments.items()
     }

@@ -5,19 +5,32 @@ A :class:`Flow` is one line of money: payer, payee, contract, kind and an amount
 (its uncertain terms already drawn into ``p``) and its capacity into flows plus the
 non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
 
-* purchase — goods are delivered as the covered capacity comes online; the buyer pays
-  ``value`` pro rata to delivery (or ``price_per_mw`` per facility MW), ``payment_terms`` later;
+* purchase — the buyer pays ``value`` pro rata to delivery (or ``price_per_mw`` per facility
+  MW), ``payment_terms`` later; for sites' phases, delivery is the chips' (a lead before online,
+  :mod:`gigawatt.finance.chips`), progress as built (``paid: as_built``) or online (``paid: online``);
 * lease — each phase's lease runs ``term`` from the date it comes online, priced per MW-month
-  of facility power or per accelerator-hour, escalating yearly from that date;
+  of facility power or per accelerator-hour, escalating yearly from that date; each of
+  ``renewals`` extends it by ``renewal_term`` with ``renewal_probability`` while the earlier
+  ones were taken (one uniform draw ``u``: ``k`` renewals when ``u < p^k``); with a residual
+  value guarantee the tenant pays the lessor, at each phase's lease end, its share (by MW) of
+  ``residual_value_guarantee`` less what the asset is worth (``residual_value`` × ``asset_cost``),
+  if positive (a lease ending after the horizon pays it outside the ledger);
 * compute — ``value`` over ``term`` from ``start``, recognised at ``value/term`` per day times
-  the delivered share (online MW / ``capacity``); what is not recognised by the end of the
-  term lapses: RPO never delivered. RPO counts from ``signed``;
+  the delivered share (online MW / ``capacity``) and, for the ``demand_share`` that is not
+  take-or-pay, times the payer's usage: its revenue over the revenue it would have at
+  ``reference_growth`` (at most 1), so a demand shock reaches the seller's revenue; what is not
+  recognised by the end of the term lapses: RPO never delivered. RPO counts from ``signed``.
+  ``prepaid`` of the value is paid at signing and drawn down as delivered (the rest paid as
+  recognised); the prepaid part of what lapses is refunded at the term's end;
 * investment — tranches fire when all their milestones are met (GW online, a date); a
   tranche with ``probability`` < 1 is withheld in that share of draws; stake = amount / valuation;
 * warrant — tranches of shares vest on milestones and share-price hurdles along the path
   ``share_price × (1 + share_price_growth)^years``; the holder pays the strike on vesting;
 * power purchase — MWh = online facility MW × load factor × hours, at ``price_per_mwh``,
-  at least ``take_or_pay`` × ``capacity`` × hours within the term;
+  at least ``take_or_pay`` × ``capacity`` × hours within the term; a plant's PPA
+  (``plant_capacity``, ``capacity_factor``) is billed on the plant's output instead (nameplate ×
+  capacity factor × hours, as generated), and the part the campus uses (at most its load) is
+  energy its operator does not buy again from the grid (``energy_mwh``);
 * loan — drawn at ``start`` (or in tranches), interest on the balance, principal repaid
   linearly over ``term`` (or at maturity for ``bullet``); covenants are applied afterwards,
   on the whole ledger (:mod:`gigawatt.finance.covenants`, :func:`~gigawatt.finance.model.simulate_money`).
@@ -34,7 +47,15 @@ from gigawatt.finance.capacity import DAYS_PER_YEAR, Capacity, overlap_days
 from gigawatt.finance.covenants import LoanService
 from gigawatt.scenario import Contract
 
-__all__ = ["Flow", "ContractResult", "contract_flows", "period_of", "delay_periods", "loan_repaid_share"]
+__all__ = [
+    "Flow",
+    "ContractResult",
+    "contract_flows",
+    "period_of",
+    "delay_periods",
+    "loan_repaid_share",
+    "renewals_taken",
+]
 
 _DAYS_PER_WEEK = 7.0
 _HOURS_PER_DAY = 24.0
@@ -70,6 +91,8 @@ class ContractResult:
     warrant_value_usd: np.ndarray | None = None
     #: facility MW the contract pays for, per period (lease, compute)
     covered_mw: np.ndarray | None = None
+    #: power purchase: MWh delivered to the covered campus, per period (not bought from the grid)
+    energy_mwh: np.ndarray | None = None
     #: loans with covenants: the service after covenants (breach period, amounts called or swept)
     covenants: LoanService | None = None
 
@@ -154,8 +177,10 @@ def contract_flows(
     p: Mapping[str, np.ndarray],
     capacity: Capacity,
     edges: np.ndarray,
+    usage: np.ndarray | None = None,
 ) -> ContractResult:
-    """Transactions and positions of one contract; ``p`` holds its drawn terms by path."""
+    """Transactions and positions of one contract; ``p`` holds its drawn terms by path, ``usage``
+    the payer's usage ``(draw, period)`` in [0, 1] for a compute contract's ``demand_share``."""
     base = f"contracts.{name}"
     draws, periods = capacity.date.shape[0], len(edges) - 1
     length = np.diff(edges)
@@ -171,7 +196,9 @@ def contract_flows(
 
     kind = contract.kind
     if kind == "purchase":
-        online_end = capacity.online_mw(edges[1:])
+        online_end = (
+            capacity.built_mw(edges[1:]) if contract.paid == "as_built" else capacity.online_mw(edges[1:])
+        )
         if contract.value_usd is not None:
             total = capacity.total_mw[:, None]
             delivered = np.where(
@@ -182,6 +209,9 @@ def contract_flows(
         flow("purchase", delay_periods(_increments(delivered), terms_days, edges))
     elif kind == "lease":
         term_days = p[f"{base}.term"] * _DAYS_PER_WEEK
+        if contract.renewals:
+            renewal_days = p[f"{base}.renewal_term"] * _DAYS_PER_WEEK
+            term_days = term_days + renewals_taken(contract, p, base) * renewal_days
         days = overlap_days(edges, capacity.date, capacity.date + term_days[:, None])  # (d, e, k)
         mid = (edges[:-1] + edges[1:]) / 2
         years = np.clip((mid - capacity.date[..., None]) / DAYS_PER_YEAR, 0, None)
@@ -196,6 +226,20 @@ def contract_flows(
             )
         flow("lease", delay_periods((rate * days * escalation).sum(axis=1), terms_days, edges))
         result.covered_mw = (capacity.mw[..., None] * days / length).sum(axis=1)
+        if contract.residual_value_guarantee_usd is not None:
+            gap = np.clip(
+                p[f"{base}.residual_value_guarantee"] - p[f"{base}.residual_value"] * p[f"{base}.asset_cost"],
+                0.0,
+                None,
+            )
+            total = capacity.total_mw
+            share = np.where(total[:, None] > 0, capacity.mw / np.where(total > 0, total, 1.0)[:, None], 0.0)
+            ends = capacity.date + term_days[:, None]
+            rvg = sum(
+                (at_period(ends[:, k], gap * share[:, k], edges) for k in range(ends.shape[1])),
+                np.zeros((draws, periods)),
+            )
+            flow("residual_value_guarantee", rvg)
     elif kind == "compute":
         start = _start(name, contract, p, edges)
         term_days = p[f"{base}.term"] * _DAYS_PER_WEEK
@@ -205,6 +249,8 @@ def contract_flows(
         if contract.capacity_mw is not None:
             share = np.minimum(1.0, capacity.average_mw(edges) / p[f"{base}.capacity"][:, None])
             result.covered_mw = np.minimum(capacity.average_mw(edges), p[f"{base}.capacity"][:, None])
+        if usage is not None:
+            share = share * (1 - p[f"{base}.demand_share"][:, None] * (1 - usage))
         recognised = (value / term_days)[:, None] * days * share
         cum = np.cumsum(recognised, axis=1)
         signed = p[f"{base}.signed"] if contract.signed_date is not None else start
@@ -216,7 +262,15 @@ def contract_flows(
             * ((start + term_days) < edges[-1])[:, None]
         )
         result.recognised_usd = recognised
-        flow("compute", delay_periods(recognised, terms_days, edges))
+        prepaid = p[f"{base}.prepaid"][:, None]
+        if np.any(prepaid > 0):
+            lapsed = value - cum[:, -1]
+            ends = start + term_days
+            flow("compute", at_period(signed, value, edges) * prepaid)
+            flow(
+                "refund", at_period(ends, lapsed, edges) * prepaid * (ends < edges[-1])[:, None], reverse=True
+            )
+        flow("compute", delay_periods(recognised * (1 - prepaid), terms_days, edges))
     elif kind in ("investment", "loan"):
         if contract.tranches:
             dates = _tranche_dates(name, contract, p, capacity, draws)
@@ -248,12 +302,25 @@ def contract_flows(
         days = overlap_days(edges, start, start + p[f"{base}.term"] * _DAYS_PER_WEEK)
         hours = days * _HOURS_PER_DAY
         used_mwh = capacity.average_mw(edges) * p[f"{base}.load_factor"][:, None] * hours
+        billed_mwh = used_mwh
+        if contract.plant_capacity_mw is not None:
+            billed_mwh = p[f"{base}.plant_capacity"][:, None] * p[f"{base}.capacity_factor"][:, None] * hours
+            result.energy_mwh = np.minimum(billed_mwh, used_mwh)
+        else:
+            result.energy_mwh = used_mwh
         floor_mwh = np.zeros_like(used_mwh)
         if contract.capacity_mw is not None:
             floor_mwh = p[f"{base}.take_or_pay"][:, None] * p[f"{base}.capacity"][:, None] * hours
-        bill = np.maximum(used_mwh, floor_mwh) * p[f"{base}.price_per_mwh"][:, None]
+        bill = np.maximum(billed_mwh, floor_mwh) * p[f"{base}.price_per_mwh"][:, None]
         flow("power", delay_periods(bill, terms_days, edges))
     return result
+
+
+def renewals_taken(contract: Contract, p: Mapping[str, np.ndarray], base: str) -> np.ndarray:
+    """Renewals taken per draw: ``k`` while ``u < p^k`` (each taken with ``p`` if the last was)."""
+    u, prob = p[f"{base}.renewal_draw"], p[f"{base}.renewal_probability"]
+    k = np.arange(1, contract.renewals + 1)
+    return (u[:, None] < prob[:, None] ** k[None, :]).sum(axis=1).astype(float)
 
 
 def loan_repaid_share(

@@ -1,7 +1,11 @@
 """Unit economics per accelerator: capex per GW by component, cost per accelerator-hour,
 per MW-month of facility power and per million tokens served.
 
-Capex per GW comes from :func:`gigawatt.compute.convert`. The yearly cost of one
+Capex per GW is :func:`gigawatt.compute.convert`'s arithmetic (accelerators, networking,
+building, power equipment for 1 GW of facility power) applied to the scenario's own view of
+each accelerator (catalog figures with its overrides, or an accelerator it defines on a
+catalog ``base``), so a scenario's own accelerator works here as in every other command.
+The yearly cost of one
 accelerator is its all-in capex (system, networking, building, power equipment)
 annualised over ``life_years`` at ``discount_rate`` (``numpy_financial.pmt``) plus its
 electricity (all-in IT watts × PUE × load factor × hours × price). Tokens per second
@@ -17,7 +21,7 @@ import numpy as np
 import numpy_financial as npf
 
 from gigawatt.catalog import load_catalog
-from gigawatt.compute import HOURS_PER_YEAR, convert, tokens_per_second
+from gigawatt.compute import HOURS_PER_YEAR, tokens_per_second
 from gigawatt.sampling import sample
 from gigawatt.scenario import Scenario
 
@@ -65,6 +69,14 @@ def unit_economics(
             + watts / 1e6 * p["building_usd_per_mw_it"]
             + facility_kw * p["power_usd_per_kw"]
         )
+        per_gw = 1e6 / facility_kw  # accelerators in 1 GW (1e6 kW) of facility power
+        parts = {
+            "accelerators": per_gw * price,
+            "networking": per_gw * price * p["networking_share"],
+            "building": per_gw * watts / 1e6 * p["building_usd_per_mw_it"],
+            "power_equipment": 1e6 * p["power_usd_per_kw"] * np.ones_like(price),
+        }
+        parts["total"] = sum(parts.values())
         capital_per_year = npf.pmt(discount_rate, life_years, -capex)
         energy_per_year = facility_kw / 1e3 * load * HOURS_PER_YEAR * p[f"electricity_price.{region}"]
         per_year = capital_per_year + energy_per_year
@@ -75,12 +87,8 @@ def unit_economics(
             scenario.demand.model_active_params,
             scenario.demand.utilisation,
         )
-        conversion = convert("1 GW", acc_id, draws=draws, seed=seed, catalog=catalog)
         out[acc_id] = {
-            "capex_per_gw_facility_usd": {
-                name: dict(zip(("p10", "p50", "p90"), band, strict=True))
-                for name, band in conversion.capex_usd.items()
-            },
+            "capex_per_gw_facility_usd": {name: _bands(v) for name, v in parts.items()},
             "cost_per_accelerator_hour_usd": _bands(per_hour),
             "cost_per_mw_month_usd": _bands(per_mw_month),
             "cost_per_million_tokens_usd": _bands(per_hour / (tokens * 3600) * 1e6),

@@ -6,11 +6,15 @@ draws every uncertain contract term with common random numbers (keyed by its pat
 so a shocked scenario reuses the base's numbers), and returns a :class:`Money`.
 Besides contracts, flows cross the system's edge: parties' revenue from customers
 (``revenue_per_year``) and each site operator's opex — electricity at the site's
-catalog price (facility MW online × load factor × hours), staff (catalog
+catalog price (facility MW online × load factor × hours, less what the operator's power
+purchase agreements deliver to the site), staff (catalog
 ``opex.staff_cost_per_mw`` per facility MW-year) and maintenance (catalog
 ``opex.maintenance_share_of_capex_per_year`` × all-in capex per facility MW, per
 MW-year online). Loans with covenants are then re-served against the whole ledger
-(:mod:`gigawatt.finance.covenants`), in declaration order.
+(:mod:`gigawatt.finance.covenants`), in declaration order; last, each party's outside capital
+need is measured and its funding policy raises money (:mod:`gigawatt.finance.funding`).
+Dated financing deals (``financing:``) are contracts like any other
+(:func:`gigawatt.financing.with_financing`).
 """
 
 from __future__ import annotations
@@ -24,9 +28,12 @@ import xarray as xr
 from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.finance.capacity import DAYS_PER_YEAR, Capacity, finance_edges
+from gigawatt.finance.chips import capital_contracts, chip_flows, chip_parameters, delivery_date
 from gigawatt.finance.contracts import ContractResult, Flow, contract_flows, loan_repaid_share
 from gigawatt.finance.covenants import FINANCING, CovenantTerms, service
+from gigawatt.finance.funding import FundingOutcome, fund
 from gigawatt.finance.ledger import WORLD, build_ledger
+from gigawatt.financing import with_financing
 from gigawatt.sampling import collect, sample
 from gigawatt.scenario import Contract, Scenario
 
@@ -50,6 +57,8 @@ class Money:
     parameters: dict[str, np.ndarray]
     edges: np.ndarray
     buildout: xr.Dataset
+    #: outside capital: each party's need and what its funding policy raised (finance.funding)
+    funding: FundingOutcome | None = None
 
     @property
     def parties(self) -> list[str]:
@@ -69,8 +78,11 @@ def money_parameters(scenario: Scenario) -> dict[str, Dist]:
         **collect(scenario.contracts, "contracts"),
         **collect(scenario.parties, "parties"),
         **collect(scenario.commitments, "commitments"),
+        **collect(scenario.funding, "funding"),
     }
     for name, contract in scenario.contracts.items():
+        if contract.renewals:
+            params[f"contracts.{name}.renewal_draw"] = Dist("uniform", (0.0, 1.0))
         for i in range(len(contract.tranches)):
             params[f"contracts.{name}.tranches[{i}].withheld_draw"] = Dist("uniform", (0.0, 1.0))
     catalog = load_catalog()
@@ -79,10 +91,16 @@ def money_parameters(scenario: Scenario) -> dict[str, Dist]:
         params[f"electricity_price.{region}"] = prices[region].dist()
     for section, key in _CATALOG_TERMS:
         params[f"{section}.{key}"] = catalog.cost(section, key).dist()
-    return params
+    return {**params, **chip_parameters(scenario)}
 
 
-def contract_capacity(contract: Contract, name: str, ds: xr.Dataset, p: dict[str, np.ndarray]) -> Capacity:
+def contract_capacity(
+    contract: Contract,
+    name: str,
+    ds: xr.Dataset,
+    p: dict[str, np.ndarray],
+    scenario_buyers: Mapping[str, str] | None = None,
+) -> Capacity:
     """The capacity events a contract follows: its schedule, or its sites' phases."""
     draws = ds.sizes["draw"]
     if contract.schedule:
@@ -97,14 +115,49 @@ def contract_capacity(contract: Contract, name: str, ds: xr.Dataset, p: dict[str
         chosen &= np.isin(site, contract.sites)
     if contract.accelerators:
         chosen &= np.isin(accelerator, contract.accelerators)
+    if contract.kind == "purchase" and scenario_buyers:
+        chosen &= ~np.isin(site, list(scenario_buyers))  # a stated chip buyer overrides (finance.chips)
     if not chosen.any():
         empty = np.zeros((draws, 0))
         return Capacity(empty, empty, empty)
+    date = ds.online_date.values[:, chosen]
+    if contract.kind == "purchase" and contract.paid == "delivery":
+        date = delivery_date(ds, p, chosen)
     return Capacity(
-        ds.online_date.values[:, chosen],
+        date,
         ds.facility_mw.values[:, chosen],
         ds.accelerators.values[:, chosen],
+        ds.start_date.values[:, chosen] if "start_date" in ds else None,
     )
+
+
+def _revenue_level(
+    party: str, p: Mapping[str, np.ndarray], edges: np.ndarray, growth: np.ndarray | None = None
+) -> np.ndarray:
+    """A party's yearly revenue at each period's middle ``(draw, period)``, at its drawn growth
+    (or ``growth``), flat after ``revenue_growth_until``; zero before ``revenue_start``."""
+    base = f"parties.{party}"
+    start = p[f"{base}.revenue_start"][:, None]
+    mid = (edges[:-1] + edges[1:]) / 2
+    until = p.get(f"{base}.revenue_growth_until", np.full(len(start), np.inf))[:, None]
+    years = np.clip((np.minimum(mid, until) - start) / DAYS_PER_YEAR, 0, None)
+    rate = p[f"{base}.revenue_growth"] if growth is None else growth
+    return p[f"{base}.revenue_per_year"][:, None] * (1 + rate[:, None]) ** years * (mid > start)
+
+
+def _usage(
+    scenario: Scenario, contract: Contract, name: str, p: Mapping[str, np.ndarray], edges: np.ndarray
+) -> np.ndarray | None:
+    """A compute contract's usage by its payer: revenue over revenue at the reference growth, at most 1."""
+    party = scenario.parties.get(contract.payer)
+    if contract.kind != "compute" or contract.demand_share.high <= 0:
+        return None
+    if party is None or party.revenue_usd_per_year is None:
+        return None
+    actual = _revenue_level(contract.payer, p, edges)
+    planned = _revenue_level(contract.payer, p, edges, p[f"contracts.{name}.reference_growth"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(planned > 0, np.clip(actual / np.where(planned > 0, planned, 1.0), 0.0, 1.0), 1.0)
 
 
 def _revenue(scenario: Scenario, p: dict[str, np.ndarray], edges: np.ndarray) -> list[Flow]:
@@ -125,10 +178,46 @@ def _revenue(scenario: Scenario, p: dict[str, np.ndarray], edges: np.ndarray) ->
     return flows
 
 
+def _ppa_mwh_by_site(
+    scenario: Scenario, ds: xr.Dataset, edges: np.ndarray, results: dict[str, ContractResult]
+) -> dict[str, np.ndarray]:
+    """MWh each site receives from power purchase agreements its operator signed, ``(draw, period)``:
+    each PPA's delivered energy shared among the sites it covers by their facility MW online."""
+    out: dict[str, np.ndarray] = {}
+    for name, contract in scenario.contracts.items():
+        energy = results[name].energy_mwh if name in results else None
+        if contract.kind != "power_purchase" or contract.schedule or energy is None:
+            continue
+        covered = [
+            s
+            for s, site in scenario.sites.items()
+            if (not contract.sites or s in contract.sites) and site.operator == contract.payer
+        ]
+        mw = {s: _site_capacity(ds, s).average_mw(edges) for s in covered}
+        total = sum(mw.values(), np.zeros_like(energy))
+        for s in covered:
+            share = np.where(total > 0, mw[s] / np.where(total > 0, total, 1.0), 0.0)
+            out[s] = out.get(s, np.zeros_like(energy)) + energy * share
+    return out
+
+
+def _site_capacity(ds: xr.Dataset, site_id: str) -> Capacity:
+    phases = ds.site.values == site_id
+    return Capacity(
+        ds.online_date.values[:, phases], ds.facility_mw.values[:, phases], ds.accelerators.values[:, phases]
+    )
+
+
 def _site_opex(
-    scenario: Scenario, ds: xr.Dataset, p: dict[str, np.ndarray], edges: np.ndarray, parties: set[str]
+    scenario: Scenario,
+    ds: xr.Dataset,
+    p: dict[str, np.ndarray],
+    edges: np.ndarray,
+    parties: set[str],
+    ppa_mwh: dict[str, np.ndarray],
 ) -> list[Flow]:
-    """Each site operator's electricity, staff and maintenance, paid to the world."""
+    """Each site operator's electricity (less what its PPAs deliver), staff and maintenance,
+    paid to the world."""
     flows = []
     load = scenario.demand.load_factor
     years = np.diff(edges) / DAYS_PER_YEAR
@@ -138,16 +227,10 @@ def _site_opex(
     for site_id, site in scenario.sites.items():
         if site.operator not in parties:
             continue
-        phases = ds.site.values == site_id
-        capacity = Capacity(
-            ds.online_date.values[:, phases],
-            ds.facility_mw.values[:, phases],
-            ds.accelerators.values[:, phases],
-        )
-        mw_years = capacity.average_mw(edges) * years
+        mw_years = _site_capacity(ds, site_id).average_mw(edges) * years
         price = p.get(f"electricity_price.{site.region}")
         if price is not None:
-            mwh = mw_years * DAYS_PER_YEAR * 24.0 * load
+            mwh = np.clip(mw_years * DAYS_PER_YEAR * 24.0 * load - ppa_mwh.get(site_id, 0.0), 0.0, None)
             flows.append(
                 Flow(site.operator, WORLD, f"electricity:{site_id}", "electricity", mwh * price[:, None])
             )
@@ -191,7 +274,7 @@ def _apply_covenants(
 ) -> list[Flow]:
     """Re-serve each loan with covenants against everything else its borrower pays and receives."""
     window = max(1, round(DAYS_PER_YEAR / float(np.mean(np.diff(edges)))))
-    capital = {n for n, c in scenario.contracts.items() if c.kind == "purchase" and c.capital}
+    capital = capital_contracts(scenario)
     for name, contract in scenario.contracts.items():
         terms = contract.covenants
         if contract.kind != "loan" or terms is None:
@@ -247,17 +330,30 @@ def simulate_money(
 ) -> Money:
     """All money of ``scenario`` for the draws in ``ds`` (the engine's buildout); ``params`` gives
     some parameters' values per draw instead of sampling them (a sensitivity design)."""
+    scenario = with_financing(scenario)
     edges = finance_edges(scenario.time.start_day, scenario.time.end_day, step)
     draws = ds.draw.values
     given = {k: np.asarray(v, dtype=float) for k, v in (params or {}).items()}
     wanted = {k: d for k, d in money_parameters(scenario).items() if k not in given}
     p = {**sample(wanted, seed, int(draws[0]), int(draws[-1]) + 1), **given}
     parties = [n for n in scenario.parties if n != WORLD] + [WORLD]
-    flows = _revenue(scenario, p, edges) + _site_opex(scenario, ds, p, edges, set(parties))
-    results = {}
-    for name, contract in scenario.contracts.items():
-        result = contract_flows(name, contract, p, contract_capacity(contract, name, ds, p), edges)
-        results[name] = result
+    results = {
+        name: contract_flows(
+            name,
+            contract,
+            p,
+            contract_capacity(contract, name, ds, p, scenario.chips.buyers),
+            edges,
+            _usage(scenario, contract, name, p, edges),
+        )
+        for name, contract in scenario.contracts.items()
+    }
+    default_chips = chip_flows(scenario, ds, p, edges, results)
+    ppa_mwh = _ppa_mwh_by_site(scenario, ds, edges, results)
+    flows = _revenue(scenario, p, edges) + _site_opex(scenario, ds, p, edges, set(parties), ppa_mwh)
+    for result in (*results.values(), *default_chips.values()):
         flows += result.flows
     flows = _apply_covenants(scenario, p, edges, flows, results)
-    return Money(scenario, build_ledger(flows, edges, draws, parties), results, p, edges, ds)
+    funded = fund(scenario, p, edges, flows)
+    flows += funded.flows
+    return Money(scenario, build_ledger(flows, edges, draws, parties), results, p, edges, ds, funded)

@@ -9,7 +9,10 @@ under purchase contracts marked ``capital``; it is depreciated straight-line ove
 Opex is electricity, staff and maintenance of the sites a party operates, leases and power
 bought, and other operating costs; the three site lines are also shown on their own. A loan
 with covenants shows in its borrower's and lender's statements: the share of draws that
-breach, when, and the balance called or swept.
+breach, when, and the balance called or swept. NPV counts the positions still open at the
+horizon at their terminal value (:mod:`gigawatt.finance.terminal`: loans at par, equity at cost,
+warrants at intrinsic value), shown on its own as ``terminal_value_usd``; ``npv_cash_only_usd``
+is the NPV of cash alone.
 """
 
 from __future__ import annotations
@@ -21,9 +24,11 @@ import numpy_financial as npf
 
 from gigawatt import units
 from gigawatt.finance.capacity import DAYS_PER_YEAR
+from gigawatt.finance.chips import capital_contracts
 from gigawatt.finance.covenants import LoanService
 from gigawatt.finance.ledger import WORLD
 from gigawatt.finance.model import Money
+from gigawatt.finance.terminal import CONVENTIONS, terminal_by_party
 
 __all__ = [
     "statements",
@@ -36,9 +41,13 @@ __all__ = [
     "conventional",
     "covenant_summary",
     "QUANTILES",
+    "SWING_LIVES_YEARS",
 ]
 
 QUANTILES = (10, 50, 90)
+#: Useful lives every statement also shows depreciation at: critics' 3 years, hyperscalers' 6
+#: (Burry vs hyperscaler accounting; data/accelerators.yaml useful_life sources).
+SWING_LIVES_YEARS = (3, 6)
 _SALES = ("revenue", "lease", "purchase", "power")
 _OPEX = ("electricity", "staff", "maintenance", "lease", "power", "operating_costs")
 #: Site opex shown on their own lines: electricity at the site's price, staff, maintenance.
@@ -86,7 +95,7 @@ def timing(money: Money, party: str, by_day: float) -> dict[str, Any]:
     ledger, edges = money.ledger, money.edges
     before = edges[:-1] < by_day
     amount = ledger.amount_usd.values[:, before, :]
-    capital = [n for n, c in money.scenario.contracts.items() if c.kind == "purchase" and c.capital]
+    capital = list(capital_contracts(money.scenario))
     capex = np.cumsum(
         ledger.amount_usd.values[
             :, :, (ledger.payer.values == party) & np.isin(ledger.contract.values, capital)
@@ -172,7 +181,7 @@ def statements(
     year_index = np.searchsorted(year_list, years)
     last_of_year = np.array([np.nonzero(years == y)[0][-1] for y in year_list])
     per_year, rate = rate_per_period(edges, discount_rate)
-    capital = {n for n, c in money.scenario.contracts.items() if c.kind == "purchase" and c.capital}
+    capital = capital_contracts(money.scenario)
 
     def yearly(flow: np.ndarray) -> np.ndarray:
         out = np.zeros((flow.shape[0], len(year_list)))
@@ -186,7 +195,10 @@ def statements(
         cash_in = amount[:, :, inn].sum(axis=2)
         cash_out = amount[:, :, out_mask].sum(axis=2)
         net = party_net_usd(money, party)
-        rates = irr(net, per_year)
+        terminal, terminal_parts = terminal_by_party(money, party)
+        with_terminal = net.copy()
+        with_terminal[:, -1] += terminal
+        rates = irr(with_terminal, per_year)
         sales = amount[:, :, inn & np.isin(kind, _SALES)].sum(axis=2)
         recognised = sum(
             (
@@ -199,6 +211,7 @@ def statements(
         capex = amount[:, :, out_mask & np.isin(contract, list(capital))].sum(axis=2)
         opex = amount[:, :, out_mask & np.isin(kind, _OPEX)].sum(axis=2)
         dep = depreciation(capex, round(life_years * per_year))
+        swing = {str(life): yearly(depreciation(capex, round(life * per_year))) for life in SWING_LIVES_YEARS}
         rpo = sum(
             (
                 r.rpo_usd
@@ -261,6 +274,7 @@ def statements(
                 "opex_usd": _bands(yearly(opex)),
                 **site_opex,
                 "depreciation_usd": _bands(yearly(dep)),
+                **{f"depreciation_life_{k}y_usd": _bands(v) for k, v in swing.items()},
                 "rpo_usd": _bands(rpo[:, last_of_year]),
                 "cash_position_usd": _bands(position[:, last_of_year]),
             },
@@ -270,7 +284,9 @@ def statements(
                 "capex_usd": _bands(capex.sum(axis=1)),
                 "depreciation_usd": _bands(dep.sum(axis=1)),
                 "rpo_lapsed_usd": _bands(lapsed),
-                "npv_usd": _bands(npv_usd(net, rate)),
+                "npv_usd": _bands(npv_usd(with_terminal, rate)),
+                "npv_cash_only_usd": _bands(npv_usd(net, rate)),
+                "terminal_value_usd": _bands(terminal),
                 "irr_per_year": _bands(rates),
                 "irr_defined_share": float(np.mean(np.isfinite(rates))),
             },
@@ -278,6 +294,11 @@ def statements(
             "by_kind": by_kind,
             "equity_stakes": stakes,
             "covenants": covenants,
+            "terminal_value": {
+                "at": units.format_date(edges[-1]),
+                "conventions": CONVENTIONS,
+                "by_contract_usd": {n: _bands(v) for n, v in terminal_parts.items()},
+            },
             "useful_life_years": life_years,
             "discount_rate_per_year": discount_rate,
         }

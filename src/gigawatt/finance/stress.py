@@ -11,7 +11,11 @@ a period pays every counterparty the same share (a clearing vector in the sense 
 Eisenberg & Noe, "Systemic Risk in Financial Systems", Management Science 47(2), 2001,
 found by fixed-point iteration from full payment); the unpaid rest is deferred to the
 next period or defaulted, by each contract's ``on_shortfall``, and its counterparties
-receive less in turn. Parties without declared cash, and the world, always pay. Loan
+receive less in turn. Parties without declared cash, and the world, always pay. A party
+with a funding policy has already raised what its policy allows
+(:mod:`gigawatt.finance.funding`: those raises are in the ledger), so a party short here is
+short *after* borrowing and selling equity as far as its policy's capacity and cap allow;
+``funding_need`` gives its need and that shortfall. Loan
 covenants are applied before settlement (:mod:`gigawatt.finance.covenants`), so a shock that
 cuts a borrower's income shows as breaches and called balances; :func:`key_figures` condenses
 the result for a report.
@@ -30,6 +34,7 @@ import xarray as xr
 from gigawatt.distributions import Dist, fixed
 from gigawatt.errors import GigawattError
 from gigawatt.finance.capacity import DAYS_PER_YEAR
+from gigawatt.finance.funding import funding_need
 from gigawatt.finance.ledger import WORLD
 from gigawatt.finance.model import Money, buildout, simulate_money
 from gigawatt.finance.statements import covenant_summary, timing
@@ -378,6 +383,7 @@ def report(money: Money, settlement: Settlement) -> dict[str, Any]:
         "stranded_mw_peak": _bands(stranded.max(axis=1)),
         "stranded_mw_end": _bands(stranded[:, -1]),
         "covenants": covenants,
+        "funding_need": funding_need(money.funding, edges) if money.funding else {},
     }
 
 
@@ -403,6 +409,19 @@ def key_figures(result: dict[str, Any]) -> dict[str, Any]:
 
     hit = result["shocked"]
     rows = [row("P(any party runs short)", "share", "probability_any_short")]
+    for party, need in hit.get("funding_need", {}).items():
+        if need["policy"]:
+            rows.append(row(f"{party}: outside capital needed", "USD", "funding_need", party, "p50"))
+            rows.append(
+                row(
+                    f"{party}: short after its funding policy",
+                    "USD",
+                    "funding_need",
+                    party,
+                    "shortfall_usd",
+                    "p50",
+                )
+            )
     for party in hit["parties"]:
         rows.append(row(f"{party}: P(short)", "share", "parties", party, "probability_short"))
         rows.append(row(f"{party}: peak shortfall", "USD", "parties", party, "peak_shortfall_usd", "p50"))

@@ -1,0 +1,212 @@
+"""Outside capital: how much each party needs beyond its cash and known deals, and what its
+funding policy raises.
+
+**Need.** A party's cash position is its starting ``cash`` plus its net cash flow (known deals
+included). Whatever takes the position below the policy's ``floor`` (zero without a policy)
+must come from outside: the need is the deepest such gap over the horizon, per draw, and its
+first date the first period the position is below the floor. Every party that declares cash
+or a policy is measured.
+
+**Policy** (:class:`gigawatt.financing.FundingPolicy`). Period by period, the party pays
+interest on what it has raised, repays a revolver from cash above the floor, and when its
+position is below the floor draws on its instruments in order: each up to what is left of its
+``capacity_per_year`` that calendar year (a revolver: up to its ``limit`` outstanding), and debt
+only while all the party's debt — known loans and policy debt — stays within the cap
+(``max_debt``, and ``max_leverage`` × trailing-year operating cash flow, as the covenants
+measure it). Policy bonds and term loans are not repaid inside the horizon (rolled over; at
+the horizon they are valued at par, :mod:`gigawatt.finance.terminal`). What the policy cannot
+raise is the **shortfall**. The raises and their interest are ledger flows with the world, so
+statements, stress settlement and the money graph see them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from gigawatt import units
+from gigawatt.finance.capacity import DAYS_PER_YEAR
+from gigawatt.finance.contracts import Flow
+from gigawatt.finance.covenants import FINANCING, trailing
+from gigawatt.finance.ledger import WORLD
+from gigawatt.scenario import Scenario
+
+__all__ = ["PartyFunding", "FundingOutcome", "fund", "funding_need", "policy_contract"]
+
+
+@dataclass
+class PartyFunding:
+    """One party's outside capital ``(draw,)`` / ``(draw, period)``, in USD."""
+
+    need_usd: np.ndarray
+    first_period: np.ndarray
+    cumulative_need_usd: np.ndarray
+    raised_usd: dict[str, np.ndarray] = field(default_factory=dict)
+    outstanding_debt_usd: np.ndarray | None = None
+    shortfall_usd: np.ndarray | None = None
+    has_policy: bool = False
+
+
+@dataclass
+class FundingOutcome:
+    parties: dict[str, PartyFunding]
+    flows: list[Flow]
+
+
+def policy_contract(party: str, index: int, kind: str) -> str:
+    """The ledger's contract name for a policy instrument."""
+    return f"funding:{party}:{kind}#{index}"
+
+
+def _position(
+    flows: list[Flow], party: str, shape: tuple[int, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Net cash flow, operating cash flow (no financing, no capital purchases) and known debt
+    outstanding of ``party``, each ``(draw, period)``."""
+    net, operating, debt = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    for f in flows:
+        sign = (f.payee == party) * 1.0 - (f.payer == party) * 1.0
+        if not sign:
+            continue
+        amount = np.broadcast_to(f.amount_usd, shape)
+        net += sign * amount
+        if f.kind not in FINANCING and f.kind != "purchase":
+            operating += sign * amount
+        if f.payee == party and f.kind == "loan_draw":
+            debt += amount
+        elif f.payer == party and f.kind == "principal":
+            debt -= amount
+    return net, operating, np.cumsum(debt, axis=1)
+
+
+def fund(
+    scenario: Scenario, p: dict[str, np.ndarray], edges: np.ndarray, flows: list[Flow]
+) -> FundingOutcome:
+    """Each party's need and, where it has a policy, what the policy raises (module doc)."""
+    draws = len(next(iter(p.values())))
+    periods = len(edges) - 1
+    shape = (draws, periods)
+    years = np.array([units.date_from_days(d).year for d in edges[:-1]])
+    period_years = np.diff(edges) / DAYS_PER_YEAR
+    window = max(1, round(DAYS_PER_YEAR / float(np.mean(np.diff(edges)))))
+    measured = [
+        n for n in scenario.parties if n != WORLD and (f"parties.{n}.cash" in p or n in scenario.funding)
+    ]
+    out: dict[str, PartyFunding] = {}
+    new_flows: list[Flow] = []
+    for party in measured:
+        policy = scenario.funding.get(party)
+        base = f"funding.{party}"
+        cash0 = p.get(f"parties.{party}.cash", np.zeros(draws))
+        floor = p[f"{base}.floor"] if policy is not None else np.zeros(draws)
+        net, operating, known_debt = _position(flows, party, shape)
+        position = cash0[:, None] + np.cumsum(net, axis=1)
+        gap = np.clip(floor[:, None] - position, 0.0, None)
+        below = gap > 1.0
+        result = PartyFunding(
+            need_usd=gap.max(axis=1),
+            first_period=np.where(below.any(axis=1), np.argmax(below, axis=1), -1),
+            cumulative_need_usd=np.maximum.accumulate(gap, axis=1),
+        )
+        out[party] = result
+        if policy is None:
+            continue
+        result.has_policy = True
+        instruments = policy.instruments
+        rate = [p[f"{base}.instruments[{i}].rate"] for i in range(len(instruments))]
+        raised = [np.zeros(shape) for _ in instruments]
+        repaid = [np.zeros(shape) for _ in instruments]
+        outstanding = [np.zeros(draws) for _ in instruments]
+        interest = [np.zeros(shape) for _ in instruments]
+        used_this_year = [np.zeros(draws) for _ in instruments]
+        op_trailing = trailing(operating, window)
+        cap = np.full(shape, np.inf)
+        if policy.max_debt_usd is not None:
+            cap = np.minimum(cap, p[f"{base}.max_debt"][:, None])
+        if policy.max_leverage is not None:
+            cap = np.minimum(cap, p[f"{base}.max_leverage"][:, None] * np.clip(op_trailing, 0.0, None))
+        shortfall = np.zeros(shape)
+        cash = cash0.copy()
+        for k in range(periods):
+            if k and years[k] != years[k - 1]:
+                used_this_year = [np.zeros(draws) for _ in instruments]
+            cash = cash + net[:, k]
+            for i, inst in enumerate(instruments):
+                if inst.kind != "equity":
+                    interest[i][:, k] = outstanding[i] * rate[i] * period_years[k]
+                    cash = cash - interest[i][:, k]
+                if inst.kind == "revolver":
+                    back = np.clip(np.minimum(outstanding[i], cash - floor), 0.0, None)
+                    repaid[i][:, k], outstanding[i] = back, outstanding[i] - back
+                    cash = cash - back
+            deficit = np.clip(floor - cash, 0.0, None)
+            debt = known_debt[:, k] + sum(
+                o for o, inst in zip(outstanding, instruments, strict=True) if inst.kind != "equity"
+            )
+            for i, inst in enumerate(instruments):
+                if inst.kind == "revolver":
+                    room = p[f"{base}.instruments[{i}].limit"] - outstanding[i]
+                else:
+                    room = p[f"{base}.instruments[{i}].capacity_per_year"] - used_this_year[i]
+                if inst.kind != "equity":
+                    room = np.minimum(room, cap[:, k] - debt)
+                take = np.clip(np.minimum(deficit, room), 0.0, None)
+                raised[i][:, k] = take
+                used_this_year[i] = used_this_year[i] + take
+                if inst.kind != "equity":
+                    outstanding[i] = outstanding[i] + take
+                    debt = debt + take
+                deficit, cash = deficit - take, cash + take
+            shortfall[:, k] = deficit
+        result.shortfall_usd = shortfall.max(axis=1)
+        result.outstanding_debt_usd = sum((o for o in outstanding), np.zeros(draws))
+        for i, inst in enumerate(instruments):
+            name = policy_contract(party, i, inst.kind)
+            result.raised_usd[f"{inst.kind}#{i}"] = raised[i].sum(axis=1)
+            kind = "equity" if inst.kind == "equity" else "loan_draw"
+            new_flows.append(Flow(WORLD, party, name, kind, raised[i]))
+            if inst.kind != "equity":
+                new_flows.append(Flow(party, WORLD, name, "interest", interest[i]))
+            if inst.kind == "revolver":
+                new_flows.append(Flow(party, WORLD, name, "principal", repaid[i]))
+    return FundingOutcome(out, new_flows)
+
+
+def _bands(values: np.ndarray) -> dict[str, float | None]:
+    values = np.asarray(values, dtype=float)
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return {"p10": None, "p50": None, "p90": None}
+    q = np.percentile(values, [10, 50, 90])
+    return {"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2])}
+
+
+def funding_need(outcome: FundingOutcome, edges: np.ndarray) -> dict[str, Any]:
+    """Per party: outside capital needed (P10/P50/P90, USD), its first date, the cumulative need
+    at each year end (P50), what the policy raises by instrument, and the shortfall after it."""
+    years = np.array([units.date_from_days(d).year for d in edges[:-1]])
+    year_ends = {int(y): int(np.nonzero(years == y)[0][-1]) for y in sorted(set(years.tolist()))}
+    out: dict[str, Any] = {}
+    for party, f in outcome.parties.items():
+        hit = f.first_period >= 0
+        first = np.where(hit, edges[:-1][np.maximum(f.first_period, 0)], np.nan)
+        row: dict[str, Any] = {
+            **_bands(f.need_usd),
+            "probability_needed": float(hit.mean()),
+            "first_date": {k: None if v is None else units.format_date(v) for k, v in _bands(first).items()},
+            "by_year_end_p50_usd": {
+                str(y): float(np.median(f.cumulative_need_usd[:, k])) for y, k in year_ends.items()
+            },
+            "policy": f.has_policy,
+            "by_instrument": {k: _bands(v) for k, v in f.raised_usd.items()},
+        }
+        if f.shortfall_usd is not None:
+            row["shortfall_usd"] = _bands(f.shortfall_usd)
+            row["probability_shortfall"] = float(np.mean(f.shortfall_usd > 1.0))
+        else:
+            row["shortfall_usd"] = _bands(f.need_usd)
+            row["probability_shortfall"] = float(hit.mean())
+        out[party] = row
+    return out

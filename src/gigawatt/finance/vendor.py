@@ -1,0 +1,116 @@
+"""Vendor financing as analysts measure it, and money that stops in a party.
+
+**Vendor-financing ratio** of a vendor → customer pair over a window: what the vendor puts
+back into the customer (equity paid, loans drawn, and the value of warrants it grants, at
+the window's end) over what it sells for the customer. Sales *for* a customer count the
+vendor's sales to the customer itself and, one step down the chain, its sales to the
+customer's suppliers in proportion to the customer's share of their income: NVIDIA selling
+systems to Oracle, whose compute income is 60% OpenAI's, sells 60% of those systems for
+OpenAI. Each draw gives one ratio; P10/P50/P90 over draws. It answers "how much of what
+NVIDIA sells for OpenAI comes back to OpenAI as investment", which the traced circularity
+(docs/circularity.md), diluted by every other dollar a party handles, does not.
+
+**Unspent.** A party that receives equity or loans and pays out less than half of it, over the
+window, is a holding vehicle in the scenario: what it holds is reported, so that no party is a
+silent money sink (the Stargate joint venture receives its partners' pledges and, in the
+scenario, spends nothing itself).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from gigawatt.finance.ledger import WORLD, flow_matrix
+from gigawatt.finance.model import Money
+from gigawatt.units import format_date
+
+__all__ = ["vendor_financing", "unspent", "SALES_KINDS", "RETURN_KINDS"]
+
+#: What a vendor sells: goods and services.
+SALES_KINDS = ("purchase", "lease", "compute", "power")
+#: What comes back to the customer: investment.
+RETURN_KINDS = ("equity", "loan_draw")
+
+
+def _bands(values: np.ndarray) -> dict[str, float | None]:
+    values = values[np.isfinite(values)]
+    if values.size == 0:
+        return {"p10": None, "p50": None, "p90": None}
+    q = np.percentile(values, [10, 50, 90])
+    return {"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2])}
+
+
+def _matrix(money: Money, kinds: tuple[str, ...], periods: slice) -> np.ndarray:
+    ledger = money.ledger
+    keep = np.isin(ledger.kind.values, kinds)
+    return np.asarray(flow_matrix(ledger.isel(entry=np.nonzero(keep)[0]), periods).values)
+
+
+def vendor_financing(money: Money, periods: slice | None = None) -> list[dict[str, Any]]:
+    """Every vendor → customer pair where the vendor both sells for the customer and returns
+    money to it in some draw, with the ratio returned / sold (module doc)."""
+    periods = periods or slice(None)
+    names = money.parties
+    index = {n: i for i, n in enumerate(names)}
+    sales = _matrix(money, SALES_KINDS, periods)  # (draw, payer, payee): buyer pays vendor
+    income = _matrix(money, (*SALES_KINDS, "revenue"), periods).sum(axis=1)  # (draw, party)
+    returned = _matrix(money, RETURN_KINDS, periods)  # vendor pays customer
+    last = (periods.stop if periods.stop is not None else len(money.edges) - 1) - 1
+    for name, result in money.results.items():
+        contract = money.scenario.contracts[name]
+        if result.warrant_value_usd is not None:
+            returned[:, index[contract.payer], index[contract.payee]] += result.warrant_value_usd[:, last]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(income[:, None, :] > 0, sales / income[:, None, :], 0.0)  # customer's share of i
+    # sales for c by v: direct, plus through each supplier i in proportion to c's share of i's income
+    for_customer = sales + np.einsum("dci,div->dcv", share, sales)
+    window = {
+        "from": format_date(money.edges[periods.start or 0]),
+        "to": format_date(money.edges[last + 1]),
+    }
+    out = []
+    for v, vendor in enumerate(names):
+        for c, customer in enumerate(names):
+            if WORLD in (vendor, customer) or v == c:
+                continue
+            sold, back = for_customer[:, c, v], returned[:, v, c]
+            if not (np.any(back > 1.0) and np.any(sold > 1.0)):
+                continue
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(sold > 1.0, back / sold, np.nan)
+            out.append(
+                {
+                    "vendor": vendor,
+                    "customer": customer,
+                    "sales_usd": float(np.median(sold)),
+                    "returned_usd": float(np.median(back)),
+                    "ratio": _bands(ratio),
+                    "window": window,
+                }
+            )
+    return out
+
+
+def unspent(money: Money, periods: slice | None = None) -> dict[str, Any]:
+    """Parties that receive investment and pay out less of it over the window: what they hold."""
+    periods = periods or slice(None)
+    ledger = money.ledger
+    amount = ledger.amount_usd.isel(period=periods).values
+    out: dict[str, Any] = {}
+    for party in money.parties:
+        if party == WORLD:
+            continue
+        funded = amount[:, :, (ledger.payee.values == party) & np.isin(ledger.kind.values, RETURN_KINDS)]
+        inflow = amount[:, :, ledger.payee.values == party].sum(axis=(1, 2))
+        outflow = amount[:, :, ledger.payer.values == party].sum(axis=(1, 2))
+        received = funded.sum(axis=(1, 2))
+        held = np.clip(np.minimum(received, inflow - outflow), 0.0, None)
+        if np.median(received) > 1.0 and np.median(outflow) < 0.5 * np.median(received):
+            out[party] = {
+                "invested_in_usd": float(np.median(received)),
+                "paid_out_usd": float(np.median(outflow)),
+                "unspent_usd": float(np.median(held)),
+            }
+    return out

@@ -1,0 +1,51 @@
+"""Chip ownership: every phase's accelerators have a buyer by the documented rules; refresh."""
+
+import numpy as np
+
+from gigawatt.finance import buildout, simulate_money
+from gigawatt.finance.chips import chip_buyers
+from gigawatt.scenario import load_scenario
+
+
+def test_stargate_every_phase_has_a_buyer_by_rule():
+    scenario = load_scenario("stargate")
+    ds = buildout(scenario, 5, 0)
+    buyers, rules = chip_buyers(scenario, ds)
+    by_site = {}
+    for site, buyer, rule in zip(ds.site.values, buyers, rules, strict=True):
+        by_site.setdefault(str(site), set()).add((buyer, rule))
+    assert by_site["stargate-uae"] == {("g42", "stated")}  # G42's chips, not Oracle's purchase
+    assert by_site["abilene"] == {(None, "purchase contract")}  # Oracle's $40B contract
+    assert by_site["milam"] == {("openai", "tenant leases the campus")}
+    assert by_site["stargate-india"] == {("openai", "operator")}
+    assert "no buyer named" not in rules
+
+
+def test_the_stated_buyer_takes_the_site_out_of_oracles_purchase():
+    scenario = load_scenario("stargate")
+    money = simulate_money(scenario, buildout(scenario, 20, 0), 0)
+    ledger = money.ledger
+    g42 = (ledger.contract.values == "chips:stargate-uae") & (ledger.payer.values == "g42")
+    assert set(ledger.payee.values[g42]) == {"nvidia"}
+    assert (ledger.amount_usd.values[:, :, g42].sum(axis=(1, 2)) > 0).mean() > 0.5
+
+
+def test_refresh_buys_the_chips_again_after_their_useful_life(small_text, write):
+    plain = load_scenario(write(small_text, "plain.yaml"))
+    again = load_scenario(write(small_text + "chips: {refresh: true}\n", "refresh.yaml"))
+    ds = buildout(plain, 30, 0)
+    once, twice = simulate_money(plain, ds, 0), simulate_money(again, ds, 0)
+
+    def chips(money):
+        mask = money.ledger.contract.values == "chips:alpha"
+        return money.ledger.amount_usd.values[:, :, mask].sum(axis=2)
+
+    first, both = chips(once), chips(again := twice)
+    life = again.parameters["chips.life.gb200-nvl72"] * 7
+    delivered = np.argmax(first > 0, axis=1)
+    bought = first.sum(axis=1) > 0
+    inside = bought & (again.edges[delivered] + life < again.edges[-1] - 100)
+    assert inside.any()
+    # every draw whose first purchase's life ends inside the horizon buys the same again
+    assert np.allclose(both[inside].sum(axis=1), 2 * first[inside].sum(axis=1))
+    assert np.allclose(both[~bought].sum(axis=1), 0)

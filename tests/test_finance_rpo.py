@@ -1,0 +1,23 @@
+"""RPO over time: the public series other code compares with reported RPO."""
+
+import numpy as np
+import pytest
+
+from gigawatt.finance import buildout, simulate_money
+from gigawatt.finance.rpo import rpo_series
+from gigawatt.scenario import load_scenario
+from gigawatt.units import parse_date
+
+
+def test_oracle_rpo_series_books_at_signing_and_runs_off_with_delivery():
+    scenario = load_scenario("stargate")
+    money = simulate_money(scenario, buildout(scenario, 30, 0), 0)
+    series = rpo_series(money, "oracle")
+    assert series.rpo_usd.shape == (30, len(money.edges) - 1) and len(series.dates) == len(series.days)
+    # the $300B OpenAI contract is booked at signing (22 Jul 2025), before any delivery
+    assert series.at(parse_date("2025-06-30")) == pytest.approx(np.zeros(30))
+    assert series.at(parse_date("2025-12-31")) == pytest.approx(np.full(30, 300e9))
+    q = series.quantiles()
+    assert all(a <= b <= c for a, b, c in zip(q["p10"], q["p50"], q["p90"], strict=True))
+    assert q["p50"][-1] == 0.0  # the term has ended by the horizon
+    assert rpo_series(money, "nobody").rpo_usd.sum() == 0.0

@@ -1,0 +1,53 @@
+"""Vendor financing (investment returned / sales for the customer) and unspent money."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from gigawatt.cli import app
+from gigawatt.finance.contracts import Flow
+from gigawatt.finance.ledger import build_ledger
+from gigawatt.finance.model import Money
+from gigawatt.finance.vendor import unspent, vendor_financing
+from gigawatt.scenario import load_scenario
+
+
+def worked_example(small_text, write) -> Money:
+    """docs/circularity.md's four parties, $B, in one period, plus a holding vehicle."""
+    one = lambda x: np.array([[x * 1e9]])  # noqa: E731
+    flows = [
+        Flow("world", "openai", "customers", "revenue", one(50)),
+        Flow("openai", "oracle", "c", "compute", one(60)),
+        Flow("oracle", "nvidia", "p", "purchase", one(40)),
+        Flow("nvidia", "openai", "i", "equity", one(10)),
+        Flow("openai", "jv", "j", "equity", one(5)),
+    ]
+    parties = ["openai", "oracle", "nvidia", "jv", "world"]
+    edges = np.array([0.0, 90.0])
+    ledger = build_ledger(flows, edges, np.arange(1), parties)
+    scenario = load_scenario(write(small_text))
+    return Money(scenario, ledger, {}, {}, edges, None)  # type: ignore[arg-type]
+
+
+def test_vendor_financing_counts_sales_made_for_the_customer_through_its_supplier(small_text, write):
+    money = worked_example(small_text, write)
+    (row,) = vendor_financing(money)
+    assert (row["vendor"], row["customer"]) == ("nvidia", "openai")
+    # Oracle's compute income is all OpenAI's: all $40B of NVIDIA's sales to Oracle are for OpenAI
+    assert row["sales_usd"] == pytest.approx(40e9) and row["returned_usd"] == pytest.approx(10e9)
+    assert row["ratio"]["p50"] == pytest.approx(0.25)
+    assert set(row["window"]) == {"from", "to"}
+    assert unspent(money) == {"jv": {"invested_in_usd": 5e9, "paid_out_usd": 0.0, "unspent_usd": 5e9}}
+
+
+def test_flows_json_carries_vendor_financing():
+    result = CliRunner().invoke(app, ["flows", "stargate", "--draws", "100", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    pairs = {(r["vendor"], r["customer"]): r for r in data["vendor_financing"]}
+    nvidia = pairs[("nvidia", "openai")]
+    assert {"sales_usd", "returned_usd", "ratio", "window"} <= set(nvidia)
+    assert 0 < nvidia["ratio"]["p10"] <= nvidia["ratio"]["p50"] <= nvidia["ratio"]["p90"]
+    assert "stargate-jv" in data["unspent"]  # the JV's pledges fund no site: said so
