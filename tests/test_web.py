@@ -193,3 +193,21 @@ def test_a_recorded_plan_lists_its_kind_and_has_no_per_draw_rows(client: TestCli
     assert client.get(f"/api/runs/{plan.id}").json()["per_draw"] is False
     missing = client.get(f"/api/runs/{plan.id}/draws.parquet")
     assert missing.status_code == 422 and "no per-draw rows" in missing.json()["detail"]
+
+
+def test_a_run_over_its_cpu_budget_stops_and_says_why(tmp_path: Path) -> None:
+    from gigawatt.store import Store, continue_run
+    from gigawatt.web.app import cpu_budget
+
+    store = Store(tmp_path / "s")
+    run_id = store.begin_run(
+        scenario="stargate", scenario_text="", scenario_ref="stargate", draws=10**7, seed=0, block_draws=8192
+    )
+    from gigawatt.scenario import load_scenario
+
+    started = time.process_time()
+    with pytest.raises(TimeoutError), cpu_budget(1.0):
+        continue_run(store, run_id, load_scenario("stargate"))
+    assert time.process_time() - started < 10
+    record = store.get(run_id)
+    assert record.status == "failed" and "CPU budget of 1 s" in (record.error or "")

@@ -12,6 +12,7 @@ Runs execute in a small thread pool and are recorded in the run store.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import io
@@ -20,7 +21,7 @@ import multiprocessing
 import shutil
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -52,6 +53,8 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 MAX_DRAWS = 20_000
 #: Most runs simulated at once; more wait in the queue.
 WORKERS = 2
+#: CPU seconds one dashboard run may use (MAX_DRAWS draws of stargate take about 10 s).
+RUN_CPU_BUDGET_S = 300.0
 UPLOAD_NAME = "scenario.yaml"
 _OBJECT = {"type": "object", "additionalProperties": {"type": "object"}}
 RunIdPath = Annotated[str, PathParam(pattern=r"^[0-9a-f]{4,32}$", max_length=32)]
@@ -169,14 +172,40 @@ def load_uploaded(text: str) -> Any:
 # ---------------------------------------------------------------- the app
 
 
+@contextlib.contextmanager
+def cpu_budget(seconds: float) -> Iterator[None]:
+    """Raise :class:`TimeoutError` in this (main) thread once this process has used ``seconds``
+    more CPU time (``RLIMIT_CPU``'s soft limit and its SIGXCPU); the limit is restored after."""
+    import resource
+    import signal
+
+    def over(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"over the dashboard's CPU budget of {seconds:g} s per run")
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    limit = int(usage.ru_utime + usage.ru_stime + seconds) + 1
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    previous = signal.signal(signal.SIGXCPU, over)
+    resource.setrlimit(resource.RLIMIT_CPU, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+        signal.signal(signal.SIGXCPU, previous)
+
+
 def _simulate(store_root: str, run_id: str) -> None:
-    """Worker process: simulate a begun run to completion (the run's row records any failure)."""
+    """Worker process: simulate a begun run to completion within :data:`RUN_CPU_BUDGET_S`
+    (the run's row records any failure, the budget's included)."""
     from gigawatt.store import Store, continue_run, scenario_of
 
     store = Store(store_root)
     store.adopt(run_id)
     try:
-        continue_run(store, run_id, scenario_of(store.get(run_id)))
+        with cpu_budget(RUN_CPU_BUDGET_S):
+            continue_run(store, run_id, scenario_of(store.get(run_id)))
     except Exception:  # noqa: BLE001 - continue_run has saved the reason in the run's row
         pass
 
