@@ -495,7 +495,10 @@ class Store:
         """Take over an unfinished run (for ``--resume``): it becomes ``running`` under this process."""
         record = self.get(run_id)
         if record.status == "complete":
-            raise StoreError(f"run {record.id} is already complete")
+            raise StoreError(
+                f"run {record.id} is already complete (`gigawatt runs verify {record.id}` checks its "
+                "blocks; `runs repair` marks damaged ones for --resume)"
+            )
         if record.status == "running":
             raise StoreError(f"run {record.id} is still running (process {record.pid} on {record.host})")
         with self._db(write=True) as con:
