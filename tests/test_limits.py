@@ -51,7 +51,9 @@ def test_yaml_alias_count_and_self_reference_are_limited():
 
 
 def test_api_refuses_yaml_alias_bomb(tmp_path):
-    client = TestClient(create_app(tmp_path / "store"), raise_server_exceptions=False)
+    client = TestClient(
+        create_app(tmp_path / "store"), raise_server_exceptions=False, base_url="http://127.0.0.1"
+    )
     start = time.perf_counter()
     body = client.post("/api/validate", json={"text": ALIAS_BOMB}).json()
     assert time.perf_counter() - start < 1.0
@@ -72,7 +74,9 @@ def test_impossible_unquoted_date_is_located(write, small_text, date):
 
 
 def test_api_impossible_date_is_422_not_500(tmp_path, small_text):
-    client = TestClient(create_app(tmp_path / "store"), raise_server_exceptions=False)
+    client = TestClient(
+        create_app(tmp_path / "store"), raise_server_exceptions=False, base_url="http://127.0.0.1"
+    )
     text = small_text.replace("start: 2025-03-01", "start: 2025-02-30")
     body = client.post("/api/validate", json={"text": text}).json()
     assert not body["ok"] and "impossible date" in body["problems"][0]["message"]

@@ -106,3 +106,21 @@ def test_records_without_resolved_inputs_still_load(tmp_path: Path, small_text: 
     from gigawatt.store import scenario_of
 
     assert scenario_of(legacy).name == scenario_of(record).name == "small"
+
+
+def test_cli_resume_after_parent_edit_says_so_and_never_mixes(tmp_path: Path, small_text: str) -> None:
+    from typer.testing import CliRunner
+
+    from gigawatt.cli import app
+
+    parent, child = _chain(tmp_path, small_text)
+    store = Store(tmp_path / "s")
+    original = _summary(child, 2048, 5)
+    with pytest.raises(_Killed):
+        run_recorded(store, child, draws=2048, seed=5, block_draws=1024, progress=_kill_after_first_block)
+    run_id = store.list_runs()[0].id
+    parent.write_text(small_text.replace('power: "300 MW"', 'power: "10 MW"'))
+    result = CliRunner().invoke(app, ["run", "--resume", run_id, "--store", str(tmp_path / "s")])
+    assert result.exit_code == 0, result.output
+    assert "files changed since run" in " ".join(result.stdout.split())
+    assert json.dumps(jsonable(store.get(run_id).summary), sort_keys=True) == original

@@ -122,3 +122,13 @@ def test_a_failed_write_leaves_the_old_file_whole(tmp_path: Path):
         safe_write.write_text(tmp_path, "x", force=True)
     with pytest.raises(safe_write.WriteRefused, match="no folder"):
         safe_write.write_text(tmp_path / "missing" / "x.txt", "x")
+
+
+def test_a_report_never_writes_over_the_runs_scenario(tmp_path: Path, small_text: str, write):
+    scenario = write(small_text)
+    before = scenario.read_text(encoding="utf-8")
+    root = tmp_path / "s"
+    record = run_recorded(Store(root), scenario, draws=1024, seed=1)
+    refused = runner.invoke(app, ["report", record.id, "-o", str(scenario), "--force", "--store", str(root)])
+    assert refused.exit_code == 2 and "is an input of this command" in refused.output
+    assert scenario.read_text(encoding="utf-8") == before

@@ -13,6 +13,8 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
+from schemathesis.checks import CHECKS
+from schemathesis.specs.openapi import checks as openapi_checks
 
 from gigawatt.report import figures, scenario_or_none
 from gigawatt.web.app import MAX_BODY_BYTES, MAX_DRAWS, create_app
@@ -20,7 +22,11 @@ from gigawatt.web.app import MAX_BODY_BYTES, MAX_DRAWS, create_app
 
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> TestClient:
-    return TestClient(create_app(tmp_path_factory.mktemp("store")), raise_server_exceptions=False)
+    return TestClient(
+        create_app(tmp_path_factory.mktemp("store")),
+        raise_server_exceptions=False,
+        base_url="http://127.0.0.1",
+    )
 
 
 def _wait(client: TestClient, run_id: str, timeout_s: float = 60) -> dict:
@@ -131,18 +137,52 @@ def test_a_failing_run_says_why_without_a_traceback(client: TestClient, tmp_path
         assert set(response.json()) == {"detail"}
 
 
+LOCAL = {"host": "localhost"}
 schema = schemathesis.openapi.from_asgi(
-    "/openapi.json", create_app(tempfile.mkdtemp(prefix="gigawatt-fuzz-"))
+    "/openapi.json", create_app(tempfile.mkdtemp(prefix="gigawatt-fuzz-")), headers=LOCAL
 )
 
 
 @schema.parametrize()
 @settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
-def test_api_fuzz_has_no_server_errors(case: schemathesis.Case) -> None:
+def test_api_fuzz_passes_every_check(case: schemathesis.Case) -> None:
+    """schemathesis `--checks all`: no server error, and every status code, content type,
+    header and body as the OpenAPI document says. Left out: positive_data_acceptance, which
+    expects any request its JSON Schema allows to succeed; a scenario's YAML, a quantity's
+    unit or an accelerator's id is checked by meaning (a 422 with the located problem)."""
     if case.method == "POST" and isinstance(case.body, dict) and isinstance(case.body.get("draws"), int):
         case.body["draws"] = min(case.body["draws"], 1024)  # keep fuzzed runs small
-    response = case.call()
-    assert response.status_code < 500, (case.method, case.path, response.status_code, response.text[:300])
+    case.call_and_validate(
+        headers=LOCAL, checks=CHECKS.get_all(), excluded_checks=[openapi_checks.positive_data_acceptance]
+    )
+
+
+def test_other_host_names_are_refused(tmp_path: Path) -> None:
+    """DNS rebinding: a page of evil.example whose name now points at 127.0.0.1 is refused."""
+    client = TestClient(create_app(tmp_path / "s"), base_url="http://evil.example")
+    refused = client.get("/api/runs")
+    assert refused.status_code == 400 and "not allowed" in refused.json()["detail"]
+    for host in ("127.0.0.1:8050", "localhost", "[::1]:8050"):
+        assert client.get("/api/runs", headers={"host": host}).status_code == 200, host
+    named = TestClient(create_app(tmp_path / "s", allowed_hosts=["gw.lan"]), base_url="http://gw.lan:8050")
+    assert named.get("/api/runs").status_code == 200
+    assert named.get("/api/runs", headers={"host": "evil.example"}).status_code == 400
+
+
+def test_error_bodies_and_content_types_are_documented(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    error = {"$ref": "#/components/schemas/ErrorOut"}
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            for code in ("400", "413", "422", "500"):
+                content = operation["responses"][code]["content"]
+                assert content == {"application/json": {"schema": error}}, (method, path, code)
+    for table in ("capacity", "draws"):
+        ok = spec["paths"][f"/api/runs/{{run_id}}/{table}.{{fmt}}"]["get"]["responses"]["200"]["content"]
+        assert {"text/csv", "application/vnd.apache.parquet"} <= set(ok)
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
+    not_allowed = client.put("/api/runs")
+    assert not_allowed.status_code == 405 and not_allowed.headers["allow"] == "GET, POST"
 
 
 def test_a_recorded_plan_lists_its_kind_and_has_no_per_draw_rows(client: TestClient) -> None:
@@ -153,3 +193,21 @@ def test_a_recorded_plan_lists_its_kind_and_has_no_per_draw_rows(client: TestCli
     assert client.get(f"/api/runs/{plan.id}").json()["per_draw"] is False
     missing = client.get(f"/api/runs/{plan.id}/draws.parquet")
     assert missing.status_code == 422 and "no per-draw rows" in missing.json()["detail"]
+
+
+def test_a_run_over_its_cpu_budget_stops_and_says_why(tmp_path: Path) -> None:
+    from gigawatt.store import Store, continue_run
+    from gigawatt.web.app import cpu_budget
+
+    store = Store(tmp_path / "s")
+    run_id = store.begin_run(
+        scenario="stargate", scenario_text="", scenario_ref="stargate", draws=10**7, seed=0, block_draws=8192
+    )
+    from gigawatt.scenario import load_scenario
+
+    started = time.process_time()
+    with pytest.raises(TimeoutError), cpu_budget(1.0):
+        continue_run(store, run_id, load_scenario("stargate"))
+    assert time.process_time() - started < 10
+    record = store.get(run_id)
+    assert record.status == "failed" and "CPU budget of 1 s" in (record.error or "")

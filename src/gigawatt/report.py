@@ -900,13 +900,16 @@ def render_report(record: Any, scenario: Any = None) -> str:
 
 def write_report(record: Any, path: str | Path, scenario: Any = None, *, force: bool = False) -> Path:
     """Write a run's report to ``path`` (scenario loaded from the run if not given), atomically;
-    over an existing file only with ``force``."""
+    over an existing file only with ``force``, never over the run's scenario files."""
     from gigawatt import safe_write
+    from gigawatt.resolved import inputs_of
 
-    safe_write.check_target(path, force=force, what="report")
+    inputs = inputs_of(record.scenario_ref)
+    safe_write.check_target(path, force=force, protected=inputs, what="report")
     if scenario is None:
         scenario = scenario_or_none(record)
-    return safe_write.write_text(path, render_report(record, scenario), force=force, what="report")
+    text = render_report(record, scenario)
+    return safe_write.write_text(path, text, force=force, protected=inputs, what="report")
 
 
 def scenario_or_none(record: Any) -> Any:

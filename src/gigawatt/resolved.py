@@ -23,7 +23,15 @@ import yaml
 from gigawatt import _yaml
 from gigawatt.errors import ScenarioError
 
-__all__ = ["CATALOG_FILES", "Resolved", "catalog_sha256", "extends_chain", "resolve", "run_hash"]
+__all__ = [
+    "CATALOG_FILES",
+    "Resolved",
+    "catalog_sha256",
+    "extends_chain",
+    "inputs_of",
+    "resolve",
+    "run_hash",
+]
 
 #: The catalog files every scenario is read with (package data).
 CATALOG_FILES = ("accelerators.yaml", "costs.yaml", "sites.yaml")
@@ -95,6 +103,17 @@ def extends_chain(name_or_path: str | Path) -> tuple[str, ...]:
         parent = doc.data.get("extends") if isinstance(doc.data, dict) else None
         current = _relative(parent, file) if isinstance(parent, str) else None
     return tuple(out)
+
+
+def inputs_of(name_or_path: str | Path) -> tuple[str, ...]:
+    """:func:`extends_chain`, or nothing where the scenario can no longer be read (files that
+    no command may write over)."""
+    from gigawatt.errors import GigawattError
+
+    try:
+        return extends_chain(name_or_path)
+    except (GigawattError, OSError, UnicodeDecodeError):
+        return ()
 
 
 def run_hash(inputs_sha256: str, version: str, seed: int) -> str:

@@ -402,6 +402,7 @@ class Store:
         """Write a run's per-draw rows, in draw order, to one CSV or Parquet file (streamed, then
         renamed); over an existing file only with ``force``."""
         from gigawatt import safe_write
+        from gigawatt.resolved import inputs_of
 
         files = self.draw_files(run_id)
         if not files:
@@ -410,7 +411,8 @@ class Store:
             )
         output = Path(output)
         options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet, COMPRESSION zstd"
-        with safe_write.replacing(output, force=force, what="export") as temp:
+        inputs = inputs_of(self.get(run_id).scenario_ref)
+        with safe_write.replacing(output, force=force, protected=inputs, what="export") as temp:
             try:
                 with duckdb.connect() as con:
                     con.read_parquet([str(f) for f in files]).create_view("draws")
@@ -493,7 +495,10 @@ class Store:
         """Take over an unfinished run (for ``--resume``): it becomes ``running`` under this process."""
         record = self.get(run_id)
         if record.status == "complete":
-            raise StoreError(f"run {record.id} is already complete")
+            raise StoreError(
+                f"run {record.id} is already complete (`gigawatt runs verify {record.id}` checks its "
+                "blocks; `runs repair` marks damaged ones for --resume)"
+            )
         if record.status == "running":
             raise StoreError(f"run {record.id} is still running (process {record.pid} on {record.host})")
         with self._db(write=True) as con:

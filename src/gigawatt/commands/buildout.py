@@ -81,6 +81,12 @@ def run(
             record_obj = resume_run(store, resume, progress=advance)
         loaded = scenario_of(record_obj)
         summary = dict(record_obj.summary or {})
+        if not as_json and _files_changed(record_obj):
+            console.print(
+                f"note: the scenario's files changed since run {record_obj.id} began; it finished on "
+                "the scenario it began with (a new run simulates the files as they are now)",
+                highlight=False,
+            )
     else:
         if backend is BackendName.inprocess and workers > 1:
             backend = BackendName.local
@@ -128,6 +134,20 @@ def run(
         console.print(f"recorded as run [bold]{record_obj.id}[/] in {store.root}", highlight=False)
     if report is not None:
         console.print(f"report written to {report}", highlight=False)
+
+
+def _files_changed(record: Any) -> bool:
+    """Whether a run's scenario, resolved from its files now, differs from what it recorded."""
+    from gigawatt.resolved import resolve
+    from gigawatt.store import scenario_source
+
+    if record.resolved_text is None:
+        return False
+    try:
+        text, _ = scenario_source(record.scenario_ref)
+        return resolve(text, record.scenario_ref, record.scenario).sha256 != record.scenario_hash
+    except (GigawattError, OSError, UnicodeDecodeError):
+        return True
 
 
 def _guard(loaded: Any, draws: int, *, recorded: bool, yes: bool, store_root: Path) -> None:

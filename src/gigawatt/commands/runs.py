@@ -306,6 +306,8 @@ def serve(
     """The web dashboard: pick or edit a scenario, run it, see and compare results."""
     import uvicorn
 
-    from gigawatt.web.app import create_app
+    from gigawatt.web.app import LOOPBACK_HOSTS, create_app
 
-    uvicorn.run(create_app(store), host=host, port=port, log_level="warning")
+    # any address: any name may reach it, so any Host is answered; else loopback names and --host
+    allowed = ["*"] if host in ("0.0.0.0", "::", "") else [*LOOPBACK_HOSTS, host]
+    uvicorn.run(create_app(store, allowed_hosts=allowed), host=host, port=port, log_level="warning")

@@ -1,6 +1,8 @@
 """The web dashboard: a JSON API (documented at ``/openapi.json``) and one page that uses it.
 
-Safe by default: ``gigawatt serve`` binds loopback; request bodies are capped
+Safe by default: ``gigawatt serve`` binds loopback and answers only requests whose
+``Host`` is a loopback name (:data:`LOOPBACK_HOSTS`, or what ``--host`` names), so a
+page on another site cannot reach it by DNS rebinding; request bodies are capped
 (:data:`MAX_BODY_BYTES`), draws per run are capped (:data:`MAX_DRAWS`); an
 uploaded scenario is validated from text in a private temporary folder and its
 ``extends:`` may only name a built-in scenario, so it can never read other files;
@@ -10,6 +12,7 @@ Runs execute in a small thread pool and are recorded in the run store.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import io
@@ -18,7 +21,7 @@ import multiprocessing
 import shutil
 import tempfile
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -28,20 +31,30 @@ from fastapi import FastAPI, Query, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
+from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import BaseModel, Field
 from starlette.background import BackgroundTask
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
 
 from gigawatt.errors import GigawattError, Problem, ScenarioError
 
-__all__ = ["MAX_BODY_BYTES", "MAX_DRAWS", "create_app", "load_uploaded"]
+__all__ = ["LOOPBACK_HOSTS", "MAX_BODY_BYTES", "MAX_DRAWS", "MAX_TEXT_CHARS", "create_app", "load_uploaded"]
 
-#: Largest request body accepted (bytes).
-MAX_BODY_BYTES = 512_000
+#: Longest scenario text accepted (characters; the built-in stargate is about 23,000).
+MAX_TEXT_CHARS = 100_000
+#: Largest request body accepted (bytes): a text of MAX_TEXT_CHARS characters each written
+#: as a 12-byte JSON escape (a surrogate pair) fits, so a too-long text is a 422, not a 413.
+MAX_BODY_BYTES = 12 * MAX_TEXT_CHARS + 64_000
+#: The ``Host`` names the dashboard answers by default (with or without a port).
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 #: Most draws one request may ask for.
 MAX_DRAWS = 20_000
 #: Most runs simulated at once; more wait in the queue.
 WORKERS = 2
+#: CPU seconds one dashboard run may use (MAX_DRAWS draws of stargate take about 10 s).
+RUN_CPU_BUDGET_S = 300.0
 UPLOAD_NAME = "scenario.yaml"
 _OBJECT = {"type": "object", "additionalProperties": {"type": "object"}}
 RunIdPath = Annotated[str, PathParam(pattern=r"^[0-9a-f]{4,32}$", max_length=32)]
@@ -60,7 +73,7 @@ class ProblemOut(BaseModel):
 
 
 class ValidateIn(BaseModel):
-    text: str = Field(max_length=MAX_BODY_BYTES, description="Scenario YAML")
+    text: str = Field(max_length=MAX_TEXT_CHARS, description="Scenario YAML")
 
 
 class ValidateOut(BaseModel):
@@ -89,7 +102,7 @@ class RunIn(BaseModel):
     scenario: str | None = Field(
         default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="A built-in scenario name"
     )
-    text: str | None = Field(default=None, max_length=MAX_BODY_BYTES, description="Or a scenario's YAML")
+    text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS, description="Or a scenario's YAML")
     draws: int = Field(default=2_000, ge=1, le=MAX_DRAWS)
     seed: int = Field(default=0, ge=0, le=2**32 - 1)
 
@@ -159,14 +172,40 @@ def load_uploaded(text: str) -> Any:
 # ---------------------------------------------------------------- the app
 
 
+@contextlib.contextmanager
+def cpu_budget(seconds: float) -> Iterator[None]:
+    """Raise :class:`TimeoutError` in this (main) thread once this process has used ``seconds``
+    more CPU time (``RLIMIT_CPU``'s soft limit and its SIGXCPU); the limit is restored after."""
+    import resource
+    import signal
+
+    def over(signum: int, frame: Any) -> None:
+        raise TimeoutError(f"over the dashboard's CPU budget of {seconds:g} s per run")
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    limit = int(usage.ru_utime + usage.ru_stime + seconds) + 1
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    previous = signal.signal(signal.SIGXCPU, over)
+    resource.setrlimit(resource.RLIMIT_CPU, (limit, hard))
+    try:
+        yield
+    finally:
+        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
+        signal.signal(signal.SIGXCPU, previous)
+
+
 def _simulate(store_root: str, run_id: str) -> None:
-    """Worker process: simulate a begun run to completion (the run's row records any failure)."""
+    """Worker process: simulate a begun run to completion within :data:`RUN_CPU_BUDGET_S`
+    (the run's row records any failure, the budget's included)."""
     from gigawatt.store import Store, continue_run, scenario_of
 
     store = Store(store_root)
     store.adopt(run_id)
     try:
-        continue_run(store, run_id, scenario_of(store.get(run_id)))
+        with cpu_budget(RUN_CPU_BUDGET_S):
+            continue_run(store, run_id, scenario_of(store.get(run_id)))
     except Exception:  # noqa: BLE001 - continue_run has saved the reason in the run's row
         pass
 
@@ -192,13 +231,42 @@ class _Jobs:
                 self._pool = None
 
 
-def create_app(store_root: str | Path | None = None) -> FastAPI:
-    """The dashboard over the run store at ``store_root`` (default ``$GIGAWATT_STORE`` or ./.gigawatt)."""
+def _host_name(header: str) -> str:
+    """The name in a ``Host`` header, without its port: ``[::1]:8050`` → ``::1``."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1 : header.find("]")] if "]" in header else header
+    return header.rsplit(":", 1)[0] if header.count(":") == 1 else header
+
+
+#: Error responses every operation may give, in the shape every error body has.
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "Host header not allowed"},
+    413: {"model": ErrorOut, "description": "Request body too large"},
+    422: {"model": ErrorOut, "description": "Invalid request or scenario"},
+    500: {"model": ErrorOut, "description": "Internal error (no traceback is sent)"},
+}
+_CSV_OR_PARQUET: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The table as CSV or Parquet, by the path's suffix",
+        "content": {
+            "text/csv": {"schema": {"type": "string"}},
+            "application/vnd.apache.parquet": {"schema": {"type": "string", "format": "binary"}},
+        },
+    }
+}
+
+
+def create_app(store_root: str | Path | None = None, allowed_hosts: Iterable[str] | None = None) -> FastAPI:
+    """The dashboard over the run store at ``store_root`` (default ``$GIGAWATT_STORE`` or ./.gigawatt).
+
+    ``allowed_hosts``: the ``Host`` names it answers (default :data:`LOOPBACK_HOSTS`; ``*``: any)."""
     from gigawatt import __version__
     from gigawatt.store import Store
 
     store = Store(store_root)
     jobs = _Jobs()
+    hosts = {h.strip().lower().strip("[]") for h in (allowed_hosts or LOOPBACK_HOSTS)}
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -211,12 +279,18 @@ def create_app(store_root: str | Path | None = None) -> FastAPI:
         version=__version__,
         description="Run, see and compare gigawatt buildout scenarios. All power figures say facility or IT.",
         lifespan=lifespan,
+        responses=_ERRORS,
     )
     app.state.store = store
     app.state.jobs = jobs
 
     @app.middleware("http")
     async def limit_body(request: Request, call_next: Any) -> Response:
+        host = _host_name(request.headers.get("host", ""))
+        if "*" not in hosts and host not in hosts:
+            return JSONResponse(
+                {"detail": f"host {host!r} is not allowed; serve with --host to allow it"}, status_code=400
+            )
         length = request.headers.get("content-length")
         if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
             return JSONResponse(
@@ -238,6 +312,18 @@ def create_app(store_root: str | Path | None = None) -> FastAPI:
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         messages = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
         return JSONResponse({"detail": "; ".join(messages)[:2000]}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:  # every method the path has, not only one route's
+            methods: set[str] = set()
+            for route in app.routes:
+                match, _ = route.matches(request.scope)
+                if match is not Match.NONE and isinstance(route, APIRoute | Route):
+                    methods |= set(route.methods or ())
+            headers["Allow"] = ", ".join(sorted(methods))
+        return JSONResponse({"detail": str(exc.detail)}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, exc: Exception) -> JSONResponse:
@@ -433,9 +519,12 @@ def create_app(store_root: str | Path | None = None) -> FastAPI:
 
     @app.get(
         "/api/runs/{run_id}/report",
-        response_class=HTMLResponse,
+        response_class=Response,
         tags=["runs"],
-        responses={404: {"model": ErrorOut}},
+        responses={
+            200: {"description": "The report", "content": {"text/html": {"schema": {"type": "string"}}}},
+            404: {"model": ErrorOut},
+        },
     )
     def run_report(run_id: RunIdPath) -> HTMLResponse:
         """The self-contained HTML report of a run (download)."""
@@ -445,7 +534,12 @@ def create_app(store_root: str | Path | None = None) -> FastAPI:
         headers = {"Content-Disposition": f'attachment; filename="gigawatt-{record.id}.html"'}
         return HTMLResponse(render_report(record, scenario_or_none(record)), headers=headers)
 
-    @app.get("/api/runs/{run_id}/capacity.{fmt}", tags=["runs"], responses={404: {"model": ErrorOut}})
+    @app.get(
+        "/api/runs/{run_id}/capacity.{fmt}",
+        tags=["runs"],
+        response_class=Response,
+        responses={**_CSV_OR_PARQUET, 404: {"model": ErrorOut}},
+    )
     def run_capacity(run_id: RunIdPath, fmt: Literal["csv", "parquet"]) -> Response:
         """Facility MW online by series (total, site, country, party, accelerator), P10/P50/P90, per date."""
         import pyarrow as pa
@@ -466,7 +560,8 @@ def create_app(store_root: str | Path | None = None) -> FastAPI:
     @app.get(
         "/api/runs/{run_id}/draws.{fmt}",
         tags=["runs"],
-        responses={404: {"model": ErrorOut}, 422: {"model": ErrorOut}},
+        response_class=FileResponse,
+        responses={**_CSV_OR_PARQUET, 404: {"model": ErrorOut}, 422: {"model": ErrorOut}},
     )
     def run_draws(run_id: RunIdPath, fmt: Literal["csv", "parquet"]) -> FileResponse:
         """One row per draw: each target's date met, facility and IT GW at year ends, phases online,
