@@ -37,6 +37,7 @@ import numpy as np
 import simpy
 
 from gigawatt.engine import CAUSES, PRIORITY_DAYS, Model
+from gigawatt.observations import site_subject, target_scope
 from gigawatt.sampling import sample
 from gigawatt.scenario import STATUS_ORDER
 
@@ -354,12 +355,15 @@ def target_days(model: Model, out: Mapping[str, np.ndarray]) -> dict[str, np.nda
     as_of = model.as_of_day
     result = {}
     for name, target in scenario.targets.items():
-        level = STATUS_ORDER[target.basis]
+        level = STATUS_ORDER["committed" if target.basis == "secured" else target.basis]
+        scope = target_scope(target)
+        if any(scope.matches(block.subject()) for block in scenario.contracted.values()):
+            raise ValueError(f"target {name}: the reference model does not count contracted capacity")
         days_out = np.full(out["online_date"].shape[0], math.inf)
         for d in range(days_out.size):
             events = []
             for k, ph in enumerate(model.phases):
-                if target.sites is not None and ph.site not in target.sites:
+                if not scope.matches(site_subject(scenario, ph.site)):
                     continue
                 already = STATUS_ORDER[ph.status] >= level
                 if target.basis == "online":

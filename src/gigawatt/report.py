@@ -69,7 +69,12 @@ def capacity_fan(summary: Mapping[str, Any]) -> go.Figure:
         )
     )
     fig.add_trace(go.Scatter(x=dates, y=cap["p50"], line={"color": _BLUE, "width": 3}, name="P50"))
-    targets = [t for t in summary.get("targets", []) if t.get("basis") == "online"]
+    # only targets over everything the figure shows (a scoped target counts part of it)
+    targets = [
+        t
+        for t in summary.get("targets", [])
+        if t.get("basis") == "online" and t.get("scope", "everything") == "everything"
+    ]
     if targets:
         fig.add_trace(
             go.Scatter(

@@ -189,15 +189,19 @@ def print_summary(summary: dict[str, Any]) -> None:
         f"[bold]{summary['scenario']}[/]: {summary['draws']:,} draws, seed {summary['seed']}, "
         f"statuses as of {summary['as_of']}"
     )
-    targets = Table("target", "GW", "basis", "by", "P(met)", "P50 date", "P90 date", title="Targets")
+    targets = Table(title="Targets")
+    targets.add_column("target", overflow="fold", ratio=1)
+    for header in ("GW basis", "by", "P(met)", "P50 date", "P90 date"):
+        targets.add_column(header, no_wrap=header != "GW basis")
     for t in summary["targets"]:
         if t.get("observed"):
             # a fact, not a forecast: met (on the date) or not
             met = "met" if t["probability"] else "missed"
             when = (t["met_on"] or "–", "–")
         else:
-            met, when = f"{t['probability']:.1%}", (_date(t["p50_date"]), _date(t["p90_date"]))
-        targets.add_row(t["name"], f"{t['gw']:g}", t["basis"], t["by"], met, *when)
+            later = [_date(t[k]).replace("after horizon", "later") for k in ("p50_date", "p90_date")]
+            met, when = f"{t['probability']:.1%}", (later[0], later[1])
+        targets.add_row(t["name"], f"{t['gw']:g} GW\n{t['basis']}", t["by"], met, *when)
     console.print(targets)
     if any(t.get("observed") for t in summary["targets"]):
         console.print("met / missed: decided by facts observed by the as-of date, not drawn.")
