@@ -151,9 +151,10 @@ def calibrate(
     table = Table(
         Column("span", no_wrap=True),
         "seen",
-        "fit P10/50/90",
-        "prior P10/50/90",
+        Column("fit P10/50/90", no_wrap=True),
+        Column("prior P10/50/90", no_wrap=True),
         "in prior band",
+        box=box.SIMPLE_HEAD,
         title=f"Durations in months, observed by {units.format_date(result.as_of_date)}",
         caption="; ".join(f"{c.span} = {' + '.join(c.stages)}" for c in result.spans.values() if c.stages),
     )
