@@ -145,7 +145,12 @@ def test_cli_calibrate_then_backtest_with_written_priors(tmp_path):
         "p50_error_months",
         "kind",
     }
-    table = runner.invoke(app, ["backtest", str(FIXTURE), "--draws", "100"], env={"COLUMNS": "80"})
+    page = tmp_path / "bt.html"
+    table = runner.invoke(
+        app, ["backtest", str(FIXTURE), "--draws", "100", "--report", str(page)], env={"COLUMNS": "80"}
+    )
+    text = page.read_text(encoding="utf-8")
+    assert "fig-pit" in text and text.count('<div id="fig-fan-') == 6 and "<script src=" not in text
     assert table.exit_code == 0, table.output
     assert max(len(line) for line in table.stdout.splitlines()) <= 80
     assert "inside P10-P90" in table.stdout

@@ -38,7 +38,16 @@ from gigawatt.importers import Issue, TimelineRow, _timeline_phases, place, read
 from gigawatt.priors import Priors, developer_class, fit_priors
 from gigawatt.scenario import Scenario
 
-__all__ = ["Backtest", "CampusForecast", "Milestone", "backtest", "fan_figure", "pit_figure", "score"]
+__all__ = [
+    "Backtest",
+    "CampusForecast",
+    "Milestone",
+    "backtest",
+    "fan_figure",
+    "pit_figure",
+    "report_html",
+    "score",
+]
 
 #: Mean days in a month (365.25 / 12).
 DAYS_PER_MONTH = 30.4375
@@ -524,3 +533,46 @@ def fan_figure(result: Backtest, campus: str) -> Any:
         yaxis_title="facility MW online",
     )
     return fig
+
+
+def report_html(result: Backtest) -> str:
+    """A self-contained HTML page (plotly.js inlined, nothing fetched): scores, PIT, one fan a campus."""
+    import html
+
+    import plotly.io as pio
+    from plotly.offline import get_plotlyjs
+
+    def block(fig: Any, key: str) -> str:
+        return str(
+            pio.to_html(
+                fig,
+                include_plotlyjs=False,
+                full_html=False,
+                div_id=f"fig-{key}",
+                config={"displaylogo": False},
+            )
+        )
+
+    head = result.scores()
+    lines = [
+        f"{len(result.campuses)} forecasts, {head['count']} observed milestones, snapshot {result.snapshot}, "
+        f"{result.draws} draws, priors {'leave-one-campus-out' if result.leave_one_out else 'as given'}."
+    ]
+    if head["count"]:
+        lines.append(
+            f"Inside P10-P90: {head['coverage']:.1%}; median |P50 error| "
+            f"{head['median_abs_p50_error_months']:.1f} months; CRPS {head['crps_days']:.0f} days; "
+            f"PIT KS p = {head['pit_test']['ks_p']:.2f}."
+        )
+    figures = [block(pit_figure(result), "pit")]
+    seen: set[str] = set()
+    for i, c in enumerate(result.campuses):
+        if c.campus not in seen:
+            seen.add(c.campus)
+            figures.append(block(fan_figure(result, c.campus), f"fan-{i}"))
+    body = "".join(f"<p>{html.escape(line)}</p>" for line in lines) + "".join(figures)
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>gigawatt backtest</title>"
+        f"<script>{get_plotlyjs()}</script></head><body><h1>Backtest of {html.escape(result.file)}</h1>"
+        f"{body}<p>Data: Epoch AI, 'Data on Frontier AI Data Centers' (CC BY 4.0).</p></body></html>"
+    )

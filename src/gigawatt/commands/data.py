@@ -160,9 +160,10 @@ def calibrate(
     table = Table(
         Column("span", no_wrap=True),
         "seen",
-        "fit P10/50/90",
-        "prior P10/50/90",
+        Column("fit P10/50/90", no_wrap=True),
+        Column("prior P10/50/90", no_wrap=True),
         "in prior band",
+        box=box.SIMPLE_HEAD,
         title=f"Durations in months, observed by {units.format_date(result.as_of_date)}",
         caption="; ".join(f"{c.span} = {' + '.join(c.stages)}" for c in result.spans.values() if c.stages),
     )
@@ -217,6 +218,10 @@ def backtest(
     ] = None,
     draws: Annotated[int, typer.Option(min=10, help="Monte Carlo draws per campus.")] = 2000,
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
+    report: Annotated[
+        Path | None,
+        typer.Option("--report", help="Also write an HTML page: PIT histogram, one fan a campus."),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Score the engine's build-time forecasts against observed campus histories.
@@ -249,6 +254,14 @@ def backtest(
     )
     for issue in result.issues:
         err.print(issue.located(str(file)), markup=False, highlight=False, soft_wrap=True)
+    if report is not None:
+        from gigawatt.backtest import report_html
+
+        try:
+            report.write_text(report_html(result), encoding="utf-8")
+        except OSError as exc:
+            raise GigawattError(f"cannot write {str(report)!r}: {exc}") from None
+        err.print(f"report written to {report}", highlight=False, soft_wrap=True)
     if as_json:
         print_json(result.as_dict())
         return
