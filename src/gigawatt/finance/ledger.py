@@ -73,11 +73,24 @@ def imbalance_usd(ledger: xr.Dataset) -> np.ndarray:
     return np.asarray(net_by_party(ledger).sum("party").values)
 
 
-def flow_matrix(ledger: xr.Dataset, periods: slice | None = None) -> xr.DataArray:
-    """Money paid from each party to each other over ``periods``: ``(draw, payer, payee)``."""
-    amount = ledger.amount_usd.isel(period=periods or slice(None)).sum("period").values
-    matrix = np.einsum("de,ei,ej->dij", amount, _incidence(ledger, "payer"), _incidence(ledger, "payee"))
-    names = ledger.party.values
+def flow_matrix(
+    ledger: xr.Dataset, periods: slice | None = None, entries: np.ndarray | None = None
+) -> xr.DataArray:
+    """Money paid from each party to each other over ``periods`` (only the ``entries`` mask, if
+    given): ``(draw, payer, payee)``. Plain numpy: one matrix product by payer-payee pair."""
+    amount = ledger.amount_usd.values[:, periods or slice(None), :].sum(axis=1)
+    names = list(ledger.party.values)
+    n = len(names)
+    index = {name: i for i, name in enumerate(names)}
+    pair = np.array(
+        [index[a] * n + index[b] for a, b in zip(ledger.payer.values, ledger.payee.values, strict=True)],
+        dtype=int,
+    )
+    onehot = np.zeros((len(pair), n * n))
+    onehot[np.arange(len(pair)), pair] = 1.0
+    if entries is not None:
+        onehot[~entries] = 0.0
+    matrix = (amount @ onehot).reshape(-1, n, n)
     return xr.DataArray(
         matrix,
         dims=("draw", "payer", "payee"),
