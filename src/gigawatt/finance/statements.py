@@ -144,7 +144,7 @@ def irr(net: np.ndarray, periods_per_year: float) -> np.ndarray:
     return (1 + rates) ** periods_per_year - 1
 
 
-def _conventional_root(net: np.ndarray, iterations: int = 200) -> np.ndarray:
+def _conventional_root(net: np.ndarray, iterations: int = 64) -> np.ndarray:
     """The per-period rate where NPV is zero, for flows that go out first and then only come in:
     their NPV falls strictly as the rate rises, so bisection (all draws at once) finds the one root
     that ``numpy_financial.irr`` finds by polynomial roots, one draw at a time."""
