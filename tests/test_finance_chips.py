@@ -49,3 +49,10 @@ def test_refresh_buys_the_chips_again_after_their_useful_life(small_text, write)
     # every draw whose first purchase's life ends inside the horizon buys the same again
     assert np.allclose(both[inside].sum(axis=1), 2 * first[inside].sum(axis=1))
     assert np.allclose(both[~bought].sum(axis=1), 0)
+
+
+def test_a_stated_lead_moves_chip_payments(small_text, write):
+    scenario = load_scenario(write(small_text + 'chips: {lead: "26 weeks"}\n'))
+    money = simulate_money(scenario, buildout(scenario, 10, 0), 0)
+    assert np.allclose(money.parameters["chips.lead.it_fit_out"], 26.0)
+    assert np.allclose(money.parameters["chips.lead.commissioning"], 0.0)

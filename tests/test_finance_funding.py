@@ -62,3 +62,17 @@ def test_stargate_finance_json_has_funding_need_per_party():
     assert {"p10", "p50", "p90", "first_date", "by_instrument", "shortfall_usd"} <= set(oracle)
     assert 0 <= oracle["p10"] <= oracle["p50"] <= oracle["p90"]
     assert oracle["shortfall_usd"]["p50"] <= oracle["p50"]
+
+
+def test_stress_reports_the_shortfall_after_the_policy():
+    args = ["stress", "stargate", "--shock", "demand growth -30%", "--draws", "100", "--no-record", "--json"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    for run in ("base", "shocked"):
+        oracle = data[run]["funding_need"]["oracle"]
+        assert oracle["policy"] and oracle["shortfall_usd"]["p50"] <= oracle["p50"]
+    rows = {r["name"] for r in data["key_figures"]["rows"]}
+    assert "oracle: short after its funding policy" in rows
+    # the demand shock reaches Oracle through the contract's demand-linked share
+    assert data["shocked"]["rpo_never_delivered_usd"]["p50"] > data["base"]["rpo_never_delivered_usd"]["p50"]

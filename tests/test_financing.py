@@ -127,3 +127,15 @@ def test_bad_financing_is_a_located_error(small_text, write, what, extra, path, 
         load_scenario(path_file)
     text = str(info.value)
     assert f"{path_file}:" in text and path in text and message in text, text
+
+
+def test_bad_financing_exits_2_with_the_location(small_text, write):
+    from typer.testing import CliRunner
+
+    from gigawatt.cli import app
+
+    path = write(small_text + spv("{lab: 0.5, cloud: 0.4}"))
+    result = CliRunner().invoke(app, ["finance", str(path), "--draws", "10"])
+    assert result.exit_code == 2
+    assert f"{path}:" in result.output and "financing.my-spv" in result.output
+    assert "Traceback" not in result.output

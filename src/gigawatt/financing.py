@@ -237,6 +237,9 @@ class ChipPolicy(Model):
 
     refresh: bool = False
     buyers: dict[str, str] = {}
+    #: chips are delivered and paid this long before online (default: the catalog's IT fit-out
+    #: plus commissioning stages, one to two quarters)
+    lead_weeks: Duration | None = Field(default=None, alias="lead")
     source: SourceIds = []
     note: str = ""
 

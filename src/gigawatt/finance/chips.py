@@ -20,10 +20,11 @@ A phase's all-in capex (facility MW × ``per_gw.capex_per_gw_facility``) splits 
 equipment, a share ``per_gw.compute_share_of_capex`` (accelerator systems, networking,
 storage: Epoch 0.68, Business Insider 0.52), and construction, the rest (buildings, power,
 cooling). Construction is paid as built: evenly from the phase's start to its online date
-(progress payments). IT is paid at delivery, a lead before the online date equal to the
-catalog's IT fit-out plus commissioning stages (roof-complete to operational: Epoch's
-~5 months, P10/P50/P90 3.5/5.1/6.6 months by ``gigawatt calibrate``; one to two quarters),
-never before the phase starts. A phase that never comes online pays nothing.
+(progress payments). IT is paid at delivery, a lead before the online date: ``chips.lead``
+if the scenario states it, else the catalog's IT fit-out plus commissioning stages
+(roof-complete to operational: Epoch's ~5 months, P10/P50/P90 3.5/5.1/6.6 months by
+``gigawatt calibrate``; one to two quarters), never before the phase starts. A phase that
+never comes online pays nothing.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ import numpy as np
 import xarray as xr
 
 from gigawatt.catalog import load_catalog
-from gigawatt.distributions import Dist
+from gigawatt.distributions import Dist, fixed
 from gigawatt.finance.capacity import Capacity
 from gigawatt.finance.contracts import ContractResult, Flow, contract_flows
 from gigawatt.scenario import Contract, Scenario
@@ -66,6 +67,9 @@ def chip_parameters(scenario: Scenario) -> dict[str, Dist]:
         "chips.lead.it_fit_out": catalog.cost("stages", "it_fit_out").dist(),
         "chips.lead.commissioning": catalog.cost("stages", "commissioning").dist(),
     }
+    if scenario.chips.lead_weeks is not None:
+        params["chips.lead.it_fit_out"] = scenario.chips.lead_weeks
+        params["chips.lead.commissioning"] = fixed(0.0)
     if scenario.chips.refresh:
         used = {
             scenario.phase_accelerator(s, i)

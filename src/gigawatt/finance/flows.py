@@ -91,7 +91,7 @@ def sankey(matrix: np.ndarray, names: list[str]) -> dict[str, Any]:
 
 def _contracts_between(ledger: xr.Dataset, periods: slice | None) -> dict[tuple[str, str], set[str]]:
     """The contracts that carry money from each payer to each payee (in any draw) over ``periods``."""
-    paid = ledger.amount_usd.isel(period=periods or slice(None)).sum("period").values.mean(axis=0)
+    paid = ledger.amount_usd.values[:, periods or slice(None), :].sum(axis=1).mean(axis=0)
     out: dict[tuple[str, str], set[str]] = {}
     for e in np.nonzero(paid > 0)[0]:
         pair = (str(ledger.payer.values[e]), str(ledger.payee.values[e]))
@@ -135,8 +135,8 @@ def flows_summary(ledger: xr.Dataset, periods: slice | None = None) -> dict[str,
     exchanges = [c for c in found if _one_contract_exchange(c, legs)]
     lent = {contract for c in exchanges for contract in legs[(c[0], c[1])]}
     if lent:
-        kept = np.nonzero(~np.isin(ledger.contract.values.astype(str), sorted(lent)))[0]
-        values = flow_matrix(ledger.isel(entry=kept), periods).values
+        kept = ~np.isin(ledger.contract.values.astype(str), sorted(lent))
+        values = flow_matrix(ledger, periods, kept).values
     share = circularity(values, names)
     result: dict[str, Any] = {
         "cycles": [c for c in found if c not in exchanges],

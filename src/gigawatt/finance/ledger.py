@@ -27,10 +27,12 @@ def build_ledger(
 ) -> xr.Dataset:
     """Stack flows into a ledger; ``parties`` (the world included) label the party axis."""
     periods = len(edges) - 1
-    if flows:
-        amount = np.stack([np.broadcast_to(f.amount_usd, (len(draws), periods)) for f in flows], axis=-1)
-    else:
-        amount = np.zeros((len(draws), periods, 0))
+    # stored entry-major (each entry's (draw, period) block contiguous) and seen as
+    # (draw, period, entry): selecting entries and summing them, what statements do most, stays fast
+    stored = np.empty((len(flows), len(draws), periods))
+    for i, f in enumerate(flows):
+        stored[i] = f.amount_usd
+    amount = stored.transpose(1, 2, 0)
     unknown = {n for f in flows for n in (f.payer, f.payee)} - set(parties)
     if unknown:
         raise ValueError(f"flows name parties outside the ledger: {sorted(unknown)}")
@@ -73,11 +75,24 @@ def imbalance_usd(ledger: xr.Dataset) -> np.ndarray:
     return np.asarray(net_by_party(ledger).sum("party").values)
 
 
-def flow_matrix(ledger: xr.Dataset, periods: slice | None = None) -> xr.DataArray:
-    """Money paid from each party to each other over ``periods``: ``(draw, payer, payee)``."""
-    amount = ledger.amount_usd.isel(period=periods or slice(None)).sum("period").values
-    matrix = np.einsum("de,ei,ej->dij", amount, _incidence(ledger, "payer"), _incidence(ledger, "payee"))
-    names = ledger.party.values
+def flow_matrix(
+    ledger: xr.Dataset, periods: slice | None = None, entries: np.ndarray | None = None
+) -> xr.DataArray:
+    """Money paid from each party to each other over ``periods`` (only the ``entries`` mask, if
+    given): ``(draw, payer, payee)``. Plain numpy: one matrix product by payer-payee pair."""
+    amount = ledger.amount_usd.values[:, periods or slice(None), :].sum(axis=1)
+    names = list(ledger.party.values)
+    n = len(names)
+    index = {name: i for i, name in enumerate(names)}
+    pair = np.array(
+        [index[a] * n + index[b] for a, b in zip(ledger.payer.values, ledger.payee.values, strict=True)],
+        dtype=int,
+    )
+    onehot = np.zeros((len(pair), n * n))
+    onehot[np.arange(len(pair)), pair] = 1.0
+    if entries is not None:
+        onehot[~entries] = 0.0
+    matrix = (amount @ onehot).reshape(-1, n, n)
     return xr.DataArray(
         matrix,
         dims=("draw", "payer", "payee"),

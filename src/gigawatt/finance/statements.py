@@ -1,5 +1,6 @@
 """Per-party statements: cash by counterparty and kind, revenue, capex, opex, depreciation,
-RPO, equity stakes, cash position, NPV and IRR (numpy-financial), as P10/P50/P90 by year;
+RPO, equity stakes, cash position, NPV and IRR (numpy-financial's conventions, vectorised),
+as P10/P50/P90 by year;
 IRR only over the draws where it is unique and a return (:func:`conventional`), with their share.
 
 Revenue is recognised income: compute contracts as delivered (before payment terms),
@@ -20,7 +21,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import numpy_financial as npf
 
 from gigawatt import units
 from gigawatt.finance.capacity import DAYS_PER_YEAR
@@ -28,7 +28,7 @@ from gigawatt.finance.chips import capital_contracts
 from gigawatt.finance.covenants import LoanService
 from gigawatt.finance.ledger import WORLD
 from gigawatt.finance.model import Money
-from gigawatt.finance.terminal import CONVENTIONS, terminal_by_party
+from gigawatt.finance.terminal import CONVENTIONS, terminal_by_party, terminal_values
 
 __all__ = [
     "statements",
@@ -63,8 +63,11 @@ def depreciation(capex: np.ndarray, life_periods: int) -> np.ndarray:
 
 
 def npv_usd(net: np.ndarray, rate_per_period: float) -> np.ndarray:
-    """Net present value of each draw's cash flows at the start of the grid."""
-    return np.apply_along_axis(lambda row: npf.npv(rate_per_period, row), 1, net)
+    """Net present value of each draw's cash flows at the start of the grid (``numpy_financial.npv``'s
+    convention: the first period undiscounted), for all draws at once."""
+    discount = (1 + rate_per_period) ** -np.arange(net.shape[1], dtype=float)
+    result: np.ndarray = net @ discount
+    return result
 
 
 def _carried_signs(net: np.ndarray, tol_usd: float) -> np.ndarray:
@@ -137,15 +140,35 @@ def irr(net: np.ndarray, periods_per_year: float) -> np.ndarray:
     conventional draws are solved, so the root-finding cost is paid where a rate exists."""
     rates = np.full(net.shape[0], np.nan)
     rows = np.nonzero(conventional(net))[0]
-    rates[rows] = [npf.irr(net[i]) for i in rows]
+    rates[rows] = _conventional_root(net[rows])
     return (1 + rates) ** periods_per_year - 1
+
+
+def _conventional_root(net: np.ndarray, iterations: int = 64) -> np.ndarray:
+    """The per-period rate where NPV is zero, for flows that go out first and then only come in:
+    their NPV falls strictly as the rate rises, so bisection (all draws at once) finds the one root
+    that ``numpy_financial.irr`` finds by polynomial roots, one draw at a time."""
+    t = np.arange(net.shape[1], dtype=float)
+    low = np.full(net.shape[0], -0.999999)
+    high = np.full(net.shape[0], 1.0)
+    for _ in range(60):  # widen until NPV at ``high`` is negative (a return above 100%/period is rare)
+        grow = (net * (1 + high[:, None]) ** -t).sum(axis=1) > 0
+        if not grow.any():
+            break
+        high = np.where(grow, high * 2 + 1, high)
+    for _ in range(iterations):
+        mid = (low + high) / 2
+        positive = (net * (1 + mid[:, None]) ** -t).sum(axis=1) > 0
+        low, high = np.where(positive, mid, low), np.where(positive, high, mid)
+    return (low + high) / 2
 
 
 def _bands(values: np.ndarray) -> dict[str, Any]:
     """P10/P50/P90 over draws (axis 0), NaN-aware."""
     if values.size == 0 or np.all(np.isnan(values)):
         return {f"p{q}": None for q in QUANTILES}
-    q = np.nanpercentile(values, QUANTILES, axis=0)
+    nan = np.isnan(values).any()
+    q = (np.nanpercentile if nan else np.percentile)(values, QUANTILES, axis=0)
     return {
         f"p{k}": v.tolist() if hasattr(v, "tolist") else float(v) for k, v in zip(QUANTILES, q, strict=True)
     }
@@ -183,19 +206,21 @@ def statements(
     per_year, rate = rate_per_period(edges, discount_rate)
     capital = capital_contracts(money.scenario)
 
+    first_of_year = np.searchsorted(year_index, np.arange(len(year_list)))  # periods are in order
+
     def yearly(flow: np.ndarray) -> np.ndarray:
-        out = np.zeros((flow.shape[0], len(year_list)))
-        np.add.at(out.T, year_index, flow.T)
-        return out
+        result: np.ndarray = np.add.reduceat(flow, first_of_year, axis=1)
+        return result
 
     chosen = parties or [p for p in money.parties if p != WORLD]
+    open_positions = terminal_values(money)
     out: dict[str, Any] = {}
     for party in chosen:
         inn, out_mask = payee == party, payer == party
         cash_in = amount[:, :, inn].sum(axis=2)
         cash_out = amount[:, :, out_mask].sum(axis=2)
         net = party_net_usd(money, party)
-        terminal, terminal_parts = terminal_by_party(money, party)
+        terminal, terminal_parts = terminal_by_party(money, party, open_positions)
         with_terminal = net.copy()
         with_terminal[:, -1] += terminal
         rates = irr(with_terminal, per_year)

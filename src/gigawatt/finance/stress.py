@@ -253,32 +253,43 @@ def settle(money: Money) -> Settlement:
         if constrained[i]:
             cash[:, i] = money.parameters[f"parties.{x}.cash"]
             floor[:, i] = -money.parameters.get(f"parties.{x}.credit", np.zeros(draws))
-    paid = np.zeros_like(scheduled)
-    unpaid = np.zeros_like(scheduled)
+    # period-major working copies: each period's (draw, entry) slice is contiguous
+    by_period = np.ascontiguousarray(scheduled.transpose(1, 0, 2))
+    paid = np.zeros((periods, draws, entries))
+    unpaid = np.zeros((periods, draws, entries))
     shortfall = np.zeros((draws, periods, n))
     position = np.zeros((draws, periods, n))
     arrears = np.zeros((draws, entries))
     for k in range(periods):
-        owed_e = scheduled[:, k, :] + arrears
+        owed_e = by_period[k] + arrears
         owed = owed_e @ payer_inc
         share = np.ones((draws, n))
+        # from full payment, a draw where every constrained party can pay in full is settled at
+        # once; iterate only the others (the same fixed point, found on fewer rows)
+        room = cash + owed_e @ payee_inc - floor
+        rows = np.nonzero(((owed > room) & constrained).any(axis=1))[0]
+        sub_owed_e, sub_owed, sub_share = owed_e[rows], owed[rows], share[rows]
         for _ in range(n + 2):
-            received = (owed_e * share[:, payer]) @ payee_inc
-            room = cash + received - floor
-            new = np.where(owed > 0, np.clip(room / np.where(owed > 0, owed, 1.0), 0.0, 1.0), 1.0)
+            received = (sub_owed_e * sub_share[:, payer]) @ payee_inc
+            sub_room = cash[rows] + received - floor[rows]
+            new = np.where(
+                sub_owed > 0, np.clip(sub_room / np.where(sub_owed > 0, sub_owed, 1.0), 0.0, 1.0), 1.0
+            )
             new[:, ~constrained] = 1.0
-            if np.allclose(new, share, rtol=0, atol=1e-12):
+            if np.allclose(new, sub_share, rtol=0, atol=1e-12):
                 break
-            share = new
+            sub_share = new
+        share[rows] = sub_share
         paid_e = owed_e * share[:, payer]
         cash = cash + paid_e @ payee_inc - paid_e @ payer_inc
         left = owed_e - paid_e
         arrears = np.where(defer, left, 0.0)
-        paid[:, k, :] = paid_e
-        unpaid[:, k, :] = np.where(defer, 0.0, left)
+        paid[k] = paid_e
+        unpaid[k] = np.where(defer, 0.0, left)
         shortfall[:, k, :] = left @ payer_inc
         position[:, k, :] = cash
-    unpaid[:, -1, :] += arrears
+    unpaid[-1] += arrears
+    paid, unpaid = paid.transpose(1, 0, 2), unpaid.transpose(1, 0, 2)
     out = ledger.copy()
     out["amount_usd"] = (("draw", "period", "entry"), paid)
     return Settlement(out, unpaid, shortfall, position, constrained)

@@ -25,7 +25,7 @@ import numpy as np
 from gigawatt.finance.ledger import WORLD
 from gigawatt.finance.model import Money
 
-__all__ = ["TerminalValue", "terminal_values", "CONVENTIONS"]
+__all__ = ["TerminalValue", "terminal_values", "terminal_by_party", "CONVENTIONS"]
 
 #: How each kind of open position is valued at the horizon (shown with the figures).
 CONVENTIONS = {
@@ -80,12 +80,15 @@ def terminal_values(money: Money) -> list[TerminalValue]:
     return out
 
 
-def terminal_by_party(money: Money, party: str) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """A party's terminal value per draw (held minus owed) and its part per contract."""
+def terminal_by_party(
+    money: Money, party: str, positions: list[TerminalValue] | None = None
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A party's terminal value per draw (held minus owed) and its part per contract; ``positions``
+    are :func:`terminal_values` if already computed."""
     draws = money.ledger.sizes["draw"]
     total = np.zeros(draws)
     parts: dict[str, np.ndarray] = {}
-    for tv in terminal_values(money):
+    for tv in terminal_values(money) if positions is None else positions:
         sign = (tv.holder == party) * 1.0 - (tv.issuer == party) * 1.0
         if sign:
             parts[tv.contract] = sign * tv.value_usd

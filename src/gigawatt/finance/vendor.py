@@ -44,8 +44,7 @@ def _bands(values: np.ndarray) -> dict[str, float | None]:
 
 def _matrix(money: Money, kinds: tuple[str, ...], periods: slice) -> np.ndarray:
     ledger = money.ledger
-    keep = np.isin(ledger.kind.values, kinds)
-    return np.asarray(flow_matrix(ledger.isel(entry=np.nonzero(keep)[0]), periods).values)
+    return np.asarray(flow_matrix(ledger, periods, np.isin(ledger.kind.values, kinds)).values)
 
 
 def vendor_financing(money: Money, periods: slice | None = None) -> list[dict[str, Any]]:
@@ -97,7 +96,7 @@ def unspent(money: Money, periods: slice | None = None) -> dict[str, Any]:
     """Parties that receive investment and pay out less of it over the window: what they hold."""
     periods = periods or slice(None)
     ledger = money.ledger
-    amount = ledger.amount_usd.isel(period=periods).values
+    amount = ledger.amount_usd.values[:, periods, :]
     out: dict[str, Any] = {}
     for party in money.parties:
         if party == WORLD:
