@@ -36,6 +36,7 @@ from gigawatt import units
 from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.errors import GigawattError
+from gigawatt.leadtimes import lead_parameters, lead_weeks
 from gigawatt.sampling import BLOCK_DRAWS, collect, sample
 from gigawatt.scenario import DEMAND_KEYS, STATUS_ORDER, Scenario
 
@@ -83,11 +84,6 @@ _PERIOD_WEEKS = {
 _MONEY_PATHS = ("contracts.", "parties.", "demand.")
 _SUPPLY_ORDER = ("transformers", "gas_turbines", "accelerators", "construction")
 _STAGES = ("permitting", "site_and_shell", "it_fit_out", "commissioning")
-_GAS_LEAD = {
-    "large_frame": "gas_turbine_large_frame",
-    "aeroderivative": "gas_turbine_aeroderivative",
-    "recip_engine": "recip_engine",
-}
 
 
 @dataclass(frozen=True)
@@ -179,8 +175,7 @@ class Model:
             dist = getattr(scenario.stages, f"{stage}_weeks") or catalog.cost("stages", stage).dist()
             for p in phases:
                 params[f"sites.{p.site}.phases[{p.index}].stages.{stage}"] = dist
-        for tech, key in _GAS_LEAD.items():
-            params[f"lead_times.{tech}"] = catalog.cost("lead_times", key).dist()
+        params.update(lead_parameters(catalog))
         step = _PERIOD_WEEKS[scenario.time.step] * DAYS_PER_WEEK
         grid = np.arange(scenario.time.start_day, scenario.time.end_day + 1e-9, step)
         supplies = []
@@ -368,6 +363,13 @@ def factory_rate_day(
     return np.where(rate_mw_per_week > 0, day, np.inf)
 
 
+def _power_day(p: Mapping[str, np.ndarray], base: str, src: Any) -> np.ndarray:
+    """Day a power source can carry load: as stated, or ordered + the catalog's lead times."""
+    if src.available_date is not None:
+        return p[f"{base}.available"]
+    return p[f"{base}.ordered"] + lead_weeks(src.kind, src.technology, p) * DAYS_PER_WEEK
+
+
 def simulate_block(
     model: Model, seed: int, start: int, stop: int, params: Mapping[str, np.ndarray] | None = None
 ) -> xr.Dataset:
@@ -416,11 +418,12 @@ def simulate_block(
             continue
         shell_start = begun if begun is not None else as_of + weeks["permitting"]
         start_day[:, k] = shell_start
-        built = shell_start + weeks["site_and_shell"] + weeks["it_fit_out"] + weeks["commissioning"]
-        construction = np.maximum(built, as_of)
-        if planned is not None:
-            construction = np.maximum(construction, planned)
-        candidates[1, :, k] = construction
+        built = np.maximum(
+            shell_start + weeks["site_and_shell"] + weeks["it_fit_out"] + weeks["commissioning"], as_of
+        )
+        # a site's own dated schedule is its construction estimate: the generic stage
+        # priors fill only what it does not state (no planned date, or one already past)
+        candidates[1, :, k] = built if planned is None else np.where(planned >= as_of, planned, built)
         candidates[5, :, k] = p[f"{acc}.available_date"] + weeks["commissioning"]
     # power: each site's phases take its firm power plan in order
     for site_id, site in scenario.sites.items():
@@ -429,11 +432,7 @@ def simulate_block(
         for i, src in enumerate(site.power_plan):
             base = f"sites.{site_id}.power_plan[{i}]"
             cap = p[f"{base}.capacity"] * p[f"{base}.firm_fraction"]
-            if src.available_date is not None:
-                when = p[f"{base}.available"]
-            else:
-                assert src.ordered_date is not None and src.technology is not None
-                when = p[f"{base}.ordered"] + p[f"lead_times.{src.technology}"] * DAYS_PER_WEEK
+            when = _power_day(p, base, src)
             days.append(when)
             mw.append(cap)
             kinds.append(("grid", "gas", "solar_battery").index(src.kind))
@@ -600,11 +599,7 @@ def check_invariants(model: Model, ds: xr.Dataset, p: Mapping[str, np.ndarray]) 
             available = np.zeros_like(t)
             for i, src in enumerate(site.power_plan):
                 base = f"sites.{site_id}.power_plan[{i}]"
-                when = (
-                    p[f"{base}.available"]
-                    if src.available_date is not None
-                    else p[f"{base}.ordered"] + p[f"lead_times.{src.technology}"] * DAYS_PER_WEEK
-                )
+                when = _power_day(p, base, src)
                 available += np.where(when <= t, p[f"{base}.capacity"] * p[f"{base}.firm_fraction"], 0.0)
             used = (mw[:, ks] * (days <= t[:, None])).sum(axis=1)
             if (used[np.isfinite(t)] > available[np.isfinite(t)] + 1e-6).any():

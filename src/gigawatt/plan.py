@@ -61,6 +61,7 @@ from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.engine import grown_demand
 from gigawatt.errors import GigawattError, ScenarioError
+from gigawatt.leadtimes import lead_weeks, needs
 from gigawatt.scenario import STATUS_ORDER, Phase, Scenario
 from gigawatt.units import date_from_days, days_from_date
 
@@ -98,11 +99,6 @@ _GAS_CAPEX = {
     "large_frame": "gas_turbine_per_kw",
     "aeroderivative": "gas_turbine_per_kw",
     "recip_engine": "recip_engine_per_kw",
-}
-_GAS_LEAD = {
-    "large_frame": "gas_turbine_large_frame",
-    "aeroderivative": "gas_turbine_aeroderivative",
-    "recip_engine": "recip_engine",
 }
 _SUPPLY_SOURCES = {"gas_turbines": ("gas",), "transformers": ("grid",), "construction": SOURCES}
 _QUARTERS_PER = {"week": WEEKS_PER_QUARTER, "month": 3.0, "quarter": 1.0, "year": 0.25}
@@ -222,8 +218,8 @@ def pending_phases(
     """The site's phases not yet online, each with the earliest day it can be online at quantile
     ``q`` and its facility MW, earliest first. The day is the engine's
     (:func:`gigawatt.engine.simulate_block`) with every stage at ``q``: a phase without a start
-    date begins after permitting from the scenario's as-of date; none is online before its
-    planned date."""
+    date begins after permitting from the scenario's as-of date; a phase with its own planned
+    online date not yet past is ready then (no generic stages on top)."""
     site = scenario.sites[site_id]
     basis = _pue(catalog, site.cooling) if site.power_basis == "it" else 1.0
     as_of = scenario.time.as_of_day
@@ -236,8 +232,8 @@ def pending_phases(
         else:
             begun = as_of + 7 * _stage_weeks(scenario, catalog, ["permitting"], q)
         ready = max(begun + 7 * _stage_weeks(scenario, catalog, _BUILD_STAGES, q), as_of)
-        if phase.online_date is not None:
-            ready = max(ready, _at(phase.online_date, q))
+        if phase.online_date is not None and _at(phase.online_date, q) >= as_of:
+            ready = _at(phase.online_date, q)
         out.append((phase, ready, phase.power_mw.mid * basis))
     return sorted(out, key=lambda row: row[1])
 
@@ -365,8 +361,12 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
             if source.available_date is not None:
                 when = _at(source.available_date, q)
             else:
-                lead_weeks = catalog.cost("lead_times", _GAS_LEAD[source.technology or ""]).dist().ppf(q)
-                when = _at(source.ordered_date, q) + 7.0 * float(lead_weeks)
+                leads = {
+                    f"lead_times.{name}": catalog.cost("lead_times", key).dist().ppf(q)
+                    for name, key in needs(source.kind, source.technology)
+                }
+                weeks = lead_weeks(source.kind, source.technology, leads)
+                when = _at(source.ordered_date, q) + 7.0 * float(weeks)
             firm = source.capacity_mw.mid * source.firm_fraction.mid
             cap[i, j] += np.where(end > when + commissioning_days, firm, 0.0)
             if source.kind == "gas":

@@ -178,9 +178,11 @@ class PowerSource(Model):
         if self.kind != "gas" and self.technology is not None:
             raise ValueError(f"technology applies to gas power, not {self.kind}")
         if self.available_date is None and self.ordered_date is None:
-            raise ValueError("give `available` (a date), or `ordered` for gas with a catalog lead time")
-        if self.kind != "gas" and self.available_date is None:
-            raise ValueError(f"{self.kind} power needs `available`")
+            raise ValueError(
+                "give `available` (a date), or `ordered` (the catalog's lead times are added: turbines "
+                "or engines for gas, interconnection and large transformers for grid, construction for "
+                "solar_battery)"
+            )
         if self.firm_fraction.high > 1:
             raise ValueError("firm_fraction must be between 0 and 1")
         return self
