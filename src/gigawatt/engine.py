@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from gigawatt import units
+from gigawatt import supply, units
 from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.errors import GigawattError
@@ -179,12 +179,12 @@ class Model:
         step = _PERIOD_WEEKS[scenario.time.step] * DAYS_PER_WEEK
         grid = np.arange(scenario.time.start_day, scenario.time.end_day + 1e-9, step)
         supplies = []
-        for name, supply in scenario.supply.items():
-            if supply.resource == "accelerators":
-                members = tuple(i for i, p in enumerate(phases) if p.accelerator in supply.accelerators)
+        for name, limit in scenario.supply.items():
+            if limit.resource == "accelerators":
+                members = tuple(i for i, p in enumerate(phases) if p.accelerator in limit.accelerators)
             else:
                 members = tuple(range(len(phases)))
-            supplies.append(SupplyInfo(name, supply.resource, _PERIOD_WEEKS[supply.per], members))
+            supplies.append(SupplyInfo(name, limit.resource, _PERIOD_WEEKS[limit.per], members))
         series: dict[str, np.ndarray] = {"total": np.ones(len(phases), bool)}
         for key in ("site", "country", "tenant"):
             label = "party" if key == "tenant" else key
@@ -363,6 +363,43 @@ def factory_rate_day(
     return np.where(rate_mw_per_week > 0, day, np.inf)
 
 
+def _capped_supply(
+    model: Model, p: Mapping[str, np.ndarray], draws: int
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Cumulative supply to the programme on a weekly grid, (curve, grid days), for each
+    accelerator limit in a family with a ceiling or a successor (:mod:`gigawatt.supply`);
+    limits without either keep the closed-form exponential."""
+    scenario = model.scenario
+    names = [i.name for i in model.supplies if i.resource == "accelerators"]
+    capped = {
+        n
+        for n in names
+        if scenario.supply[n].ceiling is not None
+        or scenario.supply[n].successor is not None
+        or any(scenario.supply[m].successor == n for m in names)
+    }
+    if not capped:
+        return {}
+    generations = {}
+    for info in model.supplies:
+        if info.name not in capped:
+            continue
+        prefix = f"supply.{info.name}"
+        per_year = WEEKS_PER_YEAR / info.per_weeks
+        ceiling = p.get(f"{prefix}.ceiling")
+        generations[info.name] = supply.Generation(
+            rate_per_year=p[f"{prefix}.amount"] * per_year,
+            growth_per_year=p[f"{prefix}.growth_per_year"],
+            start_day=p.get(f"{prefix}.start", np.full(draws, model.grid_days[0])),
+            ceiling_per_year=np.full(draws, np.inf) if ceiling is None else ceiling * per_year,
+            share=p[f"{prefix}.share"],
+            successor=scenario.supply[info.name].successor,
+        )
+    first = min(model.grid_days[0], *(float(g.start_day.min()) for g in generations.values()))
+    days = supply.weekly_grid(first, model.grid_days[-1])
+    return {n: (supply.cumulative(n, generations, days), days) for n in generations}
+
+
 def _power_day(p: Mapping[str, np.ndarray], base: str, src: Any) -> np.ndarray:
     """Day a power source can carry load: as stated, or ordered + the catalog's lead times."""
     if src.available_date is not None:
@@ -456,6 +493,7 @@ def simulate_block(
     pending = ~observed
     ready = candidates.max(axis=0)
     grid = model.grid_days
+    curves = _capped_supply(model, p, draws)
     # shared limits, in pipeline order: transformers and turbines, then chips, then build rate
     for info in sorted(model.supplies, key=lambda x: _SUPPLY_ORDER.index(x.resource)):
         members = [k for k in info.phases if pending[k]]
@@ -463,13 +501,16 @@ def simulate_block(
             continue
         prefix = f"supply.{info.name}"
         start_supply = p.get(f"{prefix}.start", np.full(draws, grid[0]))
-        inverse = _supply_inverse(
-            p[f"{prefix}.amount"],
-            p[f"{prefix}.share"],
-            p[f"{prefix}.growth_per_year"],
-            start_supply,
-            info.per_weeks,
-        )
+        if info.name in curves:
+            inverse = supply.inverse(*curves[info.name])
+        else:
+            inverse = _supply_inverse(
+                p[f"{prefix}.amount"],
+                p[f"{prefix}.share"],
+                p[f"{prefix}.growth_per_year"],
+                start_supply,
+                info.per_weeks,
+            )
         if info.resource == "accelerators":
             amount, cause, lag = (
                 accelerators[:, members],
@@ -611,12 +652,17 @@ def check_invariants(model: Model, ds: xr.Dataset, p: Mapping[str, np.ndarray]) 
         if not members:
             continue
         prefix = f"supply.{info.name}"
-        inverse = _supply_inverse(
-            p[f"{prefix}.amount"],
-            p[f"{prefix}.share"],
-            p[f"{prefix}.growth_per_year"],
-            p.get(f"{prefix}.start", np.full(online.shape[0], model.grid_days[0])),
-            info.per_weeks,
+        curves = _capped_supply(model, p, online.shape[0])
+        inverse = (
+            supply.inverse(*curves[info.name])
+            if info.name in curves
+            else _supply_inverse(
+                p[f"{prefix}.amount"],
+                p[f"{prefix}.share"],
+                p[f"{prefix}.growth_per_year"],
+                p.get(f"{prefix}.start", np.full(online.shape[0], model.grid_days[0])),
+                info.per_weeks,
+            )
         )
         got = chips[:, members]
         for j in range(len(members)):
@@ -901,16 +947,23 @@ def _accelerator_supply(
     keys = [k for k in model.parameters if k.startswith("supply.")]
     p = sample({k: model.parameters[k] for k in keys}, seed, start, stop)
     days = model.year_ends[None, :]
+    curves = _capped_supply(model, p, stop - start)
     for info in infos:
         prefix = f"supply.{info.name}"
-        begin = p.get(f"{prefix}.start", np.full(stop - start, model.grid_days[0]))[:, None]
-        rate = (p[f"{prefix}.amount"] * p[f"{prefix}.share"] * WEEKS_PER_YEAR / info.per_weeks)[:, None]
-        g = np.log1p(p[f"{prefix}.growth_per_year"])[:, None]
-        years = np.maximum(days - begin, 0.0) / 365.25
-        safe = np.where(np.abs(g) < 1e-12, 1.0, g)
-        out[f"supply:{info.name}:offered"] = rate * np.where(
-            np.abs(g) < 1e-12, years, np.expm1(safe * years) / safe
-        )
+        if info.name in curves:
+            curve, grid = curves[info.name]
+            out[f"supply:{info.name}:offered"] = np.stack(
+                [np.interp(model.year_ends, grid, row) for row in curve]
+            )
+        else:
+            begin = p.get(f"{prefix}.start", np.full(stop - start, model.grid_days[0]))[:, None]
+            rate = (p[f"{prefix}.amount"] * p[f"{prefix}.share"] * WEEKS_PER_YEAR / info.per_weeks)[:, None]
+            g = np.log1p(p[f"{prefix}.growth_per_year"])[:, None]
+            years = np.maximum(days - begin, 0.0) / 365.25
+            safe = np.where(np.abs(g) < 1e-12, 1.0, g)
+            out[f"supply:{info.name}:offered"] = rate * np.where(
+                np.abs(g) < 1e-12, years, np.expm1(safe * years) / safe
+            )
         members = list(info.phases)
         out[f"supply:{info.name}:delivered"] = _capacity(
             ds["accelerators"].values[:, members], ds["chips_date"].values[:, members], model.year_ends

@@ -63,6 +63,7 @@ from gigawatt.engine import grown_demand
 from gigawatt.errors import GigawattError, ScenarioError
 from gigawatt.leadtimes import lead_weeks, needs
 from gigawatt.scenario import STATUS_ORDER, Phase, Scenario
+from gigawatt.supply import Generation, industry_rate_per_year
 from gigawatt.units import date_from_days, days_from_date
 
 __all__ = [
@@ -483,6 +484,11 @@ def _scenario_limits(
         origin = supply.start_date.mid if supply.start_date is not None else ds.period_mid_date.values[0]
         years = np.maximum(mid - origin, 0.0) / DAYS_PER_YEAR
         amount = per_quarter * (1 + supply.growth_per_year.ppf(1 - q)) ** years
+        if supply.ceiling is not None or supply.successor is not None:
+            # a generation under its family's ceiling, giving way to its successor (gigawatt.supply)
+            family = _generations(scenario, q, float(ds.period_mid_date.values[0]))
+            rate = industry_rate_per_year(name, family, np.asarray(mid, float))[0]
+            amount = rate * supply.share.ppf(1 - q) / 4.0
         amount = np.where(end > origin, amount, 0.0)
         if supply.resource == "accelerators":
             members = [a for a in supply.accelerators if a in accs]
@@ -492,6 +498,26 @@ def _scenario_limits(
     if scenario.factory is not None:
         rate = scenario.factory.initial_rate_mw_per_week.ppf(1 - q) * WEEKS_PER_QUARTER
         out.append(_Limit("factory", False, accs, SOURCES, np.full(ds.sizes["period"], rate)))
+    return out
+
+
+def _generations(scenario: Scenario, q: float, default_start: float) -> dict[str, Generation]:
+    """Every accelerator supply at quantile ``q`` (amounts, growth, ceilings at 1 − q; one draw)."""
+    out = {}
+    for name, supply in scenario.supply.items():
+        if supply.resource != "accelerators":
+            continue
+        per_year = 4.0 * _QUARTERS_PER[supply.per]
+        start = supply.start_date.mid if supply.start_date is not None else default_start
+        ceiling = np.inf if supply.ceiling is None else supply.ceiling.ppf(1 - q) * per_year
+        out[name] = Generation(
+            rate_per_year=np.array([supply.amount.ppf(1 - q) * per_year]),
+            growth_per_year=np.array([supply.growth_per_year.ppf(1 - q)]),
+            start_day=np.array([start]),
+            ceiling_per_year=np.array([ceiling]),
+            share=np.array([supply.share.ppf(1 - q)]),
+            successor=supply.successor,
+        )
     return out
 
 
@@ -1129,7 +1155,30 @@ class PlanResult:
                 for site, why in zip(ds.site.values, self.explain().values(), strict=True)
             },
             "binding": self.binding(),
+            "derived_specs": self.derived_specs(),
         }
+
+    def derived_specs(self) -> list[dict[str, Any]]:
+        """Catalog figures of the accelerators this plan builds that are derived, not
+        published (e.g. Vera Rubin's dense BF16): the plan's choice rests on them."""
+        built = self.build_mw.sum(["site", "period", "source"])
+        catalog = load_catalog()
+        out = []
+        for acc in built.accelerator.values:
+            entry = catalog.accelerators.get(str(acc))
+            if entry is None or float(built.sel(accelerator=acc)) <= 1e-6:
+                continue
+            for name, figure in entry.derived().items():
+                out.append(
+                    {
+                        "accelerator": str(acc),
+                        "field": name,
+                        "value": figure.value,
+                        "low": figure.low,
+                        "high": figure.high,
+                    }
+                )
+        return out
 
 
 DEMAND_REFERENCE = (
