@@ -1690,7 +1690,7 @@ ROBUST_METHOD = (
     "itself meets demand. Year ends it leaves short are listed with the shortfall, not checked. "
     "Lead times are not raised with q: a plan's quarter is the earliest its phases go online in "
     "the engine, so planning on late dates only delays them (measured on Stargate: P at q = 0.85 "
-    "falls from 57% to 1%; docs/plan.md)."
+    "falls from 50% to 27%; docs/plan.md)."
 )
 
 
