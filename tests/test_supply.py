@@ -70,3 +70,15 @@ def test_unknown_successor_is_located(write, small_text):
     with pytest.raises(ScenarioError) as info:
         load_scenario(path)
     assert any("supply.chips.successor" in str(p) and "rubn" in str(p) for p in info.value.problems)
+
+
+def test_a_supply_shock_scales_the_ceiling_too():
+    from gigawatt.finance.stress import apply_shocks, parse_shock
+
+    base = load_scenario("stargate")
+    shocked = apply_shocks(base, [parse_shock("accelerator supply -50%")])
+    for name in ("nvidia-blackwell", "nvidia-rubin"):
+        before, after = base.supply[name], shocked.supply[name]
+        assert before.ceiling is not None and after.ceiling is not None
+        assert after.ceiling.mid == pytest.approx(0.5 * before.ceiling.mid)
+        assert after.amount.mid == pytest.approx(0.5 * before.amount.mid)
