@@ -6,9 +6,10 @@ engine's phase table and parameter paths (``Model.from_scenario``) and the very
 same sampled values (:func:`gigawatt.sampling.sample`), and computes everything
 else itself, as processes in simulated time (days since 1970-01-01):
 
-* each phase is a process: permitting (from ``time.as_of``) or its recorded
-  start, then site and shell, IT fit-out and commissioning timeouts; it is not
-  done before ``as_of`` nor before its planned online date;
+* each phase is a process: its own planned online date where it states one not
+  yet past; otherwise permitting (from ``time.as_of``) or its recorded start,
+  then site and shell, IT fit-out and commissioning timeouts, not done before
+  ``as_of``;
 * each site's firm power is a :class:`simpy.Container` that source processes fill
   at their available dates; phases take power from it in phase order (FIFO
   gets), online phases included, and commission once they have it;
@@ -37,6 +38,7 @@ import numpy as np
 import simpy
 
 from gigawatt.engine import CAUSES, PRIORITY_DAYS, Model
+from gigawatt.leadtimes import needs
 from gigawatt.observations import site_subject, target_scope
 from gigawatt.sampling import sample
 from gigawatt.scenario import STATUS_ORDER
@@ -113,6 +115,13 @@ def simulate_draw(model: Model, p: Mapping[str, float]) -> dict[str, np.ndarray]
 
     def construct(k: int) -> Any:
         path = model.phase_path(k)
+        planned = p.get(f"{path}.online")
+        if planned is not None and planned >= as_of:
+            # the site's own dated schedule stands: no generic stages on top
+            start_date[k] = p.get(f"{path}.start", as_of + p[f"{path}.stages.permitting"] * 7.0)
+            yield _wait_until(env, planned)
+            met[k]["construction"] = env.now
+            return
         begun = p.get(f"{path}.start")
         if begun is None:
             yield _wait_until(env, as_of)
@@ -124,9 +133,6 @@ def simulate_draw(model: Model, p: Mapping[str, float]) -> dict[str, np.ndarray]
         yield env.timeout(p[f"{path}.stages.it_fit_out"] * 7.0)
         yield env.timeout(commissioning[k])
         yield _wait_until(env, as_of)
-        planned = p.get(f"{path}.online")
-        if planned is not None:
-            yield _wait_until(env, planned)
         met[k]["construction"] = env.now
 
     def powered(k: int, request: simpy.events.Event) -> Any:
@@ -154,9 +160,10 @@ def simulate_draw(model: Model, p: Mapping[str, float]) -> dict[str, np.ndarray]
             base = f"sites.{site_id}.power_plan[{i}]"
             if src.available_date is not None:
                 day = p[f"{base}.available"]
-            else:
-                assert src.technology is not None
-                day = p[f"{base}.ordered"] + p[f"lead_times.{src.technology}"] * 7.0
+            else:  # ordered: the latest of the catalog lead times it needs
+                day = p[f"{base}.ordered"] + 7.0 * max(
+                    p[f"lead_times.{name}"] for name, _ in needs(src.kind, src.technology)
+                )
             env.process(source(site_id, day, p[f"{base}.capacity"] * p[f"{base}.firm_fraction"], src.kind))
     env.run()
 

@@ -242,9 +242,10 @@ def test_stargate_inputs_from_catalog():
     np.testing.assert_allclose(inputs.demand_flops.values, inputs.demand_mw.values * reference)
     per_mw = inputs.flops_per_facility_mw
     assert float(per_mw.min()) < reference < float(per_mw.max())
-    # Vera Rubin holds about twice a B200's BF16 FLOP/s per facility MW at the same site.
+    # Vera Rubin's BF16 FLOP/s per facility MW against a B200's at the same site: ~1.75x at the
+    # median of its derived dense BF16 (6.2 PF; the 4.2-8.3 PF range gives ~1.2-2.3x).
     ratio = per_mw.sel(accelerator="vera-rubin-nvl144") / per_mw.sel(accelerator="b200")
-    assert float(ratio.min()) > 1.8
+    assert 1.5 < float(ratio.min()) <= float(ratio.max()) < 2.0
 
 
 def test_cli_stargate_plan_explains_and_writes_a_valid_scenario(tmp_path):

@@ -45,6 +45,8 @@ class Entry(Model):
     high: float | None = None
     source: SourceIds
     note: str = ""
+    #: not published: worked out from other figures (its note says how); its range is wide
+    derived: bool = False
 
     @model_validator(mode="before")
     @classmethod
@@ -146,6 +148,15 @@ class AcceleratorEntry(Model):
     @classmethod
     def _date(cls, value: Any) -> float:
         return read_leaf(value, "date")
+
+    def derived(self) -> dict[str, Entry]:
+        """The figures that are derived rather than published, by catalog field name."""
+        out = {}
+        for name, info in type(self).model_fields.items():
+            entry = getattr(self, name)
+            if isinstance(entry, Entry) and entry.derived:
+                out[info.alias or name] = entry
+        return out
 
 
 def cost_kind(section: str, key: str) -> str:

@@ -333,7 +333,9 @@ def _cite_short(checks: Checks, ids: list[str]) -> str:
     first = checks.sources[ids[0]]
     publisher = first.publication.split(",")[0].split(" via ")[0].split(" (")[0]
     more = f" +{len(ids) - 1}" if len(ids) > 1 else ""
-    return f"{publisher[:30]} {first.date}{more}"
+    if len(publisher) > 30:
+        publisher = publisher[:30].rsplit(" ", 1)[0] + "…"
+    return f"{publisher} {first.date}{more}"
 
 
 def crosscheck(scenario: Scenario, name: str = "", checks: Checks | None = None) -> Crosscheck:

@@ -32,10 +32,11 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from gigawatt import cadence, contracted, observations, units
+from gigawatt import cadence, contracted, observations, supply, units
 from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.errors import GigawattError
+from gigawatt.leadtimes import lead_parameters, lead_weeks
 from gigawatt.priors import Priors, resolve_priors
 from gigawatt.sampling import BLOCK_DRAWS, collect, sample
 from gigawatt.scenario import DEMAND_KEYS, STATUS_ORDER, Scenario
@@ -85,11 +86,6 @@ _PERIOD_WEEKS = {
 _MONEY_PATHS = ("contracts.", "parties.", "demand.", "contracted.")
 _SUPPLY_ORDER = ("transformers", "gas_turbines", "accelerators", "construction")
 _STAGES = ("permitting", "site_and_shell", "it_fit_out", "commissioning")
-_GAS_LEAD = {
-    "large_frame": "gas_turbine_large_frame",
-    "aeroderivative": "gas_turbine_aeroderivative",
-    "recip_engine": "recip_engine",
-}
 
 
 @dataclass(frozen=True)
@@ -188,17 +184,16 @@ class Model:
             for p in phases:
                 params[f"sites.{p.site}.phases[{p.index}].stages.{stage}"] = dist
         params.update(cadence.parameters(scenario, phases, priors))
-        for tech, key in _GAS_LEAD.items():
-            params[f"lead_times.{tech}"] = catalog.cost("lead_times", key).dist()
+        params.update(lead_parameters(catalog))
         step = _PERIOD_WEEKS[scenario.time.step] * DAYS_PER_WEEK
         grid = np.arange(scenario.time.start_day, scenario.time.end_day + 1e-9, step)
         supplies = []
-        for name, supply in scenario.supply.items():
-            if supply.resource == "accelerators":
-                members = tuple(i for i, p in enumerate(phases) if p.accelerator in supply.accelerators)
+        for name, limit in scenario.supply.items():
+            if limit.resource == "accelerators":
+                members = tuple(i for i, p in enumerate(phases) if p.accelerator in limit.accelerators)
             else:
                 members = tuple(range(len(phases)))
-            supplies.append(SupplyInfo(name, supply.resource, _PERIOD_WEEKS[supply.per], members))
+            supplies.append(SupplyInfo(name, limit.resource, _PERIOD_WEEKS[limit.per], members))
         series: dict[str, np.ndarray] = {"total": np.ones(len(phases), bool)}
         for key in ("site", "country", "tenant"):
             label = "party" if key == "tenant" else key
@@ -378,6 +373,50 @@ def factory_rate_day(
     return np.where(rate_mw_per_week > 0, day, np.inf)
 
 
+def _capped_supply(
+    model: Model, p: Mapping[str, np.ndarray], draws: int
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Cumulative supply to the programme on a weekly grid, (curve, grid days), for each
+    accelerator limit in a family with a ceiling or a successor (:mod:`gigawatt.supply`);
+    limits without either keep the closed-form exponential."""
+    scenario = model.scenario
+    names = [i.name for i in model.supplies if i.resource == "accelerators"]
+    capped = {
+        n
+        for n in names
+        if scenario.supply[n].ceiling is not None
+        or scenario.supply[n].successor is not None
+        or any(scenario.supply[m].successor == n for m in names)
+    }
+    if not capped:
+        return {}
+    generations = {}
+    for info in model.supplies:
+        if info.name not in capped:
+            continue
+        prefix = f"supply.{info.name}"
+        per_year = WEEKS_PER_YEAR / info.per_weeks
+        ceiling = p.get(f"{prefix}.ceiling")
+        generations[info.name] = supply.Generation(
+            rate_per_year=p[f"{prefix}.amount"] * per_year,
+            growth_per_year=p[f"{prefix}.growth_per_year"],
+            start_day=p.get(f"{prefix}.start", np.full(draws, model.grid_days[0])),
+            ceiling_per_year=np.full(draws, np.inf) if ceiling is None else ceiling * per_year,
+            share=p[f"{prefix}.share"],
+            successor=scenario.supply[info.name].successor,
+        )
+    first = min(model.grid_days[0], *(float(g.start_day.min()) for g in generations.values()))
+    days = supply.weekly_grid(first, model.grid_days[-1])
+    return {n: (supply.cumulative(n, generations, days), days) for n in generations}
+
+
+def _power_day(p: Mapping[str, np.ndarray], base: str, src: Any) -> np.ndarray:
+    """Day a power source can carry load: as stated, or ordered + the catalog's lead times."""
+    if src.available_date is not None:
+        return p[f"{base}.available"]
+    return p[f"{base}.ordered"] + lead_weeks(src.kind, src.technology, p) * DAYS_PER_WEEK
+
+
 def simulate_block(
     model: Model, seed: int, start: int, stop: int, params: Mapping[str, np.ndarray] | None = None
 ) -> xr.Dataset:
@@ -426,11 +465,12 @@ def simulate_block(
             continue
         shell_start = begun if begun is not None else as_of + weeks["permitting"]
         start_day[:, k] = shell_start
-        built = shell_start + weeks["site_and_shell"] + weeks["it_fit_out"] + weeks["commissioning"]
-        construction = np.maximum(built, as_of)
-        if planned is not None:
-            construction = np.maximum(construction, planned)
-        candidates[1, :, k] = construction
+        built = np.maximum(
+            shell_start + weeks["site_and_shell"] + weeks["it_fit_out"] + weeks["commissioning"], as_of
+        )
+        # a site's own dated schedule is its construction estimate: the generic stage
+        # priors fill only what it does not state (no planned date, or one already past)
+        candidates[1, :, k] = built if planned is None else np.where(planned >= as_of, planned, built)
         candidates[5, :, k] = p[f"{acc}.available_date"] + weeks["commissioning"]
     # power: each site's phases take its firm power plan in order
     for site_id, site in scenario.sites.items():
@@ -439,11 +479,7 @@ def simulate_block(
         for i, src in enumerate(site.power_plan):
             base = f"sites.{site_id}.power_plan[{i}]"
             cap = p[f"{base}.capacity"] * p[f"{base}.firm_fraction"]
-            if src.available_date is not None:
-                when = p[f"{base}.available"]
-            else:
-                assert src.ordered_date is not None and src.technology is not None
-                when = p[f"{base}.ordered"] + p[f"lead_times.{src.technology}"] * DAYS_PER_WEEK
+            when = _power_day(p, base, src)
             days.append(when)
             mw.append(cap)
             kinds.append(("grid", "gas", "solar_battery").index(src.kind))
@@ -468,6 +504,7 @@ def simulate_block(
     pending = ~observed
     ready = candidates.max(axis=0)
     grid = model.grid_days
+    curves = _capped_supply(model, p, draws)
     # shared limits, in pipeline order: transformers and turbines, then chips, then build rate
     for info in sorted(model.supplies, key=lambda x: _SUPPLY_ORDER.index(x.resource)):
         members = [k for k in info.phases if pending[k]]
@@ -475,13 +512,16 @@ def simulate_block(
             continue
         prefix = f"supply.{info.name}"
         start_supply = p.get(f"{prefix}.start", np.full(draws, grid[0]))
-        inverse = _supply_inverse(
-            p[f"{prefix}.amount"],
-            p[f"{prefix}.share"],
-            p[f"{prefix}.growth_per_year"],
-            start_supply,
-            info.per_weeks,
-        )
+        if info.name in curves:
+            inverse = supply.inverse(*curves[info.name])
+        else:
+            inverse = _supply_inverse(
+                p[f"{prefix}.amount"],
+                p[f"{prefix}.share"],
+                p[f"{prefix}.growth_per_year"],
+                start_supply,
+                info.per_weeks,
+            )
         if info.resource == "accelerators":
             amount, cause, lag = (
                 accelerators[:, members],
@@ -619,11 +659,7 @@ def check_invariants(model: Model, ds: xr.Dataset, p: Mapping[str, np.ndarray]) 
             available = np.zeros_like(t)
             for i, src in enumerate(site.power_plan):
                 base = f"sites.{site_id}.power_plan[{i}]"
-                when = (
-                    p[f"{base}.available"]
-                    if src.available_date is not None
-                    else p[f"{base}.ordered"] + p[f"lead_times.{src.technology}"] * DAYS_PER_WEEK
-                )
+                when = _power_day(p, base, src)
                 available += np.where(when <= t, p[f"{base}.capacity"] * p[f"{base}.firm_fraction"], 0.0)
             used = (mw[:, ks] * (days <= t[:, None])).sum(axis=1)
             if (used[np.isfinite(t)] > available[np.isfinite(t)] + 1e-6).any():
@@ -635,12 +671,17 @@ def check_invariants(model: Model, ds: xr.Dataset, p: Mapping[str, np.ndarray]) 
         if not members:
             continue
         prefix = f"supply.{info.name}"
-        inverse = _supply_inverse(
-            p[f"{prefix}.amount"],
-            p[f"{prefix}.share"],
-            p[f"{prefix}.growth_per_year"],
-            p.get(f"{prefix}.start", np.full(online.shape[0], model.grid_days[0])),
-            info.per_weeks,
+        curves = _capped_supply(model, p, online.shape[0])
+        inverse = (
+            supply.inverse(*curves[info.name])
+            if info.name in curves
+            else _supply_inverse(
+                p[f"{prefix}.amount"],
+                p[f"{prefix}.share"],
+                p[f"{prefix}.growth_per_year"],
+                p.get(f"{prefix}.start", np.full(online.shape[0], model.grid_days[0])),
+                info.per_weeks,
+            )
         )
         got = chips[:, members]
         for j in range(len(members)):
@@ -1019,16 +1060,23 @@ def _accelerator_supply(
     keys = [k for k in model.parameters if k.startswith("supply.")]
     p = sample({k: model.parameters[k] for k in keys}, seed, start, stop)
     days = model.year_ends[None, :]
+    curves = _capped_supply(model, p, stop - start)
     for info in infos:
         prefix = f"supply.{info.name}"
-        begin = p.get(f"{prefix}.start", np.full(stop - start, model.grid_days[0]))[:, None]
-        rate = (p[f"{prefix}.amount"] * p[f"{prefix}.share"] * WEEKS_PER_YEAR / info.per_weeks)[:, None]
-        g = np.log1p(p[f"{prefix}.growth_per_year"])[:, None]
-        years = np.maximum(days - begin, 0.0) / 365.25
-        safe = np.where(np.abs(g) < 1e-12, 1.0, g)
-        out[f"supply:{info.name}:offered"] = rate * np.where(
-            np.abs(g) < 1e-12, years, np.expm1(safe * years) / safe
-        )
+        if info.name in curves:
+            curve, grid = curves[info.name]
+            out[f"supply:{info.name}:offered"] = np.stack(
+                [np.interp(model.year_ends, grid, row) for row in curve]
+            )
+        else:
+            begin = p.get(f"{prefix}.start", np.full(stop - start, model.grid_days[0]))[:, None]
+            rate = (p[f"{prefix}.amount"] * p[f"{prefix}.share"] * WEEKS_PER_YEAR / info.per_weeks)[:, None]
+            g = np.log1p(p[f"{prefix}.growth_per_year"])[:, None]
+            years = np.maximum(days - begin, 0.0) / 365.25
+            safe = np.where(np.abs(g) < 1e-12, 1.0, g)
+            out[f"supply:{info.name}:offered"] = rate * np.where(
+                np.abs(g) < 1e-12, years, np.expm1(safe * years) / safe
+            )
         members = list(info.phases)
         out[f"supply:{info.name}:delivered"] = _capacity(
             ds["accelerators"].values[:, members], ds["chips_date"].values[:, members], model.year_ends

@@ -19,6 +19,7 @@ from gigawatt.engine import WEEKS_PER_YEAR, factory_rate_day
 from gigawatt.errors import GigawattError
 from gigawatt.sampling import sample
 from gigawatt.scenario import Scenario
+from gigawatt.supply import Generation, industry_rate_per_year
 
 __all__ = ["analyse"]
 
@@ -165,5 +166,36 @@ def _supply_per_year(
         start = supply.start_date.mid if supply.start_date is not None else scenario.time.start_day
         years = max(day - start, 0.0) / 365.25
         periods = {"week": WEEKS_PER_YEAR, "month": 12, "quarter": 4, "year": 1}[supply.per]
+        if resource == "accelerators" and (supply.ceiling is not None or supply.successor is not None):
+            family = _generations(scenario, seed, total.size)
+            rate = industry_rate_per_year(name, family, np.array([day]))[:, 0]
+            total += rate * family[name].share
+            continue
         total += p[f"{prefix}.amount"] * p[f"{prefix}.share"] * periods * (1 + p[f"{prefix}.growth"]) ** years
     return float(np.median(total)) if found else None
+
+
+def _generations(scenario: Scenario, seed: int, draws: int) -> dict[str, Generation]:
+    """Every accelerator supply as drawn (the engine's parameter paths), for capped families."""
+    out = {}
+    for name, supply in scenario.supply.items():
+        if supply.resource != "accelerators":
+            continue
+        prefix = f"supply.{name}"
+        dists = {"amount": supply.amount, "share": supply.share, "growth_per_year": supply.growth_per_year}
+        if supply.ceiling is not None:
+            dists["ceiling"] = supply.ceiling
+        p = sample({f"{prefix}.{k}": v for k, v in dists.items()}, seed, 0, draws)
+        per_year = {"week": WEEKS_PER_YEAR, "month": 12, "quarter": 4, "year": 1}[supply.per]
+        start = supply.start_date.mid if supply.start_date is not None else scenario.time.start_day
+        out[name] = Generation(
+            rate_per_year=p[f"{prefix}.amount"] * per_year,
+            growth_per_year=p[f"{prefix}.growth_per_year"],
+            start_day=np.full(draws, start),
+            ceiling_per_year=p[f"{prefix}.ceiling"] * per_year
+            if supply.ceiling is not None
+            else np.full(draws, np.inf),
+            share=p[f"{prefix}.share"],
+            successor=supply.successor,
+        )
+    return out

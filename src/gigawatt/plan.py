@@ -61,7 +61,9 @@ from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.engine import grown_demand
 from gigawatt.errors import GigawattError, ScenarioError
+from gigawatt.leadtimes import lead_weeks, needs
 from gigawatt.scenario import STATUS_ORDER, Phase, Scenario
+from gigawatt.supply import Generation, industry_rate_per_year
 from gigawatt.units import date_from_days, days_from_date
 
 __all__ = [
@@ -98,11 +100,6 @@ _GAS_CAPEX = {
     "large_frame": "gas_turbine_per_kw",
     "aeroderivative": "gas_turbine_per_kw",
     "recip_engine": "recip_engine_per_kw",
-}
-_GAS_LEAD = {
-    "large_frame": "gas_turbine_large_frame",
-    "aeroderivative": "gas_turbine_aeroderivative",
-    "recip_engine": "recip_engine",
 }
 _SUPPLY_SOURCES = {"gas_turbines": ("gas",), "transformers": ("grid",), "construction": SOURCES}
 _QUARTERS_PER = {"week": WEEKS_PER_QUARTER, "month": 3.0, "quarter": 1.0, "year": 0.25}
@@ -222,8 +219,8 @@ def pending_phases(
     """The site's phases not yet online, each with the earliest day it can be online at quantile
     ``q`` and its facility MW, earliest first. The day is the engine's
     (:func:`gigawatt.engine.simulate_block`) with every stage at ``q``: a phase without a start
-    date begins after permitting from the scenario's as-of date; none is online before its
-    planned date."""
+    date begins after permitting from the scenario's as-of date; a phase with its own planned
+    online date not yet past is ready then (no generic stages on top)."""
     site = scenario.sites[site_id]
     basis = _pue(catalog, site.cooling) if site.power_basis == "it" else 1.0
     as_of = scenario.time.as_of_day
@@ -236,8 +233,8 @@ def pending_phases(
         else:
             begun = as_of + 7 * _stage_weeks(scenario, catalog, ["permitting"], q)
         ready = max(begun + 7 * _stage_weeks(scenario, catalog, _BUILD_STAGES, q), as_of)
-        if phase.online_date is not None:
-            ready = max(ready, _at(phase.online_date, q))
+        if phase.online_date is not None and _at(phase.online_date, q) >= as_of:
+            ready = _at(phase.online_date, q)
         out.append((phase, ready, phase.power_mw.mid * basis))
     return sorted(out, key=lambda row: row[1])
 
@@ -365,8 +362,12 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
             if source.available_date is not None:
                 when = _at(source.available_date, q)
             else:
-                lead_weeks = catalog.cost("lead_times", _GAS_LEAD[source.technology or ""]).dist().ppf(q)
-                when = _at(source.ordered_date, q) + 7.0 * float(lead_weeks)
+                leads = {
+                    f"lead_times.{name}": catalog.cost("lead_times", key).dist().ppf(q)
+                    for name, key in needs(source.kind, source.technology)
+                }
+                weeks = lead_weeks(source.kind, source.technology, leads)
+                when = _at(source.ordered_date, q) + 7.0 * float(weeks)
             firm = source.capacity_mw.mid * source.firm_fraction.mid
             cap[i, j] += np.where(end > when + commissioning_days, firm, 0.0)
             if source.kind == "gas":
@@ -483,6 +484,11 @@ def _scenario_limits(
         origin = supply.start_date.mid if supply.start_date is not None else ds.period_mid_date.values[0]
         years = np.maximum(mid - origin, 0.0) / DAYS_PER_YEAR
         amount = per_quarter * (1 + supply.growth_per_year.ppf(1 - q)) ** years
+        if supply.ceiling is not None or supply.successor is not None:
+            # a generation under its family's ceiling, giving way to its successor (gigawatt.supply)
+            family = _generations(scenario, q, float(ds.period_mid_date.values[0]))
+            rate = industry_rate_per_year(name, family, np.asarray(mid, float))[0]
+            amount = rate * supply.share.ppf(1 - q) / 4.0
         amount = np.where(end > origin, amount, 0.0)
         if supply.resource == "accelerators":
             members = [a for a in supply.accelerators if a in accs]
@@ -492,6 +498,26 @@ def _scenario_limits(
     if scenario.factory is not None:
         rate = scenario.factory.initial_rate_mw_per_week.ppf(1 - q) * WEEKS_PER_QUARTER
         out.append(_Limit("factory", False, accs, SOURCES, np.full(ds.sizes["period"], rate)))
+    return out
+
+
+def _generations(scenario: Scenario, q: float, default_start: float) -> dict[str, Generation]:
+    """Every accelerator supply at quantile ``q`` (amounts, growth, ceilings at 1 − q; one draw)."""
+    out = {}
+    for name, supply in scenario.supply.items():
+        if supply.resource != "accelerators":
+            continue
+        per_year = 4.0 * _QUARTERS_PER[supply.per]
+        start = supply.start_date.mid if supply.start_date is not None else default_start
+        ceiling = np.inf if supply.ceiling is None else supply.ceiling.ppf(1 - q) * per_year
+        out[name] = Generation(
+            rate_per_year=np.array([supply.amount.ppf(1 - q) * per_year]),
+            growth_per_year=np.array([supply.growth_per_year.ppf(1 - q)]),
+            start_day=np.array([start]),
+            ceiling_per_year=np.array([ceiling]),
+            share=np.array([supply.share.ppf(1 - q)]),
+            successor=supply.successor,
+        )
     return out
 
 
@@ -1129,7 +1155,30 @@ class PlanResult:
                 for site, why in zip(ds.site.values, self.explain().values(), strict=True)
             },
             "binding": self.binding(),
+            "derived_specs": self.derived_specs(),
         }
+
+    def derived_specs(self) -> list[dict[str, Any]]:
+        """Catalog figures of the accelerators this plan builds that are derived, not
+        published (e.g. Vera Rubin's dense BF16): the plan's choice rests on them."""
+        built = self.build_mw.sum(["site", "period", "source"])
+        catalog = load_catalog()
+        out = []
+        for acc in built.accelerator.values:
+            entry = catalog.accelerators.get(str(acc))
+            if entry is None or float(built.sel(accelerator=acc)) <= 1e-6:
+                continue
+            for name, figure in entry.derived().items():
+                out.append(
+                    {
+                        "accelerator": str(acc),
+                        "field": name,
+                        "value": figure.value,
+                        "low": figure.low,
+                        "high": figure.high,
+                    }
+                )
+        return out
 
 
 DEMAND_REFERENCE = (
@@ -1651,7 +1700,7 @@ ROBUST_METHOD = (
     "itself meets demand. Year ends it leaves short are listed with the shortfall, not checked. "
     "Lead times are not raised with q: a plan's quarter is the earliest its phases go online in "
     "the engine, so planning on late dates only delays them (measured on Stargate: P at q = 0.85 "
-    "falls from 57% to 1%; docs/plan.md)."
+    "falls from 50% to 27%; docs/plan.md)."
 )
 
 

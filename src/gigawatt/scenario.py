@@ -186,9 +186,11 @@ class PowerSource(Model):
         if self.kind != "gas" and self.technology is not None:
             raise ValueError(f"technology applies to gas power, not {self.kind}")
         if self.available_date is None and self.ordered_date is None:
-            raise ValueError("give `available` (a date), or `ordered` for gas with a catalog lead time")
-        if self.kind != "gas" and self.available_date is None:
-            raise ValueError(f"{self.kind} power needs `available`")
+            raise ValueError(
+                "give `available` (a date), or `ordered` (the catalog's lead times are added: turbines "
+                "or engines for gas, interconnection and large transformers for grid, construction for "
+                "solar_battery)"
+            )
         if self.firm_fraction.high > 1:
             raise ValueError("firm_fraction must be between 0 and 1")
         return self
@@ -274,19 +276,26 @@ class Supply(Model):
     start_date: Date | None = Field(default=None, alias="start")
     growth_per_year: Growth = Field(default=fixed(0.0))
     share: Fraction = Field(default=fixed(1.0))
+    #: the industry's output per period of this family (accelerators only): growth stops there
+    ceiling: Number | None = None
+    #: the supply (accelerators) that takes this one's capacity as it ramps (gigawatt.supply)
+    successor: str | None = None
     source: SourceIds = []
     note: str = ""
 
     @model_validator(mode="before")
     @classmethod
     def _amount_units(cls, data: Any) -> Any:
-        if isinstance(data, dict) and "amount" in data and not isinstance(data["amount"], Dist):
-            kind = "count" if data.get("resource") == "accelerators" else "power"
-            try:
-                amount = distributions.parse(data["amount"], lambda v: read_leaf(v, kind, 0.0))
-            except ValueError as exc:
-                raise PydanticCustomError("amount", "amount: {msg}", {"msg": str(exc)}) from None
-            data = {**data, "amount": amount}
+        if not isinstance(data, dict):
+            return data
+        kind = "count" if data.get("resource") == "accelerators" else "power"
+        for key in ("amount", "ceiling"):
+            if key in data and not isinstance(data[key], Dist):
+                try:
+                    value = distributions.parse(data[key], lambda v: read_leaf(v, kind, 0.0))
+                except ValueError as exc:
+                    raise PydanticCustomError(key, key + ": {msg}", {"msg": str(exc)}) from None
+                data = {**data, key: value}
         return data
 
     @model_validator(mode="after")
@@ -297,6 +306,8 @@ class Supply(Model):
             raise ValueError("an accelerator supply names the accelerators it covers")
         if self.share.high > 1:
             raise ValueError("share must be between 0 and 1")
+        if self.resource != "accelerators" and (self.ceiling is not None or self.successor is not None):
+            raise ValueError("ceiling and successor apply to an accelerator supply")
         return self
 
 
@@ -865,6 +876,27 @@ def _references(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> li
                         ("supply", name, "accelerators", index), _unknown("accelerator", acc_id, accelerators)
                     )
                 )
+        chain, nxt = [name], supply.successor
+        while nxt is not None:
+            after = scenario.supply.get(nxt)
+            if after is None or after.resource != "accelerators":
+                problems.append(
+                    doc.problem(
+                        ("supply", chain[-1], "successor"),
+                        f"unknown accelerator supply {nxt!r}; known: "
+                        + ", ".join(k for k, s in scenario.supply.items() if s.resource == "accelerators"),
+                    )
+                )
+                break
+            if nxt in chain:
+                problems.append(
+                    doc.problem(
+                        ("supply", name, "successor"), "successors loop: " + " -> ".join([*chain, nxt])
+                    )
+                )
+                break
+            chain.append(nxt)
+            nxt = after.successor
     for name, contract in scenario.contracts.items():
         party(("contracts", name, "payer"), contract.payer)
         party(("contracts", name, "payee"), contract.payee)

@@ -27,6 +27,16 @@ def _short(value: float, unit: str) -> str:
     return f"{value:,.0f} {unit}"
 
 
+def _window(low: float, high: float, unit: str) -> str:
+    """``360k–495k``, ``1,514–1,850 MW``, ``1.80M–`` (open above)."""
+    if high == float("inf"):
+        return f"{_short(low, unit)}–"
+    if unit in ("MW", "TWh/yr"):
+        number = "{:,.0f}" if unit == "MW" else "{:,.2f}"
+        return f"{number.format(low)}–{_short(high, unit)}"
+    return f"{_short(low, unit)}–{_short(high, unit)}"
+
+
 @app.command()
 @user_errors
 def crosscheck(scenario: ScenarioArg = "stargate", as_json: JsonOpt = False) -> None:
@@ -41,9 +51,7 @@ def crosscheck(scenario: ScenarioArg = "stargate", as_json: JsonOpt = False) -> 
     else:
         table = Table("check", "published (source)", "model P50", "ok", title=f"Cross-checks: {scenario}")
         for row in result.results:
-            window = f"{_short(row.low, row.unit)}–" + (
-                "" if row.high == float("inf") else _short(row.high, row.unit)
-            )
+            window = _window(row.low, row.high, row.unit)
             table.add_row(
                 row.title,
                 f"{_short(row.published, row.unit)} (pass {window})\n[dim]{row.cited}[/dim]",

@@ -227,6 +227,18 @@ def plan(
     )
     for line in summary["binding"]:
         console.print(f"binding — {line}", highlight=False)
+    for spec in summary["derived_specs"]:
+        scale, unit = (1e15, " PFLOP/s") if spec["field"].endswith("_dense") else (1.0, "")
+        span = (
+            ""
+            if spec["low"] is None
+            else f" (range {spec['low'] / scale:,.1f}–{spec['high'] / scale:,.1f}{unit})"
+        )
+        console.print(
+            f"rests on a derived spec — {spec['accelerator']} {spec['field']} "
+            f"{spec['value'] / scale:,.1f}{unit}{span} is derived, not published",
+            highlight=False,
+        )
     if robust_report is not None:
         _print_robust(summary["robust"], sum(summary["unmet_mw"]))
     if write_plan is not None:

@@ -203,7 +203,13 @@ def _apply(scenario: Scenario, shock: Shock) -> Scenario:
         supply = _map_dict(
             scenario.supply,
             lambda _, s: (
-                s.model_copy(update={"amount": _scaled(s.amount, shock.factor)})
+                s.model_copy(
+                    update={
+                        "amount": _scaled(s.amount, shock.factor),
+                        # the industry's ceiling scales too, or a cap would absorb the shock
+                        "ceiling": None if s.ceiling is None else _scaled(s.ceiling, shock.factor),
+                    }
+                )
                 if s.resource == "accelerators"
                 else s
             ),

@@ -1,0 +1,103 @@
+"""Accelerator supply over time: each generation ramps up, then gives way to its successor,
+under a ceiling of industry output; the programme gets a share of it.
+
+A supply limit offers ``amount`` per period from ``start``, growing at
+``growth_per_year`` (continuously compounded, as the engine's closed form). With a
+``ceiling`` (the industry's output per period of this family, bounded by advanced
+packaging and HBM, e.g. TSMC CoWoS wafers × packages per wafer × the vendor's
+share) the industry output is
+
+    output(t) = min(ramp(t), ceiling − output_successor(t))   (never below 0)
+
+so a generation rises until its successor's ramp takes the capacity, then declines;
+the family never exceeds its ceiling. The programme receives ``share × output``.
+Cumulative supply and its inverse (the day a cumulative level is reached) are
+computed on a weekly grid, per draw, and interpolated linearly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["Generation", "industry_rate_per_year", "cumulative", "inverse", "weekly_grid", "GRID_DAYS"]
+
+#: Spacing of the grid cumulative supply is integrated on (one week).
+GRID_DAYS = 7.0
+_DAYS_PER_YEAR = 365.25
+
+
+@dataclass(frozen=True)
+class Generation:
+    """One supply limit's draws: rate per year at ``start_day``, growth, ceiling per year
+    (inf: none), share, and the name of its successor (or None). Arrays are (draw,)."""
+
+    rate_per_year: np.ndarray
+    growth_per_year: np.ndarray
+    start_day: np.ndarray
+    ceiling_per_year: np.ndarray
+    share: np.ndarray
+    successor: str | None = None
+
+
+def _ramp(gen: Generation, days: np.ndarray) -> np.ndarray:
+    years = (days - gen.start_day[:, None]) / _DAYS_PER_YEAR
+    grown = gen.rate_per_year[:, None] * np.exp(np.log1p(gen.growth_per_year)[:, None] * np.maximum(years, 0))
+    return np.where(years >= 0, grown, 0.0)
+
+
+def industry_rate_per_year(
+    name: str, generations: Mapping[str, Generation], days: np.ndarray, _seen: Sequence[str] = ()
+) -> np.ndarray:
+    """Industry output of ``name`` per year at ``days`` (draw, time): its ramp, bounded by its
+    ceiling less what its successor makes."""
+    if name in _seen:
+        raise ValueError(f"supply successors form a loop: {' -> '.join((*_seen, name))}")
+    gen = generations[name]
+    room = np.broadcast_to(gen.ceiling_per_year[:, None], (gen.ceiling_per_year.size, days.shape[-1]))
+    if gen.successor is not None:
+        room = room - industry_rate_per_year(gen.successor, generations, days, (*_seen, name))
+    return np.maximum(np.minimum(_ramp(gen, days), room), 0.0)
+
+
+def cumulative(name: str, generations: Mapping[str, Generation], grid_days: np.ndarray) -> np.ndarray:
+    """Cumulative supply to the programme at each of ``grid_days`` (draw, time), from the
+    first grid day (trapezoid rule on the grid)."""
+    rate = industry_rate_per_year(name, generations, grid_days) * generations[name].share[:, None]
+    steps = 0.5 * (rate[:, 1:] + rate[:, :-1]) * (np.diff(grid_days) / _DAYS_PER_YEAR)[None, :]
+    return np.concatenate([np.zeros((rate.shape[0], 1)), np.cumsum(steps, axis=1)], axis=1)
+
+
+def inverse(curve: np.ndarray, grid_days: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """The day each draw's cumulative ``curve`` (draw, time) first reaches a level
+    (levels (draw, K)); inf past the grid's end."""
+    draws, steps = curve.shape
+    span = float(np.nanmax(curve)) + 1.0 if curve.size else 1.0
+
+    # rows laid end to end, each lifted above the last, so one sorted search serves every draw
+    offset = np.arange(draws)[:, None] * (span + 1.0)
+    flat = (curve + offset).ravel()
+
+    def day_supplied(level: np.ndarray) -> np.ndarray:
+        wanted = np.minimum(level, span)  # a level the curve never reaches lands past its row
+        index = np.searchsorted(flat, (wanted + offset).ravel(), side="left").reshape(level.shape)
+        local = index - np.arange(draws)[:, None] * steps
+        inside = (local < steps) & np.isfinite(level)
+        hi = np.clip(local, 0, steps - 1)
+        lo = np.clip(local - 1, 0, steps - 1)
+        c_hi = np.take_along_axis(curve, hi, axis=1)
+        c_lo = np.take_along_axis(curve, lo, axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            frac = np.where(c_hi > c_lo, (level - c_lo) / (c_hi - c_lo), 1.0)
+        day = grid_days[lo] + np.clip(frac, 0.0, 1.0) * (grid_days[hi] - grid_days[lo])
+        day = np.where(local <= 0, grid_days[0], day)
+        return np.where(inside, day, np.inf)
+
+    return day_supplied
+
+
+def weekly_grid(first_day: float, last_day: float) -> np.ndarray:
+    """Weekly days from ``first_day`` through ``last_day`` (inclusive)."""
+    return np.arange(first_day, last_day + GRID_DAYS, GRID_DAYS)

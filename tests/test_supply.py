@@ -1,0 +1,84 @@
+"""Accelerator supply with a ceiling: generations ramp, then give way to their successor."""
+
+import numpy as np
+import pytest
+
+from gigawatt import load_scenario
+from gigawatt.engine import _supply_inverse, run
+from gigawatt.errors import ScenarioError
+from gigawatt.supply import Generation, cumulative, industry_rate_per_year, inverse, weekly_grid
+
+
+def _gen(rate, growth, start, ceiling, successor=None, share=0.25):
+    one = np.ones(1)
+    return Generation(rate * one, growth * one, start * one, ceiling * one, share * one, successor)
+
+
+def test_a_generation_ramps_then_declines_as_its_successor_ramps():
+    gens = {
+        "old": _gen(4e6, 0.3, 0.0, 8e6, successor="new"),
+        "new": _gen(3e6, 0.5, 500.0, 8e6),
+    }
+    days = weekly_grid(0.0, 3650.0)
+    old, new = (industry_rate_per_year(n, gens, days)[0] for n in ("old", "new"))
+    peak = int(np.argmax(old))
+    assert 0 < peak < days.size - 1
+    assert np.all(np.diff(old[: peak + 1]) >= -1e-6)  # ramps up
+    assert old[-1] == 0.0 and new[-1] == 8e6  # then gives way
+    assert np.all(old + new <= 8e6 + 1e-6)  # never above the ceiling
+    assert np.all(np.diff(old[peak:]) <= 1e-6)  # and only declines after its peak
+    full = (old > 0) & (old + new >= 8e6 - 1e-6)
+    assert full.any()  # squeezed by the ceiling, not by its own ramp
+
+
+def test_without_a_ceiling_the_curve_matches_the_closed_form():
+    days = weekly_grid(0.0, 3000.0)
+    curve = cumulative("g", {"g": _gen(4e6, 0.3, 0.0, np.inf)}, days)
+    levels = np.array([[1e5, 1e6, 5e6, 1e12]])
+    ours = inverse(curve, days)(levels)
+    closed = _supply_inverse(np.array([1e6]), np.array([0.25]), np.array([0.3]), np.array([0.0]), 13.0)
+    exact = closed(levels * (52.0 / (365.25 / 7)))  # amount 1e6 per 13 weeks = 4e6 per 52 weeks
+    assert np.isinf(ours[0, -1])
+    assert np.allclose(ours[0, :3], exact[0, :3], atol=7.0)
+
+
+def test_successor_loops_are_refused():
+    gens = {"a": _gen(1, 0, 0, 10, successor="b"), "b": _gen(1, 0, 0, 10, successor="a")}
+    with pytest.raises(ValueError, match="loop"):
+        industry_rate_per_year("a", gens, weekly_grid(0, 70))
+
+
+def test_stargate_supply_is_bounded_to_2035():
+    results = run(load_scenario("stargate"), draws=256, seed=0)
+    table = results.supply_table()
+    family = sum(np.asarray(table[n]["offered_mean"]) for n in ("nvidia-blackwell", "nvidia-rubin"))
+    yearly = np.diff(family)
+    # share <= 0.4 of a ceiling <= 2.6M a quarter: at most 4.16M a year to the programme
+    assert yearly.max() <= 0.4 * 2.6e6 * 4
+    assert family[-1] < 40e6  # uncapped compounding gave >250M by 2035
+    last = table["nvidia-blackwell"]["offered_mean"]
+    assert last[-1] - last[-2] < 0.2 * (last[3] - last[2])  # Blackwell has given way to Rubin
+
+
+def test_unknown_successor_is_located(write, small_text):
+    text = small_text.replace(
+        "contracts:",
+        "supply:\n  chips:\n    resource: accelerators\n    accelerators: [gb200-nvl72]\n"
+        '    amount: "100000"\n    successor: rubn\ncontracts:',
+    )
+    path = write(text)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(path)
+    assert any("supply.chips.successor" in str(p) and "rubn" in str(p) for p in info.value.problems)
+
+
+def test_a_supply_shock_scales_the_ceiling_too():
+    from gigawatt.finance.stress import apply_shocks, parse_shock
+
+    base = load_scenario("stargate")
+    shocked = apply_shocks(base, [parse_shock("accelerator supply -50%")])
+    for name in ("nvidia-blackwell", "nvidia-rubin"):
+        before, after = base.supply[name], shocked.supply[name]
+        assert before.ceiling is not None and after.ceiling is not None
+        assert after.ceiling.mid == pytest.approx(0.5 * before.ceiling.mid)
+        assert after.amount.mid == pytest.approx(0.5 * before.amount.mid)
