@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from gigawatt.cli import JsonOpt, app, console, print_json, user_errors
 from gigawatt.errors import GigawattError
@@ -96,38 +96,120 @@ def show(run_id: RunId, store: StoreOpt = None, as_json: JsonOpt = False) -> Non
 
 @runs_app.command()
 @user_errors
-def compare(a: RunId, b: RunId, store: StoreOpt = None, as_json: JsonOpt = False) -> None:
-    """What changed between two runs' scenarios, and what it did to the answers."""
-    from gigawatt.store import compare_runs
+def compare(
+    a: RunId,
+    b: RunId,
+    show_all: Annotated[
+        bool,
+        typer.Option("--all", help="List every differing input and output (default: the first 30 of each)."),
+    ] = False,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What changed between two runs: the answers (with Monte Carlo error), the inputs, the rest.
+
+    The headline differences carry a standard error and a `significant` flag, the family-wise
+    error over the headline held at 5% (Holm): two seeds of one scenario differ by noise only."""
+    from gigawatt.compare import compare as compare_records
 
     st = _store(store)
-    result = compare_runs(st.get(a), st.get(b))
+    result = compare_records(st, st.get(a), st.get(b))
     if as_json:
         print_json(result)
         return
+    console.print(
+        f"A = run {result['a']['id']} ({result['a']['scenario']}, seed {result['a']['seed']}, "
+        f"{result['a']['draws']:,} draws)\nB = run {result['b']['id']} ({result['b']['scenario']}, "
+        f"seed {result['b']['seed']}, {result['b']['draws']:,} draws)",
+        highlight=False,
+        soft_wrap=True,
+    )
+    table = Table(
+        Column("figure", overflow="fold"),
+        *(Column(h, no_wrap=True) for h in ("A", "B", "B − A", "± SE", "sig.")),
+        title=f"Headline: {result['significant']} of {len(result['headline'])} differences significant "
+        f"(Holm, {result['alpha']:.0%} family-wise)",
+    )
+    for row in result["headline"]:
+        unit = row["unit"]
+        table.add_row(
+            row["name"],
+            _value(row["a"], unit),
+            _value(row["b"], unit),
+            _change(row["diff"], unit),
+            _change(row["se"], unit, sign=False),
+            "yes" if row["significant"] else "",
+        )
+    console.print(table)
+    limit = None if show_all else 30
     for section, title in (
         ("settings", "Settings"),
-        ("inputs", "Inputs (scenario)"),
-        ("outputs", "Outputs (summary)"),
+        ("inputs", "Inputs (scenario, merged through extends)"),
+        ("outputs", "Other outputs (summary)"),
     ):
         rows = result[section]
+        shown = rows if limit is None else rows[:limit]
+        more = len(rows) - len(shown)
         table = Table(
-            "path",
-            f"A {result['a']['id']}",
-            f"B {result['b']['id']}",
-            "B − A",
-            title=f"{title}: {len(rows)} differences",
+            Column("path", overflow="fold"),
+            Column("A", overflow="fold"),
+            Column("B", overflow="fold"),
+            Column("B − A", no_wrap=True),
+            title=f"{title}: {len(rows):,} differences" + (f", first {len(shown)} shown" if more else ""),
         )
-        for row in rows[:200]:
+        for row in shown:
             change = row.get("change")
             table.add_row(
-                row["path"], _cell(row["a"]), _cell(row["b"]), "" if change is None else f"{change:+,.4g}"
+                row["path"], _cell(row["a"]), _cell(row["b"]), "" if change is None else _signed(change)
             )
-        console.print(table)
+        if rows:
+            console.print(table)
+        if more:
+            console.print(
+                f"… {more:,} more {section} differ: --all lists them, --json gives all.", highlight=False
+            )
+
+
+def _signed(change: float) -> str:
+    from gigawatt.fmt import number
+
+    return number(change, sign=True)
+
+
+def _value(value: Any, unit: str) -> str:
+    """A headline figure as an analyst reads it."""
+    if value is None:
+        return "–"
+    if unit in ("probability", "share"):
+        return f"{value:.1%}"
+    if unit == "USD":
+        return f"${value / 1e9:,.1f}B"
+    if unit == "GW":
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def _change(value: float | None, unit: str, sign: bool = True) -> str:
+    """A headline difference (or its SE) in its unit: points, days, GW, $B."""
+    if value is None:
+        return "–"
+    if value == float("inf"):
+        return "∞"
+    plus = "+" if sign else ""
+    if unit in ("probability", "share"):
+        return f"{value * 100:{plus},.2f} pp"
+    if unit == "date":
+        return f"{value:{plus},.0f} d"
+    if unit == "USD":
+        return f"{value / 1e9:{plus},.1f} $B"
+    return f"{value:{plus},.3f} GW" if unit == "GW" else f"{value:{plus},.3f}"
 
 
 def _cell(value: Any) -> str:
-    return f"{value:,.4g}" if isinstance(value, float) else str(value)
+    """A stored value: thousands separators, never scientific notation."""
+    from gigawatt.fmt import number
+
+    return number(value) if isinstance(value, float) else str(value)
 
 
 @runs_app.command()
