@@ -227,6 +227,7 @@ def main() -> None:
 COMMAND_MODULES = (
     "buildout",
     "data",
+    "export",
     "finance",
     "plan",
     "runs",
