@@ -232,6 +232,7 @@ COMMAND_MODULES = (
     "plan",
     "runs",
     "scale",
+    "sites",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(f"gigawatt.commands.{_module}")
