@@ -20,7 +20,7 @@ from gigawatt.errors import GigawattError, ScenarioError
 app = typer.Typer(
     help="Plan, simulate and stress-test gigawatt-scale AI compute buildouts.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 console = Console()

@@ -10,13 +10,13 @@ __all__ = ["number"]
 
 
 def number(value: float, digits: int = 4, sign: bool = False) -> str:
-    """``value`` with ``digits`` significant digits (whole numbers from 10,000 up), thousands
-    separators and no exponent: 15000000 → "15,000,000", 0.00005983 → "0.00005983"."""
+    """``value`` rounded to ``digits`` significant digits, with thousands separators and no
+    exponent: 15206754 → "15,210,000", 0.00005983 → "0.00005983"."""
     if not math.isfinite(value):
         return "∞" if value > 0 else "−∞" if value < 0 else "n/a"
     plus = "+" if sign and value >= 0 else ""
     if abs(value) >= 10 ** (digits - 1) or value == 0:
-        return f"{value:{plus},.0f}"
+        return f"{float(f'{value:.{digits}g}'):{plus},.0f}"
     text = np.format_float_positional(value, precision=digits, unique=False, fractional=False, trim="-")
     whole, _, frac = text.lstrip("-").partition(".")
     head = f"{int(whole):,}" + (f".{frac}" if frac else "")

@@ -6,9 +6,10 @@ import time
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from gigawatt.cli import JsonOpt, ScenarioArg, app, console, print_json, user_errors
+from gigawatt.commands.progress import steps
 
 DrawsOpt = Annotated[
     int, typer.Option(min=1, help="Monte Carlo draws (finance is heavier than the buildout).")
@@ -17,7 +18,11 @@ SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed (same seed, same 
 StepOpt = Annotated[str, typer.Option(help="Finance period: month, quarter or year.")]
 
 
-def _money(scenario: str, draws: int, seed: int, step: str) -> Any:
+#: The steps of a money command, for its progress bar.
+_STEPS = ("reading the scenario", "simulating the buildout", "simulating the money", "summarising")
+
+
+def _money(scenario: str, draws: int, seed: int, step: str, done: Any = lambda: None) -> Any:
     from gigawatt.errors import GigawattError
     from gigawatt.finance import buildout, simulate_money
     from gigawatt.scenario import load_scenario
@@ -25,7 +30,12 @@ def _money(scenario: str, draws: int, seed: int, step: str) -> Any:
     if step not in ("month", "quarter", "year"):
         raise GigawattError(f"--step must be month, quarter or year, not {step!r}")
     loaded = load_scenario(scenario)
-    return simulate_money(loaded, buildout(loaded, draws, seed), seed, step)
+    done()
+    built = buildout(loaded, draws, seed)
+    done()
+    money = simulate_money(loaded, built, seed, step)
+    done()
+    return money
 
 
 def _b(value: float | None) -> str:
@@ -52,13 +62,17 @@ def finance(
     from gigawatt.finance.commitments import commitments_summary
     from gigawatt.finance.economics import unit_economics
 
-    money = _money(scenario, draws, seed, step)
-    for name in party or []:
-        if name not in money.parties:
-            raise GigawattError(f"unknown party {name!r}; parties: {', '.join(money.parties)}")
-    result = statements(money, list(party) if party else None, life_years=life, discount_rate=discount_rate)
-    economics = unit_economics(money.scenario, life_years=life, discount_rate=discount_rate, seed=seed)
-    pledges = commitments_summary(money.scenario, money.buildout, money.parameters)
+    with steps(_STEPS, not as_json) as done:
+        money = _money(scenario, draws, seed, step, done)
+        for name in party or []:
+            if name not in money.parties:
+                raise GigawattError(f"unknown party {name!r}; parties: {', '.join(money.parties)}")
+        result = statements(
+            money, list(party) if party else None, life_years=life, discount_rate=discount_rate
+        )
+        economics = unit_economics(money.scenario, life_years=life, discount_rate=discount_rate, seed=seed)
+        pledges = commitments_summary(money.scenario, money.buildout, money.parameters)
+        done()
     if as_json:
         print_json(
             {
@@ -168,7 +182,8 @@ def flows(
     end = None if date_to is None else parse_date(date_to)
     if start is not None and end is not None and end < start:
         raise GigawattError(f"--to ({date_to}) is before --from ({date_from})")
-    money = _money(scenario, draws, seed, step)
+    with steps(_STEPS, not as_json) as done:
+        money = _money(scenario, draws, seed, step, done)
     try:
         periods = window_periods(money.edges, start, end)
     except ValueError as exc:
@@ -239,8 +254,11 @@ def stress(
     for text in shock:
         parse_shock(text)
     started = time.perf_counter()
-    loaded = load_scenario(scenario)
-    result = run_stress(loaded, shock, draws=draws, seed=seed, step=step)
+    with steps(("reading the scenario", f"base and shocked, {draws:,} draws each"), not as_json) as done:
+        loaded = load_scenario(scenario)
+        done()
+        result = run_stress(loaded, shock, draws=draws, seed=seed, step=step)
+        done()
     recorded = None
     if record:
         from gigawatt.store import Store
@@ -259,7 +277,12 @@ def stress(
     if as_json:
         print_json(result)
         return
-    table = Table("", "base", "shocked", title=f"{result['scenario']}: {'; '.join(result['shocks'])}")
+    table = Table(
+        Column("", overflow="fold"),
+        Column("base", no_wrap=True),
+        Column("shocked", no_wrap=True),
+        title=f"{result['scenario']}: {'; '.join(result['shocks'])}",
+    )
     base, hit = result["base"], result["shocked"]
     table.add_row(
         "P(any party runs short)",
@@ -268,6 +291,11 @@ def stress(
     )
     for name in hit["parties"]:
         b, s = base["parties"][name], hit["parties"][name]
+        table.add_row(
+            f"{name}: P(runs short)",
+            f"{b['probability_short']:.0%}",
+            f"{s['probability_short']:.0%}",
+        )
         table.add_row(
             f"{name}: P(first short)",
             f"{b['probability_first_short']:.0%}",

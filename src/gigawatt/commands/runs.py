@@ -43,28 +43,28 @@ def list_runs(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
         print_json([r.brief() for r in records])
         return
     table = Table(
-        "id",
-        "kind",
-        "scenario",
-        "created (UTC)",
-        "draws",
-        "seed",
-        "status",
-        "blocks",
-        "seconds",
+        Column("id", no_wrap=True),
+        Column("kind", overflow="fold"),
+        Column("scenario", overflow="fold", ratio=1),
+        Column("created UTC", overflow="fold"),
+        Column("draws", justify="right", no_wrap=True),
+        Column("seed", justify="right", overflow="fold"),
+        Column("status", overflow="fold"),
+        Column("s", justify="right", no_wrap=True),
         title=f"Runs in {_store(store).root}",
+        caption="status: blocks of draws on disk while a run is unfinished; s: seconds it took",
     )
     for r in records:
+        status = r.status if r.status == "complete" or not r.blocks else f"{r.status} {r.blocks}"
         table.add_row(
             r.id,
             r.kind,
             r.scenario,
-            r.created.strftime("%Y-%m-%d %H:%M:%S"),
+            r.created.strftime("%Y-%m-%d %H:%M"),
             f"{r.draws:,}",
             str(r.seed),
-            r.status,
-            r.blocks or "–",
-            "" if r.elapsed_s is None else f"{r.elapsed_s:.1f}",
+            status,
+            "" if r.elapsed_s is None else f"{r.elapsed_s:,.0f}",
         )
     console.print(table)
 
