@@ -11,9 +11,9 @@ from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import rich.table
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from gigawatt.errors import GigawattError, ScenarioError
 
@@ -26,6 +26,17 @@ app = typer.Typer(
 console = Console()
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Table(rich.table.Table):
+    """A table that wraps instead of cutting: at 80 columns its first column (ids, names,
+    parties: what a user copies) keeps whole words and the others fold, never "…"."""
+
+    def add_column(self, header: Any = "", *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("overflow", "fold")
+        if not self.columns:
+            kwargs.setdefault("no_wrap", True)
+        super().add_column(header, *args, **kwargs)
 
 
 class Basis(StrEnum):

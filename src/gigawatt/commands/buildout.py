@@ -11,9 +11,9 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Column, Table
+from rich.table import Column
 
-from gigawatt.cli import JsonOpt, ScenarioArg, app, console, print_json, user_errors
+from gigawatt.cli import JsonOpt, ScenarioArg, Table, app, console, print_json, user_errors
 from gigawatt.commands.scale import AddressOpt, BackendName, BackendOpt, make_backend
 from gigawatt.errors import GigawattError
 from gigawatt.fmt import number

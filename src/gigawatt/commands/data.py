@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Column, Table
+from rich.table import Column
 
 from gigawatt import units
-from gigawatt.cli import JsonOpt, app, console, err, print_json, user_errors
+from gigawatt.cli import JsonOpt, Table, app, console, err, print_json, user_errors
 from gigawatt.errors import GigawattError
 
 FileArg = Annotated[Path, typer.Argument(help="An Epoch AI CSV file.")]

@@ -6,9 +6,9 @@ import time
 from typing import Annotated, Any
 
 import typer
-from rich.table import Column, Table
+from rich.table import Column
 
-from gigawatt.cli import JsonOpt, ScenarioArg, app, console, print_json, user_errors
+from gigawatt.cli import JsonOpt, ScenarioArg, Table, app, console, print_json, user_errors
 from gigawatt.commands.progress import steps
 
 DrawsOpt = Annotated[
@@ -40,6 +40,15 @@ def _money(scenario: str, draws: int, seed: int, step: str, done: Any = lambda: 
 
 def _b(value: float | None) -> str:
     return "–" if value is None else f"{value / 1e9:,.1f}"
+
+
+def _b3(value: float | None) -> str:
+    """USD as $B to three significant digits (narrow columns)."""
+    from gigawatt.fmt import number
+
+    if value is None:
+        return "–"
+    return number(value / 1e9, 3) if abs(value) >= 1e10 else f"{value / 1e9:,.1f}"
 
 
 @app.command()
@@ -91,10 +100,10 @@ def finance(
         "cash in",
         "cash out",
         "capex",
-        "depreciation",
-        "RPO lapsed",
+        "depr.",
+        "RPO lost",
         "NPV",
-        "IRR/yr",
+        "IRR",
         title=f"{money.scenario.name}: totals over the horizon, $B (P50; life {life:g} years; "
         f"NPV at {discount_rate:.0%}/yr)",
     )
@@ -103,16 +112,16 @@ def finance(
         irr, unique = t["irr_per_year"]["p50"], t["irr_defined_share"]
         table.add_row(
             name,
-            _b(t["cash_in_usd"]["p50"]),
-            _b(t["cash_out_usd"]["p50"]),
-            _b(t["capex_usd"]["p50"]),
-            _b(t["depreciation_usd"]["p50"]),
-            _b(t["rpo_lapsed_usd"]["p50"]),
-            _b(t["npv_usd"]["p50"]),
+            *(
+                _b3(t[key]["p50"])
+                for key in ("cash_in_usd", "cash_out_usd", "capex_usd", "depreciation_usd", "rpo_lapsed_usd")
+            ),
+            _b3(t["npv_usd"]["p50"]),
             "n/a*" if irr is None else f"{irr:.0%} ({unique:.0%}*)",
         )
     console.print(table)
     console.print(
+        "RPO lost: remaining performance obligation that lapsed undelivered. "
         "* IRR (P50) only over draws whose net cash goes out first and then only comes in, where it "
         "is unique (share of draws in brackets); n/a: in every draw net cash changes sign more than "
         "once (several rates fit, Descartes' rule of signs) or comes in first — read NPV instead.",

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Column, Table
+from rich.table import Column
 
-from gigawatt.cli import JsonOpt, app, console, print_json, user_errors
+from gigawatt.cli import JsonOpt, Table, app, console, print_json, user_errors
 from gigawatt.errors import GigawattError
 
 runs_app = typer.Typer(

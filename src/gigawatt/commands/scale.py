@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Column, Table
+from rich.table import Column
 
 from gigawatt.backends import Backend
-from gigawatt.cli import JsonOpt, app, console, print_json, user_errors
+from gigawatt.cli import JsonOpt, Table, app, console, print_json, user_errors
 from gigawatt.fmt import number
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from rich.markup import escape
-from rich.table import Column, Table
+from rich.table import Column
 
-from gigawatt.cli import JsonOpt, app, console, print_json, user_errors
+from gigawatt.cli import JsonOpt, Table, app, console, print_json, user_errors
 
 
 @app.command()
