@@ -22,6 +22,7 @@ __all__ = [
     "flows_frame",
     "inputs_frame",
     "phases_frame",
+    "plan_frame",
     "run_frames",
     "sources_frame",
     "statements_frame",
@@ -149,6 +150,21 @@ def flows_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
     return _frame(rows, ["payer", "payee", "kind", "amount_usd"])
 
 
+def plan_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
+    """A plan's facility MW built per site and quarter, and the site's total built by then."""
+    periods = summary.get("periods") or []
+    rows = []
+    for site, row in (summary.get("sites") or {}).items():
+        built = row.get("build_mw_by_period") or []
+        total = 0.0
+        for period, mw in zip(periods, built, strict=False):
+            total += mw
+            rows.append(
+                {"site": site, "quarter": period, "built_facility_mw": mw, "cumulative_facility_mw": total}
+            )
+    return _frame(rows, ["site", "quarter", "built_facility_mw", "cumulative_facility_mw"])
+
+
 def statements_frame(statements: Mapping[str, Any]) -> pd.DataFrame:
     """:func:`gigawatt.finance.statements.statements` as one long table: party, year, line
     (cash_in_usd, revenue_usd, capex_usd, …, all USD), P10/P50/P90."""
@@ -215,6 +231,7 @@ TABLES: dict[str, tuple[Any, bool]] = {
     "year_ends": (year_ends_frame, False),
     "demand": (demand_frame, False),
     "phases": (phases_frame, False),
+    "plan": (plan_frame, False),
     "money": (cash_frame, False),
     "flows": (flows_frame, False),
     "inputs": (inputs_frame, True),

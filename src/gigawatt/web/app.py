@@ -447,14 +447,24 @@ def create_app(store_root: str | Path | None = None) -> FastAPI:
 
     @app.get("/api/runs/{run_id}/capacity.{fmt}", tags=["runs"], responses={404: {"model": ErrorOut}})
     def run_capacity(run_id: RunIdPath, fmt: Literal["csv", "parquet"]) -> Response:
-        """Facility MW online by series (total, site, country, party, accelerator), P10/P50/P90, per date."""
+        """Facility MW online by series (total, site, country, party, accelerator), P10/P50/P90, per
+        date; for a plan, the facility MW it builds per site and quarter."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        from gigawatt.frames import plan_frame
         from gigawatt.store import load_results
 
         record = complete(run_id)
-        frame = load_results(store, record.id).capacity.to_dataframe().reset_index()
+        if record.kind == "plan":
+            frame = plan_frame(record.summary or {})
+        elif record.kind != "run" or not record.blocks_done:
+            raise GigawattError(
+                f"run {record.id} ({record.kind}) has no capacity over time: only engine runs recorded "
+                "block by block (gigawatt run, the dashboard) and plans have one"
+            )
+        else:
+            frame = load_results(store, record.id).capacity.to_dataframe().reset_index()
         name = f"gigawatt-{record.id}-capacity.{fmt}"
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
         if fmt == "csv":
