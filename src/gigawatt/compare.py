@@ -39,6 +39,7 @@ __all__ = [
     "Difference",
     "band_median_se",
     "compare",
+    "fan_overlay",
     "headline",
     "holm",
     "proportion_diff_se",
@@ -330,3 +331,40 @@ def compare(store: Any, a: Any, b: Any, alpha: float = ALPHA) -> dict[str, Any]:
         "inputs": diff_flat(resolved_inputs(a), resolved_inputs(b)),
         "outputs": outputs,
     }
+
+
+def fan_overlay(a: Mapping[str, Any], b: Mapping[str, Any], names: tuple[str, str] = ("A", "B")) -> Any:
+    """Two runs' capacity fans on one chart (facility GW online, P10–P90 bands and P50 lines)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for summary, name, rgb in ((a, names[0], "31,78,137"), (b, names[1], "192,57,43")):
+        cap = summary.get("capacity_gw")
+        if not cap:
+            continue
+        dates = cap["dates"]
+        fig.add_trace(
+            go.Scatter(x=dates, y=cap["p90"], line={"width": 0}, showlegend=False, hoverinfo="skip")
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=dates,
+                y=cap["p10"],
+                fill="tonexty",
+                fillcolor=f"rgba({rgb},0.18)",
+                line={"width": 0},
+                name=f"{name} P10–P90",
+            )
+        )
+        fig.add_trace(
+            go.Scatter(x=dates, y=cap["p50"], line={"color": f"rgb({rgb})", "width": 3}, name=f"{name} P50")
+        )
+    fig.update_yaxes(title_text="facility GW online", rangemode="tozero")
+    fig.update_layout(
+        title={"text": "Capacity online (facility power): A and B", "x": 0.01},
+        template="plotly_white",
+        height=420,
+        margin={"l": 60, "r": 20, "t": 50, "b": 40},
+        legend={"orientation": "h", "y": -0.15},
+    )
+    return fig

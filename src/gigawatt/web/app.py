@@ -498,9 +498,17 @@ def create_app(store_root: str | Path | None = None) -> FastAPI:
         a: Annotated[str, Query(pattern=r"^[0-9a-f]{4,32}$", max_length=32)],
         b: Annotated[str, Query(pattern=r"^[0-9a-f]{4,32}$", max_length=32)],
     ) -> dict[str, Any]:
-        """What changed between two runs' scenarios (inputs) and what it did to the answers (outputs)."""
-        from gigawatt.store import compare_runs, jsonable
+        """What changed between two runs: the headline answers with their Monte Carlo SE and a
+        Holm-corrected ``significant`` flag, the inputs, every other output, and ``figure``: the
+        two capacity fans on one chart (plotly JSON)."""
+        from gigawatt.compare import compare as compare_records
+        from gigawatt.compare import fan_overlay
+        from gigawatt.store import jsonable
 
-        return dict(jsonable(compare_runs(store.get(a), store.get(b))))
+        first, second = store.get(a), store.get(b)
+        result = dict(jsonable(compare_records(store, first, second)))
+        figure = fan_overlay(first.summary or {}, second.summary or {}, (f"A {first.id}", f"B {second.id}"))
+        result["figure"] = json.loads(figure.to_json())
+        return result
 
     return app
