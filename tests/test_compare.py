@@ -85,3 +85,21 @@ def test_cli_compare_json_and_text_never_truncate_silently(two_seeds) -> None:
     assert "more outputs differ" not in every and every.count("breakdown.") >= sum(
         r["path"].startswith("breakdown.") for r in data["outputs"]
     )
+
+
+def test_stress_runs_compare_each_partys_chance_of_running_short(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s")
+
+    def stress(p_short: float) -> object:
+        party = {"probability_short": p_short, "probability_first_short": p_short}
+        summary = {"draws": 1000, "base": {"parties": {"lab": party}}, "shocked": {"parties": {"lab": party}}}
+        return store.record_run(
+            kind="stress", scenario="x", scenario_text="x", draws=1000, seed=0, summary=summary
+        )
+
+    same = compare(store, stress(0.20), stress(0.22))
+    [row] = same["headline"]
+    assert row["name"] == "lab: P(runs short), shocked" and not row["significant"]
+    assert row["se"] == pytest.approx(proportion_diff_se(0.2, 1000, 0.22, 1000))
+    [moved] = compare(store, stress(0.20), stress(0.35))["headline"]
+    assert moved["significant"]

@@ -98,3 +98,16 @@ def test_python_api_returns_tidy_frames(small_text: str, write) -> None:
     statements = simulate_money(scenario, buildout(scenario, 64, 1), 1).statements_frame()
     assert {"party", "year", "line", "p10", "p50", "p90"} == set(statements.columns)
     assert set(statements["party"]) >= {"lab", "cloud"} and "revenue_usd" in set(statements["line"])
+
+
+def test_a_stress_run_exports_its_parties_base_against_shocked() -> None:
+    from gigawatt.frames import stress_frame
+
+    party = {
+        "probability_short": 0.25,
+        "first_short_date": {"p50": "2030-01-01"},
+        "peak_shortfall_usd": {"p50": 2e10},
+    }
+    frame = stress_frame({"base": {"parties": {"lab": {}}}, "shocked": {"parties": {"lab": party}}})
+    assert list(frame["case"]) == ["base", "shocked"] and frame["probability_short"].iloc[1] == 0.25
+    assert frame["first_short_p50"].iloc[1] == pd.Timestamp("2030-01-01")

@@ -163,12 +163,13 @@ def headline(store: Any, a: Any, b: Any, alpha: float = ALPHA) -> list[Differenc
     """The answers of runs ``a`` and ``b`` (records) side by side, with Monte Carlo SEs and
     Holm-corrected significance: targets' probabilities and P50 dates, year-end facility
     capacity P50, and, when both runs have money, commitments met, their shortfall and
-    each party's circularity."""
+    each party's circularity; for stress runs, each party's P(runs short) when shocked."""
     sa, sb = _side(store, a), _side(store, b)
     rows: list[Difference] = []
     rows += _targets(sa, sb)
     rows += _year_ends(sa, sb)
     rows += _money(sa, sb)
+    rows += _stress(sa, sb)
     tested = [i for i, r in enumerate(rows) if r.p_value is not None]
     flags = holm([rows[i].p_value for i in tested], alpha)  # type: ignore[misc]
     out = list(rows)
@@ -272,6 +273,18 @@ def _money(sa: _Side, sb: _Side) -> list[Difference]:
     return rows
 
 
+def _stress(sa: _Side, sb: _Side) -> list[Difference]:
+    """Stress runs: each party's P(runs short) under the shocks (share of draws)."""
+    pa = ((sa.summary.get("shocked") or {}).get("parties")) or {}
+    pb = ((sb.summary.get("shocked") or {}).get("parties")) or {}
+    rows = []
+    for party in sorted(pa.keys() & pb.keys()):
+        x, y = float(pa[party]["probability_short"]), float(pb[party]["probability_short"])
+        se = proportion_diff_se(x, sa.draws, y, sb.draws)
+        rows.append(_tested(f"{party}: P(runs short), shocked", "probability", x, y, y - x, se))
+    return rows
+
+
 # ---------------------------------------------------------------- inputs and the rest
 
 
@@ -306,6 +319,8 @@ def _headline_paths(summary: Mapping[str, Any]) -> set[str]:
     for name in money.get("commitments") or {}:
         paths |= {f"money.commitments.{name}.probability_met", f"money.commitments.{name}.shortfall_usd.p50"}
     paths |= {f"money.circularity.{party}.p50" for party in money.get("circularity") or {}}
+    shocked = (summary.get("shocked") or {}).get("parties") or {}
+    paths |= {f"shocked.parties.{party}.probability_short" for party in shocked}
     return paths
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "run_frames",
     "sources_frame",
     "statements_frame",
+    "stress_frame",
     "summary_frame",
     "summary_table",
     "targets_frame",
@@ -165,6 +166,28 @@ def plan_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
     return _frame(rows, ["site", "quarter", "built_facility_mw", "cumulative_facility_mw"])
 
 
+def stress_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
+    """A stress run's parties, base against shocked: P(runs short), P(first to run short),
+    first short date (P50) and peak shortfall (P50, USD)."""
+    base, hit = summary.get("base") or {}, summary.get("shocked") or {}
+    rows = []
+    for party, s in (hit.get("parties") or {}).items():
+        b = (base.get("parties") or {}).get(party, {})
+        for case, data in (("base", b), ("shocked", s)):
+            rows.append(
+                {
+                    "party": party,
+                    "case": case,
+                    "probability_short": data.get("probability_short"),
+                    "probability_first_short": data.get("probability_first_short"),
+                    "first_short_p50": (data.get("first_short_date") or {}).get("p50"),
+                    "peak_shortfall_usd_p50": (data.get("peak_shortfall_usd") or {}).get("p50"),
+                }
+            )
+    columns = ["party", "case", "probability_short", "probability_first_short", "first_short_p50"]
+    return _frame(rows, [*columns, "peak_shortfall_usd_p50"], ("first_short_p50",))
+
+
 def statements_frame(statements: Mapping[str, Any]) -> pd.DataFrame:
     """:func:`gigawatt.finance.statements.statements` as one long table: party, year, line
     (cash_in_usd, revenue_usd, capex_usd, …, all USD), P10/P50/P90."""
@@ -232,6 +255,7 @@ TABLES: dict[str, tuple[Any, bool]] = {
     "demand": (demand_frame, False),
     "phases": (phases_frame, False),
     "plan": (plan_frame, False),
+    "stress": (stress_frame, False),
     "money": (cash_frame, False),
     "flows": (flows_frame, False),
     "inputs": (inputs_frame, True),
