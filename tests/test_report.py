@@ -146,7 +146,7 @@ def test_plan_record_report(tmp_path: Path) -> None:
     assert set(figs) == {"plan-demand", "plan-sites"}
     # the plan meets compute: EFLOP/s, never MW-equivalents labelled facility GW
     assert list(_trace(figs["plan-demand"], "served").y) == [v / 1e18 for v in summary["served_flops"]]
-    assert figs["plan-demand"].layout.yaxis.title.text == "BF16 dense EFLOP/s"
+    assert figs["plan-demand"].layout.yaxis.title.text == "EFLOP/s (BF16 dense)"
     built = {s for s, v in summary["sites"].items() if v["build_mw"] > 0}
     # the plan's MW per quarter: the chart is per site and quarter
     by_quarter = figs["plan-sites"]

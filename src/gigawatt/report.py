@@ -554,7 +554,7 @@ def plan_demand_figure(plan: Mapping[str, Any]) -> go.Figure:
     periods = plan["periods"]
     # The plan meets compute: served and unmet are FLOP/s, whatever unit demand was stated in.
     # Its MW figures are FLOP/s at a reference FLOP/s per facility MW, not facility GW built.
-    key, scale, unit = "flops", 1e18, "BF16 dense EFLOP/s"
+    key, scale, unit = "flops", 1e18, "EFLOP/s (BF16 dense)"
     reference = plan.get("assumptions", {}).get("reference_flops_per_facility_mw")
     what = "compute" + (
         f"; 1 facility GW ≈ {reference * 1e3 / 1e18:,.1f} EFLOP/s at the reference" if reference else ""
