@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 DRAWS ?= 10000
 
-.PHONY: run test lint typecheck bench clean lock chromium priors
+.PHONY: run test lint typecheck bench clean lock chromium priors docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,11 +43,16 @@ TIMELINES ?= ../shared/data/epoch/data_center_timelines_part.csv
 priors: $(STAMP)
 	$(BIN)/gigawatt calibrate $(TIMELINES) --as-of 2025-12-15 --write-priors src/gigawatt/data/priors.yaml
 
+# The docs site (mkdocs-material + mkdocstrings) into site/, offline; the CLI and scenario-file
+# references are generated from the code (docs/hooks.py).
+docs: $(TEST_STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
 bench: $(TEST_STAMP)
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache site
 
 lock:  ## regenerate the pinned lock files from pyproject.toml in a scratch venv
 	rm -rf /tmp/gigawatt-lock && $(PYTHON) -m venv /tmp/gigawatt-lock

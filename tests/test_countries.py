@@ -142,8 +142,8 @@ def test_figure_has_one_trace_per_country(deterministic):
     from gigawatt.countries import countries_figure
 
     fig = countries_figure(country_view([deterministic], draws=100))
-    assert sorted(trace.name for trace in fig.data) == ["NO", "US"]
-    us = next(trace for trace in fig.data if trace.name == "US")
+    assert sorted(trace.name for trace in fig.data) == ["Norway", "United States"]
+    us = next(trace for trace in fig.data if trace.name == "United States")
     assert list(us.y) == [0.3, 0.3, 0.5]  # facility GW, P50
 
 

@@ -88,7 +88,7 @@ def test_oracle_statement(money):
 def test_openai_holds_equity_and_stakes(money):
     s = statements(money, ["nvidia", "softbank"])
     assert "openai" in s["nvidia"]["equity_stakes"]
-    # its Stargate pledges carry no valuation; its part of OpenAI's 2026 round does ($30B at ~$840B post-money)
+    # its Stargate pledges carry no valuation; its part of the 2026 round does ($30B at $840B post)
     assert set(s["softbank"]["equity_stakes"]) == {"openai"}
     assert s["softbank"]["equity_stakes"]["openai"]["p50"] == pytest.approx(30 / 840)
 

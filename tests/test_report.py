@@ -42,10 +42,13 @@ def test_figures_follow_the_summary(recorded: tuple[RunRecord, Path]) -> None:
     assert summary is not None
     figs = figures(summary, load_scenario(path))
     assert set(figs) == RUN_FIGURES
-    us = _trace(figs["countries"], "US")
+    us = _trace(figs["countries"], "United States")
     assert list(us.y) == summary["breakdown"]["country:US"]["p50"]
     assert list(_trace(figs["capacity"], "P50").y) == summary["capacity_gw"]["p50"]
     assert list(_trace(figs["capacity"], "targets (online)").y) == [0.45]
+    if summary.get("demand"):  # demand on the fan, at year ends
+        demand = _trace(figs["capacity"], "demand (training P50 + inference P50)")
+        assert list(demand.x) == [row["date"] for row in summary["demand"]]
     assert list(figs["map"].data[0].lat) == [32.5]  # only alpha has a location
     assert set(figures({k: v for k, v in summary.items() if k != "money"})) == RUN_FIGURES - {
         "map",
@@ -62,14 +65,15 @@ def test_money_figures_show_the_recorded_money(recorded: tuple[RunRecord, Path])
     assert money["draws"] == 1024 and money["cycle_names"] == [["Lab", "Cloud", "Lab"]]
     figs = figures(record.summary)  # type: ignore[arg-type]
     sankey = figs["money"].data[0]
-    labels = list(sankey.node.label)
+    labels = [label.split(" (in $")[0] for label in sankey.node.label]  # "Lab (in $xB, out $yB)"
+    assert labels.count("world") == 1 and all("out $" in label for label in sankey.node.label)
     links = {
         (labels[a], labels[b], kind): value
         for a, b, kind, value in zip(
             sankey.link.source, sankey.link.target, sankey.link.label, sankey.link.value, strict=True
         )
     }
-    names = {"lab": "Lab", "cloud": "Cloud", "world": "world (paid)"}
+    names = {"lab": "Lab", "cloud": "Cloud", "world": "world"}
     assert links == {
         (names[f["payer"]], names[f["payee"]], f["kind"]): f["amount_usd"] / 1e9 for f in money["flows"]
     }
@@ -140,7 +144,9 @@ def test_plan_record_report(tmp_path: Path) -> None:
     record = store.record_result("stargate", "stargate", kind="plan", draws=0, seed=0, summary=summary)
     figs = figures(record.summary, None, "plan")  # type: ignore[arg-type]
     assert set(figs) == {"plan-demand", "plan-sites"}
-    assert list(_trace(figs["plan-demand"], "served").y) == [v / 1e3 for v in summary["served_mw"]]
+    # the plan meets compute: EFLOP/s, never MW-equivalents labelled facility GW
+    assert list(_trace(figs["plan-demand"], "served").y) == [v / 1e18 for v in summary["served_flops"]]
+    assert figs["plan-demand"].layout.yaxis.title.text == "EFLOP/s (BF16 dense)"
     built = {s for s, v in summary["sites"].items() if v["build_mw"] > 0}
     # the plan's MW per quarter: the chart is per site and quarter
     by_quarter = figs["plan-sites"]

@@ -211,3 +211,22 @@ def test_a_run_over_its_cpu_budget_stops_and_says_why(tmp_path: Path) -> None:
     assert time.process_time() - started < 10
     record = store.get(run_id)
     assert record.status == "failed" and "CPU budget of 1 s" in (record.error or "")
+
+
+def test_capacity_download_of_a_plan_or_stress_run_is_never_a_500(client: TestClient) -> None:
+    store = client.app.state.store  # type: ignore[attr-defined]
+    summary = {
+        "periods": ["2026Q1", "2026Q2"],
+        "sites": {"alpha": {"build_mw": 300.0, "build_mw_by_period": [100.0, 200.0]}},
+    }
+    plan = store.record_run(kind="plan", scenario="p", scenario_text="p", draws=0, seed=0, summary=summary)
+    csv = client.get(f"/api/runs/{plan.id}/capacity.csv")
+    assert csv.status_code == 200, csv.text
+    assert csv.text.splitlines() == [
+        "site,quarter,built_facility_mw,cumulative_facility_mw",
+        "alpha,2026Q1,100.0,100.0",
+        "alpha,2026Q2,200.0,300.0",
+    ]
+    stress = store.record_run(kind="stress", scenario="s", scenario_text="s", draws=10, seed=0, summary={})
+    refused = client.get(f"/api/runs/{stress.id}/capacity.parquet")
+    assert refused.status_code == 422 and "no capacity over time" in refused.json()["detail"]

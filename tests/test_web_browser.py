@@ -51,9 +51,7 @@ def test_pick_stargate_run_see_fan_chart_break_yaml_and_compare(
     expect(page.locator("#valid")).to_contain_text("valid: stargate (10 sites", timeout=20_000)
     first = _run(page, seed=1)
     assert page.locator("#progress").evaluate("el => el.value") == 1
-    # the P10-P90 band (two traces) and the P50; stargate's online targets are scoped to sites,
-    # so none is drawn against the total
-    expect(page.locator("#fig-capacity .scatterlayer .trace")).to_have_count(3)
+    expect(page.locator("#fig-capacity .scatterlayer .trace")).to_have_count(5, timeout=20_000)  # with demand
     expect(page.locator("#fig-map .scattergeo path.point")).to_have_count(10)
     assert "P50" in (page.locator("#fig-capacity .legend").text_content() or "")
     # every section the API returns is drawn, in its order, under its title
@@ -87,7 +85,10 @@ def test_pick_stargate_run_see_fan_chart_break_yaml_and_compare(
     page.click("#compare")
     result = page.locator("#comparison-result")
     expect(result).to_contain_text("Settings: 1 differences", timeout=30_000)
-    expect(result).to_contain_text("Inputs (scenario): 0 differences")
+    expect(result).to_contain_text("Inputs (scenario, merged through extends): 0 differences")
+    expect(result.locator("#headline")).to_contain_text("P(")  # the targets lead, with their SE
+    expect(result).to_contain_text("0 of")  # two seeds: no significant difference
+    expect(result.locator("#fig-compare .scatterlayer .trace")).to_have_count(6)  # two fans
     expect(result.locator("td", has_text="seed")).to_have_count(1)
     page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
 

@@ -11,21 +11,32 @@ from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import rich.table
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from gigawatt.errors import GigawattError, ScenarioError
 
 app = typer.Typer(
     help="Plan, simulate and stress-test gigawatt-scale AI compute buildouts.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
 )
 console = Console()
 err = Console(stderr=True)
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Table(rich.table.Table):
+    """A table that wraps instead of cutting: at 80 columns its first column (ids, names,
+    parties: what a user copies) keeps whole words and the others fold, never "…"."""
+
+    def add_column(self, header: Any = "", *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("overflow", "fold")
+        if not self.columns:
+            kwargs.setdefault("no_wrap", True)
+        super().add_column(header, *args, **kwargs)
 
 
 class Basis(StrEnum):
@@ -228,10 +239,12 @@ COMMAND_MODULES = (
     "buildout",
     "crosscheck",
     "data",
+    "export",
     "finance",
     "plan",
     "runs",
     "scale",
+    "sites",
 )
 for _module in COMMAND_MODULES:
     importlib.import_module(f"gigawatt.commands.{_module}")

@@ -43,10 +43,12 @@ __all__ = [
     "METRICS",
     "SAME_CAMPUS_KM",
     "WORLD_REGIONS",
+    "COUNTRY_NAMES",
     "CountryView",
     "SharedCampus",
     "country_view",
     "countries_figure",
+    "country_name",
     "haversine_km",
     "world_region",
 ]
@@ -65,6 +67,33 @@ WORLD_REGIONS: dict[str, str] = {
     **{c: "Oceania" for c in "AU NZ".split()},
     **{c: "Africa" for c in "ZA EG NG KE MA".split()},
 }
+#: ISO 3166-1 alpha-2 code -> English short name (ISO 3166 Maintenance Agency, "Online Browsing
+#: Platform", https://www.iso.org/obp/ui/, short names as commonly written), for the codes
+#: WORLD_REGIONS maps; others are shown as their code.
+COUNTRY_NAMES: dict[str, str] = {
+    "US": "United States", "CA": "Canada", "MX": "Mexico", "BR": "Brazil", "CL": "Chile",
+    "AR": "Argentina", "CO": "Colombia", "PE": "Peru", "AT": "Austria", "BE": "Belgium",
+    "BG": "Bulgaria", "HR": "Croatia", "CY": "Cyprus", "CZ": "Czechia", "DK": "Denmark",
+    "EE": "Estonia", "FI": "Finland", "FR": "France", "DE": "Germany", "GR": "Greece",
+    "HU": "Hungary", "IE": "Ireland", "IT": "Italy", "LV": "Latvia", "LT": "Lithuania",
+    "LU": "Luxembourg", "MT": "Malta", "NL": "Netherlands", "PL": "Poland", "PT": "Portugal",
+    "RO": "Romania", "SK": "Slovakia", "SI": "Slovenia", "ES": "Spain", "SE": "Sweden",
+    "GB": "United Kingdom", "NO": "Norway", "CH": "Switzerland", "IS": "Iceland", "RS": "Serbia",
+    "UA": "Ukraine", "AE": "United Arab Emirates", "SA": "Saudi Arabia", "QA": "Qatar",
+    "KW": "Kuwait", "BH": "Bahrain", "OM": "Oman", "IL": "Israel", "JO": "Jordan", "TR": "Türkiye",
+    "CN": "China", "JP": "Japan", "KR": "South Korea", "TW": "Taiwan", "IN": "India",
+    "SG": "Singapore", "MY": "Malaysia", "ID": "Indonesia", "TH": "Thailand", "VN": "Viet Nam",
+    "PH": "Philippines", "HK": "Hong Kong", "PK": "Pakistan", "BD": "Bangladesh", "AU": "Australia",
+    "NZ": "New Zealand", "ZA": "South Africa", "EG": "Egypt", "NG": "Nigeria", "KE": "Kenya",
+    "MA": "Morocco",
+}  # fmt: skip
+
+
+def country_name(code: str) -> str:
+    """A country's name from its ISO 3166-1 alpha-2 code (the code itself if not listed)."""
+    return COUNTRY_NAMES.get(code.upper(), code)
+
+
 #: Metric -> (unit in the output, integer unit of the histogram sums).
 METRICS: dict[str, tuple[str, float]] = {
     "facility_mw": ("MW (facility)", 1e-3),
@@ -372,7 +401,7 @@ def countries_figure(view: CountryView, metric: str = "facility_mw", level: str 
                 x=[str(t)[:4] for t in q.time.values],
                 y=p50,
                 error_y={"type": "data", "array": p90 - p50, "arrayminus": p50 - p10},
-                name=group.split(":", 1)[1],
+                name=country_name(group.split(":", 1)[1]) if level == "country" else group.split(":", 1)[1],
             )
         )
     unit = "facility GW" if metric == "facility_mw" else METRICS[metric][0]

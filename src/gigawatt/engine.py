@@ -1372,6 +1372,14 @@ class Results:
             },
         }
 
+    def to_frame(self, table: str = "capacity") -> Any:
+        """A table of :meth:`summary` as a tidy pandas DataFrame: ``targets``, ``capacity`` (by
+        year end and site, country, party, accelerator), ``year_ends``, ``demand``, ``phases``
+        (:mod:`gigawatt.frames`; a recorded run adds ``money`` and ``flows``)."""
+        from gigawatt.frames import summary_table
+
+        return summary_table(self.summary(), table)
+
 
 def block_draw_ranges(draws: int, block_draws: int) -> list[tuple[int, int]]:
     """The engine's blocks: ``block_draws`` rounded up to whole :data:`BLOCK_DRAWS` chunks."""

@@ -87,8 +87,23 @@ def capacity_fan(summary: Mapping[str, Any]) -> go.Figure:
                 name="targets (online)",
             )
         )
+    demand = [row for row in summary.get("demand", []) if "surplus_gw" in row]
+    if demand:  # demand stated in facility power: its two streams' P50s, at year ends
+        fig.add_trace(
+            go.Scatter(
+                x=[row["date"] for row in demand],
+                y=[row.get("training_gw_p50", 0.0) + row.get("inference_gw_p50", 0.0) for row in demand],
+                mode="lines+markers",
+                line={"color": _RED, "dash": "dash"},
+                name="demand (training P50 + inference P50)",
+                customdata=[row["p_capacity_covers_demand"] for row in demand],
+                hovertemplate="%{x}: demand %{y:,.2f} GW; P(capacity covers it) %{customdata:.0%}"
+                "<extra></extra>",
+            )
+        )
     fig.update_yaxes(title_text="facility GW online", rangemode="tozero")
-    return _layout(fig, "Capacity online (facility power), P10 / P50 / P90")
+    title = "Capacity online (facility power), P10 / P50 / P90" + (" against demand" if demand else "")
+    return _layout(fig, title)
 
 
 def phase_gantt(summary: Mapping[str, Any]) -> go.Figure:
@@ -228,10 +243,6 @@ def site_map(scenario: Any) -> go.Figure | None:
 
 # ---------------------------------------------------------------- money (a run's ``money`` entry)
 
-#: The outside world is drawn twice in the Sankey, as a source and as a sink, so that
-#: money from customers and money paid out to suppliers do not make a two-node loop.
-_WORLD_IN, _WORLD_OUT = "world (pays in)", "world (paid)"
-
 
 def _b(values: Any) -> list[float | None]:
     """USD → $B, keeping missing values missing."""
@@ -246,22 +257,31 @@ def _whiskers(p10: Any, p50: Any, p90: Any) -> dict[str, Any]:
 
 
 def money_sankey(money: Mapping[str, Any]) -> go.Figure | None:
-    """Money between parties over the horizon: one link per payer → payee → kind (P50, $B)."""
+    """Money between parties over the horizon: one link per payer → payee → kind (P50, $B);
+    the world (customers, suppliers outside the system) is one node, and each node says what
+    flows in and out of it (sums of the links' P50s)."""
     flows = [f for f in money.get("flows") or [] if (f.get("amount_usd") or 0.0) > 0]
     if not flows:
         return None
     names = money.get("parties") or {}
 
     def node(party: str, role: str) -> str:
-        if party == "world":
-            return _WORLD_IN if role == "payer" else _WORLD_OUT
         return str(names.get(party, party))
 
     labels = sorted({node(f["payer"], "payer") for f in flows} | {node(f["payee"], "payee") for f in flows})
     index = {label: i for i, label in enumerate(labels)}
+    inflow = dict.fromkeys(labels, 0.0)
+    outflow = dict.fromkeys(labels, 0.0)
+    for f in flows:
+        outflow[node(f["payer"], "payer")] += float(f["amount_usd"]) / 1e9
+        inflow[node(f["payee"], "payee")] += float(f["amount_usd"]) / 1e9
+    shown = [f"{label} (in ${inflow[label]:,.0f}B, out ${outflow[label]:,.0f}B)" for label in labels]
     fig = go.Figure(
         go.Sankey(
-            node={"label": labels, "pad": 22},
+            arrangement="snap",
+            valueformat=",.1f",
+            valuesuffix=" $B",
+            node={"label": shown, "pad": 22},
             link={
                 "source": [index[node(f["payer"], "payer")] for f in flows],
                 "target": [index[node(f["payee"], "payee")] for f in flows],
@@ -534,13 +554,16 @@ def stress_rows(stress: Mapping[str, Any]) -> list[list[str]]:
 
 
 def plan_demand_figure(plan: Mapping[str, Any]) -> go.Figure:
-    """Planned capacity against demand per quarter: served and unmet, in facility GW, or in
-    BF16 dense EFLOP/s where the scenario states demand as compute."""
+    """Planned capacity against demand per quarter: served and unmet, in BF16 dense EFLOP/s
+    (the plan meets compute; facility MW built is :func:`plan_sites_figure`)."""
     periods = plan["periods"]
-    if plan.get("assumptions", {}).get("demand_stated_as") == "compute":
-        key, scale, unit, what = "flops", 1e18, "EFLOP/s (BF16 dense)", "compute"
-    else:
-        key, scale, unit, what = "mw", 1e3, "facility GW", "facility power"
+    # The plan meets compute: served and unmet are FLOP/s, whatever unit demand was stated in.
+    # Its MW figures are FLOP/s at a reference FLOP/s per facility MW, not facility GW built.
+    key, scale, unit = "flops", 1e18, "EFLOP/s (BF16 dense)"
+    reference = plan.get("assumptions", {}).get("reference_flops_per_facility_mw")
+    what = "compute" + (
+        f"; 1 facility GW ≈ {reference * 1e3 / 1e18:,.1f} EFLOP/s at the reference" if reference else ""
+    )
     fig = go.Figure()
     fig.add_bar(x=periods, y=[v / scale for v in plan[f"served_{key}"]], name="served", marker_color=_BLUE)
     fig.add_bar(x=periods, y=[v / scale for v in plan[f"unmet_{key}"]], name="unmet", marker_color=_RED)
@@ -658,8 +681,8 @@ def sensitivity_chart(summary: Mapping[str, Any]) -> go.Figure | None:
         for trace in fig.data:
             if trace.xaxis == "x2":
                 trace.base = 0
-        fig.update_xaxes(title_text=f"days from {format_date(summary['tornado_base'])}", row=1, col=2)
-    fig.update_yaxes(showticklabels=False, row=1, col=2)  # the same rows as the bars on the left
+        fig.update_xaxes(title_text=f"days from {format_date(summary['tornado_base'])}", row=2, col=1)
+    fig.update_yaxes(automargin=True)
     fig.update_layout(template="plotly_white")
     return fig
 
@@ -732,6 +755,8 @@ def _year_rows(summary: Mapping[str, Any]) -> list[list[str]]:
 
 def country_bars(summary: Mapping[str, Any]) -> go.Figure | None:
     """Compute sovereignty: facility GW online per country at year ends (P50, P10–P90 bars)."""
+    from gigawatt.countries import country_name
+
     breakdown = summary.get("breakdown") or {}
     countries = sorted(k for k in breakdown if k.startswith("country:"))
     if not countries:
@@ -743,7 +768,7 @@ def country_bars(summary: Mapping[str, Any]) -> go.Figure | None:
         fig.add_bar(
             x=breakdown["dates"],
             y=p50,
-            name=name.split(":", 1)[1],
+            name=country_name(name.split(":", 1)[1]),
             error_y={"type": "data", "symmetric": False, "array": p90 - p50, "arrayminus": p50 - p10},
         )
     fig.update_layout(barmode="group", yaxis_title="facility GW online (P50; bars P10–P90)")

@@ -28,9 +28,9 @@ from gigawatt.catalog import AcceleratorEntry, Catalog, Source, load_catalog
 from gigawatt.contracted import ContractedCapacity
 from gigawatt.distributions import Dist, fixed
 from gigawatt.errors import Problem, ScenarioError, UnknownScenarioError
+from gigawatt.financing import ChipPolicy, Deal, FundingPolicy, financing_problems
 from gigawatt.observations import Observations
 from gigawatt.scope import Scope
-from gigawatt.financing import ChipPolicy, Deal, FundingPolicy, financing_problems
 
 __all__ = [
     "Accelerator",

@@ -370,16 +370,18 @@ def scenario_sensitivity(
 
 
 def sensitivity_figure(result: SensitivityResult, top: int = 15) -> Any:
-    """Plotly figure: Sobol' S1/ST (or Morris mu*) bars and the P10/P90 tornado."""
+    """Plotly figure: Sobol' S1/ST (or Morris mu*) bars above the P10/P90 tornado, each with
+    its parameter names."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     names = result.parameters[:top][::-1]
     picked = [result.parameters.index(n) for n in names]
+    # stacked, each with its own row labels: readable alone and on a narrow screen
     fig = make_subplots(
-        rows=1,
-        cols=2,
-        horizontal_spacing=0.25,
+        rows=2,
+        cols=1,
+        vertical_spacing=0.12,
         subplot_titles=(
             "Sobol' indices" if result.method == "sobol" else "Morris screening (mu*)",
             "Tornado: each parameter at P10 / P90, others at median",
@@ -408,12 +410,12 @@ def sensitivity_figure(result: SensitivityResult, top: int = 15) -> Any:
                 orientation="h",
                 name=label,
             ),
-            row=1,
-            col=2,
+            row=2,
+            col=1,
         )
     fig.update_layout(
         barmode="group",
         title=f"What moves {result.output} ({result.method}, {result.evaluations:,} evaluations)",
-        height=max(400, 28 * len(names) + 150),
+        height=max(600, 2 * 28 * len(names) + 200),
     )
     return fig

@@ -11,11 +11,12 @@ from typing import Annotated, Any
 import numpy as np
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-from rich.table import Table
+from rich.table import Column
 
-from gigawatt.cli import JsonOpt, ScenarioArg, app, console, print_json, user_errors
+from gigawatt.cli import JsonOpt, ScenarioArg, Table, app, console, print_json, user_errors
 from gigawatt.commands.scale import AddressOpt, BackendName, BackendOpt, make_backend
 from gigawatt.errors import GigawattError
+from gigawatt.fmt import number
 
 DrawsOpt = Annotated[int, typer.Option(min=1, help="Monte Carlo draws.")]
 SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed (same seed, same numbers).")]
@@ -67,6 +68,7 @@ def run(
     from functools import partial
 
     from gigawatt.backends import run as run_on
+    from gigawatt.engine import block_draw_ranges
     from gigawatt.scenario import load_scenario
     from gigawatt.store import Store, resume_run, run_recorded, scenario_of
 
@@ -77,7 +79,7 @@ def run(
 
         check_target(report, force=force, what="report")
     if resume is not None:
-        with _blocks_progress(not as_json) as advance:
+        with _blocks_progress(not as_json, store.get(resume).blocks_total) as advance:
             record_obj = resume_run(store, resume, progress=advance)
         loaded = scenario_of(record_obj)
         summary = dict(record_obj.summary or {})
@@ -95,7 +97,7 @@ def run(
         loaded = load_scenario(scenario)
         _guard(loaded, draws, recorded=record, yes=yes, store_root=store.root)
         if record and backend is BackendName.inprocess:
-            with _blocks_progress(not as_json) as advance:
+            with _blocks_progress(not as_json, len(block_draw_ranges(draws, 8192))) as advance:
                 record_obj = run_recorded(
                     store, scenario, draws=draws, seed=seed, block_draws=8192, progress=advance, loaded=loaded
                 )
@@ -161,8 +163,8 @@ def _guard(loaded: Any, draws: int, *, recorded: bool, yes: bool, store_root: Pa
 
 
 @contextmanager
-def _blocks_progress(enabled: bool) -> Iterator[Any]:
-    """A progress bar fed by ``progress(done_blocks, total_blocks)`` callbacks."""
+def _blocks_progress(enabled: bool, total: int) -> Iterator[Any]:
+    """A progress bar over ``total`` blocks fed by ``progress(done_blocks, total_blocks)`` callbacks."""
     if not enabled:
         yield None
         return
@@ -174,13 +176,13 @@ def _blocks_progress(enabled: bool) -> Iterator[Any]:
         console=console,
         transient=True,
     )
-    task = bar.add_task("blocks", total=None)
+    task = bar.add_task("blocks", total=total)
     with bar:
         yield lambda done, total: bar.update(task, completed=done, total=total)
 
 
 def _date(value: str | None) -> str:
-    return value or "after horizon"
+    return value or "after end"
 
 
 def print_summary(summary: dict[str, Any]) -> None:
@@ -189,19 +191,21 @@ def print_summary(summary: dict[str, Any]) -> None:
         f"[bold]{summary['scenario']}[/]: {summary['draws']:,} draws, seed {summary['seed']}, "
         f"statuses as of {summary['as_of']}"
     )
-    targets = Table(title="Targets")
-    targets.add_column("target", overflow="fold", ratio=1)
-    for header in ("GW basis", "by", "P(met)", "P50 date", "P90 date"):
-        targets.add_column(header, no_wrap=header != "GW basis")
+    targets = Table(
+        Column("target", overflow="fold"),
+        Column("facility GW", overflow="fold"),
+        *(Column(h, no_wrap=True) for h in ("by", "P(met)", "P50 date", "P90 date")),
+        title="Targets",
+        caption="after end: not met within the scenario's time grid",
+    )
     for t in summary["targets"]:
         if t.get("observed"):
             # a fact, not a forecast: met (on the date) or not
             met = "met" if t["probability"] else "missed"
             when = (t["met_on"] or "–", "–")
         else:
-            later = [_date(t[k]).replace("after horizon", "later") for k in ("p50_date", "p90_date")]
-            met, when = f"{t['probability']:.1%}", (later[0], later[1])
-        targets.add_row(t["name"], f"{t['gw']:g} GW\n{t['basis']}", t["by"], met, *when)
+            met, when = f"{t['probability']:.1%}", (_date(t["p50_date"]), _date(t["p90_date"]))
+        targets.add_row(t["name"], f"{t['gw']:,g} {t['basis'].replace('_', ' ')}", t["by"], met, *when)
     console.print(targets)
     if any(t.get("observed") for t in summary["targets"]):
         console.print("met / missed: decided by facts observed by the as-of date, not drawn.")
@@ -211,7 +215,7 @@ def print_summary(summary: dict[str, Any]) -> None:
                 f"{t['name']}: missed by its date; reached on {t['reached_on']} ({t['decided_by']})."
             )
     years = Table(
-        "year end",
+        "Dec 31",
         "facility GW P10",
         "P50",
         "P90",
@@ -224,7 +228,7 @@ def print_summary(summary: dict[str, Any]) -> None:
     for row in summary["year_ends"]:
         gw = row["facility_gw"]
         years.add_row(
-            row["date"],
+            row["date"][:4],
             f"{gw['p10']:.2f}",
             f"{gw['p50']:.2f}",
             f"{gw['p90']:.2f}",
@@ -238,14 +242,19 @@ def print_summary(summary: dict[str, Any]) -> None:
         # demand stated as compute comes in BF16 dense EFLOP/s (`*_eflops`), else facility GW
         key, label = ("eflops", "EFLOP/s") if "surplus_eflops" in summary["demand"][0] else ("gw", "GW")
         demand = Table(
-            "year end",
-            f"training {label} P50",
-            f"inference {label} P50",
-            f"surplus {label} P10",
-            "P50",
-            "P90",
-            "P(covers)",
-            "inference tokens/s P50",
+            *(
+                Column(h, overflow="fold")
+                for h in (
+                    "Dec 31",
+                    f"train {label} P50",
+                    f"infer {label} P50",
+                    f"surplus {label} P10",
+                    "P50",
+                    "P90",
+                    "P(cover)",
+                    "infer M tok/s P50",
+                )
+            ),
             title="Demand against capacity ("
             + ("BF16 dense compute online" if key == "eflops" else "facility power")
             + ")",
@@ -253,14 +262,14 @@ def print_summary(summary: dict[str, Any]) -> None:
         for row in summary["demand"]:
             s10, s50, s90 = (row[f"surplus_{key}"][k] for k in ("p10", "p50", "p90"))
             demand.add_row(
-                row["date"],
+                row["date"][:4],
                 f"{row.get(f'training_{key}_p50', 0):.2f}",
                 f"{row.get(f'inference_{key}_p50', 0):.2f}",
                 f"{s10:+.2f}",
                 f"{s50:+.2f}",
                 f"{s90:+.2f}",
                 f"{row['p_capacity_covers_demand']:.0%}",
-                f"{row['inference_tokens_per_second_p50']:.3g}",
+                f"{row['inference_tokens_per_second_p50'] / 1e6:,.0f}",
             )
         console.print(demand)
     serving = summary.get("serving") or {}
@@ -352,8 +361,8 @@ def factory(
         ratio = row["ratio"]
         table.add_row(
             row["name"],
-            f"{row['needed']:,.3g} {row['unit']}",
-            "—" if supply is None else f"{supply:,.3g} {row['unit']}",
+            f"{number(row['needed'], 3)} {row['unit']}",
+            "—" if supply is None else f"{number(supply, 3)} {row['unit']}",
             "—" if ratio is None or not math.isfinite(ratio) else f"{ratio:.1f}×",
         )
     console.print(table)

@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 from rich import box
-from rich.table import Column, Table
+from rich.table import Column
 
 from gigawatt import units
-from gigawatt.cli import JsonOpt, app, console, err, print_json, user_errors
+from gigawatt.cli import JsonOpt, Table, app, console, err, print_json, user_errors
 from gigawatt.errors import GigawattError
 
 FileArg = Annotated[Path, typer.Argument(help="An Epoch AI CSV file.")]

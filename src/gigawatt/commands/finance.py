@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 import numpy as np
 import typer
-from rich.table import Table
+from rich.table import Column
 
-from gigawatt.cli import JsonOpt, ScenarioArg, app, console, print_json, user_errors
+from gigawatt.cli import JsonOpt, ScenarioArg, Table, app, console, print_json, user_errors
+from gigawatt.commands.progress import steps
 
 DrawsOpt = Annotated[
     int, typer.Option(min=1, help="Monte Carlo draws (finance is heavier than the buildout).")
@@ -18,7 +19,11 @@ SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed (same seed, same 
 StepOpt = Annotated[str, typer.Option(help="Finance period: month, quarter or year.")]
 
 
-def _money(scenario: str, draws: int, seed: int, step: str) -> Any:
+#: The steps of a money command, for its progress bar.
+_STEPS = ("reading the scenario", "simulating the buildout", "simulating the money", "summarising")
+
+
+def _money(scenario: str, draws: int, seed: int, step: str, done: Any = lambda: None) -> Any:
     from gigawatt.errors import GigawattError
     from gigawatt.finance import buildout, simulate_money
     from gigawatt.scenario import load_scenario
@@ -27,7 +32,12 @@ def _money(scenario: str, draws: int, seed: int, step: str) -> Any:
         raise GigawattError(f"--step must be month, quarter or year, not {step!r}")
     loaded = load_scenario(scenario)
     _guard(loaded, draws, step)
-    return simulate_money(loaded, buildout(loaded, draws, seed), seed, step)
+    done()
+    built = buildout(loaded, draws, seed)
+    done()
+    money = simulate_money(loaded, built, seed, step)
+    done()
+    return money
 
 
 def _guard(loaded: Any, draws: int, step: str, runs: int = 1) -> None:
@@ -41,6 +51,15 @@ def _guard(loaded: Any, draws: int, step: str, runs: int = 1) -> None:
 
 def _b(value: float | None) -> str:
     return "–" if value is None else f"{value / 1e9:,.1f}"
+
+
+def _b3(value: float | None) -> str:
+    """USD as $B to three significant digits (narrow columns)."""
+    from gigawatt.fmt import number
+
+    if value is None:
+        return "–"
+    return number(value / 1e9, 3) if abs(value) >= 1e10 else f"{value / 1e9:,.1f}"
 
 
 @app.command()
@@ -64,14 +83,18 @@ def finance(
     from gigawatt.finance.economics import unit_economics
     from gigawatt.finance.funding import funding_need
 
-    money = _money(scenario, draws, seed, step)
-    for name in party or []:
-        if name not in money.parties:
-            raise GigawattError(f"unknown party {name!r}; parties: {', '.join(money.parties)}")
-    result = statements(money, list(party) if party else None, life_years=life, discount_rate=discount_rate)
-    economics = unit_economics(money.scenario, life_years=life, discount_rate=discount_rate, seed=seed)
-    pledges = commitments_summary(money.scenario, money.buildout, money.parameters)
-    need = funding_need(money.funding, money.edges) if money.funding else {}
+    with steps(_STEPS, not as_json) as done:
+        money = _money(scenario, draws, seed, step, done)
+        for name in party or []:
+            if name not in money.parties:
+                raise GigawattError(f"unknown party {name!r}; parties: {', '.join(money.parties)}")
+        result = statements(
+            money, list(party) if party else None, life_years=life, discount_rate=discount_rate
+        )
+        economics = unit_economics(money.scenario, life_years=life, discount_rate=discount_rate, seed=seed)
+        pledges = commitments_summary(money.scenario, money.buildout, money.parameters)
+        need = funding_need(money.funding, money.edges) if money.funding else {}
+        done()
     if as_json:
         print_json(
             {
@@ -91,10 +114,10 @@ def finance(
         "cash in",
         "cash out",
         "capex",
-        "depreciation",
-        "RPO lapsed",
+        "depr.",
+        "RPO lost",
         "NPV",
-        "IRR/yr",
+        "IRR",
         title=f"{money.scenario.name}: totals over the horizon, $B (P50; life {life:g} years; "
         f"NPV at {discount_rate:.0%}/yr)",
     )
@@ -103,16 +126,16 @@ def finance(
         irr, unique = t["irr_per_year"]["p50"], t["irr_defined_share"]
         table.add_row(
             name,
-            _b(t["cash_in_usd"]["p50"]),
-            _b(t["cash_out_usd"]["p50"]),
-            _b(t["capex_usd"]["p50"]),
-            _b(t["depreciation_usd"]["p50"]),
-            _b(t["rpo_lapsed_usd"]["p50"]),
-            _b(t["npv_usd"]["p50"]),
+            *(
+                _b3(t[key]["p50"])
+                for key in ("cash_in_usd", "cash_out_usd", "capex_usd", "depreciation_usd", "rpo_lapsed_usd")
+            ),
+            _b3(t["npv_usd"]["p50"]),
             "n/a*" if irr is None else f"{irr:.0%} ({unique:.0%}*)",
         )
     console.print(table)
     console.print(
+        "RPO lost: remaining performance obligation that lapsed undelivered. "
         "* IRR (P50) only over draws whose net cash goes out first and then only comes in, where it "
         "is unique (share of draws in brackets); n/a: in every draw net cash changes sign more than "
         "once (several rates fit, Descartes' rule of signs) or comes in first — read NPV instead.",
@@ -218,7 +241,8 @@ def flows(
     end = None if date_to is None else parse_date(date_to)
     if start is not None and end is not None and end < start:
         raise GigawattError(f"--to ({date_to}) is before --from ({date_from})")
-    money = _money(scenario, draws, seed, step)
+    with steps(_STEPS, not as_json) as done:
+        money = _money(scenario, draws, seed, step, done)
     try:
         periods = window_periods(money.edges, start, end)
     except ValueError as exc:
@@ -317,9 +341,12 @@ def stress(
     for text in shock:
         parse_shock(text)
     started = time.perf_counter()
-    loaded = load_scenario(scenario)
-    _guard(loaded, draws, step, runs=2)  # the base and the shocked money
-    result = run_stress(loaded, shock, draws=draws, seed=seed, step=step)
+    with steps(("reading the scenario", f"base and shocked, {draws:,} draws each"), not as_json) as done:
+        loaded = load_scenario(scenario)
+        _guard(loaded, draws, step, runs=2)  # the base and the shocked money
+        done()
+        result = run_stress(loaded, shock, draws=draws, seed=seed, step=step)
+        done()
     recorded = None
     if record:
         from gigawatt.store import Store
@@ -338,7 +365,12 @@ def stress(
     if as_json:
         print_json(result)
         return
-    table = Table("", "base", "shocked", title=f"{result['scenario']}: {'; '.join(result['shocks'])}")
+    table = Table(
+        Column("", overflow="fold"),
+        Column("base", no_wrap=True),
+        Column("shocked", no_wrap=True),
+        title=f"{result['scenario']}: {'; '.join(result['shocks'])}",
+    )
     base, hit = result["base"], result["shocked"]
     for name, n in hit.get("funding_need", {}).items():
         if not n["policy"]:
@@ -357,6 +389,11 @@ def stress(
     )
     for name in hit["parties"]:
         b, s = base["parties"][name], hit["parties"][name]
+        table.add_row(
+            f"{name}: P(runs short)",
+            f"{b['probability_short']:.0%}",
+            f"{s['probability_short']:.0%}",
+        )
         table.add_row(
             f"{name}: P(first short)",
             f"{b['probability_first_short']:.0%}",

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.table import Table
+from rich.table import Column
 
-from gigawatt.cli import JsonOpt, ScenarioArg, app, console, print_json, user_errors
+from gigawatt.cli import JsonOpt, ScenarioArg, Table, app, console, print_json, user_errors
 from gigawatt.errors import GigawattError
 
 
@@ -97,6 +98,9 @@ def plan(
     record: Annotated[
         bool, typer.Option("--record/--no-record", help="Record the plan in the run store.")
     ] = True,
+    why: Annotated[
+        bool, typer.Option("--why", help="After the table, say for each site why it is built (or not).")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Decide where, when, on which power and accelerators to build to meet demand at least cost.
@@ -187,21 +191,17 @@ def plan(
         else f"robust plan (demand q = {result.inputs.attrs['demand_quantile']:g})"
     )
     table = Table(
-        "site",
-        "open",
-        "MW built",
-        "EFLOP/s built",
-        "why",
-        title=f"{loaded.name}: {kind} ({summary['status']})",
+        Column("site", no_wrap=True),
+        Column("power source MW", overflow="fold"),
+        Column("accelerator MW", overflow="fold"),
+        Column("first", no_wrap=True),
+        Column("MW", justify="right", no_wrap=True),
+        Column("binding", overflow="fold", ratio=1),
+        title=f"{loaded.name}: {kind} ({summary['status']}), facility MW built",
+        caption="--why says for each site why it is built or not",
     )
     for site, row in summary["sites"].items():
-        table.add_row(
-            site,
-            "yes" if row["open"] else "no",
-            f"{row['build_mw']:,.0f}",
-            f"{row['build_flops'] / 1e18:,.0f}",
-            row["why"],
-        )
+        table.add_row(site, *_site_cells(row, summary["periods"]))
     console.print(table)
     unmet = sum(summary["unmet_mw"])
     demand, served = summary["demand_flops"], summary["served_flops"]
@@ -239,6 +239,9 @@ def plan(
             f"{spec['value'] / scale:,.1f}{unit}{span} is derived, not published",
             highlight=False,
         )
+    if why:
+        for site, row in summary["sites"].items():
+            console.print(f"[bold]{site}[/bold]: {row['why']}", highlight=False)
     if robust_report is not None:
         _print_robust(summary["robust"], sum(summary["unmet_mw"]))
     if write_plan is not None:
@@ -247,6 +250,36 @@ def plan(
         )
     if recorded is not None:
         console.print(f"recorded as run [bold]{recorded.id}[/] in {store.root}", highlight=False)
+
+
+_BINDS = "binding (why not more): "
+
+
+def _site_cells(row: dict[str, Any], periods: list[str]) -> tuple[str, ...]:
+    """A plan's site as table cells: power sources and accelerators built (MW), the first
+    quarter it builds, the MW, and what binds it (from its explanation)."""
+
+    def listed(values: dict[str, float]) -> str:
+        return ", ".join(f"{k} {v:,.0f}" for k, v in sorted(values.items(), key=lambda kv: -kv[1]) if v > 0.5)
+
+    built = [i for i, mw in enumerate(row["build_mw_by_period"]) if mw > 1e-6]
+    if row["build_mw"] < 0.5 or not built:
+        reason = re.split(r" \(|; |, |: ", row["why"].removeprefix("not built: "))[0]
+        return "—", "—", "—", "0", reason if reason.startswith("not built") else f"not built: {reason}"
+    limits = [part for part in row["why"].partition(_BINDS)[2].split("; ") if part]
+    binds = (limits[0] if limits else "—").replace(
+        "nothing at the site, only the shared limits", "shared limits"
+    )
+    binds = binds.replace("its phases ready by then full", "phases ready").replace("all its firm ", "firm ")
+    if len(limits) > 1:
+        binds += f" (+{len(limits) - 1} more)"
+    return (
+        listed(row["by_source_mw"]),
+        listed(row["by_accelerator_mw"]),
+        periods[built[0]],
+        f"{row['build_mw']:,.0f}",
+        binds,
+    )
 
 
 def _percent(p: float | None) -> str:

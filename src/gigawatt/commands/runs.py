@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.markup import escape
-from rich.table import Table
+from rich.table import Column
 
-from gigawatt.cli import JsonOpt, app, console, print_json, user_errors
+from gigawatt.cli import JsonOpt, Table, app, console, print_json, user_errors
 from gigawatt.errors import GigawattError
 
 runs_app = typer.Typer(
@@ -47,28 +46,28 @@ def list_runs(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
         print_json([r.brief() for r in records])
         return
     table = Table(
-        "id",
-        "kind",
-        "scenario",
-        "created (UTC)",
-        "draws",
-        "seed",
-        "status",
-        "blocks",
-        "seconds",
+        Column("id", no_wrap=True),
+        Column("kind", overflow="fold"),
+        Column("scenario", overflow="fold", ratio=1),
+        Column("created UTC", overflow="fold"),
+        Column("draws", justify="right", no_wrap=True),
+        Column("seed", justify="right", overflow="fold"),
+        Column("status", overflow="fold"),
+        Column("s", justify="right", no_wrap=True),
         title=f"Runs in {_store(store).root}",
+        caption="status: blocks of draws on disk while a run is unfinished; s: seconds it took",
     )
     for r in records:
+        status = r.status if r.status == "complete" or not r.blocks else f"{r.status} {r.blocks}"
         table.add_row(
             r.id,
             r.kind,
             r.scenario,
-            r.created.strftime("%Y-%m-%d %H:%M:%S"),
+            r.created.strftime("%Y-%m-%d %H:%M"),
             f"{r.draws:,}",
             str(r.seed),
-            r.status,
-            r.blocks or "–",
-            "" if r.elapsed_s is None else f"{r.elapsed_s:.1f}",
+            status,
+            "" if r.elapsed_s is None else f"{r.elapsed_s:,.0f}",
         )
     console.print(table)
 
@@ -100,74 +99,123 @@ def show(run_id: RunId, store: StoreOpt = None, as_json: JsonOpt = False) -> Non
 
 @runs_app.command()
 @user_errors
-def compare(a: RunId, b: RunId, store: StoreOpt = None, as_json: JsonOpt = False) -> None:
-    """What changed between two runs' scenarios, and what it did to the answers."""
-    from gigawatt.store import compare_runs
+def compare(
+    a: RunId,
+    b: RunId,
+    show_all: Annotated[
+        bool,
+        typer.Option("--all", help="List every differing input and output (default: the first 30 of each)."),
+    ] = False,
+    store: StoreOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """What changed between two runs: the answers (with Monte Carlo error), the inputs, the rest.
+
+    The headline differences carry a standard error and a `significant` flag, the family-wise
+    error over the headline held at 5% (Holm): two seeds of one scenario differ by noise only."""
+    from gigawatt.compare import compare as compare_records
 
     st = _store(store)
-    result = compare_runs(st.get(a), st.get(b))
+    result = compare_records(st, st.get(a), st.get(b))
     if as_json:
         print_json(result)
         return
-    record_b = st.get(b)
-    years = [row["date"][:4] for row in (record_b.summary or {}).get("year_ends", [])]
-    headline = [
-        {**row, "path": label} for row in result["outputs"] if (label := _headline(row["path"], years))
-    ]
-    result["headline"] = sorted(
-        headline, key=lambda r: (r["path"] != "as of", ":" not in r["path"], r["path"])
+    console.print(
+        f"A = run {result['a']['id']} ({result['a']['scenario']}, seed {result['a']['seed']}, "
+        f"{result['a']['draws']:,} draws)\nB = run {result['b']['id']} ({result['b']['scenario']}, "
+        f"seed {result['b']['seed']}, {result['b']['draws']:,} draws)",
+        highlight=False,
+        soft_wrap=True,
     )
+    table = Table(
+        Column("figure", overflow="fold"),
+        *(Column(h, no_wrap=True) for h in ("A", "B", "B − A", "± SE", "sig.")),
+        title=f"Headline: {result['significant']} of {len(result['headline'])} differences significant "
+        f"(Holm, {result['alpha']:.0%} family-wise)",
+    )
+    for row in result["headline"]:
+        unit = row["unit"]
+        table.add_row(
+            row["name"],
+            _value(row["a"], unit),
+            _value(row["b"], unit),
+            _change(row["diff"], unit),
+            _change(row["se"], unit, sign=False),
+            "yes" if row["significant"] else "",
+        )
+    console.print(table)
+    limit = None if show_all else 30
     for section, title in (
-        ("headline", "Headline answers (targets, facility GW P50, demand covered)"),
         ("settings", "Settings"),
-        ("inputs", "Inputs (scenario)"),
-        ("outputs", "Outputs (summary)"),
+        ("inputs", "Inputs (scenario, merged through extends)"),
+        ("outputs", "Other outputs (summary)"),
     ):
         rows = result[section]
+        shown = rows if limit is None else rows[:limit]
+        more = len(rows) - len(shown)
         table = Table(
-            "path",
-            f"A {result['a']['id']}",
-            f"B {result['b']['id']}",
-            "B − A",
-            title=f"{title}: {len(rows)} differences",
+            Column("path", overflow="fold"),
+            Column("A", overflow="fold"),
+            Column("B", overflow="fold"),
+            Column("B − A", no_wrap=True),
+            title=f"{title}: {len(rows):,} differences" + (f", first {len(shown)} shown" if more else ""),
         )
-        for row in rows[:200]:
+        for row in shown:
             change = row.get("change")
             table.add_row(
                 escape(row["path"]),
                 escape(_cell(row["a"])),
                 escape(_cell(row["b"])),
-                "" if change is None else f"{change:+,.4g}",
+                "" if change is None else _signed(change),
             )
-        console.print(table)
+        if rows:
+            console.print(table)
+        if more:
+            console.print(
+                f"… {more:,} more {section} differ: --all lists them, --json gives all.", highlight=False
+            )
 
 
-def _headline(path: str, years: list[str]) -> str | None:
-    """A short label for the outputs a reader compares first (None for the rest): the as-of
-    date, each target's outcome, facility GW online and serving demand's party (P50), the
-    programme's share of it (P50) and P(demand covered), by year end."""
+def _signed(change: float) -> str:
+    from gigawatt.fmt import number
 
-    def year(index: str) -> str:
-        i = int(index)
-        return years[i] if i < len(years) else f"[{i}]"
+    return number(change, sign=True)
 
-    if path == "as_of":
-        return "as of"
-    patterns = (
-        (r"targets\[(.+)\]\.(probability|observed|met_on|p50_date)$", lambda m: f"{m[1]}: {m[2]}"),
-        (r"year_ends\[(\d+)\]\.facility_gw\.p50$", lambda m: f"facility GW P50 {year(m[1])}"),
-        (r"serving\.facility_gw\.p50\[(\d+)\]$", lambda m: f"serving GW P50 {year(m[1])}"),
-        (r"serving\.share\.(.+)\.p50\[(\d+)\]$", lambda m: f"{m[1]} share P50 {year(m[2])}"),
-        (r"demand\[(\d+)\]\.p_capacity_covers_demand$", lambda m: f"P(covered) {year(m[1])}"),
-    )
-    for pattern, label in patterns:
-        if match := re.match(pattern, path):
-            return label(match)
-    return None
+
+def _value(value: Any, unit: str) -> str:
+    """A headline figure as an analyst reads it."""
+    if value is None:
+        return "–"
+    if unit in ("probability", "share"):
+        return f"{value:.1%}"
+    if unit == "USD":
+        return f"${value / 1e9:,.1f}B"
+    if unit == "GW":
+        return f"{value:,.2f}"
+    return str(value)
+
+
+def _change(value: float | None, unit: str, sign: bool = True) -> str:
+    """A headline difference (or its SE) in its unit: points, days, GW, $B."""
+    if value is None:
+        return "–"
+    if value == float("inf"):
+        return "∞"
+    plus = "+" if sign else ""
+    if unit in ("probability", "share"):
+        return f"{value * 100:{plus},.2f} pp"
+    if unit == "date":
+        return f"{value:{plus},.0f} d"
+    if unit == "USD":
+        return f"{value / 1e9:{plus},.1f} $B"
+    return f"{value:{plus},.3f} GW" if unit == "GW" else f"{value:{plus},.3f}"
 
 
 def _cell(value: Any) -> str:
-    return f"{value:,.4g}" if isinstance(value, float) else str(value)
+    """A stored value: thousands separators, never scientific notation."""
+    from gigawatt.fmt import number
+
+    return number(value) if isinstance(value, float) else str(value)
 
 
 @runs_app.command()

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.table import Column, Table
+from rich.table import Column
 
 from gigawatt.backends import Backend
-from gigawatt.cli import JsonOpt, app, console, print_json, user_errors
+from gigawatt.cli import JsonOpt, Table, app, console, print_json, user_errors
+from gigawatt.fmt import number
 
 
 class BackendName(StrEnum):
@@ -133,7 +134,7 @@ def sensitivity(
     is_date, is_usd = output.startswith("gw-online:"), output.startswith("npv:")
 
     def show(value: float) -> str:
-        return format_date(value) if is_date else f"${value / 1e9:,.2f}B" if is_usd else f"{value:,.4g}"
+        return format_date(value) if is_date else f"${value / 1e9:,.2f}B" if is_usd else number(value)
 
     table = Table(
         "parameter",
@@ -148,7 +149,7 @@ def sensitivity(
     )
     for i, name in enumerate(result.parameters[:top]):
         low, high = result.tornado[name]
-        table.add_row(name, *(f"{result.indices[k][i]:.3g}" for k in keys), show(low), show(high))
+        table.add_row(name, *(number(result.indices[k][i], 3) for k in keys), show(low), show(high))
     console.print(table)
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -63,6 +64,14 @@ class Money:
     @property
     def parties(self) -> list[str]:
         return [str(p) for p in self.ledger.party.values]
+
+    def statements_frame(self, **options: Any) -> Any:
+        """Each party's statements by year as one tidy DataFrame (party, year, line in USD,
+        P10/P50/P90); ``options`` go to :func:`gigawatt.finance.statements.statements`."""
+        from gigawatt.finance.statements import statements
+        from gigawatt.frames import statements_frame
+
+        return statements_frame(statements(self, **options))
 
 
 def buildout(scenario: Scenario, draws: int, seed: int) -> xr.Dataset:

@@ -541,14 +541,24 @@ def create_app(store_root: str | Path | None = None, allowed_hosts: Iterable[str
         responses={**_CSV_OR_PARQUET, 404: {"model": ErrorOut}},
     )
     def run_capacity(run_id: RunIdPath, fmt: Literal["csv", "parquet"]) -> Response:
-        """Facility MW online by series (total, site, country, party, accelerator), P10/P50/P90, per date."""
+        """Facility MW online by series (total, site, country, party, accelerator), P10/P50/P90, per
+        date; for a plan, the facility MW it builds per site and quarter."""
         import pyarrow as pa
         import pyarrow.parquet as pq
 
+        from gigawatt.frames import plan_frame
         from gigawatt.store import load_results
 
         record = complete(run_id)
-        frame = load_results(store, record.id).capacity.to_dataframe().reset_index()
+        if record.kind == "plan":
+            frame = plan_frame(record.summary or {})
+        elif record.kind != "run" or not record.blocks_done:
+            raise GigawattError(
+                f"run {record.id} ({record.kind}) has no capacity over time: only engine runs recorded "
+                "block by block (gigawatt run, the dashboard) and plans have one"
+            )
+        else:
+            frame = load_results(store, record.id).capacity.to_dataframe().reset_index()
         name = f"gigawatt-{record.id}-capacity.{fmt}"
         headers = {"Content-Disposition": f'attachment; filename="{name}"'}
         if fmt == "csv":
@@ -583,9 +593,17 @@ def create_app(store_root: str | Path | None = None, allowed_hosts: Iterable[str
         a: Annotated[str, Query(pattern=r"^[0-9a-f]{4,32}$", max_length=32)],
         b: Annotated[str, Query(pattern=r"^[0-9a-f]{4,32}$", max_length=32)],
     ) -> dict[str, Any]:
-        """What changed between two runs' scenarios (inputs) and what it did to the answers (outputs)."""
-        from gigawatt.store import compare_runs, jsonable
+        """What changed between two runs: the headline answers with their Monte Carlo SE and a
+        Holm-corrected ``significant`` flag, the inputs, every other output, and ``figure``: the
+        two capacity fans on one chart (plotly JSON)."""
+        from gigawatt.compare import compare as compare_records
+        from gigawatt.compare import fan_overlay
+        from gigawatt.store import jsonable
 
-        return dict(jsonable(compare_runs(store.get(a), store.get(b))))
+        first, second = store.get(a), store.get(b)
+        result = dict(jsonable(compare_records(store, first, second)))
+        figure = fan_overlay(first.summary or {}, second.summary or {}, (f"A {first.id}", f"B {second.id}"))
+        result["figure"] = json.loads(figure.to_json())
+        return result
 
     return app

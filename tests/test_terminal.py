@@ -1,0 +1,51 @@
+"""Terminal output at 80 columns: nothing to copy is cut, no scientific notation, known totals."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from gigawatt.cli import app
+from gigawatt.fmt import number
+from gigawatt.store import Store, run_recorded
+
+runner = CliRunner()
+NARROW = {"COLUMNS": "80"}
+
+
+@pytest.mark.parametrize("value", [1.5e7, 3.44e8, 1.9e10, 2.5e22, 0.5, 5.983e-5, -1e-9, 123.456, 9999.5])
+def test_numbers_never_use_scientific_notation(value: float) -> None:
+    text = number(value)
+    assert "e" not in text.lower() and float(text.replace(",", "")) == pytest.approx(value, rel=1e-3)
+    assert number(1.5e7) == "15,000,000" and number(1234.5, 3) == "1,230"
+
+
+def test_runs_list_shows_whole_run_ids_at_80_columns(tmp_path: Path, small_text: str, write) -> None:
+    store = Store(tmp_path / "s")
+    record = run_recorded(store, write(small_text), draws=256, seed=1)
+    out = runner.invoke(app, ["runs", "list", "--store", str(store.root)], env=NARROW).output
+    assert record.id in out and "…" not in out and max(map(len, out.splitlines())) <= 80
+
+
+def test_run_output_at_80_columns(tmp_path: Path, small_text: str, write) -> None:
+    args = ["run", str(write(small_text)), "--draws", "256", "--store", str(tmp_path / "s")]
+    out = runner.invoke(app, args, env=NARROW).output
+    assert "…" not in out and not re.search(r"\de[+-]\d", out) and "None" not in out
+    assert max(map(len, out.splitlines())) <= 80
+
+
+def test_plan_is_a_table_with_the_prose_behind_why() -> None:
+    args = ["plan", "stargate", "--periods", "8", "--no-record"]
+    out = runner.invoke(app, args, env=NARROW).output
+    for header in ("site", "power source", "accelerator", "first", "MW", "binding"):
+        assert header in out
+    assert "abilene " in out and "stargate-norway " in out and "PFLOP/s per $M" not in out
+    why = runner.invoke(app, [*args, "--why"], env=NARROW).output
+    assert "PFLOP/s per $M" in why and max(map(len, out.splitlines())) <= 80
+
+
+def test_shell_completion_is_on() -> None:
+    assert "--install-completion" in runner.invoke(app, ["--help"]).output
