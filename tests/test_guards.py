@@ -38,8 +38,12 @@ def test_a_long_run_needs_yes(tmp_path: Path) -> None:
 def test_estimates_scale_and_check_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     small = guards.estimate_run(10_000, 22, recorded=True)
     big = guards.estimate_run(20_000, 22, recorded=True)
-    assert big.seconds == pytest.approx(2 * small.seconds) and big.store_bytes == 2 * small.store_bytes
+    fixed = guards.estimate_run(0, 22, recorded=True)  # the per-time-step part
+    assert big.seconds - fixed.seconds == pytest.approx(2 * (small.seconds - fixed.seconds))
+    assert big.store_bytes == 2 * small.store_bytes
     assert big.memory_bytes == small.memory_bytes  # one block in flight
+    longer = guards.estimate_run(10_000, 22, recorded=True, steps=5270)
+    assert longer.memory_bytes > 8 * small.memory_bytes and longer.seconds > 8 * small.seconds
     guards.check(small, store_root=tmp_path)
     guards.check(guards.estimate_run(10_000_000, 22, recorded=False), yes=True)
     monkeypatch.setattr(guards, "free_disk_bytes", lambda path: 1e6)
