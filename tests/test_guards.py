@@ -52,3 +52,12 @@ def test_estimates_scale_and_check_refuses(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(guards, "available_memory_bytes", lambda: 1e9)
     with pytest.raises(guards.TooBigError, match="of memory is free"):
         guards.check(guards.estimate_finance(100_000, 48), yes=True)
+
+
+def test_plan_robust_and_countries_ask_for_yes_before_huge_work() -> None:
+    plan = runner.invoke(
+        app, ["plan", "stargate", "--robust", "0.8", "--robust-draws", "100000000", "--no-record"]
+    )
+    assert plan.exit_code == 2 and "400,000,000 draws" in plan.stderr and "--yes" in plan.stderr
+    countries = runner.invoke(app, ["countries", "--draws", "100000000"])
+    assert countries.exit_code == 2 and "add --yes" in countries.stderr

@@ -32,6 +32,7 @@ __all__ = [
     "Estimate",
     "TooBigError",
     "check",
+    "check_engine_run",
     "estimate_finance",
     "estimate_run",
     "measure",
@@ -129,6 +130,29 @@ def check(estimate: Estimate, *, yes: bool = False, store_root: Path | None = No
             )
     if not yes and (estimate.seconds > CONFIRM_SECONDS or estimate.store_bytes > CONFIRM_STORE_BYTES):
         raise TooBigError(f"{estimate}; add --yes to start it")
+
+
+def check_engine_run(
+    scenario: Any,
+    draws: int,
+    *,
+    recorded: bool = False,
+    yes: bool = False,
+    store_root: Path | None = None,
+    runs: int = 1,
+) -> None:
+    """:func:`check` for ``runs`` engine runs of ``draws`` of a loaded scenario."""
+    from gigawatt.engine import Model
+
+    model = Model.from_scenario(scenario)
+    estimate = estimate_run(
+        draws * runs,
+        len(model.phases),
+        recorded=recorded,
+        steps=int(model.grid_days.size),
+        series=len(model.series) + len(model.step_series),
+    )
+    check(estimate, yes=yes, store_root=store_root if recorded else None)
 
 
 def available_memory_bytes() -> float | None:

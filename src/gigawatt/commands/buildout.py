@@ -152,18 +152,9 @@ def _files_changed(record: Any) -> bool:
 
 def _guard(loaded: Any, draws: int, *, recorded: bool, yes: bool, store_root: Path) -> None:
     """Refuse a run that will not fit in memory or on disk; ask for --yes for a huge one."""
-    from gigawatt.engine import Model
-    from gigawatt.guards import check, estimate_run
+    from gigawatt.guards import check_engine_run
 
-    model = Model.from_scenario(loaded)
-    estimate = estimate_run(
-        draws,
-        len(model.phases),
-        recorded=recorded,
-        steps=int(model.grid_days.size),
-        series=len(model.series) + len(model.step_series),
-    )
-    check(estimate, yes=yes, store_root=store_root if recorded else None)
+    check_engine_run(loaded, draws, recorded=recorded, yes=yes, store_root=store_root)
 
 
 @contextmanager
