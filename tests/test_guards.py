@@ -38,8 +38,12 @@ def test_a_long_run_needs_yes(tmp_path: Path) -> None:
 def test_estimates_scale_and_check_refuses(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     small = guards.estimate_run(10_000, 22, recorded=True)
     big = guards.estimate_run(20_000, 22, recorded=True)
-    assert big.seconds == pytest.approx(2 * small.seconds) and big.store_bytes == 2 * small.store_bytes
+    fixed = guards.estimate_run(0, 22, recorded=True)  # the per-time-step part
+    assert big.seconds - fixed.seconds == pytest.approx(2 * (small.seconds - fixed.seconds))
+    assert big.store_bytes == 2 * small.store_bytes
     assert big.memory_bytes == small.memory_bytes  # one block in flight
+    longer = guards.estimate_run(10_000, 22, recorded=True, steps=5270)
+    assert longer.memory_bytes > 8 * small.memory_bytes and longer.seconds > 8 * small.seconds
     guards.check(small, store_root=tmp_path)
     guards.check(guards.estimate_run(10_000_000, 22, recorded=False), yes=True)
     monkeypatch.setattr(guards, "free_disk_bytes", lambda path: 1e6)
@@ -48,3 +52,12 @@ def test_estimates_scale_and_check_refuses(tmp_path: Path, monkeypatch: pytest.M
     monkeypatch.setattr(guards, "available_memory_bytes", lambda: 1e9)
     with pytest.raises(guards.TooBigError, match="of memory is free"):
         guards.check(guards.estimate_finance(100_000, 48), yes=True)
+
+
+def test_plan_robust_and_countries_ask_for_yes_before_huge_work() -> None:
+    plan = runner.invoke(
+        app, ["plan", "stargate", "--robust", "0.8", "--robust-draws", "100000000", "--no-record"]
+    )
+    assert plan.exit_code == 2 and "400,000,000 draws" in plan.stderr and "--yes" in plan.stderr
+    countries = runner.invoke(app, ["countries", "--draws", "100000000"])
+    assert countries.exit_code == 2 and "add --yes" in countries.stderr

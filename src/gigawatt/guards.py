@@ -5,10 +5,13 @@ finance) on a 2-core development machine with::
 
     python -c "from gigawatt.guards import measure; print(measure())"
 
-(an in-process engine run of 32,768 draws recorded in 8,192-draw blocks: 1.9e-5 s and
-about 780 bytes of memory per draw and phase, 487 bytes of store per draw; finance of
-2,000 draws: 44 kB of memory and 0.65 ms per draw). Estimates scale with draws and
-phases (finance: draws and periods); they are rough (2x), which is what a guard needs.
+(an in-process engine run of 32,768 draws recorded in 8,192-draw blocks over stargate's
+627 weekly steps: 1.9e-5 s and about 780 bytes of memory per draw and phase, 487 bytes
+of store per draw; finance of 2,000 draws: 44 kB of memory and 0.65 ms per draw), and
+on ``frontier`` stretched to a 100-year weekly grid (5,270 steps, 44 series: 1.5 GB and
+about 14 s of CPU more than over its own 108 steps, for 100 draws). Estimates scale
+with draws, phases and time steps (finance: draws and periods); they are rough (2x),
+which is what a guard needs.
 
 A run is refused, with its estimate, when it needs more memory or disk than is free;
 above :data:`CONFIRM_SECONDS` or :data:`CONFIRM_STORE_BYTES` it needs ``--yes``.
@@ -29,15 +32,22 @@ __all__ = [
     "Estimate",
     "TooBigError",
     "check",
+    "check_engine_run",
     "estimate_finance",
     "estimate_run",
     "measure",
 ]
 
-#: Engine seconds per draw and phase (in process).
+#: Engine seconds per draw and phase (in process), over stargate's 627 time steps.
 ENGINE_SECONDS_PER_DRAW_PHASE = 1.9e-5
-#: Engine memory per draw and phase of one block in flight (bytes).
+#: Engine memory per draw and phase of one block in flight (bytes), over 627 time steps.
 ENGINE_BYTES_PER_DRAW_PHASE = 780.0
+#: The time steps the two figures above were measured over.
+_MEASURED_STEPS = 627
+#: Engine memory per time step and output series (histograms; bytes).
+ENGINE_BYTES_PER_STEP_SERIES = 6.6e3
+#: Engine seconds per time step and output series (summaries).
+ENGINE_SECONDS_PER_STEP_SERIES = 6e-5
 #: Store bytes per recorded draw (its aggregates and per-draw rows).
 STORE_BYTES_PER_DRAW = 500.0
 #: Finance memory per draw and quarter held (bytes): 44 kB per draw over stargate's 48 quarters.
@@ -72,14 +82,26 @@ class Estimate:
         return f"{self.what}: {', '.join(parts)}"
 
 
-def estimate_run(draws: int, phases: int, *, recorded: bool, block_draws: int = 8192) -> Estimate:
-    """An engine run of ``draws`` over ``phases`` site phases, in blocks of ``block_draws``."""
+def estimate_run(
+    draws: int,
+    phases: int,
+    *,
+    recorded: bool,
+    steps: int = _MEASURED_STEPS,
+    series: int = 25,
+    block_draws: int = 8192,
+) -> Estimate:
+    """An engine run of ``draws`` over ``phases`` site phases and ``steps`` time steps, with
+    ``series`` output series (sites, countries, parties, accelerators…), in blocks of ``block_draws``."""
     phases = max(phases, 1)
     in_flight = min(draws, block_draws)
+    scale = steps / _MEASURED_STEPS
     return Estimate(
-        f"{draws:,} draws of {phases} phases",
-        seconds=draws * phases * ENGINE_SECONDS_PER_DRAW_PHASE,
-        memory_bytes=in_flight * phases * ENGINE_BYTES_PER_DRAW_PHASE,
+        f"{draws:,} draws of {phases} phases over {steps:,} time steps",
+        seconds=draws * phases * ENGINE_SECONDS_PER_DRAW_PHASE * scale
+        + steps * series * ENGINE_SECONDS_PER_STEP_SERIES,
+        memory_bytes=in_flight * phases * ENGINE_BYTES_PER_DRAW_PHASE * scale
+        + steps * series * ENGINE_BYTES_PER_STEP_SERIES,
         store_bytes=draws * STORE_BYTES_PER_DRAW if recorded else 0.0,
     )
 
@@ -108,6 +130,29 @@ def check(estimate: Estimate, *, yes: bool = False, store_root: Path | None = No
             )
     if not yes and (estimate.seconds > CONFIRM_SECONDS or estimate.store_bytes > CONFIRM_STORE_BYTES):
         raise TooBigError(f"{estimate}; add --yes to start it")
+
+
+def check_engine_run(
+    scenario: Any,
+    draws: int,
+    *,
+    recorded: bool = False,
+    yes: bool = False,
+    store_root: Path | None = None,
+    runs: int = 1,
+) -> None:
+    """:func:`check` for ``runs`` engine runs of ``draws`` of a loaded scenario."""
+    from gigawatt.engine import Model
+
+    model = Model.from_scenario(scenario)
+    estimate = estimate_run(
+        draws * runs,
+        len(model.phases),
+        recorded=recorded,
+        steps=int(model.grid_days.size),
+        series=len(model.series) + len(model.step_series),
+    )
+    check(estimate, yes=yes, store_root=store_root if recorded else None)
 
 
 def available_memory_bytes() -> float | None:

@@ -154,12 +154,9 @@ def _files_changed(record: Any) -> bool:
 
 def _guard(loaded: Any, draws: int, *, recorded: bool, yes: bool, store_root: Path) -> None:
     """Refuse a run that will not fit in memory or on disk; ask for --yes for a huge one."""
-    from gigawatt.guards import check, estimate_run
+    from gigawatt.guards import check_engine_run
 
-    phases = sum(len(site.phases) for site in loaded.sites.values())
-    check(
-        estimate_run(draws, phases, recorded=recorded), yes=yes, store_root=store_root if recorded else None
-    )
+    check_engine_run(loaded, draws, recorded=recorded, yes=yes, store_root=store_root)
 
 
 @contextmanager

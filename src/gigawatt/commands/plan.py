@@ -90,6 +90,9 @@ def plan(
         ),
     ] = None,
     robust_draws: Annotated[int, typer.Option(min=1, help="Draws per simulated plan with --robust.")] = 2000,
+    yes: Annotated[
+        bool, typer.Option("--yes", help="Start --robust simulations estimated at over 10 minutes.")
+    ] = False,
     seed: Annotated[int, typer.Option(help="Seed of the --robust simulations.")] = 0,
     store_dir: Annotated[
         Path | None,
@@ -158,6 +161,10 @@ def plan(
     if robust is None:
         result = solve(plan_inputs(loaded, options))
     else:
+        from gigawatt.guards import check_engine_run
+        from gigawatt.plan import ROBUST_QUANTILES
+
+        check_engine_run(loaded, robust_draws, yes=yes, runs=len(ROBUST_QUANTILES))
         robust_report = robust_plan(loaded, scenario, options, robust, draws=robust_draws, seed=seed)
         assert robust_report.best.result is not None
         result = robust_report.best.result

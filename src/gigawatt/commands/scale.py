@@ -171,6 +171,7 @@ def countries(
     backend: BackendOpt = BackendName.inprocess,
     address: AddressOpt = None,
     workers: WorkersOpt = 2,
+    yes: Annotated[bool, typer.Option("--yes", help="Start work estimated at over 10 minutes.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Compute sovereignty: capacity by country and world region at each year end (P10/P50/P90)."""
@@ -181,6 +182,10 @@ def countries(
     if metric not in METRICS:
         raise GigawattError(f"--metric {metric!r}: use {', '.join(METRICS)}")
     loaded = [load_scenario(name) for name in scenarios or ["frontier"]]
+    from gigawatt.guards import check_engine_run
+
+    for one in loaded:
+        check_engine_run(one, draws, yes=yes, runs=len(loaded))
     view = country_view(loaded, draws, seed, make_backend(backend, address, workers))
     if as_json:
         print_json(view.as_dict())
