@@ -19,6 +19,9 @@ from gigawatt.errors import Problem, ScenarioError
 
 Path = tuple[str | int, ...]
 
+#: libyaml's parser where PyYAML was built with it (5x faster; same nodes and marks).
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @dataclass(frozen=True)
 class Mark:
@@ -62,7 +65,7 @@ def format_path(path: Iterable[str | int]) -> str:
 def load(text: str, file: str) -> Document:
     """Parse one YAML document, raising :class:`ScenarioError` on syntax errors."""
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _Loader(text)
     except yaml.YAMLError as exc:
         raise ScenarioError([Problem(file, 1, 1, "", f"YAML: {exc}")]) from None
     try:

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import importlib
-import json
-import sys
-from collections.abc import Callable
 from enum import StrEnum
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from gigawatt.errors import GigawattError, ScenarioError
-
-app = typer.Typer(
-    help="Plan, simulate and stress-test gigawatt-scale AI compute buildouts.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
+from gigawatt.commands.common import (
+    JsonOpt,
+    ScenarioArg,
+    app,
+    console,
+    err,
+    print_json,
+    user_errors,
 )
-console = Console()
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
+from gigawatt.errors import GigawattError, ScenarioError
 
 
 class Basis(StrEnum):
@@ -33,43 +26,6 @@ class Basis(StrEnum):
 
     facility = "facility"
     it = "it"
-
-
-ScenarioArg = Annotated[
-    str, typer.Argument(help="A built-in scenario name (see `gigawatt scenarios`) or a YAML file.")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def user_errors(func: F) -> F:
-    """Turn gigawatt's own errors into located messages and exit code 2."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ScenarioError as exc:
-            for problem in exc.problems:
-                err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except GigawattError as exc:
-            err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def print_json(data: Any) -> None:
-    """JSON on stdout, nothing else."""
-    sys.stdout.write(json.dumps(data, indent=2, default=_jsonable) + "\n")
-
-
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 @app.command()
@@ -222,21 +178,18 @@ def main() -> None:
     app()
 
 
-# Commands of each capability live in their own module under gigawatt/commands and
-# register on `app` when imported. One module name per line.
-COMMAND_MODULES = (
-    "buildout",
-    "data",
-    "finance",
-    "plan",
-    "runs",
-    "scale",
-)
-for _module in COMMAND_MODULES:
-    importlib.import_module(f"gigawatt.commands.{_module}")
+# Each capability's commands live in their own module under gigawatt/commands and register on
+# `app` when imported (after the general commands above, so `--help` lists those first); they
+# import the shared pieces from gigawatt.commands.common, never from here: no import cycle.
+import gigawatt.commands.buildout  # noqa: E402
+import gigawatt.commands.data  # noqa: E402
+import gigawatt.commands.finance  # noqa: E402
+import gigawatt.commands.plan  # noqa: E402
+import gigawatt.commands.runs  # noqa: E402
+import gigawatt.commands.scale  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()
 
 
-__all__ = ["app", "main", "Path"]
+__all__ = ["app", "console", "err", "main", "print_json", "user_errors", "JsonOpt", "ScenarioArg", "Path"]

@@ -27,7 +27,6 @@ from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
-from scipy import special, stats
 
 from gigawatt import units
 
@@ -36,7 +35,9 @@ __all__ = ["Dist", "parse", "fixed"]
 Family = Literal["fixed", "uniform", "triangular", "pert", "lognormal", "choice"]
 
 #: z-score of the 90th percentile of a standard normal, for P50/P90 lognormals.
-_Z90 = float(stats.norm.ppf(0.9))
+#: Written out (``scipy.stats.norm.ppf(0.9)``, checked in test_distributions) so that reading a
+#: scenario does not import scipy.stats; scipy is imported where a quantile is computed.
+_Z90 = 1.2815515655446004
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ class Dist:
             return np.full(q.shape, p[0]) if q.shape else p[0]
         if self.family == "uniform":
             return p[0] + q * (p[1] - p[0])
+        # scipy.stats is imported only here: about a second, not needed to read a scenario.
+        from scipy import stats  # noqa: PLC0415
+
         if self.family == "triangular":
             low, mode, high = p
             if high == low:
@@ -124,6 +128,8 @@ class Dist:
             unit = base[cell] + (position - cell) * step[cell]
             tails = (cell < _EXACT_CELLS) | (cell >= _QUANTILE_STEPS - _EXACT_CELLS)
             if tails.any():  # where the quantile function is too curved to interpolate
+                from scipy import special  # noqa: PLC0415 (see ppf)
+
                 unit[tails] = special.betaincinv(a, b, u[tails])
             return p[0] + (p[2] - p[0]) * unit
         if self.family == "lognormal":
@@ -174,6 +180,8 @@ _EXACT_CELLS = 16
 def _beta_quantiles(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
     """Beta(a, b) quantiles at probabilities 0, 1/N, …, (N−1)/N and the steps to the next:
     the CDF on a grid twice as fine, inverted by linear interpolation."""
+    from scipy import special  # noqa: PLC0415 (see Dist.ppf)
+
     x = np.linspace(0.0, 1.0, 2 * _QUANTILE_STEPS + 1)
     quantiles = np.interp(np.linspace(0.0, 1.0, _QUANTILE_STEPS + 1), special.betainc(a, b, x), x)
     return quantiles[:-1], np.diff(quantiles)

@@ -8,12 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from gigawatt.cli import JsonOpt, ScenarioArg, app, console, print_json, user_errors
+from gigawatt.commands.common import JsonOpt, ScenarioArg, app, console, print_json, user_errors
 from gigawatt.commands.scale import AddressOpt, BackendName, BackendOpt, make_backend
 from gigawatt.errors import GigawattError
 
@@ -293,4 +292,4 @@ def factory(
     console.print(f"Binding constraint: [bold]{result['binding']}[/]")
 
 
-__all__ = ["run", "factory", "print_summary", "print_money", "np"]
+__all__ = ["run", "factory", "print_summary", "print_money"]

@@ -10,7 +10,7 @@ import typer
 from rich.table import Column, Table
 
 from gigawatt import units
-from gigawatt.cli import JsonOpt, app, console, err, print_json, user_errors
+from gigawatt.commands.common import JsonOpt, app, console, err, print_json, user_errors
 from gigawatt.errors import GigawattError
 
 FileArg = Annotated[Path, typer.Argument(help="An Epoch AI CSV file.")]

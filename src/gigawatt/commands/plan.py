@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from gigawatt.cli import JsonOpt, ScenarioArg, app, console, print_json, user_errors
+from gigawatt.commands.common import JsonOpt, ScenarioArg, app, console, print_json, user_errors
 from gigawatt.errors import GigawattError
 
 

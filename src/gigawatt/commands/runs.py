@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from gigawatt.cli import JsonOpt, app, console, print_json, user_errors
+from gigawatt.commands.common import JsonOpt, app, console, print_json, user_errors
 from gigawatt.errors import GigawattError
 
 runs_app = typer.Typer(

@@ -5,13 +5,15 @@ from __future__ import annotations
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Column, Table
 
-from gigawatt.backends import Backend
-from gigawatt.cli import JsonOpt, app, console, print_json, user_errors
+from gigawatt.commands.common import JsonOpt, app, console, print_json, user_errors
+
+if TYPE_CHECKING:
+    from gigawatt.backends import Backend
 
 
 class BackendName(StrEnum):
@@ -46,6 +48,8 @@ SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed (same seed, same 
 
 def make_backend(backend: BackendName, address: str | None, workers: int) -> Backend:
     """The :class:`Backend` the options name."""
+    from gigawatt.backends import Backend  # noqa: PLC0415 (numpy, xarray: not at start-up)
+
     return Backend(backend.value, address=address, workers=workers)
 
 

@@ -1,0 +1,67 @@
+"""What every ``gigawatt`` command shares: the typer app, consoles, options, error handling, JSON.
+
+Command modules import from here (never from :mod:`gigawatt.cli`), so the command tree has no
+import cycle: :mod:`gigawatt.cli` imports the command modules, they import this module. Only
+typer and rich are imported here, so ``gigawatt --help`` starts at once.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from gigawatt.errors import GigawattError, ScenarioError
+
+app = typer.Typer(
+    help="Plan, simulate and stress-test gigawatt-scale AI compute buildouts.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+ScenarioArg = Annotated[
+    str, typer.Argument(help="A built-in scenario name (see `gigawatt scenarios`) or a YAML file.")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+def user_errors(func: F) -> F:
+    """Turn gigawatt's own errors into located messages and exit code 2."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except ScenarioError as exc:
+            for problem in exc.problems:
+                err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+        except GigawattError as exc:
+            err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def print_json(data: Any) -> None:
+    """JSON on stdout, nothing else. A typed result (pydantic model) is written as its JSON."""
+    if hasattr(data, "model_dump"):
+        data = data.model_dump(mode="json")
+    sys.stdout.write(json.dumps(data, indent=2, default=_jsonable) + "\n")
+
+
+def _jsonable(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
