@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from gigawatt.compute import Conversion, convert
     from gigawatt.distributions import Dist
     from gigawatt.errors import GigawattError, Problem, ScenarioError, UnknownScenarioError
-    from gigawatt.scenario import Scenario, builtin_scenarios, load_scenario
+    from gigawatt.scenario import Scenario, builtin_scenarios, load_scenario, load_scenario_text
 
 #: Public name → the module that defines it.
 _EXPORTS = {
@@ -32,6 +32,7 @@ _EXPORTS = {
     "Scenario": "gigawatt.scenario",
     "builtin_scenarios": "gigawatt.scenario",
     "load_scenario": "gigawatt.scenario",
+    "load_scenario_text": "gigawatt.scenario",
 }
 
 
@@ -62,4 +63,5 @@ __all__ = [
     "convert",
     "load_catalog",
     "load_scenario",
+    "load_scenario_text",
 ]

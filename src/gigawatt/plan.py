@@ -1430,19 +1430,37 @@ _NEVER = re.compile(r"^contracts\.(?P<name>[^.]+)\.tranches\[(?P<index>\d+)\]\.g
 def write_plan(
     result: PlanResult, scenario: Scenario, scenario_ref: str, path: Path, extends: str
 ) -> Scenario:
-    """Write the plan scenario to ``path`` and check it loads. Payment milestones of more GW than
-    the plan builds can never fire, so the plan drops them (the validator would reject them)."""
-    import yaml
-
-    from gigawatt.scenario import _read_document, load_scenario
-
-    text = plan_scenario_text(result, scenario, extends)
+    """Write the plan scenario to ``path`` (see :func:`plan_scenario`) and return it loaded."""
+    text, planned = plan_scenario(
+        result, scenario, scenario_ref, extends, file=str(path), base_dir=path.parent
+    )
     try:
         path.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise GigawattError(f"{path}: cannot write the plan: {exc.strerror}") from None
+    return planned
+
+
+def plan_scenario(
+    result: PlanResult,
+    scenario: Scenario,
+    scenario_ref: str,
+    extends: str,
+    *,
+    file: str = "<plan>",
+    base_dir: Path | None = None,
+) -> tuple[str, Scenario]:
+    """The plan as scenario text and loaded (``extends`` read from ``base_dir``). Payment
+    milestones of more GW than the plan builds can never fire, so the plan drops them (the
+    validator would reject them)."""
+    import yaml
+
+    from gigawatt import sources
+    from gigawatt.scenario import load_scenario_text
+
+    text = plan_scenario_text(result, scenario, extends)
     try:
-        return load_scenario(path)
+        return text, load_scenario_text(text, base_dir=base_dir, file=file)
     except ScenarioError as exc:
         hits = [(_NEVER.match(p.path), p) for p in exc.problems]
         if not all(match and p.message.startswith("milestone can never fire") for match, p in hits):
@@ -1452,14 +1470,14 @@ def write_plan(
             assert match is not None
             drop.setdefault(match["name"], set()).add(int(match["index"]))
     doc = yaml.safe_load(text)
-    raw = _read_document(scenario_ref).data.get("contracts", {})
+    raw = sources.read(scenario_ref).data.get("contracts", {})
     contracts = doc.setdefault("contracts", {}) or {}
     for name, indices in drop.items():
         tranches = [item for i, item in enumerate(raw[name]["tranches"]) if i not in indices]
         contracts[name] = {**(contracts.get(name) or {}), "tranches": tranches}
     doc["contracts"] = contracts
-    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
-    return load_scenario(path)
+    text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    return text, load_scenario_text(text, base_dir=base_dir, file=file)
 
 
 def extends_ref(scenario_ref: str, plan_path: Path) -> str:
@@ -1657,53 +1675,54 @@ def robust_plan(
     """Re-plan at rising quantiles until the simulated probability of meeting demand reaches
     ``target_probability`` (see :data:`ROBUST_METHOD`); every step is kept for the report."""
     import dataclasses
-    import tempfile
 
     steps: list[RobustStep] = []
     dates: np.ndarray | None = None
     short: dict[str, float] = {}
     note = ""
-    with tempfile.TemporaryDirectory(prefix="gigawatt-plan-") as folder:
-        for q in quantiles:
-            step_options = dataclasses.replace(options, demand_quantile=q)
-            try:
-                inputs = plan_inputs(scenario, step_options)
-                if steps and steps[0].result is not None:
-                    before = steps[0].result.inputs.demand_flops.values
-                    if np.allclose(inputs.demand_flops.values, before, rtol=1e-9, atol=0.0):
-                        note = (
-                            "demand is certain in this scenario, so planning for more of it changes "
-                            "nothing: --robust has nothing to raise (the least-cost plan stands)"
-                        )
-                        break
-                result = solve(inputs)
-            except PlanInfeasibleError as exc:
-                if not steps:
-                    raise  # no least-cost plan: nothing to make robust
-                steps.append(RobustStep(q, None, math.nan, {}, error=f"no plan: {exc}"))
-                break  # later quantiles only tighten the limits
-            path = Path(folder) / f"plan-q{q}.yaml"
-            planned = write_plan(result, scenario, scenario_ref, path, extends_ref(scenario_ref, path))
-            if dates is None:
-                ds = result.inputs
-                dates = check_dates(planned, float(ds.period_start_date[0]), float(ds.period_end_date[-1]))
-                if not len(dates):
-                    raise GigawattError(
-                        f"the plan horizon ({ds.period.values[0]}–{ds.period.values[-1]}) holds no year "
-                        "end inside the scenario's time span; plan more --periods to use --robust"
+    here = Path.cwd()
+    extends = extends_ref(scenario_ref, here / "plan.yaml")
+    for q in quantiles:
+        step_options = dataclasses.replace(options, demand_quantile=q)
+        try:
+            inputs = plan_inputs(scenario, step_options)
+            if steps and steps[0].result is not None:
+                before = steps[0].result.inputs.demand_flops.values
+                if np.allclose(inputs.demand_flops.values, before, rtol=1e-9, atol=0.0):
+                    note = (
+                        "demand is certain in this scenario, so planning for more of it changes "
+                        "nothing: --robust has nothing to raise (the least-cost plan stands)"
                     )
-                dates, short = promised_dates(result, dates)
-            met = demand_met(planned, dates, draws, seed, result.inputs.attrs["reference_flops_per_mw"])
-            steps.append(
-                RobustStep(
-                    q,
-                    result,
-                    float(met.all("date").mean()),
-                    {str(d): float(v) for d, v in met.mean("draw").to_series().items()},
+                    break
+            result = solve(inputs)
+        except PlanInfeasibleError as exc:
+            if not steps:
+                raise  # no least-cost plan: nothing to make robust
+            steps.append(RobustStep(q, None, math.nan, {}, error=f"no plan: {exc}"))
+            break  # later quantiles only tighten the limits
+        _, planned = plan_scenario(
+            result, scenario, scenario_ref, extends, file=f"plan-q{q}.yaml", base_dir=here
+        )
+        if dates is None:
+            ds = result.inputs
+            dates = check_dates(planned, float(ds.period_start_date[0]), float(ds.period_end_date[-1]))
+            if not len(dates):
+                raise GigawattError(
+                    f"the plan horizon ({ds.period.values[0]}–{ds.period.values[-1]}) holds no year "
+                    "end inside the scenario's time span; plan more --periods to use --robust"
                 )
+            dates, short = promised_dates(result, dates)
+        met = demand_met(planned, dates, draws, seed, result.inputs.attrs["reference_flops_per_mw"])
+        steps.append(
+            RobustStep(
+                q,
+                result,
+                float(met.all("date").mean()),
+                {str(d): float(v) for d, v in met.mean("draw").to_series().items()},
             )
-            if steps[-1].probability >= target_probability:
-                break
+        )
+        if steps[-1].probability >= target_probability:
+            break
     return RobustPlan(
         target_probability, draws, seed, [] if dates is None else [_iso(d) for d in dates], steps, short, note
     )

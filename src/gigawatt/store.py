@@ -45,6 +45,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from gigawatt import sources
 from gigawatt.errors import GigawattError
 
 __all__ = [
@@ -580,7 +581,10 @@ def compare_runs(a: RunRecord, b: RunRecord) -> dict[str, Any]:
     def inputs(record: RunRecord) -> dict[str, Any]:
         try:
             doc = _yaml.load(record.scenario_text, record.scenario_ref)
-            data = _resolve_builtin_extends(doc).data
+            try:
+                data = sources.resolve(doc, files=False).data
+            except GigawattError:  # extends a file: compare the text as written
+                data = doc.data
         except GigawattError:
             data = {"text": record.scenario_text}
         return flatten(_yaml.stringify_keys(data), max_list=1000)
@@ -594,22 +598,6 @@ def compare_runs(a: RunRecord, b: RunRecord) -> dict[str, Any]:
         "inputs": diff_flat(inputs(a), inputs(b)),
         "outputs": diff_flat(flatten(a.summary or {}), flatten(b.summary or {})),
     }
-
-
-def _resolve_builtin_extends(doc: Any, depth: int = 0) -> Any:
-    """Merge a document onto the built-in it ``extends`` (files are not followed)."""
-    from importlib import resources
-
-    from gigawatt import _yaml
-
-    parent = doc.data.get("extends") if isinstance(doc.data, dict) else None
-    if not isinstance(parent, str) or depth > 8:
-        return doc
-    builtin = resources.files("gigawatt.scenarios").joinpath(f"{parent}.yaml")
-    if "/" in parent or not builtin.is_file():
-        return doc
-    base = _yaml.load(builtin.read_text(encoding="utf-8"), f"gigawatt/scenarios/{parent}.yaml")
-    return _yaml.merge(_resolve_builtin_extends(base, depth + 1), doc)
 
 
 # ---------------------------------------------------------------- helpers
@@ -781,17 +769,8 @@ def draws_table(model: Any, seed: int, start: int, stop: int, ds: Any = None) ->
 
 def scenario_source(name_or_path: str | Path) -> tuple[str, str]:
     """``(text, reference)`` of a scenario: a file's text and absolute path, or a built-in's."""
-    from importlib import resources
-
-    from gigawatt.errors import UnknownScenarioError
-
-    path = Path(name_or_path)
-    if path.is_file():
-        return path.read_text(encoding="utf-8"), str(path.resolve())
-    builtin = resources.files("gigawatt.scenarios").joinpath(f"{name_or_path}.yaml")
-    if "/" not in str(name_or_path) and builtin.is_file():
-        return builtin.read_text(encoding="utf-8"), str(name_or_path)
-    raise UnknownScenarioError(f"no built-in scenario or file named {str(name_or_path)!r}")
+    found = sources.find(name_or_path)
+    return found.text, found.ref
 
 
 def scenario_of(record: RunRecord) -> Any:
@@ -801,9 +780,7 @@ def scenario_of(record: RunRecord) -> Any:
 
 @functools.lru_cache(maxsize=32)
 def _scenario_cached(name: str, ref: str, digest: str, text: str) -> Any:
-    import tempfile
-
-    from gigawatt.scenario import load_scenario
+    from gigawatt.scenario import load_scenario, load_scenario_text
 
     try:
         current, _ = scenario_source(ref)
@@ -811,10 +788,8 @@ def _scenario_cached(name: str, ref: str, digest: str, text: str) -> Any:
         current = None
     if current is not None and scenario_hash(current) == digest:
         return load_scenario(ref)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{name}.yaml"
-        path.write_text(text, encoding="utf-8")
-        return load_scenario(path)
+    folder = Path(ref).parent if sources.is_file_ref(ref) else None
+    return load_scenario_text(text, name=name, base_dir=folder, file=f"{name}.yaml")
 
 
 def run_recorded(
