@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -36,7 +37,7 @@ def scenarios(as_json: JsonOpt = False) -> None:
 
     found = builtin_scenarios()
     if as_json:
-        print_json([{"name": k, "description": v} for k, v in found.items()])
+        print_json([{"name": k, "description": v} for k, v in found.items()], "scenarios")
         return
     table = Table("name", "description", title="Built-in scenarios")
     for name, description in found.items():
@@ -97,7 +98,7 @@ def accelerators(as_json: JsonOpt = False) -> None:
             }
         )
     if as_json:
-        print_json(rows)
+        print_json(rows, "accelerators")
         return
     table = Table(
         "id",
@@ -149,7 +150,7 @@ def convert(
         load_factor=load_factor,
     )
     if as_json:
-        print_json(result.as_dict())
+        print_json(result.as_dict(), "conversion")
         return
     table = Table(
         "quantity",
@@ -171,6 +172,30 @@ def convert(
     for name, values in result.capex_usd.items():
         row(f"capex {name}, $B", values, 1e9, ",.1f")
     console.print(table)
+
+
+@app.command()
+@user_errors
+def schema(
+    results: Annotated[
+        bool, typer.Option("--results", help="The results' schemas (one per kind) instead.")
+    ] = False,
+) -> None:
+    """Print the JSON Schema of a scenario file, or (--results) of each kind of --json result."""
+    import json
+    import warnings
+
+    if results:
+        from gigawatt.results import json_schemas
+
+        found = json_schemas()
+    else:
+        from gigawatt.scenario import Scenario
+
+        with warnings.catch_warnings():  # pydantic warns writing Dist defaults into the schema
+            warnings.simplefilter("ignore")
+            found = Scenario.model_json_schema()
+    sys.stdout.write(json.dumps(found, indent=2, default=str) + "\n")
 
 
 def main() -> None:

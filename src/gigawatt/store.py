@@ -386,12 +386,15 @@ class Store:
         self, run_id: str, summary: Mapping[str, Any], elapsed_s: float | None = None
     ) -> RunRecord:
         """Mark a run complete with its summary, in one transaction; ``elapsed_s`` is the time
-        the work took when it was done before the run was begun (default: since begun)."""
+        the work took when it was done before the run was begun (default: since begun). The
+        summary is kept with the run's ``kind`` and the results ``version`` in it."""
+        from gigawatt.results import stamped
+
         record = self.get(run_id)
         finished = _now()
         if elapsed_s is None:
             elapsed_s = (finished - record.created).total_seconds()
-        text = json.dumps(jsonable(summary), allow_nan=False)
+        text = json.dumps(jsonable(stamped(record.kind, summary)), allow_nan=False)
         with self._db(write=True) as con:
             con.execute(
                 "UPDATE runs SET status = 'complete', summary = ?, finished = ?, elapsed_s = ?, error = NULL "

@@ -111,7 +111,7 @@ def run(
 
         write_report(record_obj, report, scenario=loaded)
     if as_json:
-        print_json(summary)
+        print_json(summary, "run")
         return
     print_summary(summary)
     if record_obj is not None:
@@ -259,7 +259,7 @@ def factory(
         raise GigawattError(f"--rate: {exc}") from None
     result = analyse(load_scenario(scenario), rate_mw_per_week, accelerator, draws=draws, seed=seed)
     if as_json:
-        print_json(result)
+        print_json(result, "factory")
         return
     when = result["sustained"]
     console.print(

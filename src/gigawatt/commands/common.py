@@ -52,11 +52,12 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def print_json(data: Any) -> None:
-    """JSON on stdout, nothing else. A typed result (pydantic model) is written as its JSON."""
-    if hasattr(data, "model_dump"):
-        data = data.model_dump(mode="json")
-    sys.stdout.write(json.dumps(data, indent=2, default=_jsonable) + "\n")
+def print_json(data: Any, kind: str) -> None:
+    """JSON on stdout, nothing else: ``data`` as the typed result of ``kind``
+    (:func:`gigawatt.results.tagged`), so every ``--json`` output carries ``kind`` and ``version``."""
+    from gigawatt.results import tagged  # noqa: PLC0415 (pydantic: only when JSON is asked for)
+
+    sys.stdout.write(json.dumps(tagged(kind, data).as_dict(), indent=2, default=_jsonable) + "\n")
 
 
 def _jsonable(value: Any) -> Any:

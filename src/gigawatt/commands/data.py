@@ -103,7 +103,7 @@ def import_(
         except OSError as exc:
             raise GigawattError(f"cannot write {str(output)!r}: {exc}") from None
     if as_json:
-        print_json({**result.as_dict(), "output": str(output) if output else None})
+        print_json({**result.as_dict(), "output": str(output) if output else None}, "import")
         return
     if output is None:
         typer.echo(result.yaml_text(), nl=False)
@@ -130,7 +130,7 @@ def calibrate(
     for issue in result.issues:
         err.print(issue.located(str(file)), markup=False, highlight=False, soft_wrap=True)
     if as_json:
-        print_json(result.as_dict())
+        print_json(result.as_dict(), "calibration")
         return
     table = Table(
         Column("span", no_wrap=True),

@@ -69,7 +69,8 @@ def finance(
                 "statements": result,
                 "unit_economics": economics,
                 "commitments": pledges,
-            }
+            },
+            "finance",
         )
         return
     table = Table(
@@ -188,7 +189,8 @@ def flows(
                 "window": window,
                 **summary,
                 "cycle_names": [[named.get(x, x) for x in c] for c in summary["cycles"]],
-            }
+            },
+            "flows",
         )
         return
     console.print(
@@ -257,7 +259,7 @@ def stress(
             params={"shocks": list(result["shocks"]), "step": step},
         )
     if as_json:
-        print_json(result)
+        print_json(result, "stress")
         return
     table = Table("", "base", "shocked", title=f"{result['scenario']}: {'; '.join(result['shocks'])}")
     base, hit = result["base"], result["shocked"]

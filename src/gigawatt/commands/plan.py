@@ -169,7 +169,7 @@ def plan(
             params={"periods": periods, "start": start, "robust": robust, **summary["assumptions"]},
         )
     if as_json:
-        print_json(summary)
+        print_json(summary, "plan")
         return
     kind = (
         "least-cost plan"

@@ -40,7 +40,7 @@ def list_runs(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     """Every recorded run, newest first."""
     records = _store(store).list_runs()
     if as_json:
-        print_json([r.brief() for r in records])
+        print_json([r.brief() for r in records], "runs")
         return
     table = Table(
         "id",
@@ -79,7 +79,7 @@ def show(run_id: RunId, store: StoreOpt = None, as_json: JsonOpt = False) -> Non
     if as_json:
         data = record.as_dict()
         data["per_draw_targets"] = counted
-        print_json(data)
+        print_json(data, "run_record")
         return
     for key, value in record.brief().items():
         console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
@@ -103,7 +103,7 @@ def compare(a: RunId, b: RunId, store: StoreOpt = None, as_json: JsonOpt = False
     st = _store(store)
     result = compare_runs(st.get(a), st.get(b))
     if as_json:
-        print_json(result)
+        print_json(result, "comparison")
         return
     for section, title in (
         ("settings", "Settings"),

@@ -131,7 +131,7 @@ def sensitivity(
             },
         )
     if as_json:
-        print_json(summary)
+        print_json(summary, "sensitivity")
         return
     keys = ("S1", "ST") if result.method == "sobol" else ("mu_star", "sigma")
     is_date, is_usd = output.startswith("gw-online:"), output.startswith("npv:")
@@ -186,7 +186,7 @@ def countries(
     loaded = [load_scenario(name) for name in scenarios or ["frontier"]]
     view = country_view(loaded, draws, seed, make_backend(backend, address, workers))
     if as_json:
-        print_json(view.as_dict())
+        print_json(view.as_dict(), "countries")
         return
     q = view.quantiles.sel(metric=metric)
     scale, unit = {
