@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from gigawatt import units
+from gigawatt import runner, units
 from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.errors import GigawattError
@@ -1181,12 +1181,27 @@ def block_draw_ranges(draws: int, block_draws: int) -> list[tuple[int, int]]:
     return [(lo, min(draws, lo + block)) for lo in range(0, draws, block)]
 
 
-def aggregate_blocks(model: Model, seed: int, ranges: Sequence[tuple[int, int]]) -> Aggregates:
-    """:func:`aggregate_block` over consecutive blocks, merged (a worker process's task)."""
+def simulate_blocks(
+    model: Model,
+    blocks: Sequence[tuple[int, int, int]],
+    seed: int,
+    rows: Callable[[Model, int, int, int, xr.Dataset], Any] | None = None,
+    merge: bool = False,
+) -> list[runner.BlockOut]:
+    """The runner's work on a worker: each block ``(index, start, stop)`` simulated and
+    aggregated, with its per-draw rows (``rows(model, seed, start, stop, ds)``) when asked;
+    ``merge``: one output for the whole group (nothing per block is kept)."""
+    outs = []
+    for index, lo, hi in blocks:
+        ds = simulate_block(model, seed, lo, hi)
+        table = rows(model, seed, lo, hi, ds) if rows is not None else None
+        outs.append(runner.BlockOut(index, hi - lo, aggregate_block(model, seed, lo, hi, ds), table))
+    if not merge or len(outs) < 2:
+        return outs
     total = Aggregates()
-    for lo, hi in ranges:
-        total = total.merge(aggregate_block(model, seed, lo, hi))
-    return total
+    for out in outs:
+        total = total.merge(out.value)
+    return [runner.BlockOut(outs[0].index, total.draws, total, None, len(outs))]
 
 
 def run(
@@ -1196,37 +1211,19 @@ def run(
     block_draws: int = 8 * BLOCK_DRAWS,
     progress: Callable[[int], None] | None = None,
     workers: int = 1,
+    executor: runner.Backend | None = None,
 ) -> Results:
-    """Simulate ``draws`` draws in blocks and aggregate them.
+    """Simulate ``draws`` draws in blocks and aggregate them (:func:`gigawatt.runner.run_blocks`).
 
     ``block_draws`` is rounded up to a multiple of :data:`BLOCK_DRAWS`; results do
-    not depend on it nor on ``workers`` (processes)."""
+    not depend on it nor on ``workers`` (processes) nor on the ``executor``."""
     if draws < 1:
         raise ValueError("draws must be >= 1")
     model = Model.from_scenario(scenario)
-    ranges = block_draw_ranges(draws, block_draws)
-    total = Aggregates()
-    if workers > 1:
-        from collections import deque
-        from concurrent.futures import Future, ProcessPoolExecutor
-
-        # Each task reduces a run of blocks (~100 MB of histograms each) to one Aggregates in
-        # the worker, and at most two tasks per worker are in flight: transfers stay few and
-        # memory flat however many draws. Merges are exact, so grouping changes no result.
-        per_task = -(-len(ranges) // (4 * workers))
-        tasks = [ranges[i : i + per_task] for i in range(0, len(ranges), per_task)]
-        with ProcessPoolExecutor(workers) as pool:
-            in_flight: deque[tuple[Future[Aggregates], list[tuple[int, int]]]] = deque()
-            for index, task in enumerate(tasks):
-                in_flight.append((pool.submit(aggregate_blocks, model, seed, task), task))
-                while in_flight and (len(in_flight) > 2 * workers or index == len(tasks) - 1):
-                    future, done = in_flight.popleft()
-                    total = total.merge(future.result())
-                    if progress:
-                        progress(sum(hi - lo for lo, hi in done))
-    else:
-        for lo, hi in ranges:
-            total = total.merge(aggregate_block(model, seed, lo, hi))
-            if progress:
-                progress(hi - lo)
-    return Results(model, total, seed)
+    if executor is None:
+        executor = runner.Backend("local", workers=workers) if workers > 1 else runner.Backend()
+    blocks = [(i, lo, hi) for i, (lo, hi) in enumerate(block_draw_ranges(draws, block_draws))]
+    merged = runner.Merge(Aggregates())
+    sinks: list[runner.Sink] = [merged] if progress is None else [merged, runner.DrawProgress(progress)]
+    runner.run_blocks(simulate_blocks, model, blocks, sinks, executor=executor, args=(seed, None, True))
+    return Results(model, merged.total, seed)

@@ -1524,22 +1524,23 @@ def demand_met(
     level·(1+growth)^years with its parameters drawn for the same seed and draws, as ``gigawatt
     run`` draws them. Demand stated as facility power is read as compute at the plan's reference
     FLOP/s per facility MW; demand stated as compute is compared as it is (the reference unused)."""
-    from gigawatt.engine import Model, demand_streams, simulate_block
-    from gigawatt.sampling import BLOCK_DRAWS, block_ranges, sample
+    from gigawatt.engine import Model
+    from gigawatt.runner import run_blocks
+    from gigawatt.sampling import BLOCK_DRAWS, block_ranges
 
     model = Model.from_scenario(scenario)
-    demand_params = {k: v for k, v in model.parameters.items() if k.startswith("demand.")}
     flops_per_stated = 1.0 if scenario.demand.stated_in == "flops" else reference_flops_per_mw
-    met = []
-    for lo, hi in block_ranges(draws, 8 * BLOCK_DRAWS):
-        ds = simulate_block(model, seed, lo, hi)
-        online = ds["online_date"].values[:, :, None] <= dates[None, None, :]
-        compute_flops = (ds["bf16_flops"].values[:, :, None] * online).sum(axis=1)
-        streams = demand_streams(model, sample(demand_params, seed, lo, hi), dates)
-        need = np.sum(np.stack(list(streams.values())), axis=0)  # in demand's stated unit
-        met.append(compute_flops >= need * flops_per_stated)
+    blocks = [(i, lo, hi) for i, (lo, hi) in enumerate(block_ranges(draws, 8 * BLOCK_DRAWS))]
+    met: dict[int, np.ndarray] = {}
+    run_blocks(
+        _demand_met_blocks,
+        model,
+        blocks,
+        [lambda out: met.update({out.index: out.value})],
+        args=(seed, dates, flops_per_stated),
+    )
     return xr.DataArray(
-        np.concatenate(met),
+        np.concatenate([met[i] for i in sorted(met)]),
         dims=("draw", "date"),
         coords={"draw": np.arange(draws), "date": [_iso(d) for d in dates]},
         name="demand_met",
@@ -1661,6 +1662,26 @@ ROBUST_METHOD = (
     "the engine, so planning on late dates only delays them (measured on Stargate: P at q = 0.85 "
     "falls from 57% to 1%; docs/plan.md)."
 )
+
+
+def _demand_met_blocks(
+    model: Any, blocks: Iterable[tuple[int, int, int]], seed: int, dates: np.ndarray, flops_per_stated: float
+) -> list[Any]:
+    """The runner's work for :func:`demand_met`: (draw, date) met, for each block."""
+    from gigawatt.engine import demand_streams, simulate_block
+    from gigawatt.runner import BlockOut
+    from gigawatt.sampling import sample
+
+    demand_params = {k: v for k, v in model.parameters.items() if k.startswith("demand.")}
+    outs = []
+    for index, lo, hi in blocks:
+        ds = simulate_block(model, seed, lo, hi)
+        online = ds["online_date"].values[:, :, None] <= dates[None, None, :]
+        compute_flops = (ds["bf16_flops"].values[:, :, None] * online).sum(axis=1)
+        streams = demand_streams(model, sample(demand_params, seed, lo, hi), dates)
+        need = np.sum(np.stack(list(streams.values())), axis=0)  # in demand's stated unit
+        outs.append(BlockOut(index, hi - lo, compute_flops >= need * flops_per_stated))
+    return outs
 
 
 def robust_plan(

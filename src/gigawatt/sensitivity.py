@@ -29,10 +29,10 @@ from typing import Any, Literal
 import numpy as np
 
 from gigawatt import units
-from gigawatt.backends import Backend
 from gigawatt.distributions import Dist
 from gigawatt.engine import Model, first_reach, simulate_block, target_days
 from gigawatt.errors import GigawattError
+from gigawatt.runner import Backend, BlockOut, run_blocks
 from gigawatt.scenario import Scenario
 
 __all__ = [
@@ -327,14 +327,28 @@ def blockwise(
 
     def evaluate(values: dict[str, np.ndarray]) -> np.ndarray:
         n = len(next(iter(values.values())))
-        bounds = [(lo, min(n, lo + rows_per_block)) for lo in range(0, n, rows_per_block)]
-        tasks = [({k: v[lo:hi] for k, v in values.items()},) for lo, hi in bounds]
+        blocks = [(i, lo, min(n, lo + rows_per_block)) for i, lo in enumerate(range(0, n, rows_per_block))]
         out = np.empty(n)
-        for i, y in backend.imap(fn, shared, tasks):
-            out[bounds[i][0] : bounds[i][1]] = y
+
+        def place(block: BlockOut) -> None:
+            lo = blocks[block.index][1]
+            out[lo : lo + block.draws] = block.value
+
+        run_blocks(_row_blocks, (fn, shared, values), blocks, [place], executor=backend)
         return out
 
     return evaluate
+
+
+def _row_blocks(
+    work: tuple[Callable[[Any, dict[str, np.ndarray]], np.ndarray], Any, dict[str, np.ndarray]],
+    blocks: Sequence[tuple[int, int, int]],
+) -> list[BlockOut]:
+    """The runner's work for :func:`blockwise`: ``fn(shared, rows)`` on each block of rows."""
+    fn, shared, values = work
+    return [
+        BlockOut(i, hi - lo, fn(shared, {k: v[lo:hi] for k, v in values.items()})) for i, lo, hi in blocks
+    ]
 
 
 def scenario_sensitivity(

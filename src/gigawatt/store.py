@@ -805,8 +805,10 @@ def run_recorded(
     progress: Any = None,
     loaded: Any = None,
     scenario_text: str | None = None,
+    backend: Any = None,
 ) -> RunRecord:
-    """Run the engine block by block, each block's aggregates saved as it completes.
+    """Run the engine block by block on ``backend`` (a :class:`gigawatt.runner.Backend`;
+    default in process), each block's per-draw rows and aggregates saved as it completes.
 
     ``loaded`` (an already validated :class:`~gigawatt.scenario.Scenario`) and
     ``scenario_text`` skip re-reading the scenario; ``progress(done, total)`` is
@@ -828,26 +830,43 @@ def run_recorded(
         seed=seed,
         block_draws=block,
     )
-    return continue_run(store, run_id, loaded, progress)
+    return continue_run(store, run_id, loaded, progress, backend)
 
 
-def resume_run(store: Store, run_id: str, *, progress: Any = None) -> RunRecord:
-    """Continue an interrupted or failed run from its last completed block."""
+def resume_run(store: Store, run_id: str, *, progress: Any = None, backend: Any = None) -> RunRecord:
+    """Continue an interrupted or failed run from its last completed block (on ``backend``)."""
     record = store.claim(run_id)
     try:
         loaded = scenario_of(record)
     except GigawattError as exc:
         store.fail_run(record.id, str(exc))
         raise
-    return continue_run(store, record.id, loaded, progress)
+    return continue_run(store, record.id, loaded, progress, backend)
 
 
-def continue_run(store: Store, run_id: str, loaded: Any, progress: Any = None) -> RunRecord:
-    """Simulate the blocks a begun run lacks, then merge all blocks and mark it complete.
+@dataclasses.dataclass
+class RecordSink:
+    """The runner's sink of a recorded run: each block's per-draw rows, then its aggregates
+    (a block is complete once its aggregates land), whichever executor simulated it."""
+
+    store: Store
+    run_id: str
+
+    def __call__(self, out: Any) -> None:
+        self.store.write_draws(self.run_id, out.index, out.rows)
+        self.store.write_block(self.run_id, out.index, aggregates_table(out.value))
+
+
+def continue_run(
+    store: Store, run_id: str, loaded: Any, progress: Any = None, backend: Any = None
+) -> RunRecord:
+    """Simulate the blocks a begun run lacks (on ``backend``, a :class:`gigawatt.runner.Backend`;
+    default in process), then merge all blocks and mark it complete.
 
     Any failure marks the run failed (with the reason) and is re-raised."""
-    from gigawatt.engine import Aggregates, Model, Results, aggregate_block, simulate_block
+    from gigawatt.engine import Aggregates, Model, Results, simulate_blocks
     from gigawatt.finance.summary import with_money
+    from gigawatt.runner import BlockOut, BlockProgress, Merge, run_blocks
 
     record = store.get(run_id)
     try:
@@ -857,19 +876,27 @@ def continue_run(store: Store, run_id: str, loaded: Any, progress: Any = None) -
             for lo in range(0, record.draws, record.block_draws)
         ]
         done = set(store.completed_blocks(record.id))
-        total = Aggregates()
-        for index, (lo, hi) in enumerate(ranges):
-            if index in done:  # from an earlier, interrupted process
-                block = aggregates_from_table(store.read_block(record.id, index))
-            else:  # per-draw rows first: a block is complete once its aggregates land
-                ds = simulate_block(model, record.seed, lo, hi)
-                store.write_draws(record.id, index, draws_table(model, record.seed, lo, hi, ds))
-                block = aggregate_block(model, record.seed, lo, hi, ds)
-                store.write_block(record.id, index, aggregates_table(block))
-            total = total.merge(block)
-            if progress:
-                progress(index + 1, len(ranges))
-        summary = with_money(Results(model, total, record.seed).summary(), loaded, record.draws, record.seed)
+        merged = Merge(Aggregates())
+        sinks = [RecordSink(store, record.id), merged]
+        if progress:
+            sinks.append(BlockProgress(progress, len(ranges)))
+        for index in sorted(done):  # from an earlier, interrupted process
+            out = BlockOut(index, 0, aggregates_from_table(store.read_block(record.id, index)))
+            for sink in sinks[1:]:
+                sink(out)
+        todo = [(i, lo, hi) for i, (lo, hi) in enumerate(ranges) if i not in done]
+        run_blocks(
+            simulate_blocks,
+            model,
+            todo,
+            sinks,
+            executor=backend,
+            args=(record.seed, draws_table, False),
+            per_block=True,
+        )
+        summary = with_money(
+            Results(model, merged.total, record.seed).summary(), loaded, record.draws, record.seed
+        )
     except Exception as exc:
         store.fail_run(record.id, f"{type(exc).__name__}: {exc}")
         raise

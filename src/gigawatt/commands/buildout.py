@@ -57,7 +57,7 @@ def run(
 ) -> None:
     """Simulate the buildout many times: capacity online, targets, what holds it back.
 
-    Each run is recorded in the run store block by block (in process), so a killed run
+    Each run is recorded in the run store block by block (on any --backend), so a killed run
     continues with --resume ID and gives the same numbers; see `gigawatt runs`."""
     from functools import partial
 
@@ -69,7 +69,9 @@ def run(
     record_obj = None
     if resume is not None:
         with _blocks_progress(not as_json) as advance:
-            record_obj = resume_run(store, resume, progress=advance)
+            record_obj = resume_run(
+                store, resume, progress=advance, backend=make_backend(backend, address, workers)
+            )
         loaded = scenario_of(record_obj)
         summary = dict(record_obj.summary or {})
     else:
@@ -78,10 +80,17 @@ def run(
         if address is not None and backend is not BackendName.dask:
             make_backend(backend, address, workers)  # says why an address needs --backend dask
         loaded = load_scenario(scenario)
-        if record and backend is BackendName.inprocess:
+        if record:  # on any backend: per-draw rows, blocks and --resume work the same
             with _blocks_progress(not as_json) as advance:
                 record_obj = run_recorded(
-                    store, scenario, draws=draws, seed=seed, block_draws=8192, progress=advance, loaded=loaded
+                    store,
+                    scenario,
+                    draws=draws,
+                    seed=seed,
+                    block_draws=8192,
+                    progress=advance,
+                    loaded=loaded,
+                    backend=make_backend(backend, address, workers),
                 )
             summary = dict(record_obj.summary or {})
         else:
@@ -93,17 +102,6 @@ def run(
             else:
                 results = simulate(loaded, draws=draws, seed=seed)
             summary = results.summary()
-            if record:
-                from gigawatt.finance.summary import with_money
-
-                summary = with_money(summary, loaded, draws, seed)
-                record_obj = store.record_result(
-                    scenario,
-                    loaded.name,
-                    draws=draws,
-                    seed=seed,
-                    summary=summary,
-                )
     if report is not None:
         if record_obj is None:
             raise GigawattError("--report needs the run recorded (drop --no-record)")
