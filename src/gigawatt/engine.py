@@ -710,30 +710,44 @@ def _bin(values: np.ndarray, high: float) -> np.ndarray:
 
 
 def _step_hist(
-    values: np.ndarray, online: np.ndarray, grid: np.ndarray, high: float, unit: float
+    values: np.ndarray,
+    online: np.ndarray,
+    grid: np.ndarray,
+    high: float,
+    unit: float,
+    index: np.ndarray | None = None,
 ) -> np.ndarray:
     """Histogram-over-time of the step curves Σ values·[t ≥ online], as time differences.
 
     Each draw's curve changes only when a phase comes online, so its counts
-    enter at those steps: O(draw × phase), not O(draw × time)."""
-    draws, k_count = values.shape
-    index = np.where(np.isfinite(online), np.searchsorted(grid, online, side="left"), grid.size)
+    enter at those steps: O(draw × phase), not O(draw × time). ``index``: the grid step of
+    each ``online`` date when already known (:func:`_online_steps`). Counts and integer
+    sums are exact (every partial sum is an integer below 2**53), so adding the entering and
+    leaving entries separately gives the same integers as adding them together."""
+    draws = values.shape[0]
+    if index is None:
+        index = _online_steps(online, grid)
     order = np.argsort(index, axis=1, kind="stable")
     steps = np.take_along_axis(index, order, axis=1)
-    levels = np.concatenate(
-        [np.zeros((draws, 1)), np.cumsum(np.take_along_axis(values, order, 1), axis=1)], 1
-    )
+    levels = np.zeros((draws, values.shape[1] + 1))
+    np.cumsum(np.take_along_axis(values, order, 1), axis=1, out=levels[:, 1:])
     bins = _bin(levels, high)
-    sums = np.rint(levels / unit).astype(np.int64)
-    rows_t = np.concatenate([np.zeros((draws, 1), np.int64), steps, steps], axis=1)
-    rows_b = np.concatenate([bins[:, :1], bins[:, 1:], bins[:, :-1]], axis=1)
-    sign = np.concatenate([np.ones((draws, 1 + k_count), np.int64), -np.ones((draws, k_count), np.int64)], 1)
-    weight_sum = np.concatenate([sums[:, :1], sums[:, 1:], sums[:, :-1]], axis=1) * sign
-    flat = (rows_t * _HIST_BINS + rows_b).ravel()
+    sums = np.rint(levels / unit)
+    cells = steps * _HIST_BINS
+    enter = np.concatenate([bins[:, :1], cells + bins[:, 1:]], axis=1).ravel()  # t = 0, then each step
+    leave = (cells + bins[:, :-1]).ravel()
     size = (grid.size + 1) * _HIST_BINS
-    counts = np.bincount(flat, weights=sign.ravel(), minlength=size)
-    total = np.bincount(flat, weights=weight_sum.ravel(), minlength=size)
-    return np.stack([np.rint(counts), np.rint(total)]).astype(np.int64).reshape(2, grid.size + 1, _HIST_BINS)
+    out = np.empty((2, size), np.int64)
+    np.subtract(np.bincount(enter, minlength=size), np.bincount(leave, minlength=size), out=out[0])
+    total = np.bincount(enter, weights=sums.ravel(), minlength=size)
+    total -= np.bincount(leave, weights=sums[:, :-1].ravel(), minlength=size)
+    out[1] = np.rint(total)
+    return out.reshape(2, grid.size + 1, _HIST_BINS)
+
+
+def _online_steps(online: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """The grid step at which each phase comes online (``grid.size``: never)."""
+    return np.where(np.isfinite(online), np.searchsorted(grid, online, side="left"), grid.size)
 
 
 _VALUE_BINS = 4000
@@ -845,13 +859,19 @@ def aggregate_block(
     online = ds["online_date"].values
     mw = ds["facility_mw"].values
     agg = Aggregates(draws=stop - start)
+    steps = _online_steps(online, grid)
     for name, mask in model.series.items():
         agg.hist[f"capacity:{name}"] = _step_hist(
-            mw[:, mask], online[:, mask], grid, model.series_high_mw[name], _SUM_UNIT["mw"]
+            mw[:, mask], online[:, mask], grid, model.series_high_mw[name], _SUM_UNIT["mw"], steps[:, mask]
         )
     for name, spec in model.step_series.items():
         agg.hist[f"capacity:{name}"] = _step_hist(
-            ds[spec.variable].values[:, spec.mask], online[:, spec.mask], grid, spec.high, spec.unit
+            ds[spec.variable].values[:, spec.mask],
+            online[:, spec.mask],
+            grid,
+            spec.high,
+            spec.unit,
+            steps[:, spec.mask],
         )
     for name, days in target_days(model, ds).items():
         agg.date_hist[f"target:{name}"] = _hist_dates(days, grid)
