@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 DRAWS ?= 10000
 
-.PHONY: run test lint typecheck bench clean lock chromium
+.PHONY: run test lint typecheck layers bench clean lock chromium
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,15 +30,19 @@ lint: $(TEST_STAMP)
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
+layers: $(TEST_STAMP)  ## imports run one way (the contract in pyproject.toml)
+	$(BIN)/lint-imports
+
 # Browser tests drive Debian's chromium (never a Playwright download); CI runs as root on Debian.
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
-test: $(TEST_STAMP) chromium lint typecheck
+test: $(TEST_STAMP) chromium lint typecheck layers
 	$(BIN)/python -m pytest
 
-bench: $(TEST_STAMP)
-	$(BIN)/python -m benchmarks.run
+REF ?= HEAD~1
+bench: $(TEST_STAMP)  ## start-up and run times now against a revision: make bench REF=<rev>
+	$(BIN)/python -m benchmarks.cli_compare $(REF) --importtime
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

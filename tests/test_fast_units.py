@@ -49,4 +49,4 @@ def test_z90_is_the_normal_90th_percentile():
 
     from gigawatt import distributions
 
-    assert distributions._Z90 == float(stats.norm.ppf(0.9))
+    assert float(stats.norm.ppf(0.9)) == distributions._Z90

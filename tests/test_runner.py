@@ -51,6 +51,7 @@ def test_recording_rows_and_progress_are_the_same_on_every_executor(tmp_path, sm
     assert seen == [(1, 3), (2, 3), (3, 3)]
 
 
+@pytest.mark.slow
 def test_a_killed_dask_run_resumes_to_the_same_numbers(tmp_path, small_text, write):
     path = write(small_text)
     draws = 8 * 1024

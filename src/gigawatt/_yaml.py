@@ -183,6 +183,4 @@ def _drop(marks: dict[Path, Mark], prefix: Path) -> None:
 
 
 def _copy(source: dict[Path, Mark], target: dict[Path, Mark], prefix: Path) -> None:
-    for key, mark in source.items():
-        if key[: len(prefix)] == prefix:
-            target[key] = mark
+    target.update({key: mark for key, mark in source.items() if key[: len(prefix)] == prefix})

@@ -60,9 +60,8 @@ class Entry(Model):
     def _check_range(self) -> Entry:
         if (self.low is None) != (self.high is None):
             raise ValueError("give both low and high, or neither")
-        if self.low is not None and self.high is not None:
-            if not self.low <= self.value <= self.high:
-                raise ValueError("needs low <= value <= high")
+        if self.low is not None and self.high is not None and not self.low <= self.value <= self.high:
+            raise ValueError("needs low <= value <= high")
         if not self.source:
             raise ValueError("every catalog number needs a source")
         return self
@@ -196,8 +195,7 @@ def _validate(
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        for error in exc.errors():
-            problems.append(doc.problem((*path, *error["loc"]), _message(error)))
+        problems.extend(doc.problem((*path, *error["loc"]), _message(error)) for error in exc.errors())
         return None
 
 

@@ -365,7 +365,7 @@ def country_view(
 
 def countries_figure(view: CountryView, metric: str = "facility_mw", level: str = "country") -> Any:
     """Plotly figure: P50 of ``metric`` per country (or region) at year ends, P10–P90 as error bars."""
-    import plotly.graph_objects as go
+    import plotly.graph_objects as go  # noqa: PLC0415 (plotly only to draw)
 
     q = view.quantiles.sel(metric=metric)
     scale = 1e3 if metric == "facility_mw" else 1.0

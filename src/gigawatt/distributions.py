@@ -21,6 +21,7 @@ PERT draws are by inversion of the Beta CDF (scipy's ``betainc``) tabulated on
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -60,20 +61,20 @@ class Dist:
     def low(self) -> float:
         """Smallest value (the 1st percentile for the unbounded lognormal)."""
         if self.family == "lognormal":
-            return self.ppf(0.01)
+            return float(self.ppf(0.01))
         return min(self.params)
 
     @property
     def high(self) -> float:
         """Largest value (the 99th percentile for the unbounded lognormal)."""
         if self.family == "lognormal":
-            return self.ppf(0.99)
+            return float(self.ppf(0.99))
         return max(self.params)
 
     @property
     def mid(self) -> float:
         """A central value: the median."""
-        return self.ppf(0.5)
+        return float(self.ppf(0.5))
 
     def ppf(self, q: float | np.ndarray) -> Any:
         """Quantile function (inverse CDF) at ``q`` in [0, 1]."""
@@ -131,7 +132,8 @@ class Dist:
                 from scipy import special  # noqa: PLC0415 (see ppf)
 
                 unit[tails] = special.betaincinv(a, b, u[tails])
-            return p[0] + (p[2] - p[0]) * unit
+            drawn: np.ndarray = p[0] + (p[2] - p[0]) * unit
+            return drawn
         if self.family == "lognormal":
             mu, sigma = _lognormal_shape(*p)
             return rng.lognormal(mu, sigma, size)
@@ -213,7 +215,7 @@ def parse(value: Any, leaf: Callable[[Any], float]) -> Dist:
             names = ["LOW", "HIGH"] if n == 2 else ["LOW", "MODE", "HIGH"]
             raise ValueError(f"{family} takes a list [{', '.join(names)}]")
         params = tuple(leaf(a) for a in args)
-        if any(b < a for a, b in zip(params, params[1:], strict=False)):
+        if any(b < a for a, b in itertools.pairwise(params)):
             raise ValueError(f"{family} values must be in increasing order")
         return Dist(family, params)
     if family == "lognormal":

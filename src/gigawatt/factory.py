@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from gigawatt import units
+from gigawatt.catalog import load_catalog
 from gigawatt.engine import WEEKS_PER_YEAR, factory_rate_day
 from gigawatt.errors import GigawattError
 from gigawatt.sampling import sample
@@ -43,7 +44,6 @@ def analyse(
     acc = scenario.accelerator(accelerator) if accelerator in _known(scenario) else None
     if acc is None:
         raise GigawattError(f"unknown accelerator {accelerator!r}")
-    from gigawatt.catalog import load_catalog
 
     catalog = load_catalog()
     as_of = scenario.time.as_of_day
@@ -126,7 +126,6 @@ def analyse(
 
 
 def _known(scenario: Scenario) -> set[str]:
-    from gigawatt.catalog import load_catalog
 
     return set(load_catalog().accelerators) | set(scenario.accelerators)
 

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol, TypeVar
+from typing import Any, Literal, TypeVar
 
 from gigawatt.errors import GigawattError
 
@@ -63,10 +63,8 @@ class BlockOut:
     blocks: int = 1
 
 
-class Sink(Protocol):
-    """Takes each block's output as it arrives (in the order blocks finish)."""
-
-    def __call__(self, out: BlockOut) -> None: ...
+#: Takes each block's output as it arrives (in the order blocks finish).
+Sink = Callable[[BlockOut], None]
 
 
 class Merge:

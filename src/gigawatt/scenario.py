@@ -702,7 +702,7 @@ def _references(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> li
                     )
                 )
         total = sum(p.power_mw.low for p in site.phases)
-        if total > supply_high * (1.0 if site.power_basis == "facility" else 1.0):
+        if total > supply_high:
             problems.append(
                 doc.problem(
                     (*where, "phases"),

@@ -15,7 +15,7 @@ completed block has whole per-draw rows and resume rewrites the same bytes. A
 run's row says ``running`` until :meth:`Store.finish_run` writes its summary in
 one transaction; a process killed at any moment leaves at worst a ``running`` row
 (listed as ``interrupted`` once its process is gone) and some whole blocks, from
-which :meth:`Store.resume` continues. DuckDB allows one writing process at a time,
+which :func:`resume_run` continues. DuckDB allows one writing process at a time,
 so every catalogue access opens, works and closes under an exclusive file lock:
 concurrent runs interleave their short transactions and all land. Readers (the
 dashboard) keep the parsed catalogue until ``catalog.changed`` changes, so a read
@@ -52,6 +52,7 @@ __all__ = [
     "RunRecord",
     "Store",
     "StoreError",
+    "RunNotFoundError",
     "compare_runs",
     "continue_run",
     "default_root",
@@ -105,6 +106,10 @@ _COLUMNS = (
 
 class StoreError(GigawattError):
     """A run that does not exist, is ambiguous, or cannot be resumed."""
+
+
+class RunNotFoundError(StoreError):
+    """No run has the id (or id prefix) asked for (the dashboard answers 404)."""
 
 
 def default_root() -> Path:
@@ -290,7 +295,7 @@ class Store:
             table = pa.table(dict(table))
         folder = self.run_dir(run_id)
         if not folder.is_dir():
-            raise StoreError(f"no run {run_id!r} in {str(self.root)!r}")
+            raise RunNotFoundError(f"no run {run_id!r} in {str(self.root)!r}")
         final = folder / name
         temp = folder / f".{final.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp"
         try:
@@ -511,10 +516,10 @@ class Store:
         if not _ID.match(run_id):
             raise StoreError(f"not a run id: {run_id!r}")
         if not (self.root / "catalog.duckdb").exists():
-            raise StoreError(f"no run {run_id!r}: the store {str(self.root)!r} is empty")
+            raise RunNotFoundError(f"no run {run_id!r}: the store {str(self.root)!r} is empty")
         found = sorted((r for r in self._catalogue() if r.id.startswith(run_id)), key=lambda r: r.id)
         if not found:
-            raise StoreError(f"no run {run_id!r} in {str(self.root)!r}")
+            raise RunNotFoundError(f"no run {run_id!r} in {str(self.root)!r}")
         if len(found) > 1:
             raise StoreError(f"run id {run_id!r} is ambiguous: {', '.join(r.id for r in found)}")
         return self._live(found[0])
@@ -877,7 +882,7 @@ def continue_run(
         ]
         done = set(store.completed_blocks(record.id))
         merged = Merge(Aggregates())
-        sinks = [RecordSink(store, record.id), merged]
+        sinks: list[Any] = [RecordSink(store, record.id), merged]
         if progress:
             sinks.append(BlockProgress(progress, len(ranges)))
         for index in sorted(done):  # from an earlier, interrupted process

@@ -17,7 +17,7 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import pint
@@ -169,16 +169,16 @@ def _fast(text: str, kind: str) -> float | None:
 
 
 @lru_cache(maxsize=1)
-def _registry() -> pint.UnitRegistry:
+def _registry() -> pint.UnitRegistry[Any]:
     import pint  # noqa: PLC0415 (about a second to import and build; only for rare unit spellings)
 
-    ureg: pint.UnitRegistry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    ureg: pint.UnitRegistry[Any] = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     ureg.define("FLOP = [computation] = flop")
     ureg.define("USD = [currency] = usd = dollar")
     return ureg
 
 
-def _quantity(text: str) -> pint.Quantity:
+def _quantity(text: str) -> pint.Quantity[Any]:
     import pint  # noqa: PLC0415 (see _registry)
 
     ureg = _registry()
@@ -192,7 +192,7 @@ def _quantity(text: str) -> pint.Quantity:
         return ureg.Quantity(text)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:
         raise UnitError(f"unknown unit in {text!r}: {exc}") from None
-    except Exception:  # pint's parser raises assorted errors on garbage  # noqa: BLE001
+    except Exception:  # pint's parser raises assorted errors on garbage
         raise UnitError(f"cannot read {text!r} as a quantity") from None
 
 
@@ -268,7 +268,7 @@ def has_unit(text: str) -> bool:
         return False
 
 
-def _describe(quantity: pint.Quantity) -> str:
+def _describe(quantity: pint.Quantity[Any]) -> str:
     for name, spec in KINDS.items():
         if spec.canonical and quantity.dimensionality == _registry().Unit(spec.canonical).dimensionality:
             return name

@@ -33,6 +33,16 @@ ScenarioArg = Annotated[
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
+#: Packages of the optional extras (pyproject.toml), by the extra that installs them.
+EXTRAS = {
+    "fastapi": "web",
+    "uvicorn": "web",
+    "dask": "dask",
+    "distributed": "dask",
+    "linopy": "optimizer",
+    "highspy": "optimizer",
+}
+
 
 def user_errors(func: F) -> F:
     """Turn gigawatt's own errors into located messages and exit code 2."""
@@ -48,6 +58,13 @@ def user_errors(func: F) -> F:
         except GigawattError as exc:
             err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
+        except ModuleNotFoundError as exc:
+            extra = EXTRAS.get((exc.name or "").split(".")[0])
+            if extra is None:
+                raise
+            message = f"error: this needs {exc.name}, an optional part: pip install 'gigawatt[{extra}]'"
+            err.print(message, markup=False, highlight=False, soft_wrap=True)
+            raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -55,7 +72,7 @@ def user_errors(func: F) -> F:
 def print_json(data: Any, kind: str) -> None:
     """JSON on stdout, nothing else: ``data`` as the typed result of ``kind``
     (:func:`gigawatt.results.tagged`), so every ``--json`` output carries ``kind`` and ``version``."""
-    from gigawatt.results import tagged  # noqa: PLC0415 (pydantic: only when JSON is asked for)
+    from gigawatt.results import tagged
 
     sys.stdout.write(json.dumps(tagged(kind, data).as_dict(), indent=2, default=_jsonable) + "\n")
 

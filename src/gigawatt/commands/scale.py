@@ -48,7 +48,7 @@ SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed (same seed, same 
 
 def make_backend(backend: BackendName, address: str | None, workers: int) -> Backend:
     """The :class:`Backend` the options name."""
-    from gigawatt.backends import Backend  # noqa: PLC0415 (numpy, xarray: not at start-up)
+    from gigawatt.backends import Backend
 
     return Backend(backend.value, address=address, workers=workers)
 

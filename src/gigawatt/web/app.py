@@ -217,12 +217,12 @@ def create_app(store_root: str | Path | None = None) -> FastAPI:
 
     @app.exception_handler(GigawattError)
     async def gigawatt_error(request: Request, exc: GigawattError) -> JSONResponse:
-        from gigawatt.store import StoreError
+        from gigawatt.store import RunNotFoundError
 
         if isinstance(exc, ScenarioError):
             problems = [_problem_out(p).model_dump() for p in exc.problems]
             return JSONResponse({"detail": "invalid scenario", "problems": problems}, status_code=422)
-        status = 404 if isinstance(exc, StoreError) and str(exc).startswith("no run") else 422
+        status = 404 if isinstance(exc, RunNotFoundError) else 422
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     @app.exception_handler(RequestValidationError)
