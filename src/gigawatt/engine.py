@@ -860,10 +860,19 @@ def aggregate_block(
     mw = ds["facility_mw"].values
     agg = Aggregates(draws=stop - start)
     steps = _online_steps(online, grid)
+    by_mask: dict[bytes, np.ndarray] = {}  # series of the same phases (total, the one party) alike
     for name, mask in model.series.items():
-        agg.hist[f"capacity:{name}"] = _step_hist(
-            mw[:, mask], online[:, mask], grid, model.series_high_mw[name], _SUM_UNIT["mw"], steps[:, mask]
-        )
+        key = np.asarray(mask).tobytes()
+        if key not in by_mask:
+            by_mask[key] = _step_hist(
+                mw[:, mask],
+                online[:, mask],
+                grid,
+                model.series_high_mw[name],
+                _SUM_UNIT["mw"],
+                steps[:, mask],
+            )
+        agg.hist[f"capacity:{name}"] = by_mask[key]
     for name, spec in model.step_series.items():
         agg.hist[f"capacity:{name}"] = _step_hist(
             ds[spec.variable].values[:, spec.mask],
