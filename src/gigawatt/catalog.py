@@ -20,7 +20,14 @@ from gigawatt._fields import Model, SourceIds, read_leaf
 from gigawatt.distributions import Dist, fixed
 from gigawatt.errors import Problem, ScenarioError
 
-__all__ = ["Source", "Entry", "AcceleratorEntry", "Catalog", "load_catalog"]
+__all__ = ["GAS_LEAD_TIMES", "Source", "Entry", "AcceleratorEntry", "Catalog", "load_catalog"]
+
+#: The ``lead_times`` entry of ``costs.yaml`` for each on-site gas technology.
+GAS_LEAD_TIMES = {
+    "large_frame": "gas_turbine_large_frame",
+    "aeroderivative": "gas_turbine_aeroderivative",
+    "recip_engine": "recip_engine",
+}
 
 
 class Source(Model):

@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from gigawatt import units
 from gigawatt.commands.common import (
     JsonOpt,
     ScenarioArg,
@@ -91,7 +92,7 @@ def accelerators(as_json: JsonOpt = False) -> None:
                 "bf16_flops": acc.bf16_flops.value,
                 "memory_gb": acc.memory_gb.value,
                 "price_usd": acc.price_usd.value,
-                "useful_life_years": acc.useful_life_weeks.value / 52.1775,
+                "useful_life_years": acc.useful_life_weeks.value / units.WEEKS_PER_GREGORIAN_YEAR,
                 "sources": sorted(
                     {s for e in (acc.it_power_w, acc.bf16_flops, acc.price_usd) for s in e.source}
                 ),

@@ -44,7 +44,7 @@ __all__ = [
 ]
 
 #: Hours in a mean Julian year (365.25 days × 24 h).
-HOURS_PER_YEAR = 8766.0
+HOURS_PER_YEAR = units.HOURS_PER_YEAR
 
 
 class ConversionError(GigawattError):

@@ -33,7 +33,7 @@ import numpy as np
 import xarray as xr
 
 from gigawatt import runner, units
-from gigawatt.catalog import load_catalog
+from gigawatt.catalog import GAS_LEAD_TIMES, load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.errors import GigawattError
 from gigawatt.sampling import BLOCK_DRAWS, collect, sample
@@ -58,7 +58,7 @@ __all__ = [
 #: How far one level of site priority moves a phase up a supply queue: one quarter.
 PRIORITY_DAYS = 91.3125
 #: Mean weeks in a year (365.25 / 7).
-WEEKS_PER_YEAR = 365.25 / 7
+WEEKS_PER_YEAR = units.WEEKS_PER_YEAR
 DAYS_PER_WEEK = 7.0
 #: What can set a phase's online date, in the order ties are attributed.
 CAUSES = (
@@ -83,11 +83,7 @@ _PERIOD_WEEKS = {
 _MONEY_PATHS = ("contracts.", "parties.", "demand.")
 _SUPPLY_ORDER = ("transformers", "gas_turbines", "accelerators", "construction")
 _STAGES = ("permitting", "site_and_shell", "it_fit_out", "commissioning")
-_GAS_LEAD = {
-    "large_frame": "gas_turbine_large_frame",
-    "aeroderivative": "gas_turbine_aeroderivative",
-    "recip_engine": "recip_engine",
-}
+_GAS_LEAD = GAS_LEAD_TIMES
 
 
 @dataclass(frozen=True)
@@ -303,7 +299,7 @@ def _supply_inverse(
             )
             years = np.where(np.abs(gg) < 1e-12, linear, grown)
         years = np.where((rate > 0) & np.isfinite(years), years, np.where(level <= 0, 0.0, np.inf))
-        return start_day[:, None] + years * 365.25
+        return start_day[:, None] + years * units.DAYS_PER_YEAR
 
     return day_supplied
 
@@ -819,7 +815,7 @@ def demand_streams(model: Model, p: dict[str, np.ndarray], days: np.ndarray) -> 
     out = {}
     for stream, spec in model.scenario.demand.streams.items():
         level_key, ceiling_key = DEMAND_KEYS[spec.stated_in]
-        years = (days[None, :] - p[f"demand.{stream}.start"][:, None]) / 365.25
+        years = (days[None, :] - p[f"demand.{stream}.start"][:, None]) / units.DAYS_PER_YEAR
         out[stream] = grown_demand(
             p[f"demand.{stream}.{level_key}"][:, None],
             p[f"demand.{stream}.growth_per_year"][:, None],
@@ -940,7 +936,7 @@ def _accelerator_supply(
         begin = p.get(f"{prefix}.start", np.full(stop - start, model.grid_days[0]))[:, None]
         rate = (p[f"{prefix}.amount"] * p[f"{prefix}.share"] * WEEKS_PER_YEAR / info.per_weeks)[:, None]
         g = np.log1p(p[f"{prefix}.growth_per_year"])[:, None]
-        years = np.maximum(days - begin, 0.0) / 365.25
+        years = np.maximum(days - begin, 0.0) / units.DAYS_PER_YEAR
         safe = np.where(np.abs(g) < 1e-12, 1.0, g)
         out[f"supply:{info.name}:offered"] = rate * np.where(
             np.abs(g) < 1e-12, years, np.expm1(safe * years) / safe
@@ -1079,7 +1075,7 @@ class Results:
                 "it_gw": band(q["it"], i, 1e3),
                 "bf16_eflops": band(q["flops"], i, 1e18),
                 "h100_equivalents_million": band(q["h100e"], i, 1e6),
-                "energy_twh_per_year": band(q["total"], i, 1e6 / (lf * 8766)),
+                "energy_twh_per_year": band(q["total"], i, 1e6 / (lf * units.HOURS_PER_YEAR)),
             }
             for i, day in enumerate(self.model.year_ends)
         ]

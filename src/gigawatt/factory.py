@@ -162,7 +162,7 @@ def _supply_per_year(
             total.size,
         )
         start = supply.start_date.mid if supply.start_date is not None else scenario.time.start_day
-        years = max(day - start, 0.0) / 365.25
+        years = max(day - start, 0.0) / units.DAYS_PER_YEAR
         periods = {"week": WEEKS_PER_YEAR, "month": 12, "quarter": 4, "year": 1}[supply.per]
         total += p[f"{prefix}.amount"] * p[f"{prefix}.share"] * periods * (1 + p[f"{prefix}.growth"]) ** years
     return float(np.median(total)) if found else None

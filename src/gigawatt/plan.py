@@ -57,11 +57,12 @@ import scipy.sparse
 import xarray as xr
 from linopy.csr import CSRLinearExpression, Grid
 
-from gigawatt.catalog import Catalog, load_catalog
+from gigawatt import units
+from gigawatt.catalog import GAS_LEAD_TIMES, Catalog, load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.engine import grown_demand
 from gigawatt.errors import GigawattError, ScenarioError
-from gigawatt.scenario import STATUS_ORDER, Phase, Scenario
+from gigawatt.scenario import POWER_SOURCES, STATUS_ORDER, Phase, Scenario
 from gigawatt.units import date_from_days, days_from_date
 
 __all__ = [
@@ -88,22 +89,18 @@ __all__ = [
     "robust_plan",
 ]
 
-SOURCES = ("grid", "gas", "solar_battery")
+SOURCES = POWER_SOURCES
 WORKLOADS = ("training", "inference")
 EFLOPS = 1e18  # FLOP/s per EFLOP/s: the model's compute unit (keeps coefficients near 1)
-HOURS_PER_QUARTER = 8766.0 / 4
-DAYS_PER_YEAR = 365.25
-WEEKS_PER_QUARTER = 52.1775 / 4
+HOURS_PER_QUARTER = units.HOURS_PER_YEAR / 4
+DAYS_PER_YEAR = units.DAYS_PER_YEAR
+WEEKS_PER_QUARTER = units.WEEKS_PER_GREGORIAN_YEAR / 4
 _GAS_CAPEX = {
     "large_frame": "gas_turbine_per_kw",
     "aeroderivative": "gas_turbine_per_kw",
     "recip_engine": "recip_engine_per_kw",
 }
-_GAS_LEAD = {
-    "large_frame": "gas_turbine_large_frame",
-    "aeroderivative": "gas_turbine_aeroderivative",
-    "recip_engine": "recip_engine",
-}
+_GAS_LEAD = GAS_LEAD_TIMES
 _SUPPLY_SOURCES = {"gas_turbines": ("gas",), "transformers": ("grid",), "construction": SOURCES}
 _QUARTERS_PER = {"week": WEEKS_PER_QUARTER, "month": 3.0, "quarter": 1.0, "year": 0.25}
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
@@ -47,6 +47,7 @@ __all__ = [
     "Supply",
     "Target",
     "TimeGrid",
+    "POWER_SOURCES",
     "builtin_scenarios",
     "load_scenario_text",
     "load_scenario",
@@ -160,10 +161,15 @@ class Accelerator(Model):
     h100_equivalents: Annotated[Dist, uncertain("number", 0.0)] | None = None
 
 
+#: The kinds of power source a site may have (the planner builds the same kinds).
+PowerSourceKind = Literal["grid", "gas", "solar_battery"]
+POWER_SOURCES: tuple[str, ...] = get_args(PowerSourceKind)
+
+
 class PowerSource(Model):
     """One source feeding a site: grid interconnection, on-site gas, or solar + battery."""
 
-    kind: Literal["grid", "gas", "solar_battery"]
+    kind: PowerSourceKind
     capacity_mw: Power = Field(alias="capacity")
     available_date: Date | None = Field(default=None, alias="available")
     ordered_date: Date | None = Field(default=None, alias="ordered")

@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     import pint
 
 __all__ = [
+    "DAYS_PER_YEAR",
+    "HOURS_PER_YEAR",
+    "WEEKS_PER_YEAR",
+    "WEEKS_PER_GREGORIAN_YEAR",
     "KINDS",
     "UnitError",
     "has_unit",
@@ -32,6 +36,19 @@ __all__ = [
     "days_from_date",
     "format_date",
 ]
+
+
+#: Days in a mean Julian year (365.25 d): the year of every rate "per year" in gigawatt, and
+#: pint's ``year`` (IAU; https://www.iau.org/static/resolutions/IAU1976_French.pdf, units).
+DAYS_PER_YEAR = 365.25
+#: Hours in a Julian year (365.25 d × 24 h), for energy per year at a load factor.
+HOURS_PER_YEAR = 8766.0
+#: Weeks in a Julian year (365.25 / 7), the engine's and the finance calendar's year.
+WEEKS_PER_YEAR = DAYS_PER_YEAR / 7
+#: Weeks in a mean Gregorian year (365.2425 d / 7 = 52.1775; ISO 8601's calendar). Used where
+#: the planner and the CLI turn weeks into quarters, months or years; 0.02% shorter than
+#: :data:`WEEKS_PER_YEAR` (kept as written so that plans and figures stay the same).
+WEEKS_PER_GREGORIAN_YEAR = 52.1775
 
 
 class UnitError(ValueError):

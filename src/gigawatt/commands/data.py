@@ -141,7 +141,7 @@ def calibrate(
         title=f"Durations in months, observed by {units.format_date(result.as_of_date)}",
         caption="; ".join(f"{c.span} = {' + '.join(c.stages)}" for c in result.spans.values() if c.stages),
     )
-    month = 52.1775 / 12
+    month = units.WEEKS_PER_GREGORIAN_YEAR / 12
 
     def months(*weeks: float | None) -> str:
         return "/".join(f"{w / month:.1f}" for w in weeks if w is not None) or "–"
