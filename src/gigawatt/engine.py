@@ -698,6 +698,14 @@ def _hist_dates(days: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return np.bincount(date_bins(days.ravel(), grid), minlength=grid.size + 2).astype(np.int64)
 
 
+def _hist_date_columns(days: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """:func:`_hist_dates` of every column of ``days`` (draw, …) at once: (columns, T + 2)."""
+    flat = days.reshape(days.shape[0], -1)
+    width = grid.size + 2
+    cells = date_bins(flat, grid) + np.arange(flat.shape[1]) * width
+    return np.bincount(cells.ravel(), minlength=flat.shape[1] * width).astype(np.int64).reshape(-1, width)
+
+
 def _bin(values: np.ndarray, high: float) -> np.ndarray:
     """Bin 0 holds exact zeros; bins 1.. split (0, high] evenly."""
     width = max(high, 1e-300) / (_HIST_BINS - 1)
@@ -880,9 +888,11 @@ def aggregate_block(
         )
     for name, days in target_days(model, ds).items():
         agg.date_hist[f"target:{name}"] = _hist_dates(days, grid)
+    stages = ("start_date", "power_date", "chips_date", "online_date")
+    by_column = _hist_date_columns(np.stack([ds[stage].values for stage in stages], axis=2), grid)
     for k, ph in enumerate(model.phases):
-        for stage in ("start_date", "power_date", "chips_date", "online_date"):
-            agg.date_hist[f"phase:{ph.id}:{stage}"] = _hist_dates(ds[stage].values[:, k], grid)
+        for j, stage in enumerate(stages):
+            agg.date_hist[f"phase:{ph.id}:{stage}"] = by_column[k * len(stages) + j]
     critical = ds["critical"].values
     agg.counts["critical"] = np.stack(
         [np.bincount(critical[:, k], minlength=len(CAUSES)) for k in range(critical.shape[1])]

@@ -48,8 +48,9 @@ class Result(BaseModel):
     version: int = VERSION
 
     def as_dict(self) -> dict[str, Any]:
-        """Plain data (kind and version first), as ``--json`` prints it and the store keeps it."""
-        return self.model_dump(mode="python")
+        """Plain data (kind and version first), as ``--json`` prints it and the store keeps it:
+        the fields the producer gave (an optional field it left out stays out)."""
+        return self.model_dump(mode="python", exclude_unset=True)
 
 
 class RunSummary(Result):
@@ -221,10 +222,10 @@ def tagged(kind: str, data: Any) -> Result:
     if isinstance(data, Result):
         return data
     if isinstance(data, list):
-        return Listing(kind=kind, items=data)
+        return Listing(kind=kind, version=VERSION, items=data)
     fields = {key: value for key, value in dict(data).items() if key not in ("kind", "version")}
     model = RESULTS.get(kind, Result)
-    return model.model_validate({"kind": kind, **fields})
+    return model.model_validate({"kind": kind, "version": VERSION, **fields})
 
 
 def stamped(kind: str, data: Any) -> dict[str, Any]:
