@@ -82,3 +82,20 @@ def test_no_module_keeps_its_own_block_loop_or_pool():
         text = (src / name).read_text(encoding="utf-8")
         assert "ProcessPoolExecutor" not in text, name
         assert "as_completed" not in text, name
+
+
+def test_a_recorded_run_computes_its_money_on_the_draws_it_simulated(tmp_path, monkeypatch):
+    from gigawatt.finance import summary
+
+    def no_second_simulation(*args, **kwargs):
+        raise AssertionError("the money's draws were simulated again")
+
+    monkeypatch.setattr(summary, "buildout", no_second_simulation)
+    record = run_recorded(Store(tmp_path / "s"), "stargate", draws=2048, seed=3, block_draws=1024)
+    assert record.summary["money"]["draws"] == 2000
+    monkeypatch.undo()
+    from gigawatt import engine, load_scenario
+
+    scenario = load_scenario("stargate")
+    expected = summary.with_money(engine.run(scenario, draws=2048, seed=3).summary(), scenario, 2048, 3)
+    assert _text(record.summary["money"]) == _text(expected["money"])  # as if simulated again

@@ -1222,15 +1222,19 @@ def simulate_blocks(
     seed: int,
     rows: Callable[[Model, int, int, int, xr.Dataset], Any] | None = None,
     merge: bool = False,
+    head: int = 0,
 ) -> list[runner.BlockOut]:
     """The runner's work on a worker: each block ``(index, start, stop)`` simulated and
-    aggregated, with its per-draw rows (``rows(model, seed, start, stop, ds)``) when asked;
-    ``merge``: one output for the whole group (nothing per block is kept)."""
+    aggregated, with its per-draw rows (``rows(model, seed, start, stop, ds)``) when asked and
+    its simulated draws below ``head`` (for :class:`gigawatt.runner.Head`); ``merge``: one
+    output for the whole group (nothing per block is kept)."""
     outs = []
     for index, lo, hi in blocks:
         ds = simulate_block(model, seed, lo, hi)
         table = rows(model, seed, lo, hi, ds) if rows is not None else None
-        outs.append(runner.BlockOut(index, hi - lo, aggregate_block(model, seed, lo, hi, ds), table))
+        kept = ds.isel(draw=slice(0, min(hi, head) - lo)) if lo < head else None
+        agg = aggregate_block(model, seed, lo, hi, ds)
+        outs.append(runner.BlockOut(index, hi - lo, agg, table, head=kept))
     if not merge or len(outs) < 2:
         return outs
     total = Aggregates()

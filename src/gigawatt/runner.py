@@ -24,7 +24,7 @@ import logging
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal, TypeVar
 
 from gigawatt.errors import GigawattError
@@ -35,6 +35,7 @@ __all__ = [
     "BlockOut",
     "BlockProgress",
     "DrawProgress",
+    "Head",
     "Merge",
     "Sink",
     "group_size",
@@ -61,6 +62,8 @@ class BlockOut:
     value: Any
     rows: Any = None
     blocks: int = 1
+    #: the block's simulated draws below a run's ``head`` (the money sink's), when asked for
+    head: Any = None
 
 
 #: Takes each block's output as it arrives (in the order blocks finish).
@@ -98,6 +101,29 @@ class BlockProgress:
     def __call__(self, out: BlockOut) -> None:
         self.done += out.blocks
         self.callback(self.done, self.total)
+
+
+@dataclass
+class Head:
+    """Collects the simulated draws ``0..draws`` that blocks hand back (``BlockOut.head``), so
+    a run's money is computed on draws already simulated instead of simulating them again."""
+
+    draws: int
+    parts: dict[int, Any] = field(default_factory=dict)
+
+    def __call__(self, out: BlockOut) -> None:
+        if out.head is not None:
+            self.parts[out.index] = out.head
+
+    def dataset(self) -> Any:
+        """The draws ``0..draws`` in order, or None when a block of them was not simulated here
+        (a resumed run's earlier blocks)."""
+        import xarray as xr  # noqa: PLC0415 (only where heads exist: the engine has imported it)
+
+        parts = [self.parts[i] for i in sorted(self.parts)]
+        if not parts or sum(p.sizes["draw"] for p in parts) != self.draws:
+            return None
+        return parts[0] if len(parts) == 1 else xr.concat(parts, "draw")
 
 
 @dataclass(frozen=True)

@@ -870,8 +870,8 @@ def continue_run(
 
     Any failure marks the run failed (with the reason) and is re-raised."""
     from gigawatt.engine import Aggregates, Model, Results, simulate_blocks
-    from gigawatt.finance.summary import with_money
-    from gigawatt.runner import BlockOut, BlockProgress, Merge, run_blocks
+    from gigawatt.finance.summary import MONEY_DRAWS, with_money
+    from gigawatt.runner import BlockOut, BlockProgress, Head, Merge, run_blocks
 
     record = store.get(run_id)
     try:
@@ -882,7 +882,8 @@ def continue_run(
         ]
         done = set(store.completed_blocks(record.id))
         merged = Merge(Aggregates())
-        sinks: list[Any] = [RecordSink(store, record.id), merged]
+        head = Head(min(record.draws, MONEY_DRAWS) if loaded.contracts else 0)  # the money's draws
+        sinks: list[Any] = [RecordSink(store, record.id), merged, head]
         if progress:
             sinks.append(BlockProgress(progress, len(ranges)))
         for index in sorted(done):  # from an earlier, interrupted process
@@ -896,12 +897,11 @@ def continue_run(
             todo,
             sinks,
             executor=backend,
-            args=(record.seed, draws_table, False),
+            args=(record.seed, draws_table, False, head.draws),
             per_block=True,
         )
-        summary = with_money(
-            Results(model, merged.total, record.seed).summary(), loaded, record.draws, record.seed
-        )
+        results = Results(model, merged.total, record.seed).summary()
+        summary = with_money(results, loaded, record.draws, record.seed, head.dataset())
     except Exception as exc:
         store.fail_run(record.id, f"{type(exc).__name__}: {exc}")
         raise
