@@ -688,9 +688,30 @@ class Aggregates:
         return np.cumsum(data, axis=1)[:, :-1] if name.startswith("capacity:") else data
 
 
+def _grid_index(grid: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(grid, days, side="left")`` for the finite days (the others get some
+    index in 0..T), by arithmetic on the evenly stepped grid and then exact comparisons with
+    the grid's own days, so the index is the same integer; many times faster than a binary
+    search for each of a block's (draw × phase) dates."""
+    if grid.size < 2:
+        return np.searchsorted(grid, days, side="left")
+    step = (grid[-1] - grid[0]) / (grid.size - 1)
+    with np.errstate(invalid="ignore"):
+        guess = np.nan_to_num(np.ceil((days - grid[0]) / step), nan=0.0, posinf=grid.size, neginf=0.0)
+    index = np.clip(guess, 0, grid.size).astype(np.intp)
+    padded = np.concatenate(([-np.inf], grid, [np.inf]))  # padded[i] is grid[i - 1]
+    finite = np.isfinite(days)
+    while True:  # grid[index - 1] < day <= grid[index]: one or two rounds at most
+        lower = (padded[index] >= days) & finite
+        higher = (padded[index + 1] < days) & finite
+        if not (lower.any() or higher.any()):
+            return index
+        index = index - lower + higher
+
+
 def date_bins(days: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """Bin of each day on the grid: 0 on or before the first step, i for step i, T+1 never."""
-    index = np.searchsorted(grid, days, side="left")
+    index = _grid_index(grid, days)
     return np.where(np.isfinite(days), np.minimum(index, grid.size), grid.size + 1)
 
 
@@ -751,7 +772,7 @@ def _step_hist(
 
 def _online_steps(online: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """The grid step at which each phase comes online (``grid.size``: never)."""
-    return np.where(np.isfinite(online), np.searchsorted(grid, online, side="left"), grid.size)
+    return np.where(np.isfinite(online), _grid_index(grid, online), grid.size)
 
 
 _VALUE_BINS = 4000
