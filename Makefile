@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 DRAWS ?= 10000
 
-.PHONY: run test lint typecheck bench clean lock chromium priors docs
+.PHONY: run test lint typecheck layers bench clean lock chromium priors docs
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,11 +30,14 @@ lint: $(TEST_STAMP)
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
+layers: $(TEST_STAMP)  ## imports run one way (the contract in pyproject.toml)
+	$(BIN)/lint-imports
+
 # Browser tests drive Debian's chromium (never a Playwright download); CI runs as root on Debian.
 chromium:
 	@test -x /usr/bin/chromium || (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y chromium)
 
-test: $(TEST_STAMP) chromium lint typecheck
+test: $(TEST_STAMP) chromium lint typecheck layers
 	$(BIN)/python -m pytest
 
 # The shipped build priors (priors: default) are the fit on Epoch's timelines; refit on a new snapshot
@@ -48,8 +51,9 @@ priors: $(STAMP)
 docs: $(TEST_STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
-bench: $(TEST_STAMP)
-	$(BIN)/python -m benchmarks.run
+REF ?= HEAD~1
+bench: $(TEST_STAMP)  ## start-up and run times now against a revision: make bench REF=<rev>
+	$(BIN)/python -m benchmarks.cli_compare $(REF) --importtime
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache site

@@ -10,7 +10,9 @@ runner = CliRunner()
 def test_scenarios_json():
     result = runner.invoke(app, ["scenarios", "--json"])
     assert result.exit_code == 0
-    rows = json.loads(result.stdout)
+    listing = json.loads(result.stdout)
+    assert listing["kind"] == "scenarios"
+    rows = listing["items"]
     assert {"name": "stargate"}.items() <= rows[0].items() or any(r["name"] == "stargate" for r in rows)
     assert all(r["description"] for r in rows)
 
@@ -45,7 +47,7 @@ def test_convert_error_exit_2():
 def test_accelerators_table_and_json():
     result = runner.invoke(app, ["accelerators", "--json"])
     assert result.exit_code == 0
-    ids = {row["id"] for row in json.loads(result.stdout)}
+    ids = {row["id"] for row in json.loads(result.stdout)["items"]}
     assert {"h100", "mi450", "tpu-v7"} <= ids
     assert runner.invoke(app, ["accelerators"]).exit_code == 0
 
@@ -88,6 +90,7 @@ def test_run_is_recorded_and_matches_the_engine(tmp_path):
     )
     assert out.exit_code == 0, out.output
     recorded = json.loads(out.stdout)
+    assert (recorded.pop("kind"), recorded.pop("version")) == ("run", 1)
     money = recorded.pop("money")  # a recorded run also carries its money, on its first draws
     assert money["draws"] == 2000
     assert any({"OpenAI", "Oracle", "NVIDIA"} <= set(cycle) for cycle in money["cycle_names"])

@@ -213,7 +213,7 @@ def test_distant_sites_and_neighbours_with_other_parties_count_twice(write):
     catalog = _campus(write, "catalog", _site("abilene", mw=300))
     far = _campus(write, "far", _site("abilene-north", 50.0, mw=450))
     neighbour = _campus(write, "neighbour", _site("google-next-door", 1.0, mw=450, tenant="google"))
-    assert 50.0 > SAME_CAMPUS_KM
+    assert SAME_CAMPUS_KM < 50.0
     for other in (far, neighbour):
         view = country_view([catalog, other], draws=50)
         assert _p50(view, "facility_mw", "country:US")[-1] == pytest.approx(750)

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from gigawatt.cli import app
 from gigawatt.engine import run
+from gigawatt.export import run_frames
 from gigawatt.finance.model import buildout, simulate_money
-from gigawatt.frames import run_frames
 from gigawatt.scenario import load_scenario
 from gigawatt.store import Store, run_recorded
 

@@ -93,9 +93,8 @@ def test_generated_scenarios_run_everywhere_or_stop_with_a_located_error(tmp_pat
         result = runner.invoke(app, [name, str(path), *options, "--json"])
         assert "Traceback" not in result.output, (command, result.output[-2000:])
         if result.exit_code == 2:  # a clear error, one message, not a crash
-            assert (
-                result.stderr.strip() and result.exception is None or isinstance(result.exception, SystemExit)
-            )
+            clean = bool(result.stderr.strip()) and result.exception is None
+            assert clean or isinstance(result.exception, SystemExit)
             continue
         assert result.exit_code == 0, (command, result.output[-2000:], result.exception)
         _finite(json.loads(result.stdout), name)

@@ -10,6 +10,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 
 from gigawatt.web.local import CHROMIUM, CHROMIUM_ARGS, serving
 
+pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -19,17 +19,17 @@ event by ``as_of`` are right-censored: counted, not fitted.
 
 from __future__ import annotations
 
-import math
+import itertools
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
-from scipy import optimize, stats
 
 from gigawatt import units
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.importers import Issue, TimelineRow, read_timelines
+from gigawatt.lognormal import Fit, fit_lognormal
 
 __all__ = [
     "SPANS",
@@ -66,16 +66,6 @@ class Observation:
     censored: bool = False
 
 
-@dataclass(frozen=True)
-class Fit:
-    """A lognormal fitted to durations (weeks), by its quantiles."""
-
-    n: int
-    p10_weeks: float
-    p50_weeks: float
-    p90_weeks: float
-
-
 @dataclass
 class SpanCheck:
     """Observations of one span, their fit, and how well the catalog's prior covers them."""
@@ -104,28 +94,6 @@ class Calibration:
             "spans": {k: asdict(v) for k, v in self.spans.items()},
             "issues": [vars(i) for i in self.issues],
         }
-
-
-def fit_lognormal(durations_weeks: np.ndarray, censored_weeks: np.ndarray | None = None) -> Fit:
-    """Maximum-likelihood lognormal (location 0) through positive durations.
-
-    ``censored_weeks`` are spans still open at the as-of date (right-censored: the span
-    is at least that long); they enter the likelihood through the survival function.
-    Without them the fit is the closed form (mean and population sd of the logs).
-    """
-    logs = np.log(np.asarray(durations_weeks, dtype=float))
-    mu, sigma = float(logs.mean()), float(logs.std())
-    open_logs = np.log(np.asarray(censored_weeks if censored_weeks is not None else [], dtype=float))
-    if open_logs.size and sigma > 0:
-
-        def nll(theta: np.ndarray) -> float:
-            m, s = theta[0], math.exp(theta[1])
-            return -float(stats.norm.logpdf(logs, m, s).sum() + stats.norm.logsf(open_logs, m, s).sum())
-
-        best = optimize.minimize(nll, np.array([mu, math.log(sigma)]), method="Nelder-Mead")
-        mu, sigma = float(best.x[0]), math.exp(float(best.x[1]))
-    p10, p50, p90 = np.exp(mu + sigma * stats.norm.ppf([0.1, 0.5, 0.9]))
-    return Fit(len(logs), float(p10), float(p50), float(p90))
 
 
 def catalog_band(stages: tuple[str, ...], catalog: Catalog, seed: int = 0) -> tuple[float, float, float]:
@@ -184,7 +152,7 @@ def _cadence(site: str, rows: list[TimelineRow], as_of: float) -> list[Observati
             peak = row.power_mw
     return [
         Observation(site, a.line, b.line, (b.date - a.date) / _WEEK)
-        for a, b in zip(rises, rises[1:], strict=False)
+        for a, b in itertools.pairwise(rises)
     ]
 
 

@@ -20,7 +20,14 @@ from gigawatt._fields import Model, SourceIds, read_leaf
 from gigawatt.distributions import Dist, fixed
 from gigawatt.errors import Problem, ScenarioError
 
-__all__ = ["Source", "Entry", "AcceleratorEntry", "Catalog", "load_catalog"]
+__all__ = ["GAS_LEAD_TIMES", "Source", "Entry", "AcceleratorEntry", "Catalog", "load_catalog"]
+
+#: The ``lead_times`` entry of ``costs.yaml`` for each on-site gas technology.
+GAS_LEAD_TIMES = {
+    "large_frame": "gas_turbine_large_frame",
+    "aeroderivative": "gas_turbine_aeroderivative",
+    "recip_engine": "recip_engine",
+}
 
 
 class Source(Model):
@@ -62,9 +69,8 @@ class Entry(Model):
     def _check_range(self) -> Entry:
         if (self.low is None) != (self.high is None):
             raise ValueError("give both low and high, or neither")
-        if self.low is not None and self.high is not None:
-            if not self.low <= self.value <= self.high:
-                raise ValueError("needs low <= value <= high")
+        if self.low is not None and self.high is not None and not self.low <= self.value <= self.high:
+            raise ValueError("needs low <= value <= high")
         if not self.source:
             raise ValueError("every catalog number needs a source")
         return self
@@ -207,8 +213,7 @@ def _validate(
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        for error in exc.errors():
-            problems.append(doc.problem((*path, *error["loc"]), _message(error)))
+        problems.extend(doc.problem((*path, *error["loc"]), _message(error)) for error in exc.errors())
         return None
 
 

@@ -2,41 +2,25 @@
 
 from __future__ import annotations
 
-import importlib
-import json
 import sys
-from collections.abc import Callable
 from enum import StrEnum
-from functools import wraps
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
-import rich.table
 import typer
-from rich.console import Console
 
-from gigawatt.errors import GigawattError, ScenarioError
-
-app = typer.Typer(
-    help="Plan, simulate and stress-test gigawatt-scale AI compute buildouts.",
-    no_args_is_help=True,
-    add_completion=True,
-    pretty_exceptions_enable=False,
+from gigawatt import units
+from gigawatt.commands.common import (
+    JsonOpt,
+    ScenarioArg,
+    Table,
+    app,
+    console,
+    err,
+    print_json,
+    user_errors,
 )
-console = Console()
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class Table(rich.table.Table):
-    """A table that wraps instead of cutting: at 80 columns its first column (ids, names,
-    parties: what a user copies) keeps whole words and the others fold, never "…"."""
-
-    def add_column(self, header: Any = "", *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("overflow", "fold")
-        if not self.columns:
-            kwargs.setdefault("no_wrap", True)
-        super().add_column(header, *args, **kwargs)
+from gigawatt.errors import GigawattError, ScenarioError
 
 
 class Basis(StrEnum):
@@ -44,43 +28,6 @@ class Basis(StrEnum):
 
     facility = "facility"
     it = "it"
-
-
-ScenarioArg = Annotated[
-    str, typer.Argument(help="A built-in scenario name (see `gigawatt scenarios`) or a YAML file.")
-]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
-
-
-def user_errors(func: F) -> F:
-    """Turn gigawatt's own errors into located messages and exit code 2."""
-
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except ScenarioError as exc:
-            for problem in exc.problems:
-                err.print(str(problem), markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-        except GigawattError as exc:
-            err.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def print_json(data: Any) -> None:
-    """JSON on stdout, nothing else."""
-    sys.stdout.write(json.dumps(data, indent=2, default=_jsonable) + "\n")
-
-
-def _jsonable(value: Any) -> Any:
-    if hasattr(value, "tolist"):
-        return value.tolist()
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    raise TypeError(f"not JSON serialisable: {type(value).__name__}")
 
 
 @app.command()
@@ -91,7 +38,7 @@ def scenarios(as_json: JsonOpt = False) -> None:
 
     found = builtin_scenarios()
     if as_json:
-        print_json([{"name": k, "description": v} for k, v in found.items()])
+        print_json([{"name": k, "description": v} for k, v in found.items()], "scenarios")
         return
     table = Table("name", "description", title="Built-in scenarios")
     for name, description in found.items():
@@ -145,14 +92,14 @@ def accelerators(as_json: JsonOpt = False) -> None:
                 "bf16_flops": acc.bf16_flops.value,
                 "memory_gb": acc.memory_gb.value,
                 "price_usd": acc.price_usd.value,
-                "useful_life_years": acc.useful_life_weeks.value / 52.1775,
+                "useful_life_years": acc.useful_life_weeks.value / units.WEEKS_PER_GREGORIAN_YEAR,
                 "sources": sorted(
                     {s for e in (acc.it_power_w, acc.bf16_flops, acc.price_usd) for s in e.source}
                 ),
             }
         )
     if as_json:
-        print_json(rows)
+        print_json(rows, "accelerators")
         return
     table = Table(
         "id",
@@ -204,7 +151,7 @@ def convert(
         load_factor=load_factor,
     )
     if as_json:
-        print_json(result.as_dict())
+        print_json(result.as_dict(), "conversion")
         return
     table = Table(
         "quantity",
@@ -228,29 +175,50 @@ def convert(
     console.print(table)
 
 
+@app.command()
+@user_errors
+def schema(
+    results: Annotated[
+        bool, typer.Option("--results", help="The results' schemas (one per kind) instead.")
+    ] = False,
+) -> None:
+    """Print the JSON Schema of a scenario file, or (--results) of each kind of --json result."""
+    import json
+    import warnings
+
+    if results:
+        from gigawatt.results import json_schemas
+
+        found = json_schemas()
+    else:
+        from gigawatt.scenario import Scenario
+
+        with warnings.catch_warnings():  # pydantic warns writing Dist defaults into the schema
+            warnings.simplefilter("ignore")
+            found = Scenario.model_json_schema()
+    sys.stdout.write(json.dumps(found, indent=2, default=str) + "\n")
+
+
 def main() -> None:
     """Entry point of the ``gigawatt`` command."""
     app()
 
 
-# Commands of each capability live in their own module under gigawatt/commands and
-# register on `app` when imported. One module name per line.
-COMMAND_MODULES = (
-    "buildout",
-    "crosscheck",
-    "data",
-    "export",
-    "finance",
-    "plan",
-    "runs",
-    "scale",
-    "sites",
-)
-for _module in COMMAND_MODULES:
-    importlib.import_module(f"gigawatt.commands.{_module}")
+# Each capability's commands live in their own module under gigawatt/commands and register on
+# `app` when imported (after the general commands above, so `--help` lists those first); they
+# import the shared pieces from gigawatt.commands.common, never from here: no import cycle.
+import gigawatt.commands.buildout  # noqa: E402
+import gigawatt.commands.crosscheck  # noqa: E402
+import gigawatt.commands.data  # noqa: E402
+import gigawatt.commands.export  # noqa: E402
+import gigawatt.commands.finance  # noqa: E402
+import gigawatt.commands.plan  # noqa: E402
+import gigawatt.commands.runs  # noqa: E402
+import gigawatt.commands.scale  # noqa: E402
+import gigawatt.commands.sites  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()
 
 
-__all__ = ["app", "main", "Path"]
+__all__ = ["app", "console", "err", "main", "print_json", "user_errors", "JsonOpt", "ScenarioArg", "Path"]

@@ -289,24 +289,11 @@ def _stress(sa: _Side, sb: _Side) -> list[Difference]:
 
 
 def resolved_inputs(record: Any) -> dict[str, Any]:
-    """A run's scenario as merged through ``extends`` (files followed while its file is
-    unchanged, built-ins always), flattened to ``path: value``."""
-    from gigawatt import _yaml
-    from gigawatt.scenario import _read_document
-    from gigawatt.store import _resolve_builtin_extends, flatten, scenario_hash, scenario_source
+    """A run's scenario as simulated, merged through ``extends`` and flattened to ``path: value``
+    (:func:`gigawatt.store.resolved_inputs`)."""
+    from gigawatt.store import resolved_inputs as inputs
 
-    try:
-        try:
-            current, _ = scenario_source(record.scenario_ref)
-        except GigawattError:
-            current = None
-        if current is not None and scenario_hash(current) == record.scenario_hash:
-            data = _read_document(record.scenario_ref).data
-        else:
-            data = _resolve_builtin_extends(_yaml.load(record.scenario_text, record.scenario_ref)).data
-    except GigawattError:
-        data = {"text": record.scenario_text}
-    return flatten(_yaml.stringify_keys(data), max_list=1000)
+    return inputs(record)
 
 
 def _headline_paths(summary: Mapping[str, Any]) -> set[str]:

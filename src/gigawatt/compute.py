@@ -16,6 +16,7 @@ from the catalog's uncertainty.
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 #: Hours in a mean Julian year (365.25 days × 24 h).
-HOURS_PER_YEAR = 8766.0
+HOURS_PER_YEAR = units.HOURS_PER_YEAR
 
 
 class ConversionError(GigawattError):
@@ -145,8 +146,6 @@ def _parameters(catalog: Catalog, accelerator_id: str, cooling: str) -> dict[str
 def _known(catalog: Catalog, accelerator_id: str) -> str:
     key = accelerator_id.lower()
     if key not in catalog.accelerators:
-        import difflib
-
         hint = difflib.get_close_matches(key, list(catalog.accelerators), n=1)
         extra = f"; did you mean {hint[0]!r}?" if hint else ""
         raise ConversionError(f"unknown accelerator {accelerator_id!r}{extra}")

@@ -34,8 +34,8 @@ import numpy as np
 import xarray as xr
 
 from gigawatt import units
-from gigawatt.backends import Backend, block_draw_ranges
-from gigawatt.engine import Aggregates, Model, simulate_block
+from gigawatt.engine import Aggregates, Model, block_draw_ranges, simulate_block
+from gigawatt.runner import Backend, BlockOut, Merge, run_blocks
 from gigawatt.sampling import BLOCK_DRAWS
 from gigawatt.scenario import Location, Scenario, Site
 
@@ -313,6 +313,11 @@ def _block(layout: _Layout, seed: int, start: int, stop: int) -> Aggregates:
     return agg
 
 
+def _blocks(layout: _Layout, blocks: Sequence[tuple[int, int, int]], seed: int) -> list[BlockOut]:
+    """The runner's work: :func:`_block` for each block of the group."""
+    return [BlockOut(index, hi - lo, _block(layout, seed, lo, hi)) for index, lo, hi in blocks]
+
+
 @dataclass
 class CountryView:
     """P10/P50/P90 of each metric per group (total, region:*, country:*) at year ends."""
@@ -362,10 +367,10 @@ def country_view(
     if draws < 1:
         raise ValueError("draws must be >= 1")
     layout, notes, shared = _layout(scenarios)
-    total = Aggregates()
-    tasks = [(seed, lo, hi) for lo, hi in block_draw_ranges(draws, block_draws)]
-    for _, block in (backend or Backend()).imap(_block, layout, tasks):
-        total = total.merge(block)
+    blocks = [(i, lo, hi) for i, (lo, hi) in enumerate(block_draw_ranges(draws, block_draws))]
+    merged = Merge(Aggregates())
+    run_blocks(_blocks, layout, blocks, [merged], executor=backend, args=(seed,))
+    total = merged.total
     data = np.stack(
         [
             np.stack([_quantiles(total.hist[f"{metric}|{g}"], unit) for g in layout.groups])
@@ -389,7 +394,7 @@ def country_view(
 
 def countries_figure(view: CountryView, metric: str = "facility_mw", level: str = "country") -> Any:
     """Plotly figure: P50 of ``metric`` per country (or region) at year ends, P10–P90 as error bars."""
-    import plotly.graph_objects as go
+    import plotly.graph_objects as go  # noqa: PLC0415 (plotly only to draw)
 
     q = view.quantiles.sel(metric=metric)
     scale = 1e3 if metric == "facility_mw" else 1.0

@@ -21,13 +21,13 @@ PERT draws are by inversion of the Beta CDF (scipy's ``betainc``) tabulated on
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
 
 import numpy as np
-from scipy import special, stats
 
 from gigawatt import units
 
@@ -36,7 +36,9 @@ __all__ = ["Dist", "parse", "fixed"]
 Family = Literal["fixed", "uniform", "triangular", "pert", "lognormal", "choice"]
 
 #: z-score of the 90th percentile of a standard normal, for P50/P90 lognormals.
-_Z90 = float(stats.norm.ppf(0.9))
+#: Written out (``scipy.stats.norm.ppf(0.9)``, checked in test_distributions) so that reading a
+#: scenario does not import scipy.stats; scipy is imported where a quantile is computed.
+_Z90 = 1.2815515655446004
 
 
 @dataclass(frozen=True)
@@ -59,20 +61,20 @@ class Dist:
     def low(self) -> float:
         """Smallest value (the 1st percentile for the unbounded lognormal)."""
         if self.family == "lognormal":
-            return self.ppf(0.01)
+            return float(self.ppf(0.01))
         return min(self.params)
 
     @property
     def high(self) -> float:
         """Largest value (the 99th percentile for the unbounded lognormal)."""
         if self.family == "lognormal":
-            return self.ppf(0.99)
+            return float(self.ppf(0.99))
         return max(self.params)
 
     @property
     def mid(self) -> float:
         """A central value: the median."""
-        return self.ppf(0.5)
+        return float(self.ppf(0.5))
 
     def ppf(self, q: float | np.ndarray) -> Any:
         """Quantile function (inverse CDF) at ``q`` in [0, 1]."""
@@ -82,6 +84,9 @@ class Dist:
             return np.full(q.shape, p[0]) if q.shape else p[0]
         if self.family == "uniform":
             return p[0] + q * (p[1] - p[0])
+        # scipy.stats is imported only here: about a second, not needed to read a scenario.
+        from scipy import stats  # noqa: PLC0415
+
         if self.family == "triangular":
             low, mode, high = p
             if high == low:
@@ -124,8 +129,11 @@ class Dist:
             unit = base[cell] + (position - cell) * step[cell]
             tails = (cell < _EXACT_CELLS) | (cell >= _QUANTILE_STEPS - _EXACT_CELLS)
             if tails.any():  # where the quantile function is too curved to interpolate
+                from scipy import special  # noqa: PLC0415 (see ppf)
+
                 unit[tails] = special.betaincinv(a, b, u[tails])
-            return p[0] + (p[2] - p[0]) * unit
+            drawn: np.ndarray = p[0] + (p[2] - p[0]) * unit
+            return drawn
         if self.family == "lognormal":
             mu, sigma = _lognormal_shape(*p)
             return rng.lognormal(mu, sigma, size)
@@ -174,6 +182,8 @@ _EXACT_CELLS = 16
 def _beta_quantiles(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
     """Beta(a, b) quantiles at probabilities 0, 1/N, …, (N−1)/N and the steps to the next:
     the CDF on a grid twice as fine, inverted by linear interpolation."""
+    from scipy import special  # noqa: PLC0415 (see Dist.ppf)
+
     x = np.linspace(0.0, 1.0, 2 * _QUANTILE_STEPS + 1)
     quantiles = np.interp(np.linspace(0.0, 1.0, _QUANTILE_STEPS + 1), special.betainc(a, b, x), x)
     return quantiles[:-1], np.diff(quantiles)
@@ -205,7 +215,7 @@ def parse(value: Any, leaf: Callable[[Any], float]) -> Dist:
             names = ["LOW", "HIGH"] if n == 2 else ["LOW", "MODE", "HIGH"]
             raise ValueError(f"{family} takes a list [{', '.join(names)}]")
         params = tuple(leaf(a) for a in args)
-        if any(b < a for a, b in zip(params, params[1:], strict=False)):
+        if any(b < a for a, b in itertools.pairwise(params)):
             raise ValueError(f"{family} values must be in increasing order")
         return Dist(family, params)
     if family == "lognormal":

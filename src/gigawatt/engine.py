@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from gigawatt import cadence, contracted, observations, supply, units
+from gigawatt import cadence, contracted, observations, runner, supply, units
 from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.errors import GigawattError
@@ -61,7 +61,7 @@ __all__ = [
 #: How far one level of site priority moves a phase up a supply queue: one quarter.
 PRIORITY_DAYS = 91.3125
 #: Mean weeks in a year (365.25 / 7).
-WEEKS_PER_YEAR = 365.25 / 7
+WEEKS_PER_YEAR = units.WEEKS_PER_YEAR
 DAYS_PER_WEEK = 7.0
 #: What can set a phase's online date, in the order ties are attributed.
 CAUSES = (
@@ -308,7 +308,7 @@ def _supply_inverse(
             )
             years = np.where(np.abs(gg) < 1e-12, linear, grown)
         years = np.where((rate > 0) & np.isfinite(years), years, np.where(level <= 0, 0.0, np.inf))
-        return start_day[:, None] + years * 365.25
+        return start_day[:, None] + years * units.DAYS_PER_YEAR
 
     return day_supplied
 
@@ -752,14 +752,43 @@ class Aggregates:
         return np.cumsum(data, axis=1)[:, :-1] if name.startswith("capacity:") else data
 
 
+def _grid_index(grid: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(grid, days, side="left")`` for the finite days (the others get some
+    index in 0..T), by arithmetic on the evenly stepped grid and then exact comparisons with
+    the grid's own days, so the index is the same integer; many times faster than a binary
+    search for each of a block's (draw × phase) dates."""
+    if grid.size < 2:
+        return np.searchsorted(grid, days, side="left")
+    step = (grid[-1] - grid[0]) / (grid.size - 1)
+    with np.errstate(invalid="ignore"):
+        guess = np.nan_to_num(np.ceil((days - grid[0]) / step), nan=0.0, posinf=grid.size, neginf=0.0)
+    index = np.clip(guess, 0, grid.size).astype(np.intp)
+    padded = np.concatenate(([-np.inf], grid, [np.inf]))  # padded[i] is grid[i - 1]
+    finite = np.isfinite(days)
+    while True:  # grid[index - 1] < day <= grid[index]: one or two rounds at most
+        lower = (padded[index] >= days) & finite
+        higher = (padded[index + 1] < days) & finite
+        if not (lower.any() or higher.any()):
+            return index
+        index = index - lower + higher
+
+
 def date_bins(days: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """Bin of each day on the grid: 0 on or before the first step, i for step i, T+1 never."""
-    index = np.searchsorted(grid, days, side="left")
+    index = _grid_index(grid, days)
     return np.where(np.isfinite(days), np.minimum(index, grid.size), grid.size + 1)
 
 
 def _hist_dates(days: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return np.bincount(date_bins(days.ravel(), grid), minlength=grid.size + 2).astype(np.int64)
+
+
+def _hist_date_columns(days: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """:func:`_hist_dates` of every column of ``days`` (draw, …) at once: (columns, T + 2)."""
+    flat = days.reshape(days.shape[0], -1)
+    width = grid.size + 2
+    cells = date_bins(flat, grid) + np.arange(flat.shape[1]) * width
+    return np.bincount(cells.ravel(), minlength=flat.shape[1] * width).astype(np.int64).reshape(-1, width)
 
 
 def _bin(values: np.ndarray, high: float) -> np.ndarray:
@@ -770,30 +799,44 @@ def _bin(values: np.ndarray, high: float) -> np.ndarray:
 
 
 def _step_hist(
-    values: np.ndarray, online: np.ndarray, grid: np.ndarray, high: float, unit: float
+    values: np.ndarray,
+    online: np.ndarray,
+    grid: np.ndarray,
+    high: float,
+    unit: float,
+    index: np.ndarray | None = None,
 ) -> np.ndarray:
     """Histogram-over-time of the step curves Σ values·[t ≥ online], as time differences.
 
     Each draw's curve changes only when a phase comes online, so its counts
-    enter at those steps: O(draw × phase), not O(draw × time)."""
-    draws, k_count = values.shape
-    index = np.where(np.isfinite(online), np.searchsorted(grid, online, side="left"), grid.size)
+    enter at those steps: O(draw × phase), not O(draw × time). ``index``: the grid step of
+    each ``online`` date when already known (:func:`_online_steps`). Counts and integer
+    sums are exact (every partial sum is an integer below 2**53), so adding the entering and
+    leaving entries separately gives the same integers as adding them together."""
+    draws = values.shape[0]
+    if index is None:
+        index = _online_steps(online, grid)
     order = np.argsort(index, axis=1, kind="stable")
     steps = np.take_along_axis(index, order, axis=1)
-    levels = np.concatenate(
-        [np.zeros((draws, 1)), np.cumsum(np.take_along_axis(values, order, 1), axis=1)], 1
-    )
+    levels = np.zeros((draws, values.shape[1] + 1))
+    np.cumsum(np.take_along_axis(values, order, 1), axis=1, out=levels[:, 1:])
     bins = _bin(levels, high)
-    sums = np.rint(levels / unit).astype(np.int64)
-    rows_t = np.concatenate([np.zeros((draws, 1), np.int64), steps, steps], axis=1)
-    rows_b = np.concatenate([bins[:, :1], bins[:, 1:], bins[:, :-1]], axis=1)
-    sign = np.concatenate([np.ones((draws, 1 + k_count), np.int64), -np.ones((draws, k_count), np.int64)], 1)
-    weight_sum = np.concatenate([sums[:, :1], sums[:, 1:], sums[:, :-1]], axis=1) * sign
-    flat = (rows_t * _HIST_BINS + rows_b).ravel()
+    sums = np.rint(levels / unit)
+    cells = steps * _HIST_BINS
+    enter = np.concatenate([bins[:, :1], cells + bins[:, 1:]], axis=1).ravel()  # t = 0, then each step
+    leave = (cells + bins[:, :-1]).ravel()
     size = (grid.size + 1) * _HIST_BINS
-    counts = np.bincount(flat, weights=sign.ravel(), minlength=size)
-    total = np.bincount(flat, weights=weight_sum.ravel(), minlength=size)
-    return np.stack([np.rint(counts), np.rint(total)]).astype(np.int64).reshape(2, grid.size + 1, _HIST_BINS)
+    out = np.empty((2, size), np.int64)
+    np.subtract(np.bincount(enter, minlength=size), np.bincount(leave, minlength=size), out=out[0])
+    total = np.bincount(enter, weights=sums.ravel(), minlength=size)
+    total -= np.bincount(leave, weights=sums[:, :-1].ravel(), minlength=size)
+    out[1] = np.rint(total)
+    return out.reshape(2, grid.size + 1, _HIST_BINS)
+
+
+def _online_steps(online: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """The grid step at which each phase comes online (``grid.size``: never)."""
+    return np.where(np.isfinite(online), _grid_index(grid, online), grid.size)
 
 
 _VALUE_BINS = 4000
@@ -897,7 +940,7 @@ def demand_streams(model: Model, p: dict[str, np.ndarray], days: np.ndarray) -> 
     out = {}
     for stream, spec in model.scenario.demand.streams.items():
         level_key, ceiling_key = DEMAND_KEYS[spec.stated_in]
-        years = (days[None, :] - p[f"demand.{stream}.start"][:, None]) / 365.25
+        years = (days[None, :] - p[f"demand.{stream}.start"][:, None]) / units.DAYS_PER_YEAR
         out[stream] = grown_demand(
             p[f"demand.{stream}.{level_key}"][:, None],
             p[f"demand.{stream}.growth_per_year"][:, None],
@@ -937,19 +980,36 @@ def aggregate_block(
     online = ds["online_date"].values
     mw = ds["facility_mw"].values
     agg = Aggregates(draws=stop - start)
+    steps = _online_steps(online, grid)
+    by_mask: dict[bytes, np.ndarray] = {}  # series of the same phases (total, the one party) alike
     for name, mask in model.series.items():
-        agg.hist[f"capacity:{name}"] = _step_hist(
-            mw[:, mask], online[:, mask], grid, model.series_high_mw[name], _SUM_UNIT["mw"]
-        )
+        key = np.asarray(mask).tobytes()
+        if key not in by_mask:
+            by_mask[key] = _step_hist(
+                mw[:, mask],
+                online[:, mask],
+                grid,
+                model.series_high_mw[name],
+                _SUM_UNIT["mw"],
+                steps[:, mask],
+            )
+        agg.hist[f"capacity:{name}"] = by_mask[key]
     for name, spec in model.step_series.items():
         agg.hist[f"capacity:{name}"] = _step_hist(
-            ds[spec.variable].values[:, spec.mask], online[:, spec.mask], grid, spec.high, spec.unit
+            ds[spec.variable].values[:, spec.mask],
+            online[:, spec.mask],
+            grid,
+            spec.high,
+            spec.unit,
+            steps[:, spec.mask],
         )
     for name, days in target_days(model, ds).items():
         agg.date_hist[f"target:{name}"] = _hist_dates(days, grid)
+    stages = ("start_date", "power_date", "chips_date", "online_date")
+    by_column = _hist_date_columns(np.stack([ds[stage].values for stage in stages], axis=2), grid)
     for k, ph in enumerate(model.phases):
-        for stage in ("start_date", "power_date", "chips_date", "online_date"):
-            agg.date_hist[f"phase:{ph.id}:{stage}"] = _hist_dates(ds[stage].values[:, k], grid)
+        for j, stage in enumerate(stages):
+            agg.date_hist[f"phase:{ph.id}:{stage}"] = by_column[k * len(stages) + j]
     critical = ds["critical"].values
     agg.counts["critical"] = np.stack(
         [np.bincount(critical[:, k], minlength=len(CAUSES)) for k in range(critical.shape[1])]
@@ -1072,7 +1132,7 @@ def _accelerator_supply(
             begin = p.get(f"{prefix}.start", np.full(stop - start, model.grid_days[0]))[:, None]
             rate = (p[f"{prefix}.amount"] * p[f"{prefix}.share"] * WEEKS_PER_YEAR / info.per_weeks)[:, None]
             g = np.log1p(p[f"{prefix}.growth_per_year"])[:, None]
-            years = np.maximum(days - begin, 0.0) / 365.25
+            years = np.maximum(days - begin, 0.0) / units.DAYS_PER_YEAR
             safe = np.where(np.abs(g) < 1e-12, 1.0, g)
             out[f"supply:{info.name}:offered"] = rate * np.where(
                 np.abs(g) < 1e-12, years, np.expm1(safe * years) / safe
@@ -1247,7 +1307,7 @@ class Results:
                 "it_gw": band(q["it"], i, 1e3),
                 "bf16_eflops": band(q["flops"], i, 1e18),
                 "h100_equivalents_million": band(q["h100e"], i, 1e6),
-                "energy_twh_per_year": band(q["total"], i, 1e6 / (lf * 8766)),
+                "energy_twh_per_year": band(q["total"], i, 1e6 / (lf * units.HOURS_PER_YEAR)),
             }
             for i, day in enumerate(self.model.year_ends)
         ]
@@ -1387,12 +1447,31 @@ def block_draw_ranges(draws: int, block_draws: int) -> list[tuple[int, int]]:
     return [(lo, min(draws, lo + block)) for lo in range(0, draws, block)]
 
 
-def aggregate_blocks(model: Model, seed: int, ranges: Sequence[tuple[int, int]]) -> Aggregates:
-    """:func:`aggregate_block` over consecutive blocks, merged (a worker process's task)."""
+def simulate_blocks(
+    model: Model,
+    blocks: Sequence[tuple[int, int, int]],
+    seed: int,
+    rows: Callable[[Model, int, int, int, xr.Dataset], Any] | None = None,
+    merge: bool = False,
+    head: int = 0,
+) -> list[runner.BlockOut]:
+    """The runner's work on a worker: each block ``(index, start, stop)`` simulated and
+    aggregated, with its per-draw rows (``rows(model, seed, start, stop, ds)``) when asked and
+    its simulated draws below ``head`` (for :class:`gigawatt.runner.Head`); ``merge``: one
+    output for the whole group (nothing per block is kept)."""
+    outs = []
+    for index, lo, hi in blocks:
+        ds = simulate_block(model, seed, lo, hi)
+        table = rows(model, seed, lo, hi, ds) if rows is not None else None
+        kept = ds.isel(draw=slice(0, min(hi, head) - lo)) if lo < head else None
+        agg = aggregate_block(model, seed, lo, hi, ds)
+        outs.append(runner.BlockOut(index, hi - lo, agg, table, head=kept))
+    if not merge or len(outs) < 2:
+        return outs
     total = Aggregates()
-    for lo, hi in ranges:
-        total = total.merge(aggregate_block(model, seed, lo, hi))
-    return total
+    for out in outs:
+        total = total.merge(out.value)
+    return [runner.BlockOut(outs[0].index, total.draws, total, None, len(outs))]
 
 
 def run(
@@ -1402,37 +1481,19 @@ def run(
     block_draws: int = 8 * BLOCK_DRAWS,
     progress: Callable[[int], None] | None = None,
     workers: int = 1,
+    executor: runner.Backend | None = None,
 ) -> Results:
-    """Simulate ``draws`` draws in blocks and aggregate them.
+    """Simulate ``draws`` draws in blocks and aggregate them (:func:`gigawatt.runner.run_blocks`).
 
     ``block_draws`` is rounded up to a multiple of :data:`BLOCK_DRAWS`; results do
-    not depend on it nor on ``workers`` (processes)."""
+    not depend on it nor on ``workers`` (processes) nor on the ``executor``."""
     if draws < 1:
         raise ValueError("draws must be >= 1")
     model = Model.from_scenario(scenario)
-    ranges = block_draw_ranges(draws, block_draws)
-    total = Aggregates()
-    if workers > 1:
-        from collections import deque
-        from concurrent.futures import Future, ProcessPoolExecutor
-
-        # Each task reduces a run of blocks (~100 MB of histograms each) to one Aggregates in
-        # the worker, and at most two tasks per worker are in flight: transfers stay few and
-        # memory flat however many draws. Merges are exact, so grouping changes no result.
-        per_task = -(-len(ranges) // (4 * workers))
-        tasks = [ranges[i : i + per_task] for i in range(0, len(ranges), per_task)]
-        with ProcessPoolExecutor(workers) as pool:
-            in_flight: deque[tuple[Future[Aggregates], list[tuple[int, int]]]] = deque()
-            for index, task in enumerate(tasks):
-                in_flight.append((pool.submit(aggregate_blocks, model, seed, task), task))
-                while in_flight and (len(in_flight) > 2 * workers or index == len(tasks) - 1):
-                    future, done = in_flight.popleft()
-                    total = total.merge(future.result())
-                    if progress:
-                        progress(sum(hi - lo for lo, hi in done))
-    else:
-        for lo, hi in ranges:
-            total = total.merge(aggregate_block(model, seed, lo, hi))
-            if progress:
-                progress(hi - lo)
-    return Results(model, total, seed)
+    if executor is None:
+        executor = runner.Backend("local", workers=workers) if workers > 1 else runner.Backend()
+    blocks = [(i, lo, hi) for i, (lo, hi) in enumerate(block_draw_ranges(draws, block_draws))]
+    merged = runner.Merge(Aggregates())
+    sinks: list[runner.Sink] = [merged] if progress is None else [merged, runner.DrawProgress(progress)]
+    runner.run_blocks(simulate_blocks, model, blocks, sinks, executor=executor, args=(seed, None, True))
+    return Results(model, merged.total, seed)

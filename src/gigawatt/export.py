@@ -16,9 +16,10 @@ from typing import Any
 import pandas as pd
 
 from gigawatt.errors import GigawattError
-from gigawatt.frames import TABLES, run_frames
+from gigawatt.frames import TABLES as SUMMARY_TABLES
+from gigawatt.frames import _frame
 
-__all__ = ["ExportError", "FORMATS", "export_run", "write_workbook"]
+__all__ = ["ExportError", "FORMATS", "TABLES", "export_run", "run_frames", "write_workbook"]
 
 FORMATS = ("xlsx", "csv", "parquet")
 
@@ -26,6 +27,66 @@ FORMATS = ("xlsx", "csv", "parquet")
 class ExportError(GigawattError):
     """A run that cannot be written where asked (format, existing file, folder)."""
 
+
+
+def summary_frame(record: Any) -> pd.DataFrame:
+    """What a recorded run is: id, kind, scenario and its hash, draws, seed, when, version."""
+    brief = record.brief()
+    fields = {
+        **{k: brief[k] for k in ("id", "kind", "scenario", "draws", "seed", "status", "version")},
+        "scenario_sha256": record.scenario_hash,
+        "scenario_ref": record.scenario_ref,
+        "created_utc": brief["created"],
+        "elapsed_s": record.elapsed_s,
+        "as_of": (record.summary or {}).get("as_of"),
+    }
+    return pd.DataFrame(
+        {"field": list(fields), "value": [None if v is None else str(v) for v in fields.values()]}
+    )
+
+
+def inputs_frame(record: Any) -> pd.DataFrame:
+    """The run's scenario as merged through ``extends``: one row per ``path: value``."""
+    from gigawatt.store import resolved_inputs
+
+    flat = resolved_inputs(record)
+    return pd.DataFrame({"path": list(flat), "value": [str(v) for v in flat.values()]})
+
+
+def sources_frame(record: Any) -> pd.DataFrame:
+    """Every source the run's numbers cite: the scenario's own and the built-in catalogs'."""
+    from gigawatt.catalog import load_catalog
+    from gigawatt.store import scenario_of
+
+    rows = []
+    try:
+        own = scenario_of(record).sources
+    except Exception:
+        own = {}
+    for origin, sources in (("scenario", own), ("catalog", load_catalog().sources)):
+        for key, source in sources.items():
+            rows.append({"origin": origin, "id": key, **source.model_dump()})
+    return _frame(rows, ["origin", "id", "publication", "date", "url"])
+
+
+#: The tables of a recorded run, in workbook order: name → (function, takes the record).
+TABLES: dict[str, tuple[Any, bool]] = {
+    "summary": (summary_frame, True),
+    **SUMMARY_TABLES,
+    "inputs": (inputs_frame, True),
+    "sources": (sources_frame, True),
+}
+
+
+def run_frames(record: Any) -> dict[str, pd.DataFrame]:
+    """Every table of a recorded run (:data:`TABLES`), empty ones left out (e.g. money
+    without contracts), the summary, inputs and sources always there."""
+    out = {}
+    for name, (function, whole) in TABLES.items():
+        frame = function(record) if whole else function(record.summary or {})
+        if whole or not frame.empty:
+            out[name] = frame
+    return out
 
 def _number_format(column: str, frame: pd.DataFrame) -> str | None:
     """Excel number format from a column's name (its unit) and type."""

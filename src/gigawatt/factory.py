@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from gigawatt import units
+from gigawatt.catalog import load_catalog
 from gigawatt.engine import WEEKS_PER_YEAR, factory_rate_day
 from gigawatt.errors import GigawattError
 from gigawatt.sampling import sample
@@ -44,7 +45,6 @@ def analyse(
     acc = scenario.accelerator(accelerator) if accelerator in _known(scenario) else None
     if acc is None:
         raise GigawattError(f"unknown accelerator {accelerator!r}")
-    from gigawatt.catalog import load_catalog
 
     catalog = load_catalog()
     as_of = scenario.time.as_of_day
@@ -127,7 +127,6 @@ def analyse(
 
 
 def _known(scenario: Scenario) -> set[str]:
-    from gigawatt.catalog import load_catalog
 
     return set(load_catalog().accelerators) | set(scenario.accelerators)
 
@@ -164,7 +163,7 @@ def _supply_per_year(
             total.size,
         )
         start = supply.start_date.mid if supply.start_date is not None else scenario.time.start_day
-        years = max(day - start, 0.0) / 365.25
+        years = max(day - start, 0.0) / units.DAYS_PER_YEAR
         periods = {"week": WEEKS_PER_YEAR, "month": 12, "quarter": 4, "year": 1}[supply.per]
         if resource == "accelerators" and (supply.ceiling is not None or supply.successor is not None):
             family = _generations(scenario, seed, total.size)

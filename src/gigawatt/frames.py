@@ -20,14 +20,10 @@ __all__ = [
     "cash_frame",
     "demand_frame",
     "flows_frame",
-    "inputs_frame",
     "phases_frame",
     "plan_frame",
-    "run_frames",
-    "sources_frame",
     "statements_frame",
     "stress_frame",
-    "summary_frame",
     "summary_table",
     "targets_frame",
     "year_ends_frame",
@@ -206,49 +202,9 @@ def statements_frame(statements: Mapping[str, Any]) -> pd.DataFrame:
     return _frame(rows, ["party", "year", "line", *_Q])
 
 
-def summary_frame(record: Any) -> pd.DataFrame:
-    """What a recorded run is: id, kind, scenario and its hash, draws, seed, when, version."""
-    brief = record.brief()
-    fields = {
-        **{k: brief[k] for k in ("id", "kind", "scenario", "draws", "seed", "status", "version")},
-        "scenario_sha256": record.scenario_hash,
-        "scenario_ref": record.scenario_ref,
-        "created_utc": brief["created"],
-        "elapsed_s": record.elapsed_s,
-        "as_of": (record.summary or {}).get("as_of"),
-    }
-    return pd.DataFrame(
-        {"field": list(fields), "value": [None if v is None else str(v) for v in fields.values()]}
-    )
-
-
-def inputs_frame(record: Any) -> pd.DataFrame:
-    """The run's scenario as merged through ``extends``: one row per ``path: value``."""
-    from gigawatt.compare import resolved_inputs
-
-    flat = resolved_inputs(record)
-    return pd.DataFrame({"path": list(flat), "value": [str(v) for v in flat.values()]})
-
-
-def sources_frame(record: Any) -> pd.DataFrame:
-    """Every source the run's numbers cite: the scenario's own and the built-in catalogs'."""
-    from gigawatt.catalog import load_catalog
-    from gigawatt.store import scenario_of
-
-    rows = []
-    try:
-        own = scenario_of(record).sources
-    except Exception:  # noqa: BLE001 - a stored scenario that no longer loads still exports
-        own = {}
-    for origin, sources in (("scenario", own), ("catalog", load_catalog().sources)):
-        for key, source in sources.items():
-            rows.append({"origin": origin, "id": key, **source.model_dump()})
-    return _frame(rows, ["origin", "id", "publication", "date", "url"])
-
-
-#: The tables of a recorded run, in workbook order: name → (function, takes the record).
+#: The tables of a run's summary, in workbook order: name → (function, takes the record: never
+#: here; the record's own tables, summary, inputs and sources, are :mod:`gigawatt.export`'s).
 TABLES: dict[str, tuple[Any, bool]] = {
-    "summary": (summary_frame, True),
     "targets": (targets_frame, False),
     "capacity": (capacity_frame, False),
     "year_ends": (year_ends_frame, False),
@@ -258,8 +214,6 @@ TABLES: dict[str, tuple[Any, bool]] = {
     "stress": (stress_frame, False),
     "money": (cash_frame, False),
     "flows": (flows_frame, False),
-    "inputs": (inputs_frame, True),
-    "sources": (sources_frame, True),
 }
 
 
@@ -270,14 +224,3 @@ def summary_table(summary: Mapping[str, Any], table: str) -> pd.DataFrame:
         made = [name for name, (_, w) in TABLES.items() if not w]
         raise KeyError(f"no table {table!r} in a summary; the tables are: {', '.join(made)}")
     return function(summary)
-
-
-def run_frames(record: Any) -> dict[str, pd.DataFrame]:
-    """Every table of a recorded run (:data:`TABLES`), empty ones left out (e.g. money
-    without contracts), the summary, inputs and sources always there."""
-    out = {}
-    for name, (function, whole) in TABLES.items():
-        frame = function(record) if whole else function(record.summary or {})
-        if whole or not frame.empty:
-            out[name] = frame
-    return out

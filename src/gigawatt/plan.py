@@ -57,12 +57,13 @@ import scipy.sparse
 import xarray as xr
 from linopy.csr import CSRLinearExpression, Grid
 
+from gigawatt import units
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.engine import grown_demand
 from gigawatt.errors import GigawattError, ScenarioError
 from gigawatt.leadtimes import lead_weeks, needs
-from gigawatt.scenario import STATUS_ORDER, Phase, Scenario
+from gigawatt.scenario import POWER_SOURCES, STATUS_ORDER, Phase, Scenario
 from gigawatt.supply import Generation, industry_rate_per_year
 from gigawatt.units import date_from_days, days_from_date
 
@@ -90,12 +91,12 @@ __all__ = [
     "robust_plan",
 ]
 
-SOURCES = ("grid", "gas", "solar_battery")
+SOURCES = POWER_SOURCES
 WORKLOADS = ("training", "inference")
 EFLOPS = 1e18  # FLOP/s per EFLOP/s: the model's compute unit (keeps coefficients near 1)
-HOURS_PER_QUARTER = 8766.0 / 4
-DAYS_PER_YEAR = 365.25
-WEEKS_PER_QUARTER = 52.1775 / 4
+HOURS_PER_QUARTER = units.HOURS_PER_YEAR / 4
+DAYS_PER_YEAR = units.DAYS_PER_YEAR
+WEEKS_PER_QUARTER = units.WEEKS_PER_GREGORIAN_YEAR / 4
 _GAS_CAPEX = {
     "large_frame": "gas_turbine_per_kw",
     "aeroderivative": "gas_turbine_per_kw",
@@ -1485,22 +1486,42 @@ def write_plan(
     *,
     force: bool = False,
 ) -> Scenario:
-    """Write the plan scenario to ``path`` and check it loads. Payment milestones of more GW than
-    the plan builds can never fire, so the plan drops them (the validator would reject them).
+    """Write the plan scenario to ``path`` (see :func:`plan_scenario`) and return it loaded.
 
     Written atomically; never over a file of ``scenario_ref``'s ``extends`` chain (the plan
     extends it: it would lose the file and make a loop), over an existing file only with ``force``."""
-    import yaml
-
     from gigawatt import safe_write
     from gigawatt.resolved import extends_chain
-    from gigawatt.scenario import _read_document, load_scenario
+
+    protected = extends_chain(scenario_ref)
+    safe_write.check_target(path, force=force, protected=protected, what="plan")
+    text, planned = plan_scenario(
+        result, scenario, scenario_ref, extends, file=str(path), base_dir=path.parent
+    )
+    safe_write.write_text(path, text, force=force, protected=protected, what="plan")
+    return planned
+
+
+def plan_scenario(
+    result: PlanResult,
+    scenario: Scenario,
+    scenario_ref: str,
+    extends: str,
+    *,
+    file: str = "<plan>",
+    base_dir: Path | None = None,
+) -> tuple[str, Scenario]:
+    """The plan as scenario text and loaded (``extends`` read from ``base_dir``). Payment
+    milestones of more GW than the plan builds can never fire, so the plan drops them (the
+    validator would reject them)."""
+    import yaml
+
+    from gigawatt import sources
+    from gigawatt.scenario import load_scenario_text
 
     text = plan_scenario_text(result, scenario, extends)
-    protected = extends_chain(scenario_ref)
-    safe_write.write_text(path, text, force=force, protected=protected, what="plan")
     try:
-        return load_scenario(path)
+        return text, load_scenario_text(text, base_dir=base_dir, file=file)
     except ScenarioError as exc:
         hits = [(_NEVER.match(p.path), p) for p in exc.problems]
         if not all(match and p.message.startswith("milestone can never fire") for match, p in hits):
@@ -1510,15 +1531,14 @@ def write_plan(
             assert match is not None
             drop.setdefault(match["name"], set()).add(int(match["index"]))
     doc = yaml.safe_load(text)
-    raw = _read_document(scenario_ref).data.get("contracts", {})
+    raw = sources.read(scenario_ref).data.get("contracts", {})
     contracts = doc.setdefault("contracts", {}) or {}
     for name, indices in drop.items():
         tranches = [item for i, item in enumerate(raw[name]["tranches"]) if i not in indices]
         contracts[name] = {**(contracts.get(name) or {}), "tranches": tranches}
     doc["contracts"] = contracts
-    fixed_text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
-    safe_write.write_text(path, fixed_text, force=True, protected=protected, what="plan")
-    return load_scenario(path)
+    text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    return text, load_scenario_text(text, base_dir=base_dir, file=file)
 
 
 def extends_ref(scenario_ref: str, plan_path: Path) -> str:
@@ -1565,22 +1585,23 @@ def demand_met(
     level·(1+growth)^years with its parameters drawn for the same seed and draws, as ``gigawatt
     run`` draws them. Demand stated as facility power is read as compute at the plan's reference
     FLOP/s per facility MW; demand stated as compute is compared as it is (the reference unused)."""
-    from gigawatt.engine import Model, demand_streams, simulate_block
-    from gigawatt.sampling import BLOCK_DRAWS, block_ranges, sample
+    from gigawatt.engine import Model
+    from gigawatt.runner import run_blocks
+    from gigawatt.sampling import BLOCK_DRAWS, block_ranges
 
     model = Model.from_scenario(scenario)
-    demand_params = {k: v for k, v in model.parameters.items() if k.startswith("demand.")}
     flops_per_stated = 1.0 if scenario.demand.stated_in == "flops" else reference_flops_per_mw
-    met = []
-    for lo, hi in block_ranges(draws, 8 * BLOCK_DRAWS):
-        ds = simulate_block(model, seed, lo, hi)
-        online = ds["online_date"].values[:, :, None] <= dates[None, None, :]
-        compute_flops = (ds["bf16_flops"].values[:, :, None] * online).sum(axis=1)
-        streams = demand_streams(model, sample(demand_params, seed, lo, hi), dates)
-        need = np.sum(np.stack(list(streams.values())), axis=0)  # in demand's stated unit
-        met.append(compute_flops >= need * flops_per_stated)
+    blocks = [(i, lo, hi) for i, (lo, hi) in enumerate(block_ranges(draws, 8 * BLOCK_DRAWS))]
+    met: dict[int, np.ndarray] = {}
+    run_blocks(
+        _demand_met_blocks,
+        model,
+        blocks,
+        [lambda out: met.update({out.index: out.value})],
+        args=(seed, dates, flops_per_stated),
+    )
     return xr.DataArray(
-        np.concatenate(met),
+        np.concatenate([met[i] for i in sorted(met)]),
         dims=("draw", "date"),
         coords={"draw": np.arange(draws), "date": [_iso(d) for d in dates]},
         name="demand_met",
@@ -1704,6 +1725,26 @@ ROBUST_METHOD = (
 )
 
 
+def _demand_met_blocks(
+    model: Any, blocks: Iterable[tuple[int, int, int]], seed: int, dates: np.ndarray, flops_per_stated: float
+) -> list[Any]:
+    """The runner's work for :func:`demand_met`: (draw, date) met, for each block."""
+    from gigawatt.engine import demand_streams, simulate_block
+    from gigawatt.runner import BlockOut
+    from gigawatt.sampling import sample
+
+    demand_params = {k: v for k, v in model.parameters.items() if k.startswith("demand.")}
+    outs = []
+    for index, lo, hi in blocks:
+        ds = simulate_block(model, seed, lo, hi)
+        online = ds["online_date"].values[:, :, None] <= dates[None, None, :]
+        compute_flops = (ds["bf16_flops"].values[:, :, None] * online).sum(axis=1)
+        streams = demand_streams(model, sample(demand_params, seed, lo, hi), dates)
+        need = np.sum(np.stack(list(streams.values())), axis=0)  # in demand's stated unit
+        outs.append(BlockOut(index, hi - lo, compute_flops >= need * flops_per_stated))
+    return outs
+
+
 def robust_plan(
     scenario: Scenario,
     scenario_ref: str,
@@ -1716,53 +1757,54 @@ def robust_plan(
     """Re-plan at rising quantiles until the simulated probability of meeting demand reaches
     ``target_probability`` (see :data:`ROBUST_METHOD`); every step is kept for the report."""
     import dataclasses
-    import tempfile
 
     steps: list[RobustStep] = []
     dates: np.ndarray | None = None
     short: dict[str, float] = {}
     note = ""
-    with tempfile.TemporaryDirectory(prefix="gigawatt-plan-") as folder:
-        for q in quantiles:
-            step_options = dataclasses.replace(options, demand_quantile=q)
-            try:
-                inputs = plan_inputs(scenario, step_options)
-                if steps and steps[0].result is not None:
-                    before = steps[0].result.inputs.demand_flops.values
-                    if np.allclose(inputs.demand_flops.values, before, rtol=1e-9, atol=0.0):
-                        note = (
-                            "demand is certain in this scenario, so planning for more of it changes "
-                            "nothing: --robust has nothing to raise (the least-cost plan stands)"
-                        )
-                        break
-                result = solve(inputs)
-            except PlanInfeasibleError as exc:
-                if not steps:
-                    raise  # no least-cost plan: nothing to make robust
-                steps.append(RobustStep(q, None, math.nan, {}, error=f"no plan: {exc}"))
-                break  # later quantiles only tighten the limits
-            path = Path(folder) / f"plan-q{q}.yaml"
-            planned = write_plan(result, scenario, scenario_ref, path, extends_ref(scenario_ref, path))
-            if dates is None:
-                ds = result.inputs
-                dates = check_dates(planned, float(ds.period_start_date[0]), float(ds.period_end_date[-1]))
-                if not len(dates):
-                    raise GigawattError(
-                        f"the plan horizon ({ds.period.values[0]}–{ds.period.values[-1]}) holds no year "
-                        "end inside the scenario's time span; plan more --periods to use --robust"
+    here = Path.cwd()
+    extends = extends_ref(scenario_ref, here / "plan.yaml")
+    for q in quantiles:
+        step_options = dataclasses.replace(options, demand_quantile=q)
+        try:
+            inputs = plan_inputs(scenario, step_options)
+            if steps and steps[0].result is not None:
+                before = steps[0].result.inputs.demand_flops.values
+                if np.allclose(inputs.demand_flops.values, before, rtol=1e-9, atol=0.0):
+                    note = (
+                        "demand is certain in this scenario, so planning for more of it changes "
+                        "nothing: --robust has nothing to raise (the least-cost plan stands)"
                     )
-                dates, short = promised_dates(result, dates)
-            met = demand_met(planned, dates, draws, seed, result.inputs.attrs["reference_flops_per_mw"])
-            steps.append(
-                RobustStep(
-                    q,
-                    result,
-                    float(met.all("date").mean()),
-                    {str(d): float(v) for d, v in met.mean("draw").to_series().items()},
+                    break
+            result = solve(inputs)
+        except PlanInfeasibleError as exc:
+            if not steps:
+                raise  # no least-cost plan: nothing to make robust
+            steps.append(RobustStep(q, None, math.nan, {}, error=f"no plan: {exc}"))
+            break  # later quantiles only tighten the limits
+        _, planned = plan_scenario(
+            result, scenario, scenario_ref, extends, file=f"plan-q{q}.yaml", base_dir=here
+        )
+        if dates is None:
+            ds = result.inputs
+            dates = check_dates(planned, float(ds.period_start_date[0]), float(ds.period_end_date[-1]))
+            if not len(dates):
+                raise GigawattError(
+                    f"the plan horizon ({ds.period.values[0]}–{ds.period.values[-1]}) holds no year "
+                    "end inside the scenario's time span; plan more --periods to use --robust"
                 )
+            dates, short = promised_dates(result, dates)
+        met = demand_met(planned, dates, draws, seed, result.inputs.attrs["reference_flops_per_mw"])
+        steps.append(
+            RobustStep(
+                q,
+                result,
+                float(met.all("date").mean()),
+                {str(d): float(v) for d, v in met.mean("draw").to_series().items()},
             )
-            if steps[-1].probability >= target_probability:
-                break
+        )
+        if steps[-1].probability >= target_probability:
+            break
     return RobustPlan(
         target_probability, draws, seed, [] if dates is None else [_iso(d) for d in dates], steps, short, note
     )

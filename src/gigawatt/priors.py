@@ -117,7 +117,7 @@ def _durations(observations: list[Any]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _span_prior(observations: list[Any]) -> SpanPrior | None:
-    from gigawatt.calibrate import fit_lognormal
+    from gigawatt.lognormal import fit_lognormal
 
     seen, still_open = _durations(observations)
     if len({o.site for o in observations if not o.censored and o.duration_weeks > 0}) < 2:

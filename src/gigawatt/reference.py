@@ -76,7 +76,7 @@ def _type_text(annotation: Any, metadata: list[Any]) -> tuple[str, str, str, typ
     """(type, unit, allowed values, nested model) of a field's annotation."""
     kind, _ = _validator_kind(metadata)
     origin = typing.get_origin(annotation)
-    if annotation is Dist or kind is not None and annotation is float:
+    if annotation is Dist or (kind is not None and annotation is float):
         unit = "date" if kind == "date" else units.KINDS[kind].canonical if kind in units.KINDS else ""
         what = "date" if kind == "date" else f"{kind.replace('_', ' ')}" if kind else "number"
         text = f"{what} or distribution" if annotation is Dist else what

@@ -6,7 +6,7 @@ sources) into plotly figures; the web dashboard serves the same figures as JSON.
 network (plotly.js is inlined, and the map uses an empty built-in outline set
 instead of fetching coastlines). Sections whose results a run does not have
 say so instead of drawing. A record's kind (``run``, ``stress``, ``plan``,
-``sensitivity``) picks its sections; the kind is read from the summary's keys when not given.
+``sensitivity``) picks its sections; the kind is the one the summary states (``gigawatt.results``).
 """
 
 from __future__ import annotations
@@ -381,7 +381,7 @@ def money_figures(money: Mapping[str, Any]) -> dict[str, go.Figure]:
 # ---------------------------------------------------------------- stress, plan, sensitivity records
 
 
-#: The keys that mark a summary of each kind of record (besides a plain run).
+#: The keys each kind's sections draw from (a failed run's summary is empty).
 _KIND_KEYS = {
     "stress": {"base", "shocked"},
     "plan": {"objective_usd", "sites", "periods"},
@@ -390,10 +390,11 @@ _KIND_KEYS = {
 
 
 def record_kind(summary: Mapping[str, Any], kind: str | None = None) -> str:
-    """The kind of run a summary is from: the store's kind if given, else read from its keys."""
-    if kind:
-        return kind
-    return next((k for k, keys in _KIND_KEYS.items() if keys <= set(summary)), "run")
+    """The kind of run a summary is from: the store's kind if given, else the ``kind`` the summary
+    states (never guessed from its keys; a summary from before kinds were stated is a run's)."""
+    from gigawatt.results import kind_of
+
+    return kind or kind_of(summary, "run")
 
 
 def _complete(summary: Mapping[str, Any], kind: str) -> bool:

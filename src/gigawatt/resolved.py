@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from gigawatt import _yaml
+from gigawatt import _yaml, sources
 from gigawatt.errors import ScenarioError
 
 __all__ = [
@@ -66,19 +66,17 @@ def catalog_sha256() -> str:
 
 def resolve(text: str, ref: str, name: str | None = None) -> Resolved:
     """Resolve the scenario ``text`` read from ``ref`` (a path or a built-in's name): its
-    ``extends`` parents are found as :func:`gigawatt.scenario.load_scenario` finds them.
+    ``extends`` parents are found as :func:`gigawatt.sources.resolve` finds them.
     ``name``: the scenario's name when the text states none (default: the file's stem)."""
-    from gigawatt.scenario import _identity, _read_document, _relative
-
     doc = _yaml.load(text, ref)
     if not isinstance(doc.data, dict):
         raise ScenarioError([doc.problem((), "a scenario is a mapping of sections (name, sites, ...)")])
+    base_dir = Path(ref).parent if sources.is_file_ref(ref) else None
     files: tuple[str, ...] = (ref,)
     parent = doc.data.get("extends")
     if isinstance(parent, str):
-        target = _relative(parent, ref)
-        files += extends_chain(target)
-        doc = _yaml.merge(_read_document(target, (_identity(ref),)), doc)
+        files += extends_chain(sources.parent_target(parent, base_dir))
+        doc = sources.resolve(doc, base_dir=base_dir)
     data = _yaml.stringify_keys(doc.data)
     data.pop("extends", None)
     data.setdefault("name", name or Path(ref).stem)
@@ -89,19 +87,17 @@ def resolve(text: str, ref: str, name: str | None = None) -> Resolved:
 def extends_chain(name_or_path: str | Path) -> tuple[str, ...]:
     """The scenario's file (or built-in name) and every file it ``extends``, in order;
     files as absolute paths. Stops at a loop (which loading reports)."""
-    from gigawatt.scenario import _find, _identity, _relative
-
     out: list[str] = []
     current: str | Path | None = name_or_path
     while current is not None:
-        text, file = _find(current)
-        identity = _identity(file)
+        source = sources.find(current)
+        identity = sources.identity(source.file)
         if identity in out:
             break
         out.append(identity)
-        doc = _yaml.load(text, file)
+        doc = _yaml.load(source.text, source.file)
         parent = doc.data.get("extends") if isinstance(doc.data, dict) else None
-        current = _relative(parent, file) if isinstance(parent, str) else None
+        current = sources.parent_target(parent, Path(source.file).parent) if isinstance(parent, str) else None
     return tuple(out)
 
 

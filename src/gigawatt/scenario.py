@@ -15,22 +15,22 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable
-from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
-from gigawatt import _yaml, contracted, distributions, observations
+from gigawatt import _yaml, contracted, distributions, observations, sources
 from gigawatt._fields import Model, SourceIds, read_leaf, uncertain, unit
 from gigawatt.catalog import AcceleratorEntry, Catalog, Source, load_catalog
 from gigawatt.contracted import ContractedCapacity
 from gigawatt.distributions import Dist, fixed
-from gigawatt.errors import Problem, ScenarioError, UnknownScenarioError
+from gigawatt.errors import Problem, ScenarioError
 from gigawatt.financing import ChipPolicy, Deal, FundingPolicy, financing_problems
 from gigawatt.observations import Observations
 from gigawatt.scope import Scope
+from gigawatt.sources import builtin_scenarios
 
 __all__ = [
     "Accelerator",
@@ -51,7 +51,9 @@ __all__ = [
     "Supply",
     "Target",
     "TimeGrid",
+    "POWER_SOURCES",
     "builtin_scenarios",
+    "load_scenario_text",
     "load_scenario",
 ]
 
@@ -167,10 +169,15 @@ class Accelerator(Model):
     h100_equivalents: Annotated[Dist, uncertain("number", 0.0)] | None = None
 
 
+#: The kinds of power source a site may have (the planner builds the same kinds).
+PowerSourceKind = Literal["grid", "gas", "solar_battery"]
+POWER_SOURCES: tuple[str, ...] = get_args(PowerSourceKind)
+
+
 class PowerSource(Model):
     """One source feeding a site: grid interconnection, on-site gas, or solar + battery."""
 
-    kind: Literal["grid", "gas", "solar_battery"]
+    kind: PowerSourceKind
     capacity_mw: Power = Field(alias="capacity")
     available_date: Date | None = Field(default=None, alias="available")
     ordered_date: Date | None = Field(default=None, alias="ordered")
@@ -708,76 +715,6 @@ def resolve_accelerator(
 # ---------------------------------------------------------------- loading
 
 
-def _scenario_dir() -> Any:
-    return resources.files("gigawatt.scenarios")
-
-
-def builtin_scenarios() -> dict[str, str]:
-    """Built-in scenario names and their one-line descriptions."""
-    out = {}
-    for entry in sorted(_scenario_dir().iterdir(), key=lambda e: e.name):
-        if entry.name.endswith(".yaml"):
-            doc = _yaml.load(entry.read_text(encoding="utf-8"), entry.name)
-            name = entry.name.removesuffix(".yaml")
-            out[name] = (
-                str((doc.data or {}).get("description", "")).strip().splitlines()[0]
-                if (doc.data or {}).get("description")
-                else ""
-            )
-    return out
-
-
-def _read_document(name_or_path: str | Path, chain: tuple[str, ...] = ()) -> _yaml.Document:
-    text, file = _find(name_or_path)
-    doc = _yaml.load(text, file)
-    if not isinstance(doc.data, dict):
-        raise ScenarioError([doc.problem((), "a scenario is a mapping of sections (name, sites, ...)")])
-    parent = doc.data.get("extends")
-    if parent is not None:
-        if not isinstance(parent, str):
-            raise ScenarioError([doc.problem(("extends",), "extends names one scenario")])
-        target = _relative(parent, file)
-        try:
-            parent_file = _find(target)[1]
-        except UnknownScenarioError as exc:
-            raise ScenarioError([doc.problem(("extends",), str(exc))]) from None
-        seen = (*chain, _identity(file))
-        if _identity(parent_file) in seen:
-            raise ScenarioError([doc.problem(("extends",), f"extends loops back to {parent!r}")])
-        doc = _yaml.merge(_read_document(target, seen), doc)
-    return doc
-
-
-def _identity(file: str) -> str:
-    path = Path(file)
-    return str(path.resolve()) if path.exists() else file
-
-
-def _relative(parent: str, file: str) -> str | Path:
-    candidate = Path(file).parent / parent
-    if not parent.endswith((".yaml", ".yml")) or not candidate.exists():
-        return parent
-    return candidate
-
-
-def _find(name_or_path: str | Path) -> tuple[str, str]:
-    path = Path(name_or_path)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        if not path.is_file():
-            raise UnknownScenarioError(f"no scenario file {str(path)!r}")
-        try:
-            return path.read_text(encoding="utf-8"), str(path)
-        except (OSError, UnicodeDecodeError) as exc:
-            raise UnknownScenarioError(f"cannot read {str(path)!r}: {exc}") from None
-    builtin = _scenario_dir().joinpath(f"{name_or_path}.yaml")
-    if builtin.is_file():
-        return builtin.read_text(encoding="utf-8"), f"gigawatt/scenarios/{name_or_path}.yaml"
-    names = sorted(builtin_scenarios())
-    hint = difflib.get_close_matches(str(name_or_path), names, n=1)
-    extra = f"; did you mean {hint[0]!r}?" if hint else f"; built-in: {', '.join(names)}"
-    raise UnknownScenarioError(f"no built-in scenario or file named {str(name_or_path)!r}{extra}")
-
-
 def _with_catalog_sites(doc: _yaml.Document, catalog: Catalog) -> tuple[_yaml.Document, list[Problem]]:
     """Expand ``sites.X.catalog: ID`` into the catalog's site with X's fields on top."""
     problems: list[Problem] = []
@@ -860,7 +797,7 @@ def _references(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> li
                     )
                 )
         total = sum(p.power_mw.low for p in site.phases)
-        if total > supply_high * (1.0 if site.power_basis == "facility" else 1.0):
+        if total > supply_high:
             problems.append(
                 doc.problem(
                     (*where, "phases"),
@@ -1040,11 +977,37 @@ def _demand_problems(scenario: Scenario, doc: _yaml.Document) -> list[Problem]:
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
     """Load, merge (``extends``) and validate a scenario by built-in name or path."""
-    doc = _read_document(name_or_path)
+    return _validated(sources.read(name_or_path), Path(str(name_or_path)).stem)
+
+
+def load_scenario_text(
+    text: str,
+    *,
+    name: str | None = None,
+    base_dir: str | Path | None = None,
+    file: str = "<text>",
+    files: bool = True,
+) -> Scenario:
+    """Load, merge (``extends``) and validate a scenario given as YAML text.
+
+    ``name`` is used when the text names none; ``base_dir`` is where a relative
+    ``extends: FILE.yaml`` is looked for (default: the working folder); ``file`` labels
+    located errors; ``files=False`` lets ``extends`` name only a built-in scenario.
+
+    >>> load_scenario_text("extends: stargate\nname: mine\n").name
+    'mine'
+    """
+    doc = _yaml.load(text, file)
+    folder = Path(base_dir) if base_dir is not None else Path.cwd()
+    merged = sources.resolve(doc, base_dir=folder, files=files)
+    return _validated(merged, name or Path(file).stem)
+
+
+def _validated(doc: _yaml.Document, default_name: str) -> Scenario:
     catalog = load_catalog()
     doc, problems = _with_catalog_sites(doc, catalog)
     data = _yaml.stringify_keys(doc.data)
-    data.setdefault("name", Path(str(name_or_path)).stem)
+    data.setdefault("name", default_name)
     try:
         scenario = Scenario.model_validate({**data, "source_file": doc.file})
     except ValidationError as exc:

@@ -29,10 +29,10 @@ from typing import Any, Literal
 import numpy as np
 
 from gigawatt import observations, units
-from gigawatt.backends import Backend
 from gigawatt.distributions import Dist
 from gigawatt.engine import Model, first_reach, simulate_block, target_days
 from gigawatt.errors import GigawattError
+from gigawatt.runner import Backend, BlockOut, run_blocks
 from gigawatt.scenario import Scenario
 
 __all__ = [
@@ -204,16 +204,17 @@ def analyse(
         raise GigawattError("no uncertain parameters to analyse")
     problem = {"num_vars": len(names), "names": names, "bounds": [[0.0, 1.0]] * len(names)}
     if method == "sobol":
-        from SALib.analyze import sobol as sobol_analyze
-        from SALib.sample import sobol as sobol_sample
+        # SALib is imported only when an analysis runs (slow to import).
+        from SALib.analyze import sobol as sobol_analyze  # noqa: PLC0415
+        from SALib.sample import sobol as sobol_sample  # noqa: PLC0415
 
         if samples < 2 or samples & (samples - 1):
             raise GigawattError(f"Sobol' samples must be a power of 2, got {samples}")
         unit = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
         quantiles = np.clip(unit, _EDGE, 1 - _EDGE)
     elif method == "morris":
-        from SALib.analyze import morris as morris_analyze
-        from SALib.sample import morris as morris_sample
+        from SALib.analyze import morris as morris_analyze  # noqa: PLC0415 (see sobol)
+        from SALib.sample import morris as morris_sample  # noqa: PLC0415
 
         unit = morris_sample.sample(problem, samples, num_levels=levels, seed=seed)
         quantiles = (unit * (levels - 1) + 0.5) / levels
@@ -284,7 +285,7 @@ def all_parameters(model: Model, money: bool = False) -> dict[str, Dist]:
     """Every parameter by path: the engine's, and with ``money`` the finance terms too."""
     if not money:
         return dict(model.parameters)
-    from gigawatt.finance.model import money_parameters
+    from gigawatt.finance.model import money_parameters  # noqa: PLC0415 (money only for npv:)
 
     return {**model.parameters, **money_parameters(model.scenario)}
 
@@ -314,8 +315,8 @@ def _rows(shared: tuple[Model, Output, dict[str, float]], values: dict[str, np.n
     ds = simulate_block(model, 0, 0, n, params=params)
     if output.kind != "npv":
         return output_values(model, output, ds)
-    from gigawatt.finance import simulate_money
-    from gigawatt.finance.statements import npv_usd, party_net_usd, rate_per_period
+    from gigawatt.finance import simulate_money  # noqa: PLC0415 (money only for npv:)
+    from gigawatt.finance.statements import npv_usd, party_net_usd, rate_per_period  # noqa: PLC0415
 
     money = simulate_money(model.scenario, ds, 0, params=params)
     return npv_usd(party_net_usd(money, output.name), rate_per_period(money.edges, output.value)[1])
@@ -331,14 +332,28 @@ def blockwise(
 
     def evaluate(values: dict[str, np.ndarray]) -> np.ndarray:
         n = len(next(iter(values.values())))
-        bounds = [(lo, min(n, lo + rows_per_block)) for lo in range(0, n, rows_per_block)]
-        tasks = [({k: v[lo:hi] for k, v in values.items()},) for lo, hi in bounds]
+        blocks = [(i, lo, min(n, lo + rows_per_block)) for i, lo in enumerate(range(0, n, rows_per_block))]
         out = np.empty(n)
-        for i, y in backend.imap(fn, shared, tasks):
-            out[bounds[i][0] : bounds[i][1]] = y
+
+        def place(block: BlockOut) -> None:
+            lo = blocks[block.index][1]
+            out[lo : lo + block.draws] = block.value
+
+        run_blocks(_row_blocks, (fn, shared, values), blocks, [place], executor=backend)
         return out
 
     return evaluate
+
+
+def _row_blocks(
+    work: tuple[Callable[[Any, dict[str, np.ndarray]], np.ndarray], Any, dict[str, np.ndarray]],
+    blocks: Sequence[tuple[int, int, int]],
+) -> list[BlockOut]:
+    """The runner's work for :func:`blockwise`: ``fn(shared, rows)`` on each block of rows."""
+    fn, shared, values = work
+    return [
+        BlockOut(i, hi - lo, fn(shared, {k: v[lo:hi] for k, v in values.items()})) for i, lo, hi in blocks
+    ]
 
 
 def scenario_sensitivity(
@@ -372,8 +387,8 @@ def scenario_sensitivity(
 def sensitivity_figure(result: SensitivityResult, top: int = 15) -> Any:
     """Plotly figure: Sobol' S1/ST (or Morris mu*) bars above the P10/P90 tornado, each with
     its parameter names."""
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
+    import plotly.graph_objects as go  # noqa: PLC0415 (plotly only to draw)
+    from plotly.subplots import make_subplots  # noqa: PLC0415
 
     names = result.parameters[:top][::-1]
     picked = [result.parameters.index(n) for n in names]

@@ -17,7 +17,7 @@ completed block has whole per-draw rows and resume rewrites the same bytes. A
 run's row says ``running`` until :meth:`Store.finish_run` writes its summary in
 one transaction; a process killed at any moment leaves at worst a ``running`` row
 (listed as ``interrupted`` once its process is gone) and some whole blocks, from
-which :meth:`Store.resume` continues. DuckDB allows one writing process at a time,
+which :func:`resume_run` continues. DuckDB allows one writing process at a time,
 so every catalogue access opens, works and closes under an exclusive file lock:
 concurrent runs interleave their short transactions and all land. Readers (the
 dashboard) keep the parsed catalogue until ``catalog.changed`` changes, so a read
@@ -47,6 +47,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from gigawatt import sources
 from gigawatt.errors import GigawattError
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "RunRecord",
     "Store",
     "StoreError",
+    "RunNotFoundError",
     "compare_runs",
     "continue_run",
     "default_root",
@@ -112,6 +114,10 @@ _COLUMNS = (
 
 class StoreError(GigawattError):
     """A run that does not exist, is ambiguous, or cannot be resumed."""
+
+
+class RunNotFoundError(StoreError):
+    """No run has the id (or id prefix) asked for (the dashboard answers 404)."""
 
 
 def default_root() -> Path:
@@ -347,7 +353,7 @@ class Store:
             table = pa.table(dict(table))
         folder = self.run_dir(run_id)
         if not folder.is_dir():
-            raise StoreError(f"no run {run_id!r} in {str(self.root)!r}")
+            raise RunNotFoundError(f"no run {run_id!r} in {str(self.root)!r}")
         final = folder / name
         temp = folder / f".{final.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp"
         try:
@@ -460,12 +466,15 @@ class Store:
         self, run_id: str, summary: Mapping[str, Any], elapsed_s: float | None = None
     ) -> RunRecord:
         """Mark a run complete with its summary, in one transaction; ``elapsed_s`` is the time
-        the work took when it was done before the run was begun (default: since begun)."""
+        the work took when it was done before the run was begun (default: since begun). The
+        summary is kept with the run's ``kind`` and the results ``version`` in it."""
+        from gigawatt.results import stamped
+
         record = self.get(run_id)
         finished = _now()
         if elapsed_s is None:
             elapsed_s = (finished - record.created).total_seconds()
-        text = json.dumps(jsonable(summary), allow_nan=False)
+        text = json.dumps(jsonable(stamped(record.kind, summary)), allow_nan=False)
         with self._db(write=True) as con:
             con.execute(
                 "UPDATE runs SET status = 'complete', summary = ?, finished = ?, elapsed_s = ?, error = NULL "
@@ -587,10 +596,10 @@ class Store:
         if not _ID.match(run_id):
             raise StoreError(f"not a run id: {run_id!r}")
         if not (self.root / "catalog.duckdb").exists():
-            raise StoreError(f"no run {run_id!r}: the store {str(self.root)!r} is empty")
+            raise RunNotFoundError(f"no run {run_id!r}: the store {str(self.root)!r} is empty")
         found = sorted((r for r in self._catalogue() if r.id.startswith(run_id)), key=lambda r: r.id)
         if not found:
-            raise StoreError(f"no run {run_id!r} in {str(self.root)!r}")
+            raise RunNotFoundError(f"no run {run_id!r} in {str(self.root)!r}")
         if len(found) > 1:
             raise StoreError(f"run id {run_id!r} is ambiguous: {', '.join(r.id for r in found)}")
         return self._live(found[0])
@@ -653,45 +662,36 @@ def diff_flat(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, Any]
     return rows
 
 
-def compare_runs(a: RunRecord, b: RunRecord) -> dict[str, Any]:
-    """What changed between two runs' scenarios (inputs) and what it did to the answers (outputs)."""
+def resolved_inputs(record: RunRecord) -> dict[str, Any]:
+    """A run's scenario as simulated (every ``extends`` parent merged in, as recorded; for
+    older records, built-in parents merged and a file's text as written), flattened."""
     from gigawatt import _yaml
 
-    def inputs(record: RunRecord) -> dict[str, Any]:
-        try:
-            if record.resolved_text is not None:  # as simulated, whatever the files say now
-                data = _yaml.load(record.resolved_text, record.scenario_ref).data
-            else:
-                data = _resolve_builtin_extends(_yaml.load(record.scenario_text, record.scenario_ref)).data
-        except GigawattError:
-            data = {"text": record.scenario_text}
-        return flatten(_yaml.stringify_keys(data), max_list=1000)
+    try:
+        if record.resolved_text is not None:  # as simulated, whatever the files say now
+            data = _yaml.load(record.resolved_text, record.scenario_ref).data
+        else:
+            doc = _yaml.load(record.scenario_text, record.scenario_ref)
+            try:
+                data = sources.resolve(doc, files=False).data
+            except GigawattError:  # extends a file: compare the text as written
+                data = doc.data
+    except GigawattError:
+        data = {"text": record.scenario_text}
+    return flatten(_yaml.stringify_keys(data), max_list=1000)
 
+
+def compare_runs(a: RunRecord, b: RunRecord) -> dict[str, Any]:
+    """What changed between two runs' scenarios (inputs) and what it did to the answers (outputs)."""
     settings = {"draws": a.draws, "seed": a.seed}, {"draws": b.draws, "seed": b.seed}
     return {
         "a": a.brief(),
         "b": b.brief(),
         "same_scenario": a.scenario_hash == b.scenario_hash,
         "settings": diff_flat(*settings),
-        "inputs": diff_flat(inputs(a), inputs(b)),
+        "inputs": diff_flat(resolved_inputs(a), resolved_inputs(b)),
         "outputs": diff_flat(flatten(a.summary or {}), flatten(b.summary or {})),
     }
-
-
-def _resolve_builtin_extends(doc: Any, depth: int = 0) -> Any:
-    """Merge a document onto the built-in it ``extends`` (files are not followed)."""
-    from importlib import resources
-
-    from gigawatt import _yaml
-
-    parent = doc.data.get("extends") if isinstance(doc.data, dict) else None
-    if not isinstance(parent, str) or depth > 8:
-        return doc
-    builtin = resources.files("gigawatt.scenarios").joinpath(f"{parent}.yaml")
-    if "/" in parent or not builtin.is_file():
-        return doc
-    base = _yaml.load(builtin.read_text(encoding="utf-8"), f"gigawatt/scenarios/{parent}.yaml")
-    return _yaml.merge(_resolve_builtin_extends(base, depth + 1), doc)
 
 
 # ---------------------------------------------------------------- helpers
@@ -863,17 +863,8 @@ def draws_table(model: Any, seed: int, start: int, stop: int, ds: Any = None) ->
 
 def scenario_source(name_or_path: str | Path) -> tuple[str, str]:
     """``(text, reference)`` of a scenario: a file's text and absolute path, or a built-in's."""
-    from importlib import resources
-
-    from gigawatt.errors import UnknownScenarioError
-
-    path = Path(name_or_path)
-    if path.is_file():
-        return path.read_text(encoding="utf-8"), str(path.resolve())
-    builtin = resources.files("gigawatt.scenarios").joinpath(f"{name_or_path}.yaml")
-    if "/" not in str(name_or_path) and builtin.is_file():
-        return builtin.read_text(encoding="utf-8"), str(name_or_path)
-    raise UnknownScenarioError(f"no built-in scenario or file named {str(name_or_path)!r}")
+    found = sources.find(name_or_path)
+    return found.text, found.ref
 
 
 def scenario_of(record: RunRecord) -> Any:
@@ -887,14 +878,9 @@ def scenario_of(record: RunRecord) -> Any:
 
 @functools.lru_cache(maxsize=32)
 def _scenario_from_text(name: str, text: str) -> Any:
-    import tempfile
+    from gigawatt.scenario import load_scenario_text
 
-    from gigawatt.scenario import load_scenario
-
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{name}.yaml"
-        path.write_text(text, encoding="utf-8")
-        return load_scenario(path)
+    return load_scenario_text(text, name=name)
 
 
 def _resolve(text: str, ref: str, name: str) -> Any:
@@ -928,9 +914,7 @@ def check_resumable(record: RunRecord) -> None:
 
 @functools.lru_cache(maxsize=32)
 def _scenario_cached(name: str, ref: str, digest: str, text: str) -> Any:
-    import tempfile
-
-    from gigawatt.scenario import load_scenario
+    from gigawatt.scenario import load_scenario, load_scenario_text
 
     try:
         current, _ = scenario_source(ref)
@@ -938,10 +922,8 @@ def _scenario_cached(name: str, ref: str, digest: str, text: str) -> Any:
         current = None
     if current is not None and scenario_hash(current) == digest:
         return load_scenario(ref)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"{name}.yaml"
-        path.write_text(text, encoding="utf-8")
-        return load_scenario(path)
+    folder = Path(ref).parent if sources.is_file_ref(ref) else None
+    return load_scenario_text(text, name=name, base_dir=folder, file=f"{name}.yaml")
 
 
 def run_recorded(
@@ -954,8 +936,10 @@ def run_recorded(
     progress: Any = None,
     loaded: Any = None,
     scenario_text: str | None = None,
+    backend: Any = None,
 ) -> RunRecord:
-    """Run the engine block by block, each block's aggregates saved as it completes.
+    """Run the engine block by block on ``backend`` (a :class:`gigawatt.runner.Backend`;
+    default in process), each block's per-draw rows and aggregates saved as it completes.
 
     ``loaded`` (an already validated :class:`~gigawatt.scenario.Scenario`) and
     ``scenario_text`` skip re-reading the scenario; ``progress(done, total)`` is
@@ -977,12 +961,12 @@ def run_recorded(
         seed=seed,
         block_draws=block,
     )
-    return continue_run(store, run_id, loaded, progress)
+    return continue_run(store, run_id, loaded, progress, backend)
 
 
-def resume_run(store: Store, run_id: str, *, progress: Any = None) -> RunRecord:
-    """Continue an interrupted or failed run from its last completed block, on the resolved
-    scenario it was begun with (never the files as they are now, which may have changed)."""
+def resume_run(store: Store, run_id: str, *, progress: Any = None, backend: Any = None) -> RunRecord:
+    """Continue an interrupted or failed run from its last completed block (on ``backend``), on
+    the resolved scenario it was begun with (never the files as they are now, which may have changed)."""
     check_resumable(store.get(run_id))
     record = store.claim(run_id)
     try:
@@ -990,15 +974,32 @@ def resume_run(store: Store, run_id: str, *, progress: Any = None) -> RunRecord:
     except GigawattError as exc:
         store.fail_run(record.id, str(exc))
         raise
-    return continue_run(store, record.id, loaded, progress)
+    return continue_run(store, record.id, loaded, progress, backend)
 
 
-def continue_run(store: Store, run_id: str, loaded: Any, progress: Any = None) -> RunRecord:
-    """Simulate the blocks a begun run lacks, then merge all blocks and mark it complete.
+@dataclasses.dataclass
+class RecordSink:
+    """The runner's sink of a recorded run: each block's per-draw rows, then its aggregates
+    (a block is complete once its aggregates land), whichever executor simulated it."""
+
+    store: Store
+    run_id: str
+
+    def __call__(self, out: Any) -> None:
+        self.store.write_draws(self.run_id, out.index, out.rows)
+        self.store.write_block(self.run_id, out.index, aggregates_table(out.value))
+
+
+def continue_run(
+    store: Store, run_id: str, loaded: Any, progress: Any = None, backend: Any = None
+) -> RunRecord:
+    """Simulate the blocks a begun run lacks (on ``backend``, a :class:`gigawatt.runner.Backend`;
+    default in process), then merge all blocks and mark it complete.
 
     Any failure marks the run failed (with the reason) and is re-raised."""
-    from gigawatt.engine import Aggregates, Model, Results, aggregate_block, simulate_block
-    from gigawatt.finance.summary import with_money
+    from gigawatt.engine import Aggregates, Model, Results, simulate_blocks
+    from gigawatt.finance.summary import MONEY_DRAWS, with_money
+    from gigawatt.runner import BlockOut, BlockProgress, Head, Merge, run_blocks
 
     record = store.get(run_id)
     try:
@@ -1008,19 +1009,27 @@ def continue_run(store: Store, run_id: str, loaded: Any, progress: Any = None) -
             for lo in range(0, record.draws, record.block_draws)
         ]
         done = set(store.completed_blocks(record.id))
-        total = Aggregates()
-        for index, (lo, hi) in enumerate(ranges):
-            if index in done:  # from an earlier, interrupted process
-                block = aggregates_from_table(store.read_block(record.id, index))
-            else:  # per-draw rows first: a block is complete once its aggregates land
-                ds = simulate_block(model, record.seed, lo, hi)
-                store.write_draws(record.id, index, draws_table(model, record.seed, lo, hi, ds))
-                block = aggregate_block(model, record.seed, lo, hi, ds)
-                store.write_block(record.id, index, aggregates_table(block))
-            total = total.merge(block)
-            if progress:
-                progress(index + 1, len(ranges))
-        summary = with_money(Results(model, total, record.seed).summary(), loaded, record.draws, record.seed)
+        merged = Merge(Aggregates())
+        head = Head(min(record.draws, MONEY_DRAWS) if loaded.contracts else 0)  # the money's draws
+        sinks: list[Any] = [RecordSink(store, record.id), merged, head]
+        if progress:
+            sinks.append(BlockProgress(progress, len(ranges)))
+        for index in sorted(done):  # from an earlier, interrupted process
+            out = BlockOut(index, 0, aggregates_from_table(store.read_block(record.id, index)))
+            for sink in sinks[1:]:
+                sink(out)
+        todo = [(i, lo, hi) for i, (lo, hi) in enumerate(ranges) if i not in done]
+        run_blocks(
+            simulate_blocks,
+            model,
+            todo,
+            sinks,
+            executor=backend,
+            args=(record.seed, draws_table, False, head.draws),
+            per_block=True,
+        )
+        results = Results(model, merged.total, record.seed).summary()
+        summary = with_money(results, loaded, record.draws, record.seed, head.dataset())
     except Exception as exc:
         store.fail_run(record.id, f"{type(exc).__name__}: {exc}")
         raise

@@ -17,10 +17,16 @@ import math
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-import pint
+if TYPE_CHECKING:
+    import pint
 
 __all__ = [
+    "DAYS_PER_YEAR",
+    "HOURS_PER_YEAR",
+    "WEEKS_PER_YEAR",
+    "WEEKS_PER_GREGORIAN_YEAR",
     "KINDS",
     "UnitError",
     "has_unit",
@@ -30,6 +36,19 @@ __all__ = [
     "days_from_date",
     "format_date",
 ]
+
+
+#: Days in a mean Julian year (365.25 d): the year of every rate "per year" in gigawatt, and
+#: pint's ``year`` (IAU; https://www.iau.org/static/resolutions/IAU1976_French.pdf, units).
+DAYS_PER_YEAR = 365.25
+#: Hours in a Julian year (365.25 d × 24 h), for energy per year at a load factor.
+HOURS_PER_YEAR = 8766.0
+#: Weeks in a Julian year (365.25 / 7), the engine's and the finance calendar's year.
+WEEKS_PER_YEAR = DAYS_PER_YEAR / 7
+#: Weeks in a mean Gregorian year (365.2425 d / 7 = 52.1775; ISO 8601's calendar). Used where
+#: the planner and the CLI turn weeks into quarters, months or years; 0.02% shorter than
+#: :data:`WEEKS_PER_YEAR` (kept as written so that plans and figures stay the same).
+WEEKS_PER_GREGORIAN_YEAR = 52.1775
 
 
 class UnitError(ValueError):
@@ -104,15 +123,81 @@ _MEMORY_GB = {
 _PERCENT = re.compile(r"^\s*(?P<num>-?[0-9]+(?:\.[0-9]+)?)\s*%\s*$")
 
 
+# Conversion factors to each kind's canonical unit for the unit spellings scenario and catalog
+# files use, so reading them needs no pint (importing pint and building its registry takes
+# about a second). Each factor is exactly pint's own (test_units checks every one against
+# pint's conversion factor, and the parsed floats bit for bit); any other spelling goes to pint.
+_FAST_FACTORS: dict[tuple[str, str], float] = {
+    ("power", "W"): 1e-06,
+    ("power", "kW"): 0.001,
+    ("power", "MW"): 1.0,
+    ("power", "GW"): 1000.0,
+    ("power", "TW"): 1000000.0,
+    ("unit_power", "W"): 1.0,
+    ("unit_power", "kW"): 1000.0,
+    ("unit_power", "MW"): 1000000.0,
+    ("energy", "kWh"): 0.001,
+    ("energy", "MWh"): 1.0,
+    ("energy", "GWh"): 1000.0,
+    ("energy", "TWh"): 1000000.0,
+    ("duration", "day"): 0.14285714285714285,
+    ("duration", "days"): 0.14285714285714285,
+    ("duration", "week"): 1.0,
+    ("duration", "weeks"): 1.0,
+    ("duration", "month"): 4.348214285714286,
+    ("duration", "months"): 4.348214285714286,
+    ("duration", "year"): 52.17857142857142,
+    ("duration", "years"): 52.17857142857142,
+    ("flops", "FLOP/s"): 1.0,
+    ("flops", "GFLOP/s"): 1e9,
+    ("flops", "TFLOP/s"): 1e12,
+    ("flops", "PFLOP/s"): 1e15,
+    ("flops", "EFLOP/s"): 1e18,
+    ("build_rate", "MW/week"): 1.0,
+    ("build_rate", "GW/week"): 1000.0,
+    ("area", "acre"): 1.0,
+    ("area", "acres"): 1.0,
+    ("money", ""): 1.0,
+    ("money_per_power", "/kW"): 1.0,
+    ("money_per_power", "/MW"): 0.001,
+    ("money_per_energy", "/kWh"): 1000.0,
+    ("money_per_energy", "/MWh"): 1.0,
+    ("money_per_power_it", "/MW"): 1.0,
+    ("money_per_power_it", "/kW"): 1000.0,
+    ("money_per_area", "/acre"): 1.0,
+}
+_PLAIN = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*(?P<unit>[A-Za-z/]+)\s*$")
+
+
+def _fast(text: str, kind: str) -> float | None:
+    """``text`` in the canonical unit of ``kind`` when it is a number and a common unit, else None."""
+    money = _MONEY.match(text)
+    if money:
+        factor = _FAST_FACTORS.get((kind, money["rest"].strip().replace(" ", "")))
+        if factor is None:
+            return None
+        number = float(money["num"].replace(",", "")) * _SCALE[(money["scale"] or "").lower()]
+        return (-number if money["sign"] else number) * factor
+    plain = _PLAIN.match(text)
+    if plain is None or kind.startswith("money"):
+        return None
+    factor = _FAST_FACTORS.get((kind, plain["unit"]))
+    return None if factor is None else float(plain["num"]) * factor
+
+
 @lru_cache(maxsize=1)
-def _registry() -> pint.UnitRegistry:
-    ureg: pint.UnitRegistry = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+def _registry() -> pint.UnitRegistry[Any]:
+    import pint  # noqa: PLC0415 (about a second to import and build; only for rare unit spellings)
+
+    ureg: pint.UnitRegistry[Any] = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     ureg.define("FLOP = [computation] = flop")
     ureg.define("USD = [currency] = usd = dollar")
     return ureg
 
 
-def _quantity(text: str) -> pint.Quantity:
+def _quantity(text: str) -> pint.Quantity[Any]:
+    import pint  # noqa: PLC0415 (see _registry)
+
     ureg = _registry()
     money = _MONEY.match(text)
     if money:
@@ -124,7 +209,7 @@ def _quantity(text: str) -> pint.Quantity:
         return ureg.Quantity(text)
     except (pint.errors.UndefinedUnitError, pint.errors.DefinitionSyntaxError) as exc:
         raise UnitError(f"unknown unit in {text!r}: {exc}") from None
-    except Exception:  # pint's parser raises assorted errors on garbage  # noqa: BLE001
+    except Exception:  # pint's parser raises assorted errors on garbage
         raise UnitError(f"cannot read {text!r} as a quantity") from None
 
 
@@ -176,6 +261,9 @@ def parse(value: object, kind: str) -> float:
         raise UnitError(f"expected a {kind} like {spec.example}, got {type(value).__name__}")
     if not isinstance(value, str):
         raise UnitError(f"{value!r} has no unit: write a {kind} with its unit, like {spec.example}")
+    fast = _fast(value, kind)
+    if fast is not None and math.isfinite(fast):
+        return fast
     quantity = _quantity(value)
     if quantity.dimensionless:
         raise UnitError(f"{value!r} has no unit: write a {kind} with its unit, like {spec.example}")
@@ -197,7 +285,7 @@ def has_unit(text: str) -> bool:
         return False
 
 
-def _describe(quantity: pint.Quantity) -> str:
+def _describe(quantity: pint.Quantity[Any]) -> str:
     for name, spec in KINDS.items():
         if spec.canonical and quantity.dimensionality == _registry().Unit(spec.canonical).dimensionality:
             return name

@@ -1,4 +1,5 @@
-"""CLI command modules; each registers its commands on :data:`gigawatt.cli.app`.
+"""CLI command modules; each registers its commands on :data:`gigawatt.commands.common.app`.
 
-Imported by :mod:`gigawatt.cli` (see the list at its end), one module per capability.
+Imported by :mod:`gigawatt.cli` (see the import at its end), one module per capability; shared
+options, consoles and error handling are in :mod:`gigawatt.commands.common`.
 """

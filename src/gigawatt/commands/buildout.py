@@ -8,12 +8,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Column
 
-from gigawatt.cli import JsonOpt, ScenarioArg, Table, app, console, print_json, user_errors
+from gigawatt.commands.common import JsonOpt, ScenarioArg, Table, app, console, print_json, user_errors
 from gigawatt.commands.scale import AddressOpt, BackendName, BackendOpt, make_backend
 from gigawatt.errors import GigawattError
 from gigawatt.fmt import number
@@ -63,7 +62,7 @@ def run(
 ) -> None:
     """Simulate the buildout many times: capacity online, targets, what holds it back.
 
-    Each run is recorded in the run store block by block (in process), so a killed run
+    Each run is recorded in the run store block by block (on any --backend), so a killed run
     continues with --resume ID and gives the same numbers; see `gigawatt runs`."""
     from functools import partial
 
@@ -80,7 +79,9 @@ def run(
         check_target(report, force=force, what="report")
     if resume is not None:
         with _blocks_progress(not as_json, store.get(resume).blocks_total) as advance:
-            record_obj = resume_run(store, resume, progress=advance)
+            record_obj = resume_run(
+                store, resume, progress=advance, backend=make_backend(backend, address, workers)
+            )
         loaded = scenario_of(record_obj)
         summary = dict(record_obj.summary or {})
         if not as_json and _files_changed(record_obj):
@@ -96,10 +97,17 @@ def run(
             make_backend(backend, address, workers)  # says why an address needs --backend dask
         loaded = load_scenario(scenario)
         _guard(loaded, draws, recorded=record, yes=yes, store_root=store.root)
-        if record and backend is BackendName.inprocess:
+        if record:  # on any backend: per-draw rows, blocks and --resume work the same
             with _blocks_progress(not as_json, len(block_draw_ranges(draws, 8192))) as advance:
                 record_obj = run_recorded(
-                    store, scenario, draws=draws, seed=seed, block_draws=8192, progress=advance, loaded=loaded
+                    store,
+                    scenario,
+                    draws=draws,
+                    seed=seed,
+                    block_draws=8192,
+                    progress=advance,
+                    loaded=loaded,
+                    backend=make_backend(backend, address, workers),
                 )
             summary = dict(record_obj.summary or {})
         else:
@@ -111,17 +119,6 @@ def run(
             else:
                 results = simulate(loaded, draws=draws, seed=seed)
             summary = results.summary()
-            if record:
-                from gigawatt.finance.summary import with_money
-
-                summary = with_money(summary, loaded, draws, seed)
-                record_obj = store.record_result(
-                    scenario,
-                    loaded.name,
-                    draws=draws,
-                    seed=seed,
-                    summary=summary,
-                )
     if report is not None:
         if record_obj is None:
             raise GigawattError("--report needs the run recorded (drop --no-record)")
@@ -129,7 +126,7 @@ def run(
 
         write_report(record_obj, report, scenario=loaded, force=force)
     if as_json:
-        print_json(summary)
+        print_json(summary, "run")
         return
     print_summary(summary)
     if record_obj is not None:
@@ -333,7 +330,7 @@ def factory(
         raise GigawattError(f"--rate: {exc}") from None
     result = analyse(load_scenario(scenario), rate_mw_per_week, accelerator, draws=draws, seed=seed)
     if as_json:
-        print_json(result)
+        print_json(result, "factory")
         return
     when = result["sustained"]
     console.print(
@@ -366,4 +363,4 @@ def factory(
     console.print(f"Binding constraint: [bold]{result['binding']}[/]")
 
 
-__all__ = ["run", "factory", "print_summary", "print_money", "np"]
+__all__ = ["run", "factory", "print_summary", "print_money"]

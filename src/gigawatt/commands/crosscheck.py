@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.table import Table
 
-from gigawatt.cli import JsonOpt, ScenarioArg, app, console, print_json, user_errors
+from gigawatt.commands.common import JsonOpt, ScenarioArg, app, console, print_json, user_errors
 
 _SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 
@@ -47,7 +47,7 @@ def crosscheck(scenario: ScenarioArg = "stargate", as_json: JsonOpt = False) -> 
 
     result = run_checks(load_scenario(scenario), scenario)
     if as_json:
-        print_json(result.as_dict())
+        print_json(result.as_dict(), "crosscheck")
     else:
         table = Table("check", "published (source)", "model P50", "ok", title=f"Cross-checks: {scenario}")
         for row in result.results:

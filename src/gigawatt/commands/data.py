@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -11,7 +12,7 @@ from rich import box
 from rich.table import Column
 
 from gigawatt import units
-from gigawatt.cli import JsonOpt, Table, app, console, err, print_json, user_errors
+from gigawatt.commands.common import JsonOpt, Table, app, console, err, print_json, user_errors
 from gigawatt.errors import GigawattError
 
 FileArg = Annotated[Path, typer.Argument(help="An Epoch AI CSV file.")]
@@ -86,10 +87,8 @@ def import_(
     if kind is Kind.hardware:
         from gigawatt.resolved import extends_chain
 
-        try:
+        with contextlib.suppress(GigawattError):  # an unknown scenario: the importer says so
             inputs += extends_chain(extends)
-        except GigawattError:
-            pass  # an unknown scenario: the importer says so
     if output is not None:
         check_target(output, force=force, protected=inputs, what="scenario")
     text = _read(file)
@@ -113,7 +112,7 @@ def import_(
     if output is not None:
         write_text(output, result.yaml_text(), force=force, protected=inputs, what="scenario")
     if as_json:
-        print_json({**result.as_dict(), "output": str(output) if output else None})
+        print_json({**result.as_dict(), "output": str(output) if output else None}, "import")
         return
     if output is None:
         typer.echo(result.yaml_text(), nl=False)
@@ -155,7 +154,7 @@ def calibrate(
             raise GigawattError(f"cannot write {str(write_priors)!r}: {exc}") from None
         err.print(f"priors written to {write_priors}", highlight=False, soft_wrap=True)
     if as_json:
-        print_json(result.as_dict())
+        print_json(result.as_dict(), "calibration")
         return
     table = Table(
         Column("span", no_wrap=True),
@@ -167,7 +166,7 @@ def calibrate(
         title=f"Durations in months, observed by {units.format_date(result.as_of_date)}",
         caption="; ".join(f"{c.span} = {' + '.join(c.stages)}" for c in result.spans.values() if c.stages),
     )
-    month = 52.1775 / 12
+    month = units.WEEKS_PER_GREGORIAN_YEAR / 12
 
     def months(*weeks: float | None) -> str:
         return "/".join(f"{w / month:.1f}" for w in weeks if w is not None) or "–"
@@ -263,7 +262,7 @@ def backtest(
             raise GigawattError(f"cannot write {str(report)!r}: {exc}") from None
         err.print(f"report written to {report}", highlight=False, soft_wrap=True)
     if as_json:
-        print_json(result.as_dict())
+        print_json(result.as_dict(), "backtest")
         return
     table = Table(
         Column("campus", no_wrap=True, max_width=21),

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from gigawatt.cli import app, console, user_errors
+from gigawatt.commands.common import app, console, user_errors
 from gigawatt.commands.runs import RunId, StoreOpt, _store
 
 

@@ -9,7 +9,7 @@ import numpy as np
 import typer
 from rich.table import Column
 
-from gigawatt.cli import JsonOpt, ScenarioArg, Table, app, console, print_json, user_errors
+from gigawatt.commands.common import JsonOpt, ScenarioArg, Table, app, console, print_json, user_errors
 from gigawatt.commands.progress import steps
 
 DrawsOpt = Annotated[
@@ -106,7 +106,8 @@ def finance(
                 "unit_economics": economics,
                 "commitments": pledges,
                 "funding_need": need,
-            }
+            },
+            "finance",
         )
         return
     table = Table(
@@ -266,7 +267,8 @@ def flows(
                 "cycle_names": [[named.get(x, x) for x in c] for c in summary["cycles"]],
                 "vendor_financing": returned,
                 "unspent": held,
-            }
+            },
+            "flows",
         )
         return
     console.print(
@@ -363,7 +365,7 @@ def stress(
             params={"shocks": list(result["shocks"]), "step": step},
         )
     if as_json:
-        print_json(result)
+        print_json(result, "stress")
         return
     table = Table(
         Column("", overflow="fold"),

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Column
 
-from gigawatt.cli import JsonOpt, ScenarioArg, Table, app, console, print_json, user_errors
+from gigawatt.commands.common import JsonOpt, ScenarioArg, Table, app, console, print_json, user_errors
 from gigawatt.errors import GigawattError
 
 
@@ -190,7 +190,7 @@ def plan(
             params={"periods": periods, "start": start, "robust": robust, **summary["assumptions"]},
         )
     if as_json:
-        print_json(summary)
+        print_json(summary, "plan")
         return
     kind = (
         "least-cost plan"

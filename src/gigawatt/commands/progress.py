@@ -7,7 +7,7 @@ from contextlib import contextmanager
 
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from gigawatt.cli import err
+from gigawatt.commands.common import err
 
 
 @contextmanager

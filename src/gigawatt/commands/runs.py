@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Column
 
-from gigawatt.cli import JsonOpt, Table, app, console, print_json, user_errors
+from gigawatt.commands.common import JsonOpt, Table, app, console, print_json, user_errors
 from gigawatt.errors import GigawattError
 
 runs_app = typer.Typer(
@@ -43,7 +43,7 @@ def list_runs(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     """Every recorded run, newest first."""
     records = _store(store).list_runs()
     if as_json:
-        print_json([r.brief() for r in records])
+        print_json([r.brief() for r in records], "runs")
         return
     table = Table(
         Column("id", no_wrap=True),
@@ -82,7 +82,7 @@ def show(run_id: RunId, store: StoreOpt = None, as_json: JsonOpt = False) -> Non
     if as_json:
         data = record.as_dict()
         data["per_draw_targets"] = counted
-        print_json(data)
+        print_json(data, "run_record")
         return
     for key, value in record.brief().items():
         console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
@@ -118,7 +118,7 @@ def compare(
     st = _store(store)
     result = compare_records(st, st.get(a), st.get(b))
     if as_json:
-        print_json(result)
+        print_json(result, "compare")
         return
     console.print(
         f"A = run {result['a']['id']} ({result['a']['scenario']}, seed {result['a']['seed']}, "
@@ -280,7 +280,7 @@ def verify(
     st = _store(store)
     found = check(st, run_id)
     if as_json:
-        print_json([{"run": d.run_id, "file": d.file, "problem": d.problem} for d in found])
+        print_json([{"run": d.run_id, "file": d.file, "problem": d.problem} for d in found], "verify")
     else:
         for damage in found:
             console.print(str(damage), markup=False, highlight=False, soft_wrap=True)
@@ -307,7 +307,7 @@ def repair(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     st = _store(store)
     done = fix(st)
     if as_json:
-        print_json(asdict(done))
+        print_json(asdict(done), "repair")
         return
     if done.catalogue_rebuilt:
         console.print("the catalogue could not be read: set aside and rebuilt", highlight=False)

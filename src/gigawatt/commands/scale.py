@@ -5,14 +5,16 @@ from __future__ import annotations
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Column
 
-from gigawatt.backends import Backend
-from gigawatt.cli import JsonOpt, Table, app, console, print_json, user_errors
+from gigawatt.commands.common import JsonOpt, Table, app, console, print_json, user_errors
 from gigawatt.fmt import number
+
+if TYPE_CHECKING:
+    from gigawatt.backends import Backend
 
 
 class BackendName(StrEnum):
@@ -47,6 +49,8 @@ SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed (same seed, same 
 
 def make_backend(backend: BackendName, address: str | None, workers: int) -> Backend:
     """The :class:`Backend` the options name."""
+    from gigawatt.backends import Backend
+
     return Backend(backend.value, address=address, workers=workers)
 
 
@@ -128,7 +132,7 @@ def sensitivity(
             },
         )
     if as_json:
-        print_json(summary)
+        print_json(summary, "sensitivity")
         return
     keys = ("S1", "ST") if result.method == "sobol" else ("mu_star", "sigma")
     is_date, is_usd = output.startswith("gw-online:"), output.startswith("npv:")
@@ -188,7 +192,7 @@ def countries(
         check_engine_run(one, draws, yes=yes, runs=len(loaded))
     view = country_view(loaded, draws, seed, make_backend(backend, address, workers))
     if as_json:
-        print_json(view.as_dict())
+        print_json(view.as_dict(), "countries")
         return
     q = view.quantiles.sel(metric=metric)
     scale, unit = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Column
 
-from gigawatt.cli import JsonOpt, Table, app, console, print_json, user_errors
+from gigawatt.commands.common import JsonOpt, Table, app, console, print_json, user_errors
 
 
 @app.command()
@@ -18,7 +18,7 @@ def sites(as_json: JsonOpt = False) -> None:
 
     rows = catalog_sites()
     if as_json:
-        print_json(rows)
+        print_json(rows, "sites")
         return
     table = Table(
         Column("id and name", overflow="fold", min_width=max(len(r["id"]) for r in rows)),

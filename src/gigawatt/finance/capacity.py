@@ -18,7 +18,7 @@ from gigawatt import units
 __all__ = ["DAYS_PER_YEAR", "Capacity", "finance_edges", "overlap_days"]
 
 #: Mean days in a year (Julian).
-DAYS_PER_YEAR = 365.25
+DAYS_PER_YEAR = units.DAYS_PER_YEAR
 _MONTHS = {"month": 1, "quarter": 3, "year": 12}
 
 

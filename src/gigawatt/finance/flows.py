@@ -72,7 +72,7 @@ def cycles(graph: nx.DiGraph, entry_usd: dict[str, float] | None = None) -> list
         paid = [graph[cycle[i]][cycle[(i + 1) % len(cycle)]]["amount_usd"] for i in range(len(cycle))]
         start = max(range(len(cycle)), key=lambda i: (entry.get(cycle[i], 0.0), paid[i]))
         ordered = cycle[start:] + cycle[:start]
-        found.append(ordered + [ordered[0]])
+        found.append([*ordered, ordered[0]])
     return sorted(found, key=lambda c: (len(c), c))
 
 

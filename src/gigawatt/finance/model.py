@@ -28,6 +28,7 @@ import xarray as xr
 
 from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist
+from gigawatt.engine import Model, simulate_block
 from gigawatt.finance.capacity import DAYS_PER_YEAR, Capacity, finance_edges
 from gigawatt.finance.chips import capital_contracts, chip_flows, chip_parameters, delivery_date
 from gigawatt.finance.contracts import ContractResult, Flow, contract_flows, loan_repaid_share
@@ -76,7 +77,6 @@ class Money:
 
 def buildout(scenario: Scenario, draws: int, seed: int) -> xr.Dataset:
     """The engine's buildout for draws ``0..draws``."""
-    from gigawatt.engine import Model, simulate_block
 
     return simulate_block(Model.from_scenario(scenario), seed, 0, draws)
 

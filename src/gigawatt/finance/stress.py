@@ -440,8 +440,10 @@ def key_figures(result: dict[str, Any]) -> dict[str, Any]:
                 )
             )
     for party in hit["parties"]:
-        rows.append(row(f"{party}: P(short)", "share", "parties", party, "probability_short"))
-        rows.append(row(f"{party}: peak shortfall", "USD", "parties", party, "peak_shortfall_usd", "p50"))
+        rows += [
+            row(f"{party}: P(short)", "share", "parties", party, "probability_short"),
+            row(f"{party}: peak shortfall", "USD", "parties", party, "peak_shortfall_usd", "p50"),
+        ]
     rows.append(row("RPO never delivered", "USD", "rpo_never_delivered_usd", "p50"))
     rows.append(row("stranded MW (facility), peak", "MW", "stranded_mw_peak", "p50"))
     for payee in sorted(set(result["base"]["exposure"]) | set(hit["exposure"])):

@@ -93,12 +93,13 @@ def rpo_by_seller(money: Money) -> dict[str, Any]:
     }
 
 
-def money_summary(scenario: Scenario, draws: int, seed: int) -> dict[str, Any] | None:
-    """The money of the first ``min(draws, MONEY_DRAWS)`` draws; ``None`` without contracts."""
+def money_summary(scenario: Scenario, draws: int, seed: int, built: Any = None) -> dict[str, Any] | None:
+    """The money of the first ``min(draws, MONEY_DRAWS)`` draws; ``None`` without contracts.
+    ``built``: those draws' buildout when the run already simulated them (else simulated here)."""
     if not scenario.contracts:
         return None
     used = min(draws, MONEY_DRAWS)
-    money = simulate_money(scenario, buildout(scenario, used, seed), seed)
+    money = simulate_money(scenario, built if built is not None else buildout(scenario, used, seed), seed)
     graph = flows_summary(money.ledger)
     named = {key: party.name for key, party in scenario.parties.items()}
     return {
@@ -116,7 +117,10 @@ def money_summary(scenario: Scenario, draws: int, seed: int) -> dict[str, Any] |
     }
 
 
-def with_money(summary: dict[str, Any], scenario: Scenario, draws: int, seed: int) -> dict[str, Any]:
-    """A run's summary with its ``money`` entry added (unchanged for a scenario without contracts)."""
-    money = money_summary(scenario, draws, seed)
+def with_money(
+    summary: dict[str, Any], scenario: Scenario, draws: int, seed: int, built: Any = None
+) -> dict[str, Any]:
+    """A run's summary with its ``money`` entry added (unchanged for a scenario without contracts);
+    ``built``: see :func:`money_summary`."""
+    money = money_summary(scenario, draws, seed, built)
     return summary if money is None else {**summary, "money": money}

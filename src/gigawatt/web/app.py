@@ -13,7 +13,6 @@ Runs execute in a small thread pool and are recorded in the run store.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import io
 import json
@@ -149,7 +148,7 @@ def _problem_out(problem: Problem) -> ProblemOut:
 def load_uploaded(text: str) -> Any:
     """Validate a scenario given as text; ``extends:`` may only name a built-in scenario."""
     from gigawatt import _yaml
-    from gigawatt.scenario import builtin_scenarios, load_scenario
+    from gigawatt.scenario import builtin_scenarios, load_scenario_text
 
     doc = _yaml.load(text, UPLOAD_NAME)
     parent = doc.data.get("extends") if isinstance(doc.data, dict) else None
@@ -158,15 +157,7 @@ def load_uploaded(text: str) -> Any:
         raise ScenarioError(
             [doc.problem(("extends",), f"an uploaded scenario may only extend a built-in scenario ({names})")]
         )
-    with tempfile.TemporaryDirectory(prefix="gigawatt-upload-") as folder:
-        path = Path(folder) / UPLOAD_NAME
-        path.write_text(text, encoding="utf-8")
-        try:
-            return load_scenario(path)
-        except ScenarioError as exc:
-            raise ScenarioError(
-                [dataclasses.replace(p, file=UPLOAD_NAME) if p.file == str(path) else p for p in exc.problems]
-            ) from None
+    return load_scenario_text(text, file=UPLOAD_NAME, files=False)
 
 
 # ---------------------------------------------------------------- the app
@@ -300,12 +291,12 @@ def create_app(store_root: str | Path | None = None, allowed_hosts: Iterable[str
 
     @app.exception_handler(GigawattError)
     async def gigawatt_error(request: Request, exc: GigawattError) -> JSONResponse:
-        from gigawatt.store import StoreError
+        from gigawatt.store import RunNotFoundError
 
         if isinstance(exc, ScenarioError):
             problems = [_problem_out(p).model_dump() for p in exc.problems]
             return JSONResponse({"detail": "invalid scenario", "problems": problems}, status_code=422)
-        status = 404 if isinstance(exc, StoreError) and str(exc).startswith("no run") else 422
+        status = 404 if isinstance(exc, RunNotFoundError) else 422
         return JSONResponse({"detail": str(exc)}, status_code=status)
 
     @app.exception_handler(RequestValidationError)

@@ -1,0 +1,113 @@
+"""Wall time of ``gigawatt`` commands at a git revision against the working tree, side by side.
+
+The revision's ``src/`` is extracted with ``git archive`` into a temporary folder; both trees
+run on this virtualenv's Python (``PYTHONPATH`` picks the tree), alternating, each command
+``--repeat`` times; the table gives medians (and the fastest run). ``--importtime`` adds the
+slowest imports of ``gigawatt --help`` now (``python -X importtime``).
+
+    .venv/bin/python -m benchmarks.cli_compare d85058a --repeat 5 --importtime
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MAIN = "import sys; from gigawatt.cli import main; sys.argv[0] = 'gigawatt'; main()"
+DEFAULT_COMMANDS = (
+    "--help",
+    "validate stargate",
+    "run stargate --draws 100000 --no-record --json",
+    "run stargate --draws 100000 --store {store} --json",
+)
+
+
+def extract(revision: str, into: Path) -> Path:
+    """``src/`` of ``revision`` under ``into``."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", revision, "src"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "src"
+
+
+def timed(src: Path, command: str, scratch: Path) -> float:
+    """Seconds one run of ``gigawatt COMMAND`` takes with ``src`` first on the path."""
+    store = Path(tempfile.mkdtemp(dir=scratch))
+    argv = shlex.split(command.format(store=store))
+    env = {**os.environ, "PYTHONPATH": str(src), "COLUMNS": "80"}
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", MAIN, *argv],
+        check=True,
+        env=env,
+        cwd=scratch,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    return time.perf_counter() - start
+
+
+def importtime(src: Path, top: int) -> list[tuple[int, str]]:
+    """The ``top`` imports of ``gigawatt.cli`` by cumulative microseconds."""
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    lines = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import gigawatt.cli"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stderr.splitlines()
+    rows = []
+    for line in lines[1:]:
+        _, cumulative, name = line.split("|")
+        rows.append((int(cumulative), name.rstrip()))
+    return sorted(rows, reverse=True)[:top]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("revision")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--command", action="append", help="gigawatt arguments ({store}: a new store)")
+    parser.add_argument("--importtime", action="store_true")
+    args = parser.parse_args(argv)
+    commands = args.command or list(DEFAULT_COMMANDS)
+    with tempfile.TemporaryDirectory() as tmp:
+        scratch = Path(tmp)
+        trees = {args.revision: extract(args.revision, scratch), "now": ROOT / "src"}
+        print(f"| gigawatt … | {args.revision} s | now s | ratio |")
+        print("|---|---|---|---|")
+        for command in commands:
+            times: dict[str, list[float]] = {name: [] for name in trees}
+            for r in range(args.repeat):
+                order = list(trees.items()) if r % 2 == 0 else list(reversed(trees.items()))
+                for name, src in order:
+                    times[name].append(timed(src, command, scratch))
+            before, after = (statistics.median(times[k]) for k in trees)
+            low_before, low_after = (min(times[k]) for k in trees)
+            shown = command.replace("{store}", "STORE")
+            print(
+                f"| `{shown}` | {before:.2f} (min {low_before:.2f}) | {after:.2f} (min {low_after:.2f}) "
+                f"| {before / after:.1f}× |",
+                flush=True,
+            )
+        if args.importtime:
+            print("\nSlowest imports of `gigawatt --help` now (cumulative ms):")
+            for cumulative, name in importtime(trees["now"], 12):
+                print(f"  {cumulative / 1000:8.1f}  {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,252 @@
+"""The results contract: every summary that crosses a shell (``--json``, the store, the report,
+the dashboard) is one of these models, with an explicit ``kind`` and a ``version``.
+
+The report and the dashboard read ``kind``; they never guess it from a summary's keys. A
+model names every top-level field its producer writes, with its type; nested figures keep the
+producer's plain structure (``dict``/``list``), so adding a nested figure needs no change here.
+Fields a producer adds later are kept (``extra="allow"``) until they are named here.
+``gigawatt schema --results`` prints the JSON Schema of each.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "RESULTS",
+    "VERSION",
+    "BacktestSummary",
+    "CrosscheckSummary",
+    "FinanceSummary",
+    "FlowsSummary",
+    "Listing",
+    "PlanSummary",
+    "Result",
+    "RunSummary",
+    "SensitivitySummary",
+    "StressSummary",
+    "json_schemas",
+    "kind_of",
+    "stamped",
+    "tagged",
+]
+
+#: Version of the results contract; raised when a named field changes meaning or type.
+VERSION = 1
+
+Band = dict[str, float | str | None]  # {"p10": …, "p50": …, "p90": …}
+
+
+class Result(BaseModel):
+    """What every result carries: its ``kind`` and the contract ``version``."""
+
+    model_config = ConfigDict(extra="allow", arbitrary_types_allowed=True)
+
+    kind: str
+    version: int = VERSION
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data (kind and version first), as ``--json`` prints it and the store keeps it:
+        the fields the producer gave (an optional field it left out stays out)."""
+        return self.model_dump(mode="python", exclude_unset=True)
+
+
+class RunSummary(Result):
+    """``gigawatt run``: capacity online, targets, what holds it back (``engine.Results.summary``);
+    a recorded run adds ``money`` (``finance.summary.with_money``)."""
+
+    kind: Literal["run"] = "run"
+    scenario: str
+    draws: int
+    seed: int
+    as_of: str | None = None
+    targets: list[dict[str, Any]] = Field(description="Each target: P(met), date bands, basis.")
+    capacity_gw: dict[str, Any] = Field(description="Facility/IT GW online at year ends, as bands.")
+    year_ends: list[Any]
+    breakdown: dict[str, Any]
+    demand: list[Any]
+    supply: dict[str, Any]
+    constraints: dict[str, Any] = Field(description="What set each phase's online date, by MW.")
+    phases: dict[str, Any]
+    money: dict[str, Any] | None = None
+
+
+class PlanSummary(Result):
+    """``gigawatt plan``: the least-cost plan, its duals and (``--robust``) the re-plans."""
+
+    kind: Literal["plan"] = "plan"
+    scenario: str
+    status: str
+    objective_usd: float | None
+    periods: list[str]
+    demand_flops: list[float]
+    served_flops: list[float]
+    unmet_flops: list[float]
+    demand_mw: list[float]
+    served_mw: list[float]
+    unmet_mw: list[float]
+    assumptions: dict[str, Any]
+    sites: dict[str, Any]
+    binding: list[Any]
+    robust: dict[str, Any] | None = None
+
+
+class StressSummary(Result):
+    """``gigawatt stress``: base and shocked money, who runs short, exposure, explanations."""
+
+    kind: Literal["stress"] = "stress"
+    scenario: str
+    draws: int
+    seed: int
+    shocks: list[str]
+    base: dict[str, Any]
+    shocked: dict[str, Any]
+    key_figures: dict[str, Any]
+    explanations: list[Any]
+
+
+class SensitivitySummary(Result):
+    """``gigawatt sensitivity``: Sobol' or Morris indices and a tornado of one output."""
+
+    kind: Literal["sensitivity"] = "sensitivity"
+    scenario: str
+    method: str
+    output: str
+    evaluations: int
+    output_mean: float | None
+    output_std: float | None
+    tornado_base: float | None
+    parameters: list[dict[str, Any]]
+    notes: list[str]
+
+
+class FinanceSummary(Result):
+    """``gigawatt finance``: statements by party and year, unit economics, commitments."""
+
+    kind: Literal["finance"] = "finance"
+    scenario: str
+    draws: int
+    seed: int
+    step: str
+    statements: dict[str, Any]
+    unit_economics: dict[str, Any]
+    commitments: dict[str, Any]
+
+
+class FlowsSummary(Result):
+    """``gigawatt flows``: the money graph over a window: cycles, circularity, Sankey data."""
+
+    kind: Literal["flows"] = "flows"
+    scenario: str
+    draws: int
+    seed: int
+    window: dict[str, str]
+    cycles: list[list[str]]
+    exchanges: list[Any]
+    circularity: dict[str, Any]
+    sankey: dict[str, Any]
+    cycle_names: list[list[str]]
+
+
+class Milestone(BaseModel):
+    """One observed milestone of a back-test: what was forecast at the cut-off, what happened."""
+
+    model_config = ConfigDict(extra="allow")
+
+    campus: str
+    milestone: str
+    observed_date: str | None = None
+    p10_date: str | None = None
+    p50_date: str | None = None
+    p90_date: str | None = None
+    pit: float | None = None
+
+
+class BacktestSummary(Result):
+    """``gigawatt backtest`` (issue 14): forecasts made at a past cut-off against what happened."""
+
+    kind: Literal["backtest"] = "backtest"
+    coverage: dict[str, float] = Field(description="Share of observed dates inside each band.")
+    median_abs_p50_error_months: float | None
+    crps_days: float | None
+    pit: list[float] = Field(description="Probability integral transform of each observed date.")
+    campuses: list[Any]
+    milestones: list[Milestone]
+
+
+class Check(BaseModel):
+    """One cross-check: a published figure against the model's, with the model's range."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    published: float | str | None
+    model: float | None
+    low: float | None
+    high: float | None
+    passed: bool
+    source: str
+
+
+class CrosscheckSummary(Result):
+    """``gigawatt crosscheck`` (issue 12): published figures the model must reproduce."""
+
+    kind: Literal["crosscheck"] = "crosscheck"
+    checks: list[Check]
+
+
+class Listing(Result):
+    """A list answer (scenarios, accelerators, runs): ``items`` of one ``kind`` of row."""
+
+    items: list[Any]
+
+
+#: Each summary kind → its model (what ``gigawatt schema --results`` prints).
+RESULTS: dict[str, type[Result]] = {
+    "run": RunSummary,
+    "plan": PlanSummary,
+    "stress": StressSummary,
+    "sensitivity": SensitivitySummary,
+    "finance": FinanceSummary,
+    "flows": FlowsSummary,
+    "backtest": BacktestSummary,
+    "crosscheck": CrosscheckSummary,
+}
+
+
+def tagged(kind: str, data: Any) -> Result:
+    """``data`` as the result of ``kind``: validated by its model when it has one, a
+    :class:`Listing` when it is a list, else a :class:`Result` carrying ``kind``."""
+    if isinstance(data, Result):
+        return data
+    if isinstance(data, list):
+        return Listing(kind=kind, version=VERSION, items=data)
+    fields = {key: value for key, value in dict(data).items() if key not in ("kind", "version")}
+    model = RESULTS.get(kind, Result)
+    return model.model_validate({"kind": kind, "version": VERSION, **fields})
+
+
+def stamped(kind: str, data: Any) -> dict[str, Any]:
+    """``data`` with ``kind`` and ``version`` first, not validated: how the store keeps any
+    summary it is given (it keeps what it is handed; the producers validate with :func:`tagged`)."""
+    if isinstance(data, Result):
+        return data.as_dict()
+    rest = {key: value for key, value in dict(data).items() if key not in ("kind", "version")}
+    return {"kind": kind, "version": VERSION, **rest}
+
+
+def kind_of(summary: Any, default: str | None = None) -> str:
+    """The ``kind`` a summary states (a store's older rows state none: ``default``)."""
+    kind = summary.get("kind") if hasattr(summary, "get") else getattr(summary, "kind", None)
+    if kind:
+        return str(kind)
+    if default:
+        return default
+    raise ValueError("the summary states no kind")
+
+
+def json_schemas() -> dict[str, Any]:
+    """The JSON Schema of each result kind."""
+    return {kind: model.model_json_schema() for kind, model in RESULTS.items()}

@@ -1,0 +1,75 @@
+"""The results contract: typed summaries with an explicit kind and version, everywhere."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from gigawatt import results
+from gigawatt.cli import app
+from gigawatt.report import record_kind
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["scenarios", "--json"],
+        ["accelerators", "--json"],
+        ["convert", "1 GW", "--json"],
+        ["run", "stargate", "--draws", "64", "--no-record", "--json"],
+        ["factory", "stargate", "--draws", "64", "--json"],
+        ["finance", "stargate", "--draws", "16", "--json"],
+        ["flows", "stargate", "--draws", "16", "--json"],
+    ],
+)
+def test_every_json_output_carries_kind_and_version(args):
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["version"] == results.VERSION
+    assert data["kind"] in {*results.RESULTS, "scenarios", "accelerators", "conversion", "factory"}
+    if data["kind"] in results.RESULTS:  # a typed summary: its model reads it back
+        assert results.RESULTS[data["kind"]].model_validate(data).kind == data["kind"]
+
+
+def test_a_summary_missing_a_named_field_is_refused():
+    with pytest.raises(ValueError, match="targets"):
+        results.tagged("run", {"scenario": "x", "draws": 1, "seed": 0})
+
+
+def test_report_reads_kind_and_never_guesses():
+    stress_like = {"base": {}, "shocked": {}}  # keys a guesser would take for a stress
+    assert record_kind(stress_like) == "run"  # no kind stated: a run's (the first kind)
+    assert record_kind({**stress_like, "kind": "plan"}) == "plan"
+    assert record_kind({"kind": "plan"}, "stress") == "stress"  # the store's kind wins
+
+
+def test_placeholders_for_backtest_and_crosscheck_validate():
+    backtest = results.tagged(
+        "backtest",
+        {
+            "coverage": {"p10_p90": 0.8},
+            "median_abs_p50_error_months": 2.5,
+            "crps_days": 40.0,
+            "pit": [0.1, 0.7],
+            "campuses": ["abilene"],
+            "milestones": [{"campus": "abilene", "milestone": "first power", "pit": 0.1}],
+        },
+    )
+    assert backtest.as_dict()["kind"] == "backtest"
+    check = {"name": "x", "published": 1.0, "model": 1.1, "low": 0.9, "high": 1.2}
+    check |= {"passed": True, "source": "s"}
+    assert results.tagged("crosscheck", {"checks": [check]}).as_dict()["checks"][0]["passed"] is True
+
+
+def test_schema_commands_print_json_schemas():
+    scenario = runner.invoke(app, ["schema"])
+    assert scenario.exit_code == 0, scenario.output
+    assert "sites" in json.loads(scenario.stdout)["properties"]
+    kinds = runner.invoke(app, ["schema", "--results"])
+    assert kinds.exit_code == 0, kinds.output
+    schemas = json.loads(kinds.stdout)
+    assert set(schemas) == set(results.RESULTS)
+    assert "kind" in schemas["run"]["properties"]

@@ -1,0 +1,35 @@
+"""The command starts at once: what `gigawatt --help` and `validate` import is checked here
+(a test on modules, not on seconds; benchmarks/cli_compare.py measures the seconds)."""
+
+import subprocess
+import sys
+
+HEAVY = ("scipy", "xarray", "pandas", "pint", "plotly", "linopy", "duckdb", "dask", "pyarrow", "fastapi")
+
+
+def _loaded_after(code: str) -> set[str]:
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def test_help_imports_nothing_heavy():
+    loaded = _loaded_after(
+        "import sys\nfrom gigawatt.cli import main\nsys.argv[1:] = ['--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass"
+    )
+    assert "gigawatt" in loaded
+    assert not loaded & {*HEAVY, "numpy"}, loaded & {*HEAVY, "numpy"}
+
+
+def test_reading_a_scenario_needs_no_scipy_or_pint():
+    loaded = _loaded_after("import gigawatt\ngigawatt.load_scenario('stargate')")
+    assert not loaded & set(HEAVY), loaded & set(HEAVY)
+
+
+def test_package_exports_resolve_lazily():
+    import gigawatt
+
+    for name in gigawatt.__all__:
+        assert getattr(gigawatt, name) is not None
+    assert gigawatt.__version__
