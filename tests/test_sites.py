@@ -15,7 +15,9 @@ def test_sites_lists_every_catalog_site_whole_at_80_columns() -> None:
     cli = CliRunner()
     listed = cli.invoke(app, ["sites", "--json"])
     assert listed.exit_code == 0, listed.output
-    rows = json.loads(listed.stdout)
+    listing = json.loads(listed.stdout)
+    assert listing["kind"] == "sites"
+    rows = listing["items"]
     assert {r["id"] for r in rows} == ids and len(rows) == len(ids)
     abilene = next(r for r in rows if r["id"] == "abilene")
     assert abilene["country"] == "US" and abilene["power_mw_p50"] > 500 and abilene["sources"]

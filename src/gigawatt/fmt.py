@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 __all__ = ["number"]
 
 
@@ -17,6 +15,8 @@ def number(value: float, digits: int = 4, sign: bool = False) -> str:
     plus = "+" if sign and value >= 0 else ""
     if abs(value) >= 10 ** (digits - 1) or value == 0:
         return f"{float(f'{value:.{digits}g}'):{plus},.0f}"
+    import numpy as np  # noqa: PLC0415 (only numbers below 10**digits; the CLI starts without numpy)
+
     text = np.format_float_positional(value, precision=digits, unique=False, fractional=False, trim="-")
     whole, _, frac = text.lstrip("-").partition(".")
     head = f"{int(whole):,}" + (f".{frac}" if frac else "")

@@ -151,24 +151,28 @@ class FlowsSummary(Result):
 
 
 class Milestone(BaseModel):
-    """One observed milestone of a back-test: what was forecast at the cut-off, what happened."""
+    """One milestone of a back-test: a campus's cumulative facility MW, the date it was reached
+    (observed, an Epoch projection, or not yet: censored) and the forecast of that date."""
 
     model_config = ConfigDict(extra="allow")
 
     campus: str
-    milestone: str
-    observed_date: str | None = None
-    p10_date: str | None = None
-    p50_date: str | None = None
-    p90_date: str | None = None
-    pit: float | None = None
+    mw: float
+    observed: str | None
+    p10: str | None
+    p50: str | None
+    p90: str | None
+    inside: bool
+    p50_error_months: float | None
+    kind: Literal["observed", "projected", "censored"]
 
 
 class BacktestSummary(Result):
-    """``gigawatt backtest`` (issue 14): forecasts made at a past cut-off against what happened."""
+    """``gigawatt backtest`` (issue 14): each campus forecast from its as-of point, every later
+    milestone scored against the forecast."""
 
     kind: Literal["backtest"] = "backtest"
-    coverage: dict[str, float] = Field(description="Share of observed dates inside each band.")
+    coverage: float | None = Field(description="Share of observed milestones inside the forecast's P10–P90.")
     median_abs_p50_error_months: float | None
     crps_days: float | None
     pit: list[float] = Field(description="Probability integral transform of each observed date.")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Annotated, Any
 
-import numpy as np
 import typer
 from rich.table import Column
 
@@ -191,7 +190,7 @@ def finance(
         lines = s["lines"]
         short, long = (lines[f"depreciation_life_{k}y_usd"]["p50"] for k in (3, 6))
         if max(short) > 1e9:
-            peak = int(np.argmax(short))
+            peak = max(range(len(short)), key=short.__getitem__)
             console.print(
                 f"{name}: depreciation in {s['years'][peak]} ${short[peak] / 1e9:,.0f}B at a 3-year "
                 f"life vs ${long[peak] / 1e9:,.0f}B at 6 (P50; the swing is "
