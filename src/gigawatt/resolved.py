@@ -80,7 +80,7 @@ def resolve(text: str, ref: str, name: str | None = None) -> Resolved:
     data = _yaml.stringify_keys(doc.data)
     data.pop("extends", None)
     data.setdefault("name", name or Path(ref).stem)
-    merged = yaml.safe_dump(data, sort_keys=True, allow_unicode=True)
+    merged = yaml.safe_dump(data, sort_keys=False, allow_unicode=True)  # order matters: parties, sites
     return Resolved(merged, files, catalog_sha256())
 
 
