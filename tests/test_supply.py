@@ -6,7 +6,7 @@ import pytest
 from gigawatt import load_scenario
 from gigawatt.engine import _supply_inverse, run
 from gigawatt.errors import ScenarioError
-from gigawatt.supply import Generation, cumulative, industry_rate_per_year, inverse, weekly_grid
+from gigawatt.supply import Generation, cumulative, grid, industry_rate_per_year, inverse
 
 
 def _gen(rate, growth, start, ceiling, successor=None, share=0.25):
@@ -19,7 +19,7 @@ def test_a_generation_ramps_then_declines_as_its_successor_ramps():
         "old": _gen(4e6, 0.3, 0.0, 8e6, successor="new"),
         "new": _gen(3e6, 0.5, 500.0, 8e6),
     }
-    days = weekly_grid(0.0, 3650.0)
+    days = grid(0.0, 3650.0)
     old, new = (industry_rate_per_year(n, gens, days)[0] for n in ("old", "new"))
     peak = int(np.argmax(old))
     assert 0 < peak < days.size - 1
@@ -32,7 +32,7 @@ def test_a_generation_ramps_then_declines_as_its_successor_ramps():
 
 
 def test_without_a_ceiling_the_curve_matches_the_closed_form():
-    days = weekly_grid(0.0, 3000.0)
+    days = grid(0.0, 3000.0)
     curve = cumulative("g", {"g": _gen(4e6, 0.3, 0.0, np.inf)}, days)
     levels = np.array([[1e5, 1e6, 5e6, 1e12]])
     ours = inverse(curve, days)(levels)
@@ -45,7 +45,7 @@ def test_without_a_ceiling_the_curve_matches_the_closed_form():
 def test_successor_loops_are_refused():
     gens = {"a": _gen(1, 0, 0, 10, successor="b"), "b": _gen(1, 0, 0, 10, successor="a")}
     with pytest.raises(ValueError, match="loop"):
-        industry_rate_per_year("a", gens, weekly_grid(0, 70))
+        industry_rate_per_year("a", gens, grid(0, 70))
 
 
 def test_stargate_supply_is_bounded_to_2035():

@@ -376,7 +376,7 @@ def factory_rate_day(
 def _capped_supply(
     model: Model, p: Mapping[str, np.ndarray], draws: int
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Cumulative supply to the programme on a weekly grid, (curve, grid days), for each
+    """Cumulative supply to the programme on a monthly grid, (curve, grid days), for each
     accelerator limit in a family with a ceiling or a successor (:mod:`gigawatt.supply`);
     limits without either keep the closed-form exponential."""
     scenario = model.scenario
@@ -406,8 +406,8 @@ def _capped_supply(
             successor=scenario.supply[info.name].successor,
         )
     first = min(model.grid_days[0], *(float(g.start_day.min()) for g in generations.values()))
-    days = supply.weekly_grid(first, model.grid_days[-1])
-    return {n: (supply.cumulative(n, generations, days), days) for n in generations}
+    days = supply.grid(first, model.grid_days[-1])
+    return {n: (curve, days) for n, curve in supply.cumulative_all(generations, days).items()}
 
 
 def _power_day(p: Mapping[str, np.ndarray], base: str, src: Any) -> np.ndarray:
@@ -1124,10 +1124,7 @@ def _accelerator_supply(
     for info in infos:
         prefix = f"supply.{info.name}"
         if info.name in curves:
-            curve, grid = curves[info.name]
-            out[f"supply:{info.name}:offered"] = np.stack(
-                [np.interp(model.year_ends, grid, row) for row in curve]
-            )
+            out[f"supply:{info.name}:offered"] = supply.at(*curves[info.name], model.year_ends)
         else:
             begin = p.get(f"{prefix}.start", np.full(stop - start, model.grid_days[0]))[:, None]
             rate = (p[f"{prefix}.amount"] * p[f"{prefix}.share"] * WEEKS_PER_YEAR / info.per_weeks)[:, None]

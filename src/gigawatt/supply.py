@@ -12,7 +12,7 @@ share) the industry output is
 so a generation rises until its successor's ramp takes the capacity, then declines;
 the family never exceeds its ceiling. The programme receives ``share × output``.
 Cumulative supply and its inverse (the day a cumulative level is reached) are
-computed on a weekly grid, per draw, and interpolated linearly.
+computed on a monthly grid, per draw, and interpolated linearly.
 """
 
 from __future__ import annotations
@@ -22,10 +22,20 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Generation", "industry_rate_per_year", "cumulative", "inverse", "weekly_grid", "GRID_DAYS"]
+__all__ = [
+    "Generation",
+    "industry_rate_per_year",
+    "cumulative",
+    "cumulative_all",
+    "inverse",
+    "at",
+    "grid",
+    "GRID_DAYS",
+]
 
-#: Spacing of the grid cumulative supply is integrated on (one week).
-GRID_DAYS = 7.0
+#: Spacing of the grid cumulative supply is integrated on (a mean month): output changes
+#: over quarters, and cumulative supply is interpolated linearly between grid days.
+GRID_DAYS = 365.25 / 12
 _DAYS_PER_YEAR = 365.25
 
 
@@ -49,25 +59,43 @@ def _ramp(gen: Generation, days: np.ndarray) -> np.ndarray:
 
 
 def industry_rate_per_year(
-    name: str, generations: Mapping[str, Generation], days: np.ndarray, _seen: Sequence[str] = ()
+    name: str,
+    generations: Mapping[str, Generation],
+    days: np.ndarray,
+    _seen: Sequence[str] = (),
+    _done: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Industry output of ``name`` per year at ``days`` (draw, time): its ramp, bounded by its
     ceiling less what its successor makes."""
+    done = {} if _done is None else _done
+    if name in done:
+        return done[name]
     if name in _seen:
         raise ValueError(f"supply successors form a loop: {' -> '.join((*_seen, name))}")
     gen = generations[name]
     room = np.broadcast_to(gen.ceiling_per_year[:, None], (gen.ceiling_per_year.size, days.shape[-1]))
     if gen.successor is not None:
-        room = room - industry_rate_per_year(gen.successor, generations, days, (*_seen, name))
-    return np.maximum(np.minimum(_ramp(gen, days), room), 0.0)
+        room = room - industry_rate_per_year(gen.successor, generations, days, (*_seen, name), done)
+    done[name] = np.maximum(np.minimum(_ramp(gen, days), room), 0.0)
+    return done[name]
+
+
+def cumulative_all(generations: Mapping[str, Generation], grid_days: np.ndarray) -> dict[str, np.ndarray]:
+    """Cumulative supply to the programme of every generation at each of ``grid_days``
+    (draw, time), from the first grid day (trapezoid rule; each rate computed once)."""
+    done: dict[str, np.ndarray] = {}
+    widths = (np.diff(grid_days) / _DAYS_PER_YEAR)[None, :]
+    out = {}
+    for name, gen in generations.items():
+        rate = industry_rate_per_year(name, generations, grid_days, (), done) * gen.share[:, None]
+        steps = 0.5 * (rate[:, 1:] + rate[:, :-1]) * widths
+        out[name] = np.concatenate([np.zeros((rate.shape[0], 1)), np.cumsum(steps, axis=1)], axis=1)
+    return out
 
 
 def cumulative(name: str, generations: Mapping[str, Generation], grid_days: np.ndarray) -> np.ndarray:
-    """Cumulative supply to the programme at each of ``grid_days`` (draw, time), from the
-    first grid day (trapezoid rule on the grid)."""
-    rate = industry_rate_per_year(name, generations, grid_days) * generations[name].share[:, None]
-    steps = 0.5 * (rate[:, 1:] + rate[:, :-1]) * (np.diff(grid_days) / _DAYS_PER_YEAR)[None, :]
-    return np.concatenate([np.zeros((rate.shape[0], 1)), np.cumsum(steps, axis=1)], axis=1)
+    """Cumulative supply to the programme of ``name`` at each of ``grid_days`` (draw, time)."""
+    return cumulative_all({name: generations[name], **generations}, grid_days)[name]
 
 
 def inverse(curve: np.ndarray, grid_days: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
@@ -98,6 +126,16 @@ def inverse(curve: np.ndarray, grid_days: np.ndarray) -> Callable[[np.ndarray], 
     return day_supplied
 
 
-def weekly_grid(first_day: float, last_day: float) -> np.ndarray:
-    """Weekly days from ``first_day`` through ``last_day`` (inclusive)."""
+def at(curve: np.ndarray, grid_days: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """Each draw's cumulative ``curve`` (draw, time) at ``days`` (the same for every draw),
+    interpolated linearly; held at its ends outside the grid."""
+    where = np.clip(days, grid_days[0], grid_days[-1])
+    hi = np.clip(np.searchsorted(grid_days, where, side="left"), 1, grid_days.size - 1)
+    lo = hi - 1
+    frac = (where - grid_days[lo]) / (grid_days[hi] - grid_days[lo])
+    return curve[:, lo] + (curve[:, hi] - curve[:, lo]) * frac[None, :]
+
+
+def grid(first_day: float, last_day: float) -> np.ndarray:
+    """Days every :data:`GRID_DAYS` from ``first_day`` through ``last_day`` (inclusive)."""
     return np.arange(first_day, last_day + GRID_DAYS, GRID_DAYS)
