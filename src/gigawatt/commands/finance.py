@@ -99,7 +99,7 @@ def finance(
             _b(t["depreciation_usd"]["p50"]),
             _b(t["rpo_lapsed_usd"]["p50"]),
             _b(t["npv_usd"]["p50"]),
-            "n/a*" if irr is None else f"{irr:.0%} ({unique:.0%}*)",
+            "n/a*" if irr is None else f"{round(irr, 4) + 0.0:.0%} ({unique:.0%}*)",
         )
     console.print(table)
     console.print(
