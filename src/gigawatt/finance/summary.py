@@ -94,9 +94,9 @@ def rpo_by_seller(money: Money) -> dict[str, Any]:
 
 
 def money_summary(scenario: Scenario, draws: int, seed: int, built: Any = None) -> dict[str, Any] | None:
-    """The money of the first ``min(draws, MONEY_DRAWS)`` draws; ``None`` without contracts.
+    """The money of the first ``min(draws, MONEY_DRAWS)`` draws; ``None`` without contracts or deals.
     ``built``: those draws' buildout when the run already simulated them (else simulated here)."""
-    if not scenario.contracts:
+    if not scenario.contracts and not scenario.financing:
         return None
     used = min(draws, MONEY_DRAWS)
     money = simulate_money(scenario, built if built is not None else buildout(scenario, used, seed), seed)
