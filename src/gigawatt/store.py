@@ -1010,7 +1010,8 @@ def continue_run(
         ]
         done = set(store.completed_blocks(record.id))
         merged = Merge(Aggregates())
-        head = Head(min(record.draws, MONEY_DRAWS) if loaded.contracts or loaded.financing else 0)  # the money's draws
+        has_money = bool(loaded.contracts or loaded.financing)
+        head = Head(min(record.draws, MONEY_DRAWS) if has_money else 0)  # the money's draws
         sinks: list[Any] = [RecordSink(store, record.id), merged, head]
         if progress:
             sinks.append(BlockProgress(progress, len(ranges)))
