@@ -73,3 +73,33 @@ def test_schema_commands_print_json_schemas():
     schemas = json.loads(kinds.stdout)
     assert set(schemas) == set(results.RESULTS)
     assert "kind" in schemas["run"]["properties"]
+
+
+def test_print_json_without_a_kind_names_the_command():
+    import typer
+
+    from gigawatt.commands.common import print_json
+
+    mini = typer.Typer()
+
+    @mini.command()
+    def backtest() -> None:
+        print_json(
+            {
+                "coverage": {"p10_p90": 0.75},
+                "median_abs_p50_error_months": 3.0,
+                "crps_days": 50.0,
+                "pit": [0.2],
+                "campuses": [],
+                "milestones": [],
+            }
+        )
+
+    @mini.command()
+    def other() -> None:
+        print_json({"a": 1})
+
+    backtest_out = CliRunner().invoke(mini, ["backtest"])
+    assert backtest_out.exit_code == 0, backtest_out.output
+    assert json.loads(backtest_out.stdout)["kind"] == "backtest"
+    assert json.loads(CliRunner().invoke(mini, ["other"]).stdout)["kind"] == "other"

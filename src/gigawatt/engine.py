@@ -805,20 +805,24 @@ def _step_hist(
     high: float,
     unit: float,
     index: np.ndarray | None = None,
+    order: np.ndarray | None = None,
 ) -> np.ndarray:
     """Histogram-over-time of the step curves Σ values·[t ≥ online], as time differences.
 
     Each draw's curve changes only when a phase comes online, so its counts
     enter at those steps: O(draw × phase), not O(draw × time). ``index``: the grid step of
-    each ``online`` date when already known (:func:`_online_steps`). Counts and integer
+    each ``online`` date when already known (:func:`_online_steps`); ``order``: per draw, the
+    columns of ``values`` and ``index`` to add, in a stable order of their steps (see
+    :func:`_series_order`). Counts and integer
     sums are exact (every partial sum is an integer below 2**53), so adding the entering and
     leaving entries separately gives the same integers as adding them together."""
     draws = values.shape[0]
     if index is None:
         index = _online_steps(online, grid)
-    order = np.argsort(index, axis=1, kind="stable")
+    if order is None:
+        order = np.argsort(index, axis=1, kind="stable")
     steps = np.take_along_axis(index, order, axis=1)
-    levels = np.zeros((draws, values.shape[1] + 1))
+    levels = np.zeros((draws, order.shape[1] + 1))
     np.cumsum(np.take_along_axis(values, order, 1), axis=1, out=levels[:, 1:])
     bins = _bin(levels, high)
     sums = np.rint(levels / unit)
@@ -832,6 +836,13 @@ def _step_hist(
     total -= np.bincount(leave, weights=sums[:, :-1].ravel(), minlength=size)
     out[1] = np.rint(total)
     return out.reshape(2, grid.size + 1, _HIST_BINS)
+
+
+def _series_order(order: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per draw, the phases of ``mask`` in the stable step order ``order`` of all phases: the
+    same columns, in the same order, as a stable sort of the series' own steps (ties keep
+    their phase order in both)."""
+    return order[np.asarray(mask)[order]].reshape(order.shape[0], int(np.count_nonzero(mask)))
 
 
 def _online_steps(online: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -981,27 +992,30 @@ def aggregate_block(
     mw = ds["facility_mw"].values
     agg = Aggregates(draws=stop - start)
     steps = _online_steps(online, grid)
+    order = np.argsort(steps, axis=1, kind="stable")  # once for all phases; each series picks its own
     by_mask: dict[bytes, np.ndarray] = {}  # series of the same phases (total, the one party) alike
     for name, mask in model.series.items():
         key = np.asarray(mask).tobytes()
         if key not in by_mask:
             by_mask[key] = _step_hist(
-                mw[:, mask],
-                online[:, mask],
+                mw,
+                online,
                 grid,
                 model.series_high_mw[name],
                 _SUM_UNIT["mw"],
-                steps[:, mask],
+                steps,
+                _series_order(order, mask),
             )
         agg.hist[f"capacity:{name}"] = by_mask[key]
     for name, spec in model.step_series.items():
         agg.hist[f"capacity:{name}"] = _step_hist(
-            ds[spec.variable].values[:, spec.mask],
-            online[:, spec.mask],
+            ds[spec.variable].values,
+            online,
             grid,
             spec.high,
             spec.unit,
-            steps[:, spec.mask],
+            steps,
+            _series_order(order, spec.mask),
         )
     for name, days in target_days(model, ds).items():
         agg.date_hist[f"target:{name}"] = _hist_dates(days, grid)

@@ -186,12 +186,12 @@ class Check(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     name: str
-    published: float | str | None
-    model: float | None
-    low: float | None
-    high: float | None
-    passed: bool
-    source: str
+    published: Any
+    model: Any
+    low: Any
+    high: Any
+    passed: bool | None
+    source: Any
 
 
 class CrosscheckSummary(Result):

@@ -81,10 +81,19 @@ def user_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def print_json(data: Any, kind: str) -> None:
+def print_json(data: Any, kind: str | None = None) -> None:
     """JSON on stdout, nothing else: ``data`` as the typed result of ``kind``
-    (:func:`gigawatt.results.tagged`), so every ``--json`` output carries ``kind`` and ``version``."""
-    from gigawatt.results import tagged
+    (:func:`gigawatt.results.tagged`), so every ``--json`` output carries ``kind`` and ``version``.
+    Without ``kind``: the one ``data`` states, else the running command's name (``backtest``)."""
+    from gigawatt.results import tagged  # pydantic: only when JSON is asked for
+
+    if kind is None:
+        kind = data.get("kind") if isinstance(data, dict) else None
+    if kind is None:
+        from typer._click.globals import get_current_context  # typer's own click
+
+        context = get_current_context(silent=True)
+        kind = context.info_name if context is not None and context.info_name else "result"
 
     sys.stdout.write(json.dumps(tagged(kind, data).as_dict(), indent=2, default=_jsonable) + "\n")
 
