@@ -181,4 +181,5 @@ checks:
 """
     with pytest.raises(ScenarioError) as info:
         parse_checks(text, "checks.yaml")
-    assert any(str(p).startswith("checks.yaml:4:3: checks.a:") and "needs `date`" in str(p) for p in info.value.problems)
+    messages = [str(p) for p in info.value.problems]
+    assert any(m.startswith("checks.yaml:4:3: checks.a:") and "needs `date`" in m for m in messages)

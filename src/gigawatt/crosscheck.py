@@ -393,7 +393,7 @@ def _committed(check: Check, context: Context) -> Band:
     missing = [b for b in check.contracted if b not in scenario.contracted]
     if missing:
         blocks = ", ".join(missing)
-        raise NotApplicable(f"the scenario does not model contracted {blocks}, which the count includes")
+        raise NotApplicable(f"the count includes contracted {blocks}; the scenario has none")
     model, ds = context.draws()
     return _percentiles(committed_mw(model, ds, check.scope, check.on_date, check.contracted))
 
