@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field, ValidationError, field_validator
@@ -44,6 +44,11 @@ from gigawatt.catalog import Source
 from gigawatt.errors import GigawattError, Problem, ScenarioError
 from gigawatt.scenario import STATUS_ORDER, Scenario
 from gigawatt.scope import Scope, Subject
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from gigawatt.engine import Model as EngineModel
 
 __all__ = [
     "Check",
@@ -340,7 +345,11 @@ def _percentiles(values: np.ndarray) -> Band:
 
 
 def committed_mw(
-    model: Any, ds: Any, scope: Scope, day: float, contracted: list[str] | tuple[str, ...] = ()
+    model: EngineModel,
+    ds: xr.Dataset,
+    scope: Scope,
+    day: float,
+    contracted: list[str] | tuple[str, ...] = (),
 ) -> np.ndarray:
     """Per draw, the facility MW the scenario holds as committed by ``day``: the drawn size of
     every phase in ``scope`` whose status (as of ``time.as_of``) is committed or further, dated
