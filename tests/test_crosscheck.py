@@ -6,8 +6,10 @@ from dataclasses import replace
 import pytest
 from typer.testing import CliRunner
 
+from gigawatt import units
 from gigawatt.cli import app
 from gigawatt.crosscheck import crosscheck, load_checks, parse_checks
+from gigawatt.distributions import Dist
 from gigawatt.errors import ScenarioError
 from gigawatt.scenario import builtin_scenarios, load_scenario
 
@@ -93,3 +95,91 @@ checks:
     messages = [str(p) for p in info.value.problems]
     assert any(m.startswith("checks.yaml:8:") and "unknown output 'acelerators'" in m for m in messages)
     assert any("checks.b.published" in m for m in messages)
+
+
+def _only(*names):
+    checks = load_checks()
+    return replace(checks, checks={n: checks.checks[n] for n in names})
+
+
+def _rows(scenario, *names):
+    result = crosscheck(scenario, "test", _only(*names))
+    return {r.name: r for r in result.results}, dict(result.skipped)
+
+
+COUNTS = ("openai-count-2025-09-23", "openai-count-2025-10-30", "openai-count-2026-04-29")
+RPO = ("oracle-rpo-fq1-fy26", "oracle-rpo-fq2-fy26", "oracle-rpo-fq3-fy26")
+
+
+def test_committed_series_is_computed_from_sites_and_blocks_not_read_back():
+    """OpenAI's counts are compared with the capacity the scenario holds as committed by each
+    date (drawn phase sizes and contracted blocks), not with the scenario's own observed counts."""
+    scenario = load_scenario("stargate")
+    rows, _ = _rows(scenario, *COUNTS)
+    model = [rows[n].model for n in COUNTS]
+    assert all(rows[n].passed for n in COUNTS)
+    # the series grows with the sites named in October and the blocks signed since
+    assert model[0] < model[1] < model[2]
+    assert 5_500 < model[0] < 6_500 and 9_500 < model[2] < 11_500
+    # removing the observed counts changes nothing: the check does not read them back
+    bare = scenario.model_copy(
+        update={"observations": scenario.observations.model_copy(update={"counts": []})}
+    )
+    again, _ = _rows(bare, *COUNTS)
+    assert [again[n].model for n in COUNTS] == model
+    # dropping a committed site lowers the count by its size, and can fail the check
+    sites = {k: v for k, v in scenario.sites.items() if k not in ("shackelford", "dona-ana")}
+    smaller, _ = _rows(scenario.model_copy(update={"sites": sites}), *COUNTS)
+    assert smaller["openai-count-2025-09-23"].model < model[0] - 2_000
+    assert not smaller["openai-count-2026-04-29"].passed
+
+
+def test_committed_counts_after_the_as_of_or_without_the_counted_blocks_are_skipped():
+    _, skipped = _rows(load_scenario("stargate-2025-09"), *COUNTS)
+    assert "after the scenario's as-of (2025-09-30)" in skipped["openai-count-2025-10-30"]
+    assert "openai-count-2025-09-23" not in skipped
+    _, skipped = _rows(load_scenario("frontier"), *COUNTS)
+    assert "aws-trainium" in skipped["openai-count-2026-04-29"]
+
+
+def test_oracle_rpo_follows_the_modelled_contract():
+    """Oracle's modelled RPO is the OpenAI contract from its signing: inside the OpenAI part of
+    each reported RPO; signed after the quarter, or worth more than Oracle reported, it fails."""
+    scenario = load_scenario("stargate")
+    rows, _ = _rows(scenario, *RPO)
+    assert all(rows[n].passed for n in RPO)
+    assert rows["oracle-rpo-fq1-fy26"].model == pytest.approx(300e9, rel=0.01)
+    name = "oracle-openai-compute"
+    contract = scenario.contracts[name]
+
+    def changed(**update):
+        contracts = {**scenario.contracts, name: contract.model_copy(update=update)}
+        return _rows(scenario.model_copy(update={"contracts": contracts}), *RPO)[0]
+
+    late = changed(signed_date=Dist("fixed", (units.parse_date("2025-10-15"),)))
+    assert late["oracle-rpo-fq1-fy26"].model == 0.0 and not late["oracle-rpo-fq1-fy26"].passed
+    assert late["oracle-rpo-fq2-fy26"].passed
+    big = changed(value_usd=Dist("fixed", (600e9,)))
+    assert not big["oracle-rpo-fq3-fy26"].passed
+    _, skipped = _rows(load_scenario("frontier"), *RPO)
+    assert "no compute contract paid to oracle" in skipped["oracle-rpo-fq1-fy26"]
+
+
+def test_a_committed_check_without_its_date_is_located():
+    text = """sources:
+  s: {publication: p, date: 2025-01-01, url: https://x}
+checks:
+  a:
+    title: t
+    kind: committed
+    scope: {programme: stargate}
+    output: committed_mw
+    published: {value: "7 GW"}
+    tolerance: 0.1
+    why: w
+    source: [s]
+"""
+    with pytest.raises(ScenarioError) as info:
+        parse_checks(text, "checks.yaml")
+    messages = [str(p) for p in info.value.problems]
+    assert any(m.startswith("checks.yaml:4:3: checks.a:") and "needs `date`" in m for m in messages)

@@ -11,13 +11,19 @@ model computes the same figure through the package's public functions:
   over the chosen phases (P50 over draws); applies only where the scenario has
   the site;
 * ``economics`` — :func:`gigawatt.finance.economics.unit_economics` (what
-  ``gigawatt finance`` prints) for one accelerator the scenario deploys.
+  ``gigawatt finance`` prints) for one accelerator the scenario deploys;
+* ``committed`` — the capacity the scenario holds as committed by a programme's
+  published count date (:func:`committed_mw`), from the engine's drawn phase sizes
+  and contracted blocks, compared with the programme's own count;
+* ``rpo`` — a seller's remaining performance obligations at a reported date, from
+  the contracts the money layer simulates (:func:`gigawatt.finance.rpo_series`).
 
 A check passes when the model's P50 lies in ``[low × (1 − tolerance),
 high × (1 + tolerance)]``, ``low``/``high`` being the published range (the value
 itself where the source gives one number; an open side where it says "more
-than"). New kinds (e.g. a scenario's dated observations or a seller's RPO
-series) add their name to :class:`Check`'s ``kind`` and a function to :data:`KINDS`.
+than"). A new kind adds its name to :class:`Check`'s ``kind`` and a function to
+:data:`KINDS`; a function returns None, or raises :class:`NotApplicable` with the
+reason, where the check does not apply to the scenario.
 """
 
 from __future__ import annotations
@@ -27,16 +33,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field, ValidationError, field_validator
 
 from gigawatt import _yaml, units
-from gigawatt._fields import Model, SourceIds
+from gigawatt._fields import Model, SourceIds, unit
 from gigawatt.catalog import Source
 from gigawatt.errors import GigawattError, Problem, ScenarioError
-from gigawatt.scenario import Scenario
+from gigawatt.scenario import STATUS_ORDER, Scenario
+from gigawatt.scope import Scope, Subject
+
+if TYPE_CHECKING:
+    import xarray as xr
+
+    from gigawatt.engine import Model as EngineModel
 
 __all__ = [
     "Check",
@@ -45,6 +57,8 @@ __all__ = [
     "CrosscheckError",
     "OUTPUTS",
     "KINDS",
+    "NotApplicable",
+    "committed_mw",
     "load_checks",
     "parse_checks",
     "crosscheck",
@@ -64,13 +78,21 @@ OUTPUTS: dict[str, tuple[str, float, str]] = {
     "capex_usd.accelerators+networking": ("money", 1.0, "USD"),
     "capex_usd.building+power_equipment": ("money", 1.0, "USD"),
     "cost_per_gw_year_usd": ("money", 1.0, "USD"),
+    "committed_mw": ("power", 1.0, "MW"),
+    "rpo_usd": ("money", 1.0, "USD"),
 }
 #: Draws behind each model figure: enough for a stable P50 (±1%), few enough for a fast check.
 DRAWS = 4000
+#: Draws of the same buildout the money layer runs on for ``rpo`` checks (the first ones).
+MONEY_DRAWS = 500
 
 
 class CrosscheckError(GigawattError):
     """A cross-check that cannot be computed (e.g. an accelerator the scenario does not use)."""
+
+
+class NotApplicable(Exception):
+    """A check that does not apply to the scenario; the message says why."""
 
 
 class Published(Model):
@@ -85,7 +107,7 @@ class Check(Model):
     """One published figure and how the model computes it."""
 
     title: str
-    kind: Literal["convert", "site", "economics"]
+    kind: Literal["convert", "site", "economics", "committed", "rpo"]
     output: str
     published: Published
     open_high: bool = False
@@ -101,6 +123,13 @@ class Check(Model):
     site: str | None = None
     phases: list[int] | None = None
     # economics: accelerator above
+    # committed and rpo: the date of the published figure
+    on_date: Annotated[float | None, unit("date")] = Field(default=None, alias="date")
+    # committed: the count's scope (sites) and the contracted blocks it included
+    scope: Scope | None = None
+    contracted: list[str] = Field(default_factory=list)
+    # rpo
+    seller: str | None = None
 
     @field_validator("output")
     @classmethod
@@ -200,10 +229,17 @@ def parse_checks(text: str, file: str) -> Checks:
         for index, sid in enumerate(check.source):
             if sid not in sources:
                 problems.append(doc.problem((*path, "source", index), f"unknown source {sid!r}"))
-        needs = {"convert": ("quantity",), "site": ("site",), "economics": ("accelerator",)}[check.kind]
+        needs = {
+            "convert": ("quantity",),
+            "site": ("site",),
+            "economics": ("accelerator",),
+            "committed": ("on_date", "scope"),
+            "rpo": ("on_date", "seller"),
+        }[check.kind]
         for field in needs:
             if getattr(check, field) is None:
-                problems.append(doc.problem(path, f"a {check.kind} check needs `{field}`"))
+                name = {"on_date": "date"}.get(field, field)
+                problems.append(doc.problem(path, f"a {check.kind} check needs `{name}`"))
         checks[key] = check
     if problems:
         raise ScenarioError(problems)
@@ -221,6 +257,7 @@ class Context:
     scenario: Scenario
     _draws: Any = None
     _economics: dict[str, Any] | None = None
+    _money: Any = None
 
     def draws(self) -> tuple[Any, Any]:
         """The engine's model of the scenario and :data:`DRAWS` simulated draws of it."""
@@ -239,6 +276,16 @@ class Context:
 
             self._economics = unit_economics(self.scenario, draws=DRAWS)
         return self._economics
+
+    def money(self) -> Any:
+        """The money layer (what ``gigawatt finance`` runs) on the first :data:`MONEY_DRAWS`
+        simulated draws, by month so that any reported quarter end falls within a month."""
+        if self._money is None:
+            from gigawatt.finance import simulate_money
+
+            _, ds = self.draws()
+            self._money = simulate_money(self.scenario, ds.isel(draw=slice(0, MONEY_DRAWS)), 0, "month")
+        return self._money
 
 
 def _convert(check: Check, context: Context) -> Band | None:
@@ -292,11 +339,93 @@ def _economics(check: Check, context: Context) -> Band | None:
     return p10, p50, p90
 
 
-#: How each kind of check computes its model figure (None: the check does not apply).
+def _percentiles(values: np.ndarray) -> Band:
+    q = np.percentile(values, [10, 50, 90])
+    return float(q[0]), float(q[1]), float(q[2])
+
+
+def committed_mw(
+    model: EngineModel,
+    ds: xr.Dataset,
+    scope: Scope,
+    day: float,
+    contracted: list[str] | tuple[str, ...] = (),
+) -> np.ndarray:
+    """Per draw, the facility MW the scenario holds as committed by ``day``: the drawn size of
+    every phase in ``scope`` whose status (as of ``time.as_of``) is committed or further, dated
+    from its site's ``announced`` date (as :func:`gigawatt.engine.target_days` dates a
+    committed target), plus the drawn MW of the named ``contracted`` blocks signed by ``day``.
+
+    A status is what the scenario knows at its as-of date: a phase dropped since is not in it,
+    and a site counts from the day it was named, not from the day a programme first counted it
+    without a name."""
+    from gigawatt.engine import contracted_steps
+
+    scenario = model.scenario
+    level = STATUS_ORDER["committed"]
+    columns = [
+        k
+        for k, ph in enumerate(model.phases)
+        if STATUS_ORDER[ph.status] >= level
+        and (scenario.sites[ph.site].announced_date or model.as_of_day) <= day
+        and scope.matches(
+            Subject(
+                site=ph.site, country=ph.country, region=ph.region, party=ph.tenant, programme=ph.programme
+            )
+        )
+    ]
+    total = ds["facility_mw"].values[:, columns].sum(axis=1)
+    if contracted:
+        mw, _, names = contracted_steps(model, ds)
+        steps = [
+            i
+            for i, name in enumerate(names)
+            if name in contracted and float(scenario.contracted[name].signed_date.mid) <= day
+        ]
+        total = total + mw[:, steps].sum(axis=1)
+    return np.asarray(total, dtype=float)
+
+
+def _committed(check: Check, context: Context) -> Band:
+    from gigawatt.observations import site_subject
+
+    assert check.on_date is not None and check.scope is not None
+    scenario = context.scenario
+    as_of = scenario.time.as_of_day
+    if check.on_date > as_of:
+        raise NotApplicable(
+            f"published {units.format_date(check.on_date)}, after the scenario's as-of "
+            f"({units.format_date(as_of)})"
+        )
+    if not any(check.scope.matches(site_subject(scenario, s)) for s in scenario.sites):
+        raise NotApplicable(f"the scenario has no site in scope ({check.scope.describe()})")
+    missing = [b for b in check.contracted if b not in scenario.contracted]
+    if missing:
+        blocks = ", ".join(missing)
+        raise NotApplicable(f"the count includes contracted {blocks}; the scenario has none")
+    model, ds = context.draws()
+    return _percentiles(committed_mw(model, ds, check.scope, check.on_date, check.contracted))
+
+
+def _rpo(check: Check, context: Context) -> Band:
+    from gigawatt.finance import rpo_series
+
+    assert check.on_date is not None and check.seller is not None
+    scenario = context.scenario
+    if not any(c.kind == "compute" and c.payee == check.seller for c in scenario.contracts.values()):
+        raise NotApplicable(f"the scenario has no compute contract paid to {check.seller}")
+    series = rpo_series(context.money(), check.seller)
+    return _percentiles(series.at(check.on_date))
+
+
+#: How each kind of check computes its model figure (None, or :class:`NotApplicable`: the
+#: check does not apply).
 KINDS: dict[str, Callable[[Check, Context], Band | None]] = {
     "convert": _convert,
     "site": _site,
     "economics": _economics,
+    "committed": _committed,
+    "rpo": _rpo,
 }
 
 
@@ -344,7 +473,11 @@ def crosscheck(scenario: Scenario, name: str = "", checks: Checks | None = None)
     context = Context(scenario)
     results, skipped = [], []
     for key, check in checks.checks.items():
-        band = KINDS[check.kind](check, context)
+        try:
+            band = KINDS[check.kind](check, context)
+        except NotApplicable as reason:
+            skipped.append((key, str(reason)))
+            continue
         if band is None:
             what = check.site if check.kind == "site" else check.accelerator
             skipped.append((key, f"the scenario has no {what}"))

@@ -62,12 +62,10 @@ def crosscheck(scenario: ScenarioArg = "stargate", as_json: JsonOpt = False) -> 
         failed = sum(not r.passed for r in result.results)
         console.print(
             f"{len(result.results)} checks, {failed} failed"
-            + (
-                f"; {len(result.skipped)} not applicable (site or accelerator not in the scenario)"
-                if result.skipped
-                else ""
-            ),
+            + (f"; {len(result.skipped)} not applicable:" if result.skipped else ""),
             highlight=False,
         )
+        for name, why in result.skipped:
+            console.print(f"  {name}\n    [dim]{why}[/dim]", highlight=False)
     if not result.passed:
         raise typer.Exit(1)
