@@ -1410,7 +1410,26 @@ def plan_scenario_text(result: PlanResult, scenario: Scenario, extends: str) -> 
                 edits[key] = {"sites": kept_sites} if kept_sites else None
         if edits:
             doc[section] = edits
+    doc.update(_financing_without(scenario, removed))
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+
+
+def _financing_without(scenario: Scenario, removed: set[str]) -> dict[str, Any]:
+    """Edits to ``financing:`` and ``chips:`` for removed sites: a deal keeps the sites left (or
+    goes), a stated chip buyer of a removed site goes."""
+    deals: dict[str, Any] = {}
+    for key, deal in scenario.financing.items():
+        if removed & set(deal.sites):
+            kept = [s for s in deal.sites if s not in removed]
+            deals[key] = {"sites": kept} if kept else None
+        if deal.lease is not None and removed & set(deal.lease.sites):
+            kept = [s for s in deal.lease.sites if s not in removed]
+            deals[key] = {"lease": {"sites": kept}} if kept else None
+    out: dict[str, Any] = {"financing": deals} if deals else {}
+    buyers = {site: None for site in scenario.chips.buyers if site in removed}
+    if buyers:
+        out["chips"] = {"buyers": buyers}
+    return out
 
 
 def _not_before(day: float, planned: Dist | None, points: int = 20) -> Dist:
