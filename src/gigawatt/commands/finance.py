@@ -131,7 +131,7 @@ def finance(
                 for key in ("cash_in_usd", "cash_out_usd", "capex_usd", "depreciation_usd", "rpo_lapsed_usd")
             ),
             _b3(t["npv_usd"]["p50"]),
-            "n/a*" if irr is None else f"{irr:.0%} ({unique:.0%}*)",
+            "n/a*" if irr is None else f"{round(irr, 4) + 0.0:.0%} ({unique:.0%}*)",
         )
     console.print(table)
     console.print(
