@@ -94,8 +94,8 @@ def rpo_by_seller(money: Money) -> dict[str, Any]:
 
 
 def money_summary(scenario: Scenario, draws: int, seed: int) -> dict[str, Any] | None:
-    """The money of the first ``min(draws, MONEY_DRAWS)`` draws; ``None`` without contracts."""
-    if not scenario.contracts:
+    """The money of the first ``min(draws, MONEY_DRAWS)`` draws; ``None`` without contracts or deals."""
+    if not scenario.contracts and not scenario.financing:
         return None
     used = min(draws, MONEY_DRAWS)
     money = simulate_money(scenario, buildout(scenario, used, seed), seed)
