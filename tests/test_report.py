@@ -253,8 +253,8 @@ def test_report_renders_offline_in_chromium(recorded: tuple[RunRecord, Path], tm
         page.wait_for_selector("#fig-money path.sankey-link")
         assert page.locator(".js-plotly-plot").count() == len(RUN_FIGURES)
         assert page.locator("#fig-phases .scatterlayer .trace").count() >= 5
-        # lab→cloud, cloud→lab, cloud→world ×3 (electricity, staff, maintenance)
-        assert page.locator("#fig-money path.sankey-link").count() == 5
+        # lab→cloud, cloud→lab, cloud→world ×4 (electricity, staff, maintenance, chips)
+        assert page.locator("#fig-money path.sankey-link").count() == 6
         assert page.locator("#fig-circularity .barlayer .point").count() == 2
         assert page.locator("#money .loop").inner_text() == "Lab → Cloud → Lab"
         money = page.locator("#money")

@@ -157,10 +157,16 @@ def test_a_constant_date_output_is_reported_as_a_date(write):
         scenario_sensitivity(scenario, "gw-online:5", "morris", 4)
 
 
+#: the lab buys the chips of the small scenario's site (otherwise its operator, the cloud, would)
+LAB_CHIPS = "chips: {buyers: {alpha: lab}}\n"
+
+
 def test_npv_output_ranks_the_contract_value_first_for_the_payee(write, small_text):
     """The cloud's NPV is the compute contract it is paid, less its costs: the contract's value
     (uncertain, $5-15B) moves it most; money terms are inputs, the rest held at medians."""
-    scenario = load_scenario(write(small_text.replace('value: "$10B"', 'value: {uniform: ["$5B", "$15B"]}')))
+    # the lab supplies the chips (finance.chips), so the cloud's money is the contract and its opex
+    text = small_text.replace('value: "$10B"', 'value: {uniform: ["$5B", "$15B"]}') + LAB_CHIPS
+    scenario = load_scenario(write(text))
     result = scenario_sensitivity(scenario, "npv:cloud", "morris", 8, discount_rate=0.08)
     assert result.parameters[0] == "contracts.compute.value"
     mu_star = dict(zip(result.parameters, result.indices["mu_star"], strict=True))
@@ -184,7 +190,7 @@ def test_cli_json(write):
 
 
 def test_cli_npv_for_a_party(write, small_text):
-    path = write(small_text.replace('value: "$10B"', 'value: {pert: ["$6B", "$10B", "$16B"]}'))
+    path = write(small_text.replace('value: "$10B"', 'value: {pert: ["$6B", "$10B", "$16B"]}') + LAB_CHIPS)
     args = ["sensitivity", str(path), "--output", "npv:cloud", "--samples", "4", "--no-record"]
     result = CliRunner().invoke(app, [*args, "--json"])
     assert result.exit_code == 0, result.output
