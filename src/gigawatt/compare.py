@@ -289,12 +289,19 @@ def _stress(sa: _Side, sb: _Side) -> list[Difference]:
 
 
 def resolved_inputs(record: Any) -> dict[str, Any]:
-    """A run's scenario as merged through ``extends`` (files followed while its file is
-    unchanged, built-ins always), flattened to ``path: value``."""
+    """A run's scenario as merged through ``extends``, flattened to ``path: value``: as
+    simulated (its recorded resolved text) when the store has it; for older runs, files
+    followed while its file is unchanged, built-ins always."""
     from gigawatt import _yaml
     from gigawatt.scenario import _read_document
     from gigawatt.store import _resolve_builtin_extends, flatten, scenario_hash, scenario_source
 
+    if record.resolved_text is not None:  # every parent as it was when the run began
+        try:
+            data = _yaml.load(record.resolved_text, record.scenario_ref).data
+        except GigawattError:
+            data = {"text": record.resolved_text}
+        return flatten(_yaml.stringify_keys(data), max_list=1000)
     try:
         try:
             current, _ = scenario_source(record.scenario_ref)
