@@ -33,10 +33,10 @@ def test_the_example_works_through_every_money_command(tmp_path):
     )
     assert stress.exit_code == 0, stress.output
     assert json.loads(stress.stdout)["shocked"]["funding_need"]["cloud"]["policy"] is True
-    out = tmp_path / "report.html"
     runs = json.loads(runner.invoke(app, ["runs", "list", "--store", store, "--json"]).stdout)
     assert {r["kind"] for r in runs} == {"run", "stress"}
     for record in runs:
+        out = tmp_path / f"report-{record['id']}.html"  # report never writes over a file unasked
         report = runner.invoke(app, ["report", record["id"], "--store", store, "-o", str(out)])
         assert report.exit_code == 0, report.output
         assert out.stat().st_size > 0

@@ -18,7 +18,7 @@ def test_run_of_a_billion_draws_is_refused_before_it_starts(tmp_path: Path) -> N
     store = tmp_path / "s"
     result = runner.invoke(app, ["run", "stargate", "--draws", "1000000000", "--store", str(store), "--yes"])
     assert result.exit_code == 2 and "Traceback" not in result.output
-    assert "1,000,000,000 draws of 22 phases" in result.stderr and "500.0 GB of store" in result.stderr
+    assert "1,000,000,000 draws of 23 phases" in result.stderr and "500.0 GB of store" in result.stderr
     assert "disk is free" in result.stderr or "memory is free" in result.stderr
     assert not store.exists()  # nothing begun
 

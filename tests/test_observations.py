@@ -190,4 +190,11 @@ def test_loi_era_scenario_runs_and_compares(tmp_path):
     head = result.stdout.split("Settings")[0]
     assert "ten-gw-committed-2025: observed" in head and "as of" in head
     assert "stargate share P50 2028" in head
+    data = json.loads(runner.invoke(app, ["runs", "compare", a, b, "--store", store, "--json"]).stdout)
+    rows = {r["name"]: r for r in data["headline"]}
+    assert rows["ten-gw-committed-2025: observed"]["a"] == "forecast"
+    assert rows["ten-gw-committed-2025: observed"]["b"].startswith("missed")
+    assert rows["as of"]["diff"] == 273 and rows["as of"]["se"] is None  # a fact, not tested
+    for name in ("stargate share P50 2028", "serving facility GW P50 2028", "P(demand covered) 2028"):
+        assert rows[name]["se"] > 0 and rows[name]["p_value"] is not None
     assert np.isfinite(late["serving"]["facility_gw"]["p50"][-1])

@@ -161,13 +161,17 @@ def _year_end_reader(results: Any, year: int) -> Any:
 
 def headline(store: Any, a: Any, b: Any, alpha: float = ALPHA) -> list[Difference]:
     """The answers of runs ``a`` and ``b`` (records) side by side, with Monte Carlo SEs and
-    Holm-corrected significance: targets' probabilities and P50 dates, year-end facility
-    capacity P50, and, when both runs have money, commitments met, their shortfall and
-    each party's circularity; for stress runs, each party's P(runs short) when shocked."""
+    Holm-corrected significance: the as-of date, targets' probabilities, P50 dates and observed
+    outcomes (facts, untested), year-end facility capacity P50, the facility GW serving demand's
+    party, the programme's share of it and P(demand covered) by year end, and, when both runs
+    have money, commitments met, their shortfall and each party's circularity; for stress runs,
+    each party's P(runs short) when shocked."""
     sa, sb = _side(store, a), _side(store, b)
     rows: list[Difference] = []
+    rows += _as_of(sa, sb)
     rows += _targets(sa, sb)
     rows += _year_ends(sa, sb)
+    rows += _serving(sa, sb)
     rows += _money(sa, sb)
     rows += _stress(sa, sb)
     tested = [i for i, r in enumerate(rows) if r.p_value is not None]
@@ -199,7 +203,28 @@ def _targets(sa: _Side, sb: _Side) -> list[Difference]:
             _tested(label, "probability", pa, pb, pb - pa, proportion_diff_se(pa, sa.draws, pb, sb.draws))
         )
         rows.append(_target_date(name, sa, sb, x, y))
+        if x.get("observed") or y.get("observed"):
+            rows.append(Difference(f"{name}: observed", "outcome", _outcome(x), _outcome(y), None, None))
     return rows
+
+
+def _as_of(sa: _Side, sb: _Side) -> list[Difference]:
+    """The date before which each run's statuses and target outcomes are facts (not tested)."""
+    da, db = sa.summary.get("as_of"), sb.summary.get("as_of")
+    if da is None and db is None:
+        return []
+    diff = None if da is None or db is None else float(units.parse_date(db) - units.parse_date(da))
+    return [Difference("as of", "date", da, db, diff, None)]
+
+
+def _outcome(target: Mapping[str, Any]) -> str:
+    """A target's outcome as observed by the run's as-of date, or ``forecast``."""
+    if not target.get("observed"):
+        return "forecast"
+    if target.get("met_on"):
+        return f"met {target['met_on']}"
+    reached = target.get("reached_on")
+    return f"missed, reached {reached}" if reached else "missed"
 
 
 def _target_date(name: str, sa: _Side, sb: _Side, x: Mapping[str, Any], y: Mapping[str, Any]) -> Difference:
@@ -236,6 +261,40 @@ def _year_ends(sa: _Side, sb: _Side) -> list[Difference]:
                 ses.append(band_median_se(band, side.draws))
         pa, pb = float(ya[year]["p50"]), float(yb[year]["p50"])
         rows.append(_tested(f"{year} end facility GW, P50", "GW", pa, pb, pb - pa, math.hypot(*ses)))
+    return rows
+
+
+def _serving(sa: _Side, sb: _Side) -> list[Difference]:
+    """By year end: facility GW online serving demand's party (P50), the programme's share of
+    it (P50) and P(demand covered). A year whose figure is the same certain value in both runs
+    (nothing online yet, say) is left out."""
+    va, vb = sa.summary.get("serving") or {}, sb.summary.get("serving") or {}
+    rows = []
+    if va and vb:
+        ia = {d[:4]: i for i, d in enumerate(va["dates"])}
+        ib = {d[:4]: i for i, d in enumerate(vb["dates"])}
+        years = sorted(ia.keys() & ib.keys())
+        # (name, unit, bands A, bands B, resolution): shares are read from whole-percent bins
+        series = [("serving facility GW P50 {}", "GW", va["facility_gw"], vb["facility_gw"], 0.0)]
+        series += [
+            (f"{party} share P50 {{}}", "share", va["share"][party], vb["share"][party], 0.01)
+            for party in sorted(va["share"].keys() & vb["share"].keys())
+        ]
+        for name, unit, x, y, resolution in series:
+            for year in years:
+                band_a, band_b = {k: x[k][ia[year]] for k in x}, {k: y[k][ib[year]] for k in y}
+                pa, pb = float(band_a["p50"]), float(band_b["p50"])
+                spread = math.hypot(band_median_se(band_a, sa.draws), band_median_se(band_b, sb.draws))
+                if pa != pb or spread > 0:
+                    se = math.sqrt(spread**2 + 2 * resolution**2 / 12)  # rounding per run, as quantile_se
+                    rows.append(_tested(name.format(year), unit, pa, pb, pb - pa, se))
+    ca = {row["date"][:4]: row["p_capacity_covers_demand"] for row in sa.summary.get("demand") or []}
+    cb = {row["date"][:4]: row["p_capacity_covers_demand"] for row in sb.summary.get("demand") or []}
+    for year in sorted(ca.keys() & cb.keys()):
+        pa, pb = float(ca[year]), float(cb[year])
+        se = proportion_diff_se(pa, sa.draws, pb, sb.draws)
+        if pa != pb or se > 0:
+            rows.append(_tested(f"P(demand covered) {year}", "probability", pa, pb, pb - pa, se))
     return rows
 
 
@@ -298,10 +357,13 @@ def resolved_inputs(record: Any) -> dict[str, Any]:
 
 def _headline_paths(summary: Mapping[str, Any]) -> set[str]:
     """The flattened summary paths the headline already shows."""
-    paths = {
-        f"targets[{t['name']}].{k}" for t in summary.get("targets", []) for k in ("probability", "p50_date")
-    }
+    targets = ("probability", "p50_date", "observed", "met_on", "reached_on")
+    paths = {"as_of"} | {f"targets[{t['name']}].{k}" for t in summary.get("targets", []) for k in targets}
     paths |= {f"year_ends[{i}].facility_gw.p50" for i in range(len(summary.get("year_ends", [])))}
+    serving = summary.get("serving") or {}
+    for i in range(len(serving.get("dates") or [])):
+        paths |= {f"serving.facility_gw.p50[{i}]"} | {f"serving.share.{p}.p50[{i}]" for p in serving["share"]}
+    paths |= {f"demand[{i}].p_capacity_covers_demand" for i in range(len(summary.get("demand") or []))}
     money = summary.get("money") or {}
     for name in money.get("commitments") or {}:
         paths |= {f"money.commitments.{name}.probability_met", f"money.commitments.{name}.shortfall_usd.p50"}

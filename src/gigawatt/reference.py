@@ -168,7 +168,8 @@ def model_fields(
         inner, metadata, optional = _unwrap(spec.annotation)
         text, unit, allowed, _ = _type_text(inner, [*metadata, *spec.metadata])
         kind, _ = _validator_kind([*metadata, *spec.metadata])
-        seen = examples.get((model.__name__, key))
+        # a built-in's value, else the model's own (a field no built-in uses), else one made up
+        seen = examples.get((model.__name__, key), (spec.examples or [None])[0])
         example = _example_text(seen) if seen is not None else _made_example(kind, allowed, text)
         rows.append(
             FieldDoc(

@@ -651,7 +651,7 @@ class Scenario(Model):
     sites: dict[str, Site] = Field(min_length=1)
     stages: Stages = Stages()
     #: fitted priors (``gigawatt calibrate --write-priors``): a file, relative to the scenario
-    priors: str | None = None
+    priors: str | None = Field(default=None, examples=["default"])
     supply: dict[str, Supply] = {}
     contracts: dict[str, Contract] = {}
     commitments: dict[str, Commitment] = {}

@@ -127,21 +127,30 @@ def compare(
         highlight=False,
         soft_wrap=True,
     )
+    # facts (each run's as-of date, targets' observed outcomes) carry no Monte Carlo error: lines
+    facts = [r for r in result["headline"] if r["name"] == "as of" or r["unit"] == "outcome"]
+    for row in facts:
+        change = "" if row["diff"] is None else f" ({_change(row['diff'], row['unit'])})"
+        console.print(
+            f"{row['name']} — A: {_value(row['a'], row['unit'])}; B: {_value(row['b'], row['unit'])}{change}",
+            highlight=False,
+        )
+    figures = [r for r in result["headline"] if r not in facts]
+    # significance as a star on B − A, not a column of its own: the figure names keep the room
     table = Table(
         Column("figure", overflow="fold"),
-        *(Column(h, no_wrap=True) for h in ("A", "B", "B − A", "± SE", "sig.")),
-        title=f"Headline: {result['significant']} of {len(result['headline'])} differences significant "
-        f"(Holm, {result['alpha']:.0%} family-wise)",
+        *(Column(h, no_wrap=True) for h in ("A", "B", "B − A", "± SE")),
+        title=f"Headline: {result['significant']} of {len(figures)} differences significant "
+        f"(*: Holm, {result['alpha']:.0%} family-wise)",
     )
-    for row in result["headline"]:
+    for row in figures:
         unit = row["unit"]
         table.add_row(
             row["name"],
             _value(row["a"], unit),
             _value(row["b"], unit),
-            _change(row["diff"], unit),
+            _change(row["diff"], unit) + ("*" if row["significant"] else ""),
             _change(row["se"], unit, sign=False),
-            "yes" if row["significant"] else "",
         )
     console.print(table)
     limit = None if show_all else 30

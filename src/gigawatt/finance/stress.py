@@ -477,15 +477,27 @@ def stress(
 
 
 def _relief(result: dict[str, Any], base_money: Money, shocked_money: Money) -> list[str]:
-    """One line per party that runs short less often under the shocks: what it paid and received
-    by the base run's P50 first-short date, base vs shocked, and when half its capex is paid.
+    """One line per party that looks relieved by the shocks: it runs short less often, or its
+    funding policy needs less outside capital (P50, as the table rounds it). The line gives what
+    it paid and received by a date (the base run's P50 first-short date, or its first need of
+    outside capital), base vs shocked, and when half its capex is paid.
 
     Shocks that delay the buildout also delay purchases paid on delivery, while contracted
     income moves less, so a delay can look like relief; the line says so."""
-    base, hit = result["base"]["parties"], result["shocked"]["parties"]
+    base, hit = result["base"], result["shocked"]
     lines = []
-    for party in (p for p in hit if hit[p]["probability_short"] < base[p]["probability_short"]):
-        when = base[party]["first_short_date"]["p50"]
+    for party in hit["parties"]:
+        was, now = base["parties"][party]["probability_short"], hit["parties"][party]["probability_short"]
+        need_was, need_now = (run.get("funding_need", {}).get(party, {}).get("p50") for run in (base, hit))
+        less_need = need_was is not None and need_now is not None
+        if now < was:
+            relief = f"runs short less often ({was:.0%} → {now:.0%})"
+            when = base["parties"][party]["first_short_date"]["p50"]
+        elif less_need and round(need_now / 1e9, 1) < round(need_was / 1e9, 1):
+            relief = f"needs less outside capital (${need_was / 1e9:,.1f}B → ${need_now / 1e9:,.1f}B, P50)"
+            when = base["funding_need"][party]["first_date"]["p50"]
+        else:
+            continue
         by = parse_date(when) if when else float(base_money.edges[-1])
         b, s = (timing(m, party, by) for m in (base_money, shocked_money))
         # a party with no capex (e.g. one that only leases) has no date to compare
@@ -495,9 +507,8 @@ def _relief(result: dict[str, Any], base_money: Money, shocked_money: Money) -> 
             else ""
         )
         lines.append(
-            f"{party} runs short less often ({base[party]['probability_short']:.0%} → "
-            f"{hit[party]['probability_short']:.0%}) because the shock delays its spending more than its "
-            f"income: by {b['by']} paid ${b['paid_usd'] / 1e9:,.0f}B → ${s['paid_usd'] / 1e9:,.0f}B, "
+            f"{party} {relief} because the shock delays its spending more than its income: "
+            f"by {b['by']} paid ${b['paid_usd'] / 1e9:,.0f}B → ${s['paid_usd'] / 1e9:,.0f}B, "
             f"received ${b['received_usd'] / 1e9:,.0f}B → ${s['received_usd'] / 1e9:,.0f}B{capex} "
             "(P50, base → shocked)."
         )
