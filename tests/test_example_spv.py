@@ -33,7 +33,7 @@ def test_the_example_works_through_every_money_command(tmp_path):
     )
     assert stress.exit_code == 0, stress.output
     assert json.loads(stress.stdout)["shocked"]["funding_need"]["cloud"]["policy"] is True
-    runs = json.loads(runner.invoke(app, ["runs", "list", "--store", store, "--json"]).stdout)
+    runs = json.loads(runner.invoke(app, ["runs", "list", "--store", store, "--json"]).stdout)["items"]
     assert {r["kind"] for r in runs} == {"run", "stress"}
     for record in runs:
         out = tmp_path / f"report-{record['id']}.html"  # report never writes over a file unasked

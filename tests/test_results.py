@@ -46,16 +46,29 @@ def test_report_reads_kind_and_never_guesses():
     assert record_kind({"kind": "plan"}, "stress") == "stress"  # the store's kind wins
 
 
-def test_placeholders_for_backtest_and_crosscheck_validate():
+_MILESTONE = {
+    "campus": "abilene",
+    "mw": 200.0,
+    "observed": "2025-06-30",
+    "p10": "2025-03-01",
+    "p50": "2025-07-01",
+    "p90": "2025-12-01",
+    "inside": True,
+    "p50_error_months": 0.0,
+    "kind": "observed",
+}
+
+
+def test_backtest_and_crosscheck_results_validate():
     backtest = results.tagged(
         "backtest",
         {
-            "coverage": {"p10_p90": 0.8},
+            "coverage": 0.8,
             "median_abs_p50_error_months": 2.5,
             "crps_days": 40.0,
             "pit": [0.1, 0.7],
             "campuses": ["abilene"],
-            "milestones": [{"campus": "abilene", "milestone": "first power", "pit": 0.1}],
+            "milestones": [_MILESTONE],
         },
     )
     assert backtest.as_dict()["kind"] == "backtest"
@@ -86,7 +99,7 @@ def test_print_json_without_a_kind_names_the_command():
     def backtest() -> None:
         print_json(
             {
-                "coverage": {"p10_p90": 0.75},
+                "coverage": 0.75,
                 "median_abs_p50_error_months": 3.0,
                 "crps_days": 50.0,
                 "pit": [0.2],
