@@ -56,11 +56,14 @@ def test_stress_table_says_never_and_explains_a_delay_that_looks_like_relief():
     text = " ".join(result.output.split())
     assert "openai: first short (P50) │ never │ never" in text
     # with its funding policy (issue 13), Oracle's outside capital need falls under the delay:
-    # purchases paid on delivery move later, income less; the line says so
-    assert "oracle needs less outside capital" in text and "half its capex paid by" in text
+    # purchases paid on delivery move later, income less; the line says so. With only the
+    # funding Oracle had shown by 2025-09-30 (no equity raise yet) it also runs short in some
+    # draws, and the line leads with that relief instead
+    reliefs = ("oracle runs short less often", "oracle needs less outside capital")
+    assert any(r in text for r in reliefs) and "half its capex paid by" in text
     data = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
     (line,) = data["explanations"]
-    assert line.startswith("oracle needs less outside capital")
+    assert line.startswith(reliefs)
     need = {run: data[run]["funding_need"]["oracle"]["p50"] for run in ("base", "shocked")}
     assert need["shocked"] < need["base"]
 
