@@ -318,9 +318,8 @@ def create_app(store_root: str | Path | None = None, allowed_hosts: Iterable[str
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         messages = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        fields = {
-            ".".join(str(p) for p in e["loc"][1:]): str(e["msg"]) for e in exc.errors() if e["loc"][:1] == ("body",)
-        }
+        located = [e for e in exc.errors() if e["loc"][:1] == ("body",)]
+        fields = {".".join(str(p) for p in e["loc"][1:]): str(e["msg"]) for e in located}
         return JSONResponse({"detail": "; ".join(messages)[:2000], "fields": fields}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
