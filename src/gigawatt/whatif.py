@@ -55,11 +55,11 @@ class WhatIf(BaseModel):
         le=MAX_SHIFT_MONTHS,
         description="Construction delay: every site's forecast dates later by months",
     )
-    demand_growth: float | None = Field(
-        default=None, ge=-0.5, le=3.0, description="Every demand stream's growth per year (0.5 = +50%/yr)"
+    demand_growth_pct_per_year: float | None = Field(
+        default=None, ge=-50, le=300, description="Every demand stream's growth, percent a year"
     )
-    supply_share: float | None = Field(
-        default=None, ge=0.0, le=1.0, description="Share of every accelerator supply the programme gets"
+    supply_share_pct: float | None = Field(
+        default=None, ge=0, le=100, description="Share of every accelerator supply the programme gets, percent"
     )
 
 
@@ -183,14 +183,15 @@ def whatif_text(base: str, change: WhatIf) -> str:
     if overrides:
         doc["sites"] = overrides
     doc.update(_pruned(data, off))
-    if change.demand_growth is not None:
+    if change.demand_growth_pct_per_year is not None:
         streams = [k for k in ("training", "inference") if (data.get("demand") or {}).get(k)]
-        doc["demand"] = {k: {"growth_per_year": change.demand_growth} for k in streams}
-        said.append(f"demand growth {change.demand_growth:.0%}/yr")
-    if change.supply_share is not None:
+        growth = change.demand_growth_pct_per_year / 100
+        doc["demand"] = {k: {"growth_per_year": growth} for k in streams}
+        said.append(f"demand growth {change.demand_growth_pct_per_year:g}%/yr")
+    if change.supply_share_pct is not None:
         chips = [k for k, v in (data.get("supply") or {}).items() if v.get("resource") == "accelerators"]
-        doc["supply"] = {k: {"share": change.supply_share} for k in chips}
-        said.append(f"accelerator supply share {change.supply_share:.0%}")
+        doc["supply"] = {k: {"share": change.supply_share_pct / 100} for k in chips}
+        said.append(f"accelerator supply share {change.supply_share_pct:g}%")
     doc["description"] = f"{base}, what if: " + ("; ".join(said) or "no change")
     header = f"# Written by the dashboard's what-if form from the built-in {base!r}.\n"
     return header + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)

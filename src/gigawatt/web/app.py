@@ -142,6 +142,7 @@ class WhatIfIn(WhatIf):
 
 class WhatIfOut(BaseModel):
     text: str = Field(description="The what-if as an `extends:` scenario")
+    description: str = Field(description="What it changes, in words")
     base: RunOut
     whatif: RunOut
 
@@ -529,7 +530,8 @@ def create_app(store_root: str | Path | None = None, allowed_hosts: Iterable[str
         loaded = _loaded(text)
         base_text, ref = scenario_source(body.base)
         base = begin(_loaded(base_text, ref), base_text, ref, body.draws, body.seed)
-        return {"text": text, "base": base, "whatif": begin(loaded, text, UPLOAD_NAME, body.draws, body.seed)}
+        whatif = begin(loaded, text, UPLOAD_NAME, body.draws, body.seed)
+        return {"text": text, "description": loaded.description, "base": base, "whatif": whatif}
 
     @app.get(
         "/api/runs/{run_id}", response_model=RunDetail, tags=["runs"], responses={404: {"model": ErrorOut}}
