@@ -155,6 +155,9 @@ def test_what_if_shackelford_slips_a_year_on_a_phone(page: Page, server: str, tm
     assert "0 differences" not in result.locator("h3", has_text="Inputs").inner_text()
     # the what-if's dates are later: some headline figure moved beyond Monte Carlo noise
     expect(result.locator("#headline tr.significant").first).to_be_visible()
+    moved = result.locator("#changed li")
+    expect(moved).to_have_count(result.locator("#headline tr.significant").count())
+    expect(moved.first).to_contain_text("→")
     expect(phone.locator("#fig-compare .scatterlayer .trace")).to_have_count(6)
     assert phone.locator("#scenario-panel").evaluate("e => e.scrollWidth") <= 390
     assert phone.evaluate("document.documentElement.scrollWidth") <= 390
