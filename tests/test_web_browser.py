@@ -142,7 +142,8 @@ def test_what_if_shackelford_slips_a_year_on_a_phone(page: Page, server: str, tm
     expect(phone.locator("#whatif-shift")).to_have_attribute("aria-invalid", "true")
     phone.fill("#whatif-share", "150")
     phone.click("#whatif-run")
-    expect(phone.locator('.field-error[data-for="supply_share_pct"]')).to_contain_text("less than or equal to 100")
+    share = phone.locator('.field-error[data-for="supply_share_pct"]')
+    expect(share).to_contain_text("less than or equal to 100")
     phone.fill("#whatif-share", "")
 
     phone.fill("#whatif-shift", "12")

@@ -59,7 +59,7 @@ class WhatIf(BaseModel):
         default=None, ge=-50, le=300, description="Every demand stream's growth, percent a year"
     )
     supply_share_pct: float | None = Field(
-        default=None, ge=0, le=100, description="Share of every accelerator supply the programme gets, percent"
+        default=None, ge=0, le=100, description="Share of each accelerator supply the programme gets, percent"
     )
 
 
