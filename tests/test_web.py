@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import openpyxl
 import pyarrow.parquet as pq
 import pytest
 import schemathesis
@@ -116,6 +117,10 @@ def test_run_poll_figures_downloads_compare(client: TestClient, small_text: str)
     assert len(draws_csv.text.splitlines()) == 1025
     report = client.get(f"/api/runs/{a['id']}/report")
     assert report.status_code == 200 and "attachment" in report.headers["content-disposition"]
+    workbook = client.get(f"/api/runs/{a['id']}/export.xlsx")
+    assert workbook.status_code == 200 and "attachment" in workbook.headers["content-disposition"]
+    sheets = openpyxl.load_workbook(io.BytesIO(workbook.content)).sheetnames
+    assert {"summary", "targets", "capacity", "inputs", "sources"} <= set(sheets)
     compared = client.get(f"/api/compare?a={a['id']}&b={b['id']}").json()
     assert compared["same_scenario"] and compared["settings"] == [
         {"path": "seed", "a": 1, "b": 2, "change": 1.0}
@@ -230,3 +235,23 @@ def test_capacity_download_of_a_plan_or_stress_run_is_never_a_500(client: TestCl
     stress = store.record_run(kind="stress", scenario="s", scenario_text="s", draws=10, seed=0, summary={})
     refused = client.get(f"/api/runs/{stress.id}/capacity.parquet")
     assert refused.status_code == 422 and "no capacity over time" in refused.json()["detail"]
+
+
+def test_what_if_form_choices_and_out_of_range_fields(client: TestClient) -> None:
+    offered = client.get("/api/scenarios/stargate/whatif").json()
+    assert "shackelford" in [s["id"] for s in offered["sites"]] and offered["as_of"] == "2026-06-30"
+    assert client.get("/api/scenarios/nope/whatif").status_code == 404
+    cases = [
+        ({"shift_months": {"shackelford": 99}}, "shift_months.shackelford", "out of range"),
+        ({"sites_off": ["atlantis"]}, "sites_off.atlantis", "no site 'atlantis'"),
+        ({"supply_share_pct": 150}, "supply_share_pct", "less than or equal to 100"),
+        ({"delay_months": -3}, "delay_months", "greater than or equal to 0"),
+        ({"base": "nope"}, "base", "no built-in scenario"),
+    ]
+    for change, field, why in cases:
+        answer = client.post("/api/whatif", json={"base": "stargate", **change})
+        assert answer.status_code == 422, change
+        assert why in answer.json()["fields"][field]
+    assert client.get("/api/runs").json() == [] or all(
+        r["scenario"] != "stargate-what-if" for r in client.get("/api/runs").json()
+    )  # nothing ran

@@ -118,3 +118,60 @@ def test_a_recorded_stress_run_shows_its_own_sections(page: Page, server: str, s
     titles = [(f["layout"].get("title") or {}).get("text") or k for k, f in returned.items()]
     assert page.locator("#figures .figure h3").all_inner_texts() == titles
     expect(page.locator("#downloads a", has_text="per-draw")).to_have_count(0)  # a stress run has none
+
+
+def test_what_if_shackelford_slips_a_year_on_a_phone(page: Page, server: str, tmp_path: Path) -> None:
+    """A new user asks "what changes if Shackelford slips a year?" at 390 px: the form runs the
+    base and the what-if, the compare headline answers, the workbook downloads."""
+    assert page.context.browser is not None
+    phone = page.context.browser.new_page(viewport={"width": 390, "height": 844})
+    errors: list[str] = []
+    phone.on("pageerror", lambda e: errors.append(str(e)))
+    phone.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    phone.goto(server)
+    phone.select_option("#builtin", "stargate")
+    phone.click("#load")
+    expect(phone.locator("#whatif-status")).to_contain_text("applies to stargate", timeout=20_000)
+    phone.fill("#draws", "256")
+    phone.select_option("#whatif-site", "shackelford")
+
+    phone.fill("#whatif-shift", "99")  # out of range: the field says why, nothing runs
+    phone.click("#whatif-run")
+    error = phone.locator('.field-error[data-for="shift"]')
+    expect(error).to_contain_text("shift_months.shackelford: 99 months is out of range")
+    expect(phone.locator("#whatif-shift")).to_have_attribute("aria-invalid", "true")
+    phone.fill("#whatif-share", "150")
+    phone.click("#whatif-run")
+    share = phone.locator('.field-error[data-for="supply_share_pct"]')
+    expect(share).to_contain_text("less than or equal to 100")
+    phone.fill("#whatif-share", "")
+
+    phone.fill("#whatif-shift", "12")
+    phone.click("#whatif-run")
+    expect(error).to_be_empty()
+    result = phone.locator("#comparison-result")
+    expect(result).to_contain_text("shackelford +12 months", timeout=60_000)
+    expect(result.locator("#headline")).to_contain_text("P(")
+    expect(result).to_contain_text("Inputs (scenario, merged through extends)")
+    assert "0 differences" not in result.locator("h3", has_text="Inputs").inner_text()
+    # the what-if's dates are later: some headline figure moved beyond Monte Carlo noise
+    expect(result.locator("#headline tr.significant").first).to_be_visible()
+    moved = result.locator("#changed li")
+    expect(moved).to_have_count(result.locator("#headline tr.significant").count())
+    expect(moved.first).to_contain_text("→")
+    expect(phone.locator("#fig-compare .scatterlayer .trace")).to_have_count(6)
+    assert phone.locator("#scenario-panel").evaluate("e => e.scrollWidth") <= 390
+    assert phone.evaluate("document.documentElement.scrollWidth") <= 390
+    link = phone.locator("#whatif-status a", has_text="what if (Excel)")
+    with phone.expect_download() as download:
+        link.click()
+    path = tmp_path / "whatif.xlsx"
+    download.value.save_as(path)
+    import openpyxl
+
+    assert "capacity" in openpyxl.load_workbook(path).sheetnames
+    phone.screenshot(path=str(tmp_path / "whatif-390.png"), full_page=True)
+    phone.close()
+    # the two refused submissions are the only failed requests the browser reports
+    refused = [e for e in errors if "status of 422" in e]
+    assert len(refused) == 2 and [e for e in errors if e not in refused] == []

@@ -38,6 +38,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
 from gigawatt.errors import GigawattError, Problem, ScenarioError
+from gigawatt.whatif import WhatIf, WhatIfError
 
 __all__ = ["LOOPBACK_HOSTS", "MAX_BODY_BYTES", "MAX_DRAWS", "MAX_TEXT_CHARS", "create_app", "load_uploaded"]
 
@@ -130,6 +131,20 @@ class RunDetail(RunOut):
 class ErrorOut(BaseModel):
     detail: str
     problems: list[ProblemOut] = []
+    fields: dict[str, str] = Field(default={}, description="Form field (shift_months.shackelford) -> why")
+
+
+class WhatIfIn(WhatIf):
+    base: str = Field(max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="A built-in scenario name")
+    draws: int = Field(default=2_000, ge=1, le=MAX_DRAWS)
+    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+
+
+class WhatIfOut(BaseModel):
+    text: str = Field(description="The what-if as an `extends:` scenario")
+    description: str = Field(description="What it changes, in words")
+    base: RunOut
+    whatif: RunOut
 
 
 # ---------------------------------------------------------------- scenario text
@@ -293,6 +308,8 @@ def create_app(store_root: str | Path | None = None, allowed_hosts: Iterable[str
     async def gigawatt_error(request: Request, exc: GigawattError) -> JSONResponse:
         from gigawatt.store import RunNotFoundError
 
+        if isinstance(exc, WhatIfError):
+            return JSONResponse({"detail": str(exc), "fields": {exc.field: exc.message}}, status_code=422)
         if isinstance(exc, ScenarioError):
             problems = [_problem_out(p).model_dump() for p in exc.problems]
             return JSONResponse({"detail": "invalid scenario", "problems": problems}, status_code=422)
@@ -302,7 +319,9 @@ def create_app(store_root: str | Path | None = None, allowed_hosts: Iterable[str
     @app.exception_handler(RequestValidationError)
     async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         messages = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()]
-        return JSONResponse({"detail": "; ".join(messages)[:2000]}, status_code=422)
+        located = [e for e in exc.errors() if e["loc"][:1] == ("body",)]
+        fields = {".".join(str(p) for p in e["loc"][1:]): str(e["msg"]) for e in located}
+        return JSONResponse({"detail": "; ".join(messages)[:2000], "fields": fields}, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -446,7 +465,6 @@ def create_app(store_root: str | Path | None = None, allowed_hosts: Iterable[str
     )
     def start_run(body: RunIn) -> dict[str, Any]:
         """Start a run of a built-in scenario or of a scenario's text; poll ``GET /api/runs/{id}``."""
-        from gigawatt.sampling import BLOCK_DRAWS
         from gigawatt.store import scenario_source
 
         if (body.scenario is None) == (body.text is None):
@@ -458,12 +476,18 @@ def create_app(store_root: str | Path | None = None, allowed_hosts: Iterable[str
                 raise GigawattError(f"no built-in scenario {body.scenario!r}")
             text, ref = scenario_source(str(body.scenario))
             loaded = _loaded(text, ref)
+        return begin(loaded, text, ref, body.draws, body.seed)
+
+    def begin(loaded: Any, text: str, ref: str, draws: int, seed: int) -> dict[str, Any]:
+        """Record a run of a validated scenario and hand it to a worker."""
+        from gigawatt.sampling import BLOCK_DRAWS
+
         run_id = store.begin_run(
             scenario=loaded.name,
             scenario_text=text,
             scenario_ref=ref,
-            draws=body.draws,
-            seed=body.seed,
+            draws=draws,
+            seed=seed,
             block_draws=BLOCK_DRAWS,
         )
         try:
@@ -472,6 +496,42 @@ def create_app(store_root: str | Path | None = None, allowed_hosts: Iterable[str
             store.fail_run(run_id, f"could not start a worker: {type(exc).__name__}")
             raise GigawattError(f"could not start run {run_id}: no worker process") from None
         return run_out(store.get(run_id))
+
+    @app.get(
+        "/api/scenarios/{name}/whatif",
+        tags=["scenarios"],
+        responses={404: {"model": ErrorOut}, 200: {"content": {"application/json": {"schema": _OBJECT}}}},
+    )
+    def whatif_choices(name: NamePath) -> Any:
+        """What the what-if form offers for a built-in scenario: its sites and the ranges allowed."""
+        from gigawatt.whatif import choices
+
+        if name not in _builtins():
+            return JSONResponse({"detail": f"no built-in scenario {name!r}"}, status_code=404)
+        return choices(name)
+
+    @app.post(
+        "/api/whatif",
+        response_model=WhatIfOut,
+        status_code=202,
+        tags=["runs"],
+        responses={422: {"model": ErrorOut}},
+    )
+    def start_whatif(body: WhatIfIn) -> dict[str, Any]:
+        """Run a built-in scenario and a what-if of it (an ``extends:`` scenario written from
+        the changes) with the same draws and seed; compare them with ``/api/compare``. A value
+        out of range is a 422 whose ``fields`` names the form field and why."""
+        from gigawatt.store import scenario_source
+        from gigawatt.whatif import whatif_text
+
+        if body.base not in _builtins():
+            raise WhatIfError("base", f"no built-in scenario {body.base!r}")
+        text = whatif_text(body.base, body)
+        loaded = _loaded(text)
+        base_text, ref = scenario_source(body.base)
+        base = begin(_loaded(base_text, ref), base_text, ref, body.draws, body.seed)
+        whatif = begin(loaded, text, UPLOAD_NAME, body.draws, body.seed)
+        return {"text": text, "description": loaded.description, "base": base, "whatif": whatif}
 
     @app.get(
         "/api/runs/{run_id}", response_model=RunDetail, tags=["runs"], responses={404: {"model": ErrorOut}}
@@ -557,6 +617,39 @@ def create_app(store_root: str | Path | None = None, allowed_hosts: Iterable[str
         buffer = io.BytesIO()
         pq.write_table(pa.Table.from_pandas(frame, preserve_index=False), buffer)
         return Response(buffer.getvalue(), media_type="application/vnd.apache.parquet", headers=headers)
+
+    @app.get(
+        "/api/runs/{run_id}/export.xlsx",
+        tags=["runs"],
+        response_class=FileResponse,
+        responses={
+            200: {
+                "description": "Every table of the run, one per sheet (gigawatt export)",
+                "content": {
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {
+                        "schema": {"type": "string", "format": "binary"}
+                    }
+                },
+            },
+            404: {"model": ErrorOut},
+        },
+    )
+    def run_workbook(run_id: RunIdPath) -> FileResponse:
+        """The run as an Excel workbook: summary, targets, capacity, demand, money when present,
+        inputs as resolved and sources, with units in the headers."""
+        from gigawatt.export import export_run
+
+        record = complete(run_id)
+        folder = tempfile.mkdtemp(prefix="gigawatt-export-")
+        name = f"gigawatt-{record.id}.xlsx"
+        try:
+            path, _ = export_run(record, Path(folder) / name)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        media = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        cleanup = BackgroundTask(shutil.rmtree, folder, ignore_errors=True)
+        return FileResponse(path, media_type=media, filename=name, background=cleanup)
 
     @app.get(
         "/api/runs/{run_id}/draws.{fmt}",
