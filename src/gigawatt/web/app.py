@@ -32,7 +32,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
@@ -63,6 +63,17 @@ NamePath = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$", max_length
 # ---------------------------------------------------------------- API models
 
 
+def _json_integer(value: Any) -> Any:
+    """A JSON Schema integer: a number with no fraction (``2.0`` is one), never a boolean or text."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: An integer as JSON Schema reads one (pydantic's strict int refuses ``2.0``, its lax int takes ``"2"``).
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
+
+
 class ProblemOut(BaseModel):
     line: int
     column: int
@@ -89,21 +100,84 @@ class ScenarioOut(BaseModel):
     text: str | None = None
 
 
+def _accelerator_ids() -> list[str]:
+    """The catalog's accelerator ids (package data, so a fixed set the schema can list)."""
+    from gigawatt.catalog import load_catalog
+
+    return sorted(load_catalog().accelerators)
+
+
+def _builtin_names() -> list[str]:
+    """The built-in scenarios' names (package data, so a fixed set the schema can list)."""
+    from gigawatt.sources import builtin_names
+
+    return sorted(builtin_names())
+
+
+def _accelerator_enum(schema: dict[str, Any]) -> None:
+    for member in schema.get("anyOf", []):
+        if member.get("type") == "string":
+            member.pop("maxLength", None)
+            member["enum"] = _accelerator_ids()
+
+
 class ConvertIn(BaseModel):
     quantity: str = Field(max_length=200, examples=["10 GW"])
-    accelerator: str | None = Field(default=None, max_length=64)
+    accelerator: str | None = Field(
+        default=None, json_schema_extra=_accelerator_enum, description="A catalog accelerator id"
+    )
     basis: Literal["facility", "it"] = "facility"
     cooling: Literal["liquid", "air"] = "liquid"
-    load_factor: float = Field(default=0.8, gt=0, le=1)
+    load_factor: float = Field(default=0.8, gt=0, le=1, strict=True)
+
+    @field_validator("accelerator")
+    @classmethod
+    def _known_accelerator(cls, value: str | None) -> str | None:
+        if value is not None and value not in _accelerator_ids():
+            raise ValueError(f"unknown accelerator {value[:64]!r}; known: {', '.join(_accelerator_ids())}")
+        return value
+
+
+def _run_in_schema(schema: dict[str, Any]) -> None:
+    """Exactly one of ``scenario`` (a built-in's name) and ``text``, neither null."""
+    schema["properties"]["scenario"] = {
+        "type": "string",
+        "enum": _builtin_names(),
+        "title": "Scenario",
+        "description": "A built-in scenario name",
+    }
+    schema["properties"]["text"] = {
+        "type": "string",
+        "maxLength": MAX_TEXT_CHARS,
+        "title": "Text",
+        "description": "Or a scenario's YAML",
+    }
+    schema["oneOf"] = [{"required": ["scenario"]}, {"required": ["text"]}]
 
 
 class RunIn(BaseModel):
-    scenario: str | None = Field(
-        default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="A built-in scenario name"
-    )
-    text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS, description="Or a scenario's YAML")
-    draws: int = Field(default=2_000, ge=1, le=MAX_DRAWS)
-    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    model_config = ConfigDict(json_schema_extra=_run_in_schema)
+
+    scenario: str | None = None
+    text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
+    draws: JsonInt = Field(default=2_000, ge=1, le=MAX_DRAWS, strict=True)
+    seed: JsonInt = Field(default=0, ge=0, le=2**32 - 1, strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_source(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            given = [k for k in ("scenario", "text") if k in data]
+            if len(given) != 1 or data[given[0]] is None:
+                raise ValueError("give either `scenario` (a built-in name) or `text` (YAML), not both")
+        return data
+
+    @field_validator("scenario")
+    @classmethod
+    def _builtin(cls, value: str | None) -> str | None:
+        if value is not None and value not in _builtin_names():
+            raise ValueError(f"no built-in scenario {value[:64]!r}; built-in: {', '.join(_builtin_names())}")
+        return value
 
 
 class RunOut(BaseModel):
