@@ -259,7 +259,8 @@ def test_openapi_schema_states_the_422s_on_an_unknown_accelerator_and_on_name_wi
     from gigawatt.sources import builtin_names
 
     spec = client.get("/openapi.json").json()["components"]["schemas"]
-    [string] = [m for m in spec["ConvertIn"]["properties"]["accelerator"]["anyOf"] if m.get("type") == "string"]
+    accelerator = spec["ConvertIn"]["properties"]["accelerator"]["anyOf"]
+    [string] = [m for m in accelerator if m.get("type") == "string"]
     assert string["enum"] == sorted(load_catalog().accelerators)
     run = spec["RunIn"]
     assert run["oneOf"] == [{"required": ["scenario"]}, {"required": ["text"]}]
