@@ -214,6 +214,9 @@ def test_a_recorded_plan_lists_its_kind_and_has_no_per_draw_rows(client: TestCli
 
 
 def test_a_run_over_its_cpu_budget_stops_and_says_why(tmp_path: Path) -> None:
+    import gigawatt.engine
+    import gigawatt.finance.summary
+    import gigawatt.runner  # noqa: F401 - as the dashboard's worker does, before the budget
     from gigawatt.store import Store, continue_run
     from gigawatt.web.app import cpu_budget
 
@@ -274,3 +277,23 @@ def test_openapi_schema_states_the_422s_on_an_unknown_accelerator_and_on_name_wi
         assert refused.status_code == 422 and "either" in refused.json()["detail"], body
     for bad in ({"draws": True}, {"draws": "5"}, {"seed": 1.5}):
         assert client.post("/api/runs", json={"scenario": "stargate", **bad}).status_code == 422, bad
+
+
+def test_a_synchronous_request_over_its_cpu_budget_is_a_422_not_a_stuck_server(tmp_path: Path) -> None:
+    """Validate, convert and a run's scenario text are computed in a worker process within
+    a CPU budget: an 11 kB text of legal YAML aliases (about 1.1 s of CPU) is refused under
+    a 0.05 s budget with a 422 that says so, and the server answers the next request."""
+    client = TestClient(create_app(tmp_path / "s", request_cpu_budget_s=0.05), base_url="http://127.0.0.1")
+    inner = "[" + ", ".join(["1"] * 190) + "]"
+    text = "name: x\nbase: &a " + inner + "\nbig:\n" + "\n".join(f"  k{i}: *a" for i in range(990)) + "\n"
+    for path, body in (("/api/validate", {"text": text}), ("/api/runs", {"text": text, "draws": 8})):
+        started = time.monotonic()
+        refused = client.post(path, json=body)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["detail"] == "over the dashboard's CPU budget of 0.05 s per request"
+        assert time.monotonic() - started < 30
+    assert client.get("/api/runs").json() == []  # the refused run was never begun
+    roomy = TestClient(create_app(tmp_path / "t"), base_url="http://127.0.0.1")
+    slow = roomy.post("/api/validate", json={"text": text}).json()
+    assert not slow["ok"] and "base" in [p["path"] for p in slow["problems"]]  # the same text, within 10 s
+    assert roomy.post("/api/convert", json={"quantity": "1 GW"}).json()["accelerator"] == "gb200-nvl72"
