@@ -33,6 +33,7 @@ __all__ = [
     "TooBigError",
     "check",
     "check_engine_run",
+    "check_money",
     "estimate_finance",
     "estimate_run",
     "measure",
@@ -153,6 +154,43 @@ def check_engine_run(
         series=len(model.series) + len(model.step_series),
     )
     check(estimate, yes=yes, store_root=store_root if recorded else None)
+
+
+def check_money(
+    scenario: Any,
+    draws: int,
+    periods: int,
+    *,
+    runs: int = 1,
+    yes: bool = False,
+    money: bool = True,
+    block_draws: int | None = None,
+) -> None:
+    """:func:`check` for ``runs`` buildouts of ``draws`` and, with ``money``, their money over
+    ``periods`` finance periods, ``block_draws`` at a time (default all: finance holds them whole)."""
+    from gigawatt.engine import Model
+
+    model = Model.from_scenario(scenario)
+    engine = estimate_run(
+        draws,
+        len(model.phases),
+        recorded=False,
+        steps=int(model.grid_days.size),
+        series=len(model.series) + len(model.step_series),
+        block_draws=block_draws or draws,
+    )
+    held = estimate_finance(min(draws, block_draws or draws), periods) if money else Estimate("", 0.0, 0.0)
+    cash = Estimate("", held.seconds * draws / max(min(draws, block_draws or draws), 1), held.memory_bytes)
+    what = f"{runs} x " if runs > 1 else ""
+    label = "buildout and finance" if money else "buildout"
+    check(
+        Estimate(
+            f"{what}{label} of {draws:,} draws",
+            seconds=runs * (engine.seconds + cash.seconds),
+            memory_bytes=engine.memory_bytes + cash.memory_bytes,
+        ),
+        yes=yes,
+    )
 
 
 def available_memory_bytes() -> float | None:

@@ -365,9 +365,11 @@ def scenario_sensitivity(
     include: Sequence[str] = (),
     backend: Backend | None = None,
     discount_rate: float = 0.10,
+    guard: Callable[[int, bool], None] | None = None,
 ) -> SensitivityResult:
     """:func:`analyse` with the buildout engine (and for ``npv:PARTY`` the money at
-    ``discount_rate`` a year) as the model; parameters not analysed are held at their medians."""
+    ``discount_rate`` a year) as the model; parameters not analysed are held at their medians.
+    ``guard(rows, money)`` is called with the evaluations to come before any starts."""
     model = Model.from_scenario(scenario)
     out = parse_output(output, scenario, discount_rate)
     money = out.kind == "npv"
@@ -375,6 +377,9 @@ def scenario_sensitivity(
     if not parameters:
         raise GigawattError(f"no uncertain parameters under {', '.join(include) or 'the scenario'}")
     held = {k: float(d.ppf(0.5)) for k, d in all_parameters(model, money).items() if k not in parameters}
+    if guard is not None:
+        per_sample = len(parameters) + (2 if method == "sobol" else 1)
+        guard(samples * per_sample, money)
     rows = _MONEY_ROWS if money else 8192
     evaluate = blockwise(_rows, (model, out, held), backend or Backend(), rows_per_block=rows)
     result = analyse(parameters, evaluate, method, samples, seed, output=output, show=out.show)

@@ -15,6 +15,7 @@ DrawsOpt = Annotated[
     int, typer.Option(min=1, help="Monte Carlo draws (finance is heavier than the buildout).")
 ]
 SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed (same seed, same numbers).")]
+YesOpt = Annotated[bool, typer.Option("--yes", help="Start work estimated at over 10 minutes.")]
 StepOpt = Annotated[str, typer.Option(help="Finance period: month, quarter or year.")]
 
 
@@ -22,7 +23,9 @@ StepOpt = Annotated[str, typer.Option(help="Finance period: month, quarter or ye
 _STEPS = ("reading the scenario", "simulating the buildout", "simulating the money", "summarising")
 
 
-def _money(scenario: str, draws: int, seed: int, step: str, done: Any = lambda: None) -> Any:
+def _money(
+    scenario: str, draws: int, seed: int, step: str, done: Any = lambda: None, yes: bool = False
+) -> Any:
     from gigawatt.errors import GigawattError
     from gigawatt.finance import buildout, simulate_money
     from gigawatt.scenario import load_scenario
@@ -30,7 +33,7 @@ def _money(scenario: str, draws: int, seed: int, step: str, done: Any = lambda: 
     if step not in ("month", "quarter", "year"):
         raise GigawattError(f"--step must be month, quarter or year, not {step!r}")
     loaded = load_scenario(scenario)
-    _guard(loaded, draws, step)
+    _guard(loaded, draws, step, yes=yes)
     done()
     built = buildout(loaded, draws, seed)
     done()
@@ -39,13 +42,14 @@ def _money(scenario: str, draws: int, seed: int, step: str, done: Any = lambda: 
     return money
 
 
-def _guard(loaded: Any, draws: int, step: str, runs: int = 1) -> None:
-    """Refuse money that will not fit in free memory (it is held whole: draw x period)."""
-    from gigawatt.guards import check, estimate_finance
+def _guard(loaded: Any, draws: int, step: str, runs: int = 1, yes: bool = False) -> None:
+    """Refuse a buildout and money that will not fit in free memory (each held whole: draw x
+    period), and ask for ``--yes`` above 10 minutes (:func:`gigawatt.guards.check_money`)."""
+    from gigawatt.guards import check_money
 
     days = {"month": 30.44, "quarter": 91.31, "year": 365.25}.get(step, 91.31)
     periods = int((loaded.time.end_day - loaded.time.start_day) / days) + 1
-    check(estimate_finance(draws * runs, periods), yes=True)
+    check_money(loaded, draws, periods, runs=runs, yes=yes)
 
 
 def _b(value: float | None) -> str:
@@ -73,6 +77,7 @@ def finance(
     draws: DrawsOpt = 2000,
     seed: SeedOpt = 0,
     step: StepOpt = "quarter",
+    yes: YesOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Per-party statements (cash, revenue, capex, opex, depreciation, RPO, NPV/IRR) and unit economics."""
@@ -83,7 +88,7 @@ def finance(
     from gigawatt.finance.funding import funding_need
 
     with steps(_STEPS, not as_json) as done:
-        money = _money(scenario, draws, seed, step, done)
+        money = _money(scenario, draws, seed, step, done, yes)
         for name in party or []:
             if name not in money.parties:
                 raise GigawattError(f"unknown party {name!r}; parties: {', '.join(money.parties)}")
@@ -222,6 +227,7 @@ def flows(
     draws: DrawsOpt = 2000,
     seed: SeedOpt = 0,
     step: StepOpt = "quarter",
+    yes: YesOpt = False,
     date_from: Annotated[
         str | None, typer.Option("--from", help="Only money paid from this date (YYYY-MM-DD).")
     ] = None,
@@ -242,7 +248,7 @@ def flows(
     if start is not None and end is not None and end < start:
         raise GigawattError(f"--to ({date_to}) is before --from ({date_from})")
     with steps(_STEPS, not as_json) as done:
-        money = _money(scenario, draws, seed, step, done)
+        money = _money(scenario, draws, seed, step, done, yes)
     try:
         periods = window_periods(money.edges, start, end)
     except ValueError as exc:
@@ -322,6 +328,7 @@ def stress(
     draws: DrawsOpt = 2000,
     seed: SeedOpt = 0,
     step: StepOpt = "quarter",
+    yes: YesOpt = False,
     store_dir: Annotated[
         str | None,
         typer.Option("--store", envvar="GIGAWATT_STORE", help="Run store folder (default ./.gigawatt)."),
@@ -344,7 +351,7 @@ def stress(
     started = time.perf_counter()
     with steps(("reading the scenario", f"base and shocked, {draws:,} draws each"), not as_json) as done:
         loaded = load_scenario(scenario)
-        _guard(loaded, draws, step, runs=2)  # the base and the shocked money
+        _guard(loaded, draws, step, runs=2, yes=yes)  # the base and the shocked money
         done()
         result = run_stress(loaded, shock, draws=draws, seed=seed, step=step)
         done()

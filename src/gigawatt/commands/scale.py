@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Column
@@ -54,6 +54,16 @@ def make_backend(backend: BackendName, address: str | None, workers: int) -> Bac
     return Backend(backend.value, address=address, workers=workers)
 
 
+def _sensitivity_guard(loaded: Any, rows: int, money: bool, yes: bool) -> None:
+    """Refuse evaluations that will not fit; ask for ``--yes`` above 10 minutes (each row is one
+    buildout draw, with its money for npv:PARTY, over the scenario's quarters)."""
+    from gigawatt.guards import check_money
+    from gigawatt.sensitivity import _MONEY_ROWS
+
+    periods = int((loaded.time.end_day - loaded.time.start_day) / 91.31) + 1
+    check_money(loaded, rows, periods, yes=yes, money=money, block_draws=_MONEY_ROWS if money else 8192)
+
+
 @app.command()
 @user_errors
 def sensitivity(
@@ -89,6 +99,7 @@ def sensitivity(
         typer.Option("--store", envvar="GIGAWATT_STORE", help="Run store folder (default ./.gigawatt)."),
     ] = None,
     record: Annotated[bool, typer.Option("--record/--no-record", help="Record the run in the store.")] = True,
+    yes: Annotated[bool, typer.Option("--yes", help="Start work estimated at over 10 minutes.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Which assumptions matter: global sensitivity (Sobol' or Morris) of one output.
@@ -110,6 +121,7 @@ def sensitivity(
         include or (),
         make_backend(backend, address, workers),
         discount_rate,
+        guard=lambda rows, money: _sensitivity_guard(loaded, rows, money, yes),
     )
     summary = {"scenario": scenario, **result.as_dict()}
     recorded = None

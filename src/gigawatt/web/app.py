@@ -32,7 +32,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.routing import APIRoute
 from jinja2 import Environment, PackageLoader, select_autoescape
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 from starlette.background import BackgroundTask
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
@@ -55,6 +55,10 @@ MAX_DRAWS = 20_000
 WORKERS = 2
 #: CPU seconds one dashboard run may use (MAX_DRAWS draws of stargate take about 10 s).
 RUN_CPU_BUDGET_S = 300.0
+#: CPU seconds one request that computes (validate, convert, a run's scenario text) may use:
+#: validating the built-in stargate takes about 0.3 s, an 11 kB alias-heavy text within the
+#: YAML limits about 1.1 s. Over it the request is refused with a 422 that says so.
+REQUEST_CPU_BUDGET_S = 10.0
 UPLOAD_NAME = "scenario.yaml"
 _OBJECT = {"type": "object", "additionalProperties": {"type": "object"}}
 RunIdPath = Annotated[str, PathParam(pattern=r"^[0-9a-f]{4,32}$", max_length=32)]
@@ -62,6 +66,17 @@ NamePath = Annotated[str, PathParam(pattern=r"^[A-Za-z0-9_-]{1,64}$", max_length
 
 
 # ---------------------------------------------------------------- API models
+
+
+def _json_integer(value: Any) -> Any:
+    """A JSON Schema integer: a number with no fraction (``2.0`` is one), never a boolean or text."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+#: An integer as JSON Schema reads one (pydantic's strict int refuses ``2.0``, its lax int takes ``"2"``).
+JsonInt = Annotated[int, BeforeValidator(_json_integer)]
 
 
 class ProblemOut(BaseModel):
@@ -90,21 +105,84 @@ class ScenarioOut(BaseModel):
     text: str | None = None
 
 
+def _accelerator_ids() -> list[str]:
+    """The catalog's accelerator ids (package data, so a fixed set the schema can list)."""
+    from gigawatt.catalog import load_catalog
+
+    return sorted(load_catalog().accelerators)
+
+
+def _builtin_names() -> list[str]:
+    """The built-in scenarios' names (package data, so a fixed set the schema can list)."""
+    from gigawatt.sources import builtin_names
+
+    return sorted(builtin_names())
+
+
+def _accelerator_enum(schema: dict[str, Any]) -> None:
+    for member in schema.get("anyOf", []):
+        if member.get("type") == "string":
+            member.pop("maxLength", None)
+            member["enum"] = _accelerator_ids()
+
+
 class ConvertIn(BaseModel):
     quantity: str = Field(max_length=200, examples=["10 GW"])
-    accelerator: str | None = Field(default=None, max_length=64)
+    accelerator: str | None = Field(
+        default=None, json_schema_extra=_accelerator_enum, description="A catalog accelerator id"
+    )
     basis: Literal["facility", "it"] = "facility"
     cooling: Literal["liquid", "air"] = "liquid"
-    load_factor: float = Field(default=0.8, gt=0, le=1)
+    load_factor: float = Field(default=0.8, gt=0, le=1, strict=True)
+
+    @field_validator("accelerator")
+    @classmethod
+    def _known_accelerator(cls, value: str | None) -> str | None:
+        if value is not None and value not in _accelerator_ids():
+            raise ValueError(f"unknown accelerator {value[:64]!r}; known: {', '.join(_accelerator_ids())}")
+        return value
+
+
+def _run_in_schema(schema: dict[str, Any]) -> None:
+    """Exactly one of ``scenario`` (a built-in's name) and ``text``, neither null."""
+    schema["properties"]["scenario"] = {
+        "type": "string",
+        "enum": _builtin_names(),
+        "title": "Scenario",
+        "description": "A built-in scenario name",
+    }
+    schema["properties"]["text"] = {
+        "type": "string",
+        "maxLength": MAX_TEXT_CHARS,
+        "title": "Text",
+        "description": "Or a scenario's YAML",
+    }
+    schema["oneOf"] = [{"required": ["scenario"]}, {"required": ["text"]}]
 
 
 class RunIn(BaseModel):
-    scenario: str | None = Field(
-        default=None, max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="A built-in scenario name"
-    )
-    text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS, description="Or a scenario's YAML")
-    draws: int = Field(default=2_000, ge=1, le=MAX_DRAWS)
-    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    model_config = ConfigDict(json_schema_extra=_run_in_schema)
+
+    scenario: str | None = None
+    text: str | None = Field(default=None, max_length=MAX_TEXT_CHARS)
+    draws: JsonInt = Field(default=2_000, ge=1, le=MAX_DRAWS, strict=True)
+    seed: JsonInt = Field(default=0, ge=0, le=2**32 - 1, strict=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_source(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            given = [k for k in ("scenario", "text") if k in data]
+            if len(given) != 1 or data[given[0]] is None:
+                raise ValueError("give either `scenario` (a built-in name) or `text` (YAML), not both")
+        return data
+
+    @field_validator("scenario")
+    @classmethod
+    def _builtin(cls, value: str | None) -> str | None:
+        if value is not None and value not in _builtin_names():
+            raise ValueError(f"no built-in scenario {value[:64]!r}; built-in: {', '.join(_builtin_names())}")
+        return value
 
 
 class RunOut(BaseModel):
@@ -179,32 +257,71 @@ def load_uploaded(text: str) -> Any:
 
 
 @contextlib.contextmanager
-def cpu_budget(seconds: float) -> Iterator[None]:
+def cpu_budget(seconds: float, per: str = "run") -> Iterator[None]:
     """Raise :class:`TimeoutError` in this (main) thread once this process has used ``seconds``
-    more CPU time (``RLIMIT_CPU``'s soft limit and its SIGXCPU); the limit is restored after."""
-    import resource
+    more CPU time (a profiling interval timer, ``ITIMER_PROF``, and its SIGPROF); cleared after."""
     import signal
 
     def over(signum: int, frame: Any) -> None:
-        raise TimeoutError(f"over the dashboard's CPU budget of {seconds:g} s per run")
+        raise TimeoutError(f"over the dashboard's CPU budget of {seconds:g} s per {per}")
 
-    soft, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    limit = int(usage.ru_utime + usage.ru_stime + seconds) + 1
-    if hard != resource.RLIM_INFINITY:
-        limit = min(limit, hard)
-    previous = signal.signal(signal.SIGXCPU, over)
-    resource.setrlimit(resource.RLIMIT_CPU, (limit, hard))
+    previous = signal.signal(signal.SIGPROF, over)
+    signal.setitimer(signal.ITIMER_PROF, max(seconds, 1e-3))
     try:
         yield
     finally:
-        resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
-        signal.signal(signal.SIGXCPU, previous)
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)
+
+
+def _warm() -> None:
+    """Worker start: import and read what requests use before any budget runs, so that a
+    budget's TimeoutError never lands in the middle of an import."""
+    from gigawatt import scenario, units
+    from gigawatt.catalog import load_catalog
+
+    load_catalog()
+    scenario.builtin_scenarios()
+    units.has_unit("1 GW")  # pint, for rare unit spellings
+
+
+def _bounded(budget_s: float, work: Any, *args: Any) -> Any:
+    """Worker process: ``work(*args)`` within ``budget_s`` CPU seconds (TimeoutError past it)."""
+    with cpu_budget(budget_s, per="request"):
+        return work(*args)
+
+
+def _validate_text(text: str) -> dict[str, Any]:
+    """The body of ``POST /api/validate`` for ``text`` (run in a worker, within the budget)."""
+    try:
+        scenario = load_uploaded(text)
+    except ScenarioError as exc:
+        return ValidateOut(ok=False, problems=[_problem_out(p) for p in exc.problems]).model_dump()
+    except GigawattError as exc:
+        problem = Problem(UPLOAD_NAME, 1, 1, "", str(exc))
+        return ValidateOut(ok=False, problems=[_problem_out(problem)]).model_dump()
+    phases = sum(len(s.phases) for s in scenario.sites.values())
+    out = ValidateOut(ok=True, problems=[], name=scenario.name, sites=len(scenario.sites), phases=phases)
+    return out.model_dump()
+
+
+def _convert(body: dict[str, Any]) -> dict[str, Any]:
+    """The body of ``POST /api/convert`` (run in a worker, within the budget)."""
+    from gigawatt.compute import convert
+    from gigawatt.store import jsonable
+
+    try:
+        return dict(jsonable(convert(**body).as_dict()))
+    except (ValueError, KeyError) as exc:
+        raise GigawattError(str(exc).strip("'\"")) from None
 
 
 def _simulate(store_root: str, run_id: str) -> None:
     """Worker process: simulate a begun run to completion within :data:`RUN_CPU_BUDGET_S`
     (the run's row records any failure, the budget's included)."""
+    import gigawatt.engine
+    import gigawatt.finance.summary
+    import gigawatt.runner  # noqa: F401 - imported before the budget, which must not land in an import
     from gigawatt.store import Store, continue_run, scenario_of
 
     store = Store(store_root)
@@ -216,11 +333,16 @@ def _simulate(store_root: str, run_id: str) -> None:
         pass
 
 
+class RequestBudgetError(GigawattError):
+    """A request that used more than its CPU budget (:data:`REQUEST_CPU_BUDGET_S`)."""
+
+
 class _Jobs:
     """Runs in flight, in worker processes (simulation holds the GIL; requests should not wait on it)."""
 
     def __init__(self) -> None:
         self._pool: ProcessPoolExecutor | None = None
+        self._requests: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
     def submit(self, store_root: Path, run_id: str) -> None:
@@ -230,11 +352,25 @@ class _Jobs:
                 self._pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=context)
             self._pool.submit(_simulate, str(store_root), run_id)
 
+    def call(self, budget_s: float, work: Any, *args: Any) -> Any:
+        """``work(*args)`` in a worker process within ``budget_s`` CPU seconds; a request over it
+        is a :class:`RequestBudgetError` (the worker stops itself and serves the next one)."""
+        with self._lock:
+            if self._requests is None:
+                context = multiprocessing.get_context("spawn")
+                self._requests = ProcessPoolExecutor(WORKERS, mp_context=context, initializer=_warm)
+            future = self._requests.submit(_bounded, budget_s, work, *args)
+        try:
+            return future.result()
+        except TimeoutError as exc:
+            raise RequestBudgetError(str(exc)) from None
+
     def shutdown(self) -> None:
         with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = None
+            for pool in (self._pool, self._requests):
+                if pool is not None:
+                    pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._requests = None
 
 
 def _host_name(header: str) -> str:
@@ -249,7 +385,7 @@ def _host_name(header: str) -> str:
 _ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "Host header not allowed"},
     413: {"model": ErrorOut, "description": "Request body too large"},
-    422: {"model": ErrorOut, "description": "Invalid request or scenario"},
+    422: {"model": ErrorOut, "description": "Invalid request or scenario, or one over its CPU budget"},
     500: {"model": ErrorOut, "description": "Internal error (no traceback is sent)"},
 }
 _CSV_OR_PARQUET: dict[int | str, dict[str, Any]] = {
@@ -263,10 +399,15 @@ _CSV_OR_PARQUET: dict[int | str, dict[str, Any]] = {
 }
 
 
-def create_app(store_root: str | Path | None = None, allowed_hosts: Iterable[str] | None = None) -> FastAPI:
+def create_app(
+    store_root: str | Path | None = None,
+    allowed_hosts: Iterable[str] | None = None,
+    request_cpu_budget_s: float = REQUEST_CPU_BUDGET_S,
+) -> FastAPI:
     """The dashboard over the run store at ``store_root`` (default ``$GIGAWATT_STORE`` or ./.gigawatt).
 
-    ``allowed_hosts``: the ``Host`` names it answers (default :data:`LOOPBACK_HOSTS`; ``*``: any)."""
+    ``allowed_hosts``: the ``Host`` names it answers (default :data:`LOOPBACK_HOSTS`; ``*``: any);
+    ``request_cpu_budget_s``: CPU seconds a validate, convert or run-start request may use."""
     from gigawatt import __version__
     from gigawatt.store import Store
 
@@ -395,33 +536,12 @@ def create_app(store_root: str | Path | None = None, allowed_hosts: Iterable[str
     @app.post("/api/validate", response_model=ValidateOut, tags=["scenarios"])
     def validate(body: ValidateIn) -> ValidateOut:
         """Check a scenario's YAML; every problem located by line, column and field path."""
-        try:
-            scenario = _loaded(body.text)
-        except ScenarioError as exc:
-            return ValidateOut(ok=False, problems=[_problem_out(p) for p in exc.problems])
-        except GigawattError as exc:
-            problem = Problem(UPLOAD_NAME, 1, 1, "", str(exc))
-            return ValidateOut(ok=False, problems=[_problem_out(problem)])
-        phases = sum(len(s.phases) for s in scenario.sites.values())
-        return ValidateOut(ok=True, problems=[], name=scenario.name, sites=len(scenario.sites), phases=phases)
+        return ValidateOut(**jobs.call(request_cpu_budget_s, _validate_text, body.text))
 
     @app.post("/api/convert", tags=["scenarios"], responses={422: {"model": ErrorOut}})
     def convert(body: ConvertIn) -> dict[str, Any]:
         """Convert between facility power, IT power, accelerators, FLOP/s, energy and capex."""
-        from gigawatt.compute import convert as do_convert
-        from gigawatt.store import jsonable
-
-        try:
-            result = do_convert(
-                body.quantity,
-                body.accelerator,
-                basis=body.basis,
-                cooling=body.cooling,
-                load_factor=body.load_factor,
-            )
-        except (ValueError, KeyError) as exc:
-            raise GigawattError(str(exc).strip("'\"")) from None
-        return dict(jsonable(result.as_dict()))
+        return dict(jobs.call(request_cpu_budget_s, _convert, body.model_dump()))
 
     # ------------------------------------------------------------ runs
 
@@ -470,6 +590,10 @@ def create_app(store_root: str | Path | None = None, allowed_hosts: Iterable[str
         if (body.scenario is None) == (body.text is None):
             raise GigawattError("give either `scenario` (a built-in name) or `text` (YAML), not both")
         if body.text is not None:
+            checked = ValidateOut(**jobs.call(request_cpu_budget_s, _validate_text, body.text))
+            if not checked.ok:
+                found = [Problem(UPLOAD_NAME, q.line, q.column, q.path, q.message) for q in checked.problems]
+                raise ScenarioError(found)
             loaded, text, ref = _loaded(body.text), body.text, UPLOAD_NAME
         else:
             if body.scenario not in _builtins():
