@@ -38,7 +38,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 
 from gigawatt.errors import GigawattError, Problem, ScenarioError
-from gigawatt.whatif import WhatIf, WhatIfError
+from gigawatt.whatif import MAX_SHIFT_MONTHS, WhatIf, WhatIfError
 
 __all__ = ["LOOPBACK_HOSTS", "MAX_BODY_BYTES", "MAX_DRAWS", "MAX_TEXT_CHARS", "create_app", "load_uploaded"]
 
@@ -212,10 +212,44 @@ class ErrorOut(BaseModel):
     fields: dict[str, str] = Field(default={}, description="Form field (shift_months.shackelford) -> why")
 
 
+def _builtin_enum(schema: dict[str, Any]) -> None:
+    schema["enum"] = _builtin_names()
+
+
 class WhatIfIn(WhatIf):
-    base: str = Field(max_length=64, pattern=r"^[A-Za-z0-9_-]+$", description="A built-in scenario name")
-    draws: int = Field(default=2_000, ge=1, le=MAX_DRAWS)
-    seed: int = Field(default=0, ge=0, le=2**32 - 1)
+    base: str = Field(
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="A built-in scenario name",
+        json_schema_extra=_builtin_enum,
+    )
+    draws: JsonInt = Field(default=2_000, ge=1, le=MAX_DRAWS, strict=True)
+    seed: JsonInt = Field(default=0, ge=0, le=2**32 - 1, strict=True)
+    # JSON Schema's numbers: never a boolean or text (the core model's fields, made strict here)
+    shift_months: dict[str, Annotated[JsonInt, Field(strict=True)]] = Field(
+        default={}, max_length=64, description=WhatIf.model_fields["shift_months"].description
+    )
+    delay_months: JsonInt = Field(
+        default=0,
+        ge=0,
+        le=MAX_SHIFT_MONTHS,
+        strict=True,
+        description=WhatIf.model_fields["delay_months"].description,
+    )
+    demand_growth_pct_per_year: float | None = Field(
+        default=None,
+        ge=-50,
+        le=300,
+        strict=True,
+        description=WhatIf.model_fields["demand_growth_pct_per_year"].description,
+    )
+    supply_share_pct: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        strict=True,
+        description=WhatIf.model_fields["supply_share_pct"].description,
+    )
 
 
 class WhatIfOut(BaseModel):
