@@ -31,6 +31,7 @@ from gigawatt.finance.capacity import DAYS_PER_YEAR
 from gigawatt.finance.contracts import Flow
 from gigawatt.finance.covenants import FINANCING, trailing
 from gigawatt.finance.ledger import WORLD
+from gigawatt.finance.quantiles import bands
 from gigawatt.scenario import Scenario
 
 __all__ = ["PartyFunding", "FundingOutcome", "fund", "funding_need", "policy_contract"]
@@ -174,14 +175,6 @@ def fund(
     return FundingOutcome(out, new_flows)
 
 
-def _bands(values: np.ndarray) -> dict[str, float | None]:
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return {"p10": None, "p50": None, "p90": None}
-    q = np.percentile(values, [10, 50, 90])
-    return {"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2])}
-
 
 def funding_need(outcome: FundingOutcome, edges: np.ndarray) -> dict[str, Any]:
     """Per party: outside capital needed (P10/P50/P90, USD), its first date, the cumulative need
@@ -193,20 +186,20 @@ def funding_need(outcome: FundingOutcome, edges: np.ndarray) -> dict[str, Any]:
         hit = f.first_period >= 0
         first = np.where(hit, edges[:-1][np.maximum(f.first_period, 0)], np.nan)
         row: dict[str, Any] = {
-            **_bands(f.need_usd),
+            **bands(f.need_usd),
             "probability_needed": float(hit.mean()),
-            "first_date": {k: None if v is None else units.format_date(v) for k, v in _bands(first).items()},
+            "first_date": {k: None if v is None else units.format_date(v) for k, v in bands(first).items()},
             "by_year_end_p50_usd": {
                 str(y): float(np.median(f.cumulative_need_usd[:, k])) for y, k in year_ends.items()
             },
             "policy": f.has_policy,
-            "by_instrument": {k: _bands(v) for k, v in f.raised_usd.items()},
+            "by_instrument": {k: bands(v) for k, v in f.raised_usd.items()},
         }
         if f.shortfall_usd is not None:
-            row["shortfall_usd"] = _bands(f.shortfall_usd)
+            row["shortfall_usd"] = bands(f.shortfall_usd)
             row["probability_shortfall"] = float(np.mean(f.shortfall_usd > 1.0))
         else:
-            row["shortfall_usd"] = _bands(f.need_usd)
+            row["shortfall_usd"] = bands(f.need_usd)
             row["probability_shortfall"] = float(hit.mean())
         out[party] = row
     return out

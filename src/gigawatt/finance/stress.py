@@ -37,6 +37,7 @@ from gigawatt.finance.capacity import DAYS_PER_YEAR
 from gigawatt.finance.funding import funding_need
 from gigawatt.finance.ledger import WORLD
 from gigawatt.finance.model import Money, buildout, simulate_money
+from gigawatt.finance.quantiles import bands
 from gigawatt.finance.statements import covenant_summary, timing
 from gigawatt.scenario import Scenario
 from gigawatt.units import format_date, parse_date
@@ -301,14 +302,6 @@ def settle(money: Money) -> Settlement:
     return Settlement(out, unpaid, shortfall, position, constrained)
 
 
-def _bands(values: np.ndarray) -> dict[str, float | None]:
-    values = np.asarray(values, dtype=float)
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return {"p10": None, "p50": None, "p90": None}
-    q = np.percentile(values, [10, 50, 90])
-    return {"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2])}
-
 
 def _lapsed(money: Money) -> np.ndarray:
     total = np.zeros(money.ledger.sizes["draw"])
@@ -352,15 +345,15 @@ def report(money: Money, settlement: Settlement) -> dict[str, Any]:
         mine = first_party == i
         ever = short[:, :, i].any(axis=1)
         first_day = np.where(ever, edges[:-1][np.argmax(short[:, :, i], axis=1)], np.nan)
-        q = _bands(first_day)
+        q = bands(first_day)
         by_party[name] = {
             "probability_first_short": float(mine.mean()),
             "probability_short": float(ever.mean()),
             "first_short_date": {k: format_date(v) if v is not None else None for k, v in q.items()},
-            "peak_shortfall_usd": _bands(
+            "peak_shortfall_usd": bands(
                 np.where(ever, settlement.shortfall_usd[:, :, i].max(axis=1), np.nan)
             ),
-            "lowest_cash_usd": _bands(settlement.cash_usd[:, :, i].min(axis=1)),
+            "lowest_cash_usd": bands(settlement.cash_usd[:, :, i].min(axis=1)),
         }
     unpaid = settlement.unpaid_usd.sum(axis=1)  # (draw, entry)
     ledger = money.ledger
@@ -370,9 +363,9 @@ def report(money: Money, settlement: Settlement) -> dict[str, Any]:
         total = unpaid[:, mask].sum(axis=1)
         if np.any(total > 1.0):
             exposure[str(payee)] = {
-                "unpaid_usd": _bands(total),
+                "unpaid_usd": bands(total),
                 "from": {
-                    str(p): _bands(unpaid[:, mask & (ledger.payer.values == p)].sum(axis=1))
+                    str(p): bands(unpaid[:, mask & (ledger.payer.values == p)].sum(axis=1))
                     for p in sorted(set(ledger.payer.values[mask]))
                     if np.any(unpaid[:, mask & (ledger.payer.values == p)] > 1.0)
                 },
@@ -391,14 +384,14 @@ def report(money: Money, settlement: Settlement) -> dict[str, Any]:
             },
             "date": {
                 k: format_date(v) if v is not None else None
-                for k, v in _bands(np.where(has, edges[:-1][np.maximum(first_period, 0)], np.nan)).items()
+                for k, v in bands(np.where(has, edges[:-1][np.maximum(first_period, 0)], np.nan)).items()
             },
         },
         "parties": by_party,
         "exposure": exposure,
-        "rpo_never_delivered_usd": _bands(_lapsed(money)),
-        "stranded_mw_peak": _bands(stranded.max(axis=1)),
-        "stranded_mw_end": _bands(stranded[:, -1]),
+        "rpo_never_delivered_usd": bands(_lapsed(money)),
+        "stranded_mw_peak": bands(stranded.max(axis=1)),
+        "stranded_mw_end": bands(stranded[:, -1]),
         "covenants": covenants,
         "funding_need": funding_need(money.funding, edges) if money.funding else {},
     }

@@ -24,6 +24,7 @@ import numpy as np
 
 from gigawatt.finance.ledger import WORLD, flow_matrix
 from gigawatt.finance.model import Money
+from gigawatt.finance.quantiles import bands
 from gigawatt.units import format_date
 
 __all__ = ["vendor_financing", "unspent", "SALES_KINDS", "RETURN_KINDS"]
@@ -33,13 +34,6 @@ SALES_KINDS = ("purchase", "lease", "compute", "power")
 #: What comes back to the customer: investment.
 RETURN_KINDS = ("equity", "loan_draw")
 
-
-def _bands(values: np.ndarray) -> dict[str, float | None]:
-    values = values[np.isfinite(values)]
-    if values.size == 0:
-        return {"p10": None, "p50": None, "p90": None}
-    q = np.percentile(values, [10, 50, 90])
-    return {"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2])}
 
 
 def _matrix(money: Money, kinds: tuple[str, ...], periods: slice) -> np.ndarray:
@@ -85,7 +79,7 @@ def vendor_financing(money: Money, periods: slice | None = None) -> list[dict[st
                     "customer": customer,
                     "sales_usd": float(np.median(sold)),
                     "returned_usd": float(np.median(back)),
-                    "ratio": _bands(ratio),
+                    "ratio": bands(ratio),
                     "window": window,
                 }
             )
