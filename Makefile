@@ -44,7 +44,7 @@ test: $(TEST_STAMP) chromium lint typecheck layers
 # with `make priors TIMELINES=path/to/data_center_timelines.csv` (docs/backtest.md).
 TIMELINES ?= ../shared/data/epoch/data_center_timelines_part.csv
 priors: $(STAMP)
-	$(BIN)/gigawatt calibrate $(TIMELINES) --as-of 2025-12-15 --write-priors src/gigawatt/data/priors.yaml
+	$(BIN)/gigawatt calibrate $(TIMELINES) --as-of 2025-12-15 --force --write-priors src/gigawatt/data/priors.yaml
 
 # The docs site (mkdocs-material + mkdocstrings) into site/, offline; the CLI and scenario-file
 # references are generated from the code (docs/hooks.py).

@@ -184,3 +184,20 @@ def test_real_timelines_backtest():
     assert data["count"] == 33 and data["censored"]["count"] == 2
     assert data["projected"]["count"] == 18
     assert 0.0 <= data["coverage"] <= 1.0
+
+
+def test_written_priors_and_backtest_report_never_overwrite_without_force(tmp_path):
+    """Issue 17's safe writes cover these outputs too: an existing file is refused before any
+    work, kept as it was, and written over (atomically) only with --force."""
+    for command, option, name in (
+        (["calibrate", str(FIXTURE), "--as-of", "2025-12-15"], "--write-priors", "p.yaml"),
+        (["backtest", str(FIXTURE), "--draws", "50"], "--report", "page.html"),
+    ):
+        target = tmp_path / name
+        target.write_text("keep me")
+        refused = runner.invoke(app, [*command, option, str(target)])
+        assert refused.exit_code == 2 and "--force" in refused.output
+        assert target.read_text() == "keep me"
+        forced = runner.invoke(app, [*command, option, str(target), "--force"])
+        assert forced.exit_code == 0, forced.output
+        assert target.read_text() != "keep me"

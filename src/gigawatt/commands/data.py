@@ -137,21 +137,22 @@ def calibrate(
             help="Write the fitted priors here; a scenario uses them with `priors: FILE` (or --priors).",
         ),
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write over an existing file.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Fit stage durations to observed build histories; how well do the catalog priors cover them?"""
     from gigawatt.calibrate import calibrate as run_calibration
     from gigawatt.priors import fit_priors, priors_yaml
+    from gigawatt.safe_write import check_target, write_text
 
+    if write_priors is not None:  # before the work, not after it
+        check_target(write_priors, force=force, protected=[file], what="priors")
     result = run_calibration(_read(file), as_of_date=_as_of(as_of), file=str(file))
     for issue in result.issues:
         err.print(issue.located(str(file)), markup=False, highlight=False, soft_wrap=True)
     if write_priors is not None:
         text = priors_yaml(fit_priors(result), source_file=str(file), as_of_date=result.as_of_date)
-        try:
-            write_priors.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise GigawattError(f"cannot write {str(write_priors)!r}: {exc}") from None
+        write_text(write_priors, text, force=force, protected=[file], what="priors")
         err.print(f"priors written to {write_priors}", highlight=False, soft_wrap=True)
     if as_json:
         print_json(result.as_dict(), "calibration")
@@ -221,6 +222,7 @@ def backtest(
         Path | None,
         typer.Option("--report", help="Also write an HTML page: PIT histogram, one fan a campus."),
     ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Let --report write over an existing file.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Score the engine's build-time forecasts against observed campus histories.
@@ -231,7 +233,10 @@ def backtest(
     """
     from gigawatt.backtest import backtest as run_backtest
     from gigawatt.priors import resolve_priors
+    from gigawatt.safe_write import check_target, write_text
 
+    if report is not None:  # before the work, not after it
+        check_target(report, force=force, protected=[file], what="report")
     if as_of in ("first", "previous"):
         start: str | float = as_of
     else:
@@ -256,10 +261,7 @@ def backtest(
     if report is not None:
         from gigawatt.backtest import report_html
 
-        try:
-            report.write_text(report_html(result), encoding="utf-8")
-        except OSError as exc:
-            raise GigawattError(f"cannot write {str(report)!r}: {exc}") from None
+        write_text(report, report_html(result), force=force, protected=[file], what="report")
         err.print(f"report written to {report}", highlight=False, soft_wrap=True)
     if as_json:
         print_json(result.as_dict(), "backtest")
