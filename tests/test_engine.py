@@ -7,6 +7,8 @@ import pytest
 
 from gigawatt import engine, load_scenario
 from gigawatt.engine import CAUSES, Model, aggregate_block, run, simulate_block
+from gigawatt.engine.histograms import _HIST_BINS
+from gigawatt.engine.queues import _supply_inverse
 
 
 @pytest.fixture(scope="module")
@@ -68,7 +70,7 @@ def test_accelerators_online_never_exceed_supply(stargate):
     members = [k for k in info.phases if model.phases[k].status != "online"]
     chips = ds["chips_date"].values[:, members]
     acc = ds["accelerators"].values[:, members]
-    inverse = engine._supply_inverse(
+    inverse = _supply_inverse(
         p["supply.nvidia-blackwell.amount"],
         p["supply.nvidia-blackwell.share"],
         p["supply.nvidia-blackwell.growth_per_year"],
@@ -87,7 +89,7 @@ def test_quantiles_ordered_and_curves_non_decreasing(stargate):
     results = run(stargate, draws=3000, seed=1)
     cap = results.capacity.sel(series="total").values
     assert (cap[0] <= cap[1] + 1e-9).all() and (cap[1] <= cap[2] + 1e-9).all()
-    width = results.model.series_high_mw["total"] / (engine._HIST_BINS - 1)
+    width = results.model.series_high_mw["total"] / (_HIST_BINS - 1)
     assert (np.diff(cap, axis=1) >= -width).all()
     for row in results.summary()["year_ends"]:
         assert row["facility_gw"]["p10"] <= row["facility_gw"]["p50"] <= row["facility_gw"]["p90"]

@@ -6,7 +6,8 @@ from typer.testing import CliRunner
 
 from gigawatt import load_scenario
 from gigawatt.cli import app
-from gigawatt.engine import _factory_inverse, factory_rate_day
+from gigawatt.engine import factory_rate_day
+from gigawatt.engine.queues import _factory_inverse
 from gigawatt.factory import analyse
 
 

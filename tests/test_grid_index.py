@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from gigawatt.engine import _grid_index
+from gigawatt.engine.histograms import _grid_index
 
 
 @pytest.mark.parametrize("step", [7.0, 30.4375, 91.3125, 1.0])

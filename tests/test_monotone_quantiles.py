@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from gigawatt.engine import _SUM_UNIT, _hist_quantiles, _value_hist, run
+from gigawatt.engine import run
+from gigawatt.engine.histograms import _SUM_UNIT, _hist_quantiles, _value_hist
 from gigawatt.scenario import load_scenario
 
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from gigawatt import load_scenario
-from gigawatt.engine import _supply_inverse, run
+from gigawatt.engine import run
+from gigawatt.engine.queues import _supply_inverse
 from gigawatt.errors import ScenarioError
 from gigawatt.supply import Generation, cumulative, grid, industry_rate_per_year, inverse
 

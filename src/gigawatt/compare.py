@@ -138,14 +138,14 @@ def _side(store: Any, record: Any) -> _Side:
 
 
 def _date_reader(results: Any, name: str) -> Any:
-    from gigawatt.engine import _date_quantile
+    from gigawatt.engine.histograms import _date_quantile
 
     hist, grid = results.aggregates.date_hist[name], results.model.grid_days
     return lambda qs: [_date_quantile(hist, grid, q) for q in qs]
 
 
 def _year_end_reader(results: Any, year: int) -> Any:
-    from gigawatt.engine import _HIST_BINS, _SUM_UNIT, _hist_quantiles
+    from gigawatt.engine.histograms import _HIST_BINS, _SUM_UNIT, _hist_quantiles
 
     model = results.model
     grid = model.grid_days

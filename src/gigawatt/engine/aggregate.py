@@ -1,0 +1,218 @@
+"""Many draws reduced to mergeable :class:`Aggregates`: integer histograms of capacity over
+time, of dates (targets met, each phase's stages), counts of causes, demand against capacity,
+and per-chunk sums. Histograms add exactly; per-chunk sums are added in chunk order, so results
+are bit-identical for any block size or worker count.
+"""
+
+from __future__ import annotations
+
+import pickle
+import zlib
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from gigawatt.engine.demand import _serving, demand_streams, serving_high_mw
+from gigawatt.engine.histograms import (
+    _SUM_UNIT,
+    _capacity,
+    _hist_date_columns,
+    _hist_dates,
+    _online_steps,
+    _series_order,
+    _step_hist,
+    _value_hist,
+)
+from gigawatt.engine.model import CAUSES, Model
+from gigawatt.engine.queues import _accelerator_supply
+from gigawatt.engine.simulate import simulate_block
+from gigawatt.engine.targets import target_days
+from gigawatt.sampling import BLOCK_DRAWS, sample
+
+
+@dataclass
+class Aggregates:
+    """Mergeable summaries of many draws: integer histograms and per-chunk sums.
+
+    ``hist[name]`` is a pair (counts, integer sums) of shape (T, bins) — for
+    ``capacity:*`` series stored as differences along time, summed up on read."""
+
+    draws: int = 0
+    hist: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (2, T, bins) int64
+    date_hist: dict[str, np.ndarray] = field(default_factory=dict)  # name -> (T + 2,)
+    counts: dict[str, np.ndarray] = field(default_factory=dict)
+    chunk_sums: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)  # chunk -> name -> sums
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle compactly: the histograms are mostly zeros (~100 MB a block raw, a few MB packed),
+        which is what crosses process and Dask boundaries."""
+        return {
+            "draws": self.draws,
+            "packed": zlib.compress(
+                pickle.dumps((self.hist, self.date_hist, self.counts, self.chunk_sums), protocol=5), 1
+            ),
+        }
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.draws = state["draws"]
+        self.hist, self.date_hist, self.counts, self.chunk_sums = pickle.loads(
+            zlib.decompress(state["packed"])
+        )
+
+    def merge(self, other: Aggregates) -> Aggregates:
+        def add(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+            return {
+                k: a[k] + b[k] if k in a and k in b else (a[k] if k in a else b[k])
+                for k in a.keys() | b.keys()
+            }
+
+        return Aggregates(
+            draws=self.draws + other.draws,
+            hist=add(self.hist, other.hist),
+            date_hist=add(self.date_hist, other.date_hist),
+            counts=add(self.counts, other.counts),
+            chunk_sums={**self.chunk_sums, **other.chunk_sums},
+        )
+
+    def sums(self, name: str) -> np.ndarray:
+        """Sum of a per-chunk quantity, added in chunk order (same result however blocks ran)."""
+        return np.sum(np.stack([self.chunk_sums[c][name] for c in sorted(self.chunk_sums)]), axis=0)
+
+    def histogram(self, name: str) -> np.ndarray:
+        """(2, T, bins): counts and integer value sums per time and bin."""
+        data = self.hist[name]
+        return np.cumsum(data, axis=1)[:, :-1] if name.startswith("capacity:") else data
+
+
+def aggregate_block(
+    model: Model, seed: int, start: int, stop: int, ds: xr.Dataset | None = None
+) -> Aggregates:
+    """Simulate draws ``start``..``stop`` (or take ``ds``, their :func:`simulate_block`
+    output, already made) and reduce them to mergeable aggregates.
+
+    ``start`` must be a multiple of :data:`BLOCK_DRAWS`, so per-chunk sums line up."""
+    if start % BLOCK_DRAWS:
+        raise ValueError(f"block start must be a multiple of {BLOCK_DRAWS}")
+    if ds is None:
+        ds = simulate_block(model, seed, start, stop)
+    elif ds.sizes["draw"] != stop - start or int(ds["draw"].values[0]) != start:
+        raise ValueError(f"ds holds draws other than {start}..{stop}")
+    agg = Aggregates(draws=stop - start)
+    _capacity_hists(model, ds, agg)
+    _date_hists(model, ds, agg)
+    _cause_counts(ds, agg)
+    _demand_hists(model, seed, start, stop, ds, agg)
+    _chunk_sums(model, seed, start, stop, ds, agg)
+    return agg
+
+
+def _capacity_hists(model: Model, ds: xr.Dataset, agg: Aggregates) -> None:
+    """``capacity:<series>``: facility MW online of each series, and the other quantities
+    online (IT MW, FLOP/s, H100-equivalents, accelerators), over time."""
+    grid = model.grid_days
+    online = ds["online_date"].values
+    mw = ds["facility_mw"].values
+    steps = _online_steps(online, grid)
+    order = np.argsort(steps, axis=1, kind="stable")  # once for all phases; each series picks its own
+    by_mask: dict[bytes, np.ndarray] = {}  # series of the same phases (total, the one party) alike
+    for name, mask in model.series.items():
+        key = np.asarray(mask).tobytes()
+        if key not in by_mask:
+            by_mask[key] = _step_hist(
+                mw,
+                online,
+                grid,
+                model.series_high_mw[name],
+                _SUM_UNIT["mw"],
+                steps,
+                _series_order(order, mask),
+            )
+        agg.hist[f"capacity:{name}"] = by_mask[key]
+    for name, spec in model.step_series.items():
+        agg.hist[f"capacity:{name}"] = _step_hist(
+            ds[spec.variable].values,
+            online,
+            grid,
+            spec.high,
+            spec.unit,
+            steps,
+            _series_order(order, spec.mask),
+        )
+
+
+def _date_hists(model: Model, ds: xr.Dataset, agg: Aggregates) -> None:
+    """``target:<name>``: when each target is met; ``phase:<id>:<stage>``: each phase's start,
+    power, chips and online dates."""
+    grid = model.grid_days
+    for name, days in target_days(model, ds).items():
+        agg.date_hist[f"target:{name}"] = _hist_dates(days, grid)
+    stages = ("start_date", "power_date", "chips_date", "online_date")
+    by_column = _hist_date_columns(np.stack([ds[stage].values for stage in stages], axis=2), grid)
+    for k, ph in enumerate(model.phases):
+        for j, stage in enumerate(stages):
+            agg.date_hist[f"phase:{ph.id}:{stage}"] = by_column[k * len(stages) + j]
+
+
+def _cause_counts(ds: xr.Dataset, agg: Aggregates) -> None:
+    """What set each phase's online date, what set the last phase's, and draws with nothing online."""
+    online = ds["online_date"].values
+    critical = ds["critical"].values
+    agg.counts["critical"] = np.stack(
+        [np.bincount(critical[:, k], minlength=len(CAUSES)) for k in range(critical.shape[1])]
+    ).astype(np.int64)
+    ever = np.isfinite(online).any(axis=1)
+    last = np.argmax(np.where(np.isfinite(online), online, -np.inf), axis=1)
+    last_cause = np.take_along_axis(critical, last[:, None], axis=1)[:, 0]
+    agg.counts["last_phase_cause"] = np.bincount(last_cause[ever], minlength=len(CAUSES)).astype(np.int64)
+    agg.counts["nothing_online"] = np.array([int((~ever).sum())], np.int64)
+
+
+def _demand_hists(model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, agg: Aggregates) -> None:
+    """What serves demand's party over time, each programme's share of it, and demand against it
+    at year ends (P(covered), surplus, each stream)."""
+    grid = model.grid_days
+    # Capacity in demand's own unit, on Dec 31 itself as demand is: facility MW, or the BF16
+    # dense FLOP/s of the same draw's phases online for demand stated as compute.
+    stated_in = model.scenario.demand.stated_in
+    serving = _serving(model, seed, start, stop, ds)
+    agg.hist["capacity:serving"] = _step_hist(
+        serving["mw"], serving["days"], grid, serving_high_mw(model), _SUM_UNIT["mw"]
+    )
+    for programme, share in serving["shares"].items():
+        agg.counts[f"share:{programme}"] = np.stack(
+            [
+                np.bincount(np.rint(share[:, i] * 100).astype(np.int64), minlength=101)
+                for i in range(share.shape[1])
+            ]
+        ).astype(np.int64)
+    have = serving["flops"] if stated_in == "flops" else serving["mw"]
+    capacity_years = _capacity(have, serving["days"], model.year_ends)
+    p = sample({k: v for k, v in model.parameters.items() if k.startswith("demand.")}, seed, start, stop)
+    demand = demand_streams(model, p, model.year_ends)
+    if demand:
+        total_demand = np.sum(np.stack(list(demand.values())), axis=0)
+        agg.counts["demand_covered"] = (capacity_years >= total_demand).sum(axis=0).astype(np.int64)
+        agg.hist[f"surplus_{stated_in}"] = _value_hist(capacity_years - total_demand, stated_in)
+        for stream, values in demand.items():
+            agg.hist[f"demand:{stream}"] = _value_hist(values, stated_in)
+
+
+def _chunk_sums(model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, agg: Aggregates) -> None:
+    """Per chunk of :data:`BLOCK_DRAWS`: facility MW online by cause, and each accelerator
+    limit's supply offered and delivered."""
+    online = ds["online_date"].values
+    mw = ds["facility_mw"].values
+    critical = ds["critical"].values
+    weights = np.stack(
+        [np.where((critical == c) & np.isfinite(online), mw, 0.0).sum(axis=1) for c in range(len(CAUSES))],
+        axis=1,
+    )
+    supply = _accelerator_supply(model, seed, start, stop, ds)
+    for chunk_start in range(start, stop, BLOCK_DRAWS):
+        rows = slice(chunk_start - start, min(stop, chunk_start + BLOCK_DRAWS) - start)
+        agg.chunk_sums[chunk_start // BLOCK_DRAWS] = {
+            "cause_mw": weights[rows].sum(axis=0),
+            **{name: values[rows].sum(axis=0) for name, values in supply.items()},
+        }

@@ -1,0 +1,97 @@
+"""Demand against capacity: each stream's demand at given days, and what serves demand's
+party (its sites' phases and its contracted blocks), in demand's own unit."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from gigawatt import units
+from gigawatt.engine.histograms import _capacity
+from gigawatt.engine.model import Model
+from gigawatt.engine.targets import contracted_steps
+from gigawatt.sampling import sample
+from gigawatt.scenario import DEMAND_KEYS
+
+
+def demand_streams(model: Model, p: dict[str, np.ndarray], days: np.ndarray) -> dict[str, np.ndarray]:
+    """Demand per stream (training, inference) at ``days`` (draw, day), in the unit the
+    scenario states it in (``scenario.demand.stated_in``): facility MW, or BF16 dense FLOP/s
+    for demand stated as ``compute``."""
+    out = {}
+    for stream, spec in model.scenario.demand.streams.items():
+        level_key, ceiling_key = DEMAND_KEYS[spec.stated_in]
+        years = (days[None, :] - p[f"demand.{stream}.start"][:, None]) / units.DAYS_PER_YEAR
+        out[stream] = grown_demand(
+            p[f"demand.{stream}.{level_key}"][:, None],
+            p[f"demand.{stream}.growth_per_year"][:, None],
+            years,
+            p.get(f"demand.{stream}.{ceiling_key}", np.array(np.inf))[..., None],
+        )
+    return out
+
+
+def grown_demand(level: Any, growth_per_year: Any, years: Any, ceiling: Any = np.inf) -> Any:
+    """Demand ``years`` after it was ``level`` (any unit; ``ceiling`` in the same one):
+    level·(1+g)^years without a ceiling, else the logistic curve through level with early
+    rate ln(1+g) and limit ``ceiling``:
+    C / (1 + (C/level − 1)·(1+g)^−years) (Verhulst, 1838, "Notice sur la loi que la population
+    suit dans son accroissement", Corresp. Math. Phys. 10)."""
+    compound = level * (1.0 + growth_per_year) ** years
+    limit = np.maximum(ceiling, level)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        logistic = limit / (1.0 + (limit / level - 1.0) * (1.0 + growth_per_year) ** -np.asarray(years))
+    return np.where(np.isfinite(limit), logistic, compound)
+
+
+def serving_high_mw(model: Model) -> float:
+    """Upper bound of the facility MW serving demand's party (its sites and contracted blocks)."""
+    party = model.scenario.demand.party
+    sites = sum(
+        model.series_high_mw[f"site:{s}"]
+        for s, site in model.scenario.sites.items()
+        if party is None or site.tenant == party
+    )
+    blocks = sum(
+        step.power_mw.high
+        for block in model.scenario.contracted.values()
+        if party is None or block.party == party
+        for step in block.schedule
+    )
+    return float(sites + blocks)
+
+
+def _serving(model: Model, seed: int, start: int, stop: int, ds: xr.Dataset) -> dict[str, Any]:
+    """What serves demand's party (``demand.party``; default everything): its sites' phases
+    and its contracted blocks, as (draw, column) facility MW, BF16 FLOP/s and online dates,
+    and each site programme's share of that capacity at each year end (draw, year)."""
+    scenario = model.scenario
+    party = scenario.demand.party
+    own = np.array([party is None or ph.tenant == party for ph in model.phases], bool)
+    mw, days, names = contracted_steps(model, ds)
+    take = np.array([party is None or scenario.contracted[n].party == party for n in names], bool)
+    mw, days, names = mw[:, take], days[:, take], [n for n, t in zip(names, take, strict=True) if t]
+    flops = np.zeros_like(mw)
+    if names and scenario.demand.stated_in == "flops":
+        keys = [k for k in model.parameters if k.startswith(("accelerators.", "pue."))]
+        p = sample({k: model.parameters[k] for k in keys}, seed, start, stop)
+        for j, name in enumerate(names):
+            acc = f"accelerators.{scenario.contracted[name].accelerator}"
+            count = mw[:, j] / p["pue.liquid"] * 1e6 / p[f"{acc}.it_power_w"]
+            flops[:, j] = count * p[f"{acc}.bf16_flops"]
+    phase_mw, phase_days = ds["facility_mw"].values, ds["online_date"].values
+    out: dict[str, Any] = {
+        "mw": np.concatenate([phase_mw[:, own], mw], axis=1),
+        "flops": np.concatenate([ds["bf16_flops"].values[:, own], flops], axis=1),
+        "days": np.concatenate([phase_days[:, own], days], axis=1),
+    }
+    total = _capacity(out["mw"], out["days"], model.year_ends)
+    out["shares"] = {}
+    if names:
+        for programme in sorted({ph.programme for ph, o in zip(model.phases, own, strict=True) if o}):
+            mask = own & np.array([ph.programme == programme for ph in model.phases], bool)
+            part = _capacity(phase_mw[:, mask], phase_days[:, mask], model.year_ends)
+            out["shares"][programme] = np.divide(part, total, out=np.zeros_like(part), where=total > 0)
+    return out

@@ -1,0 +1,169 @@
+"""Draws reduced onto the time grid: date bins, integer histograms and their quantiles.
+
+Counts and value sums are kept as integers (values in :data:`_SUM_UNIT`), so histograms of
+separate blocks add up exactly, in any order (:class:`~gigawatt.engine.aggregate.Aggregates`).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+#: Bins of a capacity histogram: bin 0 holds exact zeros, bins 1.. split (0, high] evenly.
+_HIST_BINS = 400
+#: Values are summed per histogram bin as integers in these units, so merges are exact.
+_SUM_UNIT = {"mw": 1e-3, "flops": 1e12}
+_VALUE_BINS = 4000
+_VALUE_SPAN = 20.0
+
+
+def _grid_index(grid: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """``np.searchsorted(grid, days, side="left")`` for the finite days (the others get some
+    index in 0..T), by arithmetic on the evenly stepped grid and then exact comparisons with
+    the grid's own days, so the index is the same integer; many times faster than a binary
+    search for each of a block's (draw × phase) dates."""
+    if grid.size < 2:
+        return np.searchsorted(grid, days, side="left")
+    step = (grid[-1] - grid[0]) / (grid.size - 1)
+    with np.errstate(invalid="ignore"):
+        guess = np.nan_to_num(np.ceil((days - grid[0]) / step), nan=0.0, posinf=grid.size, neginf=0.0)
+    index = np.clip(guess, 0, grid.size).astype(np.intp)
+    padded = np.concatenate(([-np.inf], grid, [np.inf]))  # padded[i] is grid[i - 1]
+    finite = np.isfinite(days)
+    while True:  # grid[index - 1] < day <= grid[index]: one or two rounds at most
+        lower = (padded[index] >= days) & finite
+        higher = (padded[index + 1] < days) & finite
+        if not (lower.any() or higher.any()):
+            return index
+        index = index - lower + higher
+
+
+def date_bins(days: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Bin of each day on the grid: 0 on or before the first step, i for step i, T+1 never."""
+    index = _grid_index(grid, days)
+    return np.where(np.isfinite(days), np.minimum(index, grid.size), grid.size + 1)
+
+
+def _hist_dates(days: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    return np.bincount(date_bins(days.ravel(), grid), minlength=grid.size + 2).astype(np.int64)
+
+
+def _hist_date_columns(days: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """:func:`_hist_dates` of every column of ``days`` (draw, …) at once: (columns, T + 2)."""
+    flat = days.reshape(days.shape[0], -1)
+    width = grid.size + 2
+    cells = date_bins(flat, grid) + np.arange(flat.shape[1]) * width
+    return np.bincount(cells.ravel(), minlength=flat.shape[1] * width).astype(np.int64).reshape(-1, width)
+
+
+def _bin(values: np.ndarray, high: float) -> np.ndarray:
+    """Bin 0 holds exact zeros; bins 1.. split (0, high] evenly."""
+    width = max(high, 1e-300) / (_HIST_BINS - 1)
+    inner = np.clip(np.ceil(values / width).astype(np.int64), 1, _HIST_BINS - 1)
+    return np.where(values <= 0, 0, inner)
+
+
+def _step_hist(
+    values: np.ndarray,
+    online: np.ndarray,
+    grid: np.ndarray,
+    high: float,
+    unit: float,
+    index: np.ndarray | None = None,
+    order: np.ndarray | None = None,
+) -> np.ndarray:
+    """Histogram-over-time of the step curves Σ values·[t ≥ online], as time differences.
+
+    Each draw's curve changes only when a phase comes online, so its counts
+    enter at those steps: O(draw × phase), not O(draw × time). ``index``: the grid step of
+    each ``online`` date when already known (:func:`_online_steps`); ``order``: per draw, the
+    columns of ``values`` and ``index`` to add, in a stable order of their steps (see
+    :func:`_series_order`). Counts and integer
+    sums are exact (every partial sum is an integer below 2**53), so adding the entering and
+    leaving entries separately gives the same integers as adding them together."""
+    draws = values.shape[0]
+    if index is None:
+        index = _online_steps(online, grid)
+    if order is None:
+        order = np.argsort(index, axis=1, kind="stable")
+    steps = np.take_along_axis(index, order, axis=1)
+    levels = np.zeros((draws, order.shape[1] + 1))
+    np.cumsum(np.take_along_axis(values, order, 1), axis=1, out=levels[:, 1:])
+    bins = _bin(levels, high)
+    sums = np.rint(levels / unit)
+    cells = steps * _HIST_BINS
+    enter = np.concatenate([bins[:, :1], cells + bins[:, 1:]], axis=1).ravel()  # t = 0, then each step
+    leave = (cells + bins[:, :-1]).ravel()
+    size = (grid.size + 1) * _HIST_BINS
+    out = np.empty((2, size), np.int64)
+    np.subtract(np.bincount(enter, minlength=size), np.bincount(leave, minlength=size), out=out[0])
+    total = np.bincount(enter, weights=sums.ravel(), minlength=size)
+    total -= np.bincount(leave, weights=sums[:, :-1].ravel(), minlength=size)
+    out[1] = np.rint(total)
+    return out.reshape(2, grid.size + 1, _HIST_BINS)
+
+
+def _series_order(order: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Per draw, the phases of ``mask`` in the stable step order ``order`` of all phases: the
+    same columns, in the same order, as a stable sort of the series' own steps (ties keep
+    their phase order in both)."""
+    return order[np.asarray(mask)[order]].reshape(order.shape[0], int(np.count_nonzero(mask)))
+
+
+def _online_steps(online: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """The grid step at which each phase comes online (``grid.size``: never)."""
+    return np.where(np.isfinite(online), _grid_index(grid, online), grid.size)
+
+
+def _value_hist(values: np.ndarray, unit: str = "mw") -> np.ndarray:
+    """(2, T, bins) histogram of (draw, T) values of any sign and size in ``unit`` (MW, or
+    FLOP/s for ``"flops"``), with integer sums in ``_SUM_UNIT[unit]``.
+
+    Bins are even in asinh(MW) over ±20 (±2.4e8 MW), or asinh(PFLOP/s) (±2.4e23 FLOP/s),
+    ~1% wide relative to the value, so nothing is clipped; quantiles read the mean of a
+    bin's values."""
+    t_count = values.shape[1]
+    u = np.arcsinh(values / 1e15 if unit == "flops" else values)
+    bins = np.clip(((u + _VALUE_SPAN) / (2 * _VALUE_SPAN) * _VALUE_BINS).astype(np.int64), 0, _VALUE_BINS - 1)
+    flat = (bins + np.arange(t_count)[None, :] * _VALUE_BINS).ravel()
+    counts = np.bincount(flat, minlength=t_count * _VALUE_BINS)
+    total = np.bincount(
+        flat, weights=np.rint(values / _SUM_UNIT[unit]).ravel(), minlength=t_count * _VALUE_BINS
+    )
+    return np.stack([counts, np.rint(total)]).astype(np.int64).reshape(2, t_count, _VALUE_BINS)
+
+
+def _capacity(values: np.ndarray, online: np.ndarray, days: np.ndarray) -> np.ndarray:
+    """(draw, len(days)): sum of ``values`` of phases online on each day."""
+    return np.einsum("dk,dkt->dt", values, (online[:, :, None] <= days[None, None, :]).astype(float))
+
+
+def _hist_quantiles(
+    hist: np.ndarray, unit: float, qs: Sequence[float], cumulative: bool = False
+) -> np.ndarray:
+    """Quantiles (len(qs), T) from (2, T, bins) histograms: the mean value of the bin
+    where the cumulative count crosses each quantile (exact for point masses).
+
+    ``cumulative``: the quantity never decreases in any draw (capacity online), so neither
+    do its quantiles; a bin's mean can dip as lower draws enter the bin, by up to the bin's
+    ~1% width, so the estimate is made monotone by a running maximum over time (the
+    monotone rearrangement: Chernozhukov, Fernández-Val & Galichon, Econometrica 2010)."""
+    counts, sums = hist[0], hist[1]
+    cdf = np.cumsum(counts, axis=1)
+    total = cdf[:, -1:]
+    out = np.empty((len(qs), counts.shape[0]))
+    for i, q in enumerate(qs):
+        index = np.minimum((cdf < q * total - 1e-9).sum(axis=1), counts.shape[1] - 1)[:, None]
+        n = np.take_along_axis(counts, index, 1)[:, 0]
+        s = np.take_along_axis(sums, index, 1)[:, 0]
+        out[i] = np.where(n > 0, s / np.maximum(n, 1), 0.0) * unit
+    return np.maximum.accumulate(out, axis=1) if cumulative else out
+
+
+def _date_quantile(hist: np.ndarray, grid: np.ndarray, q: float) -> float:
+    """The first grid day by which a share ``q`` of draws has the event (inf: never)."""
+    cdf = np.cumsum(hist)
+    index = int(np.searchsorted(cdf, q * cdf[-1] - 1e-9, side="left"))
+    return float(grid[index]) if index < grid.size else math.inf

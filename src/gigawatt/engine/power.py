@@ -1,0 +1,68 @@
+"""Each site's firm power: when each source can carry load, and when each phase's power is ready.
+
+A site's phases take its firm power plan in order: a phase's power is ready on the day the
+plan's cumulative firm MW (sources in order of availability) covers it and the phases before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from gigawatt.engine.model import CAUSES, DAYS_PER_WEEK, Model
+from gigawatt.leadtimes import lead_weeks
+
+#: Power source kinds, in the order of their ``power:<kind>`` causes.
+_POWER_KINDS = ("grid", "gas", "solar_battery")
+
+
+def _power_day(p: Mapping[str, np.ndarray], base: str, src: Any) -> np.ndarray:
+    """Day a power source can carry load: as stated, or ordered + the catalog's lead times."""
+    if src.available_date is not None:
+        return p[f"{base}.available"]
+    return p[f"{base}.ordered"] + lead_weeks(src.kind, src.technology, p) * DAYS_PER_WEEK
+
+
+def site_power(
+    model: Model,
+    p: Mapping[str, np.ndarray],
+    facility_mw: np.ndarray,
+    commissioning: np.ndarray,
+    observed: np.ndarray,
+    power_day: np.ndarray,
+    candidates: np.ndarray,
+) -> None:
+    """Fill in ``power_day`` (draw, phase) of each phase to be built, and its ``power:<kind>``
+    row of ``candidates`` (cause, draw, phase): power ready plus commissioning, under the kind
+    of the source that completes its share of the site's plan."""
+    for site_id, site in model.scenario.sites.items():
+        ks = [k for k, ph in enumerate(model.phases) if ph.site == site_id]
+        days, mw, kinds = [], [], []
+        for i, src in enumerate(site.power_plan):
+            base = f"sites.{site_id}.power_plan[{i}]"
+            cap = p[f"{base}.capacity"] * p[f"{base}.firm_fraction"]
+            when = _power_day(p, base, src)
+            days.append(when)
+            mw.append(cap)
+            kinds.append(_POWER_KINDS.index(src.kind))
+        day_arr, mw_arr = np.stack(days, axis=1), np.stack(mw, axis=1)
+        order = np.argsort(day_arr, axis=1, kind="stable")
+        day_sorted = np.take_along_axis(day_arr, order, axis=1)
+        cum = np.cumsum(np.take_along_axis(mw_arr, order, axis=1), axis=1)
+        kind_sorted = np.asarray(kinds)[order]
+        need = np.cumsum(facility_mw[:, ks], axis=1)
+        for j, k in enumerate(ks):
+            if observed[k]:
+                continue
+            idx = (cum < need[:, j : j + 1] - 1e-6).sum(axis=1)
+            ok = idx < cum.shape[1]
+            safe = np.minimum(idx, cum.shape[1] - 1)
+            ready = np.where(ok, np.take_along_axis(day_sorted, safe[:, None], axis=1)[:, 0], np.inf)
+            power_day[:, k] = ready
+            kind = np.take_along_axis(kind_sorted, safe[:, None], axis=1)[:, 0]
+            for code, name in enumerate(_POWER_KINDS):
+                candidates[CAUSES.index(f"power:{name}"), :, k] = np.where(
+                    kind == code, ready + commissioning[:, k], -np.inf
+                )

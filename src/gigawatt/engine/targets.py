@@ -1,0 +1,85 @@
+"""When each target is met, per draw: capacity on the target's basis (online, under
+construction, announced, committed) in its scope, the scenario's contracted capacity included."""
+
+from __future__ import annotations
+
+import numpy as np
+import xarray as xr
+
+from gigawatt import contracted, observations
+from gigawatt.engine.model import Model, PhaseInfo
+from gigawatt.sampling import sample
+from gigawatt.scenario import STATUS_ORDER
+from gigawatt.scope import Subject
+
+
+def first_reach(days: np.ndarray, mw: np.ndarray, target_mw: float) -> np.ndarray:
+    """Per draw, the day cumulative ``mw`` (in date order) first reaches ``target_mw``."""
+    order = np.argsort(days, axis=1, kind="stable")
+    sorted_days = np.take_along_axis(days, order, axis=1)
+    cumulative = np.cumsum(np.take_along_axis(mw, order, axis=1), axis=1)
+    index = (cumulative < target_mw - 1e-6).sum(axis=1)
+    safe = np.minimum(index, days.shape[1] - 1)[:, None]
+    return np.where(index < days.shape[1], np.take_along_axis(sorted_days, safe, 1)[:, 0], np.inf)
+
+
+def target_days(model: Model, ds: xr.Dataset) -> dict[str, np.ndarray]:
+    """Per target and draw, the day it is met on its basis (inf: not within the horizon).
+
+    Status bases (announced, committed) use each phase's status as of
+    ``time.as_of``, dated from its site's ``announced`` date; the
+    under-construction basis uses each phase's construction start."""
+    out = {}
+    bought = contracted_steps(model, ds)
+    for name, target in model.scenario.targets.items():
+        where = observations.target_scope(target)
+        scope = np.array([where.matches(_subject(model, ph)) for ph in model.phases], bool)
+        level = STATUS_ORDER[{"secured": "committed"}.get(target.basis, target.basis)]
+        mw = ds["facility_mw"].values[:, scope]
+        status_ok = np.array([STATUS_ORDER[ph.status] >= level for ph in model.phases])[scope]
+        extra = np.array([where.matches(model.scenario.contracted[n].subject()) for n in bought[2]], bool)
+        if target.basis == "online":
+            days = ds["online_date"].values[:, scope]
+        elif target.basis == "under_construction":
+            started = ds["start_date"].values[:, scope]
+            days = np.where(
+                status_ok[None, :], np.minimum(started, model.as_of_day), np.maximum(started, model.as_of_day)
+            )
+        else:
+            announced = np.array(
+                [model.scenario.sites[ph.site].announced_date or model.as_of_day for ph in model.phases]
+            )[scope]
+            days = np.broadcast_to(
+                np.where(status_ok, np.minimum(announced, model.as_of_day), np.inf), mw.shape
+            )
+        if extra.any():
+            block_days = bought[1][:, extra]
+            if target.basis != "online":
+                signed = [
+                    model.scenario.contracted[n].signed_date.mid
+                    for n, e in zip(bought[2], extra, strict=True)
+                    if e
+                ]
+                block_days = np.broadcast_to(np.asarray(signed, float), block_days.shape)
+            days = np.concatenate([np.asarray(days), block_days], axis=1)
+            mw = np.concatenate([mw, bought[0][:, extra]], axis=1)
+        out[name] = first_reach(np.asarray(days), mw, target.power_mw)
+    return out
+
+
+def _subject(model: Model, ph: PhaseInfo) -> Subject:
+    return Subject(
+        site=ph.site, country=ph.country, region=ph.region, party=ph.tenant, programme=ph.programme
+    )
+
+
+def contracted_steps(model: Model, ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The scenario's contracted capacity for the draws of ``ds``: facility MW and date
+    of each step, (draw, step), and each step's block (:func:`gigawatt.contracted.steps`)."""
+    draws = ds.sizes["draw"]
+    if not model.scenario.contracted:
+        return contracted.steps({}, {}, draws)
+    start = int(ds["draw"].values[0])
+    wanted = {k: v for k, v in model.parameters.items() if k.startswith("contracted.")}
+    p = sample(wanted, int(ds.attrs["seed"]), start, start + draws)
+    return contracted.steps(model.scenario.contracted, p, draws)
