@@ -14,15 +14,13 @@ from gigawatt.plan import (
     SOURCES,
     PlanInfeasibleError,
     PlanOptions,
-    _Limit,
-    _option_attrs,
-    _with_supply,
     plan_assumptions,
     plan_inputs,
     quarters,
     solve,
     synthetic_inputs,
 )
+from gigawatt.plan.inputs import _Limit, _option_attrs, _with_supply
 from gigawatt.scenario import load_scenario
 from gigawatt.store import Store
 
@@ -659,7 +657,7 @@ def test_cli_refuses_to_write_the_plan_over_its_scenario_and_negative_money(tiny
 
 def test_a_written_phase_keeps_the_later_part_of_an_uncertain_planned_date():
     from gigawatt.distributions import Dist
-    from gigawatt.plan import _not_before
+    from gigawatt.plan.write import _not_before
 
     planned = Dist("pert", (20_000.0, 20_100.0, 20_400.0))
     assert _not_before(20_500.0, planned) == Dist("fixed", (20_500.0,))
