@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -207,9 +207,11 @@ def robust_plan(
     draws: int = 2000,
     seed: int = 0,
     quantiles: Iterable[float] = ROBUST_QUANTILES,
+    progress: Callable[[], None] = lambda: None,
 ) -> RobustPlan:
     """Re-plan at rising quantiles until the simulated probability of meeting demand reaches
-    ``target_probability`` (see :data:`ROBUST_METHOD`); every step is kept for the report."""
+    ``target_probability`` (see :data:`ROBUST_METHOD`); every step is kept for the report.
+    ``progress()`` is called as each quantile's plan has been simulated."""
     steps: list[RobustStep] = []
     dates: np.ndarray | None = None
     short: dict[str, float] = {}
@@ -255,6 +257,7 @@ def robust_plan(
                 {str(d): float(v) for d, v in met.mean("draw").to_series().items()},
             )
         )
+        progress()
         if steps[-1].probability >= target_probability:
             break
     return RobustPlan(
