@@ -193,7 +193,8 @@ def run_one(tool: str, n_sites: int, n_periods: int, seed: int, builds: int, sol
     import pyomo.environ  # noqa: F401  (import cost is not build time)
     from pyomo.contrib.appsi.solvers import Highs  # noqa: F401
 
-    from gigawatt.plan import _solve_model, build_model, synthetic_inputs
+    from gigawatt.plan import build_model, synthetic_inputs
+    from gigawatt.plan.solve import _solve_model
 
     highspy.Highs()  # HiGHS's one-off start-up in a process (~20 ms) is not hand-over time either
 

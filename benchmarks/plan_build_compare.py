@@ -1,8 +1,9 @@
 """The linopy build of ``gigawatt.plan`` at a git revision against the working tree's.
 
 Both versions of ``build_model`` are imported into one process (the old one from
-``git show REV:src/gigawatt/plan.py``) and build the same synthetic inputs, interleaved;
-medians of all builds but each one's first. Build only: no hand-over, no solve.
+``git show REV:src/gigawatt/plan/model.py``, or ``plan.py`` before the package split) and
+build the same synthetic inputs, interleaved; medians of all builds but each one's first.
+Build only: no hand-over, no solve.
 
     .venv/bin/python -m benchmarks.plan_build_compare 80a3ab7 --sizes 20 200 1000
 """
@@ -25,9 +26,14 @@ from gigawatt import plan
 
 
 def module_at(revision: str) -> ModuleType:
-    source = subprocess.run(
-        ["git", "show", f"{revision}:src/gigawatt/plan.py"], check=True, capture_output=True, text=True
-    ).stdout
+    """``build_model``'s module at ``revision``: ``plan/model.py``, or ``plan.py`` before the split."""
+    for file in ("src/gigawatt/plan/model.py", "src/gigawatt/plan.py"):
+        shown = subprocess.run(["git", "show", f"{revision}:{file}"], capture_output=True, text=True)
+        if shown.returncode == 0:
+            source = shown.stdout
+            break
+    else:
+        raise SystemExit(f"no plan model at {revision}")
     path = Path(tempfile.mkdtemp()) / "plan_at_revision.py"
     path.write_text(source, encoding="utf-8")
     spec = importlib.util.spec_from_file_location("plan_at_revision", path)

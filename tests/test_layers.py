@@ -38,7 +38,8 @@ def test_a_missing_optional_part_says_which_extra(monkeypatch):
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_linopy)
-    for module in [m for m in sys.modules if m == "gigawatt.plan" or m.startswith("linopy")]:
+    optimizer = ("gigawatt.plan.", "linopy")
+    for module in [m for m in sys.modules if m == "gigawatt.plan" or m.startswith(optimizer)]:
         monkeypatch.delitem(sys.modules, module)
     result = CliRunner().invoke(app, ["plan", "stargate"])
     assert result.exit_code == 2

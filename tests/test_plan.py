@@ -14,15 +14,13 @@ from gigawatt.plan import (
     SOURCES,
     PlanInfeasibleError,
     PlanOptions,
-    _Limit,
-    _option_attrs,
-    _with_supply,
     plan_assumptions,
     plan_inputs,
     quarters,
     solve,
     synthetic_inputs,
 )
+from gigawatt.plan.inputs import _Limit, _option_attrs, _with_supply
 from gigawatt.scenario import load_scenario
 from gigawatt.store import Store
 
@@ -299,6 +297,32 @@ def test_cli_plan_is_recorded_in_the_store_with_its_summary(tmp_path):
     assert len(Store(store).list_runs()) == 1
 
 
+def test_cli_plan_progress_has_a_known_total_and_reaches_it(tmp_path, monkeypatch):
+    import contextlib
+
+    import gigawatt.commands.plan as command
+
+    seen: dict = {"done": 0}
+
+    @contextlib.contextmanager
+    def recorded(labels, enabled=True):
+        seen["labels"], seen["enabled"] = list(labels), enabled
+
+        def done():
+            seen["done"] += 1
+
+        yield done
+
+    monkeypatch.setattr(command, "steps", recorded)
+    args = ["plan", "stargate", "--periods", "8", "--no-record", "--write-plan", str(tmp_path / "p.yaml")]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert seen["labels"][0] == "reading the scenario" and seen["labels"][-1] == "writing the plan"
+    assert seen["enabled"] and seen["done"] == len(seen["labels"]) == 5
+    assert runner.invoke(app, [*args[:-2], "--json"]).exit_code == 0
+    assert not seen["enabled"]  # --json output stays clean
+
+
 def test_cli_infeasible_is_a_message_not_a_dump():
     result = runner.invoke(app, ["plan", "stargate", "--periods", "4", "--require-demand"])
     assert result.exit_code == 2
@@ -354,8 +378,13 @@ def tiny(tmp_path):
 def test_robust_replans_until_the_target_is_met(tiny):
     from gigawatt.plan import ROBUST_QUANTILES, robust_plan
 
-    report = robust_plan(load_scenario(tiny), str(tiny), PlanOptions(periods=12), 0.8, draws=1000)
+    simulated = []
+    options = PlanOptions(periods=12)
+    report = robust_plan(
+        load_scenario(tiny), str(tiny), options, 0.8, draws=1000, progress=lambda: simulated.append(1)
+    )
     steps = report.steps
+    assert len(simulated) == len(steps)  # the progress bar advances once per re-plan
     assert [s.quantile for s in steps] == list(ROBUST_QUANTILES[: len(steps)])
     assert report.dates == ["2026-12-31", "2027-12-31", "2028-12-31"]
     # The least-cost plan builds for median demand, so it falls short in most draws.
@@ -659,7 +688,7 @@ def test_cli_refuses_to_write_the_plan_over_its_scenario_and_negative_money(tiny
 
 def test_a_written_phase_keeps_the_later_part_of_an_uncertain_planned_date():
     from gigawatt.distributions import Dist
-    from gigawatt.plan import _not_before
+    from gigawatt.plan.write import _not_before
 
     planned = Dist("pert", (20_000.0, 20_100.0, 20_400.0))
     assert _not_before(20_500.0, planned) == Dist("fixed", (20_500.0,))

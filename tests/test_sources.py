@@ -70,7 +70,8 @@ def test_find_names_builtins_and_files(tmp_path):
 
 def test_no_module_writes_a_scenario_to_a_temporary_file():
     root = resources.files("gigawatt")
-    for name in ("plan.py", "store.py", "web/app.py", "scenario.py"):
+    plan = [f"plan/{p.name}" for p in root.joinpath("plan").iterdir() if p.name.endswith(".py")]
+    for name in (*plan, "store.py", "web/app.py", "scenario.py"):
         text = root.joinpath(name).read_text(encoding="utf-8")
         assert "_read_document" not in text or name == "scenario.py"
         assert "TemporaryDirectory" not in text, name

@@ -12,6 +12,7 @@ import typer
 from rich.table import Column
 
 from gigawatt.commands.common import JsonOpt, ScenarioArg, Table, app, console, print_json, user_errors
+from gigawatt.commands.progress import steps
 from gigawatt.errors import GigawattError
 
 
@@ -110,6 +111,7 @@ def plan(
 
     The plan is recorded in the run store (kind "plan"; its summary is the --json output)."""
     from gigawatt.plan import (
+        ROBUST_QUANTILES,
         PlanOptions,
         extends_ref,
         plan_inputs,
@@ -118,62 +120,53 @@ def plan(
     )
     from gigawatt.plan import write_plan as write
     from gigawatt.scenario import load_scenario
-    from gigawatt.units import UnitError, parse, parse_date
 
-    try:
-        options = PlanOptions(
-            start_date=None if start is None else parse_date(start) - _quarter_days(start),
-            periods=periods,
-            discount_rate_per_year=discount_rate,
-            penalty_usd_per_eflops_quarter=None if penalty is None else parse(penalty, "money"),
-            budget_usd=None if budget is None else parse(budget, "money"),
-            emissions_cap_t=None if emissions_cap_mt is None else emissions_cap_mt * 1e6,
-            load_factor=load_factor,
-            facility_life_years=facility_life_years,
-            require_demand=require_demand,
-            binary_sites=not relax,
-            quantile=quantile,
-            demand_quantile=demand_quantile,
-        )
-    except UnitError as exc:
-        raise GigawattError(str(exc)) from None
-    for flag, usd in (
-        ("--budget", options.budget_usd),
-        ("--penalty", options.penalty_usd_per_eflops_quarter),
-    ):
-        if usd is not None and usd < 0:
-            raise GigawattError(f"{flag}: must be at least $0, got -${-usd:,.0f}")
+    options = PlanOptions(
+        periods=periods,
+        discount_rate_per_year=discount_rate,
+        load_factor=load_factor,
+        facility_life_years=facility_life_years,
+        require_demand=require_demand,
+        binary_sites=not relax,
+        quantile=quantile,
+        demand_quantile=demand_quantile,
+        **_option_values(start, budget, penalty, emissions_cap_mt),
+    )
     if write_plan is not None:
-        from gigawatt.resolved import extends_chain
-        from gigawatt.safe_write import check_target
-
-        chain = extends_chain(scenario)
-        if write_plan.resolve() in {Path(f).resolve() for f in chain}:
-            raise GigawattError(
-                f"{write_plan}: --write-plan would overwrite the scenario it plans or a file it "
-                f"extends ({', '.join(chain)}), and the plan would extend itself; "
-                "write the plan to another file"
-            )
-        check_target(write_plan, force=force, what="plan")
+        _check_plan_target(scenario, write_plan, force)
     started = time.perf_counter()
-    loaded = load_scenario(scenario)
-    robust_report = None
+    labels = ["reading the scenario"]
     if robust is None:
-        result = solve(plan_inputs(loaded, options))
+        labels += ["stating the problem", "solving (HiGHS), then the duals"]
     else:
-        from gigawatt.guards import check_engine_run
-        from gigawatt.plan import ROBUST_QUANTILES
+        labels += [f"demand q = {q:g}: plan, {robust_draws:,} draws" for q in ROBUST_QUANTILES]
+    labels += ["explaining the plan"] + (["writing the plan"] if write_plan is not None else [])
+    with steps(labels, not as_json) as done:
+        loaded = load_scenario(scenario)
+        done()
+        robust_report = None
+        if robust is None:
+            inputs = plan_inputs(loaded, options)
+            done()
+            result = solve(inputs)
+            done()
+        else:
+            from gigawatt.guards import check_engine_run
 
-        check_engine_run(loaded, robust_draws, yes=yes, runs=len(ROBUST_QUANTILES))
-        robust_report = robust_plan(loaded, scenario, options, robust, draws=robust_draws, seed=seed)
-        assert robust_report.best.result is not None
-        result = robust_report.best.result
-    summary = result.summary()
-    if robust_report is not None:
-        summary["robust"] = robust_report.summary()
-    if write_plan is not None:
-        write(result, loaded, scenario, write_plan, extends_ref(scenario, write_plan), force=force)
-        summary["plan_file"] = str(write_plan)
+            check_engine_run(loaded, robust_draws, yes=yes, runs=len(ROBUST_QUANTILES))
+            robust_report = robust_plan(
+                loaded, scenario, options, robust, draws=robust_draws, seed=seed, progress=done
+            )
+            assert robust_report.best.result is not None
+            result = robust_report.best.result
+        summary = result.summary()
+        if robust_report is not None:
+            summary["robust"] = robust_report.summary()
+        done()
+        if write_plan is not None:
+            write(result, loaded, scenario, write_plan, extends_ref(scenario, write_plan), force=force)
+            summary["plan_file"] = str(write_plan)
+            done()
     recorded = None
     if record:
         from gigawatt.store import Store
@@ -197,6 +190,59 @@ def plan(
         if robust is None
         else f"robust plan (demand q = {result.inputs.attrs['demand_quantile']:g})"
     )
+    _print_plan(summary, f"{loaded.name}: {kind} ({summary['status']}), facility MW built", why)
+    if robust_report is not None:
+        _print_robust(summary["robust"], sum(summary["unmet_mw"]))
+    if write_plan is not None:
+        console.print(
+            f"plan written to {write_plan} (check it: gigawatt validate {write_plan})", highlight=False
+        )
+    if recorded is not None:
+        console.print(f"recorded as run [bold]{recorded.id}[/] in {store.root}", highlight=False)
+
+
+def _option_values(
+    start: str | None, budget: str | None, penalty: str | None, emissions_cap_mt: float | None
+) -> dict[str, float | None]:
+    """The options given with units, in the plan's units (days, $, tonnes), checked."""
+    from gigawatt.units import UnitError, parse, parse_date
+
+    try:
+        values = {
+            "start_date": None if start is None else parse_date(start) - _quarter_days(start),
+            "budget_usd": None if budget is None else parse(budget, "money"),
+            "penalty_usd_per_eflops_quarter": None if penalty is None else parse(penalty, "money"),
+            "emissions_cap_t": None if emissions_cap_mt is None else emissions_cap_mt * 1e6,
+        }
+    except UnitError as exc:
+        raise GigawattError(str(exc)) from None
+    for flag, key in (("--budget", "budget_usd"), ("--penalty", "penalty_usd_per_eflops_quarter")):
+        usd = values[key]
+        if usd is not None and usd < 0:
+            raise GigawattError(f"{flag}: must be at least $0, got -${-usd:,.0f}")
+    return values
+
+
+def _check_plan_target(scenario: str, path: Path, force: bool) -> None:
+    """Refuse ``--write-plan`` over the scenario or a file it extends, or over an existing file
+    without ``--force``, before any work."""
+    from gigawatt.resolved import extends_chain
+    from gigawatt.safe_write import check_target
+
+    chain = extends_chain(scenario)
+    if path.resolve() in {Path(f).resolve() for f in chain}:
+        raise GigawattError(
+            f"{path}: --write-plan would overwrite the scenario it plans or a file it "
+            f"extends ({', '.join(chain)}), and the plan would extend itself; "
+            "write the plan to another file"
+        )
+    check_target(path, force=force, what="plan")
+
+
+def _print_plan(summary: dict[str, Any], title: str, why: bool) -> None:
+    """The plan as a table of sites, its cost and demand in one paragraph, the shared limits
+    that bind and the derived specs it rests on; with ``why``, each site's reasons and how
+    demand is read as compute."""
     table = Table(
         Column("site", no_wrap=True),
         Column("power source MW", overflow="fold"),
@@ -204,7 +250,7 @@ def plan(
         Column("first", no_wrap=True),
         Column("MW", justify="right", no_wrap=True),
         Column("binding", overflow="fold", ratio=1),
-        title=f"{loaded.name}: {kind} ({summary['status']}), facility MW built",
+        title=title,
         caption="--why says for each site why it is built or not",
     )
     for site, row in summary["sites"].items():
@@ -225,11 +271,11 @@ def plan(
     reference = f"{assumptions['reference_flops_per_facility_mw'] / 1e15:,.0f} TFLOP/s per facility MW"
     console.print(
         (
-            f"demand as compute: {reference}. "
+            f"demand as compute: {reference}"
             if assumptions["demand_stated_as"] == "facility power"
-            else f"demand stated as compute; MW equivalents at {reference}. "
+            else f"demand stated as compute; MW equivalents at {reference}"
         )
-        + assumptions["demand_reference"],
+        + (f". {assumptions['demand_reference']}" if why else " (the reference; --why says how)"),
         highlight=False,
     )
     for line in summary["binding"]:
@@ -249,14 +295,6 @@ def plan(
     if why:
         for site, row in summary["sites"].items():
             console.print(f"[bold]{site}[/bold]: {row['why']}", highlight=False)
-    if robust_report is not None:
-        _print_robust(summary["robust"], sum(summary["unmet_mw"]))
-    if write_plan is not None:
-        console.print(
-            f"plan written to {write_plan} (check it: gigawatt validate {write_plan})", highlight=False
-        )
-    if recorded is not None:
-        console.print(f"recorded as run [bold]{recorded.id}[/] in {store.root}", highlight=False)
 
 
 _BINDS = "binding (why not more): "

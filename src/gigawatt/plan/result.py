@@ -1,0 +1,358 @@
+"""A solved plan: its decisions, what it costs, and why, in words, from the duals.
+
+:class:`PlanResult` holds the builds by site × quarter × power source × accelerator, the unmet
+demand and the shadow prices; it explains each site (why built, why not more, why not at all),
+lists the shared limits that bind, and gives the plain summary the CLI, store and report use.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from gigawatt.catalog import load_catalog
+from gigawatt.plan.model import coefficients
+from gigawatt.units import date_from_days
+
+
+@dataclass
+class PlanResult:
+    """A solved plan: decisions, costs and the constraints that bind, labelled."""
+
+    inputs: xr.Dataset
+    status: str
+    objective_usd: float
+    build_mw: xr.DataArray  # (site, period, source, accelerator), facility MW
+    online_mw: xr.DataArray  # (site, period, source), new facility MW online
+    unmet_flops: xr.DataArray  # (period,), BF16 dense FLOP/s
+    open_sites: xr.DataArray  # (site,)
+    duals: dict[str, xr.DataArray]
+
+    @property
+    def unmet_mw(self) -> xr.DataArray:
+        """Unmet demand as facility MW at the reference FLOP/s per MW (power demand's own unit)."""
+        return self.unmet_flops / self.inputs.attrs["reference_flops_per_mw"]
+
+    @property
+    def served_flops(self) -> xr.DataArray:
+        """Demand met per period: existing and new FLOP/s online, at most the demand."""
+        demand = self.inputs.demand_flops.sum("workload")
+        online = (self.build_mw.sum("source") * self.inputs.flops_per_facility_mw).sum(
+            ["site", "accelerator"]
+        )
+        have = online.cumsum("period") + float(self.inputs.existing_flops.sum())
+        return np.minimum(have, demand)
+
+    def explain(self) -> dict[str, str]:
+        """One sentence per site: why it was chosen (or not) and what binds it.
+
+        A MW built at a site in quarter t costs its capex annuity plus energy up to the horizon
+        (discounted) and is worth demand's shadow price summed from t on; at the optimum the
+        worth of a MW that is built equals its cost plus the shadow prices of the limits it hits,
+        so the comparison says why the site is used, and the binding limits say why not more.
+        Demand is in FLOP/s, so a MW's worth depends on its accelerator: the sentence names the
+        accelerator chosen and its FLOP/s per $ of capex against the best other one available."""
+        ds = self.inputs
+        out = {}
+        labels = ds.period.values
+        coef = coefficients(ds)
+        demand_dual = self.duals.get("demand")
+        worth = (
+            np.cumsum(np.abs(demand_dual.values)[::-1])[::-1]
+            if demand_dual is not None
+            else np.zeros(len(labels))
+        )  # (period,): Σ of demand's shadow price (per EFLOP/s) from each quarter on
+        eflops = coef.eflops_per_mw.values  # (site, accelerator)
+        online_cost = coef.online_cost_usd_per_mw.values  # (site, period, source)
+        energy_after = np.cumsum(online_cost[:, ::-1], axis=1)[:, ::-1]
+        cost = coef.build_cost_usd_per_mw.values + energy_after[..., None]  # (site, period, source, acc)
+        cost = np.where(coef.build_mask.values, cost, np.inf)
+        shared = [line.split(":")[0] for line in self.binding() if not line.startswith("demand")]
+        for i, site in enumerate(ds.site.values):
+            built = self.build_mw.sel(site=site)
+            total = float(built.sum())
+            existing = float(ds.existing_mw.sel(site=site))
+            if total < 1e-6:
+                value = worth[:, None, None] * eflops[i][None, None, :]  # (period, source, accelerator)
+                out[str(site)] = self._why_not(i, str(site), cost[i], value, shared) + (
+                    f"; keeps its {existing:,.0f} MW online" if existing else ""
+                )
+                continue
+            per_period = built.sum(["source", "accelerator"]).values
+            f = int(np.argmax(per_period > 1e-6))
+            j, a = np.unravel_index(int(np.argmax(built.values[f])), built.values[f].shape)
+            by_source = built.sum(["period", "accelerator"]).to_series()
+            by_acc = built.sum(["period", "source"]).to_series()
+            sources = ", ".join(f"{k} {v:,.0f} MW" for k, v in by_source.items() if v > 1e-6)
+            accs = ", ".join(f"{k} {v:,.0f} MW" for k, v in by_acc.items() if v > 1e-6)
+            out[str(site)] = (
+                f"builds {total:,.0f} MW facility from {labels[f]} ({sources}; {accs}): a MW built in "
+                f"{labels[f]} ({ds.source.values[j]}, {ds.accelerator.values[a]}) costs "
+                f"${cost[i, f, j, a] / 1e6:,.1f}M (capex annuity and energy to {labels[-1]}, discounted) "
+                f"and meets demand worth ${worth[f] * eflops[i, a] / 1e6:,.1f}M over those quarters, "
+                f"so it pays; {self._why_accelerator(i, f, int(j), int(a))}{self._later(i, int(a))}; "
+                "binding (why not more): "
+                + ("; ".join(self._site_binds(str(site))) or "nothing at the site, only the shared limits")
+            )
+        return out
+
+    def _why_accelerator(self, i: int, t: int, j: int, a: int) -> str:
+        """Why accelerator ``a``: its FLOP/s per $ of capex (facility and chips) in period ``t``
+        against the best other accelerator available then."""
+        ds, coef = self.inputs, coefficients(self.inputs)
+        mask = coef.build_mask.values[i, t, j]
+        capex = coef.build_capex_usd_per_mw.values[i, j]  # (accelerator,)
+        per_usd = ds.flops_per_facility_mw.values[i] / capex / 1e15 * 1e6  # PFLOP/s per $M
+        names = ds.accelerator.values
+        text = f"{names[a]}: {per_usd[a]:,.1f} PFLOP/s per $M of capex"
+        others = [k for k in range(len(names)) if k != a and mask[k]]
+        if others:
+            k = max(others, key=lambda k: per_usd[k])
+            text += f" (best other then, {names[k]}: {per_usd[k]:,.1f})"
+        return text
+
+    def _later(self, i: int, first: int) -> str:
+        """The site's other accelerators, each from its first build, with why (FLOP/s per $)."""
+        built = self.build_mw.isel(site=i).sum("source").values  # (period, accelerator)
+        labels, parts = self.inputs.period.values, []
+        for a in range(built.shape[1]):
+            if a != first and built[:, a].max() > 1e-6:
+                t = int(np.argmax(built[:, a] > 1e-6))
+                j = int(np.argmax(self.build_mw.isel(site=i, period=t, accelerator=a).values))
+                parts.append(f"from {labels[t]} {self._why_accelerator(i, t, j, a)}")
+        return ("; then " + "; ".join(parts)) if parts else ""
+
+    def _site_binds(self, site: str) -> list[str]:
+        """The site's own limits that bind: its size, or all the firm power of a source in use."""
+        ds, labels = self.inputs, self.inputs.period.values
+        binds = []
+        size_dual = self.duals.get("site_size")
+        if size_dual is not None:
+            hits = labels[np.abs(size_dual.sel(site=site).values) > 1e-6]
+            if len(hits):
+                room = ds.room_mw.sel(site=site)
+                ready, full = float(room.sel(period=hits[0])), float(room.max())
+                binds.append(
+                    f"site full ({full:,.0f} MW) from {hits[0]}"
+                    if ready >= full - 0.5
+                    else f"its phases ready by then full ({ready:,.0f} of {full:,.0f} MW) from {hits[0]}"
+                )
+        power_dual = self.duals.get("power")
+        if power_dual is not None:
+            cap = ds.power_cap_mw.sel(site=site)
+            for source in ds.source.values:
+                live = cap.sel(source=source).values > 0
+                dual = power_dual.sel(site=site, source=source).fillna(0).values
+                hits = labels[(np.abs(dual) > 1e-6) & live]
+                if len(hits):
+                    binds.append(f"all its firm {source} power in use {_quarters(hits)}")
+        return binds
+
+    def _why_not(self, i: int, site: str, cost: np.ndarray, value: np.ndarray, shared: list[str]) -> str:
+        """Why a site builds nothing: no power in time, a MW costs more than it is worth, or a
+        MW would pay but opening the site or the shared limits (taken by better sites) stop it."""
+        ds, labels = self.inputs, self.inputs.period.values
+        when = ds.earliest_online_date.isel(site=i).item()
+        if not bool((ds.room_mw.isel(site=i) > 0).any()):
+            return (
+                f"not built: none of its phases can be ready inside the horizon (earliest "
+                f"{_fmt_date(when)}, horizon ends {labels[-1]})"
+            )
+        if not bool((ds.power_cap_mw.isel(site=i) > 0).any()):
+            return (
+                f"not built: no firm power inside the horizon (earliest online {_fmt_date(when)}, "
+                f"power plan after {labels[-1]})"
+            )
+        value = np.broadcast_to(value, cost.shape)
+        margin = value - cost  # (period, source, accelerator)
+        t, j, a = np.unravel_index(int(np.argmax(margin)), margin.shape)
+        mw = f"a MW built in {labels[t]} ({ds.source.values[j]}, {ds.accelerator.values[a]})"
+        if margin[t, j, a] < 0:
+            return (
+                f"not built: its best MW, {mw}, costs ${cost[t, j, a] / 1e6:,.1f}M, more than the "
+                f"${value[t, j, a] / 1e6:,.1f}M of demand it would meet"
+            )
+        fixed = float(ds.fixed_cost_usd.isel(site=i))
+        reasons = [f"opening it costs ${fixed / 1e6:,.0f}M of land"] if fixed > 0 else []
+        if shared:
+            reasons.append(f"the shared limits ({', '.join(shared)}) go to sites that save more")
+        return (
+            f"not built although {mw} would cost ${cost[t, j, a] / 1e6:,.1f}M and meet "
+            f"${value[t, j, a] / 1e6:,.1f}M of demand: "
+            + (" and ".join(reasons) or "its site or power limits")
+        )
+
+    def binding(self) -> list[str]:
+        """Shared constraints that bind, with their shadow prices (what one more unit would save)."""
+        lines = []
+        labels = self.inputs.period.values
+        unmet = labels[self.unmet_mw.values > 1e-6]
+        for name, dual in self.duals.items():
+            if name in ("power", "site_size", "stock", "site_power", "compute"):
+                continue
+            values = np.abs(dual.values)
+            if dual.ndim == 0:
+                if values > 1e-9:
+                    unit = {"budget": "$ of budget", "co2": "tonne of CO2"}.get(name, "unit")
+                    lines.append(f"{name}: binds; one more {unit} would save ${abs(float(dual)):,.3g}")
+                continue
+            hits = labels[values > 1e-6]
+            if not len(hits):
+                continue
+            peak = float(values.max())
+            if name == "demand":
+                short = f"; demand is left unmet {_quarters(unmet)}" if len(unmet) else ""
+                lines.append(
+                    f"demand: binds {_quarters(hits)}: one more EFLOP/s (BF16 dense) of demand would cost "
+                    f"up to ${peak / 1e6:,.2f}M a quarter (discounted; capped by the unmet-demand "
+                    f"penalty){short}"
+                )
+            else:
+                in_acc = self._in_accelerators(name)
+                what = "accelerators shipped" if in_acc else "facility MW built"
+                unit = "accelerator" if in_acc else "MW"
+                lines.append(
+                    f"{name} ({what} per quarter): binds {_quarters(hits)}: one more {unit} a quarter "
+                    f"would save up to ${peak / 1e6:,.2f}M"
+                )
+        return lines
+
+    def _in_accelerators(self, name: str) -> bool:
+        return bool(self.inputs.supply_in_accelerators.sel(limit=name.removeprefix("supply_")))
+
+    def assumptions(self) -> dict[str, Any]:
+        """The numbers the plan was priced with (catalog defaults or the caller's), for the record."""
+        attrs = self.inputs.attrs
+
+        def given(key: str) -> float | None:
+            return None if math.isnan(attrs[key]) else float(attrs[key])
+
+        return {
+            "discount_rate_per_year": float(attrs["discount_rate_per_year"]),
+            "penalty_usd_per_eflops_quarter": float(attrs["penalty_usd_per_eflops_quarter"]),
+            "reference_flops_per_facility_mw": float(attrs["reference_flops_per_mw"]),
+            "demand_stated_as": "compute" if attrs.get("demand_stated_as") == "flops" else "facility power",
+            "demand_reference": (
+                DEMAND_AS_COMPUTE if attrs.get("demand_stated_as") == "flops" else DEMAND_REFERENCE
+            ),
+            "load_factor": float(attrs.get("load_factor", math.nan)),
+            "facility_life_years": float(attrs["facility_life_quarters"]) / 4,
+            "budget_usd": given("budget_usd"),
+            "emissions_cap_t": given("emissions_cap_t"),
+            "require_demand": bool(attrs["require_demand"]),
+            "binary_sites": bool(attrs["binary_sites"]),
+            "quantile": float(attrs["quantile"]),
+            "demand_quantile": float(attrs.get("demand_quantile", 0.5)),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """Plain data for ``--json``, the CLI table and the run store (kind "plan")."""
+        ds = self.inputs
+        per_site = self.build_mw.sum(["period", "source", "accelerator"])
+        reference = float(ds.attrs["reference_flops_per_mw"])
+        demand = ds.demand_flops.sum("workload")
+        served = self.served_flops
+        by_acc_period = self.build_mw.sum("source")
+        return {
+            "scenario": ds.attrs["scenario"],
+            "status": self.status,
+            "objective_usd": self.objective_usd,
+            "periods": [str(p) for p in ds.period.values],
+            # Compute in FLOP/s (BF16 dense) and as facility MW at the reference FLOP/s per MW.
+            "demand_flops": demand.values.tolist(),
+            "served_flops": served.values.tolist(),
+            "unmet_flops": self.unmet_flops.values.tolist(),
+            "demand_mw": (demand.values / reference).tolist(),
+            "served_mw": (served.values / reference).tolist(),
+            "unmet_mw": self.unmet_mw.values.tolist(),
+            "assumptions": self.assumptions(),
+            "sites": {
+                str(site): {
+                    "open": bool(self.open_sites.sel(site=site) > 0.5),
+                    "build_mw": float(per_site.sel(site=site)),
+                    "by_source_mw": {
+                        str(k): float(v)
+                        for k, v in self.build_mw.sel(site=site)
+                        .sum(["period", "accelerator"])
+                        .to_series()
+                        .items()
+                    },
+                    "by_accelerator_mw": {
+                        str(k): float(v)
+                        for k, v in self.build_mw.sel(site=site).sum(["period", "source"]).to_series().items()
+                    },
+                    "build_mw_by_period": self.build_mw.sel(site=site)
+                    .sum(["source", "accelerator"])
+                    .values.tolist(),
+                    "build_mw_by_accelerator_period": {
+                        str(a): by_acc_period.sel(site=site, accelerator=a).values.tolist()
+                        for a in ds.accelerator.values
+                        if float(by_acc_period.sel(site=site, accelerator=a).sum()) > 1e-6
+                    },
+                    "build_flops": float(
+                        (by_acc_period.sel(site=site) * ds.flops_per_facility_mw.sel(site=site)).sum()
+                    ),
+                    "why": why,
+                }
+                for site, why in zip(ds.site.values, self.explain().values(), strict=True)
+            },
+            "binding": self.binding(),
+            "derived_specs": self.derived_specs(),
+        }
+
+    def derived_specs(self) -> list[dict[str, Any]]:
+        """Catalog figures of the accelerators this plan builds that are derived, not
+        published (e.g. Vera Rubin's dense BF16): the plan's choice rests on them."""
+        built = self.build_mw.sum(["site", "period", "source"])
+        catalog = load_catalog()
+        out = []
+        for acc in built.accelerator.values:
+            entry = catalog.accelerators.get(str(acc))
+            if entry is None or float(built.sel(accelerator=acc)) <= 1e-6:
+                continue
+            for name, figure in entry.derived().items():
+                out.append(
+                    {
+                        "accelerator": str(acc),
+                        "field": name,
+                        "value": figure.value,
+                        "low": figure.low,
+                        "high": figure.high,
+                    }
+                )
+        return out
+
+
+DEMAND_REFERENCE = (
+    "Demand is compute (BF16 dense FLOP/s). Scenario demand stated as facility power is read as "
+    "the FLOP/s that power holds with the reference accelerators: the power-weighted mean FLOP/s "
+    "per facility MW (1e6 / (PUE x IT W per accelerator) x BF16 FLOP/s, medians) of the scenario's "
+    "phases whose accelerator is available by demand's start. *_mw outputs are FLOP/s over that "
+    "reference; unmet demand is priced per H100-equivalent FLOP/s (H100 rental $/GPU-hour)."
+)
+DEMAND_AS_COMPUTE = (
+    "Demand is compute (BF16 dense FLOP/s), stated so in the scenario (`compute`) and planned for "
+    "as it is. *_mw outputs are that FLOP/s over the reference FLOP/s per facility MW (the power-"
+    "weighted mean, 1e6 / (PUE x IT W per accelerator) x BF16 FLOP/s, medians, of the scenario's "
+    "phases whose accelerator is available by demand's start), for scale only; unmet demand is "
+    "priced per H100-equivalent FLOP/s (H100 rental $/GPU-hour)."
+)
+
+
+def _quarters(hits: np.ndarray) -> str:
+    """Where a limit binds, in words: "in 2028Q2", "in 2 quarters (2029Q1, 2030Q4)", "in 14
+    quarters between 2026Q3 and 2030Q1"."""
+    if len(hits) == 1:
+        return f"in {hits[0]}"
+    if len(hits) <= 3:
+        return f"in {len(hits)} quarters ({', '.join(str(h) for h in hits)})"
+    return f"in {len(hits)} quarters between {hits[0]} and {hits[-1]}"
+
+
+def _fmt_date(days: float) -> str:
+    return "never" if not math.isfinite(days) else str(pd.Timestamp(date_from_days(days)).to_period("Q"))
