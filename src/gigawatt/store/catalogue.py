@@ -22,7 +22,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from gigawatt import __version__, safe_write
 from gigawatt.errors import GigawattError
+from gigawatt.resolved import resolve, run_hash
+from gigawatt.results import stamped
 from gigawatt.store.records import (
     MANIFEST,
     RunNotFoundError,
@@ -157,9 +160,6 @@ class Store(BlockFiles):
         """Register a new run as ``running``; returns its id. Its scenario is resolved here
         (every ``extends`` parent merged in, as :mod:`gigawatt.resolved` says) and kept, with
         the hash of what the run depends on."""
-        from gigawatt import __version__
-        from gigawatt.resolved import run_hash
-
         if draws < 0 or block_draws < 1:
             raise StoreError("a run needs draws >= 0 and block_draws >= 1")
         resolved = _resolve(scenario_text, scenario_ref or scenario, scenario)
@@ -196,8 +196,6 @@ class Store(BlockFiles):
 
     def _write_manifest(self, run_id: str) -> None:
         """Copy a run's catalogue row into its folder (``run.json``, atomically)."""
-        from gigawatt import safe_write
-
         data = self.get(run_id).as_dict()
         data.pop("blocks_done")
         text = json.dumps(data, sort_keys=True, allow_nan=False)
@@ -209,8 +207,6 @@ class Store(BlockFiles):
         """Mark a run complete with its summary, in one transaction; ``elapsed_s`` is the time
         the work took when it was done before the run was begun (default: since begun). The
         summary is kept with the run's ``kind`` and the results ``version`` in it."""
-        from gigawatt.results import stamped
-
         record = self.get(run_id)
         finished = _now()
         if elapsed_s is None:
@@ -392,8 +388,6 @@ def _not_zombie(pid: int) -> bool:
 
 def _resolve(text: str, ref: str, name: str) -> Any:
     """The resolved scenario of ``text`` read from ``ref``, or None if it cannot be read."""
-    from gigawatt.resolved import resolve
-
     try:
         return resolve(text, ref, name)
     except (GigawattError, OSError, UnicodeDecodeError):

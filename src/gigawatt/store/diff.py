@@ -8,7 +8,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from gigawatt import sources
+from gigawatt import _yaml, sources
 from gigawatt.errors import GigawattError
 from gigawatt.store.records import RunRecord
 
@@ -53,8 +53,6 @@ def diff_flat(a: Mapping[str, Any], b: Mapping[str, Any]) -> list[dict[str, Any]
 def resolved_inputs(record: RunRecord) -> dict[str, Any]:
     """A run's scenario as simulated (every ``extends`` parent merged in, as recorded; for
     older records, built-in parents merged and a file's text as written), flattened."""
-    from gigawatt import _yaml
-
     try:
         if record.resolved_text is not None:  # as simulated, whatever the files say now
             data = _yaml.load(record.resolved_text, record.scenario_ref).data

@@ -10,7 +10,7 @@ import functools
 from pathlib import Path
 from typing import Any
 
-from gigawatt import sources
+from gigawatt import __version__, resolved, sources
 from gigawatt.errors import GigawattError
 from gigawatt.store.catalogue import Store
 from gigawatt.store.records import RunRecord, StoreError, scenario_hash, scenario_source
@@ -48,13 +48,10 @@ def check_resumable(record: RunRecord) -> None:
     cannot reproduce: other catalogs or another gigawatt version would mix two models'
     blocks in one result. The scenario files may have changed: the run continues on its
     recorded resolved scenario."""
-    from gigawatt import __version__
-    from gigawatt.resolved import Resolved, catalog_sha256, run_hash
-
     if record.run_hash is None or record.resolved_text is None:
         return
-    inputs = Resolved(record.resolved_text, (), catalog_sha256()).sha256
-    if run_hash(inputs, __version__, record.seed) != record.run_hash:
+    inputs = resolved.Resolved(record.resolved_text, (), resolved.catalog_sha256()).sha256
+    if resolved.run_hash(inputs, __version__, record.seed) != record.run_hash:
         raise StoreError(
             f"run {record.id} cannot be resumed: it began with gigawatt {record.version} and other "
             f"catalogs than gigawatt {__version__} has; its blocks would mix two models. "

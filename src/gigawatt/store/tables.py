@@ -14,9 +14,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from gigawatt import safe_write, units
+from gigawatt.resolved import inputs_of
 from gigawatt.store.records import RunNotFoundError, RunRecord, StoreError
 
 __all__ = ["BlockFiles", "aggregates_from_table", "aggregates_table", "draws_table"]
@@ -114,9 +117,6 @@ class BlockFiles:
     ) -> Path:
         """Write a run's per-draw rows, in draw order, to one CSV or Parquet file (streamed, then
         renamed); over an existing file only with ``force``."""
-        from gigawatt import safe_write
-        from gigawatt.resolved import inputs_of
-
         files = self.draw_files(run_id)
         if not files:
             raise StoreError(
@@ -180,8 +180,6 @@ def aggregates_table(agg: Any) -> pa.Table:
     }
 
     def add(group: str, name: str, chunk: int, array: Any) -> None:
-        import numpy as np
-
         flat = np.asarray(array).ravel()
         index = np.flatnonzero(flat)
         rows["group"].append(group)
@@ -220,8 +218,6 @@ def aggregates_table(agg: Any) -> pa.Table:
 
 def aggregates_from_table(table: pa.Table) -> Any:
     """Inverse of :func:`aggregates_table`."""
-    import numpy as np
-
     from gigawatt.engine import Aggregates
 
     agg = Aggregates()
@@ -255,9 +251,6 @@ def draws_table(model: Any, seed: int, start: int, stop: int, ds: Any = None) ->
     IT power; ``phases_online`` within the horizon; ``all_online`` — the day the last phase
     comes online if every phase does (null otherwise); ``last_phase_cause`` — the constraint
     that set the date of the last phase online (null if none is)."""
-    import numpy as np
-
-    from gigawatt import units
     from gigawatt.engine import CAUSES, date_bins, simulate_block, target_days
 
     if ds is None:

@@ -23,6 +23,7 @@ import pyarrow.parquet as pq
 
 from gigawatt.store.catalogue import _COLUMNS, Store
 from gigawatt.store.records import MANIFEST, RunRecord, StoreError
+from gigawatt.store.tables import aggregates_table
 
 __all__ = ["Damage", "RepairReport", "repair", "verify"]
 
@@ -58,7 +59,6 @@ class RepairReport:
 
 def _aggregates_schema() -> pa.Schema:
     from gigawatt.engine import Aggregates
-    from gigawatt.store.tables import aggregates_table
 
     return aggregates_table(Aggregates()).schema
 
