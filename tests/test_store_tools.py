@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from gigawatt.cli import app
 from gigawatt.store import Store, jsonable, resume_run, run_recorded
-from gigawatt.store_tools import repair, verify
+from gigawatt.store.verify import repair, verify
 
 runner = CliRunner()
 

@@ -1,7 +1,8 @@
 """Pydantic field types that read unit strings and distributions at the file boundary.
 
 Use as ``power_mw: Annotated[float, unit("power")] = Field(alias="power")`` or
-``online: Annotated[Dist, uncertain("date")]``.
+``online: Annotated[Dist, uncertain("date")]``, or one of the shared types at the end
+(``online: Date``, ``capex_usd: Money``): every schema reads a kind of quantity one way.
 """
 
 from __future__ import annotations
@@ -56,3 +57,16 @@ def as_list(value: Any) -> Any:
 
 
 SourceIds = Annotated[list[str], BeforeValidator(as_list)]
+
+# Uncertain quantities (a value or a distribution), each in the canonical unit of its kind.
+Power = Annotated[Dist, uncertain("power", 0.0)]
+Compute = Annotated[Dist, uncertain("flops", 0.0)]
+Money = Annotated[Dist, uncertain("money", 0.0)]
+Duration = Annotated[Dist, uncertain("duration", 0.0)]
+Date = Annotated[Dist, uncertain("date")]
+Fraction = Annotated[Dist, uncertain("fraction", 0.0)]
+Number = Annotated[Dist, uncertain("number")]
+#: A yearly growth rate (0.3 = +30%/yr), above -100%/yr (see gigawatt.limits).
+Growth = Annotated[Dist, uncertain("number", None, "growth")]
+#: A yearly interest rate (0.05 = 5%/yr), under 100%/yr (see gigawatt.limits).
+Rate = Annotated[Dist, uncertain("fraction", 0.0, "rate")]

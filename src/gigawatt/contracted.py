@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import numpy as np
 from pydantic import Field, model_validator
 
-from gigawatt._fields import Model, SourceIds, uncertain
+from gigawatt._fields import Date, Model, Power, SourceIds, uncertain
 from gigawatt.distributions import Dist
 from gigawatt.errors import Problem
 from gigawatt.scope import Subject
@@ -27,9 +27,6 @@ if TYPE_CHECKING:
     from gigawatt.scenario import Scenario
 
 __all__ = ["ContractedCapacity", "Step", "problems", "steps"]
-
-Power = Annotated[Dist, uncertain("power", 0.0)]
-Date = Annotated[Dist, uncertain("date")]
 
 
 class Step(Model):
@@ -83,7 +80,7 @@ def steps(
 
 def problems(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> list[Problem]:
     """Contracted blocks naming an unknown party, provider or accelerator."""
-    from gigawatt.scenario import _unknown
+    from gigawatt.scenario.checks import _unknown
 
     out: list[Problem] = []
     accelerators = set(catalog.accelerators) | set(scenario.accelerators)

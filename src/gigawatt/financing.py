@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
 
-from gigawatt._fields import Model, SourceIds, uncertain
+from gigawatt._fields import Date, Duration, Fraction, Model, Money, SourceIds, uncertain
 from gigawatt.distributions import Dist, fixed
 
 __all__ = [
@@ -40,10 +40,6 @@ __all__ = [
     "DEAL_KINDS",
 ]
 
-Money = Annotated[Dist, uncertain("money", 0.0)]
-Duration = Annotated[Dist, uncertain("duration", 0.0)]
-Date = Annotated[Dist, uncertain("date")]
-Fraction = Annotated[Dist, uncertain("fraction", 0.0)]
 PerMwMonth = Annotated[Dist, uncertain("money_per_power_it", 0.0)]
 Currency = Literal["USD"]
 

@@ -268,7 +268,7 @@ def problems(scenario: Scenario, doc: _yaml.Document) -> list[Problem]:
         future((*at, "date"), o.on_date)
         site = scenario.sites.get(o.site)
         if site is None:
-            from gigawatt.scenario import _unknown
+            from gigawatt.scenario.checks import _unknown
 
             out.append(doc.problem((*at, "site"), _unknown("site", o.site, scenario.sites)))
             continue
@@ -311,7 +311,7 @@ def problems(scenario: Scenario, doc: _yaml.Document) -> list[Problem]:
         future((*at, "date"), s.on_date)
         known = {**scenario.contracts, **scenario.contracted}
         if s.contract not in known:
-            from gigawatt.scenario import _unknown
+            from gigawatt.scenario.checks import _unknown
 
             out.append(doc.problem((*at, "contract"), _unknown("contract", s.contract, known)))
             continue

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 from gigawatt import _yaml, sources
 from gigawatt.catalog import load_catalog
 from gigawatt.errors import GigawattError
-from gigawatt.scenario import _with_catalog_sites
+from gigawatt.scenario.load import _with_catalog_sites
 
 __all__ = ["MAX_SHIFT_MONTHS", "MIN_SHIFT_MONTHS", "WhatIf", "WhatIfError", "choices", "whatif_text"]
 

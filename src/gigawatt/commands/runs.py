@@ -284,7 +284,7 @@ def verify(
     """Check every stored block: page checksums, every value readable, schema and row counts.
 
     Prints one line per damaged or missing file and exits 1 if there is any (0 if none)."""
-    from gigawatt.store_tools import verify as check
+    from gigawatt.store.verify import verify as check
 
     st = _store(store)
     found = check(st, run_id)
@@ -311,7 +311,7 @@ def repair(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     blocks aside (renamed damaged-*), marking their runs failed so `run --resume` recomputes them."""
     from dataclasses import asdict
 
-    from gigawatt.store_tools import repair as fix
+    from gigawatt.store.verify import repair as fix
 
     st = _store(store)
     done = fix(st)

@@ -1,4 +1,4 @@
-"""Store tools: find damaged blocks (``gigawatt runs verify``) and rebuild what can be
+"""Find damaged blocks (``gigawatt runs verify``) and rebuild what can be
 rebuilt (``gigawatt runs repair``).
 
 A block file is checked whole: every Parquet page against its CRC-32 (written with the
@@ -21,7 +21,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from gigawatt.store import _COLUMNS, MANIFEST, RunRecord, Store, StoreError
+from gigawatt.store.catalogue import _COLUMNS, Store
+from gigawatt.store.records import MANIFEST, RunRecord, StoreError
+from gigawatt.store.tables import aggregates_table
 
 __all__ = ["Damage", "RepairReport", "repair", "verify"]
 
@@ -57,7 +59,6 @@ class RepairReport:
 
 def _aggregates_schema() -> pa.Schema:
     from gigawatt.engine import Aggregates
-    from gigawatt.store import aggregates_table
 
     return aggregates_table(Aggregates()).schema
 

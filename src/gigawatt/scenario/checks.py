@@ -1,0 +1,238 @@
+"""Checks across a scenario's sections, each problem located in its file: names that must
+exist (accelerators, parties, sites, supplies, programmes), sizes that must fit, milestones
+that can fire, and demand stated one way."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+from gigawatt import _yaml
+from gigawatt.catalog import Catalog
+from gigawatt.errors import Problem
+from gigawatt.scenario.demand import DEMAND_KEYS
+from gigawatt.scenario.model import Scenario
+
+
+def _unknown(what: str, name: object, known: Iterable[str]) -> str:
+    hint = difflib.get_close_matches(str(name), list(known), n=1)
+    return f"unknown {what} {name!r}" + (f"; did you mean {hint[0]!r}?" if hint else "")
+
+
+def _references(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> list[Problem]:
+    """Checks across sections: names that must exist, sizes that must fit."""
+    problems: list[Problem] = []
+    accelerators = set(catalog.accelerators) | set(scenario.accelerators)
+    for acc_id, acc in scenario.accelerators.items():
+        base = acc.base or acc_id
+        if base not in catalog.accelerators:
+            path = ("accelerators", acc_id, "base") if acc.base else ("accelerators", acc_id)
+            problems.append(doc.problem(path, _unknown("accelerator", base, catalog.accelerators)))
+    parties = set(scenario.parties)
+
+    def party(path: tuple[str | int, ...], name: str | None) -> None:
+        if name is not None and parties and name not in parties:
+            problems.append(doc.problem(path, _unknown("party", name, parties)))
+
+    for site_id, site in scenario.sites.items():
+        where = ("sites", site_id)
+        if site.accelerator not in accelerators:
+            problems.append(
+                doc.problem((*where, "accelerator"), _unknown("accelerator", site.accelerator, accelerators))
+            )
+        for role in ("operator", "developer", "tenant", "owner"):
+            party((*where, role), getattr(site, role))
+        supply_high = sum(s.capacity_mw.high * s.firm_fraction.high for s in site.power_plan)
+        for index, phase in enumerate(site.phases):
+            if phase.accelerator and phase.accelerator not in accelerators:
+                problems.append(
+                    doc.problem(
+                        (*where, "phases", index, "accelerator"),
+                        _unknown("accelerator", phase.accelerator, accelerators),
+                    )
+                )
+            if phase.power_mw.low > supply_high:
+                problems.append(
+                    doc.problem(
+                        (*where, "phases", index, "power"),
+                        f"phase ({phase.power_mw.low:,.0f} MW) is larger than its site's whole "
+                        f"power plan ({supply_high:,.0f} MW firm)",
+                    )
+                )
+        total = sum(p.power_mw.low for p in site.phases)
+        if total > supply_high:
+            problems.append(
+                doc.problem(
+                    (*where, "phases"),
+                    f"phases need at least {total:,.0f} MW but the power plan supplies at most "
+                    f"{supply_high:,.0f} MW firm",
+                )
+            )
+    for name, supply in scenario.supply.items():
+        for index, acc_id in enumerate(supply.accelerators):
+            if acc_id not in accelerators:
+                problems.append(
+                    doc.problem(
+                        ("supply", name, "accelerators", index), _unknown("accelerator", acc_id, accelerators)
+                    )
+                )
+        chain, nxt = [name], supply.successor
+        while nxt is not None:
+            after = scenario.supply.get(nxt)
+            if after is None or after.resource != "accelerators":
+                problems.append(
+                    doc.problem(
+                        ("supply", chain[-1], "successor"),
+                        f"unknown accelerator supply {nxt!r}; known: "
+                        + ", ".join(k for k, s in scenario.supply.items() if s.resource == "accelerators"),
+                    )
+                )
+                break
+            if nxt in chain:
+                problems.append(
+                    doc.problem(
+                        ("supply", name, "successor"), "successors loop: " + " -> ".join([*chain, nxt])
+                    )
+                )
+                break
+            chain.append(nxt)
+            nxt = after.successor
+    for name, contract in scenario.contracts.items():
+        party(("contracts", name, "payer"), contract.payer)
+        party(("contracts", name, "payee"), contract.payee)
+        if not parties:
+            problems.append(
+                doc.problem(("contracts", name), "contracts need the scenario's parties declared")
+            )
+        for index, site_id in enumerate(contract.sites):
+            if site_id not in scenario.sites:
+                problems.append(
+                    doc.problem(
+                        ("contracts", name, "sites", index), _unknown("site", site_id, scenario.sites)
+                    )
+                )
+        for needed in contract.missing():
+            problems.append(doc.problem(("contracts", name), f"a {contract.kind} contract needs {needed}"))
+        for index, acc_id in enumerate(contract.accelerators):
+            if acc_id not in accelerators:
+                problems.append(
+                    doc.problem(
+                        ("contracts", name, "accelerators", index),
+                        _unknown("accelerator", acc_id, accelerators),
+                    )
+                )
+        chosen = [
+            phase
+            for site_id, site in scenario.sites.items()
+            if not contract.sites or site_id in contract.sites
+            for phase in site.phases
+            if not contract.accelerators or (phase.accelerator or site.accelerator) in contract.accelerators
+        ]
+        if contract.schedule:
+            total_high = sum(d.power_mw.high for d in contract.schedule)
+            what = "its delivery schedule"
+        else:
+            total_high = sum(p.power_mw.high for p in chosen)
+            what = "the phases it covers"
+        for index, tranche in enumerate(contract.tranches):
+            gw = tranche.when_gw_deployed
+            if gw is not None and gw > total_high:
+                problems.append(
+                    doc.problem(
+                        ("contracts", name, "tranches", index, "gw_deployed"),
+                        f"milestone can never fire: {gw / 1000:g} GW exceeds {what} "
+                        f"({total_high / 1000:,.2f} GW at most)",
+                    )
+                )
+            if tranche.on_date is not None and tranche.on_date.low > scenario.time.end_day:
+                problems.append(
+                    doc.problem(
+                        ("contracts", name, "tranches", index, "date"),
+                        "milestone can never fire: its date is after time.end",
+                    )
+                )
+            if tranche.probability.high <= 0:
+                problems.append(
+                    doc.problem(
+                        ("contracts", name, "tranches", index, "probability"),
+                        "milestone can never fire: probability is 0",
+                    )
+                )
+        covenants = contract.covenants
+        if covenants is not None:
+            at: tuple[str, ...] = ("contracts", name, "covenants")
+            borrower = scenario.parties.get(contract.payee)
+            if covenants.min_cash_usd is not None and borrower is not None and borrower.cash_usd is None:
+                problems.append(
+                    doc.problem(
+                        (*at, "min_cash"),
+                        f"min_cash needs the borrower ({contract.payee}) to declare cash",
+                    )
+                )
+            if covenants.test_from_date is not None and covenants.test_from_date.low > scenario.time.end_day:
+                problems.append(
+                    doc.problem((*at, "test_from"), "covenants are never tested: test_from is after time.end")
+                )
+    for name, commitment in scenario.commitments.items():
+        for index, site_id in enumerate(commitment.sites):
+            if site_id not in scenario.sites:
+                problems.append(
+                    doc.problem(
+                        ("commitments", name, "sites", index), _unknown("site", site_id, scenario.sites)
+                    )
+                )
+        programmes = {s.programme for s in scenario.sites.values()}
+        if commitment.programme is not None and commitment.programme not in programmes:
+            problems.append(
+                doc.problem(
+                    ("commitments", name, "programme"),
+                    _unknown("programme", commitment.programme, programmes),
+                )
+            )
+    for name, target in scenario.targets.items():
+        for index, site_id in enumerate(target.sites or []):
+            if site_id not in scenario.sites:
+                problems.append(
+                    doc.problem(("targets", name, "sites", index), _unknown("site", site_id, scenario.sites))
+                )
+    return problems
+
+
+def _demand_problems(scenario: Scenario, doc: _yaml.Document) -> list[Problem]:
+    """Each demand stream states one kind (facility power or compute), its ceiling the same
+    kind, and every stream the kind of the first: streams add up, and the engine compares
+    their sum with capacity in that one unit, never converting through an assumed FLOP/s per MW."""
+    problems: list[Problem] = []
+    words = {"mw": "facility power (level, ceiling)", "flops": "compute (compute, compute_ceiling)"}
+    first: tuple[str, str] | None = None
+    for name, stream in scenario.demand.streams.items():
+        at = ("demand", name)
+        level_key, ceiling_key = DEMAND_KEYS[stream.stated_in]
+        if stream.level_mw is not None and stream.level_flops is not None:
+            problems.append(
+                doc.problem(
+                    (*at, "compute"), "state demand as `level` (facility power) or `compute`, not both"
+                )
+            )
+            continue
+        other_ceiling = stream.ceiling_mw if stream.stated_in == "flops" else stream.ceiling_flops
+        if other_ceiling is not None:
+            wrong = DEMAND_KEYS["mw" if stream.stated_in == "flops" else "flops"][1]
+            problems.append(
+                doc.problem(
+                    (*at, wrong),
+                    f"`{wrong}` does not match `{level_key}`: the stream is stated as "
+                    f"{words[stream.stated_in]}; write its ceiling as `{ceiling_key}`",
+                )
+            )
+        if first is None:
+            first = (name, stream.stated_in)
+        elif stream.stated_in != first[1]:
+            problems.append(
+                doc.problem(
+                    (*at, level_key),
+                    f"demand.{name} is stated as {words[stream.stated_in]} but demand.{first[0]} as "
+                    f"{words[first[1]]}: state every demand stream the same way (they add up)",
+                )
+            )
+    return problems

@@ -1,0 +1,284 @@
+"""The per-block Parquet files of a run: its aggregates (``block-NNNNNN.parquet``) and
+per-draw rows (``draws-NNNNNN.parquet``), each written to a temporary file, flushed and
+renamed into place, so a file is either whole or absent; DuckDB queries over the per-draw rows."""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from gigawatt import safe_write, units
+from gigawatt.resolved import inputs_of
+from gigawatt.store.records import RunNotFoundError, RunRecord, StoreError
+
+__all__ = ["BlockFiles", "aggregates_from_table", "aggregates_table", "draws_table"]
+
+_BLOCK = re.compile(r"^block-(\d{6})\.parquet$")
+
+
+class BlockFiles:
+    """A store's block files, by run: the part of :class:`~gigawatt.store.Store` that writes
+    and reads Parquet (the catalogue is the rest)."""
+
+    root: Path
+
+    if TYPE_CHECKING:
+
+        def get(self, run_id: str) -> RunRecord: ...
+
+    def run_dir(self, run_id: str) -> Path:
+        return self.root / "runs" / run_id
+
+    def write_block(self, run_id: str, index: int, table: pa.Table | Mapping[str, Any]) -> Path:
+        """Write block ``index`` of a run atomically (temp file, fsync, rename): the block is complete."""
+        # histograms: zstd without dictionaries is 2x smaller and faster to write than the default
+        return self._write_atomic(
+            run_id,
+            f"block-{index:06d}.parquet",
+            table,
+            compression="zstd",
+            use_dictionary=False,
+            write_page_checksum=True,
+        )
+
+    def write_draws(self, run_id: str, index: int, table: pa.Table) -> Path:
+        """Write block ``index``'s per-draw rows atomically; call before :meth:`write_block`."""
+        return self._write_atomic(run_id, f"draws-{index:06d}.parquet", table, write_page_checksum=True)
+
+    def _write_atomic(
+        self, run_id: str, name: str, table: pa.Table | Mapping[str, Any], **parquet: Any
+    ) -> Path:
+        if not isinstance(table, pa.Table):
+            table = pa.table(dict(table))
+        folder = self.run_dir(run_id)
+        if not folder.is_dir():
+            raise RunNotFoundError(f"no run {run_id!r} in {str(self.root)!r}")
+        final = folder / name
+        temp = folder / f".{final.name}.{os.getpid()}.{secrets.token_hex(3)}.tmp"
+        try:
+            pq.write_table(table, temp, **parquet)
+            with open(temp, "rb") as handle:
+                os.fsync(handle.fileno())
+            os.replace(temp, final)
+        finally:
+            temp.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # make the rename itself durable
+            fd = os.open(folder, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return final
+
+    def completed_blocks(self, run_id: str) -> list[int]:
+        """Indices of the blocks whose files are whole (written by rename)."""
+        folder = self.run_dir(run_id)
+        if not folder.is_dir():
+            return []
+        found = (_BLOCK.match(p.name) for p in folder.iterdir())
+        return sorted(int(m.group(1)) for m in found if m)
+
+    def draw_files(self, run_id: str) -> list[Path]:
+        """The per-draw files of a run's completed blocks, in block order (none for runs without them)."""
+        folder = self.run_dir(run_id)
+        files = [folder / f"draws-{i:06d}.parquet" for i in self.completed_blocks(run_id)]
+        return [f for f in files if f.is_file()]
+
+    def query_draws(self, run_id: str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """``sql`` over a run's per-draw rows, which it names ``draws`` (in-memory DuckDB, streamed)."""
+        files = self.draw_files(run_id)
+        if not files:
+            raise StoreError(
+                f"run {run_id} has no per-draw rows (only engine runs recorded block by block do)"
+            )
+        try:
+            with duckdb.connect() as con:
+                con.read_parquet([str(f) for f in files]).create_view("draws")
+                return con.execute(sql, params).fetchall()
+        except duckdb.Error as exc:
+            raise StoreError(
+                f"cannot read run {run_id}'s per-draw rows ({str(exc).splitlines()[0]}); "
+                f"`gigawatt runs verify {run_id}` finds the damaged file"
+            ) from None
+
+    def export_draws(
+        self, run_id: str, output: str | Path, fmt: Literal["csv", "parquet"], *, force: bool = False
+    ) -> Path:
+        """Write a run's per-draw rows, in draw order, to one CSV or Parquet file (streamed, then
+        renamed); over an existing file only with ``force``."""
+        files = self.draw_files(run_id)
+        if not files:
+            raise StoreError(
+                f"run {run_id} has no per-draw rows (only engine runs recorded block by block do)"
+            )
+        output = Path(output)
+        options = "FORMAT csv, HEADER true" if fmt == "csv" else "FORMAT parquet, COMPRESSION zstd"
+        inputs = inputs_of(self.get(run_id).scenario_ref)
+        with safe_write.replacing(output, force=force, protected=inputs, what="export") as temp:
+            try:
+                with duckdb.connect() as con:
+                    con.read_parquet([str(f) for f in files]).create_view("draws")
+                    quoted = str(temp).replace("'", "''")
+                    con.execute(f"COPY (SELECT * FROM draws) TO '{quoted}' ({options})")
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot write {str(output)!r}: {exc}") from None
+        return output
+
+    def draw_target_probabilities(self, run_id: str) -> dict[str, float] | None:
+        """P(each target by its date) counted over the per-draw rows (``None`` if the run has none);
+        the same answer the summary gives from its histograms."""
+        record = self.get(run_id)
+        targets = (record.summary or {}).get("targets") or []
+        files = self.draw_files(record.id)
+        if not targets or not files or len(files) != record.blocks_total:
+            return None
+        met = ", ".join(
+            'avg(CASE WHEN "target:{}" <= CAST(? AS DATE) THEN 1.0 ELSE 0.0 END)'.format(
+                t["name"].replace('"', '""')
+            )
+            for t in targets
+        )
+        [row] = self.query_draws(record.id, f"SELECT {met} FROM draws", tuple(t["by"] for t in targets))
+        return {t["name"]: float(p) for t, p in zip(targets, row, strict=True)}
+
+    def read_block(self, run_id: str, index: int) -> pa.Table:
+        path = self.run_dir(run_id) / f"block-{index:06d}.parquet"
+        try:
+            return pq.read_table(path, page_checksum_verification=True)
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreError(
+                f"block {index} of run {run_id} is damaged ({str(exc).splitlines()[0]}); "
+                "`gigawatt runs repair` sets it aside so `gigawatt run --resume` recomputes it"
+            ) from None
+
+    def read_blocks(self, run_id: str) -> pa.Table:
+        """All completed blocks of a run, in block order, as one table."""
+        blocks = [self.read_block(run_id, i) for i in self.completed_blocks(run_id)]
+        if not blocks:
+            return pa.table({})
+        return pa.concat_tables(blocks, promote_options="default")
+
+
+def aggregates_table(agg: Any) -> pa.Table:
+    """An engine :class:`~gigawatt.engine.Aggregates` as a sparse, exact Parquet-ready table.
+
+    One row per array: its field, name, chunk (-1 unless a per-chunk sum; -2 for a count), shape, and the
+    flat indices and values of its non-zero entries (integers stay int64, sums float64)."""
+    rows: dict[str, list[Any]] = {
+        k: [] for k in ("group", "name", "chunk", "shape", "index", "ints", "floats")
+    }
+
+    def add(group: str, name: str, chunk: int, array: Any) -> None:
+        flat = np.asarray(array).ravel()
+        index = np.flatnonzero(flat)
+        rows["group"].append(group)
+        rows["name"].append(name)
+        rows["chunk"].append(chunk)
+        rows["shape"].append(list(np.shape(array)))
+        rows["index"].append(index)
+        is_int = np.issubdtype(flat.dtype, np.integer)
+        rows["ints"].append(flat[index].astype(np.int64) if is_int else None)
+        rows["floats"].append(None if is_int else flat[index].astype(np.float64))
+
+    for spec in dataclasses.fields(agg):
+        value = getattr(agg, spec.name)
+        if isinstance(value, int):
+            add(spec.name, spec.name, -2, [value])
+        elif all(isinstance(k, int) for k in value):  # per-chunk sums
+            for chunk, sums in sorted(value.items()):
+                for name, array in sorted(sums.items()):
+                    add(spec.name, name, chunk, array)
+        else:
+            for name, array in sorted(value.items()):
+                add(spec.name, name, -1, array)
+    schema = pa.schema(
+        [
+            ("group", pa.string()),
+            ("name", pa.string()),
+            ("chunk", pa.int64()),
+            ("shape", pa.list_(pa.int64())),
+            ("index", pa.list_(pa.int64())),
+            ("ints", pa.list_(pa.int64())),
+            ("floats", pa.list_(pa.float64())),
+        ]
+    )
+    return pa.table(rows, schema=schema)
+
+
+def aggregates_from_table(table: pa.Table) -> Any:
+    """Inverse of :func:`aggregates_table`."""
+    from gigawatt.engine import Aggregates
+
+    agg = Aggregates()
+    table = table.combine_chunks()
+    groups, names = table.column("group").to_pylist(), table.column("name").to_pylist()
+    chunks, shapes = table.column("chunk").to_pylist(), table.column("shape").to_pylist()
+    index, ints, floats = (table.column(k).chunk(0) for k in ("index", "ints", "floats"))
+    for i, (group, name, chunk, shape) in enumerate(zip(groups, names, chunks, shapes, strict=True)):
+        is_int = ints[i].is_valid
+        values = (ints if is_int else floats)[i].values.to_numpy(zero_copy_only=False)
+        array = np.zeros(int(np.prod(shape)), dtype=np.int64 if is_int else np.float64)
+        array[index[i].values.to_numpy(zero_copy_only=False)] = values
+        array = array.reshape(shape)
+        if chunk == -2:
+            setattr(agg, group, int(array[0]))
+        elif chunk >= 0:
+            getattr(agg, group).setdefault(int(chunk), {})[name] = array
+        else:
+            getattr(agg, group)[name] = array
+    return agg
+
+
+def draws_table(model: Any, seed: int, start: int, stop: int, ds: Any = None) -> pa.Table:
+    """Draws ``start``..``stop`` of an engine run, one row each (what the aggregates summarise);
+    ``ds`` is their :func:`~gigawatt.engine.simulate_block` output if already made.
+
+    Columns: ``draw``; ``target:NAME`` — the date the target is met on its basis, on the run's
+    time grid (the first grid date on or after it, as the summary counts; null if not within
+    the horizon), so ``P(target by D)`` is the share of rows with ``target:NAME <= D``;
+    ``facility_gw:YEAR`` — facility GW online at that year's end; ``it_gw:YEAR`` likewise for
+    IT power; ``phases_online`` within the horizon; ``all_online`` — the day the last phase
+    comes online if every phase does (null otherwise); ``last_phase_cause`` — the constraint
+    that set the date of the last phase online (null if none is)."""
+    from gigawatt.engine import CAUSES, date_bins, simulate_block, target_days
+
+    if ds is None:
+        ds = simulate_block(model, seed, start, stop)
+    grid = model.grid_days
+    online = ds["online_date"].values
+    columns: dict[str, pa.Array] = {"draw": pa.array(ds["draw"].values.astype(np.int64))}
+    for name, days in target_days(model, ds).items():
+        bins = date_bins(days, grid)
+        within = bins < grid.size
+        on_grid = grid[np.minimum(bins, grid.size - 1)].astype(np.int32)
+        columns[f"target:{name}"] = pa.array(on_grid, pa.date32(), mask=~within)
+    years = [units.date_from_days(day).year for day in model.year_ends]
+    is_online = online[:, :, None] <= model.year_ends[None, None, :]
+    for variable, label in (("facility_mw", "facility_gw"), ("it_mw", "it_gw")):
+        gw = np.einsum("dk,dkt->dt", ds[variable].values, is_online) / 1e3
+        columns.update({f"{label}:{year}": pa.array(gw[:, t]) for t, year in enumerate(years)})
+    finite = np.isfinite(online)
+    columns["phases_online"] = pa.array(finite.sum(axis=1).astype(np.int32))
+    last_day = np.where(finite, online, -np.inf).max(axis=1)
+    every = finite.all(axis=1)
+    columns["all_online"] = pa.array(
+        np.floor(np.where(every, last_day, 0)).astype(np.int32), pa.date32(), mask=~every
+    )
+    last = np.argmax(np.where(finite, online, -np.inf), axis=1)
+    cause = np.take_along_axis(ds["critical"].values, last[:, None], axis=1)[:, 0].astype(np.int32)
+    names = pa.array(list(CAUSES))
+    columns["last_phase_cause"] = pa.DictionaryArray.from_arrays(
+        pa.array(cause, mask=~finite.any(axis=1)), names
+    )
+    return pa.table(columns)
