@@ -13,7 +13,7 @@ from gigawatt.catalog import load_catalog
 from gigawatt.cli import app
 from gigawatt.countries import SAME_CAMPUS_KM, country_view, haversine_km, world_region
 from gigawatt.engine import Model, simulate_block
-from gigawatt.importers import import_data_centers
+from gigawatt.io import import_data_centers
 from gigawatt.scenario import Location
 
 DETERMINISTIC = """\

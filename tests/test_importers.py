@@ -15,7 +15,8 @@ from gigawatt.catalog import load_catalog
 from gigawatt.cli import app
 from gigawatt.engine import Model, simulate_block
 from gigawatt.errors import GigawattError
-from gigawatt.importers import degrees, import_data_centers, import_gpu_clusters, import_hardware, place
+from gigawatt.io import import_data_centers, import_gpu_clusters, import_hardware
+from gigawatt.io.epoch import degrees, place
 from gigawatt.scenario import load_scenario
 
 FIXTURES = Path(__file__).parent / "fixtures"

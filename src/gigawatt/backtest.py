@@ -34,7 +34,8 @@ from gigawatt import units
 from gigawatt.calibrate import Calibration, calibrate
 from gigawatt.engine import Model, simulate_block
 from gigawatt.errors import GigawattError
-from gigawatt.importers import Issue, TimelineRow, _timeline_phases, place, read_timelines
+from gigawatt.io.epoch import Issue, place
+from gigawatt.io.epoch_timelines import TimelineRow, _timeline_phases, read_timelines
 from gigawatt.priors import Priors, developer_class, fit_priors
 from gigawatt.scenario import Scenario
 

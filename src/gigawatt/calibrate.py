@@ -28,7 +28,8 @@ import numpy as np
 
 from gigawatt import units
 from gigawatt.catalog import Catalog, load_catalog
-from gigawatt.importers import Issue, TimelineRow, read_timelines
+from gigawatt.io.epoch import Issue
+from gigawatt.io.epoch_timelines import TimelineRow, read_timelines
 from gigawatt.lognormal import Fit, fit_lognormal
 
 __all__ = [

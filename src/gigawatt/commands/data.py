@@ -80,7 +80,7 @@ def import_(
 
     Skipped rows and caveats are reported on stderr with their CSV line (and in --json).
     """
-    from gigawatt import importers
+    from gigawatt.io import import_data_centers, import_gpu_clusters, import_hardware
     from gigawatt.safe_write import check_target, write_text
 
     inputs: list[str | Path] = [file, *([timelines] if timelines else [])]
@@ -93,13 +93,11 @@ def import_(
         check_target(output, force=force, protected=inputs, what="scenario")
     text = _read(file)
     if kind is Kind.hardware:
-        result = importers.import_hardware(text, extends=extends, file=str(file))
+        result = import_hardware(text, extends=extends, file=str(file))
     elif kind is Kind.gpu_clusters:
-        result = importers.import_gpu_clusters(
-            text, as_of_date=_as_of(as_of), accelerator=accelerator, file=str(file)
-        )
+        result = import_gpu_clusters(text, as_of_date=_as_of(as_of), accelerator=accelerator, file=str(file))
     else:
-        result = importers.import_data_centers(
+        result = import_data_centers(
             text,
             as_of_date=_as_of(as_of),
             timelines_text=_read(timelines) if timelines else None,
