@@ -328,3 +328,23 @@ def test_a_synchronous_request_over_its_cpu_budget_is_a_422_not_a_stuck_server(t
     slow = roomy.post("/api/validate", json={"text": text}).json()
     assert not slow["ok"] and "base" in [p["path"] for p in slow["problems"]]  # the same text, within 10 s
     assert roomy.post("/api/convert", json={"quantity": "1 GW"}).json()["accelerator"] == "gb200-nvl72"
+
+
+def test_the_http_status_comes_from_the_error_class_never_its_message(tmp_path: Path) -> None:
+    """A missing run is a 404 by its class; any other error is a 422 whatever its text says."""
+    from gigawatt.errors import GigawattError
+    from gigawatt.store import RunNotFoundError
+
+    app = create_app(tmp_path / "s")
+
+    @app.get("/raise/{which}", include_in_schema=False)
+    def raise_one(which: str) -> None:
+        if which == "missing":
+            raise RunNotFoundError("no run abcd")
+        raise GigawattError("run abcd not found (404)")
+
+    client = TestClient(app, raise_server_exceptions=False, base_url="http://127.0.0.1")
+    assert client.get("/raise/missing").status_code == 404
+    worded = client.get("/raise/worded")
+    assert worded.status_code == 422 and worded.json()["detail"] == "run abcd not found (404)"
+    assert client.get("/api/runs/abcdef").status_code == 404

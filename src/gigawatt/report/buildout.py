@@ -1,0 +1,216 @@
+"""The buildout's charts: the capacity fan, the phases' Gantt, what holds it back, the site map."""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping
+from typing import Any
+
+import plotly.graph_objects as go
+
+from gigawatt.report.style import _BLUE, _GREY, _RED, _layout
+
+#: Stage order and labels of the Gantt.
+_STAGES = {"start_date": "construction start", "power_date": "power ready", "chips_date": "chips in"}
+
+#: plotly.js fetches map outlines from a CDN; offline we give it empty ones (points on a graticule).
+_EMPTY_TOPOJSON = {
+    "type": "Topology",
+    "objects": {
+        layer: {"type": "GeometryCollection", "geometries": []}
+        for layer in ("land", "ocean", "coastlines", "countries", "lakes", "rivers", "subunits")
+    },
+    "arcs": [],
+}
+_EMPTY = json.dumps(_EMPTY_TOPOJSON)
+GEO_ASSETS_JS = f"window.PlotlyGeoAssets={{topojson:{{world_110m:{_EMPTY},world_50m:{_EMPTY}}}}};"
+
+
+def capacity_fan(summary: Mapping[str, Any]) -> go.Figure:
+    """Facility GW online, P10–P90 band and P50, against the scenario's targets."""
+    cap = summary["capacity_gw"]
+    dates = cap["dates"]
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=dates, y=cap["p90"], line={"width": 0}, showlegend=False, hoverinfo="skip"))
+    fig.add_trace(
+        go.Scatter(
+            x=dates,
+            y=cap["p10"],
+            fill="tonexty",
+            fillcolor="rgba(31,78,137,0.2)",
+            line={"width": 0},
+            name="P10–P90",
+        )
+    )
+    fig.add_trace(go.Scatter(x=dates, y=cap["p50"], line={"color": _BLUE, "width": 3}, name="P50"))
+    # only targets over everything the figure shows (a scoped target counts part of it)
+    targets = [
+        t
+        for t in summary.get("targets", [])
+        if t.get("basis") == "online" and t.get("scope", "everything") == "everything"
+    ]
+    if targets:
+        fig.add_trace(
+            go.Scatter(
+                x=[t["by"] for t in targets],
+                y=[t["gw"] for t in targets],
+                mode="markers+text",
+                marker={"symbol": "star", "size": 14, "color": _RED},
+                text=[f"{t['name']}: P={t['probability']:.0%}" for t in targets],
+                textposition="top left",
+                name="targets (online)",
+            )
+        )
+    demand = [row for row in summary.get("demand", []) if "surplus_gw" in row]
+    if demand:  # demand stated in facility power: its two streams' P50s, at year ends
+        fig.add_trace(
+            go.Scatter(
+                x=[row["date"] for row in demand],
+                y=[row.get("training_gw_p50", 0.0) + row.get("inference_gw_p50", 0.0) for row in demand],
+                mode="lines+markers",
+                line={"color": _RED, "dash": "dash"},
+                name="demand (training P50 + inference P50)",
+                customdata=[row["p_capacity_covers_demand"] for row in demand],
+                hovertemplate="%{x}: demand %{y:,.2f} GW; P(capacity covers it) %{customdata:.0%}"
+                "<extra></extra>",
+            )
+        )
+    fig.update_yaxes(title_text="facility GW online", rangemode="tozero")
+    title = "Capacity online (facility power), P10 / P50 / P90" + (" against demand" if demand else "")
+    return _layout(fig, title)
+
+
+def phase_gantt(summary: Mapping[str, Any]) -> go.Figure:
+    """Each phase: P50 construction start → P50 online, stage marks, P10–P90 online whisker."""
+    phases = summary.get("phases", {})
+    names = list(phases)[::-1]
+    bars_x: list[Any] = []
+    bars_y: list[Any] = []
+    whisk_x: list[Any] = []
+    whisk_y: list[Any] = []
+    fig = go.Figure()
+    for name in names:
+        stages = phases[name]
+        start, online = stages["start_date"][1], stages["online_date"][1]
+        if start and online:
+            bars_x += [start, online, None]
+            bars_y += [name, name, None]
+        low, high = stages["online_date"][0], stages["online_date"][2]
+        if low and high:
+            whisk_x += [low, high, None]
+            whisk_y += [name, name, None]
+    fig.add_trace(
+        go.Scatter(
+            x=bars_x,
+            y=bars_y,
+            mode="lines",
+            line={"width": 10, "color": "rgba(31,78,137,0.55)"},
+            name="start → online (P50)",
+        )
+    )
+    fig.add_trace(
+        go.Scatter(
+            x=whisk_x,
+            y=whisk_y,
+            mode="lines+markers",
+            line={"width": 2, "color": _RED},
+            marker={"symbol": "line-ns-open", "size": 12, "color": _RED},
+            name="online P10–P90",
+        )
+    )
+    for key, label in _STAGES.items():
+        xs = [phases[n][key][1] for n in names if phases[n][key][1]]
+        ys = [n for n in names if phases[n][key][1]]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", marker={"size": 7}, name=f"{label} (P50)"))
+    online = [n for n in names if phases[n]["online_date"][1]]
+    fig.add_trace(
+        go.Scatter(
+            x=[phases[n]["online_date"][1] for n in online],
+            y=online,
+            mode="markers",
+            marker={"size": 10, "color": _BLUE, "symbol": "diamond"},
+            name="online (P50)",
+        )
+    )
+    fig.update_xaxes(type="date")
+    return _layout(
+        fig, "Phases: stage dates (P50) and online date (P10–P90)", height=max(360, 26 * len(names))
+    )
+
+
+def constraint_bars(summary: Mapping[str, Any]) -> go.Figure:
+    """What sets the online dates: share of MW per binding constraint, and of the last phase."""
+    constraints = summary.get("constraints", {})
+    by_mw = constraints.get("by_mw", {})
+    last = constraints.get("last_gw", {})
+    causes = sorted(set(by_mw) | set(last), key=lambda c: -by_mw.get(c, 0.0))
+    fig = go.Figure()
+    fig.add_trace(
+        go.Bar(
+            y=causes,
+            x=[by_mw.get(c, 0.0) for c in causes],
+            orientation="h",
+            name="share of MW it sets the online date of",
+            marker_color=_BLUE,
+        )
+    )
+    fig.add_trace(
+        go.Bar(
+            y=causes,
+            x=[last.get(c, 0.0) for c in causes],
+            orientation="h",
+            name="share of draws it sets the last phase",
+            marker_color=_GREY,
+        )
+    )
+    fig.update_xaxes(tickformat=".0%", title_text="share")
+    fig.update_yaxes(autorange="reversed")
+    return _layout(fig, "What holds it back", height=max(320, 40 * len(causes) + 120))
+
+
+def site_map(scenario: Any) -> go.Figure | None:
+    """Sites on a graticule map, sized by planned power (offline: no coastlines)."""
+    if scenario is None:
+        return None
+    rows = []
+    for site_id, site in scenario.sites.items():
+        if site.location is None:
+            continue
+        power_mw = sum(phase.power_mw.mid for phase in site.phases)
+        rows.append((site_id, site, power_mw))
+    if not rows:
+        return None
+    fig = go.Figure(
+        go.Scattergeo(
+            lon=[s.location.lon for _, s, _ in rows],
+            lat=[s.location.lat for _, s, _ in rows],
+            text=[f"{site_id}" for site_id, _, _ in rows],
+            hovertext=[
+                f"{s.name} ({s.country}, {s.region}): {mw:,.0f} MW {s.power_basis} power planned"
+                for _, s, mw in rows
+            ],
+            hoverinfo="text",
+            mode="markers+text",
+            textposition="top center",
+            marker={
+                "size": [max(6.0, math.sqrt(mw) / 1.5) for _, _, mw in rows],
+                "color": _BLUE,
+                "opacity": 0.7,
+                "line": {"width": 1, "color": "white"},
+            },
+            name="sites",
+        )
+    )
+    fig.update_geos(
+        projection_type="natural earth",
+        showland=False,
+        showcountries=False,
+        showcoastlines=False,
+        showocean=False,
+        showlakes=False,
+        showframe=True,
+        lataxis={"showgrid": True, "dtick": 15},
+        lonaxis={"showgrid": True, "dtick": 15},
+    )
+    return _layout(fig, "Sites (marker area ∝ planned power; grid lines every 15°)", height=460)

@@ -1,0 +1,182 @@
+"""The page: the template's context from a stored record (charts, tables, assumptions, sources),
+rendered to one self-contained HTML file and written safely."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import plotly.io as pio
+from jinja2 import Environment, PackageLoader, select_autoescape
+from plotly.offline import get_plotlyjs
+
+from gigawatt import safe_write
+from gigawatt.catalog import load_catalog
+from gigawatt.errors import GigawattError
+from gigawatt.report.buildout import GEO_ASSETS_JS
+from gigawatt.report.figures import _complete, figures, record_kind
+from gigawatt.report.plan import _plan_rows, _robust_rows
+from gigawatt.report.sensitivity import _sensitivity_rows
+from gigawatt.report.stress import stress_rows
+from gigawatt.report.style import _fmt
+from gigawatt.resolved import inputs_of
+from gigawatt.store import flatten, scenario_of
+from gigawatt.units import format_date
+
+
+def _year_rows(summary: Mapping[str, Any]) -> list[list[str]]:
+    covered = {row["date"]: row["p_capacity_covers_demand"] for row in summary.get("demand", [])}
+    rows = []
+    for row in summary.get("year_ends", []):
+        gw, ef = row["facility_gw"], row["bf16_eflops"]
+        covers = covered.get(row["date"])
+        rows.append(
+            [
+                row["date"],
+                " / ".join(_fmt(gw[q]) for q in ("p10", "p50", "p90")),
+                " / ".join(_fmt(ef[q], 0) for q in ("p10", "p50", "p90")),
+                _fmt(row["energy_twh_per_year"]["p50"], 1),
+                _fmt(row["h100_equivalents_million"]["p50"], 2),
+                "—" if covers is None else f"{covers:.0%}",
+            ]
+        )
+    return rows
+
+
+def _key_values(data: Any, prefix: str = "") -> list[tuple[str, str]]:
+    """A nested result as (path, value) rows, for sections drawn as plain tables."""
+    return [(k, _fmt(v)) for k, v in flatten(data, prefix).items()][:400]
+
+
+def _assumptions(scenario: Any) -> dict[str, Any]:
+    if scenario is None:
+        return {"sites": [], "targets": [], "sources": []}
+
+    catalog = load_catalog()
+    known = {**catalog.sources, **scenario.sources}
+    used: set[str] = set()
+    sites = []
+    for site_id, site in scenario.sites.items():
+        ids = set(site.source) | {s for p in site.phases for s in p.source}
+        used |= ids
+        sites.append(
+            {
+                "id": site_id,
+                "name": site.name,
+                "where": f"{site.country} / {site.region}",
+                "phases": len(site.phases),
+                "power": f"{sum(p.power_mw.mid for p in site.phases):,.0f} MW {site.power_basis}",
+                "accelerator": site.accelerator,
+                "sources": sorted(ids),
+            }
+        )
+    targets = []
+    for name, target in scenario.targets.items():
+        used |= set(target.source)
+
+        targets.append(
+            {
+                "name": name,
+                "what": f"{target.power_mw / 1e3:g} GW facility, {target.basis}, "
+                f"by {format_date(target.by_date)}",
+                "note": target.note,
+                "sources": sorted(target.source),
+            }
+        )
+    for section in (scenario.supply, scenario.contracts):
+        for item in section.values():
+            used |= set(item.source)
+    sources = [
+        {"id": key, "publication": known[key].publication, "date": known[key].date, "url": known[key].url}
+        for key in sorted(used | set(scenario.sources))
+        if key in known
+    ]
+    return {"sites": sites, "targets": targets, "sources": sources}
+
+
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("gigawatt", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _money_note(summary: Mapping[str, Any], scenario: Any) -> str:
+    """Why a run shows no money."""
+    if scenario is not None and not scenario.contracts:
+        return "The scenario has no contracts, so there is no money to show."
+    return (
+        "This run has no money results (cash flows by party, RPO run-off, circularity): "
+        "it was recorded without the finance model; run it again to see them."
+    )
+
+
+def report_context(record: Any, scenario: Any = None) -> dict[str, Any]:
+    """Everything the report template shows, from a stored run (and its scenario)."""
+    summary = record.summary or {}
+    kind = record_kind(summary, getattr(record, "kind", None))
+    charts = {
+        key: pio.to_html(
+            fig,
+            include_plotlyjs=False,
+            full_html=False,
+            div_id=f"fig-{key}",
+            config={"displaylogo": False, "responsive": True},
+        )
+        for key, fig in figures(summary, scenario, kind).items()
+    }
+    money = summary.get("money") if kind == "run" else None
+    context: dict[str, Any] = {
+        "record": record,
+        "kind": kind,
+        "summary": summary,
+        "charts": charts,
+        "targets": summary.get("targets", []),
+        "years": _year_rows(summary),
+        "money": money,
+        "money_note": "" if money else _money_note(summary, scenario),
+        "assumptions": _assumptions(scenario),
+        "scenario_text": record.scenario_text,
+    }
+    if not _complete(summary, kind):
+        context["kind"] = None  # nothing to draw; the page says the run is not complete
+    elif kind == "stress":
+        context["stress_rows"] = stress_rows(summary)
+    elif kind == "plan":
+        context["plan_rows"] = _plan_rows(summary)
+        context["robust_rows"] = _robust_rows(summary)
+    elif kind == "sensitivity":
+        context["sensitivity_head"], context["sensitivity_rows"] = _sensitivity_rows(summary)
+    elif kind != "run":
+        context["other_rows"] = _key_values(summary)
+    return context
+
+
+def render_report(record: Any, scenario: Any = None) -> str:
+    """The report of a stored run as one HTML string (plotly.js inlined; opens offline)."""
+    context = report_context(record, scenario)
+    context["plotly_js"] = get_plotlyjs()
+    context["geo_assets_js"] = GEO_ASSETS_JS
+    return _environment().get_template("report.html").render(**context)
+
+
+def write_report(record: Any, path: str | Path, scenario: Any = None, *, force: bool = False) -> Path:
+    """Write a run's report to ``path`` (scenario loaded from the run if not given), atomically;
+    over an existing file only with ``force``, never over the run's scenario files."""
+    inputs = inputs_of(record.scenario_ref)
+    safe_write.check_target(path, force=force, protected=inputs, what="report")
+    if scenario is None:
+        scenario = scenario_or_none(record)
+    text = render_report(record, scenario)
+    return safe_write.write_text(path, text, force=force, protected=inputs, what="report")
+
+
+def scenario_or_none(record: Any) -> Any:
+    """The scenario of a stored run, or ``None`` if it can no longer be loaded."""
+    try:
+        return scenario_of(record)
+    except GigawattError:
+        return None
