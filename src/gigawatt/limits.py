@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from gigawatt.units import HOURS_PER_YEAR, WEEKS_PER_GREGORIAN_YEAR
+
 __all__ = [
     "MAX_YAML_ALIASES",
     "MAX_YAML_NODES",
@@ -38,7 +40,7 @@ PLANETARY_POWER_MW = 9.0e8
 #: times 1,000: a bound on any one amount of money.
 PLANETARY_MONEY_USD = 1.05e17
 #: 100 years (a lease, loan or build longer than that is a typing mistake), in weeks.
-MAX_TERM_WEEKS = 100 * 52.1775
+MAX_TERM_WEEKS = 100 * WEEKS_PER_GREGORIAN_YEAR
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,9 @@ class Range:
 #: The range of every quantity kind that has a meaningful bound, in canonical units.
 RANGES: dict[str, Range] = {
     "power": Range(-PLANETARY_POWER_MW, PLANETARY_POWER_MW, "100x the world's generation capacity"),
-    "energy": Range(-PLANETARY_POWER_MW * 8766.0, PLANETARY_POWER_MW * 8766.0, "100x world generation"),
+    "energy": Range(
+        -PLANETARY_POWER_MW * HOURS_PER_YEAR, PLANETARY_POWER_MW * HOURS_PER_YEAR, "100x world generation"
+    ),
     "money": Range(-PLANETARY_MONEY_USD, PLANETARY_MONEY_USD, "1,000x world GDP"),
     "duration": Range(-MAX_TERM_WEEKS, MAX_TERM_WEEKS, "100 years"),
     "rate": Range(-1.0, 0.99, "a yearly interest rate is under 100%"),

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gigawatt.units import DAYS_PER_MONTH, DAYS_PER_YEAR
+
 __all__ = [
     "Generation",
     "industry_rate_per_year",
@@ -35,8 +37,7 @@ __all__ = [
 
 #: Spacing of the grid cumulative supply is integrated on (a mean month): output changes
 #: over quarters, and cumulative supply is interpolated linearly between grid days.
-GRID_DAYS = 365.25 / 12
-_DAYS_PER_YEAR = 365.25
+GRID_DAYS = DAYS_PER_MONTH
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Generation:
 
 
 def _ramp(gen: Generation, days: np.ndarray) -> np.ndarray:
-    years = (days - gen.start_day[:, None]) / _DAYS_PER_YEAR
+    years = (days - gen.start_day[:, None]) / DAYS_PER_YEAR
     grown = gen.rate_per_year[:, None] * np.exp(np.log1p(gen.growth_per_year)[:, None] * np.maximum(years, 0))
     return np.where(years >= 0, grown, 0.0)
 
@@ -84,7 +85,7 @@ def cumulative_all(generations: Mapping[str, Generation], grid_days: np.ndarray)
     """Cumulative supply to the programme of every generation at each of ``grid_days``
     (draw, time), from the first grid day (trapezoid rule; each rate computed once)."""
     done: dict[str, np.ndarray] = {}
-    widths = (np.diff(grid_days) / _DAYS_PER_YEAR)[None, :]
+    widths = (np.diff(grid_days) / DAYS_PER_YEAR)[None, :]
     out = {}
     for name, gen in generations.items():
         rate = industry_rate_per_year(name, generations, grid_days, (), done) * gen.share[:, None]

@@ -45,6 +45,8 @@ DAYS_PER_YEAR = 365.25
 HOURS_PER_YEAR = 8766.0
 #: Weeks in a Julian year (365.25 / 7), the engine's and the finance calendar's year.
 WEEKS_PER_YEAR = DAYS_PER_YEAR / 7
+#: Days in a mean month of the Julian year (365.25 / 12 = 30.4375), the grid of monthly series.
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 #: Weeks in a mean Gregorian year (365.2425 d / 7 = 52.1775; ISO 8601's calendar). Used where
 #: the planner and the CLI turn weeks into quarters, months or years; 0.02% shorter than
 #: :data:`WEEKS_PER_YEAR` (kept as written so that plans and figures stay the same).
