@@ -186,6 +186,24 @@ def test_real_timelines_backtest():
     assert 0.0 <= data["coverage"] <= 1.0
 
 
+def test_a_campus_that_starts_by_retrofitting_has_an_existing_shell():
+    from gigawatt.backtest import _campus_scenario
+    from gigawatt.io.epoch_timelines import read_timelines
+
+    text = (
+        "Date,Data center,Construction status,Power (MW),Buildings operational\n"
+        "2024-04-24,Quick Campus Texas,Construction starts retrofitting a former factory,0,0\n"
+        "2024-08-11,Quick Campus Texas,Building 1 online,44,1\n"
+        "2024-04-24,Slow Campus Texas,Land clearing begins,0,0\n"
+        "2025-08-11,Slow Campus Texas,Building 1 online,44,1\n"
+    )
+    histories, _ = read_timelines(text)
+    start = units.parse_date("2024-04-24")
+    quick = _campus_scenario("Quick", histories["Quick Campus Texas"], start, power_limited=False, cls=None)
+    slow = _campus_scenario("Slow", histories["Slow Campus Texas"], start, power_limited=False, cls=None)
+    assert quick.sites["campus"].existing_shell and not slow.sites["campus"].existing_shell
+
+
 def test_written_priors_and_backtest_report_never_overwrite_without_force(tmp_path):
     """Issue 17's safe writes cover these outputs too: an existing file is refused before any
     work, kept as it was, and written over (atomically) only with --force."""

@@ -23,6 +23,7 @@ Campuses marked power-limited are scored apart too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -55,6 +56,9 @@ DAYS_PER_MONTH = 30.4375
 #: The last day simulated: later dates count as "not by then" (the censoring horizon of every draw).
 HORIZON = "2045-12-31"
 _PIT_BINS = 5
+#: A campus's first row saying it retrofits an existing building (e.g. "retrofitting a former
+#: Electrolux building"): its first building reuses a shell (``existing_shell``), known from the start.
+_RETROFIT = re.compile(r"\bretrofit", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -212,6 +216,7 @@ def _campus_scenario(
     campus: str, history: list[TimelineRow], as_of: float, *, power_limited: bool, cls: str | None
 ) -> Scenario:
     phases = _timeline_phases(history, as_of, keep_projections=False)
+    retrofit = history[0].date <= as_of and bool(_RETROFIT.search(history[0].text))
     where = place(campus) or ("ZZ", "unknown")
     first_year = min(units.date_from_days(as_of).year, units.date_from_days(history[0].date).year)
     total = sum(units.parse(p["power"], "power") for p in phases)
@@ -234,6 +239,7 @@ def _campus_scenario(
                 "accelerator": "any-chip",
                 "developer_class": cls,
                 "power_limited": power_limited,
+                "existing_shell": retrofit,
                 "power_plan": [
                     {"kind": "grid", "capacity": f"{total:g} MW", "available": f"{first_year}-01-01"}
                 ],

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 __all__ = [
     "DEVELOPER_CLASSES",
     "MIN_CLASS_CAMPUSES",
+    "OPTIONAL_SPANS",
     "PRIOR_SPANS",
     "Priors",
     "PriorsError",
@@ -51,6 +52,9 @@ __all__ = [
 
 #: Spans the engine applies: shell start → first building online, and online → next building online.
 PRIOR_SPANS = ("first_building", "building_cadence")
+#: Spans fitted where at least two campuses observe them, applied when a site asks: roof complete →
+#: building operational, the build span of a first building in an existing shell (a retrofit).
+OPTIONAL_SPANS = ("roof_to_operational",)
 #: Who builds a campus, by words in its name or owner (judgement: the builders in Epoch's
 #: frontier data-center hub, grouped by how they build: own campuses, leased-out developer
 #: campuses, and builders that retrofit existing buildings for speed).
@@ -164,12 +168,14 @@ def fit_priors(calibration: Calibration, *, exclude: frozenset[str] = frozenset(
     spans: dict[str, SpanPrior] = {}
     classes: dict[str, dict[str, SpanPrior]] = {}
     tests: dict[str, dict[str, float | None]] = {}
-    for name in PRIOR_SPANS:
+    for name in PRIOR_SPANS + OPTIONAL_SPANS:
         observations = [o for o in calibration.spans[name].observations if o.site not in exclude]
         prior = _span_prior(observations)
         if prior is None:
             continue
         spans[name] = prior
+        if name in OPTIONAL_SPANS:
+            continue  # too few campuses for a class of its own
         for cls in DEVELOPER_CLASSES:
             observed = {o.site for o in observations if developer_class(o.site) == cls and not o.censored}
             if len(observed) < MIN_CLASS_CAMPUSES:
@@ -216,7 +222,9 @@ def priors_yaml(priors: Priors, *, source_file: str, as_of_date: float) -> str:
         "# Build priors fitted by `gigawatt calibrate --write-priors` (lognormal, maximum likelihood,\n"
         "# right-censored campuses counted as 'not yet'). first_building: shell start (land clearing)\n"
         "# to first building operational; building_cadence: one rise of a campus's operational power\n"
-        "# to the next. Source: Epoch AI, 'Data on Frontier AI Data Centers' (CC BY 4.0).\n"
+        "# to the next; roof_to_operational (where fitted): roof complete to building operational,\n"
+        "# the first building's span in an existing shell. Source: Epoch AI, 'Data on Frontier AI\n"
+        "# Data Centers' (CC BY 4.0).\n"
     )
     return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
@@ -263,7 +271,11 @@ def _parse(text: str, file: str) -> Priors:
     missing = [n for n in PRIOR_SPANS if n not in spans_data]
     if missing:
         raise PriorsError(str(doc.problem(("spans",), f"missing {', '.join(missing)}")))
-    spans = {n: _read_prior(doc, ("spans", n), spans_data[n]) for n in PRIOR_SPANS}
+    spans = {
+        n: _read_prior(doc, ("spans", n), spans_data[n])
+        for n in PRIOR_SPANS + OPTIONAL_SPANS
+        if n in spans_data
+    }
     classes: dict[str, dict[str, SpanPrior]] = {}
     for cls, entries in (data.get("classes") or {}).items():
         if cls not in DEVELOPER_CLASSES:
