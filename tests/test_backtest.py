@@ -53,6 +53,13 @@ def test_milestones_kinds_and_scores():
     assert len(data["pit"]) == 16
     low, high = data["campus_bootstrap_90"]["coverage"]
     assert low <= data["coverage"] <= high
+    # each forecast's first observed milestone apart from the later ones: together, all of them
+    first, later = data["by_step"]["first"], data["by_step"]["later"]
+    assert first["count"] == len(result.campuses) - 1  # Foxtrot: nothing observed (censored)
+    assert first["count"] + later["count"] == 16
+    assert first["coverage"] * first["count"] + later["coverage"] * later["count"] == pytest.approx(
+        data["coverage"] * 16
+    )
     # every campus's forecast starts from its first row and knows nothing dated later
     alpha = next(c for c in result.campuses if c.campus == "Alpha Google Texas")
     assert alpha.as_of == "2021-01-01" and alpha.developer_class == "hyperscaler"

@@ -141,6 +141,22 @@ class Backtest:
             "median_abs_p50_error_months": [round(float(v), 2) for v in np.quantile(error, [0.05, 0.95])],
         }
 
+    def by_step(self) -> dict[str, dict[str, Any]]:
+        """Observed milestones split: each forecast's first (its next building) and the later ones.
+
+        The first tests the build-span prior; the later ones add the cadence between
+        buildings and a horizon of years, so their errors grow with it.
+        """
+        first, later = [], []
+        for c in self.campuses:
+            seen = [m for m in c.milestones if m.kind == "observed" and not m.power_limited]
+            first += seen[:1]
+            later += seen[1:]
+        return {
+            "first": {k: v for k, v in score(first).items() if k != "pit"},
+            "later": {k: v for k, v in score(later).items() if k != "pit"},
+        }
+
     def as_dict(self) -> dict[str, Any]:
         head = self.scores()
         censored = [m for m in self.milestones if m.kind == "censored"]
@@ -152,6 +168,7 @@ class Backtest:
             "priors": "leave-one-campus-out" if self.leave_one_out else "as given",
             **head,
             "campus_bootstrap_90": self.campus_bootstrap(),
+            "by_step": self.by_step(),
             "projected": self.scores("projected"),
             "power_limited": {
                 "observed": self.scores("observed", True),
