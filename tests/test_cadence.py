@@ -51,10 +51,10 @@ def _online(model: Model, draws: int = 400) -> np.ndarray:
 
 def test_phases_come_online_in_sequence(tmp_path):
     path = tmp_path / "s.yaml"
-    path.write_text(SCENARIO.format(priors=""), encoding="utf-8")
+    path.write_text(SCENARIO.format(priors="priors: catalog"), encoding="utf-8")
     scenario = load_scenario(path)
     plain = _online(Model.from_scenario(scenario))
-    # without priors the three phases are independent draws of the same pipeline
+    # with the catalog's stages the three phases are independent draws of the same pipeline
     assert abs(np.median(plain[:, 2] - plain[:, 0])) < 30
     online = _online(Model.from_scenario(scenario, priors=_priors()))
     gaps = np.diff(online[:, :3], axis=1)
@@ -154,6 +154,18 @@ def test_write_priors_then_use_them_in_a_scenario(tmp_path):
     assert model.priors == priors
     run = CliRunner().invoke(app, ["validate", str(path)])
     assert run.exit_code == 0, run.output
+
+
+def test_catalog_priors_are_the_catalog_stages(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.format(priors="priors: catalog"), encoding="utf-8")
+    catalog = Model.from_scenario(load_scenario(path))
+    assert catalog.priors is not None and not catalog.priors.spans
+    assert not any(k.endswith(("stages.build", "cadence")) for k in catalog.parameters)
+    path.write_text(SCENARIO.format(priors=""), encoding="utf-8")
+    plain = Model.from_scenario(load_scenario(path))
+    assert plain.priors is None and set(plain.parameters) == set(catalog.parameters)
+    assert (_online(plain) == _online(catalog)).all()
 
 
 def test_default_priors_are_the_shipped_fit():

@@ -20,7 +20,8 @@ built, from the developer class's fit where there is one:
   shared supply queues, which still apply afterwards).
 
 A phase with its own planned ``online`` date keeps the site's schedule as stated:
-no cadence is added on top. Without priors nothing here changes the engine.
+no cadence is added on top. Without priors (or with ``catalog``, no fitted
+spans) nothing here changes the engine.
 """
 
 from __future__ import annotations

@@ -4,7 +4,10 @@
 histories (:mod:`gigawatt.calibrate`); a scenario's ``priors: P.yaml`` (or the
 CLI's ``--priors``) hands them to the engine, which applies them through
 :mod:`gigawatt.cadence`. ``priors: default`` names the shipped fit
-(``data/priors.yaml``, rebuilt by ``make priors``).
+(``data/priors.yaml``, rebuilt by ``make priors``); ``catalog`` names no fitted
+spans (the catalog's stage durations and no cadence, what a scenario without
+``priors:`` gets), so ``gigawatt backtest --priors catalog`` scores the engine
+as most scenarios run it (docs/backtest.md).
 
 Each span is a lognormal by its P10/P50/P90 (weeks), with the campuses it was
 fitted on. A developer class gets its own fit only where the data support it:
@@ -35,6 +38,7 @@ if TYPE_CHECKING:
     from gigawatt.calibrate import Calibration
 
 __all__ = [
+    "CATALOG",
     "DEVELOPER_CLASSES",
     "MIN_CLASS_CAMPUSES",
     "OPTIONAL_SPANS",
@@ -63,6 +67,8 @@ DEVELOPER_CLASSES: dict[str, tuple[str, ...]] = {
     "developer": ("coreweave", "crusoe", "qts", "vantage", "stack", "aligned", "nscale", "lancium"),
     "hyperscaler": ("amazon", "aws", "google", "meta", "microsoft", "alibaba", "oracle", "tencent"),
 }
+#: ``catalog``: no fitted spans, so the engine keeps the catalog's stage durations (no cadence).
+CATALOG = "catalog"
 #: Fewest campuses with an observed span for a class-specific fit.
 MIN_CLASS_CAMPUSES = 3
 #: A class's own fit is used when a likelihood-ratio test rejects pooling at this level.
@@ -317,9 +323,12 @@ def load_priors(path: str | Path) -> Priors:
 
 
 def resolve_priors(name: str, relative_to: str | Path | None = None) -> Priors:
-    """``default`` (the shipped fit) or a file, relative to ``relative_to``'s folder if not absolute."""
+    """``default`` (the shipped fit), ``catalog`` (no fitted spans: the catalog's stages, no
+    cadence) or a file, relative to ``relative_to``'s folder if not absolute."""
     if name == "default":
         return _default()
+    if name == CATALOG:
+        return Priors({}, file=CATALOG)
     path = Path(name)
     if relative_to is not None and not path.is_absolute():
         beside = Path(relative_to).parent / path
