@@ -53,6 +53,13 @@ def test_milestones_kinds_and_scores():
     assert len(data["pit"]) == 16
     low, high = data["campus_bootstrap_90"]["coverage"]
     assert low <= data["coverage"] <= high
+    # each forecast's first observed milestone apart from the later ones: together, all of them
+    first, later = data["by_step"]["first"], data["by_step"]["later"]
+    assert first["count"] == len(result.campuses) - 1  # Foxtrot: nothing observed (censored)
+    assert first["count"] + later["count"] == 16
+    assert first["coverage"] * first["count"] + later["coverage"] * later["count"] == pytest.approx(
+        data["coverage"] * 16
+    )
     # every campus's forecast starts from its first row and knows nothing dated later
     alpha = next(c for c in result.campuses if c.campus == "Alpha Google Texas")
     assert alpha.as_of == "2021-01-01" and alpha.developer_class == "hyperscaler"
@@ -184,6 +191,24 @@ def test_real_timelines_backtest():
     assert data["count"] == 33 and data["censored"]["count"] == 2
     assert data["projected"]["count"] == 18
     assert 0.0 <= data["coverage"] <= 1.0
+
+
+def test_a_campus_that_starts_by_retrofitting_has_an_existing_shell():
+    from gigawatt.backtest import _campus_scenario
+    from gigawatt.io.epoch_timelines import read_timelines
+
+    text = (
+        "Date,Data center,Construction status,Power (MW),Buildings operational\n"
+        "2024-04-24,Quick Campus Texas,Construction starts retrofitting a former factory,0,0\n"
+        "2024-08-11,Quick Campus Texas,Building 1 online,44,1\n"
+        "2024-04-24,Slow Campus Texas,Land clearing begins,0,0\n"
+        "2025-08-11,Slow Campus Texas,Building 1 online,44,1\n"
+    )
+    histories, _ = read_timelines(text)
+    start = units.parse_date("2024-04-24")
+    quick = _campus_scenario("Quick", histories["Quick Campus Texas"], start, power_limited=False, cls=None)
+    slow = _campus_scenario("Slow", histories["Slow Campus Texas"], start, power_limited=False, cls=None)
+    assert quick.sites["campus"].existing_shell and not slow.sites["campus"].existing_shell
 
 
 def test_written_priors_and_backtest_report_never_overwrite_without_force(tmp_path):

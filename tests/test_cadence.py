@@ -51,10 +51,10 @@ def _online(model: Model, draws: int = 400) -> np.ndarray:
 
 def test_phases_come_online_in_sequence(tmp_path):
     path = tmp_path / "s.yaml"
-    path.write_text(SCENARIO.format(priors=""), encoding="utf-8")
+    path.write_text(SCENARIO.format(priors="priors: catalog"), encoding="utf-8")
     scenario = load_scenario(path)
     plain = _online(Model.from_scenario(scenario))
-    # without priors the three phases are independent draws of the same pipeline
+    # with the catalog's stages the three phases are independent draws of the same pipeline
     assert abs(np.median(plain[:, 2] - plain[:, 0])) < 30
     online = _online(Model.from_scenario(scenario, priors=_priors()))
     gaps = np.diff(online[:, :3], axis=1)
@@ -62,6 +62,41 @@ def test_phases_come_online_in_sequence(tmp_path):
     assert np.median(gaps) == pytest.approx(26 * 7, rel=0.25)
     # the first building takes the fitted span from its stated start
     start = units.parse_date("2025-01-01")
+    assert np.median(online[:, 0] - start) == pytest.approx(52 * 7, rel=0.1)
+
+
+def test_later_buildings_follow_the_cadence_not_a_fresh_first_building_draw(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.format(priors=""), encoding="utf-8")
+    wide = Priors(
+        {
+            "first_building": SpanPrior(26, 52, 104, 5, ("a", "b")),
+            "building_cadence": SpanPrior(0.5, 1, 2, 5, ("a", "b")),
+        }
+    )
+    model = Model.from_scenario(load_scenario(path), priors=wide)
+    # one build span per site, shared by its phases (not one per phase)
+    assert "sites.campus.stages.build" in model.parameters
+    assert not any(k.endswith("].stages.build") for k in model.parameters)
+    online = _online(model)
+    # B2 and B3 follow B1 by about a week in every draw; independent spans from the campus
+    # start would hold them back by months in most draws
+    assert np.quantile(online[:, 2] - online[:, 0], 0.95) < 5 * 7
+
+
+def test_an_existing_shell_builds_in_the_roof_to_operational_span(tmp_path):
+    path = tmp_path / "s.yaml"
+    retrofit = SCENARIO.replace(
+        "developer_class: hyperscaler", "developer_class: hyperscaler\n    existing_shell: true"
+    )
+    path.write_text(retrofit.format(priors=""), encoding="utf-8")
+    priors = _priors()
+    priors.spans["roof_to_operational"] = SpanPrior(8, 10, 12.5, 2, ("a", "b"))
+    online = _online(Model.from_scenario(load_scenario(path), priors=priors))
+    start = units.parse_date("2025-01-01")
+    assert np.median(online[:, 0] - start) == pytest.approx(10 * 7, rel=0.1)
+    # without a roof-to-operational fit it falls back to the first-building span
+    online = _online(Model.from_scenario(load_scenario(path), priors=_priors()))
     assert np.median(online[:, 0] - start) == pytest.approx(52 * 7, rel=0.1)
 
 
@@ -121,10 +156,23 @@ def test_write_priors_then_use_them_in_a_scenario(tmp_path):
     assert run.exit_code == 0, run.output
 
 
+def test_catalog_priors_are_the_catalog_stages(tmp_path):
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO.format(priors="priors: catalog"), encoding="utf-8")
+    catalog = Model.from_scenario(load_scenario(path))
+    assert catalog.priors is not None and not catalog.priors.spans
+    assert not any(k.endswith(("stages.build", "cadence")) for k in catalog.parameters)
+    path.write_text(SCENARIO.format(priors=""), encoding="utf-8")
+    plain = Model.from_scenario(load_scenario(path))
+    assert plain.priors is None and set(plain.parameters) == set(catalog.parameters)
+    assert (_online(plain) == _online(catalog)).all()
+
+
 def test_default_priors_are_the_shipped_fit():
     default = resolve_priors("default")
     assert default.spans["first_building"].n >= 2
-    assert set(default.spans) == {"first_building", "building_cadence"}
+    assert {"first_building", "building_cadence"} <= set(default.spans)
+    assert set(default.spans) <= {"first_building", "building_cadence", "roof_to_operational"}
 
 
 def test_bad_priors_are_located(tmp_path):

@@ -23,6 +23,7 @@ Campuses marked power-limited are scored apart too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -55,6 +56,9 @@ DAYS_PER_MONTH = 30.4375
 #: The last day simulated: later dates count as "not by then" (the censoring horizon of every draw).
 HORIZON = "2045-12-31"
 _PIT_BINS = 5
+#: A campus's first row saying it retrofits an existing building (e.g. "retrofitting a former
+#: Electrolux building"): its first building reuses a shell (``existing_shell``), known from the start.
+_RETROFIT = re.compile(r"\bretrofit", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,22 @@ class Backtest:
             "median_abs_p50_error_months": [round(float(v), 2) for v in np.quantile(error, [0.05, 0.95])],
         }
 
+    def by_step(self) -> dict[str, dict[str, Any]]:
+        """Observed milestones split: each forecast's first (its next building) and the later ones.
+
+        The first tests the build-span prior; the later ones add the cadence between
+        buildings and a horizon of years, so their errors grow with it.
+        """
+        first, later = [], []
+        for c in self.campuses:
+            seen = [m for m in c.milestones if m.kind == "observed" and not m.power_limited]
+            first += seen[:1]
+            later += seen[1:]
+        return {
+            "first": {k: v for k, v in score(first).items() if k != "pit"},
+            "later": {k: v for k, v in score(later).items() if k != "pit"},
+        }
+
     def as_dict(self) -> dict[str, Any]:
         head = self.scores()
         censored = [m for m in self.milestones if m.kind == "censored"]
@@ -148,6 +168,7 @@ class Backtest:
             "priors": "leave-one-campus-out" if self.leave_one_out else "as given",
             **head,
             "campus_bootstrap_90": self.campus_bootstrap(),
+            "by_step": self.by_step(),
             "projected": self.scores("projected"),
             "power_limited": {
                 "observed": self.scores("observed", True),
@@ -212,6 +233,7 @@ def _campus_scenario(
     campus: str, history: list[TimelineRow], as_of: float, *, power_limited: bool, cls: str | None
 ) -> Scenario:
     phases = _timeline_phases(history, as_of, keep_projections=False)
+    retrofit = history[0].date <= as_of and bool(_RETROFIT.search(history[0].text))
     where = place(campus) or ("ZZ", "unknown")
     first_year = min(units.date_from_days(as_of).year, units.date_from_days(history[0].date).year)
     total = sum(units.parse(p["power"], "power") for p in phases)
@@ -234,6 +256,7 @@ def _campus_scenario(
                 "accelerator": "any-chip",
                 "developer_class": cls,
                 "power_limited": power_limited,
+                "existing_shell": retrofit,
                 "power_plan": [
                     {"kind": "grid", "capacity": f"{total:g} MW", "available": f"{first_year}-01-01"}
                 ],

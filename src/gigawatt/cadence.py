@@ -2,19 +2,26 @@
 
 With fitted priors in effect (:mod:`gigawatt.priors`: a scenario's ``priors:`` or
 the CLI's ``--priors``), the engine applies two spans to every phase still to be
-built, each drawn per phase from the developer class's fit where there is one:
+built, from the developer class's fit where there is one:
 
 * ``first_building`` — shell start (land clearing) to online: the catalog's
   ``site_and_shell``, ``it_fit_out`` and ``commissioning`` draws are scaled so
   their sum is the drawn span (commissioning keeps its share, which the power and
-  chip limits read);
+  chip limits read). The span is drawn once per site and draw, shared by its
+  phases: the fit measures a campus's first building, and a later building's
+  timing is the cadence's, not a fresh draw of a first building from the campus's
+  start (which, being the later of several independent draws, would hold later
+  buildings back far beyond the fitted gaps). A site whose first building reuses
+  an existing shell (``existing_shell: true``, a retrofit) draws its span from the
+  fitted ``roof_to_operational`` instead, where the priors have one;
 * ``building_cadence`` — after the first phase of its site, a phase comes online
   no sooner than the phase before it plus a drawn gap. The gap chains on the
   previous phase's construction, power and chip-availability dates (before the
   shared supply queues, which still apply afterwards).
 
 A phase with its own planned ``online`` date keeps the site's schedule as stated:
-no cadence is added on top. Without priors nothing here changes the engine.
+no cadence is added on top. Without priors (or with ``catalog``, no fitted
+spans) nothing here changes the engine.
 """
 
 from __future__ import annotations
@@ -47,7 +54,7 @@ def _path(ph: PhaseInfo) -> str:
 
 
 def parameters(scenario: Scenario, phases: list[PhaseInfo], priors: Priors | None) -> dict[str, Dist]:
-    """The span and gap each phase to be built draws (none without priors)."""
+    """The site spans and the phase gaps to draw (none without priors)."""
     out: dict[str, Dist] = {}
     if priors is None:
         return out
@@ -56,10 +63,11 @@ def parameters(scenario: Scenario, phases: list[PhaseInfo], priors: Priors | Non
             continue
         site = scenario.sites[ph.site]
         cls = site.developer_class
-        build = priors.span("first_building", cls)
-        gap = priors.span("building_cadence", cls)
+        retrofit = priors.span("roof_to_operational") if site.existing_shell else None
+        build = retrofit or priors.span("first_building", cls)
         if build is not None:
-            out[f"{_path(ph)}.{BUILD}"] = build.dist()
+            out[f"sites.{ph.site}.{BUILD}"] = build.dist()
+        gap = priors.span("building_cadence", cls)
         if ph.index > 0 and gap is not None and site.phases[ph.index].online_date is None:
             out[f"{_path(ph)}.{GAP}"] = gap.dist()
     return out
@@ -68,8 +76,11 @@ def parameters(scenario: Scenario, phases: list[PhaseInfo], priors: Priors | Non
 def scaled_stages(
     p: Mapping[str, np.ndarray], path: str, days: dict[str, np.ndarray]
 ) -> dict[str, np.ndarray]:
-    """Stage durations (days) with the build stages scaled to the drawn span, if one is drawn."""
-    span = p.get(f"{path}.{BUILD}")
+    """Stage durations (days) with the build stages scaled to its site's drawn span, if one is drawn.
+
+    ``path`` is the phase's (``sites.ID.phases[I]``).
+    """
+    span = p.get(f"{path.rsplit('.phases[', 1)[0]}.{BUILD}")
     if span is None:
         return days
     total = sum(days[s] for s in _BUILD_STAGES)

@@ -8,7 +8,8 @@ and using only rows dated on or before ``as_of`` (later rows are projections):
   ``it_fit_out`` + ``commissioning`` stages;
 - ``roof_to_operational``: "roof complete on building N" to N buildings operational —
   ``it_fit_out`` + ``commissioning``;
-- ``building_cadence``: weeks from one rise of a campus's operational power to the next.
+- ``building_cadence``: weeks from one rise of a campus's operational power to the next
+  (the gap still open at as-of, where the campus states more power, right-censored).
 
 Each is fitted with a lognormal (maximum likelihood, open spans right-censored;
 reported by P10/P50/P90) and,
@@ -143,18 +144,22 @@ def _cadence(site: str, rows: list[TimelineRow], as_of: float) -> list[Observati
     """Weeks from each rise of a campus's operational power to the next, both observed by as-of.
 
     The importer makes one phase per rise, so these are the gaps the engine draws
-    between a campus's phases (:mod:`gigawatt.cadence`).
+    between a campus's phases (:mod:`gigawatt.cadence`). A campus with more power
+    stated (a later rise) than it had online by as-of has one gap still open: the
+    last observed rise to as-of, right-censored. Leaving it out would fit only the
+    gaps that closed, a sample biased short (a long gap is more often still open).
     """
     rises: list[TimelineRow] = []
     peak = 0.0
     for row in rows:
-        if row.date <= as_of and row.power_mw > peak:
+        if row.power_mw > peak:
             rises.append(row)
             peak = row.power_mw
-    return [
-        Observation(site, a.line, b.line, (b.date - a.date) / _WEEK)
-        for a, b in itertools.pairwise(rises)
-    ]
+    seen = [r for r in rises if r.date <= as_of]
+    gaps = [Observation(site, a.line, b.line, (b.date - a.date) / _WEEK) for a, b in itertools.pairwise(seen)]
+    if seen and len(seen) < len(rises):
+        gaps.append(Observation(site, seen[-1].line, None, (as_of - seen[-1].date) / _WEEK, censored=True))
+    return gaps
 
 
 def calibrate(

@@ -4,7 +4,10 @@
 histories (:mod:`gigawatt.calibrate`); a scenario's ``priors: P.yaml`` (or the
 CLI's ``--priors``) hands them to the engine, which applies them through
 :mod:`gigawatt.cadence`. ``priors: default`` names the shipped fit
-(``data/priors.yaml``, rebuilt by ``make priors``).
+(``data/priors.yaml``, rebuilt by ``make priors``); ``catalog`` names no fitted
+spans (the catalog's stage durations and no cadence, what a scenario without
+``priors:`` gets), so ``gigawatt backtest --priors catalog`` scores the engine
+as most scenarios run it (docs/backtest.md).
 
 Each span is a lognormal by its P10/P50/P90 (weeks), with the campuses it was
 fitted on. A developer class gets its own fit only where the data support it:
@@ -35,8 +38,10 @@ if TYPE_CHECKING:
     from gigawatt.calibrate import Calibration
 
 __all__ = [
+    "CATALOG",
     "DEVELOPER_CLASSES",
     "MIN_CLASS_CAMPUSES",
+    "OPTIONAL_SPANS",
     "PRIOR_SPANS",
     "Priors",
     "PriorsError",
@@ -51,6 +56,9 @@ __all__ = [
 
 #: Spans the engine applies: shell start → first building online, and online → next building online.
 PRIOR_SPANS = ("first_building", "building_cadence")
+#: Spans fitted where at least two campuses observe them, applied when a site asks: roof complete →
+#: building operational, the build span of a first building in an existing shell (a retrofit).
+OPTIONAL_SPANS = ("roof_to_operational",)
 #: Who builds a campus, by words in its name or owner (judgement: the builders in Epoch's
 #: frontier data-center hub, grouped by how they build: own campuses, leased-out developer
 #: campuses, and builders that retrofit existing buildings for speed).
@@ -59,6 +67,8 @@ DEVELOPER_CLASSES: dict[str, tuple[str, ...]] = {
     "developer": ("coreweave", "crusoe", "qts", "vantage", "stack", "aligned", "nscale", "lancium"),
     "hyperscaler": ("amazon", "aws", "google", "meta", "microsoft", "alibaba", "oracle", "tencent"),
 }
+#: ``catalog``: no fitted spans, so the engine keeps the catalog's stage durations (no cadence).
+CATALOG = "catalog"
 #: Fewest campuses with an observed span for a class-specific fit.
 MIN_CLASS_CAMPUSES = 3
 #: A class's own fit is used when a likelihood-ratio test rejects pooling at this level.
@@ -164,12 +174,14 @@ def fit_priors(calibration: Calibration, *, exclude: frozenset[str] = frozenset(
     spans: dict[str, SpanPrior] = {}
     classes: dict[str, dict[str, SpanPrior]] = {}
     tests: dict[str, dict[str, float | None]] = {}
-    for name in PRIOR_SPANS:
+    for name in PRIOR_SPANS + OPTIONAL_SPANS:
         observations = [o for o in calibration.spans[name].observations if o.site not in exclude]
         prior = _span_prior(observations)
         if prior is None:
             continue
         spans[name] = prior
+        if name in OPTIONAL_SPANS:
+            continue  # too few campuses for a class of its own
         for cls in DEVELOPER_CLASSES:
             observed = {o.site for o in observations if developer_class(o.site) == cls and not o.censored}
             if len(observed) < MIN_CLASS_CAMPUSES:
@@ -216,7 +228,9 @@ def priors_yaml(priors: Priors, *, source_file: str, as_of_date: float) -> str:
         "# Build priors fitted by `gigawatt calibrate --write-priors` (lognormal, maximum likelihood,\n"
         "# right-censored campuses counted as 'not yet'). first_building: shell start (land clearing)\n"
         "# to first building operational; building_cadence: one rise of a campus's operational power\n"
-        "# to the next. Source: Epoch AI, 'Data on Frontier AI Data Centers' (CC BY 4.0).\n"
+        "# to the next; roof_to_operational (where fitted): roof complete to building operational,\n"
+        "# the first building's span in an existing shell. Source: Epoch AI, 'Data on Frontier AI\n"
+        "# Data Centers' (CC BY 4.0).\n"
     )
     return head + yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
 
@@ -263,7 +277,11 @@ def _parse(text: str, file: str) -> Priors:
     missing = [n for n in PRIOR_SPANS if n not in spans_data]
     if missing:
         raise PriorsError(str(doc.problem(("spans",), f"missing {', '.join(missing)}")))
-    spans = {n: _read_prior(doc, ("spans", n), spans_data[n]) for n in PRIOR_SPANS}
+    spans = {
+        n: _read_prior(doc, ("spans", n), spans_data[n])
+        for n in PRIOR_SPANS + OPTIONAL_SPANS
+        if n in spans_data
+    }
     classes: dict[str, dict[str, SpanPrior]] = {}
     for cls, entries in (data.get("classes") or {}).items():
         if cls not in DEVELOPER_CLASSES:
@@ -305,9 +323,12 @@ def load_priors(path: str | Path) -> Priors:
 
 
 def resolve_priors(name: str, relative_to: str | Path | None = None) -> Priors:
-    """``default`` (the shipped fit) or a file, relative to ``relative_to``'s folder if not absolute."""
+    """``default`` (the shipped fit), ``catalog`` (no fitted spans: the catalog's stages, no
+    cadence) or a file, relative to ``relative_to``'s folder if not absolute."""
     if name == "default":
         return _default()
+    if name == CATALOG:
+        return Priors({}, file=CATALOG)
     path = Path(name)
     if relative_to is not None and not path.is_absolute():
         beside = Path(relative_to).parent / path

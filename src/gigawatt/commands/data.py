@@ -311,6 +311,16 @@ def backtest(
             f"median |P50 error| {e_lo:.1f}-{e_hi:.1f} months",
             highlight=False,
         )
+    steps = result.by_step()
+    if steps["first"]["count"] and steps["later"]["count"]:
+        first, later = steps["first"], steps["later"]
+        console.print(
+            f"  first milestone of each forecast: n={first['count']}, inside {first['coverage']:.0%}, "
+            f"median |P50 error| {first['median_abs_p50_error_months']:.1f} months; later: "
+            f"n={later['count']}, inside {later['coverage']:.0%}, "
+            f"{later['median_abs_p50_error_months']:.1f} months",
+            highlight=False,
+        )
     console.print(line("Epoch projections (not observations)", result.scores("projected")), highlight=False)
     limited = result.scores("observed", True)
     if limited["count"]:

@@ -159,6 +159,9 @@ class Site(Model):
     developer_class: Literal["hyperscaler", "developer", "speed_first"] | None = None
     #: the build waits on new power plants (e.g. on-site gas): the backtest scores such campuses apart
     power_limited: bool = False
+    #: the first building reuses an existing shell (a retrofit): its build span is the fitted
+    #: roof-to-operational span, not shell start to operational (``gigawatt.cadence``)
+    existing_shell: bool = False
     power_plan: list[PowerSource] = Field(min_length=1)
     phases: list[Phase] = Field(min_length=1)
     source: SourceIds = []
