@@ -265,25 +265,32 @@ def _regions(group: Sequence[MapSite]) -> list[str]:
     return sorted({s.region.split("-")[-1].upper() for s in group})
 
 
-def _cluster_text(group: Sequence[MapSite]) -> str:
-    """A group's label on the map: the site's name; the names of sites on one spot (closer
-    than :data:`_SAME_SPOT_DEG`, which no zoom separates); or "3 sites (TX)"."""
+def _one_spot(group: Sequence[MapSite]) -> bool:
+    """Whether the sites are closer than :data:`_SAME_SPOT_DEG`: no zoom separates them."""
+    lons, lats = [s.lon for s in group], [s.lat for s in group]
+    return max(max(lons) - min(lons), max(lats) - min(lats)) < _SAME_SPOT_DEG
+
+
+def _cluster_text(group: Sequence[MapSite], countries_in_view: int) -> str:
+    """A group's label on the map: the site's name; the names of sites on one spot; or a
+    count, with the regions ("3 sites (TX)") or the country when the view spans several."""
     if len(group) == 1:
         return group[0].label
-    lons, lats = [s.lon for s in group], [s.lat for s in group]
-    if max(max(lons) - min(lons), max(lats) - min(lats)) < _SAME_SPOT_DEG:
+    if _one_spot(group):
         return " / ".join(s.label for s in group)
     countries = {s.country for s in group}
-    if len(countries) > 1:
-        return f"{len(group)} sites"
     regions = _regions(group)
-    if len(regions) <= 2:
+    if len(countries) == 1 and len(regions) <= 2:
         return f"{len(group)} sites ({', '.join(regions)})"
-    return f"{len(group)} sites, {country_name(next(iter(countries)))}"
+    if len(countries) == 1 and countries_in_view > 1:
+        return f"{len(group)} sites, {country_name(next(iter(countries)))}"
+    return f"{len(group)} sites"
 
 
 def _cluster_name(group: Sequence[MapSite]) -> str:
-    """A group's entry in the view menu: "United States (NM, TX), 4 sites"."""
+    """A group's entry in the view menu: "United States (NM, TX), 4 sites", or a site's name."""
+    if len(group) == 1:
+        return group[0].label
     countries = sorted({s.country for s in group})
     if len(countries) > 1:
         return f"{', '.join(country_name(c) for c in countries)}, {len(group)} sites"
@@ -326,71 +333,83 @@ _POSITIONS = (
 _SCALES = (1.0, 1.5, 2.2, 3.2, 4.5)
 
 
+def _clashes(box: Box, scale: float, carrier: MapSite, frame: _Frame, sites: Sequence[MapSite]) -> int:
+    """How many markers (other than its own) a label box touches, plus one if it leaves the map."""
+    touched = 0
+    for s in sites:
+        x, y = frame.px(s.lon, s.lat)
+        touched += s is not carrier and _hits(box, x * scale, y * scale, s.marker_px / 2 + 1.0)
+    half_w, half_h = frame.half[0] * scale, frame.half[1] * scale
+    return touched + (box[0] < -half_w or box[2] > half_w or box[1] < -half_h or box[3] > half_h)
+
+
 def _place(
     groups: Sequence[Sequence[MapSite]], sites: Sequence[MapSite], frame: _Frame
-) -> dict[str, tuple[str, str]]:
+) -> tuple[dict[str, tuple[str, str]], list[Sequence[MapSite]]]:
     """Each group's label on its largest site, at the first position that touches no other
-    label and no marker at any of :data:`_SCALES` (else the one that touches fewest)."""
-    points = {s.id: frame.px(s.lon, s.lat) for s in sites}
+    label and no marker at any of :data:`_SCALES` (else the one touching fewest markers).
+    A group whose label would touch another label at every position goes unlabelled here
+    (returned second: a zoomed view labels it)."""
     placed: dict[float, list[Box]] = {scale: [] for scale in _SCALES}
-    half_w, half_h = frame.half
     labels: dict[str, tuple[str, str]] = {}
+    unlabelled = []
+    countries = len({s.country for s in sites})
     for group in groups:
         carrier = max(group, key=lambda s: s.power_mw)
-        text = _cluster_text(group)
-        best: tuple[float, str, list[Box]] | None = None
+        text = _cluster_text(group, countries)
+        x, y = frame.px(carrier.lon, carrier.lat)
+        best: tuple[tuple[int, int, int], str, list[Box]] | None = None
         for order, position in enumerate(_POSITIONS):
-            boxes, clashes = [], 0
-            for scale in _SCALES:
-                x, y = points[carrier.id]
-                box = _text_box(x * scale, y * scale, carrier.marker_px / 2, text, position)
-                boxes.append(box)
-                clashes += sum(_overlaps(box, other) for other in placed[scale])
-                clashes += sum(
-                    _hits(box, points[s.id][0] * scale, points[s.id][1] * scale, s.marker_px / 2 + 1.0)
-                    for s in sites
-                    if s is not carrier
-                )
-                out = box[0] < -half_w * scale or box[2] > half_w * scale
-                clashes += out or box[1] < -half_h * scale or box[3] > half_h * scale
-            score = clashes * len(_POSITIONS) + order
+            boxes = [_text_box(x * k, y * k, carrier.marker_px / 2, text, position) for k in _SCALES]
+            overlaps = sum(
+                _overlaps(box, other) for k, box in zip(_SCALES, boxes, strict=True) for other in placed[k]
+            )
+            touches = sum(
+                _clashes(box, k, carrier, frame, sites) for k, box in zip(_SCALES, boxes, strict=True)
+            )
+            score = (overlaps, touches, order)
             if best is None or score < best[0]:
                 best = (score, position, boxes)
         assert best is not None
-        for scale, box in zip(_SCALES, best[2], strict=True):
-            placed[scale].append(box)
+        if best[0][0]:
+            unlabelled.append(group)
+            continue
+        for k, box in zip(_SCALES, best[2], strict=True):
+            placed[k].append(box)
         labels[carrier.id] = (text, best[1])
-    return labels
+    return labels, unlabelled
 
 
 def _view(
     name: str, focus: Sequence[MapSite], sites: Sequence[MapSite], min_span: tuple[float, float]
-) -> tuple[View, list[list[MapSite]]]:
-    """The extent around ``focus`` and the labels of every site inside it."""
+) -> tuple[View, list[Sequence[MapSite]]]:
+    """The extent around ``focus`` and the labels of every site inside it; second, the groups
+    to zoom into: those that share a label, and those left unlabelled."""
     lon_range, lat_range = _extent(focus, *min_span)
     inside = [
         s for s in sites if lon_range[0] <= s.lon <= lon_range[1] and lat_range[0] <= s.lat <= lat_range[1]
     ]
     frame = _Frame(lon_range, lat_range)
     groups = _clusters(inside, frame)
-    return View(name, lon_range, lat_range, _place(groups, inside, frame)), groups
+    labels, unlabelled = _place(groups, inside, frame)
+    deeper = [g for g in groups if len(g) > 1 and not _one_spot(g)]
+    return View(name, lon_range, lat_range, labels), deeper + [g for g in unlabelled if g not in deeper]
 
 
 def views(sites: Sequence[MapSite]) -> list[View]:
-    """All sites, then each group of sites that shares a label zoomed in, in turn (breadth
-    first, down to groups of one; at most :data:`_MAX_VIEWS`)."""
-    top, groups = _view("all sites", sites, sites, (40.0, 20.0))
+    """All sites, then each group of sites that shares a label (or found no room for one)
+    zoomed in, in turn (breadth first; at most :data:`_MAX_VIEWS`)."""
+    top, queue = _view("all sites", sites, sites, (40.0, 20.0))
     found, seen = [top], {frozenset(s.id for s in sites)}
-    queue = [g for g in groups if len(g) > 1]
     while queue and len(found) < _MAX_VIEWS:
         group = queue.pop(0)
         key = frozenset(s.id for s in group)
         if key in seen:
             continue
         seen.add(key)
-        view, inner = _view(_cluster_name(group), group, sites, (3.0, 1.5))
+        view, deeper = _view(_cluster_name(group), group, sites, (3.0, 1.5))
         found.append(view)
-        queue += [g for g in inner if len(g) > 1]
+        queue += deeper
     return found
 
 
