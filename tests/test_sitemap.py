@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from gigawatt.basemap import outlines, project
+from gigawatt.maplabels import SCALES, views
 from gigawatt.scenario import load_scenario
-from gigawatt.sitemap import MapSite, map_sites, site_map, views
+from gigawatt.sitemap import MapSite, map_sites, site_map
 
 
 def _rings(lons: list[float | None], lats: list[float | None]) -> list[list[tuple[float, float]]]:
@@ -37,7 +38,9 @@ def test_natural_earth_outlines_are_decoded() -> None:
     assert 46 < min(lons) < 48 and 53 < max(lons) < 55 and 36 < min(lats) < 38 and 46 < max(lats) < 48
     # land borders: the US-Canada border runs along 49°N west of the Great Lakes
     borders = _rings(o.border_lon, o.border_lat)
-    assert any(all(abs(lat - 49.0) < 0.01 for lon, lat in r if -120 < lon < -96) and len(r) > 2 for r in borders)
+    assert any(
+        all(abs(lat - 49.0) < 0.01 for lon, lat in r if -120 < lon < -96) and len(r) > 2 for r in borders
+    )
 
 
 def test_projection_is_d3_natural_earth() -> None:
@@ -59,7 +62,9 @@ def _stargate_sites(summary: dict[str, Any] | None = None) -> list[MapSite]:
 
 
 def test_hover_lists_phases_observed_mw_and_the_run_forecast() -> None:
-    summary = {"phases": {"abilene/Buildings 5-6": {"online_date": ["2026-08-17", "2026-09-14", "2026-11-02"]}}}
+    summary = {
+        "phases": {"abilene/Buildings 5-6": {"online_date": ["2026-08-17", "2026-09-14", "2026-11-02"]}}
+    }
     abilene = next(s for s in _stargate_sites(summary) if s.id == "abilene")
     assert abilene.label == "Abilene"  # "Stargate" every site shares is dropped
     for phase in ("Buildings 1-2", "Buildings 3-4", "Buildings 5-6", "Buildings 7-8"):
@@ -71,7 +76,7 @@ def test_hover_lists_phases_observed_mw_and_the_run_forecast() -> None:
 
 
 def _boxes(view: Any, sites: list[MapSite], scale: float) -> list[tuple[float, float, float, float]]:
-    from gigawatt.sitemap import _Frame, _text_box
+    from gigawatt.maplabels import _Frame, _text_box
 
     frame = _Frame(view.lon_range, view.lat_range)
     by_id = {s.id: s for s in sites}
@@ -88,7 +93,7 @@ def test_labels_overlap_nowhere_from_phone_to_wide_screen(scenario: str) -> None
     found = views(sites)
     assert found[0].name == "all sites" and len(found) >= 3  # zoomed views of the US groups
     for view in found:
-        for scale in (1.0, 1.5, 2.2, 3.2, 4.5):
+        for scale in SCALES:
             boxes = _boxes(view, sites, scale)
             for a, b in itertools.combinations(boxes, 2):
                 assert not (a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]), (view.name, scale)
@@ -110,7 +115,12 @@ def test_figure_has_basemap_markers_menus_and_timelines() -> None:
     assert view_menu.buttons[0].label == "map: all sites"
     assert len(timeline_menu.buttons) == 10
     visible = [t.name for t in fig.data if t.type == "scatter" and t.visible]
-    assert visible == ["planned online (scenario)", "forecast online P50 (P10–P90)", "Epoch's projection", "observed"]
+    assert visible == [
+        "planned online (scenario)",
+        "forecast online P50 (P10–P90)",
+        "Epoch's projection",
+        "observed",
+    ]
     assert site_map(None) is None
 
 
@@ -175,7 +185,10 @@ def test_map_in_chromium_fetches_nothing_and_labels_do_not_overlap(
     labels = _label_boxes(page)
     assert {b["text"] for b in labels} == {"7 sites, United States", "UAE", "Norway", "India"}
     for a, b in itertools.combinations(labels, 2):
-        assert not (a["x0"] < b["x1"] and b["x0"] < a["x1"] and a["y0"] < b["y1"] and b["y0"] < a["y1"]), (a, b)
+        assert not (a["x0"] < b["x1"] and b["x0"] < a["x1"] and a["y0"] < b["y1"] and b["y0"] < a["y1"]), (
+            a,
+            b,
+        )
 
     shot = tmp_path / f"map-{width}.png"
     page.screenshot(path=str(shot), full_page=True)
@@ -192,7 +205,10 @@ def test_map_in_chromium_fetches_nothing_and_labels_do_not_overlap(
     labels = _label_boxes(page)
     assert "Doña Ana County" in {b["text"] for b in labels} and "3 sites (TX)" in {b["text"] for b in labels}
     for a, b in itertools.combinations(labels, 2):
-        assert not (a["x0"] < b["x1"] and b["x0"] < a["x1"] and a["y0"] < b["y1"] and b["y0"] < a["y1"]), (a, b)
+        assert not (a["x0"] < b["x1"] and b["x0"] < a["x1"] and a["y0"] < b["y1"] and b["y0"] < a["y1"]), (
+            a,
+            b,
+        )
 
     # hover a marker: its planned MW and phases
     box = page.locator(".scattergeo path.point").first.bounding_box()

@@ -5,14 +5,9 @@ Offline: land, coastlines and borders are ``scattergeo`` traces from the bundled
 tiles and no CDN, in the HTML report, the dashboard and a notebook alike. Drag to pan,
 scroll or pinch to zoom (plotly's geo subplot).
 
-Labels: sites whose markers would touch on a phone-sized map (the smallest screen the
-dashboard supports, :data:`PHONE_MAP_PX`) share one label. Each label goes to the nearest
-free spot around its sites (a greedy search over rings of candidate spots, largest sites
-first, clear of every other label and marker; Christensen, Marks and Shieber 1995, "An
-empirical study of algorithms for point-feature label placement", ACM Transactions on
-Graphics 14(3)) and is drawn at a geographic position with a leader line. A wider screen or
-a zoom only spreads labels further apart, so what does not overlap on a phone overlaps
-nowhere. The "view" menu zooms to each group of sites, where every site gets its own label.
+Labels sit beside their markers, clear of each other on a phone and on a wide screen
+(:mod:`gigawatt.maplabels`); nearby sites share a label ("3 sites (TX)") and the "map" menu
+zooms to each such group, where every site gets its own.
 
 Each site's hover lists its phases (MW, status, the scenario's online date or range,
 Epoch's projection where recorded, the run's P10–P50–P90 online date when the map is drawn
@@ -22,34 +17,23 @@ below the map, as Epoch AI's data explorer does: planned, forecast and observed.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import plotly.graph_objects as go
 
-from gigawatt.basemap import outlines, project
+from gigawatt.basemap import outlines
 from gigawatt.countries import country_name
+from gigawatt.maplabels import FONT_PX, Marker, View, views
 from gigawatt.units import format_date, parse_date
 
-__all__ = ["PHONE_MAP_PX", "MapSite", "site_map", "map_sites"]
+__all__ = ["MapSite", "map_sites", "site_map"]
 
-#: Width and height (px) of the smallest map the labels are laid out for: the dashboard at
-#: 390 px less its padding and the figure's margins.
-PHONE_MAP_PX = (280.0, 260.0)
-#: Label font size (px) and the width of one character in it, generous for a sans-serif.
-_FONT_PX, _CHAR_PX, _LINE_PX = 11.0, 6.6, 15.0
 #: Status colours: online, under construction, committed or announced.
 _STATUS_COLOURS = {"online": "#1e7b45", "under construction": "#1f4e89", "planned": "#b9770e"}
 _LAND, _SEA, _BORDER, _COAST = "#e9ebe4", "#dce8f3", "#ffffff", "#9aa5b1"
 _MAP_HEIGHT_PX, _TIMELINE_HEIGHT_PX = 470, 270
-#: Least room (px) between two labels, or a label and a marker; markers closer share a label.
-_GAP_PX = 3.0
-#: Sites closer than this (degrees) share a label at any zoom: one campus, or two next door.
-_SAME_SPOT_DEG = 0.3
-#: Most views in the menu: all sites and the groups zoomed in.
-_MAX_VIEWS = 12
 #: Hover text indent under a phase (em spaces: plotly keeps them).
 _INDENT = "\u2003\u2003"
 #: Milliseconds in a day: plotly's date axes measure error bars in ms.
@@ -57,17 +41,10 @@ _MS = 86_400_000.0
 
 
 @dataclass(frozen=True)
-class MapSite:
-    """One site as the map draws it."""
+class MapSite(Marker):
+    """One site as the map draws it: its marker, hover text and timeline."""
 
-    id: str
-    label: str
     name: str
-    country: str
-    region: str
-    lon: float
-    lat: float
-    power_mw: float
     #: "facility" or "IT": the power the site's MW count
     basis: str
     status: str
@@ -80,11 +57,6 @@ class MapSite:
     projected: list[tuple[float, float]] = field(default_factory=list)
     #: (date day, MW) observed
     observed: list[tuple[float, float]] = field(default_factory=list)
-
-    @property
-    def marker_px(self) -> float:
-        """Marker diameter: area in proportion to planned MW, never under 7 px."""
-        return max(7.0, math.sqrt(self.power_mw) / 1.5)
 
 
 def _short(name: str) -> str:
@@ -165,12 +137,12 @@ def _site(site_id: str, site: Any, label: str, scenario: Any, phases: Mapping[st
     return MapSite(
         id=site_id,
         label=label,
-        name=site.name,
         country=site.country,
         region=site.region,
         lon=site.location.lon,
         lat=site.location.lat,
         power_mw=total,
+        name=site.name,
         basis=basis,
         status=_status(site),
         hover="<br>".join(lines),
@@ -187,230 +159,6 @@ def map_sites(scenario: Any, summary: Mapping[str, Any] | None = None) -> list[M
     labels = _labels([s.name for _, s in located])
     phases = (summary or {}).get("phases") or {}
     return [_site(sid, s, label, scenario, phases) for (sid, s), label in zip(located, labels, strict=True)]
-
-
-# ---------------------------------------------------------------- views and label placement
-
-
-@dataclass(frozen=True)
-class View:
-    """A map extent and its labels: site id → (text, plotly ``textposition``) for the sites
-    that carry one (one site of each group that shares a label)."""
-
-    name: str
-    lon_range: tuple[float, float]
-    lat_range: tuple[float, float]
-    labels: dict[str, tuple[str, str]]
-
-
-def _extent(
-    sites: Sequence[MapSite], min_lon_span: float, min_lat_span: float
-) -> tuple[tuple[float, float], tuple[float, float]]:
-    """A lon/lat box around the sites with room for labels, at least the given spans."""
-    lons, lats = [s.lon for s in sites], [s.lat for s in sites]
-    lon_span = max(max(lons) - min(lons), min_lon_span)
-    lat_span = max(max(lats) - min(lats), min_lat_span)
-    lon_mid, lat_mid = (max(lons) + min(lons)) / 2, (max(lats) + min(lats)) / 2
-    lon_half, lat_half = lon_span * 0.75, lat_span * 0.8
-    lon_range = (max(-180.0, lon_mid - lon_half), min(180.0, lon_mid + lon_half))
-    lat_range = (max(-80.0, lat_mid - lat_half), min(84.0, lat_mid + lat_half))
-    return lon_range, lat_range
-
-
-def _steps(low: float, high: float, n: int = 12) -> list[float]:
-    return [low + (high - low) * i / n for i in range(n + 1)]
-
-
-class _Frame:
-    """The projected view at the phone's size: lon/lat → px (x right, y down, centre 0, 0)."""
-
-    def __init__(self, lon_range: tuple[float, float], lat_range: tuple[float, float]) -> None:
-        self.center_lon = (lon_range[0] + lon_range[1]) / 2
-        edge = [(lon, lat) for lon in _steps(*lon_range) for lat in lat_range]
-        edge += [(lon, lat) for lat in _steps(*lat_range) for lon in lon_range]
-        xs, ys = zip(*(project(lon, lat, self.center_lon) for lon, lat in edge), strict=True)
-        self.cx, self.cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
-        width, height = PHONE_MAP_PX
-        self.scale = min(width / (max(xs) - min(xs)), height / (max(ys) - min(ys)))
-        self.half = ((max(xs) - min(xs)) * self.scale / 2, (max(ys) - min(ys)) * self.scale / 2)
-
-    def px(self, lon: float, lat: float) -> tuple[float, float]:
-        x, y = project(lon, lat, self.center_lon)
-        return (x - self.cx) * self.scale, (self.cy - y) * self.scale
-
-
-def _clusters(sites: Sequence[MapSite], frame: _Frame) -> list[list[MapSite]]:
-    """Groups of sites whose markers touch at the phone's scale (single linkage), largest first."""
-    points = [frame.px(s.lon, s.lat) for s in sites]
-    parent = list(range(len(sites)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            i = parent[i]
-        return i
-
-    for i, a in enumerate(sites):
-        for j in range(i):
-            gap = math.dist(points[i], points[j]) - (a.marker_px + sites[j].marker_px) / 2
-            if gap < _GAP_PX:
-                parent[root(i)] = root(j)
-    found: dict[int, list[MapSite]] = {}
-    for i, site in enumerate(sites):
-        found.setdefault(root(i), []).append(site)
-    return sorted(found.values(), key=lambda g: -sum(s.power_mw for s in g))
-
-
-def _regions(group: Sequence[MapSite]) -> list[str]:
-    """The group's regions as their short codes ("us-tx" → "TX")."""
-    return sorted({s.region.split("-")[-1].upper() for s in group})
-
-
-def _one_spot(group: Sequence[MapSite]) -> bool:
-    """Whether the sites are closer than :data:`_SAME_SPOT_DEG`: no zoom separates them."""
-    lons, lats = [s.lon for s in group], [s.lat for s in group]
-    return max(max(lons) - min(lons), max(lats) - min(lats)) < _SAME_SPOT_DEG
-
-
-def _cluster_text(group: Sequence[MapSite], countries_in_view: int) -> str:
-    """A group's label on the map: the site's name; the names of sites on one spot; or a
-    count, with the regions ("3 sites (TX)") or the country when the view spans several."""
-    if len(group) == 1:
-        return group[0].label
-    if _one_spot(group):
-        return " / ".join(s.label for s in group)
-    countries = {s.country for s in group}
-    regions = _regions(group)
-    if len(countries) == 1 and len(regions) <= 2:
-        return f"{len(group)} sites ({', '.join(regions)})"
-    if len(countries) == 1 and countries_in_view > 1:
-        return f"{len(group)} sites, {country_name(next(iter(countries)))}"
-    return f"{len(group)} sites"
-
-
-def _cluster_name(group: Sequence[MapSite]) -> str:
-    """A group's entry in the view menu: "United States (NM, TX), 4 sites", or a site's name."""
-    if len(group) == 1:
-        return group[0].label
-    countries = sorted({s.country for s in group})
-    if len(countries) > 1:
-        return f"{', '.join(country_name(c) for c in countries)}, {len(group)} sites"
-    regions = _regions(group)
-    where = country_name(countries[0]) + (f" ({', '.join(regions)})" if len(regions) <= 3 else "")
-    return f"{where}, {len(group)} sites"
-
-
-Box = tuple[float, float, float, float]
-
-
-def _text_box(x: float, y: float, radius: float, text: str, position: str) -> Box:
-    """Where plotly.js draws a marker's text (px): it offsets the text 1.25 marker radii
-    plus 1 px from the centre (``Drawing.textPointPosition``)."""
-    r = radius / 0.8 + 1.0
-    width, height = len(text) * _CHAR_PX, _LINE_PX
-    vertical, horizontal = position.split()
-    x0 = {"right": x + r, "left": x - r - width, "center": x - width / 2}[horizontal]
-    y0 = {"top": y - r - height, "bottom": y + r, "middle": y - height / 2}[vertical]
-    return (x0, y0, x0 + width, y0 + height)
-
-
-def _overlaps(a: Box, b: Box) -> bool:
-    return a[0] < b[2] + _GAP_PX and b[0] < a[2] + _GAP_PX and a[1] < b[3] + _GAP_PX and b[1] < a[3] + _GAP_PX
-
-
-def _hits(box: Box, x: float, y: float, r: float) -> bool:
-    """Whether a box touches a circle (a marker)."""
-    nearest = (min(max(x, box[0]), box[2]), min(max(y, box[1]), box[3]))
-    return math.dist(nearest, (x, y)) < r
-
-
-#: Text positions tried, in the cartographer's order of preference (right, left, above, …).
-_POSITIONS = (
-    "middle right", "middle left", "top center", "bottom center",
-    "top right", "top left", "bottom right", "bottom left",
-)  # fmt: skip
-#: Map sizes checked, as multiples of the phone's: a phone, a tablet, the dashboard and the
-#: report on a laptop, a wide screen.
-_SCALES = (1.0, 1.5, 2.2, 3.2, 4.5)
-
-
-def _clashes(box: Box, scale: float, carrier: MapSite, frame: _Frame, sites: Sequence[MapSite]) -> int:
-    """How many markers (other than its own) a label box touches, plus one if it leaves the map."""
-    touched = 0
-    for s in sites:
-        x, y = frame.px(s.lon, s.lat)
-        touched += s is not carrier and _hits(box, x * scale, y * scale, s.marker_px / 2 + 1.0)
-    half_w, half_h = frame.half[0] * scale, frame.half[1] * scale
-    return touched + (box[0] < -half_w or box[2] > half_w or box[1] < -half_h or box[3] > half_h)
-
-
-def _place(
-    groups: Sequence[Sequence[MapSite]], sites: Sequence[MapSite], frame: _Frame
-) -> tuple[dict[str, tuple[str, str]], list[Sequence[MapSite]]]:
-    """Each group's label on its largest site, at the first position that touches no other
-    label and no marker at any of :data:`_SCALES` (else the one touching fewest markers).
-    A group whose label would touch another label at every position goes unlabelled here
-    (returned second: a zoomed view labels it)."""
-    placed: dict[float, list[Box]] = {scale: [] for scale in _SCALES}
-    labels: dict[str, tuple[str, str]] = {}
-    unlabelled = []
-    countries = len({s.country for s in sites})
-    for group in groups:
-        carrier = max(group, key=lambda s: s.power_mw)
-        text = _cluster_text(group, countries)
-        x, y = frame.px(carrier.lon, carrier.lat)
-        best: tuple[tuple[int, int, int], str, list[Box]] | None = None
-        for order, position in enumerate(_POSITIONS):
-            boxes = [_text_box(x * k, y * k, carrier.marker_px / 2, text, position) for k in _SCALES]
-            overlaps = sum(
-                _overlaps(box, other) for k, box in zip(_SCALES, boxes, strict=True) for other in placed[k]
-            )
-            touches = sum(
-                _clashes(box, k, carrier, frame, sites) for k, box in zip(_SCALES, boxes, strict=True)
-            )
-            score = (overlaps, touches, order)
-            if best is None or score < best[0]:
-                best = (score, position, boxes)
-        assert best is not None
-        if best[0][0]:
-            unlabelled.append(group)
-            continue
-        for k, box in zip(_SCALES, best[2], strict=True):
-            placed[k].append(box)
-        labels[carrier.id] = (text, best[1])
-    return labels, unlabelled
-
-
-def _view(
-    name: str, focus: Sequence[MapSite], sites: Sequence[MapSite], min_span: tuple[float, float]
-) -> tuple[View, list[Sequence[MapSite]]]:
-    """The extent around ``focus`` and the labels of every site inside it; second, the groups
-    to zoom into: those that share a label, and those left unlabelled."""
-    lon_range, lat_range = _extent(focus, *min_span)
-    inside = [
-        s for s in sites if lon_range[0] <= s.lon <= lon_range[1] and lat_range[0] <= s.lat <= lat_range[1]
-    ]
-    frame = _Frame(lon_range, lat_range)
-    groups = _clusters(inside, frame)
-    labels, unlabelled = _place(groups, inside, frame)
-    deeper = [g for g in groups if len(g) > 1 and not _one_spot(g)]
-    return View(name, lon_range, lat_range, labels), deeper + [g for g in unlabelled if g not in deeper]
-
-
-def views(sites: Sequence[MapSite]) -> list[View]:
-    """All sites, then each group of sites that shares a label (or found no room for one)
-    zoomed in, in turn (breadth first; at most :data:`_MAX_VIEWS`)."""
-    top, queue = _view("all sites", sites, sites, (40.0, 20.0))
-    found, seen = [top], {frozenset(s.id for s in sites)}
-    while queue and len(found) < _MAX_VIEWS:
-        group = queue.pop(0)
-        key = frozenset(s.id for s in group)
-        if key in seen:
-            continue
-        seen.add(key)
-        view, deeper = _view(_cluster_name(group), group, sites, (3.0, 1.5))
-        found.append(view)
-        queue += deeper
-    return found
 
 
 # ---------------------------------------------------------------- the figure
@@ -527,17 +275,6 @@ def _timeline_traces(site: MapSite, visible: bool) -> list[go.Scatter]:
     return traces
 
 
-def _geo_layout(view: View) -> dict[str, Any]:
-    return {
-        "geo.lonaxis.range": list(view.lon_range),
-        "geo.lataxis.range": list(view.lat_range),
-        "geo.center.lon": (view.lon_range[0] + view.lon_range[1]) / 2,
-        "geo.center.lat": (view.lat_range[0] + view.lat_range[1]) / 2,
-        "geo.projection.rotation.lon": (view.lon_range[0] + view.lon_range[1]) / 2,
-        "geo.projection.scale": 1,
-    }
-
-
 def _marker_traces(sites: Sequence[MapSite], view: View) -> list[go.Scattergeo]:
     """One trace of markers per status (for the legend), labelled as ``view`` says."""
     traces = []
@@ -549,7 +286,7 @@ def _marker_traces(sites: Sequence[MapSite], view: View) -> list[go.Scattergeo]:
                 lat=[s.lat for s in shown],
                 text=text,
                 textposition=position,
-                textfont={"size": _FONT_PX, "color": "#1b2430", "shadow": "auto"},
+                textfont={"size": FONT_PX, "color": "#1b2430", "shadow": "auto"},
                 customdata=[s.id for s in shown],
                 hovertext=[s.hover for s in shown],
                 hoverinfo="text",
