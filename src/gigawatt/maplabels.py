@@ -197,23 +197,29 @@ _POSITIONS = (
 )  # fmt: skip
 
 
-def _clashes(box: Box, scale: float, carrier: Marker, frame: _Frame, sites: Sequence[Marker]) -> int:
-    """How many markers (other than its own) a label box touches, plus one if it leaves the map."""
+def _touches(box: Box, scale: float, group: Sequence[Marker], frame: _Frame, sites: Sequence[Marker]) -> int:
+    """How many markers of other groups a label box touches (its own group's it names)."""
     touched = 0
     for s in sites:
         x, y = frame.px(s.lon, s.lat)
-        touched += s is not carrier and _hits(box, x * scale, y * scale, s.marker_px / 2 + 1.0)
+        touched += s not in group and _hits(box, x * scale, y * scale, s.marker_px / 2 + 1.0)
+    return touched
+
+
+def _leaves(box: Box, scale: float, frame: _Frame) -> bool:
+    """Whether a label box crosses the map's edge (where the label would be cut)."""
     half_w, half_h = frame.half[0] * scale, frame.half[1] * scale
-    return touched + (box[0] < -half_w or box[2] > half_w or box[1] < -half_h or box[3] > half_h)
+    return box[0] < -half_w or box[2] > half_w or box[1] < -half_h or box[3] > half_h
 
 
 def _place(
     groups: Sequence[Sequence[Marker]], sites: Sequence[Marker], frame: _Frame
 ) -> tuple[dict[str, tuple[str, str]], list[Sequence[Marker]]]:
     """Each group's label on its largest site, at the first position that touches no other
-    label and no marker at any of :data:`SCALES` (else the one touching fewest markers).
-    A group whose label would touch another label at every position goes unlabelled here
-    (returned second: a zoomed view labels it)."""
+    label and no marker and stays on the map at every one of :data:`SCALES` (else, of those
+    clear of labels and edges, the one touching fewest markers). A group whose label would
+    overlap another label or the edge at every position goes unlabelled here (returned
+    second: a zoomed view labels it)."""
     placed: dict[float, list[Box]] = {scale: [] for scale in SCALES}
     labels: dict[str, tuple[str, str]] = {}
     unlabelled = []
@@ -224,16 +230,13 @@ def _place(
         x, y = frame.px(carrier.lon, carrier.lat)
         best: tuple[tuple[int, int, int], str, list[Box]] | None = None
         for order, position in enumerate(_POSITIONS):
-            boxes = [_text_box(x * k, y * k, carrier.marker_px / 2, text, position) for k in SCALES]
-            overlaps = sum(
-                _overlaps(box, other) for k, box in zip(SCALES, boxes, strict=True) for other in placed[k]
-            )
-            touches = sum(
-                _clashes(box, k, carrier, frame, sites) for k, box in zip(SCALES, boxes, strict=True)
-            )
-            score = (overlaps, touches, order)
+            boxes = [(k, _text_box(x * k, y * k, carrier.marker_px / 2, text, position)) for k in SCALES]
+            blocked = sum(_overlaps(box, other) for k, box in boxes for other in placed[k])
+            blocked += sum(_leaves(box, k, frame) for k, box in boxes)
+            touches = sum(_touches(box, k, group, frame, sites) for k, box in boxes)
+            score = (blocked, touches, order)
             if best is None or score < best[0]:
-                best = (score, position, boxes)
+                best = (score, position, [box for _, box in boxes])
         assert best is not None
         if best[0][0]:
             unlabelled.append(group)
