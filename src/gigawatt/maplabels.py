@@ -197,12 +197,12 @@ _POSITIONS = (
 )  # fmt: skip
 
 
-def _touches(box: Box, scale: float, group: Sequence[Marker], frame: _Frame, sites: Sequence[Marker]) -> int:
-    """How many markers of other groups a label box touches (its own group's it names)."""
+def _touches(box: Box, scale: float, frame: _Frame, markers: Sequence[Marker]) -> int:
+    """How many of ``markers`` a label box touches."""
     touched = 0
-    for s in sites:
+    for s in markers:
         x, y = frame.px(s.lon, s.lat)
-        touched += s not in group and _hits(box, x * scale, y * scale, s.marker_px / 2 + 1.0)
+        touched += _hits(box, x * scale, y * scale, s.marker_px / 2 + 1.0)
     return touched
 
 
@@ -212,38 +212,54 @@ def _leaves(box: Box, scale: float, frame: _Frame) -> bool:
     return box[0] < -half_w or box[2] > half_w or box[1] < -half_h or box[3] > half_h
 
 
-def _place(
+def _place_in_order(
     groups: Sequence[Sequence[Marker]], sites: Sequence[Marker], frame: _Frame
 ) -> tuple[dict[str, tuple[str, str]], list[Sequence[Marker]]]:
-    """Each group's label on its largest site, at the first position that touches no other
-    label and no marker and stays on the map at every one of :data:`SCALES` (else, of those
-    clear of labels and edges, the one touching fewest markers). A group whose label would
-    overlap another label or the edge at every position goes unlabelled here (returned
-    second: a zoomed view labels it)."""
+    """Labels for ``groups`` in their order: each at its best position, or left out."""
     placed: dict[float, list[Box]] = {scale: [] for scale in SCALES}
     labels: dict[str, tuple[str, str]] = {}
     unlabelled = []
     countries = len({s.country for s in sites})
     for group in groups:
-        carrier = max(group, key=lambda s: s.power_mw)
+        others = [s for s in sites if s not in group]
         text = _cluster_text(group, countries)
-        x, y = frame.px(carrier.lon, carrier.lat)
-        best: tuple[tuple[int, int, int], str, list[Box]] | None = None
-        for order, position in enumerate(_POSITIONS):
-            boxes = [(k, _text_box(x * k, y * k, carrier.marker_px / 2, text, position)) for k in SCALES]
-            blocked = sum(_overlaps(box, other) for k, box in boxes for other in placed[k])
-            blocked += sum(_leaves(box, k, frame) for k, box in boxes)
-            touches = sum(_touches(box, k, group, frame, sites) for k, box in boxes)
-            score = (blocked, touches, order)
-            if best is None or score < best[0]:
-                best = (score, position, [box for _, box in boxes])
+        best: tuple[tuple[int, int, int, int, int], Marker, str, list[Box]] | None = None
+        for rank, carrier in enumerate(sorted(group, key=lambda s: -s.power_mw)):
+            members = [s for s in group if s is not carrier]
+            x, y = frame.px(carrier.lon, carrier.lat)
+            for order, position in enumerate(_POSITIONS):
+                boxes = [(k, _text_box(x * k, y * k, carrier.marker_px / 2, text, position)) for k in SCALES]
+                blocked = sum(_overlaps(box, other) for k, box in boxes for other in placed[k])
+                blocked += sum(_leaves(box, k, frame) for k, box in boxes)
+                foreign = sum(_touches(box, k, frame, others) for k, box in boxes)
+                own = sum(_touches(box, k, frame, members) for k, box in boxes)
+                score = (blocked, foreign, own, rank, order)
+                if best is None or score < best[0]:
+                    best = (score, carrier, position, [box for _, box in boxes])
         assert best is not None
         if best[0][0]:
             unlabelled.append(group)
             continue
-        for k, box in zip(SCALES, best[2], strict=True):
+        for k, box in zip(SCALES, best[3], strict=True):
             placed[k].append(box)
-        labels[carrier.id] = (text, best[1])
+        labels[best[1].id] = (text, best[2])
+    return labels, unlabelled
+
+
+def _place(
+    groups: Sequence[Sequence[Marker]], sites: Sequence[Marker], frame: _Frame
+) -> tuple[dict[str, tuple[str, str]], list[Sequence[Marker]]]:
+    """Each group's label beside one of its markers (the largest that will do), at the first
+    position that overlaps no other label and stays on the map at every one of
+    :data:`SCALES`, touching as few markers of other groups, then of its own, as it can.
+    Largest groups first; if some group finds no
+    room, once more with those groups first, keeping the try that labels more. A group left
+    unlabelled is returned second (a zoomed view labels it)."""
+    labels, unlabelled = _place_in_order(groups, sites, frame)
+    if unlabelled:
+        retry = _place_in_order([*unlabelled, *(g for g in groups if g not in unlabelled)], sites, frame)
+        if len(retry[1]) < len(unlabelled):
+            return retry
     return labels, unlabelled
 
 

@@ -376,7 +376,7 @@ def site_map(scenario: Any, summary: Mapping[str, Any] | None = None) -> go.Figu
         margin={"l": 56, "r": 12, "t": 86, "b": 40},
         legend={"orientation": "h", "y": -0.1},
         geo={
-            "domain": {"x": [0, 1], "y": [1 - map_share + 0.05, 1]},
+            "domain": {"x": [0, 1], "y": [1 - map_share + 0.02, 1]},
             "projection": {"type": "natural earth"},
             "showland": False,
             "showcountries": False,
@@ -389,7 +389,7 @@ def site_map(scenario: Any, summary: Mapping[str, Any] | None = None) -> go.Figu
         },
         xaxis={"domain": [0, 1], "anchor": "y", "type": "date"},
         yaxis={
-            "domain": [0, 1 - map_share - 0.05],
+            "domain": [0, 1 - map_share - 0.1],
             "anchor": "x",
             "rangemode": "tozero",
             "title": {"text": f"{sites[first].label}, MW {sites[first].basis}"},
@@ -407,8 +407,8 @@ def site_map(scenario: Any, summary: Mapping[str, Any] | None = None) -> go.Figu
                 "buttons": site_buttons,
                 "x": 0.0,
                 "xanchor": "left",
-                "y": 1 - map_share - 0.01,
-                "yanchor": "bottom",
+                "y": 1 - map_share + 0.01,
+                "yanchor": "top",
                 "active": first,
             },
         ],
