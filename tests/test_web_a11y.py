@@ -98,7 +98,7 @@ def test_dashboard_map_draws_land_and_labels(
     land, sea = _basemap_pixels(shot)
     assert land > 2000 and sea > 1000
     labels = [t for t in page.locator("#fig-map .scattergeo text").all_text_contents() if t]
-    assert "7 sites, United States" in labels and "India" in labels
+    assert "7 sites, United States" in labels and "Norway" in labels
     assert page.evaluate("document.documentElement.scrollWidth") <= width  # no horizontal scroll
     page.set_viewport_size({"width": 1280, "height": 900})
 

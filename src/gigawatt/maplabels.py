@@ -26,7 +26,7 @@ __all__ = ["FONT_PX", "PHONE_MAP_PX", "SCALES", "Marker", "View", "views"]
 
 #: Width and height (px) of the smallest map the labels are laid out for: the dashboard at
 #: 390 px less its padding and the figure's margins.
-PHONE_MAP_PX = (280.0, 260.0)
+PHONE_MAP_PX = (220.0, 200.0)
 #: Map sizes checked, as multiples of the phone's: a phone, a tablet, the dashboard and the
 #: report on a laptop, a wide screen.
 SCALES = (1.0, 1.5, 2.2, 3.2, 4.5)
@@ -73,11 +73,14 @@ class View:
 def _extent(
     sites: Sequence[Marker], min_lon_span: float, min_lat_span: float
 ) -> tuple[tuple[float, float], tuple[float, float]]:
-    """A lon/lat box around the sites with room for labels, at least the given spans."""
+    """A lon/lat box around the sites with room for labels: at least the given spans, and
+    never flatter than 2:1 or taller than 1:1 on the ground (a strip leaves labels no room)."""
     lons, lats = [s.lon for s in sites], [s.lat for s in sites]
-    lon_span = max(max(lons) - min(lons), min_lon_span)
-    lat_span = max(max(lats) - min(lats), min_lat_span)
     lon_mid, lat_mid = (max(lons) + min(lons)) / 2, (max(lats) + min(lats)) / 2
+    ground = max(math.cos(math.radians(lat_mid)), 0.2)  # a degree of longitude, in degrees of latitude
+    lon_span = max(max(lons) - min(lons), min_lon_span)
+    lat_span = max(max(lats) - min(lats), min_lat_span, lon_span * ground / 2)
+    lon_span = max(lon_span, lat_span / ground)
     lon_half, lat_half = lon_span * 0.75, lat_span * 0.8
     lon_range = (max(-180.0, lon_mid - lon_half), min(180.0, lon_mid + lon_half))
     lat_range = (max(-80.0, lat_mid - lat_half), min(84.0, lat_mid + lat_half))
@@ -290,7 +293,7 @@ def views(sites: Sequence[Marker]) -> list[View]:
         if key in seen:
             continue
         seen.add(key)
-        view, deeper = _view(_cluster_name(group), group, sites, (3.0, 1.5))
+        view, deeper = _view(_cluster_name(group), group, sites, (1.0, 0.5))
         found.append(view)
         queue += deeper
     return found

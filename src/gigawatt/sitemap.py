@@ -60,9 +60,9 @@ class MapSite(Marker):
 
 
 def _short(name: str) -> str:
-    """A site's name up to its first parenthesis or dash: "Stargate Abilene (Lancium…)" →
-    "Stargate Abilene"."""
-    for stop in (" (", " - ", " – "):
+    """A site's name up to its first parenthesis, dash or comma: "Stargate Abilene (Lancium…)"
+    → "Stargate Abilene", "Stargate Michigan, Saline Township" → "Stargate Michigan"."""
+    for stop in (" (", " - ", " – ", ", "):
         name = name.split(stop)[0]
     return name.strip()
 
