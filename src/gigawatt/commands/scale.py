@@ -218,11 +218,8 @@ def countries(
 
     names = scenarios or ["frontier"]
     reading = f"reading {names[0]}" if len(names) == 1 else f"reading {len(names)} scenarios"
-    labels = (
-        reading,
-        f"simulating {draws:,} draws" + ("" if len(names) == 1 else f" of {len(names)} scenarios"),
-    )
-    with steps(labels, not as_json) as done:
+    simulating = f"simulating {draws:,} draws" + ("" if len(names) == 1 else f" of {len(names)} scenarios")
+    with steps((reading, simulating), not as_json) as done:
         loaded = [load_scenario(name) for name in names]
         for one in loaded:
             check_engine_run(one, draws, yes=yes, runs=len(loaded))
