@@ -11,6 +11,7 @@ import typer
 from rich.table import Column
 
 from gigawatt.commands.common import JsonOpt, Table, app, console, print_json, user_errors
+from gigawatt.commands.progress import steps
 from gigawatt.fmt import number
 
 if TYPE_CHECKING:
@@ -111,38 +112,54 @@ def sensitivity(
     from gigawatt.units import format_date
 
     started = time.perf_counter()
-    loaded = load_scenario(scenario)
-    result = scenario_sensitivity(
-        loaded,
-        output,
-        method.value,
-        samples,
-        seed,
-        include or (),
-        make_backend(backend, address, workers),
-        discount_rate,
-        guard=lambda rows, money: _sensitivity_guard(loaded, rows, money, yes),
+    labels = (
+        f"reading {scenario}",
+        f"sampling ({method.value})",
+        "evaluating the model, analysing",
+        "recording",
     )
-    summary = {"scenario": scenario, **result.as_dict()}
-    recorded = None
-    if record:
-        store = Store(store_dir)
-        recorded = store.record_result(
-            scenario,
-            loaded.name,
-            kind="sensitivity",
-            elapsed_s=time.perf_counter() - started,
-            draws=result.evaluations,
-            seed=seed,
-            summary=summary,
-            params={
-                "output": output,
-                "method": method.value,
-                "samples": samples,
-                "include": include or [],
-                "discount_rate": discount_rate,
-            },
+    with steps(labels[: 4 if record else 3], not as_json) as done:
+        loaded = load_scenario(scenario)
+        done()
+
+        def guard(rows: int, money: bool) -> None:
+            """Check the work before it starts; sampling is done by then."""
+            _sensitivity_guard(loaded, rows, money, yes)
+            done()
+
+        result = scenario_sensitivity(
+            loaded,
+            output,
+            method.value,
+            samples,
+            seed,
+            include or (),
+            make_backend(backend, address, workers),
+            discount_rate,
+            guard=guard,
         )
+        done()
+        summary = {"scenario": scenario, **result.as_dict()}
+        recorded = None
+        if record:
+            store = Store(store_dir)
+            recorded = store.record_result(
+                scenario,
+                loaded.name,
+                kind="sensitivity",
+                elapsed_s=time.perf_counter() - started,
+                draws=result.evaluations,
+                seed=seed,
+                summary=summary,
+                params={
+                    "output": output,
+                    "method": method.value,
+                    "samples": samples,
+                    "include": include or [],
+                    "discount_rate": discount_rate,
+                },
+            )
+            done()
     if as_json:
         print_json(summary, "sensitivity")
         return
@@ -197,12 +214,18 @@ def countries(
 
     if metric not in METRICS:
         raise GigawattError(f"--metric {metric!r}: use {', '.join(METRICS)}")
-    loaded = [load_scenario(name) for name in scenarios or ["frontier"]]
     from gigawatt.guards import check_engine_run
 
-    for one in loaded:
-        check_engine_run(one, draws, yes=yes, runs=len(loaded))
-    view = country_view(loaded, draws, seed, make_backend(backend, address, workers))
+    names = scenarios or ["frontier"]
+    reading = f"reading {names[0]}" if len(names) == 1 else f"reading {len(names)} scenarios"
+    simulating = f"simulating {draws:,} draws" + ("" if len(names) == 1 else f" of {len(names)} scenarios")
+    with steps((reading, simulating), not as_json) as done:
+        loaded = [load_scenario(name) for name in names]
+        for one in loaded:
+            check_engine_run(one, draws, yes=yes, runs=len(loaded))
+        done()
+        view = country_view(loaded, draws, seed, make_backend(backend, address, workers))
+        done()
     if as_json:
         print_json(view.as_dict(), "countries")
         return

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping
 from typing import Any
 
 import plotly.graph_objects as go
 
 from gigawatt.report.style import _BLUE, _GREY, _RED, _layout
+from gigawatt.sitemap import site_map as draw_site_map
 
 #: Stage order and labels of the Gantt.
 _STAGES = {"start_date": "construction start", "power_date": "power ready", "chips_date": "chips in"}
@@ -169,48 +169,7 @@ def constraint_bars(summary: Mapping[str, Any]) -> go.Figure:
     return _layout(fig, "What holds it back", height=max(320, 40 * len(causes) + 120))
 
 
-def site_map(scenario: Any) -> go.Figure | None:
-    """Sites on a graticule map, sized by planned power (offline: no coastlines)."""
-    if scenario is None:
-        return None
-    rows = []
-    for site_id, site in scenario.sites.items():
-        if site.location is None:
-            continue
-        power_mw = sum(phase.power_mw.mid for phase in site.phases)
-        rows.append((site_id, site, power_mw))
-    if not rows:
-        return None
-    fig = go.Figure(
-        go.Scattergeo(
-            lon=[s.location.lon for _, s, _ in rows],
-            lat=[s.location.lat for _, s, _ in rows],
-            text=[f"{site_id}" for site_id, _, _ in rows],
-            hovertext=[
-                f"{s.name} ({s.country}, {s.region}): {mw:,.0f} MW {s.power_basis} power planned"
-                for _, s, mw in rows
-            ],
-            hoverinfo="text",
-            mode="markers+text",
-            textposition="top center",
-            marker={
-                "size": [max(6.0, math.sqrt(mw) / 1.5) for _, _, mw in rows],
-                "color": _BLUE,
-                "opacity": 0.7,
-                "line": {"width": 1, "color": "white"},
-            },
-            name="sites",
-        )
-    )
-    fig.update_geos(
-        projection_type="natural earth",
-        showland=False,
-        showcountries=False,
-        showcoastlines=False,
-        showocean=False,
-        showlakes=False,
-        showframe=True,
-        lataxis={"showgrid": True, "dtick": 15},
-        lonaxis={"showgrid": True, "dtick": 15},
-    )
-    return _layout(fig, "Sites (marker area ∝ planned power; grid lines every 15°)", height=460)
+def site_map(scenario: Any, summary: Mapping[str, Any] | None = None) -> go.Figure | None:
+    """Sites on the offline Natural Earth map (:func:`gigawatt.sitemap.site_map`), with the run's
+    forecast online dates in each site's hover when ``summary`` is given."""
+    return draw_site_map(scenario, summary)

@@ -61,7 +61,7 @@ def figures(
             "capacity": capacity_fan(summary) if summary.get("capacity_gw") else None,
             "phases": phase_gantt(summary) if summary.get("phases") else None,
             "constraints": constraint_bars(summary) if summary.get("constraints") else None,
-            "map": site_map(scenario),
+            "map": site_map(scenario, summary),
             "countries": country_bars(summary),
         }
         money = summary.get("money")
