@@ -18,7 +18,7 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 @pytest.fixture
 def chain(tmp_path: Path) -> tuple[Path, Path]:
-    from tests.test_plan import TINY
+    from tests.plan.test_plan import TINY
 
     parent = tmp_path / "parent.yaml"
     parent.write_text(TINY, encoding="utf-8")

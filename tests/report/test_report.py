@@ -19,7 +19,7 @@ from gigawatt.web.local import CHROMIUM, CHROMIUM_ARGS
 
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunRecord, Path]:
-    from test_finance_summary import LOOP
+    from tests.finance.test_finance_summary import LOOP
 
     folder = tmp_path_factory.mktemp("report")
     path = folder / "small.yaml"

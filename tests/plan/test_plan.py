@@ -213,7 +213,7 @@ def test_budget_binds_with_a_shadow_price():
 
 def test_linopy_matches_pyomo_on_the_smallest_benchmark():
     spec = importlib.util.spec_from_file_location(
-        "plan_bench", Path(__file__).parents[1] / "benchmarks/plan_bench.py"
+        "plan_bench", Path(__file__).parents[2] / "benchmarks/plan_bench.py"
     )
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)

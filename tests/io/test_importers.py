@@ -19,9 +19,9 @@ from gigawatt.io import import_data_centers, import_gpu_clusters, import_hardwar
 from gigawatt.io.epoch import degrees, place
 from gigawatt.scenario import load_scenario
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures"
 AS_OF = units.parse_date("2025-12-15")
-_CANDIDATES = (Path("/work/shared/data/epoch"), Path(__file__).parents[2] / "shared" / "data" / "epoch")
+_CANDIDATES = (Path("/work/shared/data/epoch"), Path(__file__).parents[3] / "shared" / "data" / "epoch")
 EPOCH = next((p for p in _CANDIDATES if (p / "data_centers.csv").exists()), None)
 runner = CliRunner()
 

@@ -30,7 +30,7 @@ def test_worked_example_from_the_docs():
 def test_docs_state_the_worked_example_numbers():
     from pathlib import Path
 
-    text = (Path(__file__).parents[1] / "docs" / "circularity.md").read_text(encoding="utf-8")
+    text = (Path(__file__).parents[2] / "docs" / "circularity.md").read_text(encoding="utf-8")
     for figure in ("100%", "16.7%", "6.67"):
         assert figure in text
 

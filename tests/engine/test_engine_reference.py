@@ -16,7 +16,7 @@ import pytest
 from gigawatt import load_scenario
 from gigawatt.engine import Model, run, simulate_block
 
-_PATH = Path(__file__).parents[1] / "benchmarks/simpy_reference.py"
+_PATH = Path(__file__).parents[2] / "benchmarks/simpy_reference.py"
 _SPEC = importlib.util.spec_from_file_location("simpy_reference", _PATH)
 assert _SPEC is not None and _SPEC.loader is not None
 ref = importlib.util.module_from_spec(_SPEC)
