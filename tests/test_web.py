@@ -152,12 +152,14 @@ schema = schemathesis.openapi.from_asgi(
 #: Fields whose text has a grammar JSON Schema cannot state (a scenario's YAML, checked by
 #: meaning; a quantity read by pint's unit grammar), each with a value known to be valid.
 #: A what-if's site ids are the base scenario's, which no static schema can list either.
+TIMELINES = (Path(__file__).parent / "fixtures" / "epoch_timelines_history.csv").read_text(encoding="utf-8")
 FREE_FORM = {
     "/api/runs": {"text": "extends: stargate\nname: fuzz\n"},
     "/api/convert": {"quantity": "10 GW"},
     "/api/whatif": {"sites_off": [], "shift_months": {}},
     "/api/stress": {"shocks": ["demand growth -30%"]},
     "/api/sensitivity": {"output": "gw-online:10"},
+    "/api/backtest": {"text": TIMELINES},
 }
 
 
@@ -379,3 +381,12 @@ def test_stress_plan_and_sensitivity_start_from_the_api_and_say_what_is_wrong(cl
     assert bad.status_code == 422 and "no target 'nope'" in bad.json()["fields"]["output"]
     bad = client.post("/api/plan", json={"base": "nowhere"})
     assert bad.status_code == 422 and "no built-in scenario" in bad.json()["fields"]["base"]
+    backtest = client.post("/api/backtest", json={"text": TIMELINES, "draws": 50})
+    assert backtest.status_code == 202, backtest.text
+    done = _wait(client, backtest.json()["id"], timeout_s=180)
+    assert done["status"] == "complete" and done["kind"] == "backtest", done
+    assert done["summary"]["count"] > 0 and 0 <= done["summary"]["coverage"] <= 1
+    figure = client.get(f"/api/runs/{done['id']}/figures").json()["backtest"]
+    assert len(figure["data"][0]["x"]) == 3 * len([m for m in done["summary"]["milestones"] if m["observed"]])
+    bad = client.post("/api/backtest", json={"text": "a,b\n1,2\n"})
+    assert bad.status_code == 422 and "missing columns" in bad.json()["fields"]["text"]

@@ -16,7 +16,7 @@ from gigawatt.sampling import BLOCK_DRAWS
 from gigawatt.scenario import builtin_scenarios, load_scenario
 from gigawatt.store import RunRecord, Store, scenario_source
 from gigawatt.web.jobs import _Jobs, load_uploaded
-from gigawatt.web.tasks import run_task
+from gigawatt.web.tasks import UPLOAD_CSV, run_task
 
 __all__ = ["Dashboard", "DashboardDep", "dashboard"]
 
@@ -99,6 +99,22 @@ class Dashboard:
             params=args,
         )
         return self._hand_over(run_id, run_task, kind, args)
+
+    def begin_backtest(self, text: str, draws: int, seed: int) -> dict[str, Any]:
+        """Record a backtest of an uploaded timelines CSV (kept as the record's text) as running,
+        and hand it to a worker."""
+        args = {"text": text, "draws": draws, "seed": seed}
+        run_id = self.store.begin_run(
+            scenario="backtest",
+            scenario_text=text,
+            scenario_ref=UPLOAD_CSV,
+            draws=draws,
+            seed=seed,
+            block_draws=max(draws, 1),
+            kind="backtest",
+            params={"draws": draws, "seed": seed},
+        )
+        return self._hand_over(run_id, run_task, "backtest", args)
 
     def _hand_over(self, run_id: str, *work: Any) -> dict[str, Any]:
         try:

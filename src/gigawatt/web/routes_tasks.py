@@ -1,5 +1,6 @@
-"""Stress, plan and sensitivity of a built-in scenario, started from the dashboard: each answers
-202 with the record begun (poll ``GET /api/runs/{id}``; its figures are the report's for its kind)."""
+"""Stress, plan and sensitivity of a built-in scenario, and a backtest of an uploaded CSV, started
+from the dashboard: each answers 202 with the record begun (poll ``GET /api/runs/{id}``; its
+figures are the report's for its kind)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,12 @@ from fastapi import APIRouter
 
 from gigawatt.errors import GigawattError
 from gigawatt.finance.stress import parse_shock
+from gigawatt.importers import read_timelines
 from gigawatt.sensitivity import parse_output
 from gigawatt.store import scenario_source
 from gigawatt.web.dashboard import DashboardDep
-from gigawatt.web.schemas import ErrorOut, PlanIn, RunOut, SensitivityIn, StressIn
-from gigawatt.web.tasks import FormError
+from gigawatt.web.schemas import BacktestIn, ErrorOut, PlanIn, RunOut, SensitivityIn, StressIn
+from gigawatt.web.tasks import UPLOAD_CSV, FormError
 
 router = APIRouter(tags=["runs"])
 _STARTED: dict[str, Any] = {
@@ -53,3 +55,14 @@ def start_sensitivity(body: SensitivityIn, app: DashboardDep) -> dict[str, Any]:
         raise FormError("output", str(exc)) from None
     args = {"output": body.output, "method": body.method, "samples": body.samples, "seed": body.seed}
     return app.begin_task("sensitivity", body.base, 0, body.seed, args)
+
+
+@router.post("/api/backtest", **_STARTED)
+def start_backtest(body: BacktestIn, app: DashboardDep) -> dict[str, Any]:
+    """Score the engine's build-time forecasts against an uploaded Epoch timelines CSV (as
+    ``gigawatt backtest``); a CSV that is not one is a 422 whose ``fields`` says why."""
+    try:
+        read_timelines(body.text, UPLOAD_CSV)
+    except GigawattError as exc:
+        raise FormError("text", str(exc)) from None
+    return app.begin_backtest(body.text, body.draws, body.seed)

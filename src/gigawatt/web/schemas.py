@@ -250,6 +250,8 @@ MAX_STRESS_DRAWS = 5_000
 MAX_SENSITIVITY_SAMPLES = 32
 #: Most quarters a plan from the dashboard may cover (the CLI's default is 20).
 MAX_PLAN_PERIODS = 40
+#: Most draws a campus a backtest from the dashboard may ask for (the CLI's default is 2,000).
+MAX_BACKTEST_DRAWS = 2_000
 
 
 def _builtin_base(value: str) -> str:
@@ -295,4 +297,15 @@ class SensitivityIn(_OnBase):
     )
     method: Literal["morris", "sobol"] = "morris"
     samples: JsonInt = Field(default=8, ge=2, le=MAX_SENSITIVITY_SAMPLES, strict=True)
+    seed: JsonInt = Field(default=0, ge=0, le=2**32 - 1, strict=True)
+
+
+class BacktestIn(BaseModel):
+    text: str = Field(
+        max_length=MAX_TEXT_CHARS,
+        description="An Epoch-format data_center_timelines CSV (as `gigawatt backtest FILE` reads it)",
+    )
+    draws: JsonInt = Field(
+        default=500, ge=10, le=MAX_BACKTEST_DRAWS, strict=True, description="Draws a campus"
+    )
     seed: JsonInt = Field(default=0, ge=0, le=2**32 - 1, strict=True)

@@ -1,4 +1,4 @@
-"""Stress, plan and sensitivity started from the dashboard: each is begun in the store as a record
+"""Stress, plan, sensitivity and backtest started from the dashboard: each is begun in the store as a record
 of its kind and finished by a worker process within :data:`~gigawatt.web.jobs.RUN_CPU_BUDGET_S`;
 a failure (the budget's included) is kept as the record's reason."""
 
@@ -13,7 +13,9 @@ from gigawatt.web.jobs import RUN_CPU_BUDGET_S, cpu_budget
 __all__ = ["FormError", "KINDS"]
 
 #: What the dashboard can start besides a run.
-KINDS = ("stress", "plan", "sensitivity")
+KINDS = ("stress", "plan", "sensitivity", "backtest")
+#: The name a backtest's uploaded CSV is recorded and located under.
+UPLOAD_CSV = "timelines.csv"
 
 
 class FormError(GigawattError):
@@ -36,6 +38,15 @@ def _work(kind: str) -> Any:
         from gigawatt.plan import PlanOptions, plan_inputs, solve  # noqa: PLC0415 - optional: linopy
 
         return lambda scenario, periods: solve(plan_inputs(scenario, PlanOptions(periods=periods))).summary()
+    if kind == "backtest":
+        from gigawatt.backtest import backtest  # noqa: PLC0415 - the worker's work only
+        from gigawatt.catalog import load_catalog  # noqa: PLC0415
+        from gigawatt.units import parse_date  # noqa: PLC0415
+
+        snapshot = parse_date(load_catalog().sources["epoch-data-centers"].date)  # as the CLI's default
+        return lambda scenario, text, **args: backtest(
+            text, snapshot_date=snapshot, file=UPLOAD_CSV, **args
+        ).as_dict()
     from gigawatt.sensitivity import scenario_sensitivity  # noqa: PLC0415 - the worker's work only
 
     return lambda scenario, **args: {
@@ -54,7 +65,7 @@ def run_task(store_root: str, run_id: str, kind: str, args: dict[str, Any]) -> N
     started = time.perf_counter()
     try:
         work = _work(kind)
-        scenario = scenario_of(store.get(run_id))
+        scenario = None if kind == "backtest" else scenario_of(store.get(run_id))  # a backtest reads a CSV
         with cpu_budget(RUN_CPU_BUDGET_S):
             summary = work(scenario, **args)
     except (GigawattError, TimeoutError) as exc:
