@@ -227,6 +227,16 @@ def test_problems_link_to_their_line_and_stress_and_plan_start_from_the_form(
         expect(tab.locator("#task-status")).to_contain_text("done", timeout=120_000)
         expect(tab.locator("#figures .figure").first).to_have_attribute("data-section", "plan-demand")
         assert tab.evaluate("document.documentElement.scrollWidth") <= width
+        if width == 1280:  # a backtest of an uploaded timelines CSV
+            tab.select_option("#task-kind", "backtest")
+            tab.set_input_files(
+                "#task-csv", str(Path(__file__).parent / "fixtures" / "epoch_timelines_history.csv")
+            )
+            tab.fill("#task-backtest-draws", "50")
+            tab.click("#task-run")
+            expect(tab.locator("#task-status")).to_contain_text("backtest", timeout=10_000)
+            expect(tab.locator("#task-status")).to_contain_text("done", timeout=120_000)
+            expect(tab.locator("#fig-backtest .scatterlayer .trace")).to_have_count(3)
         tab.screenshot(path=str(tmp_path / f"tasks-{width}.png"), full_page=True)
         tab.close()
     # the refused shocks (one at each width) are the only failed requests
