@@ -66,8 +66,11 @@ def test_money_figures_show_the_recorded_money(recorded: tuple[RunRecord, Path])
     assert money["draws"] == 1024 and money["cycle_names"] == [["Lab", "Cloud", "Lab"]]
     figs = figures(record.summary)  # type: ignore[arg-type]
     sankey = figs["money"].data[0]
-    labels = [label.split(" (in $")[0] for label in sankey.node.label]  # "Lab (in $xB, out $yB)"
+    labels = list(sankey.node.customdata)  # the party; its label adds "in $xB · out $yB"
     assert labels.count("world") == 1 and all("out $" in label for label in sankey.node.label)
+    assert sankey.node.label[labels.index("Cloud")] == "Cloud<br>in $10B · out $11B"
+    x = dict(zip(labels, sankey.node.x, strict=True))  # who only pays left, who only receives right
+    assert x["Lab"] < x["Cloud"] < x["world"] == pytest.approx(0.99)
     links = {
         (labels[a], labels[b], kind): value
         for a, b, kind, value in zip(
@@ -299,3 +302,36 @@ def test_robust_plan_record_report(tmp_path: Path) -> None:
         assert f"{d} ({flops / 1e18:,.0f} EFLOP/s)" in page
     del summary["robust"]
     assert "plan-robust" not in figures(summary, None, "plan")
+
+
+def test_report_compare_overlays_two_fans_and_the_headline(
+    recorded: tuple[RunRecord, Path], tmp_path: Path
+) -> None:
+    """`report A --compare B`: both fans on one chart, the headline side by side with its SE;
+    two seeds of one scenario differ by Monte Carlo noise only."""
+    from typer.testing import CliRunner
+
+    from gigawatt.cli import app
+    from gigawatt.report.compare import compare_context
+
+    cli = CliRunner()
+    record, path = recorded
+    store = Store(path.parent / "store")
+    other = run_recorded(store, path, draws=1024, seed=4)
+    out = tmp_path / "compare.html"
+    made = cli.invoke(
+        app, ["report", record.id, "--compare", other.id, "-o", str(out), "--store", str(store.root)]
+    )
+    assert made.exit_code == 0, made.output
+    page = out.read_text()
+    assert f"Compared with run {other.id}" in page and 'id="fig-compare"' in page
+    assert f"<th>A {record.id}</th><th>B {other.id}</th>" in page and "Monte Carlo SE" in page
+    assert 'class="significant"' not in page and " 0 of " in page
+    context = compare_context(store, record, other)
+    assert len(context["figure"].data) == 6  # each fan: the P10–P90 band (two traces) and the P50
+    assert context["tested"] > 0 and context["significant"] == 0
+    assert any(r["name"].startswith("P(") and r["se"].startswith("± ") for r in context["rows"])
+    out_x, root = str(tmp_path / "x.html"), str(store.root)
+    args = ["report", record.id, "--compare", "ffff", "-o", out_x, "--store", root]
+    missing = cli.invoke(app, args)
+    assert missing.exit_code == 2 and "Traceback" not in missing.output

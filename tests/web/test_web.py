@@ -156,10 +156,14 @@ FUZZ_TIMEOUT_S = 60
 #: Fields whose text has a grammar JSON Schema cannot state (a scenario's YAML, checked by
 #: meaning; a quantity read by pint's unit grammar), each with a value known to be valid.
 #: A what-if's site ids are the base scenario's, which no static schema can list either.
+TIMELINES = (Path(__file__).parent / "fixtures" / "epoch_timelines_history.csv").read_text(encoding="utf-8")
 FREE_FORM = {
     "/api/runs": {"text": "extends: stargate\nname: fuzz\n"},
     "/api/convert": {"quantity": "10 GW"},
     "/api/whatif": {"sites_off": [], "shift_months": {}},
+    "/api/stress": {"shocks": ["demand growth -30%"]},
+    "/api/sensitivity": {"output": "gw-online:10"},
+    "/api/backtest": {"text": TIMELINES},
 }
 
 
@@ -355,3 +359,41 @@ def test_the_http_status_comes_from_the_error_class_never_its_message(tmp_path: 
     worded = client.get("/raise/worded")
     assert worded.status_code == 422 and worded.json()["detail"] == "run abcd not found (404)"
     assert client.get("/api/runs/abcdef").status_code == 404
+
+
+def test_stress_plan_and_sensitivity_start_from_the_api_and_say_what_is_wrong(client: TestClient) -> None:
+    """Each answers 202 with a record of its kind that a worker finishes; its figures are the
+    report's; a shock or output the scenario cannot take is a 422 naming the form field."""
+    started = {
+        "stress": client.post(
+            "/api/stress", json={"base": "stargate", "shocks": ["demand growth -30%"], "draws": 64}
+        ),
+        "plan": client.post("/api/plan", json={"base": "stargate", "periods": 8}),
+        "sensitivity": client.post(
+            "/api/sensitivity", json={"base": "stargate", "output": "gw-online:10", "samples": 2}
+        ),
+    }
+    sections = {"stress": "stress-short", "plan": "plan-demand", "sensitivity": "sensitivity"}
+    for kind, response in started.items():
+        assert response.status_code == 202, response.text
+        run = response.json()
+        assert run["kind"] == kind and run["status"] == "running"
+        done = _wait(client, run["id"], timeout_s=180)
+        assert done["status"] == "complete", done
+        assert done["summary"]["kind"] == kind
+        assert sections[kind] in client.get(f"/api/runs/{run['id']}/figures").json()
+    bad = client.post("/api/stress", json={"base": "stargate", "shocks": ["demand growth -30%", "rain"]})
+    assert bad.status_code == 422 and "cannot read shock" in bad.json()["fields"]["shocks.1"]
+    bad = client.post("/api/sensitivity", json={"base": "stargate", "output": "target:nope"})
+    assert bad.status_code == 422 and "no target 'nope'" in bad.json()["fields"]["output"]
+    bad = client.post("/api/plan", json={"base": "nowhere"})
+    assert bad.status_code == 422 and "no built-in scenario" in bad.json()["fields"]["base"]
+    backtest = client.post("/api/backtest", json={"text": TIMELINES, "draws": 50})
+    assert backtest.status_code == 202, backtest.text
+    done = _wait(client, backtest.json()["id"], timeout_s=180)
+    assert done["status"] == "complete" and done["kind"] == "backtest", done
+    assert done["summary"]["count"] > 0 and 0 <= done["summary"]["coverage"] <= 1
+    figure = client.get(f"/api/runs/{done['id']}/figures").json()["backtest"]
+    assert len(figure["data"][0]["x"]) == 3 * len([m for m in done["summary"]["milestones"] if m["observed"]])
+    bad = client.post("/api/backtest", json={"text": "a,b\n1,2\n"})
+    assert bad.status_code == 422 and "missing columns" in bad.json()["fields"]["text"]

@@ -12,6 +12,7 @@ from gigawatt.web.local import CHROMIUM, CHROMIUM_ARGS, serving
 
 pytestmark = pytest.mark.browser
 
+
 @pytest.fixture(scope="module")
 def store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("store")
@@ -175,3 +176,69 @@ def test_what_if_shackelford_slips_a_year_on_a_phone(page: Page, server: str, tm
     # the two refused submissions are the only failed requests the browser reports
     refused = [e for e in errors if "status of 422" in e]
     assert len(refused) == 2 and [e for e in errors if e not in refused] == []
+
+
+def test_problems_link_to_their_line_and_stress_and_plan_start_from_the_form(
+    page: Page, server: str, tmp_path: Path
+) -> None:
+    """A located problem puts the cursor on its line; a stress test and a plan start from the
+    form, say what is wrong with a shock, and show their own charts; at 1280 and 390 px."""
+    assert page.context.browser is not None
+    errors: list[str] = []
+    for width in (1280, 390):
+        tab = page.context.browser.new_page(viewport={"width": width, "height": 900})
+        tab.on("pageerror", lambda e: errors.append(str(e)))
+        tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        tab.goto(server)
+        tab.select_option("#builtin", "stargate")
+        tab.click("#load")
+        expect(tab.locator("#valid")).to_contain_text("valid: stargate", timeout=20_000)
+        text = tab.locator("#editor").input_value()
+        broken = text.replace("step: week", "step: fortnight")
+        tab.fill("#editor", broken)
+        link = tab.locator("#problems li a")
+        expect(link).to_have_count(1, timeout=10_000)
+        line, column = int(link.get_attribute("data-line") or 0), int(link.get_attribute("data-column") or 0)
+        assert line == broken[: broken.index("step: fortnight")].count("\n") + 1
+        link.click()
+        offset = sum(len(row) + 1 for row in broken.split("\n")[: line - 1]) + column - 1
+        assert tab.evaluate("document.activeElement.id") == "editor"
+        assert tab.locator("#editor").evaluate("e => e.selectionStart") == offset
+        assert tab.locator("#editor").evaluate("e => e.scrollTop") > 0  # scrolled to it
+        tab.fill("#editor", text)
+        expect(tab.locator("#problems li")).to_have_count(0, timeout=10_000)
+
+        tab.fill("#draws", "64")
+        tab.select_option("#task-kind", "stress")
+        tab.fill("#task-shocks", "demand growth -30%\nrain")
+        tab.click("#task-run")
+        shocks = tab.locator('#task .field-error[data-for="shocks"]')
+        expect(shocks).to_contain_text("shocks.1: cannot read shock")
+        tab.fill("#task-shocks", "demand growth -30%")
+        tab.click("#task-run")
+        expect(tab.locator("#task-status")).to_contain_text("done", timeout=120_000)
+        expect(tab.locator("#figures .figure")).to_have_count(3)
+        expect(tab.locator("#fig-stress-short .main-svg").first).to_be_visible()
+        tab.select_option("#task-kind", "plan")
+        expect(tab.locator("#task-shocks")).to_be_hidden()
+        tab.fill("#task-periods", "8")
+        tab.click("#task-run")
+        expect(tab.locator("#task-status")).to_contain_text("plan", timeout=10_000)
+        expect(tab.locator("#task-status")).to_contain_text("done", timeout=120_000)
+        expect(tab.locator("#figures .figure").first).to_have_attribute("data-section", "plan-demand")
+        assert tab.evaluate("document.documentElement.scrollWidth") <= width
+        if width == 1280:  # a backtest of an uploaded timelines CSV
+            tab.select_option("#task-kind", "backtest")
+            tab.set_input_files(
+                "#task-csv", str(Path(__file__).parent / "fixtures" / "epoch_timelines_history.csv")
+            )
+            tab.fill("#task-backtest-draws", "50")
+            tab.click("#task-run")
+            expect(tab.locator("#task-status")).to_contain_text("backtest", timeout=10_000)
+            expect(tab.locator("#task-status")).to_contain_text("done", timeout=120_000)
+            expect(tab.locator("#fig-backtest .scatterlayer .trace")).to_have_count(3)
+        tab.screenshot(path=str(tmp_path / f"tasks-{width}.png"), full_page=True)
+        tab.close()
+    # the refused shocks (one at each width) are the only failed requests
+    assert len([e for e in errors if "status of 422" in e]) == 2
+    assert [e for e in errors if "status of 422" not in e] == []

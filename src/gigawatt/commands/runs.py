@@ -339,13 +339,24 @@ def report(
     output: Annotated[Path, typer.Option("-o", "--output", help="HTML file to write.")] = Path("report.html"),
     store: StoreOpt = None,
     force: ForceOpt = False,
+    compare: Annotated[
+        str | None,
+        typer.Option(
+            "--compare",
+            metavar="B",
+            help="Overlay run B: both capacity fans on one chart, the headline side by side "
+            "with Monte Carlo errors (as `runs compare`).",
+        ),
+    ] = None,
 ) -> None:
     """Write a run's self-contained HTML report (opens offline)."""
     from gigawatt.report import write_report
 
-    record = _store(store).get(run_id)
+    st = _store(store)
+    record = st.get(run_id)
+    other = None if compare is None else (st, st.get(compare))
     try:
-        path = write_report(record, output, force=force)
+        path = write_report(record, output, force=force, compare_with=other)
     except OSError as exc:
         raise GigawattError(f"cannot write {str(output)!r}: {exc.strerror}") from None
     console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)", highlight=False)

@@ -17,6 +17,7 @@ site map), :mod:`~gigawatt.report.money`, :mod:`~gigawatt.report.stress`,
 
 from __future__ import annotations
 
+from gigawatt.report.backtest import backtest_figure
 from gigawatt.report.buildout import GEO_ASSETS_JS, capacity_fan, constraint_bars, phase_gantt, site_map
 from gigawatt.report.countries import country_bars
 from gigawatt.report.figures import figures, record_kind
@@ -64,4 +65,5 @@ __all__ = [
     "plan_robust_figure",
     "sensitivity_result",
     "sensitivity_chart",
+    "backtest_figure",
 ]

@@ -7,6 +7,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from gigawatt.report.backtest import backtest_figure
 from gigawatt.report.buildout import capacity_fan, constraint_bars, phase_gantt, site_map
 from gigawatt.report.countries import country_bars
 from gigawatt.report.money import money_figures
@@ -20,6 +21,7 @@ _KIND_KEYS = {
     "stress": {"base", "shocked"},
     "plan": {"objective_usd", "sites", "periods"},
     "sensitivity": {"method", "parameters", "tornado_base"},
+    "backtest": {"milestones"},
 }
 
 
@@ -56,6 +58,8 @@ def figures(
         }
     elif kind == "sensitivity":
         made = {"sensitivity": sensitivity_chart(summary)}
+    elif kind == "backtest":
+        made = {"backtest": backtest_figure(summary)}
     elif kind == "run":
         made = {
             "capacity": capacity_fan(summary) if summary.get("capacity_gw") else None,

@@ -6,45 +6,79 @@ from collections.abc import Mapping
 from typing import Any
 
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
 from gigawatt.report.style import _BLUE, _RED, _b, _layout, _whiskers
 
+#: Columns of the flow chart: from parties that only pay (left) to parties that only receive (right).
+_SANKEY_COLUMNS = 5
+
+
+def _rgba(colour: str, alpha: float) -> str:
+    """``#rrggbb`` as ``rgba(r,g,b,alpha)``."""
+    r, g, b = (int(colour[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"
+
 
 def money_sankey(money: Mapping[str, Any]) -> go.Figure | None:
-    """Money between parties over the horizon: one link per payer → payee → kind (P50, $B);
-    the world (customers, suppliers outside the system) is one node, and each node says what
-    flows in and out of it (sums of the links' P50s)."""
+    """Money between parties over the horizon: one link per payer → payee → kind (P50, $B).
+
+    Each party is one node (the world, customers and suppliers outside the system, too), labelled
+    with what flows in and out of it (sums of the links' P50s). Its column is the share of its
+    money that goes out: parties that only pay on the left, parties that only receive on the
+    right, so money flows left to right and a link drawn back leftwards is money coming round
+    again. Links take their payer's colour; hovering one gives payer → payee, kind and $B."""
     flows = [f for f in money.get("flows") or [] if (f.get("amount_usd") or 0.0) > 0]
     if not flows:
         return None
     names = money.get("parties") or {}
 
-    def node(party: str, role: str) -> str:
+    def label(party: str) -> str:
         return str(names.get(party, party))
 
-    labels = sorted({node(f["payer"], "payer") for f in flows} | {node(f["payee"], "payee") for f in flows})
-    index = {label: i for i, label in enumerate(labels)}
-    inflow = dict.fromkeys(labels, 0.0)
-    outflow = dict.fromkeys(labels, 0.0)
+    parties = sorted({f["payer"] for f in flows} | {f["payee"] for f in flows}, key=label)
+    index = {party: i for i, party in enumerate(parties)}
+    inflow = dict.fromkeys(parties, 0.0)
+    outflow = dict.fromkeys(parties, 0.0)
     for f in flows:
-        outflow[node(f["payer"], "payer")] += float(f["amount_usd"]) / 1e9
-        inflow[node(f["payee"], "payee")] += float(f["amount_usd"]) / 1e9
-    shown = [f"{label} (in ${inflow[label]:,.0f}B, out ${outflow[label]:,.0f}B)" for label in labels]
+        outflow[f["payer"]] += float(f["amount_usd"]) / 1e9
+        inflow[f["payee"]] += float(f["amount_usd"]) / 1e9
+    last = _SANKEY_COLUMNS - 1
+    column = {p: round(last * inflow[p] / (inflow[p] + outflow[p])) for p in parties}
+    x, y = [0.0] * len(parties), [0.0] * len(parties)
+    for col in range(_SANKEY_COLUMNS):
+        here = sorted((p for p in parties if column[p] == col), key=lambda p: -(inflow[p] + outflow[p]))
+        for rank, party in enumerate(here):
+            x[index[party]] = 0.01 + 0.98 * col / last
+            y[index[party]] = (rank + 0.5) / len(here)
+    colours = [qualitative.Plotly[i % len(qualitative.Plotly)] for i in range(len(parties))]
     fig = go.Figure(
         go.Sankey(
             arrangement="snap",
             valueformat=",.1f",
             valuesuffix=" $B",
-            node={"label": shown, "pad": 22},
+            node={
+                "label": [f"{label(p)}<br>in ${inflow[p]:,.0f}B · out ${outflow[p]:,.0f}B" for p in parties],
+                "customdata": [label(p) for p in parties],
+                "x": x,
+                "y": y,
+                "pad": 18,
+                "thickness": 14,
+                "color": colours,
+                "hovertemplate": "%{customdata}: %{value:,.1f} $B through it<extra></extra>",
+            },
             link={
-                "source": [index[node(f["payer"], "payer")] for f in flows],
-                "target": [index[node(f["payee"], "payee")] for f in flows],
+                "source": [index[f["payer"]] for f in flows],
+                "target": [index[f["payee"]] for f in flows],
                 "value": [float(f["amount_usd"]) / 1e9 for f in flows],
-                "label": [f.get("kind", "") for f in flows],
+                "label": [str(f.get("kind", "")) for f in flows],
+                "color": [_rgba(colours[index[f["payer"]]], 0.35) for f in flows],
+                "hovertemplate": "%{source.customdata} → %{target.customdata}: %{label}, "
+                "$%{value:,.1f}B<extra></extra>",
             },
         )
     )
-    return _layout(fig, "Money between parties over the horizon ($B, P50 of each flow)", height=640)
+    return _layout(fig, "Money between parties over the horizon ($B, P50 of each flow)", height=720)
 
 
 def cash_by_party_figure(money: Mapping[str, Any], shown: int = 6) -> go.Figure | None:

@@ -13,8 +13,10 @@ from plotly.offline import get_plotlyjs
 
 from gigawatt import safe_write
 from gigawatt.catalog import load_catalog
+from gigawatt.countries import country_name
 from gigawatt.errors import GigawattError
 from gigawatt.report.buildout import GEO_ASSETS_JS
+from gigawatt.report.compare import compare_context
 from gigawatt.report.figures import _complete, figures, record_kind
 from gigawatt.report.plan import _plan_rows, _robust_rows
 from gigawatt.report.sensitivity import _sensitivity_rows
@@ -64,7 +66,7 @@ def _assumptions(scenario: Any) -> dict[str, Any]:
             {
                 "id": site_id,
                 "name": site.name,
-                "where": f"{site.country} / {site.region}",
+                "where": f"{country_name(site.country)} / {site.region}",
                 "phases": len(site.phases),
                 "power": f"{sum(p.power_mw.mid for p in site.phases):,.0f} MW {site.power_basis}",
                 "accelerator": site.accelerator,
@@ -114,20 +116,26 @@ def _money_note(summary: Mapping[str, Any], scenario: Any) -> str:
     )
 
 
-def report_context(record: Any, scenario: Any = None) -> dict[str, Any]:
-    """Everything the report template shows, from a stored run (and its scenario)."""
+def _chart_html(key: str, fig: Any) -> str:
+    return pio.to_html(
+        fig,
+        include_plotlyjs=False,
+        full_html=False,
+        div_id=f"fig-{key}",
+        config={"displaylogo": False, "responsive": True},
+    )
+
+
+def report_context(
+    record: Any, scenario: Any = None, compare: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Everything the report template shows, from a stored run (and its scenario); ``compare``:
+    another run overlaid (:func:`~gigawatt.report.compare.compare_context`)."""
     summary = record.summary or {}
     kind = record_kind(summary, getattr(record, "kind", None))
-    charts = {
-        key: pio.to_html(
-            fig,
-            include_plotlyjs=False,
-            full_html=False,
-            div_id=f"fig-{key}",
-            config={"displaylogo": False, "responsive": True},
-        )
-        for key, fig in figures(summary, scenario, kind).items()
-    }
+    charts = {key: _chart_html(key, fig) for key, fig in figures(summary, scenario, kind).items()}
+    if compare is not None:
+        compare = {**compare, "chart": _chart_html("compare", compare["figure"]) if compare["figure"] else ""}
     money = summary.get("money") if kind == "run" else None
     context: dict[str, Any] = {
         "record": record,
@@ -140,6 +148,7 @@ def report_context(record: Any, scenario: Any = None) -> dict[str, Any]:
         "money_note": "" if money else _money_note(summary, scenario),
         "assumptions": _assumptions(scenario),
         "scenario_text": record.scenario_text,
+        "compare": compare,
     }
     if not _complete(summary, kind):
         context["kind"] = None  # nothing to draw; the page says the run is not complete
@@ -155,22 +164,31 @@ def report_context(record: Any, scenario: Any = None) -> dict[str, Any]:
     return context
 
 
-def render_report(record: Any, scenario: Any = None) -> str:
+def render_report(record: Any, scenario: Any = None, compare: Mapping[str, Any] | None = None) -> str:
     """The report of a stored run as one HTML string (plotly.js inlined; opens offline)."""
-    context = report_context(record, scenario)
+    context = report_context(record, scenario, compare)
     context["plotly_js"] = get_plotlyjs()
     context["geo_assets_js"] = GEO_ASSETS_JS
     return _environment().get_template("report.html").render(**context)
 
 
-def write_report(record: Any, path: str | Path, scenario: Any = None, *, force: bool = False) -> Path:
+def write_report(
+    record: Any,
+    path: str | Path,
+    scenario: Any = None,
+    *,
+    force: bool = False,
+    compare_with: tuple[Any, Any] | None = None,
+) -> Path:
     """Write a run's report to ``path`` (scenario loaded from the run if not given), atomically;
-    over an existing file only with ``force``, never over the run's scenario files."""
+    over an existing file only with ``force``, never over the run's scenario files.
+    ``compare_with``: ``(store, other record)`` to overlay (two fans, the headline side by side)."""
     inputs = inputs_of(record.scenario_ref)
     safe_write.check_target(path, force=force, protected=inputs, what="report")
     if scenario is None:
         scenario = scenario_or_none(record)
-    text = render_report(record, scenario)
+    compare = None if compare_with is None else compare_context(compare_with[0], record, compare_with[1])
+    text = render_report(record, scenario, compare)
     return safe_write.write_text(path, text, force=force, protected=inputs, what="report")
 
 

@@ -31,10 +31,11 @@ from starlette.routing import Match, Route
 from gigawatt._version import __version__
 from gigawatt.errors import GigawattError, ScenarioError
 from gigawatt.store import RunNotFoundError
-from gigawatt.web import routes_pages, routes_runs, routes_scenarios, routes_whatif
+from gigawatt.web import routes_pages, routes_runs, routes_scenarios, routes_tasks, routes_whatif
 from gigawatt.web.dashboard import Dashboard
 from gigawatt.web.jobs import REQUEST_CPU_BUDGET_S, cpu_budget, load_uploaded
 from gigawatt.web.schemas import _ERRORS, MAX_DRAWS, MAX_TEXT_CHARS, _problem_out
+from gigawatt.web.tasks import FormError
 from gigawatt.whatif import WhatIfError
 
 __all__ = [
@@ -57,7 +58,13 @@ LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 #: :class:`~gigawatt.errors.GigawattError` is a 422).
 STATUS_OF: tuple[tuple[type[GigawattError], int], ...] = ((RunNotFoundError, 404),)
 #: The API's routers, in the order they are included.
-ROUTERS = (routes_pages.router, routes_scenarios.router, routes_runs.router, routes_whatif.router)
+ROUTERS = (
+    routes_pages.router,
+    routes_scenarios.router,
+    routes_runs.router,
+    routes_whatif.router,
+    routes_tasks.router,
+)
 
 
 def _host_name(header: str) -> str:
@@ -69,8 +76,8 @@ def _host_name(header: str) -> str:
 
 
 async def gigawatt_error(request: Request, exc: GigawattError) -> JSONResponse:
-    """A located scenario error lists its problems; a what-if's names its form field."""
-    if isinstance(exc, WhatIfError):
+    """A located scenario error lists its problems; a form error (what-if, stress, sensitivity) its field."""
+    if isinstance(exc, WhatIfError | FormError):
         return JSONResponse({"detail": str(exc), "fields": {exc.field: exc.message}}, status_code=422)
     if isinstance(exc, ScenarioError):
         problems = [_problem_out(p).model_dump() for p in exc.problems]

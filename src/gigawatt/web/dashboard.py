@@ -14,8 +14,9 @@ from gigawatt.errors import GigawattError
 from gigawatt.report import figures, scenario_or_none
 from gigawatt.sampling import BLOCK_DRAWS
 from gigawatt.scenario import builtin_scenarios, load_scenario
-from gigawatt.store import RunRecord, Store
+from gigawatt.store import RunRecord, Store, scenario_source
 from gigawatt.web.jobs import _Jobs, load_uploaded
+from gigawatt.web.tasks import UPLOAD_CSV, run_task
 
 __all__ = ["Dashboard", "DashboardDep", "dashboard"]
 
@@ -81,8 +82,43 @@ class Dashboard:
             seed=seed,
             block_draws=BLOCK_DRAWS,
         )
+        return self._hand_over(run_id)
+
+    def begin_task(self, kind: str, base: str, draws: int, seed: int, args: dict[str, Any]) -> dict[str, Any]:
+        """Record a stress, plan or sensitivity of a built-in scenario as running, and hand it to
+        a worker (:func:`~gigawatt.web.tasks.run_task`); its form values are the record's params."""
+        text, ref = scenario_source(base)
+        run_id = self.store.begin_run(
+            scenario=self.loaded(text, ref).name,
+            scenario_text=text,
+            scenario_ref=ref,
+            draws=draws,
+            seed=seed,
+            block_draws=max(draws, 1),
+            kind=kind,
+            params=args,
+        )
+        return self._hand_over(run_id, run_task, kind, args)
+
+    def begin_backtest(self, text: str, draws: int, seed: int) -> dict[str, Any]:
+        """Record a backtest of an uploaded timelines CSV (kept as the record's text) as running,
+        and hand it to a worker."""
+        args = {"text": text, "draws": draws, "seed": seed}
+        run_id = self.store.begin_run(
+            scenario="backtest",
+            scenario_text=text,
+            scenario_ref=UPLOAD_CSV,
+            draws=draws,
+            seed=seed,
+            block_draws=max(draws, 1),
+            kind="backtest",
+            params={"draws": draws, "seed": seed},
+        )
+        return self._hand_over(run_id, run_task, "backtest", args)
+
+    def _hand_over(self, run_id: str, *work: Any) -> dict[str, Any]:
         try:
-            self.jobs.submit(self.store.root, run_id)
+            self.jobs.submit(self.store.root, run_id, *work)
         except Exception as exc:
             self.store.fail_run(run_id, f"could not start a worker: {type(exc).__name__}")
             raise GigawattError(f"could not start run {run_id}: no worker process") from None

@@ -93,6 +93,7 @@ def _validate_text(text: str) -> dict[str, Any]:
 def _convert(body: dict[str, Any]) -> dict[str, Any]:
     """The body of ``POST /api/convert`` (run in a worker, within the budget)."""
     from gigawatt.store import jsonable  # noqa: PLC0415 - the request workers start without the store
+
     try:
         return dict(jsonable(convert(**body).as_dict()))
     except (ValueError, KeyError) as exc:
@@ -129,12 +130,13 @@ class _Jobs:
         self._requests: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
-    def submit(self, store_root: Path, run_id: str) -> None:
+    def submit(self, store_root: Path, run_id: str, work: Any = _simulate, *args: Any) -> None:
+        """Hand a begun record to a run worker: ``work(store_root, run_id, *args)`` finishes it."""
         with self._lock:
             if self._pool is None:
                 context = multiprocessing.get_context("spawn")
                 self._pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=context)
-            self._pool.submit(_simulate, str(store_root), run_id)
+            self._pool.submit(work, str(store_root), run_id, *args)
 
     def call(self, budget_s: float, work: Any, *args: Any) -> Any:
         """``work(*args)`` in a worker process within ``budget_s`` CPU seconds; a request over it

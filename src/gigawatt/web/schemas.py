@@ -238,3 +238,74 @@ _CSV_OR_PARQUET: dict[int | str, dict[str, Any]] = {
         },
     }
 }
+
+
+# ---------------------------------------------------------------- stress, plan and sensitivity
+
+#: Most draws a stress test from the dashboard may ask for (each draw runs the base and the
+#: shocked money: 200 draws of stargate take about 3 s).
+MAX_STRESS_DRAWS = 5_000
+#: Most Morris trajectories or Sobol' base samples a sensitivity from the dashboard may ask for
+#: (8 Morris trajectories of stargate: about 2,300 evaluations, 2 s).
+MAX_SENSITIVITY_SAMPLES = 32
+#: Most quarters a plan from the dashboard may cover (the CLI's default is 20).
+MAX_PLAN_PERIODS = 40
+#: Most draws a campus a backtest from the dashboard may ask for (the CLI's default is 2,000).
+MAX_BACKTEST_DRAWS = 2_000
+
+
+def _builtin_base(value: str) -> str:
+    if value not in _builtin_names():
+        raise ValueError(f"no built-in scenario {value[:64]!r}; built-in: {', '.join(_builtin_names())}")
+    return value
+
+
+class _OnBase(BaseModel):
+    base: str = Field(max_length=64, description="A built-in scenario name", json_schema_extra=_builtin_enum)
+
+    @field_validator("base")
+    @classmethod
+    def _builtin(cls, value: str) -> str:
+        return _builtin_base(value)
+
+
+class StressIn(_OnBase):
+    shocks: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        min_length=1,
+        max_length=8,
+        description='Shocks as `gigawatt stress --shock` reads them: "demand growth -30%", "PARTY tranches '
+        'withheld", "turbine lead time +6 months", "accelerator supply -20%", "PARTY cash -50%"',
+    )
+    draws: JsonInt = Field(default=1_000, ge=1, le=MAX_STRESS_DRAWS, strict=True)
+    seed: JsonInt = Field(default=0, ge=0, le=2**32 - 1, strict=True)
+    step: Literal["month", "quarter", "year"] = "quarter"
+
+
+class PlanIn(_OnBase):
+    periods: JsonInt = Field(
+        default=20, ge=1, le=MAX_PLAN_PERIODS, strict=True, description="Quarters to plan"
+    )
+
+
+class SensitivityIn(_OnBase):
+    output: str = Field(
+        default="gw-online:10",
+        max_length=80,
+        pattern=r"^(gw-online|target|capacity|npv):[A-Za-z0-9_.-]{1,64}$",
+        description="gw-online:N (date N facility GW are online), target:NAME (P(met)), capacity:DATE "
+        "(facility GW online then) or npv:PARTY",
+    )
+    method: Literal["morris", "sobol"] = "morris"
+    samples: JsonInt = Field(default=8, ge=2, le=MAX_SENSITIVITY_SAMPLES, strict=True)
+    seed: JsonInt = Field(default=0, ge=0, le=2**32 - 1, strict=True)
+
+
+class BacktestIn(BaseModel):
+    text: str = Field(
+        max_length=MAX_TEXT_CHARS,
+        description="An Epoch-format data_center_timelines CSV (as `gigawatt backtest FILE` reads it)",
+    )
+    draws: JsonInt = Field(
+        default=500, ge=10, le=MAX_BACKTEST_DRAWS, strict=True, description="Draws a campus"
+    )
+    seed: JsonInt = Field(default=0, ge=0, le=2**32 - 1, strict=True)

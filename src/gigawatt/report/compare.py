@@ -1,0 +1,66 @@
+"""Run A's report overlaid with run B (``gigawatt report A --compare B``): the two capacity fans on
+one chart and the headline side by side, each difference B − A with its Monte Carlo standard
+error and a Holm-corrected ``significant`` flag (:func:`gigawatt.compare.headline`)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from gigawatt.compare import ALPHA, fan_overlay, headline
+
+__all__ = ["compare_context"]
+
+
+def _value(value: Any, unit: str) -> str:
+    """One side's figure as the dashboard shows it (probabilities and shares in %, USD in $B)."""
+    if value is None:
+        return "—"
+    if unit in ("probability", "share"):
+        return f"{100 * value:.1f}%"
+    if unit == "USD":
+        return f"${value / 1e9:,.1f}B"
+    if unit == "GW":
+        return f"{value:,.2f} GW"
+    return str(value)
+
+
+def _change(value: float | None, unit: str, signed: bool = True) -> str:
+    """B − A (or its SE) in the figure's unit: percentage points, days, $B or GW."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    if math.isinf(value):
+        return "∞"
+    sign = "+" if signed else ""
+    if unit in ("probability", "share"):
+        return f"{100 * value:{sign},.2f} pp"
+    if unit == "date":
+        return f"{value:{sign},.0f} d"
+    if unit == "USD":
+        return f"{value / 1e9:{sign},.1f} $B"
+    return f"{value:{sign},.3f} GW"
+
+
+def compare_context(store: Any, a: Any, b: Any, alpha: float = ALPHA) -> dict[str, Any]:
+    """What the report's compare section shows for records ``a`` (this report's) and ``b``."""
+    rows = headline(store, a, b, alpha)
+    figure = fan_overlay(a.summary or {}, b.summary or {}, (f"A {a.id}", f"B {b.id}"))
+    return {
+        "a": a,
+        "b": b,
+        "alpha": alpha,
+        "figure": figure if figure.data else None,
+        "significant": sum(r.significant for r in rows),
+        "tested": sum(r.p_value is not None for r in rows),
+        "rows": [
+            {
+                "name": r.name,
+                "a": _value(r.a, r.unit),
+                "b": _value(r.b, r.unit),
+                "diff": _change(r.diff, r.unit),
+                "se": "—" if r.se is None else "± " + _change(r.se, r.unit, signed=False),
+                "significant": r.significant,
+            }
+            for r in rows
+        ],
+    }
