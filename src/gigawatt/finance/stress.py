@@ -237,16 +237,22 @@ class Settlement:
     constrained: np.ndarray
 
 
+#: Draws settled together: each block's (period, draw, entry) cube stays small (cache, memory).
+_BLOCK_DRAWS = 1000
+
+
 def settle(money: Money) -> Settlement:
-    """Pay each period's obligations as far as cash and credit allow (see the module doc)."""
+    """Pay each period's obligations as far as cash and credit allow (see the module doc).
+
+    Draws are independent, so they are settled in blocks of :data:`_BLOCK_DRAWS`; the paid and
+    unpaid amounts are stored entry-major like the ledger (:func:`gigawatt.finance.ledger.build_ledger`)."""
     ledger = money.ledger
-    scheduled = ledger.amount_usd.values
-    draws, periods, entries = scheduled.shape
+    stored = ledger.amount_usd.values.transpose(2, 0, 1)  # the ledger's (entry, draw, period) storage
+    entries, draws, periods = stored.shape
     names = money.parties
     n = len(names)
     payer = np.array([names.index(x) for x in ledger.payer.values], dtype=int)
     payee = np.array([names.index(x) for x in ledger.payee.values], dtype=int)
-    payer_inc, payee_inc = np.eye(n)[payer], np.eye(n)[payee]
     defer = np.array(
         [
             money.scenario.contracts[c].on_shortfall == "defer" if c in money.scenario.contracts else True
@@ -254,53 +260,104 @@ def settle(money: Money) -> Settlement:
         ]
     )
     constrained = np.array([x != WORLD and f"parties.{x}.cash" in money.parameters for x in names])
-    cash = np.zeros((draws, n))
+    cash0 = np.zeros((draws, n))
     floor = np.full((draws, n), -np.inf)
     for i, x in enumerate(names):
         if constrained[i]:
-            cash[:, i] = money.parameters[f"parties.{x}.cash"]
+            cash0[:, i] = money.parameters[f"parties.{x}.cash"]
             floor[:, i] = -money.parameters.get(f"parties.{x}.credit", np.zeros(draws))
-    # period-major working copies: each period's (draw, entry) slice is contiguous
-    by_period = np.ascontiguousarray(scheduled.transpose(1, 0, 2))
-    paid = np.zeros((periods, draws, entries))
-    unpaid = np.zeros((periods, draws, entries))
+    paid = np.empty((entries, draws, periods))
+    unpaid = np.empty((entries, draws, periods))
     shortfall = np.zeros((draws, periods, n))
     position = np.zeros((draws, periods, n))
+    rules = _Rules(payer, payee, np.eye(n)[payer], np.eye(n)[payee], defer, constrained)
+    for lo in range(0, draws, _BLOCK_DRAWS):
+        block = slice(lo, min(draws, lo + _BLOCK_DRAWS))
+        _settle_block(
+            stored[:, block, :], cash0[block], floor[block], rules,
+            paid[:, block, :], unpaid[:, block, :], shortfall[block], position[block],
+        )  # fmt: skip
+    out = ledger.copy(deep=False)
+    out["amount_usd"] = (("draw", "period", "entry"), paid.transpose(1, 2, 0))
+    return Settlement(out, unpaid.transpose(1, 2, 0), shortfall, position, constrained)
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """Who pays whom in the ledger's entries, and how a party short of cash pays."""
+
+    payer: np.ndarray
+    payee: np.ndarray
+    payer_inc: np.ndarray
+    payee_inc: np.ndarray
+    defer: np.ndarray
+    constrained: np.ndarray
+
+
+def _settle_block(
+    stored: np.ndarray,
+    cash: np.ndarray,
+    floor: np.ndarray,
+    r: _Rules,
+    paid_out: np.ndarray,
+    unpaid_out: np.ndarray,
+    shortfall: np.ndarray,
+    position: np.ndarray,
+) -> None:
+    """:func:`settle` for one block of draws: ``stored`` is its ``(entry, draw, period)`` ledger;
+    the outputs are written in place."""
+    entries, draws, periods = stored.shape
+    n = r.payer_inc.shape[1]
+    by_period = np.ascontiguousarray(stored.transpose(2, 1, 0))  # (period, draw, entry)
+    paid = np.empty_like(by_period)
+    unpaid = np.empty_like(by_period)
     arrears = np.zeros((draws, entries))
+    # only constrained parties' shares move: entries they pay are scaled, the rest paid in full
+    parties = np.nonzero(r.constrained)[0]
+    scaled = r.constrained[r.payer]
+    into = r.payee_inc[:, parties]  # (entry, constrained party): who receives
+    scaled_into, fixed_into = into[scaled], into[~scaled]
+    scaled_payer = np.searchsorted(parties, r.payer[scaled])  # column among the constrained
     for k in range(periods):
         owed_e = by_period[k] + arrears
-        owed = owed_e @ payer_inc
+        owed = owed_e @ r.payer_inc
         share = np.ones((draws, n))
         # from full payment, a draw where every constrained party can pay in full is settled at
-        # once; iterate only the others (the same fixed point, found on fewer rows)
-        room = cash + owed_e @ payee_inc - floor
-        rows = np.nonzero(((owed > room) & constrained).any(axis=1))[0]
-        sub_owed_e, sub_owed, sub_share = owed_e[rows], owed[rows], share[rows]
-        for _ in range(n + 2):
-            received = (sub_owed_e * sub_share[:, payer]) @ payee_inc
-            sub_room = cash[rows] + received - floor[rows]
-            new = np.where(
-                sub_owed > 0, np.clip(sub_room / np.where(sub_owed > 0, sub_owed, 1.0), 0.0, 1.0), 1.0
-            )
-            new[:, ~constrained] = 1.0
-            if np.allclose(new, sub_share, rtol=0, atol=1e-12):
-                break
-            sub_share = new
-        share[rows] = sub_share
-        paid_e = owed_e * share[:, payer]
-        cash = cash + paid_e @ payee_inc - paid_e @ payer_inc
+        # once; iterate only the others, each until its own shares stop moving (the same fixed
+        # point, found on fewer rows)
+        room = cash + owed_e @ r.payee_inc - floor
+        rows = np.nonzero(((owed > room) & r.constrained).any(axis=1))[0]
+        if rows.size:
+            sub_e = owed_e[rows]
+            fixed = sub_e[:, ~scaled] @ fixed_into
+            varying = sub_e[:, scaled]
+            sub_owed = owed[rows][:, parties]
+            sub_base = cash[rows][:, parties] - floor[rows][:, parties]
+            sub_share = np.ones((rows.size, parties.size))
+            live = np.arange(rows.size)
+            for _ in range(n + 2):
+                received = fixed[live] + (varying[live] * sub_share[live][:, scaled_payer]) @ scaled_into
+                o = sub_owed[live]
+                new = np.where(
+                    o > 0, np.clip((sub_base[live] + received) / np.where(o > 0, o, 1.0), 0.0, 1.0), 1.0
+                )
+                moving = ~np.all(np.abs(new - sub_share[live]) <= 1e-12, axis=1)
+                sub_share[live] = new
+                live = live[moving]
+                if live.size == 0:
+                    break
+            share[np.ix_(rows, parties)] = sub_share
+        paid_e = owed_e * share[:, r.payer]
+        cash = cash + paid_e @ r.payee_inc - paid_e @ r.payer_inc
         left = owed_e - paid_e
-        arrears = np.where(defer, left, 0.0)
+        arrears = np.where(r.defer, left, 0.0)
         paid[k] = paid_e
-        unpaid[k] = np.where(defer, 0.0, left)
-        shortfall[:, k, :] = left @ payer_inc
+        unpaid[k] = np.where(r.defer, 0.0, left)
+        shortfall[:, k, :] = left @ r.payer_inc
         position[:, k, :] = cash
     unpaid[-1] += arrears
-    paid, unpaid = paid.transpose(1, 0, 2), unpaid.transpose(1, 0, 2)
-    out = ledger.copy()
-    out["amount_usd"] = (("draw", "period", "entry"), paid)
-    return Settlement(out, unpaid, shortfall, position, constrained)
-
+    paid_out[...] = paid.transpose(2, 1, 0)
+    unpaid_out[...] = unpaid.transpose(2, 1, 0)
 
 
 def _lapsed(money: Money) -> np.ndarray:
