@@ -16,7 +16,7 @@ import xarray as xr
 from gigawatt.finance.contracts import Flow
 from gigawatt.units import format_date
 
-__all__ = ["WORLD", "build_ledger", "net_by_party", "flow_matrix", "imbalance_usd"]
+__all__ = ["WORLD", "build_ledger", "entry_sum", "net_by_party", "flow_matrix", "imbalance_usd"]
 
 #: The outside world: customers, utilities, suppliers outside the system.
 WORLD = "world"
@@ -52,6 +52,15 @@ def build_ledger(
             "party": list(parties),
         },
     )
+
+
+def entry_sum(stored: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The sum of the ``mask``'s entries of an entry-major array ``(entry, ...)`` (the ledger's
+    storage): one contiguous entry at a time, no copy of the selection."""
+    total = np.zeros(stored.shape[1:])
+    for e in np.nonzero(mask)[0]:
+        total += stored[e]
+    return total
 
 
 def _incidence(ledger: xr.Dataset, role: str) -> np.ndarray:

@@ -26,7 +26,7 @@ from gigawatt import units
 from gigawatt.finance.capacity import DAYS_PER_YEAR
 from gigawatt.finance.chips import capital_contracts
 from gigawatt.finance.covenants import LoanService
-from gigawatt.finance.ledger import WORLD
+from gigawatt.finance.ledger import WORLD, entry_sum
 from gigawatt.finance.model import Money
 from gigawatt.finance.terminal import CONVENTIONS, terminal_by_party, terminal_values
 
@@ -83,15 +83,6 @@ def rate_per_period(edges: np.ndarray, rate_per_year: float) -> tuple[float, flo
     return per_year, (1 + rate_per_year) ** (1 / per_year) - 1
 
 
-def _entry_sum(stored: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """The sum of the ``mask``'s entries of an entry-major array ``(entry, ...)``: one contiguous
-    entry at a time, no copy of the selection."""
-    total = np.zeros(stored.shape[1:])
-    for e in np.nonzero(mask)[0]:
-        total += stored[e]
-    return total
-
-
 def _stored(money: Money) -> np.ndarray:
     """The ledger's amounts ``(entry, draw, period)``: as :func:`gigawatt.finance.ledger.build_ledger`
     stores them, so each entry is contiguous."""
@@ -101,7 +92,7 @@ def _stored(money: Money) -> np.ndarray:
 def party_net_usd(money: Money, party: str) -> np.ndarray:
     """A party's net cash (in minus out), ``(draw, period)``."""
     ledger, stored = money.ledger, _stored(money)
-    return _entry_sum(stored, ledger.payee.values == party) - _entry_sum(stored, ledger.payer.values == party)
+    return entry_sum(stored, ledger.payee.values == party) - entry_sum(stored, ledger.payer.values == party)
 
 
 def timing(money: Money, party: str, by_day: float) -> dict[str, Any]:
@@ -232,13 +223,13 @@ def statements(
     out: dict[str, Any] = {}
     for party in chosen:
         inn, out_mask = payee == party, payer == party
-        cash_in_y, cash_out_y = _entry_sum(by_year, inn), _entry_sum(by_year, out_mask)
-        net = _entry_sum(stored, inn) - _entry_sum(stored, out_mask)
+        cash_in_y, cash_out_y = entry_sum(by_year, inn), entry_sum(by_year, out_mask)
+        net = entry_sum(stored, inn) - entry_sum(stored, out_mask)
         terminal, terminal_parts = terminal_by_party(money, party, open_positions)
         with_terminal = net.copy()
         with_terminal[:, -1] += terminal
         rates = irr(with_terminal, per_year)
-        sales_y = _entry_sum(by_year, inn & np.isin(kind, _SALES))
+        sales_y = entry_sum(by_year, inn & np.isin(kind, _SALES))
         recognised = sum(
             (
                 r.recognised_usd
@@ -247,8 +238,8 @@ def statements(
             ),
             np.zeros_like(net),
         )
-        capex = _entry_sum(stored, out_mask & np.isin(contract, list(capital)))
-        opex_y = _entry_sum(by_year, out_mask & np.isin(kind, _OPEX))
+        capex = entry_sum(stored, out_mask & np.isin(contract, list(capital)))
+        opex_y = entry_sum(by_year, out_mask & np.isin(kind, _OPEX))
         dep = depreciation(capex, round(life_years * per_year))
         swing = {str(life): yearly(depreciation(capex, round(life * per_year))) for life in SWING_LIVES_YEARS}
         rpo = sum(
@@ -277,7 +268,7 @@ def statements(
                 stakes[c.payee] = _bands(r.stake_fraction[:, -1])
             if r.warrant_value_usd is not None and c.payee == party:
                 stakes[f"{c.payer} (warrant, USD)"] = _bands(r.warrant_value_usd[:, -1])
-        site_opex = {f"opex_{k}_usd": _bands(_entry_sum(by_year, out_mask & (kind == k))) for k in _SITE_OPEX}
+        site_opex = {f"opex_{k}_usd": _bands(entry_sum(by_year, out_mask & (kind == k))) for k in _SITE_OPEX}
         covenants = {
             n: covenant_summary(r.covenants, edges)
             for n, r in money.results.items()
@@ -287,16 +278,16 @@ def statements(
         counterparties = sorted(set(payer[inn]) | set(payee[out_mask]))
         by_counterparty = {
             c: {
-                "in_usd": _bands(_entry_sum(entry_total, inn & (payer == c))),
-                "out_usd": _bands(_entry_sum(entry_total, out_mask & (payee == c))),
+                "in_usd": _bands(entry_sum(entry_total, inn & (payer == c))),
+                "out_usd": _bands(entry_sum(entry_total, out_mask & (payee == c))),
             }
             for c in counterparties
         }
         kinds = sorted(set(kind[inn | out_mask]))
         by_kind = {
             k: {
-                "in_usd": _bands(_entry_sum(entry_total, inn & (kind == k))),
-                "out_usd": _bands(_entry_sum(entry_total, out_mask & (kind == k))),
+                "in_usd": _bands(entry_sum(entry_total, inn & (kind == k))),
+                "out_usd": _bands(entry_sum(entry_total, out_mask & (kind == k))),
             }
             for k in kinds
         }

@@ -35,7 +35,6 @@ SALES_KINDS = ("purchase", "lease", "compute", "power")
 RETURN_KINDS = ("equity", "loan_draw")
 
 
-
 def _matrix(money: Money, kinds: tuple[str, ...], periods: slice) -> np.ndarray:
     ledger = money.ledger
     return np.asarray(flow_matrix(ledger, periods, np.isin(ledger.kind.values, kinds)).values)
