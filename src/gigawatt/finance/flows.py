@@ -17,7 +17,7 @@ import networkx as nx
 import numpy as np
 import xarray as xr
 
-from gigawatt.finance.ledger import WORLD, flow_matrix
+from gigawatt.finance.ledger import WORLD, entry_totals, flow_matrix
 
 __all__ = ["circularity", "cycles", "money_graph", "sankey", "flows_summary", "window_periods"]
 
@@ -139,7 +139,7 @@ def sankey(matrix: np.ndarray, names: list[str]) -> dict[str, Any]:
 
 def _contracts_between(ledger: xr.Dataset, periods: slice | None) -> dict[tuple[str, str], set[str]]:
     """The contracts that carry money from each payer to each payee (in any draw) over ``periods``."""
-    paid = ledger.amount_usd.values[:, periods or slice(None), :].sum(axis=1).mean(axis=0)
+    paid = entry_totals(ledger, periods).mean(axis=1)
     out: dict[tuple[str, str], set[str]] = {}
     for e in np.nonzero(paid > 0)[0]:
         pair = (str(ledger.payer.values[e]), str(ledger.payee.values[e]))
@@ -173,7 +173,8 @@ def flows_summary(ledger: xr.Dataset, periods: slice | None = None) -> dict[str,
     Two-party cycles made of one contract's two legs (a loan drawn and repaid) are
     ``exchanges``, not ``cycles``, and their contracts are left out of circularity: money
     lent and repaid is not money going round (docs/circularity.md)."""
-    matrix = flow_matrix(ledger, periods)
+    totals = entry_totals(ledger, periods)
+    matrix = flow_matrix(ledger, periods, totals=totals)
     names = [str(n) for n in matrix.payer.values]
     values = matrix.values
     median = np.median(values, axis=0)
@@ -184,7 +185,7 @@ def flows_summary(ledger: xr.Dataset, periods: slice | None = None) -> dict[str,
     lent = {contract for c in exchanges for contract in legs[(c[0], c[1])]}
     if lent:
         kept = ~np.isin(ledger.contract.values.astype(str), sorted(lent))
-        values = flow_matrix(ledger, periods, kept).values
+        values = flow_matrix(ledger, periods, kept, totals).values
     share = circularity(values, names)
     result: dict[str, Any] = {
         "cycles": [c for c in found if c not in exchanges],
