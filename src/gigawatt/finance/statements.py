@@ -57,6 +57,8 @@ _SITE_OPEX = ("electricity", "staff", "maintenance")
 def depreciation(capex: np.ndarray, life_periods: int) -> np.ndarray:
     """Straight-line depreciation ``(draw, period)`` of capex booked per period."""
     life = max(1, int(life_periods))
+    if not capex.any():  # most parties buy nothing capital
+        return np.zeros_like(capex)
     cum = np.cumsum(capex, axis=1)
     lagged = np.concatenate([np.zeros((capex.shape[0], life)), cum], axis=1)[:, : capex.shape[1]]
     return (cum - lagged) / life
@@ -122,7 +124,10 @@ def timing(money: Money, party: str, by_day: float) -> dict[str, Any]:
 def sign_changes(net: np.ndarray, tol_usd: float = 1.0) -> np.ndarray:
     """Sign changes in each draw's cash flows, |flows| under ``tol_usd`` skipped (Descartes' rule of
     signs: at most that many IRRs)."""
-    carried = _carried_signs(net, tol_usd)
+    return _changes(_carried_signs(net, tol_usd))
+
+
+def _changes(carried: np.ndarray) -> np.ndarray:
     return np.sum(carried[:, 1:] * carried[:, :-1] < 0, axis=1)
 
 
@@ -131,7 +136,7 @@ def conventional(net: np.ndarray, tol_usd: float = 1.0) -> np.ndarray:
     IRR > rate exactly when NPV at that rate > 0."""
     carried = _carried_signs(net, tol_usd)
     first = carried[np.arange(net.shape[0]), np.argmax(np.isfinite(carried), axis=1)]
-    return (first < 0) & (sign_changes(net, tol_usd) == 1)
+    return (first < 0) & (_changes(carried) == 1)
 
 
 def irr(net: np.ndarray, periods_per_year: float) -> np.ndarray:
@@ -143,7 +148,8 @@ def irr(net: np.ndarray, periods_per_year: float) -> np.ndarray:
     conventional draws are solved, so the root-finding cost is paid where a rate exists."""
     rates = np.full(net.shape[0], np.nan)
     rows = np.nonzero(conventional(net))[0]
-    rates[rows] = _conventional_root(net[rows])
+    if rows.size:
+        rates[rows] = _conventional_root(net[rows])
     return (1 + rates) ** periods_per_year - 1
 
 
@@ -170,6 +176,9 @@ def _bands(values: np.ndarray) -> dict[str, Any]:
     """P10/P50/P90 over draws (axis 0), NaN-aware."""
     if values.size == 0 or np.all(np.isnan(values)):
         return {f"p{q}": None for q in QUANTILES}
+    if not values.any():  # all zero (a line the party never has): no sort needed
+        zero = np.zeros(values.shape[1:])
+        return {f"p{q}": zero.tolist() if zero.ndim else 0.0 for q in QUANTILES}
     nan = np.isnan(values).any()
     q = (np.nanpercentile if nan else np.percentile)(values, QUANTILES, axis=0)
     return {
