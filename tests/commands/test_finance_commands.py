@@ -155,3 +155,26 @@ def test_finance_json_has_site_opex_and_the_pledge():
     # total opex includes the three site lines
     assert sum(lines["opex_usd"]["p50"]) > sum(lines["opex_maintenance_usd"]["p50"])
     assert data["commitments"]["stargate-500b"]["pledge_usd"] == 500e9
+
+
+def test_finance_says_the_need_in_words():
+    """The outside capital need is stated as a need: how much, by when, what stays short."""
+    from gigawatt.commands.finance import _need_sentence
+
+    need = {
+        "p10": 35e9,
+        "p50": 50e9,
+        "p90": 65e9,
+        "first_date": {"p10": "2027-01-01", "p50": "2027-07-01", "p90": "2028-01-01"},
+        "by_year_end_p50_usd": {"2026": 0.0, "2027": 20e9, "2028": 48e9, "2029": 50e9},
+        "policy": True,
+        "shortfall_usd": {"p10": 0.0, "p50": 5e9, "p90": 20e9},
+        "probability_shortfall": 0.6,
+    }
+    assert _need_sentence("oracle", need) == (
+        "oracle needs $35–65B of outside capital beyond its cash and known deals (P10–P90), "
+        "$48B of it by end-2028 (P50), first in 2027-07 (P50); after its funding policy $5B (P50) "
+        "is left short, in 60% of draws."
+    )
+    result = runner.invoke(app, ["finance", "stargate", "--party", "oracle", "--draws", "200"])
+    assert result.exit_code == 0 and "oracle needs $" in " ".join(result.output.split())

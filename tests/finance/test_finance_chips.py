@@ -30,9 +30,16 @@ def test_the_stated_buyer_takes_the_site_out_of_oracles_purchase():
     assert (ledger.amount_usd.values[:, :, g42].sum(axis=(1, 2)) > 0).mean() > 0.5
 
 
+def _own_use(text: str) -> str:
+    """The small scenario without its compute contract: the chips' buyer uses them itself."""
+    head, tail = text.split("contracts:\n", 1)
+    return head + "targets:\n" + tail.split("targets:\n", 1)[1]
+
+
 def test_refresh_buys_the_chips_again_after_their_useful_life(small_text, write):
-    plain = load_scenario(write(small_text, "plain.yaml"))
-    again = load_scenario(write(small_text + "chips: {refresh: true}\n", "refresh.yaml"))
+    text = _own_use(small_text)
+    plain = load_scenario(write(text, "plain.yaml"))
+    again = load_scenario(write(text + "chips: {refresh: true}\n", "refresh.yaml"))
     ds = buildout(plain, 30, 0)
     once, twice = simulate_money(plain, ds, 0), simulate_money(again, ds, 0)
 
@@ -49,6 +56,25 @@ def test_refresh_buys_the_chips_again_after_their_useful_life(small_text, write)
     # every draw whose first purchase's life ends inside the horizon buys the same again
     assert np.allclose(both[inside].sum(axis=1), 2 * first[inside].sum(axis=1))
     assert np.allclose(both[~bought].sum(axis=1), 0)
+
+
+def test_capacity_sold_under_contract_is_refreshed_only_while_the_contract_runs(small_text, write):
+    """A refresh is bought only with half the new chips' life still under a paying contract."""
+    short = load_scenario(write(small_text + "chips: {refresh: true}\n", "short.yaml"))
+    long_text = small_text.replace('term: "5 years"', 'term: "30 years"')
+    long = load_scenario(write(long_text + "chips: {refresh: true}\n", "long.yaml"))
+    plain = load_scenario(write(small_text, "plain.yaml"))
+    ds = buildout(plain, 30, 0)
+
+    def chips(scenario):
+        money = simulate_money(scenario, ds, 0)
+        mask = money.ledger.contract.values == "chips:alpha"
+        return money.ledger.amount_usd.values[:, :, mask].sum(axis=(1, 2))
+
+    once = chips(plain)
+    assert np.allclose(chips(short), once)  # the 5-year contract from 2024 ends before any refresh
+    bought = once > 0
+    assert (chips(long)[bought] > once[bought] * 1.5).mean() > 0.5  # 30 years: refreshed
 
 
 def test_a_stated_lead_moves_chip_payments(small_text, write):

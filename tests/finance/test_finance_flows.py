@@ -131,3 +131,18 @@ def test_a_loan_drawn_and_repaid_is_an_exchange_not_a_cycle():
     round_trip = flows_summary(both)
     assert [sorted(c[:-1]) for c in round_trip["cycles"]] == [["bank", "dev"]]
     assert round_trip["circularity"]["bank"]["p50"] > 0
+
+
+def test_returns_by_one_inverse_match_one_solve_per_party():
+    """Sherman-Morrison (one inverse per draw) gives what one solve per party gives, also where
+    two parties pass everything to each other (a near-closed loop: that draw is solved)."""
+    from gigawatt.finance.flows import _returns, _returns_solved
+
+    rng = np.random.default_rng(0)
+    w = rng.uniform(0, 1, (50, 6, 6)) * (rng.uniform(0, 1, (50, 6, 6)) < 0.5)
+    w[:5, 0, :], w[:5, 1, :] = 0.0, 0.0
+    w[:5, 0, 1], w[:5, 1, 0] = 1.0, 1.0  # 0 and 1 pay only each other, in full
+    outflow, inflow = w.sum(axis=-1), w.sum(axis=-2)
+    pool = np.maximum(outflow, inflow)
+    t = np.divide(w, pool[..., None], out=np.zeros_like(w), where=pool[..., None] > 0)
+    assert np.allclose(_returns(w, t), _returns_solved(w, t), rtol=1e-9, atol=1e-9)

@@ -82,7 +82,7 @@ def test_settled_books_still_balance(stargate_money):
     paid = settlement.paid.amount_usd.values
     scheduled = stargate_money.ledger.amount_usd.values
     # every scheduled dollar is either paid, or unpaid (defaulted, or still deferred at the end)
-    accounted = paid.sum(axis=1) + settlement.unpaid_usd.sum(axis=1)
+    accounted = paid.sum(axis=1) + settlement.unpaid_usd
     assert np.allclose(accounted, scheduled.sum(axis=1), rtol=1e-9, atol=1.0)
     assert np.all(paid >= -1e-6)
     scale = float(np.abs(scheduled).max())

@@ -14,9 +14,13 @@ def test_oracle_rpo_series_books_at_signing_and_runs_off_with_delivery():
     money = simulate_money(scenario, buildout(scenario, 30, 0), 0)
     series = rpo_series(money, "oracle")
     assert series.rpo_usd.shape == (30, len(money.edges) - 1) and len(series.dates) == len(series.days)
-    # the $300B OpenAI contract is booked at signing (22 Jul 2025), before any delivery
+    # the $300B OpenAI contract (22 Jul 2025) and the other AI customers' books ($17B, mid-July;
+    # $68B, mid-October) are booked at signing, before any delivery
     assert series.at(parse_date("2025-06-30")) == pytest.approx(np.zeros(30))
-    assert series.at(parse_date("2025-12-31")) == pytest.approx(np.full(30, 300e9))
+    assert series.at(parse_date("2026-01-01")) == pytest.approx(np.full(30, 385e9))
+    # then it runs off as capacity delivers: lower at end-2028 than at its peak in every draw
+    peak = series.rpo_usd.max(axis=1)
+    assert np.all(series.at(parse_date("2028-12-31")) < peak - 50e9)
     q = series.quantiles()
     assert all(a <= b <= c for a, b, c in zip(q["p10"], q["p50"], q["p90"], strict=True))
     assert q["p50"][-1] == 0.0  # the term has ended by the horizon

@@ -167,30 +167,7 @@ def finance(
             band(e["cost_per_million_tokens_usd"]),
         )
     console.print(units)
-    capital = Table(
-        "party",
-        "needed P50 (P10–P90)",
-        "first (P50, share)",
-        "by policy",
-        "short P50",
-        title="Outside capital beyond cash and known deals, $B",
-    )
-    for name, n in need.items():
-        if n["p90"] < 1e9 and not n["policy"]:
-            continue
-        raised = ", ".join(
-            f"{k.split('#')[0]} {v['p50'] / 1e9:,.0f}" for k, v in n["by_instrument"].items() if v["p50"]
-        )
-        capital.add_row(
-            name,
-            f"{n['p50'] / 1e9:,.0f} ({n['p10'] / 1e9:,.0f}–{n['p90'] / 1e9:,.0f})",
-            f"{n['first_date']['p50']} ({n['probability_needed']:.0%})"
-            if n["first_date"]["p50"]
-            else "never",
-            raised or ("–" if n["policy"] else "no policy"),
-            f"{n['shortfall_usd']['p50'] / 1e9:,.0f} ({n['probability_shortfall']:.0%})",
-        )
-    console.print(capital)
+    _print_capital(console, need)
     for name, s in result.items():
         lines = s["lines"]
         short, long = (lines[f"depreciation_life_{k}y_usd"]["p50"] for k in (3, 6))
@@ -450,3 +427,56 @@ def stress(
         console.print(line, highlight=False)
     if recorded is not None:
         console.print(f"recorded as run [bold]{recorded.id}[/] in {store.root}", highlight=False)
+
+
+def _need_sentences(need: dict[str, Any]) -> list[str]:
+    """:func:`_need_sentence` for every party needing at least $1B (P50)."""
+    return [_need_sentence(name, n) for name, n in need.items() if n["p50"] >= 1e9]
+
+
+def _need_sentence(name: str, n: dict[str, Any]) -> str:
+    """A party's outside capital need in words: how much, by when most of it, what the policy
+    leaves short."""
+    by_year = {int(y): v for y, v in n["by_year_end_p50_usd"].items()}
+    most = min((y for y, v in by_year.items() if v >= 0.9 * n["p50"]), default=max(by_year))
+    text = (
+        f"{name} needs ${n['p10'] / 1e9:,.0f}–{n['p90'] / 1e9:,.0f}B of outside capital beyond its "
+        f"cash and known deals (P10–P90), ${by_year[most] / 1e9:,.0f}B of it by end-{most} (P50), "
+        f"first in {n['first_date']['p50'][:7]} (P50)"
+    )
+    if n["policy"]:
+        short = n["shortfall_usd"]["p50"]
+        text += f"; after its funding policy ${short / 1e9:,.0f}B (P50) is left short, in " + (
+            f"{n['probability_shortfall']:.0%} of draws"
+        )
+    return text + "."
+
+
+def _print_capital(console: Any, need: dict[str, Any]) -> None:
+    """Each party's outside capital: a table, then the need in words."""
+    capital = Table(
+        "party",
+        "needed P50 (P10–P90)",
+        "first (P50, share)",
+        "by policy",
+        "short P50",
+        title="Outside capital beyond cash and known deals, $B",
+    )
+    for name, n in need.items():
+        if n["p90"] < 1e9 and not n["policy"]:
+            continue
+        raised = ", ".join(
+            f"{k.split('#')[0]} {v['p50'] / 1e9:,.0f}" for k, v in n["by_instrument"].items() if v["p50"]
+        )
+        capital.add_row(
+            name,
+            f"{n['p50'] / 1e9:,.0f} ({n['p10'] / 1e9:,.0f}–{n['p90'] / 1e9:,.0f})",
+            f"{n['first_date']['p50']} ({n['probability_needed']:.0%})"
+            if n["first_date"]["p50"]
+            else "never",
+            raised or ("–" if n["policy"] else "no policy"),
+            f"{n['shortfall_usd']['p50'] / 1e9:,.0f} ({n['probability_shortfall']:.0%})",
+        )
+    console.print(capital)
+    for line in _need_sentences(need):
+        console.print(line, highlight=False)

@@ -45,6 +45,15 @@ def overlap_days(edges: np.ndarray, begin: np.ndarray, end: np.ndarray) -> np.nd
     return np.clip(hi - lo, 0.0, None)
 
 
+def _scatter(column: np.ndarray, value: np.ndarray, width: int) -> np.ndarray:
+    """``(draw, width)`` zeros with each event's ``value`` added at its ``column`` (per draw)."""
+    draws = column.shape[0]
+    flat = (np.arange(draws)[:, None] * width + column).ravel()
+    return np.bincount(
+        flat, weights=np.broadcast_to(value, column.shape).ravel(), minlength=draws * width
+    ).reshape(draws, width)
+
+
 @dataclass(frozen=True)
 class Capacity:
     """Capacity events of one contract: arrays ``(draw, event)``; ``inf`` date = never."""
@@ -80,16 +89,28 @@ class Capacity:
         return np.einsum("de,dek->dk", self.mw, share)
 
     def online_mw(self, day: np.ndarray | float) -> np.ndarray:
-        """Facility MW online at ``day``: per draw, or ``(draw, period)`` for an array of days."""
+        """Facility MW online at ``day``: per draw, or ``(draw, period)`` for an array of days
+        (ascending)."""
         day = np.asarray(day, dtype=float)
         if day.ndim == 0:
             return (self.mw * (self.date <= day)).sum(axis=1)
-        return np.einsum("de,dek->dk", self.mw, (self.date[..., None] <= day).astype(float))
+        first = np.searchsorted(day, self.date, side="left")  # the first day each event is online
+        return np.cumsum(_scatter(first, self.mw, len(day) + 1), axis=1)[:, : len(day)]
 
     def average_mw(self, edges: np.ndarray) -> np.ndarray:
-        """Mean facility MW online over each period ``(draw, period)`` (pro rata from online)."""
-        days = overlap_days(edges, self.date, np.full_like(self.date, np.inf))
-        return np.einsum("de,dek->dk", self.mw, days / np.diff(edges))
+        """Mean facility MW online over each period ``(draw, period)`` (pro rata from online).
+
+        Each event is online for all of every period after the one holding its date and for
+        the rest of that one: a running sum of MW plus one partial period per event, so the cost
+        is per event, not per event and period."""
+        periods = len(edges) - 1
+        holding = np.searchsorted(edges, self.date, side="right") - 1  # -1 before, periods after
+        full = _scatter(np.clip(holding + 1, 0, periods), self.mw, periods + 1)
+        inside = (holding >= 0) & (holding < periods)
+        at = np.clip(holding, 0, periods - 1)
+        rest = np.where(inside, (edges[at + 1] - self.date) / np.diff(edges)[at], 0.0)
+        partial = _scatter(np.where(inside, holding, periods), self.mw * rest, periods + 1)
+        return (np.cumsum(full, axis=1) + partial)[:, :periods]
 
     def milestone_date(self, threshold_mw: float) -> np.ndarray:
         """First date the online MW reaches ``threshold_mw``, per draw (``inf`` if never)."""

@@ -14,7 +14,12 @@ Under rules 1, 3 and 4 the buyer pays the phase's accelerator systems (the engin
 ``capex_usd``: accelerators × the accelerator's price) to the accelerator's vendor if it is
 a party (e.g. ``nvidia``), else to the world, as contract ``chips:SITE`` (a capital purchase).
 With ``chips.refresh`` every phase's chips (rule 2's contracts too) are bought again each
-``useful_life`` of its accelerator after delivery, at the same price, while inside the horizon.
+``useful_life`` of its accelerator after delivery, at the same price, while inside the horizon,
+and only for capacity with a paying user: a phase whose buyer sells it under ``compute``
+contracts is refreshed only while one of those contracts still has at least half the new
+chips' useful life to run (a judgement: nobody buys five years of chips for one year of a
+contract; a refresh beyond that would be a bet on renewal). A phase its buyer uses itself (no
+compute contract of the buyer's covers it) is refreshed every life.
 
 A phase's all-in capex (facility MW × ``per_gw.capex_per_gw_facility``) splits into IT
 equipment, a share ``per_gw.compute_share_of_capex`` (accelerator systems, networking,
@@ -164,8 +169,12 @@ def chip_flows(
         if buyer is None:
             continue
         site = str(ds.site.values[k])
+        until = sold_until(scenario, ds, p, buyer)[:, k]
         amount = sum(
-            (at_period(delivered[:, k] + n * life[:, k], price[:, k], edges) for n in range(rounds)),
+            (
+                at_period(_refresh_day(delivered[:, k], life[:, k], n, until), price[:, k], edges)
+                for n in range(rounds)
+            ),
             np.zeros((draws, periods)),
         )
         result = out.setdefault(f"chips:{site}", ContractResult())
@@ -177,14 +186,44 @@ def chip_flows(
             if contract.kind != "purchase" or contract.schedule or contract.paid != "delivery":
                 continue
             chosen = covered_phases(contract, ds, scenario.chips.buyers)
+            until = sold_until(scenario, ds, p, contract.payer)[:, chosen]
             for n in range(1, rounds):
                 again = Capacity(
-                    delivered[:, chosen] + n * life[:, chosen],
+                    _refresh_day(delivered[:, chosen], life[:, chosen], n, until),
                     ds.facility_mw.values[:, chosen],
                     ds.accelerators.values[:, chosen],
                 )
                 results[name].flows += contract_flows(name, contract, p, again, edges).flows
     return out
+
+
+def sold_until(scenario: Scenario, ds: xr.Dataset, p: Mapping[str, np.ndarray], seller: str) -> np.ndarray:
+    """Per ``(draw, phase)``: when the last ``compute`` contract ``seller`` is paid under for the
+    phase ends (``inf`` where none covers it: the seller uses the capacity itself)."""
+    from gigawatt.finance.capacity import finance_edges
+    from gigawatt.finance.contracts import _start
+
+    until = np.full(ds.online_date.shape, -np.inf)
+    sold = np.zeros(ds.sizes["phase"], bool)
+    edges = finance_edges(scenario.time.start_day, scenario.time.start_day)  # the grid's first day
+    for name, contract in scenario.contracts.items():
+        if contract.kind != "compute" or contract.payee != seller or contract.schedule:
+            continue
+        chosen = covered_phases(contract, ds)
+        end = _start(name, contract, p, edges) + p[f"contracts.{name}.term"] * _DAYS_PER_WEEK
+        until[:, chosen] = np.maximum(until[:, chosen], end[:, None])
+        sold |= chosen
+    return np.where(sold[None, :], until, np.inf)
+
+
+def _refresh_day(delivered: np.ndarray, life: np.ndarray, n: int, until: np.ndarray) -> np.ndarray:
+    """The ``n``-th purchase of a phase's chips (0: the first), ``inf`` (never) for a refresh
+    without half a life of paid use left (:func:`sold_until`)."""
+    day = delivered + n * life
+    if n == 0:
+        return day
+    with np.errstate(invalid="ignore"):  # a phase never delivered: inf - inf, never bought again
+        return np.where(until - day >= life / 2, day, np.inf)
 
 
 def chip_lead_days(p: Mapping[str, np.ndarray]) -> np.ndarray:

@@ -17,11 +17,13 @@ import networkx as nx
 import numpy as np
 import xarray as xr
 
-from gigawatt.finance.ledger import WORLD, flow_matrix
+from gigawatt.finance.ledger import WORLD, entry_totals, flow_matrix
 
 __all__ = ["circularity", "cycles", "money_graph", "sankey", "flows_summary", "window_periods"]
 
 _LEAK = 1e-12
+#: Sherman-Morrison's denominator above which a draw is solved directly instead (digits lost)
+_WELL_CONDITIONED = 1e6
 
 
 def circularity(matrix: np.ndarray, names: list[str], world: str = WORLD) -> np.ndarray:
@@ -29,28 +31,74 @@ def circularity(matrix: np.ndarray, names: list[str], world: str = WORLD) -> np.
 
     ``matrix[..., i, j]`` is money paid by ``names[i]`` to ``names[j]``; leading axes (draws)
     broadcast. Returns ``(..., party)``; NaN for a party with no inflow from the system.
+
+    Parties with no payment in any draw are left out (they change no path). Party *j*'s trace
+    absorbs at *j*: the transfer matrix with *j*'s row zeroed, a rank-one change of the whole
+    one, so one inverse per draw serves every party (Sherman-Morrison, :func:`_returns`); draws
+    where that inverse is ill-conditioned are solved one party at a time (:func:`_returns_solved`).
     """
     w = np.asarray(matrix, dtype=float)
-    n = w.shape[-1]
-    outflow, inflow = w.sum(axis=-1), w.sum(axis=-2)
-    pool = np.maximum(outflow, inflow)
-    transfer = np.divide(w, pool[..., None], out=np.zeros_like(w), where=pool[..., None] > 0)
-    if world in names:
-        transfer[..., names.index(world), :] = 0.0  # the world is a sink
-    identity = np.eye(n)
+    lead = tuple(range(w.ndim - 2))
+    active = np.nonzero((w.sum(axis=(*lead, -1)) + w.sum(axis=(*lead, -2))) > 0)[0]
     out = np.full(w.shape[:-1], np.nan)
-    for j in range(n):
-        if names[j] == world:
-            continue
-        t = transfer.copy()
-        t[..., j, :] = 0.0  # j absorbs what comes back
-        # arrivals x solve x = w[j] + x @ t  →  (I - t)^T x^T = w[j]^T
-        # a vanishing leak keeps loops that never return to j (money circling forever) finite
-        a = np.swapaxes(identity - (1 - _LEAK) * t, -1, -2)
-        x = np.linalg.solve(a, w[..., j, :][..., None])[..., 0]
-        system_in = inflow[..., j] - (w[..., names.index(world), j] if world in names else 0.0)
-        out[..., j] = np.where(system_in > 0, x[..., j] / np.where(system_in > 0, system_in, 1.0), np.nan)
+    if active.size == 0:
+        return out
+    sub = w[..., active[:, None], active[None, :]]
+    kept = [names[i] for i in active]
+    inflow = sub.sum(axis=-2)
+    pool = np.maximum(sub.sum(axis=-1), inflow)
+    transfer = np.divide(sub, pool[..., None], out=np.zeros_like(sub), where=pool[..., None] > 0)
+    if world in kept:
+        transfer[..., kept.index(world), :] = 0.0  # the world is a sink
+    arrived = _returns(sub, transfer)
+    system_in = inflow - (sub[..., kept.index(world), :] if world in kept else 0.0)
+    share = np.where(system_in > 0, arrived / np.where(system_in > 0, system_in, 1.0), np.nan)
+    for k, i in enumerate(active):
+        if names[i] != world:
+            out[..., i] = share[..., k]
     return out
+
+
+def _returns(w: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """Money of each party *j*'s payments ``w[j]`` that arrives back at *j*, ``(..., party)``.
+
+    Arrivals solve ``x = w[j] + x @ t_j`` with ``t_j`` = ``t`` less *j*'s row (*j* absorbs):
+    ``x_j = (w B)_jj / (1 + c (t B)_jj)`` with ``B = (I - c t)^-1`` (Sherman-Morrison), where
+    ``c = 1 - leak``: a vanishing leak keeps loops that never return to *j* (money circling
+    forever) finite."""
+    c = 1 - _LEAK
+    n = w.shape[-1]
+    try:
+        inverse = np.linalg.inv(np.eye(n) - c * t)
+    except np.linalg.LinAlgError:
+        return _returns_solved(w, t)
+    wb = np.einsum("...jk,...kj->...j", w, inverse)
+    tb = np.einsum("...jk,...kj->...j", t, inverse)
+    denominator = 1 + c * tb
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = wb / denominator
+    # near-closed loops make B huge and the ratio of two huge numbers loses digits: solve those
+    bad = ~np.isfinite(x) | (np.abs(denominator) > _WELL_CONDITIONED)
+    if bad.any():
+        rows = np.nonzero(bad.reshape(-1, n).any(axis=1))[0]
+        flat = x.reshape(-1, n)
+        flat[rows] = _returns_solved(w.reshape(-1, n, n)[rows], t.reshape(-1, n, n)[rows])
+        x = flat.reshape(x.shape)
+    return x
+
+
+def _returns_solved(w: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """:func:`_returns` by one linear solve per party (the reference; slower)."""
+    n = w.shape[-1]
+    identity = np.eye(n)
+    x = np.zeros(w.shape[:-1])
+    for j in range(n):
+        tj = t.copy()
+        tj[..., j, :] = 0.0  # j absorbs what comes back
+        # arrivals x solve x = w[j] + x @ tj  ->  (I - tj)^T x^T = w[j]^T
+        a = np.swapaxes(identity - (1 - _LEAK) * tj, -1, -2)
+        x[..., j] = np.linalg.solve(a, w[..., j, :][..., None])[..., 0][..., j]
+    return x
 
 
 def money_graph(matrix: np.ndarray, names: list[str], world: str = WORLD, min_usd: float = 0.0) -> nx.DiGraph:
@@ -91,7 +139,7 @@ def sankey(matrix: np.ndarray, names: list[str]) -> dict[str, Any]:
 
 def _contracts_between(ledger: xr.Dataset, periods: slice | None) -> dict[tuple[str, str], set[str]]:
     """The contracts that carry money from each payer to each payee (in any draw) over ``periods``."""
-    paid = ledger.amount_usd.values[:, periods or slice(None), :].sum(axis=1).mean(axis=0)
+    paid = entry_totals(ledger, periods).mean(axis=1)
     out: dict[tuple[str, str], set[str]] = {}
     for e in np.nonzero(paid > 0)[0]:
         pair = (str(ledger.payer.values[e]), str(ledger.payee.values[e]))
@@ -125,7 +173,8 @@ def flows_summary(ledger: xr.Dataset, periods: slice | None = None) -> dict[str,
     Two-party cycles made of one contract's two legs (a loan drawn and repaid) are
     ``exchanges``, not ``cycles``, and their contracts are left out of circularity: money
     lent and repaid is not money going round (docs/circularity.md)."""
-    matrix = flow_matrix(ledger, periods)
+    totals = entry_totals(ledger, periods)
+    matrix = flow_matrix(ledger, periods, totals=totals)
     names = [str(n) for n in matrix.payer.values]
     values = matrix.values
     median = np.median(values, axis=0)
@@ -136,7 +185,7 @@ def flows_summary(ledger: xr.Dataset, periods: slice | None = None) -> dict[str,
     lent = {contract for c in exchanges for contract in legs[(c[0], c[1])]}
     if lent:
         kept = ~np.isin(ledger.contract.values.astype(str), sorted(lent))
-        values = flow_matrix(ledger, periods, kept).values
+        values = flow_matrix(ledger, periods, kept, totals).values
     share = circularity(values, names)
     result: dict[str, Any] = {
         "cycles": [c for c in found if c not in exchanges],

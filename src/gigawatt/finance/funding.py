@@ -175,7 +175,6 @@ def fund(
     return FundingOutcome(out, new_flows)
 
 
-
 def funding_need(outcome: FundingOutcome, edges: np.ndarray) -> dict[str, Any]:
     """Per party: outside capital needed (P10/P50/P90, USD), its first date, the cumulative need
     at each year end (P50), what the policy raises by instrument, and the shortfall after it."""

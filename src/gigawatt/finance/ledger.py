@@ -16,7 +16,15 @@ import xarray as xr
 from gigawatt.finance.contracts import Flow
 from gigawatt.units import format_date
 
-__all__ = ["WORLD", "build_ledger", "net_by_party", "flow_matrix", "imbalance_usd"]
+__all__ = [
+    "WORLD",
+    "build_ledger",
+    "entry_sum",
+    "entry_totals",
+    "net_by_party",
+    "flow_matrix",
+    "imbalance_usd",
+]
 
 #: The outside world: customers, utilities, suppliers outside the system.
 WORLD = "world"
@@ -54,6 +62,15 @@ def build_ledger(
     )
 
 
+def entry_sum(stored: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The sum of the ``mask``'s entries of an entry-major array ``(entry, ...)`` (the ledger's
+    storage): one contiguous entry at a time, no copy of the selection."""
+    total = np.zeros(stored.shape[1:])
+    for e in np.nonzero(mask)[0]:
+        total += stored[e]
+    return total
+
+
 def _incidence(ledger: xr.Dataset, role: str) -> np.ndarray:
     names = list(ledger.party.values)
     out = np.zeros((ledger.sizes["entry"], len(names)))
@@ -75,26 +92,33 @@ def imbalance_usd(ledger: xr.Dataset) -> np.ndarray:
     return np.asarray(net_by_party(ledger).sum("party").values)
 
 
+def entry_totals(ledger: xr.Dataset, periods: slice | None = None) -> np.ndarray:
+    """Each entry's amount summed over ``periods`` (all by default): ``(entry, draw)``, read in
+    the ledger's storage order."""
+    stored = ledger.amount_usd.values.transpose(2, 0, 1)
+    return np.asarray(stored[:, :, periods or slice(None)].sum(axis=2))
+
+
 def flow_matrix(
-    ledger: xr.Dataset, periods: slice | None = None, entries: np.ndarray | None = None
+    ledger: xr.Dataset,
+    periods: slice | None = None,
+    entries: np.ndarray | None = None,
+    totals: np.ndarray | None = None,
 ) -> xr.DataArray:
     """Money paid from each party to each other over ``periods`` (only the ``entries`` mask, if
-    given): ``(draw, payer, payee)``. Plain numpy: one matrix product by payer-payee pair."""
-    amount = ledger.amount_usd.values[:, periods or slice(None), :].sum(axis=1)
+    given): ``(draw, payer, payee)``; ``totals`` are :func:`entry_totals` over those periods, if
+    already summed. Each entry's total is added to its payer-payee cell."""
+    totals = entry_totals(ledger, periods) if totals is None else totals
     names = list(ledger.party.values)
     n = len(names)
     index = {name: i for i, name in enumerate(names)}
-    pair = np.array(
-        [index[a] * n + index[b] for a, b in zip(ledger.payer.values, ledger.payee.values, strict=True)],
-        dtype=int,
-    )
-    onehot = np.zeros((len(pair), n * n))
-    onehot[np.arange(len(pair)), pair] = 1.0
-    if entries is not None:
-        onehot[~entries] = 0.0
-    matrix = (amount @ onehot).reshape(-1, n, n)
+    matrix = np.zeros((totals.shape[1], n * n))
+    chosen = np.ones(len(totals), bool) if entries is None else entries
+    for e, (a, b) in enumerate(zip(ledger.payer.values, ledger.payee.values, strict=True)):
+        if chosen[e]:
+            matrix[:, index[a] * n + index[b]] += totals[e]
     return xr.DataArray(
-        matrix,
+        matrix.reshape(-1, n, n),
         dims=("draw", "payer", "payee"),
         coords={"draw": ledger.draw, "payer": names, "payee": names},
     )

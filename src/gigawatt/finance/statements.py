@@ -26,7 +26,7 @@ from gigawatt import units
 from gigawatt.finance.capacity import DAYS_PER_YEAR
 from gigawatt.finance.chips import capital_contracts
 from gigawatt.finance.covenants import LoanService
-from gigawatt.finance.ledger import WORLD
+from gigawatt.finance.ledger import WORLD, entry_sum
 from gigawatt.finance.model import Money
 from gigawatt.finance.terminal import CONVENTIONS, terminal_by_party, terminal_values
 
@@ -57,6 +57,8 @@ _SITE_OPEX = ("electricity", "staff", "maintenance")
 def depreciation(capex: np.ndarray, life_periods: int) -> np.ndarray:
     """Straight-line depreciation ``(draw, period)`` of capex booked per period."""
     life = max(1, int(life_periods))
+    if not capex.any():  # most parties buy nothing capital
+        return np.zeros_like(capex)
     cum = np.cumsum(capex, axis=1)
     lagged = np.concatenate([np.zeros((capex.shape[0], life)), cum], axis=1)[:, : capex.shape[1]]
     return (cum - lagged) / life
@@ -83,13 +85,16 @@ def rate_per_period(edges: np.ndarray, rate_per_year: float) -> tuple[float, flo
     return per_year, (1 + rate_per_year) ** (1 / per_year) - 1
 
 
+def _stored(money: Money) -> np.ndarray:
+    """The ledger's amounts ``(entry, draw, period)``: as :func:`gigawatt.finance.ledger.build_ledger`
+    stores them, so each entry is contiguous."""
+    return np.asarray(money.ledger.amount_usd.values.transpose(2, 0, 1))
+
+
 def party_net_usd(money: Money, party: str) -> np.ndarray:
     """A party's net cash (in minus out), ``(draw, period)``."""
-    ledger = money.ledger
-    amount = ledger.amount_usd.values
-    return amount[:, :, ledger.payee.values == party].sum(axis=2) - amount[
-        :, :, ledger.payer.values == party
-    ].sum(axis=2)
+    ledger, stored = money.ledger, _stored(money)
+    return entry_sum(stored, ledger.payee.values == party) - entry_sum(stored, ledger.payer.values == party)
 
 
 def timing(money: Money, party: str, by_day: float) -> dict[str, Any]:
@@ -119,7 +124,10 @@ def timing(money: Money, party: str, by_day: float) -> dict[str, Any]:
 def sign_changes(net: np.ndarray, tol_usd: float = 1.0) -> np.ndarray:
     """Sign changes in each draw's cash flows, |flows| under ``tol_usd`` skipped (Descartes' rule of
     signs: at most that many IRRs)."""
-    carried = _carried_signs(net, tol_usd)
+    return _changes(_carried_signs(net, tol_usd))
+
+
+def _changes(carried: np.ndarray) -> np.ndarray:
     return np.sum(carried[:, 1:] * carried[:, :-1] < 0, axis=1)
 
 
@@ -128,7 +136,7 @@ def conventional(net: np.ndarray, tol_usd: float = 1.0) -> np.ndarray:
     IRR > rate exactly when NPV at that rate > 0."""
     carried = _carried_signs(net, tol_usd)
     first = carried[np.arange(net.shape[0]), np.argmax(np.isfinite(carried), axis=1)]
-    return (first < 0) & (sign_changes(net, tol_usd) == 1)
+    return (first < 0) & (_changes(carried) == 1)
 
 
 def irr(net: np.ndarray, periods_per_year: float) -> np.ndarray:
@@ -140,7 +148,8 @@ def irr(net: np.ndarray, periods_per_year: float) -> np.ndarray:
     conventional draws are solved, so the root-finding cost is paid where a rate exists."""
     rates = np.full(net.shape[0], np.nan)
     rows = np.nonzero(conventional(net))[0]
-    rates[rows] = _conventional_root(net[rows])
+    if rows.size:
+        rates[rows] = _conventional_root(net[rows])
     return (1 + rates) ** periods_per_year - 1
 
 
@@ -167,6 +176,9 @@ def _bands(values: np.ndarray) -> dict[str, Any]:
     """P10/P50/P90 over draws (axis 0), NaN-aware."""
     if values.size == 0 or np.all(np.isnan(values)):
         return {f"p{q}": None for q in QUANTILES}
+    if not values.any():  # all zero (a line the party never has): no sort needed
+        zero = np.zeros(values.shape[1:])
+        return {f"p{q}": zero.tolist() if zero.ndim else 0.0 for q in QUANTILES}
     nan = np.isnan(values).any()
     q = (np.nanpercentile if nan else np.percentile)(values, QUANTILES, axis=0)
     return {
@@ -196,7 +208,6 @@ def statements(
 ) -> dict[str, Any]:
     """Statements of each party (all but the world by default), by calendar year."""
     ledger, edges = money.ledger, money.edges
-    amount = ledger.amount_usd.values  # (draw, period, entry)
     payer, payee = ledger.payer.values, ledger.payee.values
     kind, contract = ledger.kind.values, ledger.contract.values
     years = np.array([units.date_from_days(d).year for d in edges[:-1]])
@@ -214,17 +225,20 @@ def statements(
 
     chosen = parties or [p for p in money.parties if p != WORLD]
     open_positions = terminal_values(money)
+    # what statements read is summed once per entry: by year, and over the horizon
+    stored = _stored(money)
+    by_year = np.add.reduceat(stored, first_of_year, axis=2)  # (entry, draw, year)
+    entry_total = by_year.sum(axis=2)  # (entry, draw)
     out: dict[str, Any] = {}
     for party in chosen:
         inn, out_mask = payee == party, payer == party
-        cash_in = amount[:, :, inn].sum(axis=2)
-        cash_out = amount[:, :, out_mask].sum(axis=2)
-        net = party_net_usd(money, party)
+        cash_in_y, cash_out_y = entry_sum(by_year, inn), entry_sum(by_year, out_mask)
+        net = entry_sum(stored, inn) - entry_sum(stored, out_mask)
         terminal, terminal_parts = terminal_by_party(money, party, open_positions)
         with_terminal = net.copy()
         with_terminal[:, -1] += terminal
         rates = irr(with_terminal, per_year)
-        sales = amount[:, :, inn & np.isin(kind, _SALES)].sum(axis=2)
+        sales_y = entry_sum(by_year, inn & np.isin(kind, _SALES))
         recognised = sum(
             (
                 r.recognised_usd
@@ -233,8 +247,8 @@ def statements(
             ),
             np.zeros_like(net),
         )
-        capex = amount[:, :, out_mask & np.isin(contract, list(capital))].sum(axis=2)
-        opex = amount[:, :, out_mask & np.isin(kind, _OPEX)].sum(axis=2)
+        capex = entry_sum(stored, out_mask & np.isin(contract, list(capital)))
+        opex_y = entry_sum(by_year, out_mask & np.isin(kind, _OPEX))
         dep = depreciation(capex, round(life_years * per_year))
         swing = {str(life): yearly(depreciation(capex, round(life * per_year))) for life in SWING_LIVES_YEARS}
         rpo = sum(
@@ -254,7 +268,8 @@ def statements(
             np.zeros(net.shape[0]),
         )
         cash0 = money.parameters.get(f"parties.{party}.cash", np.zeros(net.shape[0]))
-        position = cash0[:, None] + np.cumsum(net, axis=1)
+        net_y = cash_in_y - cash_out_y
+        position_y = cash0[:, None] + np.cumsum(net_y, axis=1)  # at each year's last period end
         stakes = {}
         for n, r in money.results.items():
             c = money.scenario.contracts[n]
@@ -262,10 +277,7 @@ def statements(
                 stakes[c.payee] = _bands(r.stake_fraction[:, -1])
             if r.warrant_value_usd is not None and c.payee == party:
                 stakes[f"{c.payer} (warrant, USD)"] = _bands(r.warrant_value_usd[:, -1])
-        site_opex = {
-            f"opex_{k}_usd": _bands(yearly(amount[:, :, out_mask & (kind == k)].sum(axis=2)))
-            for k in _SITE_OPEX
-        }
+        site_opex = {f"opex_{k}_usd": _bands(entry_sum(by_year, out_mask & (kind == k))) for k in _SITE_OPEX}
         covenants = {
             n: covenant_summary(r.covenants, edges)
             for n, r in money.results.items()
@@ -275,37 +287,37 @@ def statements(
         counterparties = sorted(set(payer[inn]) | set(payee[out_mask]))
         by_counterparty = {
             c: {
-                "in_usd": _bands(amount[:, :, inn & (payer == c)].sum(axis=(1, 2))),
-                "out_usd": _bands(amount[:, :, out_mask & (payee == c)].sum(axis=(1, 2))),
+                "in_usd": _bands(entry_sum(entry_total, inn & (payer == c))),
+                "out_usd": _bands(entry_sum(entry_total, out_mask & (payee == c))),
             }
             for c in counterparties
         }
         kinds = sorted(set(kind[inn | out_mask]))
         by_kind = {
             k: {
-                "in_usd": _bands(amount[:, :, inn & (kind == k)].sum(axis=(1, 2))),
-                "out_usd": _bands(amount[:, :, out_mask & (kind == k)].sum(axis=(1, 2))),
+                "in_usd": _bands(entry_sum(entry_total, inn & (kind == k))),
+                "out_usd": _bands(entry_sum(entry_total, out_mask & (kind == k))),
             }
             for k in kinds
         }
         out[party] = {
             "years": year_list,
             "lines": {
-                "cash_in_usd": _bands(yearly(cash_in)),
-                "cash_out_usd": _bands(yearly(cash_out)),
-                "net_cash_usd": _bands(yearly(net)),
-                "revenue_usd": _bands(yearly(sales + recognised)),
+                "cash_in_usd": _bands(cash_in_y),
+                "cash_out_usd": _bands(cash_out_y),
+                "net_cash_usd": _bands(net_y),
+                "revenue_usd": _bands(sales_y + yearly(recognised)),
                 "capex_usd": _bands(yearly(capex)),
-                "opex_usd": _bands(yearly(opex)),
+                "opex_usd": _bands(opex_y),
                 **site_opex,
                 "depreciation_usd": _bands(yearly(dep)),
                 **{f"depreciation_life_{k}y_usd": _bands(v) for k, v in swing.items()},
                 "rpo_usd": _bands(rpo[:, last_of_year]),
-                "cash_position_usd": _bands(position[:, last_of_year]),
+                "cash_position_usd": _bands(position_y),
             },
             "totals": {
-                "cash_in_usd": _bands(cash_in.sum(axis=1)),
-                "cash_out_usd": _bands(cash_out.sum(axis=1)),
+                "cash_in_usd": _bands(cash_in_y.sum(axis=1)),
+                "cash_out_usd": _bands(cash_out_y.sum(axis=1)),
                 "capex_usd": _bands(capex.sum(axis=1)),
                 "depreciation_usd": _bands(dep.sum(axis=1)),
                 "rpo_lapsed_usd": _bands(lapsed),

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from gigawatt.finance.ledger import WORLD, flow_matrix
+from gigawatt.finance.ledger import WORLD, entry_sum, entry_totals, flow_matrix
 from gigawatt.finance.model import Money
 from gigawatt.finance.quantiles import bands
 from gigawatt.units import format_date
@@ -35,10 +35,9 @@ SALES_KINDS = ("purchase", "lease", "compute", "power")
 RETURN_KINDS = ("equity", "loan_draw")
 
 
-
-def _matrix(money: Money, kinds: tuple[str, ...], periods: slice) -> np.ndarray:
+def _matrix(money: Money, kinds: tuple[str, ...], totals: np.ndarray) -> np.ndarray:
     ledger = money.ledger
-    return np.asarray(flow_matrix(ledger, periods, np.isin(ledger.kind.values, kinds)).values)
+    return np.asarray(flow_matrix(ledger, None, np.isin(ledger.kind.values, kinds), totals).values)
 
 
 def vendor_financing(money: Money, periods: slice | None = None) -> list[dict[str, Any]]:
@@ -47,9 +46,10 @@ def vendor_financing(money: Money, periods: slice | None = None) -> list[dict[st
     periods = periods or slice(None)
     names = money.parties
     index = {n: i for i, n in enumerate(names)}
-    sales = _matrix(money, SALES_KINDS, periods)  # (draw, payer, payee): buyer pays vendor
-    income = _matrix(money, (*SALES_KINDS, "revenue"), periods).sum(axis=1)  # (draw, party)
-    returned = _matrix(money, RETURN_KINDS, periods)  # vendor pays customer
+    totals = entry_totals(money.ledger, periods)
+    sales = _matrix(money, SALES_KINDS, totals)  # (draw, payer, payee): buyer pays vendor
+    income = _matrix(money, (*SALES_KINDS, "revenue"), totals).sum(axis=1)  # (draw, party)
+    returned = _matrix(money, RETURN_KINDS, totals)  # vendor pays customer
     last = (periods.stop if periods.stop is not None else len(money.edges) - 1) - 1
     for name, result in money.results.items():
         contract = money.scenario.contracts[name]
@@ -90,15 +90,15 @@ def unspent(money: Money, periods: slice | None = None) -> dict[str, Any]:
     """Parties that receive investment and pay out less of it over the window: what they hold."""
     periods = periods or slice(None)
     ledger = money.ledger
-    amount = ledger.amount_usd.values[:, periods, :]
+    totals = entry_totals(ledger, periods)  # (entry, draw)
+    returns = np.isin(ledger.kind.values, RETURN_KINDS)
     out: dict[str, Any] = {}
     for party in money.parties:
         if party == WORLD:
             continue
-        funded = amount[:, :, (ledger.payee.values == party) & np.isin(ledger.kind.values, RETURN_KINDS)]
-        inflow = amount[:, :, ledger.payee.values == party].sum(axis=(1, 2))
-        outflow = amount[:, :, ledger.payer.values == party].sum(axis=(1, 2))
-        received = funded.sum(axis=(1, 2))
+        inflow = entry_sum(totals, ledger.payee.values == party)
+        outflow = entry_sum(totals, ledger.payer.values == party)
+        received = entry_sum(totals, (ledger.payee.values == party) & returns)
         held = np.clip(np.minimum(received, inflow - outflow), 0.0, None)
         if np.median(received) > 1.0 and np.median(outflow) < 0.5 * np.median(received):
             out[party] = {
