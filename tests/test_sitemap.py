@@ -117,6 +117,9 @@ def test_figure_has_basemap_markers_menus_and_timelines() -> None:
     view_menu, timeline_menu = fig.layout.updatemenus
     assert view_menu.buttons[0].label == "map: all sites"
     assert len(timeline_menu.buttons) == 10
+    # each marker's customdata names the timeline button a click applies (MAP_CLICK_JS)
+    ids = [site_id for t in markers for site_id in t.customdata]
+    assert sorted(b.name for b in timeline_menu.buttons) == sorted(f"timeline:{i}" for i in ids)
     visible = [t.name for t in fig.data if t.type == "scatter" and t.visible]
     assert visible == [
         "planned online (scenario)",

@@ -28,7 +28,7 @@ from gigawatt.countries import country_name
 from gigawatt.maplabels import FONT_PX, Marker, View, views
 from gigawatt.units import format_date, parse_date
 
-__all__ = ["MapSite", "map_sites", "site_map"]
+__all__ = ["MAP_CLICK_JS", "MapSite", "map_sites", "site_map"]
 
 #: Status colours: online, under construction, committed or announced.
 _STATUS_COLOURS = {"online": "#1e7b45", "under construction": "#1f4e89", "planned": "#b9770e"}
@@ -326,6 +326,31 @@ def _geo_layout(view: View) -> dict[str, Any]:
     }
 
 
+#: A JavaScript function of a plotted map's div: clicking a site's marker shows that site's
+#: timeline below the map (the "timeline" menu's button named ``timeline:ID``, applied and made
+#: the menu's active one), as Epoch AI's data explorer opens a campus. The report and the
+#: dashboard attach it to their map.
+MAP_CLICK_JS = """function (gd) {
+  gd.on("plotly_click", function (event) {
+    var point = event && event.points && event.points[0];
+    if (!point || point.customdata === undefined) return;
+    var menus = gd.layout.updatemenus || [];
+    for (var m = 0; m < menus.length; m++) {
+      var buttons = menus[m].buttons || [];
+      for (var i = 0; i < buttons.length; i++) {
+        if (buttons[i].name !== "timeline:" + point.customdata) continue;
+        var args = buttons[i].args;
+        Plotly.update(gd, args[0], args[1], args[2]);
+        var active = {};
+        active["updatemenus[" + m + "].active"] = i;
+        Plotly.relayout(gd, active);
+        return;
+      }
+    }
+  });
+}"""
+
+
 def site_map(scenario: Any, summary: Mapping[str, Any] | None = None) -> go.Figure | None:
     """Sites on a Natural Earth map, sized by planned power and coloured by status, with
     labels that do not overlap, a menu of zoomed views and each site's timeline below
@@ -358,6 +383,7 @@ def site_map(scenario: Any, summary: Mapping[str, Any] | None = None) -> go.Figu
     site_buttons = [
         {
             "label": f"timeline: {site.label}",
+            "name": f"timeline:{site.id}",
             "method": "update",
             "args": [
                 {"visible": [j // 4 == i for j in range(len(timeline_ids))]},

@@ -255,6 +255,16 @@ def test_report_renders_offline_in_chromium(recorded: tuple[RunRecord, Path], tm
         page.wait_for_selector("#fig-capacity .scatterlayer .trace")
         page.wait_for_selector("#fig-map .scattergeo path.point")
         page.wait_for_selector("#fig-money path.sankey-link")
+        # a marker opens its site's timeline in the report too (the last site's)
+        page.evaluate(
+            """() => { const gd = document.getElementById("fig-map");
+            const buttons = gd.layout.updatemenus[1].buttons;
+            gd.emit("plotly_click", {points: [{customdata: buttons[buttons.length - 1].name.slice(9)}]}); }"""
+        )
+        page.wait_for_function(
+            """() => { const menu = document.getElementById("fig-map").layout.updatemenus[1];
+            return menu.active === menu.buttons.length - 1; }"""
+        )
         assert page.locator(".js-plotly-plot").count() == len(RUN_FIGURES)
         assert page.locator("#fig-phases .scatterlayer .trace").count() >= 5
         # lab→cloud, cloud→lab, cloud→world ×4 (electricity, staff, maintenance, chips)

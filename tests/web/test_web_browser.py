@@ -57,6 +57,22 @@ def test_pick_stargate_run_see_fan_chart_break_yaml_and_compare(
     # sites, so none is drawn against the total
     expect(page.locator("#fig-capacity .scatterlayer .trace")).to_have_count(4, timeout=20_000)
     expect(page.locator("#fig-map .scattergeo path.point")).to_have_count(10)
+    # clicking a site's marker opens its timeline below the map (the last site's, not the first shown)
+    page.evaluate(
+        """() => { const gd = document.getElementById("fig-map");
+        const buttons = gd.layout.updatemenus[1].buttons;
+        const id = buttons[buttons.length - 1].name.slice("timeline:".length);
+        gd.emit("plotly_click", {points: [{customdata: id}]}); }"""
+    )
+    page.wait_for_function(
+        """() => { const menu = document.getElementById("fig-map").layout.updatemenus[1];
+        return menu.active === menu.buttons.length - 1; }"""
+    )
+    shown = page.evaluate(
+        """() => { const gd = document.getElementById("fig-map"); const menu = gd.layout.updatemenus[1];
+        return [gd.layout.yaxis.title.text, menu.buttons[menu.active].args[1]["yaxis.title.text"]]; }"""
+    )
+    assert shown[0] == shown[1]
     assert "P50" in (page.locator("#fig-capacity .legend").text_content() or "")
     # every section the API returns is drawn, in its order, under its title
     returned = page.request.get(f"{server}/api/runs/{first}/figures").json()
@@ -230,7 +246,7 @@ def test_problems_link_to_their_line_and_stress_and_plan_start_from_the_form(
         if width == 1280:  # a backtest of an uploaded timelines CSV
             tab.select_option("#task-kind", "backtest")
             tab.set_input_files(
-                "#task-csv", str(Path(__file__).parent / "fixtures" / "epoch_timelines_history.csv")
+                "#task-csv", str(Path(__file__).parents[1] / "fixtures" / "epoch_timelines_history.csv")
             )
             tab.fill("#task-backtest-draws", "50")
             tab.click("#task-run")

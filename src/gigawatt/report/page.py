@@ -23,6 +23,7 @@ from gigawatt.report.sensitivity import _sensitivity_rows
 from gigawatt.report.stress import stress_rows
 from gigawatt.report.style import _fmt
 from gigawatt.resolved import inputs_of
+from gigawatt.sitemap import MAP_CLICK_JS
 from gigawatt.store import flatten, scenario_of
 from gigawatt.units import format_date
 
@@ -123,6 +124,10 @@ def _chart_html(key: str, fig: Any) -> str:
         full_html=False,
         div_id=f"fig-{key}",
         config={"displaylogo": False, "responsive": True},
+        # a site's marker opens its timeline
+        post_script=("(" + MAP_CLICK_JS + ')(document.getElementById("{plot_id}"));')
+        if key == "map"
+        else None,
     )
 
 

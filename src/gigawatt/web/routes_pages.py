@@ -8,6 +8,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from plotly.offline import get_plotlyjs
 
 from gigawatt._version import __version__
+from gigawatt.sitemap import MAP_CLICK_JS
 from gigawatt.web.schemas import MAX_DRAWS
 
 router = APIRouter()
@@ -16,7 +17,11 @@ pages = Environment(loader=PackageLoader("gigawatt", "templates"), autoescape=se
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def index() -> HTMLResponse:
-    return HTMLResponse(pages.get_template("dashboard.html").render(max_draws=MAX_DRAWS, version=__version__))
+    return HTMLResponse(
+        pages.get_template("dashboard.html").render(
+            max_draws=MAX_DRAWS, version=__version__, map_click_js=MAP_CLICK_JS
+        )
+    )
 
 
 @router.get("/static/plotly.min.js", include_in_schema=False)
