@@ -156,7 +156,9 @@ FUZZ_TIMEOUT_S = 60
 #: Fields whose text has a grammar JSON Schema cannot state (a scenario's YAML, checked by
 #: meaning; a quantity read by pint's unit grammar), each with a value known to be valid.
 #: A what-if's site ids are the base scenario's, which no static schema can list either.
-TIMELINES = (Path(__file__).parents[1] / "fixtures" / "epoch_timelines_history.csv").read_text(encoding="utf-8")
+TIMELINES = (Path(__file__).parents[1] / "fixtures" / "epoch_timelines_history.csv").read_text(
+    encoding="utf-8"
+)
 FREE_FORM = {
     "/api/runs": {"text": "extends: stargate\nname: fuzz\n"},
     "/api/convert": {"quantity": "10 GW"},
