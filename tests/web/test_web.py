@@ -153,12 +153,13 @@ schema = schemathesis.openapi.from_asgi(
 #: check is the response, not its speed (the CPU budgets are tested on their own).
 FUZZ_TIMEOUT_S = 60
 
-#: Fields whose text has a grammar JSON Schema cannot state (a scenario's YAML, checked by
-#: meaning; a quantity read by pint's unit grammar), each with a value known to be valid.
-#: A what-if's site ids are the base scenario's, which no static schema can list either.
 TIMELINES = (Path(__file__).parents[1] / "fixtures" / "epoch_timelines_history.csv").read_text(
     encoding="utf-8"
 )
+
+#: Fields whose text has a grammar JSON Schema cannot state (a scenario's YAML, checked by
+#: meaning; a quantity read by pint's unit grammar), each with a value known to be valid.
+#: A what-if's site ids are the base scenario's, which no static schema can list either.
 FREE_FORM = {
     "/api/runs": {"text": "extends: stargate\nname: fuzz\n"},
     "/api/convert": {"quantity": "10 GW"},
