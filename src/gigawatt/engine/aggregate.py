@@ -27,7 +27,7 @@ from gigawatt.engine.histograms import (
 )
 from gigawatt.engine.model import CAUSES, Model
 from gigawatt.engine.queues import _accelerator_supply
-from gigawatt.engine.simulate import simulate_block
+from gigawatt.engine.simulate import Drawn, simulate_block
 from gigawatt.engine.targets import target_days
 from gigawatt.sampling import BLOCK_DRAWS, sample
 
@@ -76,6 +76,23 @@ class Aggregates:
             chunk_sums={**self.chunk_sums, **other.chunk_sums},
         )
 
+    def merge_in(self, other: Aggregates) -> Aggregates:
+        """Add ``other`` into this total in place (the same integers as :meth:`merge`, without
+        allocating a new total for every block); arrays first seen are copied, never shared."""
+        for mine, theirs in (
+            (self.hist, other.hist),
+            (self.date_hist, other.date_hist),
+            (self.counts, other.counts),
+        ):
+            for key, values in theirs.items():
+                if key in mine:
+                    np.add(mine[key], values, out=mine[key])
+                else:
+                    mine[key] = values.copy()
+        self.draws += other.draws
+        self.chunk_sums.update(other.chunk_sums)
+        return self
+
     def sums(self, name: str) -> np.ndarray:
         """Sum of a per-chunk quantity, added in chunk order (same result however blocks ran)."""
         return np.sum(np.stack([self.chunk_sums[c][name] for c in sorted(self.chunk_sums)]), axis=0)
@@ -87,12 +104,19 @@ class Aggregates:
 
 
 def aggregate_block(
-    model: Model, seed: int, start: int, stop: int, ds: xr.Dataset | None = None
+    model: Model,
+    seed: int,
+    start: int,
+    stop: int,
+    ds: xr.Dataset | None = None,
+    drawn: Drawn | None = None,
 ) -> Aggregates:
     """Simulate draws ``start``..``stop`` (or take ``ds``, their :func:`simulate_block`
     output, already made) and reduce them to mergeable aggregates.
 
-    ``start`` must be a multiple of :data:`BLOCK_DRAWS`, so per-chunk sums line up."""
+    ``start`` must be a multiple of :data:`BLOCK_DRAWS`, so per-chunk sums line up.
+    ``drawn``: what :func:`~gigawatt.engine.simulate.simulate_drawn` drew for ``ds`` (without
+    ``params``), so that it is not drawn again."""
     if start % BLOCK_DRAWS:
         raise ValueError(f"block start must be a multiple of {BLOCK_DRAWS}")
     if ds is None:
@@ -104,7 +128,7 @@ def aggregate_block(
     _date_hists(model, ds, agg)
     _cause_counts(ds, agg)
     _demand_hists(model, seed, start, stop, ds, agg)
-    _chunk_sums(model, seed, start, stop, ds, agg)
+    _chunk_sums(model, seed, start, stop, ds, agg, drawn)
     return agg
 
 
@@ -199,7 +223,9 @@ def _demand_hists(model: Model, seed: int, start: int, stop: int, ds: xr.Dataset
             agg.hist[f"demand:{stream}"] = _value_hist(values, stated_in)
 
 
-def _chunk_sums(model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, agg: Aggregates) -> None:
+def _chunk_sums(
+    model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, agg: Aggregates, drawn: Drawn | None
+) -> None:
     """Per chunk of :data:`BLOCK_DRAWS`: facility MW online by cause, and each accelerator
     limit's supply offered and delivered."""
     online = ds["online_date"].values
@@ -209,7 +235,9 @@ def _chunk_sums(model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, 
         [np.where((critical == c) & np.isfinite(online), mw, 0.0).sum(axis=1) for c in range(len(CAUSES))],
         axis=1,
     )
-    supply = _accelerator_supply(model, seed, start, stop, ds)
+    supply = _accelerator_supply(
+        model, seed, start, stop, ds, None if drawn is None else (drawn.parameters, drawn.curves)
+    )
     for chunk_start in range(start, stop, BLOCK_DRAWS):
         rows = slice(chunk_start - start, min(stop, chunk_start + BLOCK_DRAWS) - start)
         agg.chunk_sums[chunk_start // BLOCK_DRAWS] = {
