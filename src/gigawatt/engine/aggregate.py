@@ -28,7 +28,7 @@ from gigawatt.engine.histograms import (
 from gigawatt.engine.model import CAUSES, Model
 from gigawatt.engine.queues import _accelerator_supply
 from gigawatt.engine.simulate import Drawn, simulate_block
-from gigawatt.engine.targets import target_days
+from gigawatt.engine.targets import Steps, contracted_steps, target_days
 from gigawatt.sampling import BLOCK_DRAWS, sample
 
 
@@ -125,9 +125,10 @@ def aggregate_block(
         raise ValueError(f"ds holds draws other than {start}..{stop}")
     agg = Aggregates(draws=stop - start)
     _capacity_hists(model, ds, agg)
-    _date_hists(model, ds, agg)
+    bought = contracted_steps(model, ds)  # drawn once, for targets and for what serves demand
+    _date_hists(model, ds, agg, bought)
     _cause_counts(ds, agg)
-    _demand_hists(model, seed, start, stop, ds, agg)
+    _demand_hists(model, seed, start, stop, ds, agg, bought)
     _chunk_sums(model, seed, start, stop, ds, agg, drawn)
     return agg
 
@@ -166,11 +167,11 @@ def _capacity_hists(model: Model, ds: xr.Dataset, agg: Aggregates) -> None:
         )
 
 
-def _date_hists(model: Model, ds: xr.Dataset, agg: Aggregates) -> None:
+def _date_hists(model: Model, ds: xr.Dataset, agg: Aggregates, bought: Steps) -> None:
     """``target:<name>``: when each target is met; ``phase:<id>:<stage>``: each phase's start,
     power, chips and online dates."""
     grid = model.grid_days
-    for name, days in target_days(model, ds).items():
+    for name, days in target_days(model, ds, bought).items():
         agg.date_hist[f"target:{name}"] = _hist_dates(days, grid)
     stages = ("start_date", "power_date", "chips_date", "online_date")
     by_column = _hist_date_columns(np.stack([ds[stage].values for stage in stages], axis=2), grid)
@@ -193,14 +194,16 @@ def _cause_counts(ds: xr.Dataset, agg: Aggregates) -> None:
     agg.counts["nothing_online"] = np.array([int((~ever).sum())], np.int64)
 
 
-def _demand_hists(model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, agg: Aggregates) -> None:
+def _demand_hists(
+    model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, agg: Aggregates, bought: Steps
+) -> None:
     """What serves demand's party over time, each programme's share of it, and demand against it
     at year ends (P(covered), surplus, each stream)."""
     grid = model.grid_days
     # Capacity in demand's own unit, on Dec 31 itself as demand is: facility MW, or the BF16
     # dense FLOP/s of the same draw's phases online for demand stated as compute.
     stated_in = model.scenario.demand.stated_in
-    serving = _serving(model, seed, start, stop, ds)
+    serving = _serving(model, seed, start, stop, ds, bought)
     agg.hist["capacity:serving"] = _step_hist(
         serving["mw"], serving["days"], grid, serving_high_mw(model), _SUM_UNIT["mw"]
     )
