@@ -2,8 +2,10 @@
 
 The revision's ``src/`` is extracted with ``git archive`` into a temporary folder; both trees
 run on this virtualenv's Python (``PYTHONPATH`` picks the tree), alternating, each command
-``--repeat`` times; the table gives medians (and the fastest run). ``--importtime`` adds the
-slowest imports of ``gigawatt --help`` now (``python -X importtime``).
+``--repeat`` times; the table gives medians of the wall time and of the CPU time (user +
+system) the command itself used, which other people's work on a shared machine inflates
+less. ``--importtime`` adds the slowest imports of ``gigawatt --help`` now
+(``python -X importtime``).
 
     .venv/bin/python -m benchmarks.cli_compare d85058a --repeat 5 --importtime
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shlex
 import statistics
 import subprocess
@@ -39,11 +42,14 @@ def extract(revision: str, into: Path) -> Path:
     return into / "src"
 
 
-def timed(src: Path, command: str, scratch: Path) -> float:
-    """Seconds one run of ``gigawatt COMMAND`` takes with ``src`` first on the path."""
+def timed(src: Path, command: str, scratch: Path) -> tuple[float, float]:
+    """Wall and CPU seconds (the child's user + system time) of one run of ``gigawatt COMMAND``
+    with ``src`` first on the path. On a shared machine the wall time waits for other people's
+    work; the CPU time is what the command itself did."""
     store = Path(tempfile.mkdtemp(dir=scratch))
     argv = shlex.split(command.format(store=store))
     env = {**os.environ, "PYTHONPATH": str(src), "COLUMNS": "80"}
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-c", MAIN, *argv],
@@ -53,7 +59,9 @@ def timed(src: Path, command: str, scratch: Path) -> float:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def importtime(src: Path, top: int) -> list[tuple[int, str]]:
@@ -86,22 +94,25 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         trees = {args.revision: extract(args.revision, scratch), "now": ROOT / "src"}
-        print(f"| gigawatt … | {args.revision} s | now s | ratio |")
-        print("|---|---|---|---|")
+        print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        rev = args.revision
+        print(f"| gigawatt … | {rev} wall s | now wall s | {rev} CPU s | now CPU s | ratio (CPU) |")
+        print("|---|---|---|---|---|---|")
         for command in commands:
-            times: dict[str, list[float]] = {name: [] for name in trees}
+            times: dict[str, list[tuple[float, float]]] = {name: [] for name in trees}
             for r in range(args.repeat):
                 order = list(trees.items()) if r % 2 == 0 else list(reversed(trees.items()))
                 for name, src in order:
                     times[name].append(timed(src, command, scratch))
-            before, after = (statistics.median(times[k]) for k in trees)
-            low_before, low_after = (min(times[k]) for k in trees)
+            wall = [statistics.median(w for w, _ in times[k]) for k in trees]
+            cpu = [statistics.median(c for _, c in times[k]) for k in trees]
             shown = command.replace("{store}", "STORE")
             print(
-                f"| `{shown}` | {before:.2f} (min {low_before:.2f}) | {after:.2f} (min {low_after:.2f}) "
-                f"| {before / after:.1f}× |",
+                f"| `{shown}` | {wall[0]:.2f} | {wall[1]:.2f} | {cpu[0]:.2f} | {cpu[1]:.2f} "
+                f"| {cpu[0] / cpu[1]:.2f}× |",
                 flush=True,
             )
+        print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         if args.importtime:
             print("\nSlowest imports of `gigawatt --help` now (cumulative ms):")
             for cumulative, name in importtime(trees["now"], 12):

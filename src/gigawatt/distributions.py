@@ -22,7 +22,7 @@ PERT draws are by inversion of the Beta CDF (scipy's ``betainc``) tabulated on
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -121,23 +121,20 @@ class Dist:
         if self.family == "pert":
             if p[2] == p[0]:
                 return np.full(size, p[0])
-            a, b = _pert_shape(*p)
-            base, step = _beta_quantiles(a, b)
-            u = rng.random(size)
-            position = u * _QUANTILE_STEPS
-            cell = position.astype(np.intp)
-            unit = base[cell] + (position - cell) * step[cell]
-            tails = (cell < _EXACT_CELLS) | (cell >= _QUANTILE_STEPS - _EXACT_CELLS)
-            if tails.any():  # where the quantile function is too curved to interpolate
-                from scipy import special  # noqa: PLC0415 (see ppf)
-
-                unit[tails] = special.betaincinv(a, b, u[tails])
-            drawn: np.ndarray = p[0] + (p[2] - p[0]) * unit
-            return drawn
+            return _pert_values(p, rng.random(size))
         if self.family == "lognormal":
             mu, sigma = _lognormal_shape(*p)
             return rng.lognormal(mu, sigma, size)
         return rng.choice(np.asarray(p), size=size, p=np.asarray(self.weights))
+
+    def sample_blocks(self, rngs: Sequence[np.random.Generator], size: int) -> np.ndarray:
+        """``size`` draws from each generator, end to end: the same numbers as
+        ``np.concatenate([self.sample(rng, size) for rng in rngs])``, a PERT's quantile
+        function applied once to all of them (the most of drawing many blocks)."""
+        p = self.params
+        if self.family == "pert" and p[2] != p[0]:
+            return _pert_values(p, np.concatenate([rng.random(size) for rng in rngs]))
+        return np.concatenate([self.sample(rng, size) for rng in rngs])
 
     def scaled(self, factor: float) -> Dist:
         """The distribution of ``factor × X`` (``factor`` > 0)."""
@@ -187,6 +184,23 @@ def _beta_quantiles(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
     x = np.linspace(0.0, 1.0, 2 * _QUANTILE_STEPS + 1)
     quantiles = np.interp(np.linspace(0.0, 1.0, _QUANTILE_STEPS + 1), special.betainc(a, b, x), x)
     return quantiles[:-1], np.diff(quantiles)
+
+
+def _pert_values(p: tuple[float, ...], u: np.ndarray) -> np.ndarray:
+    """PERT(low, mode, high) values at probabilities ``u``: the tabulated Beta quantile function,
+    exact in its tails."""
+    a, b = _pert_shape(*p)
+    base, step = _beta_quantiles(a, b)
+    position = u * _QUANTILE_STEPS
+    cell = position.astype(np.intp)
+    unit = base[cell] + (position - cell) * step[cell]
+    tails = (cell < _EXACT_CELLS) | (cell >= _QUANTILE_STEPS - _EXACT_CELLS)
+    if tails.any():  # where the quantile function is too curved to interpolate
+        from scipy import special  # noqa: PLC0415 (see ppf)
+
+        unit[tails] = special.betaincinv(a, b, u[tails])
+    drawn: np.ndarray = p[0] + (p[2] - p[0]) * unit
+    return drawn
 
 
 def _lognormal_shape(p50: float, p90: float) -> tuple[float, float]:

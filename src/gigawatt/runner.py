@@ -71,13 +71,14 @@ Sink = Callable[[BlockOut], None]
 
 
 class Merge:
-    """Merges every block's ``value`` (``value.merge(other)`` must be exact and associative)."""
+    """Adds every block's ``value`` into the running ``total``, which it owns
+    (``total.merge_in(value)`` adds in place; it must be exact and associative)."""
 
     def __init__(self, start: Any) -> None:
         self.total = start
 
     def __call__(self, out: BlockOut) -> None:
-        self.total = self.total.merge(out.value)
+        self.total = self.total.merge_in(out.value)
 
 
 @dataclass

@@ -46,11 +46,9 @@ def collect(node: Any, prefix: str = "") -> dict[str, Dist]:
     return out
 
 
-def _block(dist: Dist, seed: int, block: int, path: str) -> np.ndarray:
-    if dist.is_fixed:
-        return np.full(BLOCK_DRAWS, dist.params[0])
-    sequence = np.random.SeedSequence(seed, spawn_key=(block, zlib.crc32(path.encode())))
-    return dist.sample(np.random.Generator(np.random.PCG64(sequence)), BLOCK_DRAWS)
+def _generator(seed: int, block: int, key: int) -> np.random.Generator:
+    """The generator of one block of one parameter (``key``: its path's CRC-32)."""
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block, key))))
 
 
 def sample(parameters: Mapping[str, Dist], seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
@@ -64,8 +62,9 @@ def sample(parameters: Mapping[str, Dist], seed: int, start: int, stop: int) -> 
         if dist.is_fixed:
             out[path] = np.full(stop - start, dist.params[0])
             continue
-        blocks = [_block(dist, seed, b, path) for b in range(first, last + 1)]
-        out[path] = np.concatenate(blocks)[start - offset : stop - offset]
+        key = zlib.crc32(path.encode())
+        rngs = [_generator(seed, b, key) for b in range(first, last + 1)]
+        out[path] = dist.sample_blocks(rngs, BLOCK_DRAWS)[start - offset : stop - offset]
     return out
 
 

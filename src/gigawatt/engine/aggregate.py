@@ -27,8 +27,8 @@ from gigawatt.engine.histograms import (
 )
 from gigawatt.engine.model import CAUSES, Model
 from gigawatt.engine.queues import _accelerator_supply
-from gigawatt.engine.simulate import simulate_block
-from gigawatt.engine.targets import target_days
+from gigawatt.engine.simulate import Drawn, simulate_block
+from gigawatt.engine.targets import Steps, contracted_steps, target_days
 from gigawatt.sampling import BLOCK_DRAWS, sample
 
 
@@ -76,6 +76,23 @@ class Aggregates:
             chunk_sums={**self.chunk_sums, **other.chunk_sums},
         )
 
+    def merge_in(self, other: Aggregates) -> Aggregates:
+        """Add ``other`` into this total in place (the same integers as :meth:`merge`, without
+        allocating a new total for every block); arrays first seen are copied, never shared."""
+        for mine, theirs in (
+            (self.hist, other.hist),
+            (self.date_hist, other.date_hist),
+            (self.counts, other.counts),
+        ):
+            for key, values in theirs.items():
+                if key in mine:
+                    np.add(mine[key], values, out=mine[key])
+                else:
+                    mine[key] = values.copy()
+        self.draws += other.draws
+        self.chunk_sums.update(other.chunk_sums)
+        return self
+
     def sums(self, name: str) -> np.ndarray:
         """Sum of a per-chunk quantity, added in chunk order (same result however blocks ran)."""
         return np.sum(np.stack([self.chunk_sums[c][name] for c in sorted(self.chunk_sums)]), axis=0)
@@ -87,12 +104,19 @@ class Aggregates:
 
 
 def aggregate_block(
-    model: Model, seed: int, start: int, stop: int, ds: xr.Dataset | None = None
+    model: Model,
+    seed: int,
+    start: int,
+    stop: int,
+    ds: xr.Dataset | None = None,
+    drawn: Drawn | None = None,
 ) -> Aggregates:
     """Simulate draws ``start``..``stop`` (or take ``ds``, their :func:`simulate_block`
     output, already made) and reduce them to mergeable aggregates.
 
-    ``start`` must be a multiple of :data:`BLOCK_DRAWS`, so per-chunk sums line up."""
+    ``start`` must be a multiple of :data:`BLOCK_DRAWS`, so per-chunk sums line up.
+    ``drawn``: what :func:`~gigawatt.engine.simulate.simulate_drawn` drew for ``ds`` (without
+    ``params``), so that it is not drawn again."""
     if start % BLOCK_DRAWS:
         raise ValueError(f"block start must be a multiple of {BLOCK_DRAWS}")
     if ds is None:
@@ -101,10 +125,11 @@ def aggregate_block(
         raise ValueError(f"ds holds draws other than {start}..{stop}")
     agg = Aggregates(draws=stop - start)
     _capacity_hists(model, ds, agg)
-    _date_hists(model, ds, agg)
+    bought = contracted_steps(model, ds)  # drawn once, for targets and for what serves demand
+    _date_hists(model, ds, agg, bought)
     _cause_counts(ds, agg)
-    _demand_hists(model, seed, start, stop, ds, agg)
-    _chunk_sums(model, seed, start, stop, ds, agg)
+    _demand_hists(model, seed, start, stop, ds, agg, bought)
+    _chunk_sums(model, seed, start, stop, ds, agg, drawn)
     return agg
 
 
@@ -142,11 +167,11 @@ def _capacity_hists(model: Model, ds: xr.Dataset, agg: Aggregates) -> None:
         )
 
 
-def _date_hists(model: Model, ds: xr.Dataset, agg: Aggregates) -> None:
+def _date_hists(model: Model, ds: xr.Dataset, agg: Aggregates, bought: Steps) -> None:
     """``target:<name>``: when each target is met; ``phase:<id>:<stage>``: each phase's start,
     power, chips and online dates."""
     grid = model.grid_days
-    for name, days in target_days(model, ds).items():
+    for name, days in target_days(model, ds, bought).items():
         agg.date_hist[f"target:{name}"] = _hist_dates(days, grid)
     stages = ("start_date", "power_date", "chips_date", "online_date")
     by_column = _hist_date_columns(np.stack([ds[stage].values for stage in stages], axis=2), grid)
@@ -169,14 +194,16 @@ def _cause_counts(ds: xr.Dataset, agg: Aggregates) -> None:
     agg.counts["nothing_online"] = np.array([int((~ever).sum())], np.int64)
 
 
-def _demand_hists(model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, agg: Aggregates) -> None:
+def _demand_hists(
+    model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, agg: Aggregates, bought: Steps
+) -> None:
     """What serves demand's party over time, each programme's share of it, and demand against it
     at year ends (P(covered), surplus, each stream)."""
     grid = model.grid_days
     # Capacity in demand's own unit, on Dec 31 itself as demand is: facility MW, or the BF16
     # dense FLOP/s of the same draw's phases online for demand stated as compute.
     stated_in = model.scenario.demand.stated_in
-    serving = _serving(model, seed, start, stop, ds)
+    serving = _serving(model, seed, start, stop, ds, bought)
     agg.hist["capacity:serving"] = _step_hist(
         serving["mw"], serving["days"], grid, serving_high_mw(model), _SUM_UNIT["mw"]
     )
@@ -199,7 +226,9 @@ def _demand_hists(model: Model, seed: int, start: int, stop: int, ds: xr.Dataset
             agg.hist[f"demand:{stream}"] = _value_hist(values, stated_in)
 
 
-def _chunk_sums(model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, agg: Aggregates) -> None:
+def _chunk_sums(
+    model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, agg: Aggregates, drawn: Drawn | None
+) -> None:
     """Per chunk of :data:`BLOCK_DRAWS`: facility MW online by cause, and each accelerator
     limit's supply offered and delivered."""
     online = ds["online_date"].values
@@ -209,7 +238,9 @@ def _chunk_sums(model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, 
         [np.where((critical == c) & np.isfinite(online), mw, 0.0).sum(axis=1) for c in range(len(CAUSES))],
         axis=1,
     )
-    supply = _accelerator_supply(model, seed, start, stop, ds)
+    supply = _accelerator_supply(
+        model, seed, start, stop, ds, None if drawn is None else (drawn.parameters, drawn.curves)
+    )
     for chunk_start in range(start, stop, BLOCK_DRAWS):
         rows = slice(chunk_start - start, min(stop, chunk_start + BLOCK_DRAWS) - start)
         agg.chunk_sums[chunk_start // BLOCK_DRAWS] = {

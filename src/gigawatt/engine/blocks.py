@@ -12,7 +12,7 @@ from gigawatt import runner
 from gigawatt.engine.aggregate import Aggregates, aggregate_block
 from gigawatt.engine.model import Model
 from gigawatt.engine.results import Results
-from gigawatt.engine.simulate import simulate_block
+from gigawatt.engine.simulate import simulate_drawn
 from gigawatt.sampling import BLOCK_DRAWS
 from gigawatt.scenario import Scenario
 
@@ -37,16 +37,16 @@ def simulate_blocks(
     output for the whole group (nothing per block is kept)."""
     outs = []
     for index, lo, hi in blocks:
-        ds = simulate_block(model, seed, lo, hi)
+        ds, drawn = simulate_drawn(model, seed, lo, hi)
         table = rows(model, seed, lo, hi, ds) if rows is not None else None
         kept = ds.isel(draw=slice(0, min(hi, head) - lo)) if lo < head else None
-        agg = aggregate_block(model, seed, lo, hi, ds)
+        agg = aggregate_block(model, seed, lo, hi, ds, drawn)
         outs.append(runner.BlockOut(index, hi - lo, agg, table, head=kept))
     if not merge or len(outs) < 2:
         return outs
     total = Aggregates()
     for out in outs:
-        total = total.merge(out.value)
+        total.merge_in(out.value)
     return [runner.BlockOut(outs[0].index, total.draws, total, None, len(outs))]
 
 

@@ -167,18 +167,29 @@ def _capped_supply(
 
 
 def _accelerator_supply(
-    model: Model, seed: int, start: int, stop: int, ds: xr.Dataset
+    model: Model,
+    seed: int,
+    start: int,
+    stop: int,
+    ds: xr.Dataset,
+    drawn: tuple[Mapping[str, np.ndarray], dict[str, tuple[np.ndarray, np.ndarray]]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Per draw and year end, each accelerator limit's cumulative supply to the programme
-    and the accelerators it delivered (``supply:NAME:offered`` / ``supply:NAME:delivered``)."""
+    and the accelerators it delivered (``supply:NAME:offered`` / ``supply:NAME:delivered``).
+
+    ``drawn``: the block's sampled parameters and capped supply curves, as the simulation
+    drew them (drawn again if not given)."""
     out: dict[str, np.ndarray] = {}
     infos = [i for i in model.supplies if i.resource == "accelerators"]
     if not infos:
         return out
-    keys = [k for k in model.parameters if k.startswith("supply.")]
-    p = sample({k: model.parameters[k] for k in keys}, seed, start, stop)
+    if drawn is None:
+        keys = [k for k in model.parameters if k.startswith("supply.")]
+        p: Mapping[str, np.ndarray] = sample({k: model.parameters[k] for k in keys}, seed, start, stop)
+        curves = _capped_supply(model, p, stop - start)
+    else:
+        p, curves = drawn
     days = model.year_ends[None, :]
-    curves = _capped_supply(model, p, stop - start)
     for info in infos:
         prefix = f"supply.{info.name}"
         if info.name in curves:

@@ -236,7 +236,7 @@ class Results:
 
     def summary(self) -> dict[str, Any]:
         """The JSON summary (``gigawatt run --json``)."""
-        cap = self.capacity.sel(series="total")
+        cap = self.series_quantiles("total")  # what capacity.sel(series="total") holds
         grid = self.model.grid_days
         step = max(1, round(WEEKS_PER_YEAR / 4 / (grid[1] - grid[0]) * DAYS_PER_WEEK)) if grid.size > 1 else 1
         picks = np.arange(0, grid.size, step)
@@ -249,9 +249,9 @@ class Results:
             "capacity_gw": {
                 "basis": "facility",
                 "dates": [units.format_date(d) for d in grid[picks]],
-                "p10": (cap.sel(quantile=0.1).values[picks] / 1e3).tolist(),
-                "p50": (cap.sel(quantile=0.5).values[picks] / 1e3).tolist(),
-                "p90": (cap.sel(quantile=0.9).values[picks] / 1e3).tolist(),
+                "p10": (cap[0, picks] / 1e3).tolist(),
+                "p50": (cap[1, picks] / 1e3).tolist(),
+                "p90": (cap[2, picks] / 1e3).tolist(),
             },
             "year_ends": self.year_end_table(),
             "breakdown": self.breakdown(),

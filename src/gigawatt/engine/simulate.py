@@ -71,6 +71,16 @@ class _Block:
         )
 
 
+@dataclass(frozen=True)
+class Drawn:
+    """What simulating a block drew that aggregating it needs again, so that it is drawn and
+    integrated once: the buildout's parameters, and the accelerator supply curves of limits
+    under a ceiling or with a successor (:func:`~gigawatt.engine.queues._capped_supply`)."""
+
+    parameters: Mapping[str, np.ndarray]
+    curves: dict[str, tuple[np.ndarray, np.ndarray]]
+
+
 def simulate_block(
     model: Model, seed: int, start: int, stop: int, params: Mapping[str, np.ndarray] | None = None
 ) -> xr.Dataset:
@@ -78,7 +88,15 @@ def simulate_block(
 
     ``params`` gives some parameters' values (path -> ``stop - start`` values)
     instead of sampling them, e.g. a sensitivity design; the rest are sampled."""
+    return simulate_drawn(model, seed, start, stop, params)[0]
+
+
+def simulate_drawn(
+    model: Model, seed: int, start: int, stop: int, params: Mapping[str, np.ndarray] | None = None
+) -> tuple[xr.Dataset, Drawn]:
+    """:func:`simulate_block`, and what it drew (:class:`Drawn`)."""
     p = _draw_parameters(model, seed, start, stop, params)
+    curves = _capped_supply(model, p, stop - start)
     b = _Block.empty(stop - start, len(model.phases))
     observed = np.array([ph.status == "online" for ph in model.phases])
     _sizes(model, p, b)
@@ -86,14 +104,14 @@ def simulate_block(
     site_power(model, p, b.facility_mw, b.commissioning, observed, b.power_day, b.candidates)
     cadence.sequence(model, p, b.candidates)
     ready = b.candidates.max(axis=0)
-    _shared_limits(model, p, b, ~observed, ready)
+    _shared_limits(model, p, b, ~observed, ready, curves)
     if model.scenario.factory is not None:
         _factory(model, p, b, observed, ready)
     online, critical = _online(model, b, observed)
     ds = _dataset(model, b, online, critical, seed, start, stop)
     if os.environ.get("GIGAWATT_DEBUG"):
         check_invariants(model, ds, p)
-    return ds
+    return ds, Drawn(p, curves)
 
 
 def _draw_parameters(
@@ -157,13 +175,17 @@ def _construction(model: Model, p: Mapping[str, np.ndarray], b: _Block) -> None:
 
 
 def _shared_limits(
-    model: Model, p: Mapping[str, np.ndarray], b: _Block, pending: np.ndarray, ready: np.ndarray
+    model: Model,
+    p: Mapping[str, np.ndarray],
+    b: _Block,
+    pending: np.ndarray,
+    ready: np.ndarray,
+    curves: dict[str, tuple[np.ndarray, np.ndarray]],
 ) -> None:
     """Queue the phases still to build at each shared limit, in pipeline order (transformers
     and turbines, then chips, then build rate), raising ``ready`` (draw, phase) in place."""
     draws = ready.shape[0]
     priority = np.array([ph.priority for ph in model.phases], float)
-    curves = _capped_supply(model, p, draws)
     for info in sorted(model.supplies, key=lambda x: _SUPPLY_ORDER.index(x.resource)):
         members = _limit_members(model, info, pending)
         if not members:
@@ -261,37 +283,35 @@ def _online(model: Model, b: _Block, observed: np.ndarray) -> tuple[np.ndarray, 
 def _dataset(
     model: Model, b: _Block, online: np.ndarray, critical: np.ndarray, seed: int, start: int, stop: int
 ) -> xr.Dataset:
-    """The block as an xarray Dataset over (draw, phase), with the phases' labels as coordinates."""
+    """The block as an xarray Dataset over (draw, phase), with the phases' labels as coordinates.
+
+    Its arrays are numpy arrays already, so they go in as variables without xarray's checks
+    for other array kinds (``fastpath``): those import ``dask.array`` where Dask is installed,
+    about half a second of a run that never uses it."""
+    data = {
+        "facility_mw": b.facility_mw,
+        "it_mw": b.it_mw,
+        "accelerators": b.accelerators,
+        "bf16_flops": b.bf16_flops,
+        "h100_equivalents": b.h100_equivalents,
+        "capex_usd": b.capex_usd,
+        "start_date": b.start_day,
+        "power_date": b.power_day,
+        "chips_date": b.chips_day,
+        "online_date": online,
+        "critical": critical.astype(np.int8),
+    }
+    labels = ("site", "country", "region", "operator", "tenant", "programme", "accelerator", "status")
+    coords = {
+        "draw": xr.Variable("draw", np.arange(start, stop), fastpath=True),
+        "phase": xr.Variable("phase", np.asarray([ph.id for ph in model.phases]), fastpath=True),
+        **{
+            attr: xr.Variable("phase", np.asarray([getattr(ph, attr) for ph in model.phases]), fastpath=True)
+            for attr in labels
+        },
+    }
     return xr.Dataset(
-        {
-            "facility_mw": (("draw", "phase"), b.facility_mw),
-            "it_mw": (("draw", "phase"), b.it_mw),
-            "accelerators": (("draw", "phase"), b.accelerators),
-            "bf16_flops": (("draw", "phase"), b.bf16_flops),
-            "h100_equivalents": (("draw", "phase"), b.h100_equivalents),
-            "capex_usd": (("draw", "phase"), b.capex_usd),
-            "start_date": (("draw", "phase"), b.start_day),
-            "power_date": (("draw", "phase"), b.power_day),
-            "chips_date": (("draw", "phase"), b.chips_day),
-            "online_date": (("draw", "phase"), online),
-            "critical": (("draw", "phase"), critical.astype(np.int8)),
-        },
-        coords={
-            "draw": np.arange(start, stop),
-            "phase": [ph.id for ph in model.phases],
-            **{
-                attr: ("phase", [getattr(ph, attr) for ph in model.phases])
-                for attr in (
-                    "site",
-                    "country",
-                    "region",
-                    "operator",
-                    "tenant",
-                    "programme",
-                    "accelerator",
-                    "status",
-                )
-            },
-        },
+        {name: xr.Variable(("draw", "phase"), values, fastpath=True) for name, values in data.items()},
+        coords=coords,
         attrs={"critical_names": list(CAUSES), "seed": seed},
     )

@@ -23,14 +23,21 @@ def first_reach(days: np.ndarray, mw: np.ndarray, target_mw: float) -> np.ndarra
     return np.where(index < days.shape[1], np.take_along_axis(sorted_days, safe, 1)[:, 0], np.inf)
 
 
-def target_days(model: Model, ds: xr.Dataset) -> dict[str, np.ndarray]:
+#: The contracted capacity of a block's draws: facility MW and date of each step (draw, step),
+#: and each step's block (:func:`contracted_steps`).
+Steps = tuple[np.ndarray, np.ndarray, list[str]]
+
+
+def target_days(model: Model, ds: xr.Dataset, bought: Steps | None = None) -> dict[str, np.ndarray]:
     """Per target and draw, the day it is met on its basis (inf: not within the horizon).
 
     Status bases (announced, committed) use each phase's status as of
     ``time.as_of``, dated from its site's ``announced`` date; the
-    under-construction basis uses each phase's construction start."""
+    under-construction basis uses each phase's construction start. ``bought``: the block's
+    :func:`contracted_steps`, if already drawn."""
     out = {}
-    bought = contracted_steps(model, ds)
+    if bought is None:
+        bought = contracted_steps(model, ds)
     for name, target in model.scenario.targets.items():
         where = observations.target_scope(target)
         scope = np.array([where.matches(_subject(model, ph)) for ph in model.phases], bool)
@@ -73,7 +80,7 @@ def _subject(model: Model, ph: PhaseInfo) -> Subject:
     )
 
 
-def contracted_steps(model: Model, ds: xr.Dataset) -> tuple[np.ndarray, np.ndarray, list[str]]:
+def contracted_steps(model: Model, ds: xr.Dataset) -> Steps:
     """The scenario's contracted capacity for the draws of ``ds``: facility MW and date
     of each step, (draw, step), and each step's block (:func:`gigawatt.contracted.steps`)."""
     draws = ds.sizes["draw"]
