@@ -28,7 +28,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
-from scipy import stats
 
 from gigawatt import _yaml, units
 from gigawatt.distributions import Dist
@@ -138,6 +137,8 @@ def _span_prior(observations: list[Any]) -> SpanPrior | None:
 
 
 def _log_likelihood(prior: SpanPrior, observations: list[Any]) -> float:
+    from scipy import stats  # fitting only: a run reads priors without scipy
+
     seen, still_open = _durations(observations)
     mu = math.log(prior.p50_weeks)
     sigma = (math.log(prior.p90_weeks) - mu) / stats.norm.ppf(0.9)
@@ -155,6 +156,8 @@ def class_test(observations: list[Any], cls: str) -> tuple[SpanPrior | None, flo
     chi-squared with 2 degrees of freedom (Wilks 1938). None where either side has
     fewer than two observed campuses.
     """
+    from scipy import stats  # fitting only: a run reads priors without scipy
+
     mine = [o for o in observations if developer_class(o.site) == cls]
     rest = [o for o in observations if developer_class(o.site) != cls]
     own, others, pooled = _span_prior(mine), _span_prior(rest), _span_prior(observations)
