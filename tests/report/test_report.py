@@ -49,6 +49,13 @@ def test_figures_follow_the_summary(recorded: tuple[RunRecord, Path]) -> None:
     if summary.get("demand"):  # demand on the fan, at year ends
         demand = _trace(figs["capacity"], "demand (training P50 + inference P50)")
         assert list(demand.x) == [row["date"] for row in summary["demand"]]
+    serving = summary.get("serving")
+    lines = [t for t in figs["capacity"].data if "serving" in (t.name or "")]
+    if serving:  # demand is read against all capacity serving its party, contracted included
+        [line] = lines
+        assert list(line.y) == serving["facility_gw"]["p50"] and list(line.x) == serving["dates"]
+    else:
+        assert lines == []
     sites = [t for t in figs["map"].data if t.name.startswith("sites")]
     assert [lat for t in sites for lat in t.lat] == [32.5]  # only alpha has a location
     assert set(figures({k: v for k, v in summary.items() if k != "money"})) == RUN_FIGURES - {
@@ -345,3 +352,28 @@ def test_report_compare_overlays_two_fans_and_the_headline(
     args = ["report", record.id, "--compare", "ffff", "-o", out_x, "--store", root]
     missing = cli.invoke(app, args)
     assert missing.exit_code == 2 and "Traceback" not in missing.output
+
+
+def test_demand_is_drawn_against_all_capacity_serving_its_party() -> None:
+    """The sites' own fan and, beside it, everything serving the party (contracted included):
+    demand compared with the sites alone would show a gap that is not there."""
+    from gigawatt.report.buildout import capacity_fan
+
+    dates = ["2026-12-31", "2027-12-31"]
+    summary = {
+        "capacity_gw": {"dates": dates, "p10": [1.0, 2.0], "p50": [1.2, 2.5], "p90": [1.5, 3.0]},
+        "serving": {"party": "openai", "dates": dates, "facility_gw": {"p50": [5.0, 9.8]}},
+        "demand": [
+            {
+                "date": d,
+                "training_gw_p50": 1.0,
+                "inference_gw_p50": 2.0,
+                "surplus_gw": {},
+                "p_capacity_covers_demand": 1.0,
+            }
+            for d in dates
+        ],
+    }
+    [line] = [t for t in capacity_fan(summary).data if "serving openai" in (t.name or "")]
+    assert list(line.y) == [5.0, 9.8]
+    assert not [t for t in capacity_fan({**summary, "serving": None}).data if "serving" in (t.name or "")]

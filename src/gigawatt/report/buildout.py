@@ -62,6 +62,20 @@ def capacity_fan(summary: Mapping[str, Any]) -> go.Figure:
                 name="targets (online)",
             )
         )
+    serving = summary.get("serving")
+    if isinstance(serving, Mapping) and serving.get("facility_gw"):
+        # demand is met by all the capacity serving its party (its own sites and contracted
+        # capacity elsewhere), not by these sites alone: that is the line to read it against
+        fig.add_trace(
+            go.Scatter(
+                x=serving["dates"],
+                y=serving["facility_gw"]["p50"],
+                mode="lines",
+                line={"color": _GREY, "width": 2, "dash": "dot"},
+                name=f"all capacity serving {serving.get('party', 'the party')}, incl. contracted (P50)",
+                hovertemplate="%{x}: %{y:,.2f} GW serving it<extra></extra>",
+            )
+        )
     demand = [row for row in summary.get("demand", []) if "surplus_gw" in row]
     if demand:  # demand stated in facility power: its two streams' P50s, at year ends
         fig.add_trace(
