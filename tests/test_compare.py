@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gigawatt.cli import app
-from gigawatt.compare import band_median_se, compare, holm, proportion_diff_se, quantile_se
+from gigawatt.compare import band_median_se, compare, holm, proportion_diff_se, quantile_se, readable
 from gigawatt.store import Store, run_recorded
 
 
@@ -85,6 +85,14 @@ def test_cli_compare_json_and_text_never_truncate_silently(two_seeds) -> None:
     assert "more outputs differ" not in every and every.count("breakdown.") >= sum(
         r["path"].startswith("breakdown.") for r in data["outputs"]
     )
+    # every output also carries the name a reader uses (the path stays the key)
+    assert all(r["label"] == readable(r["path"]) for r in data["outputs"])
+
+
+def test_outputs_name_countries() -> None:
+    assert readable("breakdown.country:US.p50[3]") == "breakdown.United States.p50[3]"
+    assert readable("breakdown.country:ZZ.p50") == "breakdown.country:ZZ.p50"  # no such country
+    assert readable("breakdown.site:alpha.p50") == "breakdown.site:alpha.p50"
 
 
 def test_stress_runs_compare_each_partys_chance_of_running_short(tmp_path: Path) -> None:

@@ -26,6 +26,7 @@ Standard errors:
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -33,6 +34,7 @@ from typing import Any
 import numpy as np
 
 from gigawatt import units
+from gigawatt.countries import country_name
 from gigawatt.errors import GigawattError
 
 __all__ = [
@@ -373,6 +375,19 @@ def _headline_paths(summary: Mapping[str, Any]) -> set[str]:
     return paths
 
 
+_COUNTRY = re.compile(r"\bcountry:([A-Za-z]{2})\b")
+
+
+def readable(path: str) -> str:
+    """An output's path as a reader names it: countries by name (``breakdown.country:US.p50`` →
+    ``breakdown.United States.p50``); the path itself stays the key."""
+    def name(match: re.Match[str]) -> str:
+        code = match.group(1)
+        return country_name(code) if country_name(code) != code else match.group(0)
+
+    return _COUNTRY.sub(name, path)
+
+
 def compare(store: Any, a: Any, b: Any, alpha: float = ALPHA) -> dict[str, Any]:
     """``gigawatt runs compare --json``: the headline, then differing settings and inputs,
     then every other output that differs (the headline's own entries left out)."""
@@ -381,7 +396,9 @@ def compare(store: Any, a: Any, b: Any, alpha: float = ALPHA) -> dict[str, Any]:
     rows = headline(store, a, b, alpha)
     shown = _headline_paths(a.summary or {}) | _headline_paths(b.summary or {})
     outputs = [
-        r for r in diff_flat(flatten(a.summary or {}), flatten(b.summary or {})) if r["path"] not in shown
+        {**r, "label": readable(r["path"])}
+        for r in diff_flat(flatten(a.summary or {}), flatten(b.summary or {}))
+        if r["path"] not in shown
     ]
     return {
         "kind": "compare",

@@ -172,7 +172,7 @@ def compare(
         for row in shown:
             change = row.get("change")
             table.add_row(
-                escape(row["path"]),
+                escape(row.get("label", row["path"])),
                 escape(_cell(row["a"])),
                 escape(_cell(row["b"])),
                 "" if change is None else _signed(change),
