@@ -53,9 +53,9 @@ def test_pick_stargate_run_see_fan_chart_break_yaml_and_compare(
     expect(page.locator("#valid")).to_contain_text("valid: stargate (10 sites", timeout=20_000)
     first = _run(page, seed=1)
     assert page.locator("#progress").evaluate("el => el.value") == 1
-    # the P10-P90 band (two traces), the P50 and demand; stargate's online targets are scoped to
-    # sites, so none is drawn against the total
-    expect(page.locator("#fig-capacity .scatterlayer .trace")).to_have_count(4, timeout=20_000)
+    # the P10-P90 band (two traces), the P50, all capacity serving OpenAI and demand; stargate's
+    # online targets are scoped to sites, so none is drawn against the total
+    expect(page.locator("#fig-capacity .scatterlayer .trace")).to_have_count(5, timeout=20_000)
     expect(page.locator("#fig-map .scattergeo path.point")).to_have_count(10)
     # clicking a site's marker opens its timeline below the map (the last site's, not the first shown)
     page.evaluate(
