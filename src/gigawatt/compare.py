@@ -42,6 +42,7 @@ __all__ = [
     "band_median_se",
     "compare",
     "fan_overlay",
+    "format_change",
     "headline",
     "holm",
     "proportion_diff_se",
@@ -375,12 +376,30 @@ def _headline_paths(summary: Mapping[str, Any]) -> set[str]:
     return paths
 
 
+def format_change(value: float | None, unit: str, signed: bool = True, missing: str = "–") -> str:
+    """A headline difference B − A (or its SE) in its unit, as the CLI and the report print it:
+    percentage points, days, $B or GW; ``missing`` where there is none (None or NaN)."""
+    if value is None or math.isnan(value):
+        return missing
+    if math.isinf(value):
+        return "∞"
+    sign = "+" if signed else ""
+    if unit in ("probability", "share"):
+        return f"{100 * value:{sign},.2f} pp"
+    if unit == "date":
+        return f"{value:{sign},.0f} d"
+    if unit == "USD":
+        return f"{value / 1e9:{sign},.1f} $B"
+    return f"{value:{sign},.3f} GW" if unit == "GW" else f"{value:{sign},.3f}"
+
+
 _COUNTRY = re.compile(r"\bcountry:([A-Za-z]{2})\b")
 
 
 def readable(path: str) -> str:
     """An output's path as a reader names it: countries by name (``breakdown.country:US.p50`` →
     ``breakdown.United States.p50``); the path itself stays the key."""
+
     def name(match: re.Match[str]) -> str:
         code = match.group(1)
         return country_name(code) if country_name(code) != code else match.group(0)

@@ -114,6 +114,7 @@ def compare(
     The headline differences carry a standard error and a `significant` flag, the family-wise
     error over the headline held at 5% (Holm): two seeds of one scenario differ by noise only."""
     from gigawatt.compare import compare as compare_records
+    from gigawatt.compare import format_change
 
     st = _store(store)
     result = compare_records(st, st.get(a), st.get(b))
@@ -130,7 +131,7 @@ def compare(
     # facts (each run's as-of date, targets' observed outcomes) carry no Monte Carlo error: lines
     facts = [r for r in result["headline"] if r["name"] == "as of" or r["unit"] == "outcome"]
     for row in facts:
-        change = "" if row["diff"] is None else f" ({_change(row['diff'], row['unit'])})"
+        change = "" if row["diff"] is None else f" ({format_change(row['diff'], row['unit'])})"
         console.print(
             f"{row['name']} — A: {_value(row['a'], row['unit'])}; B: {_value(row['b'], row['unit'])}{change}",
             highlight=False,
@@ -149,8 +150,8 @@ def compare(
             row["name"],
             _value(row["a"], unit),
             _value(row["b"], unit),
-            _change(row["diff"], unit) + ("*" if row["significant"] else ""),
-            _change(row["se"], unit, sign=False),
+            format_change(row["diff"], unit) + ("*" if row["significant"] else ""),
+            format_change(row["se"], unit, signed=False),
         )
     console.print(table)
     limit = None if show_all else 30
@@ -202,22 +203,6 @@ def _value(value: Any, unit: str) -> str:
     if unit == "GW":
         return f"{value:,.2f}"
     return str(value)
-
-
-def _change(value: float | None, unit: str, sign: bool = True) -> str:
-    """A headline difference (or its SE) in its unit: points, days, GW, $B."""
-    if value is None:
-        return "–"
-    if value == float("inf"):
-        return "∞"
-    plus = "+" if sign else ""
-    if unit in ("probability", "share"):
-        return f"{value * 100:{plus},.2f} pp"
-    if unit == "date":
-        return f"{value:{plus},.0f} d"
-    if unit == "USD":
-        return f"{value / 1e9:{plus},.1f} $B"
-    return f"{value:{plus},.3f} GW" if unit == "GW" else f"{value:{plus},.3f}"
 
 
 def _cell(value: Any) -> str:

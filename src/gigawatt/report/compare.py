@@ -4,10 +4,9 @@ error and a Holm-corrected ``significant`` flag (:func:`gigawatt.compare.headlin
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
-from gigawatt.compare import ALPHA, fan_overlay, headline
+from gigawatt.compare import ALPHA, fan_overlay, format_change, headline
 
 __all__ = ["compare_context"]
 
@@ -23,22 +22,6 @@ def _value(value: Any, unit: str) -> str:
     if unit == "GW":
         return f"{value:,.2f} GW"
     return str(value)
-
-
-def _change(value: float | None, unit: str, signed: bool = True) -> str:
-    """B − A (or its SE) in the figure's unit: percentage points, days, $B or GW."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if math.isinf(value):
-        return "∞"
-    sign = "+" if signed else ""
-    if unit in ("probability", "share"):
-        return f"{100 * value:{sign},.2f} pp"
-    if unit == "date":
-        return f"{value:{sign},.0f} d"
-    if unit == "USD":
-        return f"{value / 1e9:{sign},.1f} $B"
-    return f"{value:{sign},.3f} GW"
 
 
 def compare_context(store: Any, a: Any, b: Any, alpha: float = ALPHA) -> dict[str, Any]:
@@ -57,8 +40,8 @@ def compare_context(store: Any, a: Any, b: Any, alpha: float = ALPHA) -> dict[st
                 "name": r.name,
                 "a": _value(r.a, r.unit),
                 "b": _value(r.b, r.unit),
-                "diff": _change(r.diff, r.unit),
-                "se": "—" if r.se is None else "± " + _change(r.se, r.unit, signed=False),
+                "diff": format_change(r.diff, r.unit, missing="—"),
+                "se": "—" if r.se is None else "± " + format_change(r.se, r.unit, signed=False, missing="—"),
                 "significant": r.significant,
             }
             for r in rows
