@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from gigawatt.web.local import CHROMIUM, CHROMIUM_ARGS, serving
+from gigawatt.web.local import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
 
@@ -28,17 +28,6 @@ def _violations(page: Page) -> list[str]:
         for v in found
         if v["impact"] in FAILING
     ]
-
-
-@pytest.fixture(scope="module")
-def store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("store")
-
-
-@pytest.fixture(scope="module")
-def server(store_root: Path) -> Iterator[str]:
-    with serving(store_root) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")

@@ -8,20 +8,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from gigawatt.web.local import CHROMIUM, CHROMIUM_ARGS, serving
+from gigawatt.web.local import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def store_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("store")
-
-
-@pytest.fixture(scope="module")
-def server(store_root: Path) -> Iterator[str]:
-    with serving(store_root) as url:
-        yield url
 
 
 @pytest.fixture(scope="module")
