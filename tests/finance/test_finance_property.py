@@ -6,8 +6,8 @@ from pathlib import Path
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from tests.conftest import SMALL
 
-from conftest import SMALL
 from gigawatt.finance import buildout, imbalance_usd, simulate_money, statements
 from gigawatt.finance.funding import funding_need
 from gigawatt.scenario import load_scenario

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tests.conftest import SMALL
 
-from conftest import SMALL
 from gigawatt.finance import buildout, flows_summary, simulate_money, statements
 from gigawatt.finance import summary as money_module
 from gigawatt.finance.summary import cash_by_party, flow_totals, money_summary, rpo_by_seller, with_money

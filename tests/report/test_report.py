@@ -193,9 +193,9 @@ def test_plan_record_report(tmp_path: Path) -> None:
 
 
 def test_sensitivity_is_recorded_and_reported(tmp_path: Path, write: Any) -> None:
+    from tests.conftest import SMALL
     from typer.testing import CliRunner
 
-    from conftest import SMALL
     from gigawatt.cli import app
 
     path = write(SMALL)
