@@ -155,17 +155,25 @@ class Backend:
         return 1 if self.kind == "inprocess" else self.workers
 
     def imap(
-        self, fn: Callable[..., R], shared: Any, tasks: Sequence[tuple[Any, ...]]
+        self,
+        fn: Callable[..., R],
+        shared: Any,
+        tasks: Sequence[tuple[Any, ...]],
+        warm: Callable[[Any], object] | None = None,
     ) -> Iterator[tuple[int, R]]:
         """``(i, fn(shared, *tasks[i]))`` for every task, in the order they finish.
 
         ``shared`` (e.g. the model) is sent to each worker once where the
         backend allows it; ``fn`` must be importable (a module-level function)
-        for ``local`` and ``dask`` in processes."""
+        for ``local`` and ``dask`` in processes. ``warm(shared)`` runs once in this process
+        before a ``local`` pool forks its workers, so that what is built on first use
+        (quantile tables, imports) is inherited by every worker instead of built by each."""
         if self.kind == "inprocess":
             for i, task in enumerate(tasks):
                 yield i, fn(shared, *task)
         elif self.kind == "local":
+            if warm is not None and len(tasks) > 1:
+                warm(shared)
             yield from self._imap_pool(fn, shared, tasks)
         else:
             yield from self._imap_dask(fn, shared, tasks)
@@ -280,14 +288,16 @@ def run_blocks(
     executor: Backend | None = None,
     args: tuple[Any, ...] = (),
     per_block: bool = False,
+    warm: Callable[[Any], object] | None = None,
 ) -> None:
     """Run ``work(shared, group, *args)`` over groups of ``blocks`` on ``executor`` and hand
     every :class:`BlockOut` to each sink, in order. ``per_block``: the sinks need each
-    block's own output (recording), so ``work`` must not merge a group."""
+    block's own output (recording), so ``work`` must not merge a group. ``warm``: see
+    :meth:`Backend.imap`."""
     executor = executor or Backend()
     size = group_size(len(blocks), executor, per_block)
     tasks = [(tuple(blocks[i : i + size]), *args) for i in range(0, len(blocks), size)]
-    for _, outs in executor.imap(work, shared, tasks):
+    for _, outs in executor.imap(work, shared, tasks, warm):
         for out in outs:
             for sink in sinks:
                 sink(out)

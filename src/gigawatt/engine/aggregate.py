@@ -6,8 +6,7 @@ are bit-identical for any block size or worker count.
 
 from __future__ import annotations
 
-import pickle
-import zlib
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,21 +44,12 @@ class Aggregates:
     counts: dict[str, np.ndarray] = field(default_factory=dict)
     chunk_sums: dict[int, dict[str, np.ndarray]] = field(default_factory=dict)  # chunk -> name -> sums
 
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickle compactly: the histograms are mostly zeros (~100 MB a block raw, a few MB packed),
-        which is what crosses process and Dask boundaries."""
-        return {
-            "draws": self.draws,
-            "packed": zlib.compress(
-                pickle.dumps((self.hist, self.date_hist, self.counts, self.chunk_sums), protocol=5), 1
-            ),
-        }
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.draws = state["draws"]
-        self.hist, self.date_hist, self.counts, self.chunk_sums = pickle.loads(
-            zlib.decompress(state["packed"])
-        )
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        """Pickle as :class:`Packed`: the histograms are mostly zeros (~110 MB a Stargate block
+        dense, ~6 MB as their nonzero cells), which is what crosses process and Dask
+        boundaries; packing the nonzero cells is ~7× faster than compressing the dense arrays,
+        and a total adds them in without unpacking (:meth:`merge_in`)."""
+        return Packed, (self.draws, _pack(self.hist), self.date_hist, self.counts, self.chunk_sums)
 
     def merge(self, other: Aggregates) -> Aggregates:
         def add(a: dict[str, np.ndarray], b: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -76,11 +66,20 @@ class Aggregates:
             chunk_sums={**self.chunk_sums, **other.chunk_sums},
         )
 
-    def merge_in(self, other: Aggregates) -> Aggregates:
+    def merge_in(self, other: Aggregates | Packed) -> Aggregates:
         """Add ``other`` into this total in place (the same integers as :meth:`merge`, without
         allocating a new total for every block); arrays first seen are copied, never shared."""
+        if isinstance(other, Packed):
+            for key, (shape, cells, values) in other.packed.items():
+                if key in self.hist:
+                    self.hist[key].reshape(shape[0], -1)[:, cells] += values
+                else:
+                    self.hist[key] = _unpack(shape, cells, values)
+            hists: tuple[dict[str, np.ndarray], dict[str, np.ndarray]] = ({}, {})
+        else:
+            hists = (self.hist, other.hist)
         for mine, theirs in (
-            (self.hist, other.hist),
+            hists,
             (self.date_hist, other.date_hist),
             (self.counts, other.counts),
         ):
@@ -101,6 +100,49 @@ class Aggregates:
         """(2, T, bins): counts and integer value sums per time and bin."""
         data = self.hist[name]
         return np.cumsum(data, axis=1)[:, :-1] if name.startswith("capacity:") else data
+
+
+#: A histogram as its nonzero cells: (shape, flat cell indices, values (2, cells)).
+PackedHist = tuple[tuple[int, ...], np.ndarray, np.ndarray]
+
+
+def _pack(hist: dict[str, np.ndarray]) -> dict[str, PackedHist]:
+    packed = {}
+    for name, data in hist.items():
+        flat = data.reshape(data.shape[0], -1)
+        cells = np.flatnonzero(np.any(flat != 0, axis=0))
+        packed[name] = (data.shape, cells, flat[:, cells])
+    return packed
+
+
+def _unpack(shape: tuple[int, ...], cells: np.ndarray, values: np.ndarray) -> np.ndarray:
+    data = np.zeros(shape, np.int64)
+    data.reshape(shape[0], -1)[:, cells] = values
+    return data
+
+
+class Packed:
+    """:class:`Aggregates` as unpickled from another process: the histograms kept as their
+    nonzero cells (``packed``), added into a total as they are (:meth:`Aggregates.merge_in`)
+    and unpacked only if ``hist`` is read (a recorded block's writer reads them)."""
+
+    def __init__(
+        self,
+        draws: int,
+        packed: dict[str, PackedHist],
+        date_hist: dict[str, np.ndarray],
+        counts: dict[str, np.ndarray],
+        chunk_sums: dict[int, dict[str, np.ndarray]],
+    ) -> None:
+        self.draws = draws
+        self.packed = packed
+        self.date_hist = date_hist
+        self.counts = counts
+        self.chunk_sums = chunk_sums
+
+    @functools.cached_property
+    def hist(self) -> dict[str, np.ndarray]:
+        return {name: _unpack(*cells) for name, cells in self.packed.items()}
 
 
 def aggregate_block(
@@ -214,8 +256,10 @@ def _demand_hists(
                 for i in range(share.shape[1])
             ]
         ).astype(np.int64)
-    have = serving["flops"] if stated_in == "flops" else serving["mw"]
-    capacity_years = _capacity(have, serving["days"], model.year_ends)
+    if stated_in == "flops":
+        capacity_years = _capacity(serving["flops"], serving["days"], model.year_ends)
+    else:
+        capacity_years = serving["mw_years"]
     p = sample({k: v for k, v in model.parameters.items() if k.startswith("demand.")}, seed, start, stop)
     demand = demand_streams(model, p, model.year_ends)
     if demand:

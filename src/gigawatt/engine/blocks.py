@@ -50,6 +50,12 @@ def simulate_blocks(
     return [runner.BlockOut(outs[0].index, total.draws, total, None, len(outs))]
 
 
+def warm(model: Model) -> None:
+    """Simulate and aggregate one draw, so that what the engine builds on first use (each
+    PERT's quantile table, lazily imported modules) exists before a process pool forks."""
+    aggregate_block(model, 0, 0, 1)
+
+
 def run(
     scenario: Scenario,
     draws: int = 10_000,
@@ -71,5 +77,7 @@ def run(
     blocks = [(i, lo, hi) for i, (lo, hi) in enumerate(block_draw_ranges(draws, block_draws))]
     merged = runner.Merge(Aggregates())
     sinks: list[runner.Sink] = [merged] if progress is None else [merged, runner.DrawProgress(progress)]
-    runner.run_blocks(simulate_blocks, model, blocks, sinks, executor=executor, args=(seed, None, True))
+    runner.run_blocks(
+        simulate_blocks, model, blocks, sinks, executor=executor, args=(seed, None, True), warm=warm
+    )
     return Results(model, merged.total, seed)

@@ -68,7 +68,8 @@ def _serving(
 ) -> dict[str, Any]:
     """What serves demand's party (``demand.party``; default everything): its sites' phases
     and its contracted blocks, as (draw, column) facility MW, BF16 FLOP/s and online dates,
-    and each site programme's share of that capacity at each year end (draw, year).
+    their facility MW online at each year end (``mw_years``: draw, year), and each site
+    programme's share of that capacity at each year end (draw, year).
     ``bought``: the block's :func:`~gigawatt.engine.targets.contracted_steps`, if already drawn."""
     scenario = model.scenario
     party = scenario.demand.party
@@ -90,7 +91,7 @@ def _serving(
         "flops": np.concatenate([ds["bf16_flops"].values[:, own], flops], axis=1),
         "days": np.concatenate([phase_days[:, own], days], axis=1),
     }
-    total = _capacity(out["mw"], out["days"], model.year_ends)
+    total = out["mw_years"] = _capacity(out["mw"], out["days"], model.year_ends)
     out["shares"] = {}
     if names:
         for programme in sorted({ph.programme for ph, o in zip(model.phases, own, strict=True) if o}):

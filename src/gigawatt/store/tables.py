@@ -5,7 +5,6 @@ renamed into place, so a file is either whole or absent; DuckDB queries over the
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import re
 import secrets
@@ -191,17 +190,17 @@ def aggregates_table(agg: Any) -> pa.Table:
         rows["ints"].append(flat[index].astype(np.int64) if is_int else None)
         rows["floats"].append(None if is_int else flat[index].astype(np.float64))
 
-    for spec in dataclasses.fields(agg):
-        value = getattr(agg, spec.name)
+    for group in ("draws", "hist", "date_hist", "counts", "chunk_sums"):  # an Aggregates or a Packed
+        value = getattr(agg, group)
         if isinstance(value, int):
-            add(spec.name, spec.name, -2, [value])
+            add(group, group, -2, [value])
         elif all(isinstance(k, int) for k in value):  # per-chunk sums
             for chunk, sums in sorted(value.items()):
                 for name, array in sorted(sums.items()):
-                    add(spec.name, name, chunk, array)
+                    add(group, name, chunk, array)
         else:
             for name, array in sorted(value.items()):
-                add(spec.name, name, -1, array)
+                add(group, name, -1, array)
     schema = pa.schema(
         [
             ("group", pa.string()),
