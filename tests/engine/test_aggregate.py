@@ -5,11 +5,11 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
+from tests.conftest import SMALL
 
 from gigawatt import engine, runner
 from gigawatt.engine.aggregate import Packed
 from gigawatt.scenario import load_scenario_text
-from tests.conftest import SMALL
 
 
 def _blocks() -> tuple[engine.Model, engine.Aggregates, engine.Aggregates]:
