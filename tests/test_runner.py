@@ -101,3 +101,12 @@ def test_a_recorded_run_computes_its_money_on_the_draws_it_simulated(tmp_path, m
     scenario = load_scenario("stargate")
     expected = summary.with_money(engine.run(scenario, draws=2048, seed=3).summary(), scenario, 2048, 3)
     assert _text(record.summary["money"]) == _text(expected["money"])  # as if simulated again
+
+
+def test_auto_workers_uses_the_cores_but_never_more_than_the_blocks(monkeypatch):
+    import os
+
+    from gigawatt.runner import auto_workers
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert [auto_workers(n) for n in (1, 2, 3, 13)] == [1, 2, 3, 3]

@@ -21,6 +21,7 @@ see :func:`local_cluster`) and pass ``--address tcp://HOST:8786``.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
@@ -38,6 +39,7 @@ __all__ = [
     "Head",
     "Merge",
     "Sink",
+    "auto_workers",
     "group_size",
     "local_cluster",
     "run_blocks",
@@ -268,6 +270,16 @@ def local_cluster(workers: int, processes: bool = True) -> Iterator[Any]:
         ) as cluster,
     ):
         yield cluster
+
+
+def auto_workers(blocks: int) -> int:
+    """Worker processes for a run of ``blocks`` blocks when the user names none: one per CPU
+    core this process may use, at most one per block (a one-block run stays in process)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, blocks))
 
 
 def group_size(blocks: int, executor: Backend, per_block: bool) -> int:

@@ -104,3 +104,23 @@ def test_run_is_recorded_and_matches_the_engine(tmp_path):
     )
     assert again.exit_code == 0, again.output
     assert report.stat().st_size > 100_000 and "recorded as run" in again.stdout
+
+
+def test_a_run_of_several_blocks_uses_the_cores_and_gives_the_numbers_of_one_process(
+    small_text, write, monkeypatch
+):
+    import os
+
+    from gigawatt.runner import Backend
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    pools: list[int] = []
+    pool = Backend._imap_pool
+    monkeypatch.setattr(Backend, "_imap_pool", lambda self, *a: pools.append(self.workers) or pool(self, *a))
+    path = write(small_text)
+    args = ["run", str(path), "--draws", "9000", "--seed", "4", "--no-record", "--json"]
+    auto = runner.invoke(app, args)
+    one = runner.invoke(app, [*args, "--workers", "1"])
+    assert auto.exit_code == 0 and one.exit_code == 0, auto.output + one.output
+    assert json.loads(auto.output) == json.loads(one.output)
+    assert pools == [2]  # the default ran on a pool of two; --workers 1 in this process

@@ -42,7 +42,14 @@ def run(
     scenario: ScenarioArg = "stargate",
     draws: DrawsOpt = 10_000,
     seed: SeedOpt = 0,
-    workers: Annotated[int, typer.Option(min=1, help="Worker processes (results do not depend on it).")] = 1,
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Worker processes; 0: one per CPU core, at most one per block of 8,192 draws; "
+            "1: in this process (results do not depend on it).",
+        ),
+    ] = 0,
     backend: BackendOpt = BackendName.inprocess,
     address: AddressOpt = None,
     store_dir: Annotated[
@@ -68,6 +75,7 @@ def run(
 
     from gigawatt.backends import run as run_on
     from gigawatt.engine import block_draw_ranges
+    from gigawatt.runner import auto_workers
     from gigawatt.scenario import load_scenario
     from gigawatt.store import Store, resume_run, run_recorded, scenario_of
 
@@ -78,7 +86,11 @@ def run(
 
         check_target(report, force=force, what="report")
     if resume is not None:
-        with _blocks_progress(not as_json, store.get(resume).blocks_total) as advance:
+        blocks_total = store.get(resume).blocks_total
+        workers = workers or auto_workers(blocks_total)
+        if backend is BackendName.inprocess and workers > 1:
+            backend = BackendName.local
+        with _blocks_progress(not as_json, blocks_total) as advance:
             record_obj = resume_run(
                 store, resume, progress=advance, backend=make_backend(backend, address, workers)
             )
@@ -91,6 +103,7 @@ def run(
                 highlight=False,
             )
     else:
+        workers = workers or auto_workers(len(block_draw_ranges(draws, 8192)))
         if backend is BackendName.inprocess and workers > 1:
             backend = BackendName.local
         if address is not None and backend is not BackendName.dask:
