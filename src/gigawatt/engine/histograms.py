@@ -28,8 +28,12 @@ def _grid_index(grid: np.ndarray, days: np.ndarray) -> np.ndarray:
         return np.searchsorted(grid, days, side="left")
     step = (grid[-1] - grid[0]) / (grid.size - 1)
     with np.errstate(invalid="ignore"):
-        guess = np.nan_to_num(np.ceil((days - grid[0]) / step), nan=0.0, posinf=grid.size, neginf=0.0)
-    index = np.clip(guess, 0, grid.size).astype(np.intp)
+        guess = np.subtract(days, grid[0])
+        np.divide(guess, step, out=guess)
+        np.ceil(guess, out=guess)
+    np.fmax(guess, 0, out=guess)  # NaN and -inf: 0
+    np.fmin(guess, grid.size, out=guess)  # inf: T
+    index = guess.astype(np.intp)
     padded = np.concatenate(([-np.inf], grid, [np.inf]))  # padded[i] is grid[i - 1]
     finite = np.isfinite(days)
     while True:  # grid[index - 1] < day <= grid[index]: one or two rounds at most
