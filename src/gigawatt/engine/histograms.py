@@ -25,7 +25,8 @@ def _grid_index(grid: np.ndarray, days: np.ndarray) -> np.ndarray:
     the grid's own days, so the index is the same integer; many times faster than a binary
     search for each of a block's (draw × phase) dates."""
     if grid.size < 2:
-        return np.searchsorted(grid, days, side="left")
+        found: np.ndarray = np.searchsorted(grid, days, side="left")
+        return found
     step = (grid[-1] - grid[0]) / (grid.size - 1)
     with np.errstate(invalid="ignore"):
         guess = np.subtract(days, grid[0])
@@ -33,7 +34,7 @@ def _grid_index(grid: np.ndarray, days: np.ndarray) -> np.ndarray:
         np.ceil(guess, out=guess)
     np.fmax(guess, 0, out=guess)  # NaN and -inf: 0
     np.fmin(guess, grid.size, out=guess)  # inf: T
-    index = guess.astype(np.intp)
+    index: np.ndarray = guess.astype(np.intp)
     padded = np.concatenate(([-np.inf], grid, [np.inf]))  # padded[i] is grid[i - 1]
     finite = np.isfinite(days)
     while True:  # grid[index - 1] < day <= grid[index]: one or two rounds at most
@@ -123,7 +124,8 @@ def _series_order(order: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Per draw, the phases of ``mask`` in the stable step order ``order`` of all phases: the
     same columns, in the same order, as a stable sort of the series' own steps (ties keep
     their phase order in both)."""
-    return order[np.asarray(mask)[order]].reshape(order.shape[0], int(np.count_nonzero(mask)))
+    picked: np.ndarray = order[np.asarray(mask)[order]]
+    return picked.reshape(order.shape[0], int(np.count_nonzero(mask)))
 
 
 def _online_steps(online: np.ndarray, grid: np.ndarray) -> np.ndarray:
@@ -152,7 +154,8 @@ def _value_hist(values: np.ndarray, unit: str = "mw") -> np.ndarray:
 def _capacity(values: np.ndarray, online: np.ndarray, days: np.ndarray) -> np.ndarray:
     """(draw, len(days)): sum of ``values`` of phases online on each day (the comparison goes
     into the product as booleans: the same sums as of 0.0/1.0, without a float copy)."""
-    return np.einsum("dk,dkt->dt", values, online[:, :, None] <= days[None, None, :])
+    summed: np.ndarray = np.einsum("dk,dkt->dt", values, online[:, :, None] <= days[None, None, :])
+    return summed
 
 
 def _hist_quantiles(
