@@ -94,7 +94,8 @@ class Aggregates:
 
     def sums(self, name: str) -> np.ndarray:
         """Sum of a per-chunk quantity, added in chunk order (same result however blocks ran)."""
-        total: np.ndarray = np.sum(np.stack([self.chunk_sums[c][name] for c in sorted(self.chunk_sums)]), axis=0)
+        parts = [self.chunk_sums[c][name] for c in sorted(self.chunk_sums)]
+        total: np.ndarray = np.sum(np.stack(parts), axis=0)
         return total
 
     def histogram(self, name: str) -> np.ndarray:
