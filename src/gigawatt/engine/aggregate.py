@@ -280,10 +280,9 @@ def _chunk_sums(
     online = ds["online_date"].values
     mw = ds["facility_mw"].values
     critical = ds["critical"].values
-    weights = np.stack(
-        [np.where((critical == c) & np.isfinite(online), mw, 0.0).sum(axis=1) for c in range(len(CAUSES))],
-        axis=1,
-    )
+    online_mw = np.where(np.isfinite(online), mw, 0.0)
+    by_cause = [np.where(critical == c, online_mw, 0.0).sum(axis=1) for c in range(len(CAUSES))]
+    weights = np.stack(by_cause, axis=1)
     supply = _accelerator_supply(
         model, seed, start, stop, ds, None if drawn is None else (drawn.parameters, drawn.curves)
     )
