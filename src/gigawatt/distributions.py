@@ -127,15 +127,6 @@ class Dist:
             return rng.lognormal(mu, sigma, size)
         return rng.choice(np.asarray(p), size=size, p=np.asarray(self.weights))
 
-    def sample_blocks(self, rngs: Sequence[np.random.Generator], size: int) -> np.ndarray:
-        """``size`` draws from each generator, end to end: the same numbers as
-        ``np.concatenate([self.sample(rng, size) for rng in rngs])``, a PERT's quantile
-        function applied once to all of them (the most of drawing many blocks)."""
-        p = self.params
-        if self.family == "pert" and p[2] != p[0]:
-            return _pert_values(p, np.concatenate([rng.random(size) for rng in rngs]))
-        return np.concatenate([self.sample(rng, size) for rng in rngs])
-
     def scaled(self, factor: float) -> Dist:
         """The distribution of ``factor × X`` (``factor`` > 0)."""
         return Dist(self.family, tuple(v * factor for v in self.params), self.weights)
@@ -201,6 +192,13 @@ def _pert_values(p: tuple[float, ...], u: np.ndarray) -> np.ndarray:
         unit[tails] = special.betaincinv(a, b, u[tails])
     drawn: np.ndarray = p[0] + (p[2] - p[0]) * unit
     return drawn
+
+
+def pert_values(params: Sequence[tuple[float, ...]], u: np.ndarray) -> None:
+    """Each PERT (low, mode, high) of ``params`` (high > low) at its row of probabilities
+    ``u`` (one row per PERT), written over ``u``."""
+    for p, row in zip(params, u, strict=True):
+        row[:] = _pert_values(p, row)
 
 
 def _lognormal_shape(p50: float, p90: float) -> tuple[float, float]:
