@@ -38,6 +38,8 @@ __all__ = [
 #: Spacing of the grid cumulative supply is integrated on (a mean month): output changes
 #: over quarters, and cumulative supply is interpolated linearly between grid days.
 GRID_DAYS = DAYS_PER_MONTH
+#: Draws integrated at a time (:func:`cumulative_all`): a few hundred kB an array.
+_ROWS = 256
 
 
 @dataclass(frozen=True)
@@ -54,43 +56,76 @@ class Generation:
 
 
 def _ramp(gen: Generation, days: np.ndarray) -> np.ndarray:
-    years = (days - gen.start_day[:, None]) / DAYS_PER_YEAR
-    grown = gen.rate_per_year[:, None] * np.exp(np.log1p(gen.growth_per_year)[:, None] * np.maximum(years, 0))
-    return np.where(years >= 0, grown, 0.0)
+    """Each draw's ramp at ``days``, (time, draw): its rate grown from its start, 0 before it.
+
+    Years since the start are one column when every draw starts the same day (a start date
+    known exactly); the arithmetic is done in place in the array returned."""
+    same_start = gen.start_day.size > 0 and bool((gen.start_day == gen.start_day[0]).all())
+    start = gen.start_day[:1] if same_start else gen.start_day
+    years = (days[:, None] - start[None, :]) / DAYS_PER_YEAR
+    grown = np.maximum(years, 0) * np.log1p(gen.growth_per_year)[None, :]
+    np.exp(grown, out=grown)
+    grown *= gen.rate_per_year[None, :]
+    np.copyto(grown, 0.0, where=~(years >= 0))
+    return grown
 
 
-def industry_rate_per_year(
+def _industry_rates(
     name: str,
     generations: Mapping[str, Generation],
     days: np.ndarray,
-    _seen: Sequence[str] = (),
-    _done: dict[str, np.ndarray] | None = None,
+    seen: Sequence[str],
+    done: dict[str, np.ndarray],
 ) -> np.ndarray:
-    """Industry output of ``name`` per year at ``days`` (draw, time): its ramp, bounded by its
-    ceiling less what its successor makes."""
-    done = {} if _done is None else _done
+    """:func:`industry_rate_per_year` laid out (time, draw), each generation's computed once
+    into ``done``."""
     if name in done:
         return done[name]
-    if name in _seen:
-        raise ValueError(f"supply successors form a loop: {' -> '.join((*_seen, name))}")
+    if name in seen:
+        raise ValueError(f"supply successors form a loop: {' -> '.join((*seen, name))}")
     gen = generations[name]
-    room = np.broadcast_to(gen.ceiling_per_year[:, None], (gen.ceiling_per_year.size, days.shape[-1]))
+    rate = _ramp(gen, days)
     if gen.successor is not None:
-        room = room - industry_rate_per_year(gen.successor, generations, days, (*_seen, name), done)
-    done[name] = np.maximum(np.minimum(_ramp(gen, days), room), 0.0)
-    return done[name]
+        successor = _industry_rates(gen.successor, generations, days, (*seen, name), done)
+        np.minimum(rate, gen.ceiling_per_year[None, :] - successor, out=rate)
+    elif not np.isposinf(gen.ceiling_per_year).all():
+        np.minimum(rate, gen.ceiling_per_year[None, :], out=rate)
+    np.maximum(rate, 0.0, out=rate)
+    done[name] = rate
+    return rate
+
+
+def industry_rate_per_year(name: str, generations: Mapping[str, Generation], days: np.ndarray) -> np.ndarray:
+    """Industry output of ``name`` per year at ``days`` (draw, time): its ramp, bounded by its
+    ceiling less what its successor makes."""
+    return _industry_rates(name, generations, days, (), {}).T
 
 
 def cumulative_all(generations: Mapping[str, Generation], grid_days: np.ndarray) -> dict[str, np.ndarray]:
     """Cumulative supply to the programme of every generation at each of ``grid_days``
-    (draw, time), from the first grid day (trapezoid rule; each rate computed once)."""
+    (draw, time), from the first grid day (trapezoid rule; each rate computed once).
+
+    The arithmetic runs over arrays laid out (time, draw), so that each step of the sum is
+    over a contiguous row of draws, and in place: a block's supply curves are its largest
+    arrays. The curves returned are views (draw, time) of them."""
     done: dict[str, np.ndarray] = {}
-    widths = (np.diff(grid_days) / DAYS_PER_YEAR)[None, :]
+    for name in generations:
+        _industry_rates(name, generations, grid_days, (), done)
+    widths = (np.diff(grid_days) / DAYS_PER_YEAR)[:, None]
     out = {}
     for name, gen in generations.items():
-        rate = industry_rate_per_year(name, generations, grid_days, (), done) * gen.share[:, None]
-        steps = 0.5 * (rate[:, 1:] + rate[:, :-1]) * widths
-        out[name] = np.concatenate([np.zeros((rate.shape[0], 1)), np.cumsum(steps, axis=1)], axis=1)
+        curve = done[name]  # every successor's rate is used: now each becomes its curve
+        curve *= gen.share[None, :]
+        # each month's trapezoid (from the last, so each row still holds its rate) ...
+        for t in range(curve.shape[0] - 1, 0, -1):
+            curve[t] += curve[t - 1]
+        curve[1:] *= 0.5
+        curve[1:] *= widths
+        curve[0] = 0.0
+        # ... summed month by month: a row at a time is several times numpy's cumsum down axis 0
+        for t in range(2, curve.shape[0]):
+            curve[t] += curve[t - 1]
+        out[name] = curve.T
     return out
 
 
