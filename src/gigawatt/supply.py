@@ -38,8 +38,6 @@ __all__ = [
 #: Spacing of the grid cumulative supply is integrated on (a mean month): output changes
 #: over quarters, and cumulative supply is interpolated linearly between grid days.
 GRID_DAYS = DAYS_PER_MONTH
-#: Draws integrated at a time (:func:`cumulative_all`): a few hundred kB an array.
-_ROWS = 256
 
 
 @dataclass(frozen=True)
@@ -142,7 +140,7 @@ def inverse(curve: np.ndarray, grid_days: np.ndarray) -> Callable[[np.ndarray], 
 
     # rows laid end to end, each lifted above the last, so one sorted search serves every draw
     offset = np.arange(draws)[:, None] * (span + 1.0)
-    flat = (curve + offset).ravel()
+    flat = np.add(curve, offset, order="C").ravel()  # one copy, whatever the curve's layout
 
     def day_supplied(level: np.ndarray) -> np.ndarray:
         wanted = np.minimum(level, span)  # a level the curve never reaches lands past its row

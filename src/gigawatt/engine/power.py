@@ -16,6 +16,7 @@ from gigawatt.leadtimes import lead_weeks
 
 #: Power source kinds, in the order of their ``power:<kind>`` causes.
 _POWER_KINDS = ("grid", "gas", "solar_battery")
+_POWER_CAUSES = tuple(CAUSES.index(f"power:{kind}") for kind in _POWER_KINDS)
 
 
 def _power_day(p: Mapping[str, np.ndarray], base: str, src: Any) -> np.ndarray:
@@ -53,16 +54,17 @@ def site_power(
         cum = np.cumsum(np.take_along_axis(mw_arr, order, axis=1), axis=1)
         kind_sorted = np.asarray(kinds)[order]
         need = np.cumsum(facility_mw[:, ks], axis=1)
-        for j, k in enumerate(ks):
-            if observed[k]:
-                continue
-            idx = (cum < need[:, j : j + 1] - 1e-6).sum(axis=1)
-            ok = idx < cum.shape[1]
-            safe = np.minimum(idx, cum.shape[1] - 1)
-            ready = np.where(ok, np.take_along_axis(day_sorted, safe[:, None], axis=1)[:, 0], np.inf)
-            power_day[:, k] = ready
-            kind = np.take_along_axis(kind_sorted, safe[:, None], axis=1)[:, 0]
-            for code, name in enumerate(_POWER_KINDS):
-                candidates[CAUSES.index(f"power:{name}"), :, k] = np.where(
-                    kind == code, ready + commissioning[:, k], -np.inf
-                )
+        todo = [j for j, k in enumerate(ks) if not observed[k]]
+        if not todo:
+            continue
+        built = [ks[j] for j in todo]
+        # (draw, phase): the first source in order of availability whose cumulative firm MW
+        # covers the phase and those before it
+        idx = (cum[:, None, :] < need[:, todo, None] - 1e-6).sum(axis=2)
+        safe = np.minimum(idx, cum.shape[1] - 1)
+        ready = np.where(idx < cum.shape[1], np.take_along_axis(day_sorted, safe, axis=1), np.inf)
+        power_day[:, built] = ready
+        kind = np.take_along_axis(kind_sorted, safe, axis=1)
+        loaded = ready + commissioning[:, built]
+        for code, cause in enumerate(_POWER_CAUSES):
+            candidates[cause][:, built] = np.where(kind == code, loaded, -np.inf)
