@@ -56,8 +56,10 @@ def test_collect_uses_file_paths():
 def test_child_states_are_numpys_seed_sequence(seed, block):
     """The hashed child seeds are exactly those of numpy's SeedSequence and PCG64 (any seed length)."""
     keys = np.array([0, 1, 12345, 2**31, 2**32 - 1], np.uint32)
-    for key, state in zip(keys.tolist(), _child_states(seed, block, keys), strict=True):
-        assert state == np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(block, key))).state
+    blocks = [block, block + 1, 2**32 - 1 + block % 2]  # some either side of 2**32, with a word more
+    for b, states in zip(blocks, _child_states(seed, blocks, keys), strict=True):
+        for key, state in zip(keys.tolist(), states, strict=True):
+            assert state == np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(b, key))).state
 
 
 def test_draws_are_each_parameters_own_seeded_stream():

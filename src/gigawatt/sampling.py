@@ -18,7 +18,7 @@ in turn on one generator: the same streams, bit for bit, as
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -89,14 +89,22 @@ def _hash(value: _Words32, const: int, mult: int) -> tuple[_Words32, int]:
     return value ^ (value >> _XSHIFT), const
 
 
-def _child_states(seed: int, block: int, keys: np.ndarray) -> list[Any]:
-    """The PCG64 state of ``SeedSequence(seed, spawn_key=(block, key))`` for each of ``keys``
-    (uint32): SeedSequence's pool mixed and its four 64-bit words drawn on arrays, then
-    PCG64's seeding (``pcg64_set_seed``: two LCG steps from state 0) on Python integers."""
-    n = keys.size
+def _child_states(seed: int, blocks: Sequence[int], keys: np.ndarray) -> list[list[Any]]:
+    """The PCG64 state of ``SeedSequence(seed, spawn_key=(block, key))`` for each of ``blocks``
+    (outer list) and ``keys`` (uint32, inner list): SeedSequence's pool mixed and its four
+    64-bit words drawn on arrays of them all, then PCG64's seeding (``pcg64_set_seed``: two
+    LCG steps from state 0) on Python integers."""
+    block_words = [_words(b) for b in blocks]
+    if len({len(w) for w in block_words}) > 1:  # blocks either side of 2**32 hash a word more
+        return [_child_states(seed, [b], keys)[0] for b in blocks]
+    n = len(blocks) * keys.size
     run = _words(seed)
     run += [0] * (_POOL_SIZE - len(run))
-    entropy = [np.full(n, w, np.uint32) for w in (*run, *_words(block))] + [keys.astype(np.uint32)]
+    entropy = [np.full(n, w, np.uint32) for w in run]
+    entropy += [
+        np.repeat(np.array(column, np.uint32), keys.size) for column in zip(*block_words, strict=True)
+    ]
+    entropy.append(np.tile(keys.astype(np.uint32), len(blocks)))
     const = _INIT_A
 
     def hashmix(value: _Words32) -> _Words32:
@@ -128,7 +136,7 @@ def _child_states(seed: int, block: int, keys: np.ndarray) -> list[Any]:
         states.append(
             {"bit_generator": "PCG64", "state": {"state": pcg, "inc": inc}, "has_uint32": 0, "uinteger": 0}
         )
-    return states
+    return [states[i : i + keys.size] for i in range(0, n, keys.size)] if keys.size else [[] for _ in blocks]
 
 
 def sample(parameters: Mapping[str, Dist], seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
@@ -149,7 +157,7 @@ def _blocks(drawn: Mapping[str, Dist], seed: int, blocks: range) -> dict[str, np
     """Whole ``blocks`` of each of ``drawn``, end to end: PERTs' uniform draws first, then
     their quantile functions at once; the other families drawn one block at a time."""
     keys = np.array([zlib.crc32(path.encode()) for path in drawn], np.uint32)
-    states = [_child_states(seed, b, keys) for b in blocks]
+    states = _child_states(seed, blocks, keys)
     bits = np.random.PCG64(0)  # its state is set before each block's draws
     rng = np.random.Generator(bits)
     perts = [
