@@ -38,6 +38,8 @@ __all__ = [
 #: Spacing of the grid cumulative supply is integrated on (a mean month): output changes
 #: over quarters, and cumulative supply is interpolated linearly between grid days.
 GRID_DAYS = DAYS_PER_MONTH
+#: Grid days of every draw filled at a time by :func:`cumulative_all` (a few hundred kB).
+_MONTHS = 16
 
 
 @dataclass(frozen=True)
@@ -53,78 +55,99 @@ class Generation:
     successor: str | None = None
 
 
-def _ramp(gen: Generation, days: np.ndarray) -> np.ndarray:
-    """Each draw's ramp at ``days``, (time, draw): its rate grown from its start, 0 before it.
+def _successors_first(generations: Mapping[str, Generation]) -> list[str]:
+    """The generations' names, each after its successor (whose output bounds it)."""
+    order: list[str] = []
 
-    Years since the start are one column when every draw starts the same day (a start date
-    known exactly); the arithmetic is done in place in the array returned."""
-    same_start = gen.start_day.size > 0 and bool((gen.start_day == gen.start_day[0]).all())
-    start = gen.start_day[:1] if same_start else gen.start_day
-    years = (days[:, None] - start[None, :]) / DAYS_PER_YEAR
-    grown = np.maximum(years, 0) * np.log1p(gen.growth_per_year)[None, :]
-    np.exp(grown, out=grown)
-    grown *= gen.rate_per_year[None, :]
-    np.copyto(grown, 0.0, where=~(years >= 0))
-    return grown
+    def visit(name: str, seen: tuple[str, ...]) -> None:
+        if name in order:
+            return
+        if name in seen:
+            raise ValueError(f"supply successors form a loop: {' -> '.join((*seen, name))}")
+        successor = generations[name].successor
+        if successor is not None:
+            visit(successor, (*seen, name))
+        order.append(name)
+
+    for name in generations:
+        visit(name, ())
+    return order
 
 
 def _industry_rates(
-    name: str,
     generations: Mapping[str, Generation],
+    order: Sequence[str],
     days: np.ndarray,
-    seen: Sequence[str],
-    done: dict[str, np.ndarray],
-) -> np.ndarray:
-    """:func:`industry_rate_per_year` laid out (time, draw), each generation's computed once
-    into ``done``."""
-    if name in done:
-        return done[name]
-    if name in seen:
-        raise ValueError(f"supply successors form a loop: {' -> '.join((*seen, name))}")
-    gen = generations[name]
-    rate = _ramp(gen, days)
-    if gen.successor is not None:
-        successor = _industry_rates(gen.successor, generations, days, (*seen, name), done)
-        np.minimum(rate, gen.ceiling_per_year[None, :] - successor, out=rate)
-    elif not np.isposinf(gen.ceiling_per_year).all():
-        np.minimum(rate, gen.ceiling_per_year[None, :], out=rate)
-    np.maximum(rate, 0.0, out=rate)
-    done[name] = rate
-    return rate
+    out: Mapping[str, np.ndarray],
+) -> None:
+    """Industry output per year of each generation at ``days``, written into ``out[name]``
+    (time, draw), in ``order`` (successors first): its ramp from its start (0 before it),
+    bounded by its ceiling less what its successor makes.
+
+    Years since the start are one column when every draw starts the same day (a start date
+    known exactly)."""
+    for name in order:
+        gen = generations[name]
+        rate = out[name]
+        same_start = gen.start_day.size > 0 and bool((gen.start_day == gen.start_day[0]).all())
+        start = gen.start_day[:1] if same_start else gen.start_day
+        years = (days[:, None] - start[None, :]) / DAYS_PER_YEAR
+        np.multiply(np.maximum(years, 0), np.log1p(gen.growth_per_year)[None, :], out=rate)
+        np.exp(rate, out=rate)
+        rate *= gen.rate_per_year[None, :]
+        np.copyto(rate, 0.0, where=~(years >= 0))
+        if gen.successor is not None:
+            np.minimum(rate, gen.ceiling_per_year[None, :] - out[gen.successor], out=rate)
+        elif not np.isposinf(gen.ceiling_per_year).all():
+            np.minimum(rate, gen.ceiling_per_year[None, :], out=rate)
+        np.maximum(rate, 0.0, out=rate)
 
 
 def industry_rate_per_year(name: str, generations: Mapping[str, Generation], days: np.ndarray) -> np.ndarray:
     """Industry output of ``name`` per year at ``days`` (draw, time): its ramp, bounded by its
     ceiling less what its successor makes."""
-    return _industry_rates(name, generations, days, (), {}).T
+    order = _successors_first({name: generations[name], **generations})
+    rates = {n: np.empty((days.size, generations[n].share.size)) for n in order}
+    _industry_rates(generations, order, days, rates)
+    return rates[name].T
 
 
 def cumulative_all(generations: Mapping[str, Generation], grid_days: np.ndarray) -> dict[str, np.ndarray]:
     """Cumulative supply to the programme of every generation at each of ``grid_days``
     (draw, time), from the first grid day (trapezoid rule; each rate computed once).
 
-    The arithmetic runs over arrays laid out (time, draw), so that each step of the sum is
-    over a contiguous row of draws, and in place: a block's supply curves are its largest
-    arrays. The curves returned are views (draw, time) of them."""
-    done: dict[str, np.ndarray] = {}
-    for name in generations:
-        _industry_rates(name, generations, grid_days, (), done)
+    The curves are laid out (time, draw) and filled :data:`_MONTHS` grid days at a time: each
+    month's rates of all draws, then their trapezoids and running sums, while those rows are
+    in the processor's cache (a block's supply curves are its largest arrays). The curves
+    returned are views (draw, time) of them."""
+    order = _successors_first(generations)
+    curves = {name: np.empty((grid_days.size, gen.share.size)) for name, gen in generations.items()}
     widths = (np.diff(grid_days) / DAYS_PER_YEAR)[:, None]
-    out = {}
-    for name, gen in generations.items():
-        curve = done[name]  # every successor's rate is used: now each becomes its curve
-        curve *= gen.share[None, :]
-        # each month's trapezoid (from the last, so each row still holds its rate) ...
-        for t in range(curve.shape[0] - 1, 0, -1):
-            curve[t] += curve[t - 1]
-        curve[1:] *= 0.5
-        curve[1:] *= widths
-        curve[0] = 0.0
-        # ... summed month by month: a row at a time is several times numpy's cumsum down axis 0
-        for t in range(2, curve.shape[0]):
-            curve[t] += curve[t - 1]
-        out[name] = curve.T
-    return out
+    rate_before: dict[str, np.ndarray] = {}  # each programme rate at the last grid day done
+    for first in range(0, grid_days.size, _MONTHS):
+        stop = min(first + _MONTHS, grid_days.size)
+        chunk = {name: curve[first:stop] for name, curve in curves.items()}
+        _industry_rates(generations, order, grid_days[first:stop], chunk)
+        for name, gen in generations.items():
+            rate = chunk[name]  # every successor's rate is used: now each becomes its curve
+            rate *= gen.share[None, :]
+            last = rate[-1].copy()
+            # each grid day's trapezoid, from the last back (so each row still holds its rate) ...
+            for t in range(rate.shape[0] - 1, 0, -1):
+                rate[t] += rate[t - 1]
+            if first:
+                rate[0] += rate_before[name]
+            steps = rate if first else rate[1:]
+            steps *= 0.5
+            steps *= widths[stop - 1 - steps.shape[0] : stop - 1]
+            rate_before[name] = last
+            # ... summed day by day (a row at a time: numpy's cumsum down axis 0 is slower)
+            curve = curves[name]
+            for t in range(max(first, 2), stop):
+                curve[t] += curve[t - 1]
+            if not first:
+                curve[0] = 0.0
+    return {name: curve.T for name, curve in curves.items()}
 
 
 def cumulative(name: str, generations: Mapping[str, Generation], grid_days: np.ndarray) -> np.ndarray:
