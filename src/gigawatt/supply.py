@@ -40,6 +40,8 @@ __all__ = [
 GRID_DAYS = DAYS_PER_MONTH
 #: Grid days of every draw filled at a time by :func:`cumulative_all` (a few hundred kB).
 _MONTHS = 16
+#: Draws copied at a time by :func:`inverse`: a few hundred kB, whatever the curve's layout.
+_ROWS = 256
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,11 @@ def inverse(curve: np.ndarray, grid_days: np.ndarray) -> Callable[[np.ndarray], 
 
     # rows laid end to end, each lifted above the last, so one sorted search serves every draw
     offset = np.arange(draws)[:, None] * (span + 1.0)
-    flat = np.add(curve, offset, order="C").ravel()  # one copy, whatever the curve's layout
+    lifted = np.empty((draws, steps))
+    for first in range(0, draws, _ROWS):  # copied in blocks: a curve laid out (time, draw) too
+        lifted[first : first + _ROWS] = curve[first : first + _ROWS]
+    lifted += offset
+    flat = lifted.ravel()
 
     def day_supplied(level: np.ndarray) -> np.ndarray:
         wanted = np.minimum(level, span)  # a level the curve never reaches lands past its row
