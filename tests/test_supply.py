@@ -145,3 +145,18 @@ def test_the_curves_are_the_formula_bit_for_bit(same_start):
         assert got[name].shape == (n, days.size)
         assert np.array_equal(got[name], curves[name]), name
         assert np.array_equal(industry_rate_per_year(name, gens, days), rates[name]), name
+
+
+def test_inverse_reads_a_curve_in_either_layout_alike():
+    """A curve laid out (time, draw), as cumulative_all makes them, is searched as its copy in
+    draw rows is, across several blocks of draws and past the curve's end."""
+    rng = np.random.default_rng(4)
+    days = grid(0.0, 1500.0)
+    rows = np.cumsum(rng.uniform(0.0, 10.0, (700, days.size)), axis=1)
+    by_time = np.ascontiguousarray(rows.T).T
+    levels = np.sort(rng.uniform(-1.0, 900.0, (700, 5)), axis=1)
+    levels[0, -1] = np.inf
+    want = inverse(rows, days)(levels)
+    assert not by_time.flags.c_contiguous
+    assert np.array_equal(inverse(by_time, days)(levels), want)
+    assert np.isinf(want).any() and np.isfinite(want).any()
