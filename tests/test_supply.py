@@ -7,7 +7,7 @@ from gigawatt import load_scenario
 from gigawatt.engine import run
 from gigawatt.engine.queues import _supply_inverse
 from gigawatt.errors import ScenarioError
-from gigawatt.supply import Generation, cumulative, grid, industry_rate_per_year, inverse
+from gigawatt.supply import Generation, cumulative, cumulative_all, grid, industry_rate_per_year, inverse
 
 
 def _gen(rate, growth, start, ceiling, successor=None, share=0.25):
@@ -83,3 +83,80 @@ def test_a_supply_shock_scales_the_ceiling_too():
         assert before.ceiling is not None and after.ceiling is not None
         assert after.ceiling.mid == pytest.approx(0.5 * before.ceiling.mid)
         assert after.amount.mid == pytest.approx(0.5 * before.amount.mid)
+
+
+def _cumulative_by_the_formula(generations, days):
+    """The curves written out plainly, (draw, time), as the module's docstring states them."""
+    rates = {}
+
+    def rate(name):
+        if name not in rates:
+            gen = generations[name]
+            years = (days - gen.start_day[:, None]) / 365.25
+            ramp = gen.rate_per_year[:, None] * np.exp(
+                np.log1p(gen.growth_per_year)[:, None] * np.maximum(years, 0)
+            )
+            room = np.broadcast_to(gen.ceiling_per_year[:, None], ramp.shape)
+            if gen.successor is not None:
+                room = room - rate(gen.successor)
+            rates[name] = np.maximum(np.minimum(np.where(years >= 0, ramp, 0.0), room), 0.0)
+        return rates[name]
+
+    widths = (np.diff(days) / 365.25)[None, :]
+    out = {}
+    for name, gen in generations.items():
+        r = rate(name) * gen.share[:, None]
+        steps = 0.5 * (r[:, 1:] + r[:, :-1]) * widths
+        out[name] = np.concatenate([np.zeros((r.shape[0], 1)), np.cumsum(steps, axis=1)], axis=1)
+    return rates, out
+
+
+@pytest.mark.parametrize("same_start", [True, False])
+def test_the_curves_are_the_formula_bit_for_bit(same_start):
+    """Laid out (time, draw) and computed in place, the curves are still exactly the formula's,
+    with starts shared or per draw, a ceiling or none, and a successor."""
+    rng = np.random.default_rng(3)
+    n = 300
+    start = np.full(n, 400.0) if same_start else rng.uniform(0.0, 900.0, n)
+    gens = {
+        "old": Generation(
+            rng.uniform(1e6, 4e6, n),
+            rng.uniform(0.1, 0.6, n),
+            np.zeros(n),
+            rng.uniform(6e6, 9e6, n),
+            rng.uniform(0.1, 0.4, n),
+            "new",
+        ),
+        "new": Generation(
+            rng.uniform(1e6, 3e6, n),
+            rng.uniform(0.2, 1.0, n),
+            start,
+            rng.uniform(6e6, 9e6, n),
+            rng.uniform(0.1, 0.4, n),
+        ),
+        "alone": Generation(
+            rng.uniform(1e5, 1e6, n), rng.uniform(0.0, 0.3, n), start, np.full(n, np.inf), np.ones(n)
+        ),
+    }
+    days = grid(-100.0, 3650.0)
+    rates, curves = _cumulative_by_the_formula(gens, days)
+    got = cumulative_all(gens, days)
+    for name in gens:
+        assert got[name].shape == (n, days.size)
+        assert np.array_equal(got[name], curves[name]), name
+        assert np.array_equal(industry_rate_per_year(name, gens, days), rates[name]), name
+
+
+def test_inverse_reads_a_curve_in_either_layout_alike():
+    """A curve laid out (time, draw), as cumulative_all makes them, is searched as its copy in
+    draw rows is, across several blocks of draws and past the curve's end."""
+    rng = np.random.default_rng(4)
+    days = grid(0.0, 1500.0)
+    rows = np.cumsum(rng.uniform(0.0, 10.0, (700, days.size)), axis=1)
+    by_time = np.ascontiguousarray(rows.T).T
+    levels = np.sort(rng.uniform(-1.0, 900.0, (700, 5)), axis=1)
+    levels[0, -1] = np.inf
+    want = inverse(rows, days)(levels)
+    assert not by_time.flags.c_contiguous
+    assert np.array_equal(inverse(by_time, days)(levels), want)
+    assert np.isinf(want).any() and np.isfinite(want).any()

@@ -127,15 +127,6 @@ class Dist:
             return rng.lognormal(mu, sigma, size)
         return rng.choice(np.asarray(p), size=size, p=np.asarray(self.weights))
 
-    def sample_blocks(self, rngs: Sequence[np.random.Generator], size: int) -> np.ndarray:
-        """``size`` draws from each generator, end to end: the same numbers as
-        ``np.concatenate([self.sample(rng, size) for rng in rngs])``, a PERT's quantile
-        function applied once to all of them (the most of drawing many blocks)."""
-        p = self.params
-        if self.family == "pert" and p[2] != p[0]:
-            return _pert_values(p, np.concatenate([rng.random(size) for rng in rngs]))
-        return np.concatenate([self.sample(rng, size) for rng in rngs])
-
     def scaled(self, factor: float) -> Dist:
         """The distribution of ``factor × X`` (``factor`` > 0)."""
         return Dist(self.family, tuple(v * factor for v in self.params), self.weights)
@@ -187,20 +178,35 @@ def _beta_quantiles(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _pert_values(p: tuple[float, ...], u: np.ndarray) -> np.ndarray:
-    """PERT(low, mode, high) values at probabilities ``u``: the tabulated Beta quantile function,
-    exact in its tails."""
+    """PERT(low, mode, high) values at probabilities ``u``, written over ``u``: the tabulated Beta
+    quantile function, exact in its tails."""
     a, b = _pert_shape(*p)
     base, step = _beta_quantiles(a, b)
     position = u * _QUANTILE_STEPS
     cell = position.astype(np.intp)
-    unit = base[cell] + (position - cell) * step[cell]
-    tails = (cell < _EXACT_CELLS) | (cell >= _QUANTILE_STEPS - _EXACT_CELLS)
-    if tails.any():  # where the quantile function is too curved to interpolate
+    # the cells where the quantile function is too curved to interpolate: both ends, found
+    # with one unsigned comparison
+    edge = np.flatnonzero((cell - _EXACT_CELLS).view(np.uintp) >= _QUANTILE_STEPS - 2 * _EXACT_CELLS)
+    tails = u[edge]
+    # in place from here; u < 1, so "clip" (the fast gather) never clips
+    position -= cell
+    unit = np.take(step, cell, out=u, mode="clip")
+    unit *= position
+    unit += np.take(base, cell, mode="clip")
+    if edge.size:
         from scipy import special  # noqa: PLC0415 (see ppf)
 
-        unit[tails] = special.betaincinv(a, b, u[tails])
-    drawn: np.ndarray = p[0] + (p[2] - p[0]) * unit
-    return drawn
+        unit[edge] = special.betaincinv(a, b, tails)
+    unit *= p[2] - p[0]
+    unit += p[0]
+    return unit
+
+
+def pert_values(params: Sequence[tuple[float, ...]], u: np.ndarray) -> None:
+    """Each PERT (low, mode, high) of ``params`` (high > low) at its row of probabilities
+    ``u`` (one row per PERT), written over ``u``."""
+    for p, row in zip(params, u, strict=True):
+        _pert_values(p, row)
 
 
 def _lognormal_shape(p50: float, p90: float) -> tuple[float, float]:

@@ -38,6 +38,10 @@ __all__ = [
 #: Spacing of the grid cumulative supply is integrated on (a mean month): output changes
 #: over quarters, and cumulative supply is interpolated linearly between grid days.
 GRID_DAYS = DAYS_PER_MONTH
+#: Grid days of every draw filled at a time by :func:`cumulative_all` (a few hundred kB).
+_MONTHS = 16
+#: Draws copied at a time by :func:`inverse`: a few hundred kB, whatever the curve's layout.
+_ROWS = 256
 
 
 @dataclass(frozen=True)
@@ -53,45 +57,99 @@ class Generation:
     successor: str | None = None
 
 
-def _ramp(gen: Generation, days: np.ndarray) -> np.ndarray:
-    years = (days - gen.start_day[:, None]) / DAYS_PER_YEAR
-    grown = gen.rate_per_year[:, None] * np.exp(np.log1p(gen.growth_per_year)[:, None] * np.maximum(years, 0))
-    return np.where(years >= 0, grown, 0.0)
+def _successors_first(generations: Mapping[str, Generation]) -> list[str]:
+    """The generations' names, each after its successor (whose output bounds it)."""
+    order: list[str] = []
+
+    def visit(name: str, seen: tuple[str, ...]) -> None:
+        if name in order:
+            return
+        if name in seen:
+            raise ValueError(f"supply successors form a loop: {' -> '.join((*seen, name))}")
+        successor = generations[name].successor
+        if successor is not None:
+            visit(successor, (*seen, name))
+        order.append(name)
+
+    for name in generations:
+        visit(name, ())
+    return order
 
 
-def industry_rate_per_year(
-    name: str,
+def _industry_rates(
     generations: Mapping[str, Generation],
+    order: Sequence[str],
     days: np.ndarray,
-    _seen: Sequence[str] = (),
-    _done: dict[str, np.ndarray] | None = None,
-) -> np.ndarray:
+    out: Mapping[str, np.ndarray],
+) -> None:
+    """Industry output per year of each generation at ``days``, written into ``out[name]``
+    (time, draw), in ``order`` (successors first): its ramp from its start (0 before it),
+    bounded by its ceiling less what its successor makes.
+
+    Years since the start are one column when every draw starts the same day (a start date
+    known exactly)."""
+    for name in order:
+        gen = generations[name]
+        rate = out[name]
+        same_start = gen.start_day.size > 0 and bool((gen.start_day == gen.start_day[0]).all())
+        start = gen.start_day[:1] if same_start else gen.start_day
+        years = (days[:, None] - start[None, :]) / DAYS_PER_YEAR
+        np.multiply(np.maximum(years, 0), np.log1p(gen.growth_per_year)[None, :], out=rate)
+        np.exp(rate, out=rate)
+        rate *= gen.rate_per_year[None, :]
+        np.copyto(rate, 0.0, where=~(years >= 0))
+        if gen.successor is not None:
+            np.minimum(rate, gen.ceiling_per_year[None, :] - out[gen.successor], out=rate)
+        elif not np.isposinf(gen.ceiling_per_year).all():
+            np.minimum(rate, gen.ceiling_per_year[None, :], out=rate)
+        np.maximum(rate, 0.0, out=rate)
+
+
+def industry_rate_per_year(name: str, generations: Mapping[str, Generation], days: np.ndarray) -> np.ndarray:
     """Industry output of ``name`` per year at ``days`` (draw, time): its ramp, bounded by its
     ceiling less what its successor makes."""
-    done = {} if _done is None else _done
-    if name in done:
-        return done[name]
-    if name in _seen:
-        raise ValueError(f"supply successors form a loop: {' -> '.join((*_seen, name))}")
-    gen = generations[name]
-    room = np.broadcast_to(gen.ceiling_per_year[:, None], (gen.ceiling_per_year.size, days.shape[-1]))
-    if gen.successor is not None:
-        room = room - industry_rate_per_year(gen.successor, generations, days, (*_seen, name), done)
-    done[name] = np.maximum(np.minimum(_ramp(gen, days), room), 0.0)
-    return done[name]
+    order = _successors_first({name: generations[name], **generations})
+    rates = {n: np.empty((days.size, generations[n].share.size)) for n in order}
+    _industry_rates(generations, order, days, rates)
+    return rates[name].T
 
 
 def cumulative_all(generations: Mapping[str, Generation], grid_days: np.ndarray) -> dict[str, np.ndarray]:
     """Cumulative supply to the programme of every generation at each of ``grid_days``
-    (draw, time), from the first grid day (trapezoid rule; each rate computed once)."""
-    done: dict[str, np.ndarray] = {}
-    widths = (np.diff(grid_days) / DAYS_PER_YEAR)[None, :]
-    out = {}
-    for name, gen in generations.items():
-        rate = industry_rate_per_year(name, generations, grid_days, (), done) * gen.share[:, None]
-        steps = 0.5 * (rate[:, 1:] + rate[:, :-1]) * widths
-        out[name] = np.concatenate([np.zeros((rate.shape[0], 1)), np.cumsum(steps, axis=1)], axis=1)
-    return out
+    (draw, time), from the first grid day (trapezoid rule; each rate computed once).
+
+    The curves are laid out (time, draw) and filled :data:`_MONTHS` grid days at a time: each
+    month's rates of all draws, then their trapezoids and running sums, while those rows are
+    in the processor's cache (a block's supply curves are its largest arrays). The curves
+    returned are views (draw, time) of them."""
+    order = _successors_first(generations)
+    curves = {name: np.empty((grid_days.size, gen.share.size)) for name, gen in generations.items()}
+    widths = (np.diff(grid_days) / DAYS_PER_YEAR)[:, None]
+    rate_before: dict[str, np.ndarray] = {}  # each programme rate at the last grid day done
+    for first in range(0, grid_days.size, _MONTHS):
+        stop = min(first + _MONTHS, grid_days.size)
+        chunk = {name: curve[first:stop] for name, curve in curves.items()}
+        _industry_rates(generations, order, grid_days[first:stop], chunk)
+        for name, gen in generations.items():
+            rate = chunk[name]  # every successor's rate is used: now each becomes its curve
+            rate *= gen.share[None, :]
+            last = rate[-1].copy()
+            # each grid day's trapezoid, from the last back (so each row still holds its rate) ...
+            for t in range(rate.shape[0] - 1, 0, -1):
+                rate[t] += rate[t - 1]
+            if first:
+                rate[0] += rate_before[name]
+            steps = rate if first else rate[1:]
+            steps *= 0.5
+            steps *= widths[stop - 1 - steps.shape[0] : stop - 1]
+            rate_before[name] = last
+            # ... summed day by day (a row at a time: numpy's cumsum down axis 0 is slower)
+            curve = curves[name]
+            for t in range(max(first, 2), stop):
+                curve[t] += curve[t - 1]
+            if not first:
+                curve[0] = 0.0
+    return {name: curve.T for name, curve in curves.items()}
 
 
 def cumulative(name: str, generations: Mapping[str, Generation], grid_days: np.ndarray) -> np.ndarray:
@@ -107,7 +165,11 @@ def inverse(curve: np.ndarray, grid_days: np.ndarray) -> Callable[[np.ndarray], 
 
     # rows laid end to end, each lifted above the last, so one sorted search serves every draw
     offset = np.arange(draws)[:, None] * (span + 1.0)
-    flat = (curve + offset).ravel()
+    lifted = np.empty((draws, steps))
+    for first in range(0, draws, _ROWS):  # copied in blocks: a curve laid out (time, draw) too
+        lifted[first : first + _ROWS] = curve[first : first + _ROWS]
+    lifted += offset
+    flat = lifted.ravel()
 
     def day_supplied(level: np.ndarray) -> np.ndarray:
         wanted = np.minimum(level, span)  # a level the curve never reaches lands past its row

@@ -131,18 +131,27 @@ def _draw_parameters(
 
 def _sizes(model: Model, p: Mapping[str, np.ndarray], b: _Block) -> None:
     """Each phase's facility and IT MW, and its accelerators with their FLOP/s,
-    H100-equivalents and price."""
-    for k, ph in enumerate(model.phases):
-        path = model.phase_path(k)
-        pue = p[f"pue.{ph.cooling}"]
-        size = p[f"{path}.power"]
-        b.facility_mw[:, k] = size * pue if ph.basis == "it" else size
-        b.it_mw[:, k] = size if ph.basis == "it" else size / pue
-        acc = f"accelerators.{ph.accelerator}"
-        b.accelerators[:, k] = b.it_mw[:, k] * 1e6 / p[f"{acc}.it_power_w"]
-        b.bf16_flops[:, k] = b.accelerators[:, k] * p[f"{acc}.bf16_flops"]
-        b.h100_equivalents[:, k] = b.accelerators[:, k] * p[f"{acc}.h100_equivalents"]
-        b.capex_usd[:, k] = b.accelerators[:, k] * p[f"{acc}.price_usd"]
+    H100-equivalents and price: computed over (phase, draw) rows, then stored once."""
+    phases = model.phases
+    accelerator = [f"accelerators.{ph.accelerator}" for ph in phases]
+
+    def rows(keys: list[str]) -> np.ndarray:
+        return np.stack([p[key] for key in keys])
+
+    it_basis = np.array([ph.basis == "it" for ph in phases])[:, None]
+    size = rows([f"{model.phase_path(k)}.power" for k in range(len(phases))])
+    pue = rows([f"pue.{ph.cooling}" for ph in phases])
+    it_mw = np.where(it_basis, size, size / pue)
+    accelerators = it_mw * 1e6 / rows([f"{acc}.it_power_w" for acc in accelerator])
+    b.facility_mw[:] = np.where(it_basis, size * pue, size).T
+    b.it_mw[:] = it_mw.T
+    b.accelerators[:] = accelerators.T
+    for out, key in (
+        (b.bf16_flops, "bf16_flops"),
+        (b.h100_equivalents, "h100_equivalents"),
+        (b.capex_usd, "price_usd"),
+    ):
+        out[:] = (accelerators * rows([f"{acc}.{key}" for acc in accelerator])).T
 
 
 def _construction(model: Model, p: Mapping[str, np.ndarray], b: _Block) -> None:
