@@ -16,6 +16,7 @@ import xarray as xr
 from gigawatt.engine.demand import _serving, demand_streams, serving_high_mw
 from gigawatt.engine.histograms import (
     _SUM_UNIT,
+    StepLayout,
     _capacity,
     _hist_date_columns,
     _hist_dates,
@@ -23,6 +24,7 @@ from gigawatt.engine.histograms import (
     _series_order,
     _step_hist,
     _value_hist,
+    step_layout,
 )
 from gigawatt.engine.model import CAUSES, Model
 from gigawatt.engine.queues import _accelerator_supply
@@ -181,34 +183,26 @@ def _capacity_hists(model: Model, ds: xr.Dataset, agg: Aggregates) -> None:
     """``capacity:<series>``: facility MW online of each series, and the other quantities
     online (IT MW, FLOP/s, H100-equivalents, accelerators), over time."""
     grid = model.grid_days
-    online = ds["online_date"].values
-    mw = ds["facility_mw"].values
-    steps = _online_steps(online, grid)
+    steps = _online_steps(ds["online_date"].values, grid)
     order = np.argsort(steps, axis=1, kind="stable")  # once for all phases; each series picks its own
+    layouts: dict[bytes, StepLayout] = {}  # series of the same phases share where they change
+
+    def layout(mask: np.ndarray) -> StepLayout:
+        key = np.asarray(mask).tobytes()
+        if key not in layouts:
+            layouts[key] = step_layout(steps, _series_order(order, mask), grid)
+        return layouts[key]
+
+    mw = ds["facility_mw"].values
     by_mask: dict[bytes, np.ndarray] = {}  # series of the same phases (total, the one party) alike
     for name, mask in model.series.items():
         key = np.asarray(mask).tobytes()
         if key not in by_mask:
-            by_mask[key] = _step_hist(
-                mw,
-                online,
-                grid,
-                model.series_high_mw[name],
-                _SUM_UNIT["mw"],
-                steps,
-                _series_order(order, mask),
-            )
+            by_mask[key] = _step_hist(mw, layout(mask), model.series_high_mw[name], _SUM_UNIT["mw"])
         agg.hist[f"capacity:{name}"] = by_mask[key]
     for name, spec in model.step_series.items():
-        agg.hist[f"capacity:{name}"] = _step_hist(
-            ds[spec.variable].values,
-            online,
-            grid,
-            spec.high,
-            spec.unit,
-            steps,
-            _series_order(order, spec.mask),
-        )
+        values = ds[spec.variable].values
+        agg.hist[f"capacity:{name}"] = _step_hist(values, layout(spec.mask), spec.high, spec.unit)
 
 
 def _date_hists(model: Model, ds: xr.Dataset, agg: Aggregates, bought: Steps) -> None:
@@ -248,9 +242,9 @@ def _demand_hists(
     # dense FLOP/s of the same draw's phases online for demand stated as compute.
     stated_in = model.scenario.demand.stated_in
     serving = _serving(model, seed, start, stop, ds, bought)
-    agg.hist["capacity:serving"] = _step_hist(
-        serving["mw"], serving["days"], grid, serving_high_mw(model), _SUM_UNIT["mw"]
-    )
+    steps = _online_steps(serving["days"], grid)
+    where = step_layout(steps, np.argsort(steps, axis=1, kind="stable"), grid)
+    agg.hist["capacity:serving"] = _step_hist(serving["mw"], where, serving_high_mw(model), _SUM_UNIT["mw"])
     for programme, share in serving["shares"].items():
         agg.counts[f"share:{programme}"] = np.stack(
             [

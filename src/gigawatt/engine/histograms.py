@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -70,54 +71,61 @@ def _bin(values: np.ndarray, high: float) -> np.ndarray:
     return np.where(values <= 0, 0, inner)
 
 
-def _step_hist(
-    values: np.ndarray,
-    online: np.ndarray,
-    grid: np.ndarray,
-    high: float,
-    unit: float,
-    index: np.ndarray | None = None,
-    order: np.ndarray | None = None,
-) -> np.ndarray:
+@dataclass(frozen=True)
+class StepLayout:
+    """Where a series' step curves change, shared by every quantity summed over the same
+    phases: per draw, the series' columns in a stable order of their grid steps (``flat``:
+    indices into the flattened (draw, column) arrays) and each step's first histogram cell,
+    counted from ``low`` (``cells``); ``width`` cells from ``low`` hold every change."""
+
+    flat: np.ndarray
+    cells: np.ndarray
+    low: int
+    width: int
+    steps: int  # grid steps + 1 (the last: never online)
+
+
+def step_layout(index: np.ndarray, order: np.ndarray, grid: np.ndarray) -> StepLayout:
+    """The :class:`StepLayout` of the columns ``order`` (per draw, see :func:`_series_order`)
+    of the grid steps ``index`` (draw, column) (:func:`_online_steps`)."""
+    draws = index.shape[0]
+    # np.take_along_axis(x, order, axis=1), as one flat gather (a third of the time)
+    flat = order + (np.arange(draws) * index.shape[1])[:, None]
+    cells = np.ravel(index)[flat] * _HIST_BINS
+    low = int(cells.min()) if cells.size else 0
+    cells -= low
+    width = (int(cells.max()) if cells.size else 0) + _HIST_BINS
+    return StepLayout(flat, cells, low, width, grid.size + 1)
+
+
+def _step_hist(values: np.ndarray, layout: StepLayout, high: float, unit: float) -> np.ndarray:
     """Histogram-over-time of the step curves Σ values·[t ≥ online], as time differences.
 
     Each draw's curve changes only when a phase comes online, so its counts
-    enter at those steps: O(draw × phase), not O(draw × time). ``index``: the grid step of
-    each ``online`` date when already known (:func:`_online_steps`); ``order``: per draw, the
-    columns of ``values`` and ``index`` to add, in a stable order of their steps (see
-    :func:`_series_order`). Counts and integer
-    sums are exact (every partial sum is an integer below 2**53), so adding the entering and
-    leaving entries separately gives the same integers as adding them together."""
-    draws = values.shape[0]
-    if index is None:
-        index = _online_steps(online, grid)
-    if order is None:
-        order = np.argsort(index, axis=1, kind="stable")
-    size = (grid.size + 1) * _HIST_BINS
+    enter at those steps: O(draw × phase), not O(draw × time); ``layout`` says where
+    (:func:`step_layout`). Counts and integer sums are exact (every partial sum is an integer
+    below 2**53), so adding the entering and leaving entries separately gives the same
+    integers as adding them together."""
+    draws, columns = layout.flat.shape
+    size = layout.steps * _HIST_BINS
     out = np.zeros((2, size), np.int64)
-    if order.shape[1] == 0:
-        out[0, 0] = draws
-        return out.reshape(2, grid.size + 1, _HIST_BINS)
-    # np.take_along_axis(x, order, axis=1), as one flat gather (a third of the time)
-    flat = order + (np.arange(draws) * values.shape[1])[:, None]
-    cells = np.ravel(index)[flat] * _HIST_BINS
-    levels = np.zeros((draws, order.shape[1] + 1))
-    np.cumsum(np.ravel(values)[flat], axis=1, out=levels[:, 1:])
+    out[0, 0] = draws  # every draw starts at zero (bin 0) at t = 0
+    if columns == 0:
+        return out.reshape(2, layout.steps, _HIST_BINS)
+    levels = np.zeros((draws, columns + 1))
+    np.cumsum(np.ravel(values)[layout.flat], axis=1, out=levels[:, 1:])
     bins = _bin(levels, high)
     sums = np.rint(levels / unit)
-    # entries land between the first step any draw changes at and the last: count only there
-    low = int(cells.min())
-    cells -= low
-    enter = (cells + bins[:, 1:]).ravel()
-    leave = (cells + bins[:, :-1]).ravel()
-    width = int(cells.max()) + _HIST_BINS
-    band = slice(low, low + width)
-    np.subtract(np.bincount(enter, minlength=width), np.bincount(leave, minlength=width), out=out[0, band])
+    enter = (layout.cells + bins[:, 1:]).ravel()
+    leave = (layout.cells + bins[:, :-1]).ravel()
+    width = layout.width
+    counts = np.bincount(enter, minlength=width) - np.bincount(leave, minlength=width)
+    band = slice(layout.low, layout.low + width)
+    out[0, band] += counts
     total = np.bincount(enter, weights=sums[:, 1:].ravel(), minlength=width)
     total -= np.bincount(leave, weights=sums[:, :-1].ravel(), minlength=width)
     out[1, band] = total  # whole numbers, exactly
-    out[0, 0] += draws  # every draw starts at zero (bin 0) at t = 0
-    return out.reshape(2, grid.size + 1, _HIST_BINS)
+    return out.reshape(2, layout.steps, _HIST_BINS)
 
 
 def _series_order(order: np.ndarray, mask: np.ndarray) -> np.ndarray:
