@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gigawatt.compute import convert
 from gigawatt.io.epoch import (
     Imported,
     Issue,
@@ -53,8 +54,6 @@ def _imputed_power(row: Row) -> tuple[tuple[float, float, float], str] | None:
     of other chips is only approximated). The band is the conversion's own uncertainty
     (IT watts per chip, PUE). None when the row has neither.
     """
-    from gigawatt.compute import convert
-
     acc = _chip(row.get("Chip type (primary)"))
     count = _number(row.get("Chip quantity (primary)"))
     h100e = _number(row.get("H100 equivalents"))
