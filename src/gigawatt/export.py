@@ -30,7 +30,6 @@ class ExportError(GigawattError):
     """A run that cannot be written where asked (format, existing file, folder)."""
 
 
-
 def summary_frame(record: Any) -> pd.DataFrame:
     """What a recorded run is: id, kind, scenario and its hash, draws, seed, when, version."""
     brief = record.brief()
@@ -84,6 +83,7 @@ def run_frames(record: Any) -> dict[str, pd.DataFrame]:
         if whole or not frame.empty:
             out[name] = frame
     return out
+
 
 def _number_format(column: str, frame: pd.DataFrame) -> str | None:
     """Excel number format from a column's name (its unit) and type."""
