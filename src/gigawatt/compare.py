@@ -35,7 +35,10 @@ import numpy as np
 
 from gigawatt import units
 from gigawatt.countries import country_name
+from gigawatt.engine.histograms import _HIST_BINS, _SUM_UNIT, _date_quantile, _hist_quantiles
 from gigawatt.errors import GigawattError
+from gigawatt.store import diff_flat, flatten, load_results
+from gigawatt.store import resolved_inputs as store_inputs
 
 __all__ = [
     "Difference",
@@ -131,8 +134,6 @@ def _side(store: Any, record: Any) -> _Side:
     summary = record.summary or {}
     results = None
     if record.kind == "run" and record.blocks_done and record.status == "complete":
-        from gigawatt.store import load_results
-
         try:
             results = load_results(store, record.id)
         except GigawattError:
@@ -141,15 +142,11 @@ def _side(store: Any, record: Any) -> _Side:
 
 
 def _date_reader(results: Any, name: str) -> Any:
-    from gigawatt.engine.histograms import _date_quantile
-
     hist, grid = results.aggregates.date_hist[name], results.model.grid_days
     return lambda qs: [_date_quantile(hist, grid, q) for q in qs]
 
 
 def _year_end_reader(results: Any, year: int) -> Any:
-    from gigawatt.engine.histograms import _HIST_BINS, _SUM_UNIT, _hist_quantiles
-
     model = results.model
     grid = model.grid_days
     ends = [units.date_from_days(d).year for d in model.year_ends]
@@ -353,9 +350,7 @@ def _stress(sa: _Side, sb: _Side) -> list[Difference]:
 def resolved_inputs(record: Any) -> dict[str, Any]:
     """A run's scenario as simulated, merged through ``extends`` and flattened to ``path: value``
     (:func:`gigawatt.store.resolved_inputs`)."""
-    from gigawatt.store import resolved_inputs as inputs
-
-    return inputs(record)
+    return store_inputs(record)
 
 
 def _headline_paths(summary: Mapping[str, Any]) -> set[str]:
@@ -410,8 +405,6 @@ def readable(path: str) -> str:
 def compare(store: Any, a: Any, b: Any, alpha: float = ALPHA) -> dict[str, Any]:
     """``gigawatt runs compare --json``: the headline, then differing settings and inputs,
     then every other output that differs (the headline's own entries left out)."""
-    from gigawatt.store import diff_flat, flatten
-
     rows = headline(store, a, b, alpha)
     shown = _headline_paths(a.summary or {}) | _headline_paths(b.summary or {})
     outputs = [
@@ -435,7 +428,7 @@ def compare(store: Any, a: Any, b: Any, alpha: float = ALPHA) -> dict[str, Any]:
 
 def fan_overlay(a: Mapping[str, Any], b: Mapping[str, Any], names: tuple[str, str] = ("A", "B")) -> Any:
     """Two runs' capacity fans on one chart (facility GW online, P10–P90 bands and P50 lines)."""
-    import plotly.graph_objects as go
+    import plotly.graph_objects as go  # noqa: PLC0415 (plotly only to draw)
 
     fig = go.Figure()
     for summary, name, rgb in ((a, names[0], "31,78,137"), (b, names[1], "192,57,43")):

@@ -41,14 +41,18 @@ from pydantic import Field, ValidationError, field_validator
 from gigawatt import _yaml, units
 from gigawatt._fields import Model, SourceIds, unit
 from gigawatt.catalog import Source
+from gigawatt.compute import convert
+from gigawatt.engine import Model as EngineModel
+from gigawatt.engine import contracted_steps, simulate_block
 from gigawatt.errors import GigawattError, Problem, ScenarioError
+from gigawatt.finance import rpo_series, simulate_money
+from gigawatt.finance.economics import unit_economics
+from gigawatt.observations import site_subject
 from gigawatt.scenario import STATUS_ORDER, Scenario
 from gigawatt.scope import Scope, Subject
 
 if TYPE_CHECKING:
     import xarray as xr
-
-    from gigawatt.engine import Model as EngineModel
 
 __all__ = [
     "Check",
@@ -262,9 +266,6 @@ class Context:
     def draws(self) -> tuple[Any, Any]:
         """The engine's model of the scenario and :data:`DRAWS` simulated draws of it."""
         if self._draws is None:
-            from gigawatt.engine import Model as EngineModel
-            from gigawatt.engine import simulate_block
-
             model = EngineModel.from_scenario(self.scenario)
             self._draws = (model, simulate_block(model, 0, 0, DRAWS))
         return self._draws
@@ -272,8 +273,6 @@ class Context:
     def economics(self) -> dict[str, Any]:
         """``unit_economics`` of the scenario (what ``gigawatt finance`` prints)."""
         if self._economics is None:
-            from gigawatt.finance.economics import unit_economics
-
             self._economics = unit_economics(self.scenario, draws=DRAWS)
         return self._economics
 
@@ -281,16 +280,12 @@ class Context:
         """The money layer (what ``gigawatt finance`` runs) on the first :data:`MONEY_DRAWS`
         simulated draws, by month so that any reported quarter end falls within a month."""
         if self._money is None:
-            from gigawatt.finance import simulate_money
-
             _, ds = self.draws()
             self._money = simulate_money(self.scenario, ds.isel(draw=slice(0, MONEY_DRAWS)), 0, "month")
         return self._money
 
 
 def _convert(check: Check, context: Context) -> Band | None:
-    from gigawatt.compute import convert
-
     assert check.quantity is not None
     result = convert(
         check.quantity,
@@ -359,8 +354,6 @@ def committed_mw(
     A status is what the scenario knows at its as-of date: a phase dropped since is not in it,
     and a site counts from the day it was named, not from the day a programme first counted it
     without a name."""
-    from gigawatt.engine import contracted_steps
-
     scenario = model.scenario
     level = STATUS_ORDER["committed"]
     columns = [
@@ -387,8 +380,6 @@ def committed_mw(
 
 
 def _committed(check: Check, context: Context) -> Band:
-    from gigawatt.observations import site_subject
-
     assert check.on_date is not None and check.scope is not None
     scenario = context.scenario
     as_of = scenario.time.as_of_day
@@ -408,8 +399,6 @@ def _committed(check: Check, context: Context) -> Band:
 
 
 def _rpo(check: Check, context: Context) -> Band:
-    from gigawatt.finance import rpo_series
-
     assert check.on_date is not None and check.seller is not None
     scenario = context.scenario
     as_of = scenario.time.as_of_day

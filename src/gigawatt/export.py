@@ -15,9 +15,11 @@ from typing import Any
 
 import pandas as pd
 
+from gigawatt.catalog import load_catalog
 from gigawatt.errors import GigawattError
 from gigawatt.frames import TABLES as SUMMARY_TABLES
 from gigawatt.frames import _frame
+from gigawatt.store import resolved_inputs, scenario_of
 
 __all__ = ["ExportError", "FORMATS", "TABLES", "export_run", "run_frames", "write_workbook"]
 
@@ -26,7 +28,6 @@ FORMATS = ("xlsx", "csv", "parquet")
 
 class ExportError(GigawattError):
     """A run that cannot be written where asked (format, existing file, folder)."""
-
 
 
 def summary_frame(record: Any) -> pd.DataFrame:
@@ -47,17 +48,12 @@ def summary_frame(record: Any) -> pd.DataFrame:
 
 def inputs_frame(record: Any) -> pd.DataFrame:
     """The run's scenario as merged through ``extends``: one row per ``path: value``."""
-    from gigawatt.store import resolved_inputs
-
     flat = resolved_inputs(record)
     return pd.DataFrame({"path": list(flat), "value": [str(v) for v in flat.values()]})
 
 
 def sources_frame(record: Any) -> pd.DataFrame:
     """Every source the run's numbers cite: the scenario's own and the built-in catalogs'."""
-    from gigawatt.catalog import load_catalog
-    from gigawatt.store import scenario_of
-
     rows = []
     try:
         own = scenario_of(record).sources
@@ -88,6 +84,7 @@ def run_frames(record: Any) -> dict[str, pd.DataFrame]:
             out[name] = frame
     return out
 
+
 def _number_format(column: str, frame: pd.DataFrame) -> str | None:
     """Excel number format from a column's name (its unit) and type."""
     series = frame[column]
@@ -114,8 +111,8 @@ def _header(column: str, frame: pd.DataFrame) -> str:
 
 def write_workbook(frames: dict[str, pd.DataFrame], path: Path) -> None:
     """One sheet per frame: bold frozen header, number formats by unit, columns sized to fit."""
-    from openpyxl.styles import Font
-    from openpyxl.utils import get_column_letter
+    from openpyxl.styles import Font  # noqa: PLC0415 (openpyxl only to write .xlsx)
+    from openpyxl.utils import get_column_letter  # noqa: PLC0415
 
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         for name, frame in frames.items():

@@ -20,11 +20,16 @@ above :data:`CONFIRM_SECONDS` or :data:`CONFIRM_STORE_BYTES` it needs ``--yes``.
 from __future__ import annotations
 
 import shutil
+import tempfile
+import time
+import tracemalloc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gigawatt.engine import Model, aggregate_block, simulate_block
 from gigawatt.errors import GigawattError
+from gigawatt.scenario import load_scenario
 
 __all__ = [
     "CONFIRM_SECONDS",
@@ -143,8 +148,6 @@ def check_engine_run(
     runs: int = 1,
 ) -> None:
     """:func:`check` for ``runs`` engine runs of ``draws`` of a loaded scenario."""
-    from gigawatt.engine import Model
-
     model = Model.from_scenario(scenario)
     estimate = estimate_run(
         draws * runs,
@@ -168,8 +171,6 @@ def check_money(
 ) -> None:
     """:func:`check` for ``runs`` buildouts of ``draws`` and, with ``money``, their money over
     ``periods`` finance periods, ``block_draws`` at a time (default all: finance holds them whole)."""
-    from gigawatt.engine import Model
-
     model = Model.from_scenario(scenario)
     engine = estimate_run(
         draws,
@@ -214,13 +215,7 @@ def free_disk_bytes(path: Path) -> float:
 
 def measure(draws: int = 32768) -> dict[str, Any]:
     """Measure the engine's costs per draw on stargate (what the constants above say)."""
-    import tempfile
-    import time
-    import tracemalloc
-
-    from gigawatt.engine import Model, aggregate_block, simulate_block
-    from gigawatt.scenario import load_scenario
-    from gigawatt.store import Store, run_recorded
+    from gigawatt.store import Store, run_recorded  # noqa: PLC0415 (duckdb: only to measure; guards run before unrecorded runs too)
 
     scenario = load_scenario("stargate")
     phases = sum(len(s.phases) for s in scenario.sites.values())

@@ -135,7 +135,7 @@ def _site_events(scenario: Scenario, scope: Scope, basis: str) -> tuple[list[tup
     Status bases: phases at or beyond the basis, from the site's announcement, and
     contracted blocks from their signing. Uncertain sizes count at their low end (a fact
     is what is certain), and an IT-basis site's MW count as they are (facility ≥ IT)."""
-    from gigawatt.scenario import STATUS_ORDER
+    from gigawatt.scenario import STATUS_ORDER  # noqa: PLC0415 (a cycle: a Scenario holds Observations)
 
     as_of = scenario.time.as_of_day
     events: list[tuple[float, float]] = []
@@ -153,16 +153,21 @@ def _site_events(scenario: Scenario, scope: Scope, basis: str) -> tuple[list[tup
                     events.append((day, mw - before))
                     before = mw
                 continue
-            for phase in site.phases:
-                if phase.status == "online" and phase.online_date is not None:
-                    if phase.online_date.high <= as_of:
-                        events.append((float(phase.online_date.high), float(phase.power_mw.low)))
+            events.extend(
+                (float(phase.online_date.high), float(phase.power_mw.low))
+                for phase in site.phases
+                if phase.status == "online"
+                and phase.online_date is not None
+                and phase.online_date.high <= as_of
+            )
             continue
         level = STATUS_ORDER[{"secured": "committed"}.get(basis, basis)]
         announced = site.announced_date if site.announced_date is not None else as_of
-        for phase in site.phases:
-            if STATUS_ORDER[phase.status] >= level and announced <= as_of:
-                events.append((float(announced), float(phase.power_mw.low)))
+        events.extend(
+            (float(announced), float(phase.power_mw.low))
+            for phase in site.phases
+            if STATUS_ORDER[phase.status] >= level and announced <= as_of
+        )
     if basis != "online":
         for block in scenario.contracted.values():
             signed = float(block.signed_date.mid)
@@ -252,84 +257,105 @@ def problems(scenario: Scenario, doc: _yaml.Document) -> list[Problem]:
     out: list[Problem] = []
     as_of = scenario.time.as_of_day
     obs = scenario.observations
-
-    def future(path: tuple[str | int, ...], day: float) -> None:
-        if day > as_of:
-            out.append(
-                doc.problem(
-                    path,
-                    f"observed on {units.format_date(day)}, after time.as_of "
-                    f"({units.format_date(as_of)}): a fact cannot come from the future",
-                )
-            )
-
     for i, o in enumerate(obs.sites):
         at: tuple[str | int, ...] = ("observations", "sites", i)
-        future((*at, "date"), o.on_date)
-        site = scenario.sites.get(o.site)
-        if site is None:
-            from gigawatt.scenario.checks import _unknown
-
-            out.append(doc.problem((*at, "site"), _unknown("site", o.site, scenario.sites)))
-            continue
-        if o.basis != site.power_basis:
-            out.append(
-                doc.problem(
-                    (*at, "basis"),
-                    f"observed as {o.basis} power but site {o.site} states {site.power_basis} power",
-                )
-            )
-            continue
-        size_high = sum(p.power_mw.high for p in site.phases)
-        if o.power_mw > size_high + TOLERANCE_MW:
-            out.append(
-                doc.problem(
-                    (*at, "power"),
-                    f"{o.power_mw:,.0f} MW online contradicts the site's own size "
-                    f"({size_high:,.0f} MW {site.power_basis} at most)",
-                )
-            )
-        online_low = sum(
-            p.power_mw.low
-            for p in site.phases
-            if p.status == "online" and p.online_date is not None and p.online_date.high <= o.on_date
-        )
-        if o.power_mw < online_low - TOLERANCE_MW:
-            out.append(
-                doc.problem(
-                    (*at, "power"),
-                    f"{o.power_mw:,.0f} MW online contradicts the site's phases online by then "
-                    f"({online_low:,.0f} MW at least)",
-                )
-            )
+        out += _future(doc, (*at, "date"), o.on_date, as_of)
+        out += _site_problems(scenario, doc, o, at)
     for i, c in enumerate(obs.counts):
         at = ("observations", "counts", i)
-        future((*at, "date"), c.on_date)
+        out += _future(doc, (*at, "date"), c.on_date, as_of)
         out += scope_problems(scenario, doc, c.scope, (*at, "scope"))
     for i, s in enumerate(obs.signings):
         at = ("observations", "signings", i)
-        future((*at, "date"), s.on_date)
-        known = {**scenario.contracts, **scenario.contracted}
-        if s.contract not in known:
-            from gigawatt.scenario.checks import _unknown
-
-            out.append(doc.problem((*at, "contract"), _unknown("contract", s.contract, known)))
-            continue
-        contract = scenario.contracts.get(s.contract)
-        block = scenario.contracted.get(s.contract)
-        signed = contract.signed_date if contract is not None else block.signed_date if block else None
-        stated = signed.mid if signed is not None else None
-        if stated is not None and abs(float(stated) - s.on_date) > 0.5:
-            out.append(
-                doc.problem(
-                    (*at, "date"),
-                    f"signed {units.format_date(s.on_date)} here but {units.format_date(float(stated))} "
-                    f"in the contract",
-                )
-            )
+        out += _future(doc, (*at, "date"), s.on_date, as_of)
+        out += _signing_problems(scenario, doc, s, at)
     for name, target in scenario.targets.items():
         if target.scope is not None:
             out += scope_problems(scenario, doc, target_scope(target), ("targets", name, "scope"))
+    return out
+
+
+def _future(doc: _yaml.Document, path: tuple[str | int, ...], day: float, as_of: float) -> list[Problem]:
+    """An observation dated after ``as_of``: a fact cannot come from the future."""
+    if day > as_of:
+        return [
+            doc.problem(
+                path,
+                f"observed on {units.format_date(day)}, after time.as_of "
+                f"({units.format_date(as_of)}): a fact cannot come from the future",
+            )
+        ]
+    return []
+
+
+def _site_problems(
+    scenario: Scenario, doc: _yaml.Document, o: SiteObservation, at: tuple[str | int, ...]
+) -> list[Problem]:
+    """A site observation about an unknown site, in the other power basis, or contradicting
+    the site's own size or the phases it lists as online by then."""
+    out: list[Problem] = []
+    site = scenario.sites.get(o.site)
+    if site is None:
+        from gigawatt.scenario.checks import _unknown  # noqa: PLC0415 (a cycle: a Scenario holds Observations)
+
+        out.append(doc.problem((*at, "site"), _unknown("site", o.site, scenario.sites)))
+        return out
+    if o.basis != site.power_basis:
+        out.append(
+            doc.problem(
+                (*at, "basis"),
+                f"observed as {o.basis} power but site {o.site} states {site.power_basis} power",
+            )
+        )
+        return out
+    size_high = sum(p.power_mw.high for p in site.phases)
+    if o.power_mw > size_high + TOLERANCE_MW:
+        out.append(
+            doc.problem(
+                (*at, "power"),
+                f"{o.power_mw:,.0f} MW online contradicts the site's own size "
+                f"({size_high:,.0f} MW {site.power_basis} at most)",
+            )
+        )
+    online_low = sum(
+        p.power_mw.low
+        for p in site.phases
+        if p.status == "online" and p.online_date is not None and p.online_date.high <= o.on_date
+    )
+    if o.power_mw < online_low - TOLERANCE_MW:
+        out.append(
+            doc.problem(
+                (*at, "power"),
+                f"{o.power_mw:,.0f} MW online contradicts the site's phases online by then "
+                f"({online_low:,.0f} MW at least)",
+            )
+        )
+    return out
+
+
+def _signing_problems(
+    scenario: Scenario, doc: _yaml.Document, s: SigningObservation, at: tuple[str | int, ...]
+) -> list[Problem]:
+    """A signing of an unknown contract, or on another date than the contract states."""
+    out: list[Problem] = []
+    known = {**scenario.contracts, **scenario.contracted}
+    if s.contract not in known:
+        from gigawatt.scenario.checks import _unknown  # noqa: PLC0415 (a cycle: a Scenario holds Observations)
+
+        out.append(doc.problem((*at, "contract"), _unknown("contract", s.contract, known)))
+        return out
+    contract = scenario.contracts.get(s.contract)
+    block = scenario.contracted.get(s.contract)
+    signed = contract.signed_date if contract is not None else block.signed_date if block else None
+    stated = signed.mid if signed is not None else None
+    if stated is not None and abs(float(stated) - s.on_date) > 0.5:
+        out.append(
+            doc.problem(
+                (*at, "date"),
+                f"signed {units.format_date(s.on_date)} here but {units.format_date(float(stated))} "
+                f"in the contract",
+            )
+        )
     return out
 
 

@@ -19,11 +19,15 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+import typer
+import yaml
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from gigawatt import units
+from gigawatt.cli import app
 from gigawatt.distributions import Dist
+from gigawatt.scenario import Scenario
 
 __all__ = ["FieldDoc", "cli_reference_markdown", "model_fields", "scenario_reference_markdown"]
 
@@ -156,8 +160,6 @@ def model_fields(
 ) -> list[FieldDoc]:
     """The documented fields of one scenario section; ``examples`` default to the built-ins'."""
     if examples is None:
-        from gigawatt.scenario import Scenario
-
         examples = _examples(Scenario)
     comments = _comments(model)
     rows = []
@@ -214,8 +216,6 @@ def _models(root: type[BaseModel]) -> list[type[BaseModel]]:
 @functools.cache
 def _examples(root: type[BaseModel]) -> dict[tuple[str, str], Any]:
     """(section, key) → the first value the built-in scenarios and site catalog give it."""
-    import yaml
-
     out: dict[tuple[str, str], Any] = {}
 
     def walk(model: type[BaseModel], data: Any) -> None:
@@ -259,8 +259,6 @@ def _cell(text: str) -> str:
 
 def scenario_reference_markdown() -> str:
     """The scenario-file reference: one table per section, every field."""
-    from gigawatt.scenario import Scenario
-
     examples = _examples(Scenario)
     parts = [
         "# Scenario file reference",
@@ -298,10 +296,6 @@ def scenario_reference_markdown() -> str:
 
 def cli_reference_markdown() -> str:
     """The command-line reference: every command and subcommand, its arguments and options."""
-    import typer
-
-    from gigawatt.cli import app
-
     root = typer.main.get_command(app)
     context = type(root.make_context("gigawatt", [], resilient_parsing=True))
     parts = [

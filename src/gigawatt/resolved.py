@@ -21,7 +21,7 @@ from pathlib import Path
 import yaml
 
 from gigawatt import _yaml, sources
-from gigawatt.errors import ScenarioError
+from gigawatt.errors import GigawattError, ScenarioError
 
 __all__ = [
     "CATALOG_FILES",
@@ -104,8 +104,6 @@ def extends_chain(name_or_path: str | Path) -> tuple[str, ...]:
 def inputs_of(name_or_path: str | Path) -> tuple[str, ...]:
     """:func:`extends_chain`, or nothing where the scenario can no longer be read (files that
     no command may write over)."""
-    from gigawatt.errors import GigawattError
-
     try:
         return extends_chain(name_or_path)
     except (GigawattError, OSError, UnicodeDecodeError):

@@ -6,6 +6,8 @@ from collections import Counter
 from typing import Any
 
 from gigawatt import units
+from gigawatt.catalog import load_catalog
+from gigawatt.scenario import Site
 
 __all__ = ["catalog_sites"]
 
@@ -14,9 +16,6 @@ def catalog_sites() -> list[dict[str, Any]]:
     """One row per catalog site: id, name, country, programme, parties, accelerator, power
     sources, phases by status and their total power (P50 of each phase's power, MW, on the
     site's ``power_basis``: facility or IT), first and last dates stated, sources."""
-    from gigawatt.catalog import load_catalog
-    from gigawatt.scenario import Site
-
     catalog = load_catalog()
     rows = []
     for key, data in (catalog.sites.data or {}).get("sites", {}).items():

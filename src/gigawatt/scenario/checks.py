@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from gigawatt import _yaml
 from gigawatt.catalog import Catalog
 from gigawatt.errors import Problem
+from gigawatt.scenario.contracts import Contract
 from gigawatt.scenario.demand import DEMAND_KEYS
 from gigawatt.scenario.model import Scenario
 
@@ -20,20 +21,42 @@ def _unknown(what: str, name: object, known: Iterable[str]) -> str:
 
 
 def _references(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> list[Problem]:
-    """Checks across sections: names that must exist, sizes that must fit."""
-    problems: list[Problem] = []
+    """Checks across sections: names that must exist, sizes that must fit (section by section,
+    in file order)."""
     accelerators = set(catalog.accelerators) | set(scenario.accelerators)
+    problems = _accelerator_problems(scenario, doc, catalog)
+    problems += _site_problems(scenario, doc, accelerators)
+    problems += _supply_problems(scenario, doc, accelerators)
+    problems += _contract_problems(scenario, doc, accelerators)
+    problems += _commitment_problems(scenario, doc)
+    problems += _target_problems(scenario, doc)
+    return problems
+
+
+def _accelerator_problems(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> list[Problem]:
+    """A scenario's own accelerators must be (or be based on) catalog ones."""
+    problems: list[Problem] = []
     for acc_id, acc in scenario.accelerators.items():
         base = acc.base or acc_id
         if base not in catalog.accelerators:
             path = ("accelerators", acc_id, "base") if acc.base else ("accelerators", acc_id)
             problems.append(doc.problem(path, _unknown("accelerator", base, catalog.accelerators)))
+    return problems
+
+
+def _party_problems(
+    scenario: Scenario, doc: _yaml.Document, path: tuple[str | int, ...], name: str | None
+) -> list[Problem]:
+    """A named party must be one of the scenario's parties (when it declares any)."""
     parties = set(scenario.parties)
+    if name is not None and parties and name not in parties:
+        return [doc.problem(path, _unknown("party", name, parties))]
+    return []
 
-    def party(path: tuple[str | int, ...], name: str | None) -> None:
-        if name is not None and parties and name not in parties:
-            problems.append(doc.problem(path, _unknown("party", name, parties)))
 
+def _site_problems(scenario: Scenario, doc: _yaml.Document, accelerators: set[str]) -> list[Problem]:
+    """Each site's accelerators and parties must exist, and its phases fit its power plan."""
+    problems: list[Problem] = []
     for site_id, site in scenario.sites.items():
         where = ("sites", site_id)
         if site.accelerator not in accelerators:
@@ -41,7 +64,7 @@ def _references(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> li
                 doc.problem((*where, "accelerator"), _unknown("accelerator", site.accelerator, accelerators))
             )
         for role in ("operator", "developer", "tenant", "owner"):
-            party((*where, role), getattr(site, role))
+            problems += _party_problems(scenario, doc, (*where, role), getattr(site, role))
         supply_high = sum(s.capacity_mw.high * s.firm_fraction.high for s in site.power_plan)
         for index, phase in enumerate(site.phases):
             if phase.accelerator and phase.accelerator not in accelerators:
@@ -68,6 +91,13 @@ def _references(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> li
                     f"{supply_high:,.0f} MW firm",
                 )
             )
+    return problems
+
+
+def _supply_problems(scenario: Scenario, doc: _yaml.Document, accelerators: set[str]) -> list[Problem]:
+    """Each supply's accelerators must exist, and its successors name accelerator supplies
+    without a loop."""
+    problems: list[Problem] = []
     for name, supply in scenario.supply.items():
         for index, acc_id in enumerate(supply.accelerators):
             if acc_id not in accelerators:
@@ -97,20 +127,25 @@ def _references(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> li
                 break
             chain.append(nxt)
             nxt = after.successor
+    return problems
+
+
+def _contract_problems(scenario: Scenario, doc: _yaml.Document, accelerators: set[str]) -> list[Problem]:
+    """Each contract's parties, sites and accelerators must exist, its kind's fields be given,
+    and its milestones and covenants be able to happen."""
+    problems: list[Problem] = []
     for name, contract in scenario.contracts.items():
-        party(("contracts", name, "payer"), contract.payer)
-        party(("contracts", name, "payee"), contract.payee)
-        if not parties:
+        problems += _party_problems(scenario, doc, ("contracts", name, "payer"), contract.payer)
+        problems += _party_problems(scenario, doc, ("contracts", name, "payee"), contract.payee)
+        if not scenario.parties:
             problems.append(
                 doc.problem(("contracts", name), "contracts need the scenario's parties declared")
             )
-        for index, site_id in enumerate(contract.sites):
-            if site_id not in scenario.sites:
-                problems.append(
-                    doc.problem(
-                        ("contracts", name, "sites", index), _unknown("site", site_id, scenario.sites)
-                    )
-                )
+        problems += [
+            doc.problem(("contracts", name, "sites", index), _unknown("site", site_id, scenario.sites))
+            for index, site_id in enumerate(contract.sites)
+            if site_id not in scenario.sites
+        ]
         for needed in contract.missing():
             problems.append(doc.problem(("contracts", name), f"a {contract.kind} contract needs {needed}"))
         for index, acc_id in enumerate(contract.accelerators):
@@ -121,58 +156,84 @@ def _references(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> li
                         _unknown("accelerator", acc_id, accelerators),
                     )
                 )
-        chosen = [
-            phase
-            for site_id, site in scenario.sites.items()
-            if not contract.sites or site_id in contract.sites
-            for phase in site.phases
-            if not contract.accelerators or (phase.accelerator or site.accelerator) in contract.accelerators
-        ]
-        if contract.schedule:
-            total_high = sum(d.power_mw.high for d in contract.schedule)
-            what = "its delivery schedule"
-        else:
-            total_high = sum(p.power_mw.high for p in chosen)
-            what = "the phases it covers"
-        for index, tranche in enumerate(contract.tranches):
-            gw = tranche.when_gw_deployed
-            if gw is not None and gw > total_high:
-                problems.append(
-                    doc.problem(
-                        ("contracts", name, "tranches", index, "gw_deployed"),
-                        f"milestone can never fire: {gw / 1000:g} GW exceeds {what} "
-                        f"({total_high / 1000:,.2f} GW at most)",
-                    )
+        problems += _tranche_problems(scenario, doc, name, contract)
+        problems += _covenant_problems(scenario, doc, name, contract)
+    return problems
+
+
+def _tranche_problems(
+    scenario: Scenario, doc: _yaml.Document, name: str, contract: Contract
+) -> list[Problem]:
+    """A contract's milestones that can never fire: more GW than it covers, a date after
+    ``time.end``, a probability of 0."""
+    problems: list[Problem] = []
+    chosen = [
+        phase
+        for site_id, site in scenario.sites.items()
+        if not contract.sites or site_id in contract.sites
+        for phase in site.phases
+        if not contract.accelerators or (phase.accelerator or site.accelerator) in contract.accelerators
+    ]
+    if contract.schedule:
+        total_high = sum(d.power_mw.high for d in contract.schedule)
+        what = "its delivery schedule"
+    else:
+        total_high = sum(p.power_mw.high for p in chosen)
+        what = "the phases it covers"
+    for index, tranche in enumerate(contract.tranches):
+        gw = tranche.when_gw_deployed
+        if gw is not None and gw > total_high:
+            problems.append(
+                doc.problem(
+                    ("contracts", name, "tranches", index, "gw_deployed"),
+                    f"milestone can never fire: {gw / 1000:g} GW exceeds {what} "
+                    f"({total_high / 1000:,.2f} GW at most)",
                 )
-            if tranche.on_date is not None and tranche.on_date.low > scenario.time.end_day:
-                problems.append(
-                    doc.problem(
-                        ("contracts", name, "tranches", index, "date"),
-                        "milestone can never fire: its date is after time.end",
-                    )
+            )
+        if tranche.on_date is not None and tranche.on_date.low > scenario.time.end_day:
+            problems.append(
+                doc.problem(
+                    ("contracts", name, "tranches", index, "date"),
+                    "milestone can never fire: its date is after time.end",
                 )
-            if tranche.probability.high <= 0:
-                problems.append(
-                    doc.problem(
-                        ("contracts", name, "tranches", index, "probability"),
-                        "milestone can never fire: probability is 0",
-                    )
+            )
+        if tranche.probability.high <= 0:
+            problems.append(
+                doc.problem(
+                    ("contracts", name, "tranches", index, "probability"),
+                    "milestone can never fire: probability is 0",
                 )
-        covenants = contract.covenants
-        if covenants is not None:
-            at: tuple[str, ...] = ("contracts", name, "covenants")
-            borrower = scenario.parties.get(contract.payee)
-            if covenants.min_cash_usd is not None and borrower is not None and borrower.cash_usd is None:
-                problems.append(
-                    doc.problem(
-                        (*at, "min_cash"),
-                        f"min_cash needs the borrower ({contract.payee}) to declare cash",
-                    )
+            )
+    return problems
+
+
+def _covenant_problems(
+    scenario: Scenario, doc: _yaml.Document, name: str, contract: Contract
+) -> list[Problem]:
+    """Covenants that cannot be tested: a cash floor on a borrower without cash, a first test
+    after ``time.end``."""
+    problems: list[Problem] = []
+    covenants = contract.covenants
+    if covenants is not None:
+        at: tuple[str, ...] = ("contracts", name, "covenants")
+        borrower = scenario.parties.get(contract.payee)
+        if covenants.min_cash_usd is not None and borrower is not None and borrower.cash_usd is None:
+            problems.append(
+                doc.problem(
+                    (*at, "min_cash"),
+                    f"min_cash needs the borrower ({contract.payee}) to declare cash",
                 )
-            if covenants.test_from_date is not None and covenants.test_from_date.low > scenario.time.end_day:
-                problems.append(
-                    doc.problem((*at, "test_from"), "covenants are never tested: test_from is after time.end")
-                )
+            )
+        if covenants.test_from_date is not None and covenants.test_from_date.low > scenario.time.end_day:
+            problems.append(
+                doc.problem((*at, "test_from"), "covenants are never tested: test_from is after time.end")
+            )
+    return problems
+
+
+def _commitment_problems(scenario: Scenario, doc: _yaml.Document) -> list[Problem]:
+    """Each capex commitment's sites and programme must exist."""
+    problems: list[Problem] = []
     for name, commitment in scenario.commitments.items():
         for index, site_id in enumerate(commitment.sites):
             if site_id not in scenario.sites:
@@ -189,6 +250,12 @@ def _references(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> li
                     _unknown("programme", commitment.programme, programmes),
                 )
             )
+    return problems
+
+
+def _target_problems(scenario: Scenario, doc: _yaml.Document) -> list[Problem]:
+    """Each target's sites must exist."""
+    problems: list[Problem] = []
     for name, target in scenario.targets.items():
         for index, site_id in enumerate(target.sites or []):
             if site_id not in scenario.sites:

@@ -231,6 +231,15 @@ class Contract(Model):
             raise ValueError("take_or_pay and load_factor must be between 0 and 1")
         if self.schedule and self.sites:
             raise ValueError("give sites or a schedule, not both")
+        self._check_demand_link()
+        self._check_lease()
+        self._check_plant()
+        if self.covenants is not None and self.kind != "loan":
+            raise ValueError(f"covenants apply to loans, not to a {self.kind} contract")
+        return self
+
+    def _check_demand_link(self) -> None:
+        """``demand_share`` and ``prepaid``: compute contracts only, shares, and a reference growth."""
         linked = self.demand_share.high > 0 or self.prepaid_fraction.high > 0
         if linked and self.kind != "compute":
             raise ValueError(f"demand_share and prepaid apply to compute contracts, not to a {self.kind}")
@@ -240,6 +249,9 @@ class Contract(Model):
             )
         if self.demand_share.high > 1 or self.prepaid_fraction.high > 1:
             raise ValueError("demand_share and prepaid must be between 0 and 1")
+
+    def _check_lease(self) -> None:
+        """Renewals and a residual value guarantee: leases only, within the asset's cost."""
         rvg, cost = self.residual_value_guarantee_usd, self.asset_cost_usd
         if (rvg is not None or self.renewals) and self.kind != "lease":
             raise ValueError(f"renewals and residual_value_guarantee apply to leases, not to a {self.kind}")
@@ -254,15 +266,15 @@ class Contract(Model):
             raise ValueError("renewals need a renewal_term")
         if self.renewal_probability.high > 1 or self.residual_value_share.high > 1:
             raise ValueError("renewal_probability and residual_value must be between 0 and 1")
+
+    def _check_plant(self) -> None:
+        """A plant's PPA: both its capacity and capacity factor, on a power purchase only."""
         if (self.plant_capacity_mw is None) != (self.capacity_factor is None):
             raise ValueError("a plant's PPA needs both plant_capacity and capacity_factor")
         if self.plant_capacity_mw is not None and self.kind != "power_purchase":
             raise ValueError(f"plant_capacity applies to power_purchase, not to a {self.kind} contract")
         if self.capacity_factor is not None and self.capacity_factor.high > 1:
             raise ValueError("capacity_factor must be between 0 and 1")
-        if self.covenants is not None and self.kind != "loan":
-            raise ValueError(f"covenants apply to loans, not to a {self.kind} contract")
-        return self
 
     def missing(self) -> list[str]:
         """The fields this kind of contract needs but lacks, as YAML keys ("a or b")."""

@@ -104,9 +104,9 @@ def _validated(doc: _yaml.Document, default_name: str) -> Scenario:
 
 def _priors_problems(scenario: Scenario, doc: _yaml.Document) -> list[Problem]:
     """A ``priors:`` file that cannot be read, located at the scenario's line."""
-    if scenario.priors is None:  # before the import: priors needs scipy, reading a scenario does not
+    if scenario.priors is None:
         return []
-    from gigawatt.priors import PriorsError, resolve_priors
+    from gigawatt.priors import PriorsError, resolve_priors  # noqa: PLC0415 (read when named; validate starts without)
 
     try:
         resolve_priors(scenario.priors, scenario.source_file)
