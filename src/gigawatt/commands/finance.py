@@ -234,7 +234,7 @@ def flows(
             f"{format_date(money.edges[-1])})"
         ) from None
     window = {"from": format_date(money.edges[periods.start]), "to": format_date(money.edges[periods.stop])}
-    summary = flows_summary(money.ledger, periods)
+    summary = flows_summary(money.book, periods)
     returned = vendor_financing(money, periods)
     held = unspent(money, periods)
     named = {k: p.name for k, p in money.scenario.parties.items()}

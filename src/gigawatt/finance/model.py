@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ from gigawatt.finance.chips import capital_contracts, chip_flows, chip_parameter
 from gigawatt.finance.contracts import ContractResult, Flow, contract_flows, loan_repaid_share
 from gigawatt.finance.covenants import FINANCING, CovenantTerms, service
 from gigawatt.finance.funding import FundingOutcome, fund
-from gigawatt.finance.ledger import WORLD, build_ledger
+from gigawatt.finance.ledger import WORLD, Ledger, build_ledger
 from gigawatt.financing import with_financing
 from gigawatt.sampling import collect, sample
 from gigawatt.scenario import Contract, Scenario
@@ -54,7 +55,8 @@ class Money:
     """A scenario's money for a block of draws: the ledger and the contracts' positions."""
 
     scenario: Scenario
-    ledger: xr.Dataset
+    #: the ledger, each entry its own (draw, period) array (finance.ledger)
+    book: Ledger
     results: dict[str, ContractResult]
     parameters: dict[str, np.ndarray]
     edges: np.ndarray
@@ -64,7 +66,13 @@ class Money:
 
     @property
     def parties(self) -> list[str]:
-        return [str(p) for p in self.ledger.party.values]
+        return list(self.book.parties)
+
+    @cached_property
+    def ledger(self) -> xr.Dataset:
+        """The dense ledger, ``amount_usd`` over ``(draw, period, entry)`` (:meth:`Ledger.dataset`),
+        built on first use: the money commands read :attr:`book` instead."""
+        return self.book.dataset()
 
     def statements_frame(self, **options: Any) -> Any:
         """Each party's statements by year as one tidy DataFrame (party, year, line in USD,

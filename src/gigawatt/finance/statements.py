@@ -85,38 +85,27 @@ def rate_per_period(edges: np.ndarray, rate_per_year: float) -> tuple[float, flo
     return per_year, (1 + rate_per_year) ** (1 / per_year) - 1
 
 
-def _stored(money: Money) -> np.ndarray:
-    """The ledger's amounts ``(entry, draw, period)``: as :func:`gigawatt.finance.ledger.build_ledger`
-    stores them, so each entry is contiguous."""
-    return np.asarray(money.ledger.amount_usd.values.transpose(2, 0, 1))
-
-
 def party_net_usd(money: Money, party: str) -> np.ndarray:
     """A party's net cash (in minus out), ``(draw, period)``."""
-    ledger, stored = money.ledger, _stored(money)
-    return entry_sum(stored, ledger.payee.values == party) - entry_sum(stored, ledger.payer.values == party)
+    book = money.book
+    return book.sum(book.payee == party) - book.sum(book.payer == party)
 
 
 def timing(money: Money, party: str, by_day: float) -> dict[str, Any]:
     """When a party's money moves: P50 over draws of what it paid and received in the periods
     that start before ``by_day``, and the date by which half its capex over the horizon is paid."""
-    ledger, edges = money.ledger, money.edges
-    before = edges[:-1] < by_day
-    amount = ledger.amount_usd.values[:, before, :]
+    book, edges = money.book, money.edges
+    before = slice(0, int(np.sum(edges[:-1] < by_day)))  # periods are in order
     capital = list(capital_contracts(money.scenario))
-    capex = np.cumsum(
-        ledger.amount_usd.values[
-            :, :, (ledger.payer.values == party) & np.isin(ledger.contract.values, capital)
-        ].sum(axis=2),
-        axis=1,
-    )
+    capex = np.cumsum(book.sum((book.payer == party) & np.isin(book.contract, capital)), axis=1)
     has = capex[:, -1] > 0
     half = np.argmax(capex >= capex[:, -1:] / 2, axis=1)
     half_day = _bands(edges[1:][half][has])["p50"]
+    totals = book.totals(before)
     return {
         "by": units.format_date(by_day),
-        "paid_usd": float(np.median(amount[:, :, ledger.payer.values == party].sum(axis=(1, 2)))),
-        "received_usd": float(np.median(amount[:, :, ledger.payee.values == party].sum(axis=(1, 2)))),
+        "paid_usd": float(np.median(entry_sum(totals, book.payer == party, totals.shape[1:]))),
+        "received_usd": float(np.median(entry_sum(totals, book.payee == party, totals.shape[1:]))),
         "half_capex_paid_date": None if half_day is None else units.format_date(half_day),
     }
 
@@ -207,9 +196,8 @@ def statements(
     discount_rate: float = 0.10,
 ) -> dict[str, Any]:
     """Statements of each party (all but the world by default), by calendar year."""
-    ledger, edges = money.ledger, money.edges
-    payer, payee = ledger.payer.values, ledger.payee.values
-    kind, contract = ledger.kind.values, ledger.contract.values
+    book, edges = money.book, money.edges
+    payer, payee, kind, contract = book.payer, book.payee, book.kind, book.contract
     years = np.array([units.date_from_days(d).year for d in edges[:-1]])
     year_list = sorted(set(years.tolist()))
     year_index = np.searchsorted(year_list, years)
@@ -226,19 +214,26 @@ def statements(
     chosen = parties or [p for p in money.parties if p != WORLD]
     open_positions = terminal_values(money)
     # what statements read is summed once per entry: by year, and over the horizon
-    stored = _stored(money)
-    by_year = np.add.reduceat(stored, first_of_year, axis=2)  # (entry, draw, year)
-    entry_total = by_year.sum(axis=2)  # (entry, draw)
+    draws = book.shape[0]
+    by_year = [yearly(a) for a in book.amounts]  # each entry's (draw, year)
+    entry_total = book.totals()  # (entry, draw)
+
+    def by_year_sum(mask: np.ndarray) -> np.ndarray:
+        return entry_sum(by_year, mask, (draws, len(year_list)))
+
+    def total_sum(mask: np.ndarray) -> np.ndarray:
+        return entry_sum(entry_total, mask, (draws,))
+
     out: dict[str, Any] = {}
     for party in chosen:
         inn, out_mask = payee == party, payer == party
-        cash_in_y, cash_out_y = entry_sum(by_year, inn), entry_sum(by_year, out_mask)
-        net = entry_sum(stored, inn) - entry_sum(stored, out_mask)
+        cash_in_y, cash_out_y = by_year_sum(inn), by_year_sum(out_mask)
+        net = book.sum(inn) - book.sum(out_mask)
         terminal, terminal_parts = terminal_by_party(money, party, open_positions)
         with_terminal = net.copy()
         with_terminal[:, -1] += terminal
         rates = irr(with_terminal, per_year)
-        sales_y = entry_sum(by_year, inn & np.isin(kind, _SALES))
+        sales_y = by_year_sum(inn & np.isin(kind, _SALES))
         recognised = sum(
             (
                 r.recognised_usd
@@ -247,8 +242,8 @@ def statements(
             ),
             np.zeros_like(net),
         )
-        capex = entry_sum(stored, out_mask & np.isin(contract, list(capital)))
-        opex_y = entry_sum(by_year, out_mask & np.isin(kind, _OPEX))
+        capex = book.sum(out_mask & np.isin(contract, list(capital)))
+        opex_y = by_year_sum(out_mask & np.isin(kind, _OPEX))
         dep = depreciation(capex, round(life_years * per_year))
         swing = {str(life): yearly(depreciation(capex, round(life * per_year))) for life in SWING_LIVES_YEARS}
         rpo = sum(
@@ -277,7 +272,7 @@ def statements(
                 stakes[c.payee] = _bands(r.stake_fraction[:, -1])
             if r.warrant_value_usd is not None and c.payee == party:
                 stakes[f"{c.payer} (warrant, USD)"] = _bands(r.warrant_value_usd[:, -1])
-        site_opex = {f"opex_{k}_usd": _bands(entry_sum(by_year, out_mask & (kind == k))) for k in _SITE_OPEX}
+        site_opex = {f"opex_{k}_usd": _bands(by_year_sum(out_mask & (kind == k))) for k in _SITE_OPEX}
         covenants = {
             n: covenant_summary(r.covenants, edges)
             for n, r in money.results.items()
@@ -287,16 +282,16 @@ def statements(
         counterparties = sorted(set(payer[inn]) | set(payee[out_mask]))
         by_counterparty = {
             c: {
-                "in_usd": _bands(entry_sum(entry_total, inn & (payer == c))),
-                "out_usd": _bands(entry_sum(entry_total, out_mask & (payee == c))),
+                "in_usd": _bands(total_sum(inn & (payer == c))),
+                "out_usd": _bands(total_sum(out_mask & (payee == c))),
             }
             for c in counterparties
         }
         kinds = sorted(set(kind[inn | out_mask]))
         by_kind = {
             k: {
-                "in_usd": _bands(entry_sum(entry_total, inn & (kind == k))),
-                "out_usd": _bands(entry_sum(entry_total, out_mask & (kind == k))),
+                "in_usd": _bands(total_sum(inn & (kind == k))),
+                "out_usd": _bands(total_sum(out_mask & (kind == k))),
             }
             for k in kinds
         }

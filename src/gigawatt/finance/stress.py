@@ -29,13 +29,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
 from gigawatt.distributions import Dist, fixed
 from gigawatt.errors import GigawattError
 from gigawatt.finance.capacity import DAYS_PER_YEAR
 from gigawatt.finance.funding import funding_need
-from gigawatt.finance.ledger import WORLD, entry_sum
+from gigawatt.finance.ledger import WORLD, Ledger
 from gigawatt.finance.model import Money, buildout, simulate_money
 from gigawatt.finance.quantiles import bands
 from gigawatt.finance.statements import covenant_summary, timing
@@ -235,7 +234,7 @@ class Settlement:
     ``unpaid_usd`` is each entry's unpaid total over the horizon ``(draw, entry)`` (defaulted, or
     still deferred at the end); ``shortfall_usd`` and ``cash_usd`` are ``(draw, period, party)``."""
 
-    scheduled: xr.Dataset
+    scheduled: Ledger
     scaled: np.ndarray
     scaled_paid_usd: np.ndarray
     unpaid_usd: np.ndarray
@@ -244,21 +243,16 @@ class Settlement:
     constrained: np.ndarray
 
     @property
-    def paid(self) -> xr.Dataset:
+    def paid(self) -> Ledger:
         """The ledger as paid: the scheduled one with the scaled entries' payments."""
-        stored = self.scheduled.amount_usd.values.transpose(2, 0, 1).copy()
-        stored[self.scaled] = self.scaled_paid_usd
-        out = self.scheduled.copy(deep=False)
-        out["amount_usd"] = (("draw", "period", "entry"), stored.transpose(1, 2, 0))
-        return out
+        return self.scheduled.replaced(np.nonzero(self.scaled)[0], list(self.scaled_paid_usd))
 
     def paid_usd(self, entries: np.ndarray) -> np.ndarray:
         """What was paid under ``entries`` (a mask), summed: ``(draw, period)``."""
-        stored = self.scheduled.amount_usd.values.transpose(2, 0, 1)
         where = np.cumsum(self.scaled) - 1
-        total = np.zeros(stored.shape[1:])
+        total = np.zeros(self.scheduled.shape)
         for e in np.nonzero(entries)[0]:
-            total += self.scaled_paid_usd[where[e]] if self.scaled[e] else stored[e]
+            total += self.scaled_paid_usd[where[e]] if self.scaled[e] else self.scheduled.amounts[e]
         return total
 
 
@@ -270,20 +264,20 @@ def settle(money: Money) -> Settlement:
     """Pay each period's obligations as far as cash and credit allow (see the module doc).
 
     Draws are independent, so they are settled in blocks of :data:`_BLOCK_DRAWS`, period by
-    period for the constrained parties only (the others always pay); the paid and unpaid amounts
-    are stored entry-major like the ledger (:func:`gigawatt.finance.ledger.build_ledger`), and the
+    period, over the entries constrained parties pay (only those can be paid in part); what the
+    others pay the constrained parties is always paid, summed once per party beforehand. The
     other parties' cash is their running net of what was paid."""
-    ledger = money.ledger
-    stored = ledger.amount_usd.values.transpose(2, 0, 1)  # the ledger's (entry, draw, period) storage
-    entries, draws, periods = stored.shape
+    book = money.book
+    draws, periods = book.shape
+    entries = len(book.amounts)
     names = money.parties
     n = len(names)
-    payer = np.array([names.index(x) for x in ledger.payer.values], dtype=int)
-    payee = np.array([names.index(x) for x in ledger.payee.values], dtype=int)
+    payer = np.array([names.index(x) for x in book.payer], dtype=int)
+    payee = np.array([names.index(x) for x in book.payee], dtype=int)
     defer = np.array(
         [
             money.scenario.contracts[c].on_shortfall == "defer" if c in money.scenario.contracts else True
-            for c in ledger.contract.values
+            for c in book.contract
         ]
     )
     constrained = np.array([x != WORLD and f"parties.{x}.cash" in money.parameters for x in names])
@@ -294,19 +288,39 @@ def settle(money: Money) -> Settlement:
         cash0[:, c] = money.parameters[f"parties.{names[i]}.cash"]
         floor[:, c] = -money.parameters.get(f"parties.{names[i]}.credit", np.zeros(draws))
     scaled = constrained[payer]
-    paid = np.empty((int(scaled.sum()), draws, periods))
-    unpaid = np.empty((draws, entries))
+    chosen = np.nonzero(scaled)[0]
+    # what the parties that always pay owe the constrained ones: (draw, period, constrained party)
+    fixed_in = np.zeros((draws, periods, parties.size))
+    for c, i in enumerate(parties):
+        fixed_in[:, :, c] = book.sum(~scaled & (payee == i))
+    paid = np.empty((chosen.size, draws, periods))
+    unpaid = np.zeros((draws, entries))
     shortfall = np.zeros((draws, periods, n))
     position = np.zeros((draws, periods, n))
     incidence = np.eye(n)[:, parties]
-    rules = _Rules(incidence[payer], incidence[payee], defer, constrained[payer], payer)
+    rules = _Rules(
+        incidence[payer[chosen]],
+        incidence[payee[chosen]],
+        defer[chosen],
+        np.searchsorted(parties, payer[chosen]),
+        entries + 2,
+    )
     for lo in range(0, draws, _BLOCK_DRAWS):
         block = slice(lo, min(draws, lo + _BLOCK_DRAWS))
+        by_period = np.empty((periods, block.stop - lo, chosen.size))  # (period, draw, scaled entry)
+        for j, e in enumerate(chosen):
+            by_period[:, :, j] = book.amounts[e][block].T
+        block_unpaid = np.zeros((block.stop - lo, chosen.size))
+        block_short = np.zeros((block.stop - lo, periods, parties.size))
+        block_cash = np.zeros((block.stop - lo, periods, parties.size))
         _settle_block(
-            stored[:, block, :], cash0[block], floor[block], rules, parties,
-            paid[:, block, :], unpaid[block], shortfall[block], position[block],
+            by_period, np.ascontiguousarray(fixed_in[block].transpose(1, 0, 2)), cash0[block],
+            floor[block], rules, paid[:, block, :], block_unpaid, block_short, block_cash,
         )  # fmt: skip
-    settlement = Settlement(ledger, scaled, paid, unpaid, shortfall, position, constrained)
+        unpaid[block, chosen] = block_unpaid
+        shortfall[block, :, parties] = block_short
+        position[block, :, parties] = block_cash
+    settlement = Settlement(book, scaled, paid, unpaid, shortfall, position, constrained)
     for i in np.nonzero(~constrained)[0]:  # they always pay: cash is what they were paid, net
         net = settlement.paid_usd(payee == i) - settlement.paid_usd(payer == i)
         position[:, :, i] = np.cumsum(net, axis=1)
@@ -315,40 +329,37 @@ def settle(money: Money) -> Settlement:
 
 @dataclass(frozen=True)
 class _Rules:
-    """The ledger's entries as the constrained parties see them: who pays and receives (incidence
-    on the constrained parties), deferred or defaulted when short, paid by a constrained party."""
+    """The entries constrained parties pay, as those parties see them: who pays and receives
+    (incidence on the constrained parties), deferred or defaulted when short, and the payer's
+    column among the constrained."""
 
     payer_inc: np.ndarray
     payee_inc: np.ndarray
     defer: np.ndarray
-    scaled: np.ndarray
     payer: np.ndarray
+    #: at most this many rounds of the fixed-point iteration (one per ledger entry, and two)
+    rounds: int
 
 
 def _settle_block(
-    stored: np.ndarray,
+    by_period: np.ndarray,
+    fixed_in: np.ndarray,
     cash: np.ndarray,
     floor: np.ndarray,
     r: _Rules,
-    parties: np.ndarray,
     paid_out: np.ndarray,
     unpaid_out: np.ndarray,
     shortfall_out: np.ndarray,
     position_out: np.ndarray,
 ) -> None:
-    """:func:`settle` for one block of draws: ``stored`` is its ``(entry, draw, period)`` ledger,
-    ``cash``/``floor`` the constrained parties'; the outputs are written in place."""
-    entries, draws, periods = stored.shape
-    c = parties.size
-    by_period = np.ascontiguousarray(stored.transpose(2, 1, 0))  # (period, draw, entry)
-    scaled = r.scaled
-    paid = np.empty((periods, draws, int(scaled.sum())))
+    """:func:`settle` for one block of draws: ``by_period`` is what the constrained parties owe
+    ``(period, draw, entry)``, ``fixed_in`` what they receive from parties that always pay
+    ``(period, draw, party)``, ``cash``/``floor`` theirs; the outputs are written in place."""
+    periods, draws, entries = by_period.shape
+    c = cash.shape[1]
+    paid = np.empty((periods, draws, entries))
     unpaid = np.zeros((draws, entries))
     arrears = np.zeros((draws, entries))
-    scaled_into, fixed_into = r.payee_inc[scaled], r.payee_inc[~scaled]
-    scaled_payer = np.searchsorted(parties, r.payer[scaled])  # column among the constrained
-    short_block = np.zeros((draws, periods, c))
-    cash_block = np.zeros((draws, periods, c))
     for k in range(periods):
         owed_e = by_period[k] + arrears
         owed = owed_e @ r.payer_inc
@@ -356,18 +367,17 @@ def _settle_block(
         # from full payment, a draw where every constrained party can pay in full is settled at
         # once; iterate only the others, each until its own shares stop moving (the same fixed
         # point, found on fewer rows)
-        room = cash + owed_e @ r.payee_inc - floor
+        room = cash + fixed_in[k] + owed_e @ r.payee_inc - floor
         rows = np.nonzero((owed > room).any(axis=1))[0]
         if rows.size:
-            sub_e = owed_e[rows]
-            fixed = sub_e[:, ~scaled] @ fixed_into
-            varying = sub_e[:, scaled]
+            fixed = fixed_in[k][rows]
+            varying = owed_e[rows]
             sub_owed = owed[rows]
             sub_base = cash[rows] - floor[rows]
             sub_share = np.ones((rows.size, c))
             live = np.arange(rows.size)
-            for _ in range(len(r.payer) + 2):
-                received = fixed[live] + (varying[live] * sub_share[live][:, scaled_payer]) @ scaled_into
+            for _ in range(r.rounds):
+                received = fixed[live] + (varying[live] * sub_share[live][:, r.payer]) @ r.payee_inc
                 o = sub_owed[live]
                 new = np.where(
                     o > 0, np.clip((sub_base[live] + received) / np.where(o > 0, o, 1.0), 0.0, 1.0), 1.0
@@ -378,23 +388,20 @@ def _settle_block(
                 if live.size == 0:
                     break
             share[rows] = sub_share
-        paid_e = owed_e.copy()
-        paid_e[:, scaled] *= share[:, scaled_payer]
-        cash = cash + paid_e @ r.payee_inc - paid_e @ r.payer_inc
+        paid_e = owed_e * share[:, r.payer]
+        cash = cash + fixed_in[k] + paid_e @ r.payee_inc - paid_e @ r.payer_inc
         left = owed_e - paid_e
         arrears = np.where(r.defer, left, 0.0)
-        paid[k] = paid_e[:, scaled]
+        paid[k] = paid_e
         unpaid += np.where(r.defer, 0.0, left)
-        short_block[:, k, :] = left @ r.payer_inc
-        cash_block[:, k, :] = cash
+        shortfall_out[:, k, :] = left @ r.payer_inc
+        position_out[:, k, :] = cash
     paid_out[...] = paid.transpose(2, 1, 0)
     unpaid_out[...] = unpaid + arrears
-    shortfall_out[:, :, parties] = short_block
-    position_out[:, :, parties] = cash_block
 
 
 def _lapsed(money: Money) -> np.ndarray:
-    total = np.zeros(money.ledger.sizes["draw"])
+    total = np.zeros(money.book.shape[0])
     for r in money.results.values():
         if r.rpo_lapsed_usd is not None:
             total += r.rpo_lapsed_usd.sum(axis=1)
@@ -403,15 +410,15 @@ def _lapsed(money: Money) -> np.ndarray:
 
 def _stranded_mw(money: Money, settlement: Settlement) -> np.ndarray:
     """Facility MW online whose lease or compute payments went unpaid, ``(draw, period)``."""
-    ledger = money.ledger
-    total = np.zeros(ledger.amount_usd.shape[:2])
+    book = money.book
+    total = np.zeros(book.shape)
     for name, r in money.results.items():
         if r.covered_mw is None:
             continue
-        entries = (ledger.contract.values == name) & settlement.scaled
+        entries = (book.contract == name) & settlement.scaled
         if not entries.any():  # paid by parties that always pay
             continue
-        due = entry_sum(ledger.amount_usd.values.transpose(2, 0, 1), entries)
+        due = book.sum(entries)
         got = settlement.paid_usd(entries)
         unpaid_share = np.where(due > 0, 1 - got / np.where(due > 0, due, 1.0), 0.0)
         total += r.covered_mw * np.clip(unpaid_share, 0.0, 1.0)
@@ -448,18 +455,18 @@ def report(money: Money, settlement: Settlement) -> dict[str, Any]:
             "lowest_cash_usd": bands(settlement.cash_usd[:, :, i].min(axis=1)),
         }
     unpaid = settlement.unpaid_usd  # (draw, entry)
-    ledger = money.ledger
+    book = money.book
     exposure: dict[str, Any] = {}
-    for payee in sorted(set(ledger.payee.values)):
-        mask = ledger.payee.values == payee
+    for payee in sorted(set(book.payee)):
+        mask = book.payee == payee
         total = unpaid[:, mask].sum(axis=1)
         if np.any(total > 1.0):
             exposure[str(payee)] = {
                 "unpaid_usd": bands(total),
                 "from": {
-                    str(p): bands(unpaid[:, mask & (ledger.payer.values == p)].sum(axis=1))
-                    for p in sorted(set(ledger.payer.values[mask]))
-                    if np.any(unpaid[:, mask & (ledger.payer.values == p)] > 1.0)
+                    str(p): bands(unpaid[:, mask & (book.payer == p)].sum(axis=1))
+                    for p in sorted(set(book.payer[mask]))
+                    if np.any(unpaid[:, mask & (book.payer == p)] > 1.0)
                 },
             }
     stranded = _stranded_mw(money, settlement)

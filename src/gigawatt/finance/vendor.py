@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from gigawatt.finance.ledger import WORLD, entry_sum, entry_totals, flow_matrix
+from gigawatt.finance.ledger import WORLD, entry_sum, flow_matrix
 from gigawatt.finance.model import Money
 from gigawatt.finance.quantiles import bands
 from gigawatt.units import format_date
@@ -36,8 +36,8 @@ RETURN_KINDS = ("equity", "loan_draw")
 
 
 def _matrix(money: Money, kinds: tuple[str, ...], totals: np.ndarray) -> np.ndarray:
-    ledger = money.ledger
-    return np.asarray(flow_matrix(ledger, None, np.isin(ledger.kind.values, kinds), totals).values)
+    book = money.book
+    return np.asarray(flow_matrix(book, None, np.isin(book.kind, kinds), totals).values)
 
 
 def vendor_financing(money: Money, periods: slice | None = None) -> list[dict[str, Any]]:
@@ -46,7 +46,7 @@ def vendor_financing(money: Money, periods: slice | None = None) -> list[dict[st
     periods = periods or slice(None)
     names = money.parties
     index = {n: i for i, n in enumerate(names)}
-    totals = entry_totals(money.ledger, periods)
+    totals = money.book.totals(periods)
     sales = _matrix(money, SALES_KINDS, totals)  # (draw, payer, payee): buyer pays vendor
     income = _matrix(money, (*SALES_KINDS, "revenue"), totals).sum(axis=1)  # (draw, party)
     returned = _matrix(money, RETURN_KINDS, totals)  # vendor pays customer
@@ -89,16 +89,16 @@ def vendor_financing(money: Money, periods: slice | None = None) -> list[dict[st
 def unspent(money: Money, periods: slice | None = None) -> dict[str, Any]:
     """Parties that receive investment and pay out less of it over the window: what they hold."""
     periods = periods or slice(None)
-    ledger = money.ledger
-    totals = entry_totals(ledger, periods)  # (entry, draw)
-    returns = np.isin(ledger.kind.values, RETURN_KINDS)
+    book = money.book
+    totals = book.totals(periods)  # (entry, draw)
+    returns = np.isin(book.kind, RETURN_KINDS)
     out: dict[str, Any] = {}
     for party in money.parties:
         if party == WORLD:
             continue
-        inflow = entry_sum(totals, ledger.payee.values == party)
-        outflow = entry_sum(totals, ledger.payer.values == party)
-        received = entry_sum(totals, (ledger.payee.values == party) & returns)
+        inflow = entry_sum(totals, book.payee == party, totals.shape[1:])
+        outflow = entry_sum(totals, book.payer == party, totals.shape[1:])
+        received = entry_sum(totals, (book.payee == party) & returns, totals.shape[1:])
         held = np.clip(np.minimum(received, inflow - outflow), 0.0, None)
         if np.median(received) > 1.0 and np.median(outflow) < 0.5 * np.median(received):
             out[party] = {
