@@ -177,9 +177,8 @@ def flows_summary(ledger: Ledger | xr.Dataset, periods: slice | None = None) -> 
     if not isinstance(ledger, Ledger):
         ledger = Ledger.from_dataset(ledger)
     totals = ledger.totals(periods)
-    matrix = flow_matrix(ledger, periods, totals=totals)
-    names = [str(n) for n in matrix.payer.values]
-    values = matrix.values
+    values = flow_matrix(ledger, periods, totals=totals)
+    names = list(ledger.parties)
     median = np.median(values, axis=0)
     entry = {n: float(median[names.index(WORLD), j]) for j, n in enumerate(names)} if WORLD in names else {}
     found = cycles(money_graph(median, names), entry)
@@ -188,7 +187,7 @@ def flows_summary(ledger: Ledger | xr.Dataset, periods: slice | None = None) -> 
     lent = {contract for c in exchanges for contract in legs[(c[0], c[1])]}
     if lent:
         kept = ~np.isin(ledger.contract, sorted(lent))
-        values = flow_matrix(ledger, periods, kept, totals).values
+        values = flow_matrix(ledger, periods, kept, totals)
     share = circularity(values, names)
     result: dict[str, Any] = {
         "cycles": [c for c in found if c not in exchanges],

@@ -188,10 +188,11 @@ def flow_matrix(
     periods: slice | None = None,
     entries: np.ndarray | None = None,
     totals: np.ndarray | None = None,
-) -> xr.DataArray:
+) -> np.ndarray:
     """Money paid from each party to each other over ``periods`` (only the ``entries`` mask, if
-    given): ``(draw, payer, payee)``; ``totals`` are :func:`entry_totals` over those periods, if
-    already summed. Each entry's total is added to its payer-payee cell."""
+    given): ``(draw, payer, payee)``, parties in the ledger's order; ``totals`` are
+    :func:`entry_totals` over those periods, if already summed. Each entry's total is added to its
+    payer-payee cell (a plain array: an xarray object here costs more than the sums)."""
     book = _as_ledger(ledger)
     totals = book.totals(periods) if totals is None else totals
     names = book.parties
@@ -202,8 +203,4 @@ def flow_matrix(
     for e, (a, b) in enumerate(zip(book.payer, book.payee, strict=True)):
         if chosen[e]:
             matrix[:, index[a] * n + index[b]] += totals[e]
-    return xr.DataArray(
-        matrix.reshape(-1, n, n),
-        dims=("draw", "payer", "payee"),
-        coords={"draw": book.draws, "payer": names, "payee": names},
-    )
+    return matrix.reshape(-1, n, n)

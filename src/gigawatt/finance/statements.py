@@ -142,21 +142,33 @@ def irr(net: np.ndarray, periods_per_year: float) -> np.ndarray:
     return (1 + rates) ** periods_per_year - 1
 
 
+def _npv_positive(by_period: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Whether each draw's NPV at its per-period ``rate`` is positive, flows ``(period, draw)``
+    (Horner's rule in the discount factor: one multiply-add per period, no powers)."""
+    factor = 1 / (1 + rate)
+    value = by_period[-1].copy()
+    for k in range(by_period.shape[0] - 2, -1, -1):
+        value *= factor
+        value += by_period[k]
+    result: np.ndarray = value > 0
+    return result
+
+
 def _conventional_root(net: np.ndarray, iterations: int = 64) -> np.ndarray:
     """The per-period rate where NPV is zero, for flows that go out first and then only come in:
     their NPV falls strictly as the rate rises, so bisection (all draws at once) finds the one root
     that ``numpy_financial.irr`` finds by polynomial roots, one draw at a time."""
-    t = np.arange(net.shape[1], dtype=float)
+    by_period = np.ascontiguousarray(net.T)
     low = np.full(net.shape[0], -0.999999)
     high = np.full(net.shape[0], 1.0)
     for _ in range(60):  # widen until NPV at ``high`` is negative (a return above 100%/period is rare)
-        grow = (net * (1 + high[:, None]) ** -t).sum(axis=1) > 0
+        grow = _npv_positive(by_period, high)
         if not grow.any():
             break
         high = np.where(grow, high * 2 + 1, high)
     for _ in range(iterations):
         mid = (low + high) / 2
-        positive = (net * (1 + mid[:, None]) ** -t).sum(axis=1) > 0
+        positive = _npv_positive(by_period, mid)
         low, high = np.where(positive, mid, low), np.where(positive, high, mid)
     return (low + high) / 2
 

@@ -229,30 +229,43 @@ def _apply(scenario: Scenario, shock: Shock) -> Scenario:
 class Settlement:
     """What was actually paid, and what was not.
 
-    Only entries a constrained party pays (``scaled``) can be paid in part: their payments are
-    ``scaled_paid_usd`` ``(scaled entry, draw, period)``; every other entry is paid as scheduled.
-    ``unpaid_usd`` is each entry's unpaid total over the horizon ``(draw, entry)`` (defaulted, or
-    still deferred at the end); ``shortfall_usd`` and ``cash_usd`` are ``(draw, period, party)``."""
+    Only entries a constrained party pays (``scaled``) can be paid in part, and only in the draws
+    where a constrained party ever falls short (``settled``, indices): their payments there are
+    ``scaled_paid_usd`` ``(scaled entry, settled draw, period)``; everything else is paid as
+    scheduled. ``unpaid_usd`` is each entry's unpaid total over the horizon ``(draw, entry)``
+    (defaulted, or still deferred at the end); ``shortfall_usd`` and ``cash_usd`` are
+    ``(draw, period, party)``."""
 
     scheduled: Ledger
     scaled: np.ndarray
+    settled: np.ndarray
     scaled_paid_usd: np.ndarray
     unpaid_usd: np.ndarray
     shortfall_usd: np.ndarray
     cash_usd: np.ndarray
     constrained: np.ndarray
 
+    def _paid_entry(self, j: int, e: int) -> np.ndarray:
+        amount = np.array(self.scheduled.amounts[e])
+        amount[self.settled] = self.scaled_paid_usd[j]
+        return amount
+
     @property
     def paid(self) -> Ledger:
         """The ledger as paid: the scheduled one with the scaled entries' payments."""
-        return self.scheduled.replaced(np.nonzero(self.scaled)[0], list(self.scaled_paid_usd))
+        chosen = np.nonzero(self.scaled)[0]
+        return self.scheduled.replaced(chosen, [self._paid_entry(j, e) for j, e in enumerate(chosen)])
 
     def paid_usd(self, entries: np.ndarray) -> np.ndarray:
         """What was paid under ``entries`` (a mask), summed: ``(draw, period)``."""
+        total = self.scheduled.sum(entries)
         where = np.cumsum(self.scaled) - 1
-        total = np.zeros(self.scheduled.shape)
-        for e in np.nonzero(entries)[0]:
-            total += self.scaled_paid_usd[where[e]] if self.scaled[e] else self.scheduled.amounts[e]
+        changed = entries & self.scaled
+        if self.settled.size and changed.any():
+            rows = total[self.settled]
+            for e in np.nonzero(changed)[0]:
+                rows += self.scaled_paid_usd[where[e]] - self.scheduled.amounts[e][self.settled]
+            total[self.settled] = rows
         return total
 
 
@@ -263,10 +276,12 @@ _BLOCK_DRAWS = 1000
 def settle(money: Money) -> Settlement:
     """Pay each period's obligations as far as cash and credit allow (see the module doc).
 
-    Draws are independent, so they are settled in blocks of :data:`_BLOCK_DRAWS`, period by
-    period, over the entries constrained parties pay (only those can be paid in part); what the
-    others pay the constrained parties is always paid, summed once per party beforehand. The
-    other parties' cash is their running net of what was paid."""
+    A draw where every constrained party can pay everything it owes in every period, paying in
+    full, is settled at once: paid as scheduled, cash its running net. The others (``settled``)
+    are independent, so they are settled in blocks of :data:`_BLOCK_DRAWS`, period by period, over
+    the entries constrained parties pay (only those can be paid in part); what the others pay the
+    constrained parties is always paid, summed once per party beforehand. The other parties' cash
+    is their running net of what was paid."""
     book = money.book
     draws, periods = book.shape
     entries = len(book.amounts)
@@ -289,14 +304,26 @@ def settle(money: Money) -> Settlement:
         floor[:, c] = -money.parameters.get(f"parties.{names[i]}.credit", np.zeros(draws))
     scaled = constrained[payer]
     chosen = np.nonzero(scaled)[0]
-    # what the parties that always pay owe the constrained ones: (draw, period, constrained party)
+    # what the parties that always pay owe the constrained ones, and what these owe, in full:
+    # (draw, period, constrained party)
     fixed_in = np.zeros((draws, periods, parties.size))
+    owed_in = np.zeros((draws, periods, parties.size))
+    owed_out = np.zeros((draws, periods, parties.size))
     for c, i in enumerate(parties):
         fixed_in[:, :, c] = book.sum(~scaled & (payee == i))
-    paid = np.empty((chosen.size, draws, periods))
+        owed_in[:, :, c] = fixed_in[:, :, c] + book.sum(scaled & (payee == i))
+        owed_out[:, :, c] = book.sum(payer == i)
+    full_cash = cash0[:, None, :] + np.cumsum(owed_in - owed_out, axis=1)  # after each period
+    before = np.concatenate([cash0[:, None, :], full_cash[:, :-1, :]], axis=1)
+    room = before + owed_in - floor[:, None, :]
+    # a margin far above rounding, so a draw left out is one the iteration would not change
+    margin = 1.0 + 1e-9 * (np.abs(before) + owed_in + owed_out + np.abs(floor[:, None, :]))
+    settled = np.nonzero((owed_out > room - margin).any(axis=(1, 2)))[0]
+    paid = np.empty((chosen.size, settled.size, periods))
     unpaid = np.zeros((draws, entries))
     shortfall = np.zeros((draws, periods, n))
     position = np.zeros((draws, periods, n))
+    position[:, :, parties] = full_cash
     incidence = np.eye(n)[:, parties]
     rules = _Rules(
         incidence[payer[chosen]],
@@ -305,25 +332,27 @@ def settle(money: Money) -> Settlement:
         np.searchsorted(parties, payer[chosen]),
         entries + 2,
     )
-    for lo in range(0, draws, _BLOCK_DRAWS):
-        block = slice(lo, min(draws, lo + _BLOCK_DRAWS))
-        by_period = np.empty((periods, block.stop - lo, chosen.size))  # (period, draw, scaled entry)
+    for lo in range(0, settled.size, _BLOCK_DRAWS):
+        block = slice(lo, min(settled.size, lo + _BLOCK_DRAWS))
+        rows = settled[block]
+        by_period = np.empty((periods, rows.size, chosen.size))  # (period, draw, scaled entry)
         for j, e in enumerate(chosen):
-            by_period[:, :, j] = book.amounts[e][block].T
-        block_unpaid = np.zeros((block.stop - lo, chosen.size))
-        block_short = np.zeros((block.stop - lo, periods, parties.size))
-        block_cash = np.zeros((block.stop - lo, periods, parties.size))
+            by_period[:, :, j] = book.amounts[e][rows].T
+        block_unpaid = np.zeros((rows.size, chosen.size))
+        block_short = np.zeros((rows.size, periods, parties.size))
+        block_cash = np.zeros((rows.size, periods, parties.size))
         _settle_block(
-            by_period, np.ascontiguousarray(fixed_in[block].transpose(1, 0, 2)), cash0[block],
-            floor[block], rules, paid[:, block, :], block_unpaid, block_short, block_cash,
+            by_period, np.ascontiguousarray(fixed_in[rows].transpose(1, 0, 2)), cash0[rows],
+            floor[rows], rules, paid[:, block, :], block_unpaid, block_short, block_cash,
         )  # fmt: skip
-        unpaid[block, chosen] = block_unpaid
-        shortfall[block, :, parties] = block_short
-        position[block, :, parties] = block_cash
-    settlement = Settlement(book, scaled, paid, unpaid, shortfall, position, constrained)
+        unpaid[np.ix_(rows, chosen)] = block_unpaid
+        shortfall[np.ix_(rows, np.arange(periods), parties)] = block_short
+        position[np.ix_(rows, np.arange(periods), parties)] = block_cash
+    settlement = Settlement(book, scaled, settled, paid, unpaid, shortfall, position, constrained)
     for i in np.nonzero(~constrained)[0]:  # they always pay: cash is what they were paid, net
-        net = settlement.paid_usd(payee == i) - settlement.paid_usd(payer == i)
-        position[:, :, i] = np.cumsum(net, axis=1)
+        if (payee == i).any() or (payer == i).any():
+            net = settlement.paid_usd(payee == i) - settlement.paid_usd(payer == i)
+            position[:, :, i] = np.cumsum(net, axis=1)
     return settlement
 
 

@@ -37,7 +37,7 @@ RETURN_KINDS = ("equity", "loan_draw")
 
 def _matrix(money: Money, kinds: tuple[str, ...], totals: np.ndarray) -> np.ndarray:
     book = money.book
-    return np.asarray(flow_matrix(book, None, np.isin(book.kind, kinds), totals).values)
+    return flow_matrix(book, None, np.isin(book.kind, kinds), totals)
 
 
 def vendor_financing(money: Money, periods: slice | None = None) -> list[dict[str, Any]]:
