@@ -231,10 +231,11 @@ class Settlement:
 
     Only entries a constrained party pays (``scaled``) can be paid in part, and only in the draws
     where a constrained party ever falls short (``settled``, indices): their payments there are
-    ``scaled_paid_usd`` ``(scaled entry, settled draw, period)``; everything else is paid as
+    ``scaled_paid_usd`` ``(settled draw, period, scaled entry)``; everything else is paid as
     scheduled. ``unpaid_usd`` is each entry's unpaid total over the horizon ``(draw, entry)``
-    (defaulted, or still deferred at the end); ``shortfall_usd`` and ``cash_usd`` are
-    ``(draw, period, party)``."""
+    (defaulted, or still deferred at the end). ``shortfall_usd`` and ``cash_usd`` are
+    ``(draw, period, party)``, the constrained parties' (zero for the parties that always pay,
+    whose cash is their running net of what was paid: :meth:`paid_usd`)."""
 
     scheduled: Ledger
     scaled: np.ndarray
@@ -247,7 +248,7 @@ class Settlement:
 
     def _paid_entry(self, j: int, e: int) -> np.ndarray:
         amount = np.array(self.scheduled.amounts[e])
-        amount[self.settled] = self.scaled_paid_usd[j]
+        amount[self.settled] = self.scaled_paid_usd[:, :, j]
         return amount
 
     @property
@@ -264,7 +265,7 @@ class Settlement:
         if self.settled.size and changed.any():
             rows = total[self.settled]
             for e in np.nonzero(changed)[0]:
-                rows += self.scaled_paid_usd[where[e]] - self.scheduled.amounts[e][self.settled]
+                rows += self.scaled_paid_usd[:, :, where[e]] - self.scheduled.amounts[e][self.settled]
             total[self.settled] = rows
         return total
 
@@ -280,8 +281,7 @@ def settle(money: Money) -> Settlement:
     full, is settled at once: paid as scheduled, cash its running net. The others (``settled``)
     are independent, so they are settled in blocks of :data:`_BLOCK_DRAWS`, period by period, over
     the entries constrained parties pay (only those can be paid in part); what the others pay the
-    constrained parties is always paid, summed once per party beforehand. The other parties' cash
-    is their running net of what was paid."""
+    constrained parties is always paid, summed once per party beforehand."""
     book = money.book
     draws, periods = book.shape
     entries = len(book.amounts)
@@ -313,17 +313,15 @@ def settle(money: Money) -> Settlement:
         fixed_in[:, :, c] = book.sum(~scaled & (payee == i))
         owed_in[:, :, c] = fixed_in[:, :, c] + book.sum(scaled & (payee == i))
         owed_out[:, :, c] = book.sum(payer == i)
-    full_cash = cash0[:, None, :] + np.cumsum(owed_in - owed_out, axis=1)  # after each period
-    before = np.concatenate([cash0[:, None, :], full_cash[:, :-1, :]], axis=1)
+    cash = cash0[:, None, :] + np.cumsum(owed_in - owed_out, axis=1)  # after each period, paid in full
+    before = np.concatenate([cash0[:, None, :], cash[:, :-1, :]], axis=1)
     room = before + owed_in - floor[:, None, :]
     # a margin far above rounding, so a draw left out is one the iteration would not change
     margin = 1.0 + 1e-9 * (np.abs(before) + owed_in + owed_out + np.abs(floor[:, None, :]))
     settled = np.nonzero((owed_out > room - margin).any(axis=(1, 2)))[0]
-    paid = np.empty((chosen.size, settled.size, periods))
+    shortfall = np.zeros((draws, periods, parties.size))
+    paid = np.empty((settled.size, periods, chosen.size))
     unpaid = np.zeros((draws, entries))
-    shortfall = np.zeros((draws, periods, n))
-    position = np.zeros((draws, periods, n))
-    position[:, :, parties] = full_cash
     incidence = np.eye(n)[:, parties]
     rules = _Rules(
         incidence[payer[chosen]],
@@ -339,21 +337,26 @@ def settle(money: Money) -> Settlement:
         for j, e in enumerate(chosen):
             by_period[:, :, j] = book.amounts[e][rows].T
         block_unpaid = np.zeros((rows.size, chosen.size))
-        block_short = np.zeros((rows.size, periods, parties.size))
-        block_cash = np.zeros((rows.size, periods, parties.size))
+        block_short = np.zeros((periods, rows.size, parties.size))
+        block_cash = np.zeros((periods, rows.size, parties.size))
         _settle_block(
             by_period, np.ascontiguousarray(fixed_in[rows].transpose(1, 0, 2)), cash0[rows],
-            floor[rows], rules, paid[:, block, :], block_unpaid, block_short, block_cash,
+            floor[rows], rules, paid[block], block_unpaid, block_short, block_cash,
         )  # fmt: skip
         unpaid[np.ix_(rows, chosen)] = block_unpaid
-        shortfall[np.ix_(rows, np.arange(periods), parties)] = block_short
-        position[np.ix_(rows, np.arange(periods), parties)] = block_cash
-    settlement = Settlement(book, scaled, settled, paid, unpaid, shortfall, position, constrained)
-    for i in np.nonzero(~constrained)[0]:  # they always pay: cash is what they were paid, net
-        if (payee == i).any() or (payer == i).any():
-            net = settlement.paid_usd(payee == i) - settlement.paid_usd(payer == i)
-            position[:, :, i] = np.cumsum(net, axis=1)
-    return settlement
+        shortfall[rows] = block_short.transpose(1, 0, 2)
+        cash[rows] = block_cash.transpose(1, 0, 2)
+    # (draw, period, party), stored party-major: the columns of parties that always pay stay zero
+    # pages, never written
+    shortfall_all = np.zeros((n, draws, periods))
+    cash_all = np.zeros((n, draws, periods))
+    for c, i in enumerate(parties):
+        shortfall_all[i] = shortfall[:, :, c]
+        cash_all[i] = cash[:, :, c]
+    return Settlement(
+        book, scaled, settled, paid, unpaid, shortfall_all.transpose(1, 2, 0), cash_all.transpose(1, 2, 0),
+        constrained,
+    )  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -383,20 +386,26 @@ def _settle_block(
 ) -> None:
     """:func:`settle` for one block of draws: ``by_period`` is what the constrained parties owe
     ``(period, draw, entry)``, ``fixed_in`` what they receive from parties that always pay
-    ``(period, draw, party)``, ``cash``/``floor`` theirs; the outputs are written in place."""
+    ``(period, draw, party)``, ``cash``/``floor`` theirs; the outputs (``paid_out`` ``(draw,
+    period, entry)``, ``shortfall_out`` and ``position_out`` ``(period, draw, party)``) are
+    written in place."""
     periods, draws, entries = by_period.shape
     c = cash.shape[1]
     paid = np.empty((periods, draws, entries))
     unpaid = np.zeros((draws, entries))
     arrears = np.zeros((draws, entries))
+    all_defer = bool(r.defer.all())
+    both = np.concatenate([r.payer_inc, r.payee_inc], axis=1)  # owed and received, one product
+    moved = r.payee_inc - r.payer_inc
     for k in range(periods):
         owed_e = by_period[k] + arrears
-        owed = owed_e @ r.payer_inc
+        sides = owed_e @ both
+        owed = sides[:, :c]
         share = np.ones((draws, c))
         # from full payment, a draw where every constrained party can pay in full is settled at
         # once; iterate only the others, each until its own shares stop moving (the same fixed
         # point, found on fewer rows)
-        room = cash + fixed_in[k] + owed_e @ r.payee_inc - floor
+        room = cash + fixed_in[k] + sides[:, c:] - floor
         rows = np.nonzero((owed > room).any(axis=1))[0]
         if rows.size:
             fixed = fixed_in[k][rows]
@@ -417,15 +426,17 @@ def _settle_block(
                 if live.size == 0:
                     break
             share[rows] = sub_share
-        paid_e = owed_e * share[:, r.payer]
-        cash = cash + fixed_in[k] + paid_e @ r.payee_inc - paid_e @ r.payer_inc
+        paid_e = np.multiply(owed_e, share[:, r.payer], out=paid[k])
+        cash = cash + fixed_in[k] + paid_e @ moved
         left = owed_e - paid_e
-        arrears = np.where(r.defer, left, 0.0)
-        paid[k] = paid_e
-        unpaid += np.where(r.defer, 0.0, left)
-        shortfall_out[:, k, :] = left @ r.payer_inc
-        position_out[:, k, :] = cash
-    paid_out[...] = paid.transpose(2, 1, 0)
+        if all_defer:
+            arrears = left
+        else:
+            arrears = np.where(r.defer, left, 0.0)
+            unpaid += np.where(r.defer, 0.0, left)
+        shortfall_out[k] = left @ r.payer_inc
+        position_out[k] = cash
+    paid_out[...] = paid.transpose(1, 0, 2)
     unpaid_out[...] = unpaid + arrears
 
 
