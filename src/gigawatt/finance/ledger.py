@@ -154,8 +154,11 @@ def entry_sum(
     """The sum of the ``mask``'s entries of ``stored`` (entry first: a list of arrays, or an array
     ``(entry, ...)``), one entry at a time, no copy of the selection; ``shape`` of one entry (read
     from the first if not given)."""
-    total = np.zeros(np.shape(stored[0]) if shape is None else shape)
-    for e in np.nonzero(mask)[0]:
+    chosen = np.nonzero(mask)[0]
+    if chosen.size == 0:
+        return np.zeros(np.shape(stored[0]) if shape is None else shape)
+    total = np.array(stored[chosen[0]], dtype=float)  # a copy of the first, then the others added
+    for e in chosen[1:]:
         total += stored[e]
     return total
 

@@ -54,13 +54,15 @@ _OPEX = ("electricity", "staff", "maintenance", "lease", "power", "operating_cos
 _SITE_OPEX = ("electricity", "staff", "maintenance")
 
 
-def depreciation(capex: np.ndarray, life_periods: int) -> np.ndarray:
-    """Straight-line depreciation ``(draw, period)`` of capex booked per period."""
+def depreciation(capex: np.ndarray, life_periods: int, cum: np.ndarray | None = None) -> np.ndarray:
+    """Straight-line depreciation ``(draw, period)`` of capex booked per period (``cum``: its
+    cumulative sum over periods, if already summed)."""
     life = max(1, int(life_periods))
-    if not capex.any():  # most parties buy nothing capital
+    if cum is None and not capex.any():  # most parties buy nothing capital
         return np.zeros_like(capex)
-    cum = np.cumsum(capex, axis=1)
-    lagged = np.concatenate([np.zeros((capex.shape[0], life)), cum], axis=1)[:, : capex.shape[1]]
+    cum = np.cumsum(capex, axis=1) if cum is None else cum
+    lagged = np.zeros_like(cum)
+    lagged[:, life:] = cum[:, : max(0, cum.shape[1] - life)]
     return (cum - lagged) / life
 
 
@@ -122,10 +124,13 @@ def _changes(carried: np.ndarray) -> np.ndarray:
 
 def conventional(net: np.ndarray, tol_usd: float = 1.0) -> np.ndarray:
     """Draws whose cash goes out first, then only comes in: one sign change, so one IRR, and
-    IRR > rate exactly when NPV at that rate > 0."""
-    carried = _carried_signs(net, tol_usd)
-    first = carried[np.arange(net.shape[0]), np.argmax(np.isfinite(carried), axis=1)]
-    return (first < 0) & (_changes(carried) == 1)
+    IRR > rate exactly when NPV at that rate > 0. Flows under ``tol_usd`` are skipped: the flows
+    out (at most ``-tol_usd``) all come before the flows in (at least ``tol_usd``), both present."""
+    out, into = net <= -tol_usd, net >= tol_usd
+    last_out = net.shape[1] - 1 - np.argmax(out[:, ::-1], axis=1)
+    first_in = np.argmax(into, axis=1)
+    result: np.ndarray = out.any(axis=1) & into.any(axis=1) & (last_out < first_in)
+    return result
 
 
 def irr(net: np.ndarray, periods_per_year: float) -> np.ndarray:
@@ -256,8 +261,12 @@ def statements(
         )
         capex = book.sum(out_mask & np.isin(contract, list(capital)))
         opex_y = by_year_sum(out_mask & np.isin(kind, _OPEX))
-        dep = depreciation(capex, round(life_years * per_year))
-        swing = {str(life): yearly(depreciation(capex, round(life * per_year))) for life in SWING_LIVES_YEARS}
+        capex_cum = np.cumsum(capex, axis=1) if capex.any() else None  # None: no capex, no depreciation
+        dep = depreciation(capex, round(life_years * per_year), capex_cum)
+        swing = {
+            str(life): yearly(depreciation(capex, round(life * per_year), capex_cum))
+            for life in SWING_LIVES_YEARS
+        }
         rpo = sum(
             (
                 r.rpo_usd
