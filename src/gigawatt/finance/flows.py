@@ -17,7 +17,7 @@ import networkx as nx
 import numpy as np
 import xarray as xr
 
-from gigawatt.finance.ledger import WORLD, Ledger, flow_matrix
+from gigawatt.finance.ledger import WORLD, Ledger, flow_matrix, involved
 
 __all__ = ["circularity", "cycles", "money_graph", "sankey", "flows_summary", "window_periods"]
 
@@ -177,8 +177,8 @@ def flows_summary(ledger: Ledger | xr.Dataset, periods: slice | None = None) -> 
     if not isinstance(ledger, Ledger):
         ledger = Ledger.from_dataset(ledger)
     totals = ledger.totals(periods)
-    values = flow_matrix(ledger, periods, totals=totals)
-    names = list(ledger.parties)
+    names = involved(ledger)  # parties with no entry change no path and have no circularity
+    values = flow_matrix(ledger, periods, totals=totals, parties=names)
     median = np.median(values, axis=0)
     entry = {n: float(median[names.index(WORLD), j]) for j, n in enumerate(names)} if WORLD in names else {}
     found = cycles(money_graph(median, names), entry)
@@ -187,7 +187,7 @@ def flows_summary(ledger: Ledger | xr.Dataset, periods: slice | None = None) -> 
     lent = {contract for c in exchanges for contract in legs[(c[0], c[1])]}
     if lent:
         kept = ~np.isin(ledger.contract, sorted(lent))
-        values = flow_matrix(ledger, periods, kept, totals)
+        values = flow_matrix(ledger, periods, kept, totals, names)
     share = circularity(values, names)
     result: dict[str, Any] = {
         "cycles": [c for c in found if c not in exchanges],

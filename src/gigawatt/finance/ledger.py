@@ -28,6 +28,7 @@ __all__ = [
     "entry_totals",
     "net_by_party",
     "flow_matrix",
+    "involved",
     "imbalance_usd",
 ]
 
@@ -191,19 +192,36 @@ def flow_matrix(
     periods: slice | None = None,
     entries: np.ndarray | None = None,
     totals: np.ndarray | None = None,
+    parties: Sequence[str] | None = None,
 ) -> np.ndarray:
     """Money paid from each party to each other over ``periods`` (only the ``entries`` mask, if
-    given): ``(draw, payer, payee)``, parties in the ledger's order; ``totals`` are
-    :func:`entry_totals` over those periods, if already summed. Each entry's total is added to its
-    payer-payee cell (a plain array: an xarray object here costs more than the sums)."""
+    given): ``(draw, payer, payee)``, parties in the ledger's order (only ``parties``, if given: the
+    entries between two of them); ``totals`` are :func:`entry_totals` over those periods, if
+    already summed. Each entry's total is added to its payer-payee cell (a plain array: an xarray
+    object here costs more than the sums)."""
     book = _as_ledger(ledger)
     totals = book.totals(periods) if totals is None else totals
-    names = book.parties
+    names = list(book.parties if parties is None else parties)
     n = len(names)
     index = {name: i for i, name in enumerate(names)}
+    chosen = np.ones(len(totals), bool) if entries is None else entries.copy()
+    chosen &= np.array([a in index and b in index for a, b in zip(book.payer, book.payee, strict=True)])
+    cell = np.array(
+        [index.get(a, 0) * n + index.get(b, 0) for a, b in zip(book.payer, book.payee, strict=True)]
+    )
+    used = np.unique(cell[chosen])
+    # summed cell by cell (contiguous rows), then written into the matrix row by row
+    cells = np.zeros((used.size, totals.shape[1]))
+    for e in np.nonzero(chosen)[0]:
+        cells[np.searchsorted(used, cell[e])] += totals[e]
     matrix = np.zeros((totals.shape[1], n * n))
-    chosen = np.ones(len(totals), bool) if entries is None else entries
-    for e, (a, b) in enumerate(zip(book.payer, book.payee, strict=True)):
-        if chosen[e]:
-            matrix[:, index[a] * n + index[b]] += totals[e]
+    matrix[:, used] = cells.T
     return matrix.reshape(-1, n, n)
+
+
+def involved(ledger: Ledger, entries: np.ndarray | None = None) -> list[str]:
+    """The parties that pay or receive under ``entries`` (a mask; all by default), in the ledger's
+    order: the axes a :func:`flow_matrix` of those entries needs."""
+    chosen = np.ones(len(ledger.amounts), bool) if entries is None else entries
+    named = set(ledger.payer[chosen]) | set(ledger.payee[chosen])
+    return [p for p in ledger.parties if p in named]

@@ -222,10 +222,10 @@ def statements(
     per_year, rate = rate_per_period(edges, discount_rate)
     capital = capital_contracts(money.scenario)
 
-    first_of_year = np.searchsorted(year_index, np.arange(len(year_list)))  # periods are in order
+    in_year = (year_index[:, None] == np.arange(len(year_list))[None, :]) * 1.0  # (period, year)
 
     def yearly(flow: np.ndarray) -> np.ndarray:
-        result: np.ndarray = np.add.reduceat(flow, first_of_year, axis=1)
+        result: np.ndarray = flow @ in_year  # a product: faster than np.add.reduceat along rows
         return result
 
     chosen = parties or [p for p in money.parties if p != WORLD]

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from gigawatt.finance.ledger import WORLD, entry_sum, flow_matrix
+from gigawatt.finance.ledger import WORLD, entry_sum, flow_matrix, involved
 from gigawatt.finance.model import Money
 from gigawatt.finance.quantiles import bands
 from gigawatt.units import format_date
@@ -35,21 +35,27 @@ SALES_KINDS = ("purchase", "lease", "compute", "power")
 RETURN_KINDS = ("equity", "loan_draw")
 
 
-def _matrix(money: Money, kinds: tuple[str, ...], totals: np.ndarray) -> np.ndarray:
+def _matrix(money: Money, kinds: tuple[str, ...], totals: np.ndarray, names: list[str]) -> np.ndarray:
     book = money.book
-    return flow_matrix(book, None, np.isin(book.kind, kinds), totals)
+    return flow_matrix(book, None, np.isin(book.kind, kinds), totals, names)
 
 
 def vendor_financing(money: Money, periods: slice | None = None) -> list[dict[str, Any]]:
     """Every vendor → customer pair where the vendor both sells for the customer and returns
     money to it in some draw, with the ratio returned / sold (module doc)."""
     periods = periods or slice(None)
-    names = money.parties
+    book = money.book
+    warrants = [
+        money.scenario.contracts[n] for n, r in money.results.items() if r.warrant_value_usd is not None
+    ]
+    # only the parties that sell, buy, earn or invest (in the ledger's order)
+    touched = set(involved(book, np.isin(book.kind, (*SALES_KINDS, "revenue", *RETURN_KINDS))))
+    names = [p for p in book.parties if p in touched | {x for c in warrants for x in (c.payer, c.payee)}]
     index = {n: i for i, n in enumerate(names)}
-    totals = money.book.totals(periods)
-    sales = _matrix(money, SALES_KINDS, totals)  # (draw, payer, payee): buyer pays vendor
-    income = _matrix(money, (*SALES_KINDS, "revenue"), totals).sum(axis=1)  # (draw, party)
-    returned = _matrix(money, RETURN_KINDS, totals)  # vendor pays customer
+    totals = book.totals(periods)
+    sales = _matrix(money, SALES_KINDS, totals, names)  # (draw, payer, payee): buyer pays vendor
+    income = _matrix(money, (*SALES_KINDS, "revenue"), totals, names).sum(axis=1)  # (draw, party)
+    returned = _matrix(money, RETURN_KINDS, totals, names)  # vendor pays customer
     last = (periods.stop if periods.stop is not None else len(money.edges) - 1) - 1
     for name, result in money.results.items():
         contract = money.scenario.contracts[name]
@@ -58,7 +64,11 @@ def vendor_financing(money: Money, periods: slice | None = None) -> list[dict[st
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(income[:, None, :] > 0, sales / income[:, None, :], 0.0)  # customer's share of i
     # sales for c by v: direct, plus through each supplier i in proportion to c's share of i's income
-    for_customer = sales + np.einsum("dci,div->dcv", share, sales)
+    # (only parties that both buy and sell pass sales on: the others' terms are zero)
+    sold_any, bought_any = sales.any(axis=(0, 1)), sales.any(axis=(0, 2))
+    middle = np.nonzero(sold_any & bought_any)[0]
+    for_customer = sales + np.matmul(share[:, :, middle], sales[:, middle, :])
+    found = np.any(returned > 1.0, axis=0) & np.any(for_customer > 1.0, axis=0).T  # (vendor, customer)
     window = {
         "from": format_date(money.edges[periods.start or 0]),
         "to": format_date(money.edges[last + 1]),
@@ -66,11 +76,9 @@ def vendor_financing(money: Money, periods: slice | None = None) -> list[dict[st
     out = []
     for v, vendor in enumerate(names):
         for c, customer in enumerate(names):
-            if WORLD in (vendor, customer) or v == c:
+            if WORLD in (vendor, customer) or v == c or not found[v, c]:
                 continue
             sold, back = for_customer[:, c, v], returned[:, v, c]
-            if not (np.any(back > 1.0) and np.any(sold > 1.0)):
-                continue
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(sold > 1.0, back / sold, np.nan)
             out.append(
