@@ -205,9 +205,12 @@ def flow_matrix(
     n = len(names)
     index = {name: i for i, name in enumerate(names)}
     chosen = np.ones(len(totals), bool) if entries is None else entries.copy()
-    chosen &= np.array([a in index and b in index for a, b in zip(book.payer, book.payee, strict=True)])
+    chosen &= np.array(
+        [a in index and b in index for a, b in zip(book.payer, book.payee, strict=True)], dtype=bool
+    )
     cell = np.array(
-        [index.get(a, 0) * n + index.get(b, 0) for a, b in zip(book.payer, book.payee, strict=True)]
+        [index.get(a, 0) * n + index.get(b, 0) for a, b in zip(book.payer, book.payee, strict=True)],
+        dtype=int,
     )
     used = np.unique(cell[chosen])
     # summed cell by cell (contiguous rows), then written into the matrix row by row
