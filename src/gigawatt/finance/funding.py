@@ -72,9 +72,10 @@ def _position(
         if not sign:
             continue
         amount = np.broadcast_to(f.amount_usd, shape)
-        net += sign * amount
+        add = np.add if sign > 0 else np.subtract
+        add(net, amount, out=net)
         if f.kind not in FINANCING and f.kind != "purchase":
-            operating += sign * amount
+            add(operating, amount, out=operating)
         if f.payee == party and f.kind == "loan_draw":
             debt += amount
         elif f.payer == party and f.kind == "principal":

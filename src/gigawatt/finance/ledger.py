@@ -70,6 +70,13 @@ class Ledger:
         """The ``mask``'s entries summed, ``(draw, period)``."""
         return entry_sum(self.amounts, mask, self.shape)
 
+    def net(self, party: str) -> np.ndarray:
+        """What ``party`` receives less what it pays, ``(draw, period)``."""
+        total = self.sum(self.payee == party)
+        for e in np.nonzero(self.payer == party)[0]:
+            total -= self.amounts[e]
+        return total
+
     def totals(self, periods: slice | None = None) -> np.ndarray:
         """Each entry summed over ``periods`` (all by default): ``(entry, draw)``, kept once summed."""
         key = (None, None) if periods is None else (periods.start, periods.stop)

@@ -89,8 +89,7 @@ def rate_per_period(edges: np.ndarray, rate_per_year: float) -> tuple[float, flo
 
 def party_net_usd(money: Money, party: str) -> np.ndarray:
     """A party's net cash (in minus out), ``(draw, period)``."""
-    book = money.book
-    return book.sum(book.payee == party) - book.sum(book.payer == party)
+    return money.book.net(party)
 
 
 def timing(money: Money, party: str, by_day: float) -> dict[str, Any]:
@@ -245,7 +244,7 @@ def statements(
     for party in chosen:
         inn, out_mask = payee == party, payer == party
         cash_in_y, cash_out_y = by_year_sum(inn), by_year_sum(out_mask)
-        net = book.sum(inn) - book.sum(out_mask)
+        net = book.net(party)
         terminal, terminal_parts = terminal_by_party(money, party, open_positions)
         with_terminal = net.copy()
         with_terminal[:, -1] += terminal

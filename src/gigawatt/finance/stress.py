@@ -449,19 +449,23 @@ def _lapsed(money: Money) -> np.ndarray:
 
 
 def _stranded_mw(money: Money, settlement: Settlement) -> np.ndarray:
-    """Facility MW online whose lease or compute payments went unpaid, ``(draw, period)``."""
-    book = money.book
+    """Facility MW online whose lease or compute payments went unpaid, ``(draw, period)``: only
+    in the draws settled in part (everything else was paid as scheduled)."""
+    book, rows = money.book, settlement.settled
     total = np.zeros(book.shape)
+    where = np.cumsum(settlement.scaled) - 1
+    stranded = np.zeros((rows.size, book.shape[1]))
     for name, r in money.results.items():
         if r.covered_mw is None:
             continue
-        entries = (book.contract == name) & settlement.scaled
-        if not entries.any():  # paid by parties that always pay
+        entries = np.nonzero((book.contract == name) & settlement.scaled)[0]
+        if not entries.size:  # paid by parties that always pay
             continue
-        due = book.sum(entries)
-        got = settlement.paid_usd(entries)
+        due = sum((book.amounts[e][rows] for e in entries), np.zeros(stranded.shape))
+        got = sum((settlement.scaled_paid_usd[:, :, where[e]] for e in entries), np.zeros(stranded.shape))
         unpaid_share = np.where(due > 0, 1 - got / np.where(due > 0, due, 1.0), 0.0)
-        total += r.covered_mw * np.clip(unpaid_share, 0.0, 1.0)
+        stranded += r.covered_mw[rows] * np.clip(unpaid_share, 0.0, 1.0)
+    total[rows] = stranded
     return total
 
 
