@@ -88,6 +88,15 @@ class Ledger:
             self._totals[key] = out
         return self._totals[key]
 
+    def by_bucket(self, buckets: np.ndarray) -> list[np.ndarray]:
+        """Each entry summed by bucket: ``amounts[e] @ buckets`` with ``buckets`` ``(period, bucket)``
+        of 0/1 (one product, not a reduction along rows), ``(draw, bucket)`` each. When every period
+        is in a bucket, the entries' horizon totals (:meth:`totals`) follow from these."""
+        out = [a @ buckets for a in self.amounts]
+        if (None, None) not in self._totals and np.all(buckets.sum(axis=1) == 1):
+            self._totals[(None, None)] = np.array([b.sum(axis=1) for b in out]).reshape(len(out), -1)
+        return out
+
     def replaced(self, entries: np.ndarray, amounts: Sequence[np.ndarray]) -> Ledger:
         """This ledger with the ``entries`` (indices) given new ``amounts``."""
         new = list(self.amounts)

@@ -228,11 +228,11 @@ def statements(
         return result
 
     chosen = parties or [p for p in money.parties if p != WORLD]
-    open_positions = terminal_values(money)
     # what statements read is summed once per entry: by year, and over the horizon
     draws = book.shape[0]
-    by_year = [yearly(a) for a in book.amounts]  # each entry's (draw, year)
-    entry_total = book.totals()  # (entry, draw)
+    by_year = book.by_bucket(in_year)  # each entry's (draw, year)
+    entry_total = book.totals()  # (entry, draw): from the years'
+    open_positions = terminal_values(money)
 
     def by_year_sum(mask: np.ndarray) -> np.ndarray:
         return entry_sum(by_year, mask, (draws, len(year_list)))
