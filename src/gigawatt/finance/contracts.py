@@ -103,14 +103,20 @@ def period_of(day: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(day), np.clip(index, -1, len(edges) - 1), len(edges) - 1)
 
 
-def at_period(day: np.ndarray, amount: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """``amount`` (per draw) placed in the period holding ``day``: ``(draw, period)``."""
+def at_period(
+    day: np.ndarray, amount: np.ndarray, edges: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """``amount`` (per draw) placed in the period holding ``day``: ``(draw, period)``; added to
+    ``out`` in place, if given."""
     n = len(edges) - 1
     index = period_of(day, edges)
-    out = np.zeros((len(day), n))
     inside = (index >= 0) & (index < n)
     rows = np.nonzero(inside)[0]
-    out[rows, index[inside]] = np.broadcast_to(amount, day.shape)[inside]
+    if out is None:
+        out = np.zeros((len(day), n))
+        out[rows, index[inside]] = np.broadcast_to(amount, day.shape)[inside]
+    else:
+        out[rows, index[inside]] += np.broadcast_to(amount, day.shape)[inside]
     return out
 
 
