@@ -218,20 +218,23 @@ def contract_flows(  # noqa: C901 (one branch per contract kind, each a few line
         if contract.renewals:
             renewal_days = p[f"{base}.renewal_term"] * _DAYS_PER_WEEK
             term_days = term_days + renewals_taken(contract, p, base) * renewal_days
-        days = overlap_days(edges, capacity.date, capacity.date + term_days[:, None])  # (d, e, k)
-        mid = (edges[:-1] + edges[1:]) / 2
-        years = np.clip((mid - capacity.date[..., None]) / DAYS_PER_YEAR, 0, None)
-        escalation = (1 + p[f"{base}.escalator"][:, None, None]) ** np.floor(years)
         if contract.price_usd_per_mw_month is not None:
-            rate = p[f"{base}.price_per_mw_month"][:, None, None] * capacity.mw[..., None] / _DAYS_PER_MONTH
+            rate = p[f"{base}.price_per_mw_month"][:, None] * capacity.mw / _DAYS_PER_MONTH
         else:
-            rate = (
-                p[f"{base}.price_per_accelerator_hour"][:, None, None]
-                * capacity.accelerators[..., None]
-                * _HOURS_PER_DAY
-            )
-        flow("lease", delay_periods((rate * days * escalation).sum(axis=1), terms_days, edges))
-        result.covered_mw = (capacity.mw[..., None] * days / length).sum(axis=1)
+            rate = p[f"{base}.price_per_accelerator_hour"][:, None] * capacity.accelerators * _HOURS_PER_DAY
+        # one phase at a time, (draw, period) each (small temporaries): escalated yearly from the
+        # phase's online date, whole years at the period's middle
+        mid = (edges[:-1] + edges[1:]) / 2
+        growth = 1 + p[f"{base}.escalator"][:, None]
+        lease_usd, covered = np.zeros((draws, periods)), np.zeros((draws, periods))
+        for e in range(capacity.date.shape[1]):
+            date = capacity.date[:, e]
+            days = overlap_days(edges, date, date + term_days)
+            escalation = growth ** np.floor(np.clip((mid - date[:, None]) / DAYS_PER_YEAR, 0, None))
+            lease_usd += rate[:, e, None] * days * escalation
+            covered += capacity.mw[:, e, None] * days / length
+        flow("lease", delay_periods(lease_usd, terms_days, edges))
+        result.covered_mw = covered
         if contract.residual_value_guarantee_usd is not None:
             gap = np.clip(
                 p[f"{base}.residual_value_guarantee"] - p[f"{base}.residual_value"] * p[f"{base}.asset_cost"],
