@@ -41,10 +41,20 @@ __all__ = [
     "conventional",
     "covenant_summary",
     "QUANTILES",
+    "RPO_CONVENTION",
     "SWING_LIVES_YEARS",
 ]
 
 QUANTILES = (10, 50, 90)
+#: How the RPO series ends (issue 13): said in every statement, so a series that falls to zero
+#: when a contract's term ends is not read as delivery.
+RPO_CONVENTION = (
+    "RPO counts from signing until each compute contract's term ends (start + term); what is not "
+    "delivered by then leaves RPO that period and is counted as lapsed (rpo_lapsed_usd, by year and "
+    "in total), not as revenue. The model does not extend a term when capacity comes late: whether "
+    "the undelivered part would be delivered later, renegotiated or cancelled is a contract term "
+    "the sources do not state."
+)
 #: Useful lives every statement also shows depreciation at: critics' 3 years, hyperscalers' 6
 #: (Burry vs hyperscaler accounting; data/accelerators.yaml useful_life sources).
 SWING_LIVES_YEARS = (3, 6)
@@ -274,14 +284,15 @@ def statements(
             ),
             np.zeros_like(net),
         )
-        lapsed = sum(
+        lapsed_by_period = sum(
             (
-                r.rpo_lapsed_usd.sum(axis=1)
+                r.rpo_lapsed_usd
                 for n, r in money.results.items()
                 if r.rpo_lapsed_usd is not None and money.scenario.contracts[n].payee == party
             ),
-            np.zeros(net.shape[0]),
+            np.zeros_like(net),
         )
+        lapsed = lapsed_by_period.sum(axis=1)
         cash0 = money.parameters.get(f"parties.{party}.cash", np.zeros(net.shape[0]))
         net_y = cash_in_y - cash_out_y
         position_y = cash0[:, None] + np.cumsum(net_y, axis=1)  # at each year's last period end
@@ -328,6 +339,7 @@ def statements(
                 "depreciation_usd": _bands(yearly(dep)),
                 **{f"depreciation_life_{k}y_usd": _bands(v) for k, v in swing.items()},
                 "rpo_usd": _bands(rpo[:, last_of_year]),
+                "rpo_lapsed_usd": _bands(yearly(lapsed_by_period)),
                 "cash_position_usd": _bands(position_y),
             },
             "totals": {
