@@ -201,7 +201,7 @@ def flows(
     from gigawatt.errors import GigawattError
     from gigawatt.finance import flows_summary
     from gigawatt.finance.flows import window_periods
-    from gigawatt.finance.vendor import unspent, vendor_financing
+    from gigawatt.finance.vendor import MIN_SALES_USD, unspent, vendor_financing
     from gigawatt.units import format_date, parse_date
 
     start = None if date_from is None else parse_date(date_from)
@@ -220,6 +220,7 @@ def flows(
     window = {"from": format_date(money.edges[periods.start]), "to": format_date(money.edges[periods.stop])}
     summary = flows_summary(money.book, periods)
     returned = vendor_financing(money, periods)
+    minor = vendor_financing(money, periods, minor=True)
     held = unspent(money, periods)
     named = {k: p.name for k, p in money.scenario.parties.items()}
     if as_json:
@@ -232,6 +233,7 @@ def flows(
                 **summary,
                 "cycle_names": [[named.get(x, x) for x in c] for c in summary["cycles"]],
                 "vendor_financing": returned,
+                "vendor_financing_minor": minor,
                 "unspent": held,
             },
             "flows",
@@ -270,6 +272,17 @@ def flows(
                 "–" if r["p50"] is None else f"{r['p50']:.0%} ({r['p10']:.0%}–{r['p90']:.0%})",
             )
         console.print(vf)
+    if minor:
+        pairs = "; ".join(
+            f"{named.get(r['vendor'], r['vendor'])} → {named.get(r['customer'], r['customer'])} "
+            f"(${r['returned_usd'] / 1e9:,.0f}B invested, ${r['sales_usd'] / 1e9:,.1f}B sold for it)"
+            for r in minor
+        )
+        console.print(
+            f"Investors rather than vendors (under ${MIN_SALES_USD / 1e9:,.0f}B of sales for the "
+            f"customer, P50; no ratio shown): {pairs}.",
+            highlight=False,
+        )
     for name, h in held.items():
         console.print(
             f"{named.get(name, name)}: ${h['unspent_usd'] / 1e9:,.0f}B of the "
@@ -353,20 +366,20 @@ def stress(
         )
     table.add_row(
         "P(any party short after its funding)",
-        f"{base['probability_any_short']:.0%}",
-        f"{hit['probability_any_short']:.0%}",
+        _share(base["probability_any_short"]),
+        _share(hit["probability_any_short"]),
     )
     for name in hit["parties"]:
         b, s = base["parties"][name], hit["parties"][name]
         table.add_row(
             f"{name}: P(runs short)",
-            f"{b['probability_short']:.0%}",
-            f"{s['probability_short']:.0%}",
+            _share(b["probability_short"]),
+            _share(s["probability_short"]),
         )
         table.add_row(
             f"{name}: P(first short)",
-            f"{b['probability_first_short']:.0%}",
-            f"{s['probability_first_short']:.0%}",
+            _share(b["probability_first_short"]),
+            _share(s["probability_first_short"]),
         )
         table.add_row(
             f"{name}: first short (P50)",
@@ -398,8 +411,8 @@ def stress(
         b = base["covenants"].get(loan, {})
         table.add_row(
             f"{loan} ({c['borrower']}): P(covenant breach)",
-            f"{b.get('probability_breach', 0):.0%}",
-            f"{c['probability_breach']:.0%}",
+            _share(b.get("probability_breach", 0)),
+            _share(c["probability_breach"]),
         )
         table.add_row(
             f"{loan}: first breach (P50)",
@@ -442,10 +455,16 @@ def _print_findings(money: Any, result: dict[str, Any], pledges: dict[str, Any])
         for loan, c in s["covenants"].items():
             if c["probability_breach"] > 0 and money.scenario.contracts[loan].payee == name:
                 console.print(
-                    f"{loan}: {name} breaches its covenants in {c['probability_breach']:.0%} of draws, "
+                    f"{loan}: {name} breaches its covenants in {_share(c['probability_breach'])} of draws, "
                     f"first {c['first_breach_date']['p50']} (P50)",
                     highlight=False,
                 )
+
+
+def _share(p: float) -> str:
+    """A share of draws as a percentage; under 0.5% but not zero is "<1%", never a "0%" beside a
+    date that says it happens."""
+    return "<1%" if 0 < p < 0.005 else f"{p:.0%}"
 
 
 def _has_money(statement: dict[str, Any]) -> bool:

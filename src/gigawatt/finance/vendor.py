@@ -27,12 +27,16 @@ from gigawatt.finance.model import Money
 from gigawatt.finance.quantiles import bands
 from gigawatt.units import format_date
 
-__all__ = ["vendor_financing", "unspent", "SALES_KINDS", "RETURN_KINDS"]
+__all__ = ["vendor_financing", "unspent", "SALES_KINDS", "RETURN_KINDS", "MIN_SALES_USD"]
 
 #: What a vendor sells: goods and services.
 SALES_KINDS = ("purchase", "lease", "compute", "power")
 #: What comes back to the customer: investment.
 RETURN_KINDS = ("equity", "loan_draw")
+#: Sales for the customer (P50) below which a pair is an investor's, not vendor financing: a
+#: ratio of returned to a few hundred million of sales (SoftBank → OpenAI: $30B on $0.4B) says
+#: nothing about a vendor financing its own sales. A judgement.
+MIN_SALES_USD = 1e9
 
 
 def _matrix(money: Money, kinds: tuple[str, ...], totals: np.ndarray, names: list[str]) -> np.ndarray:
@@ -40,9 +44,10 @@ def _matrix(money: Money, kinds: tuple[str, ...], totals: np.ndarray, names: lis
     return flow_matrix(book, None, np.isin(book.kind, kinds), totals, names)
 
 
-def vendor_financing(money: Money, periods: slice | None = None) -> list[dict[str, Any]]:
-    """Every vendor → customer pair where the vendor both sells for the customer and returns
-    money to it in some draw, with the ratio returned / sold (module doc)."""
+def vendor_financing(money: Money, periods: slice | None = None, minor: bool = False) -> list[dict[str, Any]]:
+    """Every vendor → customer pair where the vendor both sells for the customer (at least
+    :data:`MIN_SALES_USD`, P50) and returns money to it in some draw, with the ratio returned /
+    sold (module doc); ``minor``: the pairs under :data:`MIN_SALES_USD` of sales instead."""
     periods = periods or slice(None)
     book = money.book
     warrants = [
@@ -79,6 +84,8 @@ def vendor_financing(money: Money, periods: slice | None = None) -> list[dict[st
             if WORLD in (vendor, customer) or v == c or not found[v, c]:
                 continue
             sold, back = for_customer[:, c, v], returned[:, v, c]
+            if (float(np.median(sold)) < MIN_SALES_USD) != minor:
+                continue
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(sold > 1.0, back / sold, np.nan)
             out.append(
