@@ -111,11 +111,7 @@ def settle(money: Money) -> Settlement:
         owed_in[:, :, c] = fixed_in[:, :, c] + book.sum(scaled & (payee == i))
         owed_out[:, :, c] = book.sum(payer == i)
     cash = cash0[:, None, :] + np.cumsum(owed_in - owed_out, axis=1)  # after each period, paid in full
-    before = np.concatenate([cash0[:, None, :], cash[:, :-1, :]], axis=1)
-    room = before + owed_in - floor[:, None, :]
-    # a margin far above rounding, so a draw left out is one the iteration would not change
-    margin = 1.0 + 1e-9 * (np.abs(before) + owed_in + owed_out + np.abs(floor[:, None, :]))
-    settled = np.nonzero((owed_out > room - margin).any(axis=(1, 2)))[0]
+    settled = _settled_draws(cash, cash0, floor, owed_in, owed_out)
     shortfall = np.zeros((draws, periods, parties.size))
     paid = np.empty((settled.size, periods, chosen.size))
     unpaid = np.zeros((draws, entries))
@@ -154,6 +150,20 @@ def settle(money: Money) -> Settlement:
         book, scaled, settled, paid, unpaid, shortfall_all.transpose(1, 2, 0), cash_all.transpose(1, 2, 0),
         constrained,
     )  # fmt: skip
+
+
+def _settled_draws(
+    cash: np.ndarray, cash0: np.ndarray, floor: np.ndarray, owed_in: np.ndarray, owed_out: np.ndarray
+) -> np.ndarray:
+    """The draws where, everything paid in full, a constrained party at some period owes more than
+    its cash, what it receives and its credit: only those need settling period by period. ``cash``
+    is the running cash after each period paid in full, the rest as in :func:`settle`."""
+    before = np.concatenate([cash0[:, None, :], cash[:, :-1, :]], axis=1)
+    room = before + owed_in - floor[:, None, :]
+    # a margin far above rounding, so a draw left out is one the iteration would not change
+    margin = 1.0 + 1e-9 * (np.abs(before) + owed_in + owed_out + np.abs(floor[:, None, :]))
+    result: np.ndarray = np.nonzero((owed_out > room - margin).any(axis=(1, 2)))[0]
+    return result
 
 
 @dataclass(frozen=True)
