@@ -145,20 +145,27 @@ class Ledger:
 def build_ledger(
     flows: Sequence[Flow], edges: np.ndarray, draws: np.ndarray, parties: Sequence[str]
 ) -> Ledger:
-    """The flows as a ledger (each flow's amount kept as it is, seen as ``(draw, period)``);
-    ``parties`` (the world included) label the party axis."""
+    """The flows as a ledger, one entry per payer, payee, contract and kind (flows that share
+    all four, a contract's phases, are added into one; a single flow's amount is kept as it is,
+    seen as ``(draw, period)``); ``parties`` (the world included) label the party axis."""
     unknown = {n for f in flows for n in (f.payer, f.payee)} - set(parties)
     if unknown:
         raise ValueError(f"flows name parties outside the ledger: {sorted(unknown)}")
     shape = (len(draws), len(edges) - 1)
-    return Ledger(
-        [np.broadcast_to(f.amount_usd, shape) for f in flows],
-        np.array([f.payer for f in flows], dtype=object).astype(str),
-        np.array([f.payee for f in flows], dtype=object).astype(str),
-        np.array([f.contract for f in flows], dtype=object).astype(str),
-        np.array([f.kind for f in flows], dtype=object).astype(str),
-        list(parties), np.asarray(draws), np.asarray(edges),
-    )  # fmt: skip
+    keys: dict[tuple[str, str, str, str], int] = {}
+    amounts: list[np.ndarray] = []
+    for f in flows:
+        key = (f.payer, f.payee, f.contract, f.kind)
+        amount = np.broadcast_to(f.amount_usd, shape)
+        if key not in keys:
+            keys[key] = len(amounts)
+            amounts.append(amount)
+        else:
+            amounts[keys[key]] = amounts[keys[key]] + amount
+    payer, payee, contract, kind = (
+        np.array([k[i] for k in keys], dtype=object).astype(str) for i in range(4)
+    )
+    return Ledger(amounts, payer, payee, contract, kind, list(parties), np.asarray(draws), np.asarray(edges))
 
 
 def _as_ledger(ledger: Ledger | xr.Dataset) -> Ledger:

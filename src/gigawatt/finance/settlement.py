@@ -52,7 +52,7 @@ class Settlement:
     def paid(self) -> Ledger:
         """The ledger as paid: the scheduled one with the scaled entries' payments."""
         chosen = np.nonzero(self.scaled)[0]
-        return self.scheduled.replaced(chosen, [self._paid_entry(j, e) for j, e in enumerate(chosen)])
+        return self.scheduled.replaced(chosen, [self._paid_entry(j, int(e)) for j, e in enumerate(chosen)])
 
     def paid_usd(self, entries: np.ndarray) -> np.ndarray:
         """What was paid under ``entries`` (a mask), summed: ``(draw, period)``."""
