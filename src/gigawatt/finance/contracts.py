@@ -286,8 +286,9 @@ def contract_flows(  # noqa: C901 (one branch per contract kind, each a few line
             amounts = [p[f"{base}.tranches[{i}].amount"] for i in range(len(contract.tranches))]
         else:
             dates, amounts = [_start(name, contract, p, edges)], [p[f"{base}.value"]]
-        paid = sum(at_period(d, a, edges) for d, a in zip(dates, amounts, strict=True))
-        assert isinstance(paid, np.ndarray)
+        paid = np.zeros((draws, periods))
+        for d, a in zip(dates, amounts, strict=True):
+            at_period(d, a, edges, paid)
         if kind == "investment":
             flow("equity", paid)
             if contract.valuation_usd is not None:
@@ -298,8 +299,9 @@ def contract_flows(  # noqa: C901 (one branch per contract kind, each a few line
     elif kind == "warrant":
         start = _start(name, contract, p, edges)
         dates = _tranche_dates(name, contract, p, capacity, draws)
-        vested = sum(at_period(d, p[f"{base}.tranches[{i}].shares"], edges) for i, d in enumerate(dates))
-        assert isinstance(vested, np.ndarray)
+        vested = np.zeros((draws, periods))
+        for i, d in enumerate(dates):
+            at_period(d, p[f"{base}.tranches[{i}].shares"], edges, vested)
         flow("warrant_exercise", vested * p[f"{base}.strike"][:, None], reverse=True)
         result.shares_vested = np.cumsum(vested, axis=1)
         price = _share_price(name, p, start, np.broadcast_to(edges[1:], (draws, periods)))
