@@ -54,12 +54,12 @@ def main() -> None:
             funding_need(money.funding, money.edges),
         )
     )
-    _, flows_s = _timed(lambda: (flows_summary(money.ledger), vendor_financing(money), unspent(money)))
+    _, flows_s = _timed(lambda: (flows_summary(money.book), vendor_financing(money), unspent(money)))
     _, settle_s = _timed(lambda: report(money, settle(money)))
     result = {
         "scenario": args.scenario,
         "draws": args.draws,
-        "ledger": dict(money.ledger.sizes),
+        "ledger": money.book.sizes,
         "buildout_s": round(build_s, 2),
         "simulate_money_s": round(money_s, 2),
         "finance_s": round(money_s + statements_s, 2),

@@ -38,12 +38,28 @@ def test_finance_json_per_party():
     totals = data["statements"]["oracle"]["totals"]
     assert totals["irr_defined_share"] == 0.0 and totals["irr_per_year"]["p50"] is None
     assert totals["npv_usd"]["p50"] != totals["npv_cash_only_usd"]["p50"]  # terminal value counted
+    # RPO that lapses undelivered shows by year, and the convention is stated
+    lapsed = data["statements"]["oracle"]["lines"]["rpo_lapsed_usd"]["p50"]
+    assert len(lapsed) == len(data["statements"]["oracle"]["years"]) and max(lapsed) > 1e9
+    assert "term ends" in data["rpo_convention"] and "does not extend" in data["rpo_convention"]
 
 
 def test_finance_table_says_why_irr_is_missing():
     result = runner.invoke(app, ["finance", "stargate", "--party", "oracle", "--draws", "100"])
     assert result.exit_code == 0, result.output
-    assert "n/a*" in result.output and "Descartes" in result.output.replace("\n", " ")
+    assert "IRR*" in result.output and "n/a" in result.output
+    assert "Descartes" in result.output.replace("\n", " ")
+
+
+def test_finance_table_says_when_rpo_lapses_and_leaves_out_parties_without_money():
+    result = runner.invoke(app, ["finance", "stargate", "--draws", "100"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    # the RPO series falls to zero at the contracts' term end: the output says what lapses, when
+    assert "oracle: RPO peaks at $" in text and "is never delivered and lapses (P50), most in 20" in text
+    assert "does not extend a term" in text
+    assert "No money in any draw (not shown):" in text and "│ aker " not in result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
 
 
 def test_stress_table_says_never_and_explains_a_delay_that_looks_like_relief():

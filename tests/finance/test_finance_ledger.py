@@ -37,7 +37,7 @@ def ledger_of(items):
 @given(flows_strategy)
 def test_every_ledger_balances(items):
     ledger = ledger_of(items)
-    scale = max(1.0, float(ledger.amount_usd.sum()))
+    scale = max(1.0, float(ledger.dataset().amount_usd.sum()))
     assert np.all(np.abs(imbalance_usd(ledger)) <= 1e-9 * scale)
     # and each party's net is what it received minus what it paid, counted one flow at a time
     net = net_by_party(ledger).sum(("period",)).values
@@ -52,8 +52,8 @@ def test_every_ledger_balances(items):
 @given(flows_strategy)
 def test_flow_matrix_keeps_every_dollar(items):
     ledger = ledger_of(items)
-    matrix = flow_matrix(ledger).values
-    assert np.allclose(matrix.sum(axis=(1, 2)), ledger.amount_usd.sum(("period", "entry")).values)
+    matrix = flow_matrix(ledger)
+    assert np.allclose(matrix.sum(axis=(1, 2)), ledger.dataset().amount_usd.sum(("period", "entry")).values)
     assert np.all(np.diagonal(matrix, axis1=1, axis2=2) == 0)
 
 
@@ -79,7 +79,7 @@ def test_stargate_books_balance_every_draw_and_period(stargate_money):
 
 def test_settled_books_still_balance(stargate_money):
     settlement = settle(stargate_money)
-    paid = settlement.paid.amount_usd.values
+    paid = settlement.paid.dataset().amount_usd.values
     scheduled = stargate_money.ledger.amount_usd.values
     # every scheduled dollar is either paid, or unpaid (defaulted, or still deferred at the end)
     accounted = paid.sum(axis=1) + settlement.unpaid_usd

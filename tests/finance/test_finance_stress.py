@@ -110,7 +110,7 @@ contracts:
 def test_default_shortfall_propagates_to_counterparties():
     money = tiny_money("default")
     s = settle(money)
-    paid = s.paid.amount_usd.values[0]
+    paid = s.paid.dataset().amount_usd.values[0]
     assert paid[:, 0].tolist() == [100, 50, 0, 0]  # a's cash runs out in period 2
     assert paid[:, 1].tolist() == [60, 60, 30, 0]  # b pays from what a paid it, then runs dry
     assert s.unpaid_usd[0].tolist() == [250, 90]
@@ -123,7 +123,7 @@ def test_default_shortfall_propagates_to_counterparties():
 
 def test_deferred_shortfall_rolls_forward_and_is_owed_at_the_end():
     s = settle(tiny_money("defer"))
-    paid = s.paid.amount_usd.values[0][:, 0]
+    paid = s.paid.dataset().amount_usd.values[0][:, 0]
     assert paid.tolist() == [100, 50, 0, 0]
     assert s.shortfall_usd[0, :, 0].tolist() == [0, 50, 150, 250]  # arrears accumulate
     assert s.unpaid_usd[0, 0] == 250  # still owed when the horizon ends

@@ -51,3 +51,7 @@ def test_flows_json_carries_vendor_financing():
     assert {"sales_usd", "returned_usd", "ratio", "window"} <= set(nvidia)
     assert 0 < nvidia["ratio"]["p10"] <= nvidia["ratio"]["p50"] <= nvidia["ratio"]["p90"]
     assert "stargate-jv" in data["unspent"]  # the JV's pledges fund no site: said so
+    # an investor that sells a few hundred million for the customer is no vendor: no ratio of 75x
+    minor = {(r["vendor"], r["customer"]) for r in data["vendor_financing_minor"]}
+    assert ("softbank", "openai") in minor and ("softbank", "openai") not in pairs
+    assert all(r["sales_usd"] >= 1e9 for r in data["vendor_financing"])

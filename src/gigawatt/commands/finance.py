@@ -86,6 +86,7 @@ def finance(
     from gigawatt.finance.commitments import commitments_summary
     from gigawatt.finance.economics import unit_economics
     from gigawatt.finance.funding import funding_need
+    from gigawatt.finance.statements import RPO_CONVENTION
 
     with steps(_STEPS, not as_json) as done:
         money = _money(scenario, draws, seed, step, done, yes)
@@ -110,6 +111,7 @@ def finance(
                 "unit_economics": economics,
                 "commitments": pledges,
                 "funding_need": need,
+                "rpo_convention": RPO_CONVENTION,
             },
             "finance",
         )
@@ -122,11 +124,14 @@ def finance(
         "depr.",
         "RPO lost",
         "NPV",
-        "IRR",
+        "IRR*",
         title=f"{money.scenario.name}: totals over the horizon, $B (P50; life {life:g} years; "
         f"NPV at {discount_rate:.0%}/yr)",
     )
+    quiet = [name for name, s in result.items() if not _has_money(s)]
     for name, s in result.items():
+        if name in quiet:
+            continue
         t = s["totals"]
         irr, unique = t["irr_per_year"]["p50"], t["irr_defined_share"]
         table.add_row(
@@ -136,14 +141,19 @@ def finance(
                 for key in ("cash_in_usd", "cash_out_usd", "capex_usd", "depreciation_usd", "rpo_lapsed_usd")
             ),
             _b3(t["npv_usd"]["p50"]),
-            "n/a*" if irr is None else f"{round(irr, 4) + 0.0:.0%} ({unique:.0%}*)",
+            "n/a"
+            if irr is None
+            else f"{round(irr, 4) + 0.0:.0%}\n" + (f"({unique:.0%})" if unique < 0.995 else "(all)"),
         )
     console.print(table)
+    if quiet:
+        console.print(f"No money in any draw (not shown): {', '.join(quiet)}.", highlight=False)
     console.print(
         "RPO lost: remaining performance obligation that lapsed undelivered. "
         "* IRR (P50) only over draws whose net cash goes out first and then only comes in, where it "
-        "is unique (share of draws in brackets); n/a: in every draw net cash changes sign more than "
-        "once (several rates fit, Descartes' rule of signs) or comes in first — read NPV instead.",
+        "is unique (share of draws in brackets; all: every draw); n/a: in every draw net cash changes "
+        "sign more than once (several rates fit, Descartes' rule of signs) or comes in first — read "
+        "NPV instead.",
         highlight=False,
     )
     units = Table(
@@ -168,33 +178,7 @@ def finance(
         )
     console.print(units)
     _print_capital(console, need)
-    for name, s in result.items():
-        lines = s["lines"]
-        short, long = (lines[f"depreciation_life_{k}y_usd"]["p50"] for k in (3, 6))
-        if max(short) > 1e9:
-            peak = max(range(len(short)), key=short.__getitem__)
-            console.print(
-                f"{name}: depreciation in {s['years'][peak]} ${short[peak] / 1e9:,.0f}B at a 3-year "
-                f"life vs ${long[peak] / 1e9:,.0f}B at 6 (P50; the swing is "
-                f"${(short[peak] - long[peak]) / 1e9:,.0f}B that year)",
-                highlight=False,
-            )
-    for name, c in pledges.items():
-        spent = c["capex_spent_usd"]
-        console.print(
-            f"[bold]{name}[/bold]: ${c['pledge_usd'] / 1e9:,.0f}B of capex by {c['by']} — met in "
-            f"{c['probability_met']:.0%} of draws; spent by then ${spent['p50'] / 1e9:,.0f}B P50 "
-            f"(${spent['p10'] / 1e9:,.0f}–{spent['p90'] / 1e9:,.0f}B P10–P90)",
-            highlight=False,
-        )
-    for name, s in result.items():
-        for loan, c in s["covenants"].items():
-            if c["probability_breach"] > 0 and money.scenario.contracts[loan].payee == name:
-                console.print(
-                    f"{loan}: {name} breaches its covenants in {c['probability_breach']:.0%} of draws, "
-                    f"first {c['first_breach_date']['p50']} (P50)",
-                    highlight=False,
-                )
+    _print_findings(money, result, pledges)
 
 
 @app.command()
@@ -217,7 +201,7 @@ def flows(
     from gigawatt.errors import GigawattError
     from gigawatt.finance import flows_summary
     from gigawatt.finance.flows import window_periods
-    from gigawatt.finance.vendor import unspent, vendor_financing
+    from gigawatt.finance.vendor import MIN_SALES_USD, unspent, vendor_financing
     from gigawatt.units import format_date, parse_date
 
     start = None if date_from is None else parse_date(date_from)
@@ -234,8 +218,9 @@ def flows(
             f"{format_date(money.edges[-1])})"
         ) from None
     window = {"from": format_date(money.edges[periods.start]), "to": format_date(money.edges[periods.stop])}
-    summary = flows_summary(money.ledger, periods)
+    summary = flows_summary(money.book, periods)
     returned = vendor_financing(money, periods)
+    minor = vendor_financing(money, periods, minor=True)
     held = unspent(money, periods)
     named = {k: p.name for k, p in money.scenario.parties.items()}
     if as_json:
@@ -248,6 +233,7 @@ def flows(
                 **summary,
                 "cycle_names": [[named.get(x, x) for x in c] for c in summary["cycles"]],
                 "vendor_financing": returned,
+                "vendor_financing_minor": minor,
                 "unspent": held,
             },
             "flows",
@@ -286,6 +272,17 @@ def flows(
                 "–" if r["p50"] is None else f"{r['p50']:.0%} ({r['p10']:.0%}–{r['p90']:.0%})",
             )
         console.print(vf)
+    if minor:
+        pairs = "; ".join(
+            f"{named.get(r['vendor'], r['vendor'])} → {named.get(r['customer'], r['customer'])} "
+            f"(${r['returned_usd'] / 1e9:,.0f}B invested, ${r['sales_usd'] / 1e9:,.1f}B sold for it)"
+            for r in minor
+        )
+        console.print(
+            f"Investors rather than vendors (under ${MIN_SALES_USD / 1e9:,.0f}B of sales for the "
+            f"customer, P50; no ratio shown): {pairs}.",
+            highlight=False,
+        )
     for name, h in held.items():
         console.print(
             f"{named.get(name, name)}: ${h['unspent_usd'] / 1e9:,.0f}B of the "
@@ -369,20 +366,20 @@ def stress(
         )
     table.add_row(
         "P(any party short after its funding)",
-        f"{base['probability_any_short']:.0%}",
-        f"{hit['probability_any_short']:.0%}",
+        _share(base["probability_any_short"]),
+        _share(hit["probability_any_short"]),
     )
     for name in hit["parties"]:
         b, s = base["parties"][name], hit["parties"][name]
         table.add_row(
             f"{name}: P(runs short)",
-            f"{b['probability_short']:.0%}",
-            f"{s['probability_short']:.0%}",
+            _share(b["probability_short"]),
+            _share(s["probability_short"]),
         )
         table.add_row(
             f"{name}: P(first short)",
-            f"{b['probability_first_short']:.0%}",
-            f"{s['probability_first_short']:.0%}",
+            _share(b["probability_first_short"]),
+            _share(s["probability_first_short"]),
         )
         table.add_row(
             f"{name}: first short (P50)",
@@ -414,8 +411,8 @@ def stress(
         b = base["covenants"].get(loan, {})
         table.add_row(
             f"{loan} ({c['borrower']}): P(covenant breach)",
-            f"{b.get('probability_breach', 0):.0%}",
-            f"{c['probability_breach']:.0%}",
+            _share(b.get("probability_breach", 0)),
+            _share(c["probability_breach"]),
         )
         table.add_row(
             f"{loan}: first breach (P50)",
@@ -427,6 +424,72 @@ def stress(
         console.print(line, highlight=False)
     if recorded is not None:
         console.print(f"recorded as run [bold]{recorded.id}[/] in {store.root}", highlight=False)
+
+
+def _print_findings(money: Any, result: dict[str, Any], pledges: dict[str, Any]) -> None:
+    """The statements' findings in words: depreciation swing, RPO that lapses, pledges, covenants."""
+    for name, s in result.items():
+        lines = s["lines"]
+        short, long = (lines[f"depreciation_life_{k}y_usd"]["p50"] for k in (3, 6))
+        if max(short) > 1e9:
+            peak = max(range(len(short)), key=short.__getitem__)
+            console.print(
+                f"{name}: depreciation in {s['years'][peak]} ${short[peak] / 1e9:,.0f}B at a 3-year "
+                f"life vs ${long[peak] / 1e9:,.0f}B at 6 (P50; the swing is "
+                f"${(short[peak] - long[peak]) / 1e9:,.0f}B that year)",
+                highlight=False,
+            )
+    for name, s in result.items():
+        line = _rpo_sentence(name, s)
+        if line:
+            console.print(line, highlight=False)
+    for name, c in pledges.items():
+        spent = c["capex_spent_usd"]
+        console.print(
+            f"[bold]{name}[/bold]: ${c['pledge_usd'] / 1e9:,.0f}B of capex by {c['by']} — met in "
+            f"{c['probability_met']:.0%} of draws; spent by then ${spent['p50'] / 1e9:,.0f}B P50 "
+            f"(${spent['p10'] / 1e9:,.0f}–{spent['p90'] / 1e9:,.0f}B P10–P90)",
+            highlight=False,
+        )
+    for name, s in result.items():
+        for loan, c in s["covenants"].items():
+            if c["probability_breach"] > 0 and money.scenario.contracts[loan].payee == name:
+                console.print(
+                    f"{loan}: {name} breaches its covenants in {_share(c['probability_breach'])} of draws, "
+                    f"first {c['first_breach_date']['p50']} (P50)",
+                    highlight=False,
+                )
+
+
+def _share(p: float) -> str:
+    """A share of draws as a percentage; under 0.5% but not zero is "<1%", never a "0%" beside a
+    date that says it happens."""
+    return "<1%" if 0 < p < 0.005 else f"{p:.0%}"
+
+
+def _has_money(statement: dict[str, Any]) -> bool:
+    """Whether a party pays or receives anything in any draw (P90 of its cash in or out)."""
+    t = statement["totals"]
+    return any((t[k]["p90"] or 0.0) > 0 or (t[k]["p10"] or 0.0) > 0 for k in ("cash_in_usd", "cash_out_usd"))
+
+
+def _rpo_sentence(name: str, statement: dict[str, Any]) -> str | None:
+    """Where a seller's RPO goes when its contracts end: what lapses undelivered, and when
+    (statements' ``rpo_lapsed_usd``; :data:`gigawatt.finance.statements.RPO_CONVENTION`)."""
+    lapsed = statement["totals"]["rpo_lapsed_usd"]["p50"] or 0.0
+    if lapsed < 1e9:
+        return None
+    years = statement["years"]
+    rpo = statement["lines"]["rpo_usd"]["p50"]
+    by_year = statement["lines"]["rpo_lapsed_usd"]["p50"]
+    peak, most = max(range(len(rpo)), key=rpo.__getitem__), max(range(len(by_year)), key=by_year.__getitem__)
+    return (
+        f"{name}: RPO peaks at ${rpo[peak] / 1e9:,.0f}B at end-{years[peak]} (P50); "
+        f"${lapsed / 1e9:,.0f}B is never delivered and lapses (P50), most in {years[most]} "
+        f"(${by_year[most] / 1e9:,.0f}B), when contracts' terms end. RPO counts to each compute "
+        "contract's term end and the model does not extend a term when capacity comes late; the "
+        "sources do not say whether the rest would be delivered later, renegotiated or cancelled."
+    )
 
 
 def _need_sentences(need: dict[str, Any]) -> list[str]:

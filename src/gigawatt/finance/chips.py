@@ -165,18 +165,17 @@ def chip_flows(
     rounds = 1 + (_REFRESHES if scenario.chips.refresh else 0)
     buyers, _ = chip_buyers(scenario, ds)
     out: dict[str, ContractResult] = {}
+    sold: dict[str, np.ndarray] = {}  # sold_until per buyer, (draw, phase)
     for k, buyer in enumerate(buyers):
         if buyer is None:
             continue
         site = str(ds.site.values[k])
-        until = sold_until(scenario, ds, p, buyer)[:, k]
-        amount = sum(
-            (
-                at_period(_refresh_day(delivered[:, k], life[:, k], n, until), price[:, k], edges)
-                for n in range(rounds)
-            ),
-            np.zeros((draws, periods)),
-        )
+        if buyer not in sold:
+            sold[buyer] = sold_until(scenario, ds, p, buyer)
+        until = sold[buyer][:, k]
+        amount = np.zeros((draws, periods))
+        for n in range(rounds):
+            at_period(_refresh_day(delivered[:, k], life[:, k], n, until), price[:, k], edges, amount)
         result = out.setdefault(f"chips:{site}", ContractResult())
         result.flows.append(
             Flow(buyer, _vendor(scenario, str(ds.accelerator.values[k])), f"chips:{site}", "purchase", amount)

@@ -103,14 +103,20 @@ def period_of(day: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(day), np.clip(index, -1, len(edges) - 1), len(edges) - 1)
 
 
-def at_period(day: np.ndarray, amount: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """``amount`` (per draw) placed in the period holding ``day``: ``(draw, period)``."""
+def at_period(
+    day: np.ndarray, amount: np.ndarray, edges: np.ndarray, out: np.ndarray | None = None
+) -> np.ndarray:
+    """``amount`` (per draw) placed in the period holding ``day``: ``(draw, period)``; added to
+    ``out`` in place, if given."""
     n = len(edges) - 1
     index = period_of(day, edges)
-    out = np.zeros((len(day), n))
     inside = (index >= 0) & (index < n)
     rows = np.nonzero(inside)[0]
-    out[rows, index[inside]] = np.broadcast_to(amount, day.shape)[inside]
+    if out is None:
+        out = np.zeros((len(day), n))
+        out[rows, index[inside]] = np.broadcast_to(amount, day.shape)[inside]
+    else:
+        out[rows, index[inside]] += np.broadcast_to(amount, day.shape)[inside]
     return out
 
 
@@ -212,20 +218,23 @@ def contract_flows(  # noqa: C901 (one branch per contract kind, each a few line
         if contract.renewals:
             renewal_days = p[f"{base}.renewal_term"] * _DAYS_PER_WEEK
             term_days = term_days + renewals_taken(contract, p, base) * renewal_days
-        days = overlap_days(edges, capacity.date, capacity.date + term_days[:, None])  # (d, e, k)
-        mid = (edges[:-1] + edges[1:]) / 2
-        years = np.clip((mid - capacity.date[..., None]) / DAYS_PER_YEAR, 0, None)
-        escalation = (1 + p[f"{base}.escalator"][:, None, None]) ** np.floor(years)
         if contract.price_usd_per_mw_month is not None:
-            rate = p[f"{base}.price_per_mw_month"][:, None, None] * capacity.mw[..., None] / _DAYS_PER_MONTH
+            rate = p[f"{base}.price_per_mw_month"][:, None] * capacity.mw / _DAYS_PER_MONTH
         else:
-            rate = (
-                p[f"{base}.price_per_accelerator_hour"][:, None, None]
-                * capacity.accelerators[..., None]
-                * _HOURS_PER_DAY
-            )
-        flow("lease", delay_periods((rate * days * escalation).sum(axis=1), terms_days, edges))
-        result.covered_mw = (capacity.mw[..., None] * days / length).sum(axis=1)
+            rate = p[f"{base}.price_per_accelerator_hour"][:, None] * capacity.accelerators * _HOURS_PER_DAY
+        # one phase at a time, (draw, period) each (small temporaries): escalated yearly from the
+        # phase's online date, whole years at the period's middle
+        mid = (edges[:-1] + edges[1:]) / 2
+        growth = 1 + p[f"{base}.escalator"][:, None]
+        lease_usd, covered = np.zeros((draws, periods)), np.zeros((draws, periods))
+        for e in range(capacity.date.shape[1]):
+            date = capacity.date[:, e]
+            days = overlap_days(edges, date, date + term_days)
+            escalation = growth ** np.floor(np.clip((mid - date[:, None]) / DAYS_PER_YEAR, 0, None))
+            lease_usd += rate[:, e, None] * days * escalation
+            covered += capacity.mw[:, e, None] * days / length
+        flow("lease", delay_periods(lease_usd, terms_days, edges))
+        result.covered_mw = covered
         if contract.residual_value_guarantee_usd is not None:
             gap = np.clip(
                 p[f"{base}.residual_value_guarantee"] - p[f"{base}.residual_value"] * p[f"{base}.asset_cost"],
@@ -277,8 +286,9 @@ def contract_flows(  # noqa: C901 (one branch per contract kind, each a few line
             amounts = [p[f"{base}.tranches[{i}].amount"] for i in range(len(contract.tranches))]
         else:
             dates, amounts = [_start(name, contract, p, edges)], [p[f"{base}.value"]]
-        paid = sum(at_period(d, a, edges) for d, a in zip(dates, amounts, strict=True))
-        assert isinstance(paid, np.ndarray)
+        paid = np.zeros((draws, periods))
+        for d, a in zip(dates, amounts, strict=True):
+            at_period(d, a, edges, paid)
         if kind == "investment":
             flow("equity", paid)
             if contract.valuation_usd is not None:
@@ -289,8 +299,9 @@ def contract_flows(  # noqa: C901 (one branch per contract kind, each a few line
     elif kind == "warrant":
         start = _start(name, contract, p, edges)
         dates = _tranche_dates(name, contract, p, capacity, draws)
-        vested = sum(at_period(d, p[f"{base}.tranches[{i}].shares"], edges) for i, d in enumerate(dates))
-        assert isinstance(vested, np.ndarray)
+        vested = np.zeros((draws, periods))
+        for i, d in enumerate(dates):
+            at_period(d, p[f"{base}.tranches[{i}].shares"], edges, vested)
         flow("warrant_exercise", vested * p[f"{base}.strike"][:, None], reverse=True)
         result.shares_vested = np.cumsum(vested, axis=1)
         price = _share_price(name, p, start, np.broadcast_to(edges[1:], (draws, periods)))

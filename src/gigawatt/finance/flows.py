@@ -17,7 +17,7 @@ import networkx as nx
 import numpy as np
 import xarray as xr
 
-from gigawatt.finance.ledger import WORLD, entry_totals, flow_matrix
+from gigawatt.finance.ledger import WORLD, Ledger, flow_matrix, involved
 
 __all__ = ["circularity", "cycles", "money_graph", "sankey", "flows_summary", "window_periods"]
 
@@ -137,13 +137,13 @@ def sankey(matrix: np.ndarray, names: list[str]) -> dict[str, Any]:
     return {"nodes": [{"name": names[i]} for i in used], "links": links}
 
 
-def _contracts_between(ledger: xr.Dataset, periods: slice | None) -> dict[tuple[str, str], set[str]]:
+def _contracts_between(ledger: Ledger, periods: slice | None) -> dict[tuple[str, str], set[str]]:
     """The contracts that carry money from each payer to each payee (in any draw) over ``periods``."""
-    paid = entry_totals(ledger, periods).mean(axis=1)
+    paid = ledger.totals(periods).mean(axis=1)
     out: dict[tuple[str, str], set[str]] = {}
     for e in np.nonzero(paid > 0)[0]:
-        pair = (str(ledger.payer.values[e]), str(ledger.payee.values[e]))
-        out.setdefault(pair, set()).add(str(ledger.contract.values[e]))
+        pair = (str(ledger.payer[e]), str(ledger.payee[e]))
+        out.setdefault(pair, set()).add(str(ledger.contract[e]))
     return out
 
 
@@ -166,17 +166,19 @@ def window_periods(edges: np.ndarray, from_day: float | None = None, to_day: flo
     return slice(int(inside[0]), int(inside[-1]) + 1)
 
 
-def flows_summary(ledger: xr.Dataset, periods: slice | None = None) -> dict[str, Any]:
+def flows_summary(ledger: Ledger | xr.Dataset, periods: slice | None = None) -> dict[str, Any]:
     """Cycles (on the median graph), circularity per party (P10/P50/P90) and Sankey data,
-    over the ``periods`` of the ledger (all by default; see :func:`window_periods`).
+    over the ``periods`` of the ledger (all by default; see :func:`window_periods`; a dense
+    ledger, :meth:`Ledger.dataset`, is read as its entries).
 
     Two-party cycles made of one contract's two legs (a loan drawn and repaid) are
     ``exchanges``, not ``cycles``, and their contracts are left out of circularity: money
     lent and repaid is not money going round (docs/circularity.md)."""
-    totals = entry_totals(ledger, periods)
-    matrix = flow_matrix(ledger, periods, totals=totals)
-    names = [str(n) for n in matrix.payer.values]
-    values = matrix.values
+    if not isinstance(ledger, Ledger):
+        ledger = Ledger.from_dataset(ledger)
+    totals = ledger.totals(periods)
+    names = involved(ledger)  # parties with no entry change no path and have no circularity
+    values = flow_matrix(ledger, periods, totals=totals, parties=names)
     median = np.median(values, axis=0)
     entry = {n: float(median[names.index(WORLD), j]) for j, n in enumerate(names)} if WORLD in names else {}
     found = cycles(money_graph(median, names), entry)
@@ -184,8 +186,8 @@ def flows_summary(ledger: xr.Dataset, periods: slice | None = None) -> dict[str,
     exchanges = [c for c in found if _one_contract_exchange(c, legs)]
     lent = {contract for c in exchanges for contract in legs[(c[0], c[1])]}
     if lent:
-        kept = ~np.isin(ledger.contract.values.astype(str), sorted(lent))
-        values = flow_matrix(ledger, periods, kept, totals).values
+        kept = ~np.isin(ledger.contract, sorted(lent))
+        values = flow_matrix(ledger, periods, kept, totals, names)
     share = circularity(values, names)
     result: dict[str, Any] = {
         "cycles": [c for c in found if c not in exchanges],

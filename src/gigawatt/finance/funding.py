@@ -72,9 +72,10 @@ def _position(
         if not sign:
             continue
         amount = np.broadcast_to(f.amount_usd, shape)
-        net += sign * amount
+        add = np.add if sign > 0 else np.subtract
+        add(net, amount, out=net)
         if f.kind not in FINANCING and f.kind != "purchase":
-            operating += sign * amount
+            add(operating, amount, out=operating)
         if f.payee == party and f.kind == "loan_draw":
             debt += amount
         elif f.payer == party and f.kind == "principal":
@@ -117,10 +118,12 @@ def fund(
         result.has_policy = True
         instruments = policy.instruments
         rate = [p[f"{base}.instruments[{i}].rate"] for i in range(len(instruments))]
-        raised = [np.zeros(shape) for _ in instruments]
-        repaid = [np.zeros(shape) for _ in instruments]
+        # period-major (period, draw) inside the loop: each period's row is contiguous
+        by_period = (periods, draws)
+        raised = [np.zeros(by_period) for _ in instruments]
+        repaid = [np.zeros(by_period) for _ in instruments]
         outstanding = [np.zeros(draws) for _ in instruments]
-        interest = [np.zeros(shape) for _ in instruments]
+        interest = [np.zeros(by_period) for _ in instruments]
         used_this_year = [np.zeros(draws) for _ in instruments]
         op_trailing = trailing(operating, window)
         cap = np.full(shape, np.inf)
@@ -128,22 +131,24 @@ def fund(
             cap = np.minimum(cap, p[f"{base}.max_debt"][:, None])
         if policy.max_leverage is not None:
             cap = np.minimum(cap, p[f"{base}.max_leverage"][:, None] * np.clip(op_trailing, 0.0, None))
-        shortfall = np.zeros(shape)
+        shortfall = np.zeros(by_period)
+        net_t, known_t = np.ascontiguousarray(net.T), np.ascontiguousarray(known_debt.T)
+        cap_t = np.ascontiguousarray(cap.T)
         cash = cash0.copy()
         for k in range(periods):
             if k and years[k] != years[k - 1]:
                 used_this_year = [np.zeros(draws) for _ in instruments]
-            cash = cash + net[:, k]
+            cash = cash + net_t[k]
             for i, inst in enumerate(instruments):
                 if inst.kind != "equity":
-                    interest[i][:, k] = outstanding[i] * rate[i] * period_years[k]
-                    cash = cash - interest[i][:, k]
+                    interest[i][k] = outstanding[i] * rate[i] * period_years[k]
+                    cash = cash - interest[i][k]
                 if inst.kind == "revolver":
                     back = np.clip(np.minimum(outstanding[i], cash - floor), 0.0, None)
-                    repaid[i][:, k], outstanding[i] = back, outstanding[i] - back
+                    repaid[i][k], outstanding[i] = back, outstanding[i] - back
                     cash = cash - back
             deficit = np.clip(floor - cash, 0.0, None)
-            debt = known_debt[:, k] + sum(
+            debt = known_t[k] + sum(
                 o for o, inst in zip(outstanding, instruments, strict=True) if inst.kind != "equity"
             )
             for i, inst in enumerate(instruments):
@@ -152,16 +157,19 @@ def fund(
                 else:
                     room = p[f"{base}.instruments[{i}].capacity_per_year"] - used_this_year[i]
                 if inst.kind != "equity":
-                    room = np.minimum(room, cap[:, k] - debt)
+                    room = np.minimum(room, cap_t[k] - debt)
                 take = np.clip(np.minimum(deficit, room), 0.0, None)
-                raised[i][:, k] = take
+                raised[i][k] = take
                 used_this_year[i] = used_this_year[i] + take
                 if inst.kind != "equity":
                     outstanding[i] = outstanding[i] + take
                     debt = debt + take
                 deficit, cash = deficit - take, cash + take
-            shortfall[:, k] = deficit
-        result.shortfall_usd = shortfall.max(axis=1)
+            shortfall[k] = deficit
+        raised = [np.ascontiguousarray(x.T) for x in raised]
+        repaid = [np.ascontiguousarray(x.T) for x in repaid]
+        interest = [np.ascontiguousarray(x.T) for x in interest]
+        result.shortfall_usd = shortfall.max(axis=0)
         result.outstanding_debt_usd = sum((o for o in outstanding), np.zeros(draws))
         for i, inst in enumerate(instruments):
             name = policy_contract(party, i, inst.kind)

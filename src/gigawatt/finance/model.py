@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -34,7 +35,7 @@ from gigawatt.finance.chips import capital_contracts, chip_flows, chip_parameter
 from gigawatt.finance.contracts import ContractResult, Flow, contract_flows, loan_repaid_share
 from gigawatt.finance.covenants import FINANCING, CovenantTerms, service
 from gigawatt.finance.funding import FundingOutcome, fund
-from gigawatt.finance.ledger import WORLD, build_ledger
+from gigawatt.finance.ledger import WORLD, Ledger, build_ledger
 from gigawatt.financing import with_financing
 from gigawatt.sampling import collect, sample
 from gigawatt.scenario import Contract, Scenario
@@ -54,7 +55,8 @@ class Money:
     """A scenario's money for a block of draws: the ledger and the contracts' positions."""
 
     scenario: Scenario
-    ledger: xr.Dataset
+    #: the ledger, each entry its own (draw, period) array (finance.ledger)
+    book: Ledger
     results: dict[str, ContractResult]
     parameters: dict[str, np.ndarray]
     edges: np.ndarray
@@ -64,7 +66,13 @@ class Money:
 
     @property
     def parties(self) -> list[str]:
-        return [str(p) for p in self.ledger.party.values]
+        return list(self.book.parties)
+
+    @cached_property
+    def ledger(self) -> xr.Dataset:
+        """The dense ledger, ``amount_usd`` over ``(draw, period, entry)`` (:meth:`Ledger.dataset`),
+        built on first use: the money commands read :attr:`book` instead."""
+        return self.book.dataset()
 
     def statements_frame(self, **options: Any) -> Any:
         """Each party's statements by year as one tidy DataFrame (party, year, line in USD,
@@ -188,7 +196,11 @@ def _revenue(scenario: Scenario, p: dict[str, np.ndarray], edges: np.ndarray) ->
 
 
 def _ppa_mwh_by_site(
-    scenario: Scenario, ds: xr.Dataset, edges: np.ndarray, results: dict[str, ContractResult]
+    scenario: Scenario,
+    ds: xr.Dataset,
+    edges: np.ndarray,
+    results: dict[str, ContractResult],
+    site_mw: dict[str, np.ndarray],
 ) -> dict[str, np.ndarray]:
     """MWh each site receives from power purchase agreements its operator signed, ``(draw, period)``:
     each PPA's delivered energy shared among the sites it covers by their facility MW online."""
@@ -202,12 +214,19 @@ def _ppa_mwh_by_site(
             for s, site in scenario.sites.items()
             if (not contract.sites or s in contract.sites) and site.operator == contract.payer
         ]
-        mw = {s: _site_capacity(ds, s).average_mw(edges) for s in covered}
+        mw = {s: _site_mw(ds, s, edges, site_mw) for s in covered}
         total = sum(mw.values(), np.zeros_like(energy))
         for s in covered:
             share = np.where(total > 0, mw[s] / np.where(total > 0, total, 1.0), 0.0)
             out[s] = out.get(s, np.zeros_like(energy)) + energy * share
     return out
+
+
+def _site_mw(ds: xr.Dataset, site_id: str, edges: np.ndarray, known: dict[str, np.ndarray]) -> np.ndarray:
+    """A site's mean facility MW online per period ``(draw, period)``, kept in ``known``."""
+    if site_id not in known:
+        known[site_id] = _site_capacity(ds, site_id).average_mw(edges)
+    return known[site_id]
 
 
 def _site_capacity(ds: xr.Dataset, site_id: str) -> Capacity:
@@ -224,6 +243,7 @@ def _site_opex(
     edges: np.ndarray,
     parties: set[str],
     ppa_mwh: dict[str, np.ndarray],
+    site_mw: dict[str, np.ndarray],
 ) -> list[Flow]:
     """Each site operator's electricity (less what its PPAs deliver), staff and maintenance,
     paid to the world."""
@@ -236,7 +256,7 @@ def _site_opex(
     for site_id, site in scenario.sites.items():
         if site.operator not in parties:
             continue
-        mw_years = _site_capacity(ds, site_id).average_mw(edges) * years
+        mw_years = _site_mw(ds, site_id, edges, site_mw) * years
         price = p.get(f"electricity_price.{site.region}")
         if price is not None:
             mwh = np.clip(mw_years * DAYS_PER_YEAR * 24.0 * load - ppa_mwh.get(site_id, 0.0), 0.0, None)
@@ -358,8 +378,9 @@ def simulate_money(
         for name, contract in scenario.contracts.items()
     }
     default_chips = chip_flows(scenario, ds, p, edges, results)
-    ppa_mwh = _ppa_mwh_by_site(scenario, ds, edges, results)
-    flows = _revenue(scenario, p, edges) + _site_opex(scenario, ds, p, edges, set(parties), ppa_mwh)
+    site_mw: dict[str, np.ndarray] = {}
+    ppa_mwh = _ppa_mwh_by_site(scenario, ds, edges, results, site_mw)
+    flows = _revenue(scenario, p, edges) + _site_opex(scenario, ds, p, edges, set(parties), ppa_mwh, site_mw)
     for result in (*results.values(), *default_chips.values()):
         flows += result.flows
     flows = _apply_covenants(scenario, p, edges, flows, results)

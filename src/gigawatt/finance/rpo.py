@@ -42,7 +42,7 @@ class RpoSeries:
 
 def rpo_series(money: Money, seller: str) -> RpoSeries:
     """``seller``'s RPO at each finance period's end (quarters by default), per draw."""
-    draws, periods = money.ledger.sizes["draw"], len(money.edges) - 1
+    draws, periods = money.book.shape[0], len(money.edges) - 1
     total = np.zeros((draws, periods))
     for name, result in money.results.items():
         if result.rpo_usd is not None and money.scenario.contracts[name].payee == seller:

@@ -41,10 +41,20 @@ __all__ = [
     "conventional",
     "covenant_summary",
     "QUANTILES",
+    "RPO_CONVENTION",
     "SWING_LIVES_YEARS",
 ]
 
 QUANTILES = (10, 50, 90)
+#: How the RPO series ends (issue 13): said in every statement, so a series that falls to zero
+#: when a contract's term ends is not read as delivery.
+RPO_CONVENTION = (
+    "RPO counts from signing until each compute contract's term ends (start + term); what is not "
+    "delivered by then leaves RPO that period and is counted as lapsed (rpo_lapsed_usd, by year and "
+    "in total), not as revenue. The model does not extend a term when capacity comes late: whether "
+    "the undelivered part would be delivered later, renegotiated or cancelled is a contract term "
+    "the sources do not state."
+)
 #: Useful lives every statement also shows depreciation at: critics' 3 years, hyperscalers' 6
 #: (Burry vs hyperscaler accounting; data/accelerators.yaml useful_life sources).
 SWING_LIVES_YEARS = (3, 6)
@@ -54,13 +64,15 @@ _OPEX = ("electricity", "staff", "maintenance", "lease", "power", "operating_cos
 _SITE_OPEX = ("electricity", "staff", "maintenance")
 
 
-def depreciation(capex: np.ndarray, life_periods: int) -> np.ndarray:
-    """Straight-line depreciation ``(draw, period)`` of capex booked per period."""
+def depreciation(capex: np.ndarray, life_periods: int, cum: np.ndarray | None = None) -> np.ndarray:
+    """Straight-line depreciation ``(draw, period)`` of capex booked per period (``cum``: its
+    cumulative sum over periods, if already summed)."""
     life = max(1, int(life_periods))
-    if not capex.any():  # most parties buy nothing capital
+    if cum is None and not capex.any():  # most parties buy nothing capital
         return np.zeros_like(capex)
-    cum = np.cumsum(capex, axis=1)
-    lagged = np.concatenate([np.zeros((capex.shape[0], life)), cum], axis=1)[:, : capex.shape[1]]
+    cum = np.cumsum(capex, axis=1) if cum is None else cum
+    lagged = np.zeros_like(cum)
+    lagged[:, life:] = cum[:, : max(0, cum.shape[1] - life)]
     return (cum - lagged) / life
 
 
@@ -85,38 +97,26 @@ def rate_per_period(edges: np.ndarray, rate_per_year: float) -> tuple[float, flo
     return per_year, (1 + rate_per_year) ** (1 / per_year) - 1
 
 
-def _stored(money: Money) -> np.ndarray:
-    """The ledger's amounts ``(entry, draw, period)``: as :func:`gigawatt.finance.ledger.build_ledger`
-    stores them, so each entry is contiguous."""
-    return np.asarray(money.ledger.amount_usd.values.transpose(2, 0, 1))
-
-
 def party_net_usd(money: Money, party: str) -> np.ndarray:
     """A party's net cash (in minus out), ``(draw, period)``."""
-    ledger, stored = money.ledger, _stored(money)
-    return entry_sum(stored, ledger.payee.values == party) - entry_sum(stored, ledger.payer.values == party)
+    return money.book.net(party)
 
 
 def timing(money: Money, party: str, by_day: float) -> dict[str, Any]:
     """When a party's money moves: P50 over draws of what it paid and received in the periods
     that start before ``by_day``, and the date by which half its capex over the horizon is paid."""
-    ledger, edges = money.ledger, money.edges
-    before = edges[:-1] < by_day
-    amount = ledger.amount_usd.values[:, before, :]
+    book, edges = money.book, money.edges
+    before = slice(0, int(np.sum(edges[:-1] < by_day)))  # periods are in order
     capital = list(capital_contracts(money.scenario))
-    capex = np.cumsum(
-        ledger.amount_usd.values[
-            :, :, (ledger.payer.values == party) & np.isin(ledger.contract.values, capital)
-        ].sum(axis=2),
-        axis=1,
-    )
+    capex = np.cumsum(book.sum((book.payer == party) & np.isin(book.contract, capital)), axis=1)
     has = capex[:, -1] > 0
     half = np.argmax(capex >= capex[:, -1:] / 2, axis=1)
     half_day = _bands(edges[1:][half][has])["p50"]
+    totals = book.totals(before)
     return {
         "by": units.format_date(by_day),
-        "paid_usd": float(np.median(amount[:, :, ledger.payer.values == party].sum(axis=(1, 2)))),
-        "received_usd": float(np.median(amount[:, :, ledger.payee.values == party].sum(axis=(1, 2)))),
+        "paid_usd": float(np.median(entry_sum(totals, book.payer == party, totals.shape[1:]))),
+        "received_usd": float(np.median(entry_sum(totals, book.payee == party, totals.shape[1:]))),
         "half_capex_paid_date": None if half_day is None else units.format_date(half_day),
     }
 
@@ -133,10 +133,13 @@ def _changes(carried: np.ndarray) -> np.ndarray:
 
 def conventional(net: np.ndarray, tol_usd: float = 1.0) -> np.ndarray:
     """Draws whose cash goes out first, then only comes in: one sign change, so one IRR, and
-    IRR > rate exactly when NPV at that rate > 0."""
-    carried = _carried_signs(net, tol_usd)
-    first = carried[np.arange(net.shape[0]), np.argmax(np.isfinite(carried), axis=1)]
-    return (first < 0) & (_changes(carried) == 1)
+    IRR > rate exactly when NPV at that rate > 0. Flows under ``tol_usd`` are skipped: the flows
+    out (at most ``-tol_usd``) all come before the flows in (at least ``tol_usd``), both present."""
+    out, into = net <= -tol_usd, net >= tol_usd
+    last_out = net.shape[1] - 1 - np.argmax(out[:, ::-1], axis=1)
+    first_in = np.argmax(into, axis=1)
+    result: np.ndarray = out.any(axis=1) & into.any(axis=1) & (last_out < first_in)
+    return result
 
 
 def irr(net: np.ndarray, periods_per_year: float) -> np.ndarray:
@@ -153,21 +156,33 @@ def irr(net: np.ndarray, periods_per_year: float) -> np.ndarray:
     return (1 + rates) ** periods_per_year - 1
 
 
+def _npv_positive(by_period: np.ndarray, rate: np.ndarray) -> np.ndarray:
+    """Whether each draw's NPV at its per-period ``rate`` is positive, flows ``(period, draw)``
+    (Horner's rule in the discount factor: one multiply-add per period, no powers)."""
+    factor = 1 / (1 + rate)
+    value = by_period[-1].copy()
+    for k in range(by_period.shape[0] - 2, -1, -1):
+        value *= factor
+        value += by_period[k]
+    result: np.ndarray = value > 0
+    return result
+
+
 def _conventional_root(net: np.ndarray, iterations: int = 64) -> np.ndarray:
     """The per-period rate where NPV is zero, for flows that go out first and then only come in:
     their NPV falls strictly as the rate rises, so bisection (all draws at once) finds the one root
     that ``numpy_financial.irr`` finds by polynomial roots, one draw at a time."""
-    t = np.arange(net.shape[1], dtype=float)
+    by_period = np.ascontiguousarray(net.T)
     low = np.full(net.shape[0], -0.999999)
     high = np.full(net.shape[0], 1.0)
     for _ in range(60):  # widen until NPV at ``high`` is negative (a return above 100%/period is rare)
-        grow = (net * (1 + high[:, None]) ** -t).sum(axis=1) > 0
+        grow = _npv_positive(by_period, high)
         if not grow.any():
             break
         high = np.where(grow, high * 2 + 1, high)
     for _ in range(iterations):
         mid = (low + high) / 2
-        positive = (net * (1 + mid[:, None]) ** -t).sum(axis=1) > 0
+        positive = _npv_positive(by_period, mid)
         low, high = np.where(positive, mid, low), np.where(positive, high, mid)
     return (low + high) / 2
 
@@ -207,9 +222,8 @@ def statements(
     discount_rate: float = 0.10,
 ) -> dict[str, Any]:
     """Statements of each party (all but the world by default), by calendar year."""
-    ledger, edges = money.ledger, money.edges
-    payer, payee = ledger.payer.values, ledger.payee.values
-    kind, contract = ledger.kind.values, ledger.contract.values
+    book, edges = money.book, money.edges
+    payer, payee, kind, contract = book.payer, book.payee, book.kind, book.contract
     years = np.array([units.date_from_days(d).year for d in edges[:-1]])
     year_list = sorted(set(years.tolist()))
     year_index = np.searchsorted(year_list, years)
@@ -217,28 +231,35 @@ def statements(
     per_year, rate = rate_per_period(edges, discount_rate)
     capital = capital_contracts(money.scenario)
 
-    first_of_year = np.searchsorted(year_index, np.arange(len(year_list)))  # periods are in order
+    in_year = (year_index[:, None] == np.arange(len(year_list))[None, :]) * 1.0  # (period, year)
 
     def yearly(flow: np.ndarray) -> np.ndarray:
-        result: np.ndarray = np.add.reduceat(flow, first_of_year, axis=1)
+        result: np.ndarray = flow @ in_year  # a product: faster than np.add.reduceat along rows
         return result
 
     chosen = parties or [p for p in money.parties if p != WORLD]
-    open_positions = terminal_values(money)
     # what statements read is summed once per entry: by year, and over the horizon
-    stored = _stored(money)
-    by_year = np.add.reduceat(stored, first_of_year, axis=2)  # (entry, draw, year)
-    entry_total = by_year.sum(axis=2)  # (entry, draw)
+    draws = book.shape[0]
+    by_year = book.by_bucket(in_year)  # each entry's (draw, year)
+    entry_total = book.totals()  # (entry, draw): from the years'
+    open_positions = terminal_values(money)
+
+    def by_year_sum(mask: np.ndarray) -> np.ndarray:
+        return entry_sum(by_year, mask, (draws, len(year_list)))
+
+    def total_sum(mask: np.ndarray) -> np.ndarray:
+        return entry_sum(entry_total, mask, (draws,))
+
     out: dict[str, Any] = {}
     for party in chosen:
         inn, out_mask = payee == party, payer == party
-        cash_in_y, cash_out_y = entry_sum(by_year, inn), entry_sum(by_year, out_mask)
-        net = entry_sum(stored, inn) - entry_sum(stored, out_mask)
+        cash_in_y, cash_out_y = by_year_sum(inn), by_year_sum(out_mask)
+        net = book.net(party)
         terminal, terminal_parts = terminal_by_party(money, party, open_positions)
         with_terminal = net.copy()
         with_terminal[:, -1] += terminal
         rates = irr(with_terminal, per_year)
-        sales_y = entry_sum(by_year, inn & np.isin(kind, _SALES))
+        sales_y = by_year_sum(inn & np.isin(kind, _SALES))
         recognised = sum(
             (
                 r.recognised_usd
@@ -247,10 +268,14 @@ def statements(
             ),
             np.zeros_like(net),
         )
-        capex = entry_sum(stored, out_mask & np.isin(contract, list(capital)))
-        opex_y = entry_sum(by_year, out_mask & np.isin(kind, _OPEX))
-        dep = depreciation(capex, round(life_years * per_year))
-        swing = {str(life): yearly(depreciation(capex, round(life * per_year))) for life in SWING_LIVES_YEARS}
+        capex = book.sum(out_mask & np.isin(contract, list(capital)))
+        opex_y = by_year_sum(out_mask & np.isin(kind, _OPEX))
+        capex_cum = np.cumsum(capex, axis=1) if capex.any() else None  # None: no capex, no depreciation
+        dep = depreciation(capex, round(life_years * per_year), capex_cum)
+        swing = {
+            str(life): yearly(depreciation(capex, round(life * per_year), capex_cum))
+            for life in SWING_LIVES_YEARS
+        }
         rpo = sum(
             (
                 r.rpo_usd
@@ -259,14 +284,15 @@ def statements(
             ),
             np.zeros_like(net),
         )
-        lapsed = sum(
+        lapsed_by_period = sum(
             (
-                r.rpo_lapsed_usd.sum(axis=1)
+                r.rpo_lapsed_usd
                 for n, r in money.results.items()
                 if r.rpo_lapsed_usd is not None and money.scenario.contracts[n].payee == party
             ),
-            np.zeros(net.shape[0]),
+            np.zeros_like(net),
         )
+        lapsed = lapsed_by_period.sum(axis=1)
         cash0 = money.parameters.get(f"parties.{party}.cash", np.zeros(net.shape[0]))
         net_y = cash_in_y - cash_out_y
         position_y = cash0[:, None] + np.cumsum(net_y, axis=1)  # at each year's last period end
@@ -277,7 +303,7 @@ def statements(
                 stakes[c.payee] = _bands(r.stake_fraction[:, -1])
             if r.warrant_value_usd is not None and c.payee == party:
                 stakes[f"{c.payer} (warrant, USD)"] = _bands(r.warrant_value_usd[:, -1])
-        site_opex = {f"opex_{k}_usd": _bands(entry_sum(by_year, out_mask & (kind == k))) for k in _SITE_OPEX}
+        site_opex = {f"opex_{k}_usd": _bands(by_year_sum(out_mask & (kind == k))) for k in _SITE_OPEX}
         covenants = {
             n: covenant_summary(r.covenants, edges)
             for n, r in money.results.items()
@@ -287,16 +313,16 @@ def statements(
         counterparties = sorted(set(payer[inn]) | set(payee[out_mask]))
         by_counterparty = {
             c: {
-                "in_usd": _bands(entry_sum(entry_total, inn & (payer == c))),
-                "out_usd": _bands(entry_sum(entry_total, out_mask & (payee == c))),
+                "in_usd": _bands(total_sum(inn & (payer == c))),
+                "out_usd": _bands(total_sum(out_mask & (payee == c))),
             }
             for c in counterparties
         }
         kinds = sorted(set(kind[inn | out_mask]))
         by_kind = {
             k: {
-                "in_usd": _bands(entry_sum(entry_total, inn & (kind == k))),
-                "out_usd": _bands(entry_sum(entry_total, out_mask & (kind == k))),
+                "in_usd": _bands(total_sum(inn & (kind == k))),
+                "out_usd": _bands(total_sum(out_mask & (kind == k))),
             }
             for k in kinds
         }
@@ -313,6 +339,7 @@ def statements(
                 "depreciation_usd": _bands(yearly(dep)),
                 **{f"depreciation_life_{k}y_usd": _bands(v) for k, v in swing.items()},
                 "rpo_usd": _bands(rpo[:, last_of_year]),
+                "rpo_lapsed_usd": _bands(yearly(lapsed_by_period)),
                 "cash_position_usd": _bands(position_y),
             },
             "totals": {

@@ -5,8 +5,8 @@ distributions, not to results, so the buildout and the money are re-run; samplin
 uses common random numbers keyed by parameter path, so base and shocked runs are
 comparable draw by draw.
 
-Settlement (:func:`settle`) pays each period's obligations in the ledger's order of
-time. A party with declared ``cash`` (plus ``credit``) that cannot meet what it owes in
+Settlement (:func:`gigawatt.finance.settlement.settle`) pays each period's obligations in
+the ledger's order of time. A party with declared ``cash`` (plus ``credit``) that cannot meet what it owes in
 a period pays every counterparty the same share (a clearing vector in the sense of
 Eisenberg & Noe, "Systemic Risk in Financial Systems", Management Science 47(2), 2001,
 found by fixed-point iteration from full payment); the unpaid rest is deferred to the
@@ -29,15 +29,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
 from gigawatt.distributions import Dist, fixed
 from gigawatt.errors import GigawattError
 from gigawatt.finance.capacity import DAYS_PER_YEAR
 from gigawatt.finance.funding import funding_need
-from gigawatt.finance.ledger import WORLD, entry_sum
 from gigawatt.finance.model import Money, buildout, simulate_money
 from gigawatt.finance.quantiles import bands
+from gigawatt.finance.settlement import Settlement, settle
 from gigawatt.finance.statements import covenant_summary, timing
 from gigawatt.scenario import Scenario
 from gigawatt.units import format_date, parse_date
@@ -226,175 +225,8 @@ def _apply(scenario: Scenario, shock: Shock) -> Scenario:
     return scenario.model_copy(update={"parties": {**scenario.parties, party: p.model_copy(update=update)}})
 
 
-@dataclass
-class Settlement:
-    """What was actually paid, and what was not.
-
-    Only entries a constrained party pays (``scaled``) can be paid in part: their payments are
-    ``scaled_paid_usd`` ``(scaled entry, draw, period)``; every other entry is paid as scheduled.
-    ``unpaid_usd`` is each entry's unpaid total over the horizon ``(draw, entry)`` (defaulted, or
-    still deferred at the end); ``shortfall_usd`` and ``cash_usd`` are ``(draw, period, party)``."""
-
-    scheduled: xr.Dataset
-    scaled: np.ndarray
-    scaled_paid_usd: np.ndarray
-    unpaid_usd: np.ndarray
-    shortfall_usd: np.ndarray
-    cash_usd: np.ndarray
-    constrained: np.ndarray
-
-    @property
-    def paid(self) -> xr.Dataset:
-        """The ledger as paid: the scheduled one with the scaled entries' payments."""
-        stored = self.scheduled.amount_usd.values.transpose(2, 0, 1).copy()
-        stored[self.scaled] = self.scaled_paid_usd
-        out = self.scheduled.copy(deep=False)
-        out["amount_usd"] = (("draw", "period", "entry"), stored.transpose(1, 2, 0))
-        return out
-
-    def paid_usd(self, entries: np.ndarray) -> np.ndarray:
-        """What was paid under ``entries`` (a mask), summed: ``(draw, period)``."""
-        stored = self.scheduled.amount_usd.values.transpose(2, 0, 1)
-        where = np.cumsum(self.scaled) - 1
-        total = np.zeros(stored.shape[1:])
-        for e in np.nonzero(entries)[0]:
-            total += self.scaled_paid_usd[where[e]] if self.scaled[e] else stored[e]
-        return total
-
-
-#: Draws settled together: each block's (period, draw, entry) cube stays small (cache, memory).
-_BLOCK_DRAWS = 1000
-
-
-def settle(money: Money) -> Settlement:
-    """Pay each period's obligations as far as cash and credit allow (see the module doc).
-
-    Draws are independent, so they are settled in blocks of :data:`_BLOCK_DRAWS`, period by
-    period for the constrained parties only (the others always pay); the paid and unpaid amounts
-    are stored entry-major like the ledger (:func:`gigawatt.finance.ledger.build_ledger`), and the
-    other parties' cash is their running net of what was paid."""
-    ledger = money.ledger
-    stored = ledger.amount_usd.values.transpose(2, 0, 1)  # the ledger's (entry, draw, period) storage
-    entries, draws, periods = stored.shape
-    names = money.parties
-    n = len(names)
-    payer = np.array([names.index(x) for x in ledger.payer.values], dtype=int)
-    payee = np.array([names.index(x) for x in ledger.payee.values], dtype=int)
-    defer = np.array(
-        [
-            money.scenario.contracts[c].on_shortfall == "defer" if c in money.scenario.contracts else True
-            for c in ledger.contract.values
-        ]
-    )
-    constrained = np.array([x != WORLD and f"parties.{x}.cash" in money.parameters for x in names])
-    parties = np.nonzero(constrained)[0]
-    cash0 = np.zeros((draws, parties.size))
-    floor = np.zeros((draws, parties.size))
-    for c, i in enumerate(parties):
-        cash0[:, c] = money.parameters[f"parties.{names[i]}.cash"]
-        floor[:, c] = -money.parameters.get(f"parties.{names[i]}.credit", np.zeros(draws))
-    scaled = constrained[payer]
-    paid = np.empty((int(scaled.sum()), draws, periods))
-    unpaid = np.empty((draws, entries))
-    shortfall = np.zeros((draws, periods, n))
-    position = np.zeros((draws, periods, n))
-    incidence = np.eye(n)[:, parties]
-    rules = _Rules(incidence[payer], incidence[payee], defer, constrained[payer], payer)
-    for lo in range(0, draws, _BLOCK_DRAWS):
-        block = slice(lo, min(draws, lo + _BLOCK_DRAWS))
-        _settle_block(
-            stored[:, block, :], cash0[block], floor[block], rules, parties,
-            paid[:, block, :], unpaid[block], shortfall[block], position[block],
-        )  # fmt: skip
-    settlement = Settlement(ledger, scaled, paid, unpaid, shortfall, position, constrained)
-    for i in np.nonzero(~constrained)[0]:  # they always pay: cash is what they were paid, net
-        net = settlement.paid_usd(payee == i) - settlement.paid_usd(payer == i)
-        position[:, :, i] = np.cumsum(net, axis=1)
-    return settlement
-
-
-@dataclass(frozen=True)
-class _Rules:
-    """The ledger's entries as the constrained parties see them: who pays and receives (incidence
-    on the constrained parties), deferred or defaulted when short, paid by a constrained party."""
-
-    payer_inc: np.ndarray
-    payee_inc: np.ndarray
-    defer: np.ndarray
-    scaled: np.ndarray
-    payer: np.ndarray
-
-
-def _settle_block(
-    stored: np.ndarray,
-    cash: np.ndarray,
-    floor: np.ndarray,
-    r: _Rules,
-    parties: np.ndarray,
-    paid_out: np.ndarray,
-    unpaid_out: np.ndarray,
-    shortfall_out: np.ndarray,
-    position_out: np.ndarray,
-) -> None:
-    """:func:`settle` for one block of draws: ``stored`` is its ``(entry, draw, period)`` ledger,
-    ``cash``/``floor`` the constrained parties'; the outputs are written in place."""
-    entries, draws, periods = stored.shape
-    c = parties.size
-    by_period = np.ascontiguousarray(stored.transpose(2, 1, 0))  # (period, draw, entry)
-    scaled = r.scaled
-    paid = np.empty((periods, draws, int(scaled.sum())))
-    unpaid = np.zeros((draws, entries))
-    arrears = np.zeros((draws, entries))
-    scaled_into, fixed_into = r.payee_inc[scaled], r.payee_inc[~scaled]
-    scaled_payer = np.searchsorted(parties, r.payer[scaled])  # column among the constrained
-    short_block = np.zeros((draws, periods, c))
-    cash_block = np.zeros((draws, periods, c))
-    for k in range(periods):
-        owed_e = by_period[k] + arrears
-        owed = owed_e @ r.payer_inc
-        share = np.ones((draws, c))
-        # from full payment, a draw where every constrained party can pay in full is settled at
-        # once; iterate only the others, each until its own shares stop moving (the same fixed
-        # point, found on fewer rows)
-        room = cash + owed_e @ r.payee_inc - floor
-        rows = np.nonzero((owed > room).any(axis=1))[0]
-        if rows.size:
-            sub_e = owed_e[rows]
-            fixed = sub_e[:, ~scaled] @ fixed_into
-            varying = sub_e[:, scaled]
-            sub_owed = owed[rows]
-            sub_base = cash[rows] - floor[rows]
-            sub_share = np.ones((rows.size, c))
-            live = np.arange(rows.size)
-            for _ in range(len(r.payer) + 2):
-                received = fixed[live] + (varying[live] * sub_share[live][:, scaled_payer]) @ scaled_into
-                o = sub_owed[live]
-                new = np.where(
-                    o > 0, np.clip((sub_base[live] + received) / np.where(o > 0, o, 1.0), 0.0, 1.0), 1.0
-                )
-                moving = ~np.all(np.abs(new - sub_share[live]) <= 1e-12, axis=1)
-                sub_share[live] = new
-                live = live[moving]
-                if live.size == 0:
-                    break
-            share[rows] = sub_share
-        paid_e = owed_e.copy()
-        paid_e[:, scaled] *= share[:, scaled_payer]
-        cash = cash + paid_e @ r.payee_inc - paid_e @ r.payer_inc
-        left = owed_e - paid_e
-        arrears = np.where(r.defer, left, 0.0)
-        paid[k] = paid_e[:, scaled]
-        unpaid += np.where(r.defer, 0.0, left)
-        short_block[:, k, :] = left @ r.payer_inc
-        cash_block[:, k, :] = cash
-    paid_out[...] = paid.transpose(2, 1, 0)
-    unpaid_out[...] = unpaid + arrears
-    shortfall_out[:, :, parties] = short_block
-    position_out[:, :, parties] = cash_block
-
-
 def _lapsed(money: Money) -> np.ndarray:
-    total = np.zeros(money.ledger.sizes["draw"])
+    total = np.zeros(money.book.shape[0])
     for r in money.results.values():
         if r.rpo_lapsed_usd is not None:
             total += r.rpo_lapsed_usd.sum(axis=1)
@@ -402,19 +234,23 @@ def _lapsed(money: Money) -> np.ndarray:
 
 
 def _stranded_mw(money: Money, settlement: Settlement) -> np.ndarray:
-    """Facility MW online whose lease or compute payments went unpaid, ``(draw, period)``."""
-    ledger = money.ledger
-    total = np.zeros(ledger.amount_usd.shape[:2])
+    """Facility MW online whose lease or compute payments went unpaid, ``(draw, period)``: only
+    in the draws settled in part (everything else was paid as scheduled)."""
+    book, rows = money.book, settlement.settled
+    total = np.zeros(book.shape)
+    where = np.cumsum(settlement.scaled) - 1
+    stranded = np.zeros((rows.size, book.shape[1]))
     for name, r in money.results.items():
         if r.covered_mw is None:
             continue
-        entries = (ledger.contract.values == name) & settlement.scaled
-        if not entries.any():  # paid by parties that always pay
+        entries = np.nonzero((book.contract == name) & settlement.scaled)[0]
+        if not entries.size:  # paid by parties that always pay
             continue
-        due = entry_sum(ledger.amount_usd.values.transpose(2, 0, 1), entries)
-        got = settlement.paid_usd(entries)
+        due = sum((book.amounts[e][rows] for e in entries), np.zeros(stranded.shape))
+        got = sum((settlement.scaled_paid_usd[:, :, where[e]] for e in entries), np.zeros(stranded.shape))
         unpaid_share = np.where(due > 0, 1 - got / np.where(due > 0, due, 1.0), 0.0)
-        total += r.covered_mw * np.clip(unpaid_share, 0.0, 1.0)
+        stranded += r.covered_mw[rows] * np.clip(unpaid_share, 0.0, 1.0)
+    total[rows] = stranded
     return total
 
 
@@ -448,18 +284,18 @@ def report(money: Money, settlement: Settlement) -> dict[str, Any]:
             "lowest_cash_usd": bands(settlement.cash_usd[:, :, i].min(axis=1)),
         }
     unpaid = settlement.unpaid_usd  # (draw, entry)
-    ledger = money.ledger
+    book = money.book
     exposure: dict[str, Any] = {}
-    for payee in sorted(set(ledger.payee.values)):
-        mask = ledger.payee.values == payee
+    for payee in sorted(set(book.payee)):
+        mask = book.payee == payee
         total = unpaid[:, mask].sum(axis=1)
         if np.any(total > 1.0):
             exposure[str(payee)] = {
                 "unpaid_usd": bands(total),
                 "from": {
-                    str(p): bands(unpaid[:, mask & (ledger.payer.values == p)].sum(axis=1))
-                    for p in sorted(set(ledger.payer.values[mask]))
-                    if np.any(unpaid[:, mask & (ledger.payer.values == p)] > 1.0)
+                    str(p): bands(unpaid[:, mask & (book.payer == p)].sum(axis=1))
+                    for p in sorted(set(book.payer[mask]))
+                    if np.any(unpaid[:, mask & (book.payer == p)] > 1.0)
                 },
             }
     stranded = _stranded_mw(money, settlement)

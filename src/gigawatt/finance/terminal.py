@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gigawatt.finance.ledger import WORLD
+from gigawatt.finance.ledger import WORLD, entry_sum
 from gigawatt.finance.model import Money
 
 __all__ = ["TerminalValue", "terminal_values", "terminal_by_party", "CONVENTIONS"]
@@ -49,13 +49,11 @@ class TerminalValue:
 def terminal_values(money: Money) -> list[TerminalValue]:
     """Every contract's position still open at the horizon's end, per draw (zero rows left out)."""
     out = []
-    ledger = money.ledger
-    amount = ledger.amount_usd.values
-    kinds, contracts = ledger.kind.values, ledger.contract.values
+    book = money.book
+    totals = book.totals()  # (entry, draw)
 
     def total(name: str, kind: str) -> np.ndarray:
-        paid: np.ndarray = amount[:, :, (contracts == name) & (kinds == kind)].sum(axis=(1, 2))
-        return paid
+        return entry_sum(totals, (book.contract == name) & (book.kind == kind), totals.shape[1:])
 
     for name, contract in money.scenario.contracts.items():
         result = money.results.get(name)
@@ -85,7 +83,7 @@ def terminal_by_party(
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """A party's terminal value per draw (held minus owed) and its part per contract; ``positions``
     are :func:`terminal_values` if already computed."""
-    draws = money.ledger.sizes["draw"]
+    draws = money.book.shape[0]
     total = np.zeros(draws)
     parts: dict[str, np.ndarray] = {}
     for tv in terminal_values(money) if positions is None else positions:

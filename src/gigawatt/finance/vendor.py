@@ -22,34 +22,45 @@ from typing import Any
 
 import numpy as np
 
-from gigawatt.finance.ledger import WORLD, entry_sum, entry_totals, flow_matrix
+from gigawatt.finance.ledger import WORLD, entry_sum, flow_matrix, involved
 from gigawatt.finance.model import Money
 from gigawatt.finance.quantiles import bands
 from gigawatt.units import format_date
 
-__all__ = ["vendor_financing", "unspent", "SALES_KINDS", "RETURN_KINDS"]
+__all__ = ["vendor_financing", "unspent", "SALES_KINDS", "RETURN_KINDS", "MIN_SALES_USD"]
 
 #: What a vendor sells: goods and services.
 SALES_KINDS = ("purchase", "lease", "compute", "power")
 #: What comes back to the customer: investment.
 RETURN_KINDS = ("equity", "loan_draw")
+#: Sales for the customer (P50) below which a pair is an investor's, not vendor financing: a
+#: ratio of returned to a few hundred million of sales (SoftBank → OpenAI: $30B on $0.4B) says
+#: nothing about a vendor financing its own sales. A judgement.
+MIN_SALES_USD = 1e9
 
 
-def _matrix(money: Money, kinds: tuple[str, ...], totals: np.ndarray) -> np.ndarray:
-    ledger = money.ledger
-    return np.asarray(flow_matrix(ledger, None, np.isin(ledger.kind.values, kinds), totals).values)
+def _matrix(money: Money, kinds: tuple[str, ...], totals: np.ndarray, names: list[str]) -> np.ndarray:
+    book = money.book
+    return flow_matrix(book, None, np.isin(book.kind, kinds), totals, names)
 
 
-def vendor_financing(money: Money, periods: slice | None = None) -> list[dict[str, Any]]:
-    """Every vendor → customer pair where the vendor both sells for the customer and returns
-    money to it in some draw, with the ratio returned / sold (module doc)."""
+def vendor_financing(money: Money, periods: slice | None = None, minor: bool = False) -> list[dict[str, Any]]:
+    """Every vendor → customer pair where the vendor both sells for the customer (at least
+    :data:`MIN_SALES_USD`, P50) and returns money to it in some draw, with the ratio returned /
+    sold (module doc); ``minor``: the pairs under :data:`MIN_SALES_USD` of sales instead."""
     periods = periods or slice(None)
-    names = money.parties
+    book = money.book
+    warrants = [
+        money.scenario.contracts[n] for n, r in money.results.items() if r.warrant_value_usd is not None
+    ]
+    # only the parties that sell, buy, earn or invest (in the ledger's order)
+    touched = set(involved(book, np.isin(book.kind, (*SALES_KINDS, "revenue", *RETURN_KINDS))))
+    names = [p for p in book.parties if p in touched | {x for c in warrants for x in (c.payer, c.payee)}]
     index = {n: i for i, n in enumerate(names)}
-    totals = entry_totals(money.ledger, periods)
-    sales = _matrix(money, SALES_KINDS, totals)  # (draw, payer, payee): buyer pays vendor
-    income = _matrix(money, (*SALES_KINDS, "revenue"), totals).sum(axis=1)  # (draw, party)
-    returned = _matrix(money, RETURN_KINDS, totals)  # vendor pays customer
+    totals = book.totals(periods)
+    sales = _matrix(money, SALES_KINDS, totals, names)  # (draw, payer, payee): buyer pays vendor
+    income = _matrix(money, (*SALES_KINDS, "revenue"), totals, names).sum(axis=1)  # (draw, party)
+    returned = _matrix(money, RETURN_KINDS, totals, names)  # vendor pays customer
     last = (periods.stop if periods.stop is not None else len(money.edges) - 1) - 1
     for name, result in money.results.items():
         contract = money.scenario.contracts[name]
@@ -58,7 +69,11 @@ def vendor_financing(money: Money, periods: slice | None = None) -> list[dict[st
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(income[:, None, :] > 0, sales / income[:, None, :], 0.0)  # customer's share of i
     # sales for c by v: direct, plus through each supplier i in proportion to c's share of i's income
-    for_customer = sales + np.einsum("dci,div->dcv", share, sales)
+    # (only parties that both buy and sell pass sales on: the others' terms are zero)
+    sold_any, bought_any = sales.any(axis=(0, 1)), sales.any(axis=(0, 2))
+    middle = np.nonzero(sold_any & bought_any)[0]
+    for_customer = sales + np.matmul(share[:, :, middle], sales[:, middle, :])
+    found = np.any(returned > 1.0, axis=0) & np.any(for_customer > 1.0, axis=0).T  # (vendor, customer)
     window = {
         "from": format_date(money.edges[periods.start or 0]),
         "to": format_date(money.edges[last + 1]),
@@ -66,10 +81,10 @@ def vendor_financing(money: Money, periods: slice | None = None) -> list[dict[st
     out = []
     for v, vendor in enumerate(names):
         for c, customer in enumerate(names):
-            if WORLD in (vendor, customer) or v == c:
+            if WORLD in (vendor, customer) or v == c or not found[v, c]:
                 continue
             sold, back = for_customer[:, c, v], returned[:, v, c]
-            if not (np.any(back > 1.0) and np.any(sold > 1.0)):
+            if (float(np.median(sold)) < MIN_SALES_USD) != minor:
                 continue
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = np.where(sold > 1.0, back / sold, np.nan)
@@ -89,16 +104,16 @@ def vendor_financing(money: Money, periods: slice | None = None) -> list[dict[st
 def unspent(money: Money, periods: slice | None = None) -> dict[str, Any]:
     """Parties that receive investment and pay out less of it over the window: what they hold."""
     periods = periods or slice(None)
-    ledger = money.ledger
-    totals = entry_totals(ledger, periods)  # (entry, draw)
-    returns = np.isin(ledger.kind.values, RETURN_KINDS)
+    book = money.book
+    totals = book.totals(periods)  # (entry, draw)
+    returns = np.isin(book.kind, RETURN_KINDS)
     out: dict[str, Any] = {}
     for party in money.parties:
         if party == WORLD:
             continue
-        inflow = entry_sum(totals, ledger.payee.values == party)
-        outflow = entry_sum(totals, ledger.payer.values == party)
-        received = entry_sum(totals, (ledger.payee.values == party) & returns)
+        inflow = entry_sum(totals, book.payee == party, totals.shape[1:])
+        outflow = entry_sum(totals, book.payer == party, totals.shape[1:])
+        received = entry_sum(totals, (book.payee == party) & returns, totals.shape[1:])
         held = np.clip(np.minimum(received, inflow - outflow), 0.0, None)
         if np.median(received) > 1.0 and np.median(outflow) < 0.5 * np.median(received):
             out[party] = {

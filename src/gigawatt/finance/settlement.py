@@ -1,0 +1,247 @@
+"""Settlement: each period's obligations paid as far as cash and credit allow.
+
+Settlement (:func:`settle`) pays each period's obligations in the ledger's order of
+time. A party with declared ``cash`` (plus ``credit``) that cannot meet what it owes in
+a period pays every counterparty the same share (a clearing vector in the sense of
+Eisenberg & Noe, "Systemic Risk in Financial Systems", Management Science 47(2), 2001,
+found by fixed-point iteration from full payment); the unpaid rest is deferred to the
+next period or defaulted, by each contract's ``on_shortfall``, and its counterparties
+receive less in turn. Parties without declared cash, and the world, always pay
+(:mod:`gigawatt.finance.stress` shocks a scenario and reports who runs short).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from gigawatt.finance.ledger import WORLD, Ledger
+from gigawatt.finance.model import Money
+
+__all__ = ["Settlement", "settle"]
+
+
+@dataclass
+class Settlement:
+    """What was actually paid, and what was not.
+
+    Only entries a constrained party pays (``scaled``) can be paid in part, and only in the draws
+    where a constrained party ever falls short (``settled``, indices): their payments there are
+    ``scaled_paid_usd`` ``(settled draw, period, scaled entry)``; everything else is paid as
+    scheduled. ``unpaid_usd`` is each entry's unpaid total over the horizon ``(draw, entry)``
+    (defaulted, or still deferred at the end). ``shortfall_usd`` and ``cash_usd`` are
+    ``(draw, period, party)``, the constrained parties' (zero for the parties that always pay,
+    whose cash is their running net of what was paid: :meth:`paid_usd`)."""
+
+    scheduled: Ledger
+    scaled: np.ndarray
+    settled: np.ndarray
+    scaled_paid_usd: np.ndarray
+    unpaid_usd: np.ndarray
+    shortfall_usd: np.ndarray
+    cash_usd: np.ndarray
+    constrained: np.ndarray
+
+    def _paid_entry(self, j: int, e: int) -> np.ndarray:
+        amount = np.array(self.scheduled.amounts[e])
+        amount[self.settled] = self.scaled_paid_usd[:, :, j]
+        return amount
+
+    @property
+    def paid(self) -> Ledger:
+        """The ledger as paid: the scheduled one with the scaled entries' payments."""
+        chosen = np.nonzero(self.scaled)[0]
+        return self.scheduled.replaced(chosen, [self._paid_entry(j, int(e)) for j, e in enumerate(chosen)])
+
+    def paid_usd(self, entries: np.ndarray) -> np.ndarray:
+        """What was paid under ``entries`` (a mask), summed: ``(draw, period)``."""
+        total = self.scheduled.sum(entries)
+        where = np.cumsum(self.scaled) - 1
+        changed = entries & self.scaled
+        if self.settled.size and changed.any():
+            rows = total[self.settled]
+            for e in np.nonzero(changed)[0]:
+                rows += self.scaled_paid_usd[:, :, where[e]] - self.scheduled.amounts[e][self.settled]
+            total[self.settled] = rows
+        return total
+
+
+#: Draws settled together: each block's (period, draw, entry) cube stays small (cache, memory).
+_BLOCK_DRAWS = 1000
+
+
+def settle(money: Money) -> Settlement:
+    """Pay each period's obligations as far as cash and credit allow (see the module doc).
+
+    A draw where every constrained party can pay everything it owes in every period, paying in
+    full, is settled at once: paid as scheduled, cash its running net. The others (``settled``)
+    are independent, so they are settled in blocks of :data:`_BLOCK_DRAWS`, period by period, over
+    the entries constrained parties pay (only those can be paid in part); what the others pay the
+    constrained parties is always paid, summed once per party beforehand."""
+    book = money.book
+    draws, periods = book.shape
+    entries = len(book.amounts)
+    names = money.parties
+    n = len(names)
+    payer = np.array([names.index(x) for x in book.payer], dtype=int)
+    payee = np.array([names.index(x) for x in book.payee], dtype=int)
+    defer = np.array(
+        [
+            money.scenario.contracts[c].on_shortfall == "defer" if c in money.scenario.contracts else True
+            for c in book.contract
+        ]
+    )
+    constrained = np.array([x != WORLD and f"parties.{x}.cash" in money.parameters for x in names])
+    parties = np.nonzero(constrained)[0]
+    cash0 = np.zeros((draws, parties.size))
+    floor = np.zeros((draws, parties.size))
+    for c, i in enumerate(parties):
+        cash0[:, c] = money.parameters[f"parties.{names[i]}.cash"]
+        floor[:, c] = -money.parameters.get(f"parties.{names[i]}.credit", np.zeros(draws))
+    scaled = constrained[payer]
+    chosen = np.nonzero(scaled)[0]
+    # what the parties that always pay owe the constrained ones, and what these owe, in full:
+    # (draw, period, constrained party)
+    fixed_in = np.zeros((draws, periods, parties.size))
+    owed_in = np.zeros((draws, periods, parties.size))
+    owed_out = np.zeros((draws, periods, parties.size))
+    for c, i in enumerate(parties):
+        fixed_in[:, :, c] = book.sum(~scaled & (payee == i))
+        owed_in[:, :, c] = fixed_in[:, :, c] + book.sum(scaled & (payee == i))
+        owed_out[:, :, c] = book.sum(payer == i)
+    cash = cash0[:, None, :] + np.cumsum(owed_in - owed_out, axis=1)  # after each period, paid in full
+    settled = _settled_draws(cash, cash0, floor, owed_in, owed_out)
+    shortfall = np.zeros((draws, periods, parties.size))
+    paid = np.empty((settled.size, periods, chosen.size))
+    unpaid = np.zeros((draws, entries))
+    incidence = np.eye(n)[:, parties]
+    rules = _Rules(
+        incidence[payer[chosen]],
+        incidence[payee[chosen]],
+        defer[chosen],
+        np.searchsorted(parties, payer[chosen]),
+        entries + 2,
+    )
+    for lo in range(0, settled.size, _BLOCK_DRAWS):
+        block = slice(lo, min(settled.size, lo + _BLOCK_DRAWS))
+        rows = settled[block]
+        by_period = np.empty((periods, rows.size, chosen.size))  # (period, draw, scaled entry)
+        for j, e in enumerate(chosen):
+            by_period[:, :, j] = book.amounts[e][rows].T
+        block_unpaid = np.zeros((rows.size, chosen.size))
+        block_short = np.zeros((periods, rows.size, parties.size))
+        block_cash = np.zeros((periods, rows.size, parties.size))
+        _settle_block(
+            by_period, np.ascontiguousarray(fixed_in[rows].transpose(1, 0, 2)), cash0[rows],
+            floor[rows], rules, paid[block], block_unpaid, block_short, block_cash,
+        )  # fmt: skip
+        unpaid[np.ix_(rows, chosen)] = block_unpaid
+        shortfall[rows] = block_short.transpose(1, 0, 2)
+        cash[rows] = block_cash.transpose(1, 0, 2)
+    # (draw, period, party), stored party-major: the columns of parties that always pay stay zero
+    # pages, never written
+    shortfall_all = np.zeros((n, draws, periods))
+    cash_all = np.zeros((n, draws, periods))
+    for c, i in enumerate(parties):
+        shortfall_all[i] = shortfall[:, :, c]
+        cash_all[i] = cash[:, :, c]
+    return Settlement(
+        book, scaled, settled, paid, unpaid, shortfall_all.transpose(1, 2, 0), cash_all.transpose(1, 2, 0),
+        constrained,
+    )  # fmt: skip
+
+
+def _settled_draws(
+    cash: np.ndarray, cash0: np.ndarray, floor: np.ndarray, owed_in: np.ndarray, owed_out: np.ndarray
+) -> np.ndarray:
+    """The draws where, everything paid in full, a constrained party at some period owes more than
+    its cash, what it receives and its credit: only those need settling period by period. ``cash``
+    is the running cash after each period paid in full, the rest as in :func:`settle`."""
+    before = np.concatenate([cash0[:, None, :], cash[:, :-1, :]], axis=1)
+    room = before + owed_in - floor[:, None, :]
+    # a margin far above rounding, so a draw left out is one the iteration would not change
+    margin = 1.0 + 1e-9 * (np.abs(before) + owed_in + owed_out + np.abs(floor[:, None, :]))
+    result: np.ndarray = np.nonzero((owed_out > room - margin).any(axis=(1, 2)))[0]
+    return result
+
+
+@dataclass(frozen=True)
+class _Rules:
+    """The entries constrained parties pay, as those parties see them: who pays and receives
+    (incidence on the constrained parties), deferred or defaulted when short, and the payer's
+    column among the constrained."""
+
+    payer_inc: np.ndarray
+    payee_inc: np.ndarray
+    defer: np.ndarray
+    payer: np.ndarray
+    #: at most this many rounds of the fixed-point iteration (one per ledger entry, and two)
+    rounds: int
+
+
+def _settle_block(
+    by_period: np.ndarray,
+    fixed_in: np.ndarray,
+    cash: np.ndarray,
+    floor: np.ndarray,
+    r: _Rules,
+    paid_out: np.ndarray,
+    unpaid_out: np.ndarray,
+    shortfall_out: np.ndarray,
+    position_out: np.ndarray,
+) -> None:
+    """:func:`settle` for one block of draws: ``by_period`` is what the constrained parties owe
+    ``(period, draw, entry)``, ``fixed_in`` what they receive from parties that always pay
+    ``(period, draw, party)``, ``cash``/``floor`` theirs; the outputs (``paid_out`` ``(draw,
+    period, entry)``, ``shortfall_out`` and ``position_out`` ``(period, draw, party)``) are
+    written in place."""
+    periods, draws, entries = by_period.shape
+    c = cash.shape[1]
+    paid = np.empty((periods, draws, entries))
+    unpaid = np.zeros((draws, entries))
+    arrears = np.zeros((draws, entries))
+    all_defer = bool(r.defer.all())
+    both = np.concatenate([r.payer_inc, r.payee_inc], axis=1)  # owed and received, one product
+    moved = r.payee_inc - r.payer_inc
+    for k in range(periods):
+        owed_e = by_period[k] + arrears
+        sides = owed_e @ both
+        owed = sides[:, :c]
+        share = np.ones((draws, c))
+        # from full payment, a draw where every constrained party can pay in full is settled at
+        # once; iterate only the others, each until its own shares stop moving (the same fixed
+        # point, found on fewer rows)
+        room = cash + fixed_in[k] + sides[:, c:] - floor
+        rows = np.nonzero((owed > room).any(axis=1))[0]
+        if rows.size:
+            fixed = fixed_in[k][rows]
+            varying = owed_e[rows]
+            sub_owed = owed[rows]
+            sub_base = cash[rows] - floor[rows]
+            sub_share = np.ones((rows.size, c))
+            live = np.arange(rows.size)
+            for _ in range(r.rounds):
+                received = fixed[live] + (varying[live] * sub_share[live][:, r.payer]) @ r.payee_inc
+                o = sub_owed[live]
+                new = np.where(
+                    o > 0, np.clip((sub_base[live] + received) / np.where(o > 0, o, 1.0), 0.0, 1.0), 1.0
+                )
+                moving = ~np.all(np.abs(new - sub_share[live]) <= 1e-12, axis=1)
+                sub_share[live] = new
+                live = live[moving]
+                if live.size == 0:
+                    break
+            share[rows] = sub_share
+        paid_e = np.multiply(owed_e, share[:, r.payer], out=paid[k])
+        cash = cash + fixed_in[k] + paid_e @ moved
+        left = owed_e - paid_e
+        if all_defer:
+            arrears = left
+        else:
+            arrears = np.where(r.defer, left, 0.0)
+            unpaid += np.where(r.defer, 0.0, left)
+        shortfall_out[k] = left @ r.payer_inc
+        position_out[k] = cash
+    paid_out[...] = paid.transpose(1, 0, 2)
+    unpaid_out[...] = unpaid + arrears
