@@ -45,21 +45,28 @@ def build_ledger(
     if unknown:
         raise ValueError(f"flows name parties outside the ledger: {sorted(unknown)}")
     return xr.Dataset(
-        {"amount_usd": (("draw", "period", "entry"), amount)},
+        {"amount_usd": _variable(("draw", "period", "entry"), amount)},
         coords={
-            "draw": draws,
-            "period": np.arange(periods),
-            "period_start": ("period", edges[:-1]),
-            "period_end": ("period", edges[1:]),
-            "period_label": ("period", [format_date(d) for d in edges[:-1]]),
-            "entry": np.arange(len(flows)),
-            "payer": ("entry", [f.payer for f in flows]),
-            "payee": ("entry", [f.payee for f in flows]),
-            "contract": ("entry", [f.contract for f in flows]),
-            "kind": ("entry", [f.kind for f in flows]),
-            "party": list(parties),
+            "draw": _variable("draw", draws),
+            "period": _variable("period", np.arange(periods)),
+            "period_start": _variable("period", edges[:-1]),
+            "period_end": _variable("period", edges[1:]),
+            "period_label": _variable("period", [format_date(d) for d in edges[:-1]]),
+            "entry": _variable("entry", np.arange(len(flows))),
+            "payer": _variable("entry", [f.payer for f in flows]),
+            "payee": _variable("entry", [f.payee for f in flows]),
+            "contract": _variable("entry", [f.contract for f in flows]),
+            "kind": _variable("entry", [f.kind for f in flows]),
+            "party": _variable("party", list(parties)),
         },
     )
+
+
+def _variable(dims: str | tuple[str, ...], values: object) -> xr.Variable:
+    """``values`` as an array variable without xarray's checks for other array kinds
+    (``fastpath``): they import ``dask.array`` where Dask is installed, 0.4 s of CPU (as the
+    engine's datasets, :func:`gigawatt.engine.simulate._dataset`)."""
+    return xr.Variable(dims, np.asarray(values), fastpath=True)
 
 
 def entry_sum(stored: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -82,9 +89,8 @@ def net_by_party(ledger: xr.Dataset) -> xr.DataArray:
     """Inflows minus outflows per ``(draw, period, party)``, in USD."""
     amount = ledger.amount_usd.values
     net = amount @ _incidence(ledger, "payee") - amount @ _incidence(ledger, "payer")
-    return xr.DataArray(
-        net, dims=("draw", "period", "party"), coords={k: ledger[k] for k in ("draw", "period", "party")}
-    )
+    coords = {k: ledger[k] for k in ("draw", "period", "party")}
+    return xr.DataArray(_variable(("draw", "period", "party"), net), coords=coords)
 
 
 def imbalance_usd(ledger: xr.Dataset) -> np.ndarray:
@@ -118,7 +124,6 @@ def flow_matrix(
         if chosen[e]:
             matrix[:, index[a] * n + index[b]] += totals[e]
     return xr.DataArray(
-        matrix.reshape(-1, n, n),
-        dims=("draw", "payer", "payee"),
-        coords={"draw": ledger.draw, "payer": names, "payee": names},
+        _variable(("draw", "payer", "payee"), matrix.reshape(-1, n, n)),
+        coords={"draw": ledger.draw, "payer": _variable("payer", names), "payee": _variable("payee", names)},
     )
