@@ -13,12 +13,19 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Column
 
 from gigawatt.commands.common import JsonOpt, ScenarioArg, Table, app, console, print_json, user_errors
-from gigawatt.commands.scale import AddressOpt, BackendName, BackendOpt, make_backend
+from gigawatt.commands.options import (
+    AddressOpt,
+    BackendName,
+    BackendOpt,
+    RecordOpt,
+    SeedOpt,
+    StoreOpt,
+    make_backend,
+)
 from gigawatt.errors import GigawattError
 from gigawatt.fmt import number
 
 DrawsOpt = Annotated[int, typer.Option(min=1, help="Monte Carlo draws.")]
-SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed (same seed, same numbers).")]
 
 
 def _progress(draws: int, enabled: bool) -> tuple[Progress | None, Any]:
@@ -52,11 +59,8 @@ def run(
     ] = 0,
     backend: BackendOpt = BackendName.inprocess,
     address: AddressOpt = None,
-    store_dir: Annotated[
-        Path | None,
-        typer.Option("--store", envvar="GIGAWATT_STORE", help="Run store folder (default ./.gigawatt)."),
-    ] = None,
-    record: Annotated[bool, typer.Option("--record/--no-record", help="Record the run in the store.")] = True,
+    store_dir: StoreOpt = None,
+    record: RecordOpt = True,
     resume: Annotated[
         str | None, typer.Option("--resume", help="Continue an interrupted run by its id.")
     ] = None,
@@ -71,67 +75,40 @@ def run(
 
     Each run is recorded in the run store block by block (on any --backend), so a killed run
     continues with --resume ID and gives the same numbers; see `gigawatt runs`."""
-    from functools import partial
-
-    from gigawatt.backends import run as run_on
-    from gigawatt.engine import block_draw_ranges
-    from gigawatt.runner import auto_workers
     from gigawatt.scenario import load_scenario
-    from gigawatt.store import Store, resume_run, run_recorded, scenario_of
 
-    store = Store(store_dir)
-    record_obj = None
     if report is not None:  # before the work, not after it
         from gigawatt.safe_write import check_target
 
         check_target(report, force=force, what="report")
-    if resume is not None:
-        blocks_total = store.get(resume).blocks_total
-        workers = workers or auto_workers(blocks_total)
-        if backend is BackendName.inprocess and workers > 1:
-            backend = BackendName.local
-        with _blocks_progress(not as_json, blocks_total) as advance:
-            record_obj = resume_run(
-                store, resume, progress=advance, backend=make_backend(backend, address, workers)
-            )
-        loaded = scenario_of(record_obj)
+    store = None
+    if resume is not None or record:  # the store (DuckDB, Arrow) only when it is used
+        from gigawatt.store import Store
+
+        store = Store(store_dir)
+    if workers == 0:
+        from gigawatt.engine import block_draw_ranges
+        from gigawatt.runner import auto_workers
+
+        if store is not None and resume is not None:
+            workers = auto_workers(store.get(resume).blocks_total)
+        else:
+            workers = auto_workers(len(block_draw_ranges(draws, 8192)))
+    if backend is BackendName.inprocess and workers > 1:
+        backend = BackendName.local
+    executor = make_backend(backend, address, workers)  # says why an address needs --backend dask
+    record_obj = None
+    if store is not None and resume is not None:
+        record_obj, loaded = _resume(store, resume, executor, as_json)
         summary = dict(record_obj.summary or {})
-        if not as_json and _files_changed(record_obj):
-            console.print(
-                f"note: the scenario's files changed since run {record_obj.id} began; it finished on "
-                "the scenario it began with (a new run simulates the files as they are now)",
-                highlight=False,
-            )
     else:
-        workers = workers or auto_workers(len(block_draw_ranges(draws, 8192)))
-        if backend is BackendName.inprocess and workers > 1:
-            backend = BackendName.local
-        if address is not None and backend is not BackendName.dask:
-            make_backend(backend, address, workers)  # says why an address needs --backend dask
         loaded = load_scenario(scenario)
-        _guard(loaded, draws, recorded=record, yes=yes, store_root=store.root)
-        if record:  # on any backend: per-draw rows, blocks and --resume work the same
-            with _blocks_progress(not as_json, len(block_draw_ranges(draws, 8192))) as advance:
-                record_obj = run_recorded(
-                    store,
-                    scenario,
-                    draws=draws,
-                    seed=seed,
-                    block_draws=8192,
-                    progress=advance,
-                    loaded=loaded,
-                    backend=make_backend(backend, address, workers),
-                )
+        _guard(loaded, draws, recorded=record, yes=yes, store_root=store.root if store is not None else None)
+        if store is not None:  # on any backend: per-draw rows, blocks and --resume work the same
+            record_obj = _recorded(store, scenario, loaded, draws, seed, executor, as_json)
             summary = dict(record_obj.summary or {})
         else:
-            simulate = partial(run_on, backend=make_backend(backend, address, workers))
-            bar, step = _progress(draws, not as_json)
-            if bar:
-                with bar:
-                    results = simulate(loaded, draws=draws, seed=seed, progress=step)
-            else:
-                results = simulate(loaded, draws=draws, seed=seed)
-            summary = results.summary()
+            summary = _unrecorded(loaded, draws, seed, executor, as_json)
     if report is not None:
         if record_obj is None:
             raise GigawattError("--report needs the run recorded (drop --no-record)")
@@ -142,10 +119,56 @@ def run(
         print_json(summary, "run")
         return
     print_summary(summary)
-    if record_obj is not None:
+    if store is not None and record_obj is not None:
         console.print(f"recorded as run [bold]{record_obj.id}[/] in {store.root}", highlight=False)
     if report is not None:
         console.print(f"report written to {report}", highlight=False)
+
+
+def _resume(store: Any, run_id: str, executor: Any, as_json: bool) -> tuple[Any, Any]:
+    """Continue an interrupted run; its record and the scenario it ran."""
+    from gigawatt.store import resume_run, scenario_of
+
+    with _blocks_progress(not as_json, store.get(run_id).blocks_total) as advance:
+        record = resume_run(store, run_id, progress=advance, backend=executor)
+    if not as_json and _files_changed(record):
+        console.print(
+            f"note: the scenario's files changed since run {record.id} began; it finished on "
+            "the scenario it began with (a new run simulates the files as they are now)",
+            highlight=False,
+        )
+    return record, scenario_of(record)
+
+
+def _recorded(
+    store: Any, scenario: str, loaded: Any, draws: int, seed: int, executor: Any, as_json: bool
+) -> Any:
+    """A new run recorded block by block in ``store``: its complete record."""
+    from gigawatt.engine import block_draw_ranges
+    from gigawatt.store import run_recorded
+
+    with _blocks_progress(not as_json, len(block_draw_ranges(draws, 8192))) as advance:
+        return run_recorded(
+            store,
+            scenario,
+            draws=draws,
+            seed=seed,
+            block_draws=8192,
+            progress=advance,
+            loaded=loaded,
+            backend=executor,
+        )
+
+
+def _unrecorded(loaded: Any, draws: int, seed: int, executor: Any, as_json: bool) -> dict[str, Any]:
+    """The summary of a run kept in memory only (``--no-record``)."""
+    from gigawatt.backends import run as run_on
+
+    bar, step = _progress(draws, not as_json)
+    if bar is None:
+        return run_on(loaded, draws=draws, seed=seed, backend=executor).summary()
+    with bar:
+        return run_on(loaded, draws=draws, seed=seed, progress=step, backend=executor).summary()
 
 
 def _files_changed(record: Any) -> bool:
@@ -162,7 +185,7 @@ def _files_changed(record: Any) -> bool:
         return True
 
 
-def _guard(loaded: Any, draws: int, *, recorded: bool, yes: bool, store_root: Path) -> None:
+def _guard(loaded: Any, draws: int, *, recorded: bool, yes: bool, store_root: Path | None) -> None:
     """Refuse a run that will not fit in memory or on disk; ask for --yes for a huge one."""
     from gigawatt.guards import check_engine_run
 

@@ -9,6 +9,7 @@ import typer
 from rich.table import Column
 
 from gigawatt.commands.common import JsonOpt, ScenarioArg, Table, app, console, print_json, user_errors
+from gigawatt.commands.options import print_recorded, record_result
 from gigawatt.commands.progress import steps
 
 DrawsOpt = Annotated[
@@ -329,21 +330,18 @@ def stress(
         done()
         result = run_stress(loaded, shock, draws=draws, seed=seed, step=step)
         done()
-    recorded = None
-    if record:
-        from gigawatt.store import Store
-
-        store = Store(store_dir)
-        recorded = store.record_result(
-            scenario,
-            loaded.name,
-            kind="stress",
-            elapsed_s=time.perf_counter() - started,
-            draws=draws,
-            seed=seed,
-            summary=result,
-            params={"shocks": list(result["shocks"]), "step": step},
-        )
+    recorded = record_result(
+        record,
+        store_dir,
+        scenario,
+        loaded.name,
+        kind="stress",
+        started=started,
+        draws=draws,
+        seed=seed,
+        summary=result,
+        params={"shocks": list(result["shocks"]), "step": step},
+    )
     if as_json:
         print_json(result, "stress")
         return
@@ -422,8 +420,7 @@ def stress(
     console.print(table)
     for line in result["explanations"]:
         console.print(line, highlight=False)
-    if recorded is not None:
-        console.print(f"recorded as run [bold]{recorded.id}[/] in {store.root}", highlight=False)
+    print_recorded(recorded)
 
 
 def _print_findings(money: Any, result: dict[str, Any], pledges: dict[str, Any]) -> None:

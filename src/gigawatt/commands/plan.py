@@ -12,6 +12,7 @@ import typer
 from rich.table import Column
 
 from gigawatt.commands.common import JsonOpt, ScenarioArg, Table, app, console, print_json, user_errors
+from gigawatt.commands.options import RecordOpt, SeedOpt, StoreOpt, print_recorded, record_result
 from gigawatt.commands.progress import steps
 from gigawatt.errors import GigawattError
 
@@ -94,14 +95,9 @@ def plan(
     yes: Annotated[
         bool, typer.Option("--yes", help="Start --robust simulations estimated at over 10 minutes.")
     ] = False,
-    seed: Annotated[int, typer.Option(help="Seed of the --robust simulations.")] = 0,
-    store_dir: Annotated[
-        Path | None,
-        typer.Option("--store", envvar="GIGAWATT_STORE", help="Run store folder (default ./.gigawatt)."),
-    ] = None,
-    record: Annotated[
-        bool, typer.Option("--record/--no-record", help="Record the plan in the run store.")
-    ] = True,
+    seed: SeedOpt = 0,
+    store_dir: StoreOpt = None,
+    record: RecordOpt = True,
     why: Annotated[
         bool, typer.Option("--why", help="After the table, say for each site why it is built (or not).")
     ] = False,
@@ -167,21 +163,18 @@ def plan(
             write(result, loaded, scenario, write_plan, extends_ref(scenario, write_plan), force=force)
             summary["plan_file"] = str(write_plan)
             done()
-    recorded = None
-    if record:
-        from gigawatt.store import Store
-
-        store = Store(store_dir)
-        recorded = store.record_result(
-            scenario,
-            loaded.name,
-            kind="plan",
-            elapsed_s=time.perf_counter() - started,
-            draws=robust_draws if robust is not None else 0,
-            seed=seed,
-            summary=summary,
-            params={"periods": periods, "start": start, "robust": robust, **summary["assumptions"]},
-        )
+    recorded = record_result(
+        record,
+        store_dir,
+        scenario,
+        loaded.name,
+        kind="plan",
+        started=started,
+        draws=robust_draws if robust is not None else 0,
+        seed=seed,
+        summary=summary,
+        params={"periods": periods, "start": start, "robust": robust, **summary["assumptions"]},
+    )
     if as_json:
         print_json(summary, "plan")
         return
@@ -197,8 +190,7 @@ def plan(
         console.print(
             f"plan written to {write_plan} (check it: gigawatt validate {write_plan})", highlight=False
         )
-    if recorded is not None:
-        console.print(f"recorded as run [bold]{recorded.id}[/] in {store.root}", highlight=False)
+    print_recorded(recorded)
 
 
 def _option_values(

@@ -1,41 +1,29 @@
-"""``gigawatt sensitivity`` and ``gigawatt countries``; the ``--backend`` options ``run`` shares."""
+"""``gigawatt sensitivity`` and ``gigawatt countries``."""
 
 from __future__ import annotations
 
 import time
 from enum import StrEnum
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from rich.table import Column
 
 from gigawatt.commands.common import JsonOpt, Table, app, console, print_json, user_errors
+from gigawatt.commands.options import (
+    AddressOpt,
+    BackendName,
+    BackendOpt,
+    RecordOpt,
+    SeedOpt,
+    StoreOpt,
+    WorkersOpt,
+    make_backend,
+    print_recorded,
+    record_result,
+)
 from gigawatt.commands.progress import steps
 from gigawatt.fmt import number
-
-if TYPE_CHECKING:
-    from gigawatt.backends import Backend
-
-
-class BackendName(StrEnum):
-    """Where blocks of draws run."""
-
-    inprocess = "inprocess"
-    local = "local"
-    dask = "dask"
-
-
-BackendOpt = Annotated[
-    BackendName,
-    typer.Option(
-        help="inprocess; local (a pool of --workers processes); dask (--address, or a local cluster)."
-    ),
-]
-AddressOpt = Annotated[
-    str | None, typer.Option(help="Dask scheduler to join, e.g. tcp://HOST:8786 (with --backend dask).")
-]
-WorkersOpt = Annotated[int, typer.Option(min=1, help="Processes (local) or workers of a new Dask cluster.")]
 
 
 class MethodName(StrEnum):
@@ -43,16 +31,6 @@ class MethodName(StrEnum):
 
     sobol = "sobol"
     morris = "morris"
-
-
-SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed (same seed, same numbers).")]
-
-
-def make_backend(backend: BackendName, address: str | None, workers: int) -> Backend:
-    """The :class:`Backend` the options name."""
-    from gigawatt.backends import Backend
-
-    return Backend(backend.value, address=address, workers=workers)
 
 
 def _sensitivity_guard(loaded: Any, rows: int, money: bool, yes: bool) -> None:
@@ -95,11 +73,8 @@ def sensitivity(
     backend: BackendOpt = BackendName.inprocess,
     address: AddressOpt = None,
     workers: WorkersOpt = 2,
-    store_dir: Annotated[
-        Path | None,
-        typer.Option("--store", envvar="GIGAWATT_STORE", help="Run store folder (default ./.gigawatt)."),
-    ] = None,
-    record: Annotated[bool, typer.Option("--record/--no-record", help="Record the run in the store.")] = True,
+    store_dir: StoreOpt = None,
+    record: RecordOpt = True,
     yes: Annotated[bool, typer.Option("--yes", help="Start work estimated at over 10 minutes.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -108,7 +83,6 @@ def sensitivity(
     Recorded in the run store (kind "sensitivity"); `gigawatt report ID` draws its charts."""
     from gigawatt.scenario import load_scenario
     from gigawatt.sensitivity import scenario_sensitivity
-    from gigawatt.store import Store
     from gigawatt.units import format_date
 
     started = time.perf_counter()
@@ -140,25 +114,25 @@ def sensitivity(
         )
         done()
         summary = {"scenario": scenario, **result.as_dict()}
-        recorded = None
+        recorded = record_result(
+            record,
+            store_dir,
+            scenario,
+            loaded.name,
+            kind="sensitivity",
+            started=started,
+            draws=result.evaluations,
+            seed=seed,
+            summary=summary,
+            params={
+                "output": output,
+                "method": method.value,
+                "samples": samples,
+                "include": include or [],
+                "discount_rate": discount_rate,
+            },
+        )
         if record:
-            store = Store(store_dir)
-            recorded = store.record_result(
-                scenario,
-                loaded.name,
-                kind="sensitivity",
-                elapsed_s=time.perf_counter() - started,
-                draws=result.evaluations,
-                seed=seed,
-                summary=summary,
-                params={
-                    "output": output,
-                    "method": method.value,
-                    "samples": samples,
-                    "include": include or [],
-                    "discount_rate": discount_rate,
-                },
-            )
             done()
     if as_json:
         print_json(summary, "sensitivity")
@@ -186,8 +160,7 @@ def sensitivity(
     console.print(table)
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
-    if recorded is not None:
-        console.print(f"recorded as run [bold]{recorded.id}[/] in {store.root}", highlight=False)
+    print_recorded(recorded)
 
 
 @app.command()
@@ -271,4 +244,4 @@ def countries(
         console.print(f"note: {note}", highlight=False)
 
 
-__all__ = ["sensitivity", "countries", "BackendOpt", "AddressOpt", "WorkersOpt", "make_backend"]
+__all__ = ["sensitivity", "countries"]

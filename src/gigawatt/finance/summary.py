@@ -68,7 +68,9 @@ def cash_by_party(money: Money) -> dict[str, Any]:
     years = np.array([units.date_from_days(d).year for d in money.edges[:-1]])
     year_list = sorted(set(years.tolist()))
     yearly = np.zeros((net.sizes["draw"], len(year_list), net.sizes["party"]))
-    np.add.at(yearly.transpose(1, 0, 2), np.searchsorted(year_list, years), net.values.transpose(1, 0, 2))
+    values = net.values
+    for period, y in enumerate(np.searchsorted(year_list, years)):  # in period order, as np.add.at
+        yearly[:, y] += values[:, period]
     parties = {}
     for j, party in enumerate(str(p) for p in net.party.values):
         if party == WORLD or not np.any(yearly[:, :, j]):

@@ -80,7 +80,7 @@ class Store(BlockFiles):
     def __init__(self, root: str | Path | None = None):
         self.root = Path(root) if root is not None else default_root()
         self._ready = False
-        self._cache: tuple[str, list[RunRecord]] | None = None  # (marker, parsed catalogue)
+        self._cache: _Cache | None = None  # runs parsed, valid while the change marker stays
 
     # ------------------------------------------------------------ catalogue access
 
@@ -131,11 +131,13 @@ class Store(BlockFiles):
                 f"cannot use {str(self.root)!r} as a run store: {exc.strerror} ({str(folder)!r})"
             ) from None
 
-    def _bump(self) -> None:
-        """Rewrite the change marker (atomically) so readers drop their cached catalogue."""
+    def _bump(self) -> str:
+        """Rewrite the change marker (atomically) so readers drop their cached catalogue; the new marker."""
+        marker = secrets.token_hex(8)
         temp = self.root / f".{_MARKER}.{os.getpid()}.{secrets.token_hex(3)}.tmp"
-        temp.write_text(secrets.token_hex(8))
+        temp.write_text(marker)
         os.replace(temp, self.root / _MARKER)
+        return marker
 
     def _marker(self) -> str | None:
         try:
@@ -189,17 +191,35 @@ class Store(BlockFiles):
             resolved.text if resolved is not None else None,
             run_hash(inputs, __version__, seed),
         )
-        with self._db(write=True) as con:
-            con.execute(f"INSERT INTO runs ({_COLUMNS}) VALUES ({', '.join('?' * len(row))})", row)
-        self._write_manifest(run_id)
+        self._change(run_id, f"INSERT INTO runs ({_COLUMNS}) VALUES ({', '.join('?' * len(row))})", row)
         return run_id
 
-    def _write_manifest(self, run_id: str) -> None:
+    def _change(self, run_id: str, sql: str, params: tuple[Any, ...]) -> RunRecord:
+        """Change run ``run_id``'s row with ``sql`` and read it back, in one transaction; copy it
+        into the run's folder (``run.json``). The parsed catalogue, if current before the change,
+        stays current (nothing is read again); else the run alone is known until the next change."""
+        with self._db() as con:
+            before = self._marker()
+            marker = self._bump()  # before the change, as every write (see _db)
+            con.execute(sql, params)
+            row = con.execute(f"SELECT {_COLUMNS} FROM runs WHERE id = ?", (run_id,)).fetchone()
+        if row is None:
+            raise RunNotFoundError(f"no run {run_id!r} in {str(self.root)!r}")
+        record = self._record(row)
+        cached = self._cache
+        if cached is not None and cached.marker == before:
+            self._cache = cached.with_run(marker, record)
+        else:
+            self._cache = _Cache(marker, [record], complete=False)
+        self._write_manifest(record)
+        return self._live(record)
+
+    def _write_manifest(self, record: RunRecord) -> None:
         """Copy a run's catalogue row into its folder (``run.json``, atomically)."""
-        data = self.get(run_id).as_dict()
+        data = record.as_dict()
         data.pop("blocks_done")
         text = json.dumps(data, sort_keys=True, allow_nan=False)
-        safe_write.write_text(self.run_dir(run_id) / MANIFEST, text, force=True, what="run manifest")
+        safe_write.write_text(self.run_dir(record.id) / MANIFEST, text, force=True, what="run manifest")
 
     def finish_run(
         self, run_id: str, summary: Mapping[str, Any], elapsed_s: float | None = None
@@ -212,23 +232,20 @@ class Store(BlockFiles):
         if elapsed_s is None:
             elapsed_s = (finished - record.created).total_seconds()
         text = json.dumps(jsonable(stamped(record.kind, summary)), allow_nan=False)
-        with self._db(write=True) as con:
-            con.execute(
-                "UPDATE runs SET status = 'complete', summary = ?, finished = ?, elapsed_s = ?, error = NULL "
-                "WHERE id = ?",
-                (text, finished, elapsed_s, run_id),
-            )
-        self._write_manifest(run_id)
-        return self.get(run_id)
+        return self._change(
+            record.id,
+            "UPDATE runs SET status = 'complete', summary = ?, finished = ?, elapsed_s = ?, error = NULL "
+            "WHERE id = ?",
+            (text, finished, elapsed_s, record.id),
+        )
 
     def fail_run(self, run_id: str, message: str) -> None:
         """Mark a run failed, saying why."""
-        with self._db(write=True) as con:
-            con.execute(
-                "UPDATE runs SET status = 'failed', error = ?, finished = ? WHERE id = ?",
-                (message, _now(), run_id),
-            )
-        self._write_manifest(run_id)
+        self._change(
+            run_id,
+            "UPDATE runs SET status = 'failed', error = ?, finished = ? WHERE id = ?",
+            (message, _now(), run_id),
+        )
 
     def adopt(self, run_id: str) -> None:
         """Make this process the owner of a ``running`` run (a worker taking over from its server)."""
@@ -307,14 +324,41 @@ class Store(BlockFiles):
             return []
         marker = self._marker()
         cached = self._cache
-        if marker is not None and cached is not None and cached[0] == marker:
-            return cached[1]
+        if marker is not None and cached is not None and cached.marker == marker and cached.complete:
+            return cached.runs
         with self._db() as con:
             marker = self._marker()  # under the lock: consistent with the rows
             rows = con.execute(f"SELECT {_COLUMNS} FROM runs ORDER BY created DESC, id").fetchall()
         records = [self._record(row) for row in rows]
         if marker is not None:
-            self._cache = (marker, records)
+            self._cache = _Cache(marker, records, complete=True)
+        return records
+
+    def _matching(self, run_id: str) -> list[RunRecord]:
+        """The runs whose id starts with ``run_id``: from the parsed catalogue while it is current
+        (or the run itself, if known by its whole id), else read (only those rows)."""
+        marker = self._marker()
+        cached = self._cache
+        if marker is not None and cached is not None and cached.marker == marker:
+            if cached.complete:
+                return [r for r in cached.runs if r.id.startswith(run_id)]
+            known = [r for r in cached.runs if r.id == run_id]
+            if known:
+                return known
+        if not (self.root / "catalog.duckdb").exists():
+            return []
+        with self._db() as con:
+            marker = self._marker()  # under the lock: consistent with the rows
+            rows = con.execute(
+                f"SELECT {_COLUMNS} FROM runs WHERE starts_with(id, ?) ORDER BY created DESC, id", (run_id,)
+            ).fetchall()
+        records = [self._record(row) for row in rows]
+        if marker is not None and len(records) == 1:  # known until the next change
+            cached = self._cache
+            if cached is not None and cached.marker == marker:
+                self._cache = cached.with_run(marker, records[0])
+            else:
+                self._cache = _Cache(marker, records, complete=False)
         return records
 
     def _live(self, record: RunRecord) -> RunRecord:
@@ -334,7 +378,7 @@ class Store(BlockFiles):
             raise StoreError(f"not a run id: {run_id!r}")
         if not (self.root / "catalog.duckdb").exists():
             raise RunNotFoundError(f"no run {run_id!r}: the store {str(self.root)!r} is empty")
-        found = sorted((r for r in self._catalogue() if r.id.startswith(run_id)), key=lambda r: r.id)
+        found = sorted(self._matching(run_id), key=lambda r: r.id)
         if not found:
             raise RunNotFoundError(f"no run {run_id!r} in {str(self.root)!r}")
         if len(found) > 1:
@@ -359,6 +403,22 @@ class Store(BlockFiles):
         values["summary"] = json.loads(values["summary"]) if values["summary"] else None
         values["blocks_done"] = len(self.completed_blocks(values["id"]))
         return RunRecord(**values)  # as stored: readers pass it through _live
+
+
+@dataclasses.dataclass(frozen=True)
+class _Cache:
+    """Runs parsed from the catalogue, valid while the change marker is ``marker``: every run
+    (``complete``, newest first) or only those this process read or wrote by id since."""
+
+    marker: str
+    runs: list[RunRecord]
+    complete: bool
+
+    def with_run(self, marker: str, record: RunRecord) -> _Cache:
+        """This cache with ``record`` in (replacing its older row), valid at ``marker``."""
+        runs = sorted([r for r in self.runs if r.id != record.id] + [record], key=lambda r: r.id)
+        runs.sort(key=lambda r: r.created, reverse=True)  # stable: as ORDER BY created DESC, id
+        return _Cache(marker, runs, self.complete)
 
 
 def _now() -> datetime:

@@ -21,7 +21,7 @@ from gigawatt import safe_write, units
 from gigawatt.resolved import inputs_of
 from gigawatt.store.records import RunNotFoundError, RunRecord, StoreError
 
-__all__ = ["BlockFiles", "aggregates_from_table", "aggregates_table", "draws_table"]
+__all__ = ["AGGREGATES_SCHEMA", "BlockFiles", "aggregates_from_table", "aggregates_table", "draws_table"]
 
 _BLOCK = re.compile(r"^block-(\d{6})\.parquet$")
 
@@ -41,19 +41,29 @@ class BlockFiles:
 
     def write_block(self, run_id: str, index: int, table: pa.Table | Mapping[str, Any]) -> Path:
         """Write block ``index`` of a run atomically (temp file, fsync, rename): the block is complete."""
-        # histograms: zstd without dictionaries is 2x smaller and faster to write than the default
+        if not isinstance(table, pa.Table):
+            table = pa.table(dict(table))
+        # zstd without dictionaries: 2x smaller and faster to write than the default
+        settings: dict[str, Any] = {"compression": "zstd", "use_dictionary": False}
+        if table.schema.equals(AGGREGATES_SCHEMA):
+            settings["column_encoding"] = _DELTA
         return self._write_atomic(
-            run_id,
-            f"block-{index:06d}.parquet",
-            table,
-            compression="zstd",
-            use_dictionary=False,
-            write_page_checksum=True,
+            run_id, f"block-{index:06d}.parquet", table, write_page_checksum=True, **settings
         )
 
     def write_draws(self, run_id: str, index: int, table: pa.Table) -> Path:
         """Write block ``index``'s per-draw rows atomically; call before :meth:`write_block`."""
-        return self._write_atomic(run_id, f"draws-{index:06d}.parquet", table, write_page_checksum=True)
+        # a dictionary only for the column of cause names: dictionaries for the columns of
+        # numbers made writing 4x slower (Stargate, 8,192 draws: 15 ms against 5 ms) and larger
+        dictionary = [f.name for f in table.schema if pa.types.is_dictionary(f.type)]
+        return self._write_atomic(
+            run_id,
+            f"draws-{index:06d}.parquet",
+            table,
+            compression="zstd",
+            use_dictionary=dictionary,
+            write_page_checksum=True,
+        )
 
     def _write_atomic(
         self, run_id: str, name: str, table: pa.Table | Mapping[str, Any], **parquet: Any
@@ -169,26 +179,44 @@ class BlockFiles:
         return pa.concat_tables(blocks, promote_options="default")
 
 
+#: The columns of an aggregates table (:func:`aggregates_table`).
+AGGREGATES_SCHEMA = pa.schema(
+    [
+        ("group", pa.string()),
+        ("name", pa.string()),
+        ("chunk", pa.int64()),
+        ("shape", pa.list_(pa.int64())),
+        ("index", pa.list_(pa.int64())),
+        ("ints", pa.list_(pa.int64())),
+        ("floats", pa.list_(pa.float64())),
+    ]
+)
+#: An aggregates table's sorted flat indices and integer counts and sums, delta-encoded in
+#: Parquet: with zstd, 40% fewer bytes and half the time to write of zstd alone (Stargate,
+#: 8,192 draws: 1.5 MB in 19 ms against 2.5 MB in 39 ms).
+_DELTA = {"index.list.element": "DELTA_BINARY_PACKED", "ints.list.element": "DELTA_BINARY_PACKED"}
+
+
 def aggregates_table(agg: Any) -> pa.Table:
     """An engine :class:`~gigawatt.engine.Aggregates` as a sparse, exact Parquet-ready table.
 
     One row per array: its field, name, chunk (-1 unless a per-chunk sum; -2 for a count), shape, and the
-    flat indices and values of its non-zero entries (integers stay int64, sums float64)."""
-    rows: dict[str, list[Any]] = {
-        k: [] for k in ("group", "name", "chunk", "shape", "index", "ints", "floats")
-    }
+    flat indices and values of its non-zero entries (integers stay int64, sums float64). The list
+    columns are built from the non-zero cells of all arrays at once, and an array that several
+    series share (series of the same phases) is scanned once."""
+    labels: list[tuple[str, str, int, list[int]]] = []
+    cells: list[tuple[np.ndarray, np.ndarray]] = []  # per row: flat indices, values
+    seen: dict[int, tuple[Any, tuple[np.ndarray, np.ndarray]]] = {}  # id -> (array kept alive, cells)
 
     def add(group: str, name: str, chunk: int, array: Any) -> None:
-        flat = np.asarray(array).ravel()
-        index = np.flatnonzero(flat)
-        rows["group"].append(group)
-        rows["name"].append(name)
-        rows["chunk"].append(chunk)
-        rows["shape"].append(list(np.shape(array)))
-        rows["index"].append(index)
-        is_int = np.issubdtype(flat.dtype, np.integer)
-        rows["ints"].append(flat[index].astype(np.int64) if is_int else None)
-        rows["floats"].append(None if is_int else flat[index].astype(np.float64))
+        key = id(array)
+        if key not in seen:
+            flat = np.asarray(array).ravel()
+            index = np.nonzero(flat != 0)[0]  # a bool pass first: 2-3x faster than flatnonzero
+            is_int = np.issubdtype(flat.dtype, np.integer)
+            seen[key] = (array, (index, flat[index].astype(np.int64 if is_int else np.float64)))
+        labels.append((group, name, chunk, list(np.shape(array))))
+        cells.append(seen[key][1])
 
     for group in ("draws", "hist", "date_hist", "counts", "chunk_sums"):  # an Aggregates or a Packed
         value = getattr(agg, group)
@@ -201,18 +229,23 @@ def aggregates_table(agg: Any) -> pa.Table:
         else:
             for name, array in sorted(value.items()):
                 add(group, name, -1, array)
-    schema = pa.schema(
-        [
-            ("group", pa.string()),
-            ("name", pa.string()),
-            ("chunk", pa.int64()),
-            ("shape", pa.list_(pa.int64())),
-            ("index", pa.list_(pa.int64())),
-            ("ints", pa.list_(pa.int64())),
-            ("floats", pa.list_(pa.float64())),
-        ]
-    )
-    return pa.table(rows, schema=schema)
+    ints = np.array([values.dtype == np.int64 for _, values in cells], bool)
+    columns = [pa.array([label[k] for label in labels], AGGREGATES_SCHEMA.field(k).type) for k in range(4)]
+    columns.append(_lists([index for index, _ in cells], np.ones(len(cells), bool), pa.int64()))
+    columns.append(_lists([v for (_, v), i in zip(cells, ints, strict=True) if i], ints, pa.int64()))
+    columns.append(_lists([v for (_, v), i in zip(cells, ints, strict=True) if not i], ~ints, pa.float64()))
+    return pa.Table.from_arrays(columns, schema=AGGREGATES_SCHEMA)
+
+
+def _lists(parts: list[np.ndarray], present: np.ndarray, kind: pa.DataType) -> pa.Array:
+    """A list array with ``parts`` in turn in the rows where ``present``, null elsewhere."""
+    lengths = np.zeros(len(present), np.int32)
+    lengths[present] = [len(p) for p in parts]
+    offsets = np.zeros(len(present) + 1, np.int32)
+    np.cumsum(lengths, out=offsets[1:])
+    values = pa.array(np.concatenate(parts) if parts else np.empty(0), kind)
+    mask = None if present.all() else pa.array(~present)
+    return pa.ListArray.from_arrays(pa.array(offsets), values, mask=mask)
 
 
 def aggregates_from_table(table: pa.Table) -> Any:
