@@ -39,10 +39,13 @@ def test_backend_options_read_alike(command: str) -> None:
     for name, defined in (
         ("backend", options.BackendOpt),
         ("address", options.AddressOpt),
-        ("workers", options.WorkersOpt),
+        ("workers", options.RunWorkersOpt if command == "run" else options.WorkersOpt),
     ):
         assert params[name].help == defined.__metadata__[0].help
-    assert params["address"].default is None and params["workers"].min == 1
+    assert params["address"].default is None
+    # `run` picks one worker per core by default (0)
+    assert params["workers"].min == (0 if command == "run" else 1)
+    assert command != "run" or params["workers"].default == 0
 
 
 def test_record_result_records_any_kind_and_says_where(

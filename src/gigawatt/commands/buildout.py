@@ -18,6 +18,7 @@ from gigawatt.commands.options import (
     BackendName,
     BackendOpt,
     RecordOpt,
+    RunWorkersOpt,
     SeedOpt,
     StoreOpt,
     make_backend,
@@ -49,14 +50,7 @@ def run(
     scenario: ScenarioArg = "stargate",
     draws: DrawsOpt = 10_000,
     seed: SeedOpt = 0,
-    workers: Annotated[
-        int,
-        typer.Option(
-            min=0,
-            help="Worker processes; 0: one per CPU core, at most one per block of 8,192 draws; "
-            "1: in this process (results do not depend on it).",
-        ),
-    ] = 0,
+    workers: RunWorkersOpt = 0,
     backend: BackendOpt = BackendName.inprocess,
     address: AddressOpt = None,
     store_dir: StoreOpt = None,

@@ -31,6 +31,7 @@ __all__ = [
     "RecordOpt",
     "SeedOpt",
     "StoreOpt",
+    "RunWorkersOpt",
     "WorkersOpt",
     "make_backend",
     "print_recorded",
@@ -68,6 +69,15 @@ WorkersOpt = Annotated[
     int,
     typer.Option(
         min=1, help="Processes (local) or workers of a new Dask cluster (results do not depend on it)."
+    ),
+]
+#: `gigawatt run`'s --workers: 0 (its default) picks one per core (:func:`gigawatt.runner.auto_workers`).
+RunWorkersOpt = Annotated[
+    int,
+    typer.Option(
+        min=0,
+        help="Processes (local) or workers of a new Dask cluster; 0: one per CPU core, at most one "
+        "per block of 8,192 draws; 1: in this process (results do not depend on it).",
     ),
 ]
 
