@@ -87,3 +87,19 @@ def test_per_draw_rows_read_back_as_written(small_text: str, write, tmp_path: Pa
     assert back.equals(rows) and back.schema.equals(rows.schema)
     assert pa.types.is_dictionary(back.schema.field("last_phase_cause").type)
     assert check_file(path, "draws", (0, 1024)) is None
+
+
+def test_a_block_from_another_process_is_tabled_from_its_packed_cells_as_the_dense_one():
+    import pickle
+
+    from tests.conftest import SMALL
+
+    from gigawatt import engine
+    from gigawatt.scenario import load_scenario_text
+    from gigawatt.store.tables import aggregates_table
+
+    block = engine.aggregate_block(engine.Model.from_scenario(load_scenario_text(SMALL)), 2, 0, 1500)
+    packed = pickle.loads(pickle.dumps(block))
+    table = aggregates_table(packed)
+    assert "hist" not in vars(packed)  # tabled without unpacking
+    assert table.equals(aggregates_table(block))

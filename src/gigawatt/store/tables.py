@@ -218,7 +218,13 @@ def aggregates_table(agg: Any) -> pa.Table:
         labels.append((group, name, chunk, list(np.shape(array))))
         cells.append(seen[key][1])
 
+    packed = getattr(agg, "packed", None)  # a block from another process: its histograms' nonzero cells
     for group in ("draws", "hist", "date_hist", "counts", "chunk_sums"):  # an Aggregates or a Packed
+        if group == "hist" and packed is not None:  # read as packed, never unpacked
+            for name, (shape, where, values) in sorted(packed.items()):
+                labels.append((group, name, -1, list(shape)))
+                cells.append(_packed_cells(shape, where, values))
+            continue
         value = getattr(agg, group)
         if isinstance(value, int):
             add(group, group, -2, [value])
@@ -235,6 +241,17 @@ def aggregates_table(agg: Any) -> pa.Table:
     columns.append(_lists([v for (_, v), i in zip(cells, ints, strict=True) if i], ints, pa.int64()))
     columns.append(_lists([v for (_, v), i in zip(cells, ints, strict=True) if not i], ~ints, pa.float64()))
     return pa.Table.from_arrays(columns, schema=AGGREGATES_SCHEMA)
+
+
+def _packed_cells(
+    shape: tuple[int, ...], where: np.ndarray, values: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The flat indices and values of a packed histogram's non-zero entries, as they are found
+    in the dense array: ``where`` are cells of one (time, bin) plane, ``values`` one row per plane."""
+    plane = int(np.prod(shape[1:]))
+    kept = [values[row] != 0 for row in range(shape[0])]
+    index = np.concatenate([row * plane + where[k] for row, k in enumerate(kept)])
+    return index, np.concatenate([values[row][k] for row, k in enumerate(kept)]).astype(np.int64)
 
 
 def _lists(parts: list[np.ndarray], present: np.ndarray, kind: pa.DataType) -> pa.Array:
