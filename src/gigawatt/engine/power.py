@@ -23,7 +23,8 @@ def _power_day(p: Mapping[str, np.ndarray], base: str, src: Any) -> np.ndarray:
     """Day a power source can carry load: as stated, or ordered + the catalog's lead times."""
     if src.available_date is not None:
         return p[f"{base}.available"]
-    return p[f"{base}.ordered"] + lead_weeks(src.kind, src.technology, p) * DAYS_PER_WEEK
+    out: np.ndarray = p[f"{base}.ordered"] + lead_weeks(src.kind, src.technology, p) * DAYS_PER_WEEK
+    return out
 
 
 def _firm_plan(p: Mapping[str, np.ndarray], site_id: str, site: Any) -> tuple[np.ndarray, ...]:

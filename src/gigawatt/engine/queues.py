@@ -90,7 +90,8 @@ def _factory_inverse(
     r0 = rate_mw_per_week[:, None]
 
     def learning_weeks(g: np.ndarray) -> np.ndarray:
-        return (g ** (1 - b) - g0 ** (1 - b)) / ((1 - b) * r0 * reference_mw ** (-b))
+        out: np.ndarray = (g ** (1 - b) - g0 ** (1 - b)) / ((1 - b) * r0 * reference_mw ** (-b))
+        return out
 
     def day_supplied(level: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):

@@ -42,7 +42,8 @@ def overlap_days(edges: np.ndarray, begin: np.ndarray, end: np.ndarray) -> np.nd
     """Days of each period inside ``[begin, end)``; ``begin``/``end`` broadcast as ``(..., 1)``."""
     lo = np.maximum(edges[:-1], begin[..., None])
     hi = np.minimum(edges[1:], end[..., None])
-    return np.clip(hi - lo, 0.0, None)
+    out: np.ndarray = np.clip(hi - lo, 0.0, None)
+    return out
 
 
 def _scatter(column: np.ndarray, value: np.ndarray, width: int) -> np.ndarray:
@@ -67,7 +68,8 @@ class Capacity:
     @property
     def total_mw(self) -> np.ndarray:
         """Everything the events would deliver, per draw (online or not)."""
-        return self.mw.sum(axis=1)
+        out: np.ndarray = self.mw.sum(axis=1)
+        return out
 
     def scaled(self, factor: np.ndarray) -> Capacity:
         """The same events, each a share ``factor`` (per draw) of its size."""
@@ -86,14 +88,16 @@ class Capacity:
                 (self.date[..., None] <= day[None, None, :]) * 1.0,
             )
         share = np.where(np.isfinite(self.date)[..., None], np.clip(share, 0.0, 1.0), 0.0)
-        return np.einsum("de,dek->dk", self.mw, share)
+        out: np.ndarray = np.einsum("de,dek->dk", self.mw, share)
+        return out
 
     def online_mw(self, day: np.ndarray | float) -> np.ndarray:
         """Facility MW online at ``day``: per draw, or ``(draw, period)`` for an array of days
         (ascending)."""
         day = np.asarray(day, dtype=float)
         if day.ndim == 0:
-            return (self.mw * (self.date <= day)).sum(axis=1)
+            out: np.ndarray = (self.mw * (self.date <= day)).sum(axis=1)
+            return out
         first = np.searchsorted(day, self.date, side="left")  # the first day each event is online
         return np.cumsum(_scatter(first, self.mw, len(day) + 1), axis=1)[:, : len(day)]
 
@@ -110,7 +114,8 @@ class Capacity:
         at = np.clip(holding, 0, periods - 1)
         rest = np.where(inside, (edges[at + 1] - self.date) / np.diff(edges)[at], 0.0)
         partial = _scatter(np.where(inside, holding, periods), self.mw * rest, periods + 1)
-        return (np.cumsum(full, axis=1) + partial)[:, :periods]
+        out: np.ndarray = (np.cumsum(full, axis=1) + partial)[:, :periods]
+        return out
 
     def milestone_date(self, threshold_mw: float) -> np.ndarray:
         """First date the online MW reaches ``threshold_mw``, per draw (``inf`` if never)."""

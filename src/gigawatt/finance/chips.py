@@ -220,7 +220,8 @@ def _refresh_day(delivered: np.ndarray, life: np.ndarray, n: int, until: np.ndar
     without half a life of paid use left (:func:`sold_until`)."""
     day = delivered + n * life
     if n == 0:
-        return day
+        out: np.ndarray = day
+        return out
     with np.errstate(invalid="ignore"):  # a phase never delivered: inf - inf, never bought again
         return np.where(until - day >= life / 2, day, np.inf)
 

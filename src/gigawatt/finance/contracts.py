@@ -164,7 +164,9 @@ def _start(name: str, contract: Contract, p: Mapping[str, np.ndarray], edges: np
 def _share_price(name: str, p: Mapping[str, np.ndarray], start: np.ndarray, day: np.ndarray) -> np.ndarray:
     base = f"contracts.{name}"
     years = (day - start[:, None]) / DAYS_PER_YEAR
-    return p[f"{base}.share_price"][:, None] * (1 + p[f"{base}.share_price_growth"][:, None]) ** years
+    growth = (1 + p[f"{base}.share_price_growth"][:, None]) ** years
+    out: np.ndarray = p[f"{base}.share_price"][:, None] * growth
+    return out
 
 
 def _hurdle_date(name: str, p: Mapping[str, np.ndarray], hurdle: np.ndarray) -> np.ndarray:
@@ -331,7 +333,8 @@ def renewals_taken(contract: Contract, p: Mapping[str, np.ndarray], base: str) -
     """Renewals taken per draw: ``k`` while ``u < p^k`` (each taken with ``p`` if the last was)."""
     u, prob = p[f"{base}.renewal_draw"], p[f"{base}.renewal_probability"]
     k = np.arange(1, contract.renewals + 1)
-    return (u[:, None] < prob[:, None] ** k[None, :]).sum(axis=1).astype(float)
+    out: np.ndarray = (u[:, None] < prob[:, None] ** k[None, :]).sum(axis=1).astype(float)
+    return out
 
 
 def loan_repaid_share(
@@ -341,7 +344,8 @@ def loan_repaid_share(
     start, term_days = p[f"{base}.start"], p[f"{base}.term"] * _DAYS_PER_WEEK
     end = edges[1:][None, :]
     if contract.amortisation == "linear":
-        return np.clip((end - start[:, None]) / term_days[:, None], 0.0, 1.0)
+        out: np.ndarray = np.clip((end - start[:, None]) / term_days[:, None], 0.0, 1.0)
+        return out
     return (end >= (start + term_days)[:, None]).astype(float)
 
 

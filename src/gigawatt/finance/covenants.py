@@ -61,7 +61,8 @@ def trailing(values: np.ndarray, window: int) -> np.ndarray:
     """Sum over the last ``window`` periods (fewer at the start), along axis 1."""
     total = np.cumsum(values, axis=1)
     lagged = np.concatenate([np.zeros((values.shape[0], window)), total], axis=1)[:, : values.shape[1]]
-    return total - lagged
+    out: np.ndarray = total - lagged
+    return out
 
 
 def first_true(mask: np.ndarray) -> np.ndarray:

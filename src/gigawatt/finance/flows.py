@@ -84,7 +84,8 @@ def _returns(w: np.ndarray, t: np.ndarray) -> np.ndarray:
         flat = x.reshape(-1, n)
         flat[rows] = _returns_solved(w.reshape(-1, n, n)[rows], t.reshape(-1, n, n)[rows])
         x = flat.reshape(x.shape)
-    return x
+    out: np.ndarray = x
+    return out
 
 
 def _returns_solved(w: np.ndarray, t: np.ndarray) -> np.ndarray:

@@ -159,7 +159,8 @@ def _revenue_level(
     until = p.get(f"{base}.revenue_growth_until", np.full(len(start), np.inf))[:, None]
     years = np.clip((np.minimum(mid, until) - start) / DAYS_PER_YEAR, 0, None)
     rate = p[f"{base}.revenue_growth"] if growth is None else growth
-    return p[f"{base}.revenue_per_year"][:, None] * (1 + rate[:, None]) ** years * (mid > start)
+    out: np.ndarray = p[f"{base}.revenue_per_year"][:, None] * (1 + rate[:, None]) ** years * (mid > start)
+    return out
 
 
 def _usage(

@@ -73,7 +73,8 @@ def depreciation(capex: np.ndarray, life_periods: int, cum: np.ndarray | None = 
     cum = np.cumsum(capex, axis=1) if cum is None else cum
     lagged = np.zeros_like(cum)
     lagged[:, life:] = cum[:, : max(0, cum.shape[1] - life)]
-    return (cum - lagged) / life
+    out: np.ndarray = (cum - lagged) / life
+    return out
 
 
 def npv_usd(net: np.ndarray, rate_per_period: float) -> np.ndarray:
@@ -128,7 +129,8 @@ def sign_changes(net: np.ndarray, tol_usd: float = 1.0) -> np.ndarray:
 
 
 def _changes(carried: np.ndarray) -> np.ndarray:
-    return np.sum(carried[:, 1:] * carried[:, :-1] < 0, axis=1)
+    out: np.ndarray = np.sum(carried[:, 1:] * carried[:, :-1] < 0, axis=1)
+    return out
 
 
 def conventional(net: np.ndarray, tol_usd: float = 1.0) -> np.ndarray:
@@ -184,7 +186,8 @@ def _conventional_root(net: np.ndarray, iterations: int = 64) -> np.ndarray:
         mid = (low + high) / 2
         positive = _npv_positive(by_period, mid)
         low, high = np.where(positive, mid, low), np.where(positive, high, mid)
-    return (low + high) / 2
+    out: np.ndarray = (low + high) / 2
+    return out
 
 
 def _bands(values: np.ndarray) -> dict[str, Any]:
