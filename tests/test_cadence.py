@@ -164,8 +164,50 @@ def test_catalog_priors_are_the_catalog_stages(tmp_path):
     assert not any(k.endswith(("stages.build", "cadence")) for k in catalog.parameters)
     path.write_text(SCENARIO.format(priors=""), encoding="utf-8")
     plain = Model.from_scenario(load_scenario(path))
-    assert plain.priors is None and set(plain.parameters) == set(catalog.parameters)
-    assert (_online(plain) == _online(catalog)).all()
+    # without priors: a scenario runs on the shipped fit, the same as `priors: default`
+    path.write_text(SCENARIO.format(priors="priors: default"), encoding="utf-8")
+    default = Model.from_scenario(load_scenario(path))
+    assert plain.priors is resolve_priors("default") and default.priors is plain.priors
+    assert set(plain.parameters) == set(default.parameters)
+    assert {"sites.campus.stages.build", "sites.campus.phases[1].cadence"} <= set(plain.parameters)
+    assert (_online(plain) == _online(default)).all()
+    assert not (_online(plain) == _online(catalog)).all()
+
+
+def test_stated_build_stages_keep_precedence_over_the_fitted_span(tmp_path):
+    path = tmp_path / "s.yaml"
+    stated = 'stages: {site_and_shell: "40 weeks", it_fit_out: "10 weeks", commissioning: "2 weeks"}'
+    path.write_text(SCENARIO.format(priors=stated), encoding="utf-8")
+    model = Model.from_scenario(load_scenario(path))
+    assert "sites.campus.stages.build" not in model.parameters  # the stated stages stand
+    assert "sites.campus.phases[1].cadence" in model.parameters  # the cadence still applies
+    online = _online(model)
+    assert (online[:, 0] == units.parse_date("2025-01-01") + 52 * 7).all()
+    done = np.isfinite(online[:, :3]).all(axis=1)  # a long gap can pass the horizon (2040)
+    assert done.mean() > 0.9 and (np.diff(online[done, :3], axis=1) > 0).all()
+
+
+def test_the_plan_schedules_pending_phases_on_the_cadence(tmp_path):
+    from gigawatt.catalog import load_catalog
+    from gigawatt.plan import pending_phases
+
+    path = tmp_path / "s.yaml"
+    stated = 'stages: {site_and_shell: "40 weeks", it_fit_out: "10 weeks", commissioning: "2 weeks"}'
+    path.write_text(SCENARIO.format(priors=stated), encoding="utf-8")
+    scenario = load_scenario(path)
+    gap = resolve_priors("default").spans["building_cadence"].dist()
+    for q in (0.1, 0.5, 0.9):
+        ready = {p.name: day for p, day, _ in pending_phases(scenario, load_catalog(), "campus", q)}
+        first = units.parse_date("2025-01-01") + 52 * 7
+        assert ready["B1"] == pytest.approx(first)
+        # each later phase waits for the one before it plus the fitted gap at q; B4 keeps its date
+        assert ready["B2"] == pytest.approx(first + 7 * float(gap.ppf(q)))
+        assert ready["B3"] == pytest.approx(first + 14 * float(gap.ppf(q)))
+        assert ready["B4"] == pytest.approx(units.parse_date("2026-01-01"))
+    # with the catalog's stages alone (no fitted spans) the phases are independent again
+    path.write_text(SCENARIO.format(priors="priors: catalog\n" + stated), encoding="utf-8")
+    ready = {p.name: d for p, d, _ in pending_phases(load_scenario(path), load_catalog(), "campus", 0.5)}
+    assert ready["B1"] == ready["B2"] == ready["B3"]
 
 
 def test_default_priors_are_the_shipped_fit():

@@ -38,7 +38,7 @@ from gigawatt.scenario import Scenario
 if TYPE_CHECKING:
     from gigawatt.engine import Model, PhaseInfo
 
-__all__ = ["BUILD", "GAP", "parameters", "scaled_stages", "sequence"]
+__all__ = ["BUILD", "GAP", "parameters", "scaled_stages", "sequence", "site_spans"]
 
 #: Parameter suffixes (after a phase's path) of the drawn span and gap, in weeks.
 BUILD = "stages.build"
@@ -53,23 +53,36 @@ def _path(ph: PhaseInfo) -> str:
     return f"sites.{ph.site}.phases[{ph.index}]"
 
 
+def site_spans(scenario: Scenario, site_id: str, priors: Priors | None) -> tuple[Dist | None, Dist | None]:
+    """A site's build span and the gap between its phases, each None where none applies.
+
+    The scenario's own stage durations come first: where it states any build stage
+    (``stages: site_and_shell``, ``it_fit_out`` or ``commissioning``) the fitted span
+    does not replace them (a stated schedule is a fact about this build, the fit a
+    generic prior).
+    """
+    if priors is None:
+        return None, None
+    site = scenario.sites[site_id]
+    cls = site.developer_class
+    stated = any(getattr(scenario.stages, f"{s}_weeks") is not None for s in _BUILD_STAGES)
+    retrofit = priors.span("roof_to_operational") if site.existing_shell else None
+    build = None if stated else retrofit or priors.span("first_building", cls)
+    gap = priors.span("building_cadence", cls)
+    return (build.dist() if build else None), (gap.dist() if gap else None)
+
+
 def parameters(scenario: Scenario, phases: list[PhaseInfo], priors: Priors | None) -> dict[str, Dist]:
     """The site spans and the phase gaps to draw (none without priors)."""
     out: dict[str, Dist] = {}
-    if priors is None:
-        return out
     for ph in phases:
         if ph.status == "online":
             continue
-        site = scenario.sites[ph.site]
-        cls = site.developer_class
-        retrofit = priors.span("roof_to_operational") if site.existing_shell else None
-        build = retrofit or priors.span("first_building", cls)
+        build, gap = site_spans(scenario, ph.site, priors)
         if build is not None:
-            out[f"sites.{ph.site}.{BUILD}"] = build.dist()
-        gap = priors.span("building_cadence", cls)
-        if ph.index > 0 and gap is not None and site.phases[ph.index].online_date is None:
-            out[f"{_path(ph)}.{GAP}"] = gap.dist()
+            out[f"sites.{ph.site}.{BUILD}"] = build
+        if ph.index > 0 and gap is not None and scenario.sites[ph.site].phases[ph.index].online_date is None:
+            out[f"{_path(ph)}.{GAP}"] = gap
     return out
 
 
