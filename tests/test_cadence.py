@@ -234,3 +234,23 @@ def test_bad_priors_are_located(tmp_path):
     path.write_text(SCENARIO.format(priors="priors: nowhere.yaml"), encoding="utf-8")
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 2 and "no priors file" in result.stderr
+
+
+def test_an_observed_first_building_fixes_the_sites_build_span(tmp_path):
+    # B1 online 40 weeks after its start: the site's build span is that fact, not a fresh draw
+    # (which would hold B2 to an invented first building from the site's start)
+    observed = SCENARIO.replace(
+        "{{name: B1, power: 100 MW, status: under_construction, start: 2025-01-01}}",
+        "{{name: B1, power: 100 MW, status: online, start: 2024-01-01, online: 2024-10-07}}",
+    ).replace("as_of: 2025-01-01", "as_of: 2025-03-01")
+    # every phase dated from the campus's start, as the backtest writes a campus
+    observed = observed.replace("start: 2025-01-01", "start: 2024-01-01")
+    path = tmp_path / "s.yaml"
+    path.write_text(observed.format(priors=""), encoding="utf-8")
+    model = Model.from_scenario(load_scenario(path), priors=_priors(build_p50=400.0, gap_p50=26.0))
+    assert model.parameters["sites.campus.stages.build"].is_fixed
+    assert model.parameters["sites.campus.stages.build"].mid == pytest.approx(40.0)
+    online = _online(model)
+    # B2 follows B1's online date by the gap (floored at the as-of date), not start + 400 weeks
+    b1 = units.parse_date("2024-10-07")
+    assert np.median(online[:, 1]) == pytest.approx(b1 + 26 * 7, abs=21)
