@@ -254,3 +254,6 @@ def test_an_observed_first_building_fixes_the_sites_build_span(tmp_path):
     # B2 follows B1's online date by the gap (floored at the as-of date), not start + 400 weeks
     b1 = units.parse_date("2024-10-07")
     assert np.median(online[:, 1]) == pytest.approx(b1 + 26 * 7, abs=21)
+    # the catalog's stages alone: no span at all, observed or drawn
+    catalog = Model.from_scenario(load_scenario(path), priors=resolve_priors("catalog"))
+    assert not any(k.endswith("stages.build") for k in catalog.parameters)

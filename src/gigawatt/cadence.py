@@ -71,12 +71,12 @@ def site_spans(scenario: Scenario, site_id: str, priors: Priors | None) -> tuple
     gap_dist = gap.dist() if gap else None
     if any(getattr(scenario.stages, f"{s}_weeks") is not None for s in _BUILD_STAGES):
         return None, gap_dist
-    seen = observed_span_weeks(site)
-    if seen is not None:
-        return fixed(seen), gap_dist
     retrofit = priors.span("roof_to_operational") if site.existing_shell else None
     build = retrofit or priors.span("first_building", cls)
-    return (build.dist() if build else None), gap_dist
+    if build is None:
+        return None, gap_dist
+    seen = observed_span_weeks(site)
+    return (build.dist() if seen is None else fixed(seen)), gap_dist
 
 
 def observed_span_weeks(site: Site) -> float | None:
