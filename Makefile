@@ -40,7 +40,7 @@ chromium:
 test: $(TEST_STAMP) chromium lint typecheck layers
 	$(BIN)/python -m pytest
 
-# The shipped build priors (priors: default) are the fit on Epoch's timelines; refit on a new snapshot
+# The shipped build priors (every scenario's default) are the fit on Epoch's timelines; refit on a new snapshot
 # with `make priors TIMELINES=path/to/data_center_timelines.csv` (docs/backtest.md).
 TIMELINES ?= ../shared/data/epoch/data_center_timelines_part.csv
 priors: $(STAMP)

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import simpy
 
+from gigawatt import cadence
 from gigawatt.engine import CAUSES, PRIORITY_DAYS, Model
 from gigawatt.leadtimes import needs
 from gigawatt.observations import site_subject, target_scope
@@ -88,6 +89,8 @@ def simulate_draw(model: Model, p: Mapping[str, float]) -> dict[str, np.ndarray]
     facility_mw = np.zeros(k_count)
     accelerators = np.zeros(k_count)
     commissioning = np.zeros(k_count)
+    # stage days, the build stages scaled to the site's drawn span where priors give one
+    stages: list[dict[str, float]] = []
     start_date = np.zeros(k_count)
     power_date = np.full(k_count, math.inf)
     chips_date = np.full(k_count, math.nan)
@@ -101,7 +104,14 @@ def simulate_draw(model: Model, p: Mapping[str, float]) -> dict[str, np.ndarray]
         facility_mw[k] = size * pue if ph.basis == "it" else size
         it_mw = size if ph.basis == "it" else size / pue
         accelerators[k] = it_mw * 1e6 / p[f"accelerators.{ph.accelerator}.it_power_w"]
-        commissioning[k] = p[f"{path}.stages.commissioning"] * 7.0
+        stages.append(
+            cadence.scaled_stages(
+                p,
+                path,
+                {s: p[f"{path}.stages.{s}"] * 7.0 for s in ("site_and_shell", "it_fit_out", "commissioning")},
+            )
+        )
+        commissioning[k] = stages[k]["commissioning"]
     observed = [ph.status == "online" for ph in phases]
 
     # ---- pass 1: construction, site power and accelerator availability
@@ -129,8 +139,8 @@ def simulate_draw(model: Model, p: Mapping[str, float]) -> dict[str, np.ndarray]
         else:
             yield _wait_until(env, begun)
         start_date[k] = env.now
-        yield env.timeout(p[f"{path}.stages.site_and_shell"] * 7.0)
-        yield env.timeout(p[f"{path}.stages.it_fit_out"] * 7.0)
+        yield env.timeout(stages[k]["site_and_shell"])
+        yield env.timeout(stages[k]["it_fit_out"])
         yield env.timeout(commissioning[k])
         yield _wait_until(env, as_of)
         met[k]["construction"] = env.now
@@ -169,6 +179,15 @@ def simulate_draw(model: Model, p: Mapping[str, float]) -> dict[str, np.ndarray]
 
     def ready(k: int) -> float:
         return max(met[k].values())
+
+    # building cadence (gigawatt.cadence.sequence): a phase no sooner than the one before it plus its gap
+    for k, ph in enumerate(phases):
+        gap = p.get(f"{model.phase_path(k)}.{cadence.GAP}")
+        if gap is None:
+            continue
+        j = next(j for j, o in enumerate(phases) if o.site == ph.site and o.index == ph.index - 1)
+        before = p[f"{model.phase_path(j)}.online"] if observed[j] else ready(j)
+        met[k]["construction"] = max(met[k]["construction"], before + gap * 7.0)
 
     # ---- pass 2: shared limits in pipeline order, each an allocator and a book
     pending = [k for k in range(k_count) if not observed[k]]

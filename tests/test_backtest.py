@@ -226,3 +226,24 @@ def test_written_priors_and_backtest_report_never_overwrite_without_force(tmp_pa
         forced = runner.invoke(app, [*command, option, str(target), "--force"])
         assert forced.exit_code == 0, forced.output
         assert target.read_text() != "keep me"
+
+
+def test_error_breakdown_by_campus_bias_and_baselines():
+    result = _run()
+    data = result.as_dict()
+    observed = [m for m in result.milestones if m.kind == "observed"]
+    signed = [m.p50_error_months for m in observed]
+    assert data["late"] == sum(e > 0 for e in signed)
+    assert data["median_p50_error_months"] == pytest.approx(float(np.median(signed)))
+    # per campus: the counts add up to the headline's, each campus's own median
+    by_campus = data["by_campus"]
+    assert sum(c["count"] for c in by_campus.values()) == data["count"]
+    alpha = [m.p50_error_months for m in observed if m.campus == "Alpha Google Texas"]
+    alpha_median = by_campus["Alpha Google Texas"]["median_p50_error_months"]
+    assert alpha_median == pytest.approx(float(np.median(alpha)))
+    # the reference forecasts score the same observed rises from the first rows
+    assert data["baselines"]["per_index_hindsight"]["count"] == data["count"]
+    assert (
+        data["baselines"]["per_index_hindsight"]["mean_abs_error_months"]
+        <= data["baselines"]["per_index_loo"]["mean_abs_error_months"]
+    )

@@ -164,8 +164,50 @@ def test_catalog_priors_are_the_catalog_stages(tmp_path):
     assert not any(k.endswith(("stages.build", "cadence")) for k in catalog.parameters)
     path.write_text(SCENARIO.format(priors=""), encoding="utf-8")
     plain = Model.from_scenario(load_scenario(path))
-    assert plain.priors is None and set(plain.parameters) == set(catalog.parameters)
-    assert (_online(plain) == _online(catalog)).all()
+    # without priors: a scenario runs on the shipped fit, the same as `priors: default`
+    path.write_text(SCENARIO.format(priors="priors: default"), encoding="utf-8")
+    default = Model.from_scenario(load_scenario(path))
+    assert plain.priors is resolve_priors("default") and default.priors is plain.priors
+    assert set(plain.parameters) == set(default.parameters)
+    assert {"sites.campus.stages.build", "sites.campus.phases[1].cadence"} <= set(plain.parameters)
+    assert (_online(plain) == _online(default)).all()
+    assert not (_online(plain) == _online(catalog)).all()
+
+
+def test_stated_build_stages_keep_precedence_over_the_fitted_span(tmp_path):
+    path = tmp_path / "s.yaml"
+    stated = 'stages: {site_and_shell: "40 weeks", it_fit_out: "10 weeks", commissioning: "2 weeks"}'
+    path.write_text(SCENARIO.format(priors=stated), encoding="utf-8")
+    model = Model.from_scenario(load_scenario(path))
+    assert "sites.campus.stages.build" not in model.parameters  # the stated stages stand
+    assert "sites.campus.phases[1].cadence" in model.parameters  # the cadence still applies
+    online = _online(model)
+    assert (online[:, 0] == units.parse_date("2025-01-01") + 52 * 7).all()
+    done = np.isfinite(online[:, :3]).all(axis=1)  # a long gap can pass the horizon (2040)
+    assert done.mean() > 0.9 and (np.diff(online[done, :3], axis=1) > 0).all()
+
+
+def test_the_plan_schedules_pending_phases_on_the_cadence(tmp_path):
+    from gigawatt.catalog import load_catalog
+    from gigawatt.plan import pending_phases
+
+    path = tmp_path / "s.yaml"
+    stated = 'stages: {site_and_shell: "40 weeks", it_fit_out: "10 weeks", commissioning: "2 weeks"}'
+    path.write_text(SCENARIO.format(priors=stated), encoding="utf-8")
+    scenario = load_scenario(path)
+    gap = resolve_priors("default").spans["building_cadence"].dist()
+    for q in (0.1, 0.5, 0.9):
+        ready = {p.name: day for p, day, _ in pending_phases(scenario, load_catalog(), "campus", q)}
+        first = units.parse_date("2025-01-01") + 52 * 7
+        assert ready["B1"] == pytest.approx(first)
+        # each later phase waits for the one before it plus the fitted gap at q; B4 keeps its date
+        assert ready["B2"] == pytest.approx(first + 7 * float(gap.ppf(q)))
+        assert ready["B3"] == pytest.approx(first + 14 * float(gap.ppf(q)))
+        assert ready["B4"] == pytest.approx(units.parse_date("2026-01-01"))
+    # with the catalog's stages alone (no fitted spans) the phases are independent again
+    path.write_text(SCENARIO.format(priors="priors: catalog\n" + stated), encoding="utf-8")
+    ready = {p.name: d for p, d, _ in pending_phases(load_scenario(path), load_catalog(), "campus", 0.5)}
+    assert ready["B1"] == ready["B2"] == ready["B3"]
 
 
 def test_default_priors_are_the_shipped_fit():
@@ -192,3 +234,26 @@ def test_bad_priors_are_located(tmp_path):
     path.write_text(SCENARIO.format(priors="priors: nowhere.yaml"), encoding="utf-8")
     result = CliRunner().invoke(app, ["validate", str(path)])
     assert result.exit_code == 2 and "no priors file" in result.stderr
+
+
+def test_an_observed_first_building_fixes_the_sites_build_span(tmp_path):
+    # B1 online 40 weeks after its start: the site's build span is that fact, not a fresh draw
+    # (which would hold B2 to an invented first building from the site's start)
+    observed = SCENARIO.replace(
+        "{{name: B1, power: 100 MW, status: under_construction, start: 2025-01-01}}",
+        "{{name: B1, power: 100 MW, status: online, start: 2024-01-01, online: 2024-10-07}}",
+    ).replace("as_of: 2025-01-01", "as_of: 2025-03-01")
+    # every phase dated from the campus's start, as the backtest writes a campus
+    observed = observed.replace("start: 2025-01-01", "start: 2024-01-01")
+    path = tmp_path / "s.yaml"
+    path.write_text(observed.format(priors=""), encoding="utf-8")
+    model = Model.from_scenario(load_scenario(path), priors=_priors(build_p50=400.0, gap_p50=26.0))
+    assert model.parameters["sites.campus.stages.build"].is_fixed
+    assert model.parameters["sites.campus.stages.build"].mid == pytest.approx(40.0)
+    online = _online(model)
+    # B2 follows B1's online date by the gap (floored at the as-of date), not start + 400 weeks
+    b1 = units.parse_date("2024-10-07")
+    assert np.median(online[:, 1]) == pytest.approx(b1 + 26 * 7, abs=21)
+    # the catalog's stages alone: no span at all, observed or drawn
+    catalog = Model.from_scenario(load_scenario(path), priors=resolve_priors("catalog"))
+    assert not any(k.endswith("stages.build") for k in catalog.parameters)

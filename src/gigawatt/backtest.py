@@ -32,6 +32,7 @@ import numpy as np
 from scipy import stats
 
 from gigawatt import units
+from gigawatt.baselines import baselines
 from gigawatt.calibrate import Calibration, calibrate
 from gigawatt.engine import Model, simulate_block
 from gigawatt.errors import GigawattError
@@ -107,6 +108,8 @@ class Backtest:
     leave_one_out: bool
     campuses: list[CampusForecast]
     issues: list[Issue]
+    #: reference forecasts from the campuses' first rows (:func:`gigawatt.baselines.baselines`)
+    baselines: dict[str, Any] = field(default_factory=dict)
 
     @property
     def milestones(self) -> list[Milestone]:
@@ -157,6 +160,16 @@ class Backtest:
             "later": {k: v for k, v in score(later).items() if k != "pit"},
         }
 
+    def by_campus(self) -> dict[str, dict[str, Any]]:
+        """Observed milestones' scores per campus (without PIT): where the error comes from, and its sign."""
+        out: dict[str, list[Milestone]] = {}
+        for c in self.campuses:
+            seen = [m for m in c.milestones if m.kind == "observed" and not m.power_limited]
+            if seen:
+                out.setdefault(c.campus, []).extend(seen)
+        drop = ("pit", "pit_test")
+        return {k: {n: v for n, v in score(ms).items() if n not in drop} for k, ms in out.items()}
+
     def as_dict(self) -> dict[str, Any]:
         head = self.scores()
         censored = [m for m in self.milestones if m.kind == "censored"]
@@ -169,6 +182,8 @@ class Backtest:
             **head,
             "campus_bootstrap_90": self.campus_bootstrap(),
             "by_step": self.by_step(),
+            "by_campus": self.by_campus(),
+            "baselines": self.baselines,
             "projected": self.scores("projected"),
             "power_limited": {
                 "observed": self.scores("observed", True),
@@ -196,12 +211,16 @@ def score(milestones: Iterable[Milestone]) -> dict[str, Any]:
             "count": 0,
             "coverage": None,
             "median_abs_p50_error_months": None,
+            "mean_abs_p50_error_months": None,
+            "median_p50_error_months": None,
+            "late": 0,
             "crps_days": None,
             "pit": [],
             "pit_test": None,
         }
     pit = np.array([m.pit for m in chosen], dtype=float)
-    errors = np.array([abs(m.p50_error_months or 0.0) for m in chosen])
+    signed = np.array([m.p50_error_months or 0.0 for m in chosen])
+    errors = np.abs(signed)
     counts = np.histogram(pit, bins=_PIT_BINS, range=(0.0, 1.0))[0]
     chi2 = stats.chisquare(counts)
     ks = stats.kstest(pit, "uniform")
@@ -209,6 +228,10 @@ def score(milestones: Iterable[Milestone]) -> dict[str, Any]:
         "count": len(chosen),
         "coverage": float(np.mean([m.inside for m in chosen])),
         "median_abs_p50_error_months": float(np.median(errors)),
+        "mean_abs_p50_error_months": round(float(np.mean(errors)), 2),
+        # the bias: the median signed error (positive: forecasts late) and how many were late
+        "median_p50_error_months": float(np.median(signed)),
+        "late": int(np.sum(signed > 0)),
         "crps_days": float(np.mean([m.crps_days for m in chosen])),
         "pit": [round(float(v), 4) for v in pit],
         "pit_test": {
@@ -446,7 +469,13 @@ def backtest(
             "\n".join([f"{file}: no campus has a milestone after its as-of point to score", *notes])
         )
     return Backtest(
-        file, units.format_date(snapshot_date), draws, priors is None and leave_one_out, campuses, issues
+        file,
+        units.format_date(snapshot_date),
+        draws,
+        priors is None and leave_one_out,
+        campuses,
+        issues,
+        baselines(histories, snapshot_date),
     )
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "load_priors",
     "priors_yaml",
     "resolve_priors",
+    "scenario_priors",
 ]
 
 #: Spans the engine applies: shell start → first building online, and online → next building online.
@@ -338,3 +339,9 @@ def resolve_priors(name: str, relative_to: str | Path | None = None) -> Priors:
         if beside.exists():
             path = beside
     return load_priors(path)
+
+
+def scenario_priors(scenario: Any) -> Priors:
+    """The priors a scenario runs on: its ``priors:`` (a file, ``default`` or ``catalog``), else
+    the shipped fit (``default``). ``catalog`` is the way back to the catalog's stages alone."""
+    return resolve_priors(scenario.priors or "default", scenario.source_file)

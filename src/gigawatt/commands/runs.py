@@ -226,7 +226,8 @@ def draws(
     """A recorded engine run's per-draw rows: each target's date met, facility/IT GW at year ends, cause.
 
     Without -o, prints each column with its first draws' values. Query them with DuckDB, e.g.
-    SELECT avg(("target:NAME" <= DATE '2029-12-31')::INT) FROM 'FILE.parquet'."""
+    SELECT avg(coalesce("target:NAME" <= DATE '2029-12-31', false)::INT) FROM 'FILE.parquet'
+    (a draw that never meets a target has no date: coalesce counts it as not met)."""
     st = _store(store)
     record = st.get(run_id)
     if output is not None:

@@ -15,7 +15,7 @@ from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.engine.histograms import _SUM_UNIT
 from gigawatt.leadtimes import lead_parameters
-from gigawatt.priors import Priors, resolve_priors
+from gigawatt.priors import Priors, scenario_priors
 from gigawatt.sampling import collect
 from gigawatt.scenario import Scenario
 
@@ -102,9 +102,9 @@ class Model:
 
     @classmethod
     def from_scenario(cls, scenario: Scenario, priors: Priors | None = None) -> Model:
-        """Compile ``scenario``; ``priors`` replace the scenario's own ``priors:`` if given."""
-        if priors is None and scenario.priors is not None:
-            priors = resolve_priors(scenario.priors, scenario.source_file)
+        """Compile ``scenario``; ``priors`` replace the scenario's own (``priors:``, else the shipped fit)."""
+        if priors is None:
+            priors = scenario_priors(scenario)
         phases = _phase_table(scenario)
         params = _parameters(scenario, phases, priors, load_catalog())
         grid = _time_grid(scenario)

@@ -18,12 +18,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from gigawatt import units
+from gigawatt import cadence, units
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.engine import grown_demand
 from gigawatt.errors import GigawattError
 from gigawatt.leadtimes import lead_weeks, needs
+from gigawatt.priors import scenario_priors
 from gigawatt.scenario import POWER_SOURCES, STATUS_ORDER, Phase, Scenario
 from gigawatt.supply import Generation, industry_rate_per_year
 from gigawatt.units import date_from_days, days_from_date
@@ -154,21 +155,30 @@ def pending_phases(
     ``q`` and its facility MW, earliest first. The day is the engine's
     (:func:`gigawatt.engine.simulate_block`) with every stage at ``q``: a phase without a start
     date begins after permitting from the scenario's as-of date; a phase with its own planned
-    online date not yet past is ready then (no generic stages on top)."""
+    online date not yet past is ready then (no generic stages on top). With the fitted build
+    priors (:mod:`gigawatt.cadence`) the build takes the site's fitted span at ``q``, and a
+    later phase without a planned date waits for the one before it plus the fitted gap at ``q``."""
     site = scenario.sites[site_id]
     basis = _pue(catalog, site.cooling) if site.power_basis == "it" else 1.0
     as_of = scenario.time.as_of_day
+    build, gap = cadence.site_spans(scenario, site_id, scenario_priors(scenario))
+    build_weeks = _at(build, q) if build else _stage_weeks(scenario, catalog, _BUILD_STAGES, q)
     out = []
-    for phase in site.phases:
+    before = -math.inf  # the day the phase before is ready (its online date if observed)
+    for i, phase in enumerate(site.phases):
         if STATUS_ORDER[phase.status] >= STATUS_ORDER["online"]:
+            before = _at(phase.online_date, q) if phase.online_date is not None else before
             continue
         if phase.start_date is not None:
             begun = _at(phase.start_date, q)
         else:
             begun = as_of + 7 * _stage_weeks(scenario, catalog, ["permitting"], q)
-        ready = max(begun + 7 * _stage_weeks(scenario, catalog, _BUILD_STAGES, q), as_of)
+        ready = max(begun + 7 * build_weeks, as_of)
         if phase.online_date is not None and _at(phase.online_date, q) >= as_of:
             ready = _at(phase.online_date, q)
+        elif gap is not None and i > 0 and phase.online_date is None:
+            ready = max(ready, before + 7 * _at(gap, q))  # the engine's building cadence
+        before = ready
         out.append((phase, ready, phase.power_mw.mid * basis))
     return sorted(out, key=lambda row: row[1])
 

@@ -65,7 +65,8 @@ class Scenario(Model):
     accelerators: dict[str, Accelerator] = {}
     sites: dict[str, Site] = Field(min_length=1)
     stages: Stages = Stages()
-    #: fitted priors (``gigawatt calibrate --write-priors``): a file, relative to the scenario
+    #: fitted priors (``gigawatt calibrate --write-priors``): a file, relative to the scenario;
+    #: unset or ``default``: the shipped fit; ``catalog``: the catalog's stages alone
     priors: str | None = Field(default=None, examples=["default"])
     supply: dict[str, Supply] = {}
     contracts: dict[str, Contract] = {}
