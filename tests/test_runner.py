@@ -32,7 +32,14 @@ def _rows(store: Store, run_id: str) -> list[bytes]:
 
 
 @pytest.mark.parametrize("backend", [Backend("local", workers=2), DASK], ids=["local", "dask"])
-def test_recording_rows_and_progress_are_the_same_on_every_executor(tmp_path, small_text, write, backend):
+def test_recording_rows_and_progress_are_the_same_on_every_executor(
+    tmp_path, small_text, write, backend, monkeypatch
+):
+    from gigawatt.engine import blocks
+
+    warmed: list[object] = []
+    warm = blocks.warm
+    monkeypatch.setattr(blocks, "warm", lambda model: warmed.append(model) or warm(model))
     path = write(small_text)
     base = run_recorded(Store(tmp_path / "a"), path, draws=3 * 1024, seed=7, block_draws=1024)
     seen: list[tuple[int, int]] = []
@@ -49,6 +56,7 @@ def test_recording_rows_and_progress_are_the_same_on_every_executor(tmp_path, sm
     assert _text(other.summary) == _text(base.summary)
     assert _rows(Store(tmp_path / "b"), other.id) == _rows(Store(tmp_path / "a"), base.id)  # byte for byte
     assert seen == [(1, 3), (2, 3), (3, 3)]
+    assert len(warmed) == (1 if backend.kind == "local" else 0)  # a pool is warmed before it forks
 
 
 @pytest.mark.slow

@@ -145,6 +145,7 @@ def continue_run(
 
     Any failure marks the run failed (with the reason) and is re-raised."""
     from gigawatt.engine import Aggregates, Model, Results, simulate_blocks
+    from gigawatt.engine.blocks import warm
     from gigawatt.finance.summary import MONEY_DRAWS, with_money
     from gigawatt.runner import BlockOut, BlockProgress, Head, Merge, run_blocks
 
@@ -175,6 +176,7 @@ def continue_run(
             executor=backend,
             args=(record.seed, draws_table, False, head.draws),
             per_block=True,
+            warm=warm,
         )
         results = Results(model, merged.total, record.seed).summary()
         summary = with_money(results, loaded, record.draws, record.seed, head.dataset())
