@@ -71,20 +71,16 @@ class Aggregates:
     def merge_in(self, other: Aggregates | Packed) -> Aggregates:
         """Add ``other`` into this total in place (the same integers as :meth:`merge`, without
         allocating a new total for every block); arrays first seen are copied, never shared."""
-        if isinstance(other, Packed):
+        pairs = [(self.date_hist, other.date_hist), (self.counts, other.counts)]
+        if isinstance(other, Packed):  # its histograms' nonzero cells, added as they are
             for key, (shape, cells, values) in other.packed.items():
                 if key in self.hist:
                     self.hist[key].reshape(shape[0], -1)[:, cells] += values
                 else:
                     self.hist[key] = _unpack(shape, cells, values)
-            hists: tuple[dict[str, np.ndarray], dict[str, np.ndarray]] = ({}, {})
         else:
-            hists = (self.hist, other.hist)
-        for mine, theirs in (
-            hists,
-            (self.date_hist, other.date_hist),
-            (self.counts, other.counts),
-        ):
+            pairs.append((self.hist, other.hist))
+        for mine, theirs in pairs:
             for key, values in theirs.items():
                 if key in mine:
                     np.add(mine[key], values, out=mine[key])
