@@ -118,3 +118,16 @@ def test_auto_workers_uses_the_cores_but_never_more_than_the_blocks(monkeypatch)
 
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
     assert [auto_workers(n) for n in (1, 2, 3, 13)] == [1, 2, 3, 3]
+
+
+def test_groups_shrink_to_single_blocks_so_the_workers_finish_together():
+    from gigawatt.runner import Backend, group_sizes
+
+    pool = Backend("local", workers=2)
+    sizes = group_sizes(13, pool, per_block=False)
+    assert sum(sizes) == 13
+    assert sizes == sorted(sizes, reverse=True)  # large tasks first
+    assert sizes[0] > 1 and sizes[-4:] == [1, 1, 1, 1]
+    assert max(group_sizes(1000, pool, per_block=False)) == 16
+    assert group_sizes(5, pool, per_block=True) == [1] * 5  # each block's output kept
+    assert group_sizes(5, Backend(), per_block=False) == [1] * 5

@@ -40,7 +40,7 @@ __all__ = [
     "Merge",
     "Sink",
     "auto_workers",
-    "group_size",
+    "group_sizes",
     "local_cluster",
     "run_blocks",
 ]
@@ -282,13 +282,22 @@ def auto_workers(blocks: int) -> int:
     return max(1, min(cores, blocks))
 
 
-def group_size(blocks: int, executor: Backend, per_block: bool) -> int:
-    """Blocks per task: one in process or when each block's output is kept (recorded);
-    else about four tasks per worker, at most 16 blocks each, merged on the worker (a
-    block's aggregates are large, so fewer, merged transfers)."""
+def group_sizes(blocks: int, executor: Backend, per_block: bool) -> list[int]:
+    """Blocks per task, in order: one each in process or when each block's output is kept
+    (recorded). Else guided self-scheduling (Polychronopoulos & Kuck, IEEE Trans. Computers
+    36(12), 1987): each task takes about 1/(2·workers) of the blocks still left, at most 16,
+    merged on the worker; the first tasks are large (few transfers of a block's large
+    aggregates) and the last are single blocks, so the workers finish within about one block
+    of each other."""
     if per_block or executor.kind == "inprocess":
-        return 1
-    return min(16, max(1, -(-blocks // (4 * executor.parallel))))
+        return [1] * blocks
+    sizes = []
+    left = blocks
+    while left:
+        size = min(16, max(1, -(-left // (2 * executor.parallel))))
+        sizes.append(size)
+        left -= size
+    return sizes
 
 
 def run_blocks(
@@ -307,8 +316,11 @@ def run_blocks(
     block's own output (recording), so ``work`` must not merge a group. ``warm``: see
     :meth:`Backend.imap`."""
     executor = executor or Backend()
-    size = group_size(len(blocks), executor, per_block)
-    tasks = [(tuple(blocks[i : i + size]), *args) for i in range(0, len(blocks), size)]
+    tasks = []
+    first = 0
+    for size in group_sizes(len(blocks), executor, per_block):
+        tasks.append((tuple(blocks[first : first + size]), *args))
+        first += size
     for _, outs in executor.imap(work, shared, tasks, warm):
         for out in outs:
             for sink in sinks:

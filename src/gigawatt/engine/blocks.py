@@ -36,18 +36,19 @@ def simulate_blocks(
     its simulated draws below ``head`` (for :class:`gigawatt.runner.Head`); ``merge``: one
     output for the whole group (nothing per block is kept)."""
     outs = []
+    total: Aggregates | None = None  # merging: the first block's aggregates, the rest added in
     for index, lo, hi in blocks:
         ds, drawn = simulate_drawn(model, seed, lo, hi)
         table = rows(model, seed, lo, hi, ds) if rows is not None else None
         kept = ds.isel(draw=slice(0, min(hi, head) - lo)) if lo < head else None
         agg = aggregate_block(model, seed, lo, hi, ds, drawn)
-        outs.append(runner.BlockOut(index, hi - lo, agg, table, head=kept))
-    if not merge or len(outs) < 2:
-        return outs
-    total = Aggregates()
-    for out in outs:
-        total.merge_in(out.value)
-    return [runner.BlockOut(outs[0].index, total.draws, total, None, len(outs))]
+        if merge and len(blocks) > 1:
+            total = agg if total is None else total.merge_in(agg)
+        else:
+            outs.append(runner.BlockOut(index, hi - lo, agg, table, head=kept))
+    if total is not None:
+        return [runner.BlockOut(blocks[0][0], total.draws, total, None, len(blocks))]
+    return outs
 
 
 def warm(model: Model) -> None:

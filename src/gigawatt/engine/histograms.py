@@ -74,9 +74,10 @@ def _bin(values: np.ndarray, high: float) -> np.ndarray:
 @dataclass(frozen=True)
 class StepLayout:
     """Where a series' step curves change, shared by every quantity summed over the same
-    phases: per draw, the series' columns in a stable order of their grid steps (``flat``:
-    indices into the flattened (draw, column) arrays) and each step's first histogram cell,
-    counted from ``low`` (``cells``); ``width`` cells from ``low`` hold every change."""
+    phases, laid out (column, draw) so that each column is one contiguous run of draws: per
+    draw, the series' columns in a stable order of their grid steps (``flat``: indices into
+    the flattened (draw, phase) arrays) and each step's first histogram cell, counted from
+    ``low`` (``cells``); ``width`` cells from ``low`` hold every change."""
 
     flat: np.ndarray
     cells: np.ndarray
@@ -89,13 +90,26 @@ def step_layout(index: np.ndarray, order: np.ndarray, grid: np.ndarray) -> StepL
     """The :class:`StepLayout` of the columns ``order`` (per draw, see :func:`_series_order`)
     of the grid steps ``index`` (draw, column) (:func:`_online_steps`)."""
     draws = index.shape[0]
-    # np.take_along_axis(x, order, axis=1), as one flat gather (a third of the time)
-    flat = order + (np.arange(draws) * index.shape[1])[:, None]
+    # np.take_along_axis(x, order, axis=1).T, as one flat gather
+    flat = np.add(order.T, np.arange(draws) * index.shape[1])
     cells = np.ravel(index)[flat] * _HIST_BINS
     low = int(cells.min()) if cells.size else 0
     cells -= low
     width = (int(cells.max()) if cells.size else 0) + _HIST_BINS
     return StepLayout(flat, cells, low, width, grid.size + 1)
+
+
+def _bins(levels: np.ndarray, high: float) -> np.ndarray:
+    """:func:`_bin` of levels that are never negative (running sums of phase values), with
+    the clipping done in floats and in place (NaN: bin 1, as :func:`_bin`)."""
+    width = max(high, 1e-300) / (_HIST_BINS - 1)
+    inner = np.divide(levels, width)
+    np.ceil(inner, out=inner)
+    np.fmax(inner, 1, out=inner)
+    np.fmin(inner, _HIST_BINS - 1, out=inner)
+    bins = inner.astype(np.intp)
+    bins[levels <= 0] = 0
+    return bins
 
 
 def _step_hist(values: np.ndarray, layout: StepLayout, high: float, unit: float) -> np.ndarray:
@@ -104,26 +118,29 @@ def _step_hist(values: np.ndarray, layout: StepLayout, high: float, unit: float)
     Each draw's curve changes only when a phase comes online, so its counts
     enter at those steps: O(draw × phase), not O(draw × time); ``layout`` says where
     (:func:`step_layout`). Counts and integer sums are exact (every partial sum is an integer
-    below 2**53), so adding the entering and leaving entries separately gives the same
-    integers as adding them together."""
-    draws, columns = layout.flat.shape
+    below 2**53), so adding the entering and leaving entries separately, in any order, gives
+    the same integers as adding them together. Each draw's running sum adds its values in
+    the same order as a cumulative sum along the draw's row would."""
+    columns, draws = layout.flat.shape
     size = layout.steps * _HIST_BINS
     out = np.zeros((2, size), np.int64)
     out[0, 0] = draws  # every draw starts at zero (bin 0) at t = 0
     if columns == 0:
         return out.reshape(2, layout.steps, _HIST_BINS)
-    levels = np.zeros((draws, columns + 1))
-    np.cumsum(np.ravel(values)[layout.flat], axis=1, out=levels[:, 1:])
-    bins = _bin(levels, high)
-    sums = np.rint(levels / unit)
-    enter = (layout.cells + bins[:, 1:]).ravel()
-    leave = (layout.cells + bins[:, :-1]).ravel()
+    levels = np.empty((columns + 1, draws))
+    levels[0] = 0.0
+    np.cumsum(np.ravel(values)[layout.flat], axis=0, out=levels[1:])
+    bins = _bins(levels, high)
+    np.divide(levels, unit, out=levels)
+    sums = np.rint(levels, out=levels)
+    enter = np.add(layout.cells, bins[1:]).ravel()
+    leave = np.add(layout.cells, bins[:-1]).ravel()
     width = layout.width
     counts = np.bincount(enter, minlength=width) - np.bincount(leave, minlength=width)
     band = slice(layout.low, layout.low + width)
     out[0, band] += counts
-    total = np.bincount(enter, weights=sums[:, 1:].ravel(), minlength=width)
-    total -= np.bincount(leave, weights=sums[:, :-1].ravel(), minlength=width)
+    total = np.bincount(enter, weights=sums[1:].ravel(), minlength=width)
+    total -= np.bincount(leave, weights=sums[:-1].ravel(), minlength=width)
     out[1, band] = total  # whole numbers, exactly
     return out.reshape(2, layout.steps, _HIST_BINS)
 
