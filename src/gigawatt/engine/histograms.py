@@ -103,11 +103,11 @@ def _bins(levels: np.ndarray, high: float) -> np.ndarray:
     """:func:`_bin` of levels that are never negative (running sums of phase values), with
     the clipping done in floats and in place (NaN: bin 1, as :func:`_bin`)."""
     width = max(high, 1e-300) / (_HIST_BINS - 1)
-    inner = np.divide(levels, width)
+    inner: np.ndarray = np.divide(levels, width)
     np.ceil(inner, out=inner)
     np.fmax(inner, 1, out=inner)
     np.fmin(inner, _HIST_BINS - 1, out=inner)
-    bins = inner.astype(np.intp)
+    bins: np.ndarray = inner.astype(np.intp)
     bins[levels <= 0] = 0
     return bins
 
