@@ -18,12 +18,13 @@ from gigawatt.engine.histograms import (
     _SUM_UNIT,
     StepLayout,
     _capacity,
-    _hist_date_columns,
+    _count_columns,
     _hist_dates,
     _online_steps,
     _series_order,
     _step_hist,
     _value_hist,
+    date_bins,
     step_layout,
 )
 from gigawatt.engine.model import CAUSES, Model
@@ -31,6 +32,9 @@ from gigawatt.engine.queues import _accelerator_supply
 from gigawatt.engine.simulate import Drawn, simulate_block
 from gigawatt.engine.targets import Steps, contracted_steps, target_days
 from gigawatt.sampling import BLOCK_DRAWS, sample
+
+#: A phase's dates, in the order of its ``phase:<id>:<stage>`` date histograms.
+_STAGES = ("start_date", "power_date", "chips_date", "online_date")
 
 
 @dataclass
@@ -166,20 +170,24 @@ def aggregate_block(
     elif ds.sizes["draw"] != stop - start or int(ds["draw"].values[0]) != start:
         raise ValueError(f"ds holds draws other than {start}..{stop}")
     agg = Aggregates(draws=stop - start)
-    _capacity_hists(model, ds, agg)
+    # every phase's stage dates binned on the grid once: for their histograms, and the online
+    # step (T: never) where each phase's capacity enters
+    grid = model.grid_days
+    bins = date_bins(np.stack([ds[stage].values for stage in _STAGES], axis=2), grid)
+    _capacity_hists(model, ds, agg, np.minimum(bins[:, :, _STAGES.index("online_date")], grid.size))
     bought = contracted_steps(model, ds)  # drawn once, for targets and for what serves demand
-    _date_hists(model, ds, agg, bought)
+    _date_hists(model, ds, agg, bought, bins)
     _cause_counts(ds, agg)
     _demand_hists(model, seed, start, stop, ds, agg, bought)
     _chunk_sums(model, seed, start, stop, ds, agg, drawn)
     return agg
 
 
-def _capacity_hists(model: Model, ds: xr.Dataset, agg: Aggregates) -> None:
+def _capacity_hists(model: Model, ds: xr.Dataset, agg: Aggregates, steps: np.ndarray) -> None:
     """``capacity:<series>``: facility MW online of each series, and the other quantities
-    online (IT MW, FLOP/s, H100-equivalents, accelerators), over time."""
+    online (IT MW, FLOP/s, H100-equivalents, accelerators), over time; ``steps``: each
+    (draw, phase)'s online step (:func:`_online_steps`)."""
     grid = model.grid_days
-    steps = _online_steps(ds["online_date"].values, grid)
     order = np.argsort(steps, axis=1, kind="stable")  # once for all phases; each series picks its own
     layouts: dict[bytes, StepLayout] = {}  # series of the same phases share where they change
 
@@ -201,17 +209,16 @@ def _capacity_hists(model: Model, ds: xr.Dataset, agg: Aggregates) -> None:
         agg.hist[f"capacity:{name}"] = _step_hist(values, layout(spec.mask), spec.high, spec.unit)
 
 
-def _date_hists(model: Model, ds: xr.Dataset, agg: Aggregates, bought: Steps) -> None:
+def _date_hists(model: Model, ds: xr.Dataset, agg: Aggregates, bought: Steps, bins: np.ndarray) -> None:
     """``target:<name>``: when each target is met; ``phase:<id>:<stage>``: each phase's start,
-    power, chips and online dates."""
+    power, chips and online dates (``bins``: their :func:`date_bins`, (draw, phase, stage))."""
     grid = model.grid_days
     for name, days in target_days(model, ds, bought).items():
         agg.date_hist[f"target:{name}"] = _hist_dates(days, grid)
-    stages = ("start_date", "power_date", "chips_date", "online_date")
-    by_column = _hist_date_columns(np.stack([ds[stage].values for stage in stages], axis=2), grid)
+    by_column = _count_columns(bins, grid.size + 2)
     for k, ph in enumerate(model.phases):
-        for j, stage in enumerate(stages):
-            agg.date_hist[f"phase:{ph.id}:{stage}"] = by_column[k * len(stages) + j]
+        for j, stage in enumerate(_STAGES):
+            agg.date_hist[f"phase:{ph.id}:{stage}"] = by_column[k * len(_STAGES) + j]
 
 
 def _cause_counts(ds: xr.Dataset, agg: Aggregates) -> None:

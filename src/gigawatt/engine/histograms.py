@@ -29,6 +29,8 @@ def _grid_index(grid: np.ndarray, days: np.ndarray) -> np.ndarray:
         found: np.ndarray = np.searchsorted(grid, days, side="left")
         return found
     step = (grid[-1] - grid[0]) / (grid.size - 1)
+    if _whole_grid(grid, step):
+        return _whole_grid_index(grid, days, step)
     with np.errstate(invalid="ignore"):
         guess = np.subtract(days, grid[0])
         np.divide(guess, step, out=guess)
@@ -46,22 +48,56 @@ def _grid_index(grid: np.ndarray, days: np.ndarray) -> np.ndarray:
         index = index - lower + higher
 
 
+def _whole_grid(grid: np.ndarray, step: float) -> bool:
+    """Whether the grid is whole days ``grid[0] + i·step`` exactly, with a whole-day step,
+    within twice its first day (so ``day - grid[0]`` is exact for every day that can fall
+    inside it: Sterbenz's lemma); the engine's weekly grids of days since 1970 are."""
+    first = float(grid[0])
+    return (
+        first > 0
+        and step >= 1
+        and step == int(step)
+        and first == int(first)
+        and float(grid[-1]) <= 2 * first
+        and bool(np.array_equal(grid, first + step * np.arange(grid.size)))
+    )
+
+
+def _whole_grid_index(grid: np.ndarray, days: np.ndarray, step: float) -> np.ndarray:
+    """:func:`_grid_index` on a :func:`_whole_grid`: ``x = day - grid[0]`` is exact and
+    ``grid[q] - grid[0] = q·step`` is an exact whole number, so ``ceil(x / step)``, off by one
+    only where the division rounds, is corrected by comparing ``x`` with ``q·step``
+    arithmetically instead of looking up the grid."""
+    with np.errstate(invalid="ignore"):
+        x = np.subtract(days, grid[0])
+        guess = np.divide(x, step)
+        np.ceil(guess, out=guess)
+        np.fmax(guess, 0, out=guess)  # NaN and -inf: 0
+        np.fmin(guess, grid.size, out=guess)  # inf and beyond the grid: T
+        edge = guess * step  # grid[q] - grid[0]
+        guess += edge < x  # grid[q] < day: one step later (never past T: clamped below)
+        edge -= step
+        guess -= (edge >= x) & (guess > 0)  # grid[q - 1] >= day: one step earlier
+    np.fmin(guess, grid.size, out=guess)
+    index: np.ndarray = guess.astype(np.intp)
+    return index
+
+
 def date_bins(days: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """Bin of each day on the grid: 0 on or before the first step, i for step i, T+1 never."""
-    index = _grid_index(grid, days)
-    return np.where(np.isfinite(days), np.minimum(index, grid.size), grid.size + 1)
+    index = _grid_index(grid, days)  # 0..T for finite days
+    return np.where(np.isfinite(days), index, grid.size + 1)
 
 
 def _hist_dates(days: np.ndarray, grid: np.ndarray) -> np.ndarray:
     return np.bincount(date_bins(days.ravel(), grid), minlength=grid.size + 2).astype(np.int64)
 
 
-def _hist_date_columns(days: np.ndarray, grid: np.ndarray) -> np.ndarray:
-    """:func:`_hist_dates` of every column of ``days`` (draw, …) at once: (columns, T + 2)."""
-    flat = days.reshape(days.shape[0], -1)
-    width = grid.size + 2
-    cells = date_bins(flat, grid) + np.arange(flat.shape[1]) * width
-    return np.bincount(cells.ravel(), minlength=flat.shape[1] * width).astype(np.int64).reshape(-1, width)
+def _count_columns(bins: np.ndarray, width: int) -> np.ndarray:
+    """Counts of each bin 0..``width`` in every column of ``bins`` (draw, …): (columns, width), e.g.
+    each column's :func:`_hist_dates` from its :func:`date_bins`."""
+    cells = bins.reshape(bins.shape[0], -1) + np.arange(int(np.prod(bins.shape[1:]))) * width
+    return np.bincount(cells.ravel(), minlength=cells.shape[1] * width).astype(np.int64).reshape(-1, width)
 
 
 def _bin(values: np.ndarray, high: float) -> np.ndarray:
@@ -100,15 +136,13 @@ def step_layout(index: np.ndarray, order: np.ndarray, grid: np.ndarray) -> StepL
 
 
 def _bins(levels: np.ndarray, high: float) -> np.ndarray:
-    """:func:`_bin` of levels that are never negative (running sums of phase values), with
-    the clipping done in floats and in place (NaN: bin 1, as :func:`_bin`)."""
+    """:func:`_bin` of running sums of phase values (finite, never negative: a level is 0 only
+    when nothing is online, and ``ceil`` of a positive level is at least 1), clipped in place."""
     width = max(high, 1e-300) / (_HIST_BINS - 1)
     inner: np.ndarray = np.divide(levels, width)
     np.ceil(inner, out=inner)
-    np.fmax(inner, 1, out=inner)
-    np.fmin(inner, _HIST_BINS - 1, out=inner)
+    np.clip(inner, 0, _HIST_BINS - 1, out=inner)
     bins: np.ndarray = inner.astype(np.intp)
-    bins[levels <= 0] = 0
     return bins
 
 
