@@ -158,8 +158,8 @@ def _step_hist(values: np.ndarray, layout: StepLayout, high: float, unit: float)
     columns, draws = layout.flat.shape
     size = layout.steps * _HIST_BINS
     out = np.zeros((2, size), np.int64)
-    out[0, 0] = draws  # every draw starts at zero (bin 0) at t = 0
     if columns == 0:
+        out[0, 0] = draws  # every draw starts at zero (bin 0) at t = 0
         return out.reshape(2, layout.steps, _HIST_BINS)
     levels = np.empty((columns + 1, draws))
     levels[0] = 0.0
@@ -170,12 +170,15 @@ def _step_hist(values: np.ndarray, layout: StepLayout, high: float, unit: float)
     enter = np.add(layout.cells, bins[1:]).ravel()
     leave = np.add(layout.cells, bins[:-1]).ravel()
     width = layout.width
-    counts = np.bincount(enter, minlength=width) - np.bincount(leave, minlength=width)
     band = slice(layout.low, layout.low + width)
-    out[0, band] += counts
-    total = np.bincount(enter, weights=sums[1:].ravel(), minlength=width)
-    total -= np.bincount(leave, weights=sums[:-1].ravel(), minlength=width)
-    out[1, band] = total  # whole numbers, exactly
+    np.subtract(np.bincount(enter, minlength=width), np.bincount(leave, minlength=width), out=out[0, band])
+    out[0, 0] += draws  # every draw starts at zero (bin 0) at t = 0
+    np.subtract(  # whole numbers, exactly
+        np.bincount(enter, weights=sums[1:].ravel(), minlength=width),
+        np.bincount(leave, weights=sums[:-1].ravel(), minlength=width),
+        out=out[1, band],
+        casting="unsafe",
+    )
     return out.reshape(2, layout.steps, _HIST_BINS)
 
 
