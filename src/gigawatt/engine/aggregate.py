@@ -174,11 +174,12 @@ def aggregate_block(
     # step (T: never) where each phase's capacity enters
     grid = model.grid_days
     bins = date_bins(np.stack([ds[stage].values for stage in _STAGES], axis=2), grid)
-    _capacity_hists(model, ds, agg, np.minimum(bins[:, :, _STAGES.index("online_date")], grid.size))
+    steps = np.minimum(bins[:, :, _STAGES.index("online_date")], grid.size)
+    _capacity_hists(model, ds, agg, steps)
     bought = contracted_steps(model, ds)  # drawn once, for targets and for what serves demand
     _date_hists(model, ds, agg, bought, bins)
     _cause_counts(ds, agg)
-    _demand_hists(model, seed, start, stop, ds, agg, bought)
+    _demand_hists(model, seed, start, stop, ds, agg, bought, steps)
     _chunk_sums(model, seed, start, stop, ds, agg, drawn)
     return agg
 
@@ -194,7 +195,7 @@ def _capacity_hists(model: Model, ds: xr.Dataset, agg: Aggregates, steps: np.nda
     def layout(mask: np.ndarray) -> StepLayout:
         key = np.asarray(mask).tobytes()
         if key not in layouts:
-            layouts[key] = step_layout(steps, _series_order(order, mask), grid)
+            layouts[key] = step_layout(steps, _series_order(order, mask, steps), grid)
         return layouts[key]
 
     mw = ds["facility_mw"].values
@@ -236,16 +237,24 @@ def _cause_counts(ds: xr.Dataset, agg: Aggregates) -> None:
 
 
 def _demand_hists(
-    model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, agg: Aggregates, bought: Steps
+    model: Model,
+    seed: int,
+    start: int,
+    stop: int,
+    ds: xr.Dataset,
+    agg: Aggregates,
+    bought: Steps,
+    steps: np.ndarray,
 ) -> None:
     """What serves demand's party over time, each programme's share of it, and demand against it
-    at year ends (P(covered), surplus, each stream)."""
+    at year ends (P(covered), surplus, each stream); ``steps``: each phase's online step."""
     grid = model.grid_days
     # Capacity in demand's own unit, on Dec 31 itself as demand is: facility MW, or the BF16
     # dense FLOP/s of the same draw's phases online for demand stated as compute.
     stated_in = model.scenario.demand.stated_in
     serving = _serving(model, seed, start, stop, ds, bought)
-    steps = _online_steps(serving["days"], grid)
+    blocks = serving["days"][:, int(np.count_nonzero(serving["own"])) :]
+    steps = np.concatenate([steps[:, serving["own"]], _online_steps(blocks, grid)], axis=1)
     where = step_layout(steps, np.argsort(steps, axis=1, kind="stable"), grid)
     agg.hist["capacity:serving"] = _step_hist(serving["mw"], where, serving_high_mw(model), _SUM_UNIT["mw"])
     for programme, share in serving["shares"].items():

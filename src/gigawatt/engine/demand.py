@@ -67,7 +67,8 @@ def _serving(
     model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, bought: Steps | None = None
 ) -> dict[str, Any]:
     """What serves demand's party (``demand.party``; default everything): its sites' phases
-    and its contracted blocks, as (draw, column) facility MW, BF16 FLOP/s and online dates,
+    and its contracted blocks, as (draw, column) facility MW, BF16 FLOP/s and online dates
+    (the phases first: ``own`` of all phases),
     their facility MW online at each year end (``mw_years``: draw, year), and each site
     programme's share of that capacity at each year end (draw, year).
     ``bought``: the block's :func:`~gigawatt.engine.targets.contracted_steps`, if already drawn."""
@@ -87,6 +88,7 @@ def _serving(
             flops[:, j] = count * p[f"{acc}.bf16_flops"]
     phase_mw, phase_days = ds["facility_mw"].values, ds["online_date"].values
     out: dict[str, Any] = {
+        "own": own,  # the phases among the columns, which come first
         "mw": np.concatenate([phase_mw[:, own], mw], axis=1),
         "flops": np.concatenate([ds["bf16_flops"].values[:, own], flops], axis=1),
         "days": np.concatenate([phase_days[:, own], days], axis=1),

@@ -182,12 +182,23 @@ def _step_hist(values: np.ndarray, layout: StepLayout, high: float, unit: float)
     return out.reshape(2, layout.steps, _HIST_BINS)
 
 
-def _series_order(order: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Per draw, the phases of ``mask`` in the stable step order ``order`` of all phases: the
-    same columns, in the same order, as a stable sort of the series' own steps (ties keep
-    their phase order in both)."""
+def _series_order(order: np.ndarray, mask: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """Per draw, the phases of ``mask`` in the stable step order ``order`` of all phases (their
+    grid ``steps``, (draw, phase)): the same columns, in the same order, as a stable sort of
+    the series' own steps (ties keep their phase order in both). One or two phases are put in
+    order directly, without going through all phases' order."""
+    cols = np.flatnonzero(mask)
+    draws = order.shape[0]
+    if cols.size == order.shape[1]:
+        return order
+    if cols.size == 1:
+        return np.broadcast_to(cols, (draws, 1))
+    if cols.size == 2:
+        first, second = cols
+        swap = steps[:, second] < steps[:, first]  # strictly: a tie keeps phase order
+        return np.where(swap[:, None], cols[::-1], cols)
     picked: np.ndarray = order[np.asarray(mask)[order]]
-    return picked.reshape(order.shape[0], int(np.count_nonzero(mask)))
+    return picked.reshape(draws, cols.size)
 
 
 def _online_steps(online: np.ndarray, grid: np.ndarray) -> np.ndarray:
