@@ -72,13 +72,12 @@ def _whole_grid_index(grid: np.ndarray, days: np.ndarray, step: float) -> np.nda
         x = np.subtract(days, grid[0])
         guess = np.divide(x, step)
         np.ceil(guess, out=guess)
-        np.fmax(guess, 0, out=guess)  # NaN and -inf: 0
-        np.fmin(guess, grid.size, out=guess)  # inf and beyond the grid: T
         edge = guess * step  # grid[q] - grid[0]
-        guess += edge < x  # grid[q] < day: one step later (never past T: clamped below)
+        guess += edge < x  # grid[q] < day: one step later
         edge -= step
-        guess -= (edge >= x) & (guess > 0)  # grid[q - 1] >= day: one step earlier
-    np.fmin(guess, grid.size, out=guess)
+        guess -= edge >= x  # grid[q - 1] >= day: one step earlier (compared with the first q)
+    np.fmax(guess, 0, out=guess)  # before the grid, NaN and -inf: 0
+    np.fmin(guess, grid.size, out=guess)  # beyond it and inf: T
     index: np.ndarray = guess.astype(np.intp)
     return index
 
