@@ -56,3 +56,20 @@ def test_a_local_pool_is_warmed_once_in_this_process_before_it_forks():
             engine.simulate_blocks, model, blocks, [merged], executor=executor, args=(1,), warm=warmed.append
         )
         assert len(warmed) == expected and merged.total.draws == 3072
+
+
+def test_no_two_histograms_of_a_block_share_memory():
+    _, first, _ = _blocks()
+    arrays = list(first.hist.values())
+    assert len({id(a) for a in arrays}) == len(arrays)
+    assert not any(np.shares_memory(a, b) for i, a in enumerate(arrays) for b in arrays[i + 1 :])
+
+
+def test_a_group_merged_on_the_worker_equals_its_blocks_merged_apart():
+    model, _, _ = _blocks()
+    blocks = [(i, lo, lo + 1024) for i, lo in enumerate(range(0, 3072, 1024))]
+    [grouped] = engine.simulate_blocks(model, blocks, 2, None, True)
+    apart = engine.Aggregates()
+    for out in engine.simulate_blocks(model, blocks, 2):
+        apart.merge_in(out.value)
+    assert grouped.blocks == 3 and _same(grouped.value, apart)

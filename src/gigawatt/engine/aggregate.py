@@ -203,8 +203,11 @@ def _capacity_hists(model: Model, ds: xr.Dataset, agg: Aggregates, steps: np.nda
     for name, mask in model.series.items():
         key = np.asarray(mask).tobytes()
         if key not in by_mask:
-            by_mask[key] = _step_hist(mw, layout(mask), model.series_high_mw[name], _SUM_UNIT["mw"])
-        agg.hist[f"capacity:{name}"] = by_mask[key]
+            by_mask[key] = agg.hist[f"capacity:{name}"] = _step_hist(
+                mw, layout(mask), model.series_high_mw[name], _SUM_UNIT["mw"]
+            )
+        else:  # a copy: a total merged into in place must never add twice into one array
+            agg.hist[f"capacity:{name}"] = by_mask[key].copy()
     for name, spec in model.step_series.items():
         values = ds[spec.variable].values
         agg.hist[f"capacity:{name}"] = _step_hist(values, layout(spec.mask), spec.high, spec.unit)
