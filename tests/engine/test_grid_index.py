@@ -39,3 +39,13 @@ def test_the_arithmetic_path_serves_whole_day_grids_only():
     assert not _whole_grid(uneven, 7.0)
     days = np.array([uneven[5], uneven[5] - 0.25, uneven[6]])
     assert np.array_equal(_grid_index(uneven, days), np.searchsorted(uneven, days, side="left"))
+
+
+@pytest.mark.parametrize("columns", [1, 2, 23, 37, 64, 65])
+def test_step_order_is_a_stable_argsort(columns):
+    from gigawatt.engine.histograms import step_order
+
+    rng = np.random.default_rng(columns)
+    steps = rng.integers(0, 628, (500, columns)).astype(np.intp)
+    steps[:, ::3] = 627  # ties: many columns never online
+    assert np.array_equal(step_order(steps), np.argsort(steps, axis=1, kind="stable"))

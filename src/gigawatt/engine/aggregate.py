@@ -26,6 +26,7 @@ from gigawatt.engine.histograms import (
     _value_hist,
     date_bins,
     step_layout,
+    step_order,
 )
 from gigawatt.engine.model import CAUSES, Model
 from gigawatt.engine.queues import _accelerator_supply
@@ -189,7 +190,7 @@ def _capacity_hists(model: Model, ds: xr.Dataset, agg: Aggregates, steps: np.nda
     online (IT MW, FLOP/s, H100-equivalents, accelerators), over time; ``steps``: each
     (draw, phase)'s online step (:func:`_online_steps`)."""
     grid = model.grid_days
-    order = np.argsort(steps, axis=1, kind="stable")  # once for all phases; each series picks its own
+    order = step_order(steps)  # once for all phases; each series picks its own
     layouts: dict[bytes, StepLayout] = {}  # series of the same phases share where they change
 
     def layout(mask: np.ndarray) -> StepLayout:
@@ -258,7 +259,7 @@ def _demand_hists(
     serving = _serving(model, seed, start, stop, ds, bought)
     blocks = serving["days"][:, int(np.count_nonzero(serving["own"])) :]
     steps = np.concatenate([steps[:, serving["own"]], _online_steps(blocks, grid)], axis=1)
-    where = step_layout(steps, np.argsort(steps, axis=1, kind="stable"), grid)
+    where = step_layout(steps, step_order(steps), grid)
     agg.hist["capacity:serving"] = _step_hist(serving["mw"], where, serving_high_mw(model), _SUM_UNIT["mw"])
     for programme, share in serving["shares"].items():
         agg.counts[f"share:{programme}"] = np.stack(

@@ -181,6 +181,19 @@ def _step_hist(values: np.ndarray, layout: StepLayout, high: float, unit: float)
     return out.reshape(2, layout.steps, _HIST_BINS)
 
 
+def step_order(steps: np.ndarray) -> np.ndarray:
+    """Per draw (row), the columns of the grid ``steps`` (whole numbers ≥ 0) in a stable order
+    of their steps: ``np.argsort(steps, axis=1, kind="stable")``, found by sorting the unique
+    keys step·2^b + column, which any sort leaves in that order (about twice as fast)."""
+    columns = steps.shape[1]
+    shift = max(1, (columns - 1).bit_length())
+    keys: np.ndarray = np.left_shift(steps, shift)
+    keys |= np.arange(columns)
+    keys.sort(axis=1)
+    keys &= (1 << shift) - 1
+    return keys
+
+
 def _series_order(order: np.ndarray, mask: np.ndarray, steps: np.ndarray) -> np.ndarray:
     """Per draw, the phases of ``mask`` in the stable step order ``order`` of all phases (their
     grid ``steps``, (draw, phase)): the same columns, in the same order, as a stable sort of
