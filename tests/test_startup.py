@@ -33,3 +33,15 @@ def test_package_exports_resolve_lazily():
     for name in gigawatt.__all__:
         assert getattr(gigawatt, name) is not None
     assert gigawatt.__version__
+
+
+def test_an_unrecorded_run_imports_neither_dask_nor_pint():
+    # xarray probes arrays it is given for Dask, pint, sparse and cupy kinds, importing them
+    # (0.3-0.5 s); a block's Dataset is built so that it never does
+    loaded = _loaded_after(
+        "import sys\nfrom gigawatt.cli import main\n"
+        "sys.argv[1:] = ['run', 'stargate', '--draws', '300', '--no-record', '--json']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass"
+    )
+    assert "xarray" in loaded
+    assert not loaded & {"dask", "pint", "sparse", "cupy"}, loaded & {"dask", "pint", "sparse", "cupy"}
