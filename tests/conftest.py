@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
+
+# Commands keep PERT tables in a cache folder (gigawatt.tablecache): the tests' own, never the user's.
+os.environ["GIGAWATT_CACHE_DIR"] = tempfile.mkdtemp(prefix="gigawatt-test-cache-")
 
 SMALL = """\
 name: small

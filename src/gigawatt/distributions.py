@@ -24,8 +24,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
@@ -166,15 +165,41 @@ _QUANTILE_STEPS = 8192
 _EXACT_CELLS = 16
 
 
-@lru_cache(maxsize=1024)
-def _beta_quantiles(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
-    """Beta(a, b) quantiles at probabilities 0, 1/N, …, (N−1)/N and the steps to the next:
-    the CDF on a grid twice as fine, inverted by linear interpolation."""
+class TableStore(Protocol):
+    """Where Beta quantile tables computed in one process are kept for the next (a shell's
+    file cache, :mod:`gigawatt.tablecache`): ``get`` a table or None, ``put`` a new one."""
+
+    def get(self, a: float, b: float) -> np.ndarray | None: ...
+
+    def put(self, a: float, b: float, quantiles: np.ndarray) -> None: ...
+
+
+#: The store consulted before a table is computed (none: computed in every process).
+table_store: TableStore | None = None
+_TABLES: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
+
+
+def beta_quantile_table(a: float, b: float) -> np.ndarray:
+    """Beta(a, b) quantiles at probabilities 0, 1/N, …, 1 (N = :data:`_QUANTILE_STEPS`): the
+    CDF (``betainc``) on a grid twice as fine, inverted by linear interpolation."""
     from scipy import special  # noqa: PLC0415 (see Dist.ppf)
 
     x = np.linspace(0.0, 1.0, 2 * _QUANTILE_STEPS + 1)
-    quantiles = np.interp(np.linspace(0.0, 1.0, _QUANTILE_STEPS + 1), special.betainc(a, b, x), x)
-    return quantiles[:-1], np.diff(quantiles)
+    return np.interp(np.linspace(0.0, 1.0, _QUANTILE_STEPS + 1), special.betainc(a, b, x), x)
+
+
+def _beta_quantiles(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`beta_quantile_table` as quantiles at 0, 1/N, …, (N−1)/N and the steps to the
+    next; once per process (from :data:`table_store` where it has it)."""
+    found = _TABLES.get((a, b))
+    if found is None:
+        quantiles = table_store.get(a, b) if table_store is not None else None
+        if quantiles is None:
+            quantiles = beta_quantile_table(a, b)
+            if table_store is not None:
+                table_store.put(a, b, quantiles)
+        found = _TABLES[a, b] = (quantiles[:-1], np.diff(quantiles))
+    return found
 
 
 def _pert_values(p: tuple[float, ...], u: np.ndarray) -> np.ndarray:

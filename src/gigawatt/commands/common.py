@@ -61,6 +61,10 @@ def user_errors(func: F) -> F:
 
     @wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        # PERT tables from earlier commands; numpy, so not imported for `--help`
+        from gigawatt import tablecache
+
+        tablecache.install()
         try:
             return func(*args, **kwargs)
         except ScenarioError as exc:
