@@ -138,7 +138,9 @@ def test_a_run_writes_the_cache_and_a_second_run_gives_the_same_answer(tmp_path:
     assert json.loads(outputs[0]) == json.loads(outputs[1])
 
 
-def test_a_file_keeps_the_newest_tables_only(fresh: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_file_keeps_the_newest_tables_only(
+    fresh: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(tablecache, "MOST_TABLES", 2)
     table = distributions.beta_quantile_table(2.0, 3.5)
     for a in (1.5, 2.5, 3.5):

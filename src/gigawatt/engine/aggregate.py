@@ -75,7 +75,10 @@ class Aggregates:
 
     def merge_in(self, other: Aggregates | Packed) -> Aggregates:
         """Add ``other`` into this total in place (the same integers as :meth:`merge`, without
-        allocating a new total for every block); arrays first seen are copied, never shared."""
+        allocating a new total for every block); arrays first seen are copied, never shared,
+        and this total's histograms that share one array (series of the same phases, as
+        :func:`aggregate_block` makes them) get their own before anything is added."""
+        self._unshare()
         pairs = [(self.date_hist, other.date_hist), (self.counts, other.counts)]
         if isinstance(other, Packed):  # its histograms' nonzero cells, added as they are
             for key, (shape, cells, values) in other.packed.items():
@@ -94,6 +97,13 @@ class Aggregates:
         self.draws += other.draws
         self.chunk_sums.update(other.chunk_sums)
         return self
+
+    def _unshare(self) -> None:
+        seen: set[int] = set()
+        for key, values in self.hist.items():
+            if id(values) in seen:
+                self.hist[key] = values.copy()
+            seen.add(id(self.hist[key]))
 
     def sums(self, name: str) -> np.ndarray:
         """Sum of a per-chunk quantity, added in chunk order (same result however blocks ran)."""
@@ -207,8 +217,8 @@ def _capacity_hists(model: Model, ds: xr.Dataset, agg: Aggregates, steps: np.nda
             by_mask[key] = agg.hist[f"capacity:{name}"] = _step_hist(
                 mw, layout(mask), model.series_high_mw[name], _SUM_UNIT["mw"]
             )
-        else:  # a copy: a total merged into in place must never add twice into one array
-            agg.hist[f"capacity:{name}"] = by_mask[key].copy()
+        else:  # the same array: a total copies it before adding in place (Aggregates.merge_in)
+            agg.hist[f"capacity:{name}"] = by_mask[key]
     for name, spec in model.step_series.items():
         values = ds[spec.variable].values
         agg.hist[f"capacity:{name}"] = _step_hist(values, layout(spec.mask), spec.high, spec.unit)
