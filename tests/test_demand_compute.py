@@ -124,6 +124,7 @@ def test_engine_compute_demand_agrees_with_power_demand_at_a_known_flops_per_mw(
     rows_power, rows_compute = by_power.demand_table(), by_compute.demand_table()
     assert set(rows_compute[0]) == {
         "date",
+        "before_as_of",
         "training_eflops_p50",
         "surplus_eflops",
         "p_capacity_covers_demand",

@@ -288,8 +288,16 @@ def _serving(sa: _Side, sb: _Side) -> list[Difference]:
                 if pa != pb or spread > 0:
                     se = math.sqrt(spread**2 + 2 * resolution**2 / 12)  # rounding per run, as quantile_se
                     rows.append(_tested(name.format(year), unit, pa, pb, pb - pa, se))
-    ca = {row["date"][:4]: row["p_capacity_covers_demand"] for row in sa.summary.get("demand") or []}
-    cb = {row["date"][:4]: row["p_capacity_covers_demand"] for row in sb.summary.get("demand") or []}
+    ca = {
+        row["date"][:4]: row["p_capacity_covers_demand"]
+        for row in sa.summary.get("demand") or []
+        if not row.get("before_as_of")
+    }
+    cb = {
+        row["date"][:4]: row["p_capacity_covers_demand"]
+        for row in sb.summary.get("demand") or []
+        if not row.get("before_as_of")
+    }
     for year in sorted(ca.keys() & cb.keys()):
         pa, pb = float(ca[year]), float(cb[year])
         se = proportion_diff_se(pa, sa.draws, pb, sb.draws)

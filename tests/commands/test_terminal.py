@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -49,3 +50,26 @@ def test_plan_is_a_table_with_the_prose_behind_why() -> None:
 
 def test_shell_completion_is_on() -> None:
     assert "--install-completion" in runner.invoke(app, ["--help"]).output
+
+
+DEMAND = """
+demand:
+  training: {start: 2025-01-01, level: "100 MW", growth_per_year: 0.0}
+  inference: {start: 2025-01-01, level: "50 MW", growth_per_year: 1.0}
+  model_active_params: 1e11
+  utilisation: 0.5
+"""
+
+
+def test_demand_is_set_against_capacity_only_from_the_as_of_date(small_text: str, write) -> None:
+    # before the as-of date capacity is observed and demand never was: no "probability" there
+    text = small_text.replace("step: week}", "step: week, as_of: 2026-06-30}") + DEMAND
+    args = ["run", str(write(text)), "--draws", "256", "--no-record"]
+    out = runner.invoke(app, args, env=NARROW).output
+    table = out[out.index("Demand against capacity") :]
+    years = re.findall(r"^│ (\d{4}) ", table, flags=re.M)
+    assert years[:2] == ["2026", "2027"] and "2025" not in years[: len(years) // 2]
+    assert "from the as-of date (2026-06-30) on" in table
+    rows = json.loads(runner.invoke(app, [*args, "--json"]).output)["demand"]
+    flagged = {row["date"][:4]: row["before_as_of"] for row in rows}
+    assert flagged["2025"] is True and flagged["2026"] is False

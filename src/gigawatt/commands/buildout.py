@@ -262,9 +262,11 @@ def print_summary(summary: dict[str, Any]) -> None:
             f"{row['energy_twh_per_year']['p50']:.1f}",
         )
     console.print(years)
-    if summary.get("demand"):
+    # year ends before the as-of date: capacity observed, demand never was (no probability)
+    forecast = [row for row in summary.get("demand") or [] if not row.get("before_as_of")]
+    if forecast:
         # demand stated as compute comes in BF16 dense EFLOP/s (`*_eflops`), else facility GW
-        key, label = ("eflops", "EFLOP/s") if "surplus_eflops" in summary["demand"][0] else ("gw", "GW")
+        key, label = ("eflops", "EFLOP/s") if "surplus_eflops" in forecast[0] else ("gw", "GW")
         demand = Table(
             *(
                 Column(h, overflow="fold")
@@ -282,8 +284,12 @@ def print_summary(summary: dict[str, Any]) -> None:
             title="Demand against capacity ("
             + ("BF16 dense compute online" if key == "eflops" else "facility power")
             + ")",
+            caption=None
+            if len(forecast) == len(summary["demand"])
+            else f"year ends from the as-of date ({summary.get('as_of', '?')}) on: before it, demand was "
+            "not observed",
         )
-        for row in summary["demand"]:
+        for row in forecast:
             s10, s50, s90 = (row[f"surplus_{key}"][k] for k in ("p10", "p50", "p90"))
             demand.add_row(
                 row["date"][:4],

@@ -175,7 +175,11 @@ class Results:
         BF16 dense EFLOP/s against the FLOP/s online (``*_eflops``).
 
         Tokens/s assume capacity serves inference demand first, at the scenario's
-        utilisation and model size (FLOP per token ≈ 2 × active parameters)."""
+        utilisation and model size (FLOP per token ≈ 2 × active parameters).
+
+        A year end before the scenario's as-of date is ``before_as_of``: there capacity is
+        observed but demand never was (the streams' curves run back from their start), so its
+        "probability" is no forecast; the terminal and the report leave those rows out."""
         covered = self.aggregates.counts.get("demand_covered")
         if covered is None:
             return []
@@ -199,6 +203,7 @@ class Results:
             rows.append(
                 {
                     "date": units.format_date(day),
+                    "before_as_of": bool(day < self.model.as_of_day),
                     **{f"{name}_{key}_p50": float(v[i] / scale) for name, v in streams.items()},
                     f"surplus_{key}": {
                         f"p{int(q * 100)}": float(surplus[j, i] / scale)

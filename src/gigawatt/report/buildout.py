@@ -76,7 +76,7 @@ def capacity_fan(summary: Mapping[str, Any]) -> go.Figure:
                 hovertemplate="%{x}: %{y:,.2f} GW serving it<extra></extra>",
             )
         )
-    demand = [row for row in summary.get("demand", []) if "surplus_gw" in row]
+    demand = [row for row in summary.get("demand", []) if "surplus_gw" in row and not row.get("before_as_of")]
     if demand:  # demand stated in facility power: its two streams' P50s, at year ends
         fig.add_trace(
             go.Scatter(

@@ -29,7 +29,11 @@ from gigawatt.units import format_date
 
 
 def _year_rows(summary: Mapping[str, Any]) -> list[list[str]]:
-    covered = {row["date"]: row["p_capacity_covers_demand"] for row in summary.get("demand", [])}
+    covered = {
+        row["date"]: row["p_capacity_covers_demand"]
+        for row in summary.get("demand", [])
+        if not row.get("before_as_of")  # capacity observed, demand never was: no probability
+    }
     rows = []
     for row in summary.get("year_ends", []):
         gw, ef = row["facility_gw"], row["bf16_eflops"]
