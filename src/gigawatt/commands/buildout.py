@@ -215,12 +215,13 @@ def print_summary(summary: dict[str, Any]) -> None:
         f"[bold]{summary['scenario']}[/]: {summary['draws']:,} draws, seed {summary['seed']}, "
         f"statuses as of {summary['as_of']}"
     )
-    targets = Table(
-        Column("target", overflow="fold"),
+    targets = Table(  # at 80 columns: whole target names; "10 committed" wraps at its space
+        Column("target", no_wrap=True),
         Column("facility GW", overflow="fold"),
         *(Column(h, no_wrap=True) for h in ("by", "P(met)", "P50 date", "P90 date")),
         title="Targets",
         caption="after end: not met within the scenario's time grid",
+        collapse_padding=True,
     )
     for t in summary["targets"]:
         if t.get("observed"):
