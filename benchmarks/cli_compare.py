@@ -7,6 +7,11 @@ system) the command itself used, which other people's work on a shared machine i
 less. ``--importtime`` adds the slowest imports of ``gigawatt --help`` now
 (``python -X importtime``).
 
+Commands keep PERT quantile tables in a cache file (``gigawatt.tablecache``). ``--cache warm``
+(the default) gives every run one cache folder of its own tree, filled by an untimed run
+first: what a user's second command sees; ``--cache cold``: an empty folder for every run, as
+on a new machine. Trees from before the cache ignore it.
+
     .venv/bin/python -m benchmarks.cli_compare d85058a --repeat 5 --importtime
 """
 
@@ -42,13 +47,14 @@ def extract(revision: str, into: Path) -> Path:
     return into / "src"
 
 
-def timed(src: Path, command: str, scratch: Path) -> tuple[float, float]:
+def timed(src: Path, command: str, scratch: Path, cache: Path | None = None) -> tuple[float, float]:
     """Wall and CPU seconds (the child's user + system time) of one run of ``gigawatt COMMAND``
     with ``src`` first on the path. On a shared machine the wall time waits for other people's
     work; the CPU time is what the command itself did."""
     store = Path(tempfile.mkdtemp(dir=scratch))
     argv = shlex.split(command.format(store=store))
-    env = {**os.environ, "PYTHONPATH": str(src), "COLUMNS": "80"}
+    cache = cache or Path(tempfile.mkdtemp(dir=scratch))  # none given: a cold cache
+    env = {**os.environ, "PYTHONPATH": str(src), "COLUMNS": "80", "GIGAWATT_CACHE_DIR": str(cache)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(
@@ -89,11 +95,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--command", action="append", help="gigawatt arguments ({store}: a new store)")
     parser.add_argument("--importtime", action="store_true")
+    parser.add_argument("--cache", choices=("warm", "cold"), default="warm")
     args = parser.parse_args(argv)
     commands = args.command or list(DEFAULT_COMMANDS)
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         trees = {args.revision: extract(args.revision, scratch), "now": ROOT / "src"}
+        caches: dict[str, Path | None] = {name: None for name in trees}
+        if args.cache == "warm":
+            for name, src in trees.items():
+                caches[name] = Path(tempfile.mkdtemp(dir=scratch))
+                timed(src, "run stargate --draws 1 --no-record --json", scratch, caches[name])
+        print(f"PERT table cache: {args.cache}")
         print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         rev = args.revision
         print(f"| gigawatt … | {rev} wall s | now wall s | {rev} CPU s | now CPU s | ratio (CPU) |")
@@ -103,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
             for r in range(args.repeat):
                 order = list(trees.items()) if r % 2 == 0 else list(reversed(trees.items()))
                 for name, src in order:
-                    times[name].append(timed(src, command, scratch))
+                    times[name].append(timed(src, command, scratch, caches[name]))
             wall = [statistics.median(w for w, _ in times[k]) for k in trees]
             cpu = [statistics.median(c for _, c in times[k]) for k in trees]
             shown = command.replace("{store}", "STORE")
