@@ -20,7 +20,8 @@ order, so results are bit-identical for any block size or worker count.
 
 Modules, lowest first: ``histograms`` (draws onto the time grid), ``model`` (the compiled
 scenario), ``queues`` (shared supply limits), ``power`` (sites' firm power), ``invariants``,
-``simulate`` (one block of draws, step by step), ``targets``, ``demand``, ``aggregate``
+``simulate`` (one block of draws, step by step), ``targets``, ``demand``, ``outcomes`` (a
+block's per-draw targets met, demand, contracted capacity and supply), ``aggregate``
 (mergeable :class:`Aggregates`), ``results`` (:class:`Results`), ``blocks`` (:func:`run`).
 """
 
@@ -30,6 +31,7 @@ from gigawatt.engine.demand import demand_streams, grown_demand, serving_high_mw
 from gigawatt.engine.histograms import date_bins
 from gigawatt.engine.invariants import InvariantError, check_invariants
 from gigawatt.engine.model import CAUSES, DAYS_PER_WEEK, WEEKS_PER_YEAR, Model, PhaseInfo
+from gigawatt.engine.outcomes import Outcomes, outcomes
 from gigawatt.engine.queues import PRIORITY_DAYS, factory_rate_day
 from gigawatt.engine.results import Results
 from gigawatt.engine.simulate import simulate_block
@@ -43,6 +45,8 @@ __all__ = [
     "Results",
     "simulate_block",
     "aggregate_block",
+    "Outcomes",
+    "outcomes",
     "run",
     "simulate_blocks",
     "block_draw_ranges",

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from gigawatt.engine.demand import _serving, demand_streams, serving_high_mw
+from gigawatt.engine.demand import _serving, serving_high_mw
 from gigawatt.engine.histograms import (
     _SUM_UNIT,
     StepLayout,
@@ -29,10 +29,9 @@ from gigawatt.engine.histograms import (
     step_order,
 )
 from gigawatt.engine.model import CAUSES, Model
-from gigawatt.engine.queues import _accelerator_supply
-from gigawatt.engine.simulate import Drawn, simulate_block
-from gigawatt.engine.targets import Steps, contracted_steps, target_days
-from gigawatt.sampling import BLOCK_DRAWS, sample
+from gigawatt.engine.outcomes import Outcomes, outcomes
+from gigawatt.engine.simulate import simulate_block
+from gigawatt.sampling import BLOCK_DRAWS
 
 #: A phase's dates, in the order of its ``phase:<id>:<stage>`` date histograms.
 _STAGES = ("start_date", "power_date", "chips_date", "online_date")
@@ -166,20 +165,22 @@ def aggregate_block(
     start: int,
     stop: int,
     ds: xr.Dataset | None = None,
-    drawn: Drawn | None = None,
+    made: Outcomes | None = None,
 ) -> Aggregates:
     """Simulate draws ``start``..``stop`` (or take ``ds``, their :func:`simulate_block`
     output, already made) and reduce them to mergeable aggregates.
 
     ``start`` must be a multiple of :data:`BLOCK_DRAWS`, so per-chunk sums line up.
-    ``drawn``: what :func:`~gigawatt.engine.simulate.simulate_drawn` drew for ``ds`` (without
-    ``params``), so that it is not drawn again."""
+    ``made``: the block's :func:`~gigawatt.engine.outcomes.outcomes` for ``ds``, if already
+    made (else made here)."""
     if start % BLOCK_DRAWS:
         raise ValueError(f"block start must be a multiple of {BLOCK_DRAWS}")
     if ds is None:
         ds = simulate_block(model, seed, start, stop)
     elif ds.sizes["draw"] != stop - start or int(ds["draw"].values[0]) != start:
         raise ValueError(f"ds holds draws other than {start}..{stop}")
+    if made is None:
+        made = outcomes(model, seed, start, stop, ds)
     agg = Aggregates(draws=stop - start)
     # every phase's stage dates binned on the grid once: for their histograms, and the online
     # step (T: never) where each phase's capacity enters
@@ -187,11 +188,10 @@ def aggregate_block(
     bins = date_bins(np.stack([ds[stage].values for stage in _STAGES], axis=2), grid)
     steps = np.minimum(bins[:, :, _STAGES.index("online_date")], grid.size)
     _capacity_hists(model, ds, agg, steps)
-    bought = contracted_steps(model, ds)  # drawn once, for targets and for what serves demand
-    _date_hists(model, ds, agg, bought, bins)
+    _date_hists(model, agg, made.targets, bins)
     _cause_counts(ds, agg)
-    _demand_hists(model, seed, start, stop, ds, agg, bought, steps)
-    _chunk_sums(model, seed, start, stop, ds, agg, drawn)
+    _demand_hists(model, seed, start, stop, ds, agg, made, steps)
+    _chunk_sums(start, stop, ds, agg, made.supply)
     return agg
 
 
@@ -224,11 +224,11 @@ def _capacity_hists(model: Model, ds: xr.Dataset, agg: Aggregates, steps: np.nda
         agg.hist[f"capacity:{name}"] = _step_hist(values, layout(spec.mask), spec.high, spec.unit)
 
 
-def _date_hists(model: Model, ds: xr.Dataset, agg: Aggregates, bought: Steps, bins: np.ndarray) -> None:
+def _date_hists(model: Model, agg: Aggregates, targets: dict[str, np.ndarray], bins: np.ndarray) -> None:
     """``target:<name>``: when each target is met; ``phase:<id>:<stage>``: each phase's start,
     power, chips and online dates (``bins``: their :func:`date_bins`, (draw, phase, stage))."""
     grid = model.grid_days
-    for name, days in target_days(model, ds, bought).items():
+    for name, days in targets.items():
         agg.date_hist[f"target:{name}"] = _hist_dates(days, grid)
     by_column = _count_columns(bins, grid.size + 2)
     for k, ph in enumerate(model.phases):
@@ -257,7 +257,7 @@ def _demand_hists(
     stop: int,
     ds: xr.Dataset,
     agg: Aggregates,
-    bought: Steps,
+    made: Outcomes,
     steps: np.ndarray,
 ) -> None:
     """What serves demand's party over time, each programme's share of it, and demand against it
@@ -266,7 +266,7 @@ def _demand_hists(
     # Capacity in demand's own unit, on Dec 31 itself as demand is: facility MW, or the BF16
     # dense FLOP/s of the same draw's phases online for demand stated as compute.
     stated_in = model.scenario.demand.stated_in
-    serving = _serving(model, seed, start, stop, ds, bought)
+    serving = _serving(model, seed, start, stop, ds, made.contracted)
     blocks = serving["days"][:, int(np.count_nonzero(serving["own"])) :]
     steps = np.concatenate([steps[:, serving["own"]], _online_steps(blocks, grid)], axis=1)
     where = step_layout(steps, step_order(steps), grid)
@@ -282,8 +282,7 @@ def _demand_hists(
         capacity_years = _capacity(serving["flops"], serving["days"], model.year_ends)
     else:
         capacity_years = serving["mw_years"]
-    p = sample({k: v for k, v in model.parameters.items() if k.startswith("demand.")}, seed, start, stop)
-    demand = demand_streams(model, p, model.year_ends)
+    demand = made.demand
     if demand:
         total_demand = np.sum(np.stack(list(demand.values())), axis=0)
         agg.counts["demand_covered"] = (capacity_years >= total_demand).sum(axis=0).astype(np.int64)
@@ -293,19 +292,16 @@ def _demand_hists(
 
 
 def _chunk_sums(
-    model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, agg: Aggregates, drawn: Drawn | None
+    start: int, stop: int, ds: xr.Dataset, agg: Aggregates, supply: dict[str, np.ndarray]
 ) -> None:
     """Per chunk of :data:`BLOCK_DRAWS`: facility MW online by cause, and each accelerator
-    limit's supply offered and delivered."""
+    limit's supply offered and delivered (``supply``: :attr:`Outcomes.supply`)."""
     online = ds["online_date"].values
     mw = ds["facility_mw"].values
     critical = ds["critical"].values
     online_mw = np.where(np.isfinite(online), mw, 0.0)
     by_cause = [np.where(critical == c, online_mw, 0.0).sum(axis=1) for c in range(len(CAUSES))]
     weights = np.stack(by_cause, axis=1)
-    supply = _accelerator_supply(
-        model, seed, start, stop, ds, None if drawn is None else (drawn.parameters, drawn.curves)
-    )
     for chunk_start in range(start, stop, BLOCK_DRAWS):
         rows = slice(chunk_start - start, min(stop, chunk_start + BLOCK_DRAWS) - start)
         agg.chunk_sums[chunk_start // BLOCK_DRAWS] = {

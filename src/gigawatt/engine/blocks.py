@@ -11,6 +11,7 @@ import xarray as xr
 from gigawatt import runner
 from gigawatt.engine.aggregate import Aggregates, aggregate_block
 from gigawatt.engine.model import Model
+from gigawatt.engine.outcomes import outcomes
 from gigawatt.engine.results import Results
 from gigawatt.engine.simulate import simulate_drawn
 from gigawatt.sampling import BLOCK_DRAWS
@@ -39,9 +40,10 @@ def simulate_blocks(
     total: Aggregates | None = None  # merging: the first block's aggregates, the rest added in
     for index, lo, hi in blocks:
         ds, drawn = simulate_drawn(model, seed, lo, hi)
+        made = outcomes(model, seed, lo, hi, ds, drawn)
         table = rows(model, seed, lo, hi, ds) if rows is not None else None
         kept = ds.isel(draw=slice(0, min(hi, head) - lo)) if lo < head else None
-        agg = aggregate_block(model, seed, lo, hi, ds, drawn)
+        agg = aggregate_block(model, seed, lo, hi, ds, made)
         if merge and len(blocks) > 1:
             total = agg if total is None else total.merge_in(agg)
         else:
