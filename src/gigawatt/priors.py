@@ -127,7 +127,7 @@ def _durations(observations: list[Any]) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _span_prior(observations: list[Any]) -> SpanPrior | None:
-    from gigawatt.lognormal import fit_lognormal
+    from gigawatt.lognormal import fit_lognormal  # noqa: PLC0415 (scipy: fitting only, a run reads priors without it)
 
     seen, still_open = _durations(observations)
     if len({o.site for o in observations if not o.censored and o.duration_weeks > 0}) < 2:
@@ -138,7 +138,7 @@ def _span_prior(observations: list[Any]) -> SpanPrior | None:
 
 
 def _log_likelihood(prior: SpanPrior, observations: list[Any]) -> float:
-    from scipy import stats  # fitting only: a run reads priors without scipy
+    from scipy import stats  # noqa: PLC0415 (fitting only: a run reads priors without scipy)
 
     seen, still_open = _durations(observations)
     mu = math.log(prior.p50_weeks)
@@ -157,7 +157,7 @@ def class_test(observations: list[Any], cls: str) -> tuple[SpanPrior | None, flo
     chi-squared with 2 degrees of freedom (Wilks 1938). None where either side has
     fewer than two observed campuses.
     """
-    from scipy import stats  # fitting only: a run reads priors without scipy
+    from scipy import stats  # noqa: PLC0415 (fitting only: a run reads priors without scipy)
 
     mine = [o for o in observations if developer_class(o.site) == cls]
     rest = [o for o in observations if developer_class(o.site) != cls]
