@@ -78,6 +78,19 @@ def test_hover_lists_phases_observed_mw_and_the_run_forecast() -> None:
     assert [round(mw) for _, mw, *_ in abilene.forecast] == [885]  # cumulative MW after phase 3
 
 
+def test_a_phase_never_online_in_some_draws_is_drawn_to_the_horizon() -> None:
+    # a run's P90 (or P50) online date can be "never": the map says so and does not fail
+    phases = {
+        "abilene/Buildings 5-6": {"online_date": ["2026-08-17", "2026-09-14", "never"]},
+        "abilene/Buildings 7-8": {"online_date": ["2027-01-04", "never", "never"]},
+    }
+    abilene = next(s for s in _stargate_sites({"phases": phases}) if s.id == "abilene")
+    assert "forecast 2026-09-14 (P10 2026-08-17, P90 never)" in abilene.hover
+    assert "forecast never (P10 2027-01-04, P90 never)" in abilene.hover
+    [(p50, _, p10, p90)] = abilene.forecast  # the phase never online at its P50 has no point
+    assert p10 < p50 < p90 == load_scenario("stargate").time.end_date.mid
+
+
 def _boxes(view: Any, sites: list[MapSite], scale: float) -> list[tuple[float, float, float, float]]:
     from gigawatt.maplabels import _Frame, _text_box
 

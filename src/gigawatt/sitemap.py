@@ -125,8 +125,10 @@ def _site(site_id: str, site: Any, label: str, scenario: Any, phases: Mapping[st
         dates = (phases.get(f"{site_id}/{phase.name}") or {}).get("online_date") or [None] * 3
         if all(dates):
             detail.append(f"forecast {dates[1]} (P10 {dates[0]}, P90 {dates[2]})")
-            p10, p50, p90 = (parse_date(d) for d in dates)
-            forecast.append((p50, cumulative, p10, p90))
+            if dates[1] != "never":  # a P10 or P90 never reached: the bar runs to the horizon
+                end = scenario.time.end_date.mid
+                p10, p50, p90 = (end if d == "never" else parse_date(d) for d in dates)
+                forecast.append((p50, cumulative, p10, p90))
         if detail:
             lines.append(_INDENT + " · ".join(detail))
     observed = sorted(
