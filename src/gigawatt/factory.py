@@ -19,7 +19,7 @@ from gigawatt.catalog import load_catalog
 from gigawatt.engine import WEEKS_PER_YEAR, factory_rate_day
 from gigawatt.errors import GigawattError
 from gigawatt.sampling import sample
-from gigawatt.scenario import Scenario
+from gigawatt.scenario import Factory, ResolvedAccelerator, Scenario
 from gigawatt.supply import Generation, industry_rate_per_year
 
 __all__ = ["analyse"]
@@ -36,70 +36,23 @@ def analyse(
     scenario: Scenario, rate_mw_per_week: float, accelerator: str, draws: int = 10_000, seed: int = 0
 ) -> dict[str, Any]:
     """When the factory sustains ``rate_mw_per_week`` (facility), and what it requires per year."""
-    if scenario.factory is None:
-        raise GigawattError(
-            f"scenario {scenario.name!r} has no `factory` section (initial_rate, learning_rate)"
-        )
-    if rate_mw_per_week <= 0:
-        raise GigawattError("--rate must be positive")
-    acc = scenario.accelerator(accelerator) if accelerator in _known(scenario) else None
-    if acc is None:
-        raise GigawattError(f"unknown accelerator {accelerator!r}")
-
-    catalog = load_catalog()
-    as_of = scenario.time.as_of_day
-    params = {
-        "factory.initial_rate": scenario.factory.initial_rate_mw_per_week,
-        "factory.learning_rate": scenario.factory.learning_rate,
-        f"accelerators.{accelerator}.it_power_w": acc.it_power_w,
-        "pue.liquid": catalog.cost("pue", "liquid").dist(),
-    }
-    if scenario.factory.cap_mw_per_week is not None:
-        params["factory.cap"] = scenario.factory.cap_mw_per_week
-    online = {}
-    for site_id, site in scenario.sites.items():
-        for i, phase in enumerate(site.phases):
-            if phase.status == "online" and phase.online_date is not None and phase.online_date.high <= as_of:
-                online[f"sites.{site_id}.phases[{i}].power"] = phase.power_mw
-    params.update(online)
-    p = sample(params, seed, 0, draws)
-    built = np.sum([p[k] for k in online], axis=0) if online else np.zeros(draws)
+    factory, acc = _checked(scenario, rate_mw_per_week, accelerator)
+    p, built = _draws(scenario, factory, accelerator, acc, draws, seed)
     day = factory_rate_day(
         rate_mw_per_week,
         p["factory.initial_rate"],
         p["factory.learning_rate"],
-        scenario.factory.reference_mw,
+        factory.reference_mw,
         built,
-        as_of,
+        scenario.time.as_of_day,
         p.get("factory.cap"),
     )
     day = np.where(day <= scenario.time.end_day, day, np.inf)
-    b = -np.log2(1.0 - p["factory.learning_rate"])
-    g0 = np.maximum(built, 1.0)
-    weeks = (scenario.time.end_day - as_of) / 7.0
-    grown = (
-        g0 ** (1 - b) + (1 - b) * p["factory.initial_rate"] * scenario.factory.reference_mw ** (-b) * weeks
-    ) ** (1 / (1 - b))
-    rate_at_end = p["factory.initial_rate"] * (grown / scenario.factory.reference_mw) ** b
-    if "factory.cap" in p:
-        rate_at_end = np.minimum(rate_at_end, p["factory.cap"])
+    rate_at_end = _rate_at_horizon(scenario, factory, p, built)
     p50, p90 = _p(day, 0.5), _p(day, 0.9)
     when_day = p50 if math.isfinite(p50) else scenario.time.end_day
-    facility_mw_per_year = rate_mw_per_week * WEEKS_PER_YEAR
-    accelerators_per_year = float(
-        np.median(facility_mw_per_year / p["pue.liquid"] * 1e6 / p[f"accelerators.{accelerator}.it_power_w"])
-    )
     gas_share = _gas_share(scenario)
-    needs = {
-        "accelerators": ("accelerators", accelerators_per_year),
-        "gas_turbines": ("MW", facility_mw_per_year * gas_share),
-        "transformers": ("MW", facility_mw_per_year),
-    }
-    rows: list[dict[str, Any]] = []
-    for resource, (unit, needed) in needs.items():
-        supply = _supply_per_year(scenario, resource, accelerator, when_day, seed)
-        ratio = None if supply is None else (needed / supply if supply > 0 else math.inf)
-        rows.append({"name": resource, "unit": unit, "needed": needed, "supply_p50": supply, "ratio": ratio})
+    rows = _requirements(scenario, p, rate_mw_per_week, accelerator, gas_share, when_day, seed)
     binding = max((r for r in rows if r["ratio"] is not None), key=lambda r: r["ratio"], default=None)
     return {
         "scenario": scenario.name,
@@ -124,6 +77,94 @@ def analyse(
         if binding is None
         else f"{binding['name']} (needs {binding['ratio']:.1f}× the scenario's supply)",
     }
+
+
+def _checked(
+    scenario: Scenario, rate_mw_per_week: float, accelerator: str
+) -> tuple[Factory, ResolvedAccelerator]:
+    """The scenario's factory and the accelerator, once the question can be asked: a factory
+    section, a positive rate and a known accelerator (else a :class:`GigawattError` saying which)."""
+    if scenario.factory is None:
+        raise GigawattError(
+            f"scenario {scenario.name!r} has no `factory` section (initial_rate, learning_rate)"
+        )
+    if rate_mw_per_week <= 0:
+        raise GigawattError("--rate must be positive")
+    acc = scenario.accelerator(accelerator) if accelerator in _known(scenario) else None
+    if acc is None:
+        raise GigawattError(f"unknown accelerator {accelerator!r}")
+    return scenario.factory, acc
+
+
+def _draws(
+    scenario: Scenario, factory: Factory, accelerator: str, acc: ResolvedAccelerator, draws: int, seed: int
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The factory's learning curve, the accelerator's IT power and the liquid-cooled PUE as
+    drawn (the engine's parameter paths, so the same seed draws the same values), and the MW
+    already built by the as-of date (phases online by then) per draw."""
+    as_of = scenario.time.as_of_day
+    params = {
+        "factory.initial_rate": factory.initial_rate_mw_per_week,
+        "factory.learning_rate": factory.learning_rate,
+        f"accelerators.{accelerator}.it_power_w": acc.it_power_w,
+        "pue.liquid": load_catalog().cost("pue", "liquid").dist(),
+    }
+    if factory.cap_mw_per_week is not None:
+        params["factory.cap"] = factory.cap_mw_per_week
+    online = {}
+    for site_id, site in scenario.sites.items():
+        for i, phase in enumerate(site.phases):
+            if phase.status == "online" and phase.online_date is not None and phase.online_date.high <= as_of:
+                online[f"sites.{site_id}.phases[{i}].power"] = phase.power_mw
+    params.update(online)
+    p = sample(params, seed, 0, draws)
+    built = np.sum([p[k] for k in online], axis=0) if online else np.zeros(draws)
+    return p, built
+
+
+def _rate_at_horizon(
+    scenario: Scenario, factory: Factory, p: dict[str, np.ndarray], built: np.ndarray
+) -> np.ndarray:
+    """The learning curve's build rate (MW/week) at the horizon per draw, had the factory built
+    at its own rate from the as-of date (capped where the scenario caps it)."""
+    b = -np.log2(1.0 - p["factory.learning_rate"])
+    g0 = np.maximum(built, 1.0)
+    weeks = (scenario.time.end_day - scenario.time.as_of_day) / 7.0
+    grown = (g0 ** (1 - b) + (1 - b) * p["factory.initial_rate"] * factory.reference_mw ** (-b) * weeks) ** (
+        1 / (1 - b)
+    )
+    rate_at_end = p["factory.initial_rate"] * (grown / factory.reference_mw) ** b
+    if "factory.cap" in p:
+        rate_at_end = np.minimum(rate_at_end, p["factory.cap"])
+    return rate_at_end
+
+
+def _requirements(
+    scenario: Scenario,
+    p: dict[str, np.ndarray],
+    rate_mw_per_week: float,
+    accelerator: str,
+    gas_share: float,
+    when_day: float,
+    seed: int,
+) -> list[dict[str, Any]]:
+    """What the rate needs per year (accelerators, gas turbines, transformers) against the
+    scenario's supply (P50) on ``when_day``, and their ratio (None where supply is unlimited)."""
+    facility_mw_per_year = rate_mw_per_week * WEEKS_PER_YEAR
+    accelerators_per_year = float(
+        np.median(facility_mw_per_year / p["pue.liquid"] * 1e6 / p[f"accelerators.{accelerator}.it_power_w"])
+    )
+    needs = {
+        "accelerators": ("accelerators", accelerators_per_year),
+        "gas_turbines": ("MW", facility_mw_per_year * gas_share),
+        "transformers": ("MW", facility_mw_per_year),
+    }
+    rows: list[dict[str, Any]] = []
+    for resource, (unit, needed) in needs.items():
+        supply = _supply_per_year(scenario, resource, accelerator, when_day, seed)
+        ratio = None if supply is None else (needed / supply if supply > 0 else math.inf)
+        rows.append({"name": resource, "unit": unit, "needed": needed, "supply_p50": supply, "ratio": ratio})
+    return rows
 
 
 def _known(scenario: Scenario) -> set[str]:

@@ -328,6 +328,98 @@ def _geo_layout(view: View) -> dict[str, Any]:
     }
 
 
+def _view_buttons(
+    all_views: Sequence[View], by_status: Sequence[Sequence[MapSite]], marker_ids: list[int]
+) -> list[dict[str, Any]]:
+    """The "map" menu: one button a view, setting the markers' labels (trace by status) and
+    the map's extent."""
+    buttons = []
+    for view in all_views:
+        arrays = [_label_arrays(shown, view) for shown in by_status]
+        restyle = {"text": [a[0] for a in arrays], "textposition": [a[1] for a in arrays]}
+        buttons.append(
+            {
+                "label": f"map: {view.name}",
+                "method": "update",
+                "args": [restyle, _geo_layout(view), marker_ids],
+            }
+        )
+    return buttons
+
+
+def _site_buttons(sites: Sequence[MapSite], timeline_ids: list[int]) -> list[dict[str, Any]]:
+    """The "timeline" menu: one button a site, showing its four timeline traces only (named
+    ``timeline:ID`` so that :data:`MAP_CLICK_JS` finds it from a marker)."""
+    return [
+        {
+            "label": f"timeline: {site.label}",
+            "name": f"timeline:{site.id}",
+            "method": "update",
+            "args": [
+                {"visible": [j // 4 == i for j in range(len(timeline_ids))]},
+                {"yaxis.title.text": f"{site.label}, MW {site.basis}"},
+                timeline_ids,
+            ],
+        }
+        for i, site in enumerate(sites)
+    ]
+
+
+def _layout(
+    sites: Sequence[MapSite],
+    first: int,
+    view_buttons: list[dict[str, Any]],
+    site_buttons: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The figure's layout: the map above (its frame and sea; land and borders are traces),
+    the timeline of site ``first`` below, and the two menus."""
+    map_share = _MAP_HEIGHT_PX / (_MAP_HEIGHT_PX + _TIMELINE_HEIGHT_PX)
+    return {
+        "title": {"text": "Sites: marker area ∝ planned MW", "x": 0.01},
+        "template": "plotly_white",
+        "height": _MAP_HEIGHT_PX + _TIMELINE_HEIGHT_PX,
+        "margin": {"l": 56, "r": 12, "t": 86, "b": 40},
+        "legend": {"orientation": "h", "y": -0.1},
+        "geo": {
+            "domain": {"x": [0, 1], "y": [1 - map_share + 0.02, 1]},
+            "projection": {"type": "natural earth"},
+            "showland": False,
+            "showcountries": False,
+            "showcoastlines": False,
+            "showocean": False,
+            "showlakes": False,
+            "showframe": True,
+            "framecolor": _COAST,
+            "bgcolor": _SEA,
+        },
+        "xaxis": {"domain": [0, 1], "anchor": "y", "type": "date"},
+        "yaxis": {
+            "domain": [0, 1 - map_share - 0.1],
+            "anchor": "x",
+            "rangemode": "tozero",
+            "title": {"text": f"{sites[first].label}, MW {sites[first].basis}"},
+        },
+        "updatemenus": [
+            {
+                "buttons": view_buttons,
+                "x": 0.0,
+                "xanchor": "left",
+                "y": 1.0,
+                "yanchor": "bottom",
+                "active": 0,
+            },
+            {
+                "buttons": site_buttons,
+                "x": 0.0,
+                "xanchor": "left",
+                "y": 1 - map_share + 0.01,
+                "yanchor": "top",
+                "active": first,
+            },
+        ],
+    }
+
+
 #: A JavaScript function of a plotted map's div: clicking a site's marker shows that site's
 #: timeline below the map (the "timeline" menu's button named ``timeline:ID``, applied and made
 #: the menu's active one), as Epoch AI's data explorer opens a campus. The report and the
@@ -371,77 +463,15 @@ def site_map(scenario: Any, summary: Mapping[str, Any] | None = None) -> go.Figu
     timeline_ids = list(range(len(fig.data), len(fig.data) + 4 * len(sites)))
     for i, site in enumerate(sites):
         fig.add_traces(_timeline_traces(site, visible=i == first))
-    view_buttons = []
-    for view in all_views:
-        arrays = [_label_arrays(shown, view) for shown in by_status]
-        restyle = {"text": [a[0] for a in arrays], "textposition": [a[1] for a in arrays]}
-        view_buttons.append(
-            {
-                "label": f"map: {view.name}",
-                "method": "update",
-                "args": [restyle, _geo_layout(view), marker_ids],
-            }
-        )
-    site_buttons = [
-        {
-            "label": f"timeline: {site.label}",
-            "name": f"timeline:{site.id}",
-            "method": "update",
-            "args": [
-                {"visible": [j // 4 == i for j in range(len(timeline_ids))]},
-                {"yaxis.title.text": f"{site.label}, MW {site.basis}"},
-                timeline_ids,
-            ],
-        }
-        for i, site in enumerate(sites)
-    ]
-    map_share = _MAP_HEIGHT_PX / (_MAP_HEIGHT_PX + _TIMELINE_HEIGHT_PX)
-    top = all_views[0]
     fig.update_layout(
-        title={"text": "Sites: marker area ∝ planned MW", "x": 0.01},
-        template="plotly_white",
-        height=_MAP_HEIGHT_PX + _TIMELINE_HEIGHT_PX,
-        margin={"l": 56, "r": 12, "t": 86, "b": 40},
-        legend={"orientation": "h", "y": -0.1},
-        geo={
-            "domain": {"x": [0, 1], "y": [1 - map_share + 0.02, 1]},
-            "projection": {"type": "natural earth"},
-            "showland": False,
-            "showcountries": False,
-            "showcoastlines": False,
-            "showocean": False,
-            "showlakes": False,
-            "showframe": True,
-            "framecolor": _COAST,
-            "bgcolor": _SEA,
-        },
-        xaxis={"domain": [0, 1], "anchor": "y", "type": "date"},
-        yaxis={
-            "domain": [0, 1 - map_share - 0.1],
-            "anchor": "x",
-            "rangemode": "tozero",
-            "title": {"text": f"{sites[first].label}, MW {sites[first].basis}"},
-        },
-        updatemenus=[
-            {
-                "buttons": view_buttons,
-                "x": 0.0,
-                "xanchor": "left",
-                "y": 1.0,
-                "yanchor": "bottom",
-                "active": 0,
-            },
-            {
-                "buttons": site_buttons,
-                "x": 0.0,
-                "xanchor": "left",
-                "y": 1 - map_share + 0.01,
-                "yanchor": "top",
-                "active": first,
-            },
-        ],
+        **_layout(
+            sites,
+            first,
+            _view_buttons(all_views, by_status, marker_ids),
+            _site_buttons(sites, timeline_ids),
+        )
     )
-    fig.update_layout(_geo_layout(top))
+    fig.update_layout(_geo_layout(all_views[0]))
     if scenario.time.as_of_date is not None:
         fig.add_vline(
             x=_day(scenario.time.as_of_day),

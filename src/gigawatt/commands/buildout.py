@@ -215,7 +215,24 @@ def print_summary(summary: dict[str, Any]) -> None:
         f"[bold]{summary['scenario']}[/]: {summary['draws']:,} draws, seed {summary['seed']}, "
         f"statuses as of {summary['as_of']}"
     )
-    targets = Table(  # at 80 columns: whole target names; "10 committed" wraps at its space
+    _print_targets(summary["targets"])
+    _print_year_ends(summary["year_ends"])
+    # year ends before the as-of date: capacity observed, demand never was (no probability)
+    forecast = [row for row in summary.get("demand") or [] if not row.get("before_as_of")]
+    if forecast:
+        past = len(summary["demand"]) - len(forecast)
+        _print_demand(forecast, summary.get("as_of") if past else None)
+    serving = summary.get("serving") or {}
+    if serving.get("share"):
+        _print_serving(serving)
+    _print_constraints(summary["constraints"])
+    if summary.get("money"):
+        print_money(summary["money"])
+
+
+def _print_targets(targets: list[dict[str, Any]]) -> None:
+    """The targets: P(met) and P50/P90 dates, or, for a target decided by facts, met or missed."""
+    table = Table(  # at 80 columns: whole target names; "10 committed" wraps at its space
         Column("target", no_wrap=True),
         Column("facility GW", overflow="fold"),
         *(Column(h, no_wrap=True) for h in ("by", "P(met)", "P50 date", "P90 date")),
@@ -223,23 +240,28 @@ def print_summary(summary: dict[str, Any]) -> None:
         caption="after end: not met within the scenario's time grid",
         collapse_padding=True,
     )
-    for t in summary["targets"]:
+    for t in targets:
         if t.get("observed"):
             # a fact, not a forecast: met (on the date) or not
             met = "met" if t["probability"] else "missed"
             when = (t["met_on"] or "–", "–")
         else:
             met, when = f"{t['probability']:.1%}", (_date(t["p50_date"]), _date(t["p90_date"]))
-        targets.add_row(t["name"], f"{t['gw']:,g} {t['basis'].replace('_', ' ')}", t["by"], met, *when)
-    console.print(targets)
-    if any(t.get("observed") for t in summary["targets"]):
+        table.add_row(t["name"], f"{t['gw']:,g} {t['basis'].replace('_', ' ')}", t["by"], met, *when)
+    console.print(table)
+    if any(t.get("observed") for t in targets):
         console.print("met / missed: decided by facts observed by the as-of date, not drawn.")
-    for t in summary["targets"]:
+    for t in targets:
         if t.get("observed") and not t["probability"] and t.get("reached_on"):
             console.print(
                 f"{t['name']}: missed by its date; reached on {t['reached_on']} ({t['decided_by']})."
             )
-    years = Table(
+
+
+def _print_year_ends(year_ends: list[dict[str, Any]]) -> None:
+    """Capacity online at each year end: facility GW P10–P90, and P50s of IT power, H100
+    equivalents, BF16 compute and energy."""
+    table = Table(
         "Dec 31",
         "facility GW P10",
         "P50",
@@ -250,9 +272,9 @@ def print_summary(summary: dict[str, Any]) -> None:
         "TWh/yr P50",
         title="Capacity online",
     )
-    for row in summary["year_ends"]:
+    for row in year_ends:
         gw = row["facility_gw"]
-        years.add_row(
+        table.add_row(
             row["date"][:4],
             f"{gw['p10']:.2f}",
             f"{gw['p50']:.2f}",
@@ -262,78 +284,85 @@ def print_summary(summary: dict[str, Any]) -> None:
             f"{row['bf16_eflops']['p50']:,.0f}",
             f"{row['energy_twh_per_year']['p50']:.1f}",
         )
-    console.print(years)
-    # year ends before the as-of date: capacity observed, demand never was (no probability)
-    forecast = [row for row in summary.get("demand") or [] if not row.get("before_as_of")]
-    if forecast:
-        # demand stated as compute comes in BF16 dense EFLOP/s (`*_eflops`), else facility GW
-        key, label = ("eflops", "EFLOP/s") if "surplus_eflops" in forecast[0] else ("gw", "GW")
-        demand = Table(
-            *(
-                Column(h, overflow="fold")
-                for h in (
-                    "Dec 31",
-                    f"train {label} P50",
-                    f"infer {label} P50",
-                    f"surplus {label} P10",
-                    "P50",
-                    "P90",
-                    "P(cover)",
-                    "infer M tok/s P50",
-                )
-            ),
-            title="Demand against capacity ("
-            + ("BF16 dense compute online" if key == "eflops" else "facility power")
-            + ")",
-            caption=None
-            if len(forecast) == len(summary["demand"])
-            else f"year ends from the as-of date ({summary.get('as_of', '?')}) on: before it, demand was "
-            "not observed",
-        )
-        for row in forecast:
-            s10, s50, s90 = (row[f"surplus_{key}"][k] for k in ("p10", "p50", "p90"))
-            demand.add_row(
-                row["date"][:4],
-                f"{row.get(f'training_{key}_p50', 0):.2f}",
-                f"{row.get(f'inference_{key}_p50', 0):.2f}",
-                f"{s10:+.2f}",
-                f"{s50:+.2f}",
-                f"{s90:+.2f}",
-                f"{row['p_capacity_covers_demand']:.0%}",
-                f"{row['inference_tokens_per_second_p50'] / 1e6:,.0f}",
+    console.print(table)
+
+
+def _print_demand(rows: list[dict[str, Any]], as_of: str | None) -> None:
+    """Demand against capacity at each year end, in the unit demand is stated in; ``as_of``:
+    the scenario's as-of date where rows before it were left out."""
+    # demand stated as compute comes in BF16 dense EFLOP/s (`*_eflops`), else facility GW
+    key, label = ("eflops", "EFLOP/s") if "surplus_eflops" in rows[0] else ("gw", "GW")
+    table = Table(
+        *(
+            Column(h, overflow="fold")
+            for h in (
+                "Dec 31",
+                f"train {label} P50",
+                f"infer {label} P50",
+                f"surplus {label} P10",
+                "P50",
+                "P90",
+                "P(cover)",
+                "infer M tok/s P50",
             )
-        console.print(demand)
-    serving = summary.get("serving") or {}
-    if serving.get("share"):
-        who = serving["party"] or "demand"
-        table = Table(
-            "year end",
-            "GW P10",
-            "P50",
-            "P90",
-            *(f"{p} share P50" for p in serving["share"]),
-            title=f"Facility power serving {who} (own sites + contracted)",
+        ),
+        title="Demand against capacity ("
+        + ("BF16 dense compute online" if key == "eflops" else "facility power")
+        + ")",
+        caption=None
+        if as_of is None
+        else f"year ends from the as-of date ({as_of}) on: before it, demand was not observed",
+    )
+    for row in rows:
+        s10, s50, s90 = (row[f"surplus_{key}"][k] for k in ("p10", "p50", "p90"))
+        table.add_row(
+            row["date"][:4],
+            f"{row.get(f'training_{key}_p50', 0):.2f}",
+            f"{row.get(f'inference_{key}_p50', 0):.2f}",
+            f"{s10:+.2f}",
+            f"{s50:+.2f}",
+            f"{s90:+.2f}",
+            f"{row['p_capacity_covers_demand']:.0%}",
+            f"{row['inference_tokens_per_second_p50'] / 1e6:,.0f}",
         )
-        for i, date in enumerate(serving["dates"]):
-            gw = serving["facility_gw"]
-            table.add_row(
-                date,
-                *(f"{gw[q][i]:.2f}" for q in ("p10", "p50", "p90")),
-                *(f"{v['p50'][i]:.0%}" for v in serving["share"].values()),
-            )
-        console.print(table)
+    console.print(table)
+
+
+def _print_serving(serving: dict[str, Any]) -> None:
+    """Facility power serving the demand's party (its own sites and contracted capacity) and
+    each source's share."""
+    who = serving["party"] or "demand"
+    table = Table(
+        "year end",
+        "GW P10",
+        "P50",
+        "P90",
+        *(f"{p} share P50" for p in serving["share"]),
+        title=f"Facility power serving {who} (own sites + contracted)",
+    )
+    for i, date in enumerate(serving["dates"]):
+        gw = serving["facility_gw"]
+        table.add_row(
+            date,
+            *(f"{gw[q][i]:.2f}" for q in ("p10", "p50", "p90")),
+            *(f"{v['p50'][i]:.0%}" for v in serving["share"].values()),
+        )
+    console.print(table)
+
+
+def _print_constraints(constraints: dict[str, Any]) -> None:
+    """What holds the buildout back: how often each constraint sets the last phase's date, and
+    the share of MW it sets."""
     held = Table(
         "constraint", "sets the last phase's date", "share of MW it sets", title="What holds it back"
     )
-    last, by_mw = summary["constraints"]["last_gw"], summary["constraints"]["by_mw"]
+    last, by_mw = constraints["last_gw"], constraints["by_mw"]
     for cause in sorted(set(last) | set(by_mw), key=lambda c: -last.get(c, 0)):
         held.add_row(cause, f"{last.get(cause, 0):.0%}", f"{by_mw.get(cause, 0):.0%}")
     console.print(held)
     if last:
         top = max(last, key=lambda c: last[c])
         console.print(f"In {last[top]:.0%} of draws [bold]{top}[/] set the date of the last phase online.")
-    if summary.get("money"):
-        print_money(summary["money"])
 
 
 def print_money(money: dict[str, Any]) -> None:

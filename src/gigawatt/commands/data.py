@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich import box
@@ -14,6 +14,9 @@ from rich.table import Column
 from gigawatt import units
 from gigawatt.commands.common import JsonOpt, Table, app, console, err, print_json, user_errors
 from gigawatt.errors import GigawattError
+
+if TYPE_CHECKING:
+    from gigawatt.backtest import Backtest
 
 FileArg = Annotated[Path, typer.Argument(help="An Epoch AI CSV file.")]
 AsOfOpt = Annotated[
@@ -235,13 +238,7 @@ def backtest(
 
     if report is not None:  # before the work, not after it
         check_target(report, force=force, protected=[file], what="report")
-    if as_of in ("first", "previous"):
-        start: str | float = as_of
-    else:
-        try:
-            start = units.parse_date(as_of)
-        except ValueError as exc:
-            raise GigawattError(f"--as-of: {exc} (or 'first', 'previous')") from None
+    start = _backtest_start(as_of)
     given = resolve_priors(priors) if priors is not None else None
     result = run_backtest(
         _read(file),
@@ -264,6 +261,23 @@ def backtest(
     if as_json:
         print_json(result.as_dict(), "backtest")
         return
+    console.print(_milestone_table(result, file.name))
+    _print_scores(result, priors)
+
+
+def _backtest_start(as_of: str) -> str | float:
+    """``--as-of``: 'first' or 'previous' as they are, else a date (days since 1970)."""
+    if as_of in ("first", "previous"):
+        return as_of
+    try:
+        return units.parse_date(as_of)
+    except ValueError as exc:
+        raise GigawattError(f"--as-of: {exc} (or 'first', 'previous')") from None
+
+
+def _milestone_table(result: Backtest, name: str) -> Table:
+    """One row a scored milestone: MW, when it was seen, the forecast P10..P90, the P50 error,
+    whether it fell inside and of which kind it is."""
     table = Table(
         Column("campus", no_wrap=True, max_width=21),
         Column("MW", justify="right", no_wrap=True),
@@ -273,7 +287,7 @@ def backtest(
         Column("in", no_wrap=True),
         Column("kind", no_wrap=True),
         box=box.SIMPLE_HEAD,
-        title=f"Backtest of {file.name}: snapshot {result.snapshot}, {result.draws} draws a campus",
+        title=f"Backtest of {name}: snapshot {result.snapshot}, {result.draws} draws a campus",
         caption="Dates YY-MM; err: P50 error in months (+: forecast late); proj.: Epoch's projection; "
         "open: nothing online by the snapshot; PL: power-limited.",
     )
@@ -288,21 +302,28 @@ def backtest(
             {"observed": "seen", "projected": "proj.", "censored": "open"}[m.kind]
             + (" PL" if m.power_limited else ""),
         )
-    console.print(table)
+    return table
 
-    def line(label: str, s: dict[str, object]) -> str:
-        if not s["count"]:
-            return f"{label}: none"
-        test = s["pit_test"]
-        assert isinstance(test, dict)
-        return (
-            f"{label}: n={s['count']}, inside P10-P90 {s['coverage']:.0%}, median |P50 error| "
-            f"{s['median_abs_p50_error_months']:.1f} months, CRPS {s['crps_days']:.0f} days, "
-            f"PIT bins {test['bins']} (chi2 p={test['chi2_p']:.2f}, KS p={test['ks_p']:.2f})"
-        )
 
+def _score_line(label: str, s: dict[str, object]) -> str:
+    """A group of milestones' scores in one line: count, coverage, P50 error, CRPS, PIT test."""
+    if not s["count"]:
+        return f"{label}: none"
+    test = s["pit_test"]
+    assert isinstance(test, dict)
+    return (
+        f"{label}: n={s['count']}, inside P10-P90 {s['coverage']:.0%}, median |P50 error| "
+        f"{s['median_abs_p50_error_months']:.1f} months, CRPS {s['crps_days']:.0f} days, "
+        f"PIT bins {test['bins']} (chi2 p={test['chi2_p']:.2f}, KS p={test['ks_p']:.2f})"
+    )
+
+
+def _print_scores(result: Backtest, priors: str | None) -> None:
+    """The scores under the table: observed milestones (with the spread from resampling
+    campuses, and first milestones apart from later ones), Epoch's projections, power-limited
+    campuses, and the censored forecasts."""
     priors_text = "leave-one-campus-out" if result.leave_one_out else (priors or "fitted on all campuses")
-    console.print(line(f"Observed ({priors_text} priors)", result.scores()), highlight=False)
+    console.print(_score_line(f"Observed ({priors_text} priors)", result.scores()), highlight=False)
     spread = result.campus_bootstrap()
     if spread["coverage"] is not None and spread["median_abs_p50_error_months"] is not None:
         (c_lo, c_hi), (e_lo, e_hi) = spread["coverage"], spread["median_abs_p50_error_months"]
@@ -321,10 +342,12 @@ def backtest(
             f"{later['median_abs_p50_error_months']:.1f} months",
             highlight=False,
         )
-    console.print(line("Epoch projections (not observations)", result.scores("projected")), highlight=False)
+    console.print(
+        _score_line("Epoch projections (not observations)", result.scores("projected")), highlight=False
+    )
     limited = result.scores("observed", True)
     if limited["count"]:
-        console.print(line("Power-limited campuses, observed", limited), highlight=False)
+        console.print(_score_line("Power-limited campuses, observed", limited), highlight=False)
     censored = [m for m in result.milestones if m.kind == "censored"]
     if censored:
         console.print(

@@ -33,6 +33,7 @@ __all__ = [
     "StoreOpt",
     "RunWorkersOpt",
     "WorkersOpt",
+    "YesOpt",
     "make_backend",
     "print_recorded",
     "record_result",
@@ -46,6 +47,8 @@ StoreOpt = Annotated[
 
 RecordOpt = Annotated[bool, typer.Option("--record/--no-record", help="Record the result in the run store.")]
 SeedOpt = Annotated[int, typer.Option(min=0, help="Random seed (same seed, same numbers).")]
+#: ``--yes`` where the only question is time (``run`` and ``plan --robust`` say more).
+YesOpt = Annotated[bool, typer.Option("--yes", help="Start work estimated at over 10 minutes.")]
 
 
 class BackendName(StrEnum):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Column
@@ -16,104 +17,116 @@ from gigawatt.commands.options import RecordOpt, SeedOpt, StoreOpt, print_record
 from gigawatt.commands.progress import steps
 from gigawatt.errors import GigawattError
 
+if TYPE_CHECKING:
+    from gigawatt.plan import PlanOptions, PlanResult
+    from gigawatt.scenario import Scenario
+
+
+# `gigawatt plan`'s own options, named here so that its signature reads as a list
+PeriodsOpt = Annotated[int, typer.Option(min=1, help="Quarters to plan.")]
+StartOpt = Annotated[
+    str | None, typer.Option(help="First quarter, e.g. 2026Q1 (default: the quarter demand starts).")
+]
+BudgetOpt = Annotated[str | None, typer.Option(help='Capex budget, e.g. "$500B" (default: none).')]
+EmissionsCapOpt = Annotated[
+    float | None,
+    typer.Option(min=0.0, help="Cap on on-site gas CO2 over the horizon, million tonnes (default: none)."),
+]
+DiscountRateOpt = Annotated[
+    float | None,
+    typer.Option(help="Yearly discount rate (default: costs catalog plan.discount_rate_per_year, 8%)."),
+]
+PenaltyOpt = Annotated[
+    str | None,
+    typer.Option(
+        help='Cost of unmet demand per EFLOP/s (BF16 dense) per quarter (default ~"$6.6M": renting '
+        "~1,011 H100s, 989 TFLOP/s each, at the catalog's $3/GPU-hour)."
+    ),
+]
+LoadFactorOpt = Annotated[
+    float | None,
+    typer.Option(help="Average load as a share of facility power (default: catalog plan.load_factor)."),
+]
+FacilityLifeOpt = Annotated[
+    float | None,
+    typer.Option(
+        help="Years over which buildings and power equipment are annuitised (default: catalog "
+        "plan.facility_life_years, 20)."
+    ),
+]
+RequireDemandOpt = Annotated[
+    bool, typer.Option("--require-demand", help="Demand must be met in full (no unmet-demand penalty).")
+]
+RelaxOpt = Annotated[bool, typer.Option("--relax", help="Site opening as a 0..1 share (an LP, no binaries).")]
+QuantileOpt = Annotated[
+    float,
+    typer.Option(min=0.0, max=1.0, help="Read dates/lead times at this quantile, supply at 1 - it."),
+]
+DemandQuantileOpt = Annotated[
+    float,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="Read demand's level and growth at this quantile (--robust steps it from 0.5 instead).",
+    ),
+]
+WritePlanOpt = Annotated[
+    Path | None,
+    typer.Option("--write-plan", help="Write the plan as a scenario YAML that extends the input."),
+]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Let --write-plan write over an existing file.")]
+RobustOpt = Annotated[
+    float | None,
+    typer.Option(
+        min=0.0,
+        max=1.0,
+        help="Target probability P (e.g. 0.8) of meeting demand. Re-plans for demand at quantile "
+        "q = 0.5, 0.7, 0.85, 0.95 (dates, lead times and supply stay at --quantile), simulates each "
+        "plan with the engine and stops at the first whose probability reaches P; else keeps the "
+        "most probable. Meeting demand: BF16 FLOP/s online >= total demand (both drawn) at every "
+        "year end in the plan horizon where the least-cost plan itself meets demand.",
+    ),
+]
+RobustDrawsOpt = Annotated[int, typer.Option(min=1, help="Draws per simulated plan with --robust.")]
+RobustYesOpt = Annotated[
+    bool, typer.Option("--yes", help="Start --robust simulations estimated at over 10 minutes.")
+]
+WhyOpt = Annotated[
+    bool, typer.Option("--why", help="After the table, say for each site why it is built (or not).")
+]
+
 
 @app.command()
 @user_errors
 def plan(
     scenario: ScenarioArg = "stargate",
-    periods: Annotated[int, typer.Option(min=1, help="Quarters to plan.")] = 20,
-    start: Annotated[
-        str | None, typer.Option(help="First quarter, e.g. 2026Q1 (default: the quarter demand starts).")
-    ] = None,
-    budget: Annotated[str | None, typer.Option(help='Capex budget, e.g. "$500B" (default: none).')] = None,
-    emissions_cap_mt: Annotated[
-        float | None,
-        typer.Option(
-            min=0.0, help="Cap on on-site gas CO2 over the horizon, million tonnes (default: none)."
-        ),
-    ] = None,
-    discount_rate: Annotated[
-        float | None,
-        typer.Option(help="Yearly discount rate (default: costs catalog plan.discount_rate_per_year, 8%)."),
-    ] = None,
-    penalty: Annotated[
-        str | None,
-        typer.Option(
-            help='Cost of unmet demand per EFLOP/s (BF16 dense) per quarter (default ~"$6.6M": renting '
-            "~1,011 H100s, 989 TFLOP/s each, at the catalog's $3/GPU-hour)."
-        ),
-    ] = None,
-    load_factor: Annotated[
-        float | None,
-        typer.Option(help="Average load as a share of facility power (default: catalog plan.load_factor)."),
-    ] = None,
-    facility_life_years: Annotated[
-        float | None,
-        typer.Option(
-            help="Years over which buildings and power equipment are annuitised (default: catalog "
-            "plan.facility_life_years, 20)."
-        ),
-    ] = None,
-    require_demand: Annotated[
-        bool, typer.Option("--require-demand", help="Demand must be met in full (no unmet-demand penalty).")
-    ] = False,
-    relax: Annotated[
-        bool, typer.Option("--relax", help="Site opening as a 0..1 share (an LP, no binaries).")
-    ] = False,
-    quantile: Annotated[
-        float,
-        typer.Option(min=0.0, max=1.0, help="Read dates/lead times at this quantile, supply at 1 - it."),
-    ] = 0.5,
-    demand_quantile: Annotated[
-        float,
-        typer.Option(
-            min=0.0,
-            max=1.0,
-            help="Read demand's level and growth at this quantile (--robust steps it from 0.5 instead).",
-        ),
-    ] = 0.5,
-    write_plan: Annotated[
-        Path | None,
-        typer.Option("--write-plan", help="Write the plan as a scenario YAML that extends the input."),
-    ] = None,
-    force: Annotated[
-        bool, typer.Option("--force", help="Let --write-plan write over an existing file.")
-    ] = False,
-    robust: Annotated[
-        float | None,
-        typer.Option(
-            min=0.0,
-            max=1.0,
-            help="Target probability P (e.g. 0.8) of meeting demand. Re-plans for demand at quantile "
-            "q = 0.5, 0.7, 0.85, 0.95 (dates, lead times and supply stay at --quantile), simulates each "
-            "plan with the engine and stops at the first whose probability reaches P; else keeps the "
-            "most probable. Meeting demand: BF16 FLOP/s online >= total demand (both drawn) at every "
-            "year end in the plan horizon where the least-cost plan itself meets demand.",
-        ),
-    ] = None,
-    robust_draws: Annotated[int, typer.Option(min=1, help="Draws per simulated plan with --robust.")] = 2000,
-    yes: Annotated[
-        bool, typer.Option("--yes", help="Start --robust simulations estimated at over 10 minutes.")
-    ] = False,
+    periods: PeriodsOpt = 20,
+    start: StartOpt = None,
+    budget: BudgetOpt = None,
+    emissions_cap_mt: EmissionsCapOpt = None,
+    discount_rate: DiscountRateOpt = None,
+    penalty: PenaltyOpt = None,
+    load_factor: LoadFactorOpt = None,
+    facility_life_years: FacilityLifeOpt = None,
+    require_demand: RequireDemandOpt = False,
+    relax: RelaxOpt = False,
+    quantile: QuantileOpt = 0.5,
+    demand_quantile: DemandQuantileOpt = 0.5,
+    write_plan: WritePlanOpt = None,
+    force: ForceOpt = False,
+    robust: RobustOpt = None,
+    robust_draws: RobustDrawsOpt = 2000,
+    yes: RobustYesOpt = False,
     seed: SeedOpt = 0,
     store_dir: StoreOpt = None,
     record: RecordOpt = True,
-    why: Annotated[
-        bool, typer.Option("--why", help="After the table, say for each site why it is built (or not).")
-    ] = False,
+    why: WhyOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Decide where, when, on which power and accelerators to build to meet demand at least cost.
 
     The plan is recorded in the run store (kind "plan"; its summary is the --json output)."""
-    from gigawatt.plan import (
-        ROBUST_QUANTILES,
-        PlanOptions,
-        extends_ref,
-        plan_inputs,
-        robust_plan,
-        solve,
-    )
+    from gigawatt.plan import PlanOptions, extends_ref
     from gigawatt.plan import write_plan as write
     from gigawatt.scenario import load_scenario
 
@@ -131,33 +144,10 @@ def plan(
     if write_plan is not None:
         _check_plan_target(scenario, write_plan, force)
     started = time.perf_counter()
-    labels = ["reading the scenario"]
-    if robust is None:
-        labels += ["stating the problem", "solving (HiGHS), then the duals"]
-    else:
-        labels += [f"demand q = {q:g}: plan, {robust_draws:,} draws" for q in ROBUST_QUANTILES]
-    labels += ["explaining the plan"] + (["writing the plan"] if write_plan is not None else [])
-    with steps(labels, not as_json) as done:
+    with steps(_step_labels(robust, robust_draws, write_plan is not None), not as_json) as done:
         loaded = load_scenario(scenario)
         done()
-        robust_report = None
-        if robust is None:
-            inputs = plan_inputs(loaded, options)
-            done()
-            result = solve(inputs)
-            done()
-        else:
-            from gigawatt.guards import check_engine_run
-
-            check_engine_run(loaded, robust_draws, yes=yes, runs=len(ROBUST_QUANTILES))
-            robust_report = robust_plan(
-                loaded, scenario, options, robust, draws=robust_draws, seed=seed, progress=done
-            )
-            assert robust_report.best.result is not None
-            result = robust_report.best.result
-        summary = result.summary()
-        if robust_report is not None:
-            summary["robust"] = robust_report.summary()
+        result, summary = _solve(loaded, scenario, options, done, robust, robust_draws, seed, yes)
         done()
         if write_plan is not None:
             write(result, loaded, scenario, write_plan, extends_ref(scenario, write_plan), force=force)
@@ -178,19 +168,71 @@ def plan(
     if as_json:
         print_json(summary, "plan")
         return
+    _print_outcome(loaded.name, result, summary, write_plan, why)
+    print_recorded(recorded)
+
+
+def _step_labels(robust: float | None, robust_draws: int, writes: bool) -> list[str]:
+    """The progress bar's steps: reading, then solving once (or one plan and simulation per
+    demand quantile with ``--robust``), explaining, and writing with ``--write-plan``."""
+    from gigawatt.plan import ROBUST_QUANTILES
+
+    labels = ["reading the scenario"]
+    if robust is None:
+        labels += ["stating the problem", "solving (HiGHS), then the duals"]
+    else:
+        labels += [f"demand q = {q:g}: plan, {robust_draws:,} draws" for q in ROBUST_QUANTILES]
+    return labels + ["explaining the plan"] + (["writing the plan"] if writes else [])
+
+
+def _solve(
+    loaded: Scenario,
+    scenario: str,
+    options: PlanOptions,
+    done: Callable[[], None],
+    robust: float | None,
+    robust_draws: int,
+    seed: int,
+    yes: bool,
+) -> tuple[PlanResult, dict[str, Any]]:
+    """The least-cost plan (stating the problem, then solving: a step each), or with ``robust``
+    the robust plan (a step per demand quantile tried, each plan simulated), and its summary
+    (with the ``robust`` iterations)."""
+    from gigawatt.guards import check_engine_run
+    from gigawatt.plan import ROBUST_QUANTILES, plan_inputs, robust_plan, solve
+
+    if robust is None:
+        inputs = plan_inputs(loaded, options)
+        done()
+        result = solve(inputs)
+        done()
+        return result, result.summary()
+    check_engine_run(loaded, robust_draws, yes=yes, runs=len(ROBUST_QUANTILES))
+    report = robust_plan(loaded, scenario, options, robust, draws=robust_draws, seed=seed, progress=done)
+    assert report.best.result is not None
+    result = report.best.result
+    summary = result.summary()
+    summary["robust"] = report.summary()
+    return result, summary
+
+
+def _print_outcome(
+    name: str, result: PlanResult, summary: dict[str, Any], write_plan: Path | None, why: bool
+) -> None:
+    """The plan (and with ``--robust`` its re-plans) for a terminal, and where it was written."""
+    robust = "robust" in summary
     kind = (
-        "least-cost plan"
-        if robust is None
-        else f"robust plan (demand q = {result.inputs.attrs['demand_quantile']:g})"
+        f"robust plan (demand q = {result.inputs.attrs['demand_quantile']:g})"
+        if robust
+        else "least-cost plan"
     )
-    _print_plan(summary, f"{loaded.name}: {kind} ({summary['status']}), facility MW built", why)
-    if robust_report is not None:
+    _print_plan(summary, f"{name}: {kind} ({summary['status']}), facility MW built", why)
+    if robust:
         _print_robust(summary["robust"], sum(summary["unmet_mw"]))
     if write_plan is not None:
         console.print(
             f"plan written to {write_plan} (check it: gigawatt validate {write_plan})", highlight=False
         )
-    print_recorded(recorded)
 
 
 def _option_values(

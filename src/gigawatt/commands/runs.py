@@ -114,13 +114,26 @@ def compare(
     The headline differences carry a standard error and a `significant` flag, the family-wise
     error over the headline held at 5% (Holm): two seeds of one scenario differ by noise only."""
     from gigawatt.compare import compare as compare_records
-    from gigawatt.compare import format_change
 
     st = _store(store)
     result = compare_records(st, st.get(a), st.get(b))
     if as_json:
         print_json(result, "compare")
         return
+    _print_headline(result)
+    for section, title in (
+        ("settings", "Settings"),
+        ("inputs", "Inputs (scenario, merged through extends)"),
+        ("outputs", "Other outputs (summary)"),
+    ):
+        _print_differences(result[section], section, title, None if show_all else 30)
+
+
+def _print_headline(result: dict[str, Any]) -> None:
+    """Which runs A and B are, then the facts that differ (lines: no Monte Carlo error) and the
+    headline figures (a table: B − A with its SE, a star where significant)."""
+    from gigawatt.compare import format_change
+
     console.print(
         f"A = run {result['a']['id']} ({result['a']['scenario']}, seed {result['a']['seed']}, "
         f"{result['a']['draws']:,} draws)\nB = run {result['b']['id']} ({result['b']['scenario']}, "
@@ -154,36 +167,34 @@ def compare(
             format_change(row["se"], unit, signed=False),
         )
     console.print(table)
-    limit = None if show_all else 30
-    for section, title in (
-        ("settings", "Settings"),
-        ("inputs", "Inputs (scenario, merged through extends)"),
-        ("outputs", "Other outputs (summary)"),
-    ):
-        rows = result[section]
-        shown = rows if limit is None else rows[:limit]
-        more = len(rows) - len(shown)
-        table = Table(
-            Column("path", overflow="fold"),
-            Column("A", overflow="fold"),
-            Column("B", overflow="fold"),
-            Column("B − A", no_wrap=True),
-            title=f"{title}: {len(rows):,} differences" + (f", first {len(shown)} shown" if more else ""),
+
+
+def _print_differences(rows: list[dict[str, Any]], section: str, title: str, limit: int | None) -> None:
+    """One section's differences (settings, inputs or other outputs) as a table of at most
+    ``limit`` rows (all with ``None``), and how many more there are."""
+    shown = rows if limit is None else rows[:limit]
+    more = len(rows) - len(shown)
+    table = Table(
+        Column("path", overflow="fold"),
+        Column("A", overflow="fold"),
+        Column("B", overflow="fold"),
+        Column("B − A", no_wrap=True),
+        title=f"{title}: {len(rows):,} differences" + (f", first {len(shown)} shown" if more else ""),
+    )
+    for row in shown:
+        change = row.get("change")
+        table.add_row(
+            escape(row.get("label", row["path"])),
+            escape(_cell(row["a"])),
+            escape(_cell(row["b"])),
+            "" if change is None else _signed(change),
         )
-        for row in shown:
-            change = row.get("change")
-            table.add_row(
-                escape(row.get("label", row["path"])),
-                escape(_cell(row["a"])),
-                escape(_cell(row["b"])),
-                "" if change is None else _signed(change),
-            )
-        if rows:
-            console.print(table)
-        if more:
-            console.print(
-                f"… {more:,} more {section} differ: --all lists them, --json gives all.", highlight=False
-            )
+    if rows:
+        console.print(table)
+    if more:
+        console.print(
+            f"… {more:,} more {section} differ: --all lists them, --json gives all.", highlight=False
+        )
 
 
 def _signed(change: float) -> str:

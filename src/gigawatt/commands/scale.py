@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.table import Column
@@ -18,12 +18,16 @@ from gigawatt.commands.options import (
     SeedOpt,
     StoreOpt,
     WorkersOpt,
+    YesOpt,
     make_backend,
     print_recorded,
     record_result,
 )
 from gigawatt.commands.progress import steps
 from gigawatt.fmt import number
+
+if TYPE_CHECKING:
+    from gigawatt.sensitivity import SensitivityResult
 
 
 class MethodName(StrEnum):
@@ -43,39 +47,47 @@ def _sensitivity_guard(loaded: Any, rows: int, money: bool, yes: bool) -> None:
     check_money(loaded, rows, periods, yes=yes, money=money, block_draws=_MONEY_ROWS if money else 8192)
 
 
+# `gigawatt sensitivity`'s own options, named here so that its signature reads as a list
+OutputOpt = Annotated[
+    str,
+    typer.Option(
+        help="gw-online:N (date N facility GW are online), target:NAME (P(met)), capacity:DATE "
+        "(facility GW online then), or npv:PARTY (NPV of its net cash, USD; contract and party "
+        "terms become inputs too)."
+    ),
+]
+MethodOpt = Annotated[
+    MethodName, typer.Option(help="sobol (S1, ST) or morris (screening, cheaper for many parameters).")
+]
+SamplesOpt = Annotated[
+    int, typer.Option(min=2, help="Sobol' base sample N (a power of 2) or Morris trajectories.")
+]
+IncludeOpt = Annotated[
+    list[str] | None,
+    typer.Option(help="Only parameters under this path prefix (repeatable), e.g. supply, sites.abilene."),
+]
+DiscountRateOpt = Annotated[
+    float, typer.Option(help="Yearly discount rate for npv:PARTY (as gigawatt finance).")
+]
+
+
 @app.command()
 @user_errors
 def sensitivity(
     scenario: Annotated[str, typer.Argument(help="A built-in scenario name or a YAML file.")] = "stargate",
-    output: Annotated[
-        str,
-        typer.Option(
-            help="gw-online:N (date N facility GW are online), target:NAME (P(met)), capacity:DATE "
-            "(facility GW online then), or npv:PARTY (NPV of its net cash, USD; contract and party "
-            "terms become inputs too)."
-        ),
-    ] = "gw-online:10",
-    method: Annotated[
-        MethodName, typer.Option(help="sobol (S1, ST) or morris (screening, cheaper for many parameters).")
-    ] = MethodName.morris,
-    samples: Annotated[
-        int, typer.Option(min=2, help="Sobol' base sample N (a power of 2) or Morris trajectories.")
-    ] = 32,
-    include: Annotated[
-        list[str] | None,
-        typer.Option(help="Only parameters under this path prefix (repeatable), e.g. supply, sites.abilene."),
-    ] = None,
+    output: OutputOpt = "gw-online:10",
+    method: MethodOpt = MethodName.morris,
+    samples: SamplesOpt = 32,
+    include: IncludeOpt = None,
     top: Annotated[int, typer.Option(min=1, help="Rows to print.")] = 15,
-    discount_rate: Annotated[
-        float, typer.Option(help="Yearly discount rate for npv:PARTY (as gigawatt finance).")
-    ] = 0.10,
+    discount_rate: DiscountRateOpt = 0.10,
     seed: SeedOpt = 0,
     backend: BackendOpt = BackendName.inprocess,
     address: AddressOpt = None,
     workers: WorkersOpt = 2,
     store_dir: StoreOpt = None,
     record: RecordOpt = True,
-    yes: Annotated[bool, typer.Option("--yes", help="Start work estimated at over 10 minutes.")] = False,
+    yes: YesOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Which assumptions matter: global sensitivity (Sobol' or Morris) of one output.
@@ -83,7 +95,6 @@ def sensitivity(
     Recorded in the run store (kind "sensitivity"); `gigawatt report ID` draws its charts."""
     from gigawatt.scenario import load_scenario
     from gigawatt.sensitivity import scenario_sensitivity
-    from gigawatt.units import format_date
 
     started = time.perf_counter()
     labels = (
@@ -137,6 +148,15 @@ def sensitivity(
     if as_json:
         print_json(summary, "sensitivity")
         return
+    _print_sensitivity(result, output, top)
+    print_recorded(recorded)
+
+
+def _print_sensitivity(result: SensitivityResult, output: str, top: int) -> None:
+    """The ``top`` parameters by the method's indices, with the output at each one's P10 and
+    P90 (the others at their medians), then the analysis's notes."""
+    from gigawatt.units import format_date
+
     keys = ("S1", "ST") if result.method == "sobol" else ("mu_star", "sigma")
     is_date, is_usd = output.startswith("gw-online:"), output.startswith("npv:")
 
@@ -160,7 +180,6 @@ def sensitivity(
     console.print(table)
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
-    print_recorded(recorded)
 
 
 @app.command()
@@ -177,7 +196,7 @@ def countries(
     backend: BackendOpt = BackendName.inprocess,
     address: AddressOpt = None,
     workers: WorkersOpt = 2,
-    yes: Annotated[bool, typer.Option("--yes", help="Start work estimated at over 10 minutes.")] = False,
+    yes: YesOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Compute sovereignty: capacity by country and world region at each year end (P10/P50/P90)."""

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from gigawatt.catalog import Catalog, load_catalog
-from gigawatt.io.epoch import _SOURCES, Imported, Issue, _date, _day, _number, _slug, _unique, read_rows
+from gigawatt.io.epoch import _SOURCES, Imported, Issue, Row, _date, _day, _number, _slug, _unique, read_rows
 from gigawatt.io.epoch_clusters import _chip
 
 # ---------------------------------------------------------------- hardware
@@ -69,53 +69,18 @@ def import_hardware(text: str, *, extends: str = "stargate", file: str = "<csv>"
             "TDP": _number(row.get("TDP (W)")),
             "dense BF16 FLOP/s": _number(row.get("Tensor-FP16/BF16 performance (FLOP/s)")),
         }
-        missing = [k for k, v in fields.items() if v is None or v <= 0]
-        consumer = CONSUMER_GPU.search(name)
-        if not name or consumer or missing:
-            reason = (
-                "missing Hardware name"
-                if not name
-                else f"consumer/workstation graphics card ({consumer[0]}), not a data-center accelerator"
-                if consumer
-                else f"missing {', '.join(missing)}"
-            )
-            issues.append(Issue(row.line, name, reason))
+        skipped = _skip_reason(name, fields)
+        if skipped is not None:
+            issues.append(Issue(row.line, name, skipped))
             continue
         released, tdp, bf16 = (float(v or 0) for v in fields.values())
         key = _unique(_slug(name), taken)
         base_id, how = _hardware_base(name, row.get("Manufacturer"), bf16, catalog)
-        base = catalog.accelerators[base_id]
         price = _number(row.get("Release price (USD)"))
-        has_price = price is not None and price > 0
-        entry: dict[str, Any] = {
-            "base": base_id,
-            "name": name,
-            "available": _day(released),
-            "chip_tdp": f"{tdp:g} W",
-            "it_power": f"{tdp * _IT_PER_TDP:.4g} W",
-            "bf16_dense": f"{bf16:.6g} FLOP/s",
-            "h100_equivalents": round(bf16 / h100_flops, 4),
-        }
-        if row.get("Manufacturer"):
-            entry["vendor"] = _slug(row.get("Manufacturer"))
-        comment = [
-            f"{name}: Epoch ML hardware line {row.line} ({row.get('Manufacturer') or 'no manufacturer'}, "
-            f"type {row.get('Type') or 'not given'}); release date, TDP and dense BF16 from Epoch;",
-            "it_power = 1.53 x 1.14 x TDP (Epoch's power breakdown: server / IT overheads).",
-            f"h100_equivalents = its dense BF16 / the H100's; base {base_id} ({how}): useful life "
-            "comes from it.",
-        ]
-        if has_price:
-            assert price is not None
-            entry["price"] = f"${price:,.0f}"
-            comment.append(
-                "price: Epoch's release price (list price; the catalog's includes a system share)."
-            )
-        else:
-            comment.append(
-                f"price: NOT IN EPOCH - FALLBACK to base {base_id}'s catalog price "
-                f"(${base.price_usd.value:,.0f}); capex for this chip is not its own."
-            )
+        price = price if price is not None and price > 0 else None
+        entries[key] = _hardware_entry(row, base_id, released, tdp, bf16, h100_flops, price)
+        notes[key] = _hardware_comment(row, base_id, how, price, catalog)
+        if price is None:
             issues.append(
                 Issue(
                     row.line,
@@ -124,18 +89,6 @@ def import_hardware(text: str, *, extends: str = "stargate", file: str = "<csv>"
                     "warning",
                 )
             )
-        memory, fp8 = (
-            _number(row.get("Memory size per board (Byte)")),
-            _number(row.get("FP8 performance (FLOP/s)")),
-        )
-        extra = [
-            f"memory {memory / 1e9:g} GB" if memory else "",
-            f"dense FP8 {fp8:.6g} FLOP/s" if fp8 else "",
-        ]
-        if any(extra):
-            comment.append(f"Also in Epoch (not in the scenario schema): {', '.join(e for e in extra if e)}.")
-        entries[key] = entry
-        notes[key] = comment
         items.append(
             {
                 "id": key,
@@ -143,8 +96,8 @@ def import_hardware(text: str, *, extends: str = "stargate", file: str = "<csv>"
                 "name": name,
                 "base": base_id,
                 "bf16_flops": bf16,
-                "price_usd": price if has_price else None,
-                "price_from": "epoch" if has_price else f"fallback: {base_id} catalog price",
+                "price_usd": price,
+                "price_from": "epoch" if price is not None else f"fallback: {base_id} catalog price",
             }
         )
     document = {
@@ -159,3 +112,76 @@ def import_hardware(text: str, *, extends: str = "stargate", file: str = "<csv>"
         "accelerators": entries,
     }
     return Imported("epoch-hardware", document, items, issues, len(rows), {"accelerators": notes})
+
+
+def _skip_reason(name: str, fields: dict[str, float | None]) -> str | None:
+    """Why a row is not imported (no name; a consumer or workstation card; a figure missing or
+    not positive), or None."""
+    missing = [k for k, v in fields.items() if v is None or v <= 0]
+    consumer = CONSUMER_GPU.search(name)
+    if not name:
+        return "missing Hardware name"
+    if consumer:
+        return f"consumer/workstation graphics card ({consumer[0]}), not a data-center accelerator"
+    if missing:
+        return f"missing {', '.join(missing)}"
+    return None
+
+
+def _hardware_entry(
+    row: Row,
+    base_id: str,
+    released: float,
+    tdp: float,
+    bf16: float,
+    h100_flops: float,
+    price: float | None,
+) -> dict[str, Any]:
+    """A chip as a scenario accelerator on catalog ``base_id``: Epoch's figures (IT power from
+    the TDP by Epoch's power breakdown; H100 equivalents by dense BF16), its vendor and, where
+    given, its release price."""
+    entry: dict[str, Any] = {
+        "base": base_id,
+        "name": row.get("Hardware name"),
+        "available": _day(released),
+        "chip_tdp": f"{tdp:g} W",
+        "it_power": f"{tdp * _IT_PER_TDP:.4g} W",
+        "bf16_dense": f"{bf16:.6g} FLOP/s",
+        "h100_equivalents": round(bf16 / h100_flops, 4),
+    }
+    if row.get("Manufacturer"):
+        entry["vendor"] = _slug(row.get("Manufacturer"))
+    if price is not None:
+        entry["price"] = f"${price:,.0f}"
+    return entry
+
+
+def _hardware_comment(row: Row, base_id: str, how: str, price: float | None, catalog: Catalog) -> list[str]:
+    """The YAML comment over a chip's entry: where each figure comes from, the price's source
+    (or that it falls back to the base's catalog price) and what Epoch gives that the schema
+    does not take."""
+    name = row.get("Hardware name")
+    comment = [
+        f"{name}: Epoch ML hardware line {row.line} ({row.get('Manufacturer') or 'no manufacturer'}, "
+        f"type {row.get('Type') or 'not given'}); release date, TDP and dense BF16 from Epoch;",
+        "it_power = 1.53 x 1.14 x TDP (Epoch's power breakdown: server / IT overheads).",
+        f"h100_equivalents = its dense BF16 / the H100's; base {base_id} ({how}): useful life comes from it.",
+    ]
+    if price is not None:
+        comment.append("price: Epoch's release price (list price; the catalog's includes a system share).")
+    else:
+        comment.append(
+            f"price: NOT IN EPOCH - FALLBACK to base {base_id}'s catalog price "
+            f"(${catalog.accelerators[base_id].price_usd.value:,.0f}); capex for this chip is not its own."
+        )
+    memory, fp8 = (
+        _number(row.get("Memory size per board (Byte)")),
+        _number(row.get("FP8 performance (FLOP/s)")),
+    )
+    extra = [
+        f"memory {memory / 1e9:g} GB" if memory else "",
+        f"dense FP8 {fp8:.6g} FLOP/s" if fp8 else "",
+    ]
+    if any(extra):
+        comment.append(f"Also in Epoch (not in the scenario schema): {', '.join(e for e in extra if e)}.")
+    return comment

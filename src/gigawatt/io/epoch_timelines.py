@@ -11,6 +11,7 @@ from gigawatt import units
 from gigawatt.io.epoch import (
     Imported,
     Issue,
+    Row,
     _date,
     _day,
     _number,
@@ -185,7 +186,6 @@ def import_data_centers(
     for row in rows:
         handle = row.get("Handle")
         where = place(row.get("Address"))
-        power = _number(row.get("Current power (MW)"))
         if not handle:
             issues.append(Issue(row.line, "", "no Handle"))
             continue
@@ -197,95 +197,102 @@ def import_data_centers(
         history = histories.get(handle)
         if history:
             used.add(handle)
-            phases = _timeline_phases(history, as_of_date)
-            if not phases:
-                issues.append(
-                    Issue(
-                        row.line,
-                        handle,
-                        "every timeline row is 0 MW: no size to simulate (the campus has not stated one)",
-                    )
-                )
-                continue
-        elif power is not None and power > 0:
-            phases = [
-                {
-                    "name": "Current",
-                    "power": f"{power:g} MW",
-                    "status": "online",
-                    "start": _day(as_of_date),
-                    "online": _day(as_of_date),
-                    "source": ["epoch-data-centers"],
-                    "note": "Epoch's current power; online by the snapshot date (no date without timelines).",
-                }
-            ]
-        else:
-            why = "unreadable" if power is None else "0 MW"
-            issues.append(
-                Issue(row.line, handle, f"current power {why} and no timeline rows: a site needs a phase")
-            )
+        phases = _campus_phases(row, history, as_of_date)
+        if isinstance(phases, str):
+            issues.append(Issue(row.line, handle, phases))
             continue
         site_id = _unique(_slug(handle), taken)
-        owner, users = _tagged(row.get("Owner")), _tagged(row.get("Users"))
-        project = _tagged(row.get("Project"))
-        notes = [
-            _tag_text("Project", project),
-            _tag_text("Owner", owner),
-            _tag_text("Users", users),
-            _tag_text("Investors", _tagged(row.get("Investors"))),
-            _tag_text("Builders", _tagged(row.get("Construction companies"))),
-            _tag_text("Energy", _tagged(row.get("Energy companies"))),
-            f"Epoch current H100e {row.get('Current H100 equivalents') or '?'}, "
-            f"capital cost ${row.get('Current total capital cost (2025 USD billions)') or '?'}B (2025 USD)",
-        ]
-        total = sum(units.parse(p["power"], "power") for p in phases)
-        site: dict[str, Any] = {
-            "name": row.get("Title") or handle,
-            "programme": _slug(str(project[0]["name"])) if project else "other",
-            "country": where[0],
-            "region": where[1],
-        }
-        lat, lon = degrees(row.get("Latitude")), degrees(row.get("Longitude"))
-        if lat is not None and lon is not None:
-            site["location"] = {"lat": round(lat, 4), "lon": round(lon, 4)}
-        if owner:
-            site["owner"] = _slug(str(owner[0]["name"]))
-        if users:
-            site["tenant"] = _slug(str(users[0]["name"]))
-        builder = developer_class(handle, *(str(o["name"]) for o in owner))
-        if builder is not None:
-            site["developer_class"] = builder
-        site |= {
-            "power_basis": "facility",
-            "basis_note": "Epoch models total facility power per building (see abilene's basis_note).",
-            "accelerator": accelerator,
-            "power_plan": [
-                {
-                    "kind": "grid",
-                    "capacity": f"{total:g} MW",
-                    "available": phases[0].get("start", _day(as_of_date)),
-                    "note": "Epoch does not publish the power plan; sized to the build-out (judgement).",
-                }
-            ],
-            "phases": phases,
-            "source": ["epoch-data-centers"],
-            "note": f"Epoch line {row.line}. " + "; ".join(n for n in notes if n),
-        }
-        sites[site_id] = site
-        items.append(
-            {
-                "id": site_id,
-                "line": row.line,
-                "handle": handle,
-                "facility_mw": total,
-                "phases": len(phases),
-                "owner": owner,
-                "users": users,
-                "project": project,
-            }
-        )
+        sites[site_id], item = _campus_site(row, handle, where, phases, accelerator, as_of_date)
+        items.append({"id": site_id, "line": row.line, "handle": handle, **item})
     for name, history in histories.items():
         if name not in used:
             issues.append(Issue(history[0].line, name, "no campus with this Handle", file=timelines_file))
     document = _scenario("epoch-data-centers", sites, as_of_date, "Epoch AI frontier AI data centers")
     return Imported("epoch-data-centers", document, items, issues, len(rows))
+
+
+def _campus_phases(
+    row: Row, history: list[TimelineRow] | None, as_of_date: float
+) -> list[dict[str, Any]] | str:
+    """A campus's phases: from its timeline rows where it has any, else one phase of its current
+    power online by ``as_of_date``; or why it has none (the row is skipped)."""
+    if history:
+        phases = _timeline_phases(history, as_of_date)
+        if not phases:
+            return "every timeline row is 0 MW: no size to simulate (the campus has not stated one)"
+        return phases
+    power = _number(row.get("Current power (MW)"))
+    if power is not None and power > 0:
+        return [
+            {
+                "name": "Current",
+                "power": f"{power:g} MW",
+                "status": "online",
+                "start": _day(as_of_date),
+                "online": _day(as_of_date),
+                "source": ["epoch-data-centers"],
+                "note": "Epoch's current power; online by the snapshot date (no date without timelines).",
+            }
+        ]
+    why = "unreadable" if power is None else "0 MW"
+    return f"current power {why} and no timeline rows: a site needs a phase"
+
+
+def _campus_site(
+    row: Row,
+    handle: str,
+    where: tuple[str, str],
+    phases: list[dict[str, Any]],
+    accelerator: str,
+    as_of_date: float,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A campus as a scenario site (place, parties, developer class, a grid power plan sized to
+    its phases, Epoch's tags in the note), and what the import reports of it (facility MW,
+    phases, owner, users, project)."""
+    owner, users = _tagged(row.get("Owner")), _tagged(row.get("Users"))
+    project = _tagged(row.get("Project"))
+    notes = [
+        _tag_text("Project", project),
+        _tag_text("Owner", owner),
+        _tag_text("Users", users),
+        _tag_text("Investors", _tagged(row.get("Investors"))),
+        _tag_text("Builders", _tagged(row.get("Construction companies"))),
+        _tag_text("Energy", _tagged(row.get("Energy companies"))),
+        f"Epoch current H100e {row.get('Current H100 equivalents') or '?'}, "
+        f"capital cost ${row.get('Current total capital cost (2025 USD billions)') or '?'}B (2025 USD)",
+    ]
+    total = sum(units.parse(p["power"], "power") for p in phases)
+    site: dict[str, Any] = {
+        "name": row.get("Title") or handle,
+        "programme": _slug(str(project[0]["name"])) if project else "other",
+        "country": where[0],
+        "region": where[1],
+    }
+    lat, lon = degrees(row.get("Latitude")), degrees(row.get("Longitude"))
+    if lat is not None and lon is not None:
+        site["location"] = {"lat": round(lat, 4), "lon": round(lon, 4)}
+    if owner:
+        site["owner"] = _slug(str(owner[0]["name"]))
+    if users:
+        site["tenant"] = _slug(str(users[0]["name"]))
+    builder = developer_class(handle, *(str(o["name"]) for o in owner))
+    if builder is not None:
+        site["developer_class"] = builder
+    site |= {
+        "power_basis": "facility",
+        "basis_note": "Epoch models total facility power per building (see abilene's basis_note).",
+        "accelerator": accelerator,
+        "power_plan": [
+            {
+                "kind": "grid",
+                "capacity": f"{total:g} MW",
+                "available": phases[0].get("start", _day(as_of_date)),
+                "note": "Epoch does not publish the power plan; sized to the build-out (judgement).",
+            }
+        ],
+        "phases": phases,
+        "source": ["epoch-data-centers"],
+        "note": f"Epoch line {row.line}. " + "; ".join(n for n in notes if n),
+    }
+    item = {"facility_mw": total, "phases": len(phases), "owner": owner, "users": users, "project": project}
+    return site, item
