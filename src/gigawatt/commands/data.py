@@ -218,7 +218,7 @@ def backtest(
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
     report: Annotated[
         Path | None,
-        typer.Option("--report", help="Also write an HTML page: PIT histogram, one fan a campus."),
+        typer.Option("--report", help="Also write an HTML page: scores, PIT histogram, one fan a campus."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Let --report write over an existing file.")] = False,
     as_json: JsonOpt = False,
@@ -243,8 +243,9 @@ def backtest(
         except ValueError as exc:
             raise GigawattError(f"--as-of: {exc} (or 'first', 'previous')") from None
     given = resolve_priors(priors) if priors is not None else None
+    text = _read(file)
     result = run_backtest(
-        _read(file),
+        text,
         snapshot_date=_as_of(snapshot),
         file=str(file),
         priors=given,
@@ -257,9 +258,10 @@ def backtest(
     for issue in result.issues:
         err.print(issue.located(str(file)), markup=False, highlight=False, soft_wrap=True)
     if report is not None:
-        from gigawatt.backtest import report_html
+        from gigawatt.report import render_backtest
 
-        write_text(report, report_html(result), force=force, protected=[file], what="report")
+        page = render_backtest(result.as_dict(), text, str(file))
+        write_text(report, page, force=force, protected=[file], what="report")
         err.print(f"report written to {report}", highlight=False, soft_wrap=True)
     if as_json:
         print_json(result.as_dict(), "backtest")
