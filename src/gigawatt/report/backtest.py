@@ -216,20 +216,28 @@ def campus_fan(
             )
         )
     ahead = [(d, mw) for d, mw, kind in steps if kind == "projected"]
-    if ahead:
-        start = seen[-1:]  # the projection goes on from the last step seen
+    projection = {"color": _STEP, "width": 2, "dash": "dash", "shape": "hv"}
+    if ahead and seen:  # the projection goes on from the last step seen
         fig.add_trace(
             go.Scatter(
-                x=[d for d, _ in start + ahead],
-                y=[mw for _, mw in start + ahead],
+                x=[seen[-1][0], ahead[0][0]],
+                y=[seen[-1][1], ahead[0][1]],
+                mode="lines",
+                line=projection,
+                legendgroup="projection",
+                showlegend=False,
+                hoverinfo="skip",
+            )
+        )
+    if ahead:
+        fig.add_trace(
+            go.Scatter(
+                x=[d for d, _ in ahead],
+                y=[mw for _, mw in ahead],
                 mode="lines+markers",
-                line={"color": _STEP, "width": 2, "dash": "dash", "shape": "hv"},
-                # hollow (white-filled) markers; the step it starts from stays filled
-                marker={
-                    "size": 8,
-                    "color": [_STEP] * len(start) + ["white"] * len(ahead),
-                    "line": {"color": _STEP, "width": 2},
-                },
+                line=projection,
+                marker={"size": 8, "color": "white", "line": {"color": _STEP, "width": 2}},  # hollow
+                legendgroup="projection",
                 hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f} MW (Epoch's projection)<extra></extra>",
                 name="Epoch's projection",
             )
@@ -245,25 +253,17 @@ def campus_fan(
                 name="censored: not online by the snapshot",
             )
         )
-    if snapshot:  # the as-of point is where the fan starts (and in the title)
-        fig.add_shape(
-            type="line",
-            x0=snapshot,
-            x1=snapshot,
-            y0=0,
-            y1=1,
-            yref="paper",
-            line={"color": _GREY, "dash": "dot"},
-        )
-        fig.add_annotation(
-            x=snapshot,
-            y=0,
-            yref="paper",
-            text="snapshot ",
-            showarrow=False,
-            xanchor="right",
-            yanchor="bottom",
-            font={"size": 11, "color": "#5b6673"},
+    if snapshot:  # a trace, not a shape: the legend names it and no label can overlap a step
+        top = max([*p90, *(mw for _, mw, _ in steps), *(m["mw"] for m in censored)])
+        fig.add_trace(
+            go.Scatter(
+                x=[snapshot, snapshot],
+                y=[0, top],
+                mode="lines",
+                line={"color": _GREY, "dash": "dot", "width": 1.5},
+                hoverinfo="skip",
+                name=f"snapshot {snapshot}",
+            )
         )
     fig.update_xaxes(type="date")
     fig.update_yaxes(title="facility MW online", rangemode="tozero")
