@@ -122,7 +122,7 @@ def test_the_summary_draws_a_pit_histogram_and_one_fan_a_campus():
     p10, p50, p90 = (np.array(q) for q in campus.fan_mw)
     assert (p10 <= p50).all() and (p50 <= p90).all() and p90[-1] == pytest.approx(500.0)
     censored = figs[f"backtest-fan-{campuses.index('Foxtrot Coreweave Texas')}"]
-    marked = next(t for t in censored.data if t.name == "censored: not online by the snapshot")
+    marked = next(t for t in censored.data if t.name == "censored: not yet online")
     assert list(marked.x) == [data["snapshot"]] and list(marked.y) == [200.0]
 
 

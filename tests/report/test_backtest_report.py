@@ -129,11 +129,11 @@ def test_one_fan_a_campus_with_its_steps_projection_and_censoring() -> None:
     ahead = traces["Epoch's projection"]
     assert list(ahead.x) == ["2026-05-01"] and ahead.line.dash == "dash" and ahead.marker.color == "white"
     # the dashed line starts from the last step seen
-    joint = next(t for t in alpha.data if t.legendgroup == "projection" and not t.showlegend)
+    joint = next(t for t in alpha.data if t.showlegend is False and t.line.dash == "dash")
     assert list(joint.x) == ["2025-02-01", "2026-05-01"] and list(joint.y) == [100, 200]
     assert list(traces[f"snapshot {SNAPSHOT}"].x) == [SNAPSHOT] * 2
     assert not any(t.name and t.name.startswith("censored") for t in alpha.data)
-    censored = next(t for t in bravo.data if t.name == "censored: not online by the snapshot")
+    censored = next(t for t in bravo.data if t.name == "censored: not yet online")
     assert list(censored.x) == [SNAPSHOT] and list(censored.y) == [150]
     # an older record without fans (or with no campus) draws none, and nothing breaks
     bare = copy.deepcopy(SUMMARY)

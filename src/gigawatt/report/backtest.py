@@ -217,14 +217,14 @@ def campus_fan(
         )
     ahead = [(d, mw) for d, mw, kind in steps if kind == "projected"]
     projection = {"color": _STEP, "width": 2, "dash": "dash", "shape": "hv"}
-    if ahead and seen:  # the projection goes on from the last step seen
+    # the projection goes on from the last step seen (no legend group: a grouped legend stacks its items)
+    if ahead and seen:
         fig.add_trace(
             go.Scatter(
                 x=[seen[-1][0], ahead[0][0]],
                 y=[seen[-1][1], ahead[0][1]],
                 mode="lines",
                 line=projection,
-                legendgroup="projection",
                 showlegend=False,
                 hoverinfo="skip",
             )
@@ -237,7 +237,6 @@ def campus_fan(
                 mode="lines+markers",
                 line=projection,
                 marker={"size": 8, "color": "white", "line": {"color": _STEP, "width": 2}},  # hollow
-                legendgroup="projection",
                 hovertemplate="%{x|%Y-%m-%d}: %{y:,.0f} MW (Epoch's projection)<extra></extra>",
                 name="Epoch's projection",
             )
@@ -250,7 +249,7 @@ def campus_fan(
                 mode="markers",
                 marker={"size": 13, "symbol": "triangle-right-open", "color": _RED, "line": {"width": 2}},
                 hovertemplate="%{y:,.0f} MW not online by the snapshot (censored)<extra></extra>",
-                name="censored: not online by the snapshot",
+                name="censored: not yet online",
             )
         )
     if snapshot:  # a trace, not a shape: the legend names it and no label can overlap a step
@@ -273,7 +272,15 @@ def campus_fan(
     _layout(fig, title, height=height)
     fig.update_layout(
         title_font_size=14,
-        legend={"orientation": "h", "y": -45 / (height - 90), "yanchor": "top", "traceorder": "normal"},
+        # a fixed entry width lays six entries out in rows (without one, plotly stacks them one a row)
+        legend={
+            "orientation": "h",
+            "y": -45 / (height - 90),
+            "yanchor": "top",
+            "traceorder": "normal",
+            "entrywidth": 150,
+            "font": {"size": 11},
+        },
     )
     return fig
 
