@@ -192,6 +192,39 @@ def test_cli_bad_input_exits_2(tmp_path):
     assert bad.exit_code == 2 and "--as-of" in bad.stderr
 
 
+@pytest.mark.parametrize(
+    ("row", "note"),
+    [
+        ("2024-01-01,Echo Nevada,Online,inf,0,1", "skipped: unreadable Power (MW)"),
+        (
+            "2024-01-01,Echo Nevada,Online,1e12,0,1",
+            "skipped: Power (MW): 1e+12 is outside the range of a power",
+        ),
+        (
+            "0001-01-01,Echo Nevada,Online,100,0,1",
+            "skipped: Date '0001-01-01' is outside the years 1900-2100",
+        ),
+    ],
+)
+def test_an_impossible_row_is_set_aside_with_its_line_not_a_traceback(tmp_path, row, note):
+    """Once a traceback each (a non-finite or planetary power, a year-1 date reached the scenario)."""
+    csv = tmp_path / "t.csv"
+    text = FIXTURE.read_text(encoding="utf-8") + "2023-01-01,Echo Nevada,Land clearing,0,0,0\n" + row + "\n"
+    csv.write_text(text, encoding="utf-8")
+    line = len(text.splitlines())
+    result = runner.invoke(app, ["backtest", str(csv), "--draws", "20", "--json"])
+    assert result.exit_code == 0, result.output
+    assert f"{csv}:{line}: Echo Nevada: {note}" in result.stderr and "Traceback" not in result.output
+
+
+def test_two_rises_on_one_date_warn_nothing(recwarn):
+    text = FIXTURE.read_text(encoding="utf-8") + "2022-09-01,Alpha Google Texas,Same day,120,0,1\n"
+    data = backtest(text, snapshot_date=SNAPSHOT, draws=20).as_dict()
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    trend = data["baselines"]["cadence_by_year"]["log_gap_vs_year"]
+    assert np.isfinite(trend["r"]) and np.isfinite(trend["p"])  # the zero gap left out, not a NaN
+
+
 @pytest.mark.skipif(EPOCH is None, reason="Epoch AI's CSVs are not in ../shared/data/epoch")
 def test_real_timelines_backtest():
     assert EPOCH is not None
