@@ -190,6 +190,8 @@ def test_cli_bad_input_exits_2(tmp_path):
     assert "Traceback" not in result.output
     bad = runner.invoke(app, ["backtest", str(FIXTURE), "--as-of", "soon"])
     assert bad.exit_code == 2 and "--as-of" in bad.stderr
+    bad = runner.invoke(app, ["backtest", str(FIXTURE), "--snapshot", "someday"])
+    assert bad.exit_code == 2 and "error: --snapshot: expected a date" in bad.stderr
 
 
 @pytest.mark.parametrize(

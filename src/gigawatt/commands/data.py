@@ -40,13 +40,13 @@ def _read(path: Path) -> str:
         raise GigawattError(f"cannot read {str(path)!r}: {exc}") from None
 
 
-def _as_of(text: str | None) -> float:
+def _as_of(text: str | None, option: str = "--as-of") -> float:
     from gigawatt.catalog import load_catalog
 
     try:
         return units.parse_date(text or load_catalog().sources["epoch-data-centers"].date)
     except ValueError as exc:
-        raise GigawattError(f"--as-of: {exc}") from None
+        raise GigawattError(f"{option}: {exc}") from None
 
 
 @app.command("import")
@@ -246,7 +246,7 @@ def backtest(
     text = _read(file)
     result = run_backtest(
         text,
-        snapshot_date=_as_of(snapshot),
+        snapshot_date=_as_of(snapshot, "--snapshot"),
         file=str(file),
         priors=given,
         leave_one_out=leave_one_out,
