@@ -10,8 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from gigawatt import units
-from gigawatt.backtest import _crps, backtest, fan_figure, pit_figure
+from gigawatt.backtest import _crps, backtest
 from gigawatt.cli import app
+from gigawatt.report import figures
 
 FIXTURE = Path(__file__).parent / "fixtures" / "epoch_timelines_history.csv"
 SNAPSHOT = units.parse_date("2025-12-15")
@@ -105,16 +106,24 @@ def test_power_limited_campuses_are_scored_apart():
         _run(power_limited=["Nowhere"])
 
 
-def test_figures():
+def test_the_summary_draws_a_pit_histogram_and_one_fan_a_campus():
     result = _run()
-    pit = pit_figure(result)
-    assert pit.data[0].type == "histogram" and len(pit.data[0].x) == 16
-    fan = fan_figure(result, "Bravo Amazon Ohio")
+    data = json.loads(json.dumps(result.as_dict()))  # as the store keeps it
+    figs = figures(data, None, "backtest")
+    campuses = list(dict.fromkeys(c.campus for c in result.campuses))
+    assert list(figs) == ["backtest-pit", "backtest", *(f"backtest-fan-{i}" for i in range(len(campuses)))]
+    observed = figs["backtest-pit"].data[0]
+    assert sum(observed.y) == data["count"] == 16 and len(observed.y) == 10
+    fan = figs[f"backtest-fan-{campuses.index('Bravo Amazon Ohio')}"]
     names = [t.name for t in fan.data]
-    assert "Epoch observed" in names and "Epoch projected" in names
+    assert "observed (Epoch)" in names and "Epoch's projection" in names
+    assert fan.layout.title.text.startswith("Bravo Amazon Ohio, from ")
     campus = next(c for c in result.campuses if c.campus == "Bravo Amazon Ohio")
     p10, p50, p90 = (np.array(q) for q in campus.fan_mw)
     assert (p10 <= p50).all() and (p50 <= p90).all() and p90[-1] == pytest.approx(500.0)
+    censored = figs[f"backtest-fan-{campuses.index('Foxtrot Coreweave Texas')}"]
+    marked = next(t for t in censored.data if t.name == "censored: not yet online")
+    assert list(marked.x) == [data["snapshot"]] and list(marked.y) == [200.0]
 
 
 def test_cli_calibrate_then_backtest_with_written_priors(tmp_path):
@@ -157,7 +166,8 @@ def test_cli_calibrate_then_backtest_with_written_priors(tmp_path):
         app, ["backtest", str(FIXTURE), "--draws", "100", "--report", str(page)], env={"COLUMNS": "80"}
     )
     text = page.read_text(encoding="utf-8")
-    assert "fig-pit" in text and text.count('<div id="fig-fan-') == 6 and "<script src=" not in text
+    assert 'id="fig-backtest-pit"' in text and 'id="backtest-scores"' in text and "<script src=" not in text
+    assert text.count('<div id="fig-backtest-fan-') == 6 and "Foxtrot Coreweave Texas, from " in text
     assert table.exit_code == 0, table.output
     assert max(len(line) for line in table.stdout.splitlines()) <= 80
     assert "inside P10-P90" in table.stdout
@@ -180,6 +190,41 @@ def test_cli_bad_input_exits_2(tmp_path):
     assert "Traceback" not in result.output
     bad = runner.invoke(app, ["backtest", str(FIXTURE), "--as-of", "soon"])
     assert bad.exit_code == 2 and "--as-of" in bad.stderr
+    bad = runner.invoke(app, ["backtest", str(FIXTURE), "--snapshot", "someday"])
+    assert bad.exit_code == 2 and "error: --snapshot: expected a date" in bad.stderr
+
+
+@pytest.mark.parametrize(
+    ("row", "note"),
+    [
+        ("2024-01-01,Echo Nevada,Online,inf,0,1", "skipped: unreadable Power (MW)"),
+        (
+            "2024-01-01,Echo Nevada,Online,1e12,0,1",
+            "skipped: Power (MW): 1e+12 is outside the range of a power",
+        ),
+        (
+            "0001-01-01,Echo Nevada,Online,100,0,1",
+            "skipped: Date '0001-01-01' is outside the years 1900-2100",
+        ),
+    ],
+)
+def test_an_impossible_row_is_set_aside_with_its_line_not_a_traceback(tmp_path, row, note):
+    """Once a traceback each (a non-finite or planetary power, a year-1 date reached the scenario)."""
+    csv = tmp_path / "t.csv"
+    text = FIXTURE.read_text(encoding="utf-8") + "2023-01-01,Echo Nevada,Land clearing,0,0,0\n" + row + "\n"
+    csv.write_text(text, encoding="utf-8")
+    line = len(text.splitlines())
+    result = runner.invoke(app, ["backtest", str(csv), "--draws", "20", "--json"])
+    assert result.exit_code == 0, result.output
+    assert f"{csv}:{line}: Echo Nevada: {note}" in result.stderr and "Traceback" not in result.output
+
+
+def test_two_rises_on_one_date_warn_nothing(recwarn):
+    text = FIXTURE.read_text(encoding="utf-8") + "2022-09-01,Alpha Google Texas,Same day,120,0,1\n"
+    data = backtest(text, snapshot_date=SNAPSHOT, draws=20).as_dict()
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    trend = data["baselines"]["cadence_by_year"]["log_gap_vs_year"]
+    assert np.isfinite(trend["r"]) and np.isfinite(trend["p"])  # the zero gap left out, not a NaN
 
 
 @pytest.mark.skipif(EPOCH is None, reason="Epoch AI's CSVs are not in ../shared/data/epoch")

@@ -89,7 +89,8 @@ def cadence_by_year(histories: dict[str, list[TimelineRow]], snapshot: float) ->
     """Observed gaps between rises by the year each began: count and median months, and the trend.
 
     ``log_gap_vs_year``: Pearson's r of the log gap on the (fractional) year it began, and its
-    p-value; gaps of one campus are not independent, so read the p-value as a rough figure.
+    p-value (gaps of zero, two rises dated alike, left out); gaps of one campus are not
+    independent, so read the p-value as a rough figure.
     """
     rows = []
     for history in histories.values():
@@ -100,8 +101,9 @@ def cadence_by_year(histories: dict[str, list[TimelineRow]], snapshot: float) ->
         gaps = [g for y, _, g in rows if y == year]
         years[str(year)] = {"count": len(gaps), "median_months": round(float(np.median(gaps)), 1)}
     trend = None
-    if len(rows) >= 3:
-        r = stats.pearsonr([d for _, d, _ in rows], np.log([g for _, _, g in rows]))
+    spaced = [(d, g) for _, d, g in rows if g > 0]  # two rises on one date have no log gap
+    if len(spaced) >= 3:
+        r = stats.pearsonr([d for d, _ in spaced], np.log([g for _, g in spaced]))
         trend = {"r": round(float(r.statistic), 3), "p": float(r.pvalue)}
     return {"gaps": len(rows), "by_year": years, "log_gap_vs_year": trend}
 

@@ -22,6 +22,7 @@ __all__ = [
     "MAX_YAML_NODES",
     "PLANETARY_POWER_MW",
     "RANGES",
+    "TIMELINE_YEARS",
     "Range",
     "check",
 ]
@@ -41,6 +42,9 @@ PLANETARY_POWER_MW = 9.0e8
 PLANETARY_MONEY_USD = 1.05e17
 #: 100 years (a lease, loan or build longer than that is a typing mistake), in weeks.
 MAX_TERM_WEEKS = 100 * WEEKS_PER_GREGORIAN_YEAR
+#: The years a row of a campus's build history (Epoch's timelines) may be dated in: a date
+#: outside them is a typing mistake (and year 1 once reached the engine as a traceback).
+TIMELINE_YEARS = (1900, 2100)
 
 
 @dataclass(frozen=True)

@@ -397,7 +397,13 @@ def test_stress_plan_and_sensitivity_start_from_the_api_and_say_what_is_wrong(cl
     done = _wait(client, backtest.json()["id"], timeout_s=180)
     assert done["status"] == "complete" and done["kind"] == "backtest", done
     assert done["summary"]["count"] > 0 and 0 <= done["summary"]["coverage"] <= 1
-    figure = client.get(f"/api/runs/{done['id']}/figures").json()["backtest"]
+    made = client.get(f"/api/runs/{done['id']}/figures").json()
+    figure = made["backtest"]
     assert len(figure["data"][0]["x"]) == 3 * len([m for m in done["summary"]["milestones"] if m["observed"]])
+    # the PIT histogram of the observed milestones, and one fan a campus
+    assert sum(made["backtest-pit"]["data"][0]["y"]) == done["summary"]["count"]
+    campuses = {c["campus"] for c in done["summary"]["campuses"]}
+    fans = [key for key in made if key.startswith("backtest-fan-")]
+    assert len(fans) == len(campuses) and list(made)[:2] == ["backtest-pit", "backtest"]
     bad = client.post("/api/backtest", json={"text": "a,b\n1,2\n"})
     assert bad.status_code == 422 and "missing columns" in bad.json()["fields"]["text"]

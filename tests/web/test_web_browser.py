@@ -242,6 +242,11 @@ def test_problems_link_to_their_line_and_stress_and_plan_start_from_the_form(
             expect(tab.locator("#task-status")).to_contain_text("backtest", timeout=10_000)
             expect(tab.locator("#task-status")).to_contain_text("done", timeout=120_000)
             expect(tab.locator("#fig-backtest .scatterlayer .trace")).to_have_count(3)
+            # the PIT histogram first, then the milestones, then one fan a campus of the CSV
+            expect(tab.locator("#figures .figure").first).to_have_attribute("data-section", "backtest-pit")
+            expect(tab.locator("#fig-backtest-pit .barlayer .point").first).to_be_visible()
+            expect(tab.locator('#figures .figure[data-section^="backtest-fan-"]')).to_have_count(6)
+            expect(tab.locator("#fig-backtest-fan-0 .scatterlayer .trace").first).to_be_visible()
         tab.screenshot(path=str(tmp_path / f"tasks-{width}.png"), full_page=True)
         tab.close()
     # the refused shocks (one at each width) are the only failed requests

@@ -43,13 +43,13 @@ def _read(path: Path) -> str:
         raise GigawattError(f"cannot read {str(path)!r}: {exc}") from None
 
 
-def _as_of(text: str | None) -> float:
+def _as_of(text: str | None, option: str = "--as-of") -> float:
     from gigawatt.catalog import load_catalog
 
     try:
         return units.parse_date(text or load_catalog().sources["epoch-data-centers"].date)
     except ValueError as exc:
-        raise GigawattError(f"--as-of: {exc}") from None
+        raise GigawattError(f"{option}: {exc}") from None
 
 
 @app.command("import")
@@ -221,7 +221,7 @@ def backtest(
     seed: Annotated[int, typer.Option(min=0, help="Random seed.")] = 0,
     report: Annotated[
         Path | None,
-        typer.Option("--report", help="Also write an HTML page: PIT histogram, one fan a campus."),
+        typer.Option("--report", help="Also write an HTML page: scores, PIT histogram, one fan a campus."),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Let --report write over an existing file.")] = False,
     as_json: JsonOpt = False,
@@ -240,9 +240,10 @@ def backtest(
         check_target(report, force=force, protected=[file], what="report")
     start = _backtest_start(as_of)
     given = resolve_priors(priors) if priors is not None else None
+    text = _read(file)
     result = run_backtest(
-        _read(file),
-        snapshot_date=_as_of(snapshot),
+        text,
+        snapshot_date=_as_of(snapshot, "--snapshot"),
         file=str(file),
         priors=given,
         leave_one_out=leave_one_out,
@@ -254,9 +255,10 @@ def backtest(
     for issue in result.issues:
         err.print(issue.located(str(file)), markup=False, highlight=False, soft_wrap=True)
     if report is not None:
-        from gigawatt.backtest import report_html
+        from gigawatt.report import render_backtest
 
-        write_text(report, report_html(result), force=force, protected=[file], what="report")
+        page = render_backtest(result.as_dict(), text, str(file))
+        write_text(report, page, force=force, protected=[file], what="report")
         err.print(f"report written to {report}", highlight=False, soft_wrap=True)
     if as_json:
         print_json(result.as_dict(), "backtest")

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import textwrap
 from dataclasses import dataclass, field
@@ -156,7 +157,7 @@ def _number(text: str) -> float | None:
         value = float(text.replace(",", ""))
     except ValueError:
         return None
-    return value if value == value else None  # NaN → None
+    return value if math.isfinite(value) else None  # NaN, ±inf → None: unreadable
 
 
 def _date(text: str) -> float | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from gigawatt import units
+from gigawatt import limits, units
 from gigawatt.io.epoch import (
     Imported,
     Issue,
@@ -68,6 +68,16 @@ def read_timelines(text: str, file: str = "<csv>") -> tuple[dict[str, list[Timel
             continue
         if power < 0 or buildings < 0:
             issues.append(Issue(row.line, site, "negative Power (MW) or Buildings operational"))
+            continue
+        try:
+            limits.check("power", power)
+        except ValueError as exc:
+            issues.append(Issue(row.line, site, f"Power (MW): {exc}"))
+            continue
+        first, last = limits.TIMELINE_YEARS
+        if not first <= units.date_from_days(date).year <= last:
+            outside = f"Date {row.get('Date')!r} is outside the years {first}-{last}"
+            issues.append(Issue(row.line, site, outside))
             continue
         out.setdefault(site, []).append(
             TimelineRow(row.line, site, date, power, buildings, row.get("Construction status"))

@@ -7,7 +7,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from gigawatt.report.backtest import backtest_figure
+from gigawatt.report.backtest import backtest_fans, backtest_figure, backtest_pit_figure
 from gigawatt.report.buildout import capacity_fan, constraint_bars, phase_gantt, site_map
 from gigawatt.report.countries import country_bars
 from gigawatt.report.money import money_figures
@@ -59,7 +59,11 @@ def figures(
     elif kind == "sensitivity":
         made = {"sensitivity": sensitivity_chart(summary)}
     elif kind == "backtest":
-        made = {"backtest": backtest_figure(summary)}
+        made = {
+            "backtest-pit": backtest_pit_figure(summary),
+            "backtest": backtest_figure(summary),
+            **backtest_fans(summary),
+        }
     elif kind == "run":
         made = {
             "capacity": capacity_fan(summary) if summary.get("capacity_gw") else None,

@@ -15,6 +15,7 @@ from gigawatt import safe_write
 from gigawatt.catalog import load_catalog
 from gigawatt.countries import country_name
 from gigawatt.errors import GigawattError
+from gigawatt.report.backtest import backtest_tables
 from gigawatt.report.buildout import GEO_ASSETS_JS
 from gigawatt.report.compare import compare_context
 from gigawatt.report.figures import _complete, figures, record_kind
@@ -168,6 +169,8 @@ def report_context(
         context["robust_rows"] = _robust_rows(summary)
     elif kind == "sensitivity":
         context["sensitivity_head"], context["sensitivity_rows"] = _sensitivity_rows(summary)
+    elif kind == "backtest":
+        context["backtest"] = backtest_tables(summary)
     elif kind != "run":
         context["other_rows"] = _key_values(summary)
     return context
@@ -179,6 +182,24 @@ def render_report(record: Any, scenario: Any = None, compare: Mapping[str, Any] 
     context["plotly_js"] = get_plotlyjs()
     context["geo_assets_js"] = GEO_ASSETS_JS
     return _environment().get_template("report.html").render(**context)
+
+
+def render_backtest(summary: Mapping[str, Any], text: str, file: str) -> str:
+    """A backtest's page with no store record (``gigawatt backtest --report``): the report's
+    backtest section alone, ``text`` the timelines CSV read from ``file`` (plotly.js inlined)."""
+    charts = {key: _chart_html(key, fig) for key, fig in figures(summary, None, "backtest").items()}
+    return (
+        _environment()
+        .get_template("backtest.html")
+        .render(
+            summary=summary,
+            charts=charts,
+            backtest=backtest_tables(summary),
+            record={"scenario_ref": file},
+            scenario_text=text,
+            plotly_js=get_plotlyjs(),
+        )
+    )
 
 
 def write_report(
