@@ -170,9 +170,19 @@ def campus_fan(
     """One campus: facility MW online P10–P90 band and P50 by month from its as-of point, and the
     timeline's steps (observed: solid, filled; Epoch's projections: dashed, hollow); a milestone
     not reached by the snapshot (censored) is a red open triangle at the snapshot."""
-    dates = campus["fan_dates"]
     p10, p50, p90 = campus["fan_mw"]
+    steps = [(d, float(mw), kind) for d, mw, kind in campus.get("steps") or []]
     fig = go.Figure()
+    _forecast_traces(fig, campus["fan_dates"], p10, p50, p90)
+    _step_traces(fig, steps)
+    if snapshot:
+        top = max([*p90, *(mw for _, mw, _ in steps), *(m["mw"] for m in censored)])
+        _snapshot_traces(fig, snapshot, censored, top)
+    return _fan_layout(fig, campus)
+
+
+def _forecast_traces(fig: go.Figure, dates: Sequence[Any], p10: Any, p50: Any, p90: Any) -> None:
+    """The forecast: the P10–P90 band (filled between two invisible lines) and the P50."""
     fig.add_trace(
         go.Scatter(
             x=dates, y=p90, mode="lines", line={"width": 0, "shape": "hv"}, showlegend=False, hoverinfo="skip"
@@ -201,7 +211,11 @@ def campus_fan(
             name="forecast P50",
         )
     )
-    steps = [(d, float(mw), kind) for d, mw, kind in campus.get("steps") or []]
+
+
+def _step_traces(fig: go.Figure, steps: Sequence[tuple[Any, float, str]]) -> None:
+    """The timeline's steps: observed (solid, filled markers), then Epoch's projections
+    (dashed, hollow), joined to the last observed step."""
     seen = [(d, mw) for d, mw, kind in steps if kind == "observed"]
     if seen:
         fig.add_trace(
@@ -241,7 +255,15 @@ def campus_fan(
                 name="Epoch's projection",
             )
         )
-    if censored and snapshot:
+
+
+def _snapshot_traces(
+    fig: go.Figure, snapshot: str, censored: Sequence[Mapping[str, Any]], top: float
+) -> None:
+    """Milestones not reached by the snapshot (censored), and the snapshot itself as a named
+    line up to ``top`` MW (a trace, not a shape: the legend names it and no label can overlap
+    a step)."""
+    if censored:
         fig.add_trace(
             go.Scatter(
                 x=[snapshot] * len(censored),
@@ -252,18 +274,20 @@ def campus_fan(
                 name="censored: not yet online",
             )
         )
-    if snapshot:  # a trace, not a shape: the legend names it and no label can overlap a step
-        top = max([*p90, *(mw for _, mw, _ in steps), *(m["mw"] for m in censored)])
-        fig.add_trace(
-            go.Scatter(
-                x=[snapshot, snapshot],
-                y=[0, top],
-                mode="lines",
-                line={"color": _GREY, "dash": "dot", "width": 1.5},
-                hoverinfo="skip",
-                name=f"snapshot {snapshot}",
-            )
+    fig.add_trace(
+        go.Scatter(
+            x=[snapshot, snapshot],
+            y=[0, top],
+            mode="lines",
+            line={"color": _GREY, "dash": "dot", "width": 1.5},
+            hoverinfo="skip",
+            name=f"snapshot {snapshot}",
         )
+    )
+
+
+def _fan_layout(fig: go.Figure, campus: Mapping[str, Any]) -> go.Figure:
+    """Axes, the campus's title and a legend in rows under the plot."""
     fig.update_xaxes(type="date")
     fig.update_yaxes(title="facility MW online", rangemode="tozero")
     title = f"{campus['campus']}, from {campus['as_of']}"
