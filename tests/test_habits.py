@@ -14,7 +14,6 @@ REASON = "Long because"
 # Long functions being split into named steps on other branches (helpers "money" and "backtest"
 # of issue 15): each leaves this set when its branch is merged.
 _PENDING = {
-    "backtest.py:_forecast",
     "commands/finance.py:finance",
     "commands/finance.py:flows",
     "commands/finance.py:stress",

@@ -312,14 +312,14 @@ def _forecast(
     power_limited: bool,
     only_next: bool = False,
 ) -> CampusForecast:
+    """A campus forecast from its history up to ``as_of``, scored on every later rise
+    (only the next with ``only_next``), with its monthly fan of facility MW online."""
     cls = developer_class(campus)
     scenario = _campus_scenario(campus, history, as_of, power_limited=power_limited, cls=cls)
     model = Model.from_scenario(scenario, priors=priors)
     ds = simulate_block(model, seed, 0, draws)
     online = ds["online_date"].values  # (draw, phase), inf past the horizon
-    mw = ds["facility_mw"].values
     reached = np.maximum.accumulate(online, axis=1)  # a level is reached once every phase up to it is online
-    horizon = units.parse_date(HORIZON)
     rises = _rises(history)
     anything_by_snapshot = any(r.date <= snapshot for r in rises)
     milestones: list[Milestone] = []
@@ -328,48 +328,12 @@ def _forecast(
             continue  # known at the as-of point: a fact, not a forecast
         if only_next and milestones:
             break
-        sim = np.where(np.isfinite(reached[:, j]), reached[:, j], horizon)
-        p10, p50, p90 = np.quantile(sim, [0.1, 0.5, 0.9])
-        bands = {"p10": units.format_date(p10), "p50": units.format_date(p50), "p90": units.format_date(p90)}
-        if not anything_by_snapshot and not milestones:
-            kind = "censored"
-            milestones.append(
-                Milestone(
-                    campus,
-                    row.power_mw,
-                    None,
-                    **bands,
-                    inside=bool(p90 > snapshot),
-                    p50_error_months=None,
-                    crps_days=None,
-                    pit=None,
-                    kind=kind,
-                    line=row.line,
-                    power_limited=power_limited,
-                )
-            )
-            continue
-        kind = "observed" if row.date <= snapshot else "projected"
-        pit = float((np.sum(sim < row.date) + 0.5 * np.sum(sim == row.date)) / len(sim))
-        milestones.append(
-            Milestone(
-                campus,
-                row.power_mw,
-                units.format_date(row.date),
-                **bands,
-                inside=bool(p10 <= row.date <= p90),
-                p50_error_months=round(float((p50 - row.date) / DAYS_PER_MONTH), 2),
-                crps_days=round(_crps(sim, row.date), 1),
-                pit=round(pit, 4),
-                kind=kind,
-                line=row.line,
-                power_limited=power_limited,
-            )
-        )
+        censored = not anything_by_snapshot and not milestones
+        milestones.append(_milestone(campus, row, reached[:, j], snapshot, censored, power_limited))
     last = max([r.date for r in history] + [as_of]) + 365.25
     grid = _month_starts(as_of, last)
-    level = (mw[:, None, :] * (online[:, None, :] <= grid[None, :, None])).sum(axis=2)  # (draw, month)
-    fan = np.quantile(level, [0.1, 0.5, 0.9], axis=0)
+    level = (ds["facility_mw"].values[:, None, :] * (online[:, None, :] <= grid[None, :, None])).sum(axis=2)
+    fan = np.quantile(level, [0.1, 0.5, 0.9], axis=0)  # (quantile, month)
     return CampusForecast(
         campus=campus,
         as_of=units.format_date(as_of),
@@ -383,6 +347,45 @@ def _forecast(
             (units.format_date(r.date), r.power_mw, "observed" if r.date <= snapshot else "projected")
             for r in history
         ],
+    )
+
+
+def _milestone(
+    campus: str, row: TimelineRow, reached: np.ndarray, snapshot: float, censored: bool, power_limited: bool
+) -> Milestone:
+    """One rise scored against the draws' days ``reached`` (inf: not within the horizon):
+    observed by the snapshot, Epoch's projection after it, or ``censored`` (nothing online by
+    the snapshot: only whether P90 lies beyond it)."""
+    sim = np.where(np.isfinite(reached), reached, units.parse_date(HORIZON))
+    p10, p50, p90 = np.quantile(sim, [0.1, 0.5, 0.9])
+    bands = {"p10": units.format_date(p10), "p50": units.format_date(p50), "p90": units.format_date(p90)}
+    if censored:
+        return Milestone(
+            campus,
+            row.power_mw,
+            None,
+            **bands,
+            inside=bool(p90 > snapshot),
+            p50_error_months=None,
+            crps_days=None,
+            pit=None,
+            kind="censored",
+            line=row.line,
+            power_limited=power_limited,
+        )
+    pit = float((np.sum(sim < row.date) + 0.5 * np.sum(sim == row.date)) / len(sim))
+    return Milestone(
+        campus,
+        row.power_mw,
+        units.format_date(row.date),
+        **bands,
+        inside=bool(p10 <= row.date <= p90),
+        p50_error_months=round(float((p50 - row.date) / DAYS_PER_MONTH), 2),
+        crps_days=round(_crps(sim, row.date), 1),
+        pit=round(pit, 4),
+        kind="observed" if row.date <= snapshot else "projected",
+        line=row.line,
+        power_limited=power_limited,
     )
 
 
