@@ -380,3 +380,23 @@ def test_real_epoch_files(tmp_path):
     out = tmp_path / "hw.yaml"
     out.write_text(hardware.yaml_text(), encoding="utf-8")
     assert len(load_scenario(out).accelerators) == 57
+
+
+def test_a_snapshot_in_the_future_is_refused_and_one_after_the_catalog_noted(tmp_path):
+    # rows up to a snapshot are taken as observed: after today they can only be projections
+    args = [
+        "import",
+        "epoch-data-centers",
+        str(FIXTURES / "epoch_data_centers.csv"),
+        "-o",
+        str(tmp_path / "o.yaml"),
+    ]
+    future = runner.invoke(app, [*args, "--as-of", "2999-01-01"])
+    assert future.exit_code == 2 and "--as-of 2999-01-01: a snapshot cannot be in the future" in future.stderr
+    assert not (tmp_path / "o.yaml").exists()
+    catalog = load_catalog().sources["epoch-data-centers"].date
+    later = units.format_date(units.parse_date(str(catalog)) + 10)
+    noted = runner.invoke(app, [*args, "--as-of", later])
+    assert noted.exit_code == 0 and f"--as-of {later} is after the catalog's Epoch snapshot" in noted.stderr
+    quiet = runner.invoke(app, [*args[:3], "-o", str(tmp_path / "default.yaml")])  # the catalog's date
+    assert quiet.exit_code == 0 and "after the catalog's Epoch snapshot" not in quiet.stderr

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -44,12 +45,29 @@ def _read(path: Path) -> str:
 
 
 def _as_of(text: str | None, option: str = "--as-of") -> float:
+    """The snapshot date (days since 1970): rows after it are Epoch's projections. A date after
+    today cannot be one (its rows up to it would be read as observed); a date after the
+    catalog's Epoch snapshot gets a note, since only a newer download can have observed them."""
     from gigawatt.catalog import load_catalog
 
+    catalog_date = load_catalog().sources["epoch-data-centers"].date
     try:
-        return units.parse_date(text or load_catalog().sources["epoch-data-centers"].date)
+        day = units.parse_date(text or catalog_date)
     except ValueError as exc:
         raise GigawattError(f"{option}: {exc}") from None
+    if day > units.parse_date(datetime.date.today().isoformat()):
+        raise GigawattError(
+            f"{option} {text}: a snapshot cannot be in the future (rows up to it would be taken "
+            "as observed; they are Epoch's projections): give the date the file was downloaded"
+        )
+    if text is not None and day > units.parse_date(catalog_date):
+        err.print(
+            f"note: {option} {text} is after the catalog's Epoch snapshot ({catalog_date}): rows up "
+            "to it are taken as observed, right only for a file downloaded on or after that date",
+            highlight=False,
+            soft_wrap=True,
+        )
+    return day
 
 
 @app.command("import")
