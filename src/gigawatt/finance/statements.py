@@ -29,6 +29,7 @@ from gigawatt.finance.chips import capital_contracts
 from gigawatt.finance.covenants import LoanService
 from gigawatt.finance.ledger import WORLD, entry_sum
 from gigawatt.finance.model import Money
+from gigawatt.finance.quantiles import percentiles
 from gigawatt.finance.terminal import CONVENTIONS, TerminalValue, terminal_by_party, terminal_values
 
 __all__ = [
@@ -192,23 +193,14 @@ def _conventional_root(net: np.ndarray, iterations: int = 64) -> np.ndarray:
 
 
 def _bands(values: np.ndarray) -> dict[str, Any]:
-    """P10/P50/P90 over draws (axis 0), NaN-aware. A column that is the same finite value in
-    every draw is that value at each quantile (what the interpolation gives), without a partition."""
+    """P10/P50/P90 over draws (axis 0), NaN-aware."""
     if values.size == 0 or np.all(np.isnan(values)):
         return {f"p{q}": None for q in QUANTILES}
     if not values.any():  # all zero (a line the party never has): no sort needed
         zero = np.zeros(values.shape[1:])
         return {f"p{q}": zero.tolist() if zero.ndim else 0.0 for q in QUANTILES}
-    if np.isnan(values).any():
-        q = np.nanpercentile(values, QUANTILES, axis=0)
-    elif values.ndim == 2:
-        low = values.min(axis=0)
-        varying = (values.max(axis=0) != low) | ~np.isfinite(low)
-        q = np.repeat(low[None, :], len(QUANTILES), axis=0)
-        if varying.any():
-            q[:, varying] = np.percentile(values[:, varying], QUANTILES, axis=0)
-    else:
-        q = np.percentile(values, QUANTILES, axis=0)
+    nan = np.isnan(values).any()
+    q = np.nanpercentile(values, QUANTILES, axis=0) if nan else percentiles(values, QUANTILES)
     return {
         f"p{k}": v.tolist() if hasattr(v, "tolist") else float(v) for k, v in zip(QUANTILES, q, strict=True)
     }
