@@ -132,7 +132,12 @@ def delay_periods(amount: np.ndarray, delay_days: np.ndarray, edges: np.ndarray)
 
 
 def _increments(cumulative: np.ndarray) -> np.ndarray:
-    return np.diff(cumulative, axis=1, prepend=0.0)
+    """Each period's increase of a running total ``(draw, period)`` (from zero): ``np.diff`` with a
+    zero prepended, without the copy it makes."""
+    out = np.empty_like(cumulative, dtype=float)
+    out[:, :1] = cumulative[:, :1]
+    np.subtract(cumulative[:, 1:], cumulative[:, :-1], out=out[:, 1:])
+    return out
 
 
 def _tranche_dates(
