@@ -126,9 +126,7 @@ def settle(money: Money) -> Settlement:
     for lo in range(0, settled.size, _BLOCK_DRAWS):
         block = slice(lo, min(settled.size, lo + _BLOCK_DRAWS))
         rows = settled[block]
-        by_period = np.empty((periods, rows.size, chosen.size))  # (period, draw, scaled entry)
-        for j, e in enumerate(chosen):
-            by_period[:, :, j] = book.amounts[e][rows].T
+        by_period = _by_period([book.amounts[e] for e in chosen], rows)
         block_unpaid = np.zeros((rows.size, chosen.size))
         block_short = np.zeros((periods, rows.size, parties.size))
         block_cash = np.zeros((periods, rows.size, parties.size))
@@ -150,6 +148,20 @@ def settle(money: Money) -> Settlement:
         book, scaled, settled, paid, unpaid, shortfall_all.transpose(1, 2, 0), cash_all.transpose(1, 2, 0),
         constrained,
     )  # fmt: skip
+
+
+def _by_period(amounts: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """The ``rows`` (draws) of each entry's ``(draw, period)`` amounts as one ``(period, draw,
+    entry)`` array: gathered entry by entry into contiguous rows, then each period's
+    ``(draw, entry)`` slice written at once (faster than writing each entry's transpose strided)."""
+    periods = amounts[0].shape[1] if amounts else 0
+    stacked = np.empty((len(amounts), rows.size, periods))
+    for j, a in enumerate(amounts):
+        np.take(a, rows, axis=0, out=stacked[j])
+    out = np.empty((periods, rows.size, len(amounts)))
+    for k in range(periods):
+        out[k] = stacked[:, :, k].T
+    return out
 
 
 def _settled_draws(
@@ -233,15 +245,20 @@ def _settle_block(
                 if live.size == 0:
                     break
             share[rows] = sub_share
-        paid_e = np.multiply(owed_e, share[:, r.payer], out=paid[k])
-        cash = cash + fixed_in[k] + paid_e @ moved
-        left = owed_e - paid_e
-        if all_defer:
-            arrears = left
+        if not rows.size:  # everyone pays in full (share 1): nothing left, nothing deferred
+            paid[k] = owed_e
+            cash = cash + fixed_in[k] + paid[k] @ moved
+            arrears = np.zeros((draws, entries))
         else:
-            arrears = np.where(r.defer, left, 0.0)
-            unpaid += np.where(r.defer, 0.0, left)
-        shortfall_out[k] = left @ r.payer_inc
+            paid_e = np.multiply(owed_e, share[:, r.payer], out=paid[k])
+            cash = cash + fixed_in[k] + paid_e @ moved
+            left = owed_e - paid_e
+            if all_defer:
+                arrears = left
+            else:
+                arrears = np.where(r.defer, left, 0.0)
+                unpaid += np.where(r.defer, 0.0, left)
+            shortfall_out[k] = left @ r.payer_inc
         position_out[k] = cash
     paid_out[...] = paid.transpose(1, 0, 2)
     unpaid_out[...] = unpaid + arrears
