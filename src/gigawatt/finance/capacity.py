@@ -81,13 +81,14 @@ class Capacity:
         if self.start is None:
             return self.online_mw(day)
         span = (self.date - self.start)[..., None]
+        spread = span > 0
+        # (draw, event, day), worked in place: the share built by each day
         with np.errstate(divide="ignore", invalid="ignore"):
-            share = np.where(
-                span > 0,
-                (day[None, None, :] - self.start[..., None]) / np.where(span > 0, span, 1.0),
-                (self.date[..., None] <= day[None, None, :]) * 1.0,
-            )
-        share = np.where(np.isfinite(self.date)[..., None], np.clip(share, 0.0, 1.0), 0.0)
+            share = np.subtract(day[None, None, :], self.start[..., None])
+            share /= np.where(spread, span, 1.0)
+        np.copyto(share, self.date[..., None] <= day[None, None, :], where=~spread)  # all at its date
+        np.clip(share, 0.0, 1.0, out=share)
+        np.copyto(share, 0.0, where=~np.isfinite(self.date)[..., None])
         out: np.ndarray = np.einsum("de,dek->dk", self.mw, share)
         return out
 

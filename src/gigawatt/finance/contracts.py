@@ -237,9 +237,16 @@ def contract_flows(  # noqa: C901 (one branch per contract kind, each a few line
         for e in range(capacity.date.shape[1]):
             date = capacity.date[:, e]
             days = overlap_days(edges, date, date + term_days)
-            escalation = growth ** np.floor(np.clip((mid - date[:, None]) / DAYS_PER_YEAR, 0, None))
-            lease_usd += rate[:, e, None] * days * escalation
-            covered += capacity.mw[:, e, None] * days / length
+            years = np.subtract(mid, date[:, None])  # whole years since online, in place from here
+            years /= DAYS_PER_YEAR
+            np.floor(np.maximum(years, 0.0, out=years), out=years)
+            escalation = np.power(growth, years, out=years)
+            part = np.multiply(capacity.mw[:, e, None], days)
+            part /= length
+            covered += part
+            days *= rate[:, e, None]
+            days *= escalation
+            lease_usd += days
         flow("lease", delay_periods(lease_usd, terms_days, edges))
         result.covered_mw = covered
         if contract.residual_value_guarantee_usd is not None:
@@ -263,8 +270,9 @@ def contract_flows(  # noqa: C901 (one branch per contract kind, each a few line
         days = overlap_days(edges, start, start + term_days)
         share = np.ones((draws, periods))
         if contract.capacity_mw is not None:
-            share = np.minimum(1.0, capacity.average_mw(edges) / p[f"{base}.capacity"][:, None])
-            result.covered_mw = np.minimum(capacity.average_mw(edges), p[f"{base}.capacity"][:, None])
+            average = capacity.average_mw(edges)
+            share = np.minimum(1.0, average / p[f"{base}.capacity"][:, None])
+            result.covered_mw = np.minimum(average, p[f"{base}.capacity"][:, None])
         if usage is not None:
             share = share * (1 - p[f"{base}.demand_share"][:, None] * (1 - usage))
         recognised = (value / term_days)[:, None] * days * share
