@@ -172,10 +172,32 @@ def _npv_positive(by_period: np.ndarray, rate: np.ndarray) -> np.ndarray:
     return result
 
 
-def _conventional_root(net: np.ndarray, iterations: int = 64) -> np.ndarray:
+#: Bisection steps before Newton's: the bracket is then 2^-24 of its width, where Newton's steps
+#: (quadratic) reach the root to rounding in a few
+_BISECTIONS = 24
+_NEWTON_STEPS = 4
+
+
+def _npv_and_slope(by_period: np.ndarray, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each draw's NPV at its per-period ``rate`` and its derivative in the rate, flows ``(period,
+    draw)`` (Horner's rule in the discount factor ``f``, the polynomial and its derivative at once;
+    ``dNPV/drate = -f^2 dNPV/df``)."""
+    factor = 1 / (1 + rate)
+    value = by_period[-1].copy()
+    slope = np.zeros_like(value)
+    for k in range(by_period.shape[0] - 2, -1, -1):
+        slope *= factor
+        slope += value
+        value *= factor
+        value += by_period[k]
+    return value, -slope * factor * factor
+
+
+def _conventional_root(net: np.ndarray) -> np.ndarray:
     """The per-period rate where NPV is zero, for flows that go out first and then only come in:
-    their NPV falls strictly as the rate rises, so bisection (all draws at once) finds the one root
-    that ``numpy_financial.irr`` finds by polynomial roots, one draw at a time."""
+    their NPV falls strictly as the rate rises, so bisection (all draws at once) brackets the one
+    root that ``numpy_financial.irr`` finds by polynomial roots, one draw at a time, and Newton's
+    steps from the bracket's middle, kept inside it, find it to rounding."""
     by_period = np.ascontiguousarray(net.T)
     low = np.full(net.shape[0], -0.999999)
     high = np.full(net.shape[0], 1.0)
@@ -184,12 +206,17 @@ def _conventional_root(net: np.ndarray, iterations: int = 64) -> np.ndarray:
         if not grow.any():
             break
         high = np.where(grow, high * 2 + 1, high)
-    for _ in range(iterations):
+    for _ in range(_BISECTIONS):
         mid = (low + high) / 2
         positive = _npv_positive(by_period, mid)
         low, high = np.where(positive, mid, low), np.where(positive, high, mid)
-    out: np.ndarray = (low + high) / 2
-    return out
+    rate = (low + high) / 2
+    for _ in range(_NEWTON_STEPS):
+        value, slope = _npv_and_slope(by_period, rate)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(slope < 0, value / slope, 0.0)
+        rate = np.clip(rate - step, low, high)
+    return rate
 
 
 def _bands(values: np.ndarray) -> dict[str, Any]:
@@ -353,15 +380,29 @@ def _capex_lines(
             {"capex_usd": _zero_bands(None), "depreciation_usd": _zero_bands(None)},
         )
     cum = np.cumsum(capex, axis=1)
-    dep = depreciation(capex, round(life_years * cal.per_year), cum)
+    cum_y = sums.yearly(cum)
+    dep_y = _yearly_depreciation(cum, cum_y, round(life_years * cal.per_year), cal.in_year)
     swing = {
         f"depreciation_life_{life}y_usd": _bands(
-            sums.yearly(depreciation(capex, round(life * cal.per_year), cum))
+            _yearly_depreciation(cum, cum_y, round(life * cal.per_year), cal.in_year)
         )
         for life in SWING_LIVES_YEARS
     }
-    lines = {"capex_usd": _bands(sums.yearly(capex)), "depreciation_usd": _bands(sums.yearly(dep)), **swing}
-    return lines, {"capex_usd": _bands(capex.sum(axis=1)), "depreciation_usd": _bands(dep.sum(axis=1))}
+    lines = {"capex_usd": _bands(sums.yearly(capex)), "depreciation_usd": _bands(dep_y), **swing}
+    return lines, {"capex_usd": _bands(capex.sum(axis=1)), "depreciation_usd": _bands(dep_y.sum(axis=1))}
+
+
+def _yearly_depreciation(
+    cum: np.ndarray, cum_y: np.ndarray, life_periods: int, in_year: np.ndarray
+) -> np.ndarray:
+    """:func:`depreciation` by year, from the capex's running total ``cum`` ``(draw, period)`` and
+    its sum by year ``cum_y``: straight-line depreciation is (running total less the running total
+    ``life`` periods before) / life, and a sum by year is linear, so the lagged total's sum by year
+    is a product with the calendar shifted (no lagged copy)."""
+    life = max(1, int(life_periods))
+    lagged_y = cum[:, : max(0, cum.shape[1] - life)] @ in_year[life:]
+    out: np.ndarray = (cum_y - lagged_y) / life
+    return out
 
 
 def _returns(
