@@ -213,10 +213,10 @@ def contract_flows(  # noqa: C901 (one branch per contract kind, each a few line
             capacity.built_mw(edges[1:]) if contract.paid == "as_built" else capacity.online_mw(edges[1:])
         )
         if contract.value_usd is not None:
-            total = capacity.total_mw[:, None]
-            delivered = np.where(
-                total > 0, p[f"{base}.value"][:, None] * online_end / np.where(total > 0, total, 1), 0
-            )
+            total = capacity.total_mw
+            delivered = np.multiply(p[f"{base}.value"][:, None], online_end)  # in place from here
+            delivered /= np.where(total > 0, total, 1)[:, None]
+            delivered[~(total > 0)] = 0.0
         else:
             delivered = p[f"{base}.price_per_mw"][:, None] * online_end
         flow("purchase", delay_periods(_increments(delivered), terms_days, edges))
