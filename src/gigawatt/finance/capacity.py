@@ -43,7 +43,8 @@ def overlap_days(edges: np.ndarray, begin: np.ndarray, end: np.ndarray) -> np.nd
     lo = np.maximum(edges[:-1], begin[..., None])
     out: np.ndarray = np.minimum(edges[1:], end[..., None])
     np.subtract(out, lo, out=out)
-    return np.maximum(out, 0.0, out=out)  # in place: no temporaries (np.clip's wrapper costs more)
+    np.maximum(out, 0.0, out=out)  # in place: no temporaries (np.clip's wrapper costs more)
+    return out
 
 
 def _scatter(column: np.ndarray, value: np.ndarray, width: int) -> np.ndarray:

@@ -216,7 +216,8 @@ def _conventional_root(net: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             step = np.where(slope < 0, value / slope, 0.0)
         rate = np.clip(rate - step, low, high)
-    return rate
+    out: np.ndarray = rate
+    return out
 
 
 def _bands(values: np.ndarray) -> dict[str, Any]:
@@ -325,7 +326,10 @@ def _contract_lines(money: Money, party: str, field: str) -> np.ndarray | None:
         for n, r in money.results.items()
         if getattr(r, field) is not None and money.scenario.contracts[n].payee == party
     ]
-    return sum(found[1:], found[0].copy()) if found else None
+    if not found:
+        return None
+    total: np.ndarray = sum(found[1:], found[0].copy())
+    return total
 
 
 def _cash_lines(money: Money, party: str, sums: _Sums) -> tuple[dict[str, Any], dict[str, Any]]:
