@@ -101,7 +101,8 @@ class Capacity:
             out: np.ndarray = (self.mw * (self.date <= day)).sum(axis=1)
             return out
         first = np.searchsorted(day, self.date, side="left")  # the first day each event is online
-        return np.cumsum(_scatter(first, self.mw, len(day) + 1), axis=1)[:, : len(day)]
+        # the prefix sums of the first len(day) columns: contiguous, the same numbers
+        return np.cumsum(_scatter(first, self.mw, len(day) + 1)[:, : len(day)], axis=1)
 
     def average_mw(self, edges: np.ndarray) -> np.ndarray:
         """Mean facility MW online over each period ``(draw, period)`` (pro rata from online).
@@ -116,7 +117,8 @@ class Capacity:
         at = np.clip(holding, 0, periods - 1)
         rest = np.where(inside, (edges[at + 1] - self.date) / np.diff(edges)[at], 0.0)
         partial = _scatter(np.where(inside, holding, periods), self.mw * rest, periods + 1)
-        out: np.ndarray = (np.cumsum(full, axis=1) + partial)[:, :periods]
+        out: np.ndarray = np.cumsum(full[:, :periods], axis=1)  # contiguous, the same prefix sums
+        out += partial[:, :periods]
         return out
 
     def milestone_date(self, threshold_mw: float) -> np.ndarray:
