@@ -152,15 +152,16 @@ def settle(money: Money) -> Settlement:
 
 def _by_period(amounts: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
     """The ``rows`` (draws) of each entry's ``(draw, period)`` amounts as one ``(period, draw,
-    entry)`` array: gathered entry by entry into contiguous rows, then each period's
-    ``(draw, entry)`` slice written at once (faster than writing each entry's transpose strided)."""
+    entry)`` array, by two transposes of pieces that stay in cache: each entry's rows as
+    ``(period, draw)``, then each period's ``(entry, draw)`` as ``(draw, entry)`` (faster than
+    writing each entry's transpose strided across the whole block)."""
     periods = amounts[0].shape[1] if amounts else 0
-    stacked = np.empty((len(amounts), rows.size, periods))
+    by_entry = np.empty((periods, len(amounts), rows.size))
     for j, a in enumerate(amounts):
-        np.take(a, rows, axis=0, out=stacked[j])
+        by_entry[:, j, :] = a[rows].T
     out = np.empty((periods, rows.size, len(amounts)))
     for k in range(periods):
-        out[k] = stacked[:, :, k].T
+        out[k] = by_entry[k].T
     return out
 
 
