@@ -11,19 +11,6 @@ MAX_MODULE_LINES = 700
 #: what a long function's docstring says to keep its length: "Long because ..." and the reason
 REASON = "Long because"
 
-# Long functions being split into named steps on other branches (helpers "money" and "backtest"
-# of issue 15): each leaves this set when its branch is merged.
-_PENDING = {
-    "commands/finance.py:finance",
-    "commands/finance.py:flows",
-    "commands/finance.py:stress",
-    "finance/contracts.py:contract_flows",
-    "finance/funding.py:fund",
-    "finance/statements.py:statements",
-    "financing.py:financing_contracts",
-}
-
-
 def _modules() -> list[Path]:
     return sorted(PACKAGE.rglob("*.py"))
 
@@ -41,15 +28,14 @@ def _lines(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
 
 def long_functions_without_reason(package: Path = PACKAGE) -> list[str]:
     """``module:function (N lines)`` for each function over the limit whose docstring gives no
-    reason, outside :data:`_PENDING`."""
+    reason."""
     found = []
     for path in sorted(package.rglob("*.py")):
         module = path.relative_to(package).as_posix()
         for node in _functions(path):
             doc = ast.get_docstring(node) or ""
-            key = f"{module}:{node.name}"
-            if _lines(node) > MAX_FUNCTION_LINES and REASON not in doc and key not in _PENDING:
-                found.append(f"{key} ({_lines(node)} lines)")
+            if _lines(node) > MAX_FUNCTION_LINES and REASON not in doc:
+                found.append(f"{module}:{node.name} ({_lines(node)} lines)")
     return found
 
 
@@ -59,17 +45,6 @@ def test_no_long_function_without_a_reason():
         f"functions over {MAX_FUNCTION_LINES} lines: split them into named steps, or say in the "
         f"docstring why not ({REASON!r} ...): " + ", ".join(long)
     )
-
-
-def test_pending_functions_exist_and_are_still_long():
-    """A pending function that was split (or renamed) leaves the set, so it cannot hide another."""
-    lengths = {
-        f"{path.relative_to(PACKAGE).as_posix()}:{node.name}": _lines(node)
-        for path in _modules()
-        for node in _functions(path)
-    }
-    stale = sorted(k for k in _PENDING if lengths.get(k, 0) <= MAX_FUNCTION_LINES)
-    assert not stale, f"no longer long (or gone): remove from _PENDING: {stale}"
 
 
 def test_no_module_over_the_limit():

@@ -249,7 +249,7 @@ def financing_contracts(deals: dict[str, Deal]) -> dict[str, dict[str, object]]:
     out: dict[str, dict[str, object]] = {}
     for name, deal in deals.items():
         note = deal.note or f"{deal.kind} (financing.{name})"
-        common = {"source": deal.source, "note": note}
+        common: dict[str, Any] = {"source": deal.source, "note": note}
         if deal.kind == "equity_round":
             for i, t in enumerate(deal.tranches):
                 out[f"{name}/{t.investor}#{i}"] = _contract(
@@ -272,82 +272,96 @@ def financing_contracts(deals: dict[str, Deal]) -> dict[str, dict[str, object]]:
                 **common,
             )
         elif deal.kind == "spv":
-            assert deal.equity_usd is not None
-            for sponsor, share in deal.sponsors.items():
-                out[f"{name}/equity:{sponsor}"] = _contract(
-                    kind="investment",
-                    payer=sponsor,
-                    payee=deal.issuer,
-                    value=deal.equity_usd.scaled(share),
-                    start=deal.on_date,
-                    **common,
-                )
-            if deal.bonds is not None:
-                b = deal.bonds
-                out[f"{name}/bonds"] = _contract(
-                    kind="loan",
-                    payer=b.holders,
-                    payee=deal.issuer,
-                    value=b.amount_usd,
-                    start=b.on_date,
-                    term=b.maturity_weeks,
-                    interest_rate=b.rate_per_year,
-                    amortisation=b.amortisation,
-                    **common,
-                )
-            if deal.lease is not None:
-                lease = deal.lease
-                out[f"{name}/construction"] = _contract(
-                    kind="purchase",
-                    payer=deal.issuer,
-                    payee="world",
-                    value=deal.asset_cost_usd,
-                    sites=lease.sites,
-                    paid="as_built",
-                    **common,
-                )
-                out[f"{name}/lease"] = _contract(
-                    kind="lease",
-                    payer=lease.tenant,
-                    payee=deal.issuer,
-                    sites=lease.sites,
-                    term=lease.term_weeks,
-                    price_per_mw_month=lease.price_usd_per_mw_month,
-                    escalator=lease.escalator_per_year,
-                    renewals=lease.renewals,
-                    renewal_term=lease.renewal_term_weeks,
-                    renewal_probability=lease.renewal_probability,
-                    residual_value_guarantee=lease.residual_value_guarantee_usd,
-                    residual_value=lease.residual_value_share,
-                    asset_cost=deal.asset_cost_usd,
-                    **common,
-                )
+            out.update(_spv_contracts(name, deal, common))
         else:
-            lender = deal.vendor if deal.kind == "vendor_financing" else deal.holders
-            default = "bullet" if deal.kind == "bond" else "linear"
-            if deal.construction_usd_per_mw is not None:
-                out[f"{name}/construction"] = _contract(
-                    kind="purchase",
-                    payer=deal.issuer,
-                    payee="world",
-                    price_per_mw=deal.construction_usd_per_mw,
-                    sites=deal.sites,
-                    paid="as_built",
-                    **common,
-                )
-            out[name] = _contract(
-                kind="loan",
-                payer=lender,
-                payee=deal.issuer,
-                value=deal.amount_usd,
-                start=deal.on_date,
-                term=deal.maturity_weeks,
-                interest_rate=deal.rate_per_year,
-                amortisation=deal.amortisation or default,
-                sites=deal.sites,
-                capital=False,
-                **common,
-            )
+            out.update(_debt_contracts(name, deal, common))
+    return out
+
+
+def _spv_contracts(name: str, deal: Deal, common: dict[str, Any]) -> dict[str, dict[str, object]]:
+    """A project-finance SPV: its sponsors' equity, its bonds, and the campus it builds and leases."""
+    assert deal.equity_usd is not None
+    out: dict[str, dict[str, object]] = {}
+    for sponsor, share in deal.sponsors.items():
+        out[f"{name}/equity:{sponsor}"] = _contract(
+            kind="investment",
+            payer=sponsor,
+            payee=deal.issuer,
+            value=deal.equity_usd.scaled(share),
+            start=deal.on_date,
+            **common,
+        )
+    if deal.bonds is not None:
+        b = deal.bonds
+        out[f"{name}/bonds"] = _contract(
+            kind="loan",
+            payer=b.holders,
+            payee=deal.issuer,
+            value=b.amount_usd,
+            start=b.on_date,
+            term=b.maturity_weeks,
+            interest_rate=b.rate_per_year,
+            amortisation=b.amortisation,
+            **common,
+        )
+    if deal.lease is not None:
+        lease = deal.lease
+        out[f"{name}/construction"] = _contract(
+            kind="purchase",
+            payer=deal.issuer,
+            payee="world",
+            value=deal.asset_cost_usd,
+            sites=lease.sites,
+            paid="as_built",
+            **common,
+        )
+        out[f"{name}/lease"] = _contract(
+            kind="lease",
+            payer=lease.tenant,
+            payee=deal.issuer,
+            sites=lease.sites,
+            term=lease.term_weeks,
+            price_per_mw_month=lease.price_usd_per_mw_month,
+            escalator=lease.escalator_per_year,
+            renewals=lease.renewals,
+            renewal_term=lease.renewal_term_weeks,
+            renewal_probability=lease.renewal_probability,
+            residual_value_guarantee=lease.residual_value_guarantee_usd,
+            residual_value=lease.residual_value_share,
+            asset_cost=deal.asset_cost_usd,
+            **common,
+        )
+    return out
+
+
+def _debt_contracts(name: str, deal: Deal, common: dict[str, Any]) -> dict[str, dict[str, object]]:
+    """A bond, term or project loan, or vendor financing as debt (and the construction it pays for)."""
+    out: dict[str, dict[str, object]] = {}
+    lender = deal.vendor if deal.kind == "vendor_financing" else deal.holders
+    default = "bullet" if deal.kind == "bond" else "linear"
+    if deal.construction_usd_per_mw is not None:
+        out[f"{name}/construction"] = _contract(
+            kind="purchase",
+            payer=deal.issuer,
+            payee="world",
+            price_per_mw=deal.construction_usd_per_mw,
+            sites=deal.sites,
+            paid="as_built",
+            **common,
+        )
+    out[name] = _contract(
+        kind="loan",
+        payer=lender,
+        payee=deal.issuer,
+        value=deal.amount_usd,
+        start=deal.on_date,
+        term=deal.maturity_weeks,
+        interest_rate=deal.rate_per_year,
+        amortisation=deal.amortisation or default,
+        sites=deal.sites,
+        capital=False,
+        **common,
+    )
     return out
 
 

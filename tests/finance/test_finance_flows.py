@@ -146,3 +146,21 @@ def test_returns_by_one_inverse_match_one_solve_per_party():
     pool = np.maximum(outflow, inflow)
     t = np.divide(w, pool[..., None], out=np.zeros_like(w), where=pool[..., None] > 0)
     assert np.allclose(_returns(w, t), _returns_solved(w, t), rtol=1e-9, atol=1e-9)
+
+
+def test_returns_per_component_match_the_whole_solve():
+    """Solved per strongly connected component, the returns are those of one solve per party on
+    the whole matrix: two separate loops, a party paying into one (on no loop: nothing back) and
+    one paid out of the other."""
+    from gigawatt.finance.flows import _returns, _returns_solved
+
+    rng = np.random.default_rng(3)
+    w = np.zeros((40, 7, 7))
+    for a, b in ((0, 1), (1, 2), (2, 0), (3, 4), (4, 3), (5, 0), (2, 6), (4, 6)):
+        w[:, a, b] = rng.uniform(0.1, 1.0, 40)
+    outflow, inflow = w.sum(axis=-1), w.sum(axis=-2)
+    pool = np.maximum(outflow, inflow)
+    t = np.divide(w, pool[..., None], out=np.zeros_like(w), where=pool[..., None] > 0)
+    got = _returns(w, t)
+    assert np.allclose(got, _returns_solved(w, t), rtol=1e-9, atol=1e-9)
+    assert (got[:, [5, 6]] == 0).all() and (got[:, :5] > 0).all()

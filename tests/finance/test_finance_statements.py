@@ -134,3 +134,17 @@ def test_site_opex_is_staff_and_maintenance_per_mw_year_online():
     )
     assert paid("staff:abilene")[full] == pytest.approx(staff[full])
     assert paid("maintenance:abilene")[full] == pytest.approx(upkeep[full])
+
+
+def test_depreciation_by_year_from_running_totals_is_depreciation_summed_by_year():
+    from gigawatt.finance.statements import _yearly_depreciation
+
+    rng = np.random.default_rng(2)
+    capex = rng.uniform(0, 1e9, (30, 48)) * (rng.uniform(0, 1, (30, 48)) < 0.3)
+    in_year = np.kron(np.eye(12), np.ones((4, 1)))  # quarters, 12 years
+    cum = np.cumsum(capex, axis=1)
+    for life in (1, 12, 22, 24, 60):
+        expected = depreciation(capex, life) @ in_year
+        assert np.allclose(
+            _yearly_depreciation(cum, cum @ in_year, life, in_year), expected, rtol=1e-12, atol=1e-3
+        )

@@ -117,6 +117,14 @@ def finance(
             "finance",
         )
         return
+    _print_totals(money.scenario.name, result, life, discount_rate)
+    _print_unit_economics(economics)
+    _print_capital(console, need)
+    _print_findings(money, result, pledges)
+
+
+def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_rate: float) -> None:
+    """Each party's totals over the horizon (P50), parties with no money named apart."""
     table = Table(
         "party",
         "cash in",
@@ -126,7 +134,7 @@ def finance(
         "RPO lost",
         "NPV",
         "IRR*",
-        title=f"{money.scenario.name}: totals over the horizon, $B (P50; life {life:g} years; "
+        title=f"{scenario}: totals over the horizon, $B (P50; life {life:g} years; "
         f"NPV at {discount_rate:.0%}/yr)",
     )
     quiet = [name for name, s in result.items() if not _has_money(s)]
@@ -157,6 +165,10 @@ def finance(
         "NPV instead.",
         highlight=False,
     )
+
+
+def _print_unit_economics(economics: dict[str, Any]) -> None:
+    """Unit economics per accelerator (P50, P10–P90)."""
     units = Table(
         "accelerator",
         "capex $B/GW",
@@ -178,8 +190,6 @@ def finance(
             band(e["cost_per_million_tokens_usd"]),
         )
     console.print(units)
-    _print_capital(console, need)
-    _print_findings(money, result, pledges)
 
 
 @app.command()
@@ -202,7 +212,7 @@ def flows(
     from gigawatt.errors import GigawattError
     from gigawatt.finance import flows_summary
     from gigawatt.finance.flows import window_periods
-    from gigawatt.finance.vendor import MIN_SALES_USD, unspent, vendor_financing
+    from gigawatt.finance.vendor import unspent, vendor_financing
     from gigawatt.units import format_date, parse_date
 
     start = None if date_from is None else parse_date(date_from)
@@ -240,9 +250,16 @@ def flows(
             "flows",
         )
         return
+    _print_loops(money.scenario.name, named, window, summary)
+    _print_vendor_financing(named, returned, minor, held)
+
+
+def _print_loops(
+    scenario: str, named: dict[str, str], window: dict[str, str], summary: dict[str, Any]
+) -> None:
+    """The money loops (median payments) and each party's circularity."""
     console.print(
-        f"[bold]{money.scenario.name}: money loops[/bold] "
-        f"(median payments, {window['from']} to {window['to']})"
+        f"[bold]{scenario}: money loops[/bold] (median payments, {window['from']} to {window['to']})"
     )
     for cycle in summary["cycles"]:
         console.print("  " + " → ".join(named.get(x, x) for x in cycle), highlight=False)
@@ -256,6 +273,14 @@ def flows(
     for name, q in summary["circularity"].items():
         table.add_row(named.get(name, name), *(f"{q[k]:.1%}" for k in ("p10", "p50", "p90")))
     console.print(table)
+
+
+def _print_vendor_financing(
+    named: dict[str, str], returned: list[dict[str, Any]], minor: list[dict[str, Any]], held: dict[str, Any]
+) -> None:
+    """Vendor financing per pair, the pairs that are investors rather than vendors, unspent investment."""
+    from gigawatt.finance.vendor import MIN_SALES_USD
+
     if returned:
         vf = Table(
             "vendor → customer",
@@ -345,6 +370,15 @@ def stress(
     if as_json:
         print_json(result, "stress")
         return
+    table = _stress_table(result)
+    console.print(table)
+    for line in result["explanations"]:
+        console.print(line, highlight=False)
+    print_recorded(recorded)
+
+
+def _stress_table(result: dict[str, Any]) -> Table:
+    """Base against shocked: funding need, who runs short, RPO, stranded MW, exposure, covenants."""
     table = Table(
         Column("", overflow="fold"),
         Column("base", no_wrap=True),
@@ -367,28 +401,7 @@ def stress(
         _share(base["probability_any_short"]),
         _share(hit["probability_any_short"]),
     )
-    for name in hit["parties"]:
-        b, s = base["parties"][name], hit["parties"][name]
-        table.add_row(
-            f"{name}: P(runs short)",
-            _share(b["probability_short"]),
-            _share(s["probability_short"]),
-        )
-        table.add_row(
-            f"{name}: P(first short)",
-            _share(b["probability_first_short"]),
-            _share(s["probability_first_short"]),
-        )
-        table.add_row(
-            f"{name}: first short (P50)",
-            b["first_short_date"]["p50"] or "never",
-            s["first_short_date"]["p50"] or "never",
-        )
-        table.add_row(
-            f"{name}: peak shortfall $B (P50)",
-            _b(b["peak_shortfall_usd"]["p50"]),
-            _b(s["peak_shortfall_usd"]["p50"]),
-        )
+    _add_short_rows(table, base, hit)
     table.add_row(
         "RPO never delivered $B (P50)",
         _b(base["rpo_never_delivered_usd"]["p50"]),
@@ -417,10 +430,33 @@ def stress(
             str(b.get("first_breach_date", {}).get("p50")),
             str(c["first_breach_date"]["p50"]),
         )
-    console.print(table)
-    for line in result["explanations"]:
-        console.print(line, highlight=False)
-    print_recorded(recorded)
+    return table
+
+
+def _add_short_rows(table: Table, base: dict[str, Any], hit: dict[str, Any]) -> None:
+    """Each constrained party's chance of running short (and first), when, and how far."""
+    for name in hit["parties"]:
+        b, s = base["parties"][name], hit["parties"][name]
+        table.add_row(
+            f"{name}: P(runs short)",
+            _share(b["probability_short"]),
+            _share(s["probability_short"]),
+        )
+        table.add_row(
+            f"{name}: P(first short)",
+            _share(b["probability_first_short"]),
+            _share(s["probability_first_short"]),
+        )
+        table.add_row(
+            f"{name}: first short (P50)",
+            b["first_short_date"]["p50"] or "never",
+            s["first_short_date"]["p50"] or "never",
+        )
+        table.add_row(
+            f"{name}: peak shortfall $B (P50)",
+            _b(b["peak_shortfall_usd"]["p50"]),
+            _b(s["peak_shortfall_usd"]["p50"]),
+        )
 
 
 def _print_findings(money: Any, result: dict[str, Any], pledges: dict[str, Any]) -> None:

@@ -132,7 +132,12 @@ def delay_periods(amount: np.ndarray, delay_days: np.ndarray, edges: np.ndarray)
 
 
 def _increments(cumulative: np.ndarray) -> np.ndarray:
-    return np.diff(cumulative, axis=1, prepend=0.0)
+    """Each period's increase of a running total ``(draw, period)`` (from zero): ``np.diff`` with a
+    zero prepended, without the copy it makes."""
+    out = np.empty_like(cumulative, dtype=float)
+    out[:, :1] = cumulative[:, :1]
+    np.subtract(cumulative[:, 1:], cumulative[:, :-1], out=out[:, 1:])
+    return out
 
 
 def _tranche_dates(
@@ -179,7 +184,40 @@ def _hurdle_date(name: str, p: Mapping[str, np.ndarray], hurdle: np.ndarray) -> 
     return start + years * DAYS_PER_YEAR
 
 
-def contract_flows(  # noqa: C901 (one branch per contract kind, each a few lines)
+@dataclass
+class _Terms:
+    """One contract as its kind's function reads it: its name, terms drawn (``p``, paths under
+    ``base``), capacity, the grid, payment terms in days, and the result its flows go into."""
+
+    name: str
+    contract: Contract
+    p: Mapping[str, np.ndarray]
+    capacity: Capacity
+    edges: np.ndarray
+    terms_days: np.ndarray
+    result: ContractResult
+
+    @property
+    def base(self) -> str:
+        return f"contracts.{self.name}"
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(draw, period)``."""
+        return self.capacity.date.shape[0], len(self.edges) - 1
+
+    def term(self, key: str) -> np.ndarray:
+        """The contract's drawn term ``key``, per draw."""
+        return self.p[f"{self.base}.{key}"]
+
+    def flow(self, kind: str, amount: np.ndarray, reverse: bool = False) -> None:
+        """Money from payer to payee (payee to payer if ``reverse``)."""
+        c = self.contract
+        payer, payee = (c.payee, c.payer) if reverse else (c.payer, c.payee)
+        self.result.flows.append(Flow(payer, payee, self.name, kind, amount))
+
+
+def contract_flows(
     name: str,
     contract: Contract,
     p: Mapping[str, np.ndarray],
@@ -190,143 +228,175 @@ def contract_flows(  # noqa: C901 (one branch per contract kind, each a few line
     """Transactions and positions of one contract; ``p`` holds its drawn terms by path, ``usage``
     the payer's usage ``(draw, period)`` in [0, 1] for a compute contract's ``demand_share``."""
     base = f"contracts.{name}"
-    draws, periods = capacity.date.shape[0], len(edges) - 1
-    length = np.diff(edges)
-    terms_days = p[f"{base}.payment_terms"] * _DAYS_PER_WEEK
     if contract.capacity_mw is not None and contract.kind in ("purchase", "lease"):
         total = capacity.total_mw
         capacity = capacity.scaled(np.where(total > 0, np.minimum(1.0, p[f"{base}.capacity"] / total), 0.0))
-    result = ContractResult()
-
-    def flow(kind: str, amount: np.ndarray, reverse: bool = False) -> None:
-        payer, payee = (contract.payee, contract.payer) if reverse else (contract.payer, contract.payee)
-        result.flows.append(Flow(payer, payee, name, kind, amount))
-
+    t = _Terms(
+        name, contract, p, capacity, edges, p[f"{base}.payment_terms"] * _DAYS_PER_WEEK, ContractResult()
+    )
     kind = contract.kind
     if kind == "purchase":
-        online_end = (
-            capacity.built_mw(edges[1:]) if contract.paid == "as_built" else capacity.online_mw(edges[1:])
-        )
-        if contract.value_usd is not None:
-            total = capacity.total_mw[:, None]
-            delivered = np.where(
-                total > 0, p[f"{base}.value"][:, None] * online_end / np.where(total > 0, total, 1), 0
-            )
-        else:
-            delivered = p[f"{base}.price_per_mw"][:, None] * online_end
-        flow("purchase", delay_periods(_increments(delivered), terms_days, edges))
+        _purchase(t)
     elif kind == "lease":
-        term_days = p[f"{base}.term"] * _DAYS_PER_WEEK
-        if contract.renewals:
-            renewal_days = p[f"{base}.renewal_term"] * _DAYS_PER_WEEK
-            term_days = term_days + renewals_taken(contract, p, base) * renewal_days
-        if contract.price_usd_per_mw_month is not None:
-            rate = p[f"{base}.price_per_mw_month"][:, None] * capacity.mw / _DAYS_PER_MONTH
-        else:
-            rate = p[f"{base}.price_per_accelerator_hour"][:, None] * capacity.accelerators * _HOURS_PER_DAY
-        # one phase at a time, (draw, period) each (small temporaries): escalated yearly from the
-        # phase's online date, whole years at the period's middle
-        mid = (edges[:-1] + edges[1:]) / 2
-        growth = 1 + p[f"{base}.escalator"][:, None]
-        lease_usd, covered = np.zeros((draws, periods)), np.zeros((draws, periods))
-        for e in range(capacity.date.shape[1]):
-            date = capacity.date[:, e]
-            days = overlap_days(edges, date, date + term_days)
-            escalation = growth ** np.floor(np.clip((mid - date[:, None]) / DAYS_PER_YEAR, 0, None))
-            lease_usd += rate[:, e, None] * days * escalation
-            covered += capacity.mw[:, e, None] * days / length
-        flow("lease", delay_periods(lease_usd, terms_days, edges))
-        result.covered_mw = covered
-        if contract.residual_value_guarantee_usd is not None:
-            gap = np.clip(
-                p[f"{base}.residual_value_guarantee"] - p[f"{base}.residual_value"] * p[f"{base}.asset_cost"],
-                0.0,
-                None,
-            )
-            total = capacity.total_mw
-            share = np.where(total[:, None] > 0, capacity.mw / np.where(total > 0, total, 1.0)[:, None], 0.0)
-            ends = capacity.date + term_days[:, None]
-            rvg = sum(
-                (at_period(ends[:, k], gap * share[:, k], edges) for k in range(ends.shape[1])),
-                np.zeros((draws, periods)),
-            )
-            flow("residual_value_guarantee", rvg)
+        _lease(t)
     elif kind == "compute":
-        start = _start(name, contract, p, edges)
-        term_days = p[f"{base}.term"] * _DAYS_PER_WEEK
-        value = p[f"{base}.value"]
-        days = overlap_days(edges, start, start + term_days)
-        share = np.ones((draws, periods))
-        if contract.capacity_mw is not None:
-            share = np.minimum(1.0, capacity.average_mw(edges) / p[f"{base}.capacity"][:, None])
-            result.covered_mw = np.minimum(capacity.average_mw(edges), p[f"{base}.capacity"][:, None])
-        if usage is not None:
-            share = share * (1 - p[f"{base}.demand_share"][:, None] * (1 - usage))
-        recognised = (value / term_days)[:, None] * days * share
-        cum = np.cumsum(recognised, axis=1)
-        signed = p[f"{base}.signed"] if contract.signed_date is not None else start
-        ended = edges[1:][None, :] >= (start + term_days)[:, None]
-        live = (edges[1:][None, :] >= signed[:, None]) & ~ended
-        result.rpo_usd = np.where(live, value[:, None] - cum, 0.0)
-        result.rpo_lapsed_usd = (
-            at_period(start + term_days, value - cum[:, -1], edges)
-            * ((start + term_days) < edges[-1])[:, None]
-        )
-        result.recognised_usd = recognised
-        prepaid = p[f"{base}.prepaid"][:, None]
-        if np.any(prepaid > 0):
-            lapsed = value - cum[:, -1]
-            ends = start + term_days
-            flow("compute", at_period(signed, value, edges) * prepaid)
-            flow(
-                "refund", at_period(ends, lapsed, edges) * prepaid * (ends < edges[-1])[:, None], reverse=True
-            )
-        flow("compute", delay_periods(recognised * (1 - prepaid), terms_days, edges))
+        _compute(t, usage)
     elif kind in ("investment", "loan"):
-        if contract.tranches:
-            dates = _tranche_dates(name, contract, p, capacity, draws)
-            amounts = [p[f"{base}.tranches[{i}].amount"] for i in range(len(contract.tranches))]
-        else:
-            dates, amounts = [_start(name, contract, p, edges)], [p[f"{base}.value"]]
-        paid = np.zeros((draws, periods))
-        for d, a in zip(dates, amounts, strict=True):
-            at_period(d, a, edges, paid)
-        if kind == "investment":
-            flow("equity", paid)
-            if contract.valuation_usd is not None:
-                result.stake_fraction = np.cumsum(paid, axis=1) / p[f"{base}.valuation"][:, None]
-        else:
-            flow("loan_draw", paid)
-            _loan_service(contract, p, base, edges, paid, flow)
+        _investment_or_loan(t)
     elif kind == "warrant":
-        start = _start(name, contract, p, edges)
-        dates = _tranche_dates(name, contract, p, capacity, draws)
-        vested = np.zeros((draws, periods))
-        for i, d in enumerate(dates):
-            at_period(d, p[f"{base}.tranches[{i}].shares"], edges, vested)
-        flow("warrant_exercise", vested * p[f"{base}.strike"][:, None], reverse=True)
-        result.shares_vested = np.cumsum(vested, axis=1)
-        price = _share_price(name, p, start, np.broadcast_to(edges[1:], (draws, periods)))
-        result.warrant_value_usd = result.shares_vested * np.clip(
-            price - p[f"{base}.strike"][:, None], 0, None
-        )
+        _warrant(t)
     elif kind == "power_purchase":
-        start = _start(name, contract, p, edges)
-        days = overlap_days(edges, start, start + p[f"{base}.term"] * _DAYS_PER_WEEK)
-        hours = days * _HOURS_PER_DAY
-        used_mwh = capacity.average_mw(edges) * p[f"{base}.load_factor"][:, None] * hours
-        billed_mwh = used_mwh
-        if contract.plant_capacity_mw is not None:
-            billed_mwh = p[f"{base}.plant_capacity"][:, None] * p[f"{base}.capacity_factor"][:, None] * hours
-            result.energy_mwh = np.minimum(billed_mwh, used_mwh)
-        else:
-            result.energy_mwh = used_mwh
-        floor_mwh = np.zeros_like(used_mwh)
-        if contract.capacity_mw is not None:
-            floor_mwh = p[f"{base}.take_or_pay"][:, None] * p[f"{base}.capacity"][:, None] * hours
-        bill = np.maximum(billed_mwh, floor_mwh) * p[f"{base}.price_per_mwh"][:, None]
-        flow("power", delay_periods(bill, terms_days, edges))
-    return result
+        _power_purchase(t)
+    return t.result
+
+
+def _purchase(t: _Terms) -> None:
+    """Paid pro rata to delivery (or per MW), built or online, ``payment_terms`` later."""
+    capacity, edges = t.capacity, t.edges
+    online_end = (
+        capacity.built_mw(edges[1:]) if t.contract.paid == "as_built" else capacity.online_mw(edges[1:])
+    )
+    if t.contract.value_usd is not None:
+        total = capacity.total_mw
+        delivered = np.multiply(t.term("value")[:, None], online_end)  # in place from here
+        delivered /= np.where(total > 0, total, 1)[:, None]
+        delivered[~(total > 0)] = 0.0
+    else:
+        delivered = t.term("price_per_mw")[:, None] * online_end
+    t.flow("purchase", delay_periods(_increments(delivered), t.terms_days, edges))
+
+
+def _lease(t: _Terms) -> None:
+    """Each phase leased for its term (and renewals) from online, escalating yearly; the residual
+    value guarantee at each phase's lease end."""
+    capacity, edges, (draws, periods) = t.capacity, t.edges, t.shape
+    length = np.diff(edges)
+    term_days = t.term("term") * _DAYS_PER_WEEK
+    if t.contract.renewals:
+        renewal_days = t.term("renewal_term") * _DAYS_PER_WEEK
+        term_days = term_days + renewals_taken(t.contract, t.p, t.base) * renewal_days
+    if t.contract.price_usd_per_mw_month is not None:
+        rate = t.term("price_per_mw_month")[:, None] * capacity.mw / _DAYS_PER_MONTH
+    else:
+        rate = t.term("price_per_accelerator_hour")[:, None] * capacity.accelerators * _HOURS_PER_DAY
+    # one phase at a time, (draw, period) each (small temporaries): escalated yearly from the
+    # phase's online date, whole years at the period's middle
+    mid = (edges[:-1] + edges[1:]) / 2
+    growth = 1 + t.term("escalator")[:, None]
+    lease_usd, covered = np.zeros((draws, periods)), np.zeros((draws, periods))
+    for e in range(capacity.date.shape[1]):
+        date = capacity.date[:, e]
+        days = overlap_days(edges, date, date + term_days)
+        years = np.subtract(mid, date[:, None])  # whole years since online, in place from here
+        years /= DAYS_PER_YEAR
+        np.floor(np.maximum(years, 0.0, out=years), out=years)
+        escalation = np.power(growth, years, out=years)
+        part = np.multiply(capacity.mw[:, e, None], days)
+        part /= length
+        covered += part
+        days *= rate[:, e, None]
+        days *= escalation
+        lease_usd += days
+    t.flow("lease", delay_periods(lease_usd, t.terms_days, edges))
+    t.result.covered_mw = covered
+    if t.contract.residual_value_guarantee_usd is not None:
+        gap = np.clip(
+            t.term("residual_value_guarantee") - t.term("residual_value") * t.term("asset_cost"), 0.0, None
+        )
+        total = capacity.total_mw
+        share = np.where(total[:, None] > 0, capacity.mw / np.where(total > 0, total, 1.0)[:, None], 0.0)
+        ends = capacity.date + term_days[:, None]
+        rvg = sum(
+            (at_period(ends[:, k], gap * share[:, k], edges) for k in range(ends.shape[1])),
+            np.zeros((draws, periods)),
+        )
+        t.flow("residual_value_guarantee", rvg)
+
+
+def _compute(t: _Terms, usage: np.ndarray | None) -> None:
+    """Recognised as delivered over the term (times usage for the demand share), RPO from
+    signing, what is undelivered at the term's end lapsed; prepaid at signing, refunded pro rata."""
+    edges, (draws, periods) = t.edges, t.shape
+    start = _start(t.name, t.contract, t.p, edges)
+    term_days = t.term("term") * _DAYS_PER_WEEK
+    value = t.term("value")
+    days = overlap_days(edges, start, start + term_days)
+    share = np.ones((draws, periods))
+    if t.contract.capacity_mw is not None:
+        average = t.capacity.average_mw(edges)
+        share = np.minimum(1.0, average / t.term("capacity")[:, None])
+        t.result.covered_mw = np.minimum(average, t.term("capacity")[:, None])
+    if usage is not None:
+        share = share * (1 - t.term("demand_share")[:, None] * (1 - usage))
+    recognised = (value / term_days)[:, None] * days * share
+    cum = np.cumsum(recognised, axis=1)
+    signed = t.term("signed") if t.contract.signed_date is not None else start
+    ends = start + term_days
+    ended = edges[1:][None, :] >= ends[:, None]
+    live = (edges[1:][None, :] >= signed[:, None]) & ~ended
+    t.result.rpo_usd = np.where(live, value[:, None] - cum, 0.0)
+    t.result.rpo_lapsed_usd = at_period(ends, value - cum[:, -1], edges) * (ends < edges[-1])[:, None]
+    t.result.recognised_usd = recognised
+    prepaid = t.term("prepaid")[:, None]
+    if np.any(prepaid > 0):
+        lapsed = value - cum[:, -1]
+        t.flow("compute", at_period(signed, value, edges) * prepaid)
+        t.flow("refund", at_period(ends, lapsed, edges) * prepaid * (ends < edges[-1])[:, None], reverse=True)
+    t.flow("compute", delay_periods(recognised * (1 - prepaid), t.terms_days, edges))
+
+
+def _investment_or_loan(t: _Terms) -> None:
+    """Paid in tranches on their milestones (or at start); an investment's stake, a loan's service."""
+    edges, (draws, periods) = t.edges, t.shape
+    if t.contract.tranches:
+        dates = _tranche_dates(t.name, t.contract, t.p, t.capacity, draws)
+        amounts = [t.term(f"tranches[{i}].amount") for i in range(len(t.contract.tranches))]
+    else:
+        dates, amounts = [_start(t.name, t.contract, t.p, edges)], [t.term("value")]
+    paid = np.zeros((draws, periods))
+    for d, a in zip(dates, amounts, strict=True):
+        at_period(d, a, edges, paid)
+    if t.contract.kind == "investment":
+        t.flow("equity", paid)
+        if t.contract.valuation_usd is not None:
+            t.result.stake_fraction = np.cumsum(paid, axis=1) / t.term("valuation")[:, None]
+    else:
+        t.flow("loan_draw", paid)
+        _loan_service(t.contract, t.p, t.base, edges, paid, t.flow)
+
+
+def _warrant(t: _Terms) -> None:
+    """Shares vest on their milestones and hurdles; the holder pays the strike; valued on the path."""
+    edges, (draws, periods) = t.edges, t.shape
+    start = _start(t.name, t.contract, t.p, edges)
+    dates = _tranche_dates(t.name, t.contract, t.p, t.capacity, draws)
+    vested = np.zeros((draws, periods))
+    for i, d in enumerate(dates):
+        at_period(d, t.term(f"tranches[{i}].shares"), edges, vested)
+    t.flow("warrant_exercise", vested * t.term("strike")[:, None], reverse=True)
+    t.result.shares_vested = np.cumsum(vested, axis=1)
+    price = _share_price(t.name, t.p, start, np.broadcast_to(edges[1:], (draws, periods)))
+    t.result.warrant_value_usd = t.result.shares_vested * np.clip(price - t.term("strike")[:, None], 0, None)
+
+
+def _power_purchase(t: _Terms) -> None:
+    """MWh used (or a plant's output) at the price, at least the take-or-pay floor."""
+    edges = t.edges
+    start = _start(t.name, t.contract, t.p, edges)
+    days = overlap_days(edges, start, start + t.term("term") * _DAYS_PER_WEEK)
+    hours = days * _HOURS_PER_DAY
+    used_mwh = t.capacity.average_mw(edges) * t.term("load_factor")[:, None] * hours
+    billed_mwh = used_mwh
+    if t.contract.plant_capacity_mw is not None:
+        billed_mwh = t.term("plant_capacity")[:, None] * t.term("capacity_factor")[:, None] * hours
+        t.result.energy_mwh = np.minimum(billed_mwh, used_mwh)
+    else:
+        t.result.energy_mwh = used_mwh
+    floor_mwh = np.zeros_like(used_mwh)
+    if t.contract.capacity_mw is not None:
+        floor_mwh = t.term("take_or_pay")[:, None] * t.term("capacity")[:, None] * hours
+    bill = np.maximum(billed_mwh, floor_mwh) * t.term("price_per_mwh")[:, None]
+    t.flow("power", delay_periods(bill, t.terms_days, edges))
 
 
 def renewals_taken(contract: Contract, p: Mapping[str, np.ndarray], base: str) -> np.ndarray:

@@ -75,7 +75,9 @@ def _schedule(drawn: np.ndarray, repaid_share: np.ndarray, rate: np.ndarray) -> 
     cum_repaid = cum_drawn * repaid_share
     balance = cum_drawn - cum_repaid
     opening = np.concatenate([np.zeros((drawn.shape[0], 1)), balance[:, :-1]], axis=1)
-    principal = np.diff(cum_repaid, axis=1, prepend=0.0)
+    principal = np.empty_like(cum_repaid)  # np.diff with a zero prepended, without its copy
+    principal[:, :1] = cum_repaid[:, :1]
+    np.subtract(cum_repaid[:, 1:], cum_repaid[:, :-1], out=principal[:, 1:])
     return opening * rate, principal, balance
 
 
@@ -119,23 +121,57 @@ def service(
     swept = np.zeros(draws)
     if after.any():
         drawn = np.where(after & (terms.on_breach == "accelerate"), 0.0, drawn)
-        share = np.broadcast_to(np.asarray(terms.sweep_share, dtype=float), (draws,))
-        scheduled_principal = principal.copy()
-        bal = np.zeros(draws)
-        for k in range(periods):
-            opening = bal
-            interest[:, k] = np.where(after[:, k], opening * rate_per_period[:, k], interest[:, k])
-            if terms.on_breach == "accelerate":
-                called = after[:, k] & (k - 1 == first)
-                pay = np.where(called, opening, np.where(after[:, k], 0.0, scheduled_principal[:, k]))
-                accelerated += np.where(called, opening, 0.0)
-            else:
-                due = np.minimum(scheduled_principal[:, k], opening + drawn[:, k])
-                room = np.maximum(operating_usd[:, k] - interest[:, k] - due, 0.0) * share
-                extra = np.where(after[:, k], np.minimum(room, opening + drawn[:, k] - due), 0.0)
-                pay = np.where(after[:, k], due + extra, scheduled_principal[:, k])
-                swept += extra
-            principal[:, k] = pay
-            bal = opening + drawn[:, k] - pay
-            balance[:, k] = bal
+        interest, principal, balance, accelerated, swept = _after_breach(
+            drawn, interest, principal, balance, rate_per_period, operating_usd, after, first, terms
+        )
     return LoanService(drawn, interest, principal, balance, first, dscr, leverage, cash, accelerated, swept)
+
+
+def _after_breach(
+    drawn: np.ndarray,
+    interest: np.ndarray,
+    principal: np.ndarray,
+    balance: np.ndarray,
+    rate_per_period: np.ndarray,
+    operating_usd: np.ndarray,
+    after: np.ndarray,
+    first: np.ndarray,
+    terms: CovenantTerms,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The loan re-served period by period once a covenant is breached (accelerated: the balance
+    called the period after; swept: a share of what operations leave prepaid): interest,
+    principal, balance ``(draw, period)`` and the amounts called and swept per draw. Worked
+    period-major (each period's row contiguous), the same numbers."""
+    draws, periods = drawn.shape
+    share = np.broadcast_to(np.asarray(terms.sweep_share, dtype=float), (draws,))
+    drawn_t, after_t, rate_t, operating_t = (
+        np.ascontiguousarray(x.T)
+        for x in (drawn, after, np.broadcast_to(rate_per_period, drawn.shape), operating_usd)
+    )
+    interest_t, scheduled_t = np.ascontiguousarray(interest.T), np.ascontiguousarray(principal.T)
+    principal_t, balance_t = scheduled_t.copy(), np.ascontiguousarray(balance.T)
+    accelerated, swept = np.zeros(draws), np.zeros(draws)
+    bal = np.zeros(draws)
+    for k in range(periods):
+        opening = bal
+        interest_t[k] = np.where(after_t[k], opening * rate_t[k], interest_t[k])
+        if terms.on_breach == "accelerate":
+            called = after_t[k] & (k - 1 == first)
+            pay = np.where(called, opening, np.where(after_t[k], 0.0, scheduled_t[k]))
+            accelerated += np.where(called, opening, 0.0)
+        else:
+            due = np.minimum(scheduled_t[k], opening + drawn_t[k])
+            room = np.maximum(operating_t[k] - interest_t[k] - due, 0.0) * share
+            extra = np.where(after_t[k], np.minimum(room, opening + drawn_t[k] - due), 0.0)
+            pay = np.where(after_t[k], due + extra, scheduled_t[k])
+            swept += extra
+        principal_t[k] = pay
+        bal = opening + drawn_t[k] - pay
+        balance_t[k] = bal
+    return (
+        np.ascontiguousarray(interest_t.T),
+        np.ascontiguousarray(principal_t.T),
+        np.ascontiguousarray(balance_t.T),
+        accelerated,
+        swept,
+    )

@@ -62,6 +62,27 @@ def circularity(matrix: np.ndarray, names: list[str], world: str = WORLD) -> np.
 def _returns(w: np.ndarray, t: np.ndarray) -> np.ndarray:
     """Money of each party *j*'s payments ``w[j]`` that arrives back at *j*, ``(..., party)``.
 
+    Only the parties of *j*'s strongly connected component of the transfer graph (an edge where
+    ``t`` passes money on in some draw) can carry *j*'s money back to it: a payment leaves the
+    component for good, and money reaches the component only from outside it. So each component
+    (of two parties or more, or one that pays itself) is solved on its own (:func:`_returns_within`),
+    a small matrix per draw instead of the whole one; a party on no loop gets nothing back."""
+    n = w.shape[-1]
+    passes = (t != 0).reshape(-1, n, n).any(axis=0)
+    graph = nx.DiGraph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from(zip(*np.nonzero(passes), strict=True))
+    out = np.zeros(w.shape[:-1])
+    for component in nx.strongly_connected_components(graph):
+        idx = np.array(sorted(component))
+        if idx.size > 1 or passes[idx[0], idx[0]]:
+            out[..., idx] = _returns_within(w[..., idx[:, None], idx], t[..., idx[:, None], idx])
+    return out
+
+
+def _returns_within(w: np.ndarray, t: np.ndarray) -> np.ndarray:
+    """:func:`_returns` over one set of parties that holds every path back (a component).
+
     Arrivals solve ``x = w[j] + x @ t_j`` with ``t_j`` = ``t`` less *j*'s row (*j* absorbs):
     ``x_j = (w B)_jj / (1 + c (t B)_jj)`` with ``B = (I - c t)^-1`` (Sherman-Morrison), where
     ``c = 1 - leak``: a vanishing leak keeps loops that never return to *j* (money circling

@@ -32,6 +32,7 @@ from gigawatt.finance.contracts import Flow
 from gigawatt.finance.covenants import FINANCING, trailing
 from gigawatt.finance.ledger import WORLD
 from gigawatt.finance.quantiles import bands
+from gigawatt.financing import FundingPolicy
 from gigawatt.scenario import Scenario
 
 __all__ = ["PartyFunding", "FundingOutcome", "fund", "funding_need", "policy_contract"]
@@ -90,8 +91,6 @@ def fund(
     draws = len(next(iter(p.values())))
     periods = len(edges) - 1
     shape = (draws, periods)
-    years = np.array([units.date_from_days(d).year for d in edges[:-1]])
-    period_years = np.diff(edges) / DAYS_PER_YEAR
     window = max(1, round(DAYS_PER_YEAR / float(np.mean(np.diff(edges)))))
     measured = [
         n for n in scenario.parties if n != WORLD and (f"parties.{n}.cash" in p or n in scenario.funding)
@@ -116,71 +115,119 @@ def fund(
         if policy is None:
             continue
         result.has_policy = True
-        instruments = policy.instruments
-        rate = [p[f"{base}.instruments[{i}].rate"] for i in range(len(instruments))]
-        # period-major (period, draw) inside the loop: each period's row is contiguous
-        by_period = (periods, draws)
-        raised = [np.zeros(by_period) for _ in instruments]
-        repaid = [np.zeros(by_period) for _ in instruments]
-        outstanding = [np.zeros(draws) for _ in instruments]
-        interest = [np.zeros(by_period) for _ in instruments]
-        used_this_year = [np.zeros(draws) for _ in instruments]
-        op_trailing = trailing(operating, window)
-        cap = np.full(shape, np.inf)
-        if policy.max_debt_usd is not None:
-            cap = np.minimum(cap, p[f"{base}.max_debt"][:, None])
-        if policy.max_leverage is not None:
-            cap = np.minimum(cap, p[f"{base}.max_leverage"][:, None] * np.clip(op_trailing, 0.0, None))
-        shortfall = np.zeros(by_period)
-        net_t, known_t = np.ascontiguousarray(net.T), np.ascontiguousarray(known_debt.T)
-        cap_t = np.ascontiguousarray(cap.T)
-        cash = cash0.copy()
-        for k in range(periods):
-            if k and years[k] != years[k - 1]:
-                used_this_year = [np.zeros(draws) for _ in instruments]
-            cash = cash + net_t[k]
-            for i, inst in enumerate(instruments):
-                if inst.kind != "equity":
-                    interest[i][k] = outstanding[i] * rate[i] * period_years[k]
-                    cash = cash - interest[i][k]
-                if inst.kind == "revolver":
-                    back = np.clip(np.minimum(outstanding[i], cash - floor), 0.0, None)
-                    repaid[i][k], outstanding[i] = back, outstanding[i] - back
-                    cash = cash - back
-            deficit = np.clip(floor - cash, 0.0, None)
-            debt = known_t[k] + sum(
-                o for o, inst in zip(outstanding, instruments, strict=True) if inst.kind != "equity"
-            )
-            for i, inst in enumerate(instruments):
-                if inst.kind == "revolver":
-                    room = p[f"{base}.instruments[{i}].limit"] - outstanding[i]
-                else:
-                    room = p[f"{base}.instruments[{i}].capacity_per_year"] - used_this_year[i]
-                if inst.kind != "equity":
-                    room = np.minimum(room, cap_t[k] - debt)
-                take = np.clip(np.minimum(deficit, room), 0.0, None)
-                raised[i][k] = take
-                used_this_year[i] = used_this_year[i] + take
-                if inst.kind != "equity":
-                    outstanding[i] = outstanding[i] + take
-                    debt = debt + take
-                deficit, cash = deficit - take, cash + take
-            shortfall[k] = deficit
-        raised = [np.ascontiguousarray(x.T) for x in raised]
-        repaid = [np.ascontiguousarray(x.T) for x in repaid]
-        interest = [np.ascontiguousarray(x.T) for x in interest]
-        result.shortfall_usd = shortfall.max(axis=0)
-        result.outstanding_debt_usd = sum((o for o in outstanding), np.zeros(draws))
-        for i, inst in enumerate(instruments):
-            name = policy_contract(party, i, inst.kind)
-            result.raised_usd[f"{inst.kind}#{i}"] = raised[i].sum(axis=1)
-            kind = "equity" if inst.kind == "equity" else "loan_draw"
-            new_flows.append(Flow(WORLD, party, name, kind, raised[i]))
-            if inst.kind != "equity":
-                new_flows.append(Flow(party, WORLD, name, "interest", interest[i]))
-            if inst.kind == "revolver":
-                new_flows.append(Flow(party, WORLD, name, "principal", repaid[i]))
+        new_flows += _apply_policy(
+            policy, party, p, edges, (net, operating, known_debt), cash0, floor, result, window
+        )
     return FundingOutcome(out, new_flows)
+
+
+def _apply_policy(
+    policy: FundingPolicy,
+    party: str,
+    p: dict[str, np.ndarray],
+    edges: np.ndarray,
+    position: tuple[np.ndarray, np.ndarray, np.ndarray],
+    cash0: np.ndarray,
+    floor: np.ndarray,
+    result: PartyFunding,
+    window: int,
+) -> list[Flow]:
+    """A party's funding policy period by period (module doc): what each instrument raises, its
+    interest and a revolver's repayments as ledger flows; the shortfall and the debt outstanding
+    at the horizon into ``result``. ``position``: the party's net, operating cash flow and known
+    debt outstanding ``(draw, period)``."""
+    net, operating, known_debt = position
+    draws, periods = net.shape
+    base = f"funding.{party}"
+    years = np.array([units.date_from_days(d).year for d in edges[:-1]])
+    period_years = np.diff(edges) / DAYS_PER_YEAR
+    instruments = policy.instruments
+    rate = [p[f"{base}.instruments[{i}].rate"] for i in range(len(instruments))]
+    # period-major (period, draw) inside the loop: each period's row is contiguous
+    by_period = (periods, draws)
+    raised = [np.zeros(by_period) for _ in instruments]
+    repaid = [np.zeros(by_period) for _ in instruments]
+    outstanding = [np.zeros(draws) for _ in instruments]
+    interest = [np.zeros(by_period) for _ in instruments]
+    used_this_year = [np.zeros(draws) for _ in instruments]
+    shortfall = np.zeros(by_period)
+    net_t, known_t = np.ascontiguousarray(net.T), np.ascontiguousarray(known_debt.T)
+    cap_t = _debt_cap(policy, base, p, operating, window)
+    cash = cash0.copy()
+    for k in range(periods):
+        if k and years[k] != years[k - 1]:
+            used_this_year = [np.zeros(draws) for _ in instruments]
+        cash = cash + net_t[k]
+        for i, inst in enumerate(instruments):
+            if inst.kind != "equity":
+                interest[i][k] = outstanding[i] * rate[i] * period_years[k]
+                cash = cash - interest[i][k]
+            if inst.kind == "revolver":
+                back = np.clip(np.minimum(outstanding[i], cash - floor), 0.0, None)
+                repaid[i][k], outstanding[i] = back, outstanding[i] - back
+                cash = cash - back
+        deficit = np.clip(floor - cash, 0.0, None)
+        debt = known_t[k] + sum(
+            o for o, inst in zip(outstanding, instruments, strict=True) if inst.kind != "equity"
+        )
+        for i, inst in enumerate(instruments):
+            if inst.kind == "revolver":
+                room = p[f"{base}.instruments[{i}].limit"] - outstanding[i]
+            else:
+                room = p[f"{base}.instruments[{i}].capacity_per_year"] - used_this_year[i]
+            if inst.kind != "equity":
+                room = np.minimum(room, cap_t[k] - debt)
+            take = np.clip(np.minimum(deficit, room), 0.0, None)
+            raised[i][k] = take
+            used_this_year[i] = used_this_year[i] + take
+            if inst.kind != "equity":
+                outstanding[i] = outstanding[i] + take
+                debt = debt + take
+            deficit, cash = deficit - take, cash + take
+        shortfall[k] = deficit
+    result.shortfall_usd = shortfall.max(axis=0)
+    result.outstanding_debt_usd = sum((o for o in outstanding), np.zeros(draws))
+    return _policy_flows(policy, party, raised, repaid, interest, result)
+
+
+def _debt_cap(
+    policy: FundingPolicy, base: str, p: dict[str, np.ndarray], operating: np.ndarray, window: int
+) -> np.ndarray:
+    """The most debt the policy allows, (period, draw): its stated cap and its leverage cap on
+    the trailing operating cash flow (``window`` periods), the lower."""
+    cap = np.full(operating.shape, np.inf)
+    if policy.max_debt_usd is not None:
+        cap = np.minimum(cap, p[f"{base}.max_debt"][:, None])
+    if policy.max_leverage is not None:
+        op_trailing = trailing(operating, window)
+        cap = np.minimum(cap, p[f"{base}.max_leverage"][:, None] * np.clip(op_trailing, 0.0, None))
+    return np.ascontiguousarray(cap.T)
+
+
+def _policy_flows(
+    policy: FundingPolicy,
+    party: str,
+    raised: list[np.ndarray],
+    repaid: list[np.ndarray],
+    interest: list[np.ndarray],
+    result: PartyFunding,
+) -> list[Flow]:
+    """The ledger flows of what each instrument raised, its interest and a revolver's repayments
+    (each given (period, draw)); what each raised in total into ``result``."""
+    flows: list[Flow] = []
+    raised = [np.ascontiguousarray(x.T) for x in raised]
+    repaid = [np.ascontiguousarray(x.T) for x in repaid]
+    interest = [np.ascontiguousarray(x.T) for x in interest]
+    for i, inst in enumerate(policy.instruments):
+        name = policy_contract(party, i, inst.kind)
+        result.raised_usd[f"{inst.kind}#{i}"] = raised[i].sum(axis=1)
+        kind = "equity" if inst.kind == "equity" else "loan_draw"
+        flows.append(Flow(WORLD, party, name, kind, raised[i]))
+        if inst.kind != "equity":
+            flows.append(Flow(party, WORLD, name, "interest", interest[i]))
+        if inst.kind == "revolver":
+            flows.append(Flow(party, WORLD, name, "principal", repaid[i]))
+    return flows
 
 
 def funding_need(outcome: FundingOutcome, edges: np.ndarray) -> dict[str, Any]:

@@ -260,10 +260,13 @@ def _site_opex(
         mw_years = _site_mw(ds, site_id, edges, site_mw) * years
         price = p.get(f"electricity_price.{site.region}")
         if price is not None:
-            mwh = np.clip(mw_years * DAYS_PER_YEAR * 24.0 * load - ppa_mwh.get(site_id, 0.0), 0.0, None)
-            flows.append(
-                Flow(site.operator, WORLD, f"electricity:{site_id}", "electricity", mwh * price[:, None])
-            )
+            usd = np.multiply(mw_years, DAYS_PER_YEAR)  # MWh bought, then USD, in place
+            usd *= 24.0
+            usd *= load
+            usd -= ppa_mwh.get(site_id, 0.0)
+            np.maximum(usd, 0.0, out=usd)
+            usd *= price[:, None]
+            flows.append(Flow(site.operator, WORLD, f"electricity:{site_id}", "electricity", usd))
         flows.append(
             Flow(site.operator, WORLD, f"staff:{site_id}", "staff", mw_years * staff_usd_per_mw_year)
         )
@@ -288,10 +291,11 @@ def borrower_cash_flows(
     for f in flows:
         sign = (f.payee == borrower) * 1.0 - (f.payer == borrower) * 1.0
         if sign:
-            amount = sign * np.broadcast_to(f.amount_usd, shape)
-            net += amount
+            amount = np.broadcast_to(f.amount_usd, shape)
+            add = np.add if sign > 0 else np.subtract  # in place: x - y is x + (-y) exactly
+            add(net, amount, out=net)
             if f.kind not in FINANCING and f.contract not in capital:
-                operating += amount
+                add(operating, amount, out=operating)
     return operating, net
 
 

@@ -1,10 +1,35 @@
-"""P10/P50/P90 of a money figure over draws, as every money summary reports it."""
+"""P10/P50/P90 of a money figure over draws, as every money summary reports it.
+
+:func:`percentiles` is ``np.percentile``'s default (linear) method, worked out by sorting each
+column instead of partitioning it: the same order statistics and the same interpolation, so the
+same numbers bit for bit, in less time (a SIMD sort of a contiguous row beats numpy's partition
+at several indices, and one call serves many columns).
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["bands"]
+__all__ = ["bands", "percentiles"]
+
+
+def percentiles(values: np.ndarray, q: tuple[int, ...] = (10, 50, 90)) -> np.ndarray:
+    """``np.percentile(values, q, axis=0)`` for finite ``values`` (at least one row): ``(len(q),
+    *values.shape[1:])``. Each column is copied into a contiguous row and sorted; the ``q``-th
+    value is interpolated between its neighbours as numpy does (``_lerp``: from below under half
+    way, from above at or over it)."""
+    n = values.shape[0]
+    rows = np.sort(values.reshape(n, -1).T, axis=1)  # (column, draw): a contiguous copy, sorted
+    virtual = (n - 1) * np.true_divide(np.asarray(q), 100)
+    below = np.floor(virtual).astype(np.intp)
+    above = np.minimum(below + 1, n - 1)
+    gamma = (virtual - np.where(virtual >= n - 1, -1, below))[:, None]
+    low, high = rows[:, below].T, rows[:, above].T
+    diff = high - low
+    out = low + diff * gamma
+    np.subtract(high, diff * (1 - gamma), out=out, where=gamma >= 0.5)
+    result: np.ndarray = out.reshape(len(q), *values.shape[1:])
+    return result
 
 
 def bands(values: np.ndarray) -> dict[str, float | None]:
@@ -13,5 +38,5 @@ def bands(values: np.ndarray) -> dict[str, float | None]:
     values = values[np.isfinite(values)]
     if values.size == 0:
         return {"p10": None, "p50": None, "p90": None}
-    q = np.percentile(values, [10, 50, 90])
+    q = percentiles(values)
     return {"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2])}

@@ -126,9 +126,7 @@ def settle(money: Money) -> Settlement:
     for lo in range(0, settled.size, _BLOCK_DRAWS):
         block = slice(lo, min(settled.size, lo + _BLOCK_DRAWS))
         rows = settled[block]
-        by_period = np.empty((periods, rows.size, chosen.size))  # (period, draw, scaled entry)
-        for j, e in enumerate(chosen):
-            by_period[:, :, j] = book.amounts[e][rows].T
+        by_period = _by_period([book.amounts[e] for e in chosen], rows)
         block_unpaid = np.zeros((rows.size, chosen.size))
         block_short = np.zeros((periods, rows.size, parties.size))
         block_cash = np.zeros((periods, rows.size, parties.size))
@@ -150,6 +148,21 @@ def settle(money: Money) -> Settlement:
         book, scaled, settled, paid, unpaid, shortfall_all.transpose(1, 2, 0), cash_all.transpose(1, 2, 0),
         constrained,
     )  # fmt: skip
+
+
+def _by_period(amounts: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+    """The ``rows`` (draws) of each entry's ``(draw, period)`` amounts as one ``(period, draw,
+    entry)`` array, by two transposes of pieces that stay in cache: each entry's rows as
+    ``(period, draw)``, then each period's ``(entry, draw)`` as ``(draw, entry)`` (faster than
+    writing each entry's transpose strided across the whole block)."""
+    periods = amounts[0].shape[1] if amounts else 0
+    by_entry = np.empty((periods, len(amounts), rows.size))
+    for j, a in enumerate(amounts):
+        by_entry[:, j, :] = a[rows].T
+    out = np.empty((periods, rows.size, len(amounts)))
+    for k in range(periods):
+        out[k] = by_entry[k].T
+    return out
 
 
 def _settled_draws(
@@ -198,50 +211,61 @@ def _settle_block(
     written in place."""
     periods, draws, entries = by_period.shape
     c = cash.shape[1]
-    paid = np.empty((periods, draws, entries))
     unpaid = np.zeros((draws, entries))
     arrears = np.zeros((draws, entries))
     all_defer = bool(r.defer.all())
     both = np.concatenate([r.payer_inc, r.payee_inc], axis=1)  # owed and received, one product
     moved = r.payee_inc - r.payer_inc
+    in_arrears = False
     for k in range(periods):
-        owed_e = by_period[k] + arrears
+        owed_e = by_period[k] + arrears if in_arrears else by_period[k]
         sides = owed_e @ both
         owed = sides[:, :c]
-        share = np.ones((draws, c))
         # from full payment, a draw where every constrained party can pay in full is settled at
-        # once; iterate only the others, each until its own shares stop moving (the same fixed
-        # point, found on fewer rows)
+        # once (share 1: paid as owed, nothing left); only the others pay a share, found on them
         room = cash + fixed_in[k] + sides[:, c:] - floor
         rows = np.nonzero((owed > room).any(axis=1))[0]
+        paid = paid_out[:, k]  # (draw, entry) of this period, written in place
+        paid[...] = owed_e
         if rows.size:
-            fixed = fixed_in[k][rows]
-            varying = owed_e[rows]
-            sub_owed = owed[rows]
-            sub_base = cash[rows] - floor[rows]
-            sub_share = np.ones((rows.size, c))
-            live = np.arange(rows.size)
-            for _ in range(r.rounds):
-                received = fixed[live] + (varying[live] * sub_share[live][:, r.payer]) @ r.payee_inc
-                o = sub_owed[live]
-                new = np.where(
-                    o > 0, np.clip((sub_base[live] + received) / np.where(o > 0, o, 1.0), 0.0, 1.0), 1.0
-                )
-                moving = ~np.all(np.abs(new - sub_share[live]) <= 1e-12, axis=1)
-                sub_share[live] = new
-                live = live[moving]
-                if live.size == 0:
-                    break
-            share[rows] = sub_share
-        paid_e = np.multiply(owed_e, share[:, r.payer], out=paid[k])
-        cash = cash + fixed_in[k] + paid_e @ moved
-        left = owed_e - paid_e
-        if all_defer:
-            arrears = left
-        else:
-            arrears = np.where(r.defer, left, 0.0)
-            unpaid += np.where(r.defer, 0.0, left)
-        shortfall_out[k] = left @ r.payer_inc
+            owed_rows = owed_e[rows]
+            share = _shares(owed_rows, owed[rows], fixed_in[k][rows], cash[rows] - floor[rows], r)
+            paid_rows = owed_rows * share[:, r.payer]
+            paid[rows] = paid_rows
+            left = owed_rows - paid_rows
+            arrears = np.zeros((draws, entries))
+            if all_defer:
+                arrears[rows] = left
+            else:
+                arrears[rows] = np.where(r.defer, left, 0.0)
+                unpaid[rows] += np.where(r.defer, 0.0, left)
+            left_all = np.zeros((draws, entries))  # one product over the block: the same sums
+            left_all[rows] = left
+            shortfall_out[k] = left_all @ r.payer_inc
+            in_arrears = True
+        elif in_arrears:
+            arrears, in_arrears = np.zeros((draws, entries)), False
+        cash = cash + fixed_in[k] + paid @ moved
         position_out[k] = cash
-    paid_out[...] = paid.transpose(1, 0, 2)
     unpaid_out[...] = unpaid + arrears
+
+
+def _shares(
+    owed_e: np.ndarray, owed: np.ndarray, fixed: np.ndarray, base: np.ndarray, r: _Rules
+) -> np.ndarray:
+    """The share of what it owes each constrained party pays, for draws where one is short: from
+    full payment, each draw iterated until its own shares stop moving (Eisenberg-Noe's fixed
+    point). ``owed_e`` ``(draw, entry)`` what is owed under each entry, ``owed`` ``(draw, party)``
+    its sum by payer, ``fixed`` what parties that always pay pay them, ``base`` cash less floor."""
+    share = np.ones(owed.shape)
+    live = np.arange(owed.shape[0])
+    for _ in range(r.rounds):
+        received = fixed[live] + (owed_e[live] * share[live][:, r.payer]) @ r.payee_inc
+        o = owed[live]
+        new = np.where(o > 0, np.clip((base[live] + received) / np.where(o > 0, o, 1.0), 0.0, 1.0), 1.0)
+        moving = ~np.all(np.abs(new - share[live]) <= 1e-12, axis=1)
+        share[live] = new
+        live = live[moving]
+        if live.size == 0:
+            break
+    return share

@@ -18,6 +18,7 @@ is the NPV of cash alone.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,7 +29,8 @@ from gigawatt.finance.chips import capital_contracts
 from gigawatt.finance.covenants import LoanService
 from gigawatt.finance.ledger import WORLD, entry_sum
 from gigawatt.finance.model import Money
-from gigawatt.finance.terminal import CONVENTIONS, terminal_by_party, terminal_values
+from gigawatt.finance.quantiles import percentiles
+from gigawatt.finance.terminal import CONVENTIONS, TerminalValue, terminal_by_party, terminal_values
 
 __all__ = [
     "statements",
@@ -170,10 +172,32 @@ def _npv_positive(by_period: np.ndarray, rate: np.ndarray) -> np.ndarray:
     return result
 
 
-def _conventional_root(net: np.ndarray, iterations: int = 64) -> np.ndarray:
+#: Bisection steps before Newton's: the bracket is then 2^-24 of its width, where Newton's steps
+#: (quadratic) reach the root to rounding in a few
+_BISECTIONS = 24
+_NEWTON_STEPS = 4
+
+
+def _npv_and_slope(by_period: np.ndarray, rate: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each draw's NPV at its per-period ``rate`` and its derivative in the rate, flows ``(period,
+    draw)`` (Horner's rule in the discount factor ``f``, the polynomial and its derivative at once;
+    ``dNPV/drate = -f^2 dNPV/df``)."""
+    factor = 1 / (1 + rate)
+    value = by_period[-1].copy()
+    slope = np.zeros_like(value)
+    for k in range(by_period.shape[0] - 2, -1, -1):
+        slope *= factor
+        slope += value
+        value *= factor
+        value += by_period[k]
+    return value, -slope * factor * factor
+
+
+def _conventional_root(net: np.ndarray) -> np.ndarray:
     """The per-period rate where NPV is zero, for flows that go out first and then only come in:
-    their NPV falls strictly as the rate rises, so bisection (all draws at once) finds the one root
-    that ``numpy_financial.irr`` finds by polynomial roots, one draw at a time."""
+    their NPV falls strictly as the rate rises, so bisection (all draws at once) brackets the one
+    root that ``numpy_financial.irr`` finds by polynomial roots, one draw at a time, and Newton's
+    steps from the bracket's middle, kept inside it, find it to rounding."""
     by_period = np.ascontiguousarray(net.T)
     low = np.full(net.shape[0], -0.999999)
     high = np.full(net.shape[0], 1.0)
@@ -182,11 +206,17 @@ def _conventional_root(net: np.ndarray, iterations: int = 64) -> np.ndarray:
         if not grow.any():
             break
         high = np.where(grow, high * 2 + 1, high)
-    for _ in range(iterations):
+    for _ in range(_BISECTIONS):
         mid = (low + high) / 2
         positive = _npv_positive(by_period, mid)
         low, high = np.where(positive, mid, low), np.where(positive, high, mid)
-    out: np.ndarray = (low + high) / 2
+    rate = (low + high) / 2
+    for _ in range(_NEWTON_STEPS):
+        value, slope = _npv_and_slope(by_period, rate)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = np.where(slope < 0, value / slope, 0.0)
+        rate = np.clip(rate - step, low, high)
+    out: np.ndarray = rate
     return out
 
 
@@ -198,10 +228,15 @@ def _bands(values: np.ndarray) -> dict[str, Any]:
         zero = np.zeros(values.shape[1:])
         return {f"p{q}": zero.tolist() if zero.ndim else 0.0 for q in QUANTILES}
     nan = np.isnan(values).any()
-    q = (np.nanpercentile if nan else np.percentile)(values, QUANTILES, axis=0)
+    q = np.nanpercentile(values, QUANTILES, axis=0) if nan else percentiles(values, QUANTILES)
     return {
         f"p{k}": v.tolist() if hasattr(v, "tolist") else float(v) for k, v in zip(QUANTILES, q, strict=True)
     }
+
+
+def _zero_bands(years: int | None) -> dict[str, Any]:
+    """The bands of a line that is zero in every draw: by year (``years`` long) or a total."""
+    return {f"p{q}": [0.0] * years if years is not None else 0.0 for q in QUANTILES}
 
 
 def covenant_summary(outcome: LoanService, edges: np.ndarray) -> dict[str, Any]:
@@ -218,6 +253,226 @@ def covenant_summary(outcome: LoanService, edges: np.ndarray) -> dict[str, Any]:
     }
 
 
+@dataclass(frozen=True)
+class _Calendar:
+    """The statements' calendar: years, each period's year (``in_year``, 0/1 ``(period, year)``),
+    each year's last period, periods per year and the per-period discount rate."""
+
+    years: list[int]
+    in_year: np.ndarray
+    last_of_year: np.ndarray
+    per_year: float
+    rate: float
+
+
+def _calendar(edges: np.ndarray, discount_rate: float) -> _Calendar:
+    years = np.array([units.date_from_days(d).year for d in edges[:-1]])
+    year_list = sorted(set(years.tolist()))
+    year_index = np.searchsorted(year_list, years)
+    per_year, rate = rate_per_period(edges, discount_rate)
+    return _Calendar(
+        year_list,
+        (year_index[:, None] == np.arange(len(year_list))[None, :]) * 1.0,
+        np.array([np.nonzero(years == y)[0][-1] for y in year_list]),
+        per_year,
+        rate,
+    )
+
+
+class _Sums:
+    """What statements read, summed once per ledger entry (by year, and over the horizon), and
+    the bands of a set of entries kept by that set (a payment is one party's cash out and another's
+    cash in: its bands are worked out once). ``None`` is a line with no entries: zero."""
+
+    def __init__(self, money: Money, cal: _Calendar) -> None:
+        self.book, self.cal = money.book, cal
+        self.by_year = self.book.by_bucket(cal.in_year)  # each entry's (draw, year)
+        self.total = self.book.totals()  # (entry, draw): from the years'
+        self._kept: dict[tuple[str, tuple[int, ...]], dict[str, Any]] = {}
+
+    def yearly(self, flow: np.ndarray) -> np.ndarray:
+        """A ``(draw, period)`` flow by year (a product: faster than np.add.reduceat along rows)."""
+        result: np.ndarray = flow @ self.cal.in_year
+        return result
+
+    def year(self, mask: np.ndarray) -> np.ndarray | None:
+        return None if not mask.any() else entry_sum(self.by_year, mask)
+
+    def year_bands(self, mask: np.ndarray) -> dict[str, Any]:
+        return self._kept_bands("year", mask)
+
+    def total_bands(self, mask: np.ndarray) -> dict[str, Any]:
+        return self._kept_bands("total", mask)
+
+    def _kept_bands(self, what: str, mask: np.ndarray) -> dict[str, Any]:
+        key = (what, tuple(np.nonzero(mask)[0].tolist()))
+        if key not in self._kept:
+            if not key[1]:
+                self._kept[key] = _zero_bands(len(self.cal.years) if what == "year" else None)
+            else:
+                self._kept[key] = _bands(entry_sum(self.by_year if what == "year" else self.total, mask))
+        return self._kept[key]
+
+
+def _year_bands(values: np.ndarray | None, years: int) -> dict[str, Any]:
+    return _zero_bands(years) if values is None else _bands(values)
+
+
+def _contract_lines(money: Money, party: str, field: str) -> np.ndarray | None:
+    """A non-cash line of the compute contracts ``party`` sells (``recognised_usd``, ``rpo_usd``,
+    ``rpo_lapsed_usd``) summed, ``(draw, period)``; ``None`` without one."""
+    found = [
+        getattr(r, field)
+        for n, r in money.results.items()
+        if getattr(r, field) is not None and money.scenario.contracts[n].payee == party
+    ]
+    if not found:
+        return None
+    total: np.ndarray = sum(found[1:], found[0].copy())
+    return total
+
+
+def _cash_lines(money: Money, party: str, sums: _Sums) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A party's cash, revenue, opex and RPO lines by year, and their totals."""
+    book, n_years = sums.book, len(sums.cal.years)
+    inn, out_mask = book.payee == party, book.payer == party
+    zero = np.zeros((book.shape[0], n_years))
+    cash_in_y, cash_out_y = sums.year(inn), sums.year(out_mask)
+    cash_in_y = zero if cash_in_y is None else cash_in_y
+    cash_out_y = zero if cash_out_y is None else cash_out_y
+    sales_y = sums.year(inn & np.isin(book.kind, _SALES))
+    recognised = _contract_lines(money, party, "recognised_usd")
+    if recognised is not None:
+        sales_y = sums.yearly(recognised) if sales_y is None else sales_y + sums.yearly(recognised)
+    rpo = _contract_lines(money, party, "rpo_usd")
+    lapsed = _contract_lines(money, party, "rpo_lapsed_usd")
+    cash0 = money.parameters.get(f"parties.{party}.cash", np.zeros(book.shape[0]))
+    net_y = cash_in_y - cash_out_y
+    position_y = cash0[:, None] + np.cumsum(net_y, axis=1)  # at each year's last period end
+    lines = {
+        "cash_in_usd": sums.year_bands(inn),
+        "cash_out_usd": sums.year_bands(out_mask),
+        "net_cash_usd": _bands(net_y),
+        "revenue_usd": _year_bands(sales_y, n_years),
+        "opex_usd": sums.year_bands(out_mask & np.isin(book.kind, _OPEX)),
+        **{f"opex_{k}_usd": sums.year_bands(out_mask & (book.kind == k)) for k in _SITE_OPEX},
+        "rpo_usd": _year_bands(None if rpo is None else rpo[:, sums.cal.last_of_year], n_years),
+        "rpo_lapsed_usd": _year_bands(None if lapsed is None else sums.yearly(lapsed), n_years),
+        "cash_position_usd": _bands(position_y),
+    }
+    totals = {
+        "cash_in_usd": _bands(cash_in_y.sum(axis=1)),
+        "cash_out_usd": _bands(cash_out_y.sum(axis=1)),
+        "rpo_lapsed_usd": _zero_bands(None) if lapsed is None else _bands(lapsed.sum(axis=1)),
+    }
+    return lines, totals
+
+
+def _capex_lines(
+    money: Money, party: str, sums: _Sums, life_years: float
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A party's capex (purchase contracts marked capital) and its depreciation by year, at
+    ``life_years`` and at each of :data:`SWING_LIVES_YEARS`, and their totals."""
+    book, cal, n_years = sums.book, sums.cal, len(sums.cal.years)
+    mask = (book.payer == party) & np.isin(book.contract, list(capital_contracts(money.scenario)))
+    capex = book.sum(mask) if mask.any() else None
+    if capex is None or not capex.any():  # no capex, no depreciation
+        zero = _zero_bands(n_years)
+        return (
+            {"capex_usd": zero, "depreciation_usd": zero}
+            | {f"depreciation_life_{k}y_usd": zero for k in SWING_LIVES_YEARS},
+            {"capex_usd": _zero_bands(None), "depreciation_usd": _zero_bands(None)},
+        )
+    cum = np.cumsum(capex, axis=1)
+    cum_y = sums.yearly(cum)
+    dep_y = _yearly_depreciation(cum, cum_y, round(life_years * cal.per_year), cal.in_year)
+    swing = {
+        f"depreciation_life_{life}y_usd": _bands(
+            _yearly_depreciation(cum, cum_y, round(life * cal.per_year), cal.in_year)
+        )
+        for life in SWING_LIVES_YEARS
+    }
+    lines = {"capex_usd": _bands(sums.yearly(capex)), "depreciation_usd": _bands(dep_y), **swing}
+    return lines, {"capex_usd": _bands(capex.sum(axis=1)), "depreciation_usd": _bands(dep_y.sum(axis=1))}
+
+
+def _yearly_depreciation(
+    cum: np.ndarray, cum_y: np.ndarray, life_periods: int, in_year: np.ndarray
+) -> np.ndarray:
+    """:func:`depreciation` by year, from the capex's running total ``cum`` ``(draw, period)`` and
+    its sum by year ``cum_y``: straight-line depreciation is (running total less the running total
+    ``life`` periods before) / life, and a sum by year is linear, so the lagged total's sum by year
+    is a product with the calendar shifted (no lagged copy)."""
+    life = max(1, int(life_periods))
+    lagged_y = cum[:, : max(0, cum.shape[1] - life)] @ in_year[life:]
+    out: np.ndarray = (cum_y - lagged_y) / life
+    return out
+
+
+def _returns(
+    money: Money, party: str, cal: _Calendar, positions: list[TerminalValue]
+) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """A party's NPV (with and without the positions open at the horizon), terminal value and
+    IRR, and its terminal value by contract."""
+    net = money.book.net(party)
+    terminal, parts = terminal_by_party(money, party, positions)
+    with_terminal = net
+    if terminal.any():
+        with_terminal = net.copy()
+        with_terminal[:, -1] += terminal
+    rates = irr(with_terminal, cal.per_year)
+    npv_cash = npv_usd(net, cal.rate)
+    totals = {
+        "npv_usd": _bands(npv_usd(with_terminal, cal.rate) if with_terminal is not net else npv_cash),
+        "npv_cash_only_usd": _bands(npv_cash),
+        "terminal_value_usd": _bands(terminal),
+        "irr_per_year": _bands(rates),
+        "irr_defined_share": float(np.mean(np.isfinite(rates))),
+    }
+    return totals, parts
+
+
+def _breakdowns(party: str, sums: _Sums) -> dict[str, Any]:
+    """A party's money over the horizon by counterparty and by kind, in and out."""
+    book = sums.book
+    payer, payee, kind = book.payer, book.payee, book.kind
+    inn, out_mask = payee == party, payer == party
+    return {
+        "by_counterparty": {
+            c: {
+                "in_usd": sums.total_bands(inn & (payer == c)),
+                "out_usd": sums.total_bands(out_mask & (payee == c)),
+            }
+            for c in sorted(set(payer[inn]) | set(payee[out_mask]))
+        },
+        "by_kind": {
+            k: {
+                "in_usd": sums.total_bands(inn & (kind == k)),
+                "out_usd": sums.total_bands(out_mask & (kind == k)),
+            }
+            for k in sorted(set(kind[inn | out_mask]))
+        },
+    }
+
+
+def _positions(money: Money, party: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A party's equity stakes and warrants held at the horizon, and its loans' covenants."""
+    stakes = {}
+    for n, r in money.results.items():
+        c = money.scenario.contracts[n]
+        if r.stake_fraction is not None and c.payer == party:
+            stakes[c.payee] = _bands(r.stake_fraction[:, -1])
+        if r.warrant_value_usd is not None and c.payee == party:
+            stakes[f"{c.payer} (warrant, USD)"] = _bands(r.warrant_value_usd[:, -1])
+    covenants = {
+        n: covenant_summary(r.covenants, money.edges)
+        for n, r in money.results.items()
+        if r.covenants is not None
+        and party in (money.scenario.contracts[n].payer, money.scenario.contracts[n].payee)
+    }
+    return stakes, covenants
+
+
 def statements(
     money: Money,
     parties: list[str] | None = None,
@@ -225,144 +480,36 @@ def statements(
     discount_rate: float = 0.10,
 ) -> dict[str, Any]:
     """Statements of each party (all but the world by default), by calendar year."""
-    book, edges = money.book, money.edges
-    payer, payee, kind, contract = book.payer, book.payee, book.kind, book.contract
-    years = np.array([units.date_from_days(d).year for d in edges[:-1]])
-    year_list = sorted(set(years.tolist()))
-    year_index = np.searchsorted(year_list, years)
-    last_of_year = np.array([np.nonzero(years == y)[0][-1] for y in year_list])
-    per_year, rate = rate_per_period(edges, discount_rate)
-    capital = capital_contracts(money.scenario)
-
-    in_year = (year_index[:, None] == np.arange(len(year_list))[None, :]) * 1.0  # (period, year)
-
-    def yearly(flow: np.ndarray) -> np.ndarray:
-        result: np.ndarray = flow @ in_year  # a product: faster than np.add.reduceat along rows
-        return result
-
-    chosen = parties or [p for p in money.parties if p != WORLD]
-    # what statements read is summed once per entry: by year, and over the horizon
-    draws = book.shape[0]
-    by_year = book.by_bucket(in_year)  # each entry's (draw, year)
-    entry_total = book.totals()  # (entry, draw): from the years'
+    cal = _calendar(money.edges, discount_rate)
+    sums = _Sums(money, cal)
     open_positions = terminal_values(money)
-
-    def by_year_sum(mask: np.ndarray) -> np.ndarray:
-        return entry_sum(by_year, mask, (draws, len(year_list)))
-
-    def total_sum(mask: np.ndarray) -> np.ndarray:
-        return entry_sum(entry_total, mask, (draws,))
-
     out: dict[str, Any] = {}
-    for party in chosen:
-        inn, out_mask = payee == party, payer == party
-        cash_in_y, cash_out_y = by_year_sum(inn), by_year_sum(out_mask)
-        net = book.net(party)
-        terminal, terminal_parts = terminal_by_party(money, party, open_positions)
-        with_terminal = net.copy()
-        with_terminal[:, -1] += terminal
-        rates = irr(with_terminal, per_year)
-        sales_y = by_year_sum(inn & np.isin(kind, _SALES))
-        recognised = sum(
-            (
-                r.recognised_usd
-                for n, r in money.results.items()
-                if r.recognised_usd is not None and money.scenario.contracts[n].payee == party
-            ),
-            np.zeros_like(net),
-        )
-        capex = book.sum(out_mask & np.isin(contract, list(capital)))
-        opex_y = by_year_sum(out_mask & np.isin(kind, _OPEX))
-        capex_cum = np.cumsum(capex, axis=1) if capex.any() else None  # None: no capex, no depreciation
-        dep = depreciation(capex, round(life_years * per_year), capex_cum)
-        swing = {
-            str(life): yearly(depreciation(capex, round(life * per_year), capex_cum))
-            for life in SWING_LIVES_YEARS
-        }
-        rpo = sum(
-            (
-                r.rpo_usd
-                for n, r in money.results.items()
-                if r.rpo_usd is not None and money.scenario.contracts[n].payee == party
-            ),
-            np.zeros_like(net),
-        )
-        lapsed_by_period = sum(
-            (
-                r.rpo_lapsed_usd
-                for n, r in money.results.items()
-                if r.rpo_lapsed_usd is not None and money.scenario.contracts[n].payee == party
-            ),
-            np.zeros_like(net),
-        )
-        lapsed = lapsed_by_period.sum(axis=1)
-        cash0 = money.parameters.get(f"parties.{party}.cash", np.zeros(net.shape[0]))
-        net_y = cash_in_y - cash_out_y
-        position_y = cash0[:, None] + np.cumsum(net_y, axis=1)  # at each year's last period end
-        stakes = {}
-        for n, r in money.results.items():
-            c = money.scenario.contracts[n]
-            if r.stake_fraction is not None and c.payer == party:
-                stakes[c.payee] = _bands(r.stake_fraction[:, -1])
-            if r.warrant_value_usd is not None and c.payee == party:
-                stakes[f"{c.payer} (warrant, USD)"] = _bands(r.warrant_value_usd[:, -1])
-        site_opex = {f"opex_{k}_usd": _bands(by_year_sum(out_mask & (kind == k))) for k in _SITE_OPEX}
-        covenants = {
-            n: covenant_summary(r.covenants, edges)
-            for n, r in money.results.items()
-            if r.covenants is not None
-            and party in (money.scenario.contracts[n].payer, money.scenario.contracts[n].payee)
-        }
-        counterparties = sorted(set(payer[inn]) | set(payee[out_mask]))
-        by_counterparty = {
-            c: {
-                "in_usd": _bands(total_sum(inn & (payer == c))),
-                "out_usd": _bands(total_sum(out_mask & (payee == c))),
-            }
-            for c in counterparties
-        }
-        kinds = sorted(set(kind[inn | out_mask]))
-        by_kind = {
-            k: {
-                "in_usd": _bands(total_sum(inn & (kind == k))),
-                "out_usd": _bands(total_sum(out_mask & (kind == k))),
-            }
-            for k in kinds
-        }
+    for party in parties or [p for p in money.parties if p != WORLD]:
+        cash, cash_totals = _cash_lines(money, party, sums)
+        capex, capex_totals = _capex_lines(money, party, sums, life_years)
+        returns, terminal_parts = _returns(money, party, cal, open_positions)
+        stakes, covenants = _positions(money, party)
         out[party] = {
-            "years": year_list,
+            "years": cal.years,
             "lines": {
-                "cash_in_usd": _bands(cash_in_y),
-                "cash_out_usd": _bands(cash_out_y),
-                "net_cash_usd": _bands(net_y),
-                "revenue_usd": _bands(sales_y + yearly(recognised)),
-                "capex_usd": _bands(yearly(capex)),
-                "opex_usd": _bands(opex_y),
-                **site_opex,
-                "depreciation_usd": _bands(yearly(dep)),
-                **{f"depreciation_life_{k}y_usd": _bands(v) for k, v in swing.items()},
-                "rpo_usd": _bands(rpo[:, last_of_year]),
-                "rpo_lapsed_usd": _bands(yearly(lapsed_by_period)),
-                "cash_position_usd": _bands(position_y),
+                **{k: cash[k] for k in ("cash_in_usd", "cash_out_usd", "net_cash_usd", "revenue_usd")},
+                "capex_usd": capex["capex_usd"],
+                "opex_usd": cash["opex_usd"],
+                **{f"opex_{k}_usd": cash[f"opex_{k}_usd"] for k in _SITE_OPEX},
+                **{k: v for k, v in capex.items() if k.startswith("depreciation")},
+                **{k: cash[k] for k in ("rpo_usd", "rpo_lapsed_usd", "cash_position_usd")},
             },
             "totals": {
-                "cash_in_usd": _bands(cash_in_y.sum(axis=1)),
-                "cash_out_usd": _bands(cash_out_y.sum(axis=1)),
-                "capex_usd": _bands(capex.sum(axis=1)),
-                "depreciation_usd": _bands(dep.sum(axis=1)),
-                "rpo_lapsed_usd": _bands(lapsed),
-                "npv_usd": _bands(npv_usd(with_terminal, rate)),
-                "npv_cash_only_usd": _bands(npv_usd(net, rate)),
-                "terminal_value_usd": _bands(terminal),
-                "irr_per_year": _bands(rates),
-                "irr_defined_share": float(np.mean(np.isfinite(rates))),
+                **{k: cash_totals[k] for k in ("cash_in_usd", "cash_out_usd")},
+                **capex_totals,
+                "rpo_lapsed_usd": cash_totals["rpo_lapsed_usd"],
+                **returns,
             },
-            "by_counterparty": by_counterparty,
-            "by_kind": by_kind,
+            **_breakdowns(party, sums),
             "equity_stakes": stakes,
             "covenants": covenants,
             "terminal_value": {
-                "at": units.format_date(edges[-1]),
+                "at": units.format_date(money.edges[-1]),
                 "conventions": CONVENTIONS,
                 "by_contract_usd": {n: _bands(v) for n, v in terminal_parts.items()},
             },

@@ -248,6 +248,8 @@ def _stranded_mw(money: Money, settlement: Settlement) -> np.ndarray:
             continue
         due = sum((book.amounts[e][rows] for e in entries), np.zeros(stranded.shape))
         got = sum((settlement.scaled_paid_usd[:, :, where[e]] for e in entries), np.zeros(stranded.shape))
+        if np.array_equal(got, due):  # paid in full: nothing stranded (the share below is 0)
+            continue
         unpaid_share = np.where(due > 0, 1 - got / np.where(due > 0, due, 1.0), 0.0)
         stranded += r.covered_mw[rows] * np.clip(unpaid_share, 0.0, 1.0)
     total[rows] = stranded

@@ -1,0 +1,33 @@
+"""Money quantiles: the sort-based percentiles are numpy's (linear method) bit for bit."""
+
+import numpy as np
+import pytest
+
+from gigawatt.finance.quantiles import bands, percentiles
+
+
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 11, 999, 1000, 2001])
+def test_percentiles_are_numpys_bit_for_bit(n):
+    rng = np.random.default_rng(n)
+    for values in (
+        rng.standard_normal((n, 5)) * 1e9,
+        np.round(rng.standard_normal((n, 3)), 1),  # ties
+        rng.integers(-2, 3, (n, 4)).astype(float),  # many ties, zeros
+        -rng.lognormal(0, 3, n),  # one column, skewed
+    ):
+        expected = np.percentile(values, (10, 50, 90), axis=0)
+        got = percentiles(values)
+        assert got.shape == expected.shape
+        assert np.array_equal(got, expected)
+
+
+def test_other_quantiles_and_a_year_grid():
+    values = np.random.default_rng(1).standard_normal((500, 12)).cumsum(axis=1)
+    assert np.array_equal(
+        percentiles(values, (5, 25, 75, 95)), np.percentile(values, (5, 25, 75, 95), axis=0)
+    )
+
+
+def test_bands_leave_out_what_is_not_finite():
+    assert bands(np.array([np.nan, np.inf, 1.0, 2.0, 3.0])) == {"p10": 1.2, "p50": 2.0, "p90": 2.8}
+    assert bands(np.array([np.nan])) == {"p10": None, "p50": None, "p90": None}
