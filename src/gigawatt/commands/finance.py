@@ -152,7 +152,7 @@ def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_r
             _b3(t["npv_usd"]["p50"]),
             "n/a"
             if irr is None
-            else f"{round(irr, 4) + 0.0:.0%}\n" + (f"({unique:.0%})" if unique < 0.995 else "(all)"),
+            else f"{round(irr * 100)}%\n" + (f"({unique:.0%})" if unique < 0.995 else "(all)"),
         )
     console.print(table)
     if quiet:
@@ -567,7 +567,7 @@ def _print_capital(console: Any, need: dict[str, Any]) -> None:
         capital.add_row(
             name,
             f"{n['p50'] / 1e9:,.0f} ({n['p10'] / 1e9:,.0f}–{n['p90'] / 1e9:,.0f})",
-            f"{n['first_date']['p50']} ({n['probability_needed']:.0%})"
+            f"{n['first_date']['p50']} ({_share(n['probability_needed'])})"
             if n["first_date"]["p50"]
             else "never",
             raised or ("–" if n["policy"] else "no policy"),
