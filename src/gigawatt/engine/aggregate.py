@@ -157,13 +157,15 @@ def aggregate_block(
     stop: int,
     ds: xr.Dataset | None = None,
     drawn: Drawn | None = None,
+    met: dict[str, np.ndarray] | None = None,
 ) -> Aggregates:
     """Simulate draws ``start``..``stop`` (or take ``ds``, their :func:`simulate_block`
     output, already made) and reduce them to mergeable aggregates.
 
     ``start`` must be a multiple of :data:`BLOCK_DRAWS`, so per-chunk sums line up.
     ``drawn``: what :func:`~gigawatt.engine.simulate.simulate_drawn` drew for ``ds`` (without
-    ``params``), so that it is not drawn again."""
+    ``params``), so that it is not drawn again. ``met``: filled with each target's
+    :func:`target_days` (for the block's per-draw rows, which need them too)."""
     if start % BLOCK_DRAWS:
         raise ValueError(f"block start must be a multiple of {BLOCK_DRAWS}")
     if ds is None:
@@ -178,7 +180,7 @@ def aggregate_block(
     steps = np.minimum(bins[:, :, _STAGES.index("online_date")], grid.size)
     _capacity_hists(model, ds, agg, steps)
     bought = contracted_steps(model, ds)  # drawn once, for targets and for what serves demand
-    _date_hists(model, ds, agg, bought, bins)
+    _date_hists(model, ds, agg, bought, bins, met)
     _cause_counts(ds, agg)
     _demand_hists(model, seed, start, stop, ds, agg, bought, steps)
     _chunk_sums(model, seed, start, stop, ds, agg, drawn)
@@ -214,11 +216,22 @@ def _capacity_hists(model: Model, ds: xr.Dataset, agg: Aggregates, steps: np.nda
         agg.hist[f"capacity:{name}"] = _step_hist(values, layout(spec.mask), spec.high, spec.unit)
 
 
-def _date_hists(model: Model, ds: xr.Dataset, agg: Aggregates, bought: Steps, bins: np.ndarray) -> None:
-    """``target:<name>``: when each target is met; ``phase:<id>:<stage>``: each phase's start,
-    power, chips and online dates (``bins``: their :func:`date_bins`, (draw, phase, stage))."""
+def _date_hists(
+    model: Model,
+    ds: xr.Dataset,
+    agg: Aggregates,
+    bought: Steps,
+    bins: np.ndarray,
+    met: dict[str, np.ndarray] | None = None,
+) -> None:
+    """``target:<name>``: when each target is met (each target's days also put in ``met``);
+    ``phase:<id>:<stage>``: each phase's start, power, chips and online dates (``bins``: their
+    :func:`date_bins`, (draw, phase, stage))."""
     grid = model.grid_days
-    for name, days in target_days(model, ds, bought).items():
+    days_by_target = target_days(model, ds, bought)
+    if met is not None:
+        met.update(days_by_target)
+    for name, days in days_by_target.items():
         agg.date_hist[f"target:{name}"] = _hist_dates(days, grid)
     by_column = _count_columns(bins, grid.size + 2)
     for k, ph in enumerate(model.phases):

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from gigawatt import runner
@@ -27,21 +28,23 @@ def simulate_blocks(
     model: Model,
     blocks: Sequence[tuple[int, int, int]],
     seed: int,
-    rows: Callable[[Model, int, int, int, xr.Dataset], Any] | None = None,
+    rows: Callable[[Model, int, int, int, xr.Dataset, dict[str, np.ndarray]], Any] | None = None,
     merge: bool = False,
     head: int = 0,
 ) -> list[runner.BlockOut]:
     """The runner's work on a worker: each block ``(index, start, stop)`` simulated and
-    aggregated, with its per-draw rows (``rows(model, seed, start, stop, ds)``) when asked and
+    aggregated, with its per-draw rows (``rows(model, seed, start, stop, ds, met)``, ``met``
+    each target's days as the aggregation worked them out) when asked and
     its simulated draws below ``head`` (for :class:`gigawatt.runner.Head`); ``merge``: one
     output for the whole group (nothing per block is kept)."""
     outs = []
     total: Aggregates | None = None  # merging: the first block's aggregates, the rest added in
     for index, lo, hi in blocks:
         ds, drawn = simulate_drawn(model, seed, lo, hi)
-        table = rows(model, seed, lo, hi, ds) if rows is not None else None
+        met: dict[str, np.ndarray] = {}
+        agg = aggregate_block(model, seed, lo, hi, ds, drawn, met)
+        table = rows(model, seed, lo, hi, ds, met) if rows is not None else None
         kept = ds.isel(draw=slice(0, min(hi, head) - lo)) if lo < head else None
-        agg = aggregate_block(model, seed, lo, hi, ds, drawn)
         if merge and len(blocks) > 1:
             total = agg if total is None else total.merge_in(agg)
         else:
