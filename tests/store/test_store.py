@@ -315,3 +315,23 @@ def test_a_result_recorded_whole_keeps_its_own_time_and_has_no_blocks(tmp_path):
     assert store.list_runs()[0].brief()["blocks"] is None
     quick = store.record_run(kind="plan", scenario="p", scenario_text="p", draws=0, seed=0, summary={})
     assert quick.elapsed_s is not None and 0 <= quick.elapsed_s < 12.5
+
+
+def test_a_recorded_runs_money_takes_its_first_draws_and_a_failure_of_it_fails_the_run(
+    tmp_path: Path, small_text: str, write, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gigawatt.finance import summary
+
+    handed: list[int | None] = []
+
+    def failing(results: dict, scenario, draws: int, seed: int, built=None) -> dict:
+        handed.append(None if built is None else built.sizes["draw"])
+        raise ValueError("no money today")
+
+    monkeypatch.setattr(summary, "with_money", failing)
+    store = Store(tmp_path / "s")
+    with pytest.raises(ValueError, match="no money today"):
+        run_recorded(store, write(small_text), draws=3000, seed=7, block_draws=1024)
+    assert handed == [2000]  # the run's own first 2,000 draws (blocks 0 and 1), not simulated again
+    (record,) = store.list_runs()
+    assert record.status == "failed" and record.error == "ValueError: no money today"
