@@ -131,16 +131,19 @@ class MoneySink:
     thread as soon as the run's :class:`~gigawatt.runner.Head` holds its first draws (block 0,
     usually the first to arrive), so that it overlaps the rest of the blocks instead of
     following them; a run whose first draws were simulated by an earlier process (resumed)
-    gets it at the end, those draws simulated again. Add it after the ``head`` sink."""
+    gets it at the end, those draws simulated again. ``overlap`` false (blocks simulated in
+    this process, which the thread would only take turns with): at the end, on the first
+    draws kept. Add it after the ``head`` sink."""
 
-    def __init__(self, loaded: Any, draws: int, seed: int, head: Any) -> None:
+    def __init__(self, loaded: Any, draws: int, seed: int, head: Any, overlap: bool = True) -> None:
         self.loaded, self.draws, self.seed, self.head = loaded, draws, seed, head
+        self.overlap = overlap
         self._money: dict[str, Any] = {}
         self._error: BaseException | None = None
         self._thread: threading.Thread | None = None
 
     def __call__(self, out: Any) -> None:
-        if self._thread is not None or out.head is None:
+        if not self.overlap or self._thread is not None or out.head is None:
             return
         built = self.head.dataset()
         if built is not None:
@@ -161,7 +164,7 @@ class MoneySink:
     def summary(self, results: dict[str, Any]) -> dict[str, Any]:
         """``results`` with the money entry added (none without contracts or deals)."""
         if self._thread is None:
-            return {**results, **self._with_money(None)}
+            return {**results, **self._with_money(self.head.dataset())}
         self._thread.join()
         if self._error is not None:
             raise self._error
@@ -202,7 +205,7 @@ def continue_run(
         done = set(store.completed_blocks(record.id))
         merged = Merge(Aggregates())
         head = Head(_money_draws(loaded, record.draws))  # the money's draws
-        money = MoneySink(loaded, record.draws, record.seed, head)
+        money = MoneySink(loaded, record.draws, record.seed, head, overlap=_parallel(backend))
         sinks: list[Any] = [RecordSink(store, record.id), merged, head, money]
         if progress:
             sinks.append(BlockProgress(progress, len(ranges)))
@@ -226,6 +229,11 @@ def continue_run(
         store.fail_run(record.id, f"{type(exc).__name__}: {exc}")
         raise
     return store.finish_run(record.id, summary)
+
+
+def _parallel(backend: Any) -> bool:
+    """Whether ``backend`` simulates blocks in other processes while this one waits."""
+    return backend is not None and backend.kind != "inprocess"
 
 
 def _money_draws(loaded: Any, draws: int) -> int:
