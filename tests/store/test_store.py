@@ -8,6 +8,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -21,7 +22,9 @@ from typer.testing import CliRunner
 from gigawatt.cli import app
 from gigawatt.engine import Aggregates, Model, aggregate_block
 from gigawatt.engine import run as engine_run
+from gigawatt.finance import summary as finance_summary
 from gigawatt.finance.summary import with_money
+from gigawatt.runner import Backend
 from gigawatt.scenario import load_scenario
 from gigawatt.store import (
     Store,
@@ -315,3 +318,25 @@ def test_a_result_recorded_whole_keeps_its_own_time_and_has_no_blocks(tmp_path):
     assert store.list_runs()[0].brief()["blocks"] is None
     quick = store.record_run(kind="plan", scenario="p", scenario_text="p", draws=0, seed=0, summary={})
     assert quick.elapsed_s is not None and 0 <= quick.elapsed_s < 12.5
+
+
+@pytest.mark.parametrize("workers", [0, 2])  # in process: at the end; a pool: in a thread meanwhile
+def test_a_recorded_runs_money_takes_its_first_draws_and_a_failure_of_it_fails_the_run(
+    tmp_path: Path, small_text: str, write, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    handed: list[tuple[int | None, str]] = []
+
+    def failing(results: dict, scenario, draws: int, seed: int, built=None) -> dict:
+        handed.append((None if built is None else built.sizes["draw"], threading.current_thread().name))
+        raise ValueError("no money today")
+
+    monkeypatch.setattr(finance_summary, "with_money", failing)
+    store = Store(tmp_path / "s")
+    with pytest.raises(ValueError, match="no money today"):
+        backend = Backend("local", workers=workers) if workers else None
+        run_recorded(store, write(small_text), draws=3000, seed=7, block_draws=1024, backend=backend)
+    # the run's own first 2,000 draws (blocks 0 and 1), not simulated again; beside a pool, in a
+    # thread while the pool simulates the rest
+    assert handed == [(2000, "money" if workers else "MainThread")]
+    (record,) = store.list_runs()
+    assert record.status == "failed" and record.error == "ValueError: no money today"

@@ -89,6 +89,21 @@ def test_per_draw_rows_read_back_as_written(small_text: str, write, tmp_path: Pa
     assert check_file(path, "draws", (0, 1024)) is None
 
 
+def test_per_draw_rows_from_the_blocks_outcomes_are_the_rows_worked_out_alone(small_text: str, write) -> None:
+    from gigawatt.engine import outcomes, simulate_blocks
+    from gigawatt.engine.simulate import simulate_drawn
+
+    model = Model.from_scenario(load_scenario(write(small_text)))
+    assert model.scenario.targets  # the rows have target columns to share
+    ds, drawn = simulate_drawn(model, 5, 1024, 2048)
+    met = outcomes(model, 5, 1024, 2048, ds, drawn).targets
+    assert sorted(met) == sorted(model.scenario.targets)
+    alone = draws_table(model, 5, 1024, 2048)
+    assert draws_table(model, 5, 1024, 2048, ds, met).equals(alone)
+    [out] = simulate_blocks(model, [(1, 1024, 2048)], 5, draws_table)  # as a recorded run's worker
+    assert out.rows.equals(alone) and out.rows.schema.equals(alone.schema)
+
+
 def test_a_block_from_another_process_is_tabled_from_its_packed_cells_as_the_dense_one():
     import pickle
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import xarray as xr
 
 from gigawatt import runner
@@ -28,12 +29,13 @@ def simulate_blocks(
     model: Model,
     blocks: Sequence[tuple[int, int, int]],
     seed: int,
-    rows: Callable[[Model, int, int, int, xr.Dataset], Any] | None = None,
+    rows: Callable[[Model, int, int, int, xr.Dataset, dict[str, np.ndarray]], Any] | None = None,
     merge: bool = False,
     head: int = 0,
 ) -> list[runner.BlockOut]:
     """The runner's work on a worker: each block ``(index, start, stop)`` simulated and
-    aggregated, with its per-draw rows (``rows(model, seed, start, stop, ds)``) when asked and
+    aggregated, with its per-draw rows (``rows(model, seed, start, stop, ds, met)``, ``met``
+    each target's days from the block's :class:`~gigawatt.engine.outcomes.Outcomes`) when asked and
     its simulated draws below ``head`` (for :class:`gigawatt.runner.Head`); ``merge``: one
     output for the whole group (nothing per block is kept)."""
     outs = []
@@ -41,7 +43,7 @@ def simulate_blocks(
     for index, lo, hi in blocks:
         ds, drawn = simulate_drawn(model, seed, lo, hi)
         made = outcomes(model, seed, lo, hi, ds, drawn)
-        table = rows(model, seed, lo, hi, ds) if rows is not None else None
+        table = rows(model, seed, lo, hi, ds, made.targets) if rows is not None else None
         kept = ds.isel(draw=slice(0, min(hi, head) - lo)) if lo < head else None
         agg = aggregate_block(model, seed, lo, hi, ds, made)
         if merge and len(blocks) > 1:

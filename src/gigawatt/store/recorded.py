@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from gigawatt.store.records import RunRecord, StoreError, scenario_hash, scenari
 from gigawatt.store.tables import aggregates_from_table, aggregates_table, draws_table
 
 __all__ = [
+    "MoneySink",
     "RecordSink",
     "check_resumable",
     "continue_run",
@@ -124,6 +126,51 @@ def resume_run(store: Store, run_id: str, *, progress: Any = None, backend: Any 
     return continue_run(store, record.id, loaded, progress, backend)
 
 
+class MoneySink:
+    """The money of a recorded run (:func:`gigawatt.finance.summary.with_money`) worked out in a
+    thread as soon as the run's :class:`~gigawatt.runner.Head` holds its first draws (block 0,
+    usually the first to arrive), so that it overlaps the rest of the blocks instead of
+    following them; a run whose first draws were simulated by an earlier process (resumed)
+    gets it at the end, those draws simulated again. ``overlap`` false (blocks simulated in
+    this process, which the thread would only take turns with): at the end, on the first
+    draws kept. Add it after the ``head`` sink."""
+
+    def __init__(self, loaded: Any, draws: int, seed: int, head: Any, overlap: bool = True) -> None:
+        self.loaded, self.draws, self.seed, self.head = loaded, draws, seed, head
+        self.overlap = overlap
+        self._money: dict[str, Any] = {}
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+
+    def __call__(self, out: Any) -> None:
+        if not self.overlap or self._thread is not None or out.head is None:
+            return
+        built = self.head.dataset()
+        if built is not None:
+            self._thread = threading.Thread(target=self._work, args=(built,), name="money", daemon=True)
+            self._thread.start()
+
+    def _work(self, built: Any) -> None:
+        try:
+            self._money = self._with_money(built)
+        except BaseException as exc:  # re-raised by summary(), in the run's own thread
+            self._error = exc
+
+    def _with_money(self, built: Any) -> dict[str, Any]:
+        from gigawatt.finance.summary import with_money
+
+        return with_money({}, self.loaded, self.draws, self.seed, built)
+
+    def summary(self, results: dict[str, Any]) -> dict[str, Any]:
+        """``results`` with the money entry added (none without contracts or deals)."""
+        if self._thread is None:
+            return {**results, **self._with_money(self.head.dataset())}
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return {**results, **self._money}
+
+
 @dataclasses.dataclass
 class RecordSink:
     """The runner's sink of a recorded run: each block's per-draw rows, then its aggregates
@@ -146,7 +193,6 @@ def continue_run(
     Any failure marks the run failed (with the reason) and is re-raised."""
     from gigawatt.engine import Aggregates, Model, Results, simulate_blocks
     from gigawatt.engine.blocks import warm
-    from gigawatt.finance.summary import MONEY_DRAWS, with_money
     from gigawatt.runner import BlockOut, BlockProgress, Head, Merge, run_blocks
 
     record = store.get(run_id)
@@ -158,9 +204,9 @@ def continue_run(
         ]
         done = set(store.completed_blocks(record.id))
         merged = Merge(Aggregates())
-        has_money = bool(loaded.contracts or loaded.financing)
-        head = Head(min(record.draws, MONEY_DRAWS) if has_money else 0)  # the money's draws
-        sinks: list[Any] = [RecordSink(store, record.id), merged, head]
+        head = Head(_money_draws(loaded, record.draws))  # the money's draws
+        money = MoneySink(loaded, record.draws, record.seed, head, overlap=_parallel(backend))
+        sinks: list[Any] = [RecordSink(store, record.id), merged, head, money]
         if progress:
             sinks.append(BlockProgress(progress, len(ranges)))
         for index in sorted(done):  # from an earlier, interrupted process
@@ -178,12 +224,25 @@ def continue_run(
             per_block=True,
             warm=warm,
         )
-        results = Results(model, merged.total, record.seed).summary()
-        summary = with_money(results, loaded, record.draws, record.seed, head.dataset())
+        summary = money.summary(Results(model, merged.total, record.seed).summary())
     except Exception as exc:
         store.fail_run(record.id, f"{type(exc).__name__}: {exc}")
         raise
     return store.finish_run(record.id, summary)
+
+
+def _parallel(backend: Any) -> bool:
+    """Whether ``backend`` simulates blocks in other processes while this one waits."""
+    return backend is not None and backend.kind != "inprocess"
+
+
+def _money_draws(loaded: Any, draws: int) -> int:
+    """How many of a run's first draws its money is computed on (none without contracts or deals)."""
+    if not (loaded.contracts or loaded.financing):
+        return 0
+    from gigawatt.finance.summary import MONEY_DRAWS
+
+    return min(draws, MONEY_DRAWS)
 
 
 def load_results(store: Store, run_id: str) -> Any:

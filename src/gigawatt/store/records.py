@@ -7,7 +7,7 @@ import hashlib
 import math
 import os
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -109,7 +109,8 @@ class RunRecord:
         }
 
     def as_dict(self) -> dict[str, Any]:
-        out = asdict(self)
+        """The record's fields (the summary and params as they are, not copied), dates as ISO text."""
+        out = {f.name: getattr(self, f.name) for f in fields(self)}
         out["created"] = self.created.isoformat()
         out["finished"] = self.finished.isoformat() if self.finished else None
         return out
@@ -117,6 +118,11 @@ class RunRecord:
 
 def jsonable(value: Any) -> Any:
     """JSON-ready copy: numpy scalars/arrays to Python, non-finite floats to None."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:  # most of a summary: as they are
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if isinstance(value, Mapping):
         return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -5,6 +5,7 @@ renamed into place, so a file is either whole or absent; DuckDB queries over the
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 import secrets
@@ -249,9 +250,9 @@ def _packed_cells(
     """The flat indices and values of a packed histogram's non-zero entries, as they are found
     in the dense array: ``where`` are cells of one (time, bin) plane, ``values`` one row per plane."""
     plane = int(np.prod(shape[1:]))
-    kept = [values[row] != 0 for row in range(shape[0])]
-    index = np.concatenate([row * plane + where[k] for row, k in enumerate(kept)])
-    return index, np.concatenate([values[row][k] for row, k in enumerate(kept)]).astype(np.int64)
+    kept = values != 0  # row by row, as the dense array's flat order has them
+    index = (np.arange(shape[0], dtype=np.int64)[:, None] * plane + where)[kept]
+    return index, values[kept].astype(np.int64, copy=False)
 
 
 def _lists(parts: list[np.ndarray], present: np.ndarray, kind: pa.DataType) -> pa.Array:
@@ -289,9 +290,12 @@ def aggregates_from_table(table: pa.Table) -> Any:
     return agg
 
 
-def draws_table(model: Any, seed: int, start: int, stop: int, ds: Any = None) -> pa.Table:
+def draws_table(
+    model: Any, seed: int, start: int, stop: int, ds: Any = None, met: Mapping[str, np.ndarray] | None = None
+) -> pa.Table:
     """Draws ``start``..``stop`` of an engine run, one row each (what the aggregates summarise);
-    ``ds`` is their :func:`~gigawatt.engine.simulate_block` output if already made.
+    ``ds`` is their :func:`~gigawatt.engine.simulate_block` output if already made, ``met``
+    their :func:`~gigawatt.engine.target_days` if already worked out (by the block's aggregation).
 
     Columns: ``draw``; ``target:NAME`` — the date the target is met on its basis, on the run's
     time grid (the first grid date on or after it, as the summary counts; null if not within
@@ -300,14 +304,16 @@ def draws_table(model: Any, seed: int, start: int, stop: int, ds: Any = None) ->
     IT power; ``phases_online`` within the horizon; ``all_online`` — the day the last phase
     comes online if every phase does (null otherwise); ``last_phase_cause`` — the constraint
     that set the date of the last phase online (null if none is)."""
-    from gigawatt.engine import CAUSES, date_bins, simulate_block, target_days
+    from gigawatt.engine import date_bins, simulate_block, target_days
 
     if ds is None:
         ds = simulate_block(model, seed, start, stop)
+    if met is None:
+        met = target_days(model, ds)
     grid = model.grid_days
     online = ds["online_date"].values
     columns: dict[str, pa.Array] = {"draw": pa.array(ds["draw"].values.astype(np.int64))}
-    for name, days in target_days(model, ds).items():
+    for name, days in met.items():
         bins = date_bins(days, grid)
         within = bins < grid.size
         on_grid = grid[np.minimum(bins, grid.size - 1)].astype(np.int32)
@@ -315,19 +321,26 @@ def draws_table(model: Any, seed: int, start: int, stop: int, ds: Any = None) ->
     years = [units.date_from_days(day).year for day in model.year_ends]
     is_online = online[:, :, None] <= model.year_ends[None, None, :]
     for variable, label in (("facility_mw", "facility_gw"), ("it_mw", "it_gw")):
-        gw = np.einsum("dk,dkt->dt", ds[variable].values, is_online) / 1e3
-        columns.update({f"{label}:{year}": pa.array(gw[:, t]) for t, year in enumerate(years)})
+        gw = np.einsum("dk,dkt->td", ds[variable].values, is_online) / 1e3  # a year end's draws contiguous
+        columns.update({f"{label}:{year}": pa.array(gw[t]) for t, year in enumerate(years)})
     finite = np.isfinite(online)
     columns["phases_online"] = pa.array(finite.sum(axis=1).astype(np.int32))
-    last_day = np.where(finite, online, -np.inf).max(axis=1)
+    dated = np.where(finite, online, -np.inf)
+    last = np.argmax(dated, axis=1)
+    draw = np.arange(online.shape[0])
     every = finite.all(axis=1)
     columns["all_online"] = pa.array(
-        np.floor(np.where(every, last_day, 0)).astype(np.int32), pa.date32(), mask=~every
+        np.floor(np.where(every, dated[draw, last], 0)).astype(np.int32), pa.date32(), mask=~every
     )
-    last = np.argmax(np.where(finite, online, -np.inf), axis=1)
-    cause = np.take_along_axis(ds["critical"].values, last[:, None], axis=1)[:, 0].astype(np.int32)
-    names = pa.array(list(CAUSES))
+    cause = ds["critical"].values[draw, last].astype(np.int32)
     columns["last_phase_cause"] = pa.DictionaryArray.from_arrays(
-        pa.array(cause, mask=~finite.any(axis=1)), names
+        pa.array(cause, mask=~finite.any(axis=1)), _cause_names()
     )
     return pa.table(columns)
+
+
+@functools.cache
+def _cause_names() -> pa.Array:
+    from gigawatt.engine import CAUSES
+
+    return pa.array(list(CAUSES))
