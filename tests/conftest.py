@@ -66,6 +66,15 @@ targets:
     basis: online
 """
 
+#: Demand for SMALL: training flat at 100 MW, inference doubling yearly from 50 MW.
+DEMAND = """
+demand:
+  training: {start: 2025-01-01, level: "100 MW", growth_per_year: 0.0}
+  inference: {start: 2025-01-01, level: "50 MW", growth_per_year: 1.0}
+  model_active_params: 1e11
+  utilisation: 0.5
+"""
+
 
 @pytest.fixture
 def small_text() -> str:

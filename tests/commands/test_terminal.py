@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from tests.conftest import DEMAND
 from typer.testing import CliRunner
 
 from gigawatt.cli import app
@@ -50,15 +51,6 @@ def test_plan_is_a_table_with_the_prose_behind_why() -> None:
 
 def test_shell_completion_is_on() -> None:
     assert "--install-completion" in runner.invoke(app, ["--help"]).output
-
-
-DEMAND = """
-demand:
-  training: {start: 2025-01-01, level: "100 MW", growth_per_year: 0.0}
-  inference: {start: 2025-01-01, level: "50 MW", growth_per_year: 1.0}
-  model_active_params: 1e11
-  utilisation: 0.5
-"""
 
 
 def test_demand_is_set_against_capacity_only_from_the_as_of_date(small_text: str, write) -> None:

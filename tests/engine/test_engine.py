@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+from tests.conftest import DEMAND
 
 from gigawatt import engine, load_scenario
 from gigawatt.engine import CAUSES, Model, aggregate_block, run, simulate_block
@@ -173,15 +174,6 @@ def test_causes_are_named(block):
     _, ds = block
     assert ds.attrs["critical_names"] == list(CAUSES)
     assert set(np.unique(ds["critical"].values)) <= set(range(len(CAUSES)))
-
-
-DEMAND = """
-demand:
-  training: {start: 2025-01-01, level: "100 MW", growth_per_year: 0.0}
-  inference: {start: 2025-01-01, level: "50 MW", growth_per_year: 1.0}
-  model_active_params: 1e11
-  utilisation: 0.5
-"""
 
 
 def test_demand_against_capacity(write, small_text):

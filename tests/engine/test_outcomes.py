@@ -3,19 +3,11 @@
 from __future__ import annotations
 
 import numpy as np
-from tests.conftest import SMALL
+from tests.conftest import DEMAND, SMALL
 
 from gigawatt import engine
 from gigawatt.engine.simulate import simulate_drawn
 from gigawatt.scenario import load_scenario_text
-
-DEMAND = """
-demand:
-  training: {start: 2025-01-01, level: "100 MW", growth_per_year: 0.2}
-  inference: {start: 2025-01-01, level: "50 MW", growth_per_year: 1.0}
-  model_active_params: 1e11
-  utilisation: 0.5
-"""
 
 
 def _hists_equal(a: engine.Aggregates, b: engine.Aggregates) -> bool:
