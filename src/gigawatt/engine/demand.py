@@ -11,7 +11,7 @@ import xarray as xr
 from gigawatt import units
 from gigawatt.engine.histograms import _capacity
 from gigawatt.engine.model import Model
-from gigawatt.engine.targets import Steps, contracted_steps
+from gigawatt.engine.targets import Steps
 from gigawatt.sampling import sample
 from gigawatt.scenario import DEMAND_KEYS
 
@@ -63,19 +63,17 @@ def serving_high_mw(model: Model) -> float:
     return float(sites + blocks)
 
 
-def _serving(
-    model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, bought: Steps | None = None
-) -> dict[str, Any]:
+def _serving(model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, bought: Steps) -> dict[str, Any]:
     """What serves demand's party (``demand.party``; default everything): its sites' phases
     and its contracted blocks, as (draw, column) facility MW, BF16 FLOP/s and online dates
     (the phases first: ``own`` of all phases),
     their facility MW online at each year end (``mw_years``: draw, year), and each site
     programme's share of that capacity at each year end (draw, year).
-    ``bought``: the block's :func:`~gigawatt.engine.targets.contracted_steps`, if already drawn."""
+    ``bought``: the block's :func:`~gigawatt.engine.targets.contracted_steps`."""
     scenario = model.scenario
     party = scenario.demand.party
     own = np.array([party is None or ph.tenant == party for ph in model.phases], bool)
-    mw, days, names = contracted_steps(model, ds) if bought is None else bought
+    mw, days, names = bought
     take = np.array([party is None or scenario.contracted[n].party == party for n in names], bool)
     mw, days, names = mw[:, take], days[:, take], [n for n, t in zip(names, take, strict=True) if t]
     flops = np.zeros_like(mw)
