@@ -98,6 +98,8 @@ class Aggregates:
         return self
 
     def _unshare(self) -> None:
+        """Give each histogram key its own array (a block shares one between series of the same
+        phases), so that adding in place never adds twice into one."""
         seen: set[int] = set()
         for key, values in self.hist.items():
             if id(values) in seen:
