@@ -149,3 +149,17 @@ def test_a_file_keeps_the_newest_tables_only(
         store.save()
     kept = tablecache.FileTableStore(tmp_path)
     assert [kept.get(a, 3.0) is not None for a in (1.5, 2.5, 3.5)] == [False, True, True]
+
+
+def test_a_write_that_fails_leaves_no_temporary_file(
+    fresh: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = tablecache.FileTableStore(tmp_path)
+    store.put(2.0, 3.5, distributions.beta_quantile_table(2.0, 3.5))
+
+    def full_disk(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tablecache.np, "savez", full_disk)
+    store.save()  # no exception
+    assert list(tmp_path.iterdir()) == []

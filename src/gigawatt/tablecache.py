@@ -15,6 +15,7 @@ file; tables another command added meanwhile are kept.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import tempfile
 from pathlib import Path
@@ -64,10 +65,16 @@ class FileTableStore:
         shapes = np.array(list(tables), dtype=np.float64).reshape(-1, 2)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=self.path.parent, suffix=".tmp", delete=False) as out:
-                np.savez(out, shapes=shapes, quantiles=np.stack(list(tables.values())))
-            os.replace(out.name, self.path)
+            handle, temporary = tempfile.mkstemp(dir=self.path.parent, suffix=".tmp")
         except OSError:
+            return
+        try:
+            with os.fdopen(handle, "wb") as out:
+                np.savez(out, shapes=shapes, quantiles=np.stack(list(tables.values())))
+            os.replace(temporary, self.path)
+        except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
             return
         self._new.clear()
 
