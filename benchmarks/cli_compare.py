@@ -29,7 +29,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MAIN = "import sys; from gigawatt.cli import main; sys.argv[0] = 'gigawatt'; main()"
+#: The installed script's entry point (``gigawatt.cli:script``), or ``main`` in trees from before it.
+MAIN = (
+    "import sys, gigawatt.cli as c; sys.argv[0] = 'gigawatt'; "
+    "c.script() if hasattr(c, 'script') else c.main()"
+)
 DEFAULT_COMMANDS = (
     "--help",
     "validate stargate",

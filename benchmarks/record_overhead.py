@@ -31,7 +31,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-MAIN = "import sys; from gigawatt.cli import main; sys.argv[0] = 'gigawatt'; main()"
+#: The installed script's entry point (``gigawatt.cli:script``), or ``main`` in trees from before it.
+MAIN = (
+    "import sys, gigawatt.cli as c; sys.argv[0] = 'gigawatt'; "
+    "c.script() if hasattr(c, 'script') else c.main()"
+)
 
 
 def cpu_of(argv: list[str], cwd: Path) -> tuple[float, float]:

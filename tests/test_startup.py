@@ -45,3 +45,24 @@ def test_an_unrecorded_run_imports_neither_dask_nor_pint():
     )
     assert "xarray" in loaded
     assert not loaded & {"dask", "pint", "sparse", "cupy"}, loaded & {"dask", "pint", "sparse", "cupy"}
+
+
+def _script(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """The installed ``gigawatt`` script's entry point, as a new process."""
+    code = "import sys\nfrom gigawatt.cli import script\nsys.argv[0] = 'gigawatt'\nscript()"
+    return subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env)
+
+
+def test_the_script_exits_with_the_commands_code_and_its_output_flushed(tmp_path):
+    import json
+    import os
+
+    # the script skips the interpreter's teardown: exit handlers must still run and output arrive
+    env = {**os.environ, "GIGAWATT_CACHE_DIR": str(tmp_path / "cache")}
+    done = _script("run", "stargate", "--draws", "64", "--no-record", "--json", env=env)
+    assert done.returncode == 0 and json.loads(done.stdout)["kind"] == "run"
+    assert list((tmp_path / "cache").glob("beta-quantiles-*.npz"))  # saved at exit
+    missing = _script("validate", str(tmp_path / "none.yaml"))
+    assert missing.returncode == 2 and "none.yaml" in missing.stderr
+    assert _script("--help").returncode == 0
+    assert _script("run", "--bogus").returncode == 2
