@@ -55,7 +55,7 @@ def _as_of(text: str | None, option: str = "--as-of") -> float:
         day = units.parse_date(text or catalog_date)
     except ValueError as exc:
         raise GigawattError(f"{option}: {exc}") from None
-    if day > units.parse_date(datetime.date.today().isoformat()):
+    if day > units.days_from_date(datetime.date.today()):
         raise GigawattError(
             f"{option} {text}: a snapshot cannot be in the future (rows up to it would be taken "
             "as observed; they are Epoch's projections): give the date the file was downloaded"
