@@ -37,6 +37,7 @@ from gigawatt import units
 from gigawatt.countries import country_name
 from gigawatt.engine.histograms import _HIST_BINS, _SUM_UNIT, _date_quantile, _hist_quantiles
 from gigawatt.errors import GigawattError
+from gigawatt.results import demand_forecast
 from gigawatt.store import diff_flat, flatten, load_results
 from gigawatt.store import resolved_inputs as store_inputs
 
@@ -288,16 +289,8 @@ def _serving(sa: _Side, sb: _Side) -> list[Difference]:
                 if pa != pb or spread > 0:
                     se = math.sqrt(spread**2 + 2 * resolution**2 / 12)  # rounding per run, as quantile_se
                     rows.append(_tested(name.format(year), unit, pa, pb, pb - pa, se))
-    ca = {
-        row["date"][:4]: row["p_capacity_covers_demand"]
-        for row in sa.summary.get("demand") or []
-        if not row.get("before_as_of")
-    }
-    cb = {
-        row["date"][:4]: row["p_capacity_covers_demand"]
-        for row in sb.summary.get("demand") or []
-        if not row.get("before_as_of")
-    }
+    ca = {row["date"][:4]: row["p_capacity_covers_demand"] for row in demand_forecast(sa.summary)}
+    cb = {row["date"][:4]: row["p_capacity_covers_demand"] for row in demand_forecast(sb.summary)}
     for year in sorted(ca.keys() & cb.keys()):
         pa, pb = float(ca[year]), float(cb[year])
         se = proportion_diff_se(pa, sa.draws, pb, sb.draws)

@@ -10,6 +10,7 @@ Fields a producer adds later are kept (``extra="allow"``) until they are named h
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -27,6 +28,7 @@ __all__ = [
     "RunSummary",
     "SensitivitySummary",
     "StressSummary",
+    "demand_forecast",
     "json_schemas",
     "kind_of",
     "stamped",
@@ -218,6 +220,13 @@ RESULTS: dict[str, type[Result]] = {
     "backtest": BacktestSummary,
     "crosscheck": CrosscheckSummary,
 }
+
+
+def demand_forecast(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """A run summary's demand rows from its as-of date on. Before it capacity is observed and
+    demand never was (``before_as_of``), so a row there is no forecast: what shows or compares
+    demand against capacity reads these."""
+    return [row for row in summary.get("demand") or [] if not row.get("before_as_of")]
 
 
 def tagged(kind: str, data: Any) -> Result:

@@ -217,8 +217,9 @@ def print_summary(summary: dict[str, Any]) -> None:
     )
     _print_targets(summary["targets"])
     _print_year_ends(summary["year_ends"])
-    # year ends before the as-of date: capacity observed, demand never was (no probability)
-    forecast = [row for row in summary.get("demand") or [] if not row.get("before_as_of")]
+    from gigawatt.results import demand_forecast
+
+    forecast = demand_forecast(summary)
     if forecast:
         past = len(summary["demand"]) - len(forecast)
         _print_demand(forecast, summary.get("as_of") if past else None)

@@ -9,6 +9,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from gigawatt.report.style import _BLUE, _GREY, _RED, _layout
+from gigawatt.results import demand_forecast
 from gigawatt.sitemap import site_map as draw_site_map
 
 #: Stage order and labels of the Gantt.
@@ -76,7 +77,7 @@ def capacity_fan(summary: Mapping[str, Any]) -> go.Figure:
                 hovertemplate="%{x}: %{y:,.2f} GW serving it<extra></extra>",
             )
         )
-    demand = [row for row in summary.get("demand", []) if "surplus_gw" in row and not row.get("before_as_of")]
+    demand = [row for row in demand_forecast(summary) if "surplus_gw" in row]
     if demand:  # demand stated in facility power: its two streams' P50s, at year ends
         fig.add_trace(
             go.Scatter(

@@ -24,17 +24,14 @@ from gigawatt.report.sensitivity import _sensitivity_rows
 from gigawatt.report.stress import stress_rows
 from gigawatt.report.style import _fmt
 from gigawatt.resolved import inputs_of
+from gigawatt.results import demand_forecast
 from gigawatt.sitemap import MAP_CLICK_JS
 from gigawatt.store import flatten, scenario_of
 from gigawatt.units import format_date
 
 
 def _year_rows(summary: Mapping[str, Any]) -> list[list[str]]:
-    covered = {
-        row["date"]: row["p_capacity_covers_demand"]
-        for row in summary.get("demand", [])
-        if not row.get("before_as_of")  # capacity observed, demand never was: no probability
-    }
+    covered = {row["date"]: row["p_capacity_covers_demand"] for row in demand_forecast(summary)}
     rows = []
     for row in summary.get("year_ends", []):
         gw, ef = row["facility_gw"], row["bf16_eflops"]
