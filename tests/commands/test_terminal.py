@@ -65,3 +65,22 @@ def test_demand_is_set_against_capacity_only_from_the_as_of_date(small_text: str
     rows = json.loads(runner.invoke(app, [*args, "--json"]).output)["demand"]
     flagged = {row["date"][:4]: row["before_as_of"] for row in rows}
     assert flagged["2025"] is True and flagged["2026"] is False
+
+
+def test_constraints_table_order_does_not_depend_on_dict_order() -> None:
+    """Causes tied on the last phase's share keep one order (MW share, then name) whatever order
+    the summary's dicts were built in (set order of strings changes from process to process)."""
+    from gigawatt.commands.buildout import _print_constraints
+    from gigawatt.commands.common import console
+
+    last = {"construction": 0.6, "power:grid": 0.4}
+    by_mw = {"transformers": 0.0, "power:gas": 0.13, "build rate": 0.13, "observed": 0.05}
+    by_mw["construction"] = 0.5
+    outputs = []
+    for order in (by_mw, dict(reversed(list(by_mw.items())))):
+        with console.capture() as captured:
+            _print_constraints({"last_gw": last, "by_mw": order})
+        outputs.append(captured.get())
+    assert outputs[0] == outputs[1]
+    rows = [line.split("│")[1].strip() for line in outputs[0].splitlines() if line.startswith("│")]
+    assert rows == ["construction", "power:grid", "build rate", "power:gas", "observed", "transformers"]

@@ -358,7 +358,8 @@ def _print_constraints(constraints: dict[str, Any]) -> None:
         "constraint", "sets the last phase's date", "share of MW it sets", title="What holds it back"
     )
     last, by_mw = constraints["last_gw"], constraints["by_mw"]
-    for cause in sorted(set(last) | set(by_mw), key=lambda c: -last.get(c, 0)):
+    # ties (many causes set 0% of last dates) by MW share, then name: the same order every run
+    for cause in sorted(set(last) | set(by_mw), key=lambda c: (-last.get(c, 0), -by_mw.get(c, 0), c)):
         held.add_row(cause, f"{last.get(cause, 0):.0%}", f"{by_mw.get(cause, 0):.0%}")
     console.print(held)
     if last:

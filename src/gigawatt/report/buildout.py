@@ -159,7 +159,8 @@ def constraint_bars(summary: Mapping[str, Any]) -> go.Figure:
     constraints = summary.get("constraints", {})
     by_mw = constraints.get("by_mw", {})
     last = constraints.get("last_gw", {})
-    causes = sorted(set(by_mw) | set(last), key=lambda c: -by_mw.get(c, 0.0))
+    # ties by the last phase's share, then name: the same order every run
+    causes = sorted(set(by_mw) | set(last), key=lambda c: (-by_mw.get(c, 0.0), -last.get(c, 0.0), c))
     fig = go.Figure()
     fig.add_trace(
         go.Bar(
