@@ -131,6 +131,20 @@ def test_a_loan_drawn_and_repaid_is_an_exchange_not_a_cycle():
     round_trip = flows_summary(both)
     assert [sorted(c[:-1]) for c in round_trip["cycles"]] == [["bank", "dev"]]
     assert round_trip["circularity"]["bank"]["p50"] > 0
+    # two loans between the same lender and borrower (Vantage's two project loans from JPMorgan)
+    second = [
+        Flow("bank", "dev", "loan-2", "loan_draw", drawn),
+        Flow("dev", "bank", "loan-2", "principal", repaid),
+    ]
+    two = flows_summary(build_ledger([*loan, *second], edges, np.arange(2), ["bank", "dev", "world"]))
+    assert two["cycles"] == [] and [sorted(c[:-1]) for c in two["exchanges"]] == [["bank", "dev"]]
+    assert two["circularity"] == {}
+    # a loan drawn one way and another repaid the other is not one exchange
+    crossed = [
+        Flow("bank", "dev", "loan", "loan_draw", drawn),
+        Flow("dev", "bank", "loan-2", "principal", repaid),
+    ]
+    assert flows_summary(build_ledger(crossed, edges, np.arange(2), ["bank", "dev", "world"]))["cycles"]
 
 
 def test_returns_by_one_inverse_match_one_solve_per_party():

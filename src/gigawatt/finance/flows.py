@@ -169,13 +169,14 @@ def _contracts_between(ledger: Ledger, periods: slice | None) -> dict[tuple[str,
     return out
 
 
-def _one_contract_exchange(cycle: list[str], legs: dict[tuple[str, str], set[str]]) -> bool:
-    """A two-party cycle whose both legs are one contract's (a loan drawn and repaid): an
-    exchange between two parties, not money going round."""
+def _lending_exchange(cycle: list[str], legs: dict[tuple[str, str], set[str]]) -> bool:
+    """A two-party cycle whose legs both ways are the same contracts (loans drawn and repaid: one,
+    or several between the same lender and borrower, as Vantage's two project loans from
+    JPMorgan): an exchange between two parties, not money going round."""
     if len(cycle) != 3:
         return False
     there, back = legs.get((cycle[0], cycle[1]), set()), legs.get((cycle[1], cycle[0]), set())
-    return len(there) == 1 and there == back
+    return bool(there) and there == back
 
 
 def window_periods(edges: np.ndarray, from_day: float | None = None, to_day: float | None = None) -> slice:
@@ -193,7 +194,7 @@ def flows_summary(ledger: Ledger | xr.Dataset, periods: slice | None = None) -> 
     over the ``periods`` of the ledger (all by default; see :func:`window_periods`; a dense
     ledger, :meth:`Ledger.dataset`, is read as its entries).
 
-    Two-party cycles made of one contract's two legs (a loan drawn and repaid) are
+    Two-party cycles whose legs both ways are the same contracts (loans drawn and repaid) are
     ``exchanges``, not ``cycles``, and their contracts are left out of circularity: money
     lent and repaid is not money going round (docs/circularity.md)."""
     if not isinstance(ledger, Ledger):
@@ -205,7 +206,7 @@ def flows_summary(ledger: Ledger | xr.Dataset, periods: slice | None = None) -> 
     entry = {n: float(median[names.index(WORLD), j]) for j, n in enumerate(names)} if WORLD in names else {}
     found = cycles(money_graph(median, names), entry)
     legs = _contracts_between(ledger, periods)
-    exchanges = [c for c in found if _one_contract_exchange(c, legs)]
+    exchanges = [c for c in found if _lending_exchange(c, legs)]
     lent = {contract for c in exchanges for contract in legs[(c[0], c[1])]}
     if lent:
         kept = ~np.isin(ledger.contract, sorted(lent))
