@@ -60,6 +60,11 @@ def test_finance_table_says_when_rpo_lapses_and_leaves_out_parties_without_money
     assert "does not extend a term" in text
     assert "No money in any draw (not shown):" in text and "│ aker " not in result.output
     assert max(len(line) for line in result.output.splitlines()) <= 80
+    # an investor whose money back is its stake held at cost: its ~0% IRR is marked as the convention
+    softbank = next(line for line in result.output.splitlines() if line.startswith("│ softbank "))
+    assert "%†" in softbank and "† softbank" in text and "valued at cost or par" in text
+    oracle = next(line for line in result.output.splitlines() if line.startswith("│ oracle "))
+    assert "†" not in oracle
 
 
 def test_stress_table_says_never_and_explains_a_delay_that_looks_like_relief():

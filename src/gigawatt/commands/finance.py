@@ -138,11 +138,13 @@ def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_r
         f"NPV at {discount_rate:.0%}/yr)",
     )
     quiet = [name for name, s in result.items() if not _has_money(s)]
+    at_cost = [name for name, s in result.items() if name not in quiet and _held_at_cost(s["totals"])]
     for name, s in result.items():
         if name in quiet:
             continue
         t = s["totals"]
         irr, unique = t["irr_per_year"]["p50"], t["irr_defined_share"]
+        mark = "†" if name in at_cost else ""
         table.add_row(
             name,
             *(
@@ -152,11 +154,18 @@ def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_r
             _b3(t["npv_usd"]["p50"]),
             "n/a"
             if irr is None
-            else f"{round(irr * 100)}%\n" + (f"({unique:.0%})" if unique < 0.995 else "(all)"),
+            else f"{round(irr * 100)}%{mark}\n" + (f"({unique:.0%})" if unique < 0.995 else "(all)"),
         )
     console.print(table)
     if quiet:
         console.print(f"No money in any draw (not shown): {', '.join(quiet)}.", highlight=False)
+    if at_cost:
+        console.print(
+            f"† {', '.join(at_cost)}: most of what comes back is the stake or loan still held at the "
+            "horizon, valued at cost or par (terminal value), so the IRR is near 0% by that "
+            "convention, not a return; NPV counts the same value.",
+            highlight=False,
+        )
     console.print(
         "RPO lost: remaining performance obligation that lapsed undelivered. "
         "* IRR (P50) only over draws whose net cash goes out first and then only comes in, where it "
@@ -165,6 +174,13 @@ def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_r
         "NPV instead.",
         highlight=False,
     )
+
+
+def _held_at_cost(totals: dict[str, Any]) -> bool:
+    """Whether most of a party's money back (P50) is its positions open at the horizon, valued at
+    cost or par (:mod:`gigawatt.finance.terminal`) rather than cash received."""
+    held = (totals.get("terminal_value_usd") or {}).get("p50") or 0.0
+    return held > 0 and held > totals["cash_in_usd"]["p50"]
 
 
 def _print_unit_economics(economics: dict[str, Any]) -> None:
