@@ -17,7 +17,7 @@ instrument states ``currency: USD`` or nothing.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, model_validator
@@ -394,41 +394,52 @@ def with_financing(scenario: Any) -> Any:
 
 def financing_problems(scenario: Any, problem: Callable[[tuple[str | int, ...], str], Any]) -> list[Any]:
     """Names the deals and policies use that the scenario lacks, and deals that do not compile."""
-    out: list[Any] = []
     parties = set(scenario.parties) | {"world"}
-
-    def party(path: tuple[str | int, ...], name: str | None) -> None:
-        if name is not None and name not in parties:
-            out.append(problem(path, f"unknown party {name!r}"))
-
-    for name, deal in scenario.financing.items():
-        at: tuple[str | int, ...] = ("financing", name)
-        party((*at, "issuer"), deal.issuer)
-        party((*at, "holders"), deal.holders)
-        party((*at, "vendor"), deal.vendor)
-        for i, t in enumerate(deal.tranches):
-            party((*at, "tranches", i, "investor"), t.investor)
-        for sponsor in deal.sponsors:
-            party((*at, "sponsors", sponsor), sponsor)
-        if deal.bonds is not None:
-            party((*at, "bonds", "holders"), deal.bonds.holders)
-        sites = list(deal.sites) + (list(deal.lease.sites) if deal.lease else [])
-        if deal.lease is not None:
-            party((*at, "lease", "tenant"), deal.lease.tenant)
-        for site in sites:
-            if site not in scenario.sites:
-                out.append(problem(at, f"unknown site {site!r}"))
+    out = [
+        problem(path, message)
+        for name, deal in scenario.financing.items()
+        for path, message in _deal_names(scenario, parties, name, deal)
+    ]
     contracts, errors = compiled_contracts(scenario.financing)
-    for deal_name, message in errors.items():
-        out.append(problem(("financing", deal_name), message))
-    for name in contracts:
-        if name in scenario.contracts:
-            out.append(problem(("financing", name.split("/")[0]), f"contract {name!r} is already declared"))
+    out.extend(problem(("financing", deal_name), message) for deal_name, message in errors.items())
+    out.extend(
+        problem(("financing", name.split("/")[0]), f"contract {name!r} is already declared")
+        for name in contracts
+        if name in scenario.contracts
+    )
     for site, buyer in scenario.chips.buyers.items():
         if site not in scenario.sites:
             out.append(problem(("chips", "buyers", site), f"unknown site {site!r}"))
-        party(("chips", "buyers", site), buyer)
-    for name in scenario.funding:
-        if name not in parties or name == "world":
-            out.append(problem(("funding", name), f"unknown party {name!r}"))
+        if buyer is not None and buyer not in parties:
+            out.append(problem(("chips", "buyers", site), f"unknown party {buyer!r}"))
+    out.extend(
+        problem(("funding", name), f"unknown party {name!r}")
+        for name in scenario.funding
+        if name not in parties or name == "world"
+    )
     return out
+
+
+def _deal_names(
+    scenario: Any, parties: set[str], name: str, deal: Deal
+) -> Iterator[tuple[tuple[str | int, ...], str]]:
+    """A deal's unknown parties, then its unknown sites: where, and what is wrong."""
+    at: tuple[str | int, ...] = ("financing", name)
+    named: list[tuple[tuple[str | int, ...], str | None]] = [
+        ((*at, "issuer"), deal.issuer),
+        ((*at, "holders"), deal.holders),
+        ((*at, "vendor"), deal.vendor),
+        *(((*at, "tranches", i, "investor"), t.investor) for i, t in enumerate(deal.tranches)),
+        *(((*at, "sponsors", sponsor), sponsor) for sponsor in deal.sponsors),
+    ]
+    if deal.bonds is not None:
+        named.append(((*at, "bonds", "holders"), deal.bonds.holders))
+    if deal.lease is not None:
+        named.append(((*at, "lease", "tenant"), deal.lease.tenant))
+    for path, party in named:
+        if party is not None and party not in parties:
+            yield path, f"unknown party {party!r}"
+    sites = list(deal.sites) + (list(deal.lease.sites) if deal.lease else [])
+    for site in sites:
+        if site not in scenario.sites:
+            yield at, f"unknown site {site!r}"
