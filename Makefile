@@ -25,7 +25,8 @@ run: $(STAMP)
 	$(BIN)/gigawatt run stargate --draws $(DRAWS)
 
 lint: $(TEST_STAMP)
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/ruff format --check src tests benchmarks
 
 typecheck: $(TEST_STAMP)
 	$(BIN)/mypy

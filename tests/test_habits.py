@@ -11,6 +11,7 @@ MAX_MODULE_LINES = 700
 #: what a long function's docstring says to keep its length: "Long because ..." and the reason
 REASON = "Long because"
 
+
 def _modules() -> list[Path]:
     return sorted(PACKAGE.rglob("*.py"))
 

@@ -22,7 +22,6 @@ class Fit:
     p90_weeks: float
 
 
-
 def fit_lognormal(durations_weeks: np.ndarray, censored_weeks: np.ndarray | None = None) -> Fit:
     """Maximum-likelihood lognormal (location 0) through positive durations.
 
