@@ -84,3 +84,9 @@ def test_constraints_table_order_does_not_depend_on_dict_order() -> None:
     assert outputs[0] == outputs[1]
     rows = [line.split("│")[1].strip() for line in outputs[0].splitlines() if line.startswith("│")]
     assert rows == ["construction", "power:grid", "build rate", "power:gas", "observed", "transformers"]
+
+
+def test_a_scenario_without_targets_says_so_instead_of_an_empty_table() -> None:
+    out = runner.invoke(app, ["run", "frontier", "--draws", "256", "--no-record"], env=NARROW).output
+    assert "No targets in this scenario" in out and "Targets" not in out
+    assert "Capacity online" in out

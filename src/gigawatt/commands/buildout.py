@@ -215,7 +215,10 @@ def print_summary(summary: dict[str, Any]) -> None:
         f"[bold]{summary['scenario']}[/]: {summary['draws']:,} draws, seed {summary['seed']}, "
         f"statuses as of {summary['as_of']}"
     )
-    _print_targets(summary["targets"])
+    if summary["targets"]:
+        _print_targets(summary["targets"])
+    else:
+        console.print("No targets in this scenario (a `targets:` section names dates to meet).")
     _print_year_ends(summary["year_ends"])
     from gigawatt.results import demand_forecast
 
