@@ -141,6 +141,12 @@ def test_warrant_vests_on_deployment_and_share_price_hurdle():
     exercise = result.flows[0]
     assert (exercise.payer, exercise.payee) == ("b", "a")  # the holder pays the strike
     assert exercise.amount_usd[0].sum() == pytest.approx(2e6 * 0.01)
+    # granted: each tranche at the price when it vested (end of its quarter), not later prices
+    price = 100.0 * 2.0 ** ((EDGES[1:] - parse_date("2026-01-01")) / 365.25)
+    granted = result.warrant_granted_usd[0]
+    assert granted[2] == pytest.approx(1e6 * (price[2] - 0.01))
+    assert granted[8] == pytest.approx(1e6 * (price[2] - 0.01) + 1e6 * (price[8] - 0.01))
+    assert granted[-1] == granted[8] < 2e6 * (price[-1] - 0.01)  # the later rise is not granted
 
 
 def test_power_purchase_take_or_pay_floor():

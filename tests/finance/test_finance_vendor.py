@@ -55,3 +55,31 @@ def test_flows_json_carries_vendor_financing():
     minor = {(r["vendor"], r["customer"]) for r in data["vendor_financing_minor"]}
     assert ("softbank", "openai") in minor and ("softbank", "openai") not in pairs
     assert all(r["sales_usd"] >= 1e9 for r in data["vendor_financing"])
+
+
+def test_a_warrant_returns_its_shares_at_their_value_when_they_vested():
+    """AMD → OpenAI (openai-2025q4): the warrant counts at the value of each tranche when it
+    vested, as equity counts at what was paid, not at the price the shares reach by the window's
+    end; a window that ends before the first tranche vests counts none of it."""
+    from gigawatt.finance.flows import window_periods
+    from gigawatt.finance.model import buildout, simulate_money
+    from gigawatt.units import parse_date
+
+    scenario = load_scenario("openai-2025q4")
+    money = simulate_money(scenario, buildout(scenario, 200, 0), 0)
+    warrant = money.results["amd-openai-warrant"]
+    granted = warrant.warrant_granted_usd[:, -1]
+    # at the path's price at the horizon instead, the shares would count for more in most draws
+    # (the price rises) and for less in some (it falls after vesting)
+    price = next(v for k, v in money.parameters.items() if k.endswith("amd-openai-warrant.share_price"))
+    growth = next(
+        v for k, v in money.parameters.items() if k.endswith("amd-openai-warrant.share_price_growth")
+    )
+    years = (money.edges[-1] - parse_date("2025-10-06")) / 365.25
+    marked = warrant.shares_vested[:, -1] * (price * (1 + growth) ** years - 0.01)
+    assert np.median(marked - granted) > 1e9 and np.any(granted > marked)
+    row = next(r for r in vendor_financing(money) if (r["vendor"], r["customer"]) == ("amd", "openai"))
+    equity_and_loans = 0.0  # AMD pays OpenAI nothing else: what returns is the warrant alone
+    assert row["returned_usd"] == pytest.approx(float(np.median(granted)) + equity_and_loans, rel=1e-9)
+    early = window_periods(money.edges, None, parse_date("2026-06-30"))
+    assert all(r["vendor"] != "amd" for r in vendor_financing(money, early))

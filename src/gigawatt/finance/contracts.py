@@ -25,7 +25,9 @@ non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
 * investment — tranches fire when all their milestones are met (GW online, a date); a
   tranche with ``probability`` < 1 is withheld in that share of draws; stake = amount / valuation;
 * warrant — tranches of shares vest on milestones and share-price hurdles along the path
-  ``share_price × (1 + share_price_growth)^years``; the holder pays the strike on vesting;
+  ``share_price × (1 + share_price_growth)^years``; the holder pays the strike on vesting; what
+  the issuer grants is each tranche's value net of strike at the price when it vests (as equity
+  counts at what was paid: the price's later path is the holder's gain or loss);
 * power purchase — MWh = online facility MW × load factor × hours, at ``price_per_mwh``,
   at least ``take_or_pay`` × ``capacity`` × hours within the term; a plant's PPA
   (``plant_capacity``, ``capacity_factor``) is billed on the plant's output instead (nameplate ×
@@ -86,9 +88,11 @@ class ContractResult:
     recognised_usd: np.ndarray | None = None
     #: cumulative equity share of the investee held by the investor
     stake_fraction: np.ndarray | None = None
-    #: cumulative vested warrant shares and their value net of strike
+    #: cumulative vested warrant shares
     shares_vested: np.ndarray | None = None
-    warrant_value_usd: np.ndarray | None = None
+    #: cumulative value of the warrant's shares net of strike when each vested: what the issuer
+    #: has handed over by each period (later moves of the price are the holder's gain or loss)
+    warrant_granted_usd: np.ndarray | None = None
     #: facility MW the contract pays for, per period (lease, compute)
     covered_mw: np.ndarray | None = None
     #: power purchase: MWh delivered to the covered campus, per period (not bought from the grid)
@@ -366,7 +370,8 @@ def _investment_or_loan(t: _Terms) -> None:
 
 
 def _warrant(t: _Terms) -> None:
-    """Shares vest on their milestones and hurdles; the holder pays the strike; valued on the path."""
+    """Shares vest on their milestones and hurdles; the holder pays the strike; each tranche is
+    valued at the path's price when it vests."""
     edges, (draws, periods) = t.edges, t.shape
     start = _start(t.name, t.contract, t.p, edges)
     dates = _tranche_dates(t.name, t.contract, t.p, t.capacity, draws)
@@ -376,7 +381,8 @@ def _warrant(t: _Terms) -> None:
     t.flow("warrant_exercise", vested * t.term("strike")[:, None], reverse=True)
     t.result.shares_vested = np.cumsum(vested, axis=1)
     price = _share_price(t.name, t.p, start, np.broadcast_to(edges[1:], (draws, periods)))
-    t.result.warrant_value_usd = t.result.shares_vested * np.clip(price - t.term("strike")[:, None], 0, None)
+    intrinsic = np.clip(price - t.term("strike")[:, None], 0, None)
+    t.result.warrant_granted_usd = np.cumsum(vested * intrinsic, axis=1)
 
 
 def _power_purchase(t: _Terms) -> None:

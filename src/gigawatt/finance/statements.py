@@ -462,8 +462,8 @@ def _positions(money: Money, party: str) -> tuple[dict[str, Any], dict[str, Any]
         c = money.scenario.contracts[n]
         if r.stake_fraction is not None and c.payer == party:
             stakes[c.payee] = _bands(r.stake_fraction[:, -1])
-        if r.warrant_value_usd is not None and c.payee == party:
-            stakes[f"{c.payer} (warrant, USD)"] = _bands(r.warrant_value_usd[:, -1])
+        if r.warrant_granted_usd is not None and c.payee == party:
+            stakes[f"{c.payer} (warrant at vesting, USD)"] = _bands(r.warrant_granted_usd[:, -1])
     covenants = {
         n: covenant_summary(r.covenants, money.edges)
         for n, r in money.results.items()

@@ -9,8 +9,8 @@ added to both sides' NPV (never to the ledger, which holds cash only):
   (the borrower owes it, the lender holds it): the book value of a performing loan;
 * equity investment — the amount paid in, at cost (the investor holds it, the investee's
   owners have diluted by it): no mark-up or loss is invented for an unlisted stake;
-* warrant — vested shares at their intrinsic value (share-price path less strike), which
-  the issuer has given away;
+* warrant — vested shares at their value when they vested (the share-price path's price then,
+  less strike), which the issuer has given away: like equity at cost, no later gain or loss;
 * lease with a residual value guarantee — nothing: the guarantee is a cash flow at the end
   of the lease's term (:mod:`gigawatt.finance.contracts`), inside the horizon or, after it,
   left out (stated).
@@ -31,7 +31,7 @@ __all__ = ["TerminalValue", "terminal_values", "terminal_by_party", "CONVENTIONS
 CONVENTIONS = {
     "loan": "principal outstanding at par",
     "investment": "equity at cost (amount paid in)",
-    "warrant": "vested shares at intrinsic value",
+    "warrant": "vested shares at their value when they vested",
 }
 
 
@@ -63,8 +63,8 @@ def terminal_values(money: Money) -> list[TerminalValue]:
         elif contract.kind == "investment":
             value = total(name, "equity")
             holder, issuer = contract.payer, contract.payee
-        elif contract.kind == "warrant" and result is not None and result.warrant_value_usd is not None:
-            value = result.warrant_value_usd[:, -1]
+        elif contract.kind == "warrant" and result is not None and result.warrant_granted_usd is not None:
+            value = result.warrant_granted_usd[:, -1]
             holder, issuer = contract.payee, contract.payer
         else:
             continue

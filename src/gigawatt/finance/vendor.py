@@ -1,9 +1,10 @@
 """Vendor financing as analysts measure it, and money that stops in a party.
 
 **Vendor-financing ratio** of a vendor → customer pair over a window: what the vendor puts
-back into the customer (equity paid, loans drawn, and the value of warrants it grants, at
-the window's end) over what it sells for the customer. Sales *for* a customer count the
-vendor's sales to the customer itself and, one step down the chain, its sales to the
+back into the customer (equity paid, loans drawn, and warrant shares vested, each at its value
+when it vested, as equity counts at what was paid) over what it sells for the customer. Sales
+*for* a customer count the vendor's sales to the customer itself and, one step down the chain,
+its sales to the
 customer's suppliers in proportion to the customer's share of their income: NVIDIA selling
 systems to Oracle, whose compute income is 60% OpenAI's, sells 60% of those systems for
 OpenAI. Each draw gives one ratio; P10/P50/P90 over draws. It answers "how much of what
@@ -51,7 +52,7 @@ def vendor_financing(money: Money, periods: slice | None = None, minor: bool = F
     periods = periods or slice(None)
     book = money.book
     warrants = [
-        money.scenario.contracts[n] for n, r in money.results.items() if r.warrant_value_usd is not None
+        money.scenario.contracts[n] for n, r in money.results.items() if r.warrant_granted_usd is not None
     ]
     # only the parties that sell, buy, earn or invest (in the ledger's order)
     touched = set(involved(book, np.isin(book.kind, (*SALES_KINDS, "revenue", *RETURN_KINDS))))
@@ -62,10 +63,13 @@ def vendor_financing(money: Money, periods: slice | None = None, minor: bool = F
     income = _matrix(money, (*SALES_KINDS, "revenue"), totals, names).sum(axis=1)  # (draw, party)
     returned = _matrix(money, RETURN_KINDS, totals, names)  # vendor pays customer
     last = (periods.stop if periods.stop is not None else len(money.edges) - 1) - 1
+    first = periods.start or 0
     for name, result in money.results.items():
         contract = money.scenario.contracts[name]
-        if result.warrant_value_usd is not None:
-            returned[:, index[contract.payer], index[contract.payee]] += result.warrant_value_usd[:, last]
+        if result.warrant_granted_usd is not None:  # the shares vested inside the window
+            granted = result.warrant_granted_usd
+            inside = granted[:, last] - (granted[:, first - 1] if first > 0 else 0.0)
+            returned[:, index[contract.payer], index[contract.payee]] += inside
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(income[:, None, :] > 0, sales / income[:, None, :], 0.0)  # customer's share of i
     # sales for c by v: direct, plus through each supplier i in proportion to c's share of i's income
