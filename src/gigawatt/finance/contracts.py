@@ -38,8 +38,9 @@ non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 
 import numpy as np
 
@@ -89,12 +90,18 @@ class ContractResult:
     #: cumulative vested warrant shares and their value net of strike
     shares_vested: np.ndarray | None = None
     warrant_value_usd: np.ndarray | None = None
-    #: facility MW the contract pays for, per period (lease, compute)
-    covered_mw: np.ndarray | None = None
+    #: how to work out the facility MW the contract pays for (lease, compute): :attr:`covered_mw`
+    covered: Callable[[], np.ndarray] | None = None
     #: power purchase: MWh delivered to the covered campus, per period (not bought from the grid)
     energy_mwh: np.ndarray | None = None
     #: loans with covenants: the service after covenants (breach period, amounts called or swept)
     covenants: LoanService | None = None
+
+    @cached_property
+    def covered_mw(self) -> np.ndarray | None:
+        """Facility MW the contract pays for, per period (lease, compute), worked out when first
+        read (only stress reads it)."""
+        return None if self.covered is None else self.covered()
 
 
 def period_of(day: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -270,7 +277,6 @@ def _lease(t: _Terms) -> None:
     """Each phase leased for its term (and renewals) from online, escalating yearly; the residual
     value guarantee at each phase's lease end."""
     capacity, edges, (draws, periods) = t.capacity, t.edges, t.shape
-    length = np.diff(edges)
     term_days = t.term("term") * _DAYS_PER_WEEK
     if t.contract.renewals:
         renewal_days = t.term("renewal_term") * _DAYS_PER_WEEK
@@ -279,26 +285,23 @@ def _lease(t: _Terms) -> None:
         rate = t.term("price_per_mw_month")[:, None] * capacity.mw / _DAYS_PER_MONTH
     else:
         rate = t.term("price_per_accelerator_hour")[:, None] * capacity.accelerators * _HOURS_PER_DAY
-    # one phase at a time, (draw, period) each (small temporaries): escalated yearly from the
-    # phase's online date, whole years at the period's middle
+    # one phase at a time into two (draw, period) buffers: escalated yearly from the phase's
+    # online date, whole years at the period's middle
     mid = (edges[:-1] + edges[1:]) / 2
     growth = 1 + t.term("escalator")[:, None]
-    lease_usd, covered = np.zeros((draws, periods)), np.zeros((draws, periods))
+    lease_usd, days, years = np.zeros((draws, periods)), np.empty((draws, periods)), np.empty((draws, periods))
     for e in range(capacity.date.shape[1]):
         date = capacity.date[:, e]
-        days = overlap_days(edges, date, date + term_days)
-        years = np.subtract(mid, date[:, None])  # whole years since online, in place from here
+        overlap_days(edges, date, date + term_days, out=days, scratch=years)
+        np.subtract(mid, date[:, None], out=years)  # whole years since online, in place from here
         years /= DAYS_PER_YEAR
         np.floor(np.maximum(years, 0.0, out=years), out=years)
         escalation = np.power(growth, years, out=years)
-        part = np.multiply(capacity.mw[:, e, None], days)
-        part /= length
-        covered += part
         days *= rate[:, e, None]
         days *= escalation
         lease_usd += days
     t.flow("lease", delay_periods(lease_usd, t.terms_days, edges))
-    t.result.covered_mw = covered
+    t.result.covered = partial(_leased_mw, capacity, edges, term_days)
     if t.contract.residual_value_guarantee_usd is not None:
         gap = np.clip(
             t.term("residual_value_guarantee") - t.term("residual_value") * t.term("asset_cost"), 0.0, None
@@ -313,6 +316,19 @@ def _lease(t: _Terms) -> None:
         t.flow("residual_value_guarantee", rvg)
 
 
+def _leased_mw(capacity: Capacity, edges: np.ndarray, term_days: np.ndarray) -> np.ndarray:
+    """Facility MW a lease covers per period ``(draw, period)``: each phase's MW times the share
+    of the period inside its term."""
+    length = np.diff(edges)
+    covered, days = np.zeros((len(term_days), len(edges) - 1)), np.empty((len(term_days), len(edges) - 1))
+    for e in range(capacity.date.shape[1]):
+        date = capacity.date[:, e]
+        part = np.multiply(capacity.mw[:, e, None], overlap_days(edges, date, date + term_days, out=days))
+        part /= length
+        covered += part
+    return covered
+
+
 def _compute(t: _Terms, usage: np.ndarray | None) -> None:
     """Recognised as delivered over the term (times usage for the demand share), RPO from
     signing, what is undelivered at the term's end lapsed; prepaid at signing, refunded pro rata."""
@@ -325,7 +341,7 @@ def _compute(t: _Terms, usage: np.ndarray | None) -> None:
     if t.contract.capacity_mw is not None:
         average = t.capacity.average_mw(edges)
         share = np.minimum(1.0, average / t.term("capacity")[:, None])
-        t.result.covered_mw = np.minimum(average, t.term("capacity")[:, None])
+        t.result.covered = partial(np.minimum, average, t.term("capacity")[:, None])
     if usage is not None:
         share = share * (1 - t.term("demand_share")[:, None] * (1 - usage))
     recognised = (value / term_days)[:, None] * days * share
