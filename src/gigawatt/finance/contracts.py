@@ -85,8 +85,8 @@ class ContractResult:
     rpo_lapsed_usd: np.ndarray | None = None
     #: recognised revenue (compute contracts), before payment terms
     recognised_usd: np.ndarray | None = None
-    #: cumulative equity share of the investee held by the investor
-    stake_fraction: np.ndarray | None = None
+    #: how to work out the investor's cumulative equity share of the investee: :attr:`stake_fraction`
+    stake: Callable[[], np.ndarray] | None = None
     #: cumulative vested warrant shares and their value net of strike
     shares_vested: np.ndarray | None = None
     warrant_value_usd: np.ndarray | None = None
@@ -96,6 +96,12 @@ class ContractResult:
     energy_mwh: np.ndarray | None = None
     #: loans with covenants: the service after covenants (breach period, amounts called or swept)
     covenants: LoanService | None = None
+
+    @cached_property
+    def stake_fraction(self) -> np.ndarray | None:
+        """Cumulative equity share of the investee held by the investor ``(draw, period)``, worked
+        out when first read (statements read it)."""
+        return None if self.stake is None else self.stake()
 
     @cached_property
     def covered_mw(self) -> np.ndarray | None:
@@ -350,7 +356,9 @@ def _compute(t: _Terms, usage: np.ndarray | None) -> None:
     ends = start + term_days
     ended = edges[1:][None, :] >= ends[:, None]
     live = (edges[1:][None, :] >= signed[:, None]) & ~ended
-    t.result.rpo_usd = np.where(live, value[:, None] - cum, 0.0)
+    rpo = np.subtract(value[:, None], cum)
+    np.copyto(rpo, 0.0, where=~live)  # np.where(live, rpo, 0.0) in place
+    t.result.rpo_usd = rpo
     t.result.rpo_lapsed_usd = at_period(ends, value - cum[:, -1], edges) * (ends < edges[-1])[:, None]
     t.result.recognised_usd = recognised
     prepaid = t.term("prepaid")[:, None]
@@ -375,10 +383,16 @@ def _investment_or_loan(t: _Terms) -> None:
     if t.contract.kind == "investment":
         t.flow("equity", paid)
         if t.contract.valuation_usd is not None:
-            t.result.stake_fraction = np.cumsum(paid, axis=1) / t.term("valuation")[:, None]
+            t.result.stake = partial(_stake, paid, t.term("valuation"))
     else:
         t.flow("loan_draw", paid)
         _loan_service(t.contract, t.p, t.base, edges, paid, t.flow)
+
+
+def _stake(paid: np.ndarray, valuation: np.ndarray) -> np.ndarray:
+    """The cumulative share of an investee bought by ``paid`` ``(draw, period)`` at ``valuation``."""
+    out: np.ndarray = np.cumsum(paid, axis=1) / valuation[:, None]
+    return out
 
 
 def _warrant(t: _Terms) -> None:
