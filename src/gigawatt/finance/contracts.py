@@ -269,13 +269,14 @@ def _purchase(t: _Terms) -> None:
     online_end = (
         capacity.built_mw(edges[1:]) if t.contract.paid == "as_built" else capacity.online_mw(edges[1:])
     )
+    # online_end is this function's own: worked on in place
     if t.contract.value_usd is not None:
         total = capacity.total_mw
-        delivered = np.multiply(t.term("value")[:, None], online_end)  # in place from here
+        delivered = np.multiply(t.term("value")[:, None], online_end, out=online_end)
         delivered /= np.where(total > 0, total, 1)[:, None]
         delivered[~(total > 0)] = 0.0
     else:
-        delivered = t.term("price_per_mw")[:, None] * online_end
+        delivered = np.multiply(t.term("price_per_mw")[:, None], online_end, out=online_end)
     t.flow("purchase", delay_periods(_increments(delivered), t.terms_days, edges))
 
 
@@ -461,8 +462,12 @@ def _loan_service(
     repaid_share = loan_repaid_share(contract, p, base, edges)
     cum_drawn = np.cumsum(drawn, axis=1)
     cum_repaid = cum_drawn * repaid_share
-    opening = np.concatenate([np.zeros((len(drawn), 1)), (cum_drawn - cum_repaid)[:, :-1]], axis=1)
-    interest = opening * p[f"{base}.interest_rate"][:, None] * np.diff(edges) / DAYS_PER_YEAR
+    interest = np.empty_like(cum_drawn)  # the opening balance, then its interest, in place
+    interest[:, 0] = 0.0
+    np.subtract(cum_drawn[:, :-1], cum_repaid[:, :-1], out=interest[:, 1:])
+    interest *= p[f"{base}.interest_rate"][:, None]
+    interest *= np.diff(edges)
+    interest /= DAYS_PER_YEAR
     assert callable(flow)
     flow("interest", interest, True)
     flow("principal", _increments(cum_repaid), True)

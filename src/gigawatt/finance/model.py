@@ -117,8 +117,10 @@ def contract_capacity(
     ds: xr.Dataset,
     p: dict[str, np.ndarray],
     scenario_buyers: Mapping[str, str] | None = None,
+    known: dict[tuple[bytes, bool], Capacity] | None = None,
 ) -> Capacity:
-    """The capacity events a contract follows: its schedule, or its sites' phases."""
+    """The capacity events a contract follows: its schedule, or its sites' phases (kept in
+    ``known`` by the phases chosen: contracts over the same phases share their arrays, read only)."""
     draws = ds.sizes["draw"]
     if contract.schedule:
         base = f"contracts.{name}.schedule"
@@ -137,15 +139,19 @@ def contract_capacity(
     if not chosen.any():
         empty = np.zeros((draws, 0))
         return Capacity(empty, empty, empty)
-    date = ds.online_date.values[:, chosen]
-    if contract.kind == "purchase" and contract.paid == "delivery":
-        date = delivery_date(ds, p, chosen)
-    return Capacity(
+    key = (chosen.tobytes(), contract.kind == "purchase" and contract.paid == "delivery")
+    if known is not None and key in known:
+        return known[key]
+    date = delivery_date(ds, p, chosen) if key[1] else ds.online_date.values[:, chosen]
+    capacity = Capacity(
         date,
         ds.facility_mw.values[:, chosen],
         ds.accelerators.values[:, chosen],
         ds.start_date.values[:, chosen] if "start_date" in ds else None,
     )
+    if known is not None:
+        known[key] = capacity
+    return capacity
 
 
 def _revenue_level(
@@ -257,28 +263,24 @@ def _site_opex(
     for site_id, site in scenario.sites.items():
         if site.operator not in parties:
             continue
-        mw_years = _site_mw(ds, site_id, edges, site_mw) * years
+        mw_years = _site_mw(ds, site_id, edges, site_mw)
+        site_mw.pop(site_id)  # read last here: worked on in place
+        mw_years *= years
+        staff = Flow(site.operator, WORLD, f"staff:{site_id}", "staff", mw_years * staff_usd_per_mw_year)
+        maintenance = Flow(
+            site.operator, WORLD, f"maintenance:{site_id}", "maintenance", mw_years * maintenance_usd_per_mw_year
+        )
         price = p.get(f"electricity_price.{site.region}")
         if price is not None:
-            usd = np.multiply(mw_years, DAYS_PER_YEAR)  # MWh bought, then USD, in place
+            usd = mw_years  # MWh bought, then USD, in place
+            usd *= DAYS_PER_YEAR
             usd *= 24.0
             usd *= load
             usd -= ppa_mwh.get(site_id, 0.0)
             np.maximum(usd, 0.0, out=usd)
             usd *= price[:, None]
             flows.append(Flow(site.operator, WORLD, f"electricity:{site_id}", "electricity", usd))
-        flows.append(
-            Flow(site.operator, WORLD, f"staff:{site_id}", "staff", mw_years * staff_usd_per_mw_year)
-        )
-        flows.append(
-            Flow(
-                site.operator,
-                WORLD,
-                f"maintenance:{site_id}",
-                "maintenance",
-                mw_years * maintenance_usd_per_mw_year,
-            )
-        )
+        flows += [staff, maintenance]
     return flows
 
 
@@ -371,12 +373,13 @@ def simulate_money(
     wanted = {k: d for k, d in money_parameters(scenario).items() if k not in given}
     p = {**sample(wanted, seed, int(draws[0]), int(draws[-1]) + 1), **given}
     parties = [n for n in scenario.parties if n != WORLD] + [WORLD]
+    phases: dict[tuple[bytes, bool], Capacity] = {}
     results = {
         name: contract_flows(
             name,
             contract,
             p,
-            contract_capacity(contract, name, ds, p, scenario.chips.buyers),
+            contract_capacity(contract, name, ds, p, scenario.chips.buyers, phases),
             edges,
             _usage(scenario, contract, name, p, edges),
         )
