@@ -256,7 +256,12 @@ def _settle_block(
             in_arrears = True
         elif in_arrears:
             arrears, in_arrears = np.zeros((draws, entries)), False
-        differs = np.union1d(rows, owing) if owing.size else rows
+        if owing.size:  # the draws short now or owing from the period before, in order
+            marked = np.zeros(draws, bool)
+            marked[rows], marked[owing] = True, True
+            differs = np.flatnonzero(marked)
+        else:
+            differs = rows
         if differs.size:
             changed.append((k, differs, paid[differs]))
         owing = rows
@@ -276,10 +281,12 @@ def _shares(
     share = np.ones(owed.shape)
     live = np.arange(owed.shape[0])
     for _ in range(r.rounds):
-        received = fixed[live] + (owed_e[live] * share[live][:, r.payer]) @ r.payee_inc
-        o = owed[live]
-        new = np.where(o > 0, np.clip((base[live] + received) / np.where(o > 0, o, 1.0), 0.0, 1.0), 1.0)
-        moving = ~np.all(np.abs(new - share[live]) <= 1e-12, axis=1)
+        at = slice(None) if live.size == owed.shape[0] else live  # all still moving: views, no copies
+        old = share[at]
+        received = fixed[at] + (owed_e[at] * old[:, r.payer]) @ r.payee_inc
+        o = owed[at]
+        new = np.where(o > 0, np.clip((base[at] + received) / np.where(o > 0, o, 1.0), 0.0, 1.0), 1.0)
+        moving = ~np.all(np.abs(new - old) <= 1e-12, axis=1)
         share[live] = new
         live = live[moving]
         if live.size == 0:
