@@ -327,10 +327,12 @@ def _leased_mw(capacity: Capacity, edges: np.ndarray, term_days: np.ndarray) -> 
     """Facility MW a lease covers per period ``(draw, period)``: each phase's MW times the share
     of the period inside its term."""
     length = np.diff(edges)
-    covered, days = np.zeros((len(term_days), len(edges) - 1)), np.empty((len(term_days), len(edges) - 1))
+    shape = (len(term_days), len(edges) - 1)
+    covered, days, scratch = np.zeros(shape), np.empty(shape), np.empty(shape)
     for e in range(capacity.date.shape[1]):
         date = capacity.date[:, e]
-        part = np.multiply(capacity.mw[:, e, None], overlap_days(edges, date, date + term_days, out=days))
+        part = overlap_days(edges, date, date + term_days, out=days, scratch=scratch)
+        part *= capacity.mw[:, e, None]
         part /= length
         covered += part
     return covered

@@ -242,7 +242,7 @@ def _stranded_mw(money: Money, settlement: Settlement) -> np.ndarray:
     where = np.cumsum(settlement.scaled) - 1
     stranded = np.zeros(cells[0].size)
     for name, r in money.results.items():
-        if r.covered_mw is None:
+        if r.covered is None:  # no covered MW (worked out below only where a payment fell short)
             continue
         entries = np.nonzero((book.contract == name) & settlement.scaled)[0]
         if not entries.size:  # paid by parties that always pay
@@ -252,7 +252,9 @@ def _stranded_mw(money: Money, settlement: Settlement) -> np.ndarray:
         if np.array_equal(got, due):  # paid in full: nothing stranded (the share below is 0)
             continue
         unpaid_share = np.where(due > 0, 1 - got / np.where(due > 0, due, 1.0), 0.0)
-        stranded += r.covered_mw[cells] * np.clip(unpaid_share, 0.0, 1.0)
+        covered_mw = r.covered_mw
+        assert covered_mw is not None
+        stranded += covered_mw[cells] * np.clip(unpaid_share, 0.0, 1.0)
     total[cells] = stranded
     return total
 
