@@ -292,21 +292,28 @@ def _lease(t: _Terms) -> None:
         rate = t.term("price_per_mw_month")[:, None] * capacity.mw / _DAYS_PER_MONTH
     else:
         rate = t.term("price_per_accelerator_hour")[:, None] * capacity.accelerators * _HOURS_PER_DAY
-    # one phase at a time into two (draw, period) buffers: escalated yearly from the phase's
-    # online date, whole years at the period's middle
+    # one phase at a time, over the periods that hold a day of its lease in some draw (the others
+    # add nothing), into two buffers: escalated yearly from the phase's online date, whole years
+    # at the period's middle
     mid = (edges[:-1] + edges[1:]) / 2
     growth = 1 + t.term("escalator")[:, None]
-    lease_usd, days, years = np.zeros((draws, periods)), np.empty((draws, periods)), np.empty((draws, periods))
+    lease_usd, buffer = np.zeros((draws, periods)), np.empty(2 * draws * periods)
     for e in range(capacity.date.shape[1]):
         date = capacity.date[:, e]
-        overlap_days(edges, date, date + term_days, out=days, scratch=years)
-        np.subtract(mid, date[:, None], out=years)  # whole years since online, in place from here
+        end = date + term_days
+        lo, hi = _periods_touched(edges, date, end)
+        if lo >= hi:
+            continue
+        size = draws * (hi - lo)
+        days, years = buffer[:size].reshape(draws, -1), buffer[size : 2 * size].reshape(draws, -1)
+        overlap_days(edges[lo : hi + 1], date, end, out=days, scratch=years)
+        np.subtract(mid[lo:hi], date[:, None], out=years)  # whole years since online, in place from here
         years /= DAYS_PER_YEAR
         np.floor(np.maximum(years, 0.0, out=years), out=years)
         escalation = np.power(growth, years, out=years)
         days *= rate[:, e, None]
         days *= escalation
-        lease_usd += days
+        lease_usd[:, lo:hi] += days
     t.flow("lease", delay_periods(lease_usd, t.terms_days, edges))
     t.result.covered = partial(_leased_mw, capacity, edges, term_days)
     if t.contract.residual_value_guarantee_usd is not None:
@@ -321,6 +328,17 @@ def _lease(t: _Terms) -> None:
             np.zeros((draws, periods)),
         )
         t.flow("residual_value_guarantee", rvg)
+
+
+def _periods_touched(edges: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple[int, int]:
+    """The periods ``lo:hi`` outside which no draw's ``[begin, end)`` has a day (empty where no
+    begin is finite)."""
+    finite = np.isfinite(begin)
+    if not finite.any():
+        return 0, 0
+    lo = int(np.searchsorted(edges[1:], begin[finite].min(), side="right"))
+    hi = int(np.searchsorted(edges[:-1], end[finite].max(), side="left"))
+    return lo, min(hi, len(edges) - 1)
 
 
 def _leased_mw(capacity: Capacity, edges: np.ndarray, term_days: np.ndarray) -> np.ndarray:
@@ -345,15 +363,19 @@ def _compute(t: _Terms, usage: np.ndarray | None) -> None:
     start = _start(t.name, t.contract, t.p, edges)
     term_days = t.term("term") * _DAYS_PER_WEEK
     value = t.term("value")
-    days = overlap_days(edges, start, start + term_days)
-    share = np.ones((draws, periods))
+    # the share delivered and used, None where it is 1 (a product with 1 changes nothing)
+    share = None
     if t.contract.capacity_mw is not None:
         average = t.capacity.average_mw(edges)
         share = np.minimum(1.0, average / t.term("capacity")[:, None])
         t.result.covered = partial(np.minimum, average, t.term("capacity")[:, None])
     if usage is not None:
-        share = share * (1 - t.term("demand_share")[:, None] * (1 - usage))
-    recognised = (value / term_days)[:, None] * days * share
+        used = 1 - t.term("demand_share")[:, None] * (1 - usage)
+        share = used if share is None else share * used
+    recognised = overlap_days(edges, start, start + term_days)  # days, then USD, in place
+    recognised *= (value / term_days)[:, None]
+    if share is not None:
+        recognised *= share
     cum = np.cumsum(recognised, axis=1)
     signed = t.term("signed") if t.contract.signed_date is not None else start
     ends = start + term_days
@@ -362,14 +384,18 @@ def _compute(t: _Terms, usage: np.ndarray | None) -> None:
     rpo = np.subtract(value[:, None], cum)
     np.copyto(rpo, 0.0, where=~live)  # np.where(live, rpo, 0.0) in place
     t.result.rpo_usd = rpo
-    t.result.rpo_lapsed_usd = at_period(ends, value - cum[:, -1], edges) * (ends < edges[-1])[:, None]
+    lapsed_usd = at_period(ends, value - cum[:, -1], edges)
+    lapsed_usd *= (ends < edges[-1])[:, None]
+    t.result.rpo_lapsed_usd = lapsed_usd
     t.result.recognised_usd = recognised
     prepaid = t.term("prepaid")[:, None]
     if np.any(prepaid > 0):
         lapsed = value - cum[:, -1]
         t.flow("compute", at_period(signed, value, edges) * prepaid)
         t.flow("refund", at_period(ends, lapsed, edges) * prepaid * (ends < edges[-1])[:, None], reverse=True)
-    t.flow("compute", delay_periods(recognised * (1 - prepaid), t.terms_days, edges))
+    # paid as recognised, less what was prepaid (nothing prepaid: the same array, read only)
+    billed = recognised * (1 - prepaid) if np.any(prepaid) else recognised
+    t.flow("compute", delay_periods(billed, t.terms_days, edges))
 
 
 def _investment_or_loan(t: _Terms) -> None:
