@@ -116,15 +116,18 @@ class Capacity:
         # the prefix sums of the first len(day) columns: contiguous, the same numbers
         return np.cumsum(_scatter(first, self.mw, len(day) + 1)[:, : len(day)], axis=1)
 
-    def average_mw(self, edges: np.ndarray) -> np.ndarray:
+    def average_mw(self, edges: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
         """Mean facility MW online over each period ``(draw, period)`` (pro rata from online).
 
         Each event is online for all of every period after the one holding its date and for
         the rest of that one: a running sum of MW plus one partial period per event, so the cost
-        is per event, not per event and period."""
+        is per event, not per event and period. ``scratch``, a ``(draw, period + 1)`` array, is
+        worked in if given (its contents are lost)."""
         periods = len(edges) - 1
         holding = np.searchsorted(edges, self.date, side="right") - 1  # -1 before, periods after
-        full = _scatter(np.clip(holding + 1, 0, periods), self.mw, periods + 1)
+        if scratch is not None:
+            scratch.fill(0.0)
+        full = _scatter(np.clip(holding + 1, 0, periods), self.mw, periods + 1, scratch)
         inside = (holding >= 0) & (holding < periods)
         at = np.clip(holding, 0, periods - 1)
         rest = np.where(inside, (edges[at + 1] - self.date) / np.diff(edges)[at], 0.0)

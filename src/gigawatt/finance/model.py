@@ -207,7 +207,7 @@ def _ppa_mwh_by_site(
     ds: xr.Dataset,
     edges: np.ndarray,
     results: dict[str, ContractResult],
-    site_mw: dict[str, np.ndarray],
+    site_mw: _SiteMW,
 ) -> dict[str, np.ndarray]:
     """MWh each site receives from power purchase agreements its operator signed, ``(draw, period)``:
     each PPA's delivered energy shared among the sites it covers by their facility MW online."""
@@ -221,7 +221,7 @@ def _ppa_mwh_by_site(
             for s, site in scenario.sites.items()
             if (not contract.sites or s in contract.sites) and site.operator == contract.payer
         ]
-        mw = {s: _site_mw(ds, s, edges, site_mw) for s in covered}
+        mw = {s: site_mw.get(s) for s in covered}
         total = sum(mw.values(), np.zeros_like(energy))
         for s in covered:
             share = np.where(total > 0, mw[s] / np.where(total > 0, total, 1.0), 0.0)
@@ -229,11 +229,25 @@ def _ppa_mwh_by_site(
     return out
 
 
-def _site_mw(ds: xr.Dataset, site_id: str, edges: np.ndarray, known: dict[str, np.ndarray]) -> np.ndarray:
-    """A site's mean facility MW online per period ``(draw, period)``, kept in ``known``."""
-    if site_id not in known:
-        known[site_id] = _site_capacity(ds, site_id).average_mw(edges)
-    return known[site_id]
+class _SiteMW:
+    """Each site's mean facility MW online per period ``(draw, period)``, worked out once (all
+    sites in one scatter buffer)."""
+
+    def __init__(self, ds: xr.Dataset, edges: np.ndarray) -> None:
+        self.ds, self.edges = ds, edges
+        self.known: dict[str, np.ndarray] = {}
+        self.scratch = np.empty((ds.sizes["draw"], len(edges)))
+
+    def get(self, site_id: str) -> np.ndarray:
+        if site_id not in self.known:
+            self.known[site_id] = _site_capacity(self.ds, site_id).average_mw(self.edges, self.scratch)
+        return self.known[site_id]
+
+    def take(self, site_id: str) -> np.ndarray:
+        """:meth:`get`, for its caller to keep (and work on in place): not kept here."""
+        out = self.get(site_id)
+        del self.known[site_id]
+        return out
 
 
 def _site_capacity(ds: xr.Dataset, site_id: str) -> Capacity:
@@ -250,7 +264,7 @@ def _site_opex(
     edges: np.ndarray,
     parties: set[str],
     ppa_mwh: dict[str, np.ndarray],
-    site_mw: dict[str, np.ndarray],
+    site_mw: _SiteMW,
 ) -> list[Flow]:
     """Each site operator's electricity (less what its PPAs deliver), staff and maintenance,
     paid to the world."""
@@ -263,8 +277,7 @@ def _site_opex(
     for site_id, site in scenario.sites.items():
         if site.operator not in parties:
             continue
-        mw_years = _site_mw(ds, site_id, edges, site_mw)
-        site_mw.pop(site_id)  # read last here: worked on in place
+        mw_years = site_mw.take(site_id)  # read last here: worked on in place
         mw_years *= years
         staff = Flow(site.operator, WORLD, f"staff:{site_id}", "staff", mw_years * staff_usd_per_mw_year)
         maintenance = Flow(
@@ -386,7 +399,7 @@ def simulate_money(
         for name, contract in scenario.contracts.items()
     }
     default_chips = chip_flows(scenario, ds, p, edges, results)
-    site_mw: dict[str, np.ndarray] = {}
+    site_mw = _SiteMW(ds, edges)
     ppa_mwh = _ppa_mwh_by_site(scenario, ds, edges, results, site_mw)
     flows = _revenue(scenario, p, edges) + _site_opex(scenario, ds, p, edges, set(parties), ppa_mwh, site_mw)
     for result in (*results.values(), *default_chips.values()):
