@@ -359,7 +359,7 @@ def _leased_mw(capacity: Capacity, edges: np.ndarray, term_days: np.ndarray) -> 
 def _compute(t: _Terms, usage: np.ndarray | None) -> None:
     """Recognised as delivered over the term (times usage for the demand share), RPO from
     signing, what is undelivered at the term's end lapsed; prepaid at signing, refunded pro rata."""
-    edges, (draws, periods) = t.edges, t.shape
+    edges = t.edges
     start = _start(t.name, t.contract, t.p, edges)
     term_days = t.term("term") * _DAYS_PER_WEEK
     value = t.term("value")
@@ -473,8 +473,9 @@ def loan_repaid_share(
     start, term_days = p[f"{base}.start"], p[f"{base}.term"] * _DAYS_PER_WEEK
     end = edges[1:][None, :]
     if contract.amortisation == "linear":
-        out: np.ndarray = np.clip((end - start[:, None]) / term_days[:, None], 0.0, 1.0)
-        return out
+        out: np.ndarray = np.subtract(end, start[:, None])  # in place from here
+        out /= term_days[:, None]
+        return np.clip(out, 0.0, 1.0, out=out)
     return (end >= (start + term_days)[:, None]).astype(float)
 
 
@@ -487,9 +488,9 @@ def _loan_service(
     flow: object,
 ) -> None:
     """Interest on the opening balance and principal repaid linearly (or at maturity)."""
-    repaid_share = loan_repaid_share(contract, p, base, edges)
     cum_drawn = np.cumsum(drawn, axis=1)
-    cum_repaid = cum_drawn * repaid_share
+    cum_repaid = loan_repaid_share(contract, p, base, edges)  # the share, then the amount, in place
+    cum_repaid *= cum_drawn
     interest = np.empty_like(cum_drawn)  # the opening balance, then its interest, in place
     interest[:, 0] = 0.0
     np.subtract(cum_drawn[:, :-1], cum_repaid[:, :-1], out=interest[:, 1:])

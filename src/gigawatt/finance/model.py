@@ -281,7 +281,11 @@ def _site_opex(
         mw_years *= years
         staff = Flow(site.operator, WORLD, f"staff:{site_id}", "staff", mw_years * staff_usd_per_mw_year)
         maintenance = Flow(
-            site.operator, WORLD, f"maintenance:{site_id}", "maintenance", mw_years * maintenance_usd_per_mw_year
+            site.operator,
+            WORLD,
+            f"maintenance:{site_id}",
+            "maintenance",
+            mw_years * maintenance_usd_per_mw_year,
         )
         price = p.get(f"electricity_price.{site.region}")
         if price is not None:
