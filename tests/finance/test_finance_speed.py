@@ -56,7 +56,8 @@ def test_a_lease_over_the_periods_touched_pays_what_every_period_would():
         {"kind": "lease", "payer": "a", "payee": "b", "price_per_mw_month": "$100k/MW",
          "term": "2 years", "escalator": 0.03}
     )  # fmt: skip
-    dates = np.array([[parse_date("2027-05-16"), np.inf], [parse_date("2028-02-01"), parse_date("2029-07-01")]])
+    first, second, third = (parse_date(d) for d in ("2027-05-16", "2028-02-01", "2029-07-01"))
+    dates = np.array([[first, np.inf], [second, third]])
     mw = np.array([[100.0, 50.0], [80.0, 20.0]])
     p = sample(collect({"c": contract}, "contracts"), 0, 0, 2)
     result = contract_flows("c", contract, p, Capacity(dates, mw, mw * 400.0), EDGES)
