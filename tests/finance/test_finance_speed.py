@@ -76,7 +76,7 @@ def test_a_lease_over_the_periods_touched_pays_what_every_period_would():
     # covered MW, worked out when read: each phase's MW times the share of the period leased
     covered = result.covered_mw
     assert covered is result.covered_mw  # once
-    assert np.array_equal(covered, _leased_mw(Capacity(dates, mw, mw), EDGES, term))
+    assert np.array_equal(covered, _leased_mw(Capacity(dates, mw, mw), EDGES, term, None))
     share = overlap_days(EDGES, dates[:, 0], dates[:, 0] + term) / np.diff(EDGES)
     assert covered[0] == pytest.approx(100.0 * share[0])  # the second phase never comes online
 
@@ -105,3 +105,12 @@ def test_positions_worked_out_when_read_are_the_formulas(money):
             assert np.array_equal(r.stake_fraction, np.cumsum(paid, axis=1) / valuation[:, None])
         elif contract.kind not in ("lease", "compute"):
             assert r.covered_mw is None and r.stake_fraction is None
+
+
+def test_covered_mw_in_some_cells_is_those_cells_of_the_whole(money):
+    s = settle(money)
+    cells = (s.changed_draw, s.changed_period)
+    covering = [r for r in money.results.values() if r.covered is not None]
+    assert covering and cells[0].size
+    for r in covering:
+        assert np.array_equal(r.covered(cells), r.covered_mw[cells])

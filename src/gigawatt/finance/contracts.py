@@ -58,6 +58,9 @@ __all__ = [
     "renewals_taken",
 ]
 
+#: Cells of a ``(draw, period)`` array: their draws and periods.
+Cells = tuple[np.ndarray, np.ndarray]
+
 _DAYS_PER_WEEK = 7.0
 _HOURS_PER_DAY = 24.0
 _DAYS_PER_MONTH = DAYS_PER_YEAR / 12
@@ -90,8 +93,9 @@ class ContractResult:
     #: cumulative vested warrant shares and their value net of strike
     shares_vested: np.ndarray | None = None
     warrant_value_usd: np.ndarray | None = None
-    #: how to work out the facility MW the contract pays for (lease, compute): :attr:`covered_mw`
-    covered: Callable[[], np.ndarray] | None = None
+    #: how to work out the facility MW the contract pays for (lease, compute), in every cell
+    #: (given ``None``) or in the cells ``(draws, periods)`` given: :attr:`covered_mw`
+    covered: Callable[[Cells | None], np.ndarray] | None = None
     #: power purchase: MWh delivered to the covered campus, per period (not bought from the grid)
     energy_mwh: np.ndarray | None = None
     #: loans with covenants: the service after covenants (breach period, amounts called or swept)
@@ -107,7 +111,7 @@ class ContractResult:
     def covered_mw(self) -> np.ndarray | None:
         """Facility MW the contract pays for, per period (lease, compute), worked out when first
         read (only stress reads it)."""
-        return None if self.covered is None else self.covered()
+        return None if self.covered is None else self.covered(None)
 
 
 def period_of(day: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -341,9 +345,23 @@ def _periods_touched(edges: np.ndarray, begin: np.ndarray, end: np.ndarray) -> t
     return lo, min(hi, len(edges) - 1)
 
 
-def _leased_mw(capacity: Capacity, edges: np.ndarray, term_days: np.ndarray) -> np.ndarray:
-    """Facility MW a lease covers per period ``(draw, period)``: each phase's MW times the share
-    of the period inside its term."""
+def _leased_mw(
+    capacity: Capacity, edges: np.ndarray, term_days: np.ndarray, cells: Cells | None
+) -> np.ndarray:
+    """Facility MW a lease covers per period ``(draw, period)`` (or in the ``cells`` only): each
+    phase's MW times the share of the period inside its term."""
+    if cells is not None:  # the same arithmetic, cell by cell
+        draw, period = cells
+        length, covered = np.diff(edges)[period], np.zeros(draw.size)
+        for e in range(capacity.date.shape[1]):
+            date = capacity.date[draw, e]
+            part = np.minimum(edges[1:][period], date + term_days[draw])
+            part -= np.maximum(edges[:-1][period], date)
+            np.maximum(part, 0.0, out=part)
+            part *= capacity.mw[draw, e]
+            part /= length
+            covered += part
+        return covered
     length = np.diff(edges)
     shape = (len(term_days), len(edges) - 1)
     covered, days, scratch = np.zeros(shape), np.empty(shape), np.empty(shape)
@@ -354,6 +372,16 @@ def _leased_mw(capacity: Capacity, edges: np.ndarray, term_days: np.ndarray) -> 
         part /= length
         covered += part
     return covered
+
+
+def _capped_mw(average: np.ndarray, capacity_mw: np.ndarray, cells: Cells | None) -> np.ndarray:
+    """A compute contract's covered MW: the MW online, at most its capacity (in the ``cells`` only)."""
+    out: np.ndarray = (
+        np.minimum(average, capacity_mw[:, None])
+        if cells is None
+        else np.minimum(average[cells], capacity_mw[cells[0]])
+    )
+    return out
 
 
 def _compute(t: _Terms, usage: np.ndarray | None) -> None:
@@ -368,7 +396,7 @@ def _compute(t: _Terms, usage: np.ndarray | None) -> None:
     if t.contract.capacity_mw is not None:
         average = t.capacity.average_mw(edges)
         share = np.minimum(1.0, average / t.term("capacity")[:, None])
-        t.result.covered = partial(np.minimum, average, t.term("capacity")[:, None])
+        t.result.covered = partial(_capped_mw, average, t.term("capacity"))
     if usage is not None:
         used = 1 - t.term("demand_share")[:, None] * (1 - usage)
         share = used if share is None else share * used

@@ -252,9 +252,7 @@ def _stranded_mw(money: Money, settlement: Settlement) -> np.ndarray:
         if np.array_equal(got, due):  # paid in full: nothing stranded (the share below is 0)
             continue
         unpaid_share = np.where(due > 0, 1 - got / np.where(due > 0, due, 1.0), 0.0)
-        covered_mw = r.covered_mw
-        assert covered_mw is not None
-        stranded += covered_mw[cells] * np.clip(unpaid_share, 0.0, 1.0)
+        stranded += r.covered(cells) * np.clip(unpaid_share, 0.0, 1.0)
     total[cells] = stranded
     return total
 
