@@ -150,14 +150,20 @@ def settle(money: Money) -> Settlement:
     for c, i in enumerate(parties):
         shortfall_all[i] = shortfall[:, :, c]
         cash_all[i] = cash[:, :, c]
-    draw_at, period_at, paid_at = (
-        np.concatenate([c[i] for c in changed]) if changed else np.zeros((0, chosen.size) if i == 2 else 0)
-        for i in range(3)
-    )
     return Settlement(
-        book, scaled, settled, draw_at.astype(int), period_at.astype(int), paid_at, unpaid,
-        shortfall_all.transpose(1, 2, 0), cash_all.transpose(1, 2, 0), constrained,
+        book, scaled, settled, *_cells(changed, chosen.size), unpaid, shortfall_all.transpose(1, 2, 0),
+        cash_all.transpose(1, 2, 0), constrained,
     )  # fmt: skip
+
+
+def _cells(
+    changed: list[tuple[np.ndarray, np.ndarray, np.ndarray]], entries: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The blocks' cells paid other than scheduled as one list: draws, periods, payments."""
+    if not changed:
+        return np.zeros(0, int), np.zeros(0, int), np.zeros((0, entries))
+    draw, period, paid = (np.concatenate([c[i] for c in changed]) for i in range(3))
+    return draw.astype(int), period.astype(int), paid
 
 
 def _by_period(amounts: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
