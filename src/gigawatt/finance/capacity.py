@@ -38,22 +38,34 @@ def finance_edges(start_day: float, end_day: float, step: str = "quarter") -> np
     return np.asarray(edges, dtype=float)
 
 
-def overlap_days(edges: np.ndarray, begin: np.ndarray, end: np.ndarray) -> np.ndarray:
-    """Days of each period inside ``[begin, end)``; ``begin``/``end`` broadcast as ``(..., 1)``."""
-    lo = np.maximum(edges[:-1], begin[..., None])
-    out: np.ndarray = np.minimum(edges[1:], end[..., None])
+def overlap_days(
+    edges: np.ndarray,
+    begin: np.ndarray,
+    end: np.ndarray,
+    out: np.ndarray | None = None,
+    scratch: np.ndarray | None = None,
+) -> np.ndarray:
+    """Days of each period inside ``[begin, end)``; ``begin``/``end`` broadcast as ``(..., 1)``.
+    Written into ``out`` and worked in ``scratch`` (arrays of the result's shape), if given: a
+    loop over events allocates nothing."""
+    lo = np.maximum(edges[:-1], begin[..., None], out=scratch)
+    out = np.minimum(edges[1:], end[..., None], out=out)
     np.subtract(out, lo, out=out)
     np.maximum(out, 0.0, out=out)  # in place: no temporaries (np.clip's wrapper costs more)
     return out
 
 
-def _scatter(column: np.ndarray, value: np.ndarray, width: int) -> np.ndarray:
-    """``(draw, width)`` zeros with each event's ``value`` added at its ``column`` (per draw)."""
-    draws = column.shape[0]
-    flat = (np.arange(draws)[:, None] * width + column).ravel()
-    return np.bincount(
-        flat, weights=np.broadcast_to(value, column.shape).ravel(), minlength=draws * width
-    ).reshape(draws, width)
+def _scatter(column: np.ndarray, value: np.ndarray, width: int, out: np.ndarray | None = None) -> np.ndarray:
+    """``(draw, width)`` zeros (or ``out``, zeroed by the caller) with each event's ``value`` added
+    at its ``column`` (per draw), event by event: the order ``np.bincount`` would add them in,
+    without its flat (draw × width) pass."""
+    draws, events = column.shape
+    out = np.zeros((draws, width)) if out is None else out
+    flat, start = out.reshape(-1), np.arange(draws) * width
+    value = np.broadcast_to(value, column.shape)
+    for e in range(events):
+        flat[start + column[:, e]] += value[:, e]  # one cell per draw: no index repeats
+    return out
 
 
 @dataclass(frozen=True)
@@ -104,21 +116,24 @@ class Capacity:
         # the prefix sums of the first len(day) columns: contiguous, the same numbers
         return np.cumsum(_scatter(first, self.mw, len(day) + 1)[:, : len(day)], axis=1)
 
-    def average_mw(self, edges: np.ndarray) -> np.ndarray:
+    def average_mw(self, edges: np.ndarray, scratch: np.ndarray | None = None) -> np.ndarray:
         """Mean facility MW online over each period ``(draw, period)`` (pro rata from online).
 
         Each event is online for all of every period after the one holding its date and for
         the rest of that one: a running sum of MW plus one partial period per event, so the cost
-        is per event, not per event and period."""
+        is per event, not per event and period. ``scratch``, a ``(draw, period + 1)`` array, is
+        worked in if given (its contents are lost)."""
         periods = len(edges) - 1
         holding = np.searchsorted(edges, self.date, side="right") - 1  # -1 before, periods after
-        full = _scatter(np.clip(holding + 1, 0, periods), self.mw, periods + 1)
+        if scratch is not None:
+            scratch.fill(0.0)
+        full = _scatter(np.clip(holding + 1, 0, periods), self.mw, periods + 1, scratch)
         inside = (holding >= 0) & (holding < periods)
         at = np.clip(holding, 0, periods - 1)
         rest = np.where(inside, (edges[at + 1] - self.date) / np.diff(edges)[at], 0.0)
-        partial = _scatter(np.where(inside, holding, periods), self.mw * rest, periods + 1)
         out: np.ndarray = np.cumsum(full[:, :periods], axis=1)  # contiguous, the same prefix sums
-        out += partial[:, :periods]
+        full.fill(0.0)  # its buffer again, for the partial periods
+        out += _scatter(np.where(inside, holding, periods), self.mw * rest, periods + 1, full)[:, :periods]
         return out
 
     def milestone_date(self, threshold_mw: float) -> np.ndarray:

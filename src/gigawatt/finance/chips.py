@@ -187,11 +187,10 @@ def chip_flows(
             chosen = covered_phases(contract, ds, scenario.chips.buyers)
             until = sold_until(scenario, ds, p, contract.payer)[:, chosen]
             for n in range(1, rounds):
-                again = Capacity(
-                    _refresh_day(delivered[:, chosen], life[:, chosen], n, until),
-                    ds.facility_mw.values[:, chosen],
-                    ds.accelerators.values[:, chosen],
-                )
+                day = _refresh_day(delivered[:, chosen], life[:, chosen], n, until)
+                if not np.any(day <= edges[-1]):  # no refresh inside the horizon: pays nothing
+                    continue
+                again = Capacity(day, ds.facility_mw.values[:, chosen], ds.accelerators.values[:, chosen])
                 results[name].flows += contract_flows(name, contract, p, again, edges).flows
     return out
 

@@ -40,8 +40,9 @@ non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 
 import numpy as np
 
@@ -58,6 +59,9 @@ __all__ = [
     "loan_repaid_share",
     "renewals_taken",
 ]
+
+#: Cells of a ``(draw, period)`` array: their draws and periods.
+Cells = tuple[np.ndarray, np.ndarray]
 
 _DAYS_PER_WEEK = 7.0
 _HOURS_PER_DAY = 24.0
@@ -86,19 +90,32 @@ class ContractResult:
     rpo_lapsed_usd: np.ndarray | None = None
     #: recognised revenue (compute contracts), before payment terms
     recognised_usd: np.ndarray | None = None
-    #: cumulative equity share of the investee held by the investor
-    stake_fraction: np.ndarray | None = None
+    #: how to work out the investor's cumulative equity share of the investee: :attr:`stake_fraction`
+    stake: Callable[[], np.ndarray] | None = None
     #: cumulative vested warrant shares
     shares_vested: np.ndarray | None = None
     #: cumulative value of the warrant's shares net of strike when each vested: what the issuer
     #: has handed over by each period (later moves of the price are the holder's gain or loss)
     warrant_granted_usd: np.ndarray | None = None
-    #: facility MW the contract pays for, per period (lease, compute)
-    covered_mw: np.ndarray | None = None
+    #: how to work out the facility MW the contract pays for (lease, compute), in every cell
+    #: (given ``None``) or in the cells ``(draws, periods)`` given: :attr:`covered_mw`
+    covered: Callable[[Cells | None], np.ndarray] | None = None
     #: power purchase: MWh delivered to the covered campus, per period (not bought from the grid)
     energy_mwh: np.ndarray | None = None
     #: loans with covenants: the service after covenants (breach period, amounts called or swept)
     covenants: LoanService | None = None
+
+    @cached_property
+    def stake_fraction(self) -> np.ndarray | None:
+        """Cumulative equity share of the investee held by the investor ``(draw, period)``, worked
+        out when first read (statements read it)."""
+        return None if self.stake is None else self.stake()
+
+    @cached_property
+    def covered_mw(self) -> np.ndarray | None:
+        """Facility MW the contract pays for, per period (lease, compute), worked out when first
+        read (only stress reads it)."""
+        return None if self.covered is None else self.covered(None)
 
 
 def period_of(day: np.ndarray, edges: np.ndarray) -> np.ndarray:
@@ -260,13 +277,14 @@ def _purchase(t: _Terms) -> None:
     online_end = (
         capacity.built_mw(edges[1:]) if t.contract.paid == "as_built" else capacity.online_mw(edges[1:])
     )
+    # online_end is this function's own: worked on in place
     if t.contract.value_usd is not None:
         total = capacity.total_mw
-        delivered = np.multiply(t.term("value")[:, None], online_end)  # in place from here
+        delivered = np.multiply(t.term("value")[:, None], online_end, out=online_end)
         delivered /= np.where(total > 0, total, 1)[:, None]
         delivered[~(total > 0)] = 0.0
     else:
-        delivered = t.term("price_per_mw")[:, None] * online_end
+        delivered = np.multiply(t.term("price_per_mw")[:, None], online_end, out=online_end)
     t.flow("purchase", delay_periods(_increments(delivered), t.terms_days, edges))
 
 
@@ -274,7 +292,6 @@ def _lease(t: _Terms) -> None:
     """Each phase leased for its term (and renewals) from online, escalating yearly; the residual
     value guarantee at each phase's lease end."""
     capacity, edges, (draws, periods) = t.capacity, t.edges, t.shape
-    length = np.diff(edges)
     term_days = t.term("term") * _DAYS_PER_WEEK
     if t.contract.renewals:
         renewal_days = t.term("renewal_term") * _DAYS_PER_WEEK
@@ -283,26 +300,30 @@ def _lease(t: _Terms) -> None:
         rate = t.term("price_per_mw_month")[:, None] * capacity.mw / _DAYS_PER_MONTH
     else:
         rate = t.term("price_per_accelerator_hour")[:, None] * capacity.accelerators * _HOURS_PER_DAY
-    # one phase at a time, (draw, period) each (small temporaries): escalated yearly from the
-    # phase's online date, whole years at the period's middle
+    # one phase at a time, over the periods that hold a day of its lease in some draw (the others
+    # add nothing), into two buffers: escalated yearly from the phase's online date, whole years
+    # at the period's middle
     mid = (edges[:-1] + edges[1:]) / 2
     growth = 1 + t.term("escalator")[:, None]
-    lease_usd, covered = np.zeros((draws, periods)), np.zeros((draws, periods))
+    lease_usd, buffer = np.zeros((draws, periods)), np.empty(2 * draws * periods)
     for e in range(capacity.date.shape[1]):
         date = capacity.date[:, e]
-        days = overlap_days(edges, date, date + term_days)
-        years = np.subtract(mid, date[:, None])  # whole years since online, in place from here
+        end = date + term_days
+        lo, hi = _periods_touched(edges, date, end)
+        if lo >= hi:
+            continue
+        size = draws * (hi - lo)
+        days, years = buffer[:size].reshape(draws, -1), buffer[size : 2 * size].reshape(draws, -1)
+        overlap_days(edges[lo : hi + 1], date, end, out=days, scratch=years)
+        np.subtract(mid[lo:hi], date[:, None], out=years)  # whole years since online, in place from here
         years /= DAYS_PER_YEAR
         np.floor(np.maximum(years, 0.0, out=years), out=years)
         escalation = np.power(growth, years, out=years)
-        part = np.multiply(capacity.mw[:, e, None], days)
-        part /= length
-        covered += part
         days *= rate[:, e, None]
         days *= escalation
-        lease_usd += days
+        lease_usd[:, lo:hi] += days
     t.flow("lease", delay_periods(lease_usd, t.terms_days, edges))
-    t.result.covered_mw = covered
+    t.result.covered = partial(_leased_mw, capacity, edges, term_days)
     if t.contract.residual_value_guarantee_usd is not None:
         gap = np.clip(
             t.term("residual_value_guarantee") - t.term("residual_value") * t.term("asset_cost"), 0.0, None
@@ -317,36 +338,96 @@ def _lease(t: _Terms) -> None:
         t.flow("residual_value_guarantee", rvg)
 
 
+def _periods_touched(edges: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple[int, int]:
+    """The periods ``lo:hi`` outside which no draw's ``[begin, end)`` has a day (empty where no
+    begin is finite)."""
+    finite = np.isfinite(begin)
+    if not finite.any():
+        return 0, 0
+    lo = int(np.searchsorted(edges[1:], begin[finite].min(), side="right"))
+    hi = int(np.searchsorted(edges[:-1], end[finite].max(), side="left"))
+    return lo, min(hi, len(edges) - 1)
+
+
+def _leased_mw(
+    capacity: Capacity, edges: np.ndarray, term_days: np.ndarray, cells: Cells | None
+) -> np.ndarray:
+    """Facility MW a lease covers per period ``(draw, period)`` (or in the ``cells`` only): each
+    phase's MW times the share of the period inside its term."""
+    if cells is not None:  # the same arithmetic, cell by cell
+        draw, period = cells
+        length, covered = np.diff(edges)[period], np.zeros(draw.size)
+        for e in range(capacity.date.shape[1]):
+            date = capacity.date[draw, e]
+            part = np.minimum(edges[1:][period], date + term_days[draw])
+            part -= np.maximum(edges[:-1][period], date)
+            np.maximum(part, 0.0, out=part)
+            part *= capacity.mw[draw, e]
+            part /= length
+            covered += part
+        return covered
+    length = np.diff(edges)
+    shape = (len(term_days), len(edges) - 1)
+    covered, days, scratch = np.zeros(shape), np.empty(shape), np.empty(shape)
+    for e in range(capacity.date.shape[1]):
+        date = capacity.date[:, e]
+        part = overlap_days(edges, date, date + term_days, out=days, scratch=scratch)
+        part *= capacity.mw[:, e, None]
+        part /= length
+        covered += part
+    return covered
+
+
+def _capped_mw(average: np.ndarray, capacity_mw: np.ndarray, cells: Cells | None) -> np.ndarray:
+    """A compute contract's covered MW: the MW online, at most its capacity (in the ``cells`` only)."""
+    out: np.ndarray = (
+        np.minimum(average, capacity_mw[:, None])
+        if cells is None
+        else np.minimum(average[cells], capacity_mw[cells[0]])
+    )
+    return out
+
+
 def _compute(t: _Terms, usage: np.ndarray | None) -> None:
     """Recognised as delivered over the term (times usage for the demand share), RPO from
     signing, what is undelivered at the term's end lapsed; prepaid at signing, refunded pro rata."""
-    edges, (draws, periods) = t.edges, t.shape
+    edges = t.edges
     start = _start(t.name, t.contract, t.p, edges)
     term_days = t.term("term") * _DAYS_PER_WEEK
     value = t.term("value")
-    days = overlap_days(edges, start, start + term_days)
-    share = np.ones((draws, periods))
+    # the share delivered and used, None where it is 1 (a product with 1 changes nothing)
+    share = None
     if t.contract.capacity_mw is not None:
         average = t.capacity.average_mw(edges)
         share = np.minimum(1.0, average / t.term("capacity")[:, None])
-        t.result.covered_mw = np.minimum(average, t.term("capacity")[:, None])
+        t.result.covered = partial(_capped_mw, average, t.term("capacity"))
     if usage is not None:
-        share = share * (1 - t.term("demand_share")[:, None] * (1 - usage))
-    recognised = (value / term_days)[:, None] * days * share
+        used = 1 - t.term("demand_share")[:, None] * (1 - usage)
+        share = used if share is None else share * used
+    recognised = overlap_days(edges, start, start + term_days)  # days, then USD, in place
+    recognised *= (value / term_days)[:, None]
+    if share is not None:
+        recognised *= share
     cum = np.cumsum(recognised, axis=1)
     signed = t.term("signed") if t.contract.signed_date is not None else start
     ends = start + term_days
     ended = edges[1:][None, :] >= ends[:, None]
     live = (edges[1:][None, :] >= signed[:, None]) & ~ended
-    t.result.rpo_usd = np.where(live, value[:, None] - cum, 0.0)
-    t.result.rpo_lapsed_usd = at_period(ends, value - cum[:, -1], edges) * (ends < edges[-1])[:, None]
+    rpo = np.subtract(value[:, None], cum)
+    np.copyto(rpo, 0.0, where=~live)  # np.where(live, rpo, 0.0) in place
+    t.result.rpo_usd = rpo
+    lapsed_usd = at_period(ends, value - cum[:, -1], edges)
+    lapsed_usd *= (ends < edges[-1])[:, None]
+    t.result.rpo_lapsed_usd = lapsed_usd
     t.result.recognised_usd = recognised
     prepaid = t.term("prepaid")[:, None]
     if np.any(prepaid > 0):
         lapsed = value - cum[:, -1]
         t.flow("compute", at_period(signed, value, edges) * prepaid)
         t.flow("refund", at_period(ends, lapsed, edges) * prepaid * (ends < edges[-1])[:, None], reverse=True)
-    t.flow("compute", delay_periods(recognised * (1 - prepaid), t.terms_days, edges))
+    # paid as recognised, less what was prepaid (nothing prepaid: the same array, read only)
+    billed = recognised * (1 - prepaid) if np.any(prepaid) else recognised
+    t.flow("compute", delay_periods(billed, t.terms_days, edges))
 
 
 def _investment_or_loan(t: _Terms) -> None:
@@ -363,10 +444,16 @@ def _investment_or_loan(t: _Terms) -> None:
     if t.contract.kind == "investment":
         t.flow("equity", paid)
         if t.contract.valuation_usd is not None:
-            t.result.stake_fraction = np.cumsum(paid, axis=1) / t.term("valuation")[:, None]
+            t.result.stake = partial(_stake, paid, t.term("valuation"))
     else:
         t.flow("loan_draw", paid)
         _loan_service(t.contract, t.p, t.base, edges, paid, t.flow)
+
+
+def _stake(paid: np.ndarray, valuation: np.ndarray) -> np.ndarray:
+    """The cumulative share of an investee bought by ``paid`` ``(draw, period)`` at ``valuation``."""
+    out: np.ndarray = np.cumsum(paid, axis=1) / valuation[:, None]
+    return out
 
 
 def _warrant(t: _Terms) -> None:
@@ -420,8 +507,9 @@ def loan_repaid_share(
     start, term_days = p[f"{base}.start"], p[f"{base}.term"] * _DAYS_PER_WEEK
     end = edges[1:][None, :]
     if contract.amortisation == "linear":
-        out: np.ndarray = np.clip((end - start[:, None]) / term_days[:, None], 0.0, 1.0)
-        return out
+        out: np.ndarray = np.subtract(end, start[:, None])  # in place from here
+        out /= term_days[:, None]
+        return np.clip(out, 0.0, 1.0, out=out)
     return (end >= (start + term_days)[:, None]).astype(float)
 
 
@@ -434,11 +522,15 @@ def _loan_service(
     flow: object,
 ) -> None:
     """Interest on the opening balance and principal repaid linearly (or at maturity)."""
-    repaid_share = loan_repaid_share(contract, p, base, edges)
     cum_drawn = np.cumsum(drawn, axis=1)
-    cum_repaid = cum_drawn * repaid_share
-    opening = np.concatenate([np.zeros((len(drawn), 1)), (cum_drawn - cum_repaid)[:, :-1]], axis=1)
-    interest = opening * p[f"{base}.interest_rate"][:, None] * np.diff(edges) / DAYS_PER_YEAR
+    cum_repaid = loan_repaid_share(contract, p, base, edges)  # the share, then the amount, in place
+    cum_repaid *= cum_drawn
+    interest = np.empty_like(cum_drawn)  # the opening balance, then its interest, in place
+    interest[:, 0] = 0.0
+    np.subtract(cum_drawn[:, :-1], cum_repaid[:, :-1], out=interest[:, 1:])
+    interest *= p[f"{base}.interest_rate"][:, None]
+    interest *= np.diff(edges)
+    interest /= DAYS_PER_YEAR
     assert callable(flow)
     flow("interest", interest, True)
     flow("principal", _increments(cum_repaid), True)

@@ -161,14 +161,18 @@ def build_ledger(
     shape = (len(draws), len(edges) - 1)
     keys: dict[tuple[str, str, str, str], int] = {}
     amounts: list[np.ndarray] = []
+    summed: set[int] = set()  # entries that are sums made here: the next flow is added in place
     for f in flows:
         key = (f.payer, f.payee, f.contract, f.kind)
         amount = np.broadcast_to(f.amount_usd, shape)
         if key not in keys:
             keys[key] = len(amounts)
             amounts.append(amount)
+        elif keys[key] in summed:
+            amounts[keys[key]] += amount
         else:
             amounts[keys[key]] = amounts[keys[key]] + amount
+            summed.add(keys[key])
     payer, payee, contract, kind = (
         np.array([k[i] for k in keys], dtype=object).astype(str) for i in range(4)
     )

@@ -117,8 +117,10 @@ def contract_capacity(
     ds: xr.Dataset,
     p: dict[str, np.ndarray],
     scenario_buyers: Mapping[str, str] | None = None,
+    known: dict[tuple[bytes, bool], Capacity] | None = None,
 ) -> Capacity:
-    """The capacity events a contract follows: its schedule, or its sites' phases."""
+    """The capacity events a contract follows: its schedule, or its sites' phases (kept in
+    ``known`` by the phases chosen: contracts over the same phases share their arrays, read only)."""
     draws = ds.sizes["draw"]
     if contract.schedule:
         base = f"contracts.{name}.schedule"
@@ -137,15 +139,19 @@ def contract_capacity(
     if not chosen.any():
         empty = np.zeros((draws, 0))
         return Capacity(empty, empty, empty)
-    date = ds.online_date.values[:, chosen]
-    if contract.kind == "purchase" and contract.paid == "delivery":
-        date = delivery_date(ds, p, chosen)
-    return Capacity(
+    key = (chosen.tobytes(), contract.kind == "purchase" and contract.paid == "delivery")
+    if known is not None and key in known:
+        return known[key]
+    date = delivery_date(ds, p, chosen) if key[1] else ds.online_date.values[:, chosen]
+    capacity = Capacity(
         date,
         ds.facility_mw.values[:, chosen],
         ds.accelerators.values[:, chosen],
         ds.start_date.values[:, chosen] if "start_date" in ds else None,
     )
+    if known is not None:
+        known[key] = capacity
+    return capacity
 
 
 def _revenue_level(
@@ -201,7 +207,7 @@ def _ppa_mwh_by_site(
     ds: xr.Dataset,
     edges: np.ndarray,
     results: dict[str, ContractResult],
-    site_mw: dict[str, np.ndarray],
+    site_mw: _SiteMW,
 ) -> dict[str, np.ndarray]:
     """MWh each site receives from power purchase agreements its operator signed, ``(draw, period)``:
     each PPA's delivered energy shared among the sites it covers by their facility MW online."""
@@ -215,7 +221,7 @@ def _ppa_mwh_by_site(
             for s, site in scenario.sites.items()
             if (not contract.sites or s in contract.sites) and site.operator == contract.payer
         ]
-        mw = {s: _site_mw(ds, s, edges, site_mw) for s in covered}
+        mw = {s: site_mw.get(s) for s in covered}
         total = sum(mw.values(), np.zeros_like(energy))
         for s in covered:
             share = np.where(total > 0, mw[s] / np.where(total > 0, total, 1.0), 0.0)
@@ -223,11 +229,25 @@ def _ppa_mwh_by_site(
     return out
 
 
-def _site_mw(ds: xr.Dataset, site_id: str, edges: np.ndarray, known: dict[str, np.ndarray]) -> np.ndarray:
-    """A site's mean facility MW online per period ``(draw, period)``, kept in ``known``."""
-    if site_id not in known:
-        known[site_id] = _site_capacity(ds, site_id).average_mw(edges)
-    return known[site_id]
+class _SiteMW:
+    """Each site's mean facility MW online per period ``(draw, period)``, worked out once (all
+    sites in one scatter buffer)."""
+
+    def __init__(self, ds: xr.Dataset, edges: np.ndarray) -> None:
+        self.ds, self.edges = ds, edges
+        self.known: dict[str, np.ndarray] = {}
+        self.scratch = np.empty((ds.sizes["draw"], len(edges)))
+
+    def get(self, site_id: str) -> np.ndarray:
+        if site_id not in self.known:
+            self.known[site_id] = _site_capacity(self.ds, site_id).average_mw(self.edges, self.scratch)
+        return self.known[site_id]
+
+    def take(self, site_id: str) -> np.ndarray:
+        """:meth:`get`, for its caller to keep (and work on in place): not kept here."""
+        out = self.get(site_id)
+        del self.known[site_id]
+        return out
 
 
 def _site_capacity(ds: xr.Dataset, site_id: str) -> Capacity:
@@ -244,7 +264,7 @@ def _site_opex(
     edges: np.ndarray,
     parties: set[str],
     ppa_mwh: dict[str, np.ndarray],
-    site_mw: dict[str, np.ndarray],
+    site_mw: _SiteMW,
 ) -> list[Flow]:
     """Each site operator's electricity (less what its PPAs deliver), staff and maintenance,
     paid to the world."""
@@ -257,28 +277,27 @@ def _site_opex(
     for site_id, site in scenario.sites.items():
         if site.operator not in parties:
             continue
-        mw_years = _site_mw(ds, site_id, edges, site_mw) * years
+        mw_years = site_mw.take(site_id)  # read last here: worked on in place
+        mw_years *= years
+        staff = Flow(site.operator, WORLD, f"staff:{site_id}", "staff", mw_years * staff_usd_per_mw_year)
+        maintenance = Flow(
+            site.operator,
+            WORLD,
+            f"maintenance:{site_id}",
+            "maintenance",
+            mw_years * maintenance_usd_per_mw_year,
+        )
         price = p.get(f"electricity_price.{site.region}")
         if price is not None:
-            usd = np.multiply(mw_years, DAYS_PER_YEAR)  # MWh bought, then USD, in place
+            usd = mw_years  # MWh bought, then USD, in place
+            usd *= DAYS_PER_YEAR
             usd *= 24.0
             usd *= load
             usd -= ppa_mwh.get(site_id, 0.0)
             np.maximum(usd, 0.0, out=usd)
             usd *= price[:, None]
             flows.append(Flow(site.operator, WORLD, f"electricity:{site_id}", "electricity", usd))
-        flows.append(
-            Flow(site.operator, WORLD, f"staff:{site_id}", "staff", mw_years * staff_usd_per_mw_year)
-        )
-        flows.append(
-            Flow(
-                site.operator,
-                WORLD,
-                f"maintenance:{site_id}",
-                "maintenance",
-                mw_years * maintenance_usd_per_mw_year,
-            )
-        )
+        flows += [staff, maintenance]
     return flows
 
 
@@ -371,19 +390,20 @@ def simulate_money(
     wanted = {k: d for k, d in money_parameters(scenario).items() if k not in given}
     p = {**sample(wanted, seed, int(draws[0]), int(draws[-1]) + 1), **given}
     parties = [n for n in scenario.parties if n != WORLD] + [WORLD]
+    phases: dict[tuple[bytes, bool], Capacity] = {}
     results = {
         name: contract_flows(
             name,
             contract,
             p,
-            contract_capacity(contract, name, ds, p, scenario.chips.buyers),
+            contract_capacity(contract, name, ds, p, scenario.chips.buyers, phases),
             edges,
             _usage(scenario, contract, name, p, edges),
         )
         for name, contract in scenario.contracts.items()
     }
     default_chips = chip_flows(scenario, ds, p, edges, results)
-    site_mw: dict[str, np.ndarray] = {}
+    site_mw = _SiteMW(ds, edges)
     ppa_mwh = _ppa_mwh_by_site(scenario, ds, edges, results, site_mw)
     flows = _revenue(scenario, p, edges) + _site_opex(scenario, ds, p, edges, set(parties), ppa_mwh, site_mw)
     for result in (*results.values(), *default_chips.values()):

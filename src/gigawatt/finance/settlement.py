@@ -27,17 +27,21 @@ class Settlement:
     """What was actually paid, and what was not.
 
     Only entries a constrained party pays (``scaled``) can be paid in part, and only in the draws
-    where a constrained party ever falls short (``settled``, indices): their payments there are
-    ``scaled_paid_usd`` ``(settled draw, period, scaled entry)``; everything else is paid as
-    scheduled. ``unpaid_usd`` is each entry's unpaid total over the horizon ``(draw, entry)``
-    (defaulted, or still deferred at the end). ``shortfall_usd`` and ``cash_usd`` are
-    ``(draw, period, party)``, the constrained parties' (zero for the parties that always pay,
-    whose cash is their running net of what was paid: :meth:`paid_usd`)."""
+    where a constrained party ever falls short (``settled``, indices). Payments that differ from
+    the schedule are kept by cell: in draw ``changed_draw[i]``, period ``changed_period[i]``, the
+    scaled entries were paid ``changed_paid_usd[i]`` (a row over the scaled entries); every other
+    cell is paid as scheduled (most are: in a settled draw a party is short in a few periods).
+    ``unpaid_usd`` is each entry's unpaid total over the horizon ``(draw, entry)`` (defaulted, or
+    still deferred at the end). ``shortfall_usd`` and ``cash_usd`` are ``(draw, period, party)``,
+    the constrained parties' (zero for the parties that always pay, whose cash is their running
+    net of what was paid: :meth:`paid_usd`)."""
 
     scheduled: Ledger
     scaled: np.ndarray
     settled: np.ndarray
-    scaled_paid_usd: np.ndarray
+    changed_draw: np.ndarray
+    changed_period: np.ndarray
+    changed_paid_usd: np.ndarray
     unpaid_usd: np.ndarray
     shortfall_usd: np.ndarray
     cash_usd: np.ndarray
@@ -45,7 +49,7 @@ class Settlement:
 
     def _paid_entry(self, j: int, e: int) -> np.ndarray:
         amount = np.array(self.scheduled.amounts[e])
-        amount[self.settled] = self.scaled_paid_usd[:, :, j]
+        amount[self.changed_draw, self.changed_period] = self.changed_paid_usd[:, j]
         return amount
 
     @property
@@ -59,11 +63,12 @@ class Settlement:
         total = self.scheduled.sum(entries)
         where = np.cumsum(self.scaled) - 1
         changed = entries & self.scaled
-        if self.settled.size and changed.any():
-            rows = total[self.settled]
+        if self.changed_draw.size and changed.any():
+            cells = (self.changed_draw, self.changed_period)
+            sums = total[cells]
             for e in np.nonzero(changed)[0]:
-                rows += self.scaled_paid_usd[:, :, where[e]] - self.scheduled.amounts[e][self.settled]
-            total[self.settled] = rows
+                sums += self.changed_paid_usd[:, where[e]] - self.scheduled.amounts[e][cells]
+            total[cells] = sums
         return total
 
 
@@ -113,7 +118,7 @@ def settle(money: Money) -> Settlement:
     cash = cash0[:, None, :] + np.cumsum(owed_in - owed_out, axis=1)  # after each period, paid in full
     settled = _settled_draws(cash, cash0, floor, owed_in, owed_out)
     shortfall = np.zeros((draws, periods, parties.size))
-    paid = np.empty((settled.size, periods, chosen.size))
+    changed: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (draw, period, paid) by block
     unpaid = np.zeros((draws, entries))
     incidence = np.eye(n)[:, parties]
     rules = _Rules(
@@ -130,10 +135,11 @@ def settle(money: Money) -> Settlement:
         block_unpaid = np.zeros((rows.size, chosen.size))
         block_short = np.zeros((periods, rows.size, parties.size))
         block_cash = np.zeros((periods, rows.size, parties.size))
-        _settle_block(
+        block_changed = _settle_block(
             by_period, np.ascontiguousarray(fixed_in[rows].transpose(1, 0, 2)), cash0[rows],
-            floor[rows], rules, paid[block], block_unpaid, block_short, block_cash,
+            floor[rows], rules, block_unpaid, block_short, block_cash,
         )  # fmt: skip
+        changed += [(rows[local], np.full(local.size, k), amount) for k, local, amount in block_changed]
         unpaid[np.ix_(rows, chosen)] = block_unpaid
         shortfall[rows] = block_short.transpose(1, 0, 2)
         cash[rows] = block_cash.transpose(1, 0, 2)
@@ -145,9 +151,19 @@ def settle(money: Money) -> Settlement:
         shortfall_all[i] = shortfall[:, :, c]
         cash_all[i] = cash[:, :, c]
     return Settlement(
-        book, scaled, settled, paid, unpaid, shortfall_all.transpose(1, 2, 0), cash_all.transpose(1, 2, 0),
-        constrained,
+        book, scaled, settled, *_cells(changed, chosen.size), unpaid, shortfall_all.transpose(1, 2, 0),
+        cash_all.transpose(1, 2, 0), constrained,
     )  # fmt: skip
+
+
+def _cells(
+    changed: list[tuple[np.ndarray, np.ndarray, np.ndarray]], entries: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The blocks' cells paid other than scheduled as one list: draws, periods, payments."""
+    if not changed:
+        return np.zeros(0, int), np.zeros(0, int), np.zeros((0, entries))
+    draw, period, paid = (np.concatenate([c[i] for c in changed]) for i in range(3))
+    return draw.astype(int), period.astype(int), paid
 
 
 def _by_period(amounts: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
@@ -199,16 +215,16 @@ def _settle_block(
     cash: np.ndarray,
     floor: np.ndarray,
     r: _Rules,
-    paid_out: np.ndarray,
     unpaid_out: np.ndarray,
     shortfall_out: np.ndarray,
     position_out: np.ndarray,
-) -> None:
+) -> list[tuple[int, np.ndarray, np.ndarray]]:
     """:func:`settle` for one block of draws: ``by_period`` is what the constrained parties owe
-    ``(period, draw, entry)``, ``fixed_in`` what they receive from parties that always pay
-    ``(period, draw, party)``, ``cash``/``floor`` theirs; the outputs (``paid_out`` ``(draw,
-    period, entry)``, ``shortfall_out`` and ``position_out`` ``(period, draw, party)``) are
-    written in place."""
+    ``(period, draw, entry)`` (overwritten), ``fixed_in`` what they receive from parties that always
+    pay ``(period, draw, party)``, ``cash``/``floor`` theirs; the outputs (``unpaid_out`` ``(draw,
+    entry)``, ``shortfall_out`` and ``position_out`` ``(period, draw, party)``) are written in
+    place. Returns the payments that differ from the schedule: per period, the draws (a draw short
+    in that period or owing arrears from the one before) and what each entry paid there."""
     periods, draws, entries = by_period.shape
     c = cash.shape[1]
     unpaid = np.zeros((draws, entries))
@@ -217,6 +233,8 @@ def _settle_block(
     both = np.concatenate([r.payer_inc, r.payee_inc], axis=1)  # owed and received, one product
     moved = r.payee_inc - r.payer_inc
     in_arrears = False
+    owing = np.zeros(0, int)  # the draws with arrears from the period before
+    changed = []
     for k in range(periods):
         owed_e = by_period[k] + arrears if in_arrears else by_period[k]
         sides = owed_e @ both
@@ -225,8 +243,7 @@ def _settle_block(
         # once (share 1: paid as owed, nothing left); only the others pay a share, found on them
         room = cash + fixed_in[k] + sides[:, c:] - floor
         rows = np.nonzero((owed > room).any(axis=1))[0]
-        paid = paid_out[:, k]  # (draw, entry) of this period, written in place
-        paid[...] = owed_e
+        paid = owed_e  # (draw, entry) of this period: as owed, but in the draws short (in place)
         if rows.size:
             owed_rows = owed_e[rows]
             share = _shares(owed_rows, owed[rows], fixed_in[k][rows], cash[rows] - floor[rows], r)
@@ -245,9 +262,19 @@ def _settle_block(
             in_arrears = True
         elif in_arrears:
             arrears, in_arrears = np.zeros((draws, entries)), False
+        if owing.size:  # the draws short now or owing from the period before, in order
+            marked = np.zeros(draws, bool)
+            marked[rows], marked[owing] = True, True
+            differs = np.flatnonzero(marked)
+        else:
+            differs = rows
+        if differs.size:
+            changed.append((k, differs, paid[differs]))
+        owing = rows
         cash = cash + fixed_in[k] + paid @ moved
         position_out[k] = cash
     unpaid_out[...] = unpaid + arrears
+    return changed
 
 
 def _shares(
@@ -260,10 +287,12 @@ def _shares(
     share = np.ones(owed.shape)
     live = np.arange(owed.shape[0])
     for _ in range(r.rounds):
-        received = fixed[live] + (owed_e[live] * share[live][:, r.payer]) @ r.payee_inc
-        o = owed[live]
-        new = np.where(o > 0, np.clip((base[live] + received) / np.where(o > 0, o, 1.0), 0.0, 1.0), 1.0)
-        moving = ~np.all(np.abs(new - share[live]) <= 1e-12, axis=1)
+        at = slice(None) if live.size == owed.shape[0] else live  # all still moving: views, no copies
+        old = share[at]
+        received = fixed[at] + (owed_e[at] * old[:, r.payer]) @ r.payee_inc
+        o = owed[at]
+        new = np.where(o > 0, np.clip((base[at] + received) / np.where(o > 0, o, 1.0), 0.0, 1.0), 1.0)
+        moving = ~np.all(np.abs(new - old) <= 1e-12, axis=1)
         share[live] = new
         live = live[moving]
         if live.size == 0:

@@ -235,24 +235,25 @@ def _lapsed(money: Money) -> np.ndarray:
 
 def _stranded_mw(money: Money, settlement: Settlement) -> np.ndarray:
     """Facility MW online whose lease or compute payments went unpaid, ``(draw, period)``: only
-    in the draws settled in part (everything else was paid as scheduled)."""
-    book, rows = money.book, settlement.settled
+    in the cells paid other than scheduled (everything else was paid in full)."""
+    book = money.book
     total = np.zeros(book.shape)
+    cells = (settlement.changed_draw, settlement.changed_period)
     where = np.cumsum(settlement.scaled) - 1
-    stranded = np.zeros((rows.size, book.shape[1]))
+    stranded = np.zeros(cells[0].size)
     for name, r in money.results.items():
-        if r.covered_mw is None:
+        if r.covered is None:  # no covered MW (worked out below only where a payment fell short)
             continue
         entries = np.nonzero((book.contract == name) & settlement.scaled)[0]
         if not entries.size:  # paid by parties that always pay
             continue
-        due = sum((book.amounts[e][rows] for e in entries), np.zeros(stranded.shape))
-        got = sum((settlement.scaled_paid_usd[:, :, where[e]] for e in entries), np.zeros(stranded.shape))
+        due = sum((book.amounts[e][cells] for e in entries), np.zeros(stranded.shape))
+        got = sum((settlement.changed_paid_usd[:, where[e]] for e in entries), np.zeros(stranded.shape))
         if np.array_equal(got, due):  # paid in full: nothing stranded (the share below is 0)
             continue
         unpaid_share = np.where(due > 0, 1 - got / np.where(due > 0, due, 1.0), 0.0)
-        stranded += r.covered_mw[rows] * np.clip(unpaid_share, 0.0, 1.0)
-    total[rows] = stranded
+        stranded += r.covered(cells) * np.clip(unpaid_share, 0.0, 1.0)
+    total[cells] = stranded
     return total
 
 

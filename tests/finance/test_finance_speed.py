@@ -1,0 +1,116 @@
+"""The faster money paths (issue 13, item 7) give, bit for bit, what the plain computations give."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from gigawatt.finance import settle, simulate_money
+from gigawatt.finance.capacity import Capacity, _scatter, finance_edges, overlap_days
+from gigawatt.finance.contracts import _leased_mw, _periods_touched, contract_flows
+from gigawatt.finance.model import buildout
+from gigawatt.sampling import collect, sample
+from gigawatt.scenario import Contract, load_scenario
+from gigawatt.units import parse_date
+
+EDGES = finance_edges(parse_date("2026-01-01"), parse_date("2031-12-31"), "quarter")
+DAYS = st.one_of(st.floats(EDGES[0] - 400, EDGES[-1] + 400), st.just(np.inf))
+
+
+@pytest.fixture(scope="module")
+def money():
+    scenario = load_scenario("stargate")
+    return simulate_money(scenario, buildout(scenario, 400, 3), 3)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    arrays(np.int64, (5, 3), elements=st.integers(0, 6)),
+    arrays(np.float64, (5, 3), elements=st.floats(-1e9, 1e9)),
+)
+def test_a_scatter_event_by_event_adds_as_bincount_does(column, value):
+    width = 7
+    flat = (np.arange(5)[:, None] * width + column).ravel()
+    expected = np.bincount(flat, weights=value.ravel(), minlength=5 * width).reshape(5, width)
+    assert np.array_equal(_scatter(column, value, width), expected)
+    scratch = np.zeros((5, width))
+    assert _scatter(column, value, width, scratch) is scratch
+    assert np.array_equal(scratch, expected)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(DAYS, st.floats(0, 3000)), min_size=1, max_size=6))
+def test_no_day_of_any_draw_falls_outside_the_periods_touched(spans):
+    begin = np.array([b for b, _ in spans])
+    end = begin + np.array([length for _, length in spans])
+    lo, hi = _periods_touched(EDGES, begin, end)
+    days = overlap_days(EDGES, begin, end)
+    outside = np.ones(len(EDGES) - 1, bool)
+    outside[lo:hi] = False
+    assert not days[:, outside].any()
+
+
+def test_a_lease_over_the_periods_touched_pays_what_every_period_would():
+    contract = Contract.model_validate(
+        {"kind": "lease", "payer": "a", "payee": "b", "price_per_mw_month": "$100k/MW",
+         "term": "2 years", "escalator": 0.03}
+    )  # fmt: skip
+    first, second, third = (parse_date(d) for d in ("2027-05-16", "2028-02-01", "2029-07-01"))
+    dates = np.array([[first, np.inf], [second, third]])
+    mw = np.array([[100.0, 50.0], [80.0, 20.0]])
+    p = sample(collect({"c": contract}, "contracts"), 0, 0, 2)
+    result = contract_flows("c", contract, p, Capacity(dates, mw, mw * 400.0), EDGES)
+    (flow,) = result.flows
+    # the plain sum over every period of every phase
+    term = p["contracts.c.term"] * 7.0
+    rate = p["contracts.c.price_per_mw_month"][:, None] * mw / (365.25 / 12)
+    mid = (EDGES[:-1] + EDGES[1:]) / 2
+    expected = np.zeros(flow.amount_usd.shape)
+    for e in range(2):
+        days = overlap_days(EDGES, dates[:, e], dates[:, e] + term)
+        years = np.floor(np.maximum((mid - dates[:, e, None]) / 365.25, 0.0))
+        expected += days * rate[:, e, None] * (1 + p["contracts.c.escalator"][:, None]) ** years
+    assert np.array_equal(flow.amount_usd, expected)
+    assert flow.amount_usd[0, :5].sum() == 0.0 and flow.amount_usd[0, 5] > 0  # online in 2027-Q2
+    # covered MW, worked out when read: each phase's MW times the share of the period leased
+    covered = result.covered_mw
+    assert covered is result.covered_mw  # once
+    assert np.array_equal(covered, _leased_mw(Capacity(dates, mw, mw), EDGES, term, None))
+    share = overlap_days(EDGES, dates[:, 0], dates[:, 0] + term) / np.diff(EDGES)
+    assert covered[0] == pytest.approx(100.0 * share[0])  # the second phase never comes online
+
+
+def test_settlement_keeps_every_payment_that_differs_from_the_schedule(money):
+    s = settle(money)
+    cells = set(zip(s.changed_draw.tolist(), s.changed_period.tolist(), strict=True))
+    assert len(cells) == s.changed_draw.size > 0  # each cell once
+    assert set(s.changed_draw.tolist()) <= set(s.settled.tolist())
+    paid = s.paid
+    chosen = np.nonzero(s.scaled)[0]
+    for j, e in enumerate(chosen):
+        differs = np.argwhere(paid.amounts[e] != money.book.amounts[e])
+        assert {tuple(x) for x in differs.tolist()} <= cells
+        assert np.array_equal(paid.amounts[e][s.changed_draw, s.changed_period], s.changed_paid_usd[:, j])
+    unscaled = np.nonzero(~s.scaled)[0]
+    assert all(paid.amounts[e] is money.book.amounts[e] for e in unscaled)
+
+
+def test_positions_worked_out_when_read_are_the_formulas(money):
+    for name, r in money.results.items():
+        contract = money.scenario.contracts[name]
+        if contract.kind == "investment" and contract.valuation_usd is not None:
+            paid = money.book.sum((money.book.contract == name) & (money.book.kind == "equity"))
+            valuation = money.parameters[f"contracts.{name}.valuation"]
+            assert np.array_equal(r.stake_fraction, np.cumsum(paid, axis=1) / valuation[:, None])
+        elif contract.kind not in ("lease", "compute"):
+            assert r.covered_mw is None and r.stake_fraction is None
+
+
+def test_covered_mw_in_some_cells_is_those_cells_of_the_whole(money):
+    s = settle(money)
+    cells = (s.changed_draw, s.changed_period)
+    covering = [r for r in money.results.values() if r.covered is not None]
+    assert covering and cells[0].size
+    for r in covering:
+        assert np.array_equal(r.covered(cells), r.covered_mw[cells])
