@@ -178,8 +178,16 @@ def test_loi_era_scenario_runs_and_compares(tmp_path):
         ids.append(json.loads(result.stdout))
     early, late = ids
     assert early["as_of"] == "2025-09-30"
-    seed = {t["name"]: t for t in early["targets"]}["ten-gw-committed-2025"]
-    assert seed["observed"] is False  # a forecast on 2025-09-30
+    by_name = {t["name"]: t for t in early["targets"]}
+    seed = by_name["ten-gw-committed-2025"]
+    # undecided on 2025-09-30, and not forecast either: commitments after the as-of date are not
+    # modelled, so a committed-basis target only says what was committed by then
+    assert seed["observed"] is False and seed["forecast"] is False and seed["probability"] == 0.0
+    assert by_name["abilene-complete-2026"]["forecast"] is True  # online dates are simulated
+    text = " ".join(
+        runner.invoke(app, ["run", "stargate-2025-09", "--draws", "256", "--no-record"]).output.split()
+    )
+    assert "–: not forecast." in text and "ten-gw-committed-2025: not met by what is committed" in text
     from gigawatt.store import Store
 
     runs = Store(tmp_path / "s").list_runs()
@@ -192,7 +200,7 @@ def test_loi_era_scenario_runs_and_compares(tmp_path):
     assert "stargate share P50 2028" in head
     data = json.loads(runner.invoke(app, ["runs", "compare", a, b, "--store", store, "--json"]).stdout)
     rows = {r["name"]: r for r in data["headline"]}
-    assert rows["ten-gw-committed-2025: observed"]["a"] == "forecast"
+    assert rows["ten-gw-committed-2025: observed"]["a"] == "not forecast"
     assert rows["ten-gw-committed-2025: observed"]["b"].startswith("missed")
     assert rows["as of"]["diff"] == 273 and rows["as of"]["se"] is None  # a fact, not tested
     for name in ("stargate share P50 2028", "serving facility GW P50 2028", "P(demand covered) 2028"):

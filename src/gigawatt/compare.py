@@ -219,9 +219,10 @@ def _as_of(sa: _Side, sb: _Side) -> list[Difference]:
 
 
 def _outcome(target: Mapping[str, Any]) -> str:
-    """A target's outcome as observed by the run's as-of date, or ``forecast``."""
+    """A target's outcome as observed by the run's as-of date, ``forecast``, or ``not forecast``
+    (a status basis: what holds the status at the as-of date, later commitments not modelled)."""
     if not target.get("observed"):
-        return "forecast"
+        return "forecast" if target.get("forecast", True) else "not forecast"
     if target.get("met_on"):
         return f"met {target['met_on']}"
     reached = target.get("reached_on")

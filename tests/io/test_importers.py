@@ -400,3 +400,14 @@ def test_a_snapshot_in_the_future_is_refused_and_one_after_the_catalog_noted(tmp
     assert noted.exit_code == 0 and f"--as-of {later} is after the catalog's Epoch snapshot" in noted.stderr
     quiet = runner.invoke(app, [*args[:3], "-o", str(tmp_path / "default.yaml")])  # the catalog's date
     assert quiet.exit_code == 0 and "after the catalog's Epoch snapshot" not in quiet.stderr
+
+
+def test_csv_rows_read_any_line_end_and_a_bad_line_is_located():
+    from gigawatt.errors import GigawattError
+    from gigawatt.io.epoch import read_rows
+
+    for end in ("\n", "\r\n", "\r"):
+        rows = read_rows(end.join(["a,b", "1,2", "3,4"]) + end, ("a", "b"))
+        assert [(r.line, r.values["b"]) for r in rows] == [(2, "2"), (3, "4")]
+    with pytest.raises(GigawattError, match=r"^f\.csv:3: not readable as CSV: field larger"):
+        read_rows("a,b\n1,2\n3," + "x" * 200_000 + "\n", ("a", "b"), "f.csv")

@@ -249,12 +249,26 @@ def _print_targets(targets: list[dict[str, Any]]) -> None:
             # a fact, not a forecast: met (on the date) or not
             met = "met" if t["probability"] else "missed"
             when = (t["met_on"] or "–", "–")
+        elif not t.get("forecast", True):
+            met, when = "–", ("–", "–")
         else:
             met, when = f"{t['probability']:.1%}", (_date(t["p50_date"]), _date(t["p90_date"]))
         table.add_row(t["name"], f"{t['gw']:,g} {t['basis'].replace('_', ' ')}", t["by"], met, *when)
     console.print(table)
     if any(t.get("observed") for t in targets):
         console.print("met / missed: decided by facts observed by the as-of date, not drawn.")
+    unforecast = [t for t in targets if not t.get("observed") and not t.get("forecast", True)]
+    if unforecast:
+        held = " ".join(
+            f"{t['name']}: {'met' if t['probability'] >= 0.5 else 'not met'} by what is "
+            f"{t['basis']} at the as-of date ({t['probability']:.0%} of draws)."
+            for t in unforecast
+        )
+        console.print(
+            "–: not forecast. A target on an announced, committed or secured basis counts what "
+            "holds that status at the as-of date; commitments made after it are not modelled. " + held,
+            highlight=False,
+        )
     for t in targets:
         if t.get("observed") and not t["probability"] and t.get("reached_on"):
             console.print(

@@ -12,6 +12,11 @@ from gigawatt.sampling import sample
 from gigawatt.scenario import STATUS_ORDER
 from gigawatt.scope import Subject
 
+#: The bases whose dates the engine simulates. A status basis (announced, committed, secured)
+#: counts what holds that status at the scenario's as-of date: commitments made after it are not
+#: modelled, so a target on it is decided by the as-of date, not forecast.
+FORECAST_BASES = ("online", "under_construction")
+
 
 def first_reach(days: np.ndarray, mw: np.ndarray, target_mw: float) -> np.ndarray:
     """Per draw, the day cumulative ``mw`` (in date order) first reaches ``target_mw``."""

@@ -138,17 +138,23 @@ def _dump(data: dict[str, Any]) -> str:
 
 
 def read_rows(text: str, required: tuple[str, ...], file: str = "<csv>") -> list[Row]:
-    """CSV records with their starting line; a missing column is a located error."""
-    reader = csv.DictReader(io.StringIO(text))
-    header = reader.fieldnames or []
-    missing = [c for c in required if c not in header]
-    if missing:
-        raise GigawattError(f"{file}:1: not an Epoch CSV of this kind: missing columns {missing}")
-    rows = []
-    last = reader.line_num
-    for values in reader:
-        rows.append(Row(last + 1, {k: v for k, v in values.items() if k is not None}))
+    """CSV records with their starting line; a missing column or a line the CSV reader cannot
+    read (a NUL byte, a stray quote at the end) is a located error. Line ends may be ``\n``,
+    ``\r\n`` or ``\r`` (``newline=""``, as the csv module asks)."""
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    last = 0  # the last line read whole
+    try:
+        header = reader.fieldnames or []
+        missing = [c for c in required if c not in header]
+        if missing:
+            raise GigawattError(f"{file}:1: not an Epoch CSV of this kind: missing columns {missing}")
+        rows = []
         last = reader.line_num
+        for values in reader:
+            rows.append(Row(last + 1, {k: v for k, v in values.items() if k is not None}))
+            last = reader.line_num
+    except csv.Error as exc:
+        raise GigawattError(f"{file}:{last + 1}: not readable as CSV: {exc}") from None
     return rows
 
 
