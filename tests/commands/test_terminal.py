@@ -89,4 +89,7 @@ def test_constraints_table_order_does_not_depend_on_dict_order() -> None:
 def test_a_scenario_without_targets_says_so_instead_of_an_empty_table() -> None:
     out = runner.invoke(app, ["run", "frontier", "--draws", "256", "--no-record"], env=NARROW).output
     assert "No targets in this scenario" in out and "Targets" not in out
-    assert "Capacity online" in out
+    assert "Capacity online at the scenario's sites" in out
+    # tokens/s come from the scenario's own sites, surplus from all that serves demand: said so
+    text = " ".join(out.split())
+    assert "tok/s: the scenario's own sites" in text and "P(cover): all capacity serving" in text

@@ -288,7 +288,7 @@ def _print_year_ends(year_ends: list[dict[str, Any]]) -> None:
         "H100e M P50",
         "BF16 EFLOP/s P50",
         "TWh/yr P50",
-        title="Capacity online",
+        title="Capacity online at the scenario's sites",
     )
     for row in year_ends:
         gw = row["facility_gw"]
@@ -321,15 +321,19 @@ def _print_demand(rows: list[dict[str, Any]], as_of: str | None) -> None:
                 "P50",
                 "P90",
                 "P(cover)",
-                "infer M tok/s P50",
+                "sites' infer M tok/s P50",
             )
         ),
         title="Demand against capacity ("
         + ("BF16 dense compute online" if key == "eflops" else "facility power")
         + ")",
-        caption=None
-        if as_of is None
-        else f"year ends from the as-of date ({as_of}) on: before it, demand was not observed",
+        caption=(
+            ""
+            if as_of is None
+            else f"year ends from the as-of date ({as_of}) on: before it, demand was not observed; "
+        )
+        + "surplus and P(cover): all capacity serving demand's party (contracted included); "
+        "tok/s: the scenario's own sites, serving inference first",
     )
     for row in rows:
         s10, s50, s90 = (row[f"surplus_{key}"][k] for k in ("p10", "p50", "p90"))

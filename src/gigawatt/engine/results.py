@@ -176,8 +176,10 @@ class Results:
         inference tokens/s. In facility GW (``*_gw``), or, for demand stated as compute, in
         BF16 dense EFLOP/s against the FLOP/s online (``*_eflops``).
 
-        Tokens/s assume capacity serves inference demand first, at the scenario's
-        utilisation and model size (FLOP per token ≈ 2 × active parameters).
+        Surplus and P(covered) are against everything serving demand's party (its sites and
+        contracted capacity). Tokens/s are those of the scenario's own sites (the FLOP/s online
+        at them; contracted capacity's chips are not simulated), serving inference demand first,
+        at the scenario's utilisation and model size (FLOP per token ≈ 2 × active parameters).
 
         A year end before the scenario's as-of date is ``before_as_of``: there capacity is
         observed but demand never was (the streams' curves run back from their start), so its
