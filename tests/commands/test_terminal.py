@@ -90,6 +90,11 @@ def test_a_scenario_without_targets_says_so_instead_of_an_empty_table() -> None:
     out = runner.invoke(app, ["run", "frontier", "--draws", "256", "--no-record"], env=NARROW).output
     assert "No targets in this scenario" in out and "Targets" not in out
     assert "Capacity online at the scenario's sites" in out
+
+
+def test_demand_table_says_what_capacity_each_column_counts() -> None:
+    out = runner.invoke(app, ["run", "stargate", "--draws", "256", "--no-record"], env=NARROW).output
     # tokens/s come from the scenario's own sites, surplus from all that serves demand: said so
     text = " ".join(out.split())
     assert "tok/s: the scenario's own sites" in text and "P(cover): all capacity serving" in text
+    assert max(map(len, out.splitlines())) <= 80
