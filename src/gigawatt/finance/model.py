@@ -157,16 +157,33 @@ def contract_capacity(
 def _revenue_level(
     party: str, p: Mapping[str, np.ndarray], edges: np.ndarray, growth: np.ndarray | None = None
 ) -> np.ndarray:
-    """A party's yearly revenue at each period's middle ``(draw, period)``, at its drawn growth
-    (or ``growth``), flat after ``revenue_growth_until``; zero before ``revenue_start``."""
+    """A party's yearly revenue rate at each period's middle ``(draw, period)``, at its drawn growth
+    (or ``growth``), flat after ``revenue_growth_until``; zero before ``revenue_start``.
+
+    ``revenue_per_year`` is the revenue of the first year from ``revenue_start`` (as revenue is
+    reported: a year's total), so the rate starts below it when revenue grows: it compounds
+    continuously, ``R · ln(1+g)/g · (1+g)^t``, whose integral over that first year is ``R``."""
     base = f"parties.{party}"
     start = p[f"{base}.revenue_start"][:, None]
     mid = (edges[:-1] + edges[1:]) / 2
     until = p.get(f"{base}.revenue_growth_until", np.full(len(start), np.inf))[:, None]
     years = np.clip((np.minimum(mid, until) - start) / DAYS_PER_YEAR, 0, None)
     rate = p[f"{base}.revenue_growth"] if growth is None else growth
-    out: np.ndarray = p[f"{base}.revenue_per_year"][:, None] * (1 + rate[:, None]) ** years * (mid > start)
+    out: np.ndarray = (
+        (p[f"{base}.revenue_per_year"] * _first_year_factor(rate))[:, None]
+        * (1 + rate[:, None]) ** years
+        * (mid > start)
+    )
     return out
+
+
+def _first_year_factor(growth: np.ndarray) -> np.ndarray:
+    """``ln(1+g)/g`` (1 at g = 0): the rate at the start of a year whose total, growing
+    continuously at ``g`` a year, is 1."""
+    growth = np.asarray(growth, float)
+    safe = np.where(np.abs(growth) > 1e-12, growth, 1.0)
+    factor: np.ndarray = np.where(np.abs(growth) > 1e-12, np.log1p(safe) / safe, 1.0)
+    return factor
 
 
 def _usage(
@@ -191,11 +208,7 @@ def _revenue(scenario: Scenario, p: dict[str, np.ndarray], edges: np.ndarray) ->
             continue
         base = f"parties.{name}"
         start = p[f"{base}.revenue_start"][:, None]
-        mid = (edges[:-1] + edges[1:]) / 2
-        until = p.get(f"{base}.revenue_growth_until", np.full(len(start), np.inf))[:, None]
-        years = np.clip((np.minimum(mid, until) - start) / DAYS_PER_YEAR, 0, None)
-        level = p[f"{base}.revenue_per_year"][:, None] * (1 + p[f"{base}.revenue_growth"][:, None]) ** years
-        amount = level * np.diff(edges) / DAYS_PER_YEAR * (edges[1:] > start)
+        amount = _revenue_level(name, p, edges) * np.diff(edges) / DAYS_PER_YEAR * (edges[1:] > start)
         flows.append(Flow(WORLD, name, "customers", "revenue", amount))
         costs = amount * (1 - p[f"{base}.operating_margin"][:, None])
         flows.append(Flow(name, WORLD, "operations", "operating_costs", costs))

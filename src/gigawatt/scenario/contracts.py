@@ -46,7 +46,8 @@ class Party(Model):
     #: cash on hand at the start of the finance grid, and an undrawn credit line (stress tests)
     cash_usd: Money | None = Field(default=None, alias="cash")
     credit_usd: Money | None = Field(default=None, alias="credit")
-    #: revenue from outside the system (customers), per year from ``revenue_start``, growing yearly
+    #: revenue from outside the system (customers): its total over the first year from
+    #: ``revenue_start`` (as revenue is reported), growing yearly (gigawatt.finance.model)
     revenue_usd_per_year: Money | None = Field(default=None, alias="revenue_per_year")
     revenue_growth_per_year: Growth = Field(default=fixed(0.0), alias="revenue_growth")
     revenue_start_date: Date | None = Field(default=None, alias="revenue_start")
