@@ -46,6 +46,17 @@ def test_cli_table_fits_80_columns():
     assert result.exit_code == 0
     assert max(len(line) for line in result.stdout.splitlines()) <= 80
     assert "pass" in result.stdout and "FAIL" not in result.stdout
+    # Oracle's RPO checks reproduce what the scenario was sized from: shown as inputs, not tests
+    text = " ".join(result.stdout.split())
+    assert "3 inputs reproduced (the scenario is sized from them: not a test)" in text
+    rpo = [line for line in result.stdout.splitlines() if line.startswith("│ Oracle RPO at")]
+    assert len(rpo) == 3 and all(line.rstrip("│ ").endswith("input") for line in rpo)
+    data = json.loads(runner.invoke(app, ["crosscheck", "stargate", "--json"]).stdout)
+    assert {r["name"] for r in data["checks"] if r["calibrated"]} == {
+        "oracle-rpo-fq1-fy26",
+        "oracle-rpo-fq2-fy26",
+        "oracle-rpo-fq3-fy26",
+    }
 
 
 def test_a_failing_check_exits_1(monkeypatch):

@@ -115,6 +115,9 @@ class Check(Model):
     output: str
     published: Published
     open_high: bool = False
+    #: the scenario's inputs were sized from this figure, so reproducing it checks that the
+    #: inputs are complete and dated, not the model: shown as "input", counted apart
+    calibrated: bool = False
     tolerance: float = Field(ge=0, lt=1)
     why: str
     source: SourceIds
@@ -171,6 +174,7 @@ class CheckResult:
     source: str
     cited: str
     why: str
+    calibrated: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -181,6 +185,7 @@ class CheckResult:
             "low": self.low,
             "high": None if math.isinf(self.high) else self.high,
             "passed": self.passed,
+            "calibrated": self.calibrated,
             "source": self.source,
             "unit": self.unit,
             "model_p10_p50_p90": list(self.model_band),
@@ -492,6 +497,7 @@ def crosscheck(scenario: Scenario, name: str = "", checks: Checks | None = None)
                 source=_cite(checks, check.source),
                 cited=_cite_short(checks, check.source),
                 why=check.why,
+                calibrated=check.calibrated,
             )
         )
     return Crosscheck(name, results, skipped)

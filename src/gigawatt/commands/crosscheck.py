@@ -56,12 +56,18 @@ def crosscheck(scenario: ScenarioArg = "stargate", as_json: JsonOpt = False) -> 
                 row.title,
                 f"{_short(row.published, row.unit)} (pass {window})\n[dim]{row.cited}[/dim]",
                 _short(row.model, row.unit),
-                "[green]pass[/green]" if row.passed else "[red]FAIL[/red]",
+                ("input" if row.calibrated else "[green]pass[/green]") if row.passed else "[red]FAIL[/red]",
             )
         console.print(table)
         failed = sum(not r.passed for r in result.results)
+        inputs = sum(r.calibrated for r in result.results)
         console.print(
-            f"{len(result.results)} checks, {failed} failed"
+            f"{len(result.results) - inputs} checks, {failed} failed"
+            + (
+                f"; {inputs} inputs reproduced (the scenario is sized from them: not a test)"
+                if inputs
+                else ""
+            )
             + (f"; {len(result.skipped)} not applicable:" if result.skipped else ""),
             highlight=False,
         )
