@@ -400,6 +400,10 @@ def _stress_table(result: dict[str, Any]) -> Table:
         Column("base", no_wrap=True),
         Column("shocked", no_wrap=True),
         title=f"{result['scenario']}: {'; '.join(result['shocks'])}",
+        caption="short after its funding policy: the need beyond what the policy can raise, over "
+        "the horizon (as `finance` reports it); runs short: a period whose payments exceed the "
+        "cash after the policy's raises, so payments are cut (settled period by period: the two "
+        "shares differ)",
     )
     base, hit = result["base"], result["shocked"]
     for name, n in hit.get("funding_need", {}).items():
@@ -413,7 +417,7 @@ def _stress_table(result: dict[str, Any]) -> Table:
             _b(n["shortfall_usd"]["p50"]),
         )
     table.add_row(
-        "P(any party short after its funding)",
+        "P(any party runs short)",
         _share(base["probability_any_short"]),
         _share(hit["probability_any_short"]),
     )
