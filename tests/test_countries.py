@@ -276,3 +276,10 @@ def test_cli_table_fits_80_columns(monkeypatch):
     years = [int(y) for line in headers for y in line.replace("┃", " ").split() if y.isdigit()]
     assert years == list(range(years[0], years[-1] + 1))  # every year once, in order
     assert any("United States" in line for line in lines)
+
+
+def test_table_shows_a_band_only_where_it_prints_as_one():
+    from gigawatt.commands.scale import _band
+
+    assert _band(0.01, 0.04) == ""  # both print 0.0: no "0.0–0.0"
+    assert _band(0.04, 0.26) == "0.0–0.3" and _band(1.0, 1.0) == ""

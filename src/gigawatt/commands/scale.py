@@ -238,7 +238,8 @@ def countries(
     for group in q.group.values:
         p10, p50, p90 = (q.sel(group=group, quantile=x).values[:shown] / scale for x in (0.1, 0.5, 0.9))
         rows = zip(p10, p50, p90, strict=True)
-        cells.append([(f"{b:,.1f}", "" if a == c else f"{a:,.1f}–{c:,.1f}") for a, b, c in rows])
+        # a band only where it shows one at the printed precision (never "0.0–0.0")
+        cells.append([(f"{b:,.1f}", _band(a, c)) for a, b, c in rows])
     # As many year columns as fit the terminal (rich: 3 characters of padding and rule per
     # column), the rest in further tables below, so no cell is cut.
     label_width = max(map(len, [*labels, "country / region"]))
@@ -264,3 +265,9 @@ def countries(
 
 
 __all__ = ["sensitivity", "countries"]
+
+
+def _band(p10: float, p90: float) -> str:
+    """``P10–P90`` at one decimal, or nothing where both print the same."""
+    low, high = f"{p10:,.1f}", f"{p90:,.1f}"
+    return "" if low == high else f"{low}–{high}"
