@@ -84,3 +84,19 @@ def test_a_stated_lead_moves_chip_payments(small_text, write):
     money = simulate_money(scenario, buildout(scenario, 10, 0), 0)
     assert np.allclose(money.parameters["chips.lead.it_fit_out"], 26.0)
     assert np.allclose(money.parameters["chips.lead.commissioning"], 0.0)
+
+
+def test_owners_pay_construction_as_built_also_where_a_chip_buyer_is_stated():
+    """A site's owner pays its buildings as built (a purchase ``paid: as_built``); a stated chip
+    buyer (Nscale at Norway, G42 in the UAE) takes the site out of chip purchases only."""
+    scenario = load_scenario("stargate")
+    money = simulate_money(scenario, buildout(scenario, 20, 0), 0)
+    ledger = money.ledger
+    for contract, owner in (
+        ("norway-construction", "nscale"),
+        ("uae-construction", "g42"),
+        ("abilene-construction", "crusoe"),
+    ):
+        mine = ledger.contract.values == contract
+        assert set(ledger.payer.values[mine]) == {owner} and set(ledger.payee.values[mine]) == {"world"}
+        assert (ledger.amount_usd.values[:, :, mine].sum(axis=(1, 2)) > 1e9).mean() > 0.5

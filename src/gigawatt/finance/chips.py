@@ -88,9 +88,10 @@ def chip_parameters(scenario: Scenario) -> dict[str, Dist]:
 
 def covered_phases(contract: Contract, ds: xr.Dataset, stated: Mapping[str, str] | None = None) -> np.ndarray:
     """The phases a contract covering sites follows (its sites, else all; its accelerators), less,
-    for a purchase, the sites whose chip buyer the scenario states."""
+    for a purchase of chips (paid at delivery), the sites whose chip buyer the scenario states;
+    a purchase paid as built (construction) keeps them."""
     chosen = np.ones(ds.sizes["phase"], bool)
-    if contract.kind == "purchase" and stated:
+    if contract.kind == "purchase" and contract.paid == "delivery" and stated:
         chosen &= ~np.isin(ds.site.values, list(stated))
     if contract.sites:
         chosen &= np.isin(ds.site.values, contract.sites)

@@ -134,8 +134,9 @@ def contract_capacity(
         chosen &= np.isin(site, contract.sites)
     if contract.accelerators:
         chosen &= np.isin(accelerator, contract.accelerators)
-    if contract.kind == "purchase" and scenario_buyers:
-        chosen &= ~np.isin(site, list(scenario_buyers))  # a stated chip buyer overrides (finance.chips)
+    if contract.kind == "purchase" and contract.paid == "delivery" and scenario_buyers:
+        # a stated chip buyer overrides a purchase of chips, not construction (finance.chips)
+        chosen &= ~np.isin(site, list(scenario_buyers))
     if not chosen.any():
         empty = np.zeros((draws, 0))
         return Capacity(empty, empty, empty)
