@@ -53,6 +53,7 @@ __all__ = [
     "capex_spent_by_usd",
     "chip_buyers",
     "chip_flows",
+    "buys_chips",
     "capital_contracts",
     "covered_phases",
 ]
@@ -86,12 +87,18 @@ def chip_parameters(scenario: Scenario) -> dict[str, Dist]:
     return params
 
 
+def buys_chips(contract: Contract) -> bool:
+    """Whether a contract is a purchase of chips (paid at delivery), not of construction (paid as
+    built) or anything paid at online: only a chip purchase yields to a stated chip buyer."""
+    return contract.kind == "purchase" and contract.paid == "delivery"
+
+
 def covered_phases(contract: Contract, ds: xr.Dataset, stated: Mapping[str, str] | None = None) -> np.ndarray:
     """The phases a contract covering sites follows (its sites, else all; its accelerators), less,
     for a purchase of chips (paid at delivery), the sites whose chip buyer the scenario states;
     a purchase paid as built (construction) keeps them."""
     chosen = np.ones(ds.sizes["phase"], bool)
-    if contract.kind == "purchase" and contract.paid == "delivery" and stated:
+    if buys_chips(contract) and stated:
         chosen &= ~np.isin(ds.site.values, list(stated))
     if contract.sites:
         chosen &= np.isin(ds.site.values, contract.sites)
@@ -111,7 +118,7 @@ def chip_buyers(scenario: Scenario, ds: xr.Dataset) -> tuple[list[str | None], l
     be named) and the rule that decided (module doc)."""
     purchase = np.zeros(ds.sizes["phase"], bool)
     for contract in scenario.contracts.values():
-        if contract.kind == "purchase" and not contract.schedule and contract.paid == "delivery":
+        if buys_chips(contract) and not contract.schedule:
             purchase |= covered_phases(contract, ds, scenario.chips.buyers)
     leased = {
         (s, c.payer)

@@ -31,7 +31,7 @@ from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.engine import Model, simulate_block
 from gigawatt.finance.capacity import DAYS_PER_YEAR, Capacity, finance_edges
-from gigawatt.finance.chips import capital_contracts, chip_flows, chip_parameters, delivery_date
+from gigawatt.finance.chips import buys_chips, capital_contracts, chip_flows, chip_parameters, delivery_date
 from gigawatt.finance.contracts import ContractResult, Flow, contract_flows, loan_repaid_share
 from gigawatt.finance.covenants import FINANCING, CovenantTerms, service
 from gigawatt.finance.funding import FundingOutcome, fund
@@ -134,13 +134,12 @@ def contract_capacity(
         chosen &= np.isin(site, contract.sites)
     if contract.accelerators:
         chosen &= np.isin(accelerator, contract.accelerators)
-    if contract.kind == "purchase" and contract.paid == "delivery" and scenario_buyers:
-        # a stated chip buyer overrides a purchase of chips, not construction (finance.chips)
+    if buys_chips(contract) and scenario_buyers:  # a stated chip buyer overrides (finance.chips)
         chosen &= ~np.isin(site, list(scenario_buyers))
     if not chosen.any():
         empty = np.zeros((draws, 0))
         return Capacity(empty, empty, empty)
-    key = (chosen.tobytes(), contract.kind == "purchase" and contract.paid == "delivery")
+    key = (chosen.tobytes(), buys_chips(contract))
     if known is not None and key in known:
         return known[key]
     date = delivery_date(ds, p, chosen) if key[1] else ds.online_date.values[:, chosen]
