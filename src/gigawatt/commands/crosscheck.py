@@ -64,7 +64,8 @@ def crosscheck(scenario: ScenarioArg = "stargate", as_json: JsonOpt = False) -> 
         console.print(
             f"{len(result.results) - inputs} checks, {failed} failed"
             + (
-                f"; {inputs} inputs reproduced (the scenario is sized from them: not a test)"
+                f"; {inputs} input{'s' if inputs > 1 else ''} reproduced (the scenario is sized "
+                f"from {'them' if inputs > 1 else 'it'}: not a test)"
                 if inputs
                 else ""
             )
