@@ -18,8 +18,9 @@ import numpy as np
 from gigawatt import units
 from gigawatt.finance.commitments import commitments_summary
 from gigawatt.finance.flows import flows_summary
-from gigawatt.finance.ledger import WORLD, net_by_party
+from gigawatt.finance.ledger import WORLD
 from gigawatt.finance.model import Money, buildout, simulate_money
+from gigawatt.finance.quantiles import percentiles
 from gigawatt.scenario import Scenario
 
 __all__ = ["MONEY_DRAWS", "money_summary", "with_money", "flow_totals", "cash_by_party", "rpo_by_seller"]
@@ -31,7 +32,7 @@ _Q = (10, 50, 90)
 
 def _bands(values: np.ndarray) -> dict[str, list[float]]:
     """P10/P50/P90 over draws (axis 0) of ``(draw, n)``."""
-    q = np.percentile(values, _Q, axis=0)
+    q = percentiles(values, _Q)
     return {f"p{k}": row.tolist() for k, row in zip(_Q, q, strict=True)}
 
 
@@ -39,13 +40,13 @@ def flow_totals(money: Money) -> list[dict[str, Any]]:
     """Money over the horizon per payer → payee → kind: the P50 over draws of each total, USD.
 
     The world (customers, utilities, suppliers outside the system) is a party like the others."""
-    ledger = money.ledger
-    totals = ledger.amount_usd.values.sum(axis=1)  # (draw, entry)
-    keys = list(zip(ledger.payer.values, ledger.payee.values, ledger.kind.values, strict=True))
+    book = money.book
+    totals = book.totals()  # (entry, draw)
+    keys = list(zip(book.payer, book.payee, book.kind, strict=True))
     out = []
     for key in sorted(set(keys)):
         picked = [i for i, k in enumerate(keys) if k == key]
-        amount = float(np.median(totals[:, picked].sum(axis=1)))
+        amount = float(np.median(totals[picked].sum(axis=0)))
         if amount > 0:
             payer, payee, kind = (str(x) for x in key)
             out.append(
@@ -64,18 +65,20 @@ def cash_by_party(money: Money) -> dict[str, Any]:
     """Each party's net cash flow (received − paid) per calendar year, P10/P50/P90, USD.
 
     Parties with no money at all are left out; the world is left out."""
-    net = net_by_party(money.ledger)  # (draw, period, party)
+    book = money.book
     years = np.array([units.date_from_days(d).year for d in money.edges[:-1]])
     year_list = sorted(set(years.tolist()))
-    yearly = np.zeros((net.sizes["draw"], len(year_list), net.sizes["party"]))
-    values = net.values
-    for period, y in enumerate(np.searchsorted(year_list, years)):  # in period order, as np.add.at
-        yearly[:, y] += values[:, period]
+    in_year = np.searchsorted(year_list, years)
     parties = {}
-    for j, party in enumerate(str(p) for p in net.party.values):
-        if party == WORLD or not np.any(yearly[:, :, j]):
+    for party in book.parties:
+        if party == WORLD:
             continue
-        parties[party] = _bands(yearly[:, :, j])
+        net = book.sum(book.payee == party) - book.sum(book.payer == party)  # (draw, period)
+        yearly = np.zeros((len(book.draws), len(year_list)))
+        for period, y in enumerate(in_year):  # in period order, as np.add.at
+            yearly[:, y] += net[:, period]
+        if np.any(yearly):
+            parties[str(party)] = _bands(yearly)
     return {"years": year_list, "parties": parties}
 
 
@@ -102,7 +105,7 @@ def money_summary(scenario: Scenario, draws: int, seed: int, built: Any = None) 
         return None
     used = min(draws, MONEY_DRAWS)
     money = simulate_money(scenario, built if built is not None else buildout(scenario, used, seed), seed)
-    graph = flows_summary(money.ledger)
+    graph = flows_summary(money.book)
     named = {key: party.name for key, party in scenario.parties.items()}
     return {
         "draws": used,
