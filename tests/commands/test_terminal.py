@@ -98,3 +98,15 @@ def test_demand_table_says_what_capacity_each_column_counts() -> None:
     text = " ".join(out.split())
     assert "tok/s: the scenario's own sites" in text and "P(cover): all capacity serving" in text
     assert max(map(len, out.splitlines())) <= 80
+
+
+def test_help_sentences_are_not_broken_at_80_columns() -> None:
+    """A docstring's line breaks are not kept in ``--help`` (the terminal wraps each paragraph):
+    no help line ends mid-sentence far short of the width, as `crosscheck --help` did."""
+    for command in (["crosscheck"], ["export"], ["backtest"], ["runs", "compare"], ["runs", "draws"]):
+        out = runner.invoke(app, [*command, "--help"], env=NARROW).output
+        intro = out.split("╭")[0]  # the description, before the option panels
+        lines = [line.rstrip() for line in intro.splitlines()]
+        for line, after in zip(lines, lines[1:], strict=False):
+            # a line followed by more text of the same paragraph is filled to near the width
+            assert not (line and after.strip() and len(line) < 60 and not line.endswith(":")), (command, line)

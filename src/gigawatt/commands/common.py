@@ -7,6 +7,7 @@ typer and rich are imported here, so ``gigawatt --help`` starts at once.
 
 from __future__ import annotations
 
+import inspect
 import json
 import sys
 from collections.abc import Callable
@@ -82,7 +83,21 @@ def user_errors(func: F) -> F:
             err.print(message, markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
 
+    wrapper.__doc__ = help_text(func.__doc__)
     return wrapper  # type: ignore[return-value]
+
+
+def help_text(doc: str | None) -> str | None:
+    """A command's docstring as its ``--help``: each paragraph on one line, for the terminal to
+    wrap (typer's rich help keeps a docstring's single line breaks, which at 80 columns break
+    lines mid-sentence); a paragraph of ``- `` items keeps its lines."""
+    if doc is None:
+        return None
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(
+        p if p.startswith("\b") or p.lstrip().startswith("- ") else " ".join(p.split("\n"))
+        for p in paragraphs
+    )
 
 
 def print_json(data: Any, kind: str | None = None) -> None:

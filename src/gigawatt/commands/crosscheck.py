@@ -40,8 +40,10 @@ def _window(low: float, high: float, unit: str) -> str:
 @app.command()
 @user_errors
 def crosscheck(scenario: ScenarioArg = "stargate", as_json: JsonOpt = False) -> None:
-    """Published figures (site GPU counts, GW↔GPUs, capex and energy per GW, NVIDIA's
-    per-GW revenue, a contract price) recomputed by the model; exit 1 if any fails."""
+    """Published figures recomputed by the model; exit 1 if any fails.
+
+    Site GPU counts, GW↔GPUs, capex and energy per GW, NVIDIA's per-GW revenue, a contract
+    price."""
     from gigawatt.crosscheck import crosscheck as run_checks
     from gigawatt.scenario import load_scenario
 

@@ -31,9 +31,11 @@ def export(
     force: Annotated[bool, typer.Option("--force", help="Replace OUTPUT if it exists.")] = False,
     store: StoreOpt = None,
 ) -> None:
-    """Write a recorded run's tables: a workbook (summary, targets, capacity by year and site,
-    year ends, demand, phases, money by party and year, flows, inputs as resolved, sources)
-    or one table as CSV/Parquet. Units are in the column names."""
+    """Write a recorded run's tables: a workbook, or one table as CSV/Parquet.
+
+    The workbook has summary, targets, capacity by year and site, year ends, demand, phases,
+    money by party and year, flows, inputs as resolved, and sources. Units are in the column
+    names."""
     from gigawatt.export import export_run
 
     record = _store(store).get(run_id)

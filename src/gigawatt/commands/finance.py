@@ -352,8 +352,9 @@ def stress(
     record: Annotated[bool, typer.Option("--record/--no-record", help="Record the run in the store.")] = True,
     as_json: JsonOpt = False,
 ) -> None:
-    """Shock a scenario, re-run buildout and money, and report who runs short, exposure, lapsed RPO,
-    covenant breaches. Recorded in the run store (kind "stress"; summary = the --json output).
+    """Shock a scenario, re-run buildout and money: shortfalls, exposure, lapsed RPO, breaches.
+
+    Recorded in the run store (kind "stress"; summary = the --json output).
 
     Shocks: "demand growth ±N%", "PARTY tranches withheld", "turbine lead time ±N weeks|months|years",
     "accelerator supply ±N%", "PARTY cash ±N%".
