@@ -135,6 +135,8 @@ class FinanceSummary(Result):
     statements: dict[str, Any]
     unit_economics: dict[str, Any]
     commitments: dict[str, Any]
+    #: sites whose costs parties pay with no customer's payment modelled (finance.customers)
+    sites_without_customer: list[dict[str, Any]] = []
 
 
 class FlowsSummary(Result):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -107,6 +108,6 @@ def test_help_sentences_are_not_broken_at_80_columns() -> None:
         out = runner.invoke(app, [*command, "--help"], env=NARROW).output
         intro = out.split("╭")[0]  # the description, before the option panels
         lines = [line.rstrip() for line in intro.splitlines()]
-        for line, after in zip(lines, lines[1:], strict=False):
+        for line, after in itertools.pairwise(lines):
             # a line followed by more text of the same paragraph is filled to near the width
             assert not (line and after.strip() and len(line) < 60 and not line.endswith(":")), (command, line)

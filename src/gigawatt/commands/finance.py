@@ -85,6 +85,7 @@ def finance(
     from gigawatt.errors import GigawattError
     from gigawatt.finance import statements
     from gigawatt.finance.commitments import commitments_summary
+    from gigawatt.finance.customers import unsold_sites
     from gigawatt.finance.economics import unit_economics
     from gigawatt.finance.funding import funding_need
     from gigawatt.finance.statements import RPO_CONVENTION
@@ -100,6 +101,7 @@ def finance(
         economics = unit_economics(money.scenario, life_years=life, discount_rate=discount_rate, seed=seed)
         pledges = commitments_summary(money.scenario, money.buildout, money.parameters)
         need = funding_need(money.funding, money.edges) if money.funding else {}
+        unsold = unsold_sites(money.scenario)
         done()
     if as_json:
         print_json(
@@ -113,11 +115,21 @@ def finance(
                 "commitments": pledges,
                 "funding_need": need,
                 "rpo_convention": RPO_CONVENTION,
+                "sites_without_customer": [u.as_dict() for u in unsold],
             },
             "finance",
         )
         return
     _print_totals(money.scenario.name, result, life, discount_rate)
+    for u in unsold:
+        payers = "; ".join(f"{p} ({', '.join(what)})" for p, what in u.paid_by.items())
+        tenant = money.scenario.sites[u.site].tenant
+        console.print(
+            f"{u.site}: {payers} pay its costs, but no lease or compute contract names it: "
+            f"{tenant}, its tenant, pays nobody for it here (no terms reported), so their NPV "
+            "counts these costs without income.",
+            highlight=False,
+        )
     _print_unit_economics(economics)
     _print_capital(console, need)
     _print_findings(money, result, pledges)
