@@ -69,6 +69,20 @@ BAD = [
         "'defer' or 'default'",
     ),
     (
+        "unknown contracted block",
+        "    kind: purchase\n    payer: lab\n    payee: cloud\n    price_per_mw: $10M/MW\n"
+        "    contracted: amdd\n",
+        "contracted: amdd",
+        "contracts.extra.contracted: unknown contracted block 'amdd'",
+    ),
+    (
+        "contracted block and sites",
+        "    kind: purchase\n    payer: lab\n    payee: cloud\n    price_per_mw: $10M/MW\n"
+        "    contracted: amd\n    sites: [alpha]\n",
+        "  extra:",
+        "give one of sites, a schedule or a contracted block",
+    ),
+    (
         "probability above one",
         "    kind: investment\n    payer: cloud\n    payee: lab\n"
         '    tranches:\n      - {amount: "$1B", date: 2027-01-01, probability: 1.5}\n',

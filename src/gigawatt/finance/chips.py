@@ -118,12 +118,12 @@ def chip_buyers(scenario: Scenario, ds: xr.Dataset) -> tuple[list[str | None], l
     be named) and the rule that decided (module doc)."""
     purchase = np.zeros(ds.sizes["phase"], bool)
     for contract in scenario.contracts.values():
-        if buys_chips(contract) and not contract.schedule:
+        if buys_chips(contract) and not contract.scheduled:
             purchase |= covered_phases(contract, ds, scenario.chips.buyers)
     leased = {
         (s, c.payer)
         for c in scenario.contracts.values()
-        if c.kind == "lease" and not c.schedule
+        if c.kind == "lease" and not c.scheduled
         for s in (c.sites or scenario.sites)
     }
     buyers: list[str | None] = []
@@ -190,7 +190,7 @@ def chip_flows(
         )
     if scenario.chips.refresh:
         for name, contract in scenario.contracts.items():
-            if contract.kind != "purchase" or contract.schedule or contract.paid != "delivery":
+            if contract.kind != "purchase" or contract.scheduled or contract.paid != "delivery":
                 continue
             chosen = covered_phases(contract, ds, scenario.chips.buyers)
             until = sold_until(scenario, ds, p, contract.payer)[:, chosen]
@@ -213,7 +213,7 @@ def sold_until(scenario: Scenario, ds: xr.Dataset, p: Mapping[str, np.ndarray], 
     sold = np.zeros(ds.sizes["phase"], bool)
     edges = finance_edges(scenario.time.start_day, scenario.time.start_day)  # the grid's first day
     for name, contract in scenario.contracts.items():
-        if contract.kind != "compute" or contract.payee != seller or contract.schedule:
+        if contract.kind != "compute" or contract.payee != seller or contract.scheduled:
             continue
         chosen = covered_phases(contract, ds)
         end = _start(name, contract, p, edges) + p[f"contracts.{name}.term"] * _DAYS_PER_WEEK

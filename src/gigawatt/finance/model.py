@@ -97,6 +97,9 @@ def money_parameters(scenario: Scenario) -> dict[str, Dist]:
         **collect(scenario.commitments, "commitments"),
         **collect(scenario.funding, "funding"),
     }
+    for block in {c.contracted for c in scenario.contracts.values() if c.contracted in scenario.contracted}:
+        # the block's own paths: the same draws as the buildout's (sampling is keyed by path)
+        params.update(collect(scenario.contracted[block], f"contracted.{block}"))
     for name, contract in scenario.contracts.items():
         if contract.renewals:
             params[f"contracts.{name}.renewal_draw"] = Dist("uniform", (0.0, 1.0))
@@ -112,20 +115,24 @@ def money_parameters(scenario: Scenario) -> dict[str, Dist]:
 
 
 def contract_capacity(
-    contract: Contract,
+    scenario: Scenario,
     name: str,
     ds: xr.Dataset,
     p: dict[str, np.ndarray],
-    scenario_buyers: Mapping[str, str] | None = None,
     known: dict[tuple[bytes, bool], Capacity] | None = None,
 ) -> Capacity:
-    """The capacity events a contract follows: its schedule, or its sites' phases (kept in
-    ``known`` by the phases chosen: contracts over the same phases share their arrays, read only)."""
+    """The capacity events contract ``name`` follows: its schedule, its contracted block's
+    deliveries (the buildout's draws), or its sites' phases (kept in ``known`` by the phases
+    chosen: contracts over the same phases share their arrays, read only)."""
+    contract = scenario.contracts[name]
+    scenario_buyers = scenario.chips.buyers
     draws = ds.sizes["draw"]
-    if contract.schedule:
-        base = f"contracts.{name}.schedule"
-        date = np.stack([p[f"{base}[{i}].date"] for i in range(len(contract.schedule))], axis=1)
-        mw = np.stack([p[f"{base}[{i}].power"] for i in range(len(contract.schedule))], axis=1)
+    if contract.scheduled:
+        block = contract.contracted
+        base = f"contracted.{block}" if block else f"contracts.{name}"
+        steps = len(scenario.contracted[block].schedule) if block else len(contract.schedule)
+        date = np.stack([p[f"{base}.schedule[{i}].date"] for i in range(steps)], axis=1)
+        mw = np.stack([p[f"{base}.schedule[{i}].power"] for i in range(steps)], axis=1)
         return Capacity(date, mw, np.zeros_like(mw))
     site = ds.site.values
     accelerator = ds.accelerator.values
@@ -227,7 +234,7 @@ def _ppa_mwh_by_site(
     out: dict[str, np.ndarray] = {}
     for name, contract in scenario.contracts.items():
         energy = results[name].energy_mwh if name in results else None
-        if contract.kind != "power_purchase" or contract.schedule or energy is None:
+        if contract.kind != "power_purchase" or contract.scheduled or energy is None:
             continue
         covered = [
             s
@@ -409,7 +416,7 @@ def simulate_money(
             name,
             contract,
             p,
-            contract_capacity(contract, name, ds, p, scenario.chips.buyers, phases),
+            contract_capacity(scenario, name, ds, p, phases),
             edges,
             _usage(scenario, contract, name, p, edges),
         )

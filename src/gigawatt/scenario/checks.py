@@ -148,6 +148,13 @@ def _contract_problems(scenario: Scenario, doc: _yaml.Document, accelerators: se
         ]
         for needed in contract.missing():
             problems.append(doc.problem(("contracts", name), f"a {contract.kind} contract needs {needed}"))
+        if contract.contracted is not None and contract.contracted not in scenario.contracted:
+            problems.append(
+                doc.problem(
+                    ("contracts", name, "contracted"),
+                    _unknown("contracted block", contract.contracted, scenario.contracted),
+                )
+            )
         for index, acc_id in enumerate(contract.accelerators):
             if acc_id not in accelerators:
                 problems.append(
@@ -174,7 +181,10 @@ def _tranche_problems(
         for phase in site.phases
         if not contract.accelerators or (phase.accelerator or site.accelerator) in contract.accelerators
     ]
-    if contract.schedule:
+    if contract.contracted in scenario.contracted:
+        total_high = sum(d.power_mw.high for d in scenario.contracted[contract.contracted].schedule)
+        what = f"the contracted block {contract.contracted!r}"
+    elif contract.schedule:
         total_high = sum(d.power_mw.high for d in contract.schedule)
         what = "its delivery schedule"
     else:

@@ -157,7 +157,9 @@ class Contract(Model):
     ``payer`` pays ``payee`` (for a warrant, ``payer`` is the issuer of the shares and
     ``payee`` the holder, who pays the strike). Capacity-driven contracts follow the
     phases of ``sites`` (all sites if empty), optionally only those with one of
-    ``accelerators``, or the contract's own delivery ``schedule``.
+    ``accelerators``, the contract's own delivery ``schedule``, or the deliveries of a
+    ``contracted`` block (its dates and MW draw by draw, as the buildout draws them, so that
+    what is paid for is the capacity counted, not a copy drawn apart).
     """
 
     kind: ContractKind
@@ -170,6 +172,7 @@ class Contract(Model):
     sites: list[str] = []
     accelerators: list[str] = []
     schedule: list[Delivery] = []
+    contracted: str | None = None
     capacity_mw: Power | None = Field(default=None, alias="capacity")
     tranches: list[Tranche] = []
     conditional: bool = False
@@ -230,8 +233,8 @@ class Contract(Model):
             raise ValueError(f"each {self.kind} tranche needs an amount")
         if self.take_or_pay_fraction.high > 1 or self.load_factor.high > 1:
             raise ValueError("take_or_pay and load_factor must be between 0 and 1")
-        if self.schedule and self.sites:
-            raise ValueError("give sites or a schedule, not both")
+        if sum(map(bool, (self.schedule, self.sites, self.contracted))) > 1:
+            raise ValueError("give one of sites, a schedule or a contracted block")
         self._check_demand_link()
         self._check_lease()
         self._check_plant()
@@ -276,6 +279,11 @@ class Contract(Model):
             raise ValueError(f"plant_capacity applies to power_purchase, not to a {self.kind} contract")
         if self.capacity_factor is not None and self.capacity_factor.high > 1:
             raise ValueError("capacity_factor must be between 0 and 1")
+
+    @property
+    def scheduled(self) -> bool:
+        """Whether it follows deliveries (its own schedule or a contracted block's), not phases."""
+        return bool(self.schedule) or self.contracted is not None
 
     def missing(self) -> list[str]:
         """The fields this kind of contract needs but lacks, as YAML keys ("a or b")."""
