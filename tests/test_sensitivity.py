@@ -1,6 +1,7 @@
 """Global sensitivity: known Sobol' indices (Ishigami), marginals through Dist.ppf, the engine path."""
 
 import json
+import re
 
 import numpy as np
 import pytest
@@ -199,3 +200,23 @@ def test_cli_npv_for_a_party(write, small_text):
     assert data["tornado_base"] > 0  # the cloud is paid more than it spends at the medians
     bad = CliRunner().invoke(app, ["sensitivity", str(path), "--output", "npv:nobody", "--no-record"])
     assert bad.exit_code == 2 and "no party 'nobody' (parties: lab, cloud" in bad.output
+
+
+def test_cli_table_at_80_columns_keeps_figures_whole(write, small_text):
+    """USD effects in $B beside $B values, dates whole: at 80 columns no figure breaks across
+    lines (raw USD mu* such as 8,410,000,000 used to fold into four lines)."""
+    path = write(small_text.replace('value: "$10B"', 'value: {pert: ["$6B", "$10B", "$16B"]}') + LAB_CHIPS)
+    args = ["sensitivity", str(path), "--output", "npv:cloud", "--samples", "4", "--no-record"]
+    out = CliRunner().invoke(app, args, env={"COLUMNS": "80"}).output
+    assert "mu*, sigma in $B" in " ".join(out.split())
+    assert max(map(len, out.splitlines())) <= 80
+    rows = [
+        [c.strip() for c in line.strip("│").split("│")] for line in out.splitlines() if line.startswith("│")
+    ]
+    assert rows
+    for cells in rows:
+        values = cells[1:]
+        if not any(values):  # a parameter's name continued
+            continue
+        assert all(re.fullmatch(r"-?\d[\d,]*(\.\d+)?", c) for c in values[:2]), cells  # mu*, sigma
+        assert all(re.fullmatch(r"\$-?[\d,]+\.\d\dB", c) for c in values[2:]), cells  # at P10, P90

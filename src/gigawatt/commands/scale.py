@@ -163,20 +163,22 @@ def _print_sensitivity(result: SensitivityResult, output: str, top: int) -> None
     def show(value: float) -> str:
         return format_date(value) if is_date else f"${value / 1e9:,.2f}B" if is_usd else number(value)
 
+    scale = 1e9 if is_usd else 1.0  # Morris effects of a USD output in $B, as its values
+    unit = "" if result.method == "sobol" else " in days" if is_date else " in $B" if is_usd else ""
     table = Table(
-        "parameter",
-        *(
-            f"{k} ({'days' if is_date else 'USD'})" if (is_date or is_usd) and k not in ("S1", "ST") else k
-            for k in keys
-        ),
-        "at P10",
-        "at P90",
         title=f"What moves {output} ({result.method}, {result.evaluations:,} evaluations; "
-        f"all at median: {show(result.tornado_base)})",
+        f"all at median: {show(result.tornado_base)}{'; mu*, sigma' + unit if unit else ''})",
     )
+    # the parameter paths (up to ~50 characters) fold; the figures never break inside
+    table.add_column("parameter", no_wrap=False)
+    for k in keys:
+        table.add_column("mu*" if k == "mu_star" else k, no_wrap=True)
+    table.add_column("at P10", no_wrap=True)
+    table.add_column("at P90", no_wrap=True)
     for i, name in enumerate(result.parameters[:top]):
         low, high = result.tornado[name]
-        table.add_row(name, *(number(result.indices[k][i], 3) for k in keys), show(low), show(high))
+        values = (number(result.indices[k][i] / (1.0 if k in ("S1", "ST") else scale), 3) for k in keys)
+        table.add_row(name, *values, show(low), show(high))
     console.print(table)
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
