@@ -139,7 +139,7 @@ def test_cli_calibrate_then_backtest_with_written_priors(tmp_path):
             str(FIXTURE),
             "--priors",
             str(priors),
-            "--no-leave-one-out",
+            "--in-sample",
             "--draws",
             "100",
             "--json",

@@ -316,7 +316,8 @@ def test_cli_import_writes_a_scenario_that_validates(tmp_path):
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert (data["rows"], data["imported"], data["skipped"]) == (5, 3, 5)
+    # the main file's 5 rows: 3 imported, 2 skipped; the timelines' skipped rows counted apart
+    assert (data["rows"], data["imported"], data["skipped"], data["skipped_timelines"]) == (5, 3, 2, 3)
     assert "epoch_data_centers.csv:5: Gamma Site: skipped" in result.stderr
     scenario = load_scenario(out)
     assert sum(p.power_mw.mid for s in scenario.sites.values() for p in s.phases) == 630.0

@@ -136,9 +136,11 @@ def import_(
     if output is None:
         typer.echo(result.yaml_text(), nl=False)
         return
-    skipped = sum(1 for i in result.issues if i.action == "skipped")
+    # rows of the main file skipped, and (apart) those of the timelines file
+    skipped, other = result.skipped(), result.skipped(main=False)
+    also = f"; {timelines}: {other} rows skipped" if other else ""
     console.print(
-        f"{file}: {len(result.items)} of {result.rows} rows imported, {skipped} skipped → {output}",
+        f"{file}: {len(result.items)} of {result.rows} rows imported, {skipped} skipped{also} → {output}",
         highlight=False,
         soft_wrap=True,
     )
@@ -211,7 +213,10 @@ def backtest(
     file: Annotated[Path, typer.Argument(help="An Epoch-format data_center_timelines CSV.")],
     priors: Annotated[
         str | None,
-        typer.Option(help="Priors file (or 'default') used as given; default: fitted leave-one-campus-out."),
+        typer.Option(
+            help="Priors file (or 'default') used as given; default: priors fitted without the "
+            "campus forecast.",
+        ),
     ] = None,
     as_of: Annotated[
         str,
@@ -228,7 +233,9 @@ def backtest(
     leave_one_out: Annotated[
         bool,
         typer.Option(
-            "--leave-one-out/--no-leave-one-out", help="Fit priors without the campus forecast (no --priors)."
+            "--leave-one-out/--in-sample",
+            help="Fit priors without the campus forecast, or (--in-sample) on every campus; "
+            "not with --priors.",
         ),
     ] = True,
     power_limited: Annotated[
@@ -299,7 +306,7 @@ def _milestone_table(result: Backtest, name: str) -> Table:
     """One row a scored milestone: MW, when it was seen, the forecast P10..P90, the P50 error,
     whether it fell inside and of which kind it is."""
     table = Table(
-        Column("campus", no_wrap=True, max_width=21),
+        Column("campus", max_width=21, overflow="fold"),  # names wrap, never cut
         Column("MW", justify="right", no_wrap=True),
         Column("seen", no_wrap=True),
         Column("P10..P90", no_wrap=True),
@@ -307,8 +314,9 @@ def _milestone_table(result: Backtest, name: str) -> Table:
         Column("in", no_wrap=True),
         Column("kind", no_wrap=True),
         box=box.SIMPLE_HEAD,
-        title=f"Backtest of {name}: snapshot {result.snapshot}, {result.draws} draws a campus",
-        caption="Dates YY-MM; err: P50 error in months (+: forecast late); proj.: Epoch's projection; "
+        title=f"Backtest of {name}",
+        caption=f"Snapshot {result.snapshot}; {result.draws:,} draws a campus. Dates YY-MM; "
+        "err: P50 error in months (+: forecast late); proj.: Epoch's projection; "
         "open: nothing online by the snapshot; PL: power-limited.",
     )
     for m in result.milestones:

@@ -117,13 +117,17 @@ class Imported:
         )
         return head + "".join(body)
 
+    def skipped(self, main: bool = True) -> int:
+        """Rows skipped in the importer's main file (``main``), or in the other (the timelines)."""
+        return sum(1 for i in self.issues if i.action == "skipped" and (not i.file) == main)
+
     def as_dict(self) -> dict[str, Any]:
-        skipped = [i for i in self.issues if i.action == "skipped"]
         return {
             "kind": self.kind,
             "rows": self.rows,
             "imported": len(self.items),
-            "skipped": len(skipped),
+            "skipped": self.skipped(),
+            "skipped_timelines": self.skipped(main=False),
             "items": self.items,
             "issues": [vars(i) for i in self.issues],
             "citation": CITATION,
