@@ -283,3 +283,17 @@ def test_table_shows_a_band_only_where_it_prints_as_one():
 
     assert _band(0.01, 0.04) == ""  # both print 0.0: no "0.0–0.0"
     assert _band(0.04, 0.26) == "0.0–0.3" and _band(1.0, 1.0) == ""
+
+
+def test_run_and_countries_agree_at_the_first_year_end_of_frontier():
+    """`run` reads year ends on its grid (the last grid day by Dec 31), `countries` from the
+    phases' dates: with a week grid they agree; a month grid read end-2024 a month early and
+    dropped Fairwater Atlanta's 87 MW online 2024-12-25 (0.162 vs 0.249 GW)."""
+    from gigawatt import engine
+
+    frontier = load_scenario("frontier")
+    run_gw = engine.run(frontier, draws=256).year_end_table()[0]["facility_gw"]["p50"]
+    view = country_view([frontier], draws=256)
+    first = view.quantiles.sel(metric="facility_mw", quantile=0.5).isel(time=0)
+    assert float(first.sel(group="total")) / 1e3 == pytest.approx(run_gw, rel=0.02)
+    assert run_gw > 0.2
