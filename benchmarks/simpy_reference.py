@@ -21,6 +21,7 @@ else itself, as processes in simulated time (days since 1970-01-01):
   queue order, and take delivery no earlier than they need it. Limits are resolved
   in pipeline order, one SimPy environment each, because a booking needs the need
   date that the earlier limits set;
+* an announced option (``probability`` below 1) not built in a draw is never ready;
 * a phase is online when every constraint is met; after the last grid step: never.
 
 Weekly allocation makes each limit's delivery up to one week later than the
@@ -188,6 +189,10 @@ def simulate_draw(model: Model, p: Mapping[str, float]) -> dict[str, np.ndarray]
         j = next(j for j, o in enumerate(phases) if o.site == ph.site and o.index == ph.index - 1)
         before = p[f"{model.phase_path(j)}.online"] if observed[j] else ready(j)
         met[k]["construction"] = max(met[k]["construction"], before + gap * 7.0)
+    # an announced option not built in this draw is never ready (gigawatt.engine.simulate._options)
+    for k, ph in enumerate(phases):
+        if ph.probability < 1 and p[f"{model.phase_path(k)}.built"] >= ph.probability:
+            met[k]["not built"] = math.inf
 
     # ---- pass 2: shared limits in pipeline order, each an allocator and a book
     pending = [k for k in range(k_count) if not observed[k]]

@@ -34,6 +34,7 @@ CAUSES = (
     "turbine supply",
     "accelerator supply",
     "build rate",
+    "not built",
 )
 _PERIOD_WEEKS = {
     "week": 1.0,
@@ -62,6 +63,8 @@ class PhaseInfo:
     cooling: str
     basis: str
     priority: int
+    #: the chance the phase is built at all (``Phase.probability``)
+    probability: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -154,6 +157,7 @@ def _phase_table(scenario: Scenario) -> list[PhaseInfo]:
                     cooling=site.cooling,
                     basis=site.power_basis,
                     priority=site.priority,
+                    probability=phase.probability,
                 )
             )
     return phases
@@ -176,6 +180,9 @@ def _parameters(
         dist = getattr(scenario.stages, f"{stage}_weeks") or catalog.cost("stages", stage).dist()
         for p in phases:
             params[f"sites.{p.site}.phases[{p.index}].stages.{stage}"] = dist
+    for p in phases:  # whether an optional phase is built: built where the draw is below its chance
+        if p.probability < 1:
+            params[f"sites.{p.site}.phases[{p.index}].built"] = Dist("uniform", (0.0, 1.0))
     params.update(cadence.parameters(scenario, phases, priors))
     params.update(lead_parameters(catalog))
     return params

@@ -28,6 +28,7 @@ _SUPPLY_ORDER = ("transformers", "gas_turbines", "accelerators", "construction")
 _OBSERVED = CAUSES.index("observed")
 _CONSTRUCTION = CAUSES.index("construction")
 _AVAILABILITY = CAUSES.index("accelerator availability")
+_NOT_BUILT = CAUSES.index("not built")
 #: Each limit's resource: the cause it sets, and whether commissioning follows its delivery
 #: (a construction rate paces the build itself, commissioning included).
 _LIMIT_CAUSE = {
@@ -105,6 +106,7 @@ def simulate_drawn(
     _construction(model, p, b)
     site_power(model, p, b.facility_mw, b.commissioning, observed, b.power_day, b.candidates)
     cadence.sequence(model, p, b.candidates)
+    _options(model, p, b)
     ready = b.candidates.max(axis=0)
     _shared_limits(model, p, b, ~observed, ready, curves)
     if model.scenario.factory is not None:
@@ -267,6 +269,16 @@ def _factory(
     served = _queue(ready[:, members], b.facility_mw[:, members], priority, inverse)
     rate = CAUSES.index("build rate")
     b.candidates[rate, :, members] = np.maximum(b.candidates[rate, :, members], served.T)
+
+
+def _options(model: Model, p: Mapping[str, np.ndarray], b: _Block) -> None:
+    """An optional phase (``probability`` below 1) not built in a draw: its ``not built``
+    candidate is never, so it is never online, queues last for shared supply (taking none from
+    the phases that are built) and pays nothing."""
+    for k, ph in enumerate(model.phases):
+        if ph.probability < 1:
+            skipped = p[f"{model.phase_path(k)}.built"] >= ph.probability
+            b.candidates[_NOT_BUILT, :, k] = np.where(skipped, np.inf, -np.inf)
 
 
 def _online(model: Model, b: _Block, observed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

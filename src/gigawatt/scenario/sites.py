@@ -116,6 +116,9 @@ class Phase(Model):
     #: another forecaster's date (e.g. Epoch's projection), kept for comparison; never simulated
     projected_online_date: Date | None = Field(default=None, alias="projected_online")
     accelerator: str | None = None
+    #: the chance the phase is built at all (an announced option or ambition with no customer or
+    #: start): in a draw without it, it never comes online and takes no power, chips or money
+    probability: float = Field(default=1.0, gt=0, le=1)
     source: SourceIds = []
     note: str = ""
 
@@ -129,6 +132,8 @@ class Phase(Model):
             raise ValueError(f"a phase {self.status.replace('_', ' ')} needs a start date")
         if self.status == "online" and self.online_date is None:
             raise ValueError("an online phase needs its online date")
+        if self.probability < 1 and self.status != "announced":
+            raise ValueError("probability (of being built at all) applies to announced phases only")
         return self
 
 
