@@ -213,10 +213,7 @@ def backtest(
     file: Annotated[Path, typer.Argument(help="An Epoch-format data_center_timelines CSV.")],
     priors: Annotated[
         str | None,
-        typer.Option(
-            help="Priors file (or 'default') used as given; default: priors fitted without the "
-            "campus forecast.",
-        ),
+        typer.Option(help="Priors file (or 'default') used as given; default: fitted without the campus."),
     ] = None,
     as_of: Annotated[
         str,
