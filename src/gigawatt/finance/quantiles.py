@@ -17,22 +17,14 @@ def percentiles(values: np.ndarray, q: tuple[int, ...] = (10, 50, 90)) -> np.nda
     """``np.percentile(values, q, axis=0)`` for finite ``values`` (at least one row): ``(len(q),
     *values.shape[1:])``. Each column is copied into a contiguous row and sorted; the ``q``-th
     value is interpolated between its neighbours as numpy does (``_lerp``: from below under half
-    way, from above at or over it). A column whose values are all the same (bit for bit: a
-    line zero in some years, or a fixed amount) is its own order statistics, not sorted."""
+    way, from above at or over it)."""
     n = values.shape[0]
-    flat = values.reshape(n, -1)
+    rows = np.sort(values.reshape(n, -1).T, axis=1)  # (column, draw): a contiguous copy, sorted
     virtual = (n - 1) * np.true_divide(np.asarray(q), 100)
     below = np.floor(virtual).astype(np.intp)
     above = np.minimum(below + 1, n - 1)
     gamma = (virtual - np.where(virtual >= n - 1, -1, below))[:, None]
-    bits = flat.view(f"u{flat.dtype.itemsize}") if flat.dtype.kind == "f" else flat
-    varying = np.nonzero((bits != bits[:1]).any(axis=0))[0]
-    low = np.repeat(flat[:1], len(q), axis=0)  # (q, column): a constant column's value
-    high = low.copy()
-    if varying.size:
-        rows = flat.T[varying]  # (column, draw): a contiguous copy, sorted in place
-        rows.sort(axis=1)
-        low[:, varying], high[:, varying] = rows[:, below].T, rows[:, above].T
+    low, high = rows[:, below].T, rows[:, above].T
     diff = high - low
     out = low + diff * gamma
     np.subtract(high, diff * (1 - gamma), out=out, where=gamma >= 0.5)
