@@ -347,14 +347,10 @@ def _apply_covenants(
             continue
         base, borrower = f"contracts.{name}", contract.payee
         draws, periods = len(p[f"{base}.start"]), len(edges) - 1
-        drawn = sum(
-            (
-                np.broadcast_to(f.amount_usd, (draws, periods))
-                for f in flows
-                if f.contract == name and f.kind == "loan_draw"
-            ),
-            np.zeros((draws, periods)),
-        )
+        drawn = np.zeros((draws, periods))
+        for f in flows:  # in place: the same sums as sum(), no fresh array each
+            if f.contract == name and f.kind == "loan_draw":
+                drawn += f.amount_usd
         operating, other = borrower_cash_flows(
             [f for f in flows if f.contract != name], borrower, capital, (draws, periods)
         )
