@@ -171,9 +171,26 @@ def _revenue_level(
     rate = p[f"{base}.revenue_growth"] if growth is None else growth
     out: np.ndarray = (
         (p[f"{base}.revenue_per_year"] * _first_year_factor(rate))[:, None]
-        * (1 + rate[:, None]) ** years
+        * _growth_factor(1 + rate[:, None], years, mid >= until, start, until)
         * (mid > start)
     )
+    return out
+
+
+def _growth_factor(
+    growth: np.ndarray, years: np.ndarray, flat: np.ndarray, start: np.ndarray, until: np.ndarray
+) -> np.ndarray:
+    """``growth ** years`` ``(draw, period)``, raised only in the periods before every draw's
+    years stop growing: from there (``flat``, from ``until``) each period has the years at
+    ``until``, so its power is each draw's one power (the same call on the same strides: the
+    same numbers)."""
+    grows = ~flat.all(axis=0)
+    first_flat = len(grows) - int(np.argmax(grows[::-1])) if grows.any() else 0
+    out = np.empty_like(years)
+    np.power(growth, years[:, :first_flat], out=out[:, :first_flat])
+    if first_flat < years.shape[1]:
+        at_until = np.clip((until - start) / DAYS_PER_YEAR, 0, None)  # (draw, 1), as in ``years``
+        out[:, first_flat:] = np.power(growth, np.repeat(at_until, 2, axis=1))[:, :1]
     return out
 
 
