@@ -351,7 +351,8 @@ def _year_powers(growth: np.ndarray, mid: np.ndarray, date: np.ndarray) -> np.nd
     most = 0 if finite.size == 0 else int(np.floor(max(mid[-1] - finite.min(), 0.0) / DAYS_PER_YEAR))
     years = np.empty((len(growth), most + 1))
     years[:] = np.arange(most + 1, dtype=float)
-    return np.power(growth, years, out=years)
+    out: np.ndarray = np.power(growth, years, out=years)
+    return out
 
 
 def _periods_touched(edges: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple[int, int]:

@@ -184,8 +184,8 @@ def _growth_factor(
     years stop growing: from there (``flat``, from ``until``) each period has the years at
     ``until``, so its power is each draw's one power (the same call on the same strides: the
     same numbers)."""
-    grows = ~flat.all(axis=0)
-    first_flat = len(grows) - int(np.argmax(grows[::-1])) if grows.any() else 0
+    grows = np.nonzero(~flat.all(axis=0))[0]  # the periods where some draw's years still grow
+    first_flat = int(grows[-1]) + 1 if grows.size else 0
     out = np.empty_like(years)
     np.power(growth, years[:, :first_flat], out=out[:, :first_flat])
     if first_flat < years.shape[1]:
