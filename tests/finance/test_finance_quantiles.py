@@ -31,3 +31,20 @@ def test_other_quantiles_and_a_year_grid():
 def test_bands_leave_out_what_is_not_finite():
     assert bands(np.array([np.nan, np.inf, 1.0, 2.0, 3.0])) == {"p10": 1.2, "p50": 2.0, "p90": 2.8}
     assert bands(np.array([np.nan])) == {"p10": None, "p50": None, "p90": None}
+
+
+@pytest.mark.parametrize("n", [1, 2, 10, 1000])
+def test_constant_columns_are_numpys_bit_for_bit(n):
+    """Columns whose values are all the same (zero, negative zero, a fixed amount) are not sorted:
+    the same numbers as numpy's, sign of zero included, beside columns that are."""
+    rng = np.random.default_rng(n)
+    values = np.column_stack(
+        [np.zeros(n), np.full(n, -0.0), np.full(n, 3.5e9), rng.standard_normal(n), np.full(n, -2.0)]
+    )
+    mixed = np.where(rng.random(n) < 0.5, 0.0, -0.0)  # equal values, different bits: sorted
+    expected = np.percentile(values, (10, 50, 90), axis=0)
+    got = percentiles(np.column_stack([values, mixed]))
+    assert got.shape == (3, 6)
+    assert got[:, :5].tobytes() == expected.tobytes()
+    assert np.array_equal(got[:, 5], np.zeros(3))
+    assert percentiles(np.full((n, 2, 3), 7.0)).tobytes() == np.full((3, 2, 3), 7.0).tobytes()

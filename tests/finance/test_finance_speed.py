@@ -7,9 +7,10 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from gigawatt.finance import settle, simulate_money
-from gigawatt.finance.capacity import Capacity, _scatter, finance_edges, overlap_days
+from gigawatt.finance.capacity import DAYS_PER_YEAR, Capacity, _scatter, finance_edges, overlap_days
 from gigawatt.finance.contracts import _leased_mw, _periods_touched, contract_flows
-from gigawatt.finance.model import buildout
+from gigawatt.finance.covenants import CovenantTerms, _after_breach, _reserve, _schedule
+from gigawatt.finance.model import _growth_factor, buildout
 from gigawatt.sampling import collect, sample
 from gigawatt.scenario import Contract, load_scenario
 from gigawatt.units import parse_date
@@ -114,3 +115,48 @@ def test_covered_mw_in_some_cells_is_those_cells_of_the_whole(money):
     assert covering and cells[0].size
     for r in covering:
         assert np.array_equal(r.covered(cells), r.covered_mw[cells])
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["accelerate", "sweep"]))
+def test_re_serving_only_the_draws_that_breach_is_re_serving_every_draw(seed, on_breach):
+    """The draws that never breach keep their schedule, and their balance is the running sum the
+    period loop would give them: bit for bit what re-serving every draw gives."""
+    rng = np.random.default_rng(seed)
+    draws, periods = 9, 14
+    drawn = np.where(rng.random((draws, periods)) < 0.3, rng.uniform(0, 1e9, (draws, periods)), 0.0)
+    repaid = np.clip(np.cumsum(rng.uniform(0, 0.15, (draws, periods)), axis=1), 0, 1)
+    rate = rng.uniform(0, 0.03, (draws, 1))
+    interest, principal, balance = _schedule(drawn, repaid, rate)
+    operating = rng.normal(1e8, 3e8, (draws, periods))
+    first = rng.integers(-1, periods, draws)
+    first[0] = -1  # one draw at least never breaches
+    after = (first[:, None] >= 0) & (np.arange(periods)[None, :] > first[:, None])
+    if on_breach == "accelerate":
+        drawn = np.where(after, 0.0, drawn)
+    share = rng.uniform(0, 1, draws)
+    every = _reserve(
+        drawn.T, interest.T, principal.T, np.broadcast_to(rate, drawn.shape).T, operating.T, after.T,
+        first, on_breach, share,
+    )  # fmt: skip
+    got = _after_breach(
+        drawn, interest.copy(), principal.copy(), balance.copy(), rate, operating, after, first,
+        CovenantTerms(on_breach=on_breach, sweep_share=share),
+    )  # fmt: skip
+    for whole, part in zip(every[:3], got[:3], strict=True):
+        assert np.ascontiguousarray(whole.T).tobytes() == np.ascontiguousarray(part).tobytes()
+    assert every[3].tobytes() == got[3].tobytes() and every[4].tobytes() == got[4].tobytes()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_revenue_growth_raised_only_before_it_stops_is_every_cell_raised(seed):
+    rng = np.random.default_rng(seed)
+    draws = 6
+    mid = (EDGES[:-1] + EDGES[1:]) / 2
+    start = rng.uniform(EDGES[0] - 800, EDGES[-1], (draws, 1))
+    until = np.where(rng.random((draws, 1)) < 0.2, np.inf, rng.uniform(EDGES[0], EDGES[-1] + 200, (draws, 1)))
+    years = np.clip((np.minimum(mid, until) - start) / DAYS_PER_YEAR, 0, None)
+    growth = 1 + rng.uniform(-0.2, 1.5, (draws, 1))
+    got = _growth_factor(growth, years, mid >= until, start, until)
+    assert got.tobytes() == (growth**years).tobytes()

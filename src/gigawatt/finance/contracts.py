@@ -301,11 +301,13 @@ def _lease(t: _Terms) -> None:
     else:
         rate = t.term("price_per_accelerator_hour")[:, None] * capacity.accelerators * _HOURS_PER_DAY
     # one phase at a time, over the periods that hold a day of its lease in some draw (the others
-    # add nothing), into two buffers: escalated yearly from the phase's online date, whole years
-    # at the period's middle
+    # add nothing), into three buffers: escalated yearly from the phase's online date, whole years
+    # at the period's middle (each draw's powers of its growth worked out once, then looked up)
     mid = (edges[:-1] + edges[1:]) / 2
-    growth = 1 + t.term("escalator")[:, None]
+    powers = _year_powers(1 + t.term("escalator")[:, None], mid, capacity.date)
+    row = np.arange(draws, dtype=float)[:, None] * powers.shape[1]  # each draw's first power, flat
     lease_usd, buffer = np.zeros((draws, periods)), np.empty(2 * draws * periods)
+    index_buffer = np.empty(draws * periods, dtype=np.intp)
     for e in range(capacity.date.shape[1]):
         date = capacity.date[:, e]
         end = date + term_days
@@ -318,7 +320,10 @@ def _lease(t: _Terms) -> None:
         np.subtract(mid[lo:hi], date[:, None], out=years)  # whole years since online, in place from here
         years /= DAYS_PER_YEAR
         np.floor(np.maximum(years, 0.0, out=years), out=years)
-        escalation = np.power(growth, years, out=years)
+        years += row
+        index = index_buffer[:size].reshape(draws, -1)
+        index[...] = years
+        escalation = np.take(powers.reshape(-1), index, out=years)
         days *= rate[:, e, None]
         days *= escalation
         lease_usd[:, lo:hi] += days
@@ -331,11 +336,23 @@ def _lease(t: _Terms) -> None:
         total = capacity.total_mw
         share = np.where(total[:, None] > 0, capacity.mw / np.where(total > 0, total, 1.0)[:, None], 0.0)
         ends = capacity.date + term_days[:, None]
-        rvg = sum(
-            (at_period(ends[:, k], gap * share[:, k], edges) for k in range(ends.shape[1])),
-            np.zeros((draws, periods)),
-        )
+        rvg = np.zeros((draws, periods))
+        for k in range(ends.shape[1]):  # added in place: the same sums, no fresh array each
+            at_period(ends[:, k], gap * share[:, k], edges, rvg)
         t.flow("residual_value_guarantee", rvg)
+
+
+def _year_powers(growth: np.ndarray, mid: np.ndarray, date: np.ndarray) -> np.ndarray:
+    """``growth ** k`` per draw ``(draw, k)`` for every whole number of years ``k`` from an event's
+    ``date`` to a period's ``mid`` (0 before it): the escalation a lease looks up instead of
+    raising each cell to its power (``np.power`` is the cost; the same numbers, the same call)."""
+    finite = date[np.isfinite(date)]
+    # the most whole years any cell has, by the same arithmetic (rounding is monotone)
+    most = 0 if finite.size == 0 else int(np.floor(max(mid[-1] - finite.min(), 0.0) / DAYS_PER_YEAR))
+    years = np.empty((len(growth), most + 1))
+    years[:] = np.arange(most + 1, dtype=float)
+    out: np.ndarray = np.power(growth, years, out=years)
+    return out
 
 
 def _periods_touched(edges: np.ndarray, begin: np.ndarray, end: np.ndarray) -> tuple[int, int]:

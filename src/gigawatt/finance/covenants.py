@@ -60,8 +60,9 @@ class LoanService:
 def trailing(values: np.ndarray, window: int) -> np.ndarray:
     """Sum over the last ``window`` periods (fewer at the start), along axis 1."""
     total = np.cumsum(values, axis=1)
-    lagged = np.concatenate([np.zeros((values.shape[0], window)), total], axis=1)[:, : values.shape[1]]
-    out: np.ndarray = total - lagged
+    out = np.empty_like(total)  # total less the total ``window`` periods before (zero at the start)
+    out[:, :window] = total[:, :window]
+    np.subtract(total[:, window:], total[:, :-window], out=out[:, window:])
     return out
 
 
@@ -140,22 +141,62 @@ def _after_breach(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The loan re-served period by period once a covenant is breached (accelerated: the balance
     called the period after; swept: a share of what operations leave prepaid): interest,
-    principal, balance ``(draw, period)`` and the amounts called and swept per draw. Worked
-    period-major (each period's row contiguous), the same numbers."""
+    principal, balance ``(draw, period)`` and the amounts called and swept per draw.
+
+    Only the draws that breach are re-served (period-major, each period's row contiguous); the
+    others keep their interest and principal, and their balance is the same running sum, drawn
+    less principal period by period. ``interest``, ``principal`` and ``balance`` are worked on in
+    place. The same numbers as re-serving every draw."""
     draws, periods = drawn.shape
-    share = np.broadcast_to(np.asarray(terms.sweep_share, dtype=float), (draws,))
-    drawn_t, after_t, rate_t, operating_t = (
-        np.ascontiguousarray(x.T)
-        for x in (drawn, after, np.broadcast_to(rate_per_period, drawn.shape), operating_usd)
+    rows = np.nonzero(first >= 0)[0]
+    opening = np.zeros(draws)
+    for k in range(periods):  # (opening + drawn) - principal, as re-served
+        np.add(opening, drawn[:, k], out=balance[:, k])
+        balance[:, k] -= principal[:, k]
+        opening = balance[:, k]
+    share = np.broadcast_to(np.asarray(terms.sweep_share, dtype=float), (draws,))[rows]
+    interest_t, principal_t, balance_t, accelerated_rows, swept_rows = _reserve(
+        drawn[rows].T,
+        interest[rows].T,
+        principal[rows].T,
+        np.broadcast_to(rate_per_period, drawn.shape)[rows].T,
+        operating_usd[rows].T,
+        after[rows].T,
+        first[rows],
+        terms.on_breach,
+        share,
     )
-    interest_t, scheduled_t = np.ascontiguousarray(interest.T), np.ascontiguousarray(principal.T)
-    principal_t, balance_t = scheduled_t.copy(), np.ascontiguousarray(balance.T)
+    interest[rows], principal[rows], balance[rows] = interest_t.T, principal_t.T, balance_t.T
+    accelerated, swept = np.zeros(draws), np.zeros(draws)
+    accelerated[rows], swept[rows] = accelerated_rows, swept_rows
+    return interest, principal, balance, accelerated, swept
+
+
+def _reserve(
+    drawn_t: np.ndarray,
+    interest_t: np.ndarray,
+    scheduled_t: np.ndarray,
+    rate_t: np.ndarray,
+    operating_t: np.ndarray,
+    after_t: np.ndarray,
+    first: np.ndarray,
+    on_breach: str,
+    share: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_after_breach` for the draws given, arrays ``(period, draw)``: interest, principal,
+    balance ``(period, draw)``, called and swept per draw."""
+    periods, draws = drawn_t.shape
+    drawn_t, after_t, rate_t, operating_t = (
+        np.ascontiguousarray(x) for x in (drawn_t, after_t, rate_t, operating_t)
+    )
+    interest_t, scheduled_t = np.array(interest_t, order="C"), np.ascontiguousarray(scheduled_t)
+    principal_t, balance_t = np.empty_like(scheduled_t), np.empty_like(scheduled_t)
     accelerated, swept = np.zeros(draws), np.zeros(draws)
     bal = np.zeros(draws)
     for k in range(periods):
         opening = bal
         interest_t[k] = np.where(after_t[k], opening * rate_t[k], interest_t[k])
-        if terms.on_breach == "accelerate":
+        if on_breach == "accelerate":
             called = after_t[k] & (k - 1 == first)
             pay = np.where(called, opening, np.where(after_t[k], 0.0, scheduled_t[k]))
             accelerated += np.where(called, opening, 0.0)
@@ -168,10 +209,4 @@ def _after_breach(
         principal_t[k] = pay
         bal = opening + drawn_t[k] - pay
         balance_t[k] = bal
-    return (
-        np.ascontiguousarray(interest_t.T),
-        np.ascontiguousarray(principal_t.T),
-        np.ascontiguousarray(balance_t.T),
-        accelerated,
-        swept,
-    )
+    return interest_t, principal_t, balance_t, accelerated, swept

@@ -178,9 +178,26 @@ def _revenue_level(
     rate = p[f"{base}.revenue_growth"] if growth is None else growth
     out: np.ndarray = (
         (p[f"{base}.revenue_per_year"] * _first_year_factor(rate))[:, None]
-        * (1 + rate[:, None]) ** years
+        * _growth_factor(1 + rate[:, None], years, mid >= until, start, until)
         * (mid > start)
     )
+    return out
+
+
+def _growth_factor(
+    growth: np.ndarray, years: np.ndarray, flat: np.ndarray, start: np.ndarray, until: np.ndarray
+) -> np.ndarray:
+    """``growth ** years`` ``(draw, period)``, raised only in the periods before every draw's
+    years stop growing: from there (``flat``, from ``until``) each period has the years at
+    ``until``, so its power is each draw's one power (the same call on the same strides: the
+    same numbers)."""
+    grows = np.nonzero(~flat.all(axis=0))[0]  # the periods where some draw's years still grow
+    first_flat = int(grows[-1]) + 1 if grows.size else 0
+    out = np.empty_like(years)
+    np.power(growth, years[:, :first_flat], out=out[:, :first_flat])
+    if first_flat < years.shape[1]:
+        at_until = np.clip((until - start) / DAYS_PER_YEAR, 0, None)  # (draw, 1), as in ``years``
+        out[:, first_flat:] = np.power(growth, np.repeat(at_until, 2, axis=1))[:, :1]
     return out
 
 
@@ -354,14 +371,10 @@ def _apply_covenants(
             continue
         base, borrower = f"contracts.{name}", contract.payee
         draws, periods = len(p[f"{base}.start"]), len(edges) - 1
-        drawn = sum(
-            (
-                np.broadcast_to(f.amount_usd, (draws, periods))
-                for f in flows
-                if f.contract == name and f.kind == "loan_draw"
-            ),
-            np.zeros((draws, periods)),
-        )
+        drawn = np.zeros((draws, periods))
+        for f in flows:  # in place: the same sums as sum(), no fresh array each
+            if f.contract == name and f.kind == "loan_draw":
+                drawn += f.amount_usd
         operating, other = borrower_cash_flows(
             [f for f in flows if f.contract != name], borrower, capital, (draws, periods)
         )

@@ -328,7 +328,9 @@ def _contract_lines(money: Money, party: str, field: str) -> np.ndarray | None:
     ]
     if not found:
         return None
-    total: np.ndarray = sum(found[1:], found[0].copy())
+    total: np.ndarray = found[0].copy()
+    for line in found[1:]:  # in place: the same sums as sum(), no fresh array each
+        total += line
     return total
 
 

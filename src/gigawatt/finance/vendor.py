@@ -70,13 +70,15 @@ def vendor_financing(money: Money, periods: slice | None = None, minor: bool = F
             granted = result.warrant_granted_usd
             inside = granted[:, last] - (granted[:, first - 1] if first > 0 else 0.0)
             returned[:, index[contract.payer], index[contract.payee]] += inside
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(income[:, None, :] > 0, sales / income[:, None, :], 0.0)  # customer's share of i
     # sales for c by v: direct, plus through each supplier i in proportion to c's share of i's income
-    # (only parties that both buy and sell pass sales on: the others' terms are zero)
+    # (only parties that both buy and sell pass sales on: the others' terms are zero, and their
+    # shares are not worked out)
     sold_any, bought_any = sales.any(axis=(0, 1)), sales.any(axis=(0, 2))
     middle = np.nonzero(sold_any & bought_any)[0]
-    for_customer = sales + np.matmul(share[:, :, middle], sales[:, middle, :])
+    earned = income[:, None, middle]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(earned > 0, sales[:, :, middle] / earned, 0.0)  # customer's share of i's
+    for_customer = sales + np.matmul(share, sales[:, middle, :])
     found = np.any(returned > 1.0, axis=0) & np.any(for_customer > 1.0, axis=0).T  # (vendor, customer)
     window = {
         "from": format_date(money.edges[periods.start or 0]),
