@@ -25,7 +25,11 @@ if TYPE_CHECKING:
 # `gigawatt plan`'s own options, named here so that its signature reads as a list
 PeriodsOpt = Annotated[int, typer.Option(min=1, help="Quarters to plan.")]
 StartOpt = Annotated[
-    str | None, typer.Option(help="First quarter, e.g. 2026Q1 (default: the quarter demand starts).")
+    str | None,
+    typer.Option(
+        help="First quarter, e.g. 2026Q3 (default: the later of the quarter demand starts and the "
+        "first after the scenario's as-of date; never earlier)."
+    ),
 ]
 BudgetOpt = Annotated[str | None, typer.Option(help='Capex budget, e.g. "$500B" (default: none).')]
 EmissionsCapOpt = Annotated[
@@ -291,13 +295,17 @@ def _print_plan(summary: dict[str, Any], title: str, why: bool) -> None:
         table.add_row(site, *_site_cells(row, summary["periods"]))
     console.print(table)
     unmet = sum(summary["unmet_mw"])
-    demand, served = summary["demand_flops"], summary["served_flops"]
+    demand, served, bought = summary["demand_flops"], summary["served_flops"], summary["contracted_flops"]
+    party = summary.get("demand_party")
+    after = f", the first after the as-of date {summary['as_of']}," if summary.get("as_of") else ""
     console.print(
         f"net present cost ${summary['objective_usd'] / 1e9:,.1f}B; unmet demand "
         f"{sum(summary['unmet_flops']) / 1e18:,.1f} EFLOP/s-quarters ({unmet:,.0f} facility MW-quarters "
-        f"at the reference) over {len(summary['periods'])} quarters "
-        f"({summary['periods'][0]}–{summary['periods'][-1]}); last quarter: demand {demand[-1] / 1e18:,.1f} "
-        f"EFLOP/s ({summary['demand_mw'][-1]:,.0f} MW), served {served[-1] / 1e18:,.1f} EFLOP/s "
+        f"at the reference) over {len(summary['periods'])} quarters, from {summary['periods'][0]}"
+        f"{after} to {summary['periods'][-1]}; last quarter: "
+        f"{f'{party} ' if party else ''}demand {demand[-1] / 1e18:,.1f} EFLOP/s "
+        f"({summary['demand_mw'][-1]:,.0f} MW), of which its contracted capacity meets "
+        f"{bought[-1] / 1e18:,.1f}; served {served[-1] / 1e18:,.1f} EFLOP/s "
         f"({summary['served_mw'][-1]:,.0f} MW)",
         highlight=False,
     )
@@ -321,8 +329,9 @@ def _print_plan(summary: dict[str, Any], title: str, why: bool) -> None:
             if spec["low"] is None
             else f" (range {spec['low'] / scale:,.1f}–{spec['high'] / scale:,.1f}{unit})"
         )
+        whose = " (contracted capacity)" if spec.get("contracted") else ""
         console.print(
-            f"rests on a derived spec — {spec['accelerator']} {spec['field']} "
+            f"rests on a derived spec — {spec['accelerator']}{whose} {spec['field']} "
             f"{spec['value'] / scale:,.1f}{unit}{span} is derived, not published",
             highlight=False,
         )
