@@ -843,3 +843,17 @@ def test_the_plan_serves_its_partys_demand_after_the_as_of_date_as_run_counts_it
         GigawattError, match="cannot start in 2026Q2: the scenario's as-of date is 2026-06-30"
     ):
         plan_inputs(scenario, PlanOptions(periods=4, start_date=float(inputs.period_start_date[0]) - 91))
+
+
+def test_the_reference_is_stated_in_pflops_per_facility_mw(tmp_path):
+    # ~0.93 EFLOP/s per facility MW is ~930 PFLOP/s (it was printed as "933 TFLOP/s", 1,000x off).
+    out = tmp_path / "plan.yaml"
+    args = ["plan", "stargate", "--periods", "4", "--no-record"]
+    text = runner.invoke(app, [*args, "--write-plan", str(out)], env={"COLUMNS": "200"})
+    assert text.exit_code == 0, text.output
+    reference = plan_inputs(load_scenario("stargate"), PlanOptions(periods=4)).attrs["reference_flops_per_mw"]
+    assert 5e17 < reference < 2e18
+    stated = f"{reference / 1e15:,.0f} PFLOP/s per facility MW"
+    assert f"demand as compute: {stated}" in text.stdout and "TFLOP/s per facility MW" not in text.stdout
+    note = load_scenario(out).demand.streams["training"].note
+    assert f"× {stated} (the plan's reference)" in note and "TFLOP/s" not in note

@@ -310,7 +310,7 @@ def _print_plan(summary: dict[str, Any], title: str, why: bool) -> None:
         highlight=False,
     )
     assumptions = summary["assumptions"]
-    reference = f"{assumptions['reference_flops_per_facility_mw'] / 1e15:,.0f} TFLOP/s per facility MW"
+    reference = f"{assumptions['reference_flops_per_facility_mw'] / 1e15:,.0f} PFLOP/s per facility MW"
     console.print(
         (
             f"demand as compute: {reference}"
