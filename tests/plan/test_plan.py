@@ -170,15 +170,30 @@ def test_default_assumptions_come_from_the_sourced_catalog():
 
     assumed = plan_assumptions()
     assert assumed["discount_rate_per_year"] == value("discount_rate_per_year")
-    # Renting an EFLOP/s of BF16 dense compute as H100s (989 TFLOP/s each) for a quarter.
-    h100_flops = catalog.accelerators["h100"].bf16_flops.dist().ppf(0.5)
-    assert h100_flops == pytest.approx(989e12)
-    assert assumed["penalty_usd_per_eflops_quarter"] == pytest.approx(
-        1e18 / h100_flops * value("h100_rental_usd_per_gpu_hour") * 8766 / 4
+    # Unmet demand costs compute bought under contract: Oracle-OpenAI's ~$300B over 5 years for
+    # 4.5 GW, per EFLOP/s a facility GW of GB200 NVL72 holds (liquid PUE), per quarter.
+    price = value("contracted_compute_usd_per_facility_gw_year")
+    assert price == pytest.approx(300e9 / 5 / 4.5, rel=0.01)
+    gb200 = catalog.accelerators["gb200-nvl72"]
+    pue = catalog.cost("pue", "liquid").dist().ppf(0.5)
+    eflops_per_gw = (
+        1e3 * 1e6 / (pue * gb200.it_power_w.dist().ppf(0.5)) * gb200.bf16_flops.dist().ppf(0.5) / 1e18
     )
+    assert 900 < eflops_per_gw < 1100
+    assert assumed["penalty_usd_per_eflops_quarter"] == pytest.approx(price / eflops_per_gw / 4)
+    # ~$12-13B per GW-year at the ~0.93 EFLOP/s per MW of Stargate's reference: the contracted
+    # price, not the ~$25B an H100 rented on demand at $3/GPU-hour would make it.
+    per_gw_year = assumed["penalty_usd_per_eflops_quarter"] * 4 * 933
+    assert 11e9 < per_gw_year < 14e9
+    # The --help text says the same figures.
+    shown = runner.invoke(app, ["plan", "--help"], env={"COLUMNS": "200"}).output
+    text = " ".join(shown.replace("│", " ").split())
+    penalty = assumed["penalty_usd_per_eflops_quarter"]
+    assert f'~"${penalty / 1e6:.1f}M"' in text and f"${price / 1e9:.1f}B per facility GW-year" in text
+    assert f"~{eflops_per_gw:,.0f} EFLOP/s per GW of GB200 NVL72" in text
     for key in (
         "discount_rate_per_year",
-        "h100_rental_usd_per_gpu_hour",
+        "contracted_compute_usd_per_facility_gw_year",
         "load_factor",
         "facility_life_years",
     ):

@@ -43,8 +43,9 @@ DiscountRateOpt = Annotated[
 PenaltyOpt = Annotated[
     str | None,
     typer.Option(
-        help='Cost of unmet demand per EFLOP/s (BF16 dense) per quarter (default ~"$6.6M": renting '
-        "~1,011 H100s, 989 TFLOP/s each, at the catalog's $3/GPU-hour)."
+        help='Cost of unmet demand per EFLOP/s (BF16 dense) per quarter (default ~"$3.3M": buying it '
+        "under contract at the catalog's $13.3B per facility GW-year, Oracle-OpenAI, / 4 quarters / "
+        "~1,003 EFLOP/s per GW of GB200 NVL72, what such contracts buy)."
     ),
 ]
 LoadFactorOpt = Annotated[

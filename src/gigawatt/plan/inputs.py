@@ -79,12 +79,17 @@ class PlanOptions:
         return float(plan_assumptions()[name] if value is None else value)
 
 
+#: The accelerator that a contracted compute price per facility GW-year buys (Oracle's for OpenAI).
+PRICED_ACCELERATOR = "gb200-nvl72"
+
+
 def plan_assumptions() -> dict[str, float]:
     """The plan's default assumptions, from the costs catalog's ``plan`` section (sourced there).
 
-    Unmet demand costs what renting the compute elsewhere would: the H100 cloud price per hour
-    over the H100's BF16 dense FLOP/s, per quarter and EFLOP/s (~$3 / 989 TFLOP/s × 2,191.5 h ≈
-    $6.6M per EFLOP/s-quarter, i.e. ~1,011 H100s)."""
+    Unmet demand costs what buying the compute under contract would: the catalog's contracted
+    compute price per facility GW-year (Oracle-OpenAI, ~$13.3B) over the EFLOP/s a facility GW
+    holds with the accelerator such contracts buy (:data:`PRICED_ACCELERATOR`, at the
+    liquid-cooling PUE; medians, ~1,000 EFLOP/s), per quarter: ~$3.3M per EFLOP/s-quarter."""
     catalog = load_catalog()
 
     def value(key: str) -> float:
@@ -92,13 +97,20 @@ def plan_assumptions() -> dict[str, float]:
 
     return {
         "discount_rate_per_year": value("discount_rate_per_year"),
-        "penalty_usd_per_eflops_quarter": EFLOPS
-        / float(catalog.accelerators["h100"].bf16_flops.dist().ppf(0.5))
-        * value("h100_rental_usd_per_gpu_hour")
-        * HOURS_PER_QUARTER,
+        "penalty_usd_per_eflops_quarter": value("contracted_compute_usd_per_facility_gw_year")
+        / (1e3 * priced_flops_per_facility_mw(catalog) / EFLOPS)
+        / 4,
         "load_factor": value("load_factor"),
         "facility_life_years": value("facility_life_years"),
     }
+
+
+def priced_flops_per_facility_mw(catalog: Catalog) -> float:
+    """BF16 dense FLOP/s per facility MW of :data:`PRICED_ACCELERATOR` at the liquid-cooling
+    PUE (catalog medians): what a contracted price per facility GW buys."""
+    acc = catalog.accelerators[PRICED_ACCELERATOR]
+    pue = _pue(catalog, "liquid")
+    return 1e6 / (pue * float(acc.it_power_w.dist().ppf(0.5))) * float(acc.bf16_flops.dist().ppf(0.5))
 
 
 # ---------------------------------------------------------------- periods

@@ -350,16 +350,21 @@ class PlanResult:
 DEMAND_REFERENCE = (
     "Demand is compute (BF16 dense FLOP/s). Scenario demand stated as facility power is read as "
     "the FLOP/s that power holds with the reference accelerators: the power-weighted mean FLOP/s "
-    "per facility MW (1e6 / (PUE x IT W per accelerator) x BF16 FLOP/s, medians) of the scenario's "
-    "phases whose accelerator is available by demand's start. *_mw outputs are FLOP/s over that "
-    "reference; unmet demand is priced per H100-equivalent FLOP/s (H100 rental $/GPU-hour)."
+    "per facility MW (1e6 / (PUE x IT W per accelerator) x BF16 FLOP/s, medians) of the phases, "
+    "at the sites serving demand's party, whose accelerator is available by demand's start. Its "
+    "contracted capacity meets demand first (FLOP/s at each block's accelerator, as `gigawatt run` "
+    "counts it); the sites meet the rest. *_mw outputs are FLOP/s over that reference; unmet "
+    "demand is priced as compute bought under contract ($ per facility GW-year over the FLOP/s a "
+    "GW of GB200 NVL72 holds)."
 )
 DEMAND_AS_COMPUTE = (
     "Demand is compute (BF16 dense FLOP/s), stated so in the scenario (`compute`) and planned for "
     "as it is. *_mw outputs are that FLOP/s over the reference FLOP/s per facility MW (the power-"
-    "weighted mean, 1e6 / (PUE x IT W per accelerator) x BF16 FLOP/s, medians, of the scenario's "
-    "phases whose accelerator is available by demand's start), for scale only; unmet demand is "
-    "priced per H100-equivalent FLOP/s (H100 rental $/GPU-hour)."
+    "weighted mean, 1e6 / (PUE x IT W per accelerator) x BF16 FLOP/s, medians, of the serving "
+    "sites' phases whose accelerator is available by demand's start), for scale only. The party's "
+    "contracted capacity meets demand first, the sites the rest; unmet demand is "
+    "priced as compute bought under contract ($ per facility GW-year over the FLOP/s a GW of "
+    "GB200 NVL72 holds)."
 )
 
 
