@@ -872,3 +872,21 @@ def test_the_reference_is_stated_in_pflops_per_facility_mw(tmp_path):
     assert f"demand as compute: {stated}" in text.stdout and "TFLOP/s per facility MW" not in text.stdout
     note = load_scenario(out).demand.streams["training"].note
     assert f"× {stated} (the plan's reference)" in note and "TFLOP/s" not in note
+
+
+def test_help_is_readable_at_80_columns():
+    shown = runner.invoke(app, ["plan", "--help"], env={"COLUMNS": "80"}).output
+    lines = shown.splitlines()
+    assert max(map(len, lines)) <= 80 and "…" not in shown  # "--facility-life-ye…" was cut
+    for name in ("--facility-life-years", "--emissions-cap-mt", "--demand-quantile", "--robust-draws"):
+        assert any(line.startswith(f"│ {name} ") for line in lines), name
+    # The defaults the help states are the catalog's.
+    text = " ".join(shown.replace("│", " ").split())
+    assumed = plan_assumptions()
+    assert f"(default {assumed['discount_rate_per_year']:g}: the costs catalog's plan discount rate)" in text
+    assert f"(default {assumed['load_factor']:g}: the costs catalog's plan load factor)" in text
+    assert f"(default {assumed['facility_life_years']:g}: the costs catalog's plan facility life)" in text
+    # Ranges are checked by the options themselves, not shown beside them.
+    for flag, bad in (("--quantile", "-0.1"), ("--robust", "1.2"), ("--emissions-cap-mt", "-1")):
+        result = runner.invoke(app, ["plan", "stargate", "--no-record", flag, bad])
+        assert result.exit_code == 2 and f"Invalid value for '{flag}'" in result.output, flag
