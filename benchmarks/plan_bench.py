@@ -55,7 +55,10 @@ def pyomo_model(inputs: xr.Dataset) -> Any:
     # Demand is compute, in EFLOP/s (BF16 dense), as in build_model.
     demand_eflops = inputs.demand_flops.sum("workload").values / 1e18
     demand = native(demand_eflops)
-    need = native(demand_eflops - float(inputs.existing_flops.sum()) / 1e18)
+    need = native(
+        demand_eflops
+        - (float(inputs.existing_flops.sum()) + inputs.contracted_flops.sum("block").values) / 1e18
+    )
     eflops_per_mw = native(coef.eflops_per_mw.values)
 
     m = pyo.ConcreteModel()

@@ -60,9 +60,7 @@ def main(argv: list[str] | None = None) -> int:
             for q in gp.ROBUST_QUANTILES:
                 result = gp.solve(gp.plan_inputs(scenario, options_for(variant, q, base)))
                 planned = gp.write_plan(result, scenario, args.scenario, path, extends, force=True)
-                met = gp.demand_met(
-                    planned, dates, args.draws, args.seed, result.inputs.attrs["reference_flops_per_mw"]
-                )
+                met = gp.demand_met(planned, dates, args.draws, args.seed)
                 share = 100 * float(np.mean(met.all("date")))
                 cells.append(f"{share:.1f}% (${result.objective_usd / 1e9:,.0f}B)")
             print(f"| {variant} | " + " | ".join(cells) + " |", flush=True)

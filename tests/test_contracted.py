@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gigawatt import engine, load_scenario
-from gigawatt.engine.demand import _serving
+from gigawatt.engine.demand import serving_capacity
 from gigawatt.errors import ScenarioError
 
 DEMAND = """\
@@ -60,7 +60,7 @@ def test_demand_party_leaves_out_other_tenants(write, small_text):
     scenario = load_scenario(write(tagged(small_text) + DEMAND + BLOCK))
     model = engine.Model.from_scenario(scenario)
     ds = engine.simulate_block(model, 0, 0, 1024)
-    serving = _serving(model, 0, 0, 1024, ds, engine.contracted_steps(model, ds))
+    serving = serving_capacity(model, 0, 0, 1024, ds, engine.contracted_steps(model, ds))
     assert serving["mw"].shape[1] == 1 + 1  # alpha's phase + the rented block, not beta
     assert np.allclose(serving["mw"][:, -1], 500.0)
 

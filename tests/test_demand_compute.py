@@ -148,14 +148,14 @@ def test_engine_compute_demand_counts_flops_online_not_mw(compute):
     got = aggregate_block(model, 5, 0, 1024, ds=ds).counts["demand_covered"]
     online = ds["online_date"].values[:, :, None] <= model.year_ends[None, None, :]
     flops = (ds["bf16_flops"].values[:, :, None] * online).sum(axis=1)
-    need = demand_met(compute, model.year_ends, 1024, seed=5, reference_flops_per_mw=np.nan)
+    need = demand_met(compute, model.year_ends, 1024, seed=5)
     from gigawatt.engine import demand_streams
     from gigawatt.sampling import sample
 
     params = {k: v for k, v in model.parameters.items() if k.startswith("demand.")}
     demand = demand_streams(model, sample(params, 5, 0, 1024), model.year_ends)["training"]
     np.testing.assert_array_equal(got, (flops >= demand).sum(axis=0))
-    # demand_met (the plan's --robust check) reads the same: no reference needed (nan unused)
+    # demand_met (the plan's --robust check) reads the same
     np.testing.assert_array_equal(need.values.sum(axis=0), got)
 
 
@@ -177,15 +177,16 @@ def test_plan_compute_demand_is_power_demand_times_the_reference(tmp_path, power
     assert flops[0] == pytest.approx(4.5e20, rel=0.05) and np.all(np.diff(flops) > 0) and flops[-1] < 9e20
 
 
-def test_plan_demand_met_compares_flops_directly(tmp_path, power, compute):
-    dates = Model.from_scenario(compute).year_ends
-    reference = plan_inputs(power, PlanOptions(periods=4)).attrs["reference_flops_per_mw"]
-    as_power = demand_met(power, dates, 512, seed=2, reference_flops_per_mw=reference)
-    # compute demand of 450 × reference FLOP/s, the same growth draws: the same verdicts
-    scaled = load_scenario(_write(tmp_path, "scaled", _scaled(reference)))
-    as_compute = demand_met(scaled, dates, 512, seed=2, reference_flops_per_mw=1.0)
-    np.testing.assert_array_equal(as_compute.values, as_power.values)
-    assert 0 < as_power.values.mean() < 1
+def test_plan_demand_met_is_runs_p_cover_in_demands_own_unit(power):
+    """--robust's check reads what `gigawatt run` reads: facility MW for demand stated as power
+    (a written plan states it as compute, which the test above checks)."""
+    from gigawatt.engine import run
+
+    dates = Model.from_scenario(power).year_ends
+    ours = demand_met(power, dates, 512, seed=2).mean("draw").values
+    theirs = [row["p_capacity_covers_demand"] for row in run(power, draws=512, seed=2).demand_table()]
+    assert ours == pytest.approx(theirs, abs=1e-12)
+    assert 0 < ours.mean() < 1
 
 
 BAD = [

@@ -30,6 +30,9 @@ def test_plan_says_when_its_choice_rests_on_a_derived_spec():
     }
     listed = {(s["accelerator"], s["field"]) for s in summary["derived_specs"]}
     assert ("vera-rubin-nvl144" in built) == (("vera-rubin-nvl144", "bf16_dense") in listed)
-    assert {acc for acc, _ in listed} <= built
+    # ... or its party's contracted capacity delivers (how much it must build rests on those)
+    contracted = {s["accelerator"] for s in summary["derived_specs"] if s["contracted"]}
+    assert {"mi450", "openai-titan"} <= contracted
+    assert {acc for acc, _ in listed} <= built | contracted and not built & contracted
     text = runner.invoke(app, ["plan", "stargate", "--no-record"], env={"COLUMNS": "80"})
     assert ("rests on a derived spec" in text.stdout) == bool(listed)

@@ -33,13 +33,14 @@ def _tmp_store(tmp_path, monkeypatch):
     monkeypatch.setenv("GIGAWATT_STORE", str(tmp_path / "store"))
 
 
-def two_sites(demand=(100.0, 250.0), sizes=(150.0, 400.0), fixed=(0.0, 0.0), **options):
+def two_sites(demand=(100.0, 250.0), sizes=(150.0, 400.0), fixed=(0.0, 0.0), contracted=None, **options):
     """Two sites on grid power, two quarters, one accelerator, capex only, 8%/yr discounting.
 
     The facility life is one quarter, so a MW costs its capex once, discounted to mid-quarter
     (DF); chips are free. Discounting makes building later (not earlier) strictly cheaper.
     Each MW holds 1 EFLOP/s, the reference too, so demand in EFLOP/s equals demand in MW and
-    the penalty per EFLOP/s-quarter is one per MW-quarter.
+    the penalty per EFLOP/s-quarter is one per MW-quarter. ``contracted``: EFLOP/s a
+    contracted block delivers in each quarter (none by default).
     """
     ds = quarters(20454.0, 2)  # 2026Q1, 2026Q2
     ds = ds.assign_coords(
@@ -48,6 +49,9 @@ def two_sites(demand=(100.0, 250.0), sizes=(150.0, 400.0), fixed=(0.0, 0.0), **o
     ds["demand_mw"] = (("workload", "period"), np.array([[0.0, 0.0], list(demand)]))
     ds["demand_flops"] = ds.demand_mw * 1e18
     ds["existing_flops"] = ("site", np.zeros(2))
+    blocks = np.zeros((0, 2)) if contracted is None else np.array([contracted]) * 1e18
+    ds["contracted_flops"] = (("block", "period"), blocks)
+    ds["block_accelerator"] = ("block", ["gen"] * len(blocks))
     ds["flops_per_facility_mw"] = (("site", "accelerator"), np.full((2, 1), 1e18))
     cap = np.zeros((2, 3, 2))
     cap[:, 0, :] = 1000.0
@@ -166,15 +170,30 @@ def test_default_assumptions_come_from_the_sourced_catalog():
 
     assumed = plan_assumptions()
     assert assumed["discount_rate_per_year"] == value("discount_rate_per_year")
-    # Renting an EFLOP/s of BF16 dense compute as H100s (989 TFLOP/s each) for a quarter.
-    h100_flops = catalog.accelerators["h100"].bf16_flops.dist().ppf(0.5)
-    assert h100_flops == pytest.approx(989e12)
-    assert assumed["penalty_usd_per_eflops_quarter"] == pytest.approx(
-        1e18 / h100_flops * value("h100_rental_usd_per_gpu_hour") * 8766 / 4
+    # Unmet demand costs compute bought under contract: Oracle-OpenAI's ~$300B over 5 years for
+    # 4.5 GW, per EFLOP/s a facility GW of GB200 NVL72 holds (liquid PUE), per quarter.
+    price = value("contracted_compute_usd_per_facility_gw_year")
+    assert price == pytest.approx(300e9 / 5 / 4.5, rel=0.01)
+    gb200 = catalog.accelerators["gb200-nvl72"]
+    pue = catalog.cost("pue", "liquid").dist().ppf(0.5)
+    eflops_per_gw = (
+        1e3 * 1e6 / (pue * gb200.it_power_w.dist().ppf(0.5)) * gb200.bf16_flops.dist().ppf(0.5) / 1e18
     )
+    assert 900 < eflops_per_gw < 1100
+    assert assumed["penalty_usd_per_eflops_quarter"] == pytest.approx(price / eflops_per_gw / 4)
+    # ~$12-13B per GW-year at the ~0.93 EFLOP/s per MW of Stargate's reference: the contracted
+    # price, not the ~$25B an H100 rented on demand at $3/GPU-hour would make it.
+    per_gw_year = assumed["penalty_usd_per_eflops_quarter"] * 4 * 933
+    assert 11e9 < per_gw_year < 14e9
+    # The --help text says the same figures.
+    shown = runner.invoke(app, ["plan", "--help"], env={"COLUMNS": "200"}).output
+    text = " ".join(shown.replace("│", " ").split())
+    penalty = assumed["penalty_usd_per_eflops_quarter"]
+    assert f'~"${penalty / 1e6:.1f}M"' in text and f"${price / 1e9:.1f}B per facility GW-year" in text
+    assert f"~{eflops_per_gw:,.0f} EFLOP/s per GW of GB200 NVL72" in text
     for key in (
         "discount_rate_per_year",
-        "h100_rental_usd_per_gpu_hour",
+        "contracted_compute_usd_per_facility_gw_year",
         "load_factor",
         "facility_life_years",
     ):
@@ -191,9 +210,32 @@ def test_required_demand_beyond_power_is_explained():
         solve(two_sites(demand=(100.0, 2500.0), require_demand=True))
     message = str(exc.value)
     assert (
-        "demand in 2026Q2 (2,500.0 EFLOP/s) exceeds what all sites' power available by then can hold "
-        "with the best accelerators then (550.0 EFLOP/s on 550 MW facility" in message
+        "demand in 2026Q2 (2,500.0 EFLOP/s, less 0.0 contracted) exceeds what all sites' power "
+        "available by then can hold with the best accelerators then (550.0 EFLOP/s on 550 MW facility"
+        in message
     )
+    # Contracted capacity meets part of it: what is left fits the sites.
+    assert float(
+        solve(two_sites(demand=(100.0, 2500.0), contracted=(0.0, 2000.0), require_demand=True)).build_mw.sum()
+    ) == pytest.approx(500.0)
+    with pytest.raises(PlanInfeasibleError, match=r"2,500.0 EFLOP/s, less 1,900.0 contracted"):
+        solve(two_sites(demand=(100.0, 2500.0), contracted=(0.0, 1900.0), require_demand=True))
+
+
+def test_contracted_capacity_meets_demand_before_the_sites_do():
+    # 100 EFLOP/s contracted in 2026Q2 leaves 150 of the 250 to build: all of it at the cheap site.
+    result = solve(two_sites(contracted=(0.0, 100.0)))
+    built = result.build_mw.sum(["source", "accelerator"])
+    assert float(built.sum()) == pytest.approx(150.0)
+    assert float(built.sel(site="cheap").sum()) == pytest.approx(150.0)
+    assert float(result.unmet_flops.sum()) == pytest.approx(0.0, abs=1e-3)
+    summary = result.summary()
+    assert summary["contracted_flops"] == pytest.approx([0.0, 100e18])
+    assert summary["served_flops"] == pytest.approx(summary["demand_flops"])
+    # Contracted beyond demand is no reason to build, and nothing is unmet.
+    more = solve(two_sites(contracted=(500.0, 500.0)))
+    assert float(more.build_mw.sum()) == pytest.approx(0.0, abs=1e-6)
+    assert more.summary()["served_flops"] == pytest.approx([100e18, 250e18])
 
 
 def test_required_demand_over_budget_names_the_budget():
@@ -226,8 +268,22 @@ def test_linopy_matches_pyomo_on_the_smallest_benchmark():
 
 
 def test_stargate_inputs_from_catalog():
-    inputs = plan_inputs(load_scenario("stargate"), PlanOptions(periods=8))
-    assert list(inputs.period.values[:2]) == ["2026Q1", "2026Q2"]
+    scenario = load_scenario("stargate")
+    inputs = plan_inputs(scenario, PlanOptions(periods=8))
+    # The plan starts after the as-of date (2026-06-30): what came before is observed, not planned.
+    assert list(inputs.period.values[:2]) == ["2026Q3", "2026Q4"]
+    # Demand is OpenAI's: its own sites (not Norway, Microsoft's offtake) and its contracted
+    # capacity serve it, as `gigawatt run` counts them.
+    assert scenario.demand.party == "openai" and scenario.sites["stargate-norway"].tenant == "microsoft"
+    assert "stargate-norway" not in inputs.site.values and "abilene" in inputs.site.values
+    assert set(inputs.block.values) == set(scenario.contracted)
+    # The existing fleet (1.6 GW of H100s by 2025-12) in every quarter, at the liquid PUE's median.
+    h100 = scenario.accelerator("h100")
+    pue = load_catalog().cost("pue", "liquid").dist().ppf(0.5)
+    fleet = 1600.0 * 1e6 / (pue * h100.it_power_w.ppf(0.5)) * h100.bf16_flops.ppf(0.5)
+    np.testing.assert_allclose(inputs.contracted_flops.sel(block="existing-fleet").values, fleet, rtol=1e-6)
+    total = inputs.contracted_flops.sum("block").values
+    assert (np.diff(total) >= 0).all() and total[-1] > total[0]
     # Milam's solar + battery counts at its firm fraction: 2 GW × 0.3.
     assert float(inputs.power_cap_mw.sel(site="milam", source="solar_battery").max()) == pytest.approx(600.0)
     # Gas fuel and CO2 come from the catalog's plan section: $4/MMBtu × 9 MMBtu/MWh.
@@ -248,7 +304,9 @@ def test_stargate_inputs_from_catalog():
 
 def test_cli_stargate_plan_explains_and_writes_a_valid_scenario(tmp_path):
     out = tmp_path / "plan.yaml"
-    result = runner.invoke(app, ["plan", "stargate", "--periods", "12", "--json", "--write-plan", str(out)])
+    # Demand at its 95th percentile, so that the sites build beyond what OpenAI has contracted.
+    args = ["plan", "stargate", "--periods", "12", "--demand-quantile", "0.95", "--json"]
+    result = runner.invoke(app, [*args, "--write-plan", str(out)])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert data["status"] == "optimal"
@@ -261,6 +319,14 @@ def test_cli_stargate_plan_explains_and_writes_a_valid_scenario(tmp_path):
     # and no older generation after it: it holds more FLOP/s per $.
     reference = data["assumptions"]["reference_flops_per_facility_mw"]
     assert data["demand_flops"] == pytest.approx([mw * reference for mw in data["demand_mw"]])
+    assert (
+        data["periods"][0] == "2026Q3" and data["as_of"] == "2026-06-30" and data["demand_party"] == "openai"
+    )
+    assert "stargate-norway" not in data["sites"]
+    # Served: what exists, what the party has contracted and what the plan builds, up to demand.
+    served = [d - u for d, u in zip(data["demand_flops"], data["unmet_flops"], strict=True)]
+    assert data["served_flops"] == pytest.approx(served, rel=1e-6)
+    assert all(c > 0 for c in data["contracted_flops"])
     vr = [0.0] * 12
     others = [0.0] * 12
     for row in data["sites"].values():
@@ -270,7 +336,7 @@ def test_cli_stargate_plan_explains_and_writes_a_valid_scenario(tmp_path):
                 target[t] += v
     first_vr = next(t for t, v in enumerate(vr) if v > 1e-6)
     # Vera Rubin is available on 2026-12-31 and goes online a commissioning period later.
-    assert data["periods"][first_vr] == "2027Q1" and sum(others[first_vr:]) < 1e-6
+    assert data["periods"][first_vr] >= "2027Q1" and sum(others[first_vr:]) < 1e-6
     assert all("PFLOP/s per $M" in row["why"] for row in data["sites"].values() if row["build_mw"] > 0)
     plan = load_scenario(out)
     planned = sum(p.power_mw.mid for s in plan.sites.values() for p in s.phases if p.name.startswith("plan "))
@@ -418,7 +484,7 @@ def test_demand_met_agrees_with_the_engine_demand_table(tiny, tmp_path):
         assert restated.level_flops is not None and stream.level_mw is not None
         for q in (0.01, 0.5, 0.99):
             assert restated.level_flops.ppf(q) == pytest.approx(stream.level_mw.ppf(q) * reference, rel=1e-9)
-    ours = demand_met(planned, days, 1024, seed=4, reference_flops_per_mw=reference).mean("draw").values
+    ours = demand_met(planned, days, 1024, seed=4).mean("draw").values
     theirs = [row["p_capacity_covers_demand"] for row in run(planned, draws=1024, seed=4).demand_table()]
     # Both compare BF16 FLOP/s online with the same drawn compute demand on each Dec 31.
     assert ours == pytest.approx(theirs, abs=1e-12)
@@ -460,7 +526,7 @@ def test_cli_robust_not_reached_says_so_and_writes_the_best(tiny, tmp_path):
 
 SCHEDULE = """\
 name: schedule
-description: one site; a phase already begun, one not begun; the plan starts before the as-of date
+description: one site; a phase already begun, one not begun
 time: {start: 2025-01-01, end: 2030-12-31, as_of: 2026-06-30, step: week}
 parties:
   lab: {name: Lab, kind: ai_lab}
@@ -515,7 +581,8 @@ def test_each_phase_is_planned_on_the_engines_schedule_and_written_with_its_star
     # A1 (begun 2025-09-01) is ready 56 weeks later, 2026-09-28: in 2026Q3. A2 has no start, so it
     # begins after permitting from the as-of date: 2026-06-30 + 26 + 56 weeks = 2028-01-25.
     room = result.inputs.room_mw.sel(site="campus").to_series()
-    assert room["2026Q2"] == 0.0 and room["2026Q3"] == room["2027Q4"] == 500.0
+    assert room.index[0] == "2026Q3"  # the first quarter after the as-of date (2026-06-30)
+    assert room["2026Q3"] == room["2027Q4"] == 500.0
     assert room["2028Q1"] == room["2028Q4"] == 1000.0
     built = result.build_mw.sum(["source", "accelerator"]).sel(site="campus").cumsum("period")
     assert float(built.sel(period="2027Q4")) <= 500.0 + 1e-6  # only A1 is ready before 2028
@@ -701,3 +768,125 @@ def test_a_written_phase_keeps_the_later_part_of_an_uncertain_planned_date():
     assert draws.mean() == pytest.approx(exact.mean(), abs=5.0)  # days
     # the planned date's own tail survives, to its 97.5th percentile (20 equally likely points)
     assert draws.max() == np.floor(planned.ppf(0.975))
+
+
+PARTY = """\
+name: party
+description: the lab's own site, another party's site next to it, and capacity the lab contracts
+time: {start: 2025-01-01, end: 2030-12-31, as_of: 2026-06-30, step: week}
+parties:
+  lab: {name: Lab, kind: ai_lab}
+  other: {name: Other, kind: cloud}
+  cloud: {name: Cloud, kind: cloud}
+stages: {permitting: "26 weeks", site_and_shell: "40 weeks", it_fit_out: "12 weeks", commissioning: "4 weeks"}
+sites:
+  own:
+    name: Own
+    country: US
+    region: us-tx
+    tenant: lab
+    power_basis: facility
+    accelerator: gb200-nvl72
+    power_plan:
+      - {kind: grid, capacity: "1000 MW", available: 2025-06-30}
+    phases:
+      - {name: O0, power: "100 MW", status: online, start: 2024-06-01, online: 2025-06-01}
+      - {name: O1, power: "450 MW", status: under_construction, start: 2025-09-01}
+      - {name: O2, power: "450 MW", status: announced}
+  theirs:
+    name: Theirs
+    country: US
+    region: us-tx
+    tenant: other
+    power_basis: facility
+    accelerator: gb200-nvl72
+    power_plan:
+      - {kind: grid, capacity: "1000 MW", available: 2025-06-30}
+    phases:
+      - {name: T1, power: "1000 MW", status: under_construction, start: 2025-09-01}
+contracted:
+  rented:
+    provider: cloud
+    party: lab
+    accelerator: gb200-nvl72
+    signed: 2025-01-01
+    schedule:
+      - {date: 2025-06-01, power: "150 MW"}
+      - {date: {pert: [2026-10-31, 2026-12-01, 2027-01-01]}, power: {pert: ["100 MW", "200 MW", "300 MW"]}}
+demand:
+  party: lab
+  training:
+    start: 2026-01-01
+    level: {pert: ["200 MW", "250 MW", "300 MW"]}
+    growth_per_year: {pert: [0.3, 0.5, 0.7]}
+"""
+
+
+def test_the_plan_serves_its_partys_demand_after_the_as_of_date_as_run_counts_it(write, tmp_path):
+    from gigawatt.engine import Model, run
+    from gigawatt.errors import GigawattError
+    from gigawatt.plan import demand_met, write_plan
+
+    path = write(PARTY, "party.yaml")
+    scenario = load_scenario(path)
+    inputs = plan_inputs(scenario, PlanOptions(periods=12))
+    # Only the lab's own site is a candidate (the other party's is not the lab's capacity),
+    # from 2026Q3: the quarters up to the as-of date were observed.
+    assert list(inputs.site.values) == ["own"] and inputs.period.values[0] == "2026Q3"
+    per_mw = float(inputs.flops_per_facility_mw.sel(site="own", accelerator="gb200-nvl72"))
+    rented = inputs.contracted_flops.sel(block="rented").to_series()
+    # 150 MW since 2025; 200 MW more by 2026-12-01 (the medians), at the liquid PUE (as here).
+    assert rented["2026Q3"] == pytest.approx(150 * per_mw) and rented["2026Q4"] == pytest.approx(350 * per_mw)
+    result = solve(inputs)
+    demand = inputs.demand_flops.sum("workload")
+    # What the lab's site must hold is demand less what it has (100 MW) and has contracted.
+    built = result.build_mw.sum(["site", "source", "accelerator"]).cumsum("period") * per_mw
+    have = built + float(inputs.existing_flops.sum()) + inputs.contracted_flops.sum("block")
+    met = result.unmet_flops < 1e-6 * demand
+    assert bool(met.any())
+    np.testing.assert_array_less((demand - have).where(met, 0.0).values, 1e-6 * float(demand.max()))
+    assert float(result.build_mw.sum()) < float((demand.max() - rented.max()) / per_mw)
+    # The written plan, run by the engine: its P(cover) per year end is what --robust reads.
+    planned = write_plan(result, scenario, str(path), tmp_path / "plan.yaml", "party.yaml")
+    assert planned.sites["theirs"] == scenario.sites["theirs"]  # another party's site stays as it is
+    days = Model.from_scenario(planned).year_ends
+    ours = demand_met(planned, days, 1024, seed=3).mean("draw").values
+    theirs = [row["p_capacity_covers_demand"] for row in run(planned, draws=1024, seed=3).demand_table()]
+    assert ours == pytest.approx(theirs, abs=1e-12)
+    assert max(ours) > 0.3  # the lab's own site and contracted capacity cover its demand
+    with pytest.raises(
+        GigawattError, match="cannot start in 2026Q2: the scenario's as-of date is 2026-06-30"
+    ):
+        plan_inputs(scenario, PlanOptions(periods=4, start_date=float(inputs.period_start_date[0]) - 91))
+
+
+def test_the_reference_is_stated_in_pflops_per_facility_mw(tmp_path):
+    # ~0.93 EFLOP/s per facility MW is ~930 PFLOP/s (it was printed as "933 TFLOP/s", 1,000x off).
+    out = tmp_path / "plan.yaml"
+    args = ["plan", "stargate", "--periods", "4", "--no-record"]
+    text = runner.invoke(app, [*args, "--write-plan", str(out)], env={"COLUMNS": "200"})
+    assert text.exit_code == 0, text.output
+    reference = plan_inputs(load_scenario("stargate"), PlanOptions(periods=4)).attrs["reference_flops_per_mw"]
+    assert 5e17 < reference < 2e18
+    stated = f"{reference / 1e15:,.0f} PFLOP/s per facility MW"
+    assert f"demand as compute: {stated}" in text.stdout and "TFLOP/s per facility MW" not in text.stdout
+    note = load_scenario(out).demand.streams["training"].note
+    assert f"× {stated} (the plan's reference)" in note and "TFLOP/s" not in note
+
+
+def test_help_is_readable_at_80_columns():
+    shown = runner.invoke(app, ["plan", "--help"], env={"COLUMNS": "80"}).output
+    lines = shown.splitlines()
+    assert max(map(len, lines)) <= 80 and "…" not in shown  # "--facility-life-ye…" was cut
+    for name in ("--facility-life-years", "--emissions-cap-mt", "--demand-quantile", "--robust-draws"):
+        assert any(line.startswith(f"│ {name} ") for line in lines), name
+    # The defaults the help states are the catalog's.
+    text = " ".join(shown.replace("│", " ").split())
+    assumed = plan_assumptions()
+    assert f"(default {assumed['discount_rate_per_year']:g}: the costs catalog's plan discount rate)" in text
+    assert f"(default {assumed['load_factor']:g}: the costs catalog's plan load factor)" in text
+    assert f"(default {assumed['facility_life_years']:g}: the costs catalog's plan facility life)" in text
+    # Ranges are checked by the options themselves, not shown beside them.
+    for flag, bad in (("--quantile", "-0.1"), ("--robust", "1.2"), ("--emissions-cap-mt", "-1")):
+        result = runner.invoke(app, ["plan", "stargate", "--no-record", flag, bad])
+        assert result.exit_code == 2 and f"Invalid value for '{flag}'" in result.output, flag

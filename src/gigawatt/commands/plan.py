@@ -22,36 +22,73 @@ if TYPE_CHECKING:
     from gigawatt.scenario import Scenario
 
 
-# `gigawatt plan`'s own options, named here so that its signature reads as a list
-PeriodsOpt = Annotated[int, typer.Option(min=1, help="Quarters to plan.")]
+# `gigawatt plan`'s own options, named here so that its signature reads as a list. Short
+# metavars, and ranges checked by the type rather than shown beside it, so that the options
+# table fits 80 columns (a long type column squeezed the option names: "--facility-life-ye…").
+
+
+def _share(value: float | None) -> float | None:
+    """A quantile or probability: between 0 and 1 (checked here, so the help shows no range)."""
+    if value is not None and not 0.0 <= value <= 1.0:
+        raise typer.BadParameter(f"{value} is not between 0 and 1")
+    return value
+
+
+def _not_negative(value: float | None) -> float | None:
+    if value is not None and value < 0:
+        raise typer.BadParameter(f"{value} is below 0")
+    return value
+
+
+PeriodsOpt = Annotated[int, typer.Option(min=1, metavar="N", help="Quarters to plan.")]
 StartOpt = Annotated[
-    str | None, typer.Option(help="First quarter, e.g. 2026Q1 (default: the quarter demand starts).")
+    str | None,
+    typer.Option(
+        metavar="QUARTER",
+        help="First quarter, e.g. 2026Q3 (default: the later of the quarter demand starts and the "
+        "first after the scenario's as-of date; never earlier).",
+    ),
 ]
-BudgetOpt = Annotated[str | None, typer.Option(help='Capex budget, e.g. "$500B" (default: none).')]
+BudgetOpt = Annotated[
+    str | None, typer.Option(metavar="USD", help='Capex budget, e.g. "$500B" (default: none).')
+]
 EmissionsCapOpt = Annotated[
     float | None,
-    typer.Option(min=0.0, help="Cap on on-site gas CO2 over the horizon, million tonnes (default: none)."),
+    typer.Option(
+        callback=_not_negative,
+        metavar="MT",
+        help="Cap on on-site gas CO2 over the horizon, million tonnes (default: none).",
+    ),
 ]
 DiscountRateOpt = Annotated[
     float | None,
-    typer.Option(help="Yearly discount rate (default: costs catalog plan.discount_rate_per_year, 8%)."),
+    typer.Option(
+        metavar="RATE",
+        help="Yearly discount rate (default 0.08: the costs catalog's plan discount rate).",
+    ),
 ]
 PenaltyOpt = Annotated[
     str | None,
     typer.Option(
-        help='Cost of unmet demand per EFLOP/s (BF16 dense) per quarter (default ~"$6.6M": renting '
-        "~1,011 H100s, 989 TFLOP/s each, at the catalog's $3/GPU-hour)."
+        metavar="USD",
+        help='Cost of unmet demand per EFLOP/s (BF16 dense) per quarter (default ~"$3.3M": buying it '
+        "under contract at the catalog's $13.3B per facility GW-year, Oracle-OpenAI, / 4 quarters / "
+        "~1,003 EFLOP/s per GW of GB200 NVL72, what such contracts buy).",
     ),
 ]
 LoadFactorOpt = Annotated[
     float | None,
-    typer.Option(help="Average load as a share of facility power (default: catalog plan.load_factor)."),
+    typer.Option(
+        metavar="SHARE",
+        help="Average load as a share of facility power (default 0.8: the costs catalog's plan load factor).",
+    ),
 ]
 FacilityLifeOpt = Annotated[
     float | None,
     typer.Option(
-        help="Years over which buildings and power equipment are annuitised (default: catalog "
-        "plan.facility_life_years, 20)."
+        metavar="YEARS",
+        help="Years over which buildings and power equipment are annuitised (default 20: the costs "
+        "catalog's plan facility life).",
     ),
 ]
 RequireDemandOpt = Annotated[
@@ -60,34 +97,45 @@ RequireDemandOpt = Annotated[
 RelaxOpt = Annotated[bool, typer.Option("--relax", help="Site opening as a 0..1 share (an LP, no binaries).")]
 QuantileOpt = Annotated[
     float,
-    typer.Option(min=0.0, max=1.0, help="Read dates/lead times at this quantile, supply at 1 - it."),
+    typer.Option(
+        callback=_share,
+        metavar="Q",
+        help="Read dates/lead times at this quantile (0 to 1), supply at 1 - it.",
+    ),
 ]
 DemandQuantileOpt = Annotated[
     float,
     typer.Option(
-        min=0.0,
-        max=1.0,
-        help="Read demand's level and growth at this quantile (--robust steps it from 0.5 instead).",
+        callback=_share,
+        metavar="Q",
+        help="Read demand's level and growth at this quantile (0 to 1; --robust steps it from 0.5 instead).",
     ),
 ]
 WritePlanOpt = Annotated[
     Path | None,
-    typer.Option("--write-plan", help="Write the plan as a scenario YAML that extends the input."),
+    typer.Option(
+        "--write-plan", metavar="FILE", help="Write the plan as a scenario YAML that extends the input."
+    ),
 ]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Let --write-plan write over an existing file.")]
 RobustOpt = Annotated[
     float | None,
     typer.Option(
-        min=0.0,
-        max=1.0,
-        help="Target probability P (e.g. 0.8) of meeting demand. Re-plans for demand at quantile "
+        callback=_share,
+        metavar="P",
+        help="Target probability P (0 to 1, e.g. 0.8) of meeting demand. Re-plans for demand at quantile "
         "q = 0.5, 0.7, 0.85, 0.95 (dates, lead times and supply stay at --quantile), simulates each "
         "plan with the engine and stops at the first whose probability reaches P; else keeps the "
-        "most probable. Meeting demand: BF16 FLOP/s online >= total demand (both drawn) at every "
-        "year end in the plan horizon where the least-cost plan itself meets demand.",
+        "most probable. Meeting demand: the BF16 FLOP/s serving demand's party (its sites and "
+        "contracted capacity, as `gigawatt run` counts them) >= its total demand (both drawn) at "
+        "every year end in the plan horizon where the least-cost plan itself meets demand.",
     ),
 ]
-RobustDrawsOpt = Annotated[int, typer.Option(min=1, help="Draws per simulated plan with --robust.")]
+RobustDrawsOpt = Annotated[
+    int, typer.Option(min=1, metavar="N", help="Draws per simulated plan with --robust.")
+]
+#: --seed as every command has it (its help), shown as N so that the options fit 80 columns
+PlanSeedOpt = Annotated[int, typer.Option(min=0, metavar="N", help=SeedOpt.__metadata__[0].help)]
 RobustYesOpt = Annotated[
     bool, typer.Option("--yes", help="Start --robust simulations estimated at over 10 minutes.")
 ]
@@ -117,7 +165,7 @@ def plan(
     robust: RobustOpt = None,
     robust_draws: RobustDrawsOpt = 2000,
     yes: RobustYesOpt = False,
-    seed: SeedOpt = 0,
+    seed: PlanSeedOpt = 0,
     store_dir: StoreOpt = None,
     record: RecordOpt = True,
     why: WhyOpt = False,
@@ -291,18 +339,22 @@ def _print_plan(summary: dict[str, Any], title: str, why: bool) -> None:
         table.add_row(site, *_site_cells(row, summary["periods"]))
     console.print(table)
     unmet = sum(summary["unmet_mw"])
-    demand, served = summary["demand_flops"], summary["served_flops"]
+    demand, served, bought = summary["demand_flops"], summary["served_flops"], summary["contracted_flops"]
+    party = summary.get("demand_party")
+    after = f", the first after the as-of date {summary['as_of']}," if summary.get("as_of") else ""
     console.print(
         f"net present cost ${summary['objective_usd'] / 1e9:,.1f}B; unmet demand "
         f"{sum(summary['unmet_flops']) / 1e18:,.1f} EFLOP/s-quarters ({unmet:,.0f} facility MW-quarters "
-        f"at the reference) over {len(summary['periods'])} quarters "
-        f"({summary['periods'][0]}–{summary['periods'][-1]}); last quarter: demand {demand[-1] / 1e18:,.1f} "
-        f"EFLOP/s ({summary['demand_mw'][-1]:,.0f} MW), served {served[-1] / 1e18:,.1f} EFLOP/s "
+        f"at the reference) over {len(summary['periods'])} quarters, from {summary['periods'][0]}"
+        f"{after} to {summary['periods'][-1]}; last quarter: "
+        f"{f'{party} ' if party else ''}demand {demand[-1] / 1e18:,.1f} EFLOP/s "
+        f"({summary['demand_mw'][-1]:,.0f} MW), of which its contracted capacity meets "
+        f"{bought[-1] / 1e18:,.1f}; served {served[-1] / 1e18:,.1f} EFLOP/s "
         f"({summary['served_mw'][-1]:,.0f} MW)",
         highlight=False,
     )
     assumptions = summary["assumptions"]
-    reference = f"{assumptions['reference_flops_per_facility_mw'] / 1e15:,.0f} TFLOP/s per facility MW"
+    reference = f"{assumptions['reference_flops_per_facility_mw'] / 1e15:,.0f} PFLOP/s per facility MW"
     console.print(
         (
             f"demand as compute: {reference}"
@@ -321,8 +373,9 @@ def _print_plan(summary: dict[str, Any], title: str, why: bool) -> None:
             if spec["low"] is None
             else f" (range {spec['low'] / scale:,.1f}–{spec['high'] / scale:,.1f}{unit})"
         )
+        whose = " (contracted capacity)" if spec.get("contracted") else ""
         console.print(
-            f"rests on a derived spec — {spec['accelerator']} {spec['field']} "
+            f"rests on a derived spec — {spec['accelerator']}{whose} {spec['field']} "
             f"{spec['value'] / scale:,.1f}{unit}{span} is derived, not published",
             highlight=False,
         )

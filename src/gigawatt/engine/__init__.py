@@ -27,7 +27,16 @@ block's per-draw targets met, demand, contracted capacity and supply), ``aggrega
 
 from gigawatt.engine.aggregate import Aggregates, aggregate_block
 from gigawatt.engine.blocks import block_draw_ranges, run, simulate_blocks
-from gigawatt.engine.demand import demand_streams, grown_demand, serving_high_mw
+from gigawatt.engine.demand import (
+    demand_streams,
+    grown_demand,
+    serves,
+    serving_at,
+    serving_blocks,
+    serving_capacity,
+    serving_high_mw,
+    serving_sites,
+)
 from gigawatt.engine.histograms import date_bins
 from gigawatt.engine.invariants import InvariantError, check_invariants
 from gigawatt.engine.model import CAUSES, DAYS_PER_WEEK, WEEKS_PER_YEAR, Model, PhaseInfo
@@ -59,6 +68,11 @@ __all__ = [
     "demand_streams",
     "grown_demand",
     "serving_high_mw",
+    "serves",
+    "serving_at",
+    "serving_blocks",
+    "serving_capacity",
+    "serving_sites",
     "factory_rate_day",
     "PRIORITY_DAYS",
     "WEEKS_PER_YEAR",

@@ -13,11 +13,10 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from gigawatt.engine.demand import _serving, serving_high_mw
+from gigawatt.engine.demand import serving_at, serving_capacity, serving_high_mw
 from gigawatt.engine.histograms import (
     _SUM_UNIT,
     StepLayout,
-    _capacity,
     _count_columns,
     _hist_dates,
     _online_steps,
@@ -268,7 +267,7 @@ def _demand_hists(
     # Capacity in demand's own unit, on Dec 31 itself as demand is: facility MW, or the BF16
     # dense FLOP/s of the same draw's phases online for demand stated as compute.
     stated_in = model.scenario.demand.stated_in
-    serving = _serving(model, seed, start, stop, ds, made.contracted)
+    serving = serving_capacity(model, seed, start, stop, ds, made.contracted)
     blocks = serving["days"][:, int(np.count_nonzero(serving["own"])) :]
     steps = np.concatenate([steps[:, serving["own"]], _online_steps(blocks, grid)], axis=1)
     where = step_layout(steps, step_order(steps), grid)
@@ -280,10 +279,7 @@ def _demand_hists(
                 for i in range(share.shape[1])
             ]
         ).astype(np.int64)
-    if stated_in == "flops":
-        capacity_years = _capacity(serving["flops"], serving["days"], model.year_ends)
-    else:
-        capacity_years = serving["mw_years"]
+    capacity_years = serving_at(serving, stated_in, model.year_ends)
     demand = made.demand
     if demand:
         total_demand = np.sum(np.stack(list(demand.values())), axis=0)

@@ -13,7 +13,7 @@ from gigawatt.engine.histograms import _capacity
 from gigawatt.engine.model import Model
 from gigawatt.engine.targets import Steps
 from gigawatt.sampling import sample
-from gigawatt.scenario import DEMAND_KEYS
+from gigawatt.scenario import DEMAND_KEYS, Scenario
 
 
 def demand_streams(model: Model, p: dict[str, np.ndarray], days: np.ndarray) -> dict[str, np.ndarray]:
@@ -46,24 +46,43 @@ def grown_demand(level: Any, growth_per_year: Any, years: Any, ceiling: Any = np
     return np.where(np.isfinite(limit), logistic, compound)
 
 
+def serves(scenario: Scenario, holder: str | None) -> bool:
+    """Whether capacity held by ``holder`` (a site's tenant, a contracted block's party) serves
+    demand: its party's own (``demand.party``), or everything when the scenario names none."""
+    party = scenario.demand.party
+    return party is None or holder == party
+
+
+def serving_sites(scenario: Scenario) -> list[str]:
+    """The sites whose capacity serves demand (:func:`serves`: their tenant is demand's party)."""
+    return [s for s, site in scenario.sites.items() if serves(scenario, site.tenant)]
+
+
+def serving_blocks(scenario: Scenario) -> list[str]:
+    """The contracted blocks that serve demand (:func:`serves`: bought by demand's party)."""
+    return [n for n, block in scenario.contracted.items() if serves(scenario, block.party)]
+
+
 def serving_high_mw(model: Model) -> float:
     """Upper bound of the facility MW serving demand's party (its sites and contracted blocks)."""
-    party = model.scenario.demand.party
-    sites = sum(
-        model.series_high_mw[f"site:{s}"]
-        for s, site in model.scenario.sites.items()
-        if party is None or site.tenant == party
-    )
+    scenario = model.scenario
+    sites = sum(model.series_high_mw[f"site:{s}"] for s in serving_sites(scenario))
     blocks = sum(
-        step.power_mw.high
-        for block in model.scenario.contracted.values()
-        if party is None or block.party == party
-        for step in block.schedule
+        step.power_mw.high for name in serving_blocks(scenario) for step in scenario.contracted[name].schedule
     )
     return float(sites + blocks)
 
 
-def _serving(model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, bought: Steps) -> dict[str, Any]:
+def serving_at(serving: dict[str, Any], stated_in: str, days: np.ndarray) -> np.ndarray:
+    """Capacity serving demand's party on each of ``days`` (draw, day) in demand's own unit
+    (facility MW, or BF16 dense FLOP/s for demand stated as compute), from
+    :func:`serving_capacity`: what demand is compared with."""
+    return _capacity(serving["flops" if stated_in == "flops" else "mw"], serving["days"], days)
+
+
+def serving_capacity(
+    model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, bought: Steps
+) -> dict[str, Any]:
     """What serves demand's party (``demand.party``; default everything): its sites' phases
     and its contracted blocks, as (draw, column) facility MW, BF16 FLOP/s and online dates
     (the phases first: ``own`` of all phases),
@@ -71,10 +90,9 @@ def _serving(model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, bou
     programme's share of that capacity at each year end (draw, year).
     ``bought``: the block's :func:`~gigawatt.engine.targets.contracted_steps`."""
     scenario = model.scenario
-    party = scenario.demand.party
-    own = np.array([party is None or ph.tenant == party for ph in model.phases], bool)
+    own = np.array([serves(scenario, ph.tenant) for ph in model.phases], bool)
     mw, days, names = bought
-    take = np.array([party is None or scenario.contracted[n].party == party for n in names], bool)
+    take = np.array([serves(scenario, scenario.contracted[n].party) for n in names], bool)
     mw, days, names = mw[:, take], days[:, take], [n for n, t in zip(names, take, strict=True) if t]
     flops = np.zeros_like(mw)
     if names and scenario.demand.stated_in == "flops":

@@ -1,7 +1,10 @@
 """Capacity-expansion planning: where, when, on which power and accelerators to build.
 
-A scenario's sites become candidate sites; its demand becomes a compute trajectory (BF16 dense
-FLOP/s) per quarter. :func:`plan_inputs` turns both into one labelled dataset (dims ``site``,
+The sites serving demand's party (its tenant's; :func:`gigawatt.engine.serving_sites`) become
+candidate sites; its demand becomes a compute trajectory (BF16 dense FLOP/s) per quarter, from
+the first quarter after the scenario's as-of date, met first by the party's contracted capacity
+(each step's MW at 1 − quantile and date at quantile, at its block's accelerator, as the engine
+counts it). :func:`plan_inputs` turns both into one labelled dataset (dims ``site``,
 ``period``, ``source``, ``accelerator``); :func:`build_model` states the least-net-present-cost
 problem on it with linopy; :func:`solve` hands it to HiGHS and reads back the plan, the
 binding constraints (duals) and, when there is no plan, why (:class:`PlanInfeasibleError`).
@@ -26,7 +29,8 @@ The model, per quarter ``t``:
 - ``compute[period]`` = ``compute[t-1]`` + Σ ``build[t]`` × FLOP/s per facility MW of its
   accelerator at its site (``flops_per_facility_mw`` = 1e6 / (PUE × IT W per accelerator) ×
   BF16 dense FLOP/s per accelerator, medians), in EFLOP/s;
-- demand: existing FLOP/s + ``compute`` + ``unmet`` ≥ training + inference demand, in FLOP/s.
+- demand: existing FLOP/s + contracted FLOP/s + ``compute`` + ``unmet`` ≥ training + inference
+  demand, in FLOP/s.
   So the accelerator generation is a real decision: a newer one delivers more FLOP/s per MW of
   power and site. Scenario demand stated as compute (``compute`` in FLOP/s) is taken as it is;
   stated as facility power (``level`` in GW) it is read as the compute that power holds with
@@ -40,7 +44,8 @@ Costs are discounted quarterly. Capex is charged as an annuity over its life (th
 life; the accelerator's useful life), counted only inside the horizon, so a MW built in the
 last quarter is not penalised for the years after it. Opex is energy: grid at the region's
 price, gas at Henry Hub × heat rate, solar + battery free at the margin. Unmet demand costs
-renting the compute elsewhere, per H100-equivalent FLOP/s (:func:`plan_assumptions`).
+buying the compute under contract: a sourced price per facility GW-year over the FLOP/s a GW
+of the accelerators such contracts buy holds (:func:`plan_assumptions`).
 """
 
 from gigawatt.plan.inputs import (

@@ -2,9 +2,15 @@
 
 :func:`plan_inputs` turns a scenario's demand and sites, the cost catalog and the plan's
 options (:class:`PlanOptions`) into an :class:`xarray.Dataset` over ``site``, ``period``
-(quarters), ``source``, ``accelerator``, ``workload`` and ``limit``: demand in FLOP/s, each
-site's firm power and room by quarter, costs per MW, accelerator availability and the shared
-supply limits. Every uncertain figure is read at one quantile; nothing here is drawn.
+(quarters), ``source``, ``accelerator``, ``workload`` and ``limit``: demand in FLOP/s and the
+contracted capacity that already meets part of it, each site's firm power and room by quarter,
+costs per MW, accelerator availability and the shared supply limits. Every uncertain figure is
+read at one quantile; nothing here is drawn.
+
+The plan serves what ``gigawatt run`` compares demand with: demand's party's own sites (their
+tenant is the party) and its contracted blocks (:func:`gigawatt.engine.serving_sites`,
+:func:`~gigawatt.engine.serving_blocks`), from the first quarter after the scenario's as-of
+date (what was online before it is a fact, not a decision).
 """
 
 from __future__ import annotations
@@ -21,7 +27,7 @@ import xarray as xr
 from gigawatt import cadence, units
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.distributions import Dist
-from gigawatt.engine import grown_demand
+from gigawatt.engine import grown_demand, serving_blocks, serving_sites
 from gigawatt.errors import GigawattError
 from gigawatt.leadtimes import lead_weeks, needs
 from gigawatt.priors import scenario_priors
@@ -73,12 +79,17 @@ class PlanOptions:
         return float(plan_assumptions()[name] if value is None else value)
 
 
+#: The accelerator that a contracted compute price per facility GW-year buys (Oracle's for OpenAI).
+PRICED_ACCELERATOR = "gb200-nvl72"
+
+
 def plan_assumptions() -> dict[str, float]:
     """The plan's default assumptions, from the costs catalog's ``plan`` section (sourced there).
 
-    Unmet demand costs what renting the compute elsewhere would: the H100 cloud price per hour
-    over the H100's BF16 dense FLOP/s, per quarter and EFLOP/s (~$3 / 989 TFLOP/s × 2,191.5 h ≈
-    $6.6M per EFLOP/s-quarter, i.e. ~1,011 H100s)."""
+    Unmet demand costs what buying the compute under contract would: the catalog's contracted
+    compute price per facility GW-year (Oracle-OpenAI, ~$13.3B) over the EFLOP/s a facility GW
+    holds with the accelerator such contracts buy (:data:`PRICED_ACCELERATOR`, at the
+    liquid-cooling PUE; medians, ~1,000 EFLOP/s), per quarter: ~$3.3M per EFLOP/s-quarter."""
     catalog = load_catalog()
 
     def value(key: str) -> float:
@@ -86,13 +97,20 @@ def plan_assumptions() -> dict[str, float]:
 
     return {
         "discount_rate_per_year": value("discount_rate_per_year"),
-        "penalty_usd_per_eflops_quarter": EFLOPS
-        / float(catalog.accelerators["h100"].bf16_flops.dist().ppf(0.5))
-        * value("h100_rental_usd_per_gpu_hour")
-        * HOURS_PER_QUARTER,
+        "penalty_usd_per_eflops_quarter": value("contracted_compute_usd_per_facility_gw_year")
+        / (1e3 * priced_flops_per_facility_mw(catalog) / EFLOPS)
+        / 4,
         "load_factor": value("load_factor"),
         "facility_life_years": value("facility_life_years"),
     }
+
+
+def priced_flops_per_facility_mw(catalog: Catalog) -> float:
+    """BF16 dense FLOP/s per facility MW of :data:`PRICED_ACCELERATOR` at the liquid-cooling
+    PUE (catalog medians): what a contracted price per facility GW buys."""
+    acc = catalog.accelerators[PRICED_ACCELERATOR]
+    pue = _pue(catalog, "liquid")
+    return 1e6 / (pue * float(acc.it_power_w.dist().ppf(0.5))) * float(acc.bf16_flops.dist().ppf(0.5))
 
 
 # ---------------------------------------------------------------- periods
@@ -105,6 +123,13 @@ def quarter_start(days: float) -> float:
     if first == date:
         return days
     return days_from_date((pd.Timestamp(date).to_period("Q") + 1).start_time.date())
+
+
+def first_planned_quarter(scenario: Scenario) -> float:
+    """The first day of the first quarter that ends after the scenario's as-of date: the
+    earliest a plan starts (quarters that ended by then were observed, not planned)."""
+    day_after = date_from_days(scenario.time.as_of_day + 1.0)
+    return days_from_date(pd.Timestamp(day_after).to_period("Q").start_time.date())
 
 
 def quarters(start_date: float, count: int) -> xr.Dataset:
@@ -198,16 +223,42 @@ def _accelerator_ids(scenario: Scenario) -> list[str]:
 
 def _flops_per_mw(scenario: Scenario, catalog: Catalog, site_id: str, accelerator: str) -> float:
     """BF16 dense FLOP/s per MW of facility power at the site's PUE filled with ``accelerator``."""
+    return _flops_per_mw_at(scenario, _pue(catalog, scenario.sites[site_id].cooling), accelerator)
+
+
+def _flops_per_mw_at(scenario: Scenario, pue: float, accelerator: str) -> float:
+    """BF16 dense FLOP/s per MW of facility power at ``pue`` filled with ``accelerator`` (medians)."""
     acc = scenario.accelerator(accelerator)
-    pue = _pue(catalog, scenario.sites[site_id].cooling)
     return 1e6 / (pue * float(acc.it_power_w.ppf(0.5))) * float(acc.bf16_flops.ppf(0.5))
+
+
+def _contracted(scenario: Scenario, catalog: Catalog, ds: xr.Dataset, q: float) -> xr.Dataset:
+    """BF16 dense FLOP/s of each contracted block serving demand delivered by each quarter's
+    last day (the day demand is read), as ``gigawatt run`` counts them: each step's facility MW
+    at its block's accelerator and the liquid-cooling PUE (medians). Like supply, a step's MW is
+    read at ``1 - q`` and its date at ``q``. Dims ``block``, ``period``; ``block_accelerator``."""
+    last_day = ds.period_end_date.values - 1.0
+    pue = _pue(catalog, "liquid")  # the engine's PUE for contracted capacity
+    blocks = serving_blocks(scenario)
+    flops = np.zeros((len(blocks), len(last_day)))
+    for i, name in enumerate(blocks):
+        block = scenario.contracted[name]
+        per_mw = _flops_per_mw_at(scenario, pue, block.accelerator)
+        for step in block.schedule:
+            flops[i] += np.where(_at(step.on_date, q) <= last_day, _at(step.power_mw, 1 - q) * per_mw, 0.0)
+    accs = [scenario.contracted[name].accelerator for name in blocks]
+    return xr.Dataset(
+        {"contracted_flops": (("block", "period"), flops), "block_accelerator": ("block", accs)},
+        coords={"block": blocks, "period": ds.period.values},
+    )
 
 
 def reference_flops_per_mw(scenario: Scenario, start_date: float) -> float:
     """FLOP/s per facility MW that demand stated as power is read with (for demand stated as
     compute, only what ``*_mw`` outputs are scaled by): the power-weighted mean over the
-    scenario's phases whose accelerator is available by ``start_date`` (the fleet that
-    demand's start could be served with; every phase if none is), each at its site's PUE."""
+    phases of the sites serving demand (:func:`gigawatt.engine.serving_sites`) whose accelerator
+    is available by ``start_date`` (the fleet that demand's start could be served with; every
+    such phase if none is), each at its site's PUE."""
     catalog = load_catalog()
     rows = [
         (
@@ -215,9 +266,9 @@ def reference_flops_per_mw(scenario: Scenario, start_date: float) -> float:
             _flops_per_mw(scenario, catalog, site_id, acc),
             _at(scenario.accelerator(acc).available_date, 0.5),
         )
-        for site_id, site in scenario.sites.items()
-        for p in site.phases
-        for acc in [p.accelerator or site.accelerator]
+        for site_id in serving_sites(scenario)
+        for p in scenario.sites[site_id].phases
+        for acc in [p.accelerator or scenario.sites[site_id].accelerator]
     ]
     early = [(mw, f) for mw, f, when in rows if when <= start_date] or [(mw, f) for mw, f, _ in rows]
     weight = sum(mw for mw, _ in early)
@@ -230,8 +281,14 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
     """The planning problem of ``scenario``: demand, candidate sites, costs and limits, labelled."""
     catalog = load_catalog()
     q = options.quantile
+    sites = serving_sites(scenario)
+    if not sites:
+        raise GigawattError(
+            f"{scenario.source_file}: no site serves demand's party {scenario.demand.party!r} "
+            "(no site's tenant is it): there is nothing to plan"
+        )
     ds, reference = _demand(scenario, options)
-    sites = list(scenario.sites)
+    ds = ds.merge(_contracted(scenario, catalog, ds, q))
     accs = _accelerator_ids(scenario)
     resolved = {a: scenario.accelerator(a) for a in accs}
     end = ds.period_end_date.values
@@ -290,6 +347,8 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
     ds.attrs.update(
         _option_attrs(options),
         scenario=scenario.name,
+        as_of=str(date_from_days(scenario.time.as_of_day)),
+        demand_party=scenario.demand.party or "",
         reference_flops_per_mw=reference,
         demand_stated_as=scenario.demand.stated_in,
     )
@@ -304,7 +363,14 @@ def _demand(scenario: Scenario, options: PlanOptions) -> tuple[xr.Dataset, float
     if all(s is None for s in streams.values()):
         raise GigawattError(f"{scenario.source_file}: the scenario has no `demand` section; a plan needs one")
     starts = [s.start_date.mid for s in streams.values() if s is not None]
-    start = options.start_date if options.start_date is not None else quarter_start(min(starts))
+    first = first_planned_quarter(scenario)
+    start = options.start_date if options.start_date is not None else max(quarter_start(min(starts)), first)
+    if start < first:
+        raise GigawattError(
+            f"the plan cannot start in {quarters(start, 1).period.values[0]}: the scenario's as-of date "
+            f"is {date_from_days(scenario.time.as_of_day)}, and what was online before it is a fact, "
+            f"not a plan; the first quarter to plan is {quarters(first, 1).period.values[0]}"
+        )
     ds = quarters(start, options.periods)
     # Demand on each quarter's last day (Dec 31 for Q4), the day the engine and --robust read it.
     last_day = ds.period_end_date.values - 1.0

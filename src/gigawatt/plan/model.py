@@ -182,8 +182,8 @@ def _compute_and_demand(
     objective: _Terms,
 ) -> None:
     """Compute: new EFLOP/s online = last quarter's + this quarter's builds × EFLOP/s per MW;
-    demand: existing + new EFLOP/s (+ unmet, priced into ``objective``, unless demand must be
-    met in full) ≥ demand, each quarter."""
+    demand: existing + contracted + new EFLOP/s (+ unmet, priced into ``objective``, unless
+    demand must be met in full) ≥ demand, each quarter."""
     by_p = {"period": inputs.indexes["period"]}
     compute = m.add_variables(*_bounds(inputs.period_start_date, 0.0), name="compute").labels.values
     gain = np.broadcast_to(coef.eflops_per_mw.values[:, None, :], b.shape[:1] + b.shape[2:]).reshape(1, -1)
@@ -194,7 +194,10 @@ def _compute_and_demand(
         freeze=True,
     )
     demand = inputs.demand_flops.sum("workload") / EFLOPS
-    need = demand.values - float(inputs.existing_flops.sum()) / EFLOPS
+    need = (
+        demand.values
+        - (float(inputs.existing_flops.sum()) + inputs.contracted_flops.sum("block").values) / EFLOPS
+    )
     served = [(1.0, compute[:, None])]
     if not inputs.attrs["require_demand"]:
         unmet = m.add_variables(lower=xr.zeros_like(demand), upper=demand, name="unmet").labels.values

@@ -40,12 +40,16 @@ class PlanResult:
 
     @property
     def served_flops(self) -> xr.DataArray:
-        """Demand met per period: existing and new FLOP/s online, at most the demand."""
+        """Demand met per period: contracted, existing and new FLOP/s online, at most the demand."""
         demand = self.inputs.demand_flops.sum("workload")
         online = (self.build_mw.sum("source") * self.inputs.flops_per_facility_mw).sum(
             ["site", "accelerator"]
         )
-        have = online.cumsum("period") + float(self.inputs.existing_flops.sum())
+        have = (
+            online.cumsum("period")
+            + float(self.inputs.existing_flops.sum())
+            + self.inputs.contracted_flops.sum("block")
+        )
         return np.minimum(have, demand)
 
     def explain(self) -> dict[str, str]:
@@ -257,12 +261,16 @@ class PlanResult:
         reference = float(ds.attrs["reference_flops_per_mw"])
         demand = ds.demand_flops.sum("workload")
         served = self.served_flops
+        contracted = ds.contracted_flops.sum("block")
         by_acc_period = self.build_mw.sum("source")
         return {
             "scenario": ds.attrs["scenario"],
             "status": self.status,
             "objective_usd": self.objective_usd,
             "periods": [str(p) for p in ds.period.values],
+            # Quarters from the first that ends after the as-of date; demand is its party's.
+            "as_of": ds.attrs.get("as_of"),
+            "demand_party": ds.attrs.get("demand_party") or None,
             # Compute in FLOP/s (BF16 dense) and as facility MW at the reference FLOP/s per MW.
             "demand_flops": demand.values.tolist(),
             "served_flops": served.values.tolist(),
@@ -270,6 +278,12 @@ class PlanResult:
             "demand_mw": (demand.values / reference).tolist(),
             "served_mw": (served.values / reference).tolist(),
             "unmet_mw": self.unmet_mw.values.tolist(),
+            # What the party's contracted blocks deliver by each quarter's end (part of served).
+            "contracted_flops": contracted.values.tolist(),
+            "contracted_mw": (contracted.values / reference).tolist(),
+            "contracted_flops_by_block": {
+                str(b): ds.contracted_flops.sel(block=b).values.tolist() for b in ds.block.values
+            },
             "assumptions": self.assumptions(),
             "sites": {
                 str(site): {
@@ -306,23 +320,28 @@ class PlanResult:
         }
 
     def derived_specs(self) -> list[dict[str, Any]]:
-        """Catalog figures of the accelerators this plan builds that are derived, not
-        published (e.g. Vera Rubin's dense BF16): the plan's choice rests on them."""
+        """Catalog figures that are derived, not published (e.g. Vera Rubin's dense BF16), of the
+        accelerators this plan builds or its party's contracted capacity delivers in the horizon
+        (``contracted`` true): the plan's choice, and how much it has to build, rest on them."""
+        ds = self.inputs
         built = self.build_mw.sum(["site", "period", "source"])
+        used = {str(a): False for a in built.accelerator.values if float(built.sel(accelerator=a)) > 1e-6}
+        delivered = ds.contracted_flops.max("period") > 0
+        for acc in ds.block_accelerator.values[delivered.values] if "block_accelerator" in ds else []:
+            used.setdefault(str(acc), True)
         catalog = load_catalog()
         out = []
-        for acc in built.accelerator.values:
-            entry = catalog.accelerators.get(str(acc))
-            if entry is None or float(built.sel(accelerator=acc)) <= 1e-6:
-                continue
-            for name, figure in entry.derived().items():
+        for acc, contracted in used.items():
+            entry = catalog.accelerators.get(acc)
+            for name, figure in (entry.derived() if entry is not None else {}).items():
                 out.append(
                     {
-                        "accelerator": str(acc),
+                        "accelerator": acc,
                         "field": name,
                         "value": figure.value,
                         "low": figure.low,
                         "high": figure.high,
+                        "contracted": contracted,
                     }
                 )
         return out
@@ -331,16 +350,21 @@ class PlanResult:
 DEMAND_REFERENCE = (
     "Demand is compute (BF16 dense FLOP/s). Scenario demand stated as facility power is read as "
     "the FLOP/s that power holds with the reference accelerators: the power-weighted mean FLOP/s "
-    "per facility MW (1e6 / (PUE x IT W per accelerator) x BF16 FLOP/s, medians) of the scenario's "
-    "phases whose accelerator is available by demand's start. *_mw outputs are FLOP/s over that "
-    "reference; unmet demand is priced per H100-equivalent FLOP/s (H100 rental $/GPU-hour)."
+    "per facility MW (1e6 / (PUE x IT W per accelerator) x BF16 FLOP/s, medians) of the phases, "
+    "at the sites serving demand's party, whose accelerator is available by demand's start. Its "
+    "contracted capacity meets demand first (FLOP/s at each block's accelerator, as `gigawatt run` "
+    "counts it); the sites meet the rest. *_mw outputs are FLOP/s over that reference; unmet "
+    "demand is priced as compute bought under contract ($ per facility GW-year over the FLOP/s a "
+    "GW of GB200 NVL72 holds)."
 )
 DEMAND_AS_COMPUTE = (
     "Demand is compute (BF16 dense FLOP/s), stated so in the scenario (`compute`) and planned for "
     "as it is. *_mw outputs are that FLOP/s over the reference FLOP/s per facility MW (the power-"
-    "weighted mean, 1e6 / (PUE x IT W per accelerator) x BF16 FLOP/s, medians, of the scenario's "
-    "phases whose accelerator is available by demand's start), for scale only; unmet demand is "
-    "priced per H100-equivalent FLOP/s (H100 rental $/GPU-hour)."
+    "weighted mean, 1e6 / (PUE x IT W per accelerator) x BF16 FLOP/s, medians, of the serving "
+    "sites' phases whose accelerator is available by demand's start), for scale only. The party's "
+    "contracted capacity meets demand first, the sites the rest; unmet demand is "
+    "priced as compute bought under contract ($ per facility GW-year over the FLOP/s a GW of "
+    "GB200 NVL72 holds)."
 )
 
 

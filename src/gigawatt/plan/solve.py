@@ -130,8 +130,9 @@ def explain_failure(inputs: xr.Dataset, status: str) -> str:
     if status not in ("infeasible", "infeasible_or_unbounded"):
         return f"the solver stopped with status {status!r} (no plan); try a smaller problem"
     demand = inputs.demand_flops.sum("workload")
+    contracted = inputs.contracted_flops.sum("block")
     most = max_buildable_flops(inputs)
-    short = (demand > most * (1 + 1e-9) + 1e-6).values
+    short = (demand - contracted > most * (1 + 1e-9) + 1e-6).values
     if short.any():
         i = int(np.argmax(short))
         later = inputs.power_cap_mw.sum("site")
@@ -143,7 +144,8 @@ def explain_failure(inputs: xr.Dataset, status: str) -> str:
                 nxt.append(f"{source} from {labels[steps[0] + 1]}")
         hint = ("; next power: " + ", ".join(nxt)) if nxt else "; no more power arrives inside the horizon"
         return (
-            f"demand in {labels[i]} ({float(demand[i]) / EFLOPS:,.1f} EFLOP/s) exceeds what all sites' "
+            f"demand in {labels[i]} ({float(demand[i]) / EFLOPS:,.1f} EFLOP/s, less "
+            f"{float(contracted[i]) / EFLOPS:,.1f} contracted) exceeds what all sites' "
             "power available by then can hold with the best accelerators then "
             f"({float(most[i]) / EFLOPS:,.1f} EFLOP/s on {float(max_buildable_mw(inputs)[i]):,.0f} MW "
             "facility incl. "

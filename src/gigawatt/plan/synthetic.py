@@ -74,6 +74,7 @@ def synthetic_inputs(n_sites: int, n_periods: int = 40, seed: int = 0, **options
     ds["flops_per_facility_mw"] = (("site", "accelerator"), flops_per_mw)
     ds["demand_flops"] = (("workload", "period"), demand * reference)
     ds["existing_flops"] = ("site", np.zeros(n_sites))
+    ds["contracted_flops"] = (("block", "period"), np.zeros((0, n_periods)))
     ds["accelerator_available"] = (("accelerator", "period"), t[None, :] >= np.array([0, 4, 10])[:, None])
     ds["chip_life_quarters"] = ("accelerator", np.array([20.0, 20.0, 20.0]))
     scale = total / 40

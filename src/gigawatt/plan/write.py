@@ -169,7 +169,7 @@ def _demand_as_compute(scenario: Scenario, reference_flops_per_mw: float) -> dic
             restated["compute_ceiling"] = stream.ceiling_mw.scaled(reference_flops_per_mw).spec(flops)
         restated["note"] = (
             f"Restated by gigawatt plan: the input's facility-power demand × "
-            f"{reference_flops_per_mw / 1e15:,.0f} TFLOP/s per facility MW (the plan's reference). "
+            f"{reference_flops_per_mw / 1e15:,.0f} PFLOP/s per facility MW (the plan's reference). "
             + stream.note
         ).strip()
         out[name] = restated
