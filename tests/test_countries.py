@@ -121,6 +121,11 @@ def test_frontier_has_every_catalog_site_across_countries():
     view = country_view([frontier], draws=200)
     last = view.quantiles.sel(metric="facility_mw", quantile=0.5).isel(time=-1)
     assert float(last.sel(group="country:US")) > float(last.sel(group="country:NO")) > 0
+    # grouped by where a site stands, not whose it is: each country says whose sites it holds
+    assert view.parties["AE"] == {"tenants": ["openai"], "operators": ["oracle"], "owners": ["g42"]}
+    assert view.parties["NO"]["tenants"] == ["microsoft"]
+    assert "United Arab Emirates (site location): tenants openai; operators oracle; owners g42" in view.notes
+    assert view.as_dict()["parties"]["NO"]["operators"] == ["nscale"]
 
 
 def test_cli_json(deterministic, write):
@@ -130,6 +135,15 @@ def test_cli_json(deterministic, write):
     data = json.loads(result.stdout)
     assert data["groups"]["country:US"]["facility_mw"]["p50"] == [300, 300, 500]
     assert data["dates"][0] == "2025-12-31"
+
+
+def test_cli_says_it_groups_by_site_location(deterministic, write):
+    path = write(DETERMINISTIC.format(name="det", b_mw=200), "det.yaml")
+    result = CliRunner().invoke(app, ["countries", str(path), "--draws", "100"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "by site location (the country a site stands in, not whose it is)" in result.output
+    help_text = " ".join(CliRunner().invoke(app, ["countries", "--help"]).output.split())
+    assert "Capacity by site location" in help_text and "sovereignty" not in help_text.lower()
 
 
 def test_cli_bad_metric_is_a_clear_error():

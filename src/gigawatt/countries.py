@@ -1,4 +1,10 @@
-"""Compute sovereignty: capacity by country and world region over time, from many scenarios.
+"""Capacity by site location: by the country (and world region) each site stands in, over
+time, from many scenarios.
+
+This is where the compute is built, not whose it is: a site counts in its own country whoever
+owns, operates or uses it (Stargate UAE, built by G42 and run by Oracle for OpenAI, counts in the
+Middle East; Stargate Norway, Nscale's with Microsoft as its tenant, in Europe). Each country's
+tenants, operators and owners are listed beside it (:attr:`CountryView.parties`, a note each).
 
 Each scenario is simulated under its own assumptions (its own supply limits and
 queues); a campus that several scenarios describe is counted once, from the last
@@ -27,7 +33,7 @@ they are not the sites' own ``region`` field (a state or province).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -271,6 +277,30 @@ def _merge_notes(shared: list[SharedCampus], scenarios: Sequence[Scenario]) -> l
     return notes
 
 
+def _country_parties(
+    scenarios: Sequence[Scenario], shared: Sequence[SharedCampus]
+) -> dict[str, dict[str, list[str]]]:
+    """Per country, whose sites are counted there (tenants, operators, owners): the table
+    groups by site location, so this says whose compute each country's capacity is."""
+    dropped = {s.not_counted for s in shared}
+    out: dict[str, dict[str, set[str]]] = {}
+    for scenario in scenarios:
+        for site_id, site in scenario.sites.items():
+            if (scenario.name, site_id) in dropped:
+                continue
+            who = out.setdefault(
+                site.country.upper(), {"tenants": set(), "operators": set(), "owners": set()}
+            )
+            for role, party in (
+                ("tenants", site.tenant),
+                ("operators", site.operator),
+                ("owners", site.owner),
+            ):
+                if party:
+                    who[role].add(party)
+    return {c: {role: sorted(v) for role, v in who.items() if v} for c, who in sorted(out.items())}
+
+
 def _layout(scenarios: Sequence[Scenario]) -> tuple[_Layout, list[str], list[SharedCampus]]:
     models = tuple(Model.from_scenario(s) for s in scenarios)
     counting, shared = _campuses(scenarios)
@@ -328,6 +358,8 @@ class CountryView:
     quantiles: xr.DataArray  # dims (metric, group, quantile, time)
     notes: list[str]
     shared: list[SharedCampus]  # campuses described by several scenarios, counted once
+    #: country -> role (tenants, operators, owners) -> parties of the sites counted there
+    parties: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         q = self.quantiles
@@ -350,6 +382,7 @@ class CountryView:
                 for group in q.group.values
             },
             "shared": [s.as_dict() for s in self.shared],
+            "parties": self.parties,
             "notes": self.notes,
         }
 
@@ -367,6 +400,12 @@ def country_view(
     if draws < 1:
         raise ValueError("draws must be >= 1")
     layout, notes, shared = _layout(scenarios)
+    parties = _country_parties(scenarios, shared)
+    notes = notes + [
+        f"{country_name(c)} (site location): "
+        + "; ".join(f"{role} {', '.join(names)}" for role, names in who.items())
+        for c, who in parties.items()
+    ]
     blocks = [(i, lo, hi) for i, (lo, hi) in enumerate(block_draw_ranges(draws, block_draws))]
     merged = Merge(Aggregates())
     run_blocks(_blocks, layout, blocks, [merged], executor=backend, args=(seed,))
@@ -389,7 +428,7 @@ def country_view(
         name="capacity_online",
         attrs={"units": {m: u for m, (u, _) in METRICS.items()}},
     )
-    return CountryView([s.name for s in scenarios], draws, seed, quantiles, notes, shared)
+    return CountryView([s.name for s in scenarios], draws, seed, quantiles, notes, shared, parties)
 
 
 def countries_figure(view: CountryView, metric: str = "facility_mw", level: str = "country") -> Any:
@@ -412,7 +451,8 @@ def countries_figure(view: CountryView, metric: str = "facility_mw", level: str 
     unit = "facility GW" if metric == "facility_mw" else METRICS[metric][0]
     fig.update_layout(
         barmode="group",
-        title=f"{unit} online at year end by {level} (P50, P10–P90 bars): {', '.join(view.scenarios)}",
+        title=f"{unit} online at year end by {level} of site location (P50, P10–P90 bars): "
+        f"{', '.join(view.scenarios)}",
         yaxis_title=unit,
     )
     return fig

@@ -199,7 +199,11 @@ def countries(
     yes: YesOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Compute sovereignty: capacity by country and world region at each year end (P10/P50/P90)."""
+    """Capacity by site location (country, world region) at each year end, P10/P50/P90.
+
+    Where the compute is built, not whose it is: a site counts in its own country whoever owns,
+    operates or uses it (Stargate UAE, run by Oracle for OpenAI, counts in the Middle East); the
+    notes list each country's tenants, operators and owners."""
     from gigawatt.countries import METRICS, country_view
     from gigawatt.errors import GigawattError
     from gigawatt.scenario import load_scenario
@@ -246,7 +250,9 @@ def countries(
     cell_width = max(len(text) for row in cells for cell in row for text in (*cell, "2028"))
     per_table = max(1, (console.width - label_width - 4) // (cell_width + 3))
     console.print(
-        f"{unit} online at year end: P50, and P10–P90 below it ({', '.join(view.scenarios)})", highlight=False
+        f"{unit} online at year end by site location (the country a site stands in, not whose it is): "
+        f"P50, and P10–P90 below it ({', '.join(view.scenarios)})",
+        highlight=False,
     )
     for first in range(0, len(years), per_table):
         chunk = range(first, min(first + per_table, len(years)))
