@@ -297,3 +297,15 @@ def test_table_shows_a_band_only_where_it_prints_as_one():
 
     assert _band(0.01, 0.04) == ""  # both print 0.0: no "0.0–0.0"
     assert _band(0.04, 0.26) == "0.0–0.3" and _band(1.0, 1.0) == ""
+
+
+def test_a_total_and_a_country_with_the_same_draws_have_the_same_percentiles():
+    """All frontier capacity online by end-2025 is in the US: the total equals the US in every
+    draw, so its percentiles must too (they differed by a bin when each group had its own bins)."""
+    view = country_view([load_scenario("frontier")], draws=500, seed=0)
+    q = view.quantiles.sel(time="2025-12-31")
+    outside = [g for g in map(str, q.group.values) if g.startswith("country:") and g != "country:US"]
+    assert all((q.sel(group=g).values == 0).all() for g in outside)  # nothing else online yet
+    for metric in q.metric.values:
+        total, us = (q.sel(metric=metric, group=g).values for g in ("total", "country:US"))
+        assert total.tolist() == us.tolist() and total[2] > total[0] > 0, metric

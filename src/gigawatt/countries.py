@@ -24,7 +24,10 @@ coordinates are matched by id only, and the notes say which.
 Per block of draws, the facility MW, accelerators, H100-equivalents and BF16
 FLOP/s online at each year end are summed per country, world region and in
 total, and reduced to integer histograms (:class:`~gigawatt.engine.Aggregates`)
-that merge exactly: memory stays flat and any backend gives the same P10/P50/P90.
+that merge exactly: memory stays flat and any backend gives the same P10/P50/P90. Every group
+of a metric shares one bin width (the total's range over :data:`_BINS`), so a region or country
+whose draws equal the total's (all capacity online in one country, say) reads the same
+percentiles.
 
 World regions come from ISO 3166-1 alpha-2 country codes (:data:`WORLD_REGIONS`);
 they are not the sites' own ``region`` field (a state or province).
@@ -108,7 +111,8 @@ METRICS: dict[str, tuple[str, float]] = {
     "bf16_flops": ("BF16 FLOP/s (dense)", 1e12),
 }
 _QUANTILES = (0.1, 0.5, 0.9)
-_BINS = 400
+#: Bins over the total's range, (0, highest possible total]; every group shares their width.
+_BINS = 20000
 #: Sites of different scenarios at most this far apart (km, great circle) can be one campus.
 #: A judgement: campuses are a few km across (Abilene ~4 km), distinct campuses of one
 #: metro are further apart (xAI Colossus 1 and 2 in Memphis: 13 km); party overlap
@@ -117,28 +121,28 @@ SAME_CAMPUS_KM = 10.0
 _EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 
 
-def _histogram(values: np.ndarray, high: float, unit: float) -> np.ndarray:
+def _histogram(values: np.ndarray, width: float, bins: int, unit: float) -> np.ndarray:
     """(2, T, bins) int64 counts and value sums (in ``unit``) of (draw, T) values.
 
-    Bin 0 holds exact zeros; bins 1.. split (0, high] evenly (above ``high``: the
+    Bin 0 holds exact zeros; bin i ≥ 1 holds ((i − 1)·width, i·width] (above the range: the
     last bin). Integer sums make merging blocks exact in any order."""
-    width = max(high, 1e-300) / (_BINS - 1)
-    bins = np.where(values <= 0, 0, np.clip(np.ceil(values / width), 1, _BINS - 1)).astype(np.int64)
-    flat = (bins + np.arange(values.shape[1])[None, :] * _BINS).ravel()
-    size = values.shape[1] * _BINS
+    index = np.where(values <= 0, 0, np.clip(np.ceil(values / width), 1, bins - 1)).astype(np.int64)
+    flat = (index + np.arange(values.shape[1])[None, :] * bins).ravel()
+    size = values.shape[1] * bins
     counts = np.bincount(flat, minlength=size)
     sums = np.bincount(flat, weights=np.rint(values / unit).ravel(), minlength=size)
-    return np.stack([counts, np.rint(sums)]).astype(np.int64).reshape(2, values.shape[1], _BINS)
+    return np.stack([counts, np.rint(sums)]).astype(np.int64).reshape(2, values.shape[1], bins)
 
 
 def _quantiles(hist: np.ndarray, unit: float) -> np.ndarray:
     """(quantile, T): the mean value of the bin where the cumulative count crosses
-    each quantile (exact when all draws agree)."""
+    each quantile (exact when all draws agree; the same for two groups whose draws agree, as
+    their bins share one width)."""
     counts, sums = hist
     cdf = np.cumsum(counts, axis=1)
     out = np.empty((len(_QUANTILES), counts.shape[0]))
     for i, q in enumerate(_QUANTILES):
-        index = np.minimum((cdf < q * cdf[:, -1:] - 1e-9).sum(axis=1), _BINS - 1)[:, None]
+        index = np.minimum((cdf < q * cdf[:, -1:] - 1e-9).sum(axis=1), counts.shape[1] - 1)[:, None]
         n = np.take_along_axis(counts, index, 1)[:, 0]
         out[i] = np.take_along_axis(sums, index, 1)[:, 0] / np.maximum(n, 1) * unit
     return out
@@ -157,7 +161,8 @@ class _Layout:
     members: tuple[np.ndarray, ...]  # per model: (phase, group) 0/1, zero for phases not counted
     groups: tuple[str, ...]
     days: np.ndarray
-    high: dict[str, np.ndarray]  # metric -> (group,) upper bound of the histogram
+    width: dict[str, float]  # metric -> the bins' width, one for every group
+    bins: dict[str, np.ndarray]  # metric -> (group,) bins reaching its highest possible value
 
 
 def _phase_highs(model: Model) -> dict[str, np.ndarray]:
@@ -325,7 +330,11 @@ def _layout(scenarios: Sequence[Scenario]) -> tuple[_Layout, list[str], list[Sha
     for model, matrix in zip(models, members, strict=True):
         for metric, values in _phase_highs(model).items():
             high[metric] += values @ matrix
-    return _Layout(models, tuple(members), groups, days, high), notes, shared
+    # one bin width per metric (the total's range over _BINS), so a region or country whose
+    # draws equal the total's gets the same percentiles; each group stores bins up to its own high
+    width = {metric: max(float(h[0]), 1e-300) / (_BINS - 1) for metric, h in high.items()}
+    bins = {m: np.minimum(np.ceil(h / width[m]).astype(np.int64) + 1, _BINS).clip(2) for m, h in high.items()}
+    return _Layout(models, tuple(members), groups, days, width, bins), notes, shared
 
 
 def _block(layout: _Layout, seed: int, start: int, stop: int) -> Aggregates:
@@ -339,7 +348,9 @@ def _block(layout: _Layout, seed: int, start: int, stop: int) -> Aggregates:
     agg = Aggregates(draws=stop - start)
     for metric, (_, unit) in METRICS.items():
         for g, group in enumerate(layout.groups):
-            agg.hist[f"{metric}|{group}"] = _histogram(totals[metric][:, g, :], layout.high[metric][g], unit)
+            agg.hist[f"{metric}|{group}"] = _histogram(
+                totals[metric][:, g, :], layout.width[metric], int(layout.bins[metric][g]), unit
+            )
     return agg
 
 
