@@ -112,7 +112,9 @@ def compare(
     """What changed between two runs: the answers (with Monte Carlo error), the inputs, the rest.
 
     The headline differences carry a standard error and a `significant` flag, the family-wise
-    error over the headline held at 5% (Holm): two seeds of one scenario differ by noise only."""
+    error over the tested ones held at 5% (Holm): two seeds of one scenario differ by noise only.
+    Facts are shown, not tested: what a run observed by its as-of date (a target's outcome, year
+    ends before it, marked observed) and a target it does not forecast."""
     from gigawatt.compare import compare as compare_records
 
     st = _store(store)
