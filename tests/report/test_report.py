@@ -418,3 +418,17 @@ def test_year_table_reads_cover_against_the_capacity_serving_the_party(recorded)
     html = " ".join(render_report(recorded[0]).split())
     assert "sites + contracted (P10 / P50 / P90)</th>" in html
     assert "P(serving capacity ≥ demand)</th>" in html and "P(capacity ≥ demand)</th>" not in html
+
+
+def test_compare_rows_mark_facts_and_keep_outcomes_in_words() -> None:
+    """The report's compare table (as `runs compare`): a fact's number marked observed, a
+    target's outcome in words, never formatted as a percentage."""
+    from gigawatt.report.compare import _value
+
+    assert _value(0.25, "GW", True) == "0.25 GW (observed)" and _value(0.25, "GW") == "0.25 GW"
+    assert _value("met (observed)", "probability", True) == "met (observed)"
+    assert _value("not forecast", "probability", True) == "not forecast"
+    assert (
+        _value("2026-04-29", "date", True) == "2026-04-29 (observed)"
+        and _value(0.5, "probability") == "50.0%"
+    )
