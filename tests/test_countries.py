@@ -121,6 +121,11 @@ def test_frontier_has_every_catalog_site_across_countries():
     view = country_view([frontier], draws=200)
     last = view.quantiles.sel(metric="facility_mw", quantile=0.5).isel(time=-1)
     assert float(last.sel(group="country:US")) > float(last.sel(group="country:NO")) > 0
+    # grouped by where a site stands, not whose it is: each country says whose sites it holds
+    assert view.parties["AE"] == {"tenants": ["openai"], "operators": ["oracle"], "owners": ["g42"]}
+    assert view.parties["NO"]["tenants"] == ["microsoft"]
+    assert "United Arab Emirates (site location): tenants openai; operators oracle; owners g42" in view.notes
+    assert view.as_dict()["parties"]["NO"]["operators"] == ["nscale"]
 
 
 def test_cli_json(deterministic, write):
@@ -130,6 +135,15 @@ def test_cli_json(deterministic, write):
     data = json.loads(result.stdout)
     assert data["groups"]["country:US"]["facility_mw"]["p50"] == [300, 300, 500]
     assert data["dates"][0] == "2025-12-31"
+
+
+def test_cli_says_it_groups_by_site_location(deterministic, write):
+    path = write(DETERMINISTIC.format(name="det", b_mw=200), "det.yaml")
+    result = CliRunner().invoke(app, ["countries", str(path), "--draws", "100"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "by site location (the country a site stands in, not whose it is)" in result.output
+    help_text = " ".join(CliRunner().invoke(app, ["countries", "--help"]).output.split())
+    assert "Capacity by site location" in help_text and "sovereignty" not in help_text.lower()
 
 
 def test_cli_bad_metric_is_a_clear_error():
@@ -297,3 +311,15 @@ def test_run_and_countries_agree_at_the_first_year_end_of_frontier():
     first = view.quantiles.sel(metric="facility_mw", quantile=0.5).isel(time=0)
     assert float(first.sel(group="total")) / 1e3 == pytest.approx(run_gw, rel=0.02)
     assert run_gw > 0.2
+
+
+def test_a_total_and_a_country_with_the_same_draws_have_the_same_percentiles():
+    """All frontier capacity online by end-2025 is in the US: the total equals the US in every
+    draw, so its percentiles must too (they differed by a bin when each group had its own bins)."""
+    view = country_view([load_scenario("frontier")], draws=500, seed=0)
+    q = view.quantiles.sel(time="2025-12-31")
+    outside = [g for g in map(str, q.group.values) if g.startswith("country:") and g != "country:US"]
+    assert all((q.sel(group=g).values == 0).all() for g in outside)  # nothing else online yet
+    for metric in q.metric.values:
+        total, us = (q.sel(metric=metric, group=g).values for g in ("total", "country:US"))
+        assert total.tolist() == us.tolist() and total[2] > total[0] > 0, metric

@@ -111,3 +111,29 @@ def test_a_stress_run_exports_its_parties_base_against_shocked() -> None:
     frame = stress_frame({"base": {"parties": {"lab": {}}}, "shocked": {"parties": {"lab": party}}})
     assert list(frame["case"]) == ["base", "shocked"] and frame["probability_short"].iloc[1] == 0.25
     assert frame["first_short_p50"].iloc[1] == pd.Timestamp("2030-01-01")
+
+
+def test_demand_sheet_leaves_years_before_as_of_empty_and_gives_serving_capacity(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s")
+    record = run_recorded(store, "stargate", draws=512, seed=3)  # as of 2026-06-30
+    out = tmp_path / "run.xlsx"
+    done = CliRunner().invoke(
+        app, ["export", record.id, "-o", str(out)], env={"GIGAWATT_STORE": str(store.root)}
+    )
+    assert done.exit_code == 0, done.output
+    sheet = pd.read_excel(out, sheet_name="demand")
+    past, ahead = sheet[sheet["before_as_of"]], sheet[~sheet["before_as_of"]]
+    assert [str(d)[:10] for d in past["year_end"]] == ["2024-12-31", "2025-12-31"] and len(ahead) > 1
+    # before the as-of date demand was never observed: no surplus, no P(cover), no "0%"
+    forecast_only = ["training_gw_p50", "surplus_gw_p50", "p_capacity_covers_demand"]
+    assert past[forecast_only].isna().all().all() and ahead[forecast_only].notna().all().all()
+    # what the surplus is against: all capacity serving the demand's party, as `run --json` has it
+    serving = record.summary["serving"]
+    assert serving["party"] == "openai"
+    for q in ("p10", "p50", "p90"):
+        assert sheet[f"serving_facility_gw_{q}"].tolist() == pytest.approx(serving["facility_gw"][q])
+        assert sheet[f"stargate_share_{q}"].tolist() == pytest.approx(serving["share"]["stargate"][q])
+    book = openpyxl.load_workbook(out)["demand"]
+    header = [c.value for c in book[1]]
+    assert book.cell(row=2, column=header.index("stargate_share_p50") + 1).number_format == "0.0%"
+    assert book.cell(row=2, column=header.index("p_capacity_covers_demand") + 1).value is None

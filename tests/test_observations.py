@@ -196,13 +196,40 @@ def test_loi_era_scenario_runs_and_compares(tmp_path):
     result = runner.invoke(app, ["runs", "compare", a, b, "--store", store], env={"COLUMNS": "80"})
     assert result.exit_code == 0, result.output
     head = result.stdout.split("Settings")[0]
-    assert "ten-gw-committed-2025: observed" in head and "as of" in head
-    assert "stargate share P50 2028" in head
+    assert "as of" in head and "stargate share P50 2028" in head
+    assert "ten-gw-committed-2025: observed — A: not forecast; B: missed, reached 2026-04-29" in head
+    wide = runner.invoke(app, ["runs", "compare", a, b, "--store", store], env={"COLUMNS": "160"}).stdout
+    secured = " ".join(next(line for line in wide.splitlines() if "P(ten-gw-secured-" in line).split())
+    # a target not forecast and one observed met are facts: no 0% against 100%, no SE, no star
+    assert "not forecast" in secured and "met" in secured and "%" not in secured, secured
     data = json.loads(runner.invoke(app, ["runs", "compare", a, b, "--store", store, "--json"]).stdout)
     rows = {r["name"]: r for r in data["headline"]}
-    assert rows["ten-gw-committed-2025: observed"]["a"] == "not forecast"
-    assert rows["ten-gw-committed-2025: observed"]["b"].startswith("missed")
+    for name in ("P(ten-gw-secured-2029)", "P(ten-gw-committed-2025)"):
+        assert rows[name]["a"] == "not forecast" and rows[name]["facts"] == [True, True]
+        assert rows[name]["se"] is None and rows[name]["p_value"] is None and not rows[name]["significant"]
+    assert rows["P(ten-gw-secured-2029)"]["b"] == "met (observed)"
+    assert rows["ten-gw-secured-2029: P50 date"] == {
+        **rows["ten-gw-secured-2029: P50 date"],
+        "a": None,
+        "b": "2026-04-29",
+    }
+    assert rows["P(ten-gw-committed-2025)"]["b"] == "missed (observed)"
     assert rows["as of"]["diff"] == 273 and rows["as of"]["se"] is None  # a fact, not tested
+    # year ends before a run's as-of date are observed there: shown, not tested
+    assert rows["2024 end facility GW, P50"]["facts"] == [True, True]
+    assert rows["2025 end facility GW, P50"]["facts"] == [False, True]  # A's as-of is 2025-09-30
+    assert rows["2026 end facility GW, P50"]["facts"] == [False, False]
+    facts = [r for r in data["headline"] if any(r["facts"])]
+    assert facts and all(r["se"] is None and r["p_value"] is None and not r["significant"] for r in facts)
+    # the Holm family (and the count of significant differences) holds the tested figures only
+    assert data["tested"] == sum(r["p_value"] is not None for r in data["headline"])
+    # not tested either: the as-of dates, two outcome lines, a P50 date never reached in either run
+    assert data["tested"] == len(data["headline"]) - len(facts) - 4
+    assert f"of {data['tested']} tested differences significant" in " ".join(head.split())
+    same = json.loads(runner.invoke(app, ["runs", "compare", b, b, "--store", store, "--json"]).stdout)
+    same_rows = {r["name"]: r for r in same["headline"]}
+    assert same_rows["P(ten-gw-secured-2029)"]["a"] == "met (observed)"
+    assert same_rows["P(ten-gw-secured-2029)"]["p_value"] is None and same["significant"] == 0
     for name in ("stargate share P50 2028", "serving facility GW P50 2028", "P(demand covered) 2028"):
         assert rows[name]["se"] > 0 and rows[name]["p_value"] is not None
     assert np.isfinite(late["serving"]["facility_gw"]["p50"][-1])

@@ -3,11 +3,16 @@ then the inputs that differ, then every other output.
 
 Each headline figure is a difference B − A with its Monte Carlo standard error (SE), a
 two-sided p-value from the normal approximation, and a ``significant`` flag with the
-family-wise error rate over the whole headline held at ``alpha`` by Holm's step-down
+family-wise error rate over the headline's tested figures held at ``alpha`` by Holm's step-down
 procedure (Holm, 1979, "A simple sequentially rejective multiple test procedure",
 Scand. J. Statist. 6(2):65-70). The two runs are treated as independent samples; runs of
 one seed share random numbers, which makes their true difference less noisy, so the SE
 is then conservative.
+
+Facts are not tested: what a run observed by its as-of date (a target's outcome, year-end
+capacity before it) and a target it does not forecast (a status basis, decided by the as-of
+date) are no draws. Such a figure carries no SE, no p-value and no flag, stays out of the Holm
+family, and its side is marked in ``facts`` (a target's outcome shows as words).
 
 Standard errors:
 
@@ -60,7 +65,9 @@ ALPHA = 0.05
 
 @dataclass(frozen=True)
 class Difference:
-    """One headline figure in runs A and B: ``diff`` = B − A (days for dates), its SE."""
+    """One headline figure in runs A and B: ``diff`` = B − A (days for dates), its SE.
+    ``facts``: per run, whether its figure is a fact, not a draw (observed by its as-of date,
+    or a target it does not forecast); a row with a fact on either side is not tested."""
 
     name: str
     unit: str
@@ -70,6 +77,7 @@ class Difference:
     se: float | None
     p_value: float | None = None
     significant: bool = False
+    facts: tuple[bool, bool] = (False, False)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -162,8 +170,9 @@ def _year_end_reader(results: Any, year: int) -> Any:
 
 def headline(store: Any, a: Any, b: Any, alpha: float = ALPHA) -> list[Difference]:
     """The answers of runs ``a`` and ``b`` (records) side by side, with Monte Carlo SEs and
-    Holm-corrected significance: the as-of date, targets' probabilities, P50 dates and observed
-    outcomes (facts, untested), year-end facility capacity P50, the facility GW serving demand's
+    Holm-corrected significance over the tested figures: the as-of date, targets' probabilities
+    and P50 dates (their outcome where observed or not forecast: facts, untested), year-end
+    facility capacity P50 (observed before the as-of date: untested), the facility GW serving demand's
     party, the programme's share of it and P(demand covered) by year end, and, when both runs
     have money, commitments met, their shortfall and each party's circularity; for stress runs,
     each party's P(runs short) when shocked."""
@@ -199,11 +208,15 @@ def _targets(sa: _Side, sb: _Side) -> list[Difference]:
                 Difference(label, "probability", x and x["probability"], y and y["probability"], None, None)
             )
             continue
-        pa, pb = float(x["probability"]), float(y["probability"])
-        rows.append(
-            _tested(label, "probability", pa, pb, pb - pa, proportion_diff_se(pa, sa.draws, pb, sb.draws))
-        )
-        rows.append(_target_date(name, sa, sb, x, y))
+        facts = (_fact(x) is not None, _fact(y) is not None)
+        if any(facts):  # an outcome (or no forecast) on either side: nothing to test
+            va, vb = (_fact(t) or float(t["probability"]) for t in (x, y))
+            rows.append(Difference(label, "probability", va, vb, None, None, facts=facts))
+            rows.append(_fact_dates(name, x, y, facts))
+        else:
+            pa, pb = float(x["probability"]), float(y["probability"])
+            se = proportion_diff_se(pa, sa.draws, pb, sb.draws)
+            rows += [_tested(label, "probability", pa, pb, pb - pa, se), _target_date(name, sa, sb, x, y)]
         if x.get("observed") or y.get("observed"):
             rows.append(Difference(f"{name}: observed", "outcome", _outcome(x), _outcome(y), None, None))
     return rows
@@ -218,15 +231,34 @@ def _as_of(sa: _Side, sb: _Side) -> list[Difference]:
     return [Difference("as of", "date", da, db, diff, None)]
 
 
+def _fact(target: Mapping[str, Any]) -> str | None:
+    """A target's outcome when it is a fact, not a draw: observed by the run's as-of date, or
+    ``not forecast`` (a status basis: what holds the status at the as-of date, later
+    commitments not modelled); None when the run forecasts it."""
+    if not target.get("observed"):
+        return None if target.get("forecast", True) else "not forecast"
+    return "met (observed)" if target.get("met_on") else "missed (observed)"
+
+
 def _outcome(target: Mapping[str, Any]) -> str:
-    """A target's outcome as observed by the run's as-of date, ``forecast``, or ``not forecast``
-    (a status basis: what holds the status at the as-of date, later commitments not modelled)."""
+    """A target's outcome with its dates: as observed by the run's as-of date, ``forecast``, or
+    ``not forecast``."""
     if not target.get("observed"):
         return "forecast" if target.get("forecast", True) else "not forecast"
     if target.get("met_on"):
         return f"met {target['met_on']}"
     reached = target.get("reached_on")
     return f"missed, reached {reached}" if reached else "missed"
+
+
+def _fact_dates(
+    name: str, x: Mapping[str, Any], y: Mapping[str, Any], facts: tuple[bool, bool]
+) -> Difference:
+    """A target's P50 date beside the date a run observed it met (untested): a date only where
+    the run forecasts it or observed it met."""
+    da, db = (t.get("met_on") if fact else t.get("p50_date") for t, fact in zip((x, y), facts, strict=True))
+    diff = None if da is None or db is None else float(units.parse_date(db) - units.parse_date(da))
+    return Difference(f"{name}: P50 date", "date", da, db, diff, None, facts=facts)
 
 
 def _target_date(name: str, sa: _Side, sb: _Side, x: Mapping[str, Any], y: Mapping[str, Any]) -> Difference:
@@ -250,10 +282,19 @@ def _target_date(name: str, sa: _Side, sb: _Side, x: Mapping[str, Any], y: Mappi
 
 
 def _year_ends(sa: _Side, sb: _Side) -> list[Difference]:
+    """Facility GW P50 at each year end; a year end before a run's as-of date is observed there
+    (a fact: the row is shown, not tested)."""
     ya = {row["date"][:4]: row["facility_gw"] for row in sa.summary.get("year_ends", [])}
     yb = {row["date"][:4]: row["facility_gw"] for row in sb.summary.get("year_ends", [])}
+    ends = {row["date"][:4]: row["date"] for row in sa.summary.get("year_ends", [])}
     rows = []
     for year in sorted(ya.keys() & yb.keys()):
+        name = f"{year} end facility GW, P50"
+        pa, pb = float(ya[year]["p50"]), float(yb[year]["p50"])
+        facts = (_before_as_of(sa, ends[year]), _before_as_of(sb, ends[year]))
+        if any(facts):
+            rows.append(Difference(name, "GW", pa, pb, pb - pa, None, facts=facts))
+            continue
         ses = []
         for side, band in ((sa, ya[year]), (sb, yb[year])):
             if side.results is not None:
@@ -261,9 +302,14 @@ def _year_ends(sa: _Side, sb: _Side) -> list[Difference]:
                 ses.append(quantile_se(read, 0.5, side.draws, width))
             else:
                 ses.append(band_median_se(band, side.draws))
-        pa, pb = float(ya[year]["p50"]), float(yb[year]["p50"])
-        rows.append(_tested(f"{year} end facility GW, P50", "GW", pa, pb, pb - pa, math.hypot(*ses)))
+        rows.append(_tested(name, "GW", pa, pb, pb - pa, math.hypot(*ses)))
     return rows
+
+
+def _before_as_of(side: _Side, date: str) -> bool:
+    """Whether ``date`` falls before the run's as-of date (observed there, not drawn)."""
+    as_of = side.summary.get("as_of")
+    return as_of is not None and units.parse_date(date) < units.parse_date(as_of)
 
 
 def _serving(sa: _Side, sb: _Side) -> list[Difference]:
@@ -357,7 +403,7 @@ def resolved_inputs(record: Any) -> dict[str, Any]:
 
 def _headline_paths(summary: Mapping[str, Any]) -> set[str]:
     """The flattened summary paths the headline already shows."""
-    targets = ("probability", "p50_date", "observed", "met_on", "reached_on")
+    targets = ("probability", "p50_date", "observed", "met_on", "reached_on", "forecast")
     paths = {"as_of"} | {f"targets[{t['name']}].{k}" for t in summary.get("targets", []) for k in targets}
     paths |= {f"year_ends[{i}].facility_gw.p50" for i in range(len(summary.get("year_ends", [])))}
     serving = summary.get("serving") or {}
@@ -422,6 +468,7 @@ def compare(store: Any, a: Any, b: Any, alpha: float = ALPHA) -> dict[str, Any]:
         "alpha": alpha,
         "headline": [r.as_dict() for r in rows],
         "significant": sum(r.significant for r in rows),
+        "tested": sum(r.p_value is not None for r in rows),
         "settings": diff_flat({"draws": a.draws, "seed": a.seed}, {"draws": b.draws, "seed": b.seed}),
         "inputs": diff_flat(resolved_inputs(a), resolved_inputs(b)),
         "outputs": outputs,

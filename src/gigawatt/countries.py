@@ -1,4 +1,10 @@
-"""Compute sovereignty: capacity by country and world region over time, from many scenarios.
+"""Capacity by site location: by the country (and world region) each site stands in, over
+time, from many scenarios.
+
+This is where the compute is built, not whose it is: a site counts in its own country whoever
+owns, operates or uses it (Stargate UAE, built by G42 and run by Oracle for OpenAI, counts in the
+Middle East; Stargate Norway, Nscale's with Microsoft as its tenant, in Europe). Each country's
+tenants, operators and owners are listed beside it (:attr:`CountryView.parties`, a note each).
 
 Each scenario is simulated under its own assumptions (its own supply limits and
 queues); a campus that several scenarios describe is counted once, from the last
@@ -18,7 +24,10 @@ coordinates are matched by id only, and the notes say which.
 Per block of draws, the facility MW, accelerators, H100-equivalents and BF16
 FLOP/s online at each year end are summed per country, world region and in
 total, and reduced to integer histograms (:class:`~gigawatt.engine.Aggregates`)
-that merge exactly: memory stays flat and any backend gives the same P10/P50/P90.
+that merge exactly: memory stays flat and any backend gives the same P10/P50/P90. Every group
+of a metric shares one bin width (the total's range over :data:`_BINS`), so a region or country
+whose draws equal the total's (all capacity online in one country, say) reads the same
+percentiles.
 
 World regions come from ISO 3166-1 alpha-2 country codes (:data:`WORLD_REGIONS`);
 they are not the sites' own ``region`` field (a state or province).
@@ -27,7 +36,7 @@ they are not the sites' own ``region`` field (a state or province).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -102,7 +111,8 @@ METRICS: dict[str, tuple[str, float]] = {
     "bf16_flops": ("BF16 FLOP/s (dense)", 1e12),
 }
 _QUANTILES = (0.1, 0.5, 0.9)
-_BINS = 400
+#: Bins over the total's range, (0, highest possible total]; every group shares their width.
+_BINS = 20000
 #: Sites of different scenarios at most this far apart (km, great circle) can be one campus.
 #: A judgement: campuses are a few km across (Abilene ~4 km), distinct campuses of one
 #: metro are further apart (xAI Colossus 1 and 2 in Memphis: 13 km); party overlap
@@ -111,28 +121,28 @@ SAME_CAMPUS_KM = 10.0
 _EARTH_RADIUS_KM = 6371.0088  # IUGG mean Earth radius
 
 
-def _histogram(values: np.ndarray, high: float, unit: float) -> np.ndarray:
+def _histogram(values: np.ndarray, width: float, bins: int, unit: float) -> np.ndarray:
     """(2, T, bins) int64 counts and value sums (in ``unit``) of (draw, T) values.
 
-    Bin 0 holds exact zeros; bins 1.. split (0, high] evenly (above ``high``: the
+    Bin 0 holds exact zeros; bin i ≥ 1 holds ((i − 1)·width, i·width] (above the range: the
     last bin). Integer sums make merging blocks exact in any order."""
-    width = max(high, 1e-300) / (_BINS - 1)
-    bins = np.where(values <= 0, 0, np.clip(np.ceil(values / width), 1, _BINS - 1)).astype(np.int64)
-    flat = (bins + np.arange(values.shape[1])[None, :] * _BINS).ravel()
-    size = values.shape[1] * _BINS
+    index = np.where(values <= 0, 0, np.clip(np.ceil(values / width), 1, bins - 1)).astype(np.int64)
+    flat = (index + np.arange(values.shape[1])[None, :] * bins).ravel()
+    size = values.shape[1] * bins
     counts = np.bincount(flat, minlength=size)
     sums = np.bincount(flat, weights=np.rint(values / unit).ravel(), minlength=size)
-    return np.stack([counts, np.rint(sums)]).astype(np.int64).reshape(2, values.shape[1], _BINS)
+    return np.stack([counts, np.rint(sums)]).astype(np.int64).reshape(2, values.shape[1], bins)
 
 
 def _quantiles(hist: np.ndarray, unit: float) -> np.ndarray:
     """(quantile, T): the mean value of the bin where the cumulative count crosses
-    each quantile (exact when all draws agree)."""
+    each quantile (exact when all draws agree; the same for two groups whose draws agree, as
+    their bins share one width)."""
     counts, sums = hist
     cdf = np.cumsum(counts, axis=1)
     out = np.empty((len(_QUANTILES), counts.shape[0]))
     for i, q in enumerate(_QUANTILES):
-        index = np.minimum((cdf < q * cdf[:, -1:] - 1e-9).sum(axis=1), _BINS - 1)[:, None]
+        index = np.minimum((cdf < q * cdf[:, -1:] - 1e-9).sum(axis=1), counts.shape[1] - 1)[:, None]
         n = np.take_along_axis(counts, index, 1)[:, 0]
         out[i] = np.take_along_axis(sums, index, 1)[:, 0] / np.maximum(n, 1) * unit
     return out
@@ -151,7 +161,8 @@ class _Layout:
     members: tuple[np.ndarray, ...]  # per model: (phase, group) 0/1, zero for phases not counted
     groups: tuple[str, ...]
     days: np.ndarray
-    high: dict[str, np.ndarray]  # metric -> (group,) upper bound of the histogram
+    width: dict[str, float]  # metric -> the bins' width, one for every group
+    bins: dict[str, np.ndarray]  # metric -> (group,) bins reaching its highest possible value
 
 
 def _phase_highs(model: Model) -> dict[str, np.ndarray]:
@@ -271,6 +282,30 @@ def _merge_notes(shared: list[SharedCampus], scenarios: Sequence[Scenario]) -> l
     return notes
 
 
+def _country_parties(
+    scenarios: Sequence[Scenario], shared: Sequence[SharedCampus]
+) -> dict[str, dict[str, list[str]]]:
+    """Per country, whose sites are counted there (tenants, operators, owners): the table
+    groups by site location, so this says whose compute each country's capacity is."""
+    dropped = {s.not_counted for s in shared}
+    out: dict[str, dict[str, set[str]]] = {}
+    for scenario in scenarios:
+        for site_id, site in scenario.sites.items():
+            if (scenario.name, site_id) in dropped:
+                continue
+            who = out.setdefault(
+                site.country.upper(), {"tenants": set(), "operators": set(), "owners": set()}
+            )
+            for role, party in (
+                ("tenants", site.tenant),
+                ("operators", site.operator),
+                ("owners", site.owner),
+            ):
+                if party:
+                    who[role].add(party)
+    return {c: {role: sorted(v) for role, v in who.items() if v} for c, who in sorted(out.items())}
+
+
 def _layout(scenarios: Sequence[Scenario]) -> tuple[_Layout, list[str], list[SharedCampus]]:
     models = tuple(Model.from_scenario(s) for s in scenarios)
     counting, shared = _campuses(scenarios)
@@ -295,7 +330,11 @@ def _layout(scenarios: Sequence[Scenario]) -> tuple[_Layout, list[str], list[Sha
     for model, matrix in zip(models, members, strict=True):
         for metric, values in _phase_highs(model).items():
             high[metric] += values @ matrix
-    return _Layout(models, tuple(members), groups, days, high), notes, shared
+    # one bin width per metric (the total's range over _BINS), so a region or country whose
+    # draws equal the total's gets the same percentiles; each group stores bins up to its own high
+    width = {metric: max(float(h[0]), 1e-300) / (_BINS - 1) for metric, h in high.items()}
+    bins = {m: np.minimum(np.ceil(h / width[m]).astype(np.int64) + 1, _BINS).clip(2) for m, h in high.items()}
+    return _Layout(models, tuple(members), groups, days, width, bins), notes, shared
 
 
 def _block(layout: _Layout, seed: int, start: int, stop: int) -> Aggregates:
@@ -309,7 +348,9 @@ def _block(layout: _Layout, seed: int, start: int, stop: int) -> Aggregates:
     agg = Aggregates(draws=stop - start)
     for metric, (_, unit) in METRICS.items():
         for g, group in enumerate(layout.groups):
-            agg.hist[f"{metric}|{group}"] = _histogram(totals[metric][:, g, :], layout.high[metric][g], unit)
+            agg.hist[f"{metric}|{group}"] = _histogram(
+                totals[metric][:, g, :], layout.width[metric], int(layout.bins[metric][g]), unit
+            )
     return agg
 
 
@@ -328,6 +369,8 @@ class CountryView:
     quantiles: xr.DataArray  # dims (metric, group, quantile, time)
     notes: list[str]
     shared: list[SharedCampus]  # campuses described by several scenarios, counted once
+    #: country -> role (tenants, operators, owners) -> parties of the sites counted there
+    parties: dict[str, dict[str, list[str]]] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         q = self.quantiles
@@ -350,6 +393,7 @@ class CountryView:
                 for group in q.group.values
             },
             "shared": [s.as_dict() for s in self.shared],
+            "parties": self.parties,
             "notes": self.notes,
         }
 
@@ -367,6 +411,12 @@ def country_view(
     if draws < 1:
         raise ValueError("draws must be >= 1")
     layout, notes, shared = _layout(scenarios)
+    parties = _country_parties(scenarios, shared)
+    notes = notes + [
+        f"{country_name(c)} (site location): "
+        + "; ".join(f"{role} {', '.join(names)}" for role, names in who.items())
+        for c, who in parties.items()
+    ]
     blocks = [(i, lo, hi) for i, (lo, hi) in enumerate(block_draw_ranges(draws, block_draws))]
     merged = Merge(Aggregates())
     run_blocks(_blocks, layout, blocks, [merged], executor=backend, args=(seed,))
@@ -389,7 +439,7 @@ def country_view(
         name="capacity_online",
         attrs={"units": {m: u for m, (u, _) in METRICS.items()}},
     )
-    return CountryView([s.name for s in scenarios], draws, seed, quantiles, notes, shared)
+    return CountryView([s.name for s in scenarios], draws, seed, quantiles, notes, shared, parties)
 
 
 def countries_figure(view: CountryView, metric: str = "facility_mw", level: str = "country") -> Any:
@@ -412,7 +462,8 @@ def countries_figure(view: CountryView, metric: str = "facility_mw", level: str 
     unit = "facility GW" if metric == "facility_mw" else METRICS[metric][0]
     fig.update_layout(
         barmode="group",
-        title=f"{unit} online at year end by {level} (P50, P10–P90 bars): {', '.join(view.scenarios)}",
+        title=f"{unit} online at year end by {level} of site location (P50, P10–P90 bars): "
+        f"{', '.join(view.scenarios)}",
         yaxis_title=unit,
     )
     return fig

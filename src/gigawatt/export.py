@@ -17,8 +17,8 @@ import pandas as pd
 
 from gigawatt.catalog import load_catalog
 from gigawatt.errors import GigawattError
+from gigawatt.frames import _Q, _frame
 from gigawatt.frames import TABLES as SUMMARY_TABLES
-from gigawatt.frames import _frame
 from gigawatt.store import resolved_inputs, scenario_of
 
 __all__ = ["ExportError", "FORMATS", "TABLES", "export_run", "run_frames", "write_workbook"]
@@ -94,7 +94,7 @@ def _number_format(column: str, frame: pd.DataFrame) -> str | None:
         return None
     if column.endswith("_usd"):
         return '"$"#,##0'
-    if column.startswith(("probability", "p_")) or column.endswith("_share"):
+    if column.startswith(("probability", "p_")) or column.endswith(("_share", *(f"_share_{q}" for q in _Q))):
         return "0.0%"
     if column.endswith(("_per_second_p50", "_per_second")):
         return "#,##0"

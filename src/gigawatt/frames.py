@@ -95,15 +95,31 @@ def capacity_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
 def demand_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
     """Demand against capacity at year ends, one row per year end: demand per stream (P50),
     surplus P10/P50/P90, P(capacity covers demand), inference tokens/s (P50); in facility GW
-    (``*_gw``) or, for demand stated as compute, BF16 EFLOP/s (``*_eflops``)."""
+    (``*_gw``) or, for demand stated as compute, BF16 EFLOP/s (``*_eflops``). Then what the
+    surplus and P(cover) are against: the facility GW serving demand's party (its sites plus
+    contracted capacity, ``serving_facility_gw_p10``…) and each programme's share of it
+    (``<programme>_share_p10``…).
+
+    A year end before the run's as-of date (``before_as_of``) has observed capacity but no
+    demand (never observed): its demand, surplus, P(cover) and tokens/s cells are empty."""
+    serving = summary.get("serving") or {}
+    at = {date: i for i, date in enumerate(serving.get("dates") or [])}
     rows = []
     for row in summary.get("demand", []):
-        flat: dict[str, Any] = {"year_end": row["date"]}
+        past = bool(row.get("before_as_of"))
+        flat: dict[str, Any] = {"year_end": row["date"], "before_as_of": past}
         for key, value in row.items():
+            if key in ("date", "before_as_of"):
+                continue
             if isinstance(value, Mapping):
-                flat.update({f"{key}_{q}": value[q] for q in _Q})
-            elif key != "date":
-                flat[key] = value
+                flat.update({f"{key}_{q}": None if past else value[q] for q in _Q})
+            else:
+                flat[key] = None if past else value
+        i = at.get(row["date"])
+        if i is not None:
+            flat.update({f"serving_facility_gw_{q}": serving["facility_gw"][q][i] for q in _Q})
+            for programme, bands in (serving.get("share") or {}).items():
+                flat.update({f"{programme}_share_{q}": bands[q][i] for q in _Q})
         rows.append(flat)
     columns = list(rows[0]) if rows else ["year_end", "p_capacity_covers_demand"]
     return _frame(rows, columns, ("year_end",))

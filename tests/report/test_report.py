@@ -44,10 +44,12 @@ def test_figures_follow_the_summary(recorded: tuple[RunRecord, Path]) -> None:
     assert set(figs) == RUN_FIGURES
     us = _trace(figs["countries"], "United States")
     assert list(us.y) == summary["breakdown"]["country:US"]["p50"]
-    assert list(_trace(figs["capacity"], "P50").y) == summary["capacity_gw"]["p50"]
+    sites = f"{summary['scenario']}'s sites"
+    assert list(_trace(figs["capacity"], f"{sites}, P50").y) == summary["capacity_gw"]["p50"]
     assert list(_trace(figs["capacity"], "targets (online)").y) == [0.45]
     if summary.get("demand"):  # demand on the fan, at year ends
-        demand = _trace(figs["capacity"], "demand (training P50 + inference P50)")
+        party = summary["serving"]["party"]
+        demand = _trace(figs["capacity"], f"{party} demand (training P50 + inference P50)")
         assert list(demand.x) == [row["date"] for row in summary["demand"]]
     serving = summary.get("serving")
     lines = [t for t in figs["capacity"].data if "serving" in (t.name or "")]
@@ -380,6 +382,59 @@ def test_demand_is_drawn_against_all_capacity_serving_its_party() -> None:
             for d in dates
         ],
     }
-    [line] = [t for t in capacity_fan(summary).data if "serving openai" in (t.name or "")]
-    assert list(line.y) == [5.0, 9.8]
+    fig = capacity_fan({**summary, "scenario": "stargate"})
+    names = [t.name for t in fig.data if t.showlegend is not False]
+    # every line says what it is: the sites' fan, everything serving the party, the party's demand
+    assert names == [
+        "stargate's sites, P10–P90",
+        "stargate's sites, P50",
+        "all capacity serving openai: its sites + contracted, P50",
+        "openai demand (training P50 + inference P50)",
+    ]
+    [line] = [t for t in fig.data if "serving openai" in (t.name or "")]
+    assert list(line.y) == [5.0, 9.8] and line.line.dash is None  # a solid line, not a dotted aside
+    assert "openai's demand" in fig.layout.title.text
     assert not [t for t in capacity_fan({**summary, "serving": None}).data if "serving" in (t.name or "")]
+
+
+def test_year_table_reads_cover_against_the_capacity_serving_the_party(recorded) -> None:
+    """P(cover) sits beside the capacity it is computed against (sites + contracted), labelled so;
+    a year end before the as-of date shows no probability."""
+    from gigawatt.report.page import _year_rows, render_report
+
+    band = {"p10": 1.0, "p50": 1.2, "p90": 1.5}
+    year = {
+        "facility_gw": band,
+        "bf16_eflops": band,
+        "energy_twh_per_year": band,
+        "h100_equivalents_million": band,
+    }
+    dates = ["2025-12-31", "2026-12-31"]
+    serving = {"p10": [2.0, 4.0], "p50": [2.0, 5.0], "p90": [2.0, 6.0]}
+    summary = {
+        "year_ends": [{"date": d, **year} for d in dates],
+        "serving": {"party": "openai", "dates": dates, "facility_gw": serving},
+        "demand": [
+            {"date": dates[0], "before_as_of": True, "p_capacity_covers_demand": 0.4},
+            {"date": dates[1], "before_as_of": False, "p_capacity_covers_demand": 0.99},
+        ],
+    }
+    rows = _year_rows(summary)
+    assert [r[-2:] for r in rows] == [["2.00 / 2.00 / 2.00", "—"], ["4.00 / 5.00 / 6.00", "99%"]]
+    html = " ".join(render_report(recorded[0]).split())
+    assert "sites + contracted (P10 / P50 / P90)</th>" in html
+    assert "P(serving capacity ≥ demand)</th>" in html and "P(capacity ≥ demand)</th>" not in html
+
+
+def test_compare_rows_mark_facts_and_keep_outcomes_in_words() -> None:
+    """The report's compare table (as `runs compare`): a fact's number marked observed, a
+    target's outcome in words, never formatted as a percentage."""
+    from gigawatt.report.compare import _value
+
+    assert _value(0.25, "GW", True) == "0.25 GW (observed)" and _value(0.25, "GW") == "0.25 GW"
+    assert _value("met (observed)", "probability", True) == "met (observed)"
+    assert _value("not forecast", "probability", True) == "not forecast"
+    assert (
+        _value("2026-04-29", "date", True) == "2026-04-29 (observed)"
+        and _value(0.5, "probability") == "50.0%"
+    )

@@ -112,7 +112,9 @@ def compare(
     """What changed between two runs: the answers (with Monte Carlo error), the inputs, the rest.
 
     The headline differences carry a standard error and a `significant` flag, the family-wise
-    error over the headline held at 5% (Holm): two seeds of one scenario differ by noise only."""
+    error over the tested ones held at 5% (Holm): two seeds of one scenario differ by noise only.
+    Facts are shown, not tested: what a run observed by its as-of date (a target's outcome, year
+    ends before it, marked observed) and a target it does not forecast."""
     from gigawatt.compare import compare as compare_records
 
     st = _store(store)
@@ -141,7 +143,7 @@ def _print_headline(result: dict[str, Any]) -> None:
         highlight=False,
         soft_wrap=True,
     )
-    # facts (each run's as-of date, targets' observed outcomes) carry no Monte Carlo error: lines
+    # each run's as-of date and targets' observed outcomes with their dates: lines
     facts = [r for r in result["headline"] if r["name"] == "as of" or r["unit"] == "outcome"]
     for row in facts:
         change = "" if row["diff"] is None else f" ({format_change(row['diff'], row['unit'])})"
@@ -150,19 +152,22 @@ def _print_headline(result: dict[str, Any]) -> None:
             highlight=False,
         )
     figures = [r for r in result["headline"] if r not in facts]
-    # significance as a star on B − A, not a column of its own: the figure names keep the room
+    # significance as a star on B − A, not a column of its own: the figure names keep the room;
+    # a fact (observed by the as-of date, or a target not forecast) has no SE and is not tested
     table = Table(
         Column("figure", overflow="fold"),
-        *(Column(h, no_wrap=True) for h in ("A", "B", "B − A", "± SE")),
-        title=f"Headline: {result['significant']} of {len(figures)} differences significant "
-        f"(*: Holm, {result['alpha']:.0%} family-wise)",
+        # on a narrow terminal a fact's words wrap, leaving the room to the figure's name
+        *(Column(h, overflow="fold", max_width=None if console.width >= 120 else 10) for h in ("A", "B")),
+        *(Column(h, no_wrap=True) for h in ("B − A", "± SE")),
+        title=f"Headline: {result['significant']} of {result['tested']} tested differences significant "
+        f"(*: Holm, {result['alpha']:.0%} family-wise; facts, marked observed, are not tested)",
     )
     for row in figures:
-        unit = row["unit"]
+        unit, fact = row["unit"], row.get("facts") or (False, False)
         table.add_row(
             row["name"],
-            _value(row["a"], unit),
-            _value(row["b"], unit),
+            _value(row["a"], unit, fact[0]),
+            _value(row["b"], unit, fact[1]),
             format_change(row["diff"], unit) + ("*" if row["significant"] else ""),
             format_change(row["se"], unit, signed=False),
         )
@@ -203,17 +208,22 @@ def _signed(change: float) -> str:
     return number(change, sign=True)
 
 
-def _value(value: Any, unit: str) -> str:
-    """A headline figure as an analyst reads it."""
+def _value(value: Any, unit: str, fact: bool = False) -> str:
+    """A headline figure as an analyst reads it; a fact's number marked ``(observed)`` (a
+    target's outcome comes in words)."""
     if value is None:
         return "–"
+    if isinstance(value, str):  # a date, or a target's outcome in words
+        return f"{value} (observed)" if fact and unit == "date" else value
     if unit in ("probability", "share"):
-        return f"{value:.1%}"
-    if unit == "USD":
-        return f"${value / 1e9:,.1f}B"
-    if unit == "GW":
-        return f"{value:,.2f}"
-    return str(value)
+        text = f"{value:.1%}"
+    elif unit == "USD":
+        text = f"${value / 1e9:,.1f}B"
+    elif unit == "GW":
+        text = f"{value:,.2f}"
+    else:
+        text = str(value)
+    return f"{text} (observed)" if fact else text
 
 
 def _cell(value: Any) -> str:

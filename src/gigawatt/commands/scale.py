@@ -201,7 +201,10 @@ def countries(
     yes: YesOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Compute sovereignty: capacity by country and world region at each year end (P10/P50/P90)."""
+    """Capacity by site location (country, world region) at each year end, P10/P50/P90.
+
+    Where the compute is built, not whose it is (Stargate UAE, run by Oracle for OpenAI, counts in
+    the Middle East); the notes list each country's tenants, operators and owners."""
     from gigawatt.countries import METRICS, country_view
     from gigawatt.errors import GigawattError
     from gigawatt.scenario import load_scenario
@@ -236,19 +239,16 @@ def countries(
     years = [str(t)[:4] for t in q.time.values[:shown]]
     last_region = [str(g) for g in q.group.values if str(g).startswith("region:")][-1]
     labels = [str(g).split(":", 1)[-1] for g in q.group.values]
-    cells: list[list[tuple[str, str]]] = []  # per group, per year: (P50, "P10–P90" or "")
-    for group in q.group.values:
-        p10, p50, p90 = (q.sel(group=group, quantile=x).values[:shown] / scale for x in (0.1, 0.5, 0.9))
-        rows = zip(p10, p50, p90, strict=True)
-        # a band only where it shows one at the printed precision (never "0.0–0.0")
-        cells.append([(f"{b:,.1f}", _band(a, c)) for a, b, c in rows])
+    cells = _cells(q, shown, scale)
     # As many year columns as fit the terminal (rich: 3 characters of padding and rule per
     # column), the rest in further tables below, so no cell is cut.
     label_width = max(map(len, [*labels, "country / region"]))
     cell_width = max(len(text) for row in cells for cell in row for text in (*cell, "2028"))
     per_table = max(1, (console.width - label_width - 4) // (cell_width + 3))
+    where = "by site location (the country a site stands in, not whose it is)"
     console.print(
-        f"{unit} online at year end: P50, and P10–P90 below it ({', '.join(view.scenarios)})", highlight=False
+        f"{unit} online at year end {where}: P50, P10–P90 below ({', '.join(view.scenarios)})",
+        highlight=False,
     )
     for first in range(0, len(years), per_table):
         chunk = range(first, min(first + per_table, len(years)))
@@ -267,6 +267,16 @@ def countries(
 
 
 __all__ = ["sensitivity", "countries"]
+
+
+def _cells(q: Any, shown: int, scale: float) -> list[list[tuple[str, str]]]:
+    """Per group, per year end shown: (P50, "P10–P90"), the band only where it shows one at the
+    printed precision (never "0.0–0.0")."""
+    cells = []
+    for group in q.group.values:
+        p10, p50, p90 = (q.sel(group=group, quantile=x).values[:shown] / scale for x in (0.1, 0.5, 0.9))
+        cells.append([(f"{b:,.1f}", _band(a, c)) for a, b, c in zip(p10, p50, p90, strict=True)])
+    return cells
 
 
 def _band(p10: float, p90: float) -> str:

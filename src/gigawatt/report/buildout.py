@@ -8,7 +8,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from gigawatt.report.style import _BLUE, _GREY, _RED, _layout
+from gigawatt.report.style import _BLUE, _GREEN, _GREY, _RED, _layout
 from gigawatt.results import demand_forecast
 from gigawatt.sitemap import site_map as draw_site_map
 
@@ -29,9 +29,12 @@ GEO_ASSETS_JS = f"window.PlotlyGeoAssets={{topojson:{{world_110m:{_EMPTY},world_
 
 
 def capacity_fan(summary: Mapping[str, Any]) -> go.Figure:
-    """Facility GW online, P10–P90 band and P50, against the scenario's targets."""
+    """Facility GW online at the scenario's sites (P10–P90 band and P50) against its targets;
+    with demand, all capacity serving demand's party (its sites plus contracted capacity: what
+    demand is read against) and the party's demand, each line named for what it is."""
     cap = summary["capacity_gw"]
     dates = cap["dates"]
+    sites = f"{summary.get('scenario') or 'the scenario'}'s sites"
     fig = go.Figure()
     fig.add_trace(go.Scatter(x=dates, y=cap["p90"], line={"width": 0}, showlegend=False, hoverinfo="skip"))
     fig.add_trace(
@@ -41,11 +44,51 @@ def capacity_fan(summary: Mapping[str, Any]) -> go.Figure:
             fill="tonexty",
             fillcolor="rgba(31,78,137,0.2)",
             line={"width": 0},
-            name="P10–P90",
+            name=f"{sites}, P10–P90",
         )
     )
-    fig.add_trace(go.Scatter(x=dates, y=cap["p50"], line={"color": _BLUE, "width": 3}, name="P50"))
-    # only targets over everything the figure shows (a scoped target counts part of it)
+    fig.add_trace(go.Scatter(x=dates, y=cap["p50"], line={"color": _BLUE, "width": 3}, name=f"{sites}, P50"))
+    _target_marks(fig, summary)
+    serving = summary.get("serving")
+    party = serving.get("party") if isinstance(serving, Mapping) else None
+    if isinstance(serving, Mapping) and serving.get("facility_gw"):
+        # demand is met by all the capacity serving its party (its own sites and contracted
+        # capacity elsewhere), not by these sites alone: that is the line to read it against
+        fig.add_trace(
+            go.Scatter(
+                x=serving["dates"],
+                y=serving["facility_gw"]["p50"],
+                mode="lines+markers",
+                line={"color": _GREEN, "width": 3},
+                name=f"all capacity serving {party or 'the party'}: its sites + contracted, P50",
+                hovertemplate="%{x}: %{y:,.2f} GW serving it (sites + contracted)<extra></extra>",
+            )
+        )
+    demand = [row for row in demand_forecast(summary) if "surplus_gw" in row]
+    if demand:  # demand stated in facility power: its two streams' P50s, at year ends
+        fig.add_trace(
+            go.Scatter(
+                x=[row["date"] for row in demand],
+                y=[row.get("training_gw_p50", 0.0) + row.get("inference_gw_p50", 0.0) for row in demand],
+                mode="lines+markers",
+                line={"color": _RED, "dash": "dash"},
+                name=f"{party or 'its'} demand (training P50 + inference P50)",
+                customdata=[row["p_capacity_covers_demand"] for row in demand],
+                hovertemplate="%{x}: demand %{y:,.2f} GW; P(serving capacity covers it) %{customdata:.0%}"
+                "<extra></extra>",
+            )
+        )
+    fig.update_yaxes(title_text="facility GW online", rangemode="tozero")
+    title = "Capacity online (facility power), P10 / P50 / P90"
+    if demand:
+        title = f"Capacity online (facility power) and {party or 'its party'}'s demand"
+    fig = _layout(fig, title, height=460)
+    fig.update_layout(legend={"orientation": "h", "y": -0.12})
+    return fig
+
+
+def _target_marks(fig: go.Figure, summary: Mapping[str, Any]) -> None:
+    """Targets over everything the fan shows (a scoped target counts part of it) as stars."""
     targets = [
         t
         for t in summary.get("targets", [])
@@ -63,37 +106,6 @@ def capacity_fan(summary: Mapping[str, Any]) -> go.Figure:
                 name="targets (online)",
             )
         )
-    serving = summary.get("serving")
-    if isinstance(serving, Mapping) and serving.get("facility_gw"):
-        # demand is met by all the capacity serving its party (its own sites and contracted
-        # capacity elsewhere), not by these sites alone: that is the line to read it against
-        fig.add_trace(
-            go.Scatter(
-                x=serving["dates"],
-                y=serving["facility_gw"]["p50"],
-                mode="lines",
-                line={"color": _GREY, "width": 2, "dash": "dot"},
-                name=f"all capacity serving {serving.get('party', 'the party')}, incl. contracted (P50)",
-                hovertemplate="%{x}: %{y:,.2f} GW serving it<extra></extra>",
-            )
-        )
-    demand = [row for row in demand_forecast(summary) if "surplus_gw" in row]
-    if demand:  # demand stated in facility power: its two streams' P50s, at year ends
-        fig.add_trace(
-            go.Scatter(
-                x=[row["date"] for row in demand],
-                y=[row.get("training_gw_p50", 0.0) + row.get("inference_gw_p50", 0.0) for row in demand],
-                mode="lines+markers",
-                line={"color": _RED, "dash": "dash"},
-                name="demand (training P50 + inference P50)",
-                customdata=[row["p_capacity_covers_demand"] for row in demand],
-                hovertemplate="%{x}: demand %{y:,.2f} GW; P(capacity covers it) %{customdata:.0%}"
-                "<extra></extra>",
-            )
-        )
-    fig.update_yaxes(title_text="facility GW online", rangemode="tozero")
-    title = "Capacity online (facility power), P10 / P50 / P90" + (" against demand" if demand else "")
-    return _layout(fig, title)
 
 
 def phase_gantt(summary: Mapping[str, Any]) -> go.Figure:

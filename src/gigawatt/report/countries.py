@@ -1,4 +1,4 @@
-"""Compute sovereignty: capacity by country."""
+"""Capacity by site location: the country each site stands in, not whose compute it is."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from gigawatt.report.style import _layout
 
 
 def country_bars(summary: Mapping[str, Any]) -> go.Figure | None:
-    """Compute sovereignty: facility GW online per country at year ends (P50, P10–P90 bars)."""
+    """Facility GW online per country of site location at year ends (P50, P10–P90 bars)."""
     breakdown = summary.get("breakdown") or {}
     countries = sorted(k for k in breakdown if k.startswith("country:"))
     if not countries:
@@ -29,4 +29,4 @@ def country_bars(summary: Mapping[str, Any]) -> go.Figure | None:
             error_y={"type": "data", "symmetric": False, "array": p90 - p50, "arrayminus": p50 - p10},
         )
     fig.update_layout(barmode="group", yaxis_title="facility GW online (P50; bars P10–P90)")
-    return _layout(fig, "Capacity by country")
+    return _layout(fig, "Capacity by site location (country where the site stands)")

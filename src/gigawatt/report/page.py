@@ -31,11 +31,21 @@ from gigawatt.units import format_date
 
 
 def _year_rows(summary: Mapping[str, Any]) -> list[list[str]]:
+    """Year ends: the scenario's sites' facility GW, FLOP/s, energy, H100e; then the facility GW
+    serving demand's party (its sites + contracted: what demand is read against) and
+    P(it covers demand), "—" before the as-of date (demand not observed) or without demand."""
     covered = {row["date"]: row["p_capacity_covers_demand"] for row in demand_forecast(summary)}
+    serving = summary.get("serving") or {}
+    at = {date: i for i, date in enumerate(serving.get("dates") or [])}
     rows = []
     for row in summary.get("year_ends", []):
         gw, ef = row["facility_gw"], row["bf16_eflops"]
-        covers = covered.get(row["date"])
+        covers, i = covered.get(row["date"]), at.get(row["date"])
+        serves = (
+            "—"
+            if i is None
+            else " / ".join(_fmt(serving["facility_gw"][q][i]) for q in ("p10", "p50", "p90"))
+        )
         rows.append(
             [
                 row["date"],
@@ -43,6 +53,7 @@ def _year_rows(summary: Mapping[str, Any]) -> list[list[str]]:
                 " / ".join(_fmt(ef[q], 0) for q in ("p10", "p50", "p90")),
                 _fmt(row["energy_twh_per_year"]["p50"], 1),
                 _fmt(row["h100_equivalents_million"]["p50"], 2),
+                serves,
                 "—" if covers is None else f"{covers:.0%}",
             ]
         )
@@ -151,6 +162,7 @@ def report_context(
         "charts": charts,
         "targets": summary.get("targets", []),
         "years": _year_rows(summary),
+        "serving_party": (summary.get("serving") or {}).get("party"),
         "money": money,
         "money_note": "" if money else _money_note(summary, scenario),
         "assumptions": _assumptions(scenario),

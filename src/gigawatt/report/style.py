@@ -7,7 +7,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-_BLUE, _GREY, _RED = "#1f4e89", "#9aa5b1", "#c0392b"
+_BLUE, _GREY, _RED, _GREEN = "#1f4e89", "#9aa5b1", "#c0392b", "#1e8449"
 
 
 def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
