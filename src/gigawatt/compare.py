@@ -52,6 +52,7 @@ __all__ = [
     "compare",
     "fan_overlay",
     "format_change",
+    "format_value",
     "headline",
     "holm",
     "proportion_diff_se",
@@ -434,6 +435,25 @@ def format_change(value: float | None, unit: str, signed: bool = True, missing: 
     if unit == "USD":
         return f"{value / 1e9:{sign},.1f} $B"
     return f"{value:{sign},.3f} GW" if unit == "GW" else f"{value:{sign},.3f}"
+
+
+def format_value(value: Any, unit: str, fact: bool = False, missing: str = "–", gw_unit: str = "") -> str:
+    """One side's headline figure, as the CLI and the report print it (probabilities and shares in
+    %, USD in $B, GW with ``gw_unit`` after it); a fact's number (observed by the run's as-of date)
+    marked ``(observed)``, a target's outcome in words; ``missing`` where there is none."""
+    if value is None:
+        return missing
+    if isinstance(value, str):  # a date, or a target's outcome in words
+        return f"{value} (observed)" if fact and unit == "date" else value
+    if unit in ("probability", "share"):
+        text = f"{value:.1%}"
+    elif unit == "USD":
+        text = f"${value / 1e9:,.1f}B"
+    elif unit == "GW":
+        text = f"{value:,.2f}{gw_unit}"
+    else:
+        text = str(value)
+    return f"{text} (observed)" if fact else text
 
 
 _COUNTRY = re.compile(r"\bcountry:([A-Za-z]{2})\b")

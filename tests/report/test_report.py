@@ -429,12 +429,15 @@ def test_year_table_reads_cover_against_the_capacity_serving_the_party(recorded)
 def test_compare_rows_mark_facts_and_keep_outcomes_in_words() -> None:
     """The report's compare table (as `runs compare`): a fact's number marked observed, a
     target's outcome in words, never formatted as a percentage."""
-    from gigawatt.report.compare import _value
+    from functools import partial
 
-    assert _value(0.25, "GW", True) == "0.25 GW (observed)" and _value(0.25, "GW") == "0.25 GW"
-    assert _value("met (observed)", "probability", True) == "met (observed)"
-    assert _value("not forecast", "probability", True) == "not forecast"
+    from gigawatt.compare import format_value
+
+    value = partial(format_value, missing="—", gw_unit=" GW")  # as the report calls it
+    assert value(0.25, "GW", True) == "0.25 GW (observed)" and value(0.25, "GW") == "0.25 GW"
+    assert value("met (observed)", "probability", True) == "met (observed)"
+    assert value("not forecast", "probability", True) == "not forecast"
     assert (
-        _value("2026-04-29", "date", True) == "2026-04-29 (observed)"
-        and _value(0.5, "probability") == "50.0%"
+        value("2026-04-29", "date", True) == "2026-04-29 (observed)" and value(0.5, "probability") == "50.0%"
     )
+    assert value(None, "GW") == "—" and format_value(None, "GW") == "–"

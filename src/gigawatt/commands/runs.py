@@ -134,7 +134,7 @@ def compare(
 def _print_headline(result: dict[str, Any]) -> None:
     """Which runs A and B are, then the facts that differ (lines: no Monte Carlo error) and the
     headline figures (a table: B − A with its SE, a star where significant)."""
-    from gigawatt.compare import format_change
+    from gigawatt.compare import format_change, format_value
 
     console.print(
         f"A = run {result['a']['id']} ({result['a']['scenario']}, seed {result['a']['seed']}, "
@@ -148,7 +148,8 @@ def _print_headline(result: dict[str, Any]) -> None:
     for row in facts:
         change = "" if row["diff"] is None else f" ({format_change(row['diff'], row['unit'])})"
         console.print(
-            f"{row['name']} — A: {_value(row['a'], row['unit'])}; B: {_value(row['b'], row['unit'])}{change}",
+            f"{row['name']} — A: {format_value(row['a'], row['unit'])}; "
+            f"B: {format_value(row['b'], row['unit'])}{change}",
             highlight=False,
         )
     figures = [r for r in result["headline"] if r not in facts]
@@ -166,8 +167,8 @@ def _print_headline(result: dict[str, Any]) -> None:
         unit, fact = row["unit"], row.get("facts") or (False, False)
         table.add_row(
             row["name"],
-            _value(row["a"], unit, fact[0]),
-            _value(row["b"], unit, fact[1]),
+            format_value(row["a"], unit, fact[0]),
+            format_value(row["b"], unit, fact[1]),
             format_change(row["diff"], unit) + ("*" if row["significant"] else ""),
             format_change(row["se"], unit, signed=False),
         )
@@ -206,24 +207,6 @@ def _signed(change: float) -> str:
     from gigawatt.fmt import number
 
     return number(change, sign=True)
-
-
-def _value(value: Any, unit: str, fact: bool = False) -> str:
-    """A headline figure as an analyst reads it; a fact's number marked ``(observed)`` (a
-    target's outcome comes in words)."""
-    if value is None:
-        return "–"
-    if isinstance(value, str):  # a date, or a target's outcome in words
-        return f"{value} (observed)" if fact and unit == "date" else value
-    if unit in ("probability", "share"):
-        text = f"{value:.1%}"
-    elif unit == "USD":
-        text = f"${value / 1e9:,.1f}B"
-    elif unit == "GW":
-        text = f"{value:,.2f}"
-    else:
-        text = str(value)
-    return f"{text} (observed)" if fact else text
 
 
 def _cell(value: Any) -> str:

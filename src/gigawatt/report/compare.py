@@ -6,27 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from gigawatt.compare import ALPHA, fan_overlay, format_change, headline
+from gigawatt.compare import ALPHA, fan_overlay, format_change, format_value, headline
 
 __all__ = ["compare_context"]
-
-
-def _value(value: Any, unit: str, fact: bool = False) -> str:
-    """One side's figure as the dashboard shows it (probabilities and shares in %, USD in $B); a
-    fact's number (observed by the run's as-of date) marked, a target's outcome in words."""
-    if value is None:
-        return "—"
-    if isinstance(value, str):  # a date, or a target's outcome in words
-        return f"{value} (observed)" if fact and unit == "date" else value
-    if unit in ("probability", "share"):
-        text = f"{100 * value:.1f}%"
-    elif unit == "USD":
-        text = f"${value / 1e9:,.1f}B"
-    elif unit == "GW":
-        text = f"{value:,.2f} GW"
-    else:
-        text = str(value)
-    return f"{text} (observed)" if fact else text
 
 
 def compare_context(store: Any, a: Any, b: Any, alpha: float = ALPHA) -> dict[str, Any]:
@@ -43,8 +25,8 @@ def compare_context(store: Any, a: Any, b: Any, alpha: float = ALPHA) -> dict[st
         "rows": [
             {
                 "name": r.name,
-                "a": _value(r.a, r.unit, r.facts[0]),
-                "b": _value(r.b, r.unit, r.facts[1]),
+                "a": format_value(r.a, r.unit, r.facts[0], missing="—", gw_unit=" GW"),
+                "b": format_value(r.b, r.unit, r.facts[1], missing="—", gw_unit=" GW"),
                 "diff": format_change(r.diff, r.unit, missing="—"),
                 "se": "—" if r.se is None else "± " + format_change(r.se, r.unit, signed=False, missing="—"),
                 "significant": r.significant,
