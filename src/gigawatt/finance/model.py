@@ -97,7 +97,9 @@ def money_parameters(scenario: Scenario) -> dict[str, Dist]:
         **collect(scenario.commitments, "commitments"),
         **collect(scenario.funding, "funding"),
     }
-    for block in {c.contracted for c in scenario.contracts.values() if c.contracted in scenario.contracted}:
+    for block in sorted(
+        {c.contracted for c in scenario.contracts.values() if c.contracted in scenario.contracted}
+    ):
         # the block's own paths: the same draws as the buildout's (sampling is keyed by path)
         params.update(collect(scenario.contracted[block], f"contracted.{block}"))
     for name, contract in scenario.contracts.items():
