@@ -890,3 +890,13 @@ def test_help_is_readable_at_80_columns():
     for flag, bad in (("--quantile", "-0.1"), ("--robust", "1.2"), ("--emissions-cap-mt", "-1")):
         result = runner.invoke(app, ["plan", "stargate", "--no-record", flag, bad])
         assert result.exit_code == 2 and f"Invalid value for '{flag}'" in result.output, flag
+
+
+def test_why_tells_close_amounts_apart():
+    """`--why` compares a MW's cost with the demand it would meet: close amounts get the decimals
+    that tell them apart (it printed "$1.9M, more than the $1.9M")."""
+    from gigawatt.plan.result import usd_millions_apart
+
+    assert usd_millions_apart(1.94e6, 1.91e6) == ("$1.94M", "$1.91M")
+    assert usd_millions_apart(5.2e6, 1.9e6) == ("$5.2M", "$1.9M")
+    assert usd_millions_apart(1.9e6, 1.9e6) == ("$1.9000M", "$1.9000M")  # equal: as precise as it gets

@@ -20,6 +20,16 @@ from gigawatt.plan.model import coefficients
 from gigawatt.units import date_from_days
 
 
+def usd_millions_apart(a_usd: float, b_usd: float) -> tuple[str, str]:
+    """Two USD amounts as $M with the fewest decimals (one to four) that tell them apart, so a
+    comparison never reads "$1.9M, more than the $1.9M"."""
+    for digits in range(1, 5):
+        a, b = (f"${x / 1e6:,.{digits}f}M" for x in (a_usd, b_usd))
+        if a != b:
+            break
+    return a, b
+
+
 @dataclass
 class PlanResult:
     """A solved plan: decisions, costs and the constraints that bind, labelled."""
@@ -177,9 +187,9 @@ class PlanResult:
         t, j, a = np.unravel_index(int(np.argmax(margin)), margin.shape)
         mw = f"a MW built in {labels[t]} ({ds.source.values[j]}, {ds.accelerator.values[a]})"
         if margin[t, j, a] < 0:
+            costs, worth = usd_millions_apart(float(cost[t, j, a]), float(value[t, j, a]))
             return (
-                f"not built: its best MW, {mw}, costs ${cost[t, j, a] / 1e6:,.1f}M, more than the "
-                f"${value[t, j, a] / 1e6:,.1f}M of demand it would meet"
+                f"not built: its best MW, {mw}, costs {costs}, more than the {worth} of demand it would meet"
             )
         fixed = float(ds.fixed_cost_usd.isel(site=i))
         reasons = [f"opening it costs ${fixed / 1e6:,.0f}M of land"] if fixed > 0 else []
