@@ -190,7 +190,7 @@ def chip_flows(
         )
     if scenario.chips.refresh:
         for name, contract in scenario.contracts.items():
-            if contract.kind != "purchase" or contract.scheduled or contract.paid != "delivery":
+            if not buys_chips(contract) or contract.scheduled:
                 continue
             chosen = covered_phases(contract, ds, scenario.chips.buyers)
             until = sold_until(scenario, ds, p, contract.payer)[:, chosen]
