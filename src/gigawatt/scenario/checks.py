@@ -242,7 +242,7 @@ def _covenant_problems(
 
 
 def _commitment_problems(scenario: Scenario, doc: _yaml.Document) -> list[Problem]:
-    """Each capex commitment's sites and programme must exist."""
+    """Each capex commitment's sites, programme and country must be the scenario's."""
     problems: list[Problem] = []
     for name, commitment in scenario.commitments.items():
         for index, site_id in enumerate(commitment.sites):
@@ -252,14 +252,11 @@ def _commitment_problems(scenario: Scenario, doc: _yaml.Document) -> list[Proble
                         ("commitments", name, "sites", index), _unknown("site", site_id, scenario.sites)
                     )
                 )
-        programmes = {s.programme for s in scenario.sites.values()}
-        if commitment.programme is not None and commitment.programme not in programmes:
-            problems.append(
-                doc.problem(
-                    ("commitments", name, "programme"),
-                    _unknown("programme", commitment.programme, programmes),
-                )
-            )
+        for key in ("programme", "country"):
+            known = {getattr(s, key) for s in scenario.sites.values()}
+            value = getattr(commitment, key)
+            if value is not None and value not in known:
+                problems.append(doc.problem(("commitments", name, key), _unknown(key, value, known)))
     return problems
 
 

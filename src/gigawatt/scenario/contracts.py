@@ -125,7 +125,8 @@ class Covenants(Model):
 
 class Commitment(Model):
     """A programme's pledge: total capex ``capex`` spent by ``by`` on the sites of ``programme``
-    (or ``sites``; all sites if neither). Simulated capex is each phase's facility MW times the
+    (or ``sites``; all sites if neither), in ``country`` if given (a pledge made for one country's
+    infrastructure counts no site abroad). Simulated capex is each phase's facility MW times the
     catalog's all-in capex per facility GW: construction as built, IT equipment at delivery
     (``gigawatt.finance.chips``); ``counts`` picks what the pledge covers: all, construction or it."""
 
@@ -133,6 +134,7 @@ class Commitment(Model):
     by_date: Date = Field(alias="by")
     counts: Literal["all", "construction", "it"] = "all"
     programme: str | None = None
+    country: str | None = None
     sites: list[str] = []
     source: SourceIds = []
     note: str = ""
