@@ -232,4 +232,8 @@ def test_loi_era_scenario_runs_and_compares(tmp_path):
     assert same_rows["P(ten-gw-secured-2029)"]["p_value"] is None and same["significant"] == 0
     for name in ("stargate share P50 2028", "serving facility GW P50 2028", "P(demand covered) 2028"):
         assert rows[name]["se"] > 0 and rows[name]["p_value"] is not None
+    # serving capacity at a year end before B's as-of date is observed in B: a fact, not tested
+    for name in ("serving facility GW P50 2025", "stargate share P50 2025"):
+        assert rows[name]["facts"] == [False, True] and rows[name]["p_value"] is None, rows[name]
+    assert "P(demand covered) 2025" not in rows  # B has no demand forecast before its as-of date
     assert np.isfinite(late["serving"]["facility_gw"]["p50"][-1])
