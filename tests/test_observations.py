@@ -223,8 +223,12 @@ def test_loi_era_scenario_runs_and_compares(tmp_path):
     assert facts and all(r["se"] is None and r["p_value"] is None and not r["significant"] for r in facts)
     # the Holm family (and the count of significant differences) holds the tested figures only
     assert data["tested"] == sum(r["p_value"] is not None for r in data["headline"])
-    # not tested either: the as-of dates, two outcome lines, a P50 date never reached in either run
-    assert data["tested"] == len(data["headline"]) - len(facts) - 4
+    # not tested either: the as-of dates and two outcome lines
+    untested = [r["name"] for r in data["headline"] if not any(r["facts"]) and r["p_value"] is None]
+    assert data["tested"] == len(data["headline"]) - len(facts) - 3, untested
+    # Lordstown + Milam's 1.5 GW is above what B's two sites can hold: unreachable there, a fact
+    assert rows["P(lordstown-milam-1-5gw)"]["b"] == "unreachable"
+    assert rows["P(lordstown-milam-1-5gw)"]["facts"] == [False, True]
     assert f"of {data['tested']} tested differences significant" in " ".join(head.split())
     same = json.loads(runner.invoke(app, ["runs", "compare", b, b, "--store", store, "--json"]).stdout)
     same_rows = {r["name"]: r for r in same["headline"]}

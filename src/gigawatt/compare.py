@@ -235,9 +235,12 @@ def _as_of(sa: _Side, sb: _Side) -> list[Difference]:
 def _fact(target: Mapping[str, Any]) -> str | None:
     """A target's outcome when it is a fact, not a draw: observed by the run's as-of date, or
     ``not forecast`` (a status basis: what holds the status at the as-of date, later
-    commitments not modelled); None when the run forecasts it."""
+    commitments not modelled), or ``unreachable`` (above what its scope can hold in any draw);
+    None when the run forecasts it."""
     if not target.get("observed"):
-        return None if target.get("forecast", True) else "not forecast"
+        if not target.get("forecast", True):
+            return "not forecast"
+        return None if target.get("reachable", True) else "unreachable"
     return "met (observed)" if target.get("met_on") else "missed (observed)"
 
 
@@ -415,7 +418,7 @@ def resolved_inputs(record: Any) -> dict[str, Any]:
 
 def _headline_paths(summary: Mapping[str, Any]) -> set[str]:
     """The flattened summary paths the headline already shows."""
-    targets = ("probability", "p50_date", "observed", "met_on", "reached_on", "forecast")
+    targets = ("probability", "p50_date", "observed", "met_on", "reached_on", "forecast", "reachable")
     paths = {"as_of"} | {f"targets[{t['name']}].{k}" for t in summary.get("targets", []) for k in targets}
     paths |= {f"year_ends[{i}].facility_gw.p50" for i in range(len(summary.get("year_ends", [])))}
     serving = summary.get("serving") or {}

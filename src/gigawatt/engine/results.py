@@ -17,7 +17,7 @@ from gigawatt.compute import tokens_per_second
 from gigawatt.engine.aggregate import Aggregates
 from gigawatt.engine.histograms import _SUM_UNIT, _date_quantile, _hist_quantiles
 from gigawatt.engine.model import CAUSES, DAYS_PER_WEEK, WEEKS_PER_YEAR, Model
-from gigawatt.engine.targets import FORECAST_BASES
+from gigawatt.engine.targets import FORECAST_BASES, ceiling_mw
 from gigawatt.frames import summary_table
 
 
@@ -80,6 +80,8 @@ class Results:
             fact = observations.outcome(self.model.scenario, target)
             row.update(observations.outcome_row(fact))
             row["forecast"] = fact is None and target.basis in FORECAST_BASES
+            row["ceiling_gw"] = ceiling_mw(self.model, name) / 1000
+            row["reachable"] = row["ceiling_gw"] >= row["gw"]
             if fact is not None:
                 row["p50_date"] = row["p90_date"] = row["met_on"]
             rows.append(row)
