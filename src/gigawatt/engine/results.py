@@ -80,8 +80,9 @@ class Results:
             fact = observations.outcome(self.model.scenario, target)
             row.update(observations.outcome_row(fact))
             row["forecast"] = fact is None and target.basis in FORECAST_BASES
-            row["ceiling_gw"] = ceiling_mw(self.model, name) / 1000
-            row["reachable"] = row["ceiling_gw"] >= row["gw"]
+            ceiling_gw = ceiling_mw(self.model, name) / 1000
+            row["ceiling_gw"] = ceiling_gw
+            row["reachable"] = ceiling_gw >= target.power_mw / 1000
             if fact is not None:
                 row["p50_date"] = row["p90_date"] = row["met_on"]
             rows.append(row)
