@@ -30,6 +30,7 @@ from gigawatt import units
 from gigawatt.finance.capacity import DAYS_PER_YEAR
 from gigawatt.finance.contracts import Flow
 from gigawatt.finance.covenants import FINANCING, trailing
+from gigawatt.finance.facts import forecast_from
 from gigawatt.finance.ledger import WORLD
 from gigawatt.finance.quantiles import bands
 from gigawatt.financing import FundingPolicy
@@ -97,6 +98,7 @@ def fund(
     ]
     out: dict[str, PartyFunding] = {}
     new_flows: list[Flow] = []
+    start = forecast_from(edges, scenario.time.as_of_day)  # the first forecast period (finance.facts)
     for party in measured:
         policy = scenario.funding.get(party)
         base = f"funding.{party}"
@@ -105,6 +107,8 @@ def fund(
         net, operating, known_debt = _position(flows, party, shape)
         position = cash0[:, None] + np.cumsum(net, axis=1)
         gap = np.clip(floor[:, None] - position, 0.0, None)
+        if start:  # before the as-of date nothing is needed: what was raised is the dated deals
+            gap[:, :start] = 0.0
         below = gap > 1.0
         result = PartyFunding(
             need_usd=gap.max(axis=1),
@@ -116,7 +120,7 @@ def fund(
             continue
         result.has_policy = True
         new_flows += _apply_policy(
-            policy, party, p, edges, (net, operating, known_debt), cash0, floor, result, window
+            policy, party, p, edges, (net, operating, known_debt), cash0, floor, result, window, start
         )
     return FundingOutcome(out, new_flows)
 
@@ -131,11 +135,13 @@ def _apply_policy(
     floor: np.ndarray,
     result: PartyFunding,
     window: int,
+    start: int = 0,
 ) -> list[Flow]:
     """A party's funding policy period by period (module doc): what each instrument raises, its
     interest and a revolver's repayments as ledger flows; the shortfall and the debt outstanding
     at the horizon into ``result``. ``position``: the party's net, operating cash flow and known
-    debt outstanding ``(draw, period)``."""
+    debt outstanding ``(draw, period)``; the policy acts from period ``start`` (the first after
+    the as-of date: before it, cash only moves by the net cash flow)."""
     net, operating, known_debt = position
     draws, periods = net.shape
     base = f"funding.{party}"
@@ -158,6 +164,8 @@ def _apply_policy(
         if k and years[k] != years[k - 1]:
             used_this_year = [np.zeros(draws) for _ in instruments]
         cash = cash + net_t[k]
+        if k < start:
+            continue
         for i, inst in enumerate(instruments):
             if inst.kind != "equity":
                 interest[i][k] = outstanding[i] * rate[i] * period_years[k]
