@@ -28,10 +28,13 @@ from gigawatt.scenario import Scenario
 __all__ = ["forecast_from", "net_to_day", "open_at_cash_dates"]
 
 
-def forecast_from(edges: np.ndarray, as_of_day: float) -> int:
-    """The first forecast period: the first that starts on or after ``as_of_day`` (the number of
-    periods if none does)."""
-    return int(np.searchsorted(edges[:-1], as_of_day, side="left"))
+def forecast_from(scenario: Scenario, edges: np.ndarray) -> int:
+    """The first forecast period: the first that starts on or after ``time.as_of`` (the number of
+    periods if none does); the first period when the scenario states no as-of date."""
+    as_of = scenario.time.as_of_date
+    if as_of is None:
+        return 0
+    return int(np.searchsorted(edges[:-1], float(as_of.mid), side="left"))
 
 
 def net_to_day(net: np.ndarray, edges: np.ndarray, day: float) -> np.ndarray:

@@ -98,7 +98,7 @@ def fund(
     ]
     out: dict[str, PartyFunding] = {}
     new_flows: list[Flow] = []
-    start = forecast_from(edges, scenario.time.as_of_day)  # the first forecast period (finance.facts)
+    start = forecast_from(scenario, edges)  # the first forecast period (finance.facts)
     for party in measured:
         policy = scenario.funding.get(party)
         base = f"funding.{party}"

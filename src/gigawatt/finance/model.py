@@ -368,7 +368,7 @@ def _apply_covenants(
     """Re-serve each loan with covenants against everything else its borrower pays and receives."""
     window = max(1, round(DAYS_PER_YEAR / float(np.mean(np.diff(edges)))))
     capital = capital_contracts(scenario)
-    forecast = np.arange(len(edges) - 1) >= forecast_from(edges, scenario.time.as_of_day)  # finance.facts
+    forecast = np.arange(len(edges) - 1) >= forecast_from(scenario, edges)  # finance.facts
     for name, contract in scenario.contracts.items():
         terms = contract.covenants
         if contract.kind != "loan" or terms is None:

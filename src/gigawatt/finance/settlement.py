@@ -117,7 +117,7 @@ def settle(money: Money) -> Settlement:
         owed_in[:, :, c] = fixed_in[:, :, c] + book.sum(scaled & (payee == i))
         owed_out[:, :, c] = book.sum(payer == i)
     cash = cash0[:, None, :] + np.cumsum(owed_in - owed_out, axis=1)  # after each period, paid in full
-    start = forecast_from(money.edges, money.scenario.time.as_of_day)  # no one short before as-of
+    start = forecast_from(money.scenario, money.edges)  # no one short before as-of
     settled = _settled_draws(cash, cash0, floor, owed_in, owed_out, start)
     shortfall = np.zeros((draws, periods, parties.size))
     changed: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (draw, period, paid) by block

@@ -272,7 +272,7 @@ def report(money: Money, settlement: Settlement) -> dict[str, Any]:
     )
     by_party: dict[str, Any] = {}
     # the lowest cash from the as-of date on (finance.facts: the cash before it is not a forecast)
-    start = min(forecast_from(edges, money.scenario.time.as_of_day), len(edges) - 2)
+    start = min(forecast_from(money.scenario, edges), len(edges) - 2)
     for i, name in enumerate(names):
         if not settlement.constrained[i]:
             continue
