@@ -1,13 +1,14 @@
 """Outside capital: how much each party needs beyond its cash and known deals, and what its
 funding policy raises.
 
-**Need.** A party's cash position is its starting ``cash`` plus its net cash flow (known deals
-included). Whatever takes the position below the policy's ``floor`` (zero without a policy)
-must come from outside: the need is the deepest such gap over the horizon, per draw, and its
-first date the first period the position is below the floor. Every party that declares cash
-or a policy is measured.
+**Need.** A party's cash position is its opening ``cash`` (solved back from a ``cash_date``:
+:mod:`gigawatt.finance.facts`) plus its net cash flow (known deals included). Whatever takes the
+position below the policy's ``floor`` (zero without a policy) from the as-of date on must come
+from outside: the need is the deepest such gap over the forecast periods, per draw, and its first
+date the first of them with the position below the floor (before the as-of date, what was raised
+is what the dated deals say). Every party that declares cash or a policy is measured.
 
-**Policy** (:class:`gigawatt.financing.FundingPolicy`). Period by period, the party pays
+**Policy** (:class:`gigawatt.financing.FundingPolicy`). Period by period from the as-of date, the party pays
 interest on what it has raised, repays a revolver from cash above the floor, and when its
 position is below the floor draws on its instruments in order: each up to what is left of its
 ``capacity_per_year`` that calendar year (a revolver: up to its ``limit`` outstanding), and debt

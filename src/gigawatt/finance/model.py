@@ -10,9 +10,12 @@ catalog price (facility MW online × load factor × hours, less what the operato
 purchase agreements deliver to the site), staff (catalog
 ``opex.staff_cost_per_mw`` per facility MW-year) and maintenance (catalog
 ``opex.maintenance_share_of_capex_per_year`` × all-in capex per facility MW, per
-MW-year online). Loans with covenants are then re-served against the whole ledger
-(:mod:`gigawatt.finance.covenants`), in declaration order; last, each party's outside capital
-need is measured and its funding policy raises money (:mod:`gigawatt.finance.funding`).
+MW-year online). A party's cash stated at a date becomes its opening balance, solved back
+from the flows so far (:mod:`gigawatt.finance.facts`: ``parameters["parties.PARTY.cash"]`` is
+the opening from there on). Loans with covenants are then re-served against the whole ledger
+(:mod:`gigawatt.finance.covenants`, tested from the as-of date), in declaration order; last, each
+party's outside capital need is measured and its funding policy raises money from the as-of date
+(:mod:`gigawatt.finance.funding`).
 Dated financing deals (``financing:``) are contracts like any other
 (:func:`gigawatt.financing.with_financing`).
 """

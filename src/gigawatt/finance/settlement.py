@@ -7,7 +7,9 @@ Eisenberg & Noe, "Systemic Risk in Financial Systems", Management Science 47(2),
 found by fixed-point iteration from full payment); the unpaid rest is deferred to the
 next period or defaulted, by each contract's ``on_shortfall``, and its counterparties
 receive less in turn. Parties without declared cash, and the world, always pay
-(:mod:`gigawatt.finance.stress` shocks a scenario and reports who runs short).
+(:mod:`gigawatt.finance.stress` shocks a scenario and reports who runs short). Before the
+scenario's as-of date every party pays in full: no one runs short in the past
+(:mod:`gigawatt.finance.facts`).
 """
 
 from __future__ import annotations
