@@ -351,7 +351,7 @@ def _print_plan(summary: dict[str, Any], title: str, why: bool) -> None:
         f"{f'{party} ' if party else ''}demand {demand[-1] / 1e18:,.1f} EFLOP/s "
         f"({summary['demand_mw'][-1]:,.0f} MW), of which its contracted capacity meets "
         f"{bought[-1] / 1e18:,.1f}; served {served[-1] / 1e18:,.1f} EFLOP/s "
-        f"({summary['served_mw'][-1]:,.0f} MW)",
+        f"({summary['served_mw'][-1]:,.0f} MW){_beyond(summary)}",
         highlight=False,
     )
     assumptions = summary["assumptions"]
@@ -386,6 +386,21 @@ def _print_plan(summary: dict[str, Any], title: str, why: bool) -> None:
 
 
 _BINDS = "binding (why not more): "
+
+
+def _beyond(summary: dict[str, Any]) -> str:
+    """Where what serves demand (existing, contracted, under construction, built) exceeds it most."""
+    have, need = summary.get("capacity_flops"), summary["demand_flops"]
+    if not have:
+        return ""
+    over = [h - d for h, d in zip(have, need, strict=True)]
+    t = max(range(len(over)), key=lambda i: over[i])
+    if over[t] <= 1e-6 * need[t]:
+        return ""
+    return (
+        f"; capacity beyond demand at most {over[t] / 1e18:,.1f} EFLOP/s "
+        f"({100 * over[t] / need[t]:,.0f}% over, {summary['periods'][t]})"
+    )
 
 
 def _print_fixed_builds(summary: dict[str, Any]) -> None:

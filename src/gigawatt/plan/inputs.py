@@ -472,10 +472,12 @@ def _site_power(
         elif kind == "solar_battery":
             solar = [s for s in site.power_plan if s.kind == "solar_battery"]
             firm_fraction = np.mean([s.firm_fraction.mid for s in solar]) if solar else 1.0
-            power_capex[j] = 1000 * (
-                _cost(catalog, "power_equipment", "solar_per_kw") / max(firm_fraction, 1e-3)
-                + _cost(catalog, "power_equipment", "battery_per_kwh")
-                * _cost(catalog, "plan", "battery_duration_hours")
+            # per firm facility MW: solar in $/kW over its firm fraction, the battery in $/MWh
+            # (the catalog reads "$220/kWh" as $220,000/MWh) for its hours
+            power_capex[j] = 1000 * _cost(catalog, "power_equipment", "solar_per_kw") / max(
+                firm_fraction, 1e-3
+            ) + _cost(catalog, "power_equipment", "battery_per_kwh") * _cost(
+                catalog, "plan", "battery_duration_hours"
             )
     return cap, power_capex, opex, co2
 
