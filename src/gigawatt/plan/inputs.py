@@ -346,13 +346,7 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
     ds["earliest_online_date"] = ("site", earliest)
     ds["facility_capex_usd_per_mw"] = (("site", "source"), building / pue[:, None] + power_capex)
     ds["chips_capex_usd_per_mw"] = (("site", "accelerator"), acc_per_mw * price_usd * (1 + networking))
-    ds["fixed_build_mw"] = (("site", "accelerator", "period"), fixed_build)
-    ds["fixed_build_capex_usd"] = (
-        "site",
-        _fixed_build_capex(scenario, sites, fixed_total, ds.facility_capex_usd_per_mw.values)
-        + (fixed_total * ds.chips_capex_usd_per_mw.values).sum(axis=1),
-    )
-    ds["fixed_build_total_mw"] = ("site", fixed_total.sum(axis=1))
+    ds = _with_fixed_builds(ds, scenario, fixed_build, fixed_total)
     ds["opex_usd_per_mw_quarter"] = (("site", "source"), opex)
     ds["co2_t_per_mw_quarter"] = (("site", "source"), co2)
     ds["accelerators_per_mw"] = (("site", "accelerator"), acc_per_mw)
@@ -540,19 +534,25 @@ def _site_phases(
     return _SitePhases((size, existing, existing_flops, fixed_cost), room, earliest, (fixed, fixed_total))
 
 
-def _fixed_build_capex(
-    scenario: Scenario, sites: list[str], fixed_total: np.ndarray, facility_usd_per_mw: np.ndarray
-) -> np.ndarray:
-    """The facility capex of each site's fixed builds (``fixed_total``, MW by accelerator): the
-    plan's facility capex per MW of each power source, weighted by the site's firm power plan."""
-    out = np.zeros(len(sites))
-    for i, site_id in enumerate(sites):
+def _with_fixed_builds(
+    ds: xr.Dataset, scenario: Scenario, fixed_build: np.ndarray, fixed_total: np.ndarray
+) -> xr.Dataset:
+    """The sites' fixed builds in ``ds``: facility MW online by each quarter's end by accelerator
+    (``fixed_build``), in all, and their capex: the plan's chips capex per MW of their
+    accelerator, and its facility capex per MW of each power source weighted by the site's
+    firm power plan."""
+    facility = np.zeros(ds.sizes["site"])
+    for i, site_id in enumerate(ds.site.values):
         firm = np.zeros(len(SOURCES))
-        for source in scenario.sites[site_id].power_plan:
+        for source in scenario.sites[str(site_id)].power_plan:
             firm[SOURCES.index(source.kind)] += source.capacity_mw.mid * source.firm_fraction.mid
         share = firm / firm.sum() if firm.sum() > 0 else np.full(len(SOURCES), 1 / len(SOURCES))
-        out[i] = fixed_total[i].sum() * float(share @ facility_usd_per_mw[i])
-    return out
+        facility[i] = fixed_total[i].sum() * float(share @ ds.facility_capex_usd_per_mw.values[i])
+    chips = (fixed_total * ds.chips_capex_usd_per_mw.transpose("site", "accelerator").values).sum(axis=1)
+    ds["fixed_build_mw"] = (("site", "accelerator", "period"), fixed_build)
+    ds["fixed_build_total_mw"] = ("site", fixed_total.sum(axis=1))
+    ds["fixed_build_capex_usd"] = ("site", facility + chips)
+    return ds
 
 
 def fixed_build_flops(ds: xr.Dataset) -> xr.DataArray:
