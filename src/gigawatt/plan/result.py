@@ -238,6 +238,12 @@ class PlanResult:
                 f"power plan after {labels[-1]})"
             )
         value = np.broadcast_to(value, cost.shape)
+        ready = (ds.room_mw.isel(site=i).values > 0)[:, None, None] & np.isfinite(cost)
+        if float(np.where(ready, value, 0.0).max()) <= 0:
+            return (
+                "not built: demand met without it (in every quarter its phases could be online, by "
+                "what exists, is contracted, is under construction or is built elsewhere)"
+            )
         margin = value - cost  # (period, source, accelerator)
         t, j, a = np.unravel_index(int(np.argmax(margin)), margin.shape)
         mw = f"a MW built in {labels[t]} ({ds.source.values[j]}, {ds.accelerator.values[a]})"
