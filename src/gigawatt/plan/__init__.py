@@ -46,8 +46,9 @@ The model, per quarter ``t``:
   the programme's build rate), an optional capex budget and on-site-gas CO2 cap.
 
 Costs are discounted quarterly; the net present cost is that of what the plan decides and of
-unmet demand (what is online or under construction costs the same whatever the plan does). Capex is charged as an annuity over its life (the facility's
-life; the accelerator's useful life), counted only inside the horizon, so a MW built in the
+unmet demand (what is online or under construction costs the same whatever the plan does).
+Capex is charged as an annuity over its life (the facility's life; the accelerator's useful
+life), counted only inside the horizon, so a MW built in the
 last quarter is not penalised for the years after it. Opex is energy: grid at the region's
 price, gas at Henry Hub × heat rate, solar + battery free at the margin. Unmet demand costs
 buying the compute under contract: a sourced price per facility GW-year over the FLOP/s a GW
@@ -56,10 +57,10 @@ of the accelerators such contracts buy holds (:func:`plan_assumptions`).
 
 from gigawatt.plan.inputs import (
     EFLOPS,
-    is_fixed,
     SOURCES,
     WORKLOADS,
     PlanOptions,
+    is_fixed,
     pending_phases,
     plan_assumptions,
     plan_inputs,
