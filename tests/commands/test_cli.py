@@ -2,7 +2,7 @@ import json
 
 from typer.testing import CliRunner
 
-from gigawatt.cli import app
+from gigawatt.cli import app, located_line
 
 runner = CliRunner()
 
@@ -143,8 +143,6 @@ def test_validate_warns_about_later_sources_and_still_passes(write, small_text):
 
 
 def test_located_lines_wrap_at_spaces_on_narrow_terminals():
-    from gigawatt.cli import located_line  # noqa: PLC0415 (the helper under test)
-
     line = (
         "gigawatt/data/sites.yaml:437:9: sites.dona-ana.power_plan[0].source: warning: every source is later"
     )
