@@ -1,4 +1,4 @@
-"""Money quantiles: the sort-based percentiles are numpy's (linear method) bit for bit."""
+"""Money quantiles: the partition-based percentiles are numpy's (linear method) bit for bit."""
 
 import numpy as np
 import pytest

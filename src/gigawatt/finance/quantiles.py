@@ -1,9 +1,9 @@
 """P10/P50/P90 of a money figure over draws, as every money summary reports it.
 
-:func:`percentiles` is ``np.percentile``'s default (linear) method, worked out by sorting each
-column instead of partitioning it: the same order statistics and the same interpolation, so the
-same numbers bit for bit, in less time (a SIMD sort of a contiguous row beats numpy's partition
-at several indices, and one call serves many columns).
+:func:`percentiles` is ``np.percentile``'s default (linear) method, worked out by partitioning
+each column at the order statistics the quantiles need: the same order statistics and the same
+interpolation, so the same numbers bit for bit, in less time (one ``np.partition`` over every
+column at the six indices P10/P50/P90 read, on the columns as they lie: no transposed copy).
 """
 
 from __future__ import annotations
@@ -15,14 +15,16 @@ __all__ = ["bands", "percentiles"]
 
 def percentiles(values: np.ndarray, q: tuple[int, ...] = (10, 50, 90)) -> np.ndarray:
     """``np.percentile(values, q, axis=0)`` for finite ``values`` (at least one row): ``(len(q),
-    *values.shape[1:])``. Each column is copied into a contiguous row and sorted; the ``q``-th
-    value is interpolated between its neighbours as numpy does (``_lerp``: from below under half
-    way, from above at or over it)."""
+    *values.shape[1:])``. Each column is partitioned at the order statistics below and above each
+    ``q``-th position (``np.partition`` copies each strided column to a buffer itself: cheaper
+    than a transposed copy); the ``q``-th value is interpolated between its neighbours as numpy
+    does (``_lerp``: from below under half way, from above at or over it)."""
     n = values.shape[0]
-    rows = np.sort(values.reshape(n, -1).T, axis=1)  # (column, draw): a contiguous copy, sorted
     virtual = (n - 1) * np.true_divide(np.asarray(q), 100)
     below = np.floor(virtual).astype(np.intp)
     above = np.minimum(below + 1, n - 1)
+    kth = sorted(set(below.tolist()) | set(above.tolist()))
+    rows = np.partition(values.reshape(n, -1).T, kth, axis=1)  # (column, draw)
     gamma = (virtual - np.where(virtual >= n - 1, -1, below))[:, None]
     low, high = rows[:, below].T, rows[:, above].T
     diff = high - low
