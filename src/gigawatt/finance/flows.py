@@ -18,6 +18,7 @@ import numpy as np
 import xarray as xr
 
 from gigawatt.finance.ledger import WORLD, Ledger, flow_matrix, involved
+from gigawatt.finance.quantiles import percentiles
 
 __all__ = ["circularity", "cycles", "money_graph", "sankey", "flows_summary", "window_periods"]
 
@@ -189,6 +190,17 @@ def window_periods(edges: np.ndarray, from_day: float | None = None, to_day: flo
     return slice(int(inside[0]), int(inside[-1]) + 1)
 
 
+def _median_over_draws(values: np.ndarray) -> np.ndarray:
+    """``np.median(values, axis=0)`` of a flow matrix ``(draw, payer, payee)``, worked out only in
+    the cells that hold a bit other than +0.0 in some draw (a few dozen of the payer × payee
+    cells): the median of a column of +0.0 is +0.0, the others are ``np.median``'s own."""
+    flat = values.reshape(len(values), -1)
+    out = np.zeros(flat.shape[1])
+    used = np.flatnonzero(np.ascontiguousarray(flat).view(np.int64).any(axis=0))
+    out[used] = np.median(flat[:, used], axis=0)
+    return out.reshape(values.shape[1:])
+
+
 def flows_summary(ledger: Ledger | xr.Dataset, periods: slice | None = None) -> dict[str, Any]:
     """Cycles (on the median graph), circularity per party (P10/P50/P90) and Sankey data,
     over the ``periods`` of the ledger (all by default; see :func:`window_periods`; a dense
@@ -202,7 +214,7 @@ def flows_summary(ledger: Ledger | xr.Dataset, periods: slice | None = None) -> 
     totals = ledger.totals(periods)
     names = involved(ledger)  # parties with no entry change no path and have no circularity
     values = flow_matrix(ledger, periods, totals=totals, parties=names)
-    median = np.median(values, axis=0)
+    median = _median_over_draws(values)
     entry = {n: float(median[names.index(WORLD), j]) for j, n in enumerate(names)} if WORLD in names else {}
     found = cycles(money_graph(median, names), entry)
     legs = _contracts_between(ledger, periods)
@@ -222,6 +234,6 @@ def flows_summary(ledger: Ledger | xr.Dataset, periods: slice | None = None) -> 
         column = share[:, j]
         if name == WORLD or np.all(np.isnan(column)):
             continue
-        q = np.nanpercentile(column, [10, 50, 90])
+        q = percentiles(column[~np.isnan(column)])  # np.nanpercentile's numbers, bit for bit
         result["circularity"][name] = {"p10": float(q[0]), "p50": float(q[1]), "p90": float(q[2])}
     return result
