@@ -18,10 +18,10 @@ non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
 * compute — ``value`` over ``term`` from ``start``, recognised at ``value/term`` per day times
   the delivered share (online MW / ``capacity``, or / the sites' total MW with ``sized_to_sites``;
   with ``term_from: online`` each phase's share runs the term from its online date instead) and,
-  for the ``demand_share`` that is not take-or-pay, times the payer's usage: its revenue over the revenue it would have at
-  ``reference_growth`` (at most 1), so a demand shock reaches the seller's revenue; what is not
-  recognised by the end of the term lapses: RPO never delivered. RPO counts from ``signed``.
-  ``prepaid`` of the value is paid at signing and drawn down as delivered (the rest paid as
+  for the ``demand_share`` that is not take-or-pay, times the payer's usage: its revenue over the
+  revenue it would have at ``reference_growth`` (at most 1), so a demand shock reaches the seller's
+  revenue; what is not recognised by the end of the term lapses: RPO never delivered. RPO counts
+  from ``signed``. ``prepaid`` of the value is paid at signing and drawn down as delivered (the rest paid as
   recognised); the prepaid part of what lapses is refunded at the term's end;
 * investment — tranches fire when all their milestones are met (GW online, a date); a
   tranche with ``probability`` < 1 is withheld in that share of draws; stake = amount / valuation;
