@@ -65,6 +65,8 @@ def test_finance_table_says_when_rpo_lapses_and_leaves_out_parties_without_money
     assert "%†" in softbank and "† softbank" in text and "valued at cost or par" in text
     oracle = next(line for line in result.output.splitlines() if line.startswith("│ oracle "))
     assert "†" not in oracle
+    # what a party's line covers, where the scenario says: OpenAI's revenue and costs company-wide
+    assert "openai: revenue is company-wide and so are the compute costs" in text
 
 
 def test_stress_table_says_never_and_explains_a_delay_that_looks_like_relief():

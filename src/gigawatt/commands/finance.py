@@ -131,7 +131,7 @@ def finance(
             highlight=False,
         )
     _print_unit_economics(economics)
-    _print_capital(console, need)
+    _print_capital(console, need, {n: p.note for n, p in money.scenario.parties.items() if p.note})
     _print_findings(money, result, pledges)
 
 
@@ -581,8 +581,9 @@ def _need_sentence(name: str, n: dict[str, Any]) -> str:
     return text + "."
 
 
-def _print_capital(console: Any, need: dict[str, Any]) -> None:
-    """Each party's outside capital: a table, then the need in words."""
+def _print_capital(console: Any, need: dict[str, Any], notes: dict[str, str] | None = None) -> None:
+    """Each party's outside capital: a table, then the need in words, and what a party's figures
+    cover where the scenario says (its ``note``)."""
     capital = Table(
         "party",
         "needed P50 (P10–P90)",
@@ -609,3 +610,6 @@ def _print_capital(console: Any, need: dict[str, Any]) -> None:
     console.print(capital)
     for line in _need_sentences(need):
         console.print(line, highlight=False)
+    for name, note in (notes or {}).items():
+        if name in need:
+            console.print(f"{name}: {note}", highlight=False)
