@@ -553,7 +553,8 @@ def _rpo_sentence(name: str, statement: dict[str, Any]) -> str | None:
         f"{name}: RPO peaks at ${rpo[peak] / 1e9:,.0f}B at end-{years[peak]} (P50); "
         f"${lapsed / 1e9:,.0f}B is never delivered and lapses (P50), most in {years[most]} "
         f"(${by_year[most] / 1e9:,.0f}B), when contracts' terms end. RPO counts to each compute "
-        "contract's term end and the model does not extend a term when capacity comes late; the "
+        "contract's term end (a term from each phase's online date: a term after the last phase's) "
+        "and the model does not extend a term when capacity comes late; the "
         "sources do not say whether the rest would be delivered later, renegotiated or cancelled."
     )
 
