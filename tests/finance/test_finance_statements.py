@@ -9,6 +9,7 @@ from gigawatt.finance.economics import unit_economics
 from gigawatt.finance.model import buildout
 from gigawatt.finance.statements import conventional, depreciation, irr, npv_usd, sign_changes
 from gigawatt.scenario import load_scenario
+from gigawatt.units import parse_date
 
 
 def test_straight_line_depreciation():
@@ -88,6 +89,32 @@ def test_oracle_statement(money):
     # from its online date) have less than half a chip life left when the chips reach end of
     # life, so Oracle buys none again
     assert sum(long["lines"]["capex_usd"]["p50"][years.index(2031) :]) == 0
+
+
+def test_openai_pays_oracle_for_abilene_from_its_first_building_and_for_every_oracle_mw(money):
+    """Abilene, in use since mid-2025, is paid for from then (not from 2027), and the 4.5 GW
+    contract's capacity is its four sites' MW, so no Oracle-operated OpenAI MW is left unpaid."""
+    book, edges = money.book, money.edges
+    paid = sum(
+        a
+        for a, c, payer in zip(book.amounts, book.contract, book.payer, strict=True)
+        if c == "oracle-openai-abilene" and payer == "openai"
+    )
+    in_2025 = (edges[:-1] >= parse_date("2025-01-01")) & (edges[:-1] < parse_date("2026-01-01"))
+    assert np.all(paid[:, in_2025].sum(axis=1) > 1e9)
+    ds = buildout(money.scenario, 200, 1)
+    openai_sites = {
+        s
+        for c in money.scenario.contracts.values()
+        if c.kind == "compute" and c.payer == "openai"
+        for s in c.sites
+    }
+    oracle_sites = {n for n, site in money.scenario.sites.items() if site.operator == "oracle" and
+                    site.tenant == "openai"}  # fmt: skip
+    assert oracle_sites - {"stargate-uae"} <= openai_sites  # UAE: G42's campus (chips.buyers)
+    four = np.isin(ds.site.values, money.scenario.contracts["oracle-openai-compute"].sites)
+    covered = money.results["oracle-openai-compute"].covered_mw.max(axis=1)
+    assert covered == pytest.approx(ds.facility_mw.values[:, four].sum(axis=1), rel=1e-9)
 
 
 def test_openai_holds_equity_and_stakes(money):
