@@ -68,3 +68,18 @@ def test_a_column_constant_only_on_the_sampled_draws_is_partitioned():
     assert np.array_equal(got[:, 3], np.zeros(3))
     values[97::97, 0] = 1.0  # now the sample differs from the first draw too
     assert percentiles(values).tobytes() == np.percentile(values, (10, 50, 90), axis=0).tobytes()
+
+
+def test_median_se_reads_the_draws_around_the_median_not_the_band():
+    from gigawatt.compare import band_median_se
+    from gigawatt.finance.flows import median_se
+
+    rng = np.random.default_rng(0)
+    normal = rng.normal(size=4000)
+    # about 1.2533 sigma / sqrt(n) for a normal sample
+    assert median_se(normal) == pytest.approx(1.2533 / np.sqrt(4000), rel=0.15)
+    # half the draws at 0, half spread over (0.2, 0.4): the median sits at the edge of a gap, and
+    # seeds move it far more than the P10-P90 band's normal approximation says
+    gap = np.where(rng.random(4000) < 0.5, 0.0, rng.uniform(0.2, 0.4, 4000))
+    band = dict(zip(("p10", "p50", "p90"), np.percentile(gap, [10, 50, 90]), strict=True))
+    assert median_se(gap) > 5 * band_median_se(band, 4000)
