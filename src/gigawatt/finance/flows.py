@@ -12,7 +12,6 @@ from the other parties of the system (the world excluded) is *j*'s circularity.
 from __future__ import annotations
 
 import math
-
 from typing import Any
 
 import networkx as nx
