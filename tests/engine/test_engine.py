@@ -252,6 +252,10 @@ def test_a_target_above_what_its_scope_can_hold_is_unreachable_not_a_forecast(wr
     assert rows["half-gw"]["ceiling_gw"] == pytest.approx(0.45) and rows["half-gw"]["reachable"]
     assert rows["beyond"]["ceiling_gw"] == pytest.approx(0.45) and not rows["beyond"]["reachable"]
     assert rows["beyond"]["probability"] == 0.0
+    # a target decided by counts (a status basis) is never called unreachable
+    stargate = {t["name"]: t for t in run(load_scenario("stargate"), draws=256, seed=0).target_table()}
+    assert stargate["ten-gw-secured-2029"]["ceiling_gw"] < 10 and stargate["ten-gw-secured-2029"]["reachable"]
+    assert not stargate["lordstown-milam-1-5gw"]["reachable"]
     out = CliRunner().invoke(app, ["run", str(write(text, "b.yaml")), "--draws", "1024", "--no-record"])
     assert out.exit_code == 0, out.output
     line = " ".join(out.stdout.split())

@@ -82,7 +82,8 @@ class Results:
             row["forecast"] = fact is None and target.basis in FORECAST_BASES
             ceiling_gw = ceiling_mw(self.model, name) / 1000
             row["ceiling_gw"] = ceiling_gw
-            row["reachable"] = ceiling_gw >= target.power_mw / 1000
+            # only a forecast can be out of reach: a status or observed target counts more than sites
+            row["reachable"] = not row["forecast"] or ceiling_gw >= target.power_mw / 1000
             if fact is not None:
                 row["p50_date"] = row["p90_date"] = row["met_on"]
             rows.append(row)
