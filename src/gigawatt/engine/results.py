@@ -7,10 +7,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 
 from gigawatt import observations, units
 from gigawatt.compute import tokens_per_second
@@ -18,7 +17,9 @@ from gigawatt.engine.aggregate import Aggregates
 from gigawatt.engine.histograms import _SUM_UNIT, _date_quantile, _hist_quantiles
 from gigawatt.engine.model import CAUSES, DAYS_PER_WEEK, WEEKS_PER_YEAR, Model
 from gigawatt.engine.targets import FORECAST_BASES
-from gigawatt.frames import summary_table
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 
 @dataclass
@@ -36,6 +37,8 @@ class Results:
     @property
     def capacity(self) -> xr.DataArray:
         """Facility MW online, dims (series, quantile, time); P10/P50/P90."""
+        import xarray as xr  # noqa: PLC0415 (a labelled array only here: a run's summary needs none)
+
         names = [k for k in self.model.series]
         data = np.stack(
             [
@@ -281,4 +284,6 @@ class Results:
         """A table of :meth:`summary` as a tidy pandas DataFrame: ``targets``, ``capacity`` (by
         year end and site, country, party, accelerator), ``year_ends``, ``demand``, ``phases``
         (:mod:`gigawatt.frames`; a recorded run adds ``money`` and ``flows``)."""
+        from gigawatt.frames import summary_table  # noqa: PLC0415 (pandas: a run's summary needs none)
+
         return summary_table(self.summary(), table)
