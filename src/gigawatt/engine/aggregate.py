@@ -29,7 +29,7 @@ from gigawatt.engine.histograms import (
 )
 from gigawatt.engine.model import CAUSES, Model
 from gigawatt.engine.outcomes import Outcomes, outcomes
-from gigawatt.engine.simulate import simulate_block
+from gigawatt.engine.simulate import simulate_drawn
 from gigawatt.sampling import BLOCK_DRAWS
 
 #: A phase's dates, in the order of its ``phase:<id>:<stage>`` date histograms.
@@ -177,7 +177,7 @@ def aggregate_block(
     if start % BLOCK_DRAWS:
         raise ValueError(f"block start must be a multiple of {BLOCK_DRAWS}")
     if ds is None:
-        ds = simulate_block(model, seed, start, stop)
+        ds = simulate_drawn(model, seed, start, stop)[0]
     elif ds.sizes["draw"] != stop - start or int(ds["draw"].values[0]) != start:
         raise ValueError(f"ds holds draws other than {start}..{stop}")
     if made is None:
