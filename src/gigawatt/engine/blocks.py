@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from gigawatt import runner
+from gigawatt import distributions, runner
 from gigawatt.engine.aggregate import Aggregates, aggregate_block
 from gigawatt.engine.draws import Draws
 from gigawatt.engine.model import Model
@@ -56,9 +56,9 @@ def simulate_blocks(
 
 
 def warm(model: Model) -> None:
-    """Simulate and aggregate one draw, so that what the engine builds on first use (each
-    PERT's quantile table, lazily imported modules) exists before a process pool forks."""
-    aggregate_block(model, 0, 0, 1)
+    """Build what the engine builds on first use (each PERT's quantile table, scipy's special
+    functions for their tails), so that it exists before a process pool forks."""
+    distributions.prepare(model.parameters.values())
 
 
 def run(
