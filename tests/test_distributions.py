@@ -106,4 +106,4 @@ def test_prepare_builds_the_tables_a_draw_uses_before_it_draws(monkeypatch):
     assert list(distributions._TABLES) == [distributions._pert_shape(1.0, 2.0, 5.0)]
     built = dict(distributions._TABLES)
     pert.sample(np.random.default_rng(0), 100)
-    assert distributions._TABLES == built  # drawing found it: nothing built again
+    assert built == distributions._TABLES  # drawing found it: nothing built again
