@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -29,6 +29,8 @@ class Results:
     model: Model
     aggregates: Aggregates
     seed: int
+    #: :meth:`series_quantiles` by series, worked out once (the summary reads some several times)
+    _quantiles: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def draws(self) -> int:
@@ -40,14 +42,7 @@ class Results:
         import xarray as xr  # noqa: PLC0415 (a labelled array only here: a run's summary needs none)
 
         names = [k for k in self.model.series]
-        data = np.stack(
-            [
-                _hist_quantiles(
-                    self.aggregates.histogram(f"capacity:{n}"), _SUM_UNIT["mw"], (0.1, 0.5, 0.9), True
-                )
-                for n in names
-            ]
-        )
+        data = np.stack([self.series_quantiles(n) for n in names])
         return xr.DataArray(
             data,
             dims=("series", "quantile", "time"),
@@ -127,8 +122,12 @@ class Results:
 
     def series_quantiles(self, name: str) -> np.ndarray:
         """(P10, P50, P90) × time of a series: MW for ``model.series``, else its own unit."""
-        unit = _SUM_UNIT["mw"] if name in self.model.series else self.model.step_series[name].unit
-        return _hist_quantiles(self.aggregates.histogram(f"capacity:{name}"), unit, (0.1, 0.5, 0.9), True)
+        if name not in self._quantiles:
+            unit = _SUM_UNIT["mw"] if name in self.model.series else self.model.step_series[name].unit
+            hist = self.aggregates.histogram(f"capacity:{name}")
+            self._quantiles[name] = _hist_quantiles(hist, unit, (0.1, 0.5, 0.9), True)
+            self._quantiles[name].flags.writeable = False
+        return self._quantiles[name]
 
     def _year_index(self) -> np.ndarray:
         grid = self.model.grid_days
