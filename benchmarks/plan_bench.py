@@ -55,9 +55,12 @@ def pyomo_model(inputs: xr.Dataset) -> Any:
     # Demand is compute, in EFLOP/s (BF16 dense), as in build_model.
     demand_eflops = inputs.demand_flops.sum("workload").values / 1e18
     demand = native(demand_eflops)
+    fixed_mw = inputs.fixed_build_mw.sum("accelerator").transpose("site", "period").values
+    fixed_eflops = (inputs.fixed_build_mw * inputs.flops_per_facility_mw).sum(["site", "accelerator"]) / 1e18
     need = native(
         demand_eflops
         - (float(inputs.existing_flops.sum()) + inputs.contracted_flops.sum("block").values) / 1e18
+        - fixed_eflops.values
     )
     eflops_per_mw = native(coef.eflops_per_mw.values)
 
@@ -87,11 +90,13 @@ def pyomo_model(inputs: xr.Dataset) -> Any:
         return sum(m.online[o] for o in terms) - room[i, t] * m.open[i] <= 0
 
     m.site_size = pyo.Constraint(range(len(sites)), periods, rule=site_size)
-    headroom = native(np.maximum(inputs.power_cap_mw.sum("source").values - existing[:, None], 0.0))
+    # what is online and under construction takes the site's power first
+    taken = existing[:, None] + fixed_mw
+    headroom = native(np.maximum(inputs.power_cap_mw.sum("source").values - taken, 0.0))
 
     def site_power(m: Any, i: int, t: int) -> Any:
         terms = online_at_site.get((i, t), [])
-        if existing[i] <= 0 or not terms:
+        if not (taken[i] > 0).any() or not terms:
             return pyo.Constraint.Skip
         return sum(m.online[o] for o in terms) <= headroom[i, t]
 

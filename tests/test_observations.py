@@ -223,8 +223,12 @@ def test_loi_era_scenario_runs_and_compares(tmp_path):
     assert facts and all(r["se"] is None and r["p_value"] is None and not r["significant"] for r in facts)
     # the Holm family (and the count of significant differences) holds the tested figures only
     assert data["tested"] == sum(r["p_value"] is not None for r in data["headline"])
-    # not tested either: the as-of dates, two outcome lines, a P50 date never reached in either run
-    assert data["tested"] == len(data["headline"]) - len(facts) - 4
+    # not tested either: the as-of dates and two outcome lines
+    untested = [r["name"] for r in data["headline"] if not any(r["facts"]) and r["p_value"] is None]
+    assert data["tested"] == len(data["headline"]) - len(facts) - 3, untested
+    # Lordstown + Milam's 1.5 GW is above what B's two sites can hold: unreachable there, a fact
+    assert rows["P(lordstown-milam-1-5gw)"]["b"] == "unreachable"
+    assert rows["P(lordstown-milam-1-5gw)"]["facts"] == [False, True]
     assert f"of {data['tested']} tested differences significant" in " ".join(head.split())
     same = json.loads(runner.invoke(app, ["runs", "compare", b, b, "--store", store, "--json"]).stdout)
     same_rows = {r["name"]: r for r in same["headline"]}
@@ -232,4 +236,8 @@ def test_loi_era_scenario_runs_and_compares(tmp_path):
     assert same_rows["P(ten-gw-secured-2029)"]["p_value"] is None and same["significant"] == 0
     for name in ("stargate share P50 2028", "serving facility GW P50 2028", "P(demand covered) 2028"):
         assert rows[name]["se"] > 0 and rows[name]["p_value"] is not None
+    # serving capacity at a year end before B's as-of date is observed in B: a fact, not tested
+    for name in ("serving facility GW P50 2025", "stargate share P50 2025"):
+        assert rows[name]["facts"] == [False, True] and rows[name]["p_value"] is None, rows[name]
+    assert "P(demand covered) 2025" not in rows  # B has no demand forecast before its as-of date
     assert np.isfinite(late["serving"]["facility_gw"]["p50"][-1])

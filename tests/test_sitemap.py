@@ -70,11 +70,11 @@ def test_hover_lists_phases_observed_mw_and_the_run_forecast() -> None:
     }
     abilene = next(s for s in _stargate_sites(summary) if s.id == "abilene")
     assert abilene.label == "Abilene"  # "Stargate" every site shares is dropped
-    for phase in ("Buildings 1-2", "Buildings 3-4", "Buildings 5-6", "Buildings 7-8"):
+    for phase in ("Building 1", "Building 2", "Buildings 3-4", "Buildings 5-6", "Buildings 7-8"):
         assert phase in abilene.hover
     assert "observed 590 MW facility by 2026-04-17" in abilene.hover
     assert "forecast 2026-09-14 (P10 2026-08-17, P90 2026-11-02)" in abilene.hover
-    assert abilene.observed == [(20357.0, 295.0), (20560.0, 590.0)]
+    assert abilene.observed == [(20267.0, 147.0), (20357.0, 295.0), (20560.0, 590.0)]
     assert [round(mw) for _, mw, *_ in abilene.forecast] == [885]  # cumulative MW after phase 3
 
 

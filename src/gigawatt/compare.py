@@ -235,9 +235,12 @@ def _as_of(sa: _Side, sb: _Side) -> list[Difference]:
 def _fact(target: Mapping[str, Any]) -> str | None:
     """A target's outcome when it is a fact, not a draw: observed by the run's as-of date, or
     ``not forecast`` (a status basis: what holds the status at the as-of date, later
-    commitments not modelled); None when the run forecasts it."""
+    commitments not modelled), or ``unreachable`` (above what its scope can hold in any draw);
+    None when the run forecasts it."""
     if not target.get("observed"):
-        return None if target.get("forecast", True) else "not forecast"
+        if not target.get("forecast", True):
+            return "not forecast"
+        return None if target.get("reachable", True) else "unreachable"
     return "met (observed)" if target.get("met_on") else "missed (observed)"
 
 
@@ -316,7 +319,8 @@ def _before_as_of(side: _Side, date: str) -> bool:
 def _serving(sa: _Side, sb: _Side) -> list[Difference]:
     """By year end: facility GW online serving demand's party (P50), the programme's share of
     it (P50) and P(demand covered). A year whose figure is the same certain value in both runs
-    (nothing online yet, say) is left out."""
+    (nothing online yet, say) is left out. A year end before a run's as-of date is observed
+    there: its capacity and shares are facts (shown, not tested)."""
     va, vb = sa.summary.get("serving") or {}, sb.summary.get("serving") or {}
     rows = []
     if va and vb:
@@ -333,12 +337,22 @@ def _serving(sa: _Side, sb: _Side) -> list[Difference]:
             for year in years:
                 band_a, band_b = {k: x[k][ia[year]] for k in x}, {k: y[k][ib[year]] for k in y}
                 pa, pb = float(band_a["p50"]), float(band_b["p50"])
+                facts = (_before_as_of(sa, va["dates"][ia[year]]), _before_as_of(sb, vb["dates"][ib[year]]))
                 spread = math.hypot(band_median_se(band_a, sa.draws), band_median_se(band_b, sb.draws))
-                if pa != pb or spread > 0:
+                if any(facts):
+                    rows.append(Difference(name.format(year), unit, pa, pb, pb - pa, None, facts=facts))
+                elif pa != pb or spread > 0:
                     se = math.sqrt(spread**2 + 2 * resolution**2 / 12)  # rounding per run, as quantile_se
                     rows.append(_tested(name.format(year), unit, pa, pb, pb - pa, se))
+    return rows + _covered(sa, sb)
+
+
+def _covered(sa: _Side, sb: _Side) -> list[Difference]:
+    """P(demand covered) at each year end both runs forecast (:func:`demand_forecast`: from
+    each run's as-of date on)."""
     ca = {row["date"][:4]: row["p_capacity_covers_demand"] for row in demand_forecast(sa.summary)}
     cb = {row["date"][:4]: row["p_capacity_covers_demand"] for row in demand_forecast(sb.summary)}
+    rows = []
     for year in sorted(ca.keys() & cb.keys()):
         pa, pb = float(ca[year]), float(cb[year])
         se = proportion_diff_se(pa, sa.draws, pb, sb.draws)
@@ -404,7 +418,7 @@ def resolved_inputs(record: Any) -> dict[str, Any]:
 
 def _headline_paths(summary: Mapping[str, Any]) -> set[str]:
     """The flattened summary paths the headline already shows."""
-    targets = ("probability", "p50_date", "observed", "met_on", "reached_on", "forecast")
+    targets = ("probability", "p50_date", "observed", "met_on", "reached_on", "forecast", "reachable")
     paths = {"as_of"} | {f"targets[{t['name']}].{k}" for t in summary.get("targets", []) for k in targets}
     paths |= {f"year_ends[{i}].facility_gw.p50" for i in range(len(summary.get("year_ends", [])))}
     serving = summary.get("serving") or {}

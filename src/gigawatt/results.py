@@ -93,6 +93,15 @@ class PlanSummary(Result):
     sites: dict[str, Any]
     binding: list[Any]
     robust: dict[str, Any] | None = None
+    capacity_flops: list[float] | None = Field(
+        None,
+        description="FLOP/s serving demand per quarter (existing, contracted, under construction, built).",
+    )
+    fixed_builds: dict[str, Any] | None = Field(
+        None,
+        description="Phases under construction: fixed, not decisions; MW, FLOP/s, committed capex "
+        "(not in objective_usd).",
+    )
 
 
 class StressSummary(Result):

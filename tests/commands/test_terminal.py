@@ -41,8 +41,9 @@ def test_run_output_at_80_columns(tmp_path: Path, small_text: str, write) -> Non
 
 
 def test_plan_is_a_table_with_the_prose_behind_why() -> None:
-    # demand at its 95th percentile: at the median, contracted capacity leaves nothing to build
-    args = ["plan", "stargate", "--periods", "8", "--demand-quantile", "0.95", "--no-record"]
+    # demand at its 95th percentile over 12 quarters: at the median, or over 8, contracted
+    # capacity and the phases under construction leave nothing to build
+    args = ["plan", "stargate", "--periods", "12", "--demand-quantile", "0.95", "--no-record"]
     out = runner.invoke(app, args, env=NARROW).output
     for header in ("site", "power source", "accelerator", "first", "MW", "binding"):
         assert header in out
@@ -51,6 +52,9 @@ def test_plan_is_a_table_with_the_prose_behind_why() -> None:
     assert "PFLOP/s per $M" not in out
     why = runner.invoke(app, [*args, "--why"], env=NARROW).output
     assert "PFLOP/s per $M" in why and max(map(len, out.splitlines())) <= 80
+    # the phases under construction: their own table, fixed, not decisions
+    assert "under construction: fixed builds, not decisions" in out and "shackelford " in out
+    assert "under construction: fixed, 140 MW facility from 2027Q1" in " ".join(why.split())
 
 
 def test_shell_completion_is_on() -> None:

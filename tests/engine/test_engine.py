@@ -5,8 +5,10 @@ import json
 import numpy as np
 import pytest
 from tests.conftest import DEMAND
+from typer.testing import CliRunner
 
 from gigawatt import engine, load_scenario
+from gigawatt.cli import app
 from gigawatt.engine import CAUSES, Model, aggregate_block, run, simulate_block
 from gigawatt.engine.histograms import _HIST_BINS
 from gigawatt.engine.queues import _supply_inverse
@@ -240,3 +242,18 @@ def test_aggregate_block_takes_the_block_it_would_simulate():
     assert all(np.array_equal(given.date_hist[k], fresh.date_hist[k]) for k in fresh.date_hist)
     with pytest.raises(ValueError, match="other than"):
         aggregate_block(model, 3, 0, 1024, ds)
+
+
+def test_a_target_above_what_its_scope_can_hold_is_unreachable_not_a_forecast(write, small_text):
+    # alpha 300 MW + beta 150 MW: 0.45 GW is reachable (just), 0.5 GW in no draw whatever the dates
+    text = small_text + '  beyond:\n    power: "0.5 GW"\n    by: 2030-12-31\n    basis: online\n'
+    scenario = load_scenario(write(text))
+    rows = {t["name"]: t for t in run(scenario, draws=1024, seed=0).target_table()}
+    assert rows["half-gw"]["ceiling_gw"] == pytest.approx(0.45) and rows["half-gw"]["reachable"]
+    assert rows["beyond"]["ceiling_gw"] == pytest.approx(0.45) and not rows["beyond"]["reachable"]
+    assert rows["beyond"]["probability"] == 0.0
+    out = CliRunner().invoke(app, ["run", str(write(text, "b.yaml")), "--draws", "1024", "--no-record"])
+    assert out.exit_code == 0, out.output
+    line = " ".join(out.stdout.split())
+    assert "beyond: unreachable, not forecast: its scope (everything) holds at most 0.45 GW" in line
+    assert "half-gw: unreachable" not in line

@@ -19,7 +19,11 @@ def phases() -> xr.Dataset:
             "start_date": (("draw", "phase"), np.array([[0.0, 100.0], [0.0, 100.0]])),
             "online_date": (("draw", "phase"), np.array([[100.0, 300.0], [100.0, np.inf]])),
         },
-        coords={"site": ("phase", ["x", "y"]), "programme": ("phase", ["p", "q"])},
+        coords={
+            "site": ("phase", ["x", "y"]),
+            "programme": ("phase", ["p", "q"]),
+            "country": ("phase", ["US", "AE"]),
+        },
     )
 
 
@@ -52,6 +56,8 @@ def test_commitment_met_in_the_share_of_draws_that_reach_it():
     assert check["phases"] == 2
     only_q = Commitment.model_validate({"capex": "$40M", "by": "1970-07-20", "programme": "q"})
     assert commitment_check(only_q, phases(), P, np.array([40e6] * 2))["phases"] == 1
+    in_us = Commitment.model_validate({"capex": "$40M", "by": "1970-07-20", "country": "US"})
+    assert commitment_check(in_us, phases(), P, np.array([40e6] * 2))["phases"] == 1
     # counting only construction, the same pledge is met in no draw
     built = Commitment.model_validate({"capex": "$110M", "by": "1970-07-20", "counts": "construction"})
     assert commitment_check(built, phases(), P, np.array([110e6, 110e6]))["probability_met"] == 0.0
@@ -66,19 +72,22 @@ def test_stargate_500b_pledge_is_checked_against_simulated_capex():
     spent = check["capex_spent_usd"]
     assert 0 < spent["p10"] <= spent["p50"] <= spent["p90"]
     assert 0.0 <= check["probability_met"] <= 1.0
-    # the share met is the share of draws whose spend reaches the pledge
-    chosen = ds.programme.values == "stargate"
+    # the share met is the share of draws whose spend reaches the pledge, on the US sites only
+    chosen = (ds.programme.values == "stargate") & (ds.country.values == "US")
+    assert check["phases"] == int(chosen.sum()) < int((ds.programme.values == "stargate").sum())
+    assert check["scope"] == "programme stargate, country US"
     draws = capex_spent_by_usd(
         ds, money.parameters, scenario.commitments["stargate-500b"].by_date.mid, chosen
     )
     assert check["probability_met"] == pytest.approx(float(np.mean(draws >= 500e9)))
 
 
-def test_unknown_programme_is_a_located_error(tmp_path):
+@pytest.mark.parametrize(("key", "value"), [("programme", "stargat"), ("country", "USA")])
+def test_unknown_programme_or_country_is_a_located_error(tmp_path, key, value):
     path = tmp_path / "bad.yaml"
     path.write_text(
         "extends: stargate\nname: bad\ncommitments:\n  x:\n"
-        "    capex: $1B\n    by: 2028-01-01\n    programme: stargat\n"
+        f"    capex: $1B\n    by: 2028-01-01\n    {key}: {value}\n"
     )
-    with pytest.raises(ScenarioError, match=r"bad.yaml:7:.*commitments.x.programme"):
+    with pytest.raises(ScenarioError, match=rf"bad.yaml:7:.*commitments.x.{key}: unknown {key}"):
         load_scenario(path)

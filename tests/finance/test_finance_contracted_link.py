@@ -27,5 +27,7 @@ def test_amd_purchase_and_warrant_follow_the_contracted_block() -> None:
             np.testing.assert_array_equal(capacity.mw[:, i], drawn[f"contracted.amd.schedule[{i}].power"])
     # what OpenAI pays AMD rises with the MW the block brings in that draw
     paid = money.book.totals()[money.book.contract == "openai-amd-purchase"].sum(axis=0)
-    mw = drawn["contracted.amd.schedule[0].power"] + drawn["contracted.amd.schedule[1].power"]
+    mw = sum(
+        drawn[f"contracted.amd.schedule[{i}].power"] for i in range(len(scenario.contracted["amd"].schedule))
+    )
     assert np.corrcoef(paid, mw)[0, 1] > 0.5

@@ -6,6 +6,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import xarray as xr
+import yaml
 from typer.testing import CliRunner
 
 from gigawatt.catalog import load_catalog
@@ -20,7 +21,7 @@ from gigawatt.plan import (
     solve,
     synthetic_inputs,
 )
-from gigawatt.plan.inputs import _Limit, _option_attrs, _with_supply
+from gigawatt.plan.inputs import _Limit, _option_attrs, _with_supply, fixed_build_flops
 from gigawatt.scenario import load_scenario
 from gigawatt.store import Store
 
@@ -261,10 +262,11 @@ def test_linopy_matches_pyomo_on_the_smallest_benchmark():
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
 
-    inputs = synthetic_inputs(20, 12, seed=3, binary_sites=False)
-    ours = solve(inputs).objective_usd
-    theirs = bench.solve_pyomo(bench.pyomo_model(inputs))
-    assert ours == pytest.approx(theirs, rel=1e-6)
+    for under_construction in (0, 5):  # and with sites under construction (fixed builds)
+        inputs = synthetic_inputs(20, 12, seed=3, binary_sites=False, under_construction=under_construction)
+        ours = solve(inputs).objective_usd
+        theirs = bench.solve_pyomo(bench.pyomo_model(inputs))
+        assert ours == pytest.approx(theirs, rel=1e-6)
 
 
 def test_stargate_inputs_from_catalog():
@@ -311,7 +313,10 @@ def test_cli_stargate_plan_explains_and_writes_a_valid_scenario(tmp_path):
     data = json.loads(result.stdout)
     assert data["status"] == "optimal"
     assert all(
-        "binding" in row["why"] or "not built" in row["why"] or "no firm power" in row["why"]
+        "binding" in row["why"]
+        or "not built" in row["why"]
+        or "no firm power" in row["why"]
+        or "nothing more to decide" in row["why"]
         for row in data["sites"].values()
     )
     assert any(line.startswith("supply_") or line.startswith("demand") for line in data["binding"])
@@ -526,7 +531,7 @@ def test_cli_robust_not_reached_says_so_and_writes_the_best(tiny, tmp_path):
 
 SCHEDULE = """\
 name: schedule
-description: one site; a phase already begun, one not begun
+description: one site; a phase signed with its start date (a decision, not yet begun), one announced
 time: {start: 2025-01-01, end: 2030-12-31, as_of: 2026-06-30, step: week}
 parties:
   lab: {name: Lab, kind: ai_lab}
@@ -542,7 +547,7 @@ sites:
     power_plan:
       - {kind: grid, capacity: "1000 MW", available: 2025-06-30}
     phases:
-      - {name: A1, power: "500 MW", status: under_construction, start: 2025-09-01}
+      - {name: A1, power: "500 MW", status: committed, start: 2025-09-01}
       - {name: A2, power: "500 MW", status: announced}
 demand:
   training:
@@ -563,15 +568,32 @@ def _plan_and_write(write, text: str, name: str = "schedule.yaml"):
     return scenario, result, write_plan(result, scenario, str(path), path.with_name("plan.yaml"), name)
 
 
-def _assert_online_as_planned(planned, site: str) -> None:
+#: SCHEDULE with A1 under construction (a fixed build) instead of committed.
+UNDER_CONSTRUCTION = ("status: committed, start: 2025-09-01", "status: under_construction, start: 2025-09-01")
+
+
+def _assert_online_as_planned(planned, site: str, result=None) -> None:
     """Every stage is fixed, so the engine brings each of the site's phases online exactly on
-    its planned date, in every draw."""
+    its planned date, in every draw; a phase under construction (written as it was, with no
+    planned date) on the day the plan counted it from (``result``'s fixed build)."""
     from gigawatt.engine import Model, simulate_block
+    from gigawatt.plan import pending_phases
 
     ds = simulate_block(Model.from_scenario(planned), 0, 0, 64)
     for p in planned.sites[site].phases:
+        engine = ds.online_date.sel(phase=f"{site}/{p.name}").values
+        if p.status == "under_construction" and p.online_date is None:
+            assert result is not None
+            (ready,) = [
+                d for q, d, _ in pending_phases(planned, load_catalog(), site, 0.5) if q.name == p.name
+            ]
+            assert np.all(engine == ready), p.name
+            ends = result.inputs.period_end_date.values
+            fixed = result.inputs.fixed_build_mw.sel(site=site).sum("accelerator").values
+            assert fixed.tolist() == np.where(ends > ready, p.power_mw.mid, 0.0).tolist()
+            continue
         assert p.online_date is not None
-        assert np.all(ds.online_date.sel(phase=f"{site}/{p.name}").values == p.online_date.mid), p.name
+        assert np.all(engine == p.online_date.mid), p.name
 
 
 def test_each_phase_is_planned_on_the_engines_schedule_and_written_with_its_start(write):
@@ -658,18 +680,23 @@ def test_cli_demand_quantile(tiny):
     [
         # power arrives mid-quarter: online a commissioning period later, not in that quarter
         ("available: 2025-06-30}", "available: 2026-09-15}"),
-        # transformers go online a commissioning period after delivery
+        # transformers go online a commissioning period after delivery (A1 under construction:
+        # fixed, and no transformer waits for it, in the engine as in the plan)
         (
             "demand:",
             'supply:\n  tx: {resource: transformers, amount: "150 MW", per: quarter, start: 2026-07-01}\n'
             "demand:",
+            UNDER_CONSTRUCTION,
         ),
     ],
     ids=["power-mid-quarter", "transformer-supply"],
 )
 def test_written_phases_go_online_on_the_plans_date_after_commissioning(write, change):
-    _, _, planned = _plan_and_write(write, SCHEDULE.replace(*change))
-    _assert_online_as_planned(planned, "campus")
+    text = SCHEDULE.replace(*change[:2])
+    for old, new in change[2:]:
+        text = text.replace(old, new)
+    _, result, planned = _plan_and_write(write, text)
+    _assert_online_as_planned(planned, "campus", result)
 
 
 EDGE = """\
@@ -841,7 +868,12 @@ def test_the_plan_serves_its_partys_demand_after_the_as_of_date_as_run_counts_it
     demand = inputs.demand_flops.sum("workload")
     # What the lab's site must hold is demand less what it has (100 MW) and has contracted.
     built = result.build_mw.sum(["site", "source", "accelerator"]).cumsum("period") * per_mw
-    have = built + float(inputs.existing_flops.sum()) + inputs.contracted_flops.sum("block")
+    have = (
+        built
+        + float(inputs.existing_flops.sum())
+        + inputs.contracted_flops.sum("block")
+        + fixed_build_flops(inputs).sum("site")  # O1, under construction
+    )
     met = result.unmet_flops < 1e-6 * demand
     assert bool(met.any())
     np.testing.assert_array_less((demand - have).where(met, 0.0).values, 1e-6 * float(demand.max()))
@@ -900,3 +932,135 @@ def test_why_tells_close_amounts_apart():
     assert usd_millions_apart(1.94e6, 1.91e6) == ("$1.94M", "$1.91M")
     assert usd_millions_apart(5.2e6, 1.9e6) == ("$5.2M", "$1.9M")
     assert usd_millions_apart(1.9e6, 1.9e6) == ("$1.9000M", "$1.9000M")  # equal: as precise as it gets
+
+
+def _under_construction(scenario, site_id):
+    return [p for p in scenario.sites[site_id].phases if p.status == "under_construction"]
+
+
+@pytest.fixture(scope="module")
+def stargate_plan():
+    """The least-cost plan of the built-in scenario (20 quarters), solved once."""
+    scenario = load_scenario("stargate")
+    return scenario, solve(plan_inputs(scenario, PlanOptions()))
+
+
+def test_phases_under_construction_are_fixed_builds_on_the_engines_date(stargate_plan):
+    """Shackelford, Port Washington, Milam… are being built: the plan may not leave them out.
+    Each phase under construction is online from its engine day at the quantile (the day
+    pending_phases gives), at its own accelerator, and is no part of the room to decide."""
+    from gigawatt.plan import pending_phases
+
+    scenario, result = stargate_plan
+    ds = result.inputs
+    ends = ds.period_end_date.values
+    catalog = load_catalog()
+    summary = result.summary()
+    for site_id in ds.site.values:
+        site = scenario.sites[str(site_id)]
+        expected = np.zeros(len(ends))
+        room = np.zeros(len(ends))
+        for phase, ready, mw in pending_phases(scenario, catalog, str(site_id), 0.5):
+            if phase.status == "under_construction":
+                expected += np.where(ends > ready, mw, 0.0)
+            else:
+                room += np.where(ends > ready, mw, 0.0)
+        fixed = ds.fixed_build_mw.sel(site=site_id).sum("accelerator").values
+        np.testing.assert_allclose(fixed, expected)
+        np.testing.assert_allclose(ds.room_mw.sel(site=site_id).values, room)
+        row = summary["sites"][str(site_id)]
+        if _under_construction(scenario, str(site_id)):
+            assert row["fixed_build"]["mw"] > 0 and row["why"].startswith("under construction: fixed")
+            assert "not built: its best MW" not in row["why"].partition("capex committed); ")[0]
+            accs = {p.accelerator or site.accelerator for p in _under_construction(scenario, str(site_id))}
+            assert set(row["fixed_build"]["by_accelerator_mw"]) <= accs
+    # The six sites the plan left out entirely (Shackelford, Port Washington, Saline Township,
+    # Lordstown, Milam, Stargate UAE) have their first buildings under construction.
+    for site_id in (
+        "shackelford",
+        "port-washington",
+        "saline-township",
+        "lordstown",
+        "milam",
+        "stargate-uae",
+    ):
+        assert summary["sites"][site_id]["fixed_build"]["first"] is not None, site_id
+    # They serve demand: what serves it is existing + contracted + under construction + built.
+    flops = (ds.fixed_build_mw * ds.flops_per_facility_mw).sum(["site", "accelerator"])
+    have = float(ds.existing_flops.sum()) + ds.contracted_flops.sum("block") + flops
+    assert (result.capacity_flops >= have - 1e-6 * have).all()
+    assert summary["fixed_builds"]["flops"] == pytest.approx(flops.values.tolist())
+    assert summary["fixed_builds"]["mw"] == pytest.approx(float(ds.fixed_build_total_mw.sum()))
+
+
+def test_a_fixed_builds_capex_is_not_a_decision(stargate_plan):
+    """Lordstown's only phase is under construction: whatever its capex per MW, the plan's net
+    present cost is the same (it was built when cheap and left out when dear, before)."""
+    _, result = stargate_plan
+    ds = result.inputs
+    objectives = []
+    for scale in (0.01, 10.0):
+        cheap = ds.copy(deep=True)
+        for name in ("facility_capex_usd_per_mw", "chips_capex_usd_per_mw"):
+            cheap[name].loc[{"site": "lordstown"}] = ds[name].sel(site="lordstown") * scale
+        objectives.append(solve(cheap).objective_usd)
+    assert objectives == pytest.approx([result.objective_usd] * 2, rel=1e-9)
+    # Its capex is committed: reported, and not in the net present cost.
+    capex = float(ds.fixed_build_capex_usd.sel(site="lordstown"))
+    assert capex > 0 and result.summary()["sites"]["lordstown"]["fixed_build"]["capex_usd"] == capex
+    assert result.summary()["fixed_builds"]["capex_usd"] > result.objective_usd
+
+
+def test_a_written_plan_keeps_every_phase_under_construction(stargate_plan, tmp_path):
+    """--write-plan removed "the party's unused sites", Shackelford and Milam among them, so a
+    run of the written plan lost sites being built. Every phase under construction stays as it
+    was; only sites with nothing online or under construction that the plan leaves unused go."""
+    from gigawatt.plan import write_plan
+
+    scenario, result = stargate_plan
+    planned = write_plan(result, scenario, "stargate", tmp_path / "plan.yaml", "stargate")
+    for site_id in result.inputs.site.values:
+        kept = _under_construction(scenario, str(site_id))
+        if kept:
+            assert str(site_id) in planned.sites, site_id
+            assert [p for p in planned.sites[str(site_id)].phases if p in kept] == kept
+    text = (tmp_path / "plan.yaml").read_text(encoding="utf-8")
+    removed = [k for k, v in (yaml.safe_load(text)["sites"] or {}).items() if v is None]
+    for site_id in removed:
+        assert not any(p.status in ("online", "under_construction") for p in scenario.sites[site_id].phases)
+
+
+def test_a_synthetic_site_under_construction_takes_its_power_and_serves_demand():
+    inputs = synthetic_inputs(20, 12, seed=3, under_construction=5)
+    assert float(inputs.fixed_build_mw.sum()) > 0
+    result = solve(inputs)
+    fixed = inputs.fixed_build_mw.sum("accelerator")
+    online = result.online_mw.sum("source")
+    power = inputs.power_cap_mw.sum("source")
+    # New MW fit beside what is under construction (where the site has the power for both).
+    room = np.maximum(power - fixed, 0.0)
+    assert bool((online <= room + 1e-6).where(fixed.max("period") > 0, True).all())
+    flops = (inputs.fixed_build_mw * inputs.flops_per_facility_mw).sum(["site", "accelerator"])
+    assert result.capacity_flops.values == pytest.approx(
+        (result.build_mw.sum("source") * inputs.flops_per_facility_mw)
+        .sum(["site", "accelerator"])
+        .cumsum("period")
+        + flops.values,
+    )
+    # The same problem with nothing under construction costs more: what is built is not free.
+    without = synthetic_inputs(20, 12, seed=3)
+    assert solve(without).objective_usd > result.objective_usd
+
+
+def test_solar_and_battery_cost_per_firm_mw_is_in_dollars_per_mw():
+    """The battery's $/kWh reads as $/MWh in the catalog; it was multiplied by 1,000 again,
+    pricing solar + battery at ~$890M per firm facility MW."""
+    catalog = load_catalog()
+    inputs = plan_inputs(load_scenario("stargate"), PlanOptions(periods=4))
+    extra = inputs.facility_capex_usd_per_mw.sel(site="milam") - inputs.facility_capex_usd_per_mw.sel(
+        site="milam", source="grid"
+    )
+    solar = catalog.cost("power_equipment", "solar_per_kw").value * 1000 / 0.3  # Milam's firm fraction
+    battery = 220.0 * 1000 * catalog.cost("plan", "battery_duration_hours").value  # $220/kWh × hours
+    substation = catalog.cost("power_equipment", "substation_per_kw").value * 1000
+    assert float(extra.sel(source="solar_battery")) == pytest.approx(solar + battery - substation, rel=1e-6)

@@ -251,12 +251,22 @@ def _print_targets(targets: list[dict[str, Any]]) -> None:
             when = (t["met_on"] or "–", "–")
         elif not t.get("forecast", True):
             met, when = "–", ("–", "–")
+        elif not t.get("reachable", True):
+            met, when = "–", ("–", "–")  # no date can meet it: said below the table
         else:
             met, when = f"{t['probability']:.1%}", (_date(t["p50_date"]), _date(t["p90_date"]))
         table.add_row(t["name"], f"{t['gw']:,g} {t['basis'].replace('_', ' ')}", t["by"], met, *when)
     console.print(table)
     if any(t.get("observed") for t in targets):
         console.print("met / missed: decided by facts observed by the as-of date, not drawn.")
+    for t in targets:
+        if not t.get("observed") and t.get("forecast", True) and not t.get("reachable", True):
+            console.print(
+                f"{t['name']}: unreachable, not forecast: its scope ({t['scope']}) holds at most "
+                f"{t['ceiling_gw']:,.2f} GW facility with every phase at its largest, below "
+                f"{t['gw']:,g} GW.",
+                highlight=False,
+            )
     unforecast = [t for t in targets if not t.get("observed") and not t.get("forecast", True)]
     if unforecast:
         held = " ".join(

@@ -512,7 +512,8 @@ def _print_findings(money: Any, result: dict[str, Any], pledges: dict[str, Any])
     for name, c in pledges.items():
         spent = c["capex_spent_usd"]
         console.print(
-            f"[bold]{name}[/bold]: ${c['pledge_usd'] / 1e9:,.0f}B of capex by {c['by']} — met in "
+            f"[bold]{name}[/bold]: ${c['pledge_usd'] / 1e9:,.0f}B of capex by {c['by']} on "
+            f"{c['scope']} — met in "
             f"{c['probability_met']:.0%} of draws; spent by then ${spent['p50'] / 1e9:,.0f}B P50 "
             f"(${spent['p10'] / 1e9:,.0f}–{spent['p90'] / 1e9:,.0f}B P10–P90)",
             highlight=False,

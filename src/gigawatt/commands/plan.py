@@ -338,6 +338,7 @@ def _print_plan(summary: dict[str, Any], title: str, why: bool) -> None:
     for site, row in summary["sites"].items():
         table.add_row(site, *_site_cells(row, summary["periods"]))
     console.print(table)
+    _print_fixed_builds(summary)
     unmet = sum(summary["unmet_mw"])
     demand, served, bought = summary["demand_flops"], summary["served_flops"], summary["contracted_flops"]
     party = summary.get("demand_party")
@@ -350,7 +351,7 @@ def _print_plan(summary: dict[str, Any], title: str, why: bool) -> None:
         f"{f'{party} ' if party else ''}demand {demand[-1] / 1e18:,.1f} EFLOP/s "
         f"({summary['demand_mw'][-1]:,.0f} MW), of which its contracted capacity meets "
         f"{bought[-1] / 1e18:,.1f}; served {served[-1] / 1e18:,.1f} EFLOP/s "
-        f"({summary['served_mw'][-1]:,.0f} MW)",
+        f"({summary['served_mw'][-1]:,.0f} MW){_beyond(summary)}",
         highlight=False,
     )
     assumptions = summary["assumptions"]
@@ -387,6 +388,59 @@ def _print_plan(summary: dict[str, Any], title: str, why: bool) -> None:
 _BINDS = "binding (why not more): "
 
 
+def _beyond(summary: dict[str, Any]) -> str:
+    """Where what serves demand (existing, contracted, under construction, built) exceeds it most."""
+    have, need = summary.get("capacity_flops"), summary["demand_flops"]
+    if not have:
+        return ""
+    over = [h - d for h, d in zip(have, need, strict=True)]
+    t = max(range(len(over)), key=lambda i: over[i])
+    if over[t] <= 1e-6 * need[t]:
+        return ""
+    return (
+        f"; capacity beyond demand at most {over[t] / 1e18:,.1f} EFLOP/s "
+        f"({100 * over[t] / need[t]:,.0f}% over, {summary['periods'][t]})"
+    )
+
+
+def _print_fixed_builds(summary: dict[str, Any]) -> None:
+    """The party's phases under construction, by site (fixed, not decisions), and in one line
+    what they add and cost."""
+    fixed = summary.get("fixed_builds") or {}
+    rows = {
+        site: row["fixed_build"]
+        for site, row in summary["sites"].items()
+        if row.get("fixed_build", {}).get("mw", 0) > 0.5
+    }
+    if not rows:
+        return
+    table = Table(
+        Column("site", no_wrap=True),
+        Column("facility MW", justify="right", no_wrap=True),
+        Column("accelerator", overflow="fold"),
+        Column("from", no_wrap=True),
+        Column("capex", justify="right", no_wrap=True),
+        title="under construction: fixed builds, not decisions",
+    )
+    last = summary["periods"][-1]
+    for site, row in rows.items():
+        accs = ", ".join(row["by_accelerator_mw"]) or "—"
+        table.add_row(
+            site,
+            f"{row['mw']:,.0f}",
+            accs,
+            row["first"] or f"after {last}",
+            f"${row['capex_usd'] / 1e9:,.1f}B",
+        )
+    console.print(table)
+    console.print(
+        f"fixed builds: {fixed['mw'] / 1e3:,.2f} GW under construction, "
+        f"${fixed['capex_usd'] / 1e9:,.1f}B capex committed, not a decision and not in the net present "
+        f"cost; they add {fixed['flops'][-1] / 1e18:,.1f} EFLOP/s by {last}",
+        highlight=False,
+    )
+
+
 def _site_cells(row: dict[str, Any], periods: list[str]) -> tuple[str, ...]:
     """A plan's site as table cells: power sources and accelerators built (MW), the first
     quarter it builds, the MW, and what binds it (from its explanation)."""
@@ -394,11 +448,16 @@ def _site_cells(row: dict[str, Any], periods: list[str]) -> tuple[str, ...]:
     def listed(values: dict[str, float]) -> str:
         return ", ".join(f"{k} {v:,.0f}" for k, v in sorted(values.items(), key=lambda kv: -kv[1]) if v > 0.5)
 
+    from gigawatt.plan.result import FIXED_TEXT_END
+
     built = [i for i, mw in enumerate(row["build_mw_by_period"]) if mw > 1e-6]
+    why = row["why"].partition(FIXED_TEXT_END)[2] or row["why"]  # what the plan decided at the site
     if row["build_mw"] < 0.5 or not built:
-        reason = re.split(r" \(|; |, |: ", row["why"].removeprefix("not built: "))[0]
-        return "—", "—", "—", "0", reason if reason.startswith("not built") else f"not built: {reason}"
-    limits = [part for part in row["why"].partition(_BINDS)[2].split("; ") if part]
+        reason = re.split(r" \(|; |, |: ", why.removeprefix("not built: "))[0]
+        if not reason.startswith(("not built", "nothing more")):
+            reason = f"not built: {reason}"
+        return "—", "—", "—", "0", reason
+    limits = [part for part in why.partition(_BINDS)[2].split("; ") if part]
     binds = (limits[0] if limits else "—").replace(
         "nothing at the site, only the shared limits", "shared limits"
     )

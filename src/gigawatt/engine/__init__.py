@@ -44,7 +44,7 @@ from gigawatt.engine.outcomes import Outcomes, outcomes
 from gigawatt.engine.queues import PRIORITY_DAYS, factory_rate_day
 from gigawatt.engine.results import Results
 from gigawatt.engine.simulate import simulate_block
-from gigawatt.engine.targets import contracted_steps, first_reach, target_days
+from gigawatt.engine.targets import ceiling_mw, contracted_steps, first_reach, target_days
 
 __all__ = [
     "CAUSES",
@@ -62,6 +62,7 @@ __all__ = [
     "check_invariants",
     "InvariantError",
     "target_days",
+    "ceiling_mw",
     "first_reach",
     "contracted_steps",
     "date_bins",

@@ -16,7 +16,7 @@ from gigawatt.compute import tokens_per_second
 from gigawatt.engine.aggregate import Aggregates
 from gigawatt.engine.histograms import _SUM_UNIT, _date_quantile, _hist_quantiles
 from gigawatt.engine.model import CAUSES, DAYS_PER_WEEK, WEEKS_PER_YEAR, Model
-from gigawatt.engine.targets import FORECAST_BASES
+from gigawatt.engine.targets import FORECAST_BASES, ceiling_mw
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -78,6 +78,9 @@ class Results:
             fact = observations.outcome(self.model.scenario, target)
             row.update(observations.outcome_row(fact))
             row["forecast"] = fact is None and target.basis in FORECAST_BASES
+            ceiling_gw = ceiling_mw(self.model, name) / 1000
+            row["ceiling_gw"] = ceiling_gw
+            row["reachable"] = ceiling_gw >= target.power_mw / 1000
             if fact is not None:
                 row["p50_date"] = row["p90_date"] = row["met_on"]
             rows.append(row)

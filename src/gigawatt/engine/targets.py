@@ -79,6 +79,20 @@ def target_days(model: Model, ds: BlockData, bought: Steps | None = None) -> dic
     return out
 
 
+def ceiling_mw(model: Model, name: str) -> float:
+    """The most facility MW target ``name``'s scope can hold in any draw: every site in its scope
+    with each phase at its largest size (IT power at the highest PUE) and every contracted block
+    in it at its largest steps (a lognormal at its 99th percentile). A target above it is met in
+    no draw, whatever the dates: unreachable by the scenario's own sizes, not a forecast."""
+    where = observations.target_scope(model.scenario.targets[name])
+    sites = {ph.site for ph in model.phases if where.matches(_subject(model, ph))}
+    blocks = [b for b in model.scenario.contracted.values() if where.matches(b.subject())]
+    return float(
+        sum(model.series_high_mw[f"site:{s}"] for s in sites)
+        + sum(step.power_mw.high for block in blocks for step in block.schedule)
+    )
+
+
 def _subject(model: Model, ph: PhaseInfo) -> Subject:
     return Subject(
         site=ph.site, country=ph.country, region=ph.region, party=ph.tenant, programme=ph.programme

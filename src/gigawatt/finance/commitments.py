@@ -5,7 +5,7 @@ A phase's all-in capex is its facility MW times the catalog's all-in capex per f
 construction paid as built, IT equipment at delivery (:mod:`gigawatt.finance.chips`); a phase
 that never comes online spends nothing. A commitment is met in a draw when the capex of its
 category (``counts``: all, construction or it) spent by its date on the phases it covers (its
-programme's, or its sites', or all) reaches its amount.
+programme's, or its sites', or all; in its country if it names one) reaches its amount.
 """
 
 from __future__ import annotations
@@ -26,9 +26,21 @@ def _chosen(commitment: Commitment, ds: xr.Dataset) -> np.ndarray:
     chosen = np.ones(ds.sizes["phase"], bool)
     if commitment.programme is not None:
         chosen &= ds.programme.values == commitment.programme
+    if commitment.country is not None:
+        chosen &= ds.country.values == commitment.country
     if commitment.sites:
         chosen &= np.isin(ds.site.values, commitment.sites)
     return chosen
+
+
+def _scope(commitment: Commitment) -> str:
+    """What the pledge covers, in words: "programme stargate, country US, sites a/b" or "every site"."""
+    parts = [
+        f"{k} {v}" for k, v in (("programme", commitment.programme), ("country", commitment.country)) if v
+    ]
+    if commitment.sites:
+        parts.append("sites " + "/".join(commitment.sites))
+    return ", ".join(parts) or "every site"
 
 
 def _bands(values: np.ndarray) -> dict[str, float]:
@@ -48,6 +60,7 @@ def commitment_check(
         "pledge_usd": float(np.median(pledge_usd)),
         "counts": commitment.counts,
         "by": format_date(day),
+        "scope": _scope(commitment),
         "phases": int(chosen.sum()),
         "probability_met": float(np.mean(spent >= pledge_usd)),
         "capex_spent_usd": _bands(spent),

@@ -1,13 +1,14 @@
 """Outside capital: how much each party needs beyond its cash and known deals, and what its
 funding policy raises.
 
-**Need.** A party's cash position is its starting ``cash`` plus its net cash flow (known deals
-included). Whatever takes the position below the policy's ``floor`` (zero without a policy)
-must come from outside: the need is the deepest such gap over the horizon, per draw, and its
-first date the first period the position is below the floor. Every party that declares cash
-or a policy is measured.
+**Need.** A party's cash position is its opening ``cash`` (solved back from a ``cash_date``:
+:mod:`gigawatt.finance.facts`) plus its net cash flow (known deals included). Whatever takes the
+position below the policy's ``floor`` (zero without a policy) from the as-of date on must come
+from outside: the need is the deepest such gap over the forecast periods, per draw, and its first
+date the first of them with the position below the floor (before the as-of date, what was raised
+is what the dated deals say). Every party that declares cash or a policy is measured.
 
-**Policy** (:class:`gigawatt.financing.FundingPolicy`). Period by period, the party pays
+**Policy** (:class:`gigawatt.financing.FundingPolicy`). Period by period from the as-of date, the party pays
 interest on what it has raised, repays a revolver from cash above the floor, and when its
 position is below the floor draws on its instruments in order: each up to what is left of its
 ``capacity_per_year`` that calendar year (a revolver: up to its ``limit`` outstanding), and debt
@@ -30,6 +31,7 @@ from gigawatt import units
 from gigawatt.finance.capacity import DAYS_PER_YEAR
 from gigawatt.finance.contracts import Flow
 from gigawatt.finance.covenants import FINANCING, trailing
+from gigawatt.finance.facts import forecast_from
 from gigawatt.finance.ledger import WORLD
 from gigawatt.finance.quantiles import bands
 from gigawatt.financing import FundingPolicy
@@ -97,6 +99,7 @@ def fund(
     ]
     out: dict[str, PartyFunding] = {}
     new_flows: list[Flow] = []
+    start = forecast_from(scenario, edges)  # the first forecast period (finance.facts)
     for party in measured:
         policy = scenario.funding.get(party)
         base = f"funding.{party}"
@@ -105,6 +108,8 @@ def fund(
         net, operating, known_debt = _position(flows, party, shape)
         position = cash0[:, None] + np.cumsum(net, axis=1)
         gap = np.clip(floor[:, None] - position, 0.0, None)
+        if start:  # before the as-of date nothing is needed: what was raised is the dated deals
+            gap[:, :start] = 0.0
         below = gap > 1.0
         result = PartyFunding(
             need_usd=gap.max(axis=1),
@@ -116,7 +121,7 @@ def fund(
             continue
         result.has_policy = True
         new_flows += _apply_policy(
-            policy, party, p, edges, (net, operating, known_debt), cash0, floor, result, window
+            policy, party, p, edges, (net, operating, known_debt), cash0, floor, result, window, start
         )
     return FundingOutcome(out, new_flows)
 
@@ -131,11 +136,13 @@ def _apply_policy(
     floor: np.ndarray,
     result: PartyFunding,
     window: int,
+    start: int = 0,
 ) -> list[Flow]:
     """A party's funding policy period by period (module doc): what each instrument raises, its
     interest and a revolver's repayments as ledger flows; the shortfall and the debt outstanding
     at the horizon into ``result``. ``position``: the party's net, operating cash flow and known
-    debt outstanding ``(draw, period)``."""
+    debt outstanding ``(draw, period)``; the policy acts from period ``start`` (the first after
+    the as-of date: before it, cash only moves by the net cash flow)."""
     net, operating, known_debt = position
     draws, periods = net.shape
     base = f"funding.{party}"
@@ -158,6 +165,8 @@ def _apply_policy(
         if k and years[k] != years[k - 1]:
             used_this_year = [np.zeros(draws) for _ in instruments]
         cash = cash + net_t[k]
+        if k < start:
+            continue
         for i, inst in enumerate(instruments):
             if inst.kind != "equity":
                 interest[i][k] = outstanding[i] * rate[i] * period_years[k]

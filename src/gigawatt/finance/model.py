@@ -10,9 +10,12 @@ catalog price (facility MW online × load factor × hours, less what the operato
 purchase agreements deliver to the site), staff (catalog
 ``opex.staff_cost_per_mw`` per facility MW-year) and maintenance (catalog
 ``opex.maintenance_share_of_capex_per_year`` × all-in capex per facility MW, per
-MW-year online). Loans with covenants are then re-served against the whole ledger
-(:mod:`gigawatt.finance.covenants`), in declaration order; last, each party's outside capital
-need is measured and its funding policy raises money (:mod:`gigawatt.finance.funding`).
+MW-year online). A party's cash stated at a date becomes its opening balance, solved back
+from the flows so far (:mod:`gigawatt.finance.facts`: ``parameters["parties.PARTY.cash"]`` is
+the opening from there on). Loans with covenants are then re-served against the whole ledger
+(:mod:`gigawatt.finance.covenants`, tested from the as-of date), in declaration order; last, each
+party's outside capital need is measured and its funding policy raises money from the as-of date
+(:mod:`gigawatt.finance.funding`).
 Dated financing deals (``financing:``) are contracts like any other
 (:func:`gigawatt.financing.with_financing`).
 """
@@ -34,6 +37,7 @@ from gigawatt.finance.capacity import DAYS_PER_YEAR, Capacity, finance_edges
 from gigawatt.finance.chips import buys_chips, capital_contracts, chip_flows, chip_parameters, delivery_date
 from gigawatt.finance.contracts import ContractResult, Flow, contract_flows, loan_repaid_share
 from gigawatt.finance.covenants import FINANCING, CovenantTerms, service
+from gigawatt.finance.facts import forecast_from, open_at_cash_dates
 from gigawatt.finance.funding import FundingOutcome, fund
 from gigawatt.finance.ledger import WORLD, Ledger, build_ledger
 from gigawatt.financing import with_financing
@@ -367,6 +371,7 @@ def _apply_covenants(
     """Re-serve each loan with covenants against everything else its borrower pays and receives."""
     window = max(1, round(DAYS_PER_YEAR / float(np.mean(np.diff(edges)))))
     capital = capital_contracts(scenario)
+    forecast = np.arange(len(edges) - 1) >= forecast_from(scenario, edges)  # finance.facts
     for name, contract in scenario.contracts.items():
         terms = contract.covenants
         if contract.kind != "loan" or terms is None:
@@ -388,7 +393,7 @@ def _apply_covenants(
             operating,
             other,
             p.get(f"parties.{borrower}.cash", np.zeros(draws)),
-            edges[1:][None, :] > test_from[:, None],
+            (edges[1:][None, :] > test_from[:, None]) & forecast,
             CovenantTerms(
                 p.get(f"{base}.covenants.min_dscr"),
                 p.get(f"{base}.covenants.max_leverage"),
@@ -443,6 +448,7 @@ def simulate_money(
     flows = _revenue(scenario, p, edges) + _site_opex(scenario, ds, p, edges, set(parties), ppa_mwh, site_mw)
     for result in (*results.values(), *default_chips.values()):
         flows += result.flows
+    open_at_cash_dates(scenario, p, edges, flows)  # a dated cash: the opening solved back (finance.facts)
     flows = _apply_covenants(scenario, p, edges, flows, results)
     funded = fund(scenario, p, edges, flows)
     flows += funded.flows

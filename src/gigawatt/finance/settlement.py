@@ -7,7 +7,9 @@ Eisenberg & Noe, "Systemic Risk in Financial Systems", Management Science 47(2),
 found by fixed-point iteration from full payment); the unpaid rest is deferred to the
 next period or defaulted, by each contract's ``on_shortfall``, and its counterparties
 receive less in turn. Parties without declared cash, and the world, always pay
-(:mod:`gigawatt.finance.stress` shocks a scenario and reports who runs short).
+(:mod:`gigawatt.finance.stress` shocks a scenario and reports who runs short). Before the
+scenario's as-of date every party pays in full: no one runs short in the past
+(:mod:`gigawatt.finance.facts`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gigawatt.finance.facts import forecast_from
 from gigawatt.finance.ledger import WORLD, Ledger
 from gigawatt.finance.model import Money
 
@@ -116,7 +119,8 @@ def settle(money: Money) -> Settlement:
         owed_in[:, :, c] = fixed_in[:, :, c] + book.sum(scaled & (payee == i))
         owed_out[:, :, c] = book.sum(payer == i)
     cash = cash0[:, None, :] + np.cumsum(owed_in - owed_out, axis=1)  # after each period, paid in full
-    settled = _settled_draws(cash, cash0, floor, owed_in, owed_out)
+    start = forecast_from(money.scenario, money.edges)  # no one short before as-of
+    settled = _settled_draws(cash, cash0, floor, owed_in, owed_out, start)
     shortfall = np.zeros((draws, periods, parties.size))
     changed: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (draw, period, paid) by block
     unpaid = np.zeros((draws, entries))
@@ -127,6 +131,7 @@ def settle(money: Money) -> Settlement:
         defer[chosen],
         np.searchsorted(parties, payer[chosen]),
         entries + 2,
+        start,
     )
     for lo in range(0, settled.size, _BLOCK_DRAWS):
         block = slice(lo, min(settled.size, lo + _BLOCK_DRAWS))
@@ -182,16 +187,23 @@ def _by_period(amounts: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
 
 
 def _settled_draws(
-    cash: np.ndarray, cash0: np.ndarray, floor: np.ndarray, owed_in: np.ndarray, owed_out: np.ndarray
+    cash: np.ndarray,
+    cash0: np.ndarray,
+    floor: np.ndarray,
+    owed_in: np.ndarray,
+    owed_out: np.ndarray,
+    start: int = 0,
 ) -> np.ndarray:
-    """The draws where, everything paid in full, a constrained party at some period owes more than
-    its cash, what it receives and its credit: only those need settling period by period. ``cash``
-    is the running cash after each period paid in full, the rest as in :func:`settle`."""
+    """The draws where, everything paid in full, a constrained party at some period from ``start``
+    (the first after the as-of date) owes more than its cash, what it receives and its credit: only
+    those need settling period by period. ``cash`` is the running cash after each period paid in
+    full, the rest as in :func:`settle`."""
     before = np.concatenate([cash0[:, None, :], cash[:, :-1, :]], axis=1)
     room = before + owed_in - floor[:, None, :]
     # a margin far above rounding, so a draw left out is one the iteration would not change
     margin = 1.0 + 1e-9 * (np.abs(before) + owed_in + owed_out + np.abs(floor[:, None, :]))
-    result: np.ndarray = np.nonzero((owed_out > room - margin).any(axis=(1, 2)))[0]
+    short = owed_out[:, start:] > room[:, start:] - margin[:, start:]
+    result: np.ndarray = np.nonzero(short.any(axis=(1, 2)))[0]
     return result
 
 
@@ -207,6 +219,8 @@ class _Rules:
     payer: np.ndarray
     #: at most this many rounds of the fixed-point iteration (one per ledger entry, and two)
     rounds: int
+    #: the first period a party can be short in (finance.facts: before it, the past, all pay)
+    start: int = 0
 
 
 def _settle_block(
@@ -242,7 +256,7 @@ def _settle_block(
         # from full payment, a draw where every constrained party can pay in full is settled at
         # once (share 1: paid as owed, nothing left); only the others pay a share, found on them
         room = cash + fixed_in[k] + sides[:, c:] - floor
-        rows = np.nonzero((owed > room).any(axis=1))[0]
+        rows = np.nonzero((owed > room).any(axis=1))[0] if k >= r.start else np.zeros(0, int)
         paid = owed_e  # (draw, entry) of this period: as owed, but in the draws short (in place)
         if rows.size:
             owed_rows = owed_e[rows]

@@ -33,6 +33,7 @@ import numpy as np
 from gigawatt.distributions import Dist, fixed
 from gigawatt.errors import GigawattError
 from gigawatt.finance.capacity import DAYS_PER_YEAR
+from gigawatt.finance.facts import forecast_from
 from gigawatt.finance.funding import funding_need
 from gigawatt.finance.model import Money, buildout, simulate_money
 from gigawatt.finance.quantiles import bands
@@ -74,7 +75,7 @@ GRAMMAR: dict[str, tuple[str, str]] = {
     ),
     "cash": (
         rf"{_PARTY} cash {_NUM}\s*%",
-        "PARTY cash ±N%: scale that party's starting cash and credit line",
+        "PARTY cash ±N%: scale that party's cash (at its cash_date, else the start) and credit line",
     ),
 }
 _DAYS = {"week": 7.0, "month": DAYS_PER_YEAR / 12, "year": DAYS_PER_YEAR}
@@ -270,6 +271,8 @@ def report(money: Money, settlement: Settlement) -> dict[str, Any]:
         has, np.argmax(settlement.shortfall_usd[draws, np.maximum(first_period, 0), :], axis=1), -1
     )
     by_party: dict[str, Any] = {}
+    # the lowest cash from the as-of date on (finance.facts: the cash before it is not a forecast)
+    start = min(forecast_from(money.scenario, edges), len(edges) - 2)
     for i, name in enumerate(names):
         if not settlement.constrained[i]:
             continue
@@ -284,7 +287,7 @@ def report(money: Money, settlement: Settlement) -> dict[str, Any]:
             "peak_shortfall_usd": bands(
                 np.where(ever, settlement.shortfall_usd[:, :, i].max(axis=1), np.nan)
             ),
-            "lowest_cash_usd": bands(settlement.cash_usd[:, :, i].min(axis=1)),
+            "lowest_cash_usd": bands(settlement.cash_usd[:, start:, i].min(axis=1)),
         }
     unpaid = settlement.unpaid_usd  # (draw, entry)
     book = money.book

@@ -24,13 +24,18 @@ The model, per quarter ``t``:
 - ``online[site, period, source]`` = ``online[t-1]`` + ``build[t]`` (stock of new capacity);
 - ``online`` ≤ the source's firm facility MW available by then (0 before the site's earliest
   online date); Σ sources ≤ ``room_mw`` × ``open[site]`` (binary, fixed land cost), where
-  ``room_mw[site, period]`` is the MW of the site's phases not yet online that can be online by
-  then (each phase at its own earliest date, as the engine would build it: :func:`pending_phases`);
+  ``room_mw[site, period]`` is the MW of the site's phases to decide (committed, announced) that
+  can be online by then (each phase at its own earliest date, as the engine would build it:
+  :func:`pending_phases`); Σ sources + what is online + what is under construction ≤ the site's
+  firm power;
 - ``compute[period]`` = ``compute[t-1]`` + Σ ``build[t]`` × FLOP/s per facility MW of its
   accelerator at its site (``flops_per_facility_mw`` = 1e6 / (PUE × IT W per accelerator) ×
   BF16 dense FLOP/s per accelerator, medians), in EFLOP/s;
-- demand: existing FLOP/s + contracted FLOP/s + ``compute`` + ``unmet`` ≥ training + inference
-  demand, in FLOP/s.
+- demand: existing FLOP/s + contracted FLOP/s + under-construction FLOP/s + ``compute`` +
+  ``unmet`` ≥ training + inference demand, in FLOP/s. Phases under construction are fixed
+  builds, not decisions (:func:`~gigawatt.plan.inputs.is_fixed`): online from their engine
+  date (``fixed_build_mw``), first in the shared accelerator and build-rate supply, their capex
+  reported and not in the objective.
   So the accelerator generation is a real decision: a newer one delivers more FLOP/s per MW of
   power and site. Scenario demand stated as compute (``compute`` in FLOP/s) is taken as it is;
   stated as facility power (``level`` in GW) it is read as the compute that power holds with
@@ -40,8 +45,10 @@ The model, per quarter ``t``:
 - supply limits per quarter (accelerators shipped, turbines, transformers, construction,
   the programme's build rate), an optional capex budget and on-site-gas CO2 cap.
 
-Costs are discounted quarterly. Capex is charged as an annuity over its life (the facility's
-life; the accelerator's useful life), counted only inside the horizon, so a MW built in the
+Costs are discounted quarterly; the net present cost is that of what the plan decides and of
+unmet demand (what is online or under construction costs the same whatever the plan does).
+Capex is charged as an annuity over its life (the facility's life; the accelerator's useful
+life), counted only inside the horizon, so a MW built in the
 last quarter is not penalised for the years after it. Opex is energy: grid at the region's
 price, gas at Henry Hub × heat rate, solar + battery free at the margin. Unmet demand costs
 buying the compute under contract: a sourced price per facility GW-year over the FLOP/s a GW
@@ -53,6 +60,7 @@ from gigawatt.plan.inputs import (
     SOURCES,
     WORKLOADS,
     PlanOptions,
+    is_fixed,
     pending_phases,
     plan_assumptions,
     plan_inputs,
@@ -104,6 +112,7 @@ __all__ = [
     "demand_met",
     "check_dates",
     "pending_phases",
+    "is_fixed",
     "promised_dates",
     "robust_plan",
     "explain_failure",

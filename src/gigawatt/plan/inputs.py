@@ -208,6 +208,15 @@ def pending_phases(
     return sorted(out, key=lambda row: row[1])
 
 
+def is_fixed(phase: Phase) -> bool:
+    """A phase under construction (at the scenario's as-of date) is a fixed build, not a
+    decision: ground is broken, leases signed and money spent, so the plan takes it as given,
+    online on its engine date (:func:`pending_phases`), as PyPSA takes existing and committed
+    capacity as non-extendable. Committed (signed, not started) and announced phases, options
+    included, are the plan's to build or not."""
+    return phase.status == "under_construction"
+
+
 #: Stages from the start of construction to online (permitting comes before the start).
 _BUILD_STAGES = ("site_and_shell", "it_fit_out", "commissioning")
 
@@ -304,6 +313,8 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
     fixed_cost = np.zeros(n_site)
     earliest = np.zeros(n_site)
     room = np.zeros((n_site, options.periods))
+    fixed_build = np.zeros((n_site, len(accs), options.periods))
+    fixed_total = np.zeros((n_site, len(accs)))
     pue = np.zeros(n_site)
     energy_mwh_per_mw = options.assumption("load_factor") * HOURS_PER_QUARTER
     # As in the engine, a phase goes online a commissioning period after its power, accelerators
@@ -314,9 +325,9 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
         cap[i], power_capex[i], opex[i], co2[i] = _site_power(
             scenario, catalog, site_id, end, q, commissioning_days, energy_mwh_per_mw
         )
-        size[i], existing[i], existing_flops[i], fixed_cost[i], room[i], earliest[i] = _site_phases(
-            scenario, catalog, site_id, end, q, pue[i], flops_per_mw[i], accs
-        )
+        phases = _site_phases(scenario, catalog, site_id, end, q, pue[i], flops_per_mw[i], accs)
+        size[i], existing[i], existing_flops[i], fixed_cost[i] = phases.sizes
+        room[i], earliest[i], fixed_build[i], fixed_total[i] = phases.room, phases.earliest, *phases.fixed
     cap = np.where(end[None, None, :] > earliest[:, None, None], cap, 0.0)
     building = _cost(catalog, "construction", "building_per_mw_it")
     networking = _cost(catalog, "construction", "networking_share_of_it")
@@ -335,6 +346,7 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
     ds["earliest_online_date"] = ("site", earliest)
     ds["facility_capex_usd_per_mw"] = (("site", "source"), building / pue[:, None] + power_capex)
     ds["chips_capex_usd_per_mw"] = (("site", "accelerator"), acc_per_mw * price_usd * (1 + networking))
+    ds = _with_fixed_builds(ds, scenario, fixed_build, fixed_total)
     ds["opex_usd_per_mw_quarter"] = (("site", "source"), opex)
     ds["co2_t_per_mw_quarter"] = (("site", "source"), co2)
     ds["accelerators_per_mw"] = (("site", "accelerator"), acc_per_mw)
@@ -343,7 +355,7 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
         "accelerator",
         np.array([resolved[a].useful_life_weeks.mid / WEEKS_PER_QUARTER for a in accs]),
     )
-    ds = _with_supply(ds, _scenario_limits(scenario, ds, q, commissioning_days))
+    ds = after_fixed_builds(_with_supply(ds, _scenario_limits(scenario, ds, q, commissioning_days)))
     ds.attrs.update(
         _option_attrs(options),
         scenario=scenario.name,
@@ -454,12 +466,26 @@ def _site_power(
         elif kind == "solar_battery":
             solar = [s for s in site.power_plan if s.kind == "solar_battery"]
             firm_fraction = np.mean([s.firm_fraction.mid for s in solar]) if solar else 1.0
-            power_capex[j] = 1000 * (
-                _cost(catalog, "power_equipment", "solar_per_kw") / max(firm_fraction, 1e-3)
-                + _cost(catalog, "power_equipment", "battery_per_kwh")
-                * _cost(catalog, "plan", "battery_duration_hours")
+            # per firm facility MW: solar in $/kW over its firm fraction, the battery in $/MWh
+            # (the catalog reads "$220/kWh" as $220,000/MWh) for its hours
+            power_capex[j] = 1000 * _cost(catalog, "power_equipment", "solar_per_kw") / max(
+                firm_fraction, 1e-3
+            ) + _cost(catalog, "power_equipment", "battery_per_kwh") * _cost(
+                catalog, "plan", "battery_duration_hours"
             )
     return cap, power_capex, opex, co2
+
+
+@dataclass
+class _SitePhases:
+    """A site's phases as the plan sees them (:func:`_site_phases`)."""
+
+    sizes: tuple[float, float, float, float]  # size, online MW, online FLOP/s, land cost to open it
+    room: np.ndarray  # (period,) MW of the phases to decide ready by each quarter's end
+    earliest: float  # the day the first phase to decide can be ready
+    fixed: tuple[
+        np.ndarray, np.ndarray
+    ]  # under construction: (accelerator, period) MW online; (accelerator,) MW
 
 
 def _site_phases(
@@ -471,10 +497,12 @@ def _site_phases(
     pue: float,
     flops_per_mw: np.ndarray,
     accs: list[str],
-) -> tuple[float, float, float, float, np.ndarray, float]:
+) -> _SitePhases:
     """A site's phases as the plan sees them: its size and what is online (facility MW, and
     FLOP/s at ``flops_per_mw`` by accelerator), the land cost of opening it (none once a phase
-    is under construction), its room by quarter as pending phases get ready, and the first."""
+    is under construction), its room by quarter as the phases to decide get ready, and the
+    first; and its fixed builds (:func:`is_fixed`): their facility MW online by each quarter's
+    end by accelerator, each from the day it is ready, and in all."""
     site = scenario.sites[site_id]
     basis = pue if site.power_basis == "it" else 1.0
     acres_usd_per_mw = _cost(catalog, "plan", "site_acres_per_facility_mw") * _cost(
@@ -491,12 +519,68 @@ def _site_phases(
     )
     started = any(STATUS_ORDER[p.status] >= STATUS_ORDER["under_construction"] for p in site.phases)
     fixed_cost = 0.0 if started else acres_usd_per_mw * size
-    pending = pending_phases(scenario, catalog, site_id, q)
     room = np.zeros(len(end))
-    for _, ready, mw in pending:
-        room += np.where(end > ready, mw, 0.0)
-    earliest = min((ready for _, ready, _ in pending), default=math.inf)
-    return size, existing, existing_flops, fixed_cost, room, earliest
+    fixed = np.zeros((len(accs), len(end)))
+    fixed_total = np.zeros(len(accs))
+    earliest = math.inf
+    for phase, ready, mw in pending_phases(scenario, catalog, site_id, q):
+        if is_fixed(phase):
+            a = accs.index(phase.accelerator or site.accelerator)
+            fixed[a] += np.where(end > ready, mw, 0.0)
+            fixed_total[a] += mw
+        else:
+            room += np.where(end > ready, mw, 0.0)
+            earliest = min(earliest, ready)
+    return _SitePhases((size, existing, existing_flops, fixed_cost), room, earliest, (fixed, fixed_total))
+
+
+def _with_fixed_builds(
+    ds: xr.Dataset, scenario: Scenario, fixed_build: np.ndarray, fixed_total: np.ndarray
+) -> xr.Dataset:
+    """The sites' fixed builds in ``ds``: facility MW online by each quarter's end by accelerator
+    (``fixed_build``), in all, and their capex: the plan's chips capex per MW of their
+    accelerator, and its facility capex per MW of each power source weighted by the site's
+    firm power plan."""
+    facility = np.zeros(ds.sizes["site"])
+    for i, site_id in enumerate(ds.site.values):
+        firm = np.zeros(len(SOURCES))
+        for source in scenario.sites[str(site_id)].power_plan:
+            firm[SOURCES.index(source.kind)] += source.capacity_mw.mid * source.firm_fraction.mid
+        share = firm / firm.sum() if firm.sum() > 0 else np.full(len(SOURCES), 1 / len(SOURCES))
+        facility[i] = fixed_total[i].sum() * float(share @ ds.facility_capex_usd_per_mw.values[i])
+    chips = (fixed_total * ds.chips_capex_usd_per_mw.transpose("site", "accelerator").values).sum(axis=1)
+    ds["fixed_build_mw"] = (("site", "accelerator", "period"), fixed_build)
+    ds["fixed_build_total_mw"] = ("site", fixed_total.sum(axis=1))
+    ds["fixed_build_capex_usd"] = ("site", facility + chips)
+    return ds
+
+
+def fixed_build_flops(ds: xr.Dataset) -> xr.DataArray:
+    """BF16 dense FLOP/s of each site's fixed builds online by each quarter's end, each at its
+    own accelerator (dims ``site``, ``period``); zero for inputs without fixed builds."""
+    if "fixed_build_mw" not in ds:
+        return xr.zeros_like(ds.room_mw)
+    return (ds.fixed_build_mw * ds.flops_per_facility_mw).sum("accelerator").transpose("site", "period")
+
+
+def after_fixed_builds(ds: xr.Dataset) -> xr.Dataset:
+    """Shared supply left to the plan's decisions once the fixed builds have theirs: as in the
+    engine, accelerators, construction and the programme's build rate serve every phase still
+    to build (turbines and transformers only phases not yet under construction), the fixed
+    builds first (they are ready first). A fixed build takes what it needs in the quarter it
+    goes online; what a quarter cannot give it comes out of the next ones."""
+    new = np.diff(ds.fixed_build_mw.transpose("site", "accelerator", "period").values, axis=2, prepend=0.0)
+    weight = xr.where(ds.supply_in_accelerators, ds.accelerators_per_mw, 1.0) * ds.supply_accelerator
+    use = np.einsum("lsa,sap->lp", weight.transpose("limit", "site", "accelerator").values, new)
+    use *= ds.supply_source.all("source").values[:, None]  # not turbines, not transformers
+    amount = ds.supply_amount.transpose("limit", "period").values.copy()
+    backlog = np.zeros(len(amount))
+    for t in range(amount.shape[1]):
+        need = backlog + use[:, t]
+        taken = np.minimum(need, amount[:, t])
+        backlog = need - taken
+        amount[:, t] -= taken
+    return ds.assign(supply_amount=(("limit", "period"), amount))
 
 
 def _option_attrs(options: PlanOptions) -> dict[str, Any]:

@@ -18,7 +18,14 @@ import scipy.sparse
 import xarray as xr
 from linopy.csr import CSRLinearExpression, Grid
 
-from gigawatt.plan.inputs import EFLOPS
+from gigawatt.plan.inputs import EFLOPS, fixed_build_flops
+
+
+def fixed_build_mw(inputs: xr.Dataset) -> np.ndarray:
+    """Facility MW of each site's fixed builds online by each quarter's end (site, period)."""
+    if "fixed_build_mw" not in inputs:
+        return np.zeros((inputs.sizes["site"], inputs.sizes["period"]))
+    return inputs.fixed_build_mw.sum("accelerator").transpose("site", "period").values
 
 
 def _annuity(rate_per_quarter: float, life_quarters: Any) -> Any:
@@ -115,14 +122,15 @@ def build_model(inputs: xr.Dataset, open_sites: xr.DataArray | None = None) -> l
     ]
     spend = [(np.broadcast_to(coef.build_capex_usd_per_mw.values[:, None], b.shape), b)]
     budget = _site_size(m, inputs, o, open_sites, objective, spend)
-    existing = inputs.existing_mw.values
-    if (existing > 0).any():
-        headroom = np.maximum(cap.sum(axis=2) - existing[:, None], 0.0)
+    # What is online and what is under construction (fixed builds) take a site's power first.
+    taken = inputs.existing_mw.values[:, None] + fixed_build_mw(inputs)
+    if (taken > 0).any():
+        headroom = np.maximum(cap.sum(axis=2) - taken, 0.0)
         m.add_constraints(
             _rows(m, by_sp, [(1.0, o)], "<=", headroom),
             name="site_power",
             freeze=True,
-            mask=inputs.existing_mw > 0,
+            mask=xr.DataArray((taken > 0).any(axis=1), coords={"site": inputs.indexes["site"]}),
         )
     per_period = b.transpose(1, 0, 2, 3).reshape(n_period, -1)  # every build of each period
     _compute_and_demand(m, inputs, coef, b, per_period, objective)
@@ -194,10 +202,12 @@ def _compute_and_demand(
         freeze=True,
     )
     demand = inputs.demand_flops.sum("workload") / EFLOPS
-    need = (
-        demand.values
-        - (float(inputs.existing_flops.sum()) + inputs.contracted_flops.sum("block").values) / EFLOPS
+    have = (
+        float(inputs.existing_flops.sum())
+        + inputs.contracted_flops.sum("block").values
+        + fixed_build_flops(inputs).sum("site").values
     )
+    need = demand.values - have / EFLOPS
     served = [(1.0, compute[:, None])]
     if not inputs.attrs["require_demand"]:
         unmet = m.add_variables(lower=xr.zeros_like(demand), upper=demand, name="unmet").labels.values

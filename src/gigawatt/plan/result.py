@@ -16,6 +16,7 @@ import pandas as pd
 import xarray as xr
 
 from gigawatt.catalog import load_catalog
+from gigawatt.plan.inputs import fixed_build_flops
 from gigawatt.plan.model import coefficients
 from gigawatt.units import date_from_days
 
@@ -49,18 +50,23 @@ class PlanResult:
         return self.unmet_flops / self.inputs.attrs["reference_flops_per_mw"]
 
     @property
-    def served_flops(self) -> xr.DataArray:
-        """Demand met per period: contracted, existing and new FLOP/s online, at most the demand."""
-        demand = self.inputs.demand_flops.sum("workload")
+    def capacity_flops(self) -> xr.DataArray:
+        """FLOP/s serving demand per period: existing, contracted, under construction (fixed
+        builds) and new FLOP/s online (may exceed demand: what is fixed is not cut to fit)."""
         online = (self.build_mw.sum("source") * self.inputs.flops_per_facility_mw).sum(
             ["site", "accelerator"]
         )
-        have = (
+        return (
             online.cumsum("period")
             + float(self.inputs.existing_flops.sum())
             + self.inputs.contracted_flops.sum("block")
+            + fixed_build_flops(self.inputs).sum("site")
         )
-        return np.minimum(have, demand)
+
+    @property
+    def served_flops(self) -> xr.DataArray:
+        """Demand met per period: :attr:`capacity_flops`, at most the demand."""
+        return np.minimum(self.capacity_flops, self.inputs.demand_flops.sum("workload"))
 
     def explain(self) -> dict[str, str]:
         """One sentence per site: why it was chosen (or not) and what binds it.
@@ -91,10 +97,13 @@ class PlanResult:
             built = self.build_mw.sel(site=site)
             total = float(built.sum())
             existing = float(ds.existing_mw.sel(site=site))
+            fixed = self._fixed_text(i)
             if total < 1e-6:
                 value = worth[:, None, None] * eflops[i][None, None, :]  # (period, source, accelerator)
-                out[str(site)] = self._why_not(i, str(site), cost[i], value, shared) + (
-                    f"; keeps its {existing:,.0f} MW online" if existing else ""
+                out[str(site)] = (
+                    fixed
+                    + self._why_not(i, str(site), cost[i], value, shared)
+                    + (f"; keeps its {existing:,.0f} MW online" if existing else "")
                 )
                 continue
             per_period = built.sum(["source", "accelerator"]).values
@@ -104,7 +113,7 @@ class PlanResult:
             by_acc = built.sum(["period", "source"]).to_series()
             sources = ", ".join(f"{k} {v:,.0f} MW" for k, v in by_source.items() if v > 1e-6)
             accs = ", ".join(f"{k} {v:,.0f} MW" for k, v in by_acc.items() if v > 1e-6)
-            out[str(site)] = (
+            out[str(site)] = fixed + (
                 f"builds {total:,.0f} MW facility from {labels[f]} ({sources}; {accs}): a MW built in "
                 f"{labels[f]} ({ds.source.values[j]}, {ds.accelerator.values[a]}) costs "
                 f"${cost[i, f, j, a] / 1e6:,.1f}M (capex annuity and energy to {labels[-1]}, discounted) "
@@ -114,6 +123,47 @@ class PlanResult:
                 + ("; ".join(self._site_binds(str(site))) or "nothing at the site, only the shared limits")
             )
         return out
+
+    def fixed_build(self, i: int) -> dict[str, Any]:
+        """Site ``i``'s fixed builds (its phases under construction, :func:`~gigawatt.plan.inputs.is_fixed`):
+        facility MW in all and online by each quarter's end, by accelerator, the first quarter
+        they count in and their capex (committed, not in the objective)."""
+        ds = self.inputs
+        if "fixed_build_mw" not in ds:
+            return {
+                "mw": 0.0,
+                "mw_by_period": [0.0] * ds.sizes["period"],
+                "by_accelerator_mw": {},
+                "first": None,
+                "capex_usd": 0.0,
+            }
+        online = ds.fixed_build_mw.isel(site=i)  # (accelerator, period)
+        by_period = online.sum("accelerator").values
+        first = [str(p) for p, mw in zip(ds.period.values, by_period, strict=True) if mw > 0.5]
+        last = online.isel(period=-1)
+        return {
+            "mw": float(ds.fixed_build_total_mw.isel(site=i)),
+            "mw_by_period": by_period.tolist(),
+            "by_accelerator_mw": {str(a): float(v) for a, v in last.to_series().items() if v > 0.5},
+            "first": first[0] if first else None,
+            "capex_usd": float(ds.fixed_build_capex_usd.isel(site=i)),
+        }
+
+    def _fixed_text(self, i: int) -> str:
+        """The start of site ``i``'s explanation when it has phases under construction."""
+        fixed = self.fixed_build(i)
+        if fixed["mw"] < 0.5:
+            return ""
+        labels = self.inputs.period.values
+        when = f"from {fixed['first']}" if fixed["first"] else f"after {labels[-1]}"
+        later = fixed["mw"] - fixed["mw_by_period"][-1]
+        accs = ", ".join(f"{a} {mw:,.0f} MW" for a, mw in fixed["by_accelerator_mw"].items())
+        return (
+            f"under construction: fixed, {fixed['mw']:,.0f} MW facility {when}"
+            + (f" ({accs})" if accs else "")
+            + (f", {later:,.0f} MW of it after {labels[-1]}" if fixed["first"] and later > 0.5 else "")
+            + f", not a decision (${fixed['capex_usd'] / 1e9:,.1f}B{FIXED_TEXT_END}"
+        )
 
     def _why_accelerator(self, i: int, t: int, j: int, a: int) -> str:
         """Why accelerator ``a``: its FLOP/s per $ of capex (facility and chips) in period ``t``
@@ -172,6 +222,11 @@ class PlanResult:
         MW would pay but opening the site or the shared limits (taken by better sites) stop it."""
         ds, labels = self.inputs, self.inputs.period.values
         when = ds.earliest_online_date.isel(site=i).item()
+        to_decide = float(ds.max_size_mw.isel(site=i) - ds.existing_mw.isel(site=i))
+        if "fixed_build_total_mw" in ds:
+            to_decide -= float(ds.fixed_build_total_mw.isel(site=i))
+        if to_decide < 0.5:
+            return "nothing more to decide: every phase is online or under construction"
         if not bool((ds.room_mw.isel(site=i) > 0).any()):
             return (
                 f"not built: none of its phases can be ready inside the horizon (earliest "
@@ -183,6 +238,12 @@ class PlanResult:
                 f"power plan after {labels[-1]})"
             )
         value = np.broadcast_to(value, cost.shape)
+        ready = (ds.room_mw.isel(site=i).values > 0)[:, None, None] & np.isfinite(cost)
+        if float(np.where(ready, value, 0.0).max()) <= 0:
+            return (
+                "not built: demand met without it (in every quarter its phases could be online, by "
+                "what exists, is contracted, is under construction or is built elsewhere)"
+            )
         margin = value - cost  # (period, source, accelerator)
         t, j, a = np.unravel_index(int(np.argmax(margin)), margin.shape)
         mw = f"a MW built in {labels[t]} ({ds.source.values[j]}, {ds.accelerator.values[a]})"
@@ -273,6 +334,8 @@ class PlanResult:
         served = self.served_flops
         contracted = ds.contracted_flops.sum("block")
         by_acc_period = self.build_mw.sum("source")
+        fixed = [self.fixed_build(i) for i in range(ds.sizes["site"])]
+        fixed_flops = fixed_build_flops(ds).sum("site")
         return {
             "scenario": ds.attrs["scenario"],
             "status": self.status,
@@ -293,6 +356,17 @@ class PlanResult:
             "contracted_mw": (contracted.values / reference).tolist(),
             "contracted_flops_by_block": {
                 str(b): ds.contracted_flops.sel(block=b).values.tolist() for b in ds.block.values
+            },
+            # Everything serving demand, not cut at demand: served is this, at most demand.
+            "capacity_flops": self.capacity_flops.values.tolist(),
+            # The party's phases under construction: fixed, not decisions; their capex is
+            # committed and not in objective_usd (part of served, like contracted).
+            "fixed_builds": {
+                "mw": sum(f["mw"] for f in fixed),
+                "capex_usd": sum(f["capex_usd"] for f in fixed),
+                "mw_by_period": np.sum([f["mw_by_period"] for f in fixed], axis=0).tolist(),
+                "flops": fixed_flops.values.tolist(),
+                "method": FIXED_BUILDS,
             },
             "assumptions": self.assumptions(),
             "sites": {
@@ -321,9 +395,10 @@ class PlanResult:
                     "build_flops": float(
                         (by_acc_period.sel(site=site) * ds.flops_per_facility_mw.sel(site=site)).sum()
                     ),
+                    "fixed_build": fixed[i],
                     "why": why,
                 }
-                for site, why in zip(ds.site.values, self.explain().values(), strict=True)
+                for i, (site, why) in enumerate(zip(ds.site.values, self.explain().values(), strict=True))
             },
             "binding": self.binding(),
             "derived_specs": self.derived_specs(),
@@ -357,6 +432,18 @@ class PlanResult:
         return out
 
 
+#: How the sentence on a site's fixed builds ends (what follows is what the plan decided there).
+FIXED_TEXT_END = " of capex committed); "
+FIXED_BUILDS = (
+    "Phases under construction at the scenario's as-of date are fixed builds, not decisions: each "
+    "is online from the day the engine would bring it online with every stage at --quantile (its "
+    "own planned date where it has one), counts toward demand at its own accelerator like "
+    "existing capacity, and takes its site's power and the shared accelerator and build-rate "
+    "supply first. Its capex is committed: reported here (the plan's capex per MW, facility at "
+    "the site's power mix, and chips), not in the net present cost, which prices only what the "
+    "plan decides (committed and announced phases, options included) and unmet demand; the "
+    "energy of fixed builds, like that of existing capacity, is a constant left out of it too."
+)
 DEMAND_REFERENCE = (
     "Demand is compute (BF16 dense FLOP/s). Scenario demand stated as facility power is read as "
     "the FLOP/s that power holds with the reference accelerators: the power-weighted mean FLOP/s "

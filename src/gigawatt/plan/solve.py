@@ -21,8 +21,8 @@ import numpy as np
 import xarray as xr
 
 from gigawatt.errors import GigawattError
-from gigawatt.plan.inputs import EFLOPS
-from gigawatt.plan.model import build_model, coefficients
+from gigawatt.plan.inputs import EFLOPS, fixed_build_flops
+from gigawatt.plan.model import build_model, coefficients, fixed_build_mw
 from gigawatt.plan.result import PlanResult
 
 
@@ -104,23 +104,34 @@ def solve(inputs: xr.Dataset, time_limit_s: float = 600.0) -> PlanResult:
 # ---------------------------------------------------------------- explaining a failure
 
 
-def max_buildable_mw(inputs: xr.Dataset) -> xr.DataArray:
-    """Per period, the most facility MW all sites could have online, ignoring shared limits."""
-    room = inputs.room_mw
+def _most_new_mw(inputs: xr.Dataset) -> xr.DataArray:
+    """Per site and period, the most new facility MW the plan could have online: its room, and
+    its power less what is online and under construction (fixed builds)."""
+    fixed = xr.DataArray(fixed_build_mw(inputs), dims=("site", "period"), coords=inputs.room_mw.coords)
     power = inputs.power_cap_mw.sum("source")
-    headroom = np.maximum(power - inputs.existing_mw.where(inputs.existing_mw > 0, 0.0), 0.0)
-    return np.minimum(np.minimum(power, headroom), room).sum("site") + inputs.existing_mw.sum()
+    headroom = np.maximum(power - inputs.existing_mw.where(inputs.existing_mw > 0, 0.0) - fixed, 0.0)
+    return np.minimum(np.minimum(power, headroom), inputs.room_mw)
+
+
+def max_buildable_mw(inputs: xr.Dataset) -> xr.DataArray:
+    """Per period, the most facility MW all sites could have online, ignoring shared limits:
+    what exists, what is under construction and the most the plan could add."""
+    fixed = fixed_build_mw(inputs).sum(axis=0)
+    return _most_new_mw(inputs).sum("site") + inputs.existing_mw.sum() + fixed
 
 
 def max_buildable_flops(inputs: xr.Dataset) -> xr.DataArray:
     """Per period, the most FLOP/s all sites could have online, ignoring shared limits: each
-    site's most MW filled with the densest accelerator available by then, plus what exists."""
-    room = inputs.room_mw
-    power = inputs.power_cap_mw.sum("source")
-    headroom = np.maximum(power - inputs.existing_mw.where(inputs.existing_mw > 0, 0.0), 0.0)
+    site's most MW filled with the densest accelerator available by then, plus what exists and
+    what is under construction."""
     densest = (inputs.flops_per_facility_mw * inputs.accelerator_available).max("accelerator")
-    new = (np.minimum(np.minimum(power, headroom), room) * densest).sum("site")
-    return new + inputs.existing_flops.sum()
+    new = (_most_new_mw(inputs) * densest).sum("site")
+    return new + inputs.existing_flops.sum() + fixed_build_flops(inputs).sum("site")
+
+
+def _building(inputs: xr.Dataset, period: int) -> str:
+    mw = float(fixed_build_mw(inputs)[:, period].sum())
+    return f" and {mw:,.0f} MW under construction" if mw > 0.5 else ""
 
 
 def explain_failure(inputs: xr.Dataset, status: str) -> str:
@@ -149,7 +160,8 @@ def explain_failure(inputs: xr.Dataset, status: str) -> str:
             "power available by then can hold with the best accelerators then "
             f"({float(most[i]) / EFLOPS:,.1f} EFLOP/s on {float(max_buildable_mw(inputs)[i]):,.0f} MW "
             "facility incl. "
-            f"{float(inputs.existing_mw.sum()):,.0f} MW existing){hint}. Allow unmet demand (drop "
+            f"{float(inputs.existing_mw.sum()):,.0f} MW existing{_building(inputs, i)}){hint}. "
+            "Allow unmet demand (drop "
             "--require-demand) or add power."
         )
     relaxed = inputs.copy()

@@ -17,13 +17,20 @@ from gigawatt.plan.inputs import (
     _Limit,
     _option_attrs,
     _with_supply,
+    after_fixed_builds,
     quarters,
 )
 from gigawatt.units import days_from_date
 
 
-def synthetic_inputs(n_sites: int, n_periods: int = 40, seed: int = 0, **options: Any) -> xr.Dataset:
-    """A random planning problem of the same shape as :func:`plan_inputs` (tests, benchmarks)."""
+def synthetic_inputs(
+    n_sites: int, n_periods: int = 40, seed: int = 0, under_construction: int = 0, **options: Any
+) -> xr.Dataset:
+    """A random planning problem of the same shape as :func:`plan_inputs` (tests, benchmarks);
+    the first ``under_construction`` sites have a phase under construction (a fixed build of a
+    third to two thirds of the site, of its first accelerator, ready in a random quarter of the
+    first half), the rest of the site to decide. The random draws are the same for any
+    ``under_construction`` (its own come after them)."""
     rng = np.random.default_rng(seed)
     ds = quarters(days_from_date(pd.Timestamp("2026-01-01").date()), n_periods)
     t = np.arange(n_periods)
@@ -84,10 +91,31 @@ def synthetic_inputs(n_sites: int, n_periods: int = 40, seed: int = 0, **options
         _Limit("gas_turbines", False, accs, ("gas",), np.full(n_periods, 0.3 * scale)),
         _Limit("construction", False, accs, SOURCES, np.full(n_periods, 1.2 * scale)),
     ]
-    ds = _with_supply(ds, limits)
+    ds = after_fixed_builds(_with_supply(_under_construction(ds, rng, under_construction), limits))
     ds.attrs.update(
         _option_attrs(PlanOptions(**options)),
         scenario=f"synthetic-{n_sites}",
         reference_flops_per_mw=reference,
     )
+    return ds
+
+
+def _under_construction(ds: xr.Dataset, rng: np.random.Generator, count: int) -> xr.Dataset:
+    """The first ``count`` sites with a phase under construction: a third to two thirds of the
+    site, of its first accelerator, ready in a random quarter of the first half; the rest is
+    the site's room to decide."""
+    n_sites, n_periods = ds.sizes["site"], ds.sizes["period"]
+    size = ds.max_size_mw.values
+    fixed = np.zeros((n_sites, ds.sizes["accelerator"], n_periods))
+    ready = rng.integers(0, n_periods // 2, n_sites)
+    share = rng.uniform(1 / 3, 2 / 3, n_sites)
+    room = ds.room_mw.transpose("site", "period").values.copy()
+    for i in range(min(count, n_sites)):
+        fixed[i, 0] = np.where(np.arange(n_periods) >= ready[i], share[i] * size[i], 0.0)
+        room[i] = size[i] * (1 - share[i])
+    ds["room_mw"] = (("site", "period"), room)
+    ds["fixed_build_mw"] = (("site", "accelerator", "period"), fixed)
+    ds["fixed_build_total_mw"] = ("site", fixed[:, :, -1].sum(axis=1))
+    capex = ds.facility_capex_usd_per_mw.values[:, 0] + ds.chips_capex_usd_per_mw.values[:, 0]
+    ds["fixed_build_capex_usd"] = ("site", ds.fixed_build_total_mw.values * capex)
     return ds

@@ -1,8 +1,9 @@
 """The plan written back as a scenario that extends its input, so the engine can simulate it.
 
-Each site's pending phases are filled with the plan's builds (one phase per quarter and
-accelerator, keeping the phase's start date); sites the plan leaves unused go, and so do the
-contracts, targets, deals and chip buyers that name only them.
+Each site's phases to decide are filled with the plan's builds (one phase per quarter and
+accelerator, keeping the phase's start date); phases online or under construction stay as they
+were. Sites the plan leaves unused, with nothing online or under construction, go, and so do
+the contracts, targets, deals and chip buyers that name only them.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from gigawatt import safe_write, sources
 from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist
 from gigawatt.errors import ScenarioError
-from gigawatt.plan.inputs import pending_phases
+from gigawatt.plan.inputs import is_fixed, pending_phases
 from gigawatt.plan.result import PlanResult
 from gigawatt.resolved import extends_chain
 from gigawatt.scenario import STATUS_ORDER, Phase, Scenario, load_scenario_text
@@ -29,21 +30,27 @@ from gigawatt.units import date_from_days
 
 
 def plan_scenario_text(result: PlanResult, scenario: Scenario, extends: str) -> str:
-    """The plan as a scenario that ``extends`` the input: each site's phases become the plan's
-    builds (one phase per quarter and accelerator); sites the plan does not use are removed,
-    and so are contracts and targets that name only removed sites."""
+    """The plan as a scenario that ``extends`` the input: each site's phases to decide become
+    the plan's builds (one phase per quarter and accelerator), its phases online or under
+    construction stay; sites with none of these are removed, and so are contracts and targets
+    that name only removed sites."""
     ds = result.inputs
     catalog, q = load_catalog(), ds.attrs["quantile"]
     sites: dict[str, Any] = {}
     for site_id in ds.site.values:
         site = scenario.sites[str(site_id)]
-        kept = [p for p in site.phases if STATUS_ORDER[p.status] >= STATUS_ORDER["online"]]
+        # Phases online and under construction (fixed builds) are written as they were.
+        kept = [p for p in site.phases if STATUS_ORDER[p.status] >= STATUS_ORDER["online"] or is_fixed(p)]
         phases = [_phase_doc(p) for p in kept]
         built = result.build_mw.sel(site=site_id).sum("source")
         basis = float(ds.max_size_mw.sel(site=site_id)) / max(sum(p.power_mw.mid for p in site.phases), 1e-9)
         # The plan's MW fill the site's pending phases earliest first (as room_mw allows them),
         # and each keeps its phase's start date, so the engine builds it on the plan's schedule.
-        pending = [(phase, mw) for phase, _, mw in pending_phases(scenario, catalog, str(site_id), q)]
+        pending = [
+            (phase, mw)
+            for phase, _, mw in pending_phases(scenario, catalog, str(site_id), q)
+            if not is_fixed(phase)
+        ]
         filled = 0.0  # MW of pending[0] already taken
         for period in ds.period.values:
             for acc in ds.accelerator.values:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable
 
-from gigawatt import _yaml
+from gigawatt import _yaml, units
 from gigawatt.catalog import Catalog
 from gigawatt.errors import Problem
 from gigawatt.scenario.contracts import Contract
@@ -25,6 +25,7 @@ def _references(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> li
     in file order)."""
     accelerators = set(catalog.accelerators) | set(scenario.accelerators)
     problems = _accelerator_problems(scenario, doc, catalog)
+    problems += _cash_date_problems(scenario, doc)
     problems += _site_problems(scenario, doc, accelerators)
     problems += _supply_problems(scenario, doc, accelerators)
     problems += _contract_problems(scenario, doc, accelerators)
@@ -41,6 +42,36 @@ def _accelerator_problems(scenario: Scenario, doc: _yaml.Document, catalog: Cata
         if base not in catalog.accelerators:
             path = ("accelerators", acc_id, "base") if acc.base else ("accelerators", acc_id)
             problems.append(doc.problem(path, _unknown("accelerator", base, catalog.accelerators)))
+    return problems
+
+
+def _cash_date_problems(scenario: Scenario, doc: _yaml.Document) -> list[Problem]:
+    """A party's ``cash_date`` must fall in the time grid and on or before ``time.as_of``: a
+    reported balance is a fact, and nothing after the as-of date is known."""
+    problems: list[Problem] = []
+    time = scenario.time
+    for name, party in scenario.parties.items():
+        if party.cash_date is None:
+            continue
+        day, where = party.cash_date.mid, ("parties", name, "cash_date")
+        said = units.format_date(day)
+        if party.cash_usd is None:
+            problems.append(doc.problem(where, "cash_date needs cash (the balance reported at that date)"))
+        elif not time.start_day <= day <= time.end_day:
+            grid = f"{units.format_date(time.start_day)} to {units.format_date(time.end_day)}"
+            problems.append(doc.problem(where, f"cash_date {said} is outside the time grid ({grid})"))
+        elif day > time.as_of_day:
+            as_of = units.format_date(time.as_of_day)
+            stated = (
+                "time.as_of" if time.as_of_date is not None else "time.as_of (time.start: none is stated)"
+            )
+            problems.append(
+                doc.problem(
+                    where,
+                    f"cash_date {said} is after {stated}, {as_of}: a reported balance must be known "
+                    "by the as-of date (state the latest one before it)",
+                )
+            )
     return problems
 
 
@@ -242,7 +273,7 @@ def _covenant_problems(
 
 
 def _commitment_problems(scenario: Scenario, doc: _yaml.Document) -> list[Problem]:
-    """Each capex commitment's sites and programme must exist."""
+    """Each capex commitment's sites, programme and country must be the scenario's."""
     problems: list[Problem] = []
     for name, commitment in scenario.commitments.items():
         for index, site_id in enumerate(commitment.sites):
@@ -252,14 +283,11 @@ def _commitment_problems(scenario: Scenario, doc: _yaml.Document) -> list[Proble
                         ("commitments", name, "sites", index), _unknown("site", site_id, scenario.sites)
                     )
                 )
-        programmes = {s.programme for s in scenario.sites.values()}
-        if commitment.programme is not None and commitment.programme not in programmes:
-            problems.append(
-                doc.problem(
-                    ("commitments", name, "programme"),
-                    _unknown("programme", commitment.programme, programmes),
-                )
-            )
+        for key in ("programme", "country"):
+            known = {getattr(s, key) for s in scenario.sites.values()}
+            value = getattr(commitment, key)
+            if value is not None and value not in known:
+                problems.append(doc.problem(("commitments", name, key), _unknown(key, value, known)))
     return problems
 
 

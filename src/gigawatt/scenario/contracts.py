@@ -43,8 +43,10 @@ class Party(Model):
         "other",
     ] = "other"
     country: str | None = None
-    #: cash on hand at the start of the finance grid, and an undrawn credit line (stress tests)
+    #: cash on hand at the start of the finance grid, or as reported at the end of ``cash_date``
+    #: (a fact: on or before ``time.as_of``; gigawatt.finance.facts), and an undrawn credit line
     cash_usd: Money | None = Field(default=None, alias="cash")
+    cash_date: Date | None = None
     credit_usd: Money | None = Field(default=None, alias="credit")
     #: revenue from outside the system (customers): its total over the first year from
     #: ``revenue_start`` (as revenue is reported), growing yearly (gigawatt.finance.model)
@@ -62,6 +64,13 @@ class Party(Model):
         if self.revenue_usd_per_year is not None and self.revenue_start_date is None:
             raise ValueError("revenue_per_year needs revenue_start (a date)")
         return self
+
+    @field_validator("cash_date")
+    @classmethod
+    def _plain_cash_date(cls, value: Dist | None) -> Dist | None:
+        if value is not None and not value.is_fixed:
+            raise ValueError("cash_date must be a plain date: the date a balance was reported")
+        return value
 
 
 class Tranche(Model):
@@ -125,7 +134,8 @@ class Covenants(Model):
 
 class Commitment(Model):
     """A programme's pledge: total capex ``capex`` spent by ``by`` on the sites of ``programme``
-    (or ``sites``; all sites if neither). Simulated capex is each phase's facility MW times the
+    (or ``sites``; all sites if neither), in ``country`` if given (a pledge made for one country's
+    infrastructure counts no site abroad). Simulated capex is each phase's facility MW times the
     catalog's all-in capex per facility GW: construction as built, IT equipment at delivery
     (``gigawatt.finance.chips``); ``counts`` picks what the pledge covers: all, construction or it."""
 
@@ -133,6 +143,7 @@ class Commitment(Model):
     by_date: Date = Field(alias="by")
     counts: Literal["all", "construction", "it"] = "all"
     programme: str | None = None
+    country: str | None = None
     sites: list[str] = []
     source: SourceIds = []
     note: str = ""
