@@ -5,6 +5,7 @@ from __future__ import annotations
 import atexit
 import os
 import sys
+import textwrap
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -53,7 +54,10 @@ def scenarios(as_json: JsonOpt = False) -> None:
 def validate(
     files: Annotated[list[str], typer.Argument(help="Scenario files or built-in names.")],
 ) -> None:
-    """Check scenarios; print one located line per problem; exit 2 if any is invalid."""
+    """Check scenarios; print one located line per problem; exit 2 if any is invalid.
+
+    Warnings (exit 0): inputs whose every source is dated after the scenario's
+    ``time.as_of``, which it could not have known then."""
     from gigawatt.scenario import load_scenario
 
     bad = False
@@ -68,10 +72,25 @@ def validate(
             bad = True
             err.print(f"{name}: {exc}", markup=False, highlight=False, soft_wrap=True)
         else:
+            for warning in scenario.warnings:
+                width = err.width if err.is_terminal else None
+                err.print(located_line(str(warning), width), markup=False, highlight=False, soft_wrap=True)
             phases = sum(len(s.phases) for s in scenario.sites.values())
-            console.print(f"{name}: ok ({len(scenario.sites)} sites, {phases} phases)", highlight=False)
+            warned = len(scenario.warnings)
+            also = f", {warned} warning{'s' * (warned != 1)}" if warned else ""
+            console.print(f"{name}: ok ({len(scenario.sites)} sites, {phases} phases{also})", highlight=False)
     if bad:
         raise typer.Exit(2)
+
+
+def located_line(text: str, width: int | None) -> str:
+    """One located message; on a terminal narrower than it, wrapped at spaces with the
+    continuation indented (never inside a path or a source id)."""
+    if width is None or len(text) <= width:
+        return text
+    return textwrap.fill(
+        text, width, subsequent_indent="    ", break_long_words=False, break_on_hyphens=False
+    )
 
 
 @app.command()

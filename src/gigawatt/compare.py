@@ -388,7 +388,8 @@ def _money(sa: _Side, sb: _Side) -> list[Difference]:
         xa, xb = ra[party], rb[party]
         if not any(float(v) for v in (*xa.values(), *xb.values())):
             continue  # no money of its own going round in either run
-        se = math.hypot(band_median_se(xa, na), band_median_se(xb, nb))
+        # the run's own distribution-free SE of the median where it kept one, else from the band
+        se = math.hypot(xa.get("p50_se", band_median_se(xa, na)), xb.get("p50_se", band_median_se(xb, nb)))
         rows.append(
             _tested(f"{party}: circularity P50", "share", xa["p50"], xb["p50"], xb["p50"] - xa["p50"], se)
         )

@@ -16,7 +16,8 @@ model computes the same figure through the package's public functions:
   published count date (:func:`committed_mw`), from the engine's drawn phase sizes
   and contracted blocks, compared with the programme's own count;
 * ``rpo`` — a seller's remaining performance obligations at a reported date, from
-  the contracts the money layer simulates (:func:`gigawatt.finance.rpo_series`).
+  the contracts the money layer simulates (:func:`gigawatt.finance.rpo_series`); with
+  ``signed_after``, only the books signed after that date.
 
 A check passes when the model's P50 lies in ``[low × (1 − tolerance),
 high × (1 + tolerance)]``, ``low``/``high`` being the published range (the value
@@ -135,8 +136,9 @@ class Check(Model):
     # committed: the count's scope (sites) and the contracted blocks it included
     scope: Scope | None = None
     contracted: list[str] = Field(default_factory=list)
-    # rpo
+    # rpo: the seller, and (optionally) only the books signed after this date
     seller: str | None = None
+    signed_after: Annotated[float | None, unit("date")] = None
 
     @field_validator("output")
     @classmethod
@@ -414,7 +416,7 @@ def _rpo(check: Check, context: Context) -> Band:
         )
     if not any(c.kind == "compute" and c.payee == check.seller for c in scenario.contracts.values()):
         raise NotApplicable(f"the scenario has no compute contract paid to {check.seller}")
-    series = rpo_series(context.money(), check.seller)
+    series = rpo_series(context.money(), check.seller, check.signed_after)
     return _percentiles(series.at(check.on_date))
 
 

@@ -190,6 +190,8 @@ class FundingInstrument(Model):
     (interest; for equity the stated cost of capital, not a cash flow)."""
 
     kind: Literal["bond", "term_loan", "revolver", "equity"]
+    #: how reports label what it raised (default: its kind), e.g. an overflow tier of equity kind
+    name: str | None = None
     capacity_usd_per_year: Money | None = Field(default=None, alias="capacity_per_year")
     limit_usd: Money | None = Field(default=None, alias="limit")
     rate_per_year: Fraction = Field(alias="rate")

@@ -2,7 +2,7 @@ import json
 
 from typer.testing import CliRunner
 
-from gigawatt.cli import app
+from gigawatt.cli import app, located_line
 
 runner = CliRunner()
 
@@ -124,3 +124,29 @@ def test_a_run_of_several_blocks_uses_the_cores_and_gives_the_numbers_of_one_pro
     assert auto.exit_code == 0 and one.exit_code == 0, auto.output + one.output
     assert json.loads(auto.output) == json.loads(one.output)
     assert pools == [2]  # the default ran on a pool of two; --workers 1 in this process
+
+
+def test_validate_warns_about_later_sources_and_still_passes(write, small_text):
+    text = small_text.replace("step: week}", "step: week, as_of: 2025-09-30}").replace(
+        '        capacity: "500 MW"\n', '        capacity: "500 MW"\n        source: [later]\n', 1
+    )
+    text += "sources:\n  later: {publication: A later report, date: 2026-02-01, url: https://example.org}\n"
+    path = write(text, "late.yaml")
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0
+    [line] = result.stderr.splitlines()
+    assert (
+        line.startswith(f"{path}:{text.splitlines().index('        source: [later]') + 1}:")
+        and "sites.alpha.power_plan[0].source: warning:" in line
+    )
+    assert "late.yaml: ok (2 sites, 2 phases, 1 warning)" in " ".join(result.stdout.split())
+
+
+def test_located_lines_wrap_at_spaces_on_narrow_terminals():
+    line = (
+        "gigawatt/data/sites.yaml:437:9: sites.dona-ana.power_plan[0].source: warning: every source is later"
+    )
+    assert located_line(line, None) == line and located_line(line, 200) == line
+    wrapped = located_line(line, 80).splitlines()
+    assert all(len(part) <= 80 for part in wrapped) and wrapped[1].startswith("    ")
+    assert " ".join(part.strip() for part in wrapped) == line

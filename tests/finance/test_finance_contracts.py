@@ -79,6 +79,40 @@ def test_compute_contract_rpo_runs_off_as_capacity_is_delivered():
     assert half.rpo_lapsed_usd[0].sum() == pytest.approx(20e9, rel=1e-9)  # never delivered
 
 
+def test_compute_contract_sized_to_its_sites_pays_each_phase_its_term_from_online():
+    """A deal for named sites whose stated GW the sites do not match: its capacity is theirs, and
+    (``term_from: online``) each phase's share of the value runs the term from its online date, so
+    a phase that comes late is paid later, not lost; the contract ends a term after the last."""
+    spec = {
+        "kind": "compute",
+        "value": "$40B",
+        "signed": "2026-01-01",
+        "start": "2026-04-01",
+        "term": "1 year",
+        "sites": ["x"],
+        "sized_to_sites": True,
+        "term_from": "online",
+    }
+    # 100 MW before the start (paid from it), 300 MW a year later: a quarter and three quarters
+    result = run(spec, capacity(["2026-01-15", "2027-04-01"], [100.0, 300.0]))
+    paid = result.recognised_usd[0] / 1e9
+    assert paid[:1].sum() == 0.0  # nothing before the start
+    # the first phase's year (a Julian year: a quarter of a day spills into the next quarter)
+    assert paid[1:5].sum() == pytest.approx(10.0, rel=1e-3)
+    assert paid[5:10].sum() == pytest.approx(30.0 + 10.0 - paid[1:5].sum(), rel=1e-9)
+    assert paid.sum() == pytest.approx(40.0, rel=1e-9)
+    assert result.rpo_lapsed_usd[0].sum() == pytest.approx(0.0, abs=1.0)  # nothing lost
+    rpo = result.rpo_usd[0] / 1e9
+    assert rpo[4] == pytest.approx(30.0, rel=1e-3) and rpo[10:].sum() == 0.0
+    # the same deal over a fixed window: the late phase's three quarters lapse
+    fixed = run({**spec, "term_from": "start"}, capacity(["2026-01-15", "2027-04-01"], [100.0, 300.0]))
+    assert fixed.rpo_lapsed_usd[0].sum() == pytest.approx(30e9, rel=1e-3)
+    with pytest.raises(ValueError, match="sized_to_sites"):
+        Contract.model_validate({"payer": "a", "payee": "b", **spec, "capacity": "1 GW"})
+    with pytest.raises(ValueError, match="term_from"):
+        Contract.model_validate({"payer": "a", "payee": "b", **spec, "sized_to_sites": False})
+
+
 def test_investment_tranches_fire_on_gw_deployed_or_are_withheld():
     cap = capacity(["2026-02-01", "2027-08-15"], [600.0, 600.0])
     spec = {

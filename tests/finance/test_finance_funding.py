@@ -54,6 +54,27 @@ def test_the_policy_raises_in_order_within_capacity_and_cap(small_text, write):
     assert raised == pytest.approx([4.5e9, 4.5e9])
 
 
+def test_a_named_overflow_tier_takes_what_the_capped_tiers_leave_under_its_name(small_text, write):
+    """A last tier of non-debt capital, named: what the capped tiers cannot raise is reported as
+    raised by it (a financing need at a stated cost), not as a shortfall."""
+    text = small_text.replace(
+        "  cloud: {name: Cloud, kind: cloud}", '  cloud: {name: Cloud, kind: cloud, cash: "$1B"}'
+    )
+    overflow = "      - {kind: equity, name: overflow, capacity_per_year: $100B, rate: 0.12}\n"
+    scenario = load_scenario(write(text + POLICY + overflow))
+    edges = finance_edges(parse_date("2026-01-01"), parse_date("2027-12-31"))
+    p = sample(money_parameters(scenario), 0, 0, 2)
+    spend = np.zeros((2, len(edges) - 1))
+    spend[:, 0] = 5e9
+    outcome = fund(scenario, p, edges, [Flow("cloud", "world", "capex", "purchase", spend)])
+    cloud = outcome.parties["cloud"]
+    # as above, bonds $2B and equity $1B in 2026 Q1; the $1.5B left comes from the overflow tier
+    assert cloud.raised_usd["bond#0"] == pytest.approx([2e9, 2e9])
+    assert cloud.raised_usd["overflow#2"] == pytest.approx([1.5e9, 1.5e9])
+    assert cloud.shortfall_usd == pytest.approx([0.0, 0.0])
+    assert "overflow#2" in funding_need(outcome, edges)["cloud"]["by_instrument"]
+
+
 def test_stargate_finance_json_has_funding_need_per_party():
     result = CliRunner().invoke(app, ["finance", "stargate", "--draws", "100", "--json"])
     assert result.exit_code == 0, result.output

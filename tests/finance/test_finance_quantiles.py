@@ -1,4 +1,4 @@
-"""Money quantiles: the sort-based percentiles are numpy's (linear method) bit for bit."""
+"""Money quantiles: the partition-based percentiles are numpy's (linear method) bit for bit."""
 
 import numpy as np
 import pytest
@@ -48,3 +48,38 @@ def test_constant_columns_are_numpys_bit_for_bit(n):
     assert got[:, :5].tobytes() == expected.tobytes()
     assert np.array_equal(got[:, 5], np.zeros(3))
     assert percentiles(np.full((n, 2, 3), 7.0)).tobytes() == np.full((3, 2, 3), 7.0).tobytes()
+
+
+def test_a_column_constant_only_on_the_sampled_draws_is_partitioned():
+    """Constant columns are looked for on every 97th draw, then checked on all: a column that
+    differs only between the sampled draws, or only in the sign of a zero, is not taken as
+    constant."""
+    n = 2001
+    rng = np.random.default_rng(7)
+    values = np.zeros((n, 4))
+    values[:, 0] = 1.0
+    values[::97, 0] = 0.0  # zero on the sampled draws 0, 97, 194, ... only: mostly one
+    values[5, 1] = -5.0
+    values[:, 2] = 2.5
+    values[rng.random(n) < 0.5, 3] = -0.0  # zeros of both signs
+    expected = np.percentile(values, (10, 50, 90), axis=0)
+    got = percentiles(values)
+    assert got[:, :3].tobytes() == expected[:, :3].tobytes()
+    assert np.array_equal(got[:, 3], np.zeros(3))
+    values[97::97, 0] = 1.0  # now the sample differs from the first draw too
+    assert percentiles(values).tobytes() == np.percentile(values, (10, 50, 90), axis=0).tobytes()
+
+
+def test_median_se_reads_the_draws_around_the_median_not_the_band():
+    from gigawatt.compare import band_median_se
+    from gigawatt.finance.flows import median_se
+
+    rng = np.random.default_rng(0)
+    normal = rng.normal(size=4000)
+    # about 1.2533 sigma / sqrt(n) for a normal sample
+    assert median_se(normal) == pytest.approx(1.2533 / np.sqrt(4000), rel=0.15)
+    # half the draws at 0, half spread over (0.2, 0.4): the median sits at the edge of a gap, and
+    # seeds move it far more than the P10-P90 band's normal approximation says
+    gap = np.where(rng.random(4000) < 0.5, 0.0, rng.uniform(0.2, 0.4, 4000))
+    band = dict(zip(("p10", "p50", "p90"), np.percentile(gap, [10, 50, 90]), strict=True))
+    assert median_se(gap) > 5 * band_median_se(band, 4000)

@@ -118,16 +118,25 @@ def test_party_cash_and_revenue(write, small_text):
         load_scenario(file)
 
 
-def test_later_deals_extend_stargate_in_yaml_only():
-    scenario = load_scenario("openai-2025q4")
+def test_stargate_pays_for_all_of_openais_compute_and_the_headline_view_extends_it_in_yaml_only():
+    """OpenAI's revenue is company-wide, so `stargate` holds all its compute deals (its running
+    fleet too); `openai-2025q4` is `stargate` with AMD and Broadcom at their announced 6 and 10 GW."""
+    scenario = load_scenario("stargate")
     assert {
+        "openai-existing-fleet",
         "openai-amd-purchase",
         "amd-openai-warrant",
         "openai-broadcom-purchase",
         "openai-microsoft-azure",
         "openai-aws-compute",
         "openai-coreweave-compute",
+        "oracle-openai-abilene",
     } <= set(scenario.contracts)
-    assert "oracle-openai-compute" in scenario.contracts  # inherited
+    assert scenario.contracts["openai-existing-fleet"].contracted == "existing-fleet"
     warrant = scenario.contracts["amd-openai-warrant"]
     assert sum(t.shares.mid for t in warrant.tranches) == pytest.approx(160e6)
+    headline = load_scenario("openai-2025q4")
+    assert set(headline.contracts) == set(scenario.contracts)  # inherited
+    for block, gw in (("amd", 6e3), ("broadcom", 10e3)):
+        assert sum(d.power_mw.low for d in headline.contracted[block].schedule) == pytest.approx(gw)
+        assert sum(d.power_mw.low for d in scenario.contracted[block].schedule) < gw / 5

@@ -64,7 +64,16 @@ def test_flow_matrix_over_the_parties_involved_is_the_whole_one_cut_down(money):
     assert flows_summary(money.ledger) == flows_summary(money.book)
 
 
-def test_settling_only_the_draws_that_run_short_changes_nothing(money, monkeypatch):
+@pytest.fixture(scope="module")
+def money_2025_09():
+    """A scenario where some draws run short and some do not (in `stargate` OpenAI, which pays for
+    all its compute, runs short in every draw)."""
+    scenario = load_scenario("stargate-2025-09")
+    return simulate_money(scenario, buildout(scenario, 300, 5), 5)
+
+
+def test_settling_only_the_draws_that_run_short_changes_nothing(money_2025_09, monkeypatch):
+    money = money_2025_09
     fast = settle(money)
     assert 0 < fast.settled.size < money.book.shape[0]  # some draws skipped, some settled
     monkeypatch.setattr(settlement_module, "_settled_draws", lambda cash, *_: np.arange(cash.shape[0]))

@@ -10,7 +10,9 @@ from gigawatt.finance import settle, simulate_money
 from gigawatt.finance.capacity import DAYS_PER_YEAR, Capacity, _scatter, finance_edges, overlap_days
 from gigawatt.finance.contracts import _leased_mw, _periods_touched, contract_flows
 from gigawatt.finance.covenants import CovenantTerms, _after_breach, _reserve, _schedule
+from gigawatt.finance.flows import _median_over_draws
 from gigawatt.finance.model import _growth_factor, buildout
+from gigawatt.finance.quantiles import percentiles
 from gigawatt.sampling import collect, sample
 from gigawatt.scenario import Contract, load_scenario
 from gigawatt.units import parse_date
@@ -160,3 +162,27 @@ def test_revenue_growth_raised_only_before_it_stops_is_every_cell_raised(seed):
     growth = 1 + rng.uniform(-0.2, 1.5, (draws, 1))
     got = _growth_factor(growth, years, mid >= until, start, until)
     assert got.tobytes() == (growth**years).tobytes()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 40))
+def test_a_flow_matrix_median_over_its_used_cells_is_numpys(seed, draws):
+    """The money graph's median is worked out in the cells some draw uses: bit for bit
+    ``np.median`` over every cell, negative zeros and ties included."""
+    rng = np.random.default_rng(seed)
+    values = np.zeros((draws, 4, 4))
+    values[:, 0, 1] = rng.lognormal(20, 2, draws)
+    values[:, 2, 3] = np.round(rng.standard_normal(draws), 1)  # ties, zeros
+    values[:, 1, 2] = -0.0  # a cell of negative zeros is worked out (np.median gives +0.0 there)
+    values[:, 3, 0] = np.where(rng.random(draws) < 0.5, 1e9, 0.0)
+    assert _median_over_draws(values).tobytes() == np.median(values, axis=0).tobytes()
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 60))
+def test_percentiles_of_the_values_that_are_not_nan_are_nanpercentile(seed, draws):
+    rng = np.random.default_rng(seed)
+    column = np.where(rng.random(draws) < 0.3, np.nan, rng.standard_normal(draws))
+    column[0] = 0.5  # one value at least
+    expected = np.nanpercentile(column, [10, 50, 90])
+    assert percentiles(column[~np.isnan(column)]).tobytes() == expected.tobytes()

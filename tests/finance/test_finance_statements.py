@@ -9,6 +9,7 @@ from gigawatt.finance.economics import unit_economics
 from gigawatt.finance.model import buildout
 from gigawatt.finance.statements import conventional, depreciation, irr, npv_usd, sign_changes
 from gigawatt.scenario import load_scenario
+from gigawatt.units import parse_date
 
 
 def test_straight_line_depreciation():
@@ -71,9 +72,11 @@ def test_oracle_statement(money):
         long["lines"]["depreciation_usd"]["p50"][:by_2028]
     )
     rpo = long["lines"]["rpo_usd"]["p50"]
-    # booked at signing, before delivery: OpenAI's $300B and the other AI books of 2025 ($85B)
-    assert rpo[years.index(2025)] == pytest.approx(385e9)
-    assert rpo[years.index(2033)] == 0.0
+    # booked at signing, before delivery: OpenAI's $300B and the other AI books of 2025 ($85B),
+    # and what is left at end-2025 of OpenAI's Abilene contract ($62-78B, delivering since mid-2025)
+    assert 385e9 + 50e9 < rpo[years.index(2025)] < 385e9 + 78e9
+    # each phase's five years run from its online date: the last end by 2034
+    assert rpo[years.index(2033)] < 20e9 and rpo[years.index(2034)] == 0.0
     assert set(long["by_counterparty"]) >= {"openai", "nvidia", "crusoe"}
     assert long["by_kind"]["compute"]["in_usd"]["p50"] > 0
     # Oracle's net cash changes sign several times in every draw: no IRR, said so
@@ -82,9 +85,36 @@ def test_oracle_statement(money):
     # NPV counts what is still owed and held at the horizon (its bonds at par), stated apart
     totals = long["totals"]
     assert totals["terminal_value_usd"]["p50"] < 0 and np.isfinite(totals["npv_usd"]["p50"])
-    # refresh only for capacity a customer pays for: OpenAI's contract (2027-2032) has less than
-    # half a chip life left when the first chips reach end of life, so Oracle buys none again
+    # refresh only for capacity a customer pays for: OpenAI's contracts (five years of each phase
+    # from its online date) have less than half a chip life left when the chips reach end of
+    # life, so Oracle buys none again
     assert sum(long["lines"]["capex_usd"]["p50"][years.index(2031) :]) == 0
+
+
+def test_openai_pays_oracle_for_abilene_from_its_first_building_and_for_every_oracle_mw(money):
+    """Abilene, in use since mid-2025, is paid for from then (not from 2027), and the 4.5 GW
+    contract's capacity is its four sites' MW, so no Oracle-operated OpenAI MW is left unpaid."""
+    book, edges = money.book, money.edges
+    paid = sum(
+        a
+        for a, c, payer in zip(book.amounts, book.contract, book.payer, strict=True)
+        if c == "oracle-openai-abilene" and payer == "openai"
+    )
+    in_2025 = (edges[:-1] >= parse_date("2025-01-01")) & (edges[:-1] < parse_date("2026-01-01"))
+    assert np.all(paid[:, in_2025].sum(axis=1) > 1e9)
+    ds = buildout(money.scenario, 200, 1)
+    openai_sites = {
+        s
+        for c in money.scenario.contracts.values()
+        if c.kind == "compute" and c.payer == "openai"
+        for s in c.sites
+    }
+    oracle_sites = {n for n, site in money.scenario.sites.items() if site.operator == "oracle" and
+                    site.tenant == "openai"}  # fmt: skip
+    assert oracle_sites - {"stargate-uae"} <= openai_sites  # UAE: G42's campus (chips.buyers)
+    four = np.isin(ds.site.values, money.scenario.contracts["oracle-openai-compute"].sites)
+    covered = money.results["oracle-openai-compute"].covered_mw.max(axis=1)
+    assert covered == pytest.approx(ds.facility_mw.values[:, four].sum(axis=1), rel=1e-9)
 
 
 def test_openai_holds_equity_and_stakes(money):

@@ -58,14 +58,14 @@ def test_flows_json_carries_vendor_financing():
 
 
 def test_a_warrant_returns_its_shares_at_their_value_when_they_vested():
-    """AMD → OpenAI (openai-2025q4): the warrant counts at the value of each tranche when it
+    """AMD → OpenAI (stargate): the warrant counts at the value of each tranche when it
     vested, as equity counts at what was paid, not at the price the shares reach by the window's
     end; a window that ends before the first tranche vests counts none of it."""
     from gigawatt.finance.flows import window_periods
     from gigawatt.finance.model import buildout, simulate_money
     from gigawatt.units import parse_date
 
-    scenario = load_scenario("openai-2025q4")
+    scenario = load_scenario("stargate")
     money = simulate_money(scenario, buildout(scenario, 200, 0), 0)
     warrant = money.results["amd-openai-warrant"]
     granted = warrant.warrant_granted_usd[:, -1]

@@ -55,7 +55,7 @@ def test_page_and_builtins(client: TestClient) -> None:
 
 def test_validate_locates_errors_like_the_cli(client: TestClient, small_text: str) -> None:
     ok = client.post("/api/validate", json={"text": small_text}).json()
-    assert ok == {"ok": True, "problems": [], "name": "small", "sites": 2, "phases": 2}
+    assert ok == {"ok": True, "problems": [], "warnings": [], "name": "small", "sites": 2, "phases": 2}
     bad = client.post("/api/validate", json={"text": small_text.replace('"300 MW"', '"300 parsecs"')}).json()
     assert not bad["ok"]
     [problem] = bad["problems"]
@@ -64,6 +64,17 @@ def test_validate_locates_errors_like_the_cli(client: TestClient, small_text: st
     assert problem["text"].startswith(f"scenario.yaml:{line}:")
     syntax = client.post("/api/validate", json={"text": "name: [oops"}).json()
     assert not syntax["ok"] and "YAML" in syntax["problems"][0]["message"]
+
+
+def test_validate_returns_the_as_of_warnings(client: TestClient, small_text: str) -> None:
+    text = small_text.replace("step: week}", "step: week, as_of: 2025-09-30}").replace(
+        '        capacity: "500 MW"\n', '        capacity: "500 MW"\n        source: [later]\n', 1
+    )
+    text += "sources:\n  later: {publication: A later report, date: 2026-02-01, url: https://example.org}\n"
+    body = client.post("/api/validate", json={"text": text}).json()
+    assert body["ok"] and body["problems"] == []
+    [warning] = body["warnings"]
+    assert warning["path"] == "sites.alpha.power_plan[0].source" and warning["message"].startswith("warning:")
 
 
 @pytest.mark.parametrize("parent", ["/etc/passwd", "../../secret.yaml", "stargate.yaml", ["stargate"]])

@@ -131,7 +131,7 @@ def finance(
             highlight=False,
         )
     _print_unit_economics(economics)
-    _print_capital(console, need)
+    _print_capital(console, need, {n: p.note for n, p in money.scenario.parties.items() if p.note})
     _print_findings(money, result, pledges)
 
 
@@ -554,7 +554,8 @@ def _rpo_sentence(name: str, statement: dict[str, Any]) -> str | None:
         f"{name}: RPO peaks at ${rpo[peak] / 1e9:,.0f}B at end-{years[peak]} (P50); "
         f"${lapsed / 1e9:,.0f}B is never delivered and lapses (P50), most in {years[most]} "
         f"(${by_year[most] / 1e9:,.0f}B), when contracts' terms end. RPO counts to each compute "
-        "contract's term end and the model does not extend a term when capacity comes late; the "
+        "contract's term end (a term from each phase's online date: a term after the last phase's) "
+        "and the model does not extend a term when capacity comes late; the "
         "sources do not say whether the rest would be delivered later, renegotiated or cancelled."
     )
 
@@ -582,8 +583,9 @@ def _need_sentence(name: str, n: dict[str, Any]) -> str:
     return text + "."
 
 
-def _print_capital(console: Any, need: dict[str, Any]) -> None:
-    """Each party's outside capital: a table, then the need in words."""
+def _print_capital(console: Any, need: dict[str, Any], notes: dict[str, str] | None = None) -> None:
+    """Each party's outside capital: a table, then the need in words, and what a party's figures
+    cover where the scenario says (its ``note``)."""
     capital = Table(
         "party",
         "needed P50 (P10–P90)",
@@ -610,3 +612,6 @@ def _print_capital(console: Any, need: dict[str, Any]) -> None:
     console.print(capital)
     for line in _need_sentences(need):
         console.print(line, highlight=False)
+    for name, note in (notes or {}).items():
+        if name in need:
+            console.print(f"{name}: {note}", highlight=False)

@@ -205,7 +205,8 @@ def chip_flows(
 
 def sold_until(scenario: Scenario, ds: xr.Dataset, p: Mapping[str, np.ndarray], seller: str) -> np.ndarray:
     """Per ``(draw, phase)``: when the last ``compute`` contract ``seller`` is paid under for the
-    phase ends (``inf`` where none covers it: the seller uses the capacity itself)."""
+    phase ends (``inf`` where none covers it: the seller uses the capacity itself); a contract
+    whose term runs from each phase's online date ends for each phase a term after it."""
     from gigawatt.finance.capacity import finance_edges
     from gigawatt.finance.contracts import _start
 
@@ -216,8 +217,12 @@ def sold_until(scenario: Scenario, ds: xr.Dataset, p: Mapping[str, np.ndarray], 
         if contract.kind != "compute" or contract.payee != seller or contract.scheduled:
             continue
         chosen = covered_phases(contract, ds)
-        end = _start(name, contract, p, edges) + p[f"contracts.{name}.term"] * _DAYS_PER_WEEK
-        until[:, chosen] = np.maximum(until[:, chosen], end[:, None])
+        start, term = _start(name, contract, p, edges), p[f"contracts.{name}.term"] * _DAYS_PER_WEEK
+        if contract.term_from == "online":  # each phase's term from its online date
+            end = np.maximum(ds.online_date.values[:, chosen], start[:, None]) + term[:, None]
+        else:
+            end = (start + term)[:, None]
+        until[:, chosen] = np.maximum(until[:, chosen], end)
         sold |= chosen
     return np.where(sold[None, :], until, np.inf)
 

@@ -16,11 +16,12 @@ non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
   ``residual_value_guarantee`` less what the asset is worth (``residual_value`` × ``asset_cost``),
   if positive (a lease ending after the horizon pays it outside the ledger);
 * compute — ``value`` over ``term`` from ``start``, recognised at ``value/term`` per day times
-  the delivered share (online MW / ``capacity``) and, for the ``demand_share`` that is not
-  take-or-pay, times the payer's usage: its revenue over the revenue it would have at
-  ``reference_growth`` (at most 1), so a demand shock reaches the seller's revenue; what is not
-  recognised by the end of the term lapses: RPO never delivered. RPO counts from ``signed``.
-  ``prepaid`` of the value is paid at signing and drawn down as delivered (the rest paid as
+  the delivered share (online MW / ``capacity``, or / the sites' total MW with ``sized_to_sites``;
+  with ``term_from: online`` each phase's share runs the term from its online date instead) and,
+  for the ``demand_share`` that is not take-or-pay, times the payer's usage: its revenue over the
+  revenue it would have at ``reference_growth`` (at most 1), so a demand shock reaches the seller's
+  revenue; what is not recognised by the end of the term lapses: RPO never delivered. RPO counts
+  from ``signed``. ``prepaid`` of the value is paid at signing and drawn down as delivered (the rest paid as
   recognised); the prepaid part of what lapses is refunded at the term's end;
 * investment — tranches fire when all their milestones are met (GW online, a date); a
   tranche with ``probability`` < 1 is withheld in that share of draws; stake = amount / valuation;
@@ -405,6 +406,33 @@ def _capped_mw(average: np.ndarray, capacity_mw: np.ndarray, cells: Cells | None
     return out
 
 
+def _delivered_share(t: _Terms) -> np.ndarray | None:
+    """A compute contract's share delivered per period: online MW over its capacity (stated, or its
+    sites' total with ``sized_to_sites``), at most 1; ``None`` without a capacity (all of it)."""
+    if t.contract.capacity_mw is None and not t.contract.sized_to_sites:
+        return None
+    average = t.capacity.average_mw(t.edges)
+    capacity_mw = t.capacity.total_mw if t.contract.sized_to_sites else t.term("capacity")
+    t.result.covered = partial(_capped_mw, average, capacity_mw)
+    out: np.ndarray = np.minimum(1.0, average / np.where(capacity_mw > 0, capacity_mw, 1.0)[:, None])
+    return out
+
+
+def _phase_terms(t: _Terms, start: np.ndarray, term_days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``term_from: online``: each phase's share of the sites' MW runs the term from its online
+    date (not before ``start``). Days of term per period, weighted by the phases' shares of the
+    total MW ``(draw, period)``, and when the last finite term ends, per draw."""
+    capacity, edges = t.capacity, t.edges
+    phased = Capacity(np.maximum(capacity.date, start[:, None]), capacity.mw, capacity.accelerators)
+    t.result.covered = partial(_leased_mw, phased, edges, term_days)
+    total = capacity.total_mw
+    days = _leased_mw(phased, edges, term_days, None)  # mean MW in term, then days x share, in place
+    days *= np.diff(edges)
+    days /= np.where(total > 0, total, 1.0)[:, None]
+    finite = np.where(np.isfinite(phased.date), phased.date, -np.inf).max(axis=1)
+    return days, np.where(np.isfinite(finite), finite, start) + term_days
+
+
 def _compute(t: _Terms, usage: np.ndarray | None) -> None:
     """Recognised as delivered over the term (times usage for the demand share), RPO from
     signing, what is undelivered at the term's end lapsed; prepaid at signing, refunded pro rata."""
@@ -412,22 +440,21 @@ def _compute(t: _Terms, usage: np.ndarray | None) -> None:
     start = _start(t.name, t.contract, t.p, edges)
     term_days = t.term("term") * _DAYS_PER_WEEK
     value = t.term("value")
-    # the share delivered and used, None where it is 1 (a product with 1 changes nothing)
-    share = None
-    if t.contract.capacity_mw is not None:
-        average = t.capacity.average_mw(edges)
-        share = np.minimum(1.0, average / t.term("capacity")[:, None])
-        t.result.covered = partial(_capped_mw, average, t.term("capacity"))
+    if t.contract.term_from == "online":
+        recognised, ends = _phase_terms(t, start, term_days)
+        share = None
+    else:
+        recognised = overlap_days(edges, start, start + term_days)  # days, then USD, in place
+        ends = start + term_days
+        share = _delivered_share(t)  # the share delivered, None where it is 1
     if usage is not None:
         used = 1 - t.term("demand_share")[:, None] * (1 - usage)
         share = used if share is None else share * used
-    recognised = overlap_days(edges, start, start + term_days)  # days, then USD, in place
     recognised *= (value / term_days)[:, None]
     if share is not None:
         recognised *= share
     cum = np.cumsum(recognised, axis=1)
     signed = t.term("signed") if t.contract.signed_date is not None else start
-    ends = start + term_days
     ended = edges[1:][None, :] >= ends[:, None]
     live = (edges[1:][None, :] >= signed[:, None]) & ~ended
     rpo = np.subtract(value[:, None], cum)

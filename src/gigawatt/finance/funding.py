@@ -229,7 +229,7 @@ def _policy_flows(
     interest = [np.ascontiguousarray(x.T) for x in interest]
     for i, inst in enumerate(policy.instruments):
         name = policy_contract(party, i, inst.kind)
-        result.raised_usd[f"{inst.kind}#{i}"] = raised[i].sum(axis=1)
+        result.raised_usd[f"{inst.name or inst.kind}#{i}"] = raised[i].sum(axis=1)
         kind = "equity" if inst.kind == "equity" else "loan_draw"
         flows.append(Flow(WORLD, party, name, kind, raised[i]))
         if inst.kind != "equity":

@@ -4,7 +4,8 @@ Oracle's $455B at 31 Aug 2025, $523B at 30 Nov 2025, $553B at 28 Feb 2026).
 
 RPO of a compute contract counts from its signing to the end of its term: value less what has
 been recognised (:mod:`gigawatt.finance.contracts`). A seller's RPO is the sum over the compute
-contracts it is paid under. The series is read at each finance period's end.
+contracts it is paid under (or over those signed after a date: the books added since then). The
+series is read at each finance period's end.
 """
 
 from __future__ import annotations
@@ -40,12 +41,20 @@ class RpoSeries:
         return self.rpo_usd[:, index] if index >= 0 else np.zeros(self.rpo_usd.shape[0])
 
 
-def rpo_series(money: Money, seller: str) -> RpoSeries:
-    """``seller``'s RPO at each finance period's end (quarters by default), per draw."""
+def rpo_series(money: Money, seller: str, signed_after: float | None = None) -> RpoSeries:
+    """``seller``'s RPO at each finance period's end (quarters by default), per draw; with
+    ``signed_after`` (days since 1970), only the contracts signed (else started) after that day,
+    draw by draw: the books added since a reported figure."""
     draws, periods = money.book.shape[0], len(money.edges) - 1
     total = np.zeros((draws, periods))
     for name, result in money.results.items():
-        if result.rpo_usd is not None and money.scenario.contracts[name].payee == seller:
+        if result.rpo_usd is None or money.scenario.contracts[name].payee != seller:
+            continue
+        if signed_after is None:
             total += result.rpo_usd
+            continue
+        base = f"contracts.{name}"
+        signed = money.parameters.get(f"{base}.signed", money.parameters.get(f"{base}.start"))
+        total += result.rpo_usd if signed is None else result.rpo_usd * (signed > signed_after)[:, None]
     ends = money.edges[1:]
     return RpoSeries(seller, [format_date(d) for d in ends], ends, total)

@@ -51,7 +51,8 @@ QUANTILES = (10, 50, 90)
 #: How the RPO series ends (issue 13): said in every statement, so a series that falls to zero
 #: when a contract's term ends is not read as delivery.
 RPO_CONVENTION = (
-    "RPO counts from signing until each compute contract's term ends (start + term); what is not "
+    "RPO counts from signing until each compute contract's term ends (start + term; a term that "
+    "runs from each phase's online date ends a term after the last phase's); what is not "
     "delivered by then leaves RPO that period and is counted as lapsed (rpo_lapsed_usd, by year and "
     "in total), not as revenue. The model does not extend a term when capacity comes late: whether "
     "the undelivered part would be delivered later, renegotiated or cancelled is a contract term "

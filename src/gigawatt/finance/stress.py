@@ -410,7 +410,8 @@ def _relief(result: dict[str, Any], base_money: Money, shocked_money: Money) -> 
     outside capital), base vs shocked, and when half its capex is paid.
 
     Shocks that delay the buildout also delay purchases paid on delivery, while contracted
-    income moves less, so a delay can look like relief; the line says so."""
+    income moves less, so a delay can look like relief; the line says so (or, where income moved
+    as much or more by that date, says that instead)."""
     base, hit = result["base"], result["shocked"]
     lines = []
     for party in hit["parties"]:
@@ -433,8 +434,14 @@ def _relief(result: dict[str, Any], base_money: Money, shocked_money: Money) -> 
             if b["half_capex_paid_date"] and s["half_capex_paid_date"]
             else ""
         )
+        spending_moves_more = b["paid_usd"] - s["paid_usd"] > b["received_usd"] - s["received_usd"]
+        why = (
+            "because the shock delays its spending more than its income"
+            if spending_moves_more
+            else "though the shock delays its income as much as its spending, or more"
+        )
         lines.append(
-            f"{party} {relief} because the shock delays its spending more than its income: "
+            f"{party} {relief} {why}: "
             f"by {b['by']} paid ${b['paid_usd'] / 1e9:,.0f}B → ${s['paid_usd'] / 1e9:,.0f}B, "
             f"received ${b['received_usd'] / 1e9:,.0f}B → ${s['received_usd'] / 1e9:,.0f}B{capex} "
             "(P50, base → shocked)."

@@ -26,7 +26,7 @@ from gigawatt.plan.inputs import is_fixed, pending_phases
 from gigawatt.plan.result import PlanResult
 from gigawatt.resolved import extends_chain
 from gigawatt.scenario import STATUS_ORDER, Phase, Scenario, load_scenario_text
-from gigawatt.units import date_from_days
+from gigawatt.units import date_from_days, format_date
 
 
 def plan_scenario_text(result: PlanResult, scenario: Scenario, extends: str) -> str:
@@ -101,8 +101,24 @@ def plan_scenario_text(result: PlanResult, scenario: Scenario, extends: str) -> 
                 edits[key] = {"sites": kept_sites} if kept_sites else None
         if edits:
             doc[section] = edits
+    doc.update(_signings_without(scenario, {k for k, v in doc.get("contracts", {}).items() if v is None}))
     doc.update(_financing_without(scenario, removed))
     return yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+
+
+def _signings_without(scenario: Scenario, gone: set[str]) -> dict[str, Any]:
+    """An edit to ``observations.signings`` that drops the signings of contracts gone (with all
+    their sites), as a list replaces the inherited one; nothing if none is named."""
+    signings = scenario.observations.signings
+    if not any(s.contract in gone for s in signings):
+        return {}
+    kept = [
+        {"contract": s.contract, "date": format_date(s.on_date), "source": list(s.source)}
+        | ({"note": s.note} if s.note else {})
+        for s in signings
+        if s.contract not in gone
+    ]
+    return {"observations": {"signings": kept}}
 
 
 def _financing_without(scenario: Scenario, removed: set[str]) -> dict[str, Any]:

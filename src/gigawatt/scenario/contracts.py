@@ -185,6 +185,12 @@ class Contract(Model):
     schedule: list[Delivery] = []
     contracted: str | None = None
     capacity_mw: Power | None = Field(default=None, alias="capacity")
+    #: compute: the capacity is the facility MW of the contract's sites' phases, draw by draw (a
+    #: deal for named sites whose stated GW the sites' catalog sizes do not match)
+    sized_to_sites: bool = False
+    #: compute: the term runs from ``start`` (default), or for each phase from its online date (not
+    #: before ``start``), its share of the value with it (``online``; needs ``sized_to_sites``)
+    term_from: Literal["start", "online"] = "start"
     tranches: list[Tranche] = []
     conditional: bool = False
     payment_terms_weeks: Duration = Field(default=fixed(0.0), alias="payment_terms")
@@ -246,6 +252,10 @@ class Contract(Model):
             raise ValueError("take_or_pay and load_factor must be between 0 and 1")
         if sum(map(bool, (self.schedule, self.sites, self.contracted))) > 1:
             raise ValueError("give one of sites, a schedule or a contracted block")
+        if self.sized_to_sites and (self.kind != "compute" or not self.sites or self.capacity_mw is not None):
+            raise ValueError("sized_to_sites applies to a compute contract with sites and no capacity")
+        if self.term_from == "online" and not self.sized_to_sites:
+            raise ValueError("term_from: online needs sized_to_sites (each phase's share of the sites)")
         self._check_demand_link()
         self._check_lease()
         self._check_plant()

@@ -10,11 +10,12 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from gigawatt import _yaml, contracted, observations, sources
+from gigawatt import _yaml, contracted, observations, sources, units
 from gigawatt.catalog import Catalog, load_catalog
 from gigawatt.errors import Problem, ScenarioError
 from gigawatt.financing import financing_problems
 from gigawatt.scenario.checks import _demand_problems, _references, _unknown
+from gigawatt.scenario.hindsight import late_sources
 from gigawatt.scenario.model import Scenario
 
 __all__ = ["load_scenario", "load_scenario_text"]
@@ -99,7 +100,17 @@ def _validated(doc: _yaml.Document, default_name: str) -> Scenario:
     problems += financing_problems(scenario, doc.problem)
     if problems:
         raise ScenarioError(problems)
+    scenario._warnings = _warnings(scenario, doc, catalog)
     return scenario
+
+
+def _warnings(scenario: Scenario, doc: _yaml.Document, catalog: Catalog) -> list[Problem]:
+    """Inputs whose every source is dated after a stated ``time.as_of``, in file order."""
+    if scenario.time.as_of_date is None:
+        return []
+    as_of = units.date_from_days(scenario.time.as_of_day)
+    found = late_sources(doc, {**catalog.sources, **scenario.sources}, as_of)
+    return sorted(found, key=lambda p: (p.file, p.line, p.column, p.path))
 
 
 def _priors_problems(scenario: Scenario, doc: _yaml.Document) -> list[Problem]:

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, PrivateAttr, model_validator
 
 from gigawatt._fields import Date, Model
 from gigawatt.catalog import AcceleratorEntry, Catalog, Source, load_catalog
 from gigawatt.contracted import ContractedCapacity
 from gigawatt.distributions import Dist, fixed
+from gigawatt.errors import Problem
 from gigawatt.financing import ChipPolicy, Deal, FundingPolicy
 from gigawatt.observations import Observations
 from gigawatt.scenario.contracts import Commitment, Contract, Party
@@ -82,6 +83,14 @@ class Scenario(Model):
     factory: Factory | None = None
     sources: dict[str, Source] = {}
     source_file: str = Field(default="<string>", exclude=True)
+    #: located warnings found while loading (``load_scenario``): inputs whose every source is
+    #: dated after ``time.as_of`` (:mod:`gigawatt.scenario.hindsight`); never part of a dump
+    _warnings: list[Problem] = PrivateAttr(default_factory=list)
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """What loading found worth saying but not wrong: one located :class:`Problem` each."""
+        return list(self._warnings)
 
     def accelerator(self, accelerator_id: str) -> ResolvedAccelerator:
         """The scenario's view of an accelerator: catalog figures with its overrides."""

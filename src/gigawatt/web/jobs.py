@@ -86,7 +86,10 @@ def _validate_text(text: str) -> dict[str, Any]:
         problem = Problem(UPLOAD_NAME, 1, 1, "", str(exc))
         return ValidateOut(ok=False, problems=[_problem_out(problem)]).model_dump()
     phases = sum(len(s.phases) for s in scenario.sites.values())
-    out = ValidateOut(ok=True, problems=[], name=scenario.name, sites=len(scenario.sites), phases=phases)
+    warnings = [_problem_out(w) for w in scenario.warnings]
+    out = ValidateOut(
+        ok=True, problems=[], warnings=warnings, name=scenario.name, sites=len(scenario.sites), phases=phases
+    )
     return out.model_dump()
 
 

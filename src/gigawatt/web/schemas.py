@@ -51,6 +51,9 @@ class ValidateIn(BaseModel):
 class ValidateOut(BaseModel):
     ok: bool
     problems: list[ProblemOut]
+    #: exit-0 warnings, as `gigawatt validate` prints them: inputs whose every source is dated after
+    #: the scenario's as-of date
+    warnings: list[ProblemOut] = []
     name: str | None = None
     sites: int = 0
     phases: int = 0
