@@ -95,3 +95,15 @@ def test_spec_is_read_back_as_the_same_distribution(spec):
     assert distributions.parse(
         flops.spec(lambda f: f"{f:.17g} FLOP/s"), lambda v: units.parse(v, "flops")
     ) == (flops)
+
+
+def test_prepare_builds_the_tables_a_draw_uses_before_it_draws(monkeypatch):
+    # a process pool's parent prepares the model's PERTs once, so that no worker builds them
+    monkeypatch.setattr(distributions, "_TABLES", {})
+    monkeypatch.setattr(distributions, "table_store", None)
+    pert, flat = Dist("pert", (1.0, 2.0, 5.0)), Dist("pert", (3.0, 3.0, 3.0))
+    distributions.prepare([pert, flat, Dist("uniform", (0.0, 1.0))])
+    assert list(distributions._TABLES) == [distributions._pert_shape(1.0, 2.0, 5.0)]
+    built = dict(distributions._TABLES)
+    pert.sample(np.random.default_rng(0), 100)
+    assert built == distributions._TABLES  # drawing found it: nothing built again

@@ -22,7 +22,7 @@ PERT draws are by inversion of the Beta CDF (scipy's ``betainc``) tabulated on
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -200,6 +200,18 @@ def _beta_quantiles(a: float, b: float) -> tuple[np.ndarray, np.ndarray]:
                 table_store.put(a, b, quantiles)
         found = _TABLES[a, b] = (quantiles[:-1], np.diff(quantiles))
     return found
+
+
+def prepare(dists: Iterable[Dist]) -> None:
+    """Build what drawing ``dists`` builds on first use: each PERT's quantile table, and scipy's
+    special functions for their exact tails (e.g. before a process pool forks, so that every
+    worker inherits them instead of building them)."""
+    perts = [d.params for d in dists if d.family == "pert" and d.params[2] != d.params[0]]
+    if perts:
+        from scipy import special  # noqa: F401, PLC0415 (see ppf; imported for the tails)
+
+    for p in perts:
+        _beta_quantiles(*_pert_shape(*p))
 
 
 def _pert_values(p: tuple[float, ...], u: np.ndarray) -> np.ndarray:

@@ -119,14 +119,14 @@ class Head:
             self.parts[out.index] = out.head
 
     def dataset(self) -> Any:
-        """The draws ``0..draws`` in order, or None when a block of them was not simulated here
-        (a resumed run's earlier blocks)."""
-        import xarray as xr  # noqa: PLC0415 (only where heads exist: the engine has imported it)
-
+        """The draws ``0..draws`` in order as a labelled Dataset (the blocks' parts, the engine's
+        ``Draws``, joined: ``concat``, ``to_dataset``), or None when a block of them was not
+        simulated here (a resumed run's earlier blocks)."""
         parts = [self.parts[i] for i in sorted(self.parts)]
         if not parts or sum(p.sizes["draw"] for p in parts) != self.draws:
             return None
-        return parts[0] if len(parts) == 1 else xr.concat(parts, "draw")
+        joined = parts[0] if len(parts) == 1 else type(parts[0]).concat(parts)
+        return joined.to_dataset()
 
 
 @dataclass(frozen=True)

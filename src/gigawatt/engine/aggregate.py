@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
 from gigawatt.engine.demand import serving_at, serving_capacity, serving_high_mw
+from gigawatt.engine.draws import BlockData
 from gigawatt.engine.histograms import (
     _SUM_UNIT,
     StepLayout,
@@ -29,7 +29,7 @@ from gigawatt.engine.histograms import (
 )
 from gigawatt.engine.model import CAUSES, Model
 from gigawatt.engine.outcomes import Outcomes, outcomes
-from gigawatt.engine.simulate import simulate_block
+from gigawatt.engine.simulate import simulate_drawn
 from gigawatt.sampling import BLOCK_DRAWS
 
 #: A phase's dates, in the order of its ``phase:<id>:<stage>`` date histograms.
@@ -165,7 +165,7 @@ def aggregate_block(
     seed: int,
     start: int,
     stop: int,
-    ds: xr.Dataset | None = None,
+    ds: BlockData | None = None,
     made: Outcomes | None = None,
 ) -> Aggregates:
     """Simulate draws ``start``..``stop`` (or take ``ds``, their :func:`simulate_block`
@@ -177,7 +177,7 @@ def aggregate_block(
     if start % BLOCK_DRAWS:
         raise ValueError(f"block start must be a multiple of {BLOCK_DRAWS}")
     if ds is None:
-        ds = simulate_block(model, seed, start, stop)
+        ds = simulate_drawn(model, seed, start, stop)[0]
     elif ds.sizes["draw"] != stop - start or int(ds["draw"].values[0]) != start:
         raise ValueError(f"ds holds draws other than {start}..{stop}")
     if made is None:
@@ -196,7 +196,7 @@ def aggregate_block(
     return agg
 
 
-def _capacity_hists(model: Model, ds: xr.Dataset, agg: Aggregates, steps: np.ndarray) -> None:
+def _capacity_hists(model: Model, ds: BlockData, agg: Aggregates, steps: np.ndarray) -> None:
     """``capacity:<series>``: facility MW online of each series, and the other quantities
     online (IT MW, FLOP/s, H100-equivalents, accelerators), over time; ``steps``: each
     (draw, phase)'s online step (:func:`_online_steps`)."""
@@ -237,7 +237,7 @@ def _date_hists(model: Model, agg: Aggregates, targets: dict[str, np.ndarray], b
             agg.date_hist[f"phase:{ph.id}:{stage}"] = by_column[k * len(_STAGES) + j]
 
 
-def _cause_counts(ds: xr.Dataset, agg: Aggregates) -> None:
+def _cause_counts(ds: BlockData, agg: Aggregates) -> None:
     """What set each phase's online date, what set the last phase's, and draws with nothing online."""
     online = ds["online_date"].values
     critical = ds["critical"].values
@@ -256,7 +256,7 @@ def _demand_hists(
     seed: int,
     start: int,
     stop: int,
-    ds: xr.Dataset,
+    ds: BlockData,
     agg: Aggregates,
     made: Outcomes,
     steps: np.ndarray,
@@ -289,9 +289,7 @@ def _demand_hists(
             agg.hist[f"demand:{stream}"] = _value_hist(values, stated_in)
 
 
-def _chunk_sums(
-    start: int, stop: int, ds: xr.Dataset, agg: Aggregates, supply: dict[str, np.ndarray]
-) -> None:
+def _chunk_sums(start: int, stop: int, ds: BlockData, agg: Aggregates, supply: dict[str, np.ndarray]) -> None:
     """Per chunk of :data:`BLOCK_DRAWS`: facility MW online by cause, and each accelerator
     limit's supply offered and delivered (``supply``: :attr:`Outcomes.supply`)."""
     online = ds["online_date"].values

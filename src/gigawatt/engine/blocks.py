@@ -7,10 +7,10 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
-from gigawatt import runner
+from gigawatt import distributions, runner
 from gigawatt.engine.aggregate import Aggregates, aggregate_block
+from gigawatt.engine.draws import Draws
 from gigawatt.engine.model import Model
 from gigawatt.engine.outcomes import outcomes
 from gigawatt.engine.results import Results
@@ -29,7 +29,7 @@ def simulate_blocks(
     model: Model,
     blocks: Sequence[tuple[int, int, int]],
     seed: int,
-    rows: Callable[[Model, int, int, int, xr.Dataset, dict[str, np.ndarray]], Any] | None = None,
+    rows: Callable[[Model, int, int, int, Draws, dict[str, np.ndarray]], Any] | None = None,
     merge: bool = False,
     head: int = 0,
 ) -> list[runner.BlockOut]:
@@ -44,7 +44,7 @@ def simulate_blocks(
         ds, drawn = simulate_drawn(model, seed, lo, hi)
         made = outcomes(model, seed, lo, hi, ds, drawn)
         table = rows(model, seed, lo, hi, ds, made.targets) if rows is not None else None
-        kept = ds.isel(draw=slice(0, min(hi, head) - lo)) if lo < head else None
+        kept = ds.head(min(hi, head) - lo) if lo < head else None
         agg = aggregate_block(model, seed, lo, hi, ds, made)
         if merge and len(blocks) > 1:
             total = agg if total is None else total.merge_in(agg)
@@ -56,9 +56,9 @@ def simulate_blocks(
 
 
 def warm(model: Model) -> None:
-    """Simulate and aggregate one draw, so that what the engine builds on first use (each
-    PERT's quantile table, lazily imported modules) exists before a process pool forks."""
-    aggregate_block(model, 0, 0, 1)
+    """Build what the engine builds on first use (each PERT's quantile table, scipy's special
+    functions for their tails), so that it exists before a process pool forks."""
+    distributions.prepare(model.parameters.values())
 
 
 def run(

@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import xarray as xr
 
 from gigawatt import units
+from gigawatt.engine.draws import BlockData
 from gigawatt.engine.histograms import _capacity
 from gigawatt.engine.model import Model
 from gigawatt.engine.targets import Steps
@@ -81,7 +81,7 @@ def serving_at(serving: dict[str, Any], stated_in: str, days: np.ndarray) -> np.
 
 
 def serving_capacity(
-    model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, bought: Steps
+    model: Model, seed: int, start: int, stop: int, ds: BlockData, bought: Steps
 ) -> dict[str, Any]:
     """What serves demand's party (``demand.party``; default everything): its sites' phases
     and its contracted blocks, as (draw, column) facility MW, BF16 FLOP/s and online dates

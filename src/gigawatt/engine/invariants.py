@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-import xarray as xr
 
 from gigawatt import supply
+from gigawatt.engine.draws import BlockData
 from gigawatt.engine.model import Model
 from gigawatt.engine.power import _power_day
 from gigawatt.engine.queues import _capped_supply, _supply_inverse
@@ -20,7 +20,7 @@ class InvariantError(GigawattError):
     """The engine broke one of its conservation laws (a bug, reported in debug mode)."""
 
 
-def check_invariants(model: Model, ds: xr.Dataset, p: Mapping[str, np.ndarray]) -> None:
+def check_invariants(model: Model, ds: BlockData, p: Mapping[str, np.ndarray]) -> None:
     """Capacity never exceeds power delivered or accelerators delivered (debug mode: GIGAWATT_DEBUG=1).
 
     Checks, per draw: each phase online no earlier than its power and chips; at

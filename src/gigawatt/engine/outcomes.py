@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import xarray as xr
 
 from gigawatt.engine.demand import demand_streams
+from gigawatt.engine.draws import BlockData
 from gigawatt.engine.model import Model
 from gigawatt.engine.queues import _accelerator_supply
 from gigawatt.engine.simulate import Drawn
@@ -34,7 +34,7 @@ class Outcomes:
 
 
 def outcomes(
-    model: Model, seed: int, start: int, stop: int, ds: xr.Dataset, drawn: Drawn | None = None
+    model: Model, seed: int, start: int, stop: int, ds: BlockData, drawn: Drawn | None = None
 ) -> Outcomes:
     """The :class:`Outcomes` of draws ``start``..``stop`` simulated as ``ds``; ``drawn``: what
     :func:`~gigawatt.engine.simulate.simulate_drawn` drew for it (drawn again if not given)."""

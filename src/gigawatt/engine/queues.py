@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import numpy as np
-import xarray as xr
 
 from gigawatt import supply, units
+from gigawatt.engine.draws import BlockData
 from gigawatt.engine.histograms import _capacity
 from gigawatt.engine.model import DAYS_PER_WEEK, WEEKS_PER_YEAR, Model
 from gigawatt.sampling import sample
@@ -172,7 +172,7 @@ def _accelerator_supply(
     seed: int,
     start: int,
     stop: int,
-    ds: xr.Dataset,
+    ds: BlockData,
     drawn: tuple[Mapping[str, np.ndarray], dict[str, tuple[np.ndarray, np.ndarray]]] | None = None,
 ) -> dict[str, np.ndarray]:
     """Per draw and year end, each accelerator limit's cumulative supply to the programme

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 
 from gigawatt import observations, units
 from gigawatt.compute import tokens_per_second
@@ -18,7 +17,9 @@ from gigawatt.engine.aggregate import Aggregates
 from gigawatt.engine.histograms import _SUM_UNIT, _date_quantile, _hist_quantiles
 from gigawatt.engine.model import CAUSES, DAYS_PER_WEEK, WEEKS_PER_YEAR, Model
 from gigawatt.engine.targets import FORECAST_BASES, ceiling_mw
-from gigawatt.frames import summary_table
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 
 @dataclass
@@ -28,6 +29,8 @@ class Results:
     model: Model
     aggregates: Aggregates
     seed: int
+    #: :meth:`series_quantiles` by series, worked out once (the summary reads some several times)
+    _quantiles: dict[str, np.ndarray] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     @property
     def draws(self) -> int:
@@ -36,15 +39,10 @@ class Results:
     @property
     def capacity(self) -> xr.DataArray:
         """Facility MW online, dims (series, quantile, time); P10/P50/P90."""
+        import xarray as xr  # noqa: PLC0415 (a labelled array only here: a run's summary needs none)
+
         names = [k for k in self.model.series]
-        data = np.stack(
-            [
-                _hist_quantiles(
-                    self.aggregates.histogram(f"capacity:{n}"), _SUM_UNIT["mw"], (0.1, 0.5, 0.9), True
-                )
-                for n in names
-            ]
-        )
+        data = np.stack([self.series_quantiles(n) for n in names])
         return xr.DataArray(
             data,
             dims=("series", "quantile", "time"),
@@ -128,8 +126,12 @@ class Results:
 
     def series_quantiles(self, name: str) -> np.ndarray:
         """(P10, P50, P90) × time of a series: MW for ``model.series``, else its own unit."""
-        unit = _SUM_UNIT["mw"] if name in self.model.series else self.model.step_series[name].unit
-        return _hist_quantiles(self.aggregates.histogram(f"capacity:{name}"), unit, (0.1, 0.5, 0.9), True)
+        if name not in self._quantiles:
+            unit = _SUM_UNIT["mw"] if name in self.model.series else self.model.step_series[name].unit
+            hist = self.aggregates.histogram(f"capacity:{name}")
+            self._quantiles[name] = _hist_quantiles(hist, unit, (0.1, 0.5, 0.9), True)
+            self._quantiles[name].flags.writeable = False
+        return self._quantiles[name]
 
     def _year_index(self) -> np.ndarray:
         grid = self.model.grid_days
@@ -285,4 +287,6 @@ class Results:
         """A table of :meth:`summary` as a tidy pandas DataFrame: ``targets``, ``capacity`` (by
         year end and site, country, party, accelerator), ``year_ends``, ``demand``, ``phases``
         (:mod:`gigawatt.frames`; a recorded run adds ``money`` and ``flows``)."""
+        from gigawatt.frames import summary_table  # noqa: PLC0415 (pandas: a run's summary needs none)
+
         return summary_table(self.summary(), table)

@@ -10,18 +10,20 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
-import xarray as xr
-from xarray.indexes import PandasIndex
 
 from gigawatt import cadence, observations, supply
+from gigawatt.engine.draws import Draws
 from gigawatt.engine.invariants import check_invariants
 from gigawatt.engine.model import _STAGES, CAUSES, DAYS_PER_WEEK, Model, SupplyInfo
 from gigawatt.engine.power import site_power
 from gigawatt.engine.queues import _capped_supply, _factory_inverse, _queue, _supply_inverse
 from gigawatt.sampling import sample
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 _MONEY_PATHS = ("contracts.", "parties.", "demand.", "contracted.")
 _SUPPLY_ORDER = ("transformers", "gas_turbines", "accelerators", "construction")
@@ -87,17 +89,19 @@ class Drawn:
 def simulate_block(
     model: Model, seed: int, start: int, stop: int, params: Mapping[str, np.ndarray] | None = None
 ) -> xr.Dataset:
-    """Draws ``start``..``stop`` of every phase: sizes, stage dates, online date, cause.
+    """Draws ``start``..``stop`` of every phase: sizes, stage dates, online date, cause, as an
+    xarray Dataset over (draw, phase) with the phases' labels as coordinates.
 
     ``params`` gives some parameters' values (path -> ``stop - start`` values)
     instead of sampling them, e.g. a sensitivity design; the rest are sampled."""
-    return simulate_drawn(model, seed, start, stop, params)[0]
+    return simulate_drawn(model, seed, start, stop, params)[0].to_dataset()
 
 
 def simulate_drawn(
     model: Model, seed: int, start: int, stop: int, params: Mapping[str, np.ndarray] | None = None
-) -> tuple[xr.Dataset, Drawn]:
-    """:func:`simulate_block`, and what it drew (:class:`Drawn`)."""
+) -> tuple[Draws, Drawn]:
+    """:func:`simulate_block` as plain arrays (:class:`~gigawatt.engine.draws.Draws`, no xarray),
+    and what it drew (:class:`Drawn`)."""
     p = _draw_parameters(model, seed, start, stop, params)
     curves = _capped_supply(model, p, stop - start)
     b = _Block.empty(stop - start, len(model.phases))
@@ -112,7 +116,7 @@ def simulate_drawn(
     if model.scenario.factory is not None:
         _factory(model, p, b, observed, ready)
     online, critical = _online(model, b, observed)
-    ds = _dataset(model, b, online, critical, seed, start, stop)
+    ds = _draws(model, b, online, critical, seed, start)
     if os.environ.get("GIGAWATT_DEBUG"):
         check_invariants(model, ds, p)
     return ds, Drawn(p, curves)
@@ -303,15 +307,8 @@ def _online(model: Model, b: _Block, observed: np.ndarray) -> tuple[np.ndarray, 
     return online, critical
 
 
-def _dataset(
-    model: Model, b: _Block, online: np.ndarray, critical: np.ndarray, seed: int, start: int, stop: int
-) -> xr.Dataset:
-    """The block as an xarray Dataset over (draw, phase), with the phases' labels as coordinates.
-
-    Its arrays are numpy arrays already, so they go in as variables (``fastpath``) and its two
-    indexes are made from pandas indexes: otherwise xarray checks every array for other array
-    kinds, importing Dask, pint and friends where installed (0.3–0.5 s of a run that never
-    uses them)."""
+def _draws(model: Model, b: _Block, online: np.ndarray, critical: np.ndarray, seed: int, start: int) -> Draws:
+    """The block's (draw, phase) arrays, named as :func:`simulate_block`'s Dataset names them."""
     data = {
         "facility_mw": b.facility_mw,
         "it_mw": b.it_mw,
@@ -325,24 +322,4 @@ def _dataset(
         "online_date": online,
         "critical": critical.astype(np.int8),
     }
-    draws = xr.Coordinates.from_xindex(PandasIndex(pd.Index(np.arange(start, stop)), "draw"))
-    return xr.Dataset(
-        {name: xr.Variable(("draw", "phase"), values, fastpath=True) for name, values in data.items()},
-        coords=draws.merge(_phase_coords(model)).coords,
-        attrs={"critical_names": list(CAUSES), "seed": seed},
-    )
-
-
-_PHASE_LABELS = ("site", "country", "region", "operator", "tenant", "programme", "accelerator", "status")
-
-
-def _phase_coords(model: Model) -> xr.Coordinates:
-    """The phase index (as numpy strings, as xarray would keep them) and each phase's labels."""
-    ids = np.asarray([ph.id for ph in model.phases])
-    phases = xr.Coordinates.from_xindex(PandasIndex(pd.Index(ids), "phase", coord_dtype=ids.dtype))
-    return phases.assign(
-        {
-            attr: xr.Variable("phase", np.asarray([getattr(ph, attr) for ph in model.phases]), fastpath=True)
-            for attr in _PHASE_LABELS
-        }
-    )
+    return Draws(data, start, seed, model.phases)

@@ -4,9 +4,9 @@ construction, announced, committed) in its scope, the scenario's contracted capa
 from __future__ import annotations
 
 import numpy as np
-import xarray as xr
 
 from gigawatt import contracted, observations
+from gigawatt.engine.draws import BlockData
 from gigawatt.engine.model import Model, PhaseInfo
 from gigawatt.sampling import sample
 from gigawatt.scenario import STATUS_ORDER
@@ -33,7 +33,7 @@ def first_reach(days: np.ndarray, mw: np.ndarray, target_mw: float) -> np.ndarra
 Steps = tuple[np.ndarray, np.ndarray, list[str]]
 
 
-def target_days(model: Model, ds: xr.Dataset, bought: Steps | None = None) -> dict[str, np.ndarray]:
+def target_days(model: Model, ds: BlockData, bought: Steps | None = None) -> dict[str, np.ndarray]:
     """Per target and draw, the day it is met on its basis (inf: not within the horizon).
 
     Status bases (announced, committed) use each phase's status as of
@@ -99,7 +99,7 @@ def _subject(model: Model, ph: PhaseInfo) -> Subject:
     )
 
 
-def contracted_steps(model: Model, ds: xr.Dataset) -> Steps:
+def contracted_steps(model: Model, ds: BlockData) -> Steps:
     """The scenario's contracted capacity for the draws of ``ds``: facility MW and date
     of each step, (draw, step), and each step's block (:func:`gigawatt.contracted.steps`)."""
     draws = ds.sizes["draw"]
