@@ -145,7 +145,7 @@ class Ledger:
 def _variable(dims: str | tuple[str, ...], values: object) -> xr.Variable:
     """``values`` as an array variable without xarray's checks for other array kinds
     (``fastpath``): they import ``dask.array`` where Dask is installed, 0.4 s of CPU (as the
-    engine's datasets, :func:`gigawatt.engine.simulate._dataset`)."""
+    engine's datasets, :meth:`gigawatt.engine.draws.Draws.to_dataset`)."""
     return xr.Variable(dims, np.asarray(values), fastpath=True)
 
 
