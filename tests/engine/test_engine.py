@@ -261,3 +261,21 @@ def test_a_target_above_what_its_scope_can_hold_is_unreachable_not_a_forecast(wr
     line = " ".join(out.stdout.split())
     assert "beyond: unreachable, not forecast: its scope (everything) holds at most 0.45 GW" in line
     assert "half-gw: unreachable" not in line
+
+
+def test_the_after_end_caption_shows_only_under_a_date_after_the_end(write, small_text):
+    late = small_text.replace('power: "0.45 GW"', 'power: "0.3 GW"').replace(
+        "by: 2027-12-31", "by: 2026-01-31"
+    )
+    out = CliRunner().invoke(app, ["run", str(write(late)), "--draws", "1024", "--no-record"])
+    assert out.exit_code == 0, out.output
+    # every draw reaches 0.3 GW within the grid: no "after end" cell, so no caption for it
+    assert "after end" not in out.stdout
+    # a grid ending mid-2028: the target's P90 is after it, and the caption says what that means
+    short = small_text.replace("end: 2030-12-31", "end: 2028-06-30").replace(
+        "by: 2027-12-31", "by: 2028-03-31"
+    )
+    text = (
+        CliRunner().invoke(app, ["run", str(write(short, "n.yaml")), "--draws", "1024", "--no-record"]).stdout
+    )
+    assert "│after end" in text and "after end: not met within the scenario's time grid" in text

@@ -241,7 +241,6 @@ def _print_targets(targets: list[dict[str, Any]]) -> None:
         Column("facility GW", overflow="fold"),
         *(Column(h, no_wrap=True) for h in ("by", "P(met)", "P50 date", "P90 date")),
         title="Targets",
-        caption="after end: not met within the scenario's time grid",
         collapse_padding=True,
     )
     for t in targets:
@@ -256,6 +255,8 @@ def _print_targets(targets: list[dict[str, Any]]) -> None:
         else:
             met, when = f"{t['probability']:.1%}", (_date(t["p50_date"]), _date(t["p90_date"]))
         table.add_row(t["name"], f"{t['gw']:,g} {t['basis'].replace('_', ' ')}", t["by"], met, *when)
+        if "after end" in when:
+            table.caption = "after end: not met within the scenario's time grid"
     console.print(table)
     if any(t.get("observed") for t in targets):
         console.print("met / missed: decided by facts observed by the as-of date, not drawn.")
