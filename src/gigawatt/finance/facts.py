@@ -25,7 +25,7 @@ import numpy as np
 from gigawatt.finance.contracts import Flow
 from gigawatt.scenario import Scenario
 
-__all__ = ["forecast_from", "net_to_day", "open_at_cash_dates"]
+__all__ = ["forecast_from", "net_to_day", "open_at_cash_dates", "party_net"]
 
 
 def forecast_from(scenario: Scenario, edges: np.ndarray) -> int:
@@ -51,9 +51,10 @@ def net_to_day(net: np.ndarray, edges: np.ndarray, day: float) -> np.ndarray:
     return out
 
 
-def _party_net(flows: Iterable[Flow], party: str, draws: int, periods: int) -> np.ndarray:
-    """A party's net cash flow ``(draw, period)``: what it receives less what it pays."""
-    net = np.zeros((draws, periods))
+def party_net(flows: Iterable[Flow], party: str, shape: tuple[int, int]) -> np.ndarray:
+    """A party's net cash flow ``(draw, period)``: what it receives less what it pays (a flow from
+    itself to itself: nothing), added in the flows' order."""
+    net = np.zeros(shape)
     for f in flows:
         if f.payee == party and f.payer != party:
             net += f.amount_usd
@@ -74,5 +75,5 @@ def open_at_cash_dates(
         if party.cash_date is None or key not in p:
             continue
         stated = p[key]
-        net = _party_net(flows, name, len(stated), periods)
+        net = party_net(flows, name, (len(stated), periods))
         p[key] = stated - net_to_day(net, edges, float(party.cash_date.mid))

@@ -31,7 +31,7 @@ from gigawatt import units
 from gigawatt.finance.capacity import DAYS_PER_YEAR
 from gigawatt.finance.contracts import Flow
 from gigawatt.finance.covenants import FINANCING, trailing
-from gigawatt.finance.facts import forecast_from
+from gigawatt.finance.facts import forecast_from, party_net
 from gigawatt.finance.ledger import WORLD
 from gigawatt.finance.quantiles import bands
 from gigawatt.financing import FundingPolicy
@@ -69,14 +69,14 @@ def _position(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Net cash flow, operating cash flow (no financing, no capital purchases) and known debt
     outstanding of ``party``, each ``(draw, period)``."""
-    net, operating, debt = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    net = party_net(flows, party, shape)
+    operating, debt = np.zeros(shape), np.zeros(shape)
     for f in flows:
         sign = (f.payee == party) * 1.0 - (f.payer == party) * 1.0
         if not sign:
             continue
         amount = np.broadcast_to(f.amount_usd, shape)
         add = np.add if sign > 0 else np.subtract
-        add(net, amount, out=net)
         if f.kind not in FINANCING and f.kind != "purchase":
             add(operating, amount, out=operating)
         if f.payee == party and f.kind == "loan_draw":
