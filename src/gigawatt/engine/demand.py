@@ -11,7 +11,7 @@ from gigawatt import units
 from gigawatt.engine.draws import BlockData
 from gigawatt.engine.histograms import _capacity
 from gigawatt.engine.model import Model
-from gigawatt.engine.targets import Steps
+from gigawatt.engine.targets import Steps, high_mw
 from gigawatt.sampling import sample
 from gigawatt.scenario import DEMAND_KEYS, Scenario
 
@@ -65,12 +65,7 @@ def serving_blocks(scenario: Scenario) -> list[str]:
 
 def serving_high_mw(model: Model) -> float:
     """Upper bound of the facility MW serving demand's party (its sites and contracted blocks)."""
-    scenario = model.scenario
-    sites = sum(model.series_high_mw[f"site:{s}"] for s in serving_sites(scenario))
-    blocks = sum(
-        step.power_mw.high for name in serving_blocks(scenario) for step in scenario.contracted[name].schedule
-    )
-    return float(sites + blocks)
+    return high_mw(model, serving_sites(model.scenario), serving_blocks(model.scenario))
 
 
 def serving_at(serving: dict[str, Any], stated_in: str, days: np.ndarray) -> np.ndarray:

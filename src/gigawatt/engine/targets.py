@@ -3,6 +3,8 @@ construction, announced, committed) in its scope, the scenario's contracted capa
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 
 from gigawatt import contracted, observations
@@ -86,10 +88,17 @@ def ceiling_mw(model: Model, name: str) -> float:
     no draw, whatever the dates: unreachable by the scenario's own sizes, not a forecast."""
     where = observations.target_scope(model.scenario.targets[name])
     sites = {ph.site for ph in model.phases if where.matches(_subject(model, ph))}
-    blocks = [b for b in model.scenario.contracted.values() if where.matches(b.subject())]
+    blocks = [n for n, b in model.scenario.contracted.items() if where.matches(b.subject())]
+    return high_mw(model, sites, blocks)
+
+
+def high_mw(model: Model, sites: Iterable[str], blocks: Iterable[str]) -> float:
+    """Upper bound of the facility MW of ``sites`` (each phase at its largest) and the contracted
+    ``blocks`` (each step at its largest)."""
+    contracted = model.scenario.contracted
     return float(
         sum(model.series_high_mw[f"site:{s}"] for s in sites)
-        + sum(step.power_mw.high for block in blocks for step in block.schedule)
+        + sum(step.power_mw.high for name in blocks for step in contracted[name].schedule)
     )
 
 
