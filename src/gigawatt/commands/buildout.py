@@ -261,7 +261,7 @@ def _print_targets(targets: list[dict[str, Any]]) -> None:
     if any(t.get("observed") for t in targets):
         console.print("met / missed: decided by facts observed by the as-of date, not drawn.")
     for t in targets:
-        if not t.get("observed") and t.get("forecast", True) and not t.get("reachable", True):
+        if not t.get("reachable", True):  # only a forecast target can be unreachable
             console.print(
                 f"{t['name']}: unreachable, not forecast: its scope ({t['scope']}) holds at most "
                 f"{t['ceiling_gw']:,.2f} GW facility with every phase at its largest, below "
