@@ -22,6 +22,8 @@ observations:
   counts:
     - {date: 2025-06-30, power: "0.3 GW", basis: committed, scope: {country: US}, source: [x]}
     - {date: 2026-02-01, power: "0.5 GW", basis: secured, scope: {country: US, party: lab}, source: [x]}
+sources:
+  x: {publication: "A report of the facts", date: 2026-05-20, url: https://example.org/x}
 """
 
 

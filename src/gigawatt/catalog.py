@@ -8,6 +8,7 @@ of its ``source`` (publication, date, URL) listed in the file's ``sources``.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -20,7 +21,15 @@ from gigawatt._fields import Model, SourceIds, read_leaf
 from gigawatt.distributions import Dist, fixed
 from gigawatt.errors import Problem, ScenarioError
 
-__all__ = ["GAS_LEAD_TIMES", "Source", "Entry", "AcceleratorEntry", "Catalog", "load_catalog"]
+__all__ = [
+    "GAS_LEAD_TIMES",
+    "Source",
+    "Entry",
+    "AcceleratorEntry",
+    "Catalog",
+    "check_source_ids",
+    "load_catalog",
+]
 
 #: The ``lead_times`` entry of ``costs.yaml`` for each on-site gas technology.
 GAS_LEAD_TIMES = {
@@ -231,7 +240,10 @@ def _sources(doc: _yaml.Document, problems: list[Problem]) -> dict[str, Source]:
     return out
 
 
-def _check_source_ids(doc: _yaml.Document, sources: dict[str, Source], problems: list[Problem]) -> None:
+def check_source_ids(doc: _yaml.Document, sources: Mapping[str, Source], problems: list[Problem]) -> None:
+    """A located problem for every ``source:`` id in ``doc`` that ``sources`` does not define: a
+    typo in a citation would leave a number unsourced without a word."""
+
     def walk(node: Any, path: tuple[str | int, ...]) -> None:
         if isinstance(node, dict):
             for key, item in node.items():
@@ -261,7 +273,7 @@ def load_catalog() -> Catalog:
     sources: dict[str, Source] = {}
     for doc in (acc_doc, cost_doc, site_doc):
         own = _sources(doc, problems)
-        _check_source_ids(doc, own, problems)
+        check_source_ids(doc, own, problems)
         sources.update(own)
     accelerators = {}
     for key, item in (acc_doc.data.get("accelerators") or {}).items():

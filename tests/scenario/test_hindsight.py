@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from gigawatt.errors import ScenarioError
 from gigawatt.scenario import load_scenario, load_scenario_text
 from gigawatt.scenario.hindsight import earliest_day
 
@@ -39,6 +40,20 @@ def test_an_input_cited_only_by_later_sources_warns_where_it_is_written(small_te
     assert "later-report (2026-02-01)" in warning.message
 
 
+def test_an_unknown_source_id_is_a_located_error_not_an_unjudged_citation(small_text):
+    text = _with_sources(small_text, "[later-report, unknown-id]")
+    with pytest.raises(ScenarioError) as info:
+        load_scenario_text(text, file="mine.yaml")
+    line = text.splitlines().index("        source: [later-report, unknown-id]") + 1
+    [problem] = info.value.problems
+    assert (problem.file, problem.line, problem.path) == (
+        "mine.yaml",
+        line,
+        "sites.alpha.power_plan[0].source[1]",
+    )
+    assert problem.message == "unknown source 'unknown-id'"
+
+
 @pytest.mark.parametrize(
     ("cited", "date", "as_of"),
     [
@@ -46,7 +61,6 @@ def test_an_input_cited_only_by_later_sources_warns_where_it_is_written(small_te
         ("[later-report]", "2025-09", "2025-09-30"),  # a month that may include the as-of date
         ("[later-report]", "2025Q3", "2025-09-30"),
         ("[later-report]", "2025-09-30", "2025-09-30"),  # published on the as-of date: known then
-        ("[later-report, unknown-id]", "2026-02-01", "2025-09-30"),  # an id without a date: not judged
     ],
 )
 def test_inputs_known_by_the_as_of_date_are_not_warned_about(small_text, cited, date, as_of):

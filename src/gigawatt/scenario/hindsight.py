@@ -6,8 +6,9 @@ whose every cited source is dated after ``as_of`` was published later, so the sc
 could not have known it: :func:`late_sources` says so, located at the ``source`` key
 (``FILE:LINE:COLUMN: path: warning: …``). Inputs citing some source dated on or before
 ``as_of`` are not flagged: the earlier source may be what the value rests on, the later
-one a confirmation. An input is not judged either where a source id is unknown or its date
-cannot be read. A source's date is its ``date:`` in the catalogs' or the scenario's own
+one a confirmation. An input is not judged where a source's date cannot be read (an unknown
+source id is an error: :func:`gigawatt.catalog.check_source_ids`). A source's date is its
+``date:`` in the catalogs' or the scenario's own
 ``sources:`` (the scenario's win); a partial date stands for its first day (``2026-01`` →
 2026-01-01, ``2026Q2`` → 2026-04-01, ``2026`` → 2026-01-01), so only sources certainly later
 than ``as_of`` are flagged. Without a stated ``time.as_of`` nothing is flagged.

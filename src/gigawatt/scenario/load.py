@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from gigawatt import _yaml, contracted, observations, sources, units
-from gigawatt.catalog import Catalog, load_catalog
+from gigawatt.catalog import Catalog, check_source_ids, load_catalog
 from gigawatt.errors import Problem, ScenarioError
 from gigawatt.financing import financing_problems
 from gigawatt.scenario.checks import _demand_problems, _references, _unknown
@@ -98,6 +98,7 @@ def _validated(doc: _yaml.Document, default_name: str) -> Scenario:
     problems += observations.problems(scenario, doc) + contracted.problems(scenario, doc, catalog)
     problems += _priors_problems(scenario, doc)
     problems += financing_problems(scenario, doc.problem)
+    check_source_ids(doc, {**catalog.sources, **scenario.sources}, problems)
     if problems:
         raise ScenarioError(problems)
     scenario._warnings = _warnings(scenario, doc, catalog)
