@@ -320,6 +320,8 @@ def test_cli_stargate_plan_explains_and_writes_a_valid_scenario(tmp_path):
         for row in data["sites"].values()
     )
     assert any(line.startswith("supply_") or line.startswith("demand") for line in data["binding"])
+    # a binding limit's saving is printed at its own scale, never rounded to "$0.00M"
+    assert not any("$0.00M" in line for line in data["binding"])
     # Demand in FLOP/s and as MW at the reference; Vera Rubin is built once available,
     # and no older generation after it: it holds more FLOP/s per $.
     reference = data["assumptions"]["reference_flops_per_facility_mw"]
@@ -1064,3 +1066,18 @@ def test_solar_and_battery_cost_per_firm_mw_is_in_dollars_per_mw():
     battery = 220.0 * 1000 * catalog.cost("plan", "battery_duration_hours").value  # $220/kWh × hours
     substation = catalog.cost("power_equipment", "substation_per_kw").value * 1000
     assert float(extra.sel(source="solar_battery")) == pytest.approx(solar + battery - substation, rel=1e-6)
+
+
+def test_a_small_shadow_price_is_printed_at_its_own_scale():
+    import dataclasses
+
+    import xarray as xr
+
+    result = solve(two_sites())
+    inputs = result.inputs.assign(supply_in_accelerators=("limit", np.array([True])))
+    inputs = inputs.assign_coords(limit=["chips"])
+    dual = xr.DataArray(np.full(inputs.sizes["period"], 70.7), dims="period")
+    small = dataclasses.replace(result, inputs=inputs, duals={"supply_chips": dual})
+    [line] = small.binding()
+    # one more accelerator a quarter saves $70.7: said so, not rounded to "$0.00M"
+    assert line.endswith("one more accelerator a quarter would save up to $70.7 (discounted)")

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
+from gigawatt import fmt
 from gigawatt.catalog import load_catalog
 from gigawatt.plan.inputs import fixed_build_flops
 from gigawatt.plan.model import coefficients
@@ -293,7 +294,7 @@ class PlanResult:
                 unit = "accelerator" if in_acc else "MW"
                 lines.append(
                     f"{name} ({what} per quarter): binds {_quarters(hits)}: one more {unit} a quarter "
-                    f"would save up to ${peak / 1e6:,.2f}M"
+                    f"would save up to ${fmt.number(peak, 3)} (discounted)"
                 )
         return lines
 
