@@ -1,5 +1,6 @@
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from gigawatt.cli import app, located_line
@@ -78,6 +79,21 @@ def test_run_prints_summary():
     result = runner.invoke(app, ["run", "stargate", "--draws", "1024"])
     assert result.exit_code == 0, result.output
     assert "What holds it back" in result.stdout and "Targets" in result.stdout
+
+
+def test_run_says_at_which_load_its_energy_is_counted(tmp_path):
+    path = tmp_path / "lf.yaml"
+    path.write_text("extends: stargate\nname: lf\ndemand:\n  load_factor: 0.6\n", encoding="utf-8")
+    args = ["run", str(path), "--draws", "200", "--no-record"]
+    text = " ".join(runner.invoke(app, args, env={"COLUMNS": "200"}).stdout.split())
+    assert "TWh/yr: energy at an average load of 60% of facility power (demand.load_factor)" in text
+    data = json.loads(runner.invoke(app, [*args, "--json"]).stdout)
+    assert data["energy_load_factor"] == 0.6
+    # the energy column is the facility GW at that load over a year of 8,766 hours
+    end = data["year_ends"][-1]
+    assert end["energy_twh_per_year"]["p50"] == pytest.approx(
+        end["facility_gw"]["p50"] * 0.6 * 8.766, rel=1e-9
+    )
 
 
 def test_run_is_recorded_and_matches_the_engine(tmp_path):

@@ -219,7 +219,7 @@ def print_summary(summary: dict[str, Any]) -> None:
         _print_targets(summary["targets"])
     else:
         console.print("No targets in this scenario (a `targets:` section names dates to meet).")
-    _print_year_ends(summary["year_ends"])
+    _print_year_ends(summary["year_ends"], summary.get("energy_load_factor"))
     from gigawatt.results import demand_forecast
 
     forecast = demand_forecast(summary)
@@ -287,9 +287,10 @@ def _print_targets(targets: list[dict[str, Any]]) -> None:
             )
 
 
-def _print_year_ends(year_ends: list[dict[str, Any]]) -> None:
+def _print_year_ends(year_ends: list[dict[str, Any]], load_factor: float | None) -> None:
     """Capacity online at each year end: facility GW P10–P90, and P50s of IT power, H100
-    equivalents, BF16 compute and energy."""
+    equivalents, BF16 compute and energy (at the scenario's average load, ``load_factor``; a
+    run recorded before it was stored says none)."""
     table = Table(
         "Dec 31",
         "facility GW P10",
@@ -300,6 +301,9 @@ def _print_year_ends(year_ends: list[dict[str, Any]]) -> None:
         "BF16 EFLOP/s P50",
         "TWh/yr P50",
         title="Capacity online at the scenario's sites",
+        caption=None
+        if load_factor is None
+        else f"TWh/yr: energy at an average load of {load_factor:.0%} of facility power (demand.load_factor)",
     )
     for row in year_ends:
         gw = row["facility_gw"]

@@ -269,6 +269,7 @@ class Results:
                 "p90": (cap[2, picks] / 1e3).tolist(),
             },
             "year_ends": self.year_end_table(),
+            "energy_load_factor": self.model.scenario.demand.load_factor,
             "breakdown": self.breakdown(),
             "demand": self.demand_table(),
             "serving": self.serving_table(),
