@@ -128,7 +128,7 @@ def _refunded(money: Money, s: Settlement) -> Ledger | None:
             continue
         own = f"funding:{party}:"
         flows = [
-            Flow(*(str(x[e]) for x in (book.payer, book.payee, book.contract, book.kind)),
+            Flow(str(book.payer[e]), str(book.payee[e]), str(book.contract[e]), str(book.kind[e]),
                  paid.get(int(e), book.amounts[e])[rows])
             for e in np.nonzero((book.payer == party) | (book.payee == party))[0]
             if not str(book.contract[e]).startswith(own)
