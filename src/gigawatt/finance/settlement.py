@@ -10,6 +10,12 @@ receive less in turn. Parties without declared cash, and the world, always pay
 (:mod:`gigawatt.finance.stress` shocks a scenario and reports who runs short). Before the
 scenario's as-of date every party pays in full: no one runs short in the past
 (:mod:`gigawatt.finance.facts`).
+
+A party with a funding policy (:mod:`gigawatt.finance.funding`) has raised, in the ledger, what
+its policy raises when everyone pays it as scheduled. Where a counterparty paid it less and it
+ran short, its policy is run again on what it was actually paid (its own payments in full) and
+the settlement repeated with those raises: it defers its own payments only where its policy
+cannot cover the gap, so "short" here is short after its policy, as ``funding_need`` counts it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Stress tests: shocks to a scenario's distributions, then who runs short of cash.
+"""Stress tests: shocks to a scenario's distributions, then who runs short of cash after its funding policy.
 
 Shocks are a small grammar (:data:`GRAMMAR`), each applied to the scenario's
 distributions, not to results, so the buildout and the money are re-run; sampling
@@ -12,10 +12,12 @@ Eisenberg & Noe, "Systemic Risk in Financial Systems", Management Science 47(2),
 found by fixed-point iteration from full payment); the unpaid rest is deferred to the
 next period or defaulted, by each contract's ``on_shortfall``, and its counterparties
 receive less in turn. Parties without declared cash, and the world, always pay. A party
-with a funding policy has already raised what its policy allows
-(:mod:`gigawatt.finance.funding`: those raises are in the ledger), so a party short here is
-short *after* borrowing and selling equity as far as its policy's capacity and cap allow;
-``funding_need`` gives its need and that shortfall. Loan
+with a funding policy raises what its policy allows (:mod:`gigawatt.finance.funding`), against
+what it was actually paid where a counterparty paid it late, so a party short here is short
+*after* borrowing and selling equity as far as its policy's capacity and cap allow;
+``funding_need`` gives its need and that shortfall as ``finance`` measures them (everyone paying
+as scheduled). What a party is owed and paid late shows as ``exposure`` (``deferred_peak_usd``,
+and ``unpaid_usd`` at the horizon) and the MW those payments cover (``deferred_mw_*``). Loan
 covenants are applied before settlement (:mod:`gigawatt.finance.covenants`), so a shock that
 cuts a borrower's income shows as breaches and called balances; :func:`key_figures` condenses
 the result for a report.
