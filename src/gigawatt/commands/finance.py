@@ -417,8 +417,8 @@ def _stress_table(result: dict[str, Any]) -> Table:
         "the horizon, every counterparty paying as scheduled (as `finance` reports it); runs short: "
         "a period whose payments exceed the cash after the policy has raised what it can against "
         "what the party was actually paid, so its own payments are deferred (peak shortfall); "
-        "deferred to a payee: owed to it and paid late (or never), at its peak; unpaid at the "
-        "horizon: never paid",
+        "deferred to a payee: the most owed to it and not yet paid; unpaid at end: still unpaid "
+        "at the horizon (never paid)",
     )
     base, hit = result["base"], result["shocked"]
     for name, n in hit.get("funding_need", {}).items():
@@ -451,7 +451,7 @@ def _stress_table(result: dict[str, Any]) -> Table:
     for payee, e in hit["exposure"].items():
         b = base["exposure"].get(payee, {})
         table.add_row(
-            f"to {payee}: deferred, peak / unpaid at the horizon $B (P90)",
+            f"to {payee}: deferred peak / unpaid at end $B (P90)",
             f"{_b(b.get('deferred_peak_usd', {}).get('p90'))} / {_b(b.get('unpaid_usd', {}).get('p90'))}",
             f"{_b(e['deferred_peak_usd']['p90'])} / {_b(e['unpaid_usd']['p90'])}",
         )
