@@ -92,11 +92,11 @@ def test_settlement_keeps_every_payment_that_differs_from_the_schedule(money):
     paid = s.paid
     chosen = np.nonzero(s.scaled)[0]
     for j, e in enumerate(chosen):
-        differs = np.argwhere(paid.amounts[e] != money.book.amounts[e])
+        differs = np.argwhere(paid.amounts[e] != s.scheduled.amounts[e])
         assert {tuple(x) for x in differs.tolist()} <= cells
         assert np.array_equal(paid.amounts[e][s.changed_draw, s.changed_period], s.changed_paid_usd[:, j])
     unscaled = np.nonzero(~s.scaled)[0]
-    assert all(paid.amounts[e] is money.book.amounts[e] for e in unscaled)
+    assert all(paid.amounts[e] is s.scheduled.amounts[e] for e in unscaled)
 
 
 def test_positions_worked_out_when_read_are_the_formulas(money):

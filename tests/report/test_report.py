@@ -145,7 +145,7 @@ def test_stress_record_report(tmp_path: Path) -> None:
     page = render_report(record, None)
     lapsed = summary["shocked"]["rpo_never_delivered_usd"]["p50"] / 1e9
     assert "Stress results: nvidia tranches withheld" in page and f"{lapsed:,.1f}" in page
-    assert "stranded MW (facility), peak" in page and 'id="capacity"' not in page
+    assert "MW whose payments were deferred (facility), peak" in page and 'id="capacity"' not in page
 
 
 def test_plan_record_report(tmp_path: Path) -> None:

@@ -407,16 +407,18 @@ def stress(
 
 
 def _stress_table(result: dict[str, Any]) -> Table:
-    """Base against shocked: funding need, who runs short, RPO, stranded MW, exposure, covenants."""
+    """Base against shocked: funding need, who runs short, RPO, MW paid late, exposure, covenants."""
     table = Table(
         Column("", overflow="fold"),
         Column("base", no_wrap=True),
         Column("shocked", no_wrap=True),
         title=f"{result['scenario']}: {'; '.join(result['shocks'])}",
         caption="short after its funding policy: the need beyond what the policy can raise, over "
-        "the horizon (as `finance` reports it); runs short: a period whose payments exceed the "
-        "cash after the policy's raises, so payments are cut (settled period by period: the two "
-        "shares differ)",
+        "the horizon, every counterparty paying as scheduled (as `finance` reports it); runs short: "
+        "a period whose payments exceed the cash after the policy has raised what it can against "
+        "what the party was actually paid, so its own payments are deferred (peak shortfall); "
+        "deferred to a payee: the most owed to it and not yet paid; unpaid at end: still unpaid "
+        "at the horizon (never paid)",
     )
     base, hit = result["base"], result["shocked"]
     for name, n in hit.get("funding_need", {}).items():
@@ -440,16 +442,18 @@ def _stress_table(result: dict[str, Any]) -> Table:
         _b(base["rpo_never_delivered_usd"]["p50"]),
         _b(hit["rpo_never_delivered_usd"]["p50"]),
     )
-    table.add_row(
-        "stranded MW, peak (P50)",
-        f"{base['stranded_mw_peak']['p50']:,.0f}",
-        f"{hit['stranded_mw_peak']['p50']:,.0f}",
-    )
-    for payee, e in hit["exposure"].items():
+    for key, what in (("deferred_mw_peak", "peak"), ("deferred_mw_end", "at the end")):
         table.add_row(
-            f"unpaid to {payee} $B (P90)",
-            _b(base["exposure"].get(payee, {}).get("unpaid_usd", {}).get("p90")),
-            _b(e["unpaid_usd"]["p90"]),
+            f"MW whose payments were deferred, {what} (P50)",
+            f"{base[key]['p50']:,.0f}",
+            f"{hit[key]['p50']:,.0f}",
+        )
+    for payee, e in hit["exposure"].items():
+        b = base["exposure"].get(payee, {})
+        table.add_row(
+            f"to {payee}: deferred peak / unpaid at end $B (P90)",
+            f"{_b(b.get('deferred_peak_usd', {}).get('p90'))} / {_b(b.get('unpaid_usd', {}).get('p90'))}",
+            f"{_b(e['deferred_peak_usd']['p90'])} / {_b(e['unpaid_usd']['p90'])}",
         )
     for loan, c in hit["covenants"].items():
         b = base["covenants"].get(loan, {})
@@ -490,6 +494,12 @@ def _add_short_rows(table: Table, base: dict[str, Any], hit: dict[str, Any]) -> 
             _b(b["peak_shortfall_usd"]["p50"]),
             _b(s["peak_shortfall_usd"]["p50"]),
         )
+        if "raised_for_deferrals_usd" in s:
+            table.add_row(
+                f"{name}: raised to bridge late receipts $B (P50)",
+                _b(b["raised_for_deferrals_usd"]["p50"]),
+                _b(s["raised_for_deferrals_usd"]["p50"]),
+            )
 
 
 def _print_findings(money: Any, result: dict[str, Any], pledges: dict[str, Any]) -> None:

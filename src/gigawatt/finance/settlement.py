@@ -10,6 +10,12 @@ receive less in turn. Parties without declared cash, and the world, always pay
 (:mod:`gigawatt.finance.stress` shocks a scenario and reports who runs short). Before the
 scenario's as-of date every party pays in full: no one runs short in the past
 (:mod:`gigawatt.finance.facts`).
+
+A party with a funding policy (:mod:`gigawatt.finance.funding`) has raised, in the ledger, what
+its policy raises when everyone pays it as scheduled. Where a counterparty paid it less and it
+ran short, its policy is run again on what it was actually paid (its own payments in full) and
+the settlement repeated with those raises: it defers its own payments only where its policy
+cannot cover the gap, so "short" here is short after its policy, as ``funding_need`` counts it.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from gigawatt.finance.contracts import Flow
 from gigawatt.finance.facts import forecast_from
+from gigawatt.finance.funding import fund
 from gigawatt.finance.ledger import WORLD, Ledger
 from gigawatt.finance.model import Money
 
@@ -79,15 +87,87 @@ class Settlement:
 _BLOCK_DRAWS = 1000
 
 
+#: Rounds of funding policies raising against what was actually paid: the first settles a
+#: counterparty's deferral; more are needed only where what a party raises reaches itself again.
+_POLICY_ROUNDS = 3
+
+
 def settle(money: Money) -> Settlement:
-    """Pay each period's obligations as far as cash and credit allow (see the module doc).
+    """Pay each period's obligations as far as cash, credit and funding policies allow (module doc).
+
+    A party with a funding policy whose counterparties paid it less than scheduled raises against
+    what it was actually paid (:func:`_refunded`), as far as its policy allows, before it defers
+    its own payments: it runs short only when its policy cannot cover the gap, as ``funding_need``
+    measures a shortfall. :attr:`Settlement.scheduled` is then the ledger with those raises."""
+    settlement = _settle(money, money.book)
+    for _ in range(_POLICY_ROUNDS):
+        book = _refunded(money, settlement)
+        if book is None:
+            break
+        settlement = _settle(money, book)
+    return settlement
+
+
+def _refunded(money: Money, s: Settlement) -> Ledger | None:
+    """The settled ledger with each funding policy run again on what its party was actually
+    paid (its own payments in full), in the draws where the party ran short and a counterparty
+    paid it less than scheduled: its raises there replace the policy's. ``None`` when no raise
+    changes (no policy party was short for want of what it was owed)."""
+    book, outcome = s.scheduled, money.funding
+    if outcome is None:
+        return None
+    entries: list[int] = []
+    amounts: list[np.ndarray] = []
+    where = np.cumsum(s.scaled) - 1
+    for party, policy in money.scenario.funding.items():
+        i = money.parties.index(party) if party in money.parties else -1
+        known = outcome.parties.get(party)
+        if i < 0 or not s.constrained[i] or known is None or not known.has_policy:
+            continue
+        received = np.nonzero((book.payee == party) & s.scaled)[0]
+        paid = {int(e): s._paid_entry(int(where[e]), int(e)) for e in received}
+        cut = np.zeros(book.shape[0], bool)
+        for e, amount in paid.items():
+            cut |= np.any(amount < np.asarray(book.amounts[e]) - 1.0, axis=1)
+        rows = np.nonzero(cut & (s.shortfall_usd[:, :, i] > 1.0).any(axis=1))[0]
+        if not rows.size:
+            continue
+        own = f"funding:{party}:"
+        flows = [
+            Flow(str(book.payer[e]), str(book.payee[e]), str(book.contract[e]), str(book.kind[e]),
+                 paid.get(int(e), book.amounts[e])[rows])
+            for e in np.nonzero((book.payer == party) | (book.payee == party))[0]
+            if not str(book.contract[e]).startswith(own)
+        ]  # fmt: skip
+        p = {
+            k: v[rows]
+            for k, v in money.parameters.items()
+            if k.startswith(f"funding.{party}.") or k == f"parties.{party}.cash"
+        }
+        alone = money.scenario.model_copy(
+            update={"parties": {party: money.scenario.parties[party]}, "funding": {party: policy}}
+        )
+        keys = {
+            k: e for e, k in enumerate(zip(book.payer, book.payee, book.contract, book.kind, strict=True))
+        }
+        for f in fund(alone, p, money.edges, flows).flows:
+            e = keys[(f.payer, f.payee, f.contract, f.kind)]
+            amount = np.array(book.amounts[e])
+            amount[rows] = f.amount_usd
+            if not np.array_equal(amount, book.amounts[e]):
+                entries.append(e)
+                amounts.append(amount)
+    return book.replaced(np.array(entries, int), amounts) if entries else None
+
+
+def _settle(money: Money, book: Ledger) -> Settlement:
+    """Settle ``book`` (the money's ledger, or it with policies' raises against what was paid).
 
     A draw where every constrained party can pay everything it owes in every period, paying in
     full, is settled at once: paid as scheduled, cash its running net. The others (``settled``)
     are independent, so they are settled in blocks of :data:`_BLOCK_DRAWS`, period by period, over
     the entries constrained parties pay (only those can be paid in part); what the others pay the
     constrained parties is always paid, summed once per party beforehand."""
-    book = money.book
     draws, periods = book.shape
     entries = len(book.amounts)
     names = money.parties

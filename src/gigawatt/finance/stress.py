@@ -1,4 +1,4 @@
-"""Stress tests: shocks to a scenario's distributions, then who runs short of cash.
+"""Stress tests: shocks to a scenario's distributions, then who runs short of cash after its funding policy.
 
 Shocks are a small grammar (:data:`GRAMMAR`), each applied to the scenario's
 distributions, not to results, so the buildout and the money are re-run; sampling
@@ -12,10 +12,12 @@ Eisenberg & Noe, "Systemic Risk in Financial Systems", Management Science 47(2),
 found by fixed-point iteration from full payment); the unpaid rest is deferred to the
 next period or defaulted, by each contract's ``on_shortfall``, and its counterparties
 receive less in turn. Parties without declared cash, and the world, always pay. A party
-with a funding policy has already raised what its policy allows
-(:mod:`gigawatt.finance.funding`: those raises are in the ledger), so a party short here is
-short *after* borrowing and selling equity as far as its policy's capacity and cap allow;
-``funding_need`` gives its need and that shortfall. Loan
+with a funding policy raises what its policy allows (:mod:`gigawatt.finance.funding`), against
+what it was actually paid where a counterparty paid it late, so a party short here is short
+*after* borrowing and selling equity as far as its policy's capacity and cap allow;
+``funding_need`` gives its need and that shortfall as ``finance`` measures them (everyone paying
+as scheduled). What a party is owed and paid late shows as ``exposure`` (``deferred_peak_usd``,
+and ``unpaid_usd`` at the horizon) and the MW those payments cover (``deferred_mw_*``). Loan
 covenants are applied before settlement (:mod:`gigawatt.finance.covenants`), so a shock that
 cuts a borrower's income shows as breaches and called balances; :func:`key_figures` condenses
 the result for a report.
@@ -234,32 +236,76 @@ def _lapsed(money: Money) -> np.ndarray:
     return total
 
 
-def _stranded_mw(money: Money, settlement: Settlement) -> np.ndarray:
-    """Facility MW online whose lease or compute payments went unpaid, ``(draw, period)``: only
-    in the cells paid other than scheduled (everything else was paid in full)."""
-    book = money.book
+def _deferred_mw(money: Money, settlement: Settlement) -> np.ndarray:
+    """Facility MW online whose lease or compute payments were not paid in full when due
+    (deferred, to be made up later, or defaulted), weighted by the share not paid, ``(draw,
+    period)``: only in the cells paid other than scheduled (everything else was paid in full)."""
+    book = settlement.scheduled
     total = np.zeros(book.shape)
     cells = (settlement.changed_draw, settlement.changed_period)
     where = np.cumsum(settlement.scaled) - 1
-    stranded = np.zeros(cells[0].size)
+    late = np.zeros(cells[0].size)
     for name, r in money.results.items():
         if r.covered is None:  # no covered MW (worked out below only where a payment fell short)
             continue
         entries = np.nonzero((book.contract == name) & settlement.scaled)[0]
         if not entries.size:  # paid by parties that always pay
             continue
-        due = sum((book.amounts[e][cells] for e in entries), np.zeros(stranded.shape))
-        got = sum((settlement.changed_paid_usd[:, where[e]] for e in entries), np.zeros(stranded.shape))
-        if np.array_equal(got, due):  # paid in full: nothing stranded (the share below is 0)
+        due = sum((book.amounts[e][cells] for e in entries), np.zeros(late.shape))
+        got = sum((settlement.changed_paid_usd[:, where[e]] for e in entries), np.zeros(late.shape))
+        if np.array_equal(got, due):  # paid in full: nothing late (the share below is 0)
             continue
         unpaid_share = np.where(due > 0, 1 - got / np.where(due > 0, due, 1.0), 0.0)
-        stranded += r.covered(cells) * np.clip(unpaid_share, 0.0, 1.0)
-    total[cells] = stranded
+        late += r.covered(cells) * np.clip(unpaid_share, 0.0, 1.0)
+    total[cells] = late
     return total
 
 
+def _exposure(settlement: Settlement) -> dict[str, Any]:
+    """Per payee owed anything it was not paid on time: ``deferred_peak_usd``, the most owed to it
+    and not yet paid at a period's end (payments deferred, and defaulted ones, which are never
+    paid), and ``unpaid_usd``, what is still unpaid at the horizon (defaulted, or deferred and
+    never made up), with ``from`` each payer's part of it."""
+    unpaid = settlement.unpaid_usd  # (draw, entry)
+    book = settlement.scheduled
+    exposure: dict[str, Any] = {}
+    for payee in sorted(set(book.payee)):
+        mask = book.payee == payee
+        total = unpaid[:, mask].sum(axis=1)
+        deferred = np.zeros(total.shape)
+        if (mask & settlement.scaled).any() and settlement.settled.size:
+            rows = settlement.settled
+            late = (
+                book.sum(mask & settlement.scaled)[rows] - settlement.paid_usd(mask & settlement.scaled)[rows]
+            )
+            deferred[rows] = np.clip(np.cumsum(late, axis=1), 0.0, None).max(axis=1)
+        if np.any(total > 1.0) or np.any(deferred > 1.0):
+            exposure[str(payee)] = {
+                "deferred_peak_usd": bands(deferred),
+                "unpaid_usd": bands(total),
+                "from": {
+                    str(p): bands(unpaid[:, mask & (book.payer == p)].sum(axis=1))
+                    for p in sorted(set(book.payer[mask]))
+                    if np.any(unpaid[:, mask & (book.payer == p)] > 1.0)
+                },
+            }
+    return exposure
+
+
+def _bridged(money: Money, settlement: Settlement, party: str) -> np.ndarray:
+    """What ``party``'s funding policy raised, over the horizon ``(draw,)``, beyond what it raises
+    when every counterparty pays as scheduled: capital to bridge the payments it was owed and not
+    paid on time (settlement runs the policy again on what was paid)."""
+    own = np.char.startswith(money.book.contract.astype(str), f"funding:{party}:") & (
+        money.book.payee == party
+    )
+    extra = settlement.scheduled.sum(own) - money.book.sum(own)
+    return np.asarray(extra.sum(axis=1))
+
+
 def report(money: Money, settlement: Settlement) -> dict[str, Any]:
-    """Who runs short first, when and how far; exposure; RPO lapsed; stranded capacity."""
+    """Who runs short (after its funding policy) first, when and how far; what is owed and paid late
+    or never; RPO lapsed; MW whose payments were late."""
     names = money.parties
     edges = money.edges
     short = np.asarray(settlement.shortfall_usd > 1.0)  # (draw, period, party): a dollar's tolerance
@@ -289,22 +335,10 @@ def report(money: Money, settlement: Settlement) -> dict[str, Any]:
             ),
             "lowest_cash_usd": bands(settlement.cash_usd[:, start:, i].min(axis=1)),
         }
-    unpaid = settlement.unpaid_usd  # (draw, entry)
-    book = money.book
-    exposure: dict[str, Any] = {}
-    for payee in sorted(set(book.payee)):
-        mask = book.payee == payee
-        total = unpaid[:, mask].sum(axis=1)
-        if np.any(total > 1.0):
-            exposure[str(payee)] = {
-                "unpaid_usd": bands(total),
-                "from": {
-                    str(p): bands(unpaid[:, mask & (book.payer == p)].sum(axis=1))
-                    for p in sorted(set(book.payer[mask]))
-                    if np.any(unpaid[:, mask & (book.payer == p)] > 1.0)
-                },
-            }
-    stranded = _stranded_mw(money, settlement)
+        if money.funding is not None and name in money.scenario.funding:
+            by_party[name]["raised_for_deferrals_usd"] = bands(_bridged(money, settlement, name))
+    exposure = _exposure(settlement)
+    late = _deferred_mw(money, settlement)
     covenants = {}
     for name, r in money.results.items():
         if r.covenants is not None:
@@ -324,8 +358,11 @@ def report(money: Money, settlement: Settlement) -> dict[str, Any]:
         "parties": by_party,
         "exposure": exposure,
         "rpo_never_delivered_usd": bands(_lapsed(money)),
-        "stranded_mw_peak": bands(stranded.max(axis=1)),
-        "stranded_mw_end": bands(stranded[:, -1]),
+        "deferred_mw_peak": bands(late.max(axis=1)),
+        "deferred_mw_end": bands(late[:, -1]),
+        # kept for compatibility: the same MW as deferred_mw_* (payments late, not capacity left idle)
+        "stranded_mw_peak": bands(late.max(axis=1)),
+        "stranded_mw_end": bands(late[:, -1]),
         "covenants": covenants,
         "funding_need": funding_need(money.funding, edges) if money.funding else {},
     }
@@ -336,7 +373,8 @@ def key_figures(result: dict[str, Any]) -> dict[str, Any]:
 
     ``rows``: one per figure, ``{"name", "unit", "base", "shocked"}`` (P50 unless the name says
     otherwise; ``None`` when there is no value); ``first_short``: the shocked run's
-    {party: share of draws in which it is the first to run short}."""
+    {party: share of draws in which it is the first to run short}. A party's "P(short)" and "peak
+    shortfall" are after its funding policy has raised against what it was actually paid."""
 
     def dig(run: dict[str, Any], keys: tuple[str, ...]) -> Any:
         for key in keys:
@@ -371,10 +409,23 @@ def key_figures(result: dict[str, Any]) -> dict[str, Any]:
             row(f"{party}: P(short)", "share", "parties", party, "probability_short"),
             row(f"{party}: peak shortfall", "USD", "parties", party, "peak_shortfall_usd", "p50"),
         ]
+        if "raised_for_deferrals_usd" in hit["parties"][party]:
+            rows.append(
+                row(
+                    f"{party}: raised to bridge late receipts",
+                    "USD",
+                    *("parties", party, "raised_for_deferrals_usd", "p50"),
+                )
+            )
     rows.append(row("RPO never delivered", "USD", "rpo_never_delivered_usd", "p50"))
-    rows.append(row("stranded MW (facility), peak", "MW", "stranded_mw_peak", "p50"))
+    rows.append(row("MW whose payments were deferred, peak", "MW", "deferred_mw_peak", "p50"))
     for payee in sorted(set(result["base"]["exposure"]) | set(hit["exposure"])):
-        rows.append(row(f"unpaid to {payee} (P90)", "USD", "exposure", payee, "unpaid_usd", "p90"))
+        rows.append(
+            row(f"deferred to {payee}, peak (P90)", "USD", "exposure", payee, "deferred_peak_usd", "p90")
+        )
+        rows.append(
+            row(f"unpaid to {payee} at the horizon (P90)", "USD", "exposure", payee, "unpaid_usd", "p90")
+        )
     for loan in hit["covenants"]:
         rows.append(row(f"{loan}: P(covenant breach)", "share", "covenants", loan, "probability_breach"))
         rows.append(row(f"{loan}: first breach", "date", "covenants", loan, "first_breach_date", "p50"))
