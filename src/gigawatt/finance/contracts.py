@@ -8,6 +8,8 @@ non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
 * purchase — the buyer pays ``value`` pro rata to delivery (or ``price_per_mw`` per facility
   MW), ``payment_terms`` later; for sites' phases, delivery is the chips' (a lead before online,
   :mod:`gigawatt.finance.chips`), progress as built (``paid: as_built``) or online (``paid: online``);
+  a purchase or lease with a stated ``capacity`` covers the first ``capacity`` MW of its phases as
+  they come online (:meth:`~gigawatt.finance.capacity.Capacity.filled`), not a share of each;
 * lease — each phase's lease runs ``term`` from the date it comes online, priced per MW-month
   of facility power or per accelerator-hour, escalating yearly from that date; each of
   ``renewals`` extends it by ``renewal_term`` with ``renewal_probability`` while the earlier
@@ -251,8 +253,7 @@ def contract_flows(
     the payer's usage ``(draw, period)`` in [0, 1] for a compute contract's ``demand_share``."""
     base = f"contracts.{name}"
     if contract.capacity_mw is not None and contract.kind in ("purchase", "lease"):
-        total = capacity.total_mw
-        capacity = capacity.scaled(np.where(total > 0, np.minimum(1.0, p[f"{base}.capacity"] / total), 0.0))
+        capacity = capacity.filled(p[f"{base}.capacity"])  # its phases in the order they come online
     t = _Terms(
         name, contract, p, capacity, edges, p[f"{base}.payment_terms"] * _DAYS_PER_WEEK, ContractResult()
     )
