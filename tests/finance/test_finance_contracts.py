@@ -222,3 +222,19 @@ def test_stated_capacity_fills_phases_in_order_not_a_share_of_an_optional_one():
     filled = Capacity(late, mw, mw * 400.0).filled(np.full(4, 300.0))
     assert filled.mw[0].tolist() == [10.0, 290.0] and filled.mw[2].tolist() == [230.0, 70.0]
     assert filled.accelerators[0].tolist() == pytest.approx([4000.0, 116000.0])
+
+
+def test_catalog_price_is_for_a_purchase_over_phases_and_alone():
+    base = {"payer": "a", "payee": "b", "kind": "purchase", "price": "catalog"}
+    assert Contract.model_validate({**base, "sites": ["x"]}).missing() == []
+    schedule = [{"date": "2026-01-01", "power": "1 GW"}]
+    for wrong in ({"schedule": schedule}, {"kind": "lease", "term": "1 year", "price_per_mw_month": "$1/MW"}):
+        with pytest.raises(ValueError, match="price: catalog applies"):
+            Contract.model_validate({**base, **wrong})
+    with pytest.raises(ValueError, match="one of value, price_per_mw or price: catalog"):
+        Contract.model_validate({**base, "price_per_mw": "$20M/MW"})
+    # the price is each phase's: the USD of its accelerators, as they are delivered
+    cap = capacity(["2026-02-01", "2026-08-01"], [200.0, 100.0])
+    priced = Capacity(cap.date, cap.mw, cap.accelerators, capex_usd=np.tile([6e9, 5e9], (4, 1)))
+    paid = run({"kind": "purchase", "price": "catalog"}, priced).flows[0].amount_usd[0] / 1e9
+    assert paid[0] == 6 and paid[2] == 5 and paid.sum() == 11
