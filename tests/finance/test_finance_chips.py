@@ -100,3 +100,35 @@ def test_owners_pay_construction_as_built_also_where_a_chip_buyer_is_stated():
         mine = ledger.contract.values == contract
         assert set(ledger.payer.values[mine]) == {owner} and set(ledger.payee.values[mine]) == {"world"}
         assert (ledger.amount_usd.values[:, :, mine].sum(axis=(1, 2)) > 1e9).mean() > 0.5
+
+
+def test_a_purchase_at_the_catalog_price_pays_what_the_default_buyer_pays(small_text, write):
+    """``price: catalog``: each phase's accelerators at its accelerator's catalog price, the engine's
+    capex, draw by draw and period by period, as the buyer would pay with no contract."""
+    text = small_text.replace(
+        "  cloud: {name: Cloud, kind: cloud}\n",
+        "  cloud: {name: Cloud, kind: cloud}\n  nvidia: {name: NVIDIA, kind: chipmaker}\n",
+    )
+    bought = text.replace(
+        "contracts:\n",
+        "contracts:\n  alpha-chips: {kind: purchase, payer: cloud, payee: nvidia, price: catalog,"
+        " sites: [alpha]}\n",
+    )
+    default, contract = (
+        load_scenario(write(text, "default.yaml")),
+        load_scenario(write(bought, "bought.yaml")),
+    )
+    ds = buildout(default, 30, 0)
+
+    def paid(scenario, name):
+        ledger = simulate_money(scenario, ds, 0).ledger
+        mask = (ledger.contract.values == name) & (ledger.payee.values == "nvidia")
+        return ledger.amount_usd.values[:, :, mask].sum(axis=2)
+
+    by_default, by_contract = paid(default, "chips:alpha"), paid(contract, "alpha-chips")
+    assert (by_default.sum(axis=1) > 0).mean() > 0.5
+    assert np.allclose(by_contract, by_default)
+    assert np.allclose(
+        by_default.sum(axis=1)[ds.online_date.values[:, 0] < np.inf],
+        ds.capex_usd.values[ds.online_date.values[:, 0] < np.inf, 0],
+    )

@@ -199,3 +199,42 @@ def test_power_purchase_take_or_pay_floor():
     assert bill[0] == pytest.approx(0.5 * 100 * q1_hours * 50)  # nothing online: the floor
     q3_hours = (EDGES[3] - EDGES[2]) * 24
     assert bill[2] == pytest.approx(0.8 * 100 * q3_hours * 50)  # online: what is used
+
+
+def test_stated_capacity_fills_phases_in_order_not_a_share_of_an_optional_one():
+    # A firm 230 MW phase (2026-07-01) and an optional 290 MW one, built in draws 0-1 (2027-07-01)
+    # and never in draws 2-3: a 230 MW lease is all of the firm phase either way, the full
+    # 230 MW x $100k x 12 months; before, it leased 230/520 of each phase (half the rent unbuilt).
+    never = np.inf
+    day = np.array(
+        [[parse_date("2026-07-01"), parse_date("2027-07-01")]] * 2 + [[parse_date("2026-07-01"), never]] * 2
+    )
+    mw = np.tile([230.0, 290.0], (4, 1))
+    spec = {"kind": "lease", "capacity": "230 MW", "price_per_mw_month": "$100k/MW", "term": "1 year"}
+    paid = run(spec, Capacity(day, mw, mw * 400.0)).flows[0].amount_usd
+    assert paid.sum(axis=1) == pytest.approx([230 * 100e3 * 12] * 4)
+    assert np.array_equal(paid[0], paid[2])  # the optional phase changes nothing
+    # order is by date, not declaration: a later-declared phase online first fills first, and a
+    # phase never online comes last (what is left to it is never delivered)
+    late = np.array(
+        [[parse_date("2027-07-01"), parse_date("2026-07-01")]] * 2 + [[parse_date("2027-07-01"), never]] * 2
+    )
+    filled = Capacity(late, mw, mw * 400.0).filled(np.full(4, 300.0))
+    assert filled.mw[0].tolist() == [10.0, 290.0] and filled.mw[2].tolist() == [230.0, 70.0]
+    assert filled.accelerators[0].tolist() == pytest.approx([4000.0, 116000.0])
+
+
+def test_catalog_price_is_for_a_purchase_over_phases_and_alone():
+    base = {"payer": "a", "payee": "b", "kind": "purchase", "price": "catalog"}
+    assert Contract.model_validate({**base, "sites": ["x"]}).missing() == []
+    schedule = [{"date": "2026-01-01", "power": "1 GW"}]
+    for wrong in ({"schedule": schedule}, {"kind": "lease", "term": "1 year", "price_per_mw_month": "$1/MW"}):
+        with pytest.raises(ValueError, match="price: catalog applies"):
+            Contract.model_validate({**base, **wrong})
+    with pytest.raises(ValueError, match="one of value, price_per_mw or price: catalog"):
+        Contract.model_validate({**base, "price_per_mw": "$20M/MW"})
+    # the price is each phase's: the USD of its accelerators, as they are delivered
+    cap = capacity(["2026-02-01", "2026-08-01"], [200.0, 100.0])
+    priced = Capacity(cap.date, cap.mw, cap.accelerators, capex_usd=np.tile([6e9, 5e9], (4, 1)))
+    paid = run({"kind": "purchase", "price": "catalog"}, priced).flows[0].amount_usd[0] / 1e9
+    assert paid[0] == 6 and paid[2] == 5 and paid.sum() == 11

@@ -77,6 +77,8 @@ class Capacity:
     accelerators: np.ndarray
     #: when each event's build began (for progress payments), if known
     start: np.ndarray | None = None
+    #: each event's accelerators at the catalog's price (the engine's ``capex_usd``), if known
+    capex_usd: np.ndarray | None = None
 
     @property
     def total_mw(self) -> np.ndarray:
@@ -84,9 +86,20 @@ class Capacity:
         out: np.ndarray = self.mw.sum(axis=1)
         return out
 
-    def scaled(self, factor: np.ndarray) -> Capacity:
-        """The same events, each a share ``factor`` (per draw) of its size."""
-        return Capacity(self.date, self.mw * factor[:, None], self.accelerators * factor[:, None], self.start)
+    def filled(self, capacity_mw: np.ndarray) -> Capacity:
+        """The first ``capacity_mw`` (per draw) of these events, filled as they come: earliest date
+        first (declaration order on a tie, an event never online last), each event keeping what the
+        earlier ones left of the capacity, its accelerators (and their price) in proportion. A
+        stated capacity is then all delivered once that many MW are online, whether a later,
+        optional phase is built or not."""
+        order = np.argsort(self.date, axis=1, kind="stable")
+        mw = np.take_along_axis(self.mw, order, axis=1)
+        before = np.cumsum(mw, axis=1) - mw  # MW of the events that came before, per event
+        kept = np.empty_like(mw)
+        np.put_along_axis(kept, order, np.clip(capacity_mw[:, None] - before, 0.0, mw), axis=1)
+        share = np.divide(kept, self.mw, out=np.zeros_like(kept), where=self.mw > 0)
+        capex = None if self.capex_usd is None else self.capex_usd * share
+        return Capacity(self.date, kept, self.accelerators * share, self.start, capex)
 
     def built_mw(self, day: np.ndarray) -> np.ndarray:
         """Facility MW built by each of ``day`` ``(draw, period)``: each event evenly from its start

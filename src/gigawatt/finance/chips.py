@@ -198,7 +198,12 @@ def chip_flows(
                 day = _refresh_day(delivered[:, chosen], life[:, chosen], n, until)
                 if not np.any(day <= edges[-1]):  # no refresh inside the horizon: pays nothing
                     continue
-                again = Capacity(day, ds.facility_mw.values[:, chosen], ds.accelerators.values[:, chosen])
+                again = Capacity(
+                    day,
+                    ds.facility_mw.values[:, chosen],
+                    ds.accelerators.values[:, chosen],
+                    capex_usd=ds.capex_usd.values[:, chosen],
+                )
                 results[name].flows += contract_flows(name, contract, p, again, edges).flows
     return out
 

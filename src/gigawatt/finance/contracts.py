@@ -6,8 +6,11 @@ A :class:`Flow` is one line of money: payer, payee, contract, kind and an amount
 non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
 
 * purchase — the buyer pays ``value`` pro rata to delivery (or ``price_per_mw`` per facility
-  MW), ``payment_terms`` later; for sites' phases, delivery is the chips' (a lead before online,
+  MW, or with ``price: catalog`` each phase's accelerators at the catalog's price, as a default
+  chip buyer does), ``payment_terms`` later; for sites' phases, delivery is the chips' (a lead before online,
   :mod:`gigawatt.finance.chips`), progress as built (``paid: as_built``) or online (``paid: online``);
+  a purchase or lease with a stated ``capacity`` covers the first ``capacity`` MW of its phases as
+  they come online (:meth:`~gigawatt.finance.capacity.Capacity.filled`), not a share of each;
 * lease — each phase's lease runs ``term`` from the date it comes online, priced per MW-month
   of facility power or per accelerator-hour, escalating yearly from that date; each of
   ``renewals`` extends it by ``renewal_term`` with ``renewal_probability`` while the earlier
@@ -251,8 +254,7 @@ def contract_flows(
     the payer's usage ``(draw, period)`` in [0, 1] for a compute contract's ``demand_share``."""
     base = f"contracts.{name}"
     if contract.capacity_mw is not None and contract.kind in ("purchase", "lease"):
-        total = capacity.total_mw
-        capacity = capacity.scaled(np.where(total > 0, np.minimum(1.0, p[f"{base}.capacity"] / total), 0.0))
+        capacity = capacity.filled(p[f"{base}.capacity"])  # its phases in the order they come online
     t = _Terms(
         name, contract, p, capacity, edges, p[f"{base}.payment_terms"] * _DAYS_PER_WEEK, ContractResult()
     )
@@ -273,13 +275,20 @@ def contract_flows(
 
 
 def _purchase(t: _Terms) -> None:
-    """Paid pro rata to delivery (or per MW), built or online, ``payment_terms`` later."""
+    """Paid pro rata to delivery (per MW, or each phase's accelerators at the catalog's price), built
+    or online, ``payment_terms`` later."""
     capacity, edges = t.capacity, t.edges
+    if t.contract.price == "catalog":  # the USD each event delivers, counted as its MW are
+        if capacity.capex_usd is None:
+            raise ValueError(f"contract {t.name}: price: catalog needs phases with accelerators")
+        capacity = Capacity(capacity.date, capacity.capex_usd, capacity.accelerators, capacity.start)
     online_end = (
         capacity.built_mw(edges[1:]) if t.contract.paid == "as_built" else capacity.online_mw(edges[1:])
     )
     # online_end is this function's own: worked on in place
-    if t.contract.value_usd is not None:
+    if t.contract.price == "catalog":
+        delivered = online_end
+    elif t.contract.value_usd is not None:
         total = capacity.total_mw
         delivered = np.multiply(t.term("value")[:, None], online_end, out=online_end)
         delivered /= np.where(total > 0, total, 1)[:, None]

@@ -151,7 +151,7 @@ def contract_capacity(
         chosen &= ~np.isin(site, list(scenario_buyers))
     if not chosen.any():
         empty = np.zeros((draws, 0))
-        return Capacity(empty, empty, empty)
+        return Capacity(empty, empty, empty, capex_usd=empty)
     key = (chosen.tobytes(), buys_chips(contract))
     if known is not None and key in known:
         return known[key]
@@ -161,6 +161,7 @@ def contract_capacity(
         ds.facility_mw.values[:, chosen],
         ds.accelerators.values[:, chosen],
         ds.start_date.values[:, chosen] if "start_date" in ds else None,
+        ds.capex_usd.values[:, chosen] if "capex_usd" in ds else None,
     )
     if known is not None:
         known[key] = capacity

@@ -152,7 +152,7 @@ class Commitment(Model):
 ContractKind = Literal["purchase", "lease", "compute", "investment", "warrant", "power_purchase", "loan"]
 #: Fields each kind needs (one of each tuple), checked with a message naming the kind.
 _CONTRACT_NEEDS: dict[str, tuple[tuple[str, ...], ...]] = {
-    "purchase": (("value_usd", "price_usd_per_mw"),),
+    "purchase": (("value_usd", "price_usd_per_mw", "price"),),
     "lease": (("price_usd_per_mw_month", "price_usd_per_accelerator_hour"), ("term_weeks",)),
     "compute": (("value_usd",), ("term_weeks",)),
     "investment": (("value_usd", "tranches"),),
@@ -197,6 +197,9 @@ class Contract(Model):
     price_usd_per_mw: Annotated[Dist, uncertain("money_per_power_it", 0.0)] | None = Field(
         default=None, alias="price_per_mw"
     )
+    #: purchase over sites: ``catalog`` pays each phase's accelerators at the catalog's price for
+    #: its accelerator (the engine's accelerator capex, as a default chip buyer pays), draw by draw
+    price: Literal["catalog"] | None = None
     #: lease price per MW of facility power per month (written like "$140k/MW")
     price_usd_per_mw_month: Annotated[Dist, uncertain("money_per_power_it", 0.0)] | None = Field(
         default=None, alias="price_per_mw_month"
@@ -256,6 +259,10 @@ class Contract(Model):
             raise ValueError("sized_to_sites applies to a compute contract with sites and no capacity")
         if self.term_from == "online" and not self.sized_to_sites:
             raise ValueError("term_from: online needs sized_to_sites (each phase's share of the sites)")
+        if self.price is not None and (self.kind != "purchase" or self.scheduled):
+            raise ValueError("price: catalog applies to a purchase over sites' phases (their accelerators)")
+        if self.price is not None and (self.value_usd is not None or self.price_usd_per_mw is not None):
+            raise ValueError("give one of value, price_per_mw or price: catalog")
         self._check_demand_link()
         self._check_lease()
         self._check_plant()
