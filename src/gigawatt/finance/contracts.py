@@ -14,7 +14,8 @@ non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
   ones were taken (one uniform draw ``u``: ``k`` renewals when ``u < p^k``); with a residual
   value guarantee the tenant pays the lessor, at each phase's lease end, its share (by MW) of
   ``residual_value_guarantee`` less what the asset is worth (``residual_value`` × ``asset_cost``),
-  if positive (a lease ending after the horizon pays it outside the ledger);
+  if positive (a lease running past the horizon pays the rest of its payments and the guarantee
+  outside the ledger: :mod:`gigawatt.finance.terminal` values them at the horizon);
 * compute — ``value`` over ``term`` from ``start``, recognised at ``value/term`` per day times
   the delivered share (online MW / ``capacity``, or / the sites' total MW with ``sized_to_sites``;
   with ``term_from: online`` each phase's share runs the term from its online date instead) and,
@@ -42,7 +43,7 @@ non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 
 import numpy as np
@@ -54,6 +55,7 @@ from gigawatt.scenario import Contract
 __all__ = [
     "Flow",
     "ContractResult",
+    "LeaseSchedule",
     "contract_flows",
     "period_of",
     "delay_periods",
@@ -78,6 +80,20 @@ class Flow:
     contract: str
     kind: str
     amount_usd: np.ndarray
+
+
+@dataclass(frozen=True)
+class LeaseSchedule:
+    """A lease's payments as drawn, per draw and phase, to value what runs past the horizon
+    (:mod:`gigawatt.finance.terminal`): each phase pays ``usd_per_day`` from ``start_day`` for
+    ``term_days`` (renewals taken included), times ``growth`` to the power of the whole years
+    since its start, and ``guarantee_usd`` (residual value guarantee, if any) at its end."""
+
+    start_day: np.ndarray
+    usd_per_day: np.ndarray
+    growth: np.ndarray
+    term_days: np.ndarray
+    guarantee_usd: np.ndarray | None = None
 
 
 @dataclass
@@ -105,6 +121,8 @@ class ContractResult:
     energy_mwh: np.ndarray | None = None
     #: loans with covenants: the service after covenants (breach period, amounts called or swept)
     covenants: LoanService | None = None
+    #: leases: the payment schedule, for what runs past the horizon
+    lease: LeaseSchedule | None = None
 
     @cached_property
     def stake_fraction(self) -> np.ndarray | None:
@@ -330,6 +348,7 @@ def _lease(t: _Terms) -> None:
         lease_usd[:, lo:hi] += days
     t.flow("lease", delay_periods(lease_usd, t.terms_days, edges))
     t.result.covered = partial(_leased_mw, capacity, edges, term_days)
+    t.result.lease = LeaseSchedule(capacity.date, rate, 1 + t.term("escalator"), term_days)
     if t.contract.residual_value_guarantee_usd is not None:
         gap = np.clip(
             t.term("residual_value_guarantee") - t.term("residual_value") * t.term("asset_cost"), 0.0, None
@@ -341,6 +360,7 @@ def _lease(t: _Terms) -> None:
         for k in range(ends.shape[1]):  # added in place: the same sums, no fresh array each
             at_period(ends[:, k], gap * share[:, k], edges, rvg)
         t.flow("residual_value_guarantee", rvg)
+        t.result.lease = replace(t.result.lease, guarantee_usd=gap[:, None] * share)
 
 
 def _year_powers(growth: np.ndarray, mid: np.ndarray, date: np.ndarray) -> np.ndarray:
