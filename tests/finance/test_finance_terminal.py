@@ -6,7 +6,7 @@ import pytest
 
 from gigawatt.finance import buildout, simulate_money, statements
 from gigawatt.finance.capacity import DAYS_PER_YEAR
-from gigawatt.finance.contracts import LeaseSchedule
+from gigawatt.finance.contracts import PaymentSchedule
 from gigawatt.finance.customers import receipts_only
 from gigawatt.finance.terminal import lease_value_usd, terminal_values
 from gigawatt.scenario import load_scenario
@@ -66,7 +66,7 @@ def test_lease_value_discounts_each_years_rent_and_the_guarantee_to_the_horizon(
     horizon it pays half a year at the second year's rent and a year at the third's, then the
     guarantee; discounted continuously at ln(1.1) a year."""
     y = DAYS_PER_YEAR
-    schedule = LeaseSchedule(
+    schedule = PaymentSchedule(
         start_day=np.array([[-1.5 * y]]),
         usd_per_day=np.array([[1.0]]),
         growth=np.array([1.2]),
@@ -81,7 +81,7 @@ def test_lease_value_discounts_each_years_rent_and_the_guarantee_to_the_horizon(
     # undiscounted: the days themselves
     assert lease_value_usd(schedule, 0.0, 0.0) == pytest.approx([1.2 * 0.5 * y + 1.44 * y + 50.0])
     # a phase never online, or a lease ended by the horizon, is worth nothing there
-    never = LeaseSchedule(np.array([[np.inf]]), np.array([[1.0]]), np.array([1.0]), np.array([y]))
+    never = PaymentSchedule(np.array([[np.inf]]), np.array([[1.0]]), np.array([1.0]), np.array([y]))
     assert lease_value_usd(never, 0.0, 0.1) == pytest.approx([0.0])
     assert lease_value_usd(schedule, 2 * y, 0.1) == pytest.approx([0.0])
 
@@ -135,3 +135,35 @@ def test_a_seller_that_buys_and_runs_nothing_is_flagged_receipts_only(small_text
     s = statements(money)
     assert s["vendor"]["costs_modelled"] is False
     assert s["cloud"]["costs_modelled"] is True and s["lab"]["costs_modelled"] is True
+
+
+#: $10B over 5 years from 2028: two of its years run past the horizon (2030-12-31).
+LATE_COMPUTE = """\
+  late-compute:
+    kind: compute
+    payer: lab
+    payee: cloud
+    value: "$10B"
+    start: 2028-01-01
+    term: "5 years"
+    prepaid: 0.2
+"""
+
+
+def test_a_compute_contract_past_the_horizon_is_its_rpo_there_less_what_was_prepaid(small_text, write):
+    """At a 0% rate what a fully delivered compute contract still pays after the horizon is its RPO
+    there, less the share prepaid at signing; a contract that ends inside the horizon has none."""
+    scenario = load_scenario(write(small_text.replace("targets:\n", LATE_COMPUTE + "targets:\n", 1)))
+    money = simulate_money(scenario, buildout(scenario, 3, 0), 0)
+    positions = {tv.contract: tv for tv in terminal_values(money, 0.0)}
+    late = positions["late-compute"]
+    assert (late.holder, late.issuer, late.kind) == ("cloud", "lab", "compute")
+    rpo = money.results["late-compute"].rpo_usd[:, -1]
+    assert rpo.min() > 3e9  # about two of its five years are left
+    assert late.value_usd == pytest.approx(rpo * (1 - 0.2), rel=1e-6)
+    assert "compute" not in positions  # the small scenario's own contract ends in 2029
+    # discounted at 10% a year it is worth less, and the buyer owes what the seller holds
+    s = statements(money, ["cloud", "lab"], discount_rate=0.10)
+    held = s["cloud"]["terminal_value"]["by_contract_usd"]["late-compute"]["p50"]
+    assert 0.8 * float(np.median(rpo)) * 0.85 < held < 0.8 * float(np.median(rpo))
+    assert s["lab"]["terminal_value"]["by_kind_usd"]["compute"]["p50"] == pytest.approx(-held)

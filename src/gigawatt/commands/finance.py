@@ -198,14 +198,14 @@ def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_r
 
 def _held_at_cost(statement: dict[str, Any]) -> bool:
     """Whether most of a party's money back (P50) is its positions open at the horizon, valued at
-    cost or par (:mod:`gigawatt.finance.terminal`: loans, equity, warrants; not leases' payments
-    after it, which are discounted) rather than cash received."""
+    cost or par (:mod:`gigawatt.finance.terminal`: loans, equity, warrants; not leases' or compute
+    contracts' payments after it, which are discounted) rather than cash received."""
     totals = statement["totals"]
     by_kind = (statement.get("terminal_value") or {}).get("by_kind_usd")
     if by_kind is None:  # a summary from before terminal values by kind
         held = (totals.get("terminal_value_usd") or {}).get("p50") or 0.0
     else:
-        held = sum(v.get("p50") or 0.0 for k, v in by_kind.items() if k != "lease")
+        held = sum(v.get("p50") or 0.0 for k, v in by_kind.items() if k not in ("lease", "compute"))
     return held > 0 and held > totals["cash_in_usd"]["p50"]
 
 

@@ -19,11 +19,11 @@ added to both sides' NPV (never to the ledger, which holds cash only):
   end) and its residual value guarantee at its end, discounted to the horizon at the NPV's
   discount rate (continuously, at ``ln(1 + rate)`` a year; payment terms ignored after the
   horizon): a receivable for the lessor, a liability for the lessee, as if the ledger ran on.
-  The asset the lessor keeps after the lease (its residual value) is not counted.
-
-Compute contracts are not valued at the horizon: a term cut by it leaves its RPO at the
-horizon (``rpo_usd``), which the statements report; in ``stargate`` every compute contract
-ends inside the horizon.
+  The asset the lessor keeps after the lease (its residual value) is not counted;
+* compute contract whose term runs past the horizon — the same, on its own schedule: each
+  phase's part of the value a day (``term_from: online``: from its online date; else the
+  contract's, at the delivered share and usage of the horizon's last period), less what was
+  prepaid, to its term's end: a receivable for the seller, a liability for the buyer.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from gigawatt.finance.capacity import DAYS_PER_YEAR
-from gigawatt.finance.contracts import LeaseSchedule
+from gigawatt.finance.contracts import PaymentSchedule
 from gigawatt.finance.funding import policy_contract
 from gigawatt.finance.ledger import WORLD, entry_sum
 from gigawatt.finance.model import Money
@@ -46,6 +46,8 @@ CONVENTIONS = {
     "investment": "equity at cost (amount paid in; a funding policy's equity too)",
     "warrant": "vested shares at their value when they vested",
     "lease": "remaining payments (escalated, to the term's end) and residual value guarantee, "
+    "discounted to the horizon at the NPV's discount rate",
+    "compute": "remaining payments to the term's end (the last period's delivered share), "
     "discounted to the horizon at the NPV's discount rate",
 }
 
@@ -90,9 +92,9 @@ def terminal_values(money: Money, discount_rate: float = 0.10) -> list[TerminalV
             add(name, "investment", contract.payer, contract.payee, total(name, "equity"))
         elif contract.kind == "warrant" and result is not None and result.warrant_granted_usd is not None:
             add(name, "warrant", contract.payee, contract.payer, result.warrant_granted_usd[:, -1])
-        elif contract.kind == "lease" and result is not None and result.lease is not None:
-            value = lease_value_usd(result.lease, float(money.edges[-1]), discount_rate)
-            add(name, "lease", contract.payee, contract.payer, value)
+        elif contract.kind in ("lease", "compute") and result is not None and result.schedule is not None:
+            value = lease_value_usd(result.schedule, float(money.edges[-1]), discount_rate)
+            add(name, contract.kind, contract.payee, contract.payer, value)
     for party, funded in money.funding.parties.items() if money.funding else ():
         debt = funded.outstanding_debt_usd
         if debt is not None:
@@ -105,10 +107,10 @@ def terminal_values(money: Money, discount_rate: float = 0.10) -> list[TerminalV
     return out
 
 
-def lease_value_usd(schedule: LeaseSchedule, horizon_day: float, rate_per_year: float) -> np.ndarray:
-    """What a lease still pays after ``horizon_day`` (module doc), per draw, valued there: each
-    phase's rent year by year from its start (whole years escalate it), discounted continuously
-    at ``ln(1 + rate_per_year)``, and its guarantee at its end."""
+def lease_value_usd(schedule: PaymentSchedule, horizon_day: float, rate_per_year: float) -> np.ndarray:
+    """What a lease (or compute contract) still pays after ``horizon_day`` (module doc), per draw,
+    valued there: each phase's payments year by year from its start (whole years escalate them),
+    discounted continuously at ``ln(1 + rate_per_year)``, and its guarantee at its end."""
     start = schedule.start_day
     end = start + schedule.term_days[:, None]
     live = np.isfinite(start) & (end > horizon_day)
