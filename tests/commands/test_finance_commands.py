@@ -57,7 +57,8 @@ def test_finance_table_says_when_rpo_lapses_and_leaves_out_parties_without_money
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
     # the RPO series falls to zero at the contracts' term end: the output says what lapses, when
-    assert "oracle: RPO peaks at $" in text and "is never delivered and lapses (P50), most in 20" in text
+    assert "oracle: RPO of the compute contracts modelled here peaks at $" in text
+    assert "not oracle's reported RPO" in text and "is never delivered and lapses (P50)" in text
     assert "does not extend a term" in text
     assert "No money in any draw (not shown):" in text and "│ aker " not in result.output
     assert max(len(line) for line in result.output.splitlines()) <= 80
@@ -68,6 +69,44 @@ def test_finance_table_says_when_rpo_lapses_and_leaves_out_parties_without_money
     assert "†" not in oracle
     # what a party's line covers, where the scenario says: OpenAI's revenue and costs company-wide
     assert "openai: revenue is company-wide and so are the compute costs" in text
+    # a vendor paid for chips whose costs are not modelled: its NPV is marked receipts only
+    nvidia = next(line for line in result.output.splitlines() if line.startswith("│ nvidia "))
+    assert "‡" in nvidia and "‡" not in oracle
+    assert "‡ nvidia, microsoft, aws" in text and "receipts only, costs not modelled" in text
+
+
+def test_rpo_sentence_names_the_modelled_contracts_and_no_year_for_a_lapse_under_half_a_billion():
+    from gigawatt.commands.finance import _rpo_sentence
+
+    def statement(by_year: list[float]) -> dict:
+        lines = {"rpo_usd": {"p50": [400e9, 467e9, 300e9]}, "rpo_lapsed_usd": {"p50": by_year}}
+        return {"years": [2025, 2026, 2027], "lines": lines, "totals": {"rpo_lapsed_usd": {"p50": 1.4e9}}}
+
+    small = _rpo_sentence("oracle", statement([0.0, 0.0, 0.4e9]))
+    assert small is not None and small.startswith(
+        "oracle: RPO of the compute contracts modelled here peaks at $467B at end-2026 (P50) — not "
+        "oracle's reported RPO, which also counts backlog the scenario does not model; $1B is never "
+        "delivered and lapses (P50) when contracts' terms end."
+    )
+    assert "most in" not in small
+    large = _rpo_sentence("oracle", statement([0.0, 0.0, 1.2e9]))
+    assert large is not None and "lapses (P50), most in 2027 ($1B), when contracts' terms end." in large
+
+
+def test_irr_share_under_half_a_percent_reads_under_one_percent():
+    """A P50 IRR over a sliver of draws says so ("<1%"), never "(0%)" beside a rate."""
+    from gigawatt.commands.common import console
+    from gigawatt.commands.finance import _print_totals
+
+    bands = {"p10": 1e9, "p50": 2e9, "p90": 3e9}
+    totals = {
+        k: bands
+        for k in ("cash_in_usd", "cash_out_usd", "capex_usd", "depreciation_usd", "rpo_lapsed_usd", "npv_usd")
+    }
+    totals |= {"irr_per_year": {"p50": -0.57}, "irr_defined_share": 0.003, "terminal_value_usd": {"p50": 0.0}}
+    with console.capture() as out:
+        _print_totals("x", {"nscale": {"totals": totals}}, 5.5, 0.1)
+    assert "(<1%)" in out.get() and "(0%)" not in out.get()
 
 
 def test_stress_table_says_never_and_explains_a_delay_that_looks_like_relief():

@@ -150,7 +150,8 @@ def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_r
         f"NPV at {discount_rate:.0%}/yr)",
     )
     quiet = [name for name, s in result.items() if not _has_money(s)]
-    at_cost = [name for name, s in result.items() if name not in quiet and _held_at_cost(s["totals"])]
+    at_cost = [name for name, s in result.items() if name not in quiet and _held_at_cost(s)]
+    receipts = [name for name, s in result.items() if name not in quiet and not s.get("costs_modelled", True)]
     for name, s in result.items():
         if name in quiet:
             continue
@@ -163,14 +164,21 @@ def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_r
                 _b3(t[key]["p50"])
                 for key in ("cash_in_usd", "cash_out_usd", "capex_usd", "depreciation_usd", "rpo_lapsed_usd")
             ),
-            _b3(t["npv_usd"]["p50"]),
+            _b3(t["npv_usd"]["p50"]) + ("‡" if name in receipts else ""),
             "n/a"
             if irr is None
-            else f"{round(irr * 100)}%{mark}\n" + (f"({unique:.0%})" if unique < 0.995 else "(all)"),
+            else f"{round(irr * 100)}%{mark}\n" + (f"({_share(unique)})" if unique < 0.995 else "(all)"),
         )
     console.print(table)
     if quiet:
         console.print(f"No money in any draw (not shown): {', '.join(quiet)}.", highlight=False)
+    if receipts:
+        console.print(
+            f"‡ {', '.join(receipts)}: receipts only, costs not modelled — paid for chips, compute or "
+            "leases, they buy and run nothing in the scenario, so their NPV is the present value of "
+            "what they are paid, not a profit.",
+            highlight=False,
+        )
     if at_cost:
         console.print(
             f"† {', '.join(at_cost)}: most of what comes back is the stake or loan still held at the "
@@ -188,10 +196,16 @@ def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_r
     )
 
 
-def _held_at_cost(totals: dict[str, Any]) -> bool:
+def _held_at_cost(statement: dict[str, Any]) -> bool:
     """Whether most of a party's money back (P50) is its positions open at the horizon, valued at
-    cost or par (:mod:`gigawatt.finance.terminal`) rather than cash received."""
-    held = (totals.get("terminal_value_usd") or {}).get("p50") or 0.0
+    cost or par (:mod:`gigawatt.finance.terminal`: loans, equity, warrants; not leases' or compute
+    contracts' payments after it, which are discounted) rather than cash received."""
+    totals = statement["totals"]
+    by_kind = (statement.get("terminal_value") or {}).get("by_kind_usd")
+    if by_kind is None:  # a summary from before terminal values by kind
+        held = (totals.get("terminal_value_usd") or {}).get("p50") or 0.0
+    else:
+        held = sum(v.get("p50") or 0.0 for k, v in by_kind.items() if k not in ("lease", "compute"))
     return held > 0 and held > totals["cash_in_usd"]["p50"]
 
 
@@ -560,10 +574,12 @@ def _rpo_sentence(name: str, statement: dict[str, Any]) -> str | None:
     rpo = statement["lines"]["rpo_usd"]["p50"]
     by_year = statement["lines"]["rpo_lapsed_usd"]["p50"]
     peak, most = max(range(len(rpo)), key=rpo.__getitem__), max(range(len(by_year)), key=by_year.__getitem__)
+    when = f", most in {years[most]} (${by_year[most] / 1e9:,.0f}B)," if by_year[most] >= 0.5e9 else ""
     return (
-        f"{name}: RPO peaks at ${rpo[peak] / 1e9:,.0f}B at end-{years[peak]} (P50); "
-        f"${lapsed / 1e9:,.0f}B is never delivered and lapses (P50), most in {years[most]} "
-        f"(${by_year[most] / 1e9:,.0f}B), when contracts' terms end. RPO counts to each compute "
+        f"{name}: RPO of the compute contracts modelled here peaks at ${rpo[peak] / 1e9:,.0f}B at "
+        f"end-{years[peak]} (P50) — not {name}'s reported RPO, which also counts backlog the "
+        f"scenario does not model; ${lapsed / 1e9:,.0f}B is never delivered and "
+        f"lapses (P50){when} when contracts' terms end. RPO counts to each compute "
         "contract's term end (a term from each phase's online date: a term after the last phase's) "
         "and the model does not extend a term when capacity comes late; the "
         "sources do not say whether the rest would be delivered later, renegotiated or cancelled."

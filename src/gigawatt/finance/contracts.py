@@ -17,7 +17,8 @@ non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
   ones were taken (one uniform draw ``u``: ``k`` renewals when ``u < p^k``); with a residual
   value guarantee the tenant pays the lessor, at each phase's lease end, its share (by MW) of
   ``residual_value_guarantee`` less what the asset is worth (``residual_value`` × ``asset_cost``),
-  if positive (a lease ending after the horizon pays it outside the ledger);
+  if positive (a lease running past the horizon pays the rest of its payments and the guarantee
+  outside the ledger: :mod:`gigawatt.finance.terminal` values them at the horizon);
 * compute — ``value`` over ``term`` from ``start``, recognised at ``value/term`` per day times
   the delivered share (online MW / ``capacity``, or / the sites' total MW with ``sized_to_sites``;
   with ``term_from: online`` each phase's share runs the term from its online date instead) and,
@@ -25,7 +26,8 @@ non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
   revenue it would have at ``reference_growth`` (at most 1), so a demand shock reaches the seller's
   revenue; what is not recognised by the end of the term lapses: RPO never delivered. RPO counts
   from ``signed``. ``prepaid`` of the value is paid at signing and drawn down as delivered (the rest paid as
-  recognised); the prepaid part of what lapses is refunded at the term's end;
+  recognised); the prepaid part of what lapses is refunded at the term's end; a term running past
+  the horizon pays the rest outside the ledger (:mod:`gigawatt.finance.terminal` values it);
 * investment — tranches fire when all their milestones are met (GW online, a date); a
   tranche with ``probability`` < 1 is withheld in that share of draws; stake = amount / valuation;
 * warrant — tranches of shares vest on milestones and share-price hurdles along the path
@@ -45,7 +47,7 @@ non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property, partial
 
 import numpy as np
@@ -57,6 +59,7 @@ from gigawatt.scenario import Contract
 __all__ = [
     "Flow",
     "ContractResult",
+    "PaymentSchedule",
     "contract_flows",
     "period_of",
     "delay_periods",
@@ -81,6 +84,21 @@ class Flow:
     contract: str
     kind: str
     amount_usd: np.ndarray
+
+
+@dataclass(frozen=True)
+class PaymentSchedule:
+    """What a lease or compute contract pays as drawn, per draw and phase, to value what runs past
+    the horizon (:mod:`gigawatt.finance.terminal`): each phase pays ``usd_per_day`` from
+    ``start_day`` for ``term_days`` (a lease's renewals taken included), times ``growth`` to the
+    power of the whole years since its start (a lease's escalator), and ``guarantee_usd`` (a
+    residual value guarantee, if any) at its end."""
+
+    start_day: np.ndarray
+    usd_per_day: np.ndarray
+    growth: np.ndarray
+    term_days: np.ndarray
+    guarantee_usd: np.ndarray | None = None
 
 
 @dataclass
@@ -108,6 +126,8 @@ class ContractResult:
     energy_mwh: np.ndarray | None = None
     #: loans with covenants: the service after covenants (breach period, amounts called or swept)
     covenants: LoanService | None = None
+    #: leases and compute contracts: the payment schedule, for what runs past the horizon
+    schedule: PaymentSchedule | None = None
 
     @cached_property
     def stake_fraction(self) -> np.ndarray | None:
@@ -339,6 +359,7 @@ def _lease(t: _Terms) -> None:
         lease_usd[:, lo:hi] += days
     t.flow("lease", delay_periods(lease_usd, t.terms_days, edges))
     t.result.covered = partial(_leased_mw, capacity, edges, term_days)
+    t.result.schedule = PaymentSchedule(capacity.date, rate, 1 + t.term("escalator"), term_days)
     if t.contract.residual_value_guarantee_usd is not None:
         gap = np.clip(
             t.term("residual_value_guarantee") - t.term("residual_value") * t.term("asset_cost"), 0.0, None
@@ -350,6 +371,7 @@ def _lease(t: _Terms) -> None:
         for k in range(ends.shape[1]):  # added in place: the same sums, no fresh array each
             at_period(ends[:, k], gap * share[:, k], edges, rvg)
         t.flow("residual_value_guarantee", rvg)
+        t.result.schedule = replace(t.result.schedule, guarantee_usd=gap[:, None] * share)
 
 
 def _year_powers(growth: np.ndarray, mid: np.ndarray, date: np.ndarray) -> np.ndarray:
@@ -452,10 +474,14 @@ def _compute(t: _Terms, usage: np.ndarray | None) -> None:
     if t.contract.term_from == "online":
         recognised, ends = _phase_terms(t, start, term_days)
         share = None
+        total = t.capacity.total_mw  # each phase's part of the value a day, from its online date
+        begin = np.maximum(t.capacity.date, start[:, None])
+        per_day = (value / term_days)[:, None] * t.capacity.mw / np.where(total > 0, total, 1.0)[:, None]
     else:
         recognised = overlap_days(edges, start, start + term_days)  # days, then USD, in place
         ends = start + term_days
         share = _delivered_share(t)  # the share delivered, None where it is 1
+        begin, per_day = start[:, None], (value / term_days)[:, None]
     if usage is not None:
         used = 1 - t.term("demand_share")[:, None] * (1 - usage)
         share = used if share is None else share * used
@@ -481,6 +507,9 @@ def _compute(t: _Terms, usage: np.ndarray | None) -> None:
     # paid as recognised, less what was prepaid (nothing prepaid: the same array, read only)
     billed = recognised * (1 - prepaid) if np.any(prepaid) else recognised
     t.flow("compute", delay_periods(billed, t.terms_days, edges))
+    # after the horizon: paid at the last period's delivered share and usage, less what was prepaid
+    per_day = per_day * (1 - prepaid) * (1.0 if share is None else share[:, -1:])
+    t.result.schedule = PaymentSchedule(begin, per_day, np.ones(len(value)), term_days)
 
 
 def _investment_or_loan(t: _Terms) -> None:

@@ -8,18 +8,31 @@ such contract is one whose income the scenario does not model, usually because n
 reported (Stargate UAE: G42 funds and builds, OpenAI and Oracle operate; REFERENCE §2, §31):
 its payers' NPV then counts costs without income, a gap in the scenario, not a finding about
 them. A site its owner uses itself (tenant = owner or operator) is not one.
+
+The mirror gap: a party paid for what it sells (chips, compute, leases, power) that buys
+nothing and runs nothing in the scenario (no purchase, no site's electricity, staff or
+maintenance, no operating costs) — a chip maker or a cloud selling from capacity the scenario
+does not build. What it sells costs it something the model leaves out, so its NPV is the
+present value of receipts, not a profit (:func:`receipts_only`; ``costs_modelled`` in the
+statements).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from gigawatt.finance.chips import buys_chips
+from gigawatt.finance.ledger import WORLD, Ledger
 from gigawatt.scenario import Scenario
 
-__all__ = ["UnsoldSite", "unsold_sites"]
+__all__ = ["UnsoldSite", "unsold_sites", "receipts_only"]
 
 _SELLS_CAPACITY = ("lease", "compute")
+#: What a party is paid for what it sells, and the costs of selling it the model can hold.
+_SALES = ("purchase", "compute", "lease", "power")
+_COSTS = ("purchase", "electricity", "staff", "maintenance", "operating_costs")
 
 
 @dataclass(frozen=True)
@@ -56,3 +69,11 @@ def unsold_sites(scenario: Scenario) -> list[UnsoldSite]:
         if paid:
             out.append(UnsoldSite(site_id, paid))
     return out
+
+
+def receipts_only(book: Ledger) -> list[str]:
+    """Parties paid for sales in some draw that pay no cost of selling in any (module doc)."""
+    moved = np.any(book.totals() != 0.0, axis=1)  # entries with money in some draw
+    sells = set(book.payee[moved & np.isin(book.kind, _SALES)])
+    costs = set(book.payer[moved & np.isin(book.kind, _COSTS)])
+    return [p for p in book.parties if p in sells and p not in costs and p != WORLD]

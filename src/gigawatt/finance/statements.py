@@ -12,8 +12,10 @@ bought, and other operating costs; the three site lines are also shown on their 
 with covenants shows in its borrower's and lender's statements: the share of draws that
 breach, when, and the balance called or swept. NPV counts the positions still open at the
 horizon at their terminal value (:mod:`gigawatt.finance.terminal`: loans at par, equity at cost,
-warrants at intrinsic value), shown on its own as ``terminal_value_usd``; ``npv_cash_only_usd``
-is the NPV of cash alone.
+a funding policy's equity too, warrants at intrinsic value, leases' remaining payments
+discounted), shown on its own as ``terminal_value_usd``; ``npv_cash_only_usd`` is the NPV of
+cash alone. ``costs_modelled`` is false for a party paid for sales whose costs of selling the
+scenario does not hold (:func:`gigawatt.finance.customers.receipts_only`): its NPV is receipts.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from gigawatt import units
 from gigawatt.finance.capacity import DAYS_PER_YEAR
 from gigawatt.finance.chips import capital_contracts
 from gigawatt.finance.covenants import LoanService
+from gigawatt.finance.customers import receipts_only
 from gigawatt.finance.ledger import WORLD, entry_sum
 from gigawatt.finance.model import Money
 from gigawatt.finance.quantiles import percentiles
@@ -414,11 +417,11 @@ def _yearly_depreciation(
 
 def _returns(
     money: Money, party: str, cal: _Calendar, positions: list[TerminalValue]
-) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+) -> tuple[dict[str, Any], tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
     """A party's NPV (with and without the positions open at the horizon), terminal value and
-    IRR, and its terminal value by contract."""
+    IRR, and its terminal value by contract and by kind."""
     net = money.book.net(party)
-    terminal, parts = terminal_by_party(money, party, positions)
+    terminal, parts, kinds = terminal_by_party(money, party, positions)
     with_terminal = net
     if terminal.any():
         with_terminal = net.copy()
@@ -432,7 +435,7 @@ def _returns(
         "irr_per_year": _bands(rates),
         "irr_defined_share": float(np.mean(np.isfinite(rates))),
     }
-    return totals, parts
+    return totals, (parts, kinds)
 
 
 def _breakdowns(party: str, sums: _Sums) -> dict[str, Any]:
@@ -485,12 +488,13 @@ def statements(
     """Statements of each party (all but the world by default), by calendar year."""
     cal = _calendar(money.edges, discount_rate)
     sums = _Sums(money, cal)
-    open_positions = terminal_values(money)
+    open_positions = terminal_values(money, discount_rate)
+    unpriced = receipts_only(money.book)
     out: dict[str, Any] = {}
     for party in parties or [p for p in money.parties if p != WORLD]:
         cash, cash_totals = _cash_lines(money, party, sums)
         capex, capex_totals = _capex_lines(money, party, sums, life_years)
-        returns, terminal_parts = _returns(money, party, cal, open_positions)
+        returns, (terminal_parts, terminal_kinds) = _returns(money, party, cal, open_positions)
         stakes, covenants = _positions(money, party)
         out[party] = {
             "years": cal.years,
@@ -515,8 +519,10 @@ def statements(
                 "at": units.format_date(money.edges[-1]),
                 "conventions": CONVENTIONS,
                 "by_contract_usd": {n: _bands(v) for n, v in terminal_parts.items()},
+                "by_kind_usd": {k: _bands(v) for k, v in terminal_kinds.items()},
             },
             "useful_life_years": life_years,
             "discount_rate_per_year": discount_rate,
+            "costs_modelled": party not in unpriced,
         }
     return out
