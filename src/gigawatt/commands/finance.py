@@ -191,7 +191,9 @@ def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_r
         "* IRR (P50) only over draws whose net cash goes out first and then only comes in, where it "
         "is unique (share of draws in brackets; all: every draw); n/a: in every draw net cash changes "
         "sign more than once (several rates fit, Descartes' rule of signs) or comes in first — read "
-        "NPV instead.",
+        "NPV instead. NPV: the horizon's cash flows plus what is still open at its end (stakes and "
+        "loans at cost or par, leases' and contracts' remaining payments), not the value of a "
+        "business after the horizon: a company still growing then reads low.",
         highlight=False,
     )
 
