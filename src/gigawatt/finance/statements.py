@@ -343,20 +343,25 @@ def _cash_lines(money: Money, party: str, sums: _Sums) -> tuple[dict[str, Any], 
     cash_in_y, cash_out_y = sums.year(inn), sums.year(out_mask)
     cash_in_y = zero if cash_in_y is None else cash_in_y
     cash_out_y = zero if cash_out_y is None else cash_out_y
-    sales_y = sums.year(inn & np.isin(book.kind, _SALES))
+    sales = inn & np.isin(book.kind, _SALES)
+    sales_y = sums.year(sales)
     recognised = _contract_lines(money, party, "recognised_usd")
     if recognised is not None:
         sales_y = sums.yearly(recognised) if sales_y is None else sales_y + sums.yearly(recognised)
+    # lines that are a set of entries' sums (revenue without compute contracts; net cash without
+    # payments out, as cash in less zeros is cash in bit for bit) read those entries' kept bands
+    revenue = _year_bands(sales_y, n_years) if recognised is not None else sums.year_bands(sales)
     rpo = _contract_lines(money, party, "rpo_usd")
     lapsed = _contract_lines(money, party, "rpo_lapsed_usd")
     cash0 = money.parameters.get(f"parties.{party}.cash", np.zeros(book.shape[0]))
     net_y = cash_in_y - cash_out_y
+    net_bands = _bands(net_y) if out_mask.any() else sums.year_bands(inn)
     position_y = cash0[:, None] + np.cumsum(net_y, axis=1)  # at each year's last period end
     lines = {
         "cash_in_usd": sums.year_bands(inn),
         "cash_out_usd": sums.year_bands(out_mask),
-        "net_cash_usd": _bands(net_y),
-        "revenue_usd": _year_bands(sales_y, n_years),
+        "net_cash_usd": net_bands,
+        "revenue_usd": revenue,
         "opex_usd": sums.year_bands(out_mask & np.isin(book.kind, _OPEX)),
         **{f"opex_{k}_usd": sums.year_bands(out_mask & (book.kind == k)) for k in _SITE_OPEX},
         "rpo_usd": _year_bands(None if rpo is None else rpo[:, sums.cal.last_of_year], n_years),
