@@ -113,8 +113,13 @@ def test_positions_worked_out_when_read_are_the_formulas(money):
 def test_rpo_worked_out_when_read_is_the_running_total_of_what_is_recognised(money):
     computes = [n for n, c in money.scenario.contracts.items() if c.kind == "compute"]
     assert computes
+    year_ends = np.array([3, 7, 11, len(money.edges) - 2])
     for name in computes:
         r, base = money.results[name], f"contracts.{name}"
+        before = r.rpo_at(year_ends)  # worked out at those periods only: rpo_usd not yet read
+        assert "rpo_usd" not in r.__dict__
+        assert before.tobytes() == np.ascontiguousarray(r.rpo_usd[:, year_ends]).tobytes()
+        assert r.rpo_at(year_ends).tobytes() == before.tobytes()  # read from rpo_usd now
         value, edges = money.parameters[f"{base}.value"], money.edges
         ends = money.parameters[f"{base}.start"] + money.parameters[f"{base}.term"] * 7.0
         cum = np.cumsum(r.recognised_usd, axis=1)

@@ -85,8 +85,9 @@ class ContractResult:
     """What one contract produces: cash flows and non-cash positions ``(draw, period)``."""
 
     flows: list[Flow] = field(default_factory=list)
-    #: how to work out the RPO held by the seller at each period's end: :attr:`rpo_usd`
-    rpo: Callable[[], np.ndarray] | None = None
+    #: how to work out the RPO held by the seller at the end of each period (of the periods given,
+    #: of all given ``None``): :attr:`rpo_usd`, :meth:`rpo_at`
+    rpo: Callable[[np.ndarray | None], np.ndarray] | None = None
     #: how to work out the RPO that lapsed undelivered at the term's end: :attr:`rpo_lapsed_usd`
     lapsed: Callable[[], np.ndarray] | None = None
     #: recognised revenue (compute contracts), before payment terms
@@ -116,7 +117,14 @@ class ContractResult:
     def rpo_usd(self) -> np.ndarray | None:
         """Remaining performance obligation held by the seller at each period's end ``(draw,
         period)``, worked out when first read (statements, RPO series, a run's summary: not flows)."""
-        return None if self.rpo is None else self.rpo()
+        return None if self.rpo is None else self.rpo(None)
+
+    def rpo_at(self, periods: np.ndarray) -> np.ndarray | None:
+        """:attr:`rpo_usd` at the end of the ``periods`` only ``(draw, len(periods))``: the same
+        numbers, without the other periods' (statements read year ends)."""
+        if self.rpo is None or "rpo_usd" in self.__dict__:
+            return None if self.rpo_usd is None else self.rpo_usd[:, periods]
+        return self.rpo(periods)
 
     @cached_property
     def rpo_lapsed_usd(self) -> np.ndarray | None:
@@ -491,13 +499,19 @@ def _running_total(values: np.ndarray) -> np.ndarray:
 
 
 def _rpo(
-    recognised: np.ndarray, value: np.ndarray, signed: np.ndarray, ends: np.ndarray, edges: np.ndarray
+    recognised: np.ndarray,
+    value: np.ndarray,
+    signed: np.ndarray,
+    ends: np.ndarray,
+    edges: np.ndarray,
+    periods: np.ndarray | None,
 ) -> np.ndarray:
-    """A compute contract's RPO at each period's end: its value less what is recognised so far,
-    from signing until the term ends (zero outside)."""
-    ended = edges[1:][None, :] >= ends[:, None]
-    live = (edges[1:][None, :] >= signed[:, None]) & ~ended
-    rpo: np.ndarray = np.subtract(value[:, None], np.cumsum(recognised, axis=1))
+    """A compute contract's RPO at each period's end (only the ``periods``, if given): its value
+    less what is recognised so far, from signing until the term ends (zero outside)."""
+    at = slice(None) if periods is None else periods
+    end = edges[1:][at]
+    live = (end[None, :] >= signed[:, None]) & ~(end[None, :] >= ends[:, None])
+    rpo: np.ndarray = np.subtract(value[:, None], np.cumsum(recognised, axis=1)[:, at])
     np.copyto(rpo, 0.0, where=~live)  # np.where(live, rpo, 0.0) in place
     return rpo
 
