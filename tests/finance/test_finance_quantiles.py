@@ -70,6 +70,23 @@ def test_a_column_constant_only_on_the_sampled_draws_is_partitioned():
     assert percentiles(values).tobytes() == np.percentile(values, (10, 50, 90), axis=0).tobytes()
 
 
+def test_columns_repeating_the_one_before_are_numpys_bit_for_bit():
+    """A column the same as the one before it, bit for bit, takes that one's order statistics (a
+    running figure that stops moving); one that differs only between the sampled draws, or only in
+    the sign of its zeros, is partitioned."""
+    n = 2001
+    rng = np.random.default_rng(3)
+    walk = np.cumsum(rng.standard_normal((n, 4)) * 1e9, axis=1)
+    off = walk[:, -1].copy()
+    off[[95, 96, 98, 99, 100]] = -1e13  # the same as the column before on every 97th draw only
+    mixed = np.where(rng.random(n) < 0.5, 0.0, -0.0)  # zeros of both signs, then each flipped
+    values = np.column_stack([walk, walk[:, -1], off, off, np.zeros(n), mixed, -mixed, -mixed, walk[:, 0]])
+    expected = np.percentile(values, (10, 50, 90), axis=0)
+    assert percentiles(values).tobytes() == expected.tobytes()
+    by_year = values.reshape(n, 2, 6)  # (draw, party, year): the columns in order, flat
+    assert percentiles(by_year).tobytes() == np.percentile(by_year, (10, 50, 90), axis=0).tobytes()
+
+
 def test_median_se_reads_the_draws_around_the_median_not_the_band():
     from gigawatt.compare import band_median_se
     from gigawatt.finance.flows import median_se

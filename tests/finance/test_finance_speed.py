@@ -8,10 +8,10 @@ from hypothesis.extra.numpy import arrays
 
 from gigawatt.finance import settle, simulate_money
 from gigawatt.finance.capacity import DAYS_PER_YEAR, Capacity, _scatter, finance_edges, overlap_days
-from gigawatt.finance.contracts import _leased_mw, _periods_touched, contract_flows
+from gigawatt.finance.contracts import _leased_mw, _periods_touched, _running_total, at_period, contract_flows
 from gigawatt.finance.covenants import CovenantTerms, _after_breach, _reserve, _schedule
 from gigawatt.finance.flows import _median_over_draws
-from gigawatt.finance.model import _growth_factor, buildout
+from gigawatt.finance.model import _growth_factor, buildout, money_parameters
 from gigawatt.finance.quantiles import percentiles
 from gigawatt.sampling import collect, sample
 from gigawatt.scenario import Contract, load_scenario
@@ -108,6 +108,44 @@ def test_positions_worked_out_when_read_are_the_formulas(money):
             assert np.array_equal(r.stake_fraction, np.cumsum(paid, axis=1) / valuation[:, None])
         elif contract.kind not in ("lease", "compute"):
             assert r.covered_mw is None and r.stake_fraction is None
+
+
+def test_rpo_worked_out_when_read_is_the_running_total_of_what_is_recognised(money):
+    computes = [n for n, c in money.scenario.contracts.items() if c.kind == "compute"]
+    assert computes
+    year_ends = np.array([3, 7, 11, len(money.edges) - 2])
+    for name in computes:
+        r, base = money.results[name], f"contracts.{name}"
+        before = r.rpo_at(year_ends)  # worked out at those periods only: rpo_usd not yet read
+        assert "rpo_usd" not in r.__dict__
+        assert before.tobytes() == np.ascontiguousarray(r.rpo_usd[:, year_ends]).tobytes()
+        assert r.rpo_at(year_ends).tobytes() == before.tobytes()  # read from rpo_usd now
+        value, edges = money.parameters[f"{base}.value"], money.edges
+        ends = money.parameters[f"{base}.start"] + money.parameters[f"{base}.term"] * 7.0
+        cum = np.cumsum(r.recognised_usd, axis=1)
+        if money.scenario.contracts[name].term_from != "online":
+            expected = at_period(ends, value - cum[:, -1], edges) * (ends < edges[-1])[:, None]
+            assert r.rpo_lapsed_usd.tobytes() == expected.tobytes()
+        live = r.rpo_usd != 0
+        assert np.array_equal(r.rpo_usd[live], (value[:, None] - cum)[live])
+
+
+@settings(max_examples=200, deadline=None)
+@given(arrays(np.float64, (6, 9), elements=st.one_of(st.floats(-1e12, 1e12), st.just(-0.0))))
+def test_a_running_total_is_the_last_of_numpys_running_sums(values):
+    assert _running_total(values).tobytes() == np.cumsum(values, axis=1)[:, -1].tobytes()
+
+
+def test_fixed_money_terms_are_the_numbers_sample_fills_without_memory_per_draw(money):
+    wanted = money_parameters(money.scenario)
+    fixed = [k for k, d in wanted.items() if d.is_fixed]
+    assert fixed and len(fixed) < len(wanted)
+    drawn = sample({k: wanted[k] for k in fixed[:50]}, 3, 0, 400)
+    for k in fixed[:50]:
+        got = money.parameters[k]
+        assert got.strides == (0,) and not got.flags.writeable
+        assert got.dtype == drawn[k].dtype and np.ascontiguousarray(got).tobytes() == drawn[k].tobytes()
+    assert list(money.parameters)[: len(wanted)] == list(wanted)  # the order sample gives
 
 
 def test_covered_mw_in_some_cells_is_those_cells_of_the_whole(money):

@@ -106,10 +106,11 @@ class ContractResult:
     """What one contract produces: cash flows and non-cash positions ``(draw, period)``."""
 
     flows: list[Flow] = field(default_factory=list)
-    #: remaining performance obligation held by the seller, at each period's end
-    rpo_usd: np.ndarray | None = None
-    #: RPO that lapsed undelivered at the end of the term, in the period it lapsed
-    rpo_lapsed_usd: np.ndarray | None = None
+    #: how to work out the RPO held by the seller at the end of each period (of the periods given,
+    #: of all given ``None``): :attr:`rpo_usd`, :meth:`rpo_at`
+    rpo: Callable[[np.ndarray | None], np.ndarray] | None = None
+    #: how to work out the RPO that lapsed undelivered at the term's end: :attr:`rpo_lapsed_usd`
+    lapsed: Callable[[], np.ndarray] | None = None
     #: recognised revenue (compute contracts), before payment terms
     recognised_usd: np.ndarray | None = None
     #: how to work out the investor's cumulative equity share of the investee: :attr:`stake_fraction`
@@ -134,6 +135,25 @@ class ContractResult:
         """Cumulative equity share of the investee held by the investor ``(draw, period)``, worked
         out when first read (statements read it)."""
         return None if self.stake is None else self.stake()
+
+    @cached_property
+    def rpo_usd(self) -> np.ndarray | None:
+        """Remaining performance obligation held by the seller at each period's end ``(draw,
+        period)``, worked out when first read (statements, RPO series, a run's summary: not flows)."""
+        return None if self.rpo is None else self.rpo(None)
+
+    def rpo_at(self, periods: np.ndarray) -> np.ndarray | None:
+        """:attr:`rpo_usd` at the end of the ``periods`` only ``(draw, len(periods))``: the same
+        numbers, without the other periods' (statements read year ends)."""
+        if self.rpo is None or "rpo_usd" in self.__dict__:
+            return None if self.rpo_usd is None else self.rpo_usd[:, periods]
+        return self.rpo(periods)
+
+    @cached_property
+    def rpo_lapsed_usd(self) -> np.ndarray | None:
+        """RPO that lapsed undelivered at the end of the term, in the period it lapsed ``(draw,
+        period)``, worked out when first read."""
+        return None if self.lapsed is None else self.lapsed()
 
     @cached_property
     def covered_mw(self) -> np.ndarray | None:
@@ -488,20 +508,15 @@ def _compute(t: _Terms, usage: np.ndarray | None) -> None:
     recognised *= (value / term_days)[:, None]
     if share is not None:
         recognised *= share
-    cum = np.cumsum(recognised, axis=1)
     signed = t.term("signed") if t.contract.signed_date is not None else start
-    ended = edges[1:][None, :] >= ends[:, None]
-    live = (edges[1:][None, :] >= signed[:, None]) & ~ended
-    rpo = np.subtract(value[:, None], cum)
-    np.copyto(rpo, 0.0, where=~live)  # np.where(live, rpo, 0.0) in place
-    t.result.rpo_usd = rpo
-    lapsed_usd = at_period(ends, value - cum[:, -1], edges)
-    lapsed_usd *= (ends < edges[-1])[:, None]
-    t.result.rpo_lapsed_usd = lapsed_usd
+    lapsed = value - _running_total(recognised)  # what is undelivered at the term's end
+    # positions only statements and stress read: worked out when read (``recognised`` is never
+    # changed after this: the ledger's entries are read only)
+    t.result.rpo = partial(_rpo, recognised, value, signed, ends, edges)
+    t.result.lapsed = partial(_rpo_lapsed, lapsed, ends, edges)
     t.result.recognised_usd = recognised
     prepaid = t.term("prepaid")[:, None]
     if np.any(prepaid > 0):
-        lapsed = value - cum[:, -1]
         t.flow("compute", at_period(signed, value, edges) * prepaid)
         t.flow("refund", at_period(ends, lapsed, edges) * prepaid * (ends < edges[-1])[:, None], reverse=True)
     # paid as recognised, less what was prepaid (nothing prepaid: the same array, read only)
@@ -510,6 +525,40 @@ def _compute(t: _Terms, usage: np.ndarray | None) -> None:
     # after the horizon: paid at the last period's delivered share and usage, less what was prepaid
     per_day = per_day * (1 - prepaid) * (1.0 if share is None else share[:, -1:])
     t.result.schedule = PaymentSchedule(begin, per_day, np.ones(len(value)), term_days)
+
+
+def _running_total(values: np.ndarray) -> np.ndarray:
+    """``np.cumsum(values, axis=1)[:, -1]``, the same numbers (each period added in order), without
+    the running totals before it."""
+    out: np.ndarray = values[:, 0].copy()
+    for k in range(1, values.shape[1]):
+        out += values[:, k]
+    return out
+
+
+def _rpo(
+    recognised: np.ndarray,
+    value: np.ndarray,
+    signed: np.ndarray,
+    ends: np.ndarray,
+    edges: np.ndarray,
+    periods: np.ndarray | None,
+) -> np.ndarray:
+    """A compute contract's RPO at each period's end (only the ``periods``, if given): its value
+    less what is recognised so far, from signing until the term ends (zero outside)."""
+    at = slice(None) if periods is None else periods
+    end = edges[1:][at]
+    live = (end[None, :] >= signed[:, None]) & ~(end[None, :] >= ends[:, None])
+    rpo: np.ndarray = np.subtract(value[:, None], np.cumsum(recognised, axis=1)[:, at])
+    np.copyto(rpo, 0.0, where=~live)  # np.where(live, rpo, 0.0) in place
+    return rpo
+
+
+def _rpo_lapsed(lapsed: np.ndarray, ends: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """What is undelivered at the term's end, in the period it ends (within the horizon)."""
+    out = at_period(ends, lapsed, edges)
+    out *= (ends < edges[-1])[:, None]
+    return out
 
 
 def _investment_or_loan(t: _Terms) -> None:

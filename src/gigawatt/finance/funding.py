@@ -222,20 +222,20 @@ def _policy_flows(
     result: PartyFunding,
 ) -> list[Flow]:
     """The ledger flows of what each instrument raised, its interest and a revolver's repayments
-    (each given (period, draw)); what each raised in total into ``result``."""
+    (each given (period, draw), laid out (draw, period) here: only those that become flows, so an
+    equity's interest and a term loan's repayments, all zero, are never copied); what each raised
+    in total into ``result``."""
     flows: list[Flow] = []
-    raised = [np.ascontiguousarray(x.T) for x in raised]
-    repaid = [np.ascontiguousarray(x.T) for x in repaid]
-    interest = [np.ascontiguousarray(x.T) for x in interest]
     for i, inst in enumerate(policy.instruments):
         name = policy_contract(party, i, inst.kind)
-        result.raised_usd[f"{inst.name or inst.kind}#{i}"] = raised[i].sum(axis=1)
+        raised_usd = np.ascontiguousarray(raised[i].T)
+        result.raised_usd[f"{inst.name or inst.kind}#{i}"] = raised_usd.sum(axis=1)
         kind = "equity" if inst.kind == "equity" else "loan_draw"
-        flows.append(Flow(WORLD, party, name, kind, raised[i]))
+        flows.append(Flow(WORLD, party, name, kind, raised_usd))
         if inst.kind != "equity":
-            flows.append(Flow(party, WORLD, name, "interest", interest[i]))
+            flows.append(Flow(party, WORLD, name, "interest", np.ascontiguousarray(interest[i].T)))
         if inst.kind == "revolver":
-            flows.append(Flow(party, WORLD, name, "principal", repaid[i]))
+            flows.append(Flow(party, WORLD, name, "principal", np.ascontiguousarray(repaid[i].T)))
     return flows
 
 

@@ -415,6 +415,18 @@ def _apply_covenants(
     return flows
 
 
+def _sample(wanted: Mapping[str, Dist], seed: int, start: int, stop: int) -> dict[str, np.ndarray]:
+    """:func:`gigawatt.sampling.sample` of ``wanted``, in its order, a fixed number (most of a
+    scenario's money terms: 767 of Stargate's 889) as one value seen as every draw's (read only,
+    no memory per draw: a fresh page per 512 draws is the cost of ``np.full``), the same dtype
+    and value as the array ``sample`` fills."""
+    drawn = sample({k: d for k, d in wanted.items() if not d.is_fixed}, seed, start, stop)
+    return {
+        k: drawn[k] if k in drawn else np.broadcast_to(np.full(1, d.params[0]), (stop - start,))
+        for k, d in wanted.items()
+    }
+
+
 def simulate_money(
     scenario: Scenario,
     ds: xr.Dataset,
@@ -429,7 +441,7 @@ def simulate_money(
     draws = ds.draw.values
     given = {k: np.asarray(v, dtype=float) for k, v in (params or {}).items()}
     wanted = {k: d for k, d in money_parameters(scenario).items() if k not in given}
-    p = {**sample(wanted, seed, int(draws[0]), int(draws[-1]) + 1), **given}
+    p = {**_sample(wanted, seed, int(draws[0]), int(draws[-1]) + 1), **given}
     parties = [n for n in scenario.parties if n != WORLD] + [WORLD]
     phases: dict[tuple[bytes, bool], Capacity] = {}
     results = {

@@ -20,6 +20,7 @@ scenario does not hold (:func:`gigawatt.finance.customers.receipts_only`): its N
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,6 +29,7 @@ import numpy as np
 from gigawatt import units
 from gigawatt.finance.capacity import DAYS_PER_YEAR
 from gigawatt.finance.chips import capital_contracts
+from gigawatt.finance.contracts import ContractResult
 from gigawatt.finance.covenants import LoanService
 from gigawatt.finance.customers import receipts_only
 from gigawatt.finance.ledger import WORLD, entry_sum
@@ -322,13 +324,15 @@ def _year_bands(values: np.ndarray | None, years: int) -> dict[str, Any]:
     return _zero_bands(years) if values is None else _bands(values)
 
 
-def _contract_lines(money: Money, party: str, field: str) -> np.ndarray | None:
-    """A non-cash line of the compute contracts ``party`` sells (``recognised_usd``, ``rpo_usd``,
-    ``rpo_lapsed_usd``) summed, ``(draw, period)``; ``None`` without one."""
+def _contract_lines(
+    money: Money, party: str, read: Callable[[ContractResult], np.ndarray | None]
+) -> np.ndarray | None:
+    """A non-cash line of the compute contracts ``party`` sells (``read`` from each result:
+    recognised, RPO at year ends, RPO lapsed) summed; ``None`` without one."""
     found = [
-        getattr(r, field)
+        line
         for n, r in money.results.items()
-        if getattr(r, field) is not None and money.scenario.contracts[n].payee == party
+        if money.scenario.contracts[n].payee == party and (line := read(r)) is not None
     ]
     if not found:
         return None
@@ -346,23 +350,28 @@ def _cash_lines(money: Money, party: str, sums: _Sums) -> tuple[dict[str, Any], 
     cash_in_y, cash_out_y = sums.year(inn), sums.year(out_mask)
     cash_in_y = zero if cash_in_y is None else cash_in_y
     cash_out_y = zero if cash_out_y is None else cash_out_y
-    sales_y = sums.year(inn & np.isin(book.kind, _SALES))
-    recognised = _contract_lines(money, party, "recognised_usd")
+    sales = inn & np.isin(book.kind, _SALES)
+    sales_y = sums.year(sales)
+    recognised = _contract_lines(money, party, lambda r: r.recognised_usd)
     if recognised is not None:
         sales_y = sums.yearly(recognised) if sales_y is None else sales_y + sums.yearly(recognised)
-    rpo = _contract_lines(money, party, "rpo_usd")
-    lapsed = _contract_lines(money, party, "rpo_lapsed_usd")
+    # lines that are a set of entries' sums (revenue without compute contracts; net cash without
+    # payments out, as cash in less zeros is cash in bit for bit) read those entries' kept bands
+    revenue = _year_bands(sales_y, n_years) if recognised is not None else sums.year_bands(sales)
+    rpo = _contract_lines(money, party, lambda r: r.rpo_at(sums.cal.last_of_year))  # at year ends
+    lapsed = _contract_lines(money, party, lambda r: r.rpo_lapsed_usd)
     cash0 = money.parameters.get(f"parties.{party}.cash", np.zeros(book.shape[0]))
     net_y = cash_in_y - cash_out_y
+    net_bands = _bands(net_y) if out_mask.any() else sums.year_bands(inn)
     position_y = cash0[:, None] + np.cumsum(net_y, axis=1)  # at each year's last period end
     lines = {
         "cash_in_usd": sums.year_bands(inn),
         "cash_out_usd": sums.year_bands(out_mask),
-        "net_cash_usd": _bands(net_y),
-        "revenue_usd": _year_bands(sales_y, n_years),
+        "net_cash_usd": net_bands,
+        "revenue_usd": revenue,
         "opex_usd": sums.year_bands(out_mask & np.isin(book.kind, _OPEX)),
         **{f"opex_{k}_usd": sums.year_bands(out_mask & (book.kind == k)) for k in _SITE_OPEX},
-        "rpo_usd": _year_bands(None if rpo is None else rpo[:, sums.cal.last_of_year], n_years),
+        "rpo_usd": _year_bands(rpo, n_years),
         "rpo_lapsed_usd": _year_bands(None if lapsed is None else sums.yearly(lapsed), n_years),
         "cash_position_usd": _bands(position_y),
     }
