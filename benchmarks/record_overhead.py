@@ -8,10 +8,10 @@ process's CPU and wall time and their ratios (issue 15's goal: a recorded run â‰
 unrecorded one).
 
 ``--parts``: one recorded run in this process with each part of the recording timed, in CPU
-seconds of the thread that does it (the money runs in a thread of its own): per-draw rows
-(``draws_table``, on the worker in a pool), the aggregates' sparse table
-(``aggregates_table``), the two Parquet writes per block, the money of the first 2,000 draws
-(``with_money``), and the catalogue (``begin_run``, ``finish_run``).
+seconds of the thread that does it: per-draw rows (``draws_table``, on the worker in a pool),
+the aggregates' sparse table (``aggregates_table``), the two Parquet writes per block, and the
+catalogue (``begin_run``, ``finish_run``); and the CPU of the money's own process (importing the
+money's modules, then ``with_money`` on the first 2,000 draws).
 
     .venv/bin/python -m benchmarks.record_overhead --draws 100000 --repeat 3 --parts
 """
@@ -78,8 +78,8 @@ def _medians(times: list[tuple[float, float]]) -> tuple[float, float]:
 
 
 def parts(scenario: str, draws: int) -> dict[str, float]:
-    """CPU seconds of each part of one recorded run, in this process: each part's own thread's."""
-    from gigawatt.finance import summary
+    """CPU seconds of each part of one recorded run, in this process: each part's own thread's, and
+    the money's process's (this process's only child)."""
     from gigawatt.scenario import load_scenario
     from gigawatt.store import Store, catalogue, recorded, run_recorded, tables
 
@@ -98,7 +98,6 @@ def parts(scenario: str, draws: int) -> dict[str, float]:
 
     recorded.draws_table = timed("per-draw rows (draws_table)", tables.draws_table)  # type: ignore[attr-defined]
     recorded.aggregates_table = timed("sparse aggregates (aggregates_table)", tables.aggregates_table)  # type: ignore[attr-defined]
-    summary.with_money = timed("money of 2,000 draws (with_money)", summary.with_money)  # type: ignore[assignment]
     store_class = catalogue.Store
     for method, label in (
         ("write_draws", "Parquet: per-draw rows"),
@@ -109,10 +108,16 @@ def parts(scenario: str, draws: int) -> dict[str, float]:
         setattr(store_class, method, timed(label, getattr(store_class, method)))
     loaded = load_scenario(scenario)
     with tempfile.TemporaryDirectory() as tmp:
-        start = time.process_time()
+        start, children = time.process_time(), _children_cpu()
         run_recorded(Store(tmp), scenario, draws=draws, seed=0, block_draws=8192, loaded=loaded)
-        spent["the whole recorded run (run_recorded)"] = time.process_time() - start
+        spent["the whole recorded run (run_recorded), this process"] = time.process_time() - start
+        spent["the money's process: imports, money of 2,000 draws (with_money)"] = _children_cpu() - children
     return spent
+
+
+def _children_cpu() -> float:
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:

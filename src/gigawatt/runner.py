@@ -37,6 +37,7 @@ __all__ = [
     "BlockProgress",
     "DrawProgress",
     "Head",
+    "MONEY_DRAWS",
     "Merge",
     "Sink",
     "auto_workers",
@@ -51,6 +52,9 @@ BackendKind = Literal["inprocess", "local", "dask"]
 BACKENDS: tuple[BackendKind, ...] = ("inprocess", "local", "dask")
 #: A block of draws: its index in the run, its first draw and one past its last.
 Block = tuple[int, int, int]
+#: A recorded run's money is computed on its first draws, this many at most (:class:`Head`); here, not
+#: in :mod:`gigawatt.finance`, so that a run can say how many without importing the money's modules.
+MONEY_DRAWS = 2000
 
 
 @dataclass(frozen=True)
@@ -118,15 +122,13 @@ class Head:
         if out.head is not None:
             self.parts[out.index] = out.head
 
-    def dataset(self) -> Any:
-        """The draws ``0..draws`` in order as a labelled Dataset (the blocks' parts, the engine's
-        ``Draws``, joined: ``concat``, ``to_dataset``), or None when a block of them was not
-        simulated here (a resumed run's earlier blocks)."""
+    def joined(self) -> Any:
+        """The draws ``0..draws`` in order (the blocks' parts, the engine's ``Draws``, joined), or
+        None when a block of them was not simulated here (a resumed run's earlier blocks)."""
         parts = [self.parts[i] for i in sorted(self.parts)]
         if not parts or sum(p.sizes["draw"] for p in parts) != self.draws:
             return None
-        joined = parts[0] if len(parts) == 1 else type(parts[0]).concat(parts)
-        return joined.to_dataset()
+        return parts[0] if len(parts) == 1 else type(parts[0]).concat(parts)
 
 
 @dataclass(frozen=True)

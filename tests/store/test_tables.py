@@ -118,3 +118,54 @@ def test_a_block_from_another_process_is_tabled_from_its_packed_cells_as_the_den
     table = aggregates_table(packed)
     assert "hist" not in vars(packed)  # tabled without unpacking
     assert table.equals(aggregates_table(block))
+
+
+def test_arrays_built_from_buffers_are_what_pyarrow_builds() -> None:
+    from gigawatt.store.tables import _arrow, _strings
+
+    rng = np.random.default_rng(5)
+    valid = rng.random(77) < 0.7
+    for values, kind in (
+        (rng.integers(-9, 9, 77), pa.int64()),
+        (rng.integers(0, 20_000, 77).astype(np.int32), pa.date32()),
+        (rng.integers(0, 5, 77).astype(np.int32), pa.int32()),
+        (rng.random(77), pa.float64()),
+        (valid, pa.bool_()),
+    ):
+        assert _arrow(values, kind).equals(pa.array(values, kind))
+        made = _arrow(values, kind, valid)
+        assert made.equals(pa.array(values, kind, mask=~valid)) and made.null_count == int((~valid).sum())
+    assert _arrow(np.empty(0, np.int64), pa.int64()).equals(pa.array([], pa.int64()))
+    nan = _arrow(np.array([np.nan, 1.0]), pa.float64())  # a NaN stays a number, as pa.array keeps it
+    assert nan.null_count == 0 and np.isnan(nan.to_numpy()[0])
+    texts = ["hist", "", "capacity:facility_mw", "ü → é"]
+    assert _strings(texts).equals(pa.array(texts)) and _strings([]).equals(pa.array([], pa.string()))
+    try:
+        _arrow(np.zeros(3, np.int32), pa.int64())
+    except ValueError as exc:
+        assert "int32 values are not int64" in str(exc)
+    else:
+        raise AssertionError("int32 values taken as int64")
+
+
+def test_a_blocks_tables_are_made_and_written_without_pandas(tmp_path: Path) -> None:
+    """``pa.array`` imports pandas on its first call (0.3-0.4 s of CPU): every process that makes a
+    block's tables (a pool's workers, the recording process) would pay it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from gigawatt.engine import Model, simulate_blocks\n"
+        "from gigawatt.scenario import load_scenario\n"
+        "from gigawatt.store import Store, aggregates_table, draws_table\n"
+        "model = Model.from_scenario(load_scenario('stargate'))\n"
+        "(out,) = simulate_blocks(model, [(0, 0, 1024)], 0, draws_table)\n"
+        f"store = Store({str(tmp_path)!r})\n"
+        "store.run_dir = lambda run_id: store.root\n"
+        "store.write_draws('r', 0, out.rows)\n"
+        "store.write_block('r', 0, aggregates_table(out.value))\n"
+        "print(out.rows.num_rows, 'pandas' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["1024", "False"]

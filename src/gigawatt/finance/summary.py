@@ -21,12 +21,11 @@ from gigawatt.finance.flows import flows_summary
 from gigawatt.finance.ledger import WORLD
 from gigawatt.finance.model import Money, buildout, simulate_money
 from gigawatt.finance.quantiles import percentiles
+from gigawatt.runner import MONEY_DRAWS
 from gigawatt.scenario import Scenario
 
 __all__ = ["MONEY_DRAWS", "money_summary", "with_money", "flow_totals", "cash_by_party", "rpo_by_seller"]
 
-#: Draws the money of a recorded run is computed on (the first ones of the run).
-MONEY_DRAWS = 2000
 _Q = (10, 50, 90)
 
 

@@ -27,7 +27,7 @@ Modules: :mod:`~gigawatt.store.records` (a run's record, the store's errors),
 :mod:`~gigawatt.store.catalogue` (the DuckDB catalogue: :class:`Store`),
 :mod:`~gigawatt.store.tables` (the per-block Parquet files: per-draw rows and aggregates),
 :mod:`~gigawatt.store.recorded` (engine runs recorded block by block: the runner's
-:class:`RecordSink`, the run's money beside a pool (``MoneySink``), resume),
+:class:`RecordSink`, the run's money in a process of its own (``MoneySink``), resume),
 :mod:`~gigawatt.store.diff` (what changed between two runs),
 :mod:`~gigawatt.store.verify` (``runs verify`` and ``runs repair``).
 """

@@ -5,9 +5,13 @@ scenario it began with (:func:`continue_run`)."""
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
-import threading
+import gc
+import multiprocessing
+import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -102,15 +106,19 @@ def run_recorded(
         ref = str(scenario)
     loaded = loaded if loaded is not None else load_scenario(scenario)
     block = max(BLOCK_DRAWS, -(-(block_draws or BLOCK_DRAWS) // BLOCK_DRAWS) * BLOCK_DRAWS)
-    run_id = store.begin_run(
-        scenario=loaded.name,
-        scenario_text=scenario_text,
-        scenario_ref=ref,
-        draws=draws,
-        seed=seed,
-        block_draws=block,
-    )
-    return continue_run(store, run_id, loaded, progress, backend)
+    money = MoneySink(loaded, draws, seed)  # first: its process gets ready while the run begins
+    try:
+        run_id = store.begin_run(
+            scenario=loaded.name,
+            scenario_text=scenario_text,
+            scenario_ref=ref,
+            draws=draws,
+            seed=seed,
+            block_draws=block,
+        )
+        return continue_run(store, run_id, loaded, progress, backend, money)
+    finally:
+        money.close()
 
 
 def resume_run(store: Store, run_id: str, *, progress: Any = None, backend: Any = None) -> RunRecord:
@@ -127,48 +135,121 @@ def resume_run(store: Store, run_id: str, *, progress: Any = None, backend: Any 
 
 
 class MoneySink:
-    """The money of a recorded run (:func:`gigawatt.finance.summary.with_money`) worked out in a
-    thread as soon as the run's :class:`~gigawatt.runner.Head` holds its first draws (block 0,
-    usually the first to arrive), so that it overlaps the rest of the blocks instead of
-    following them; a run whose first draws were simulated by an earlier process (resumed)
-    gets it at the end, those draws simulated again. ``overlap`` false (blocks simulated in
-    this process, which the thread would only take turns with): at the end, on the first
-    draws kept. Add it after the ``head`` sink."""
+    """The money of a recorded run (:func:`gigawatt.finance.summary.with_money`) on its first
+    :data:`~gigawatt.runner.MONEY_DRAWS` draws, worked out in a process of its own, forked when
+    the sink is made: there it imports the money's modules (``gigawatt.finance``, xarray, pandas,
+    networkx: ~0.6 s of CPU) while this process begins the run and starts the blocks, which uses
+    one core, then takes the draws from :attr:`head` (a :class:`~gigawatt.runner.Head`) as soon as
+    they are in (block 0, usually the first to arrive) and works the money out beside the blocks.
+    This process imports none of it. A resumed run whose first draws an earlier process simulated
+    has them simulated again there, at the end; where processes cannot be forked the money is
+    worked out here, at the end. Add :attr:`head` to the run's sinks, then this one."""
 
-    def __init__(self, loaded: Any, draws: int, seed: int, head: Any, overlap: bool = True) -> None:
-        self.loaded, self.draws, self.seed, self.head = loaded, draws, seed, head
-        self.overlap = overlap
-        self._money: dict[str, Any] = {}
-        self._error: BaseException | None = None
-        self._thread: threading.Thread | None = None
+    def __init__(self, loaded: Any, draws: int, seed: int) -> None:
+        from gigawatt.runner import MONEY_DRAWS, Head
+
+        self.loaded, self.draws, self.seed = loaded, draws, seed
+        # none without contracts or deals (the money's own test, without importing it)
+        self.head = Head(min(draws, MONEY_DRAWS) if loaded.contracts or loaded.financing else 0)
+        self._sent = False
+        self._conn: Any = None
+        self._process: Any = None
+        if self.head.draws and "fork" in multiprocessing.get_all_start_methods():
+            context = multiprocessing.get_context("fork")
+            self._conn, theirs = context.Pipe()
+            self._process = context.Process(
+                target=_money_process,
+                args=(theirs, self._conn, os.getpid(), loaded, draws, seed),
+                name="gigawatt-money",
+                daemon=True,
+            )
+            self._process.start()
+            theirs.close()
 
     def __call__(self, out: Any) -> None:
-        if not self.overlap or self._thread is not None or out.head is None:
-            return
-        built = self.head.dataset()
-        if built is not None:
-            self._thread = threading.Thread(target=self._work, args=(built,), name="money", daemon=True)
-            self._thread.start()
+        if self._conn is not None and not self._sent and out.head is not None:
+            joined = self.head.joined()
+            if joined is not None:
+                self._send(joined)
 
-    def _work(self, built: Any) -> None:
-        try:
-            self._money = self._with_money(built)
-        except BaseException as exc:  # re-raised by summary(), in the run's own thread
-            self._error = exc
-
-    def _with_money(self, built: Any) -> dict[str, Any]:
-        from gigawatt.finance.summary import with_money
-
-        return with_money({}, self.loaded, self.draws, self.seed, built)
+    def _send(self, joined: Any) -> None:
+        self._sent = True
+        with contextlib.suppress(OSError):  # its process ended early: summary() says why
+            self._conn.send(joined)
 
     def summary(self, results: dict[str, Any]) -> dict[str, Any]:
         """``results`` with the money entry added (none without contracts or deals)."""
-        if self._thread is None:
-            return {**results, **self._with_money(self.head.dataset())}
-        self._thread.join()
-        if self._error is not None:
-            raise self._error
-        return {**results, **self._money}
+        if not self.head.draws:
+            return results
+        if self._conn is None:
+            joined = self.head.joined()
+            return {**results, **_with_money(self.loaded, self.draws, self.seed, joined)}
+        if not self._sent:
+            self._send(self.head.joined())  # None: simulated there
+        try:
+            kind, value = self._conn.recv()
+        except EOFError:
+            self._process.join()
+            raise StoreError(
+                "the money of the run's first draws was not worked out: its process ended "
+                f"(exit code {self._process.exitcode})"
+            ) from None
+        finally:
+            self.close()
+        if kind == "error":
+            raise value
+        return {**results, **value}
+
+    def close(self) -> None:
+        """End the money's process (at once if it is still working: the run failed)."""
+        if self._process is not None:
+            self._conn.close()
+            if self._process.is_alive():
+                self._process.terminate()
+            self._process.join()
+            self._process = None
+
+
+def _with_money(loaded: Any, draws: int, seed: int, joined: Any) -> dict[str, Any]:
+    """The ``money`` entry of a run's summary, on its first draws ``joined`` (None: simulated here)."""
+    from gigawatt.finance.summary import with_money
+
+    return with_money({}, loaded, draws, seed, None if joined is None else joined.to_dataset())
+
+
+def _money_process(conn: Any, ours: Any, parent: int, loaded: Any, draws: int, seed: int) -> None:
+    """A :class:`MoneySink`'s process: the money's modules imported at once, then the money of the
+    draws it is sent, sent back (or the error that stopped it). It ends when its run does, at once
+    (``os._exit``: nothing the run's process had is flushed or torn down twice)."""
+    try:
+        gc.disable()  # one short computation: the collector would only re-walk the imports' objects
+        ours.close()  # the run's end of the pipe: only the run holds it, so a run that dies is seen
+        with contextlib.suppress(ValueError):  # not forked from a main thread: it has no signals
+            signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the run, which ends this
+        _money_answer(conn, parent, loaded, draws, seed)
+    finally:
+        os._exit(0)
+
+
+def _money_answer(conn: Any, parent: int, loaded: Any, draws: int, seed: int) -> None:
+    try:
+        import gigawatt.finance.summary  # noqa: F401 (the slow part, before the draws are in)
+
+        while not conn.poll(0.5):
+            if os.getppid() != parent:  # the run was killed (a pool's workers hold its end too)
+                return
+        joined = conn.recv()
+        result: tuple[str, Any] = ("money", _with_money(loaded, draws, seed, joined))
+    except EOFError:
+        return
+    except Exception as exc:
+        result = ("error", exc)
+    try:
+        conn.send(result)
+    except OSError:  # the run is gone
+        return
+    except Exception as exc:  # an error that does not pickle
+        conn.send(("error", StoreError(f"the run's money failed: {type(exc).__name__}: {result[1]}")))
 
 
 @dataclasses.dataclass
@@ -185,17 +266,24 @@ class RecordSink:
 
 
 def continue_run(
-    store: Store, run_id: str, loaded: Any, progress: Any = None, backend: Any = None
+    store: Store,
+    run_id: str,
+    loaded: Any,
+    progress: Any = None,
+    backend: Any = None,
+    money: MoneySink | None = None,
 ) -> RunRecord:
     """Simulate the blocks a begun run lacks (on ``backend``, a :class:`gigawatt.runner.Backend`;
-    default in process), then merge all blocks and mark it complete.
+    default in process), then merge all blocks and mark it complete; ``money``: the run's
+    :class:`MoneySink`, if already made.
 
     Any failure marks the run failed (with the reason) and is re-raised."""
     from gigawatt.engine import Aggregates, Model, Results, simulate_blocks
     from gigawatt.engine.blocks import warm
-    from gigawatt.runner import BlockOut, BlockProgress, Head, Merge, run_blocks
+    from gigawatt.runner import BlockOut, BlockProgress, Merge, run_blocks
 
     record = store.get(run_id)
+    money = money or MoneySink(loaded, record.draws, record.seed)
     try:
         model = Model.from_scenario(loaded)
         ranges = [
@@ -204,9 +292,7 @@ def continue_run(
         ]
         done = set(store.completed_blocks(record.id))
         merged = Merge(Aggregates())
-        head = Head(_money_draws(loaded, record.draws))  # the money's draws
-        money = MoneySink(loaded, record.draws, record.seed, head, overlap=_parallel(backend))
-        sinks: list[Any] = [RecordSink(store, record.id), merged, head, money]
+        sinks: list[Any] = [RecordSink(store, record.id), merged, money.head, money]
         if progress:
             sinks.append(BlockProgress(progress, len(ranges)))
         for index in sorted(done):  # from an earlier, interrupted process
@@ -220,7 +306,7 @@ def continue_run(
             todo,
             sinks,
             executor=backend,
-            args=(record.seed, draws_table, False, head.draws),
+            args=(record.seed, draws_table, False, money.head.draws),
             per_block=True,
             warm=warm,
         )
@@ -228,21 +314,9 @@ def continue_run(
     except Exception as exc:
         store.fail_run(record.id, f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        money.close()
     return store.finish_run(record.id, summary)
-
-
-def _parallel(backend: Any) -> bool:
-    """Whether ``backend`` simulates blocks in other processes while this one waits."""
-    return backend is not None and backend.kind != "inprocess"
-
-
-def _money_draws(loaded: Any, draws: int) -> int:
-    """How many of a run's first draws its money is computed on (none without contracts or deals)."""
-    if not (loaded.contracts or loaded.financing):
-        return 0
-    from gigawatt.finance.summary import MONEY_DRAWS
-
-    return min(draws, MONEY_DRAWS)
 
 
 def load_results(store: Store, run_id: str) -> Any:

@@ -237,7 +237,12 @@ def aggregates_table(agg: Any) -> pa.Table:
             for name, array in sorted(value.items()):
                 add(group, name, -1, array)
     ints = np.array([values.dtype == np.int64 for _, values in cells], bool)
-    columns = [pa.array([label[k] for label in labels], AGGREGATES_SCHEMA.field(k).type) for k in range(4)]
+    columns = [
+        _strings([label[0] for label in labels]),
+        _strings([label[1] for label in labels]),
+        _arrow(np.array([label[2] for label in labels], np.int64), pa.int64()),
+        _lists([np.array(label[3], np.int64) for label in labels], np.ones(len(labels), bool), pa.int64()),
+    ]
     columns.append(_lists([index for index, _ in cells], np.ones(len(cells), bool), pa.int64()))
     columns.append(_lists([v for (_, v), i in zip(cells, ints, strict=True) if i], ints, pa.int64()))
     columns.append(_lists([v for (_, v), i in zip(cells, ints, strict=True) if not i], ~ints, pa.float64()))
@@ -261,9 +266,35 @@ def _lists(parts: list[np.ndarray], present: np.ndarray, kind: pa.DataType) -> p
     lengths[present] = [len(p) for p in parts]
     offsets = np.zeros(len(present) + 1, np.int32)
     np.cumsum(lengths, out=offsets[1:])
-    values = pa.array(np.concatenate(parts) if parts else np.empty(0), kind)
-    mask = None if present.all() else pa.array(~present)
-    return pa.ListArray.from_arrays(pa.array(offsets), values, mask=mask)
+    values = np.concatenate(parts) if parts else np.empty(0, np.int64 if kind == pa.int64() else np.float64)
+    mask = None if present.all() else _arrow(~present, pa.bool_())
+    return pa.ListArray.from_arrays(_arrow(offsets, pa.int32()), _arrow(values, kind), mask=mask)
+
+
+def _arrow(values: np.ndarray, kind: pa.DataType, valid: np.ndarray | None = None) -> pa.Array:
+    """A 1-D numpy array of ``kind``'s width as an Arrow array, null where ``valid`` is false: what
+    ``pa.array(values, kind, mask=~valid)`` gives, built from its buffers because ``pa.array``
+    imports pandas on its first call (0.3-0.4 s of CPU in every process that makes a table)."""
+    values = np.ascontiguousarray(values)
+    if kind == pa.bool_():
+        data = pa.py_buffer(np.packbits(values, bitorder="little"))
+    elif values.dtype.itemsize * 8 == kind.bit_width:
+        data = pa.py_buffer(values)
+    else:
+        raise ValueError(f"{values.dtype} values are not {kind}")
+    if valid is None:
+        return pa.Array.from_buffers(kind, len(values), [None, data], null_count=0)
+    bitmap = pa.py_buffer(np.packbits(valid, bitorder="little"))
+    return pa.Array.from_buffers(kind, len(values), [bitmap, data], null_count=int(valid.size - valid.sum()))
+
+
+def _strings(texts: list[str]) -> pa.Array:
+    """``texts`` as an Arrow string array (as ``pa.array(texts)``, without importing pandas)."""
+    encoded = [text.encode() for text in texts]
+    offsets = np.zeros(len(encoded) + 1, np.int32)
+    np.cumsum([len(b) for b in encoded], out=offsets[1:])
+    buffers = [None, pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+    return pa.Array.from_buffers(pa.string(), len(encoded), buffers, null_count=0)
 
 
 def aggregates_from_table(table: pa.Table) -> Any:
@@ -312,29 +343,29 @@ def draws_table(
         met = target_days(model, ds)
     grid = model.grid_days
     online = ds["online_date"].values
-    columns: dict[str, pa.Array] = {"draw": pa.array(ds["draw"].values.astype(np.int64))}
+    columns: dict[str, pa.Array] = {"draw": _arrow(ds["draw"].values.astype(np.int64), pa.int64())}
     for name, days in met.items():
         bins = date_bins(days, grid)
         within = bins < grid.size
         on_grid = grid[np.minimum(bins, grid.size - 1)].astype(np.int32)
-        columns[f"target:{name}"] = pa.array(on_grid, pa.date32(), mask=~within)
+        columns[f"target:{name}"] = _arrow(on_grid, pa.date32(), within)
     years = [units.date_from_days(day).year for day in model.year_ends]
     is_online = online[:, :, None] <= model.year_ends[None, None, :]
     for variable, label in (("facility_mw", "facility_gw"), ("it_mw", "it_gw")):
         gw = np.einsum("dk,dkt->td", ds[variable].values, is_online) / 1e3  # a year end's draws contiguous
-        columns.update({f"{label}:{year}": pa.array(gw[t]) for t, year in enumerate(years)})
+        columns.update({f"{label}:{year}": _arrow(gw[t], pa.float64()) for t, year in enumerate(years)})
     finite = np.isfinite(online)
-    columns["phases_online"] = pa.array(finite.sum(axis=1).astype(np.int32))
+    columns["phases_online"] = _arrow(finite.sum(axis=1).astype(np.int32), pa.int32())
     dated = np.where(finite, online, -np.inf)
     last = np.argmax(dated, axis=1)
     draw = np.arange(online.shape[0])
     every = finite.all(axis=1)
-    columns["all_online"] = pa.array(
-        np.floor(np.where(every, dated[draw, last], 0)).astype(np.int32), pa.date32(), mask=~every
+    columns["all_online"] = _arrow(
+        np.floor(np.where(every, dated[draw, last], 0)).astype(np.int32), pa.date32(), every
     )
     cause = ds["critical"].values[draw, last].astype(np.int32)
     columns["last_phase_cause"] = pa.DictionaryArray.from_arrays(
-        pa.array(cause, mask=~finite.any(axis=1)), _cause_names()
+        _arrow(cause, pa.int32(), finite.any(axis=1)), _cause_names()
     )
     return pa.table(columns)
 
@@ -343,4 +374,4 @@ def draws_table(
 def _cause_names() -> pa.Array:
     from gigawatt.engine import CAUSES
 
-    return pa.array(list(CAUSES))
+    return _strings(list(CAUSES))
