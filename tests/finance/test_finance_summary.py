@@ -130,3 +130,26 @@ def test_gigawatt_run_records_and_prints_the_money(tmp_path: Path) -> None:
     assert record.summary is not None and record.summary["money"]["draws"] == 300
     # the recorded money is the money of the run's first draws: same seed, same numbers
     assert record.summary["money"] == jsonable(money_summary(load_scenario(path), 300, 2))
+
+
+def test_the_money_of_plain_draws_is_the_money_of_their_dataset() -> None:
+    """A recorded run's money reads the engine's draws as plain arrays (``DrawsBuildout``): the
+    same variables, labels and sizes as their Dataset, and the same money bit for bit."""
+    from gigawatt.engine import Model
+    from gigawatt.engine.simulate import simulate_drawn
+    from gigawatt.finance.summary import DrawsBuildout
+
+    scenario = load_scenario("stargate")
+    draws = simulate_drawn(Model.from_scenario(scenario), 3, 100, 100 + DRAWS)[0]
+    plain, ds = DrawsBuildout(draws), draws.to_dataset()
+    assert plain.sizes == dict(ds.sizes)
+    for name in [*ds.variables, "nothing"]:
+        assert (name in plain) == (name in ds)
+    for name in ds.variables:
+        got, want = getattr(plain, name), ds[name]
+        assert got.shape == want.shape
+        assert got.values.dtype == want.values.dtype
+        np.testing.assert_array_equal(got.values, want.values)
+    with pytest.raises(AttributeError):
+        _ = plain.nothing
+    assert with_money({}, scenario, 10_000, 3, plain) == with_money({}, scenario, 10_000, 3, ds)

@@ -35,15 +35,18 @@ never comes online pays nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist, fixed
 from gigawatt.finance.capacity import Capacity
 from gigawatt.finance.contracts import ContractResult, Flow, contract_flows
 from gigawatt.scenario import Contract, Scenario
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = [
     "CATEGORIES",

@@ -10,14 +10,16 @@ programme's, or its sites', or all; in its country if it names one) reaches its 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 
 from gigawatt.finance.chips import capex_spent_by_usd
 from gigawatt.scenario import Commitment, Scenario
 from gigawatt.units import format_date
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["commitment_check", "commitments_summary"]
 

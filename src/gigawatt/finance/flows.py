@@ -12,14 +12,16 @@ from the other parties of the system (the world excluded) is *j*'s circularity.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import networkx as nx
 import numpy as np
-import xarray as xr
 
 from gigawatt.finance.ledger import WORLD, Ledger, flow_matrix, involved
 from gigawatt.finance.quantiles import percentiles
+
+if TYPE_CHECKING:
+    import networkx as nx
+    import xarray as xr
 
 __all__ = ["circularity", "cycles", "flows_summary", "median_se", "money_graph", "sankey", "window_periods"]
 
@@ -69,6 +71,8 @@ def _returns(w: np.ndarray, t: np.ndarray) -> np.ndarray:
     component for good, and money reaches the component only from outside it. So each component
     (of two parties or more, or one that pays itself) is solved on its own (:func:`_returns_within`),
     a small matrix per draw instead of the whole one; a party on no loop gets nothing back."""
+    import networkx as nx  # noqa: PLC0415 (see money_graph)
+
     n = w.shape[-1]
     passes = (t != 0).reshape(-1, n, n).any(axis=0)
     graph = nx.DiGraph()
@@ -127,6 +131,8 @@ def _returns_solved(w: np.ndarray, t: np.ndarray) -> np.ndarray:
 
 def money_graph(matrix: np.ndarray, names: list[str], world: str = WORLD, min_usd: float = 0.0) -> nx.DiGraph:
     """A directed graph of payments (one draw or a median), world excluded."""
+    import networkx as nx  # noqa: PLC0415 (only for the money graph: ~0.1 s of import a run's money need not pay first)
+
     graph = nx.DiGraph()
     for i, a in enumerate(names):
         for j, b in enumerate(names):
@@ -138,6 +144,8 @@ def money_graph(matrix: np.ndarray, names: list[str], world: str = WORLD, min_us
 def cycles(graph: nx.DiGraph, entry_usd: dict[str, float] | None = None) -> list[list[str]]:
     """Simple cycles, closed (first name repeated), each starting where the most outside
     money enters it (``entry_usd``: a party's inflow from the world), then its largest payer."""
+    import networkx as nx  # noqa: PLC0415 (see money_graph)
+
     entry = entry_usd or {}
     found = []
     for cycle in nx.simple_cycles(graph):

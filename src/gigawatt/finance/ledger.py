@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
-import xarray as xr
 
 from gigawatt.finance.contracts import Flow
 from gigawatt.units import format_date
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = [
     "WORLD",
@@ -108,6 +111,8 @@ class Ledger:
 
     def dataset(self) -> xr.Dataset:
         """The dense ledger: ``amount_usd`` over ``(draw, period, entry)``, entries' coordinates."""
+        import xarray as xr  # noqa: PLC0415 (a dense ledger only: the money itself needs no xarray)
+
         draws, periods = self.shape
         stored = np.empty((len(self.amounts), draws, periods))  # entry-major, seen as (draw, period, entry)
         for e, a in enumerate(self.amounts):
@@ -146,6 +151,8 @@ def _variable(dims: str | tuple[str, ...], values: object) -> xr.Variable:
     """``values`` as an array variable without xarray's checks for other array kinds
     (``fastpath``): they import ``dask.array`` where Dask is installed, 0.4 s of CPU (as the
     engine's datasets, :meth:`gigawatt.engine.draws.Draws.to_dataset`)."""
+    import xarray as xr  # noqa: PLC0415 (see Ledger.dataset)
+
     return xr.Variable(dims, np.asarray(values), fastpath=True)
 
 
@@ -200,6 +207,8 @@ def entry_sum(
 
 def net_by_party(ledger: Ledger | xr.Dataset) -> xr.DataArray:
     """Inflows minus outflows per ``(draw, period, party)``, in USD."""
+    import xarray as xr  # noqa: PLC0415 (see Ledger.dataset)
+
     book = _as_ledger(ledger)
     net = np.zeros((*book.shape, len(book.parties)))
     for j, party in enumerate(book.parties):

@@ -25,10 +25,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 
 from gigawatt.catalog import load_catalog
 from gigawatt.distributions import Dist
@@ -43,6 +42,9 @@ from gigawatt.finance.ledger import WORLD, Ledger, build_ledger
 from gigawatt.financing import with_financing
 from gigawatt.sampling import collect, sample
 from gigawatt.scenario import Contract, Scenario
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = ["Money", "simulate_money", "buildout", "money_parameters", "contract_capacity"]
 

@@ -137,13 +137,15 @@ def resume_run(store: Store, run_id: str, *, progress: Any = None, backend: Any 
 class MoneySink:
     """The money of a recorded run (:func:`gigawatt.finance.summary.with_money`) on its first
     :data:`~gigawatt.runner.MONEY_DRAWS` draws, worked out in a process of its own, forked when
-    the sink is made: there it imports the money's modules (``gigawatt.finance``, xarray, pandas,
-    networkx: ~0.6 s of CPU) while this process begins the run and starts the blocks, which uses
-    one core, then takes the draws from :attr:`head` (a :class:`~gigawatt.runner.Head`) as soon as
-    they are in (block 0, usually the first to arrive) and works the money out beside the blocks.
-    This process imports none of it. A resumed run whose first draws an earlier process simulated
-    has them simulated again there, at the end; where processes cannot be forked the money is
-    worked out here, at the end. Add :attr:`head` to the run's sinks, then this one."""
+    the sink is made: there it imports the money's modules (:mod:`gigawatt.finance.summary` and
+    networkx: ~0.15 s of CPU; no xarray nor pandas, the draws are read as plain arrays by
+    :class:`~gigawatt.finance.summary.DrawsBuildout`) while this process begins the run and starts
+    the blocks, which uses one core, then takes the draws from :attr:`head` (a
+    :class:`~gigawatt.runner.Head`) as soon as they are in (block 0, usually the first to arrive)
+    and works the money out beside the blocks. This process imports none of it. A resumed run
+    whose first draws an earlier process simulated has them simulated again there, at the end;
+    where processes cannot be forked the money is worked out here, at the end. Add :attr:`head`
+    to the run's sinks, then this one."""
 
     def __init__(self, loaded: Any, draws: int, seed: int) -> None:
         from gigawatt.runner import MONEY_DRAWS, Head
@@ -212,9 +214,9 @@ class MoneySink:
 
 def _with_money(loaded: Any, draws: int, seed: int, joined: Any) -> dict[str, Any]:
     """The ``money`` entry of a run's summary, on its first draws ``joined`` (None: simulated here)."""
-    from gigawatt.finance.summary import with_money
+    from gigawatt.finance.summary import DrawsBuildout, with_money
 
-    return with_money({}, loaded, draws, seed, None if joined is None else joined.to_dataset())
+    return with_money({}, loaded, draws, seed, None if joined is None else DrawsBuildout(joined))
 
 
 def _money_process(conn: Any, ours: Any, parent: int, loaded: Any, draws: int, seed: int) -> None:
@@ -233,6 +235,8 @@ def _money_process(conn: Any, ours: Any, parent: int, loaded: Any, draws: int, s
 
 def _money_answer(conn: Any, parent: int, loaded: Any, draws: int, seed: int) -> None:
     try:
+        import networkx  # noqa: F401 (the money graph's, imported there on first use: now, as well)
+
         import gigawatt.finance.summary  # noqa: F401 (the slow part, before the draws are in)
 
         while not conn.poll(0.5):
