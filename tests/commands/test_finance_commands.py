@@ -38,6 +38,9 @@ def test_finance_json_per_party():
     totals = data["statements"]["oracle"]["totals"]
     assert totals["irr_defined_share"] == 0.0 and totals["irr_per_year"]["p50"] is None
     assert totals["npv_usd"]["p50"] != totals["npv_cash_only_usd"]["p50"]  # terminal value counted
+    # the headline NPV is before Oracle's own bonds and loans (cheap money at a 10% rate is not
+    # value); the figure with them is kept apart
+    assert totals["npv_usd"]["p50"] < totals["npv_with_financing_usd"]["p50"]
     # RPO that lapses undelivered shows by year (little in `stargate`, whose OpenAI contracts run
     # each phase's term from online), and the convention is stated
     lapsed = data["statements"]["oracle"]["lines"]["rpo_lapsed_usd"]["p50"]
@@ -109,6 +112,8 @@ def test_irr_share_under_half_a_percent_reads_under_one_percent():
     with console.capture() as out:
         _print_totals("x", {"nscale": {"totals": totals}}, 5.5, 0.1)
     assert "(<1%)" in out.get() and "(0%)" not in out.get()
+    # the NPV column is before the party's own financing, and the footnote says so
+    assert "NPV before the party's own financing" in " ".join(out.get().split())
 
 
 def test_stress_table_says_never_and_explains_a_delay_that_looks_like_relief():

@@ -193,7 +193,10 @@ def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_r
         "sign more than once (several rates fit, Descartes' rule of signs) or comes in first — read "
         "NPV instead. NPV: the horizon's cash flows plus what is still open at its end (stakes and "
         "loans at cost or par, leases' and contracts' remaining payments), not the value of a "
-        "business after the horizon: a company still growing then reads low.",
+        "business after the horizon: a company still growing then reads low. "
+        "NPV before the party's own financing: equity raised, loans drawn and their service left "
+        "out; a lender's or investor's own loans and stakes in (with financing: npv_with_financing_usd "
+        "in --json; the IRR is on those flows).",
         highlight=False,
     )
 
