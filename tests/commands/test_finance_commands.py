@@ -75,7 +75,9 @@ def test_finance_table_says_when_rpo_lapses_and_leaves_out_parties_without_money
     # a vendor paid for chips whose costs are not modelled: its NPV is marked receipts only
     nvidia = next(line for line in result.output.splitlines() if line.startswith("│ nvidia "))
     assert "‡" in nvidia and "‡" not in oracle
-    assert "‡ nvidia, microsoft, aws" in text and "receipts only, costs not modelled" in text
+    assert "‡ nvidia, microsoft, aws" in text and "their own operating costs are not modelled" in text
+    # Microsoft pays Nscale and NVIDIA invests: the footnote does not say they buy nothing
+    assert "buy and run nothing" not in text
     # NPV stops at the horizon: said, since OpenAI's reads negative with no value after 2035
     assert "not the value of a business after the horizon" in text
 
@@ -90,12 +92,12 @@ def test_rpo_sentence_names_the_modelled_contracts_and_no_year_for_a_lapse_under
     small = _rpo_sentence("oracle", statement([0.0, 0.0, 0.4e9]))
     assert small is not None and small.startswith(
         "oracle: RPO of the compute contracts modelled here peaks at $467B at end-2026 (P50) — not "
-        "oracle's reported RPO, which also counts backlog the scenario does not model; $1B is never "
+        "oracle's reported RPO, which also counts backlog the scenario does not model; $1.4B is never "
         "delivered and lapses (P50) when contracts' terms end."
     )
     assert "most in" not in small
     large = _rpo_sentence("oracle", statement([0.0, 0.0, 1.2e9]))
-    assert large is not None and "lapses (P50), most in 2027 ($1B), when contracts' terms end." in large
+    assert large is not None and "lapses (P50), most in 2027 ($1.2B), when contracts' terms end." in large
 
 
 def test_irr_share_under_half_a_percent_reads_under_one_percent():
@@ -112,6 +114,10 @@ def test_irr_share_under_half_a_percent_reads_under_one_percent():
     with console.capture() as out:
         _print_totals("x", {"nscale": {"totals": totals}}, 5.5, 0.1)
     assert "(<1%)" in out.get() and "(0%)" not in out.get()
+    # and a share of 99.84% reads ">99%", not "100%", as a shortfall in words does
+    with console.capture() as out:
+        _print_totals("x", {"nscale": {"totals": totals | {"irr_defined_share": 0.9984}}}, 5.5, 0.1)
+    assert "(>99%)" in out.get() and "(all)" not in out.get()
     # the NPV column is before the party's own financing, and the footnote says so
     assert "NPV before the party's own financing" in " ".join(out.get().split())
 
@@ -254,5 +260,8 @@ def test_finance_says_the_need_in_words():
         "$48B of it by end-2028 (P50), first in 2027-07 (P50); after its funding policy $5B (P50) "
         "is left short, in 60% of draws."
     )
+    # short in 99.84% of draws reads ">99%", never "100%" (as "<1%" reads at the other end)
+    almost = _need_sentence("oracle", need | {"probability_shortfall": 0.9984})
+    assert almost.endswith("is left short, in >99% of draws.")
     result = runner.invoke(app, ["finance", "stargate", "--party", "oracle", "--draws", "200"])
     assert result.exit_code == 0 and "oracle needs $" in " ".join(result.output.split())

@@ -167,16 +167,17 @@ def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_r
             _b3(t["npv_usd"]["p50"]) + ("‡" if name in receipts else ""),
             "n/a"
             if irr is None
-            else f"{round(irr * 100)}%{mark}\n" + (f"({_share(unique)})" if unique < 0.995 else "(all)"),
+            else f"{round(irr * 100)}%{mark}\n" + (f"({_share(unique)})" if unique < 1 else "(all)"),
         )
     console.print(table)
     if quiet:
         console.print(f"No money in any draw (not shown): {', '.join(quiet)}.", highlight=False)
     if receipts:
         console.print(
-            f"‡ {', '.join(receipts)}: receipts only, costs not modelled — paid for chips, compute or "
-            "leases, they buy and run nothing in the scenario, so their NPV is the present value of "
-            "what they are paid, not a profit.",
+            f"‡ {', '.join(receipts)}: receipts only — paid for chips, compute or leases, their own "
+            "operating costs "
+            "are not modelled, so their NPV is the present value of what they are paid (less any "
+            "deals of theirs the scenario holds), not a profit.",
             highlight=False,
         )
     if at_cost:
@@ -559,8 +560,10 @@ def _print_findings(money: Any, result: dict[str, Any], pledges: dict[str, Any])
 
 def _share(p: float) -> str:
     """A share of draws as a percentage; under 0.5% but not zero is "<1%", never a "0%" beside a
-    date that says it happens."""
-    return "<1%" if 0 < p < 0.005 else f"{p:.0%}"
+    date that says it happens, and 99.5% or more but not all is ">99%", never a "100%" that is not."""
+    if 0 < p < 0.005:
+        return "<1%"
+    return ">99%" if 0.995 <= p < 1 else f"{p:.0%}"
 
 
 def _has_money(statement: dict[str, Any]) -> bool:
@@ -579,11 +582,11 @@ def _rpo_sentence(name: str, statement: dict[str, Any]) -> str | None:
     rpo = statement["lines"]["rpo_usd"]["p50"]
     by_year = statement["lines"]["rpo_lapsed_usd"]["p50"]
     peak, most = max(range(len(rpo)), key=rpo.__getitem__), max(range(len(by_year)), key=by_year.__getitem__)
-    when = f", most in {years[most]} (${by_year[most] / 1e9:,.0f}B)," if by_year[most] >= 0.5e9 else ""
+    when = f", most in {years[most]} (${by_year[most] / 1e9:,.1f}B)," if by_year[most] >= 0.5e9 else ""
     return (
         f"{name}: RPO of the compute contracts modelled here peaks at ${rpo[peak] / 1e9:,.0f}B at "
         f"end-{years[peak]} (P50) — not {name}'s reported RPO, which also counts backlog the "
-        f"scenario does not model; ${lapsed / 1e9:,.0f}B is never delivered and "
+        f"scenario does not model; ${lapsed / 1e9:,.1f}B is never delivered and "
         f"lapses (P50){when} when contracts' terms end. RPO counts to each compute "
         "contract's term end (a term from each phase's online date: a term after the last phase's) "
         "and the model does not extend a term when capacity comes late; the "
@@ -609,7 +612,7 @@ def _need_sentence(name: str, n: dict[str, Any]) -> str:
     if n["policy"]:
         short = n["shortfall_usd"]["p50"]
         text += f"; after its funding policy ${short / 1e9:,.0f}B (P50) is left short, in " + (
-            f"{n['probability_shortfall']:.0%} of draws"
+            f"{_share(n['probability_shortfall'])} of draws"
         )
     return text + "."
 
