@@ -265,3 +265,52 @@ def test_finance_says_the_need_in_words():
     assert almost.endswith("is left short, in >99% of draws.")
     result = runner.invoke(app, ["finance", "stargate", "--party", "oracle", "--draws", "200"])
     assert result.exit_code == 0 and "oracle needs $" in " ".join(result.output.split())
+
+
+def test_stress_table_shows_no_p50_over_a_few_short_draws_and_names_the_world():
+    """A P50 of when and how far a party runs short, over the 2 draws of 2,000 that do, reads "–"
+    (said in the caption), not a date beside "<1%"; the world as a payee says what it is."""
+    from gigawatt.commands.common import console
+    from gigawatt.commands.finance import _stress_table
+
+    def run(p_short: float) -> dict:
+        party = {
+            "probability_short": p_short,
+            "probability_first_short": p_short,
+            "first_short_date": {"p10": "2027-01-01", "p50": "2028-04-01", "p90": "2029-01-01"},
+            "peak_shortfall_usd": {"p10": 1e9, "p50": 7.7e9, "p90": 9e9},
+        }
+        zero = {"p10": 0.0, "p50": 0.0, "p90": 0.0}
+        exposure = {"world": {"deferred_peak_usd": zero, "unpaid_usd": zero}}
+        return {
+            "funding_need": {},
+            "probability_any_short": p_short,
+            "parties": {"oracle": party},
+            "rpo_never_delivered_usd": zero,
+            "deferred_mw_peak": zero,
+            "deferred_mw_end": zero,
+            "exposure": exposure,
+            "covenants": {},
+        }
+
+    def table(base: float, shocked: float, draws: int) -> str:
+        result = {
+            "scenario": "x",
+            "shocks": ["s"],
+            "draws": draws,
+            "base": run(base),
+            "shocked": run(shocked),
+        }
+        with console.capture() as out:
+            console.print(_stress_table(result))
+        return " ".join(out.get().split())
+
+    few = table(0.001, 0.3, 2000)  # 2 draws short in the base, 600 shocked
+    assert "oracle: first short (P50) │ – │ 2028-04-01" in few
+    assert "oracle: peak shortfall $B (P50) │ – │ 7.7" in few
+    assert "not shown where fewer than 1% of draws (or fewer than 50) do" in few
+    assert "world (other costs, outside lenders)" in few
+    # 1.5% of 2,000 draws is 30: still too few for a P50; 1.5% of 10,000 is enough
+    assert "first short (P50) │ – │ –" in table(0.015, 0.015, 2000)
+    many = table(0.015, 0.015, 10000)
+    assert "first short (P50) │ 2028-04-01 │ 2028-04-01" in many and "not shown where" not in many

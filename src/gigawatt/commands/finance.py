@@ -456,7 +456,11 @@ def _stress_table(result: dict[str, Any]) -> Table:
         _share(base["probability_any_short"]),
         _share(hit["probability_any_short"]),
     )
-    _add_short_rows(table, base, hit)
+    if _add_short_rows(table, base, hit, result["draws"]):
+        table.caption = f"{table.caption}" + (
+            f"; –: a P50 over the draws that run short, not shown where fewer than "
+            f"{_FEW_SHORT_SHARE:.0%} of draws (or fewer than {_FEW_SHORT_DRAWS}) do"
+        )
     table.add_row(
         "RPO never delivered $B (P50)",
         _b(base["rpo_never_delivered_usd"]["p50"]),
@@ -471,7 +475,7 @@ def _stress_table(result: dict[str, Any]) -> Table:
     for payee, e in hit["exposure"].items():
         b = base["exposure"].get(payee, {})
         table.add_row(
-            f"to {payee}: deferred peak / unpaid at end $B (P90)",
+            f"to {_payee(payee)}: deferred peak / unpaid at end $B (P90)",
             f"{_b(b.get('deferred_peak_usd', {}).get('p90'))} / {_b(b.get('unpaid_usd', {}).get('p90'))}",
             f"{_b(e['deferred_peak_usd']['p90'])} / {_b(e['unpaid_usd']['p90'])}",
         )
@@ -490,8 +494,33 @@ def _stress_table(result: dict[str, Any]) -> Table:
     return table
 
 
-def _add_short_rows(table: Table, base: dict[str, Any], hit: dict[str, Any]) -> None:
-    """Each constrained party's chance of running short (and first), when, and how far."""
+#: Fewest draws that run short, as a share and a count, over which a P50 of when and how far is shown.
+_FEW_SHORT_SHARE = 0.01
+_FEW_SHORT_DRAWS = 50
+
+
+def _payee(name: str) -> str:
+    """A payee as the stress table names it: the world is everyone outside the scenario's parties
+    (power, staff, maintenance, other operating costs, outside lenders and investors)."""
+    from gigawatt.finance.ledger import WORLD
+
+    return f"{WORLD} (other costs, outside lenders)" if name == WORLD else name
+
+
+def _add_short_rows(table: Table, base: dict[str, Any], hit: dict[str, Any], draws: int) -> bool:
+    """Each constrained party's chance of running short (and first), when, and how far; a P50 over
+    the draws that run short only where enough do (:data:`_FEW_SHORT_SHARE`, :data:`_FEW_SHORT_DRAWS`),
+    else "–". Whether any was left out."""
+    left_out = False
+
+    def conditional(party: dict[str, Any], shown: str) -> str:
+        nonlocal left_out
+        p = party["probability_short"]
+        if p > 0 and (p < _FEW_SHORT_SHARE or round(p * draws) < _FEW_SHORT_DRAWS):
+            left_out = True
+            return "–"
+        return shown
+
     for name in hit["parties"]:
         b, s = base["parties"][name], hit["parties"][name]
         table.add_row(
@@ -506,13 +535,11 @@ def _add_short_rows(table: Table, base: dict[str, Any], hit: dict[str, Any]) -> 
         )
         table.add_row(
             f"{name}: first short (P50)",
-            b["first_short_date"]["p50"] or "never",
-            s["first_short_date"]["p50"] or "never",
+            *(conditional(x, x["first_short_date"]["p50"] or "never") for x in (b, s)),
         )
         table.add_row(
             f"{name}: peak shortfall $B (P50)",
-            _b(b["peak_shortfall_usd"]["p50"]),
-            _b(s["peak_shortfall_usd"]["p50"]),
+            *(conditional(x, _b(x["peak_shortfall_usd"]["p50"])) for x in (b, s)),
         )
         if "raised_for_deferrals_usd" in s:
             table.add_row(
@@ -520,6 +547,7 @@ def _add_short_rows(table: Table, base: dict[str, Any], hit: dict[str, Any]) -> 
                 _b(b["raised_for_deferrals_usd"]["p50"]),
                 _b(s["raised_for_deferrals_usd"]["p50"]),
             )
+    return left_out
 
 
 def _print_findings(money: Any, result: dict[str, Any], pledges: dict[str, Any]) -> None:
