@@ -114,10 +114,6 @@ def test_irr_share_under_half_a_percent_reads_under_one_percent():
     with console.capture() as out:
         _print_totals("x", {"nscale": {"totals": totals}}, 5.5, 0.1)
     assert "(<1%)" in out.get() and "(0%)" not in out.get()
-    # and a share of 99.84% reads ">99%", not "100%", as a shortfall in words does
-    with console.capture() as out:
-        _print_totals("x", {"nscale": {"totals": totals | {"irr_defined_share": 0.9984}}}, 5.5, 0.1)
-    assert "(>99%)" in out.get() and "(all)" not in out.get()
     # the NPV column is before the party's own financing, and the footnote says so
     assert "NPV before the party's own financing" in " ".join(out.get().split())
 
@@ -263,6 +259,13 @@ def test_finance_says_the_need_in_words():
     # short in 99.84% of draws reads ">99%", never "100%" (as "<1%" reads at the other end)
     almost = _need_sentence("oracle", need | {"probability_shortfall": 0.9984})
     assert almost.endswith("is left short, in >99% of draws.")
+    from gigawatt.commands.common import console
+    from gigawatt.commands.finance import _print_capital
+
+    table = need | {"probability_shortfall": 0.9984, "probability_needed": 1.0, "by_instrument": {}}
+    with console.capture() as out:
+        _print_capital(console, {"oracle": table})
+    assert "5 (>99%)" in out.get() and "(100%)" in out.get()  # short in 99.84%, needed in all
     result = runner.invoke(app, ["finance", "stargate", "--party", "oracle", "--draws", "200"])
     assert result.exit_code == 0 and "oracle needs $" in " ".join(result.output.split())
 

@@ -167,7 +167,7 @@ def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_r
             _b3(t["npv_usd"]["p50"]) + ("‡" if name in receipts else ""),
             "n/a"
             if irr is None
-            else f"{round(irr * 100)}%{mark}\n" + (f"({_share(unique)})" if unique < 1 else "(all)"),
+            else f"{round(irr * 100)}%{mark}\n" + (f"({_share(unique)})" if unique < 0.995 else "(all)"),
         )
     console.print(table)
     if quiet:
@@ -669,7 +669,7 @@ def _print_capital(console: Any, need: dict[str, Any], notes: dict[str, str] | N
             if n["first_date"]["p50"]
             else "never",
             raised or ("–" if n["policy"] else "no policy"),
-            f"{n['shortfall_usd']['p50'] / 1e9:,.0f} ({n['probability_shortfall']:.0%})",
+            f"{n['shortfall_usd']['p50'] / 1e9:,.0f} ({_share(n['probability_shortfall'])})",
         )
     console.print(capital)
     for line in _need_sentences(need):
