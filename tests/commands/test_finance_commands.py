@@ -38,6 +38,9 @@ def test_finance_json_per_party():
     totals = data["statements"]["oracle"]["totals"]
     assert totals["irr_defined_share"] == 0.0 and totals["irr_per_year"]["p50"] is None
     assert totals["npv_usd"]["p50"] != totals["npv_cash_only_usd"]["p50"]  # terminal value counted
+    # the headline NPV is before Oracle's own bonds and loans (cheap money at a 10% rate is not
+    # value); the figure with them is kept apart
+    assert totals["npv_usd"]["p50"] < totals["npv_with_financing_usd"]["p50"]
     # RPO that lapses undelivered shows by year (little in `stargate`, whose OpenAI contracts run
     # each phase's term from online), and the convention is stated
     lapsed = data["statements"]["oracle"]["lines"]["rpo_lapsed_usd"]["p50"]
@@ -72,7 +75,9 @@ def test_finance_table_says_when_rpo_lapses_and_leaves_out_parties_without_money
     # a vendor paid for chips whose costs are not modelled: its NPV is marked receipts only
     nvidia = next(line for line in result.output.splitlines() if line.startswith("│ nvidia "))
     assert "‡" in nvidia and "‡" not in oracle
-    assert "‡ nvidia, microsoft, aws" in text and "receipts only, costs not modelled" in text
+    assert "‡ nvidia, microsoft, aws" in text and "their own operating costs are not modelled" in text
+    # Microsoft pays Nscale and NVIDIA invests: the footnote does not say they buy nothing
+    assert "buy and run nothing" not in text
     # NPV stops at the horizon: said, since OpenAI's reads negative with no value after 2035
     assert "not the value of a business after the horizon" in text
 
@@ -87,12 +92,12 @@ def test_rpo_sentence_names_the_modelled_contracts_and_no_year_for_a_lapse_under
     small = _rpo_sentence("oracle", statement([0.0, 0.0, 0.4e9]))
     assert small is not None and small.startswith(
         "oracle: RPO of the compute contracts modelled here peaks at $467B at end-2026 (P50) — not "
-        "oracle's reported RPO, which also counts backlog the scenario does not model; $1B is never "
+        "oracle's reported RPO, which also counts backlog the scenario does not model; $1.4B is never "
         "delivered and lapses (P50) when contracts' terms end."
     )
     assert "most in" not in small
     large = _rpo_sentence("oracle", statement([0.0, 0.0, 1.2e9]))
-    assert large is not None and "lapses (P50), most in 2027 ($1B), when contracts' terms end." in large
+    assert large is not None and "lapses (P50), most in 2027 ($1.2B), when contracts' terms end." in large
 
 
 def test_irr_share_under_half_a_percent_reads_under_one_percent():
@@ -109,6 +114,8 @@ def test_irr_share_under_half_a_percent_reads_under_one_percent():
     with console.capture() as out:
         _print_totals("x", {"nscale": {"totals": totals}}, 5.5, 0.1)
     assert "(<1%)" in out.get() and "(0%)" not in out.get()
+    # the NPV column is before the party's own financing, and the footnote says so
+    assert "NPV before the party's own financing" in " ".join(out.get().split())
 
 
 def test_stress_table_says_never_and_explains_a_delay_that_looks_like_relief():
@@ -249,5 +256,64 @@ def test_finance_says_the_need_in_words():
         "$48B of it by end-2028 (P50), first in 2027-07 (P50); after its funding policy $5B (P50) "
         "is left short, in 60% of draws."
     )
+    # short in 99.84% of draws reads ">99%", never "100%" (as "<1%" reads at the other end)
+    almost = _need_sentence("oracle", need | {"probability_shortfall": 0.9984})
+    assert almost.endswith("is left short, in >99% of draws.")
+    from gigawatt.commands.common import console
+    from gigawatt.commands.finance import _print_capital
+
+    table = need | {"probability_shortfall": 0.9984, "probability_needed": 1.0, "by_instrument": {}}
+    with console.capture() as out:
+        _print_capital(console, {"oracle": table})
+    assert "5 (>99%)" in out.get() and "(100%)" in out.get()  # short in 99.84%, needed in all
     result = runner.invoke(app, ["finance", "stargate", "--party", "oracle", "--draws", "200"])
     assert result.exit_code == 0 and "oracle needs $" in " ".join(result.output.split())
+
+
+def test_stress_table_shows_no_p50_over_a_few_short_draws_and_names_the_world():
+    """A P50 of when and how far a party runs short, over the 2 draws of 2,000 that do, reads "–"
+    (said in the caption), not a date beside "<1%"; the world as a payee says what it is."""
+    from gigawatt.commands.common import console
+    from gigawatt.commands.finance import _stress_table
+
+    def run(p_short: float) -> dict:
+        party = {
+            "probability_short": p_short,
+            "probability_first_short": p_short,
+            "first_short_date": {"p10": "2027-01-01", "p50": "2028-04-01", "p90": "2029-01-01"},
+            "peak_shortfall_usd": {"p10": 1e9, "p50": 7.7e9, "p90": 9e9},
+        }
+        zero = {"p10": 0.0, "p50": 0.0, "p90": 0.0}
+        exposure = {"world": {"deferred_peak_usd": zero, "unpaid_usd": zero}}
+        return {
+            "funding_need": {},
+            "probability_any_short": p_short,
+            "parties": {"oracle": party},
+            "rpo_never_delivered_usd": zero,
+            "deferred_mw_peak": zero,
+            "deferred_mw_end": zero,
+            "exposure": exposure,
+            "covenants": {},
+        }
+
+    def table(base: float, shocked: float, draws: int) -> str:
+        result = {
+            "scenario": "x",
+            "shocks": ["s"],
+            "draws": draws,
+            "base": run(base),
+            "shocked": run(shocked),
+        }
+        with console.capture() as out:
+            console.print(_stress_table(result))
+        return " ".join(out.get().split())
+
+    few = table(0.001, 0.3, 2000)  # 2 draws short in the base, 600 shocked
+    assert "oracle: first short (P50) │ – │ 2028-04-01" in few
+    assert "oracle: peak shortfall $B (P50) │ – │ 7.7" in few
+    assert "not shown where fewer than 1% of draws (or fewer than 50) do" in few
+    assert "world (other costs, outside lenders)" in few
+    # 1.5% of 2,000 draws is 30: still too few for a P50; 1.5% of 10,000 is enough
+    assert "first short (P50) │ – │ –" in table(0.015, 0.015, 2000)
+    many = table(0.015, 0.015, 10000)
+    assert "first short (P50) │ 2028-04-01 │ 2028-04-01" in many and "not shown where" not in many

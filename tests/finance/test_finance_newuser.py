@@ -169,3 +169,32 @@ def test_a_prepaid_contract_is_paid_at_signing_and_refunds_what_lapses(small_tex
     assert paid.sum(axis=1) - refund == pytest.approx(
         money.results["compute"].recognised_usd.sum(axis=1), rel=1e-9
     )
+
+
+def borrower(small_text: str) -> str:
+    """The small scenario with a party that only borrows $10B at 6% from cloud, for ten years
+    (past the horizon), and does nothing else with it."""
+    party = "  holdco: {name: Holdco, kind: developer}\n"
+    body = bond(small_text, "10 years").replace(
+        "payee: lab\n    value: $10B", "payee: holdco\n    value: $10B"
+    )
+    return body.replace("sites:\n", party + "sites:\n", 1)
+
+
+def test_npv_is_before_the_partys_own_financing_and_a_lenders_loan_stays_in(small_text, write):
+    """A party that only borrows at 6% and invests nothing is worth nothing before its financing;
+    discounted at 10% its loan looks like value (the cheap money's spread), which only the figure
+    with financing shows. The lender's NPV still counts its loan (lending is its business)."""
+    scenario = load_scenario(write(borrower(small_text)))
+    money = simulate_money(scenario, buildout(scenario, 20, 0), 0)
+    s = statements(money, ["holdco", "cloud"], discount_rate=0.10)
+    holdco, cloud = s["holdco"]["totals"], s["cloud"]["totals"]
+    assert holdco["npv_usd"]["p50"] == pytest.approx(0.0, abs=1.0)
+    assert holdco["npv_with_financing_usd"]["p50"] > 0.5e9  # $10B at 6% looks like value at 10%
+    assert holdco["terminal_value_usd"]["p50"] == pytest.approx(-10e9)  # still owed, shown apart
+    # the lender: paid 6% on $10B, discounted at 10%, a loss in NPV either way, the same figure
+    assert cloud["npv_usd"]["p50"] == pytest.approx(cloud["npv_with_financing_usd"]["p50"])
+    bare = load_scenario(write(small_text, "bare.yaml"))
+    without = statements(simulate_money(bare, buildout(bare, 20, 0), 0), ["cloud"], discount_rate=0.10)
+    lent = cloud["npv_usd"]["p50"] - without["cloud"]["totals"]["npv_usd"]["p50"]
+    assert lent == pytest.approx(-holdco["npv_with_financing_usd"]["p50"], rel=0.05)

@@ -174,9 +174,10 @@ def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_r
         console.print(f"No money in any draw (not shown): {', '.join(quiet)}.", highlight=False)
     if receipts:
         console.print(
-            f"‡ {', '.join(receipts)}: receipts only, costs not modelled — paid for chips, compute or "
-            "leases, they buy and run nothing in the scenario, so their NPV is the present value of "
-            "what they are paid, not a profit.",
+            f"‡ {', '.join(receipts)}: receipts only — paid for chips, compute or leases, their own "
+            "operating costs "
+            "are not modelled, so their NPV is the present value of what they are paid (less any "
+            "deals of theirs the scenario holds), not a profit.",
             highlight=False,
         )
     if at_cost:
@@ -193,7 +194,10 @@ def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_r
         "sign more than once (several rates fit, Descartes' rule of signs) or comes in first — read "
         "NPV instead. NPV: the horizon's cash flows plus what is still open at its end (stakes and "
         "loans at cost or par, leases' and contracts' remaining payments), not the value of a "
-        "business after the horizon: a company still growing then reads low.",
+        "business after the horizon: a company still growing then reads low. "
+        "NPV before the party's own financing: equity raised, loans drawn and their service left "
+        "out; a lender's or investor's own loans and stakes in (with financing: npv_with_financing_usd "
+        "in --json; the IRR is on those flows).",
         highlight=False,
     )
 
@@ -452,7 +456,11 @@ def _stress_table(result: dict[str, Any]) -> Table:
         _share(base["probability_any_short"]),
         _share(hit["probability_any_short"]),
     )
-    _add_short_rows(table, base, hit)
+    if _add_short_rows(table, base, hit, result["draws"]):
+        table.caption = f"{table.caption}" + (
+            f"; –: a P50 over the draws that run short, not shown where fewer than "
+            f"{_FEW_SHORT_SHARE:.0%} of draws (or fewer than {_FEW_SHORT_DRAWS}) do"
+        )
     table.add_row(
         "RPO never delivered $B (P50)",
         _b(base["rpo_never_delivered_usd"]["p50"]),
@@ -467,7 +475,7 @@ def _stress_table(result: dict[str, Any]) -> Table:
     for payee, e in hit["exposure"].items():
         b = base["exposure"].get(payee, {})
         table.add_row(
-            f"to {payee}: deferred peak / unpaid at end $B (P90)",
+            f"to {_payee(payee)}: deferred peak / unpaid at end $B (P90)",
             f"{_b(b.get('deferred_peak_usd', {}).get('p90'))} / {_b(b.get('unpaid_usd', {}).get('p90'))}",
             f"{_b(e['deferred_peak_usd']['p90'])} / {_b(e['unpaid_usd']['p90'])}",
         )
@@ -486,8 +494,33 @@ def _stress_table(result: dict[str, Any]) -> Table:
     return table
 
 
-def _add_short_rows(table: Table, base: dict[str, Any], hit: dict[str, Any]) -> None:
-    """Each constrained party's chance of running short (and first), when, and how far."""
+#: Fewest draws that run short, as a share and a count, over which a P50 of when and how far is shown.
+_FEW_SHORT_SHARE = 0.01
+_FEW_SHORT_DRAWS = 50
+
+
+def _payee(name: str) -> str:
+    """A payee as the stress table names it: the world is everyone outside the scenario's parties
+    (power, staff, maintenance, other operating costs, outside lenders and investors)."""
+    from gigawatt.finance.ledger import WORLD
+
+    return f"{WORLD} (other costs, outside lenders)" if name == WORLD else name
+
+
+def _add_short_rows(table: Table, base: dict[str, Any], hit: dict[str, Any], draws: int) -> bool:
+    """Each constrained party's chance of running short (and first), when, and how far; a P50 over
+    the draws that run short only where enough do (:data:`_FEW_SHORT_SHARE`, :data:`_FEW_SHORT_DRAWS`),
+    else "–". Whether any was left out."""
+    left_out = False
+
+    def conditional(party: dict[str, Any], shown: str) -> str:
+        nonlocal left_out
+        p = party["probability_short"]
+        if p > 0 and (p < _FEW_SHORT_SHARE or round(p * draws) < _FEW_SHORT_DRAWS):
+            left_out = True
+            return "–"
+        return shown
+
     for name in hit["parties"]:
         b, s = base["parties"][name], hit["parties"][name]
         table.add_row(
@@ -502,13 +535,11 @@ def _add_short_rows(table: Table, base: dict[str, Any], hit: dict[str, Any]) -> 
         )
         table.add_row(
             f"{name}: first short (P50)",
-            b["first_short_date"]["p50"] or "never",
-            s["first_short_date"]["p50"] or "never",
+            *(conditional(x, x["first_short_date"]["p50"] or "never") for x in (b, s)),
         )
         table.add_row(
             f"{name}: peak shortfall $B (P50)",
-            _b(b["peak_shortfall_usd"]["p50"]),
-            _b(s["peak_shortfall_usd"]["p50"]),
+            *(conditional(x, _b(x["peak_shortfall_usd"]["p50"])) for x in (b, s)),
         )
         if "raised_for_deferrals_usd" in s:
             table.add_row(
@@ -516,6 +547,7 @@ def _add_short_rows(table: Table, base: dict[str, Any], hit: dict[str, Any]) -> 
                 _b(b["raised_for_deferrals_usd"]["p50"]),
                 _b(s["raised_for_deferrals_usd"]["p50"]),
             )
+    return left_out
 
 
 def _print_findings(money: Any, result: dict[str, Any], pledges: dict[str, Any]) -> None:
@@ -556,8 +588,10 @@ def _print_findings(money: Any, result: dict[str, Any], pledges: dict[str, Any])
 
 def _share(p: float) -> str:
     """A share of draws as a percentage; under 0.5% but not zero is "<1%", never a "0%" beside a
-    date that says it happens."""
-    return "<1%" if 0 < p < 0.005 else f"{p:.0%}"
+    date that says it happens, and 99.5% or more but not all is ">99%", never a "100%" that is not."""
+    if 0 < p < 0.005:
+        return "<1%"
+    return ">99%" if 0.995 <= p < 1 else f"{p:.0%}"
 
 
 def _has_money(statement: dict[str, Any]) -> bool:
@@ -576,11 +610,11 @@ def _rpo_sentence(name: str, statement: dict[str, Any]) -> str | None:
     rpo = statement["lines"]["rpo_usd"]["p50"]
     by_year = statement["lines"]["rpo_lapsed_usd"]["p50"]
     peak, most = max(range(len(rpo)), key=rpo.__getitem__), max(range(len(by_year)), key=by_year.__getitem__)
-    when = f", most in {years[most]} (${by_year[most] / 1e9:,.0f}B)," if by_year[most] >= 0.5e9 else ""
+    when = f", most in {years[most]} (${by_year[most] / 1e9:,.1f}B)," if by_year[most] >= 0.5e9 else ""
     return (
         f"{name}: RPO of the compute contracts modelled here peaks at ${rpo[peak] / 1e9:,.0f}B at "
         f"end-{years[peak]} (P50) — not {name}'s reported RPO, which also counts backlog the "
-        f"scenario does not model; ${lapsed / 1e9:,.0f}B is never delivered and "
+        f"scenario does not model; ${lapsed / 1e9:,.1f}B is never delivered and "
         f"lapses (P50){when} when contracts' terms end. RPO counts to each compute "
         "contract's term end (a term from each phase's online date: a term after the last phase's) "
         "and the model does not extend a term when capacity comes late; the "
@@ -606,7 +640,7 @@ def _need_sentence(name: str, n: dict[str, Any]) -> str:
     if n["policy"]:
         short = n["shortfall_usd"]["p50"]
         text += f"; after its funding policy ${short / 1e9:,.0f}B (P50) is left short, in " + (
-            f"{n['probability_shortfall']:.0%} of draws"
+            f"{_share(n['probability_shortfall'])} of draws"
         )
     return text + "."
 
@@ -635,7 +669,7 @@ def _print_capital(console: Any, need: dict[str, Any], notes: dict[str, str] | N
             if n["first_date"]["p50"]
             else "never",
             raised or ("–" if n["policy"] else "no policy"),
-            f"{n['shortfall_usd']['p50'] / 1e9:,.0f} ({n['probability_shortfall']:.0%})",
+            f"{n['shortfall_usd']['p50'] / 1e9:,.0f} ({_share(n['probability_shortfall'])})",
         )
     console.print(capital)
     for line in _need_sentences(need):

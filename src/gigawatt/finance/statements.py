@@ -13,9 +13,14 @@ with covenants shows in its borrower's and lender's statements: the share of dra
 breach, when, and the balance called or swept. NPV counts the positions still open at the
 horizon at their terminal value (:mod:`gigawatt.finance.terminal`: loans at par, equity at cost,
 a funding policy's equity too, warrants at intrinsic value, leases' remaining payments
-discounted), shown on its own as ``terminal_value_usd``; ``npv_cash_only_usd`` is the NPV of
-cash alone. ``costs_modelled`` is false for a party paid for sales whose costs of selling the
-scenario does not hold (:func:`gigawatt.finance.customers.receipts_only`): its NPV is receipts.
+discounted), shown on its own as ``terminal_value_usd``. ``npv_usd`` is before the party's own
+financing: the equity and loans (bonds, a funding policy's raises) it issues, their interest and
+principal and their balances open at the horizon are left out, so money raised at a rate below the
+discount rate is not counted as value; a lender's or investor's own loans and stakes (its business),
+and warrants on either side, stay in. ``npv_with_financing_usd`` counts everything, and the IRR is
+on those flows; ``npv_cash_only_usd`` is the NPV of cash alone. ``costs_modelled`` is false for a
+party paid for sales whose costs of selling the scenario does not hold
+(:func:`gigawatt.finance.customers.receipts_only`): its NPV is receipts.
 """
 
 from __future__ import annotations
@@ -42,6 +47,7 @@ __all__ = [
     "depreciation",
     "npv_usd",
     "party_net_usd",
+    "own_financing_usd",
     "rate_per_period",
     "irr",
     "sign_changes",
@@ -70,6 +76,11 @@ _SALES = ("revenue", "lease", "purchase", "power")
 _OPEX = ("electricity", "staff", "maintenance", "lease", "power", "operating_costs")
 #: Site opex shown on their own lines: electricity at the site's price, staff, maintenance.
 _SITE_OPEX = ("electricity", "staff", "maintenance")
+#: Kinds of flow by which a party raises money it issues (it is the payee), and services it (the
+#: payer); and the kinds of open position it issued that :func:`_returns` leaves out with them.
+_RAISED = ("equity", "loan_draw")
+_SERVICE = ("interest", "principal")
+_ISSUED = ("loan", "investment")
 
 
 def depreciation(capex: np.ndarray, life_periods: int, cum: np.ndarray | None = None) -> np.ndarray:
@@ -424,21 +435,42 @@ def _yearly_depreciation(
     return out
 
 
+def own_financing_usd(money: Money, party: str) -> np.ndarray:
+    """The net cash of the financing ``party`` issues, ``(draw, period)``: equity and loan (or bond,
+    or funding-policy) draws it receives less the interest and principal it pays. A lender's or
+    investor's side of the same contracts (loans made, stakes bought) is its business: not here."""
+    book = money.book
+    received = (book.payee == party) & np.isin(book.kind, _RAISED)
+    paid = (book.payer == party) & np.isin(book.kind, _SERVICE)
+    out = book.sum(received)
+    for e in np.nonzero(paid)[0]:
+        out -= book.amounts[e]
+    return out
+
+
 def _returns(
     money: Money, party: str, cal: _Calendar, positions: list[TerminalValue]
 ) -> tuple[dict[str, Any], tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
-    """A party's NPV (with and without the positions open at the horizon), terminal value and
-    IRR, and its terminal value by contract and by kind."""
+    """A party's NPV before its own financing (:func:`own_financing_usd`, and the loans and equity it
+    issued that are open at the horizon, left out), with it, and of cash alone; its terminal value
+    and IRR (on its cash with financing and every open position), and its terminal value by contract
+    and by kind."""
     net = money.book.net(party)
     terminal, parts, kinds = terminal_by_party(money, party, positions)
     with_terminal = net
     if terminal.any():
         with_terminal = net.copy()
         with_terminal[:, -1] += terminal
+    unlevered = net - own_financing_usd(money, party)
+    issued = [tv for tv in positions if tv.issuer == party and tv.kind in _ISSUED]
+    unlevered[:, -1] += terminal + sum((tv.value_usd for tv in issued), np.zeros(len(terminal)))
     rates = irr(with_terminal, cal.per_year)
     npv_cash = npv_usd(net, cal.rate)
     totals = {
-        "npv_usd": _bands(npv_usd(with_terminal, cal.rate) if with_terminal is not net else npv_cash),
+        "npv_usd": _bands(npv_usd(unlevered, cal.rate)),
+        "npv_with_financing_usd": _bands(
+            npv_usd(with_terminal, cal.rate) if with_terminal is not net else npv_cash
+        ),
         "npv_cash_only_usd": _bands(npv_cash),
         "terminal_value_usd": _bands(terminal),
         "irr_per_year": _bands(rates),
