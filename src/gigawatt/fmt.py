@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["number"]
+__all__ = ["number", "share"]
 
 
 def number(value: float, digits: int = 4, sign: bool = False) -> str:
@@ -21,3 +21,11 @@ def number(value: float, digits: int = 4, sign: bool = False) -> str:
     whole, _, frac = text.lstrip("-").partition(".")
     head = f"{int(whole):,}" + (f".{frac}" if frac else "")
     return ("-" if value < 0 else plus) + head
+
+
+def share(p: float) -> str:
+    """A share of draws as a percentage; under 0.5% but not zero is "<1%", never a "0%" beside a
+    date that says it happens, and 99.5% or more but not all is ">99%", never a "100%" that is not."""
+    if 0 < p < 0.005:
+        return "<1%"
+    return ">99%" if 0.995 <= p < 1 else f"{p:.0%}"

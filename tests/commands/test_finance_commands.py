@@ -317,3 +317,40 @@ def test_stress_table_shows_no_p50_over_a_few_short_draws_and_names_the_world():
     assert "first short (P50) │ – │ –" in table(0.015, 0.015, 2000)
     many = table(0.015, 0.015, 10000)
     assert "first short (P50) │ 2028-04-01 │ 2028-04-01" in many and "not shown where" not in many
+
+
+def test_stress_table_shows_no_first_breach_over_a_few_breaching_draws():
+    """A loan breached in 2% of 2,000 draws (40): its first breach's P50 reads "–", as a party's
+    first short does over too few draws; over 10,000 draws (200) it is shown."""
+    from gigawatt.commands.common import console
+    from gigawatt.commands.finance import _stress_table
+
+    zero = {"p10": 0.0, "p50": 0.0, "p90": 0.0}
+    covenant = {"borrower": "crusoe", "probability_breach": 0.02, "first_breach_date": {"p50": "2028-04-01"}}
+    run = {
+        "funding_need": {},
+        "probability_any_short": 0.0,
+        "parties": {},
+        "rpo_never_delivered_usd": zero,
+        "deferred_mw_peak": zero,
+        "deferred_mw_end": zero,
+        "exposure": {},
+        "covenants": {"loan": covenant},
+    }
+
+    def table(draws: int) -> str:
+        result = {"scenario": "x", "shocks": ["s"], "draws": draws, "base": run, "shocked": run}
+        with console.capture() as out:
+            console.print(_stress_table(result))
+        return " ".join(out.get().split())
+
+    few = table(2000)
+    assert "loan: first breach (P50) │ – │ –" in few and "run short (or breach), not shown" in few
+    many = table(10000)
+    assert "loan: first breach (P50) │ 2028-04-01 │ 2028-04-01" in many and "not shown where" not in many
+
+
+def test_a_share_of_draws_reads_under_one_and_over_ninety_nine():
+    from gigawatt.fmt import share
+
+    assert [share(p) for p in (0.0, 0.001, 0.02, 0.9984, 1.0)] == ["0%", "<1%", "2%", ">99%", "100%"]

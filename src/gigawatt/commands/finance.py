@@ -11,6 +11,7 @@ from rich.table import Column
 from gigawatt.commands.common import JsonOpt, ScenarioArg, Table, app, console, print_json, user_errors
 from gigawatt.commands.options import print_recorded, record_result
 from gigawatt.commands.progress import steps
+from gigawatt.fmt import share as _share
 
 DrawsOpt = Annotated[
     int, typer.Option(min=1, help="Monte Carlo draws (finance is heavier than the buildout).")
@@ -456,11 +457,8 @@ def _stress_table(result: dict[str, Any]) -> Table:
         _share(base["probability_any_short"]),
         _share(hit["probability_any_short"]),
     )
-    if _add_short_rows(table, base, hit, result["draws"]):
-        table.caption = f"{table.caption}" + (
-            f"; –: a P50 over the draws that run short, not shown where fewer than "
-            f"{_FEW_SHORT_SHARE:.0%} of draws (or fewer than {_FEW_SHORT_DRAWS}) do"
-        )
+    draws = result["draws"]
+    left_out = _add_short_rows(table, base, hit, draws)
     table.add_row(
         "RPO never delivered $B (P50)",
         _b(base["rpo_never_delivered_usd"]["p50"]),
@@ -488,8 +486,16 @@ def _stress_table(result: dict[str, Any]) -> Table:
         )
         table.add_row(
             f"{loan}: first breach (P50)",
-            str(b.get("first_breach_date", {}).get("p50")),
-            str(c["first_breach_date"]["p50"]),
+            _over_enough(
+                b.get("probability_breach", 0), str(b.get("first_breach_date", {}).get("p50")), draws
+            ),
+            _over_enough(c["probability_breach"], str(c["first_breach_date"]["p50"]), draws),
+        )
+        left_out |= _few(b.get("probability_breach", 0), draws) or _few(c["probability_breach"], draws)
+    if left_out:
+        table.caption = f"{table.caption}" + (
+            f"; –: a P50 over the draws that run short (or breach), not shown where fewer than "
+            f"{_FEW_SHORT_SHARE:.0%} of draws (or fewer than {_FEW_SHORT_DRAWS}) do"
         )
     return table
 
@@ -507,6 +513,16 @@ def _payee(name: str) -> str:
     return f"{WORLD} (other costs, outside lenders)" if name == WORLD else name
 
 
+def _few(p: float, draws: int) -> bool:
+    """Whether a share ``p`` of ``draws`` is too few draws for a P50 over them to mean anything."""
+    return p > 0 and (p < _FEW_SHORT_SHARE or round(p * draws) < _FEW_SHORT_DRAWS)
+
+
+def _over_enough(p: float, shown: str, draws: int) -> str:
+    """``shown``, a P50 over the share ``p`` of draws, or "–" where that is too few (:func:`_few`)."""
+    return "–" if _few(p, draws) else shown
+
+
 def _add_short_rows(table: Table, base: dict[str, Any], hit: dict[str, Any], draws: int) -> bool:
     """Each constrained party's chance of running short (and first), when, and how far; a P50 over
     the draws that run short only where enough do (:data:`_FEW_SHORT_SHARE`, :data:`_FEW_SHORT_DRAWS`),
@@ -515,8 +531,7 @@ def _add_short_rows(table: Table, base: dict[str, Any], hit: dict[str, Any], dra
 
     def conditional(party: dict[str, Any], shown: str) -> str:
         nonlocal left_out
-        p = party["probability_short"]
-        if p > 0 and (p < _FEW_SHORT_SHARE or round(p * draws) < _FEW_SHORT_DRAWS):
+        if _few(party["probability_short"], draws):
             left_out = True
             return "–"
         return shown
@@ -584,14 +599,6 @@ def _print_findings(money: Any, result: dict[str, Any], pledges: dict[str, Any])
                     f"first {c['first_breach_date']['p50']} (P50)",
                     highlight=False,
                 )
-
-
-def _share(p: float) -> str:
-    """A share of draws as a percentage; under 0.5% but not zero is "<1%", never a "0%" beside a
-    date that says it happens, and 99.5% or more but not all is ">99%", never a "100%" that is not."""
-    if 0 < p < 0.005:
-        return "<1%"
-    return ">99%" if 0.995 <= p < 1 else f"{p:.0%}"
 
 
 def _has_money(statement: dict[str, Any]) -> bool:

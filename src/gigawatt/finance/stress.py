@@ -41,6 +41,7 @@ from gigawatt.finance.model import Money, buildout, simulate_money
 from gigawatt.finance.quantiles import bands
 from gigawatt.finance.settlement import Settlement, settle
 from gigawatt.finance.statements import covenant_summary, timing
+from gigawatt.fmt import share
 from gigawatt.scenario import Scenario
 from gigawatt.units import format_date, parse_date
 
@@ -470,7 +471,7 @@ def _relief(result: dict[str, Any], base_money: Money, shocked_money: Money) -> 
         need_was, need_now = (run.get("funding_need", {}).get(party, {}).get("p50") for run in (base, hit))
         less_need = need_was is not None and need_now is not None
         if now < was:
-            relief = f"runs short less often ({was:.0%} → {now:.0%})"
+            relief = f"runs short less often ({share(was)} → {share(now)})"
             when = base["parties"][party]["first_short_date"]["p50"]
         elif less_need and round(need_now / 1e9, 1) < round(need_was / 1e9, 1):
             relief = f"needs less outside capital (${need_was / 1e9:,.1f}B → ${need_now / 1e9:,.1f}B, P50)"
