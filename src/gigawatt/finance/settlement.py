@@ -119,6 +119,7 @@ def _refunded(money: Money, s: Settlement) -> Ledger | None:
     entries: list[int] = []
     amounts: list[np.ndarray] = []
     where = np.cumsum(s.scaled) - 1
+    keys = {k: e for e, k in enumerate(zip(book.payer, book.payee, book.contract, book.kind, strict=True))}
     for party, policy in money.scenario.funding.items():
         i = money.parties.index(party) if party in money.parties else -1
         known = outcome.parties.get(party)
@@ -147,9 +148,6 @@ def _refunded(money: Money, s: Settlement) -> Ledger | None:
         alone = money.scenario.model_copy(
             update={"parties": {party: money.scenario.parties[party]}, "funding": {party: policy}}
         )
-        keys = {
-            k: e for e, k in enumerate(zip(book.payer, book.payee, book.contract, book.kind, strict=True))
-        }
         for f in fund(alone, p, money.edges, flows).flows:
             e = keys[(f.payer, f.payee, f.contract, f.kind)]
             amount = np.array(book.amounts[e])
