@@ -24,7 +24,7 @@ from gigawatt.commands.options import (
     make_backend,
 )
 from gigawatt.errors import GigawattError
-from gigawatt.fmt import number
+from gigawatt.fmt import number, share
 
 DrawsOpt = Annotated[int, typer.Option(min=1, help="Monte Carlo draws.")]
 
@@ -359,7 +359,7 @@ def _print_demand(rows: list[dict[str, Any]], as_of: str | None) -> None:
             f"{s10:+.2f}",
             f"{s50:+.2f}",
             f"{s90:+.2f}",
-            f"{row['p_capacity_covers_demand']:.0%}",
+            share(row["p_capacity_covers_demand"]),
             f"{row['inference_tokens_per_second_p50'] / 1e6:,.0f}",
         )
     console.print(table)
