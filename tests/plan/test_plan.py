@@ -9,6 +9,7 @@ import xarray as xr
 import yaml
 from typer.testing import CliRunner
 
+from gigawatt import fmt
 from gigawatt.catalog import load_catalog
 from gigawatt.cli import app
 from gigawatt.plan import (
@@ -1074,10 +1075,22 @@ def test_a_small_shadow_price_is_printed_at_its_own_scale():
     import xarray as xr
 
     result = solve(two_sites())
-    inputs = result.inputs.assign(supply_in_accelerators=("limit", np.array([True])))
+    every = np.ones((1, result.inputs.sizes["accelerator"]), dtype=bool)
+    inputs = result.inputs.assign(
+        supply_in_accelerators=("limit", np.array([True])),
+        supply_accelerator=(("limit", "accelerator"), every),
+        chips_capex_usd_per_mw=result.inputs.accelerators_per_mw * 60_000.0,  # $60k an accelerator
+    )
     inputs = inputs.assign_coords(limit=["chips"])
     dual = xr.DataArray(np.full(inputs.sizes["period"], 70.7), dims="period")
     small = dataclasses.replace(result, inputs=inputs, duals={"supply_chips": dual})
     [line] = small.binding()
-    # one more accelerator a quarter saves $70.7: said so, not rounded to "$0.00M"
-    assert line.endswith("one more accelerator a quarter would save up to $70.7 (discounted)")
+    # one more accelerator a quarter saves $70.7: said so, not rounded to "$0.00M", and set beside
+    # what one costs, so that it does not read as a limit worth relaxing
+    assert "one more accelerator a quarter would save up to $70.7 (discounted), under 1% of" in line
+    assert line.endswith("binding only at the margin")
+    price = float((inputs.chips_capex_usd_per_mw / inputs.accelerators_per_mw).min())
+    assert f"capex (${fmt.number(price, 3)})" in line
+    dual = xr.DataArray(np.full(inputs.sizes["period"], 0.02 * price), dims="period")
+    [line] = dataclasses.replace(result, inputs=inputs, duals={"supply_chips": dual}).binding()
+    assert line.endswith("(discounted)")

@@ -21,6 +21,9 @@ from gigawatt.plan.inputs import fixed_build_flops
 from gigawatt.plan.model import coefficients
 from gigawatt.units import date_from_days
 
+#: A shadow price under this share of one unit's capex binds only at the margin (printed so).
+_MARGINAL_SHARE = 0.01
+
 
 def usd_millions_apart(a_usd: float, b_usd: float) -> tuple[str, str]:
     """Two USD amounts as $M with the fewest decimals (one to four) that tell them apart, so a
@@ -292,11 +295,28 @@ class PlanResult:
                 in_acc = self._in_accelerators(name)
                 what = "accelerators shipped" if in_acc else "facility MW built"
                 unit = "accelerator" if in_acc else "MW"
+                capex = self._unit_capex_usd(name)
+                small = (
+                    f", under 1% of one's capex (${fmt.number(capex, 3)}): binding only at the margin"
+                    if peak < _MARGINAL_SHARE * capex
+                    else ""
+                )
                 lines.append(
                     f"{name} ({what} per quarter): binds {_quarters(hits)}: one more {unit} a quarter "
-                    f"would save up to ${fmt.number(peak, 3)} (discounted)"
+                    f"would save up to ${fmt.number(peak, 3)} (discounted){small}"
                 )
         return lines
+
+    def _unit_capex_usd(self, name: str) -> float:
+        """The least capex of one unit a supply limit counts: an accelerator it ships (with its
+        networking share) or a facility MW it builds (building and power), for scale beside its
+        shadow price."""
+        ds = self.inputs
+        limit = name.removeprefix("supply_")
+        if self._in_accelerators(name):
+            price = ds.chips_capex_usd_per_mw / ds.accelerators_per_mw
+            return float(price.where(ds.supply_accelerator.sel(limit=limit)).min())
+        return float(ds.facility_capex_usd_per_mw.where(ds.supply_source.sel(limit=limit)).min())
 
     def _in_accelerators(self, name: str) -> bool:
         return bool(self.inputs.supply_in_accelerators.sel(limit=name.removeprefix("supply_")))
