@@ -230,6 +230,7 @@ def print_summary(summary: dict[str, Any]) -> None:
     if serving.get("share"):
         _print_serving(serving)
     _print_constraints(summary["constraints"])
+    _print_supply_headroom(summary.get("supply") or {})
     if summary.get("money"):
         print_money(summary["money"])
 
@@ -401,6 +402,26 @@ def _print_constraints(constraints: dict[str, Any]) -> None:
     if last:
         top = max(last, key=lambda c: last[c])
         console.print(f"In {last[top]:.0%} of draws [bold]{top}[/] set the date of the last phase online.")
+
+
+def _print_supply_headroom(supply: dict[str, Any]) -> None:
+    """How much more each accelerator family offered than was installed, by the year end 90% of
+    its installs are in: chips can only set dates when that is near 1x, and the offer is the
+    scenario's share of a maker's output (an input), so say so."""
+    parts = []
+    for family, series in supply.items():
+        delivered, offered = series["delivered_mean"], series["offered_mean"]
+        if not delivered or delivered[-1] <= 0:
+            continue
+        i = next(k for k, d in enumerate(delivered) if d >= 0.9 * delivered[-1])
+        parts.append(f"{family} {offered[i] / delivered[i]:.1f}x by end-{series['dates'][i][:4]}")
+    if parts:
+        console.print(
+            "Accelerators offered over those installed (means, by the year end 90% were in): "
+            + ", ".join(parts)
+            + "; the offer is the scenario's share of each maker's output (`supply`, an input).",
+            highlight=False,
+        )
 
 
 def print_money(money: dict[str, Any]) -> None:
