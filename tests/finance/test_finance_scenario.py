@@ -83,6 +83,12 @@ BAD = [
         "give one of sites, a schedule or a contracted block",
     ),
     (
+        "running costs on a purchase",
+        "    kind: purchase\n    payer: lab\n    payee: cloud\n    value: $1B\n    running_costs: tenant\n",
+        "  extra:",
+        "running_costs: tenant applies to leases, not to a purchase contract",
+    ),
+    (
         "probability above one",
         "    kind: investment\n    payer: cloud\n    payee: lab\n"
         '    tranches:\n      - {amount: "$1B", date: 2027-01-01, probability: 1.5}\n',

@@ -178,3 +178,33 @@ def test_depreciation_by_year_from_running_totals_is_depreciation_summed_by_year
         assert np.allclose(
             _yearly_depreciation(cum, cum @ in_year, life, in_year), expected, rtol=1e-12, atol=1e-3
         )
+
+
+def test_a_net_lease_puts_the_sites_running_costs_on_its_tenant():
+    from gigawatt.finance import buildout
+    from gigawatt.scenario import load_scenario
+
+    scenario = load_scenario("stargate")
+    ds = buildout(scenario, 20, 1)
+    ledger = simulate_money(scenario, ds, 1).ledger
+
+    def payers(site: str) -> set[str]:
+        contracts = [f"{kind}:{site}" for kind in ("staff", "maintenance", "electricity")]
+        entry = np.isin(ledger.contract.values, contracts)
+        return set(ledger.payer.values[entry])
+
+    # Milam, Lordstown and India: OpenAI leases them on net leases (running_costs: tenant)
+    assert payers("milam") == payers("lordstown") == payers("stargate-india") == {"openai"}
+    # Abilene: Oracle operates the site it leases from Crusoe; Norway: Nscale's lease to
+    # Microsoft keeps the default, the owner pays
+    assert payers("abilene") == {"oracle"}
+    assert payers("stargate-norway") == {"nscale"}
+    owner_pays = scenario.model_copy(
+        update={
+            "contracts": {
+                k: c.model_copy(update={"running_costs": "owner"}) for k, c in scenario.contracts.items()
+            }
+        }
+    )
+    ledger = simulate_money(owner_pays, ds, 1).ledger
+    assert payers("milam") == {"sb-energy"}

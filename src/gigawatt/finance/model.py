@@ -5,17 +5,17 @@
 draws every uncertain contract term with common random numbers (keyed by its path,
 so a shocked scenario reuses the base's numbers), and returns a :class:`Money`.
 Besides contracts, flows cross the system's edge: parties' revenue from customers
-(``revenue_per_year``) and each site operator's opex — electricity at the site's
-catalog price (facility MW online × load factor × hours, less what the operator's power
-purchase agreements deliver to the site), staff (catalog
-``opex.staff_cost_per_mw`` per facility MW-year) and maintenance (catalog
-``opex.maintenance_share_of_capex_per_year`` × all-in capex per facility MW, per
-MW-year online). A party's cash stated at a date becomes its opening balance, solved back
-from the flows so far (:mod:`gigawatt.finance.facts`: ``parameters["parties.PARTY.cash"]`` is
-the opening from there on). Loans with covenants are then re-served against the whole ledger
-(:mod:`gigawatt.finance.covenants`, tested from the as-of date), in declaration order; last, each
-party's outside capital need is measured and its funding policy raises money from the as-of date
-(:mod:`gigawatt.finance.funding`).
+(``revenue_per_year``) and each site operator's opex — electricity at the site's catalog price
+(facility MW online × load factor × hours, less what the operator's power purchase agreements
+deliver to the site), staff (catalog ``opex.staff_cost_per_mw`` per facility MW-year) and
+maintenance (catalog ``opex.maintenance_share_of_capex_per_year`` × all-in capex per facility
+MW, per MW-year online), paid by the site's tenant instead where it leases the site from the
+operator on a net lease (``running_costs: tenant``). A party's cash stated at a date becomes its
+opening balance, solved back from the flows so far (:mod:`gigawatt.finance.facts`:
+``parameters["parties.PARTY.cash"]`` is the opening from there on). Loans with covenants are
+then re-served against the whole ledger (:mod:`gigawatt.finance.covenants`, tested from the as-
+of date), in declaration order; last, each party's outside capital need is measured and its
+funding policy raises money from the as-of date (:mod:`gigawatt.finance.funding`).
 Dated financing deals (``financing:``) are contracts like any other
 (:func:`gigawatt.financing.with_financing`).
 """
@@ -303,6 +303,17 @@ def _site_capacity(ds: xr.Dataset, site_id: str) -> Capacity:
     )
 
 
+def _net_lease_tenants(scenario: Scenario) -> dict[tuple[str, str], str]:
+    """(site, its operator) -> the tenant that pays the site's running costs: the payer of a
+    lease from the operator with ``running_costs: tenant`` covering the site."""
+    out = {}
+    for contract in scenario.contracts.values():
+        if contract.kind == "lease" and contract.running_costs == "tenant":
+            for site_id in contract.sites or list(scenario.sites):
+                out[(site_id, contract.payee)] = contract.payer
+    return out
+
+
 def _site_opex(
     scenario: Scenario,
     ds: xr.Dataset,
@@ -320,14 +331,16 @@ def _site_opex(
     staff_usd_per_mw_year = p["opex.staff_cost_per_mw"][:, None]
     capex_usd_per_mw = p["per_gw.capex_per_gw_facility"][:, None] / 1000.0
     maintenance_usd_per_mw_year = p["opex.maintenance_share_of_capex_per_year"][:, None] * capex_usd_per_mw
+    tenants = _net_lease_tenants(scenario)
     for site_id, site in scenario.sites.items():
-        if site.operator not in parties:
+        payer = tenants.get((site_id, site.operator), site.operator)
+        if payer not in parties:
             continue
         mw_years = site_mw.take(site_id)  # read last here: worked on in place
         mw_years *= years
-        staff = Flow(site.operator, WORLD, f"staff:{site_id}", "staff", mw_years * staff_usd_per_mw_year)
+        staff = Flow(payer, WORLD, f"staff:{site_id}", "staff", mw_years * staff_usd_per_mw_year)
         maintenance = Flow(
-            site.operator,
+            payer,
             WORLD,
             f"maintenance:{site_id}",
             "maintenance",
@@ -342,7 +355,7 @@ def _site_opex(
             usd -= ppa_mwh.get(site_id, 0.0)
             np.maximum(usd, 0.0, out=usd)
             usd *= price[:, None]
-            flows.append(Flow(site.operator, WORLD, f"electricity:{site_id}", "electricity", usd))
+            flows.append(Flow(payer, WORLD, f"electricity:{site_id}", "electricity", usd))
         flows += [staff, maintenance]
     return flows
 

@@ -240,6 +240,10 @@ class Contract(Model):
     #: phase's start to online: progress payments) or at online
     paid: Literal["delivery", "as_built", "online"] = "delivery"
     on_shortfall: Literal["defer", "default"] = "defer"
+    #: lease: who pays the site's running costs (electricity, staff, maintenance): its operator
+    #: (``owner``, the default) or, under a net lease whose rent only repays the building, the
+    #: tenant (``tenant``: the lease's payer)
+    running_costs: Literal["owner", "tenant"] = "owner"
     source: SourceIds = []
     note: str = ""
 
@@ -294,6 +298,8 @@ class Contract(Model):
                 f"residual_value_guarantee (up to ${rvg.high / 1e9:,.3g}B) exceeds the asset's cost "
                 f"(asset_cost, from ${cost.low / 1e9:,.3g}B)"
             )
+        if self.running_costs == "tenant" and self.kind != "lease":
+            raise ValueError(f"running_costs: tenant applies to leases, not to a {self.kind} contract")
         if self.renewals and self.renewal_term_weeks is None:
             raise ValueError("renewals need a renewal_term")
         if self.renewal_probability.high > 1 or self.residual_value_share.high > 1:
