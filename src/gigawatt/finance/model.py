@@ -13,8 +13,8 @@ MW, per MW-year online), paid by the site's tenant instead where it leases the s
 operator on a net lease (``running_costs: tenant``). A party's cash stated at a date becomes its
 opening balance, solved back from the flows so far (:mod:`gigawatt.finance.facts`:
 ``parameters["parties.PARTY.cash"]`` is the opening from there on). Loans with covenants are
-then re-served against the whole ledger (:mod:`gigawatt.finance.covenants`, tested from the as-
-of date), in declaration order; last, each party's outside capital need is measured and its
+then re-served against the whole ledger (:mod:`gigawatt.finance.covenants`, tested from the
+as-of date), in declaration order; last, each party's outside capital need is measured and its
 funding policy raises money from the as-of date (:mod:`gigawatt.finance.funding`).
 Dated financing deals (``financing:``) are contracts like any other
 (:func:`gigawatt.financing.with_financing`).
@@ -333,7 +333,7 @@ def _site_opex(
     maintenance_usd_per_mw_year = p["opex.maintenance_share_of_capex_per_year"][:, None] * capex_usd_per_mw
     tenants = _net_lease_tenants(scenario)
     for site_id, site in scenario.sites.items():
-        payer = tenants.get((site_id, site.operator), site.operator)
+        payer = site.operator and tenants.get((site_id, site.operator), site.operator)
         if payer not in parties:
             continue
         mw_years = site_mw.take(site_id)  # read last here: worked on in place
