@@ -132,7 +132,8 @@ def valued_from(money: Money, per_year: float) -> tuple[int, float]:
     scenario's as-of date: ``first`` is the first forecast period (:func:`gigawatt.finance.facts.
     forecast_from`: the first that starts on or after ``time.as_of``), ``stub_periods`` the days
     from the as-of date to its start in periods (``per_year`` a year). Without ``time.as_of``, the
-    grid's start: ``(0, 0.0)``."""
+    grid's start: ``(0, 0.0)``. An as-of date after the last period's start leaves no period, and so
+    nothing (the terminal value goes with the last period's flows), to value."""
     time = money.scenario.time
     first = forecast_from(money.scenario, money.edges)
     if time.as_of_date is None or first >= len(money.edges) - 1:
