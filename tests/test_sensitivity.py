@@ -178,6 +178,27 @@ def test_npv_output_ranks_the_contract_value_first_for_the_payee(write, small_te
     assert result.output.startswith("npv:cloud")
 
 
+def test_npv_output_is_finances_npv_at_the_as_of_date(write, small_text):
+    """``npv:PARTY`` is valued as ``gigawatt finance`` values a party's cash: at the as-of date, over
+    the flows from then on (all at medians, the tornado's base: finance's NPV of cash alone)."""
+    from gigawatt.finance import simulate_money, statements
+    from gigawatt.finance.model import money_parameters
+
+    time = "time: {start: 2025-01-01, end: 2030-12-31, step: week}"
+    text = small_text.replace(time, time.replace("step", "as_of: 2026-07-01, step")) + LAB_CHIPS
+    scenario = load_scenario(write(text))
+    result = scenario_sensitivity(scenario, "npv:cloud", "morris", 2, discount_rate=0.08)
+    assert any(n.startswith("NPV at 2026-07-01 (the as-of date)") for n in result.notes)
+    model = Model.from_scenario(scenario)
+    medians = {
+        k: np.full(1, float(d.ppf(0.5)))
+        for k, d in {**model.parameters, **money_parameters(scenario)}.items()
+    }
+    money = simulate_money(scenario, simulate_block(model, 0, 0, 1, params=medians), 0, params=medians)
+    cash = statements(money, ["cloud"], discount_rate=0.08)["cloud"]["totals"]["npv_cash_only_usd"]["p50"]
+    assert result.tornado_base == pytest.approx(cash, rel=1e-9)
+
+
 def test_cli_json(write):
     path = write(ONE_UNCERTAIN)
     result = CliRunner().invoke(

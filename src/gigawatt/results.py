@@ -141,7 +141,13 @@ class FinanceSummary(Result):
     draws: int
     seed: int
     step: str
-    statements: dict[str, Any]
+    statements: dict[str, Any] = Field(
+        description="Per party: lines by year and totals over the horizon (P10/P50/P90). Its NPVs "
+        "(totals.npv_usd, npv_with_financing_usd, npv_cash_only_usd) are valued at npv_valued_at, the "
+        "scenario's as-of date (its start without one), over the flows from then on and the terminal "
+        "value; the flows before it are sunk: totals.net_cash_before_as_of_usd, "
+        "cash_out_before_as_of_usd. The IRR is over every flow since the start (finance.statements)."
+    )
     unit_economics: dict[str, Any]
     commitments: dict[str, Any]
     #: sites whose costs parties pay with no customer's payment modelled (finance.customers)

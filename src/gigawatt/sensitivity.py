@@ -63,7 +63,8 @@ class Output:
     """One number per draw: ``gw-online:N`` (the date N facility GW are online, days
     since 1970, censored at the horizon's end), ``target:NAME`` (1 if the target is
     met by its date, else 0), ``capacity:DATE`` (facility GW online on DATE) or
-    ``npv:PARTY`` (the NPV of the party's net cash, USD, at ``value`` per year)."""
+    ``npv:PARTY`` (the NPV of the party's net cash, USD, at ``value`` per year, valued at the
+    scenario's as-of date over the flows from it on, as ``gigawatt finance``'s)."""
 
     kind: Literal["gw-online", "target", "capacity", "npv"]
     text: str
@@ -77,7 +78,7 @@ class Output:
         if self.kind == "target":
             return f"P(target {self.name} met by its date), per-draw indicator"
         if self.kind == "npv":
-            return f"NPV of {self.name}'s net cash at {self.value:.1%} a year, USD"
+            return f"NPV of {self.name}'s net cash from the as-of date on, at {self.value:.1%} a year, USD"
         return f"facility GW online on {units.format_date(self.value)}"
 
     @property
@@ -316,10 +317,10 @@ def _rows(shared: tuple[Model, Output, dict[str, float]], values: dict[str, np.n
     if output.kind != "npv":
         return output_values(model, output, ds)
     from gigawatt.finance import simulate_money  # noqa: PLC0415 (money only for npv:)
-    from gigawatt.finance.statements import npv_usd, party_net_usd, rate_per_period  # noqa: PLC0415
+    from gigawatt.finance.statements import as_of_npv_usd, party_net_usd  # noqa: PLC0415
 
     money = simulate_money(model.scenario, ds, 0, params=params)
-    return npv_usd(party_net_usd(money, output.name), rate_per_period(money.edges, output.value)[1])
+    return as_of_npv_usd(money, party_net_usd(money, output.name), output.value)
 
 
 def blockwise(
@@ -386,6 +387,15 @@ def scenario_sensitivity(
     result.notes.append(f"{len(parameters)} uncertain parameters; the others are held at their medians")
     if out.kind == "gw-online":
         result.notes.append(f"draws that never reach {out.value / 1e3:g} GW count as the horizon's end")
+    if money:
+        at = scenario.time.as_of_date
+        result.notes.append(
+            f"NPV at {units.format_date(scenario.time.as_of_day)} (the as-of date) of the flows from then on "
+            f"at {out.value:.0%} a year: what was paid before it is sunk, not counted"
+            if at is not None
+            else f"NPV at {units.format_date(scenario.time.as_of_day)} (the start: no as-of date) at "
+            f"{out.value:.0%} a year"
+        )
     return result
 
 

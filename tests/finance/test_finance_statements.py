@@ -208,3 +208,65 @@ def test_a_net_lease_puts_the_sites_running_costs_on_its_tenant():
     )
     ledger = simulate_money(owner_pays, ds, 1).ledger
     assert payers("milam") == {"sb-energy"}
+
+
+def test_npv_counts_the_flows_from_a_period_on_and_discounts_the_days_before_it():
+    flows = np.array([[-7.0, 100.0, 110.0]])
+    assert npv_usd(flows, 0.10, first=1).tolist() == pytest.approx([200.0])  # the -7 is sunk
+    assert npv_usd(flows, 0.10, first=1, stub_periods=0.5)[0] == pytest.approx(200.0 / 1.1**0.5)
+    assert npv_usd(flows, 0.10, first=0).tolist() == npv_usd(flows, 0.10).tolist()
+
+
+STAKE = (
+    "  stake:\n    kind: investment\n    payer: cloud\n    payee: lab\n"
+    '    tranches:\n      - {amount: "$1B", date: DATE}\n'
+)
+
+
+def _cloud(small_text, write, stake_date: str | None, as_of: str | None = "2026-07-01"):
+    """The cloud's statement in SMALL (valued at ``as_of``), with a $1B stake bought on ``stake_date``."""
+    time = "time: {start: 2025-01-01, end: 2030-12-31, step: week}"
+    text = (
+        small_text
+        if as_of is None
+        else small_text.replace(time, time.replace("step", f"as_of: {as_of}, step"))
+    )
+    if stake_date is not None:
+        text = text.replace("targets:\n", STAKE.replace("DATE", stake_date) + "targets:\n", 1)
+    scenario = load_scenario(write(text))
+    return statements(simulate_money(scenario, buildout(scenario, 5, 0), 0), ["cloud"])["cloud"]
+
+
+def test_npv_is_valued_at_the_as_of_date_over_what_is_still_to_come(small_text, write):
+    """$1B paid on the as-of date (a quarter's start) counts in full, a year later at 1/1.10, a year
+    before not at all (sunk, shown apart); the stake held at the horizon counts in every case."""
+    base = _cloud(small_text, write, None)
+    at, later, before = (_cloud(small_text, write, d) for d in ("2026-07-01", "2027-07-01", "2025-07-01"))
+    assert base["npv_valued_at"] == "2026-07-01"
+
+    def change(s, key):
+        return s["totals"][key]["p50"] - base["totals"][key]["p50"]
+
+    assert change(at, "npv_cash_only_usd") == pytest.approx(-1e9, rel=1e-9)
+    assert change(later, "npv_cash_only_usd") == pytest.approx(-1e9 / 1.10, rel=1e-3)  # quarters ~91.3 days
+    assert change(before, "npv_cash_only_usd") == pytest.approx(0.0, abs=1e-3)
+    # the stake at cost at the horizon is still to come: all it adds when bought before as-of
+    assert change(before, "npv_usd") == pytest.approx(change(at, "npv_usd") + 1e9, rel=1e-9)
+    assert change(before, "npv_usd") > 0.5e9
+    assert change(before, "cash_out_before_as_of_usd") == pytest.approx(1e9, rel=1e-9)
+    assert change(before, "net_cash_before_as_of_usd") == pytest.approx(-1e9, rel=1e-9)
+    assert change(at, "cash_out_before_as_of_usd") == 0.0
+    # the IRR and the cash lines are the whole horizon's, whatever the as-of date
+    assert change(before, "cash_out_usd") == pytest.approx(1e9, rel=1e-9)
+
+
+def test_a_scenario_without_as_of_is_valued_at_its_start(small_text, write):
+    bare, dated = (
+        _cloud(small_text, write, None, as_of=None),
+        _cloud(small_text, write, "2026-07-01", as_of=None),
+    )
+    assert bare["npv_valued_at"] == "2025-01-01"
+    assert bare["totals"]["net_cash_before_as_of_usd"]["p50"] == 0.0
+    assert bare["totals"]["cash_out_before_as_of_usd"]["p50"] == 0.0
+    paid = dated["totals"]["npv_cash_only_usd"]["p50"] - bare["totals"]["npv_cash_only_usd"]["p50"]
+    assert paid == pytest.approx(-1e9 / 1.10**1.5, rel=1e-3)  # six quarters after the start

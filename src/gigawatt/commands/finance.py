@@ -137,7 +137,10 @@ def finance(
 
 
 def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_rate: float) -> None:
-    """Each party's totals over the horizon (P50), parties with no money named apart."""
+    """Each party's totals over the horizon (P50), parties with no money named apart; NPV at the
+    date the statements are valued at (the scenario's as-of date)."""
+    valued_at = next((s["npv_valued_at"] for s in result.values() if "npv_valued_at" in s), None)
+    at = f" at {valued_at}" if valued_at else ""
     table = Table(
         "party",
         "cash in",
@@ -148,7 +151,7 @@ def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_r
         "NPV",
         "IRR*",
         title=f"{scenario}: totals over the horizon, $B (P50; life {life:g} years; "
-        f"NPV at {discount_rate:.0%}/yr)",
+        f"NPV{at}, {discount_rate:.0%}/yr)",
     )
     quiet = [name for name, s in result.items() if not _has_money(s)]
     at_cost = [name for name, s in result.items() if name not in quiet and _held_at_cost(s)]
@@ -193,9 +196,12 @@ def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_r
         "* IRR (P50) only over draws whose net cash goes out first and then only comes in, where it "
         "is unique (share of draws in brackets; all: every draw); n/a: in every draw net cash changes "
         "sign more than once (several rates fit, Descartes' rule of signs) or comes in first — read "
-        "NPV instead. NPV: the horizon's cash flows plus what is still open at its end (stakes and "
-        "loans at cost or par, leases' and contracts' remaining payments), not the value of a "
-        "business after the horizon: a company still growing then reads low. "
+        f"NPV instead. NPV{at}: the cash flows from then to the horizon plus what is still open at its "
+        "end (stakes and loans at cost or par, leases' and contracts' remaining payments), discounted "
+        "to that date, not the value of a business after the horizon: a company still growing then "
+        "reads low. What was paid and received before it is sunk, not counted (net_cash_before_as_of_usd "
+        "and cash_out_before_as_of_usd in --json); the IRR is the programme's, over every flow since "
+        "the horizon's start, so it can exceed the rate while the NPV is negative. "
         "NPV before the party's own financing: equity raised, loans drawn and their service left "
         "out; a lender's or investor's own loans and stakes in (with financing: npv_with_financing_usd "
         "in --json; the IRR is on those flows).",

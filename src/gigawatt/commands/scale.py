@@ -52,8 +52,8 @@ OutputOpt = Annotated[
     str,
     typer.Option(
         help="gw-online:N (date N facility GW are online), target:NAME (P(met)), capacity:DATE "
-        "(facility GW online then), or npv:PARTY (NPV of its net cash, USD; contract and party "
-        "terms become inputs too)."
+        "(facility GW online then), or npv:PARTY (NPV of its net cash, USD, at the as-of date over "
+        "the flows from it on, as finance; contract and party terms become inputs too)."
     ),
 ]
 MethodOpt = Annotated[

@@ -1,6 +1,6 @@
 """Per-party statements: cash by counterparty and kind, revenue, capex, opex, depreciation,
-RPO, equity stakes, cash position, NPV and IRR (numpy-financial's conventions, vectorised),
-as P10/P50/P90 by year;
+RPO, equity stakes, cash position, NPV at the as-of date and IRR (numpy-financial's conventions,
+vectorised), as P10/P50/P90 by year;
 IRR only over the draws where it is unique and a return (:func:`conventional`), with their share.
 
 Revenue is recognised income: compute contracts as delivered (before payment terms),
@@ -21,6 +21,23 @@ and warrants on either side, stay in. ``npv_with_financing_usd`` counts everythi
 on those flows; ``npv_cash_only_usd`` is the NPV of cash alone. ``costs_modelled`` is false for a
 party paid for sales whose costs of selling the scenario does not hold
 (:func:`gigawatt.finance.customers.receipts_only`): its NPV is receipts.
+
+**Discounting.** Every NPV is valued at the scenario's as-of date (``time.as_of``; the grid's start
+without one), ``npv_valued_at`` in each statement: what was paid before it is a fact, not part of a
+decision taken then, so only what is still to come counts. Its flows are those of the forecast
+periods (:func:`gigawatt.finance.facts.forecast_from`: the periods that start on or after the as-of
+date), each period's taken at its start and discounted by whole periods at the per-period rate
+equivalent to the yearly one (numpy-financial's convention), plus the days from the as-of date to
+the first forecast period's start (one day for ``stargate``'s 2026-06-30 on calendar quarters); a
+flow in a period that starts on the as-of date is not discounted. The terminal value is counted
+with the last period's flows, as before. The flows before the as-of date are sunk and shown apart,
+undiscounted: ``net_cash_before_as_of_usd`` (all cash in less out, financing included) and
+``cash_out_before_as_of_usd``. The IRR stays the programme's return over every flow since the
+grid's start, sunk ones included: a rate of return does not depend on the date it is valued at,
+only on which flows it covers, and over the flows from the as-of date alone a party midway through
+its spending would mostly have money coming in first, so no return. NPV and IRR can therefore
+disagree in sign (a programme that returns less than the rate overall can still be worth carrying
+on from the as-of date).
 """
 
 from __future__ import annotations
@@ -37,6 +54,7 @@ from gigawatt.finance.chips import capital_contracts
 from gigawatt.finance.contracts import ContractResult
 from gigawatt.finance.covenants import LoanService
 from gigawatt.finance.customers import receipts_only
+from gigawatt.finance.facts import forecast_from
 from gigawatt.finance.ledger import WORLD, entry_sum
 from gigawatt.finance.model import Money
 from gigawatt.finance.quantiles import percentiles
@@ -46,6 +64,8 @@ __all__ = [
     "statements",
     "depreciation",
     "npv_usd",
+    "valued_from",
+    "as_of_npv_usd",
     "party_net_usd",
     "own_financing_usd",
     "rate_per_period",
@@ -96,12 +116,36 @@ def depreciation(capex: np.ndarray, life_periods: int, cum: np.ndarray | None = 
     return out
 
 
-def npv_usd(net: np.ndarray, rate_per_period: float) -> np.ndarray:
-    """Net present value of each draw's cash flows at the start of the grid (``numpy_financial.npv``'s
-    convention: the first period undiscounted), for all draws at once."""
-    discount = (1 + rate_per_period) ** -np.arange(net.shape[1], dtype=float)
+def npv_usd(net: np.ndarray, rate_per_period: float, first: int = 0, stub_periods: float = 0.0) -> np.ndarray:
+    """Net present value of each draw's cash flows, for all draws at once, at ``stub_periods`` before
+    the start of period ``first``: the flows before ``first`` are not counted (sunk), period ``k``'s
+    are discounted ``k - first + stub_periods`` periods. By default at the start of the grid over every
+    flow (``numpy_financial.npv``'s convention: the first period undiscounted)."""
+    periods = np.arange(net.shape[1], dtype=float)
+    discount = np.where(periods >= first, (1 + rate_per_period) ** -(periods - first + stub_periods), 0.0)
     result: np.ndarray = net @ discount
     return result
+
+
+def valued_from(money: Money, per_year: float) -> tuple[int, float]:
+    """Where a party's NPV is valued: ``(first, stub_periods)`` for :func:`npv_usd`. At the
+    scenario's as-of date: ``first`` is the first forecast period (:func:`gigawatt.finance.facts.
+    forecast_from`: the first that starts on or after ``time.as_of``), ``stub_periods`` the days
+    from the as-of date to its start in periods (``per_year`` a year). Without ``time.as_of``, the
+    grid's start: ``(0, 0.0)``. An as-of date after the last period's start leaves no period, and so
+    nothing (the terminal value goes with the last period's flows), to value."""
+    time = money.scenario.time
+    first = forecast_from(money.scenario, money.edges)
+    if time.as_of_date is None or first >= len(money.edges) - 1:
+        return first, 0.0
+    return first, float(money.edges[first] - time.as_of_day) * per_year / DAYS_PER_YEAR
+
+
+def as_of_npv_usd(money: Money, net: np.ndarray, rate_per_year: float) -> np.ndarray:
+    """The NPV at the scenario's as-of date (:func:`valued_from`) of flows ``(draw, period)`` on the
+    money's grid at ``rate_per_year``: what is still to come; the flows before it are sunk."""
+    per_year, rate = rate_per_period(money.edges, rate_per_year)
+    return npv_usd(net, rate, *valued_from(money, per_year))
 
 
 def _carried_signs(net: np.ndarray, tol_usd: float) -> np.ndarray:
@@ -273,26 +317,36 @@ def covenant_summary(outcome: LoanService, edges: np.ndarray) -> dict[str, Any]:
 @dataclass(frozen=True)
 class _Calendar:
     """The statements' calendar: years, each period's year (``in_year``, 0/1 ``(period, year)``),
-    each year's last period, periods per year and the per-period discount rate."""
+    each year's last period, periods per year, the per-period discount rate, and where NPV is
+    valued (:func:`valued_from`: the first period it counts, the stub before it, the date)."""
 
     years: list[int]
     in_year: np.ndarray
     last_of_year: np.ndarray
     per_year: float
     rate: float
+    first: int
+    stub_periods: float
+    valued_at: str
 
 
-def _calendar(edges: np.ndarray, discount_rate: float) -> _Calendar:
+def _calendar(money: Money, discount_rate: float) -> _Calendar:
+    edges = money.edges
     years = np.array([units.date_from_days(d).year for d in edges[:-1]])
     year_list = sorted(set(years.tolist()))
     year_index = np.searchsorted(year_list, years)
     per_year, rate = rate_per_period(edges, discount_rate)
+    first, stub = valued_from(money, per_year)
+    at = money.scenario.time.as_of_day if money.scenario.time.as_of_date is not None else edges[0]
     return _Calendar(
         year_list,
         (year_index[:, None] == np.arange(len(year_list))[None, :]) * 1.0,
         np.array([np.nonzero(years == y)[0][-1] for y in year_list]),
         per_year,
         rate,
+        first,
+        stub,
+        units.format_date(at),
     )
 
 
@@ -451,11 +505,12 @@ def own_financing_usd(money: Money, party: str) -> np.ndarray:
 def _returns(
     money: Money, party: str, cal: _Calendar, positions: list[TerminalValue]
 ) -> tuple[dict[str, Any], tuple[dict[str, np.ndarray], dict[str, np.ndarray]]]:
-    """A party's NPV before its own financing (:func:`own_financing_usd`, and the loans and equity it
-    issued that are open at the horizon, left out), with it, and of cash alone; its terminal value
-    and IRR (on its cash with financing and every open position), and its terminal value by contract
-    and by kind."""
-    net = money.book.net(party)
+    """A party's NPV at the as-of date (module doc) before its own financing (:func:`own_financing_usd`,
+    and the loans and equity it issued that are open at the horizon, left out), with it, and of cash
+    alone; its net cash and cash out before the as-of date (sunk, undiscounted); its terminal value
+    and IRR (on its cash with financing and every open position, since the grid's start), and its
+    terminal value by contract and by kind."""
+    net, before = money.book.net(party), money.book.totals(slice(0, cal.first))
     terminal, parts, kinds = terminal_by_party(money, party, positions)
     with_terminal = net
     if terminal.any():
@@ -464,14 +519,17 @@ def _returns(
     unlevered = net - own_financing_usd(money, party)
     issued = [tv for tv in positions if tv.issuer == party and tv.kind in _ISSUED]
     unlevered[:, -1] += terminal + sum((tv.value_usd for tv in issued), np.zeros(len(terminal)))
-    rates = irr(with_terminal, cal.per_year)
-    npv_cash = npv_usd(net, cal.rate)
+    rates = irr(with_terminal, cal.per_year)  # the programme's return: every flow since the start
+    at = (cal.rate, cal.first, cal.stub_periods)  # NPV at the as-of date, of the flows from it on
+    npv_cash = npv_usd(net, *at)
     totals = {
-        "npv_usd": _bands(npv_usd(unlevered, cal.rate)),
+        "npv_usd": _bands(npv_usd(unlevered, *at)),
         "npv_with_financing_usd": _bands(
-            npv_usd(with_terminal, cal.rate) if with_terminal is not net else npv_cash
+            npv_usd(with_terminal, *at) if with_terminal is not net else npv_cash
         ),
         "npv_cash_only_usd": _bands(npv_cash),
+        "net_cash_before_as_of_usd": _bands(net[:, : cal.first].sum(axis=1)),
+        "cash_out_before_as_of_usd": _bands(entry_sum(before, money.book.payer == party, before.shape[1:])),
         "terminal_value_usd": _bands(terminal),
         "irr_per_year": _bands(rates),
         "irr_defined_share": float(np.mean(np.isfinite(rates))),
@@ -527,7 +585,7 @@ def statements(
     discount_rate: float = 0.10,
 ) -> dict[str, Any]:
     """Statements of each party (all but the world by default), by calendar year."""
-    cal = _calendar(money.edges, discount_rate)
+    cal = _calendar(money, discount_rate)
     sums = _Sums(money, cal)
     open_positions = terminal_values(money, discount_rate)
     unpriced = receipts_only(money.book)
@@ -564,6 +622,7 @@ def statements(
             },
             "useful_life_years": life_years,
             "discount_rate_per_year": discount_rate,
+            "npv_valued_at": cal.valued_at,
             "costs_modelled": party not in unpriced,
         }
     return out

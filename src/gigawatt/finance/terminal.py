@@ -3,7 +3,9 @@
 The ledger stops at ``time.end``; a bond maturing after it has paid its holders interest
 but not yet their principal, so summing cash alone shows them a loss that is only a cut-off.
 Each open position is therefore valued at the horizon's end, by a stated convention, and
-added to both sides' NPV (never to the ledger, which holds cash only):
+added to both sides' NPV (never to the ledger, which holds cash only), discounted from there with
+the last period's flows to the date the NPV is valued at, the scenario's as-of date
+(:mod:`gigawatt.finance.statements`):
 
 * loan or bond (a funding policy's debt too) — the principal still outstanding, at par
   (the borrower owes it, the lender holds it): the book value of a performing loan;
