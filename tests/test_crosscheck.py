@@ -36,9 +36,34 @@ def test_cli_json_contract_and_exit_code():
         assert {"name", "published", "model", "low", "high", "passed", "source"} <= set(row)
         assert row["passed"] is True
         assert row["source"].count("http") >= 1
-    # the site check reads the scenario's own Abilene through the engine
+    # the site check reads the scenario's own Abilene through the engine, counted from its
+    # published density: inside FT's 400k to DCD's 450k, not the generic conversion's ~474k
     abilene = next(r for r in data["checks"] if r["name"] == "site-abilene-gpus")
-    assert 360_000 <= abilene["model"] <= 495_000
+    assert 400_000 <= abilene["model"] <= 450_000
+
+
+def test_every_row_shows_its_deviation_and_an_identity_is_no_test():
+    """A wide pass band must not hide a wide miss: each row prints the model's P50 against the
+    published value; energy per GW at the load factor LBNL's figure implies is arithmetic on
+    that figure, shown as an identity and not counted as a check."""
+    data = json.loads(runner.invoke(app, ["crosscheck", "stargate", "--json"]).stdout)
+    rows = {r["name"]: r for r in data["checks"]}
+    for row in rows.values():
+        assert row["deviation"] == pytest.approx(row["model"] / row["published"] - 1)
+    assert rows["twh-per-gw"]["identity"] is True
+    assert [n for n, r in rows.items() if r["identity"]] == ["twh-per-gw"]
+    result = runner.invoke(app, ["crosscheck", "stargate"], env={"COLUMNS": "80"})
+    lines = result.stdout.splitlines()
+    committed = next(
+        i for i, line in enumerate(lines) if line.startswith("│ Stargate US") and "7,000 MW" in line
+    )
+    shown = f"{round(rows['openai-count-2025-09-23']['deviation'] * 100):+d}%"
+    assert shown == "-19%" and shown in lines[committed + 1]
+    energy = next(i for i, line in enumerate(lines) if line.startswith("│ Energy per GW"))
+    assert lines[energy].rstrip("│ ").endswith("identity")
+    text = " ".join(result.stdout.split())
+    tests = len(rows) - 3 - 1
+    assert f"{tests} checks, 0 failed" in text and "1 identity (arithmetic on the published figure" in text
 
 
 def test_cli_table_fits_80_columns():

@@ -5,7 +5,8 @@ Pure functions over arrays (numpy broadcasting), units in every name:
 * facility power = IT power × PUE (The Green Grid, "PUE: a comprehensive
   examination of the metric", White Paper 49, 2012);
 * accelerators = IT power / all-in IT watts per accelerator (server, network and
-  storage share; catalog ``it_power``);
+  storage share; catalog ``it_power``), or, at a site whose count is published, facility
+  power / the site's own facility watts per accelerator (``Site.per_accelerator``);
 * annual energy = facility power × 8,766 h × load factor (8,766 h = 365.25 days);
 * capex by component: accelerator systems, networking, building (per MW of IT
   power), power equipment (per kW of facility power).
@@ -36,6 +37,7 @@ __all__ = [
     "it_mw_from_facility_mw",
     "facility_mw_from_it_mw",
     "accelerators_from_it_mw",
+    "accelerators_from_facility_mw",
     "it_mw_from_accelerators",
     "flops_from_accelerators",
     "energy_twh_per_year",
@@ -64,6 +66,13 @@ def facility_mw_from_it_mw(it_mw: Any, pue: Any) -> Any:
 def accelerators_from_it_mw(it_mw: Any, it_power_w: Any) -> Any:
     """Accelerators that fit in ``it_mw`` at ``it_power_w`` all-in IT watts each."""
     return np.divide(np.multiply(it_mw, 1e6), it_power_w)
+
+
+def accelerators_from_facility_mw(facility_mw: Any, facility_w_per_accelerator: Any) -> Any:
+    """Accelerators in ``facility_mw`` at a site's own facility watts each: its published count
+    over its power (e.g. ~400-450k GB200 on Abilene's 1.18 GW, 2.6-3.0 kW each), which already
+    holds the building's overheads that the catalog's IT watts × PUE only estimate."""
+    return np.divide(np.multiply(facility_mw, 1e6), facility_w_per_accelerator)
 
 
 def it_mw_from_accelerators(accelerators: Any, it_power_w: Any) -> Any:

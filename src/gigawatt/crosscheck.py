@@ -19,7 +19,10 @@ model computes the same figure through the package's public functions:
   the contracts the money layer simulates (:func:`gigawatt.finance.rpo_series`); with
   ``signed_after``, only the books signed after that date.
 
-A check passes when the model's P50 lies in ``[low × (1 − tolerance),
+Each result carries its deviation, the model's P50 against the published value. A row
+marked ``calibrated`` (the scenario was sized from the figure) or ``identity`` (the figure
+follows from the published one by arithmetic alone) is shown and counted apart: it tests
+nothing. A check passes when the model's P50 lies in ``[low × (1 − tolerance),
 high × (1 + tolerance)]``, ``low``/``high`` being the published range (the value
 itself where the source gives one number; an open side where it says "more
 than"). A new kind adds its name to :class:`Check`'s ``kind`` and a function to
@@ -119,6 +122,10 @@ class Check(Model):
     #: the scenario's inputs were sized from this figure, so reproducing it checks that the
     #: inputs are complete and dated, not the model: shown as "input", counted apart
     calibrated: bool = False
+    #: the model's figure follows from the published one by arithmetic alone (e.g. energy per GW
+    #: at the very load factor the source implies), so it tests no input and no output of a run:
+    #: shown as "identity", counted apart
+    identity: bool = False
     tolerance: float = Field(ge=0, lt=1)
     why: str
     source: SourceIds
@@ -177,6 +184,18 @@ class CheckResult:
     cited: str
     why: str
     calibrated: bool = False
+    identity: bool = False
+
+    @property
+    def deviation(self) -> float:
+        """The model's P50 against the published value, as a share (+0.20: 20% above): a wide
+        pass band must not hide a wide miss."""
+        return self.model / self.published - 1.0 if self.published else math.nan
+
+    @property
+    def role(self) -> str:
+        """``test``, or what the row is when it tests nothing: ``input`` or ``identity``."""
+        return "identity" if self.identity else "input" if self.calibrated else "test"
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -188,6 +207,8 @@ class CheckResult:
             "high": None if math.isinf(self.high) else self.high,
             "passed": self.passed,
             "calibrated": self.calibrated,
+            "identity": self.identity,
+            "deviation": None if math.isnan(self.deviation) else self.deviation,
             "source": self.source,
             "unit": self.unit,
             "model_p10_p50_p90": list(self.model_band),
@@ -500,6 +521,7 @@ def crosscheck(scenario: Scenario, name: str = "", checks: Checks | None = None)
                 cited=_cite_short(checks, check.source),
                 why=check.why,
                 calibrated=check.calibrated,
+                identity=check.identity,
             )
         )
     return Crosscheck(name, results, skipped)

@@ -211,6 +211,8 @@ class Check(BaseModel):
     high: Any
     passed: bool | None
     source: Any
+    #: the model's P50 against the published value, as a share (+0.2: 20% above)
+    deviation: float | None = None
 
 
 class CrosscheckSummary(Result):

@@ -279,3 +279,35 @@ def test_the_after_end_caption_shows_only_under_a_date_after_the_end(write, smal
         CliRunner().invoke(app, ["run", str(write(short, "n.yaml")), "--draws", "1024", "--no-record"]).stdout
     )
     assert "│after end" in text and "after end: not met within the scenario's time grid" in text
+
+
+def test_a_sites_published_count_sets_its_accelerators(stargate):
+    """Abilene's GPU count is published (FT ~400k, DCD 450k on its 1.18 GW): the engine counts its
+    phases from that density, not from the catalog's IT W × PUE (~474k at the P50, above every
+    published count), and its FLOP/s follow; a phase of another accelerator keeps the catalog's."""
+    from gigawatt.sampling import sample
+
+    model = Model.from_scenario(stargate)
+    ds = simulate_block(model, 7, 0, 1000)
+    p = sample(model.parameters, 7, 0, 1000)
+    ks = [k for k, ph in enumerate(model.phases) if ph.site == "abilene"]
+    count = ds["accelerators"].values[:, ks]
+    total = count.sum(axis=1)
+    assert np.percentile(total, 10) >= 400_000 and np.percentile(total, 90) <= 450_000
+    own_w = p["sites.abilene.per_accelerator.facility_power"][:, None]
+    np.testing.assert_allclose(count, ds["facility_mw"].values[:, ks] * 1e6 / own_w)
+    flops = p["accelerators.gb200-nvl72.bf16_flops"][:, None]
+    np.testing.assert_allclose(ds["bf16_flops"].values[:, ks], count * flops)
+    # the last phase with GB300s instead: the catalog's IT W for it, Abilene's density for the rest
+    site = stargate.sites["abilene"]
+    phases = [*site.phases[:-1], site.phases[-1].model_copy(update={"accelerator": "gb300-nvl72"})]
+    sites = {**stargate.sites, "abilene": site.model_copy(update={"phases": phases})}
+    mixed = Model.from_scenario(stargate.model_copy(update={"sites": sites}))
+    ds = simulate_block(mixed, 7, 0, 1000)
+    p = sample(mixed.parameters, 7, 0, 1000)
+    it_w = p["accelerators.gb300-nvl72.it_power_w"]
+    last = ks[-1]
+    np.testing.assert_allclose(ds["accelerators"].values[:, last], ds["it_mw"].values[:, last] * 1e6 / it_w)
+    np.testing.assert_allclose(
+        ds["accelerators"].values[:, ks[0]], ds["facility_mw"].values[:, ks[0]] * 1e6 / own_w[:, 0]
+    )

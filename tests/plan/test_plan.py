@@ -305,6 +305,31 @@ def test_stargate_inputs_from_catalog():
     assert 1.5 < float(ratio.min()) <= float(ratio.max()) < 2.0
 
 
+def test_a_sites_published_count_sets_its_density_in_the_plan():
+    """Abilene's GPU count is published: the plan counts its GB200s (and their FLOP/s) per
+    facility MW from the site's own density, as the engine does; other sites, and another
+    accelerator at Abilene, keep the catalog's IT W × PUE."""
+    scenario = load_scenario("stargate")
+    inputs = plan_inputs(scenario, PlanOptions(periods=8))
+    own_w = scenario.sites["abilene"].per_accelerator.facility_power_w.ppf(0.5)
+    gb200, gb300 = scenario.accelerator("gb200-nvl72"), scenario.accelerator("gb300-nvl72")
+    pue = load_catalog().cost("pue", "liquid").dist().ppf(0.5)
+
+    def at(name, site, acc):
+        return float(inputs[name].sel(site=site, accelerator=acc))
+
+    assert at("accelerators_per_mw", "abilene", "gb200-nvl72") == pytest.approx(1e6 / own_w)
+    assert at("flops_per_facility_mw", "abilene", "gb200-nvl72") == pytest.approx(
+        1e6 / own_w * gb200.bf16_flops.ppf(0.5)
+    )
+    assert at("accelerators_per_mw", "shackelford", "gb200-nvl72") == pytest.approx(
+        1e6 / (pue * gb200.it_power_w.ppf(0.5))
+    )
+    assert at("accelerators_per_mw", "abilene", "gb300-nvl72") == pytest.approx(
+        1e6 / (pue * gb300.it_power_w.ppf(0.5))
+    )
+
+
 def test_cli_stargate_plan_explains_and_writes_a_valid_scenario(tmp_path):
     out = tmp_path / "plan.yaml"
     # Demand at its 95th percentile, so that the sites build beyond what OpenAI has contracted.

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from gigawatt.catalog import load_catalog
 from gigawatt.errors import ScenarioError
 from gigawatt.scenario import load_scenario, load_scenario_text
 from gigawatt.scenario.hindsight import earliest_day
@@ -84,3 +85,15 @@ def test_partial_source_dates_stand_for_their_first_day():
 @pytest.mark.parametrize("name", ["stargate", "stargate-2025-09", "openai-2025q4", "frontier"])
 def test_built_in_scenarios_use_nothing_published_after_their_as_of_date(name):
     assert [str(w) for w in load_scenario(name).warnings] == []
+
+
+def test_the_replays_abilene_gpu_count_is_the_one_known_by_its_as_of_date():
+    """stargate-2025-09 (as of 2025-09-30) counts Abilene's GPUs from FT's ~400k (May 2025), not
+    from the 400-450k range that DCD's 450k (October 2025) widened later."""
+    scenario = load_scenario("stargate-2025-09")
+    density = scenario.sites["abilene"].per_accelerator
+    assert density is not None and density.facility_power_w.low == density.facility_power_w.high
+    as_of = dt.date(2025, 9, 30)
+    sources = {**load_catalog().sources, **scenario.sources}
+    dates = [earliest_day(sources[s].date) for s in density.source]
+    assert all(d is not None and d <= as_of for d in dates)

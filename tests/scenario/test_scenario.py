@@ -157,6 +157,26 @@ BAD = [
         "payer and payee must differ",
     ),
     (
+        "site density without its source",
+        (
+            "    accelerator: gb200-nvl72\n",
+            '    accelerator: gb200-nvl72\n    per_accelerator: {facility_power: "2.8 kW"}\n',
+        ),
+        "per_accelerator:",
+        "sites.alpha.per_accelerator.source",
+        "required field missing",
+    ),
+    (
+        "site density not a per-accelerator power",
+        (
+            "    accelerator: gb200-nvl72\n",
+            '    accelerator: gb200-nvl72\n    per_accelerator: {facility_power: "2.8 kWh", source: [s]}\n',
+        ),
+        "per_accelerator:",
+        "sites.alpha.per_accelerator.facility_power",
+        "is energy",
+    ),
+    (
         "target on unknown site",
         ("basis: online", "basis: online\n    sites: [alpah]"),
         "sites: [alpah]",

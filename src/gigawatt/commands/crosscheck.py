@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import math
+from typing import TYPE_CHECKING
+
 import typer
 from rich.table import Table
 
 from gigawatt.commands.common import JsonOpt, ScenarioArg, app, console, print_json, user_errors
+
+if TYPE_CHECKING:
+    from gigawatt.crosscheck import CheckResult, Crosscheck
 
 _SCALES = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"))
 
@@ -37,6 +43,36 @@ def _window(low: float, high: float, unit: str) -> str:
     return f"{_short(low, unit)}–{_short(high, unit)}"
 
 
+def _deviation(share: float) -> str:
+    """``+20%``, ``-19%``, ``+0%`` (never ``-0%``); ``–`` where the published value is zero."""
+    return "–" if math.isnan(share) else f"{round(share * 100):+d}%"
+
+
+def _verdict(row: CheckResult) -> str:
+    """``pass`` / ``FAIL``; a row that tests nothing says what it is (``input``, ``identity``)."""
+    if not row.passed:
+        return "[red]FAIL[/red]"
+    return "[green]pass[/green]" if row.role == "test" else row.role
+
+
+def _summary(result: Crosscheck) -> str:
+    """How many rows test the model and how many failed; inputs and identities counted apart."""
+    failed = sum(not r.passed for r in result.results)
+    inputs = sum(r.role == "input" for r in result.results)
+    identities = sum(r.role == "identity" for r in result.results)
+    tests = len(result.results) - inputs - identities
+    text = f"{tests} checks, {failed} failed"
+    if inputs:
+        many = inputs > 1
+        text += f"; {inputs} input{'s' if many else ''} reproduced (the scenario is sized from "
+        text += f"{'them' if many else 'it'}: not a test)"
+    if identities:
+        text += f"; {identities} identit{'ies' if identities > 1 else 'y'} (arithmetic on the "
+        text += "published figure: not a test)"
+    text += "; vs pub.: the model's P50 against the published value"
+    return text + (f"; {len(result.skipped)} not applicable:" if result.skipped else "")
+
+
 @app.command()
 @user_errors
 def crosscheck(scenario: ScenarioArg = "stargate", as_json: JsonOpt = False) -> None:
@@ -51,29 +87,19 @@ def crosscheck(scenario: ScenarioArg = "stargate", as_json: JsonOpt = False) -> 
     if as_json:
         print_json(result.as_dict(), "crosscheck")
     else:
-        table = Table("check", "published (source)", "model P50", "ok", title=f"Cross-checks: {scenario}")
+        table = Table(
+            "check", "published (source)", "model P50", "ok\nvs pub.", title=f"Cross-checks: {scenario}"
+        )
         for row in result.results:
             window = _window(row.low, row.high, row.unit)
             table.add_row(
                 row.title,
                 f"{_short(row.published, row.unit)} (pass {window})\n[dim]{row.cited}[/dim]",
                 _short(row.model, row.unit),
-                ("input" if row.calibrated else "[green]pass[/green]") if row.passed else "[red]FAIL[/red]",
+                _verdict(row) + f"\n{_deviation(row.deviation)}",
             )
         console.print(table)
-        failed = sum(not r.passed for r in result.results)
-        inputs = sum(r.calibrated for r in result.results)
-        console.print(
-            f"{len(result.results) - inputs} checks, {failed} failed"
-            + (
-                f"; {inputs} input{'s' if inputs > 1 else ''} reproduced (the scenario is sized "
-                f"from {'them' if inputs > 1 else 'it'}: not a test)"
-                if inputs
-                else ""
-            )
-            + (f"; {len(result.skipped)} not applicable:" if result.skipped else ""),
-            highlight=False,
-        )
+        console.print(_summary(result), highlight=False)
         for name, why in result.skipped:
             console.print(f"  {name}\n    [dim]{why}[/dim]", highlight=False)
     if not result.passed:

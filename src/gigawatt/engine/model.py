@@ -17,7 +17,7 @@ from gigawatt.engine.histograms import _SUM_UNIT
 from gigawatt.leadtimes import lead_parameters
 from gigawatt.priors import Priors, scenario_priors
 from gigawatt.sampling import collect
-from gigawatt.scenario import Scenario
+from gigawatt.scenario import Scenario, Site
 
 #: Mean weeks in a year (365.25 / 7).
 WEEKS_PER_YEAR = units.WEEKS_PER_YEAR
@@ -65,6 +65,9 @@ class PhaseInfo:
     priority: int
     #: the chance the phase is built at all (``Phase.probability``)
     probability: float = 1.0
+    #: the parameter of its site's facility W per accelerator (``Site.per_accelerator``), where
+    #: the site's published count sets it; "" where the catalog's IT W × PUE does
+    density_path: str = ""
 
 
 @dataclass(frozen=True)
@@ -158,9 +161,18 @@ def _phase_table(scenario: Scenario) -> list[PhaseInfo]:
                     basis=site.power_basis,
                     priority=site.priority,
                     probability=phase.probability,
+                    density_path=_density_path(site_id, site, phase.accelerator or site.accelerator),
                 )
             )
     return phases
+
+
+def _density_path(site_id: str, site: Site, accelerator: str) -> str:
+    """The parameter of the site's own facility W per accelerator for phases of ``accelerator``
+    (:meth:`Site.facility_w_per_accelerator`), else ""."""
+    if site.facility_w_per_accelerator(accelerator) is None:
+        return ""
+    return f"sites.{site_id}.per_accelerator.facility_power"
 
 
 def _parameters(
@@ -232,7 +244,7 @@ def _step_series(
     )
     count_high = np.array(
         [
-            h / params[f"accelerators.{p.accelerator}.it_power_w"].low * 1e6
+            h * 1e6 / params[p.density_path or f"accelerators.{p.accelerator}.it_power_w"].low
             for h, p in zip(high, phases, strict=True)
         ]
     )

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gigawatt import cadence, observations, supply
+from gigawatt.compute import accelerators_from_facility_mw
 from gigawatt.engine.draws import Draws
 from gigawatt.engine.invariants import check_invariants
 from gigawatt.engine.model import _STAGES, CAUSES, DAYS_PER_WEEK, Model, SupplyInfo
@@ -139,7 +140,9 @@ def _draw_parameters(
 
 def _sizes(model: Model, p: Mapping[str, np.ndarray], b: _Block) -> None:
     """Each phase's facility and IT MW, and its accelerators with their FLOP/s,
-    H100-equivalents and price: computed over (phase, draw) rows, then stored once."""
+    H100-equivalents and price: computed over (phase, draw) rows, then stored once. Accelerators
+    are IT MW / the catalog's IT W each, or, at a site that states its own density
+    (``Site.per_accelerator``: a published count), facility MW / that facility W each."""
     phases = model.phases
     accelerator = [f"accelerators.{ph.accelerator}" for ph in phases]
 
@@ -150,8 +153,12 @@ def _sizes(model: Model, p: Mapping[str, np.ndarray], b: _Block) -> None:
     size = rows([f"{model.phase_path(k)}.power" for k in range(len(phases))])
     pue = rows([f"pue.{ph.cooling}" for ph in phases])
     it_mw = np.where(it_basis, size, size / pue)
+    facility_mw = np.where(it_basis, size * pue, size)
     accelerators = it_mw * 1e6 / rows([f"{acc}.it_power_w" for acc in accelerator])
-    b.facility_mw[:] = np.where(it_basis, size * pue, size).T
+    for k, ph in enumerate(phases):  # a site's published count: its own facility W per accelerator
+        if ph.density_path:
+            accelerators[k] = accelerators_from_facility_mw(facility_mw[k], p[ph.density_path])
+    b.facility_mw[:] = facility_mw.T
     b.it_mw[:] = it_mw.T
     b.accelerators[:] = accelerators.T
     for out, key in (

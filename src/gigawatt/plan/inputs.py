@@ -230,9 +230,20 @@ def _accelerator_ids(scenario: Scenario) -> list[str]:
     return list(dict.fromkeys(ids))
 
 
+def _accelerators_per_mw(scenario: Scenario, catalog: Catalog, site_id: str, accelerator: str) -> float:
+    """Accelerators per MW of facility power at the site (medians): the catalog's IT W × the
+    site's PUE, or the site's own density where its count is published (``Site.per_accelerator``)."""
+    site = scenario.sites[site_id]
+    own = site.facility_w_per_accelerator(accelerator)
+    if own is not None:
+        return 1e6 / own.mid
+    return 1e6 / (_pue(catalog, site.cooling) * scenario.accelerator(accelerator).it_power_w.mid)
+
+
 def _flops_per_mw(scenario: Scenario, catalog: Catalog, site_id: str, accelerator: str) -> float:
-    """BF16 dense FLOP/s per MW of facility power at the site's PUE filled with ``accelerator``."""
-    return _flops_per_mw_at(scenario, _pue(catalog, scenario.sites[site_id].cooling), accelerator)
+    """BF16 dense FLOP/s per MW of facility power at the site filled with ``accelerator``."""
+    per_mw = _accelerators_per_mw(scenario, catalog, site_id, accelerator)
+    return per_mw * float(scenario.accelerator(accelerator).bf16_flops.ppf(0.5))
 
 
 def _flops_per_mw_at(scenario: Scenario, pue: float, accelerator: str) -> float:
@@ -331,8 +342,7 @@ def plan_inputs(scenario: Scenario, options: PlanOptions = PlanOptions()) -> xr.
     cap = np.where(end[None, None, :] > earliest[:, None, None], cap, 0.0)
     building = _cost(catalog, "construction", "building_per_mw_it")
     networking = _cost(catalog, "construction", "networking_share_of_it")
-    it_power_w = np.array([resolved[a].it_power_w.mid for a in accs])
-    acc_per_mw = 1e6 / (pue[:, None] * it_power_w[None, :])
+    acc_per_mw = np.array([[_accelerators_per_mw(scenario, catalog, s, a) for a in accs] for s in sites])
     price_usd = np.array([resolved[a].price_usd.mid for a in accs])
     available = np.array([_at(resolved[a].available_date, q) for a in accs]) + commissioning_days
     ds = ds.assign_coords(site=sites, source=list(SOURCES), accelerator=accs)

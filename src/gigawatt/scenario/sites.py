@@ -36,6 +36,7 @@ __all__ = [
     "PowerSource",
     "PowerSourceKind",
     "Site",
+    "SiteAccelerators",
     "Stages",
     "Status",
     "Supply",
@@ -142,6 +143,18 @@ class Location(Model):
     lon: float = Field(ge=-180, le=180)
 
 
+class SiteAccelerators(Model):
+    """A site's own accelerator density where its count is published (e.g. ~400-450k GPUs on
+    1.2 GW): facility watts per accelerator of the site's ``accelerator``. The engine and the
+    plan count that site's phases of that accelerator with it, in place of the catalog's
+    conversion (IT watts per accelerator × PUE), so a site never shows more chips than its
+    sources report. A phase naming another accelerator keeps the catalog's conversion."""
+
+    facility_power_w: Annotated[Dist, uncertain("unit_power", 1.0)] = Field(alias="facility_power")
+    source: SourceIds = Field(min_length=1)
+    note: str = ""
+
+
 class Site(Model):
     """A campus: where, who, how it is powered and cooled, and its phases."""
 
@@ -159,6 +172,9 @@ class Site(Model):
     power_basis: Literal["facility", "it"]
     basis_note: str = ""
     accelerator: str
+    #: facility power per accelerator from the site's published count (replaces the catalog's
+    #: conversion for the site's phases of ``accelerator``)
+    per_accelerator: SiteAccelerators | None = None
     priority: int = 0
     #: who builds, for class-specific priors (``gigawatt.priors.DEVELOPER_CLASSES``)
     developer_class: Literal["hyperscaler", "developer", "speed_first"] | None = None
@@ -171,6 +187,13 @@ class Site(Model):
     phases: list[Phase] = Field(min_length=1)
     source: SourceIds = []
     note: str = ""
+
+    def facility_w_per_accelerator(self, accelerator: str) -> Dist | None:
+        """The site's own facility W per accelerator for its phases of ``accelerator`` (from its
+        published count), or None where the catalog's conversion holds."""
+        if self.per_accelerator is None or accelerator != self.accelerator:
+            return None
+        return self.per_accelerator.facility_power_w
 
 
 class Stages(Model):
