@@ -40,8 +40,10 @@ class Settlement:
     Only entries a constrained party pays (``scaled``) can be paid in part, and only in the draws
     where a constrained party ever falls short (``settled``, indices). Payments that differ from
     the schedule are kept by cell: in draw ``changed_draw[i]``, period ``changed_period[i]``, the
-    scaled entries were paid ``changed_paid_usd[i]`` (a row over the scaled entries); every other
-    cell is paid as scheduled (most are: in a settled draw a party is short in a few periods).
+    ``j``-th scaled entry was paid ``changed_paid_usd[j][i]`` (one array of cells per scaled entry:
+    no single block of memory the size of them all, whose first touch costs more than its sums);
+    every other cell is paid as scheduled (most are: in a settled draw a party is short in a few
+    periods).
     ``unpaid_usd`` is each entry's unpaid total over the horizon ``(draw, entry)`` (defaulted, or
     still deferred at the end). ``shortfall_usd`` and ``cash_usd`` are ``(draw, period, party)``,
     the constrained parties' (zero for the parties that always pay, whose cash is their running
@@ -52,7 +54,7 @@ class Settlement:
     settled: np.ndarray
     changed_draw: np.ndarray
     changed_period: np.ndarray
-    changed_paid_usd: np.ndarray
+    changed_paid_usd: list[np.ndarray]
     unpaid_usd: np.ndarray
     shortfall_usd: np.ndarray
     cash_usd: np.ndarray
@@ -60,7 +62,7 @@ class Settlement:
 
     def _paid_entry(self, j: int, e: int) -> np.ndarray:
         amount = np.array(self.scheduled.amounts[e])
-        amount[self.changed_draw, self.changed_period] = self.changed_paid_usd[:, j]
+        amount[self.changed_draw, self.changed_period] = self.changed_paid_usd[j]
         return amount
 
     @property
@@ -69,18 +71,24 @@ class Settlement:
         chosen = np.nonzero(self.scaled)[0]
         return self.scheduled.replaced(chosen, [self._paid_entry(j, int(e)) for j, e in enumerate(chosen)])
 
-    def paid_usd(self, entries: np.ndarray) -> np.ndarray:
-        """What was paid under ``entries`` (a mask), summed: ``(draw, period)``."""
-        total = self.scheduled.sum(entries)
+    def late_usd(self, entries: np.ndarray) -> np.ndarray:
+        """What was scheduled under ``entries`` (a mask of scaled entries), summed, less what was paid
+        under them, in each changed cell ``(cell,)``: elsewhere everything was paid as scheduled (the
+        difference is zero). Each cell's sums are the ones the whole ``(draw, period)`` sums of the
+        schedule and of the payments hold there, added in the same order."""
+        chosen = np.nonzero(entries)[0]
+        cells = (self.changed_draw, self.changed_period)
+        if not chosen.size:
+            return np.zeros(cells[0].size)
         where = np.cumsum(self.scaled) - 1
-        changed = entries & self.scaled
-        if self.changed_draw.size and changed.any():
-            cells = (self.changed_draw, self.changed_period)
-            sums = total[cells]
-            for e in np.nonzero(changed)[0]:
-                sums += self.changed_paid_usd[:, where[e]] - self.scheduled.amounts[e][cells]
-            total[cells] = sums
-        return total
+        scheduled = np.array(self.scheduled.amounts[chosen[0]][cells], dtype=float)
+        for e in chosen[1:]:
+            scheduled += self.scheduled.amounts[e][cells]
+        paid = scheduled.copy()
+        for e in chosen:
+            paid += self.changed_paid_usd[where[e]] - self.scheduled.amounts[e][cells]
+        late: np.ndarray = scheduled - paid
+        return late
 
 
 #: Draws settled together: each block's (period, draw, entry) cube stays small (cache, memory).
@@ -241,12 +249,13 @@ def _settle(money: Money, book: Ledger) -> Settlement:
 
 def _cells(
     changed: list[tuple[np.ndarray, np.ndarray, np.ndarray]], entries: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The blocks' cells paid other than scheduled as one list: draws, periods, payments."""
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """The blocks' cells paid other than scheduled as one list: draws, periods, and each scaled
+    entry's payments in them."""
     if not changed:
-        return np.zeros(0, int), np.zeros(0, int), np.zeros((0, entries))
-    draw, period, paid = (np.concatenate([c[i] for c in changed]) for i in range(3))
-    return draw.astype(int), period.astype(int), paid
+        return np.zeros(0, int), np.zeros(0, int), [np.zeros(0) for _ in range(entries)]
+    draw, period = (np.concatenate([c[i] for c in changed]).astype(int) for i in range(2))
+    return draw, period, [np.concatenate([c[2][:, j] for c in changed]) for j in range(entries)]
 
 
 def _by_period(amounts: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
