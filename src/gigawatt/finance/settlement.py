@@ -77,18 +77,29 @@ class Settlement:
         difference is zero). Each cell's sums are the ones the whole ``(draw, period)`` sums of the
         schedule and of the payments hold there, added in the same order."""
         chosen = np.nonzero(entries)[0]
-        cells = (self.changed_draw, self.changed_period)
         if not chosen.size:
-            return np.zeros(cells[0].size)
+            return np.zeros(self.changed_draw.size)
         where = np.cumsum(self.scaled) - 1
-        scheduled = np.array(self.scheduled.amounts[chosen[0]][cells], dtype=float)
-        for e in chosen[1:]:
-            scheduled += self.scheduled.amounts[e][cells]
+        gathered = [self.scheduled_at_cells(int(e)) for e in chosen]
+        scheduled = np.array(gathered[0], dtype=float)
+        for g in gathered[1:]:
+            scheduled += g
         paid = scheduled.copy()
-        for e in chosen:
-            paid += self.changed_paid_usd[where[e]] - self.scheduled.amounts[e][cells]
+        for e, g in zip(chosen, gathered, strict=True):
+            paid += self.changed_paid_usd[where[e]] - g
         late: np.ndarray = scheduled - paid
         return late
+
+    def scheduled_at_cells(self, e: int) -> np.ndarray:
+        """Entry ``e``'s scheduled amounts in the changed cells ``(cell,)``: taken from the flat
+        array where it is one (cheaper than indexing by draw and period), else indexed."""
+        amount = self.scheduled.amounts[e]
+        if amount.flags.c_contiguous:
+            flat = self.changed_draw * amount.shape[1] + self.changed_period
+            taken: np.ndarray = amount.ravel().take(flat)
+            return taken
+        at: np.ndarray = amount[self.changed_draw, self.changed_period]
+        return at
 
 
 #: Draws settled together: each block's (period, draw, entry) cube stays small (cache, memory).
@@ -219,10 +230,11 @@ def _settle(money: Money, book: Ledger) -> Settlement:
         entries + 2,
         start,
     )
+    scratch = _Scratch(periods, chosen.size, min(settled.size, _BLOCK_DRAWS))
     for lo in range(0, settled.size, _BLOCK_DRAWS):
         block = slice(lo, min(settled.size, lo + _BLOCK_DRAWS))
         rows = settled[block]
-        by_period = _by_period([book.amounts[e] for e in chosen], rows)
+        by_period = _by_period([book.amounts[e] for e in chosen], rows, scratch)
         block_unpaid = np.zeros((rows.size, chosen.size))
         block_short = np.zeros((periods, rows.size, parties.size))
         block_cash = np.zeros((periods, rows.size, parties.size))
@@ -258,16 +270,25 @@ def _cells(
     return draw, period, [np.concatenate([c[2][:, j] for c in changed]) for j in range(entries)]
 
 
-def _by_period(amounts: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+class _Scratch:
+    """The two ``(period, ·, ·)`` arrays :func:`_by_period` writes, made once for every block of a
+    settlement (fresh memory is costly to touch first; the blocks reuse it)."""
+
+    def __init__(self, periods: int, entries: int, draws: int) -> None:
+        self.by_entry = np.empty((periods, entries, draws))
+        self.out = np.empty((periods, draws, entries))
+
+
+def _by_period(amounts: list[np.ndarray], rows: np.ndarray, scratch: _Scratch) -> np.ndarray:
     """The ``rows`` (draws) of each entry's ``(draw, period)`` amounts as one ``(period, draw,
-    entry)`` array, by two transposes of pieces that stay in cache: each entry's rows as
-    ``(period, draw)``, then each period's ``(entry, draw)`` as ``(draw, entry)`` (faster than
-    writing each entry's transpose strided across the whole block)."""
+    entry)`` array (in ``scratch``), by two transposes of pieces that stay in cache: each entry's
+    rows as ``(period, draw)``, then each period's ``(entry, draw)`` as ``(draw, entry)`` (faster
+    than writing each entry's transpose strided across the whole block)."""
     periods = amounts[0].shape[1] if amounts else 0
-    by_entry = np.empty((periods, len(amounts), rows.size))
+    by_entry = scratch.by_entry[:, :, : rows.size]
     for j, a in enumerate(amounts):
         by_entry[:, j, :] = a[rows].T
-    out = np.empty((periods, rows.size, len(amounts)))
+    out = scratch.out[:, : rows.size, :]
     for k in range(periods):
         out[k] = by_entry[k].T
     return out

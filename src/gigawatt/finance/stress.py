@@ -252,7 +252,7 @@ def _deferred_mw(money: Money, settlement: Settlement) -> np.ndarray:
         entries = np.nonzero((book.contract == name) & settlement.scaled)[0]
         if not entries.size:  # paid by parties that always pay
             continue
-        due = sum((book.amounts[e][cells] for e in entries), np.zeros(late.shape))
+        due = sum((settlement.scheduled_at_cells(int(e)) for e in entries), np.zeros(late.shape))
         got = sum((settlement.changed_paid_usd[where[e]] for e in entries), np.zeros(late.shape))
         if np.array_equal(got, due):  # paid in full: nothing late (the share below is 0)
             continue
@@ -270,13 +270,13 @@ def _exposure(settlement: Settlement) -> dict[str, Any]:
     unpaid = settlement.unpaid_usd  # (draw, entry)
     book = settlement.scheduled
     exposure: dict[str, Any] = {}
+    # paid other than scheduled only in the changed cells (in these draws): elsewhere the difference is 0
+    rows, at = np.unique(settlement.changed_draw, return_inverse=True)
     for payee in sorted(set(book.payee)):
         mask = book.payee == payee
         total = unpaid[:, mask].sum(axis=1)
         deferred = np.zeros(total.shape)
-        if (mask & settlement.scaled).any() and settlement.changed_draw.size:
-            # paid other than scheduled only in the changed cells: every other cell's difference is 0
-            rows, at = np.unique(settlement.changed_draw, return_inverse=True)
+        if (mask & settlement.scaled).any() and rows.size:
             late = np.zeros((rows.size, book.shape[1]))
             late[at, settlement.changed_period] = settlement.late_usd(mask & settlement.scaled)
             deferred[rows] = np.clip(np.cumsum(late, axis=1), 0.0, None).max(axis=1)
