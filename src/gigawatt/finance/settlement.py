@@ -359,12 +359,14 @@ def _settle_block(
     changed = []
     for k in range(periods):
         owed_e = by_period[k] + arrears if in_arrears else by_period[k]
-        sides = owed_e @ both
-        owed = sides[:, :c]
-        # from full payment, a draw where every constrained party can pay in full is settled at
-        # once (share 1: paid as owed, nothing left); only the others pay a share, found on them
-        room = cash + fixed_in[k] + sides[:, c:] - floor
-        rows = np.nonzero((owed > room).any(axis=1))[0] if k >= r.start else np.zeros(0, int)
+        rows = np.zeros(0, int)  # before the as-of date everyone pays in full: no sums needed
+        if k >= r.start:
+            sides = owed_e @ both
+            owed = sides[:, :c]
+            # from full payment, a draw where every constrained party can pay in full is settled at
+            # once (share 1: paid as owed, nothing left); only the others pay a share, found on them
+            room = cash + fixed_in[k] + sides[:, c:] - floor
+            rows = np.nonzero((owed > room).any(axis=1))[0]
         paid = owed_e  # (draw, entry) of this period: as owed, but in the draws short (in place)
         if rows.size:
             owed_rows = owed_e[rows]
