@@ -94,9 +94,32 @@ def test_settlement_keeps_every_payment_that_differs_from_the_schedule(money):
     for j, e in enumerate(chosen):
         differs = np.argwhere(paid.amounts[e] != s.scheduled.amounts[e])
         assert {tuple(x) for x in differs.tolist()} <= cells
-        assert np.array_equal(paid.amounts[e][s.changed_draw, s.changed_period], s.changed_paid_usd[:, j])
+        assert np.array_equal(paid.amounts[e][s.changed_draw, s.changed_period], s.changed_paid_usd[j])
     unscaled = np.nonzero(~s.scaled)[0]
     assert all(paid.amounts[e] is s.scheduled.amounts[e] for e in unscaled)
+
+
+def test_what_was_paid_late_in_the_changed_cells_is_the_whole_schedule_less_the_whole_payments(money):
+    """``late_usd`` sums only the changed cells: bit for bit the (draw, period) sums' difference there
+    (what stress's exposure read before), which is zero in every other cell."""
+    s = settle(money)
+    cells = (s.changed_draw, s.changed_period)
+    where = np.cumsum(s.scaled) - 1
+    for party in ("oracle", "nvidia", "crusoe", "openai"):
+        mask = (s.scheduled.payee == party) & s.scaled
+        if not mask.any():
+            continue
+        scheduled = s.scheduled.sum(mask)
+        paid = scheduled.copy()
+        sums = paid[cells]
+        for e in np.nonzero(mask)[0]:
+            sums += s.changed_paid_usd[where[e]] - s.scheduled.amounts[e][cells]
+        paid[cells] = sums
+        whole = scheduled - paid
+        assert s.late_usd(mask).tobytes() == whole[cells].tobytes()
+        outside = np.ones(whole.shape, bool)
+        outside[cells] = False
+        assert not whole[outside].any()
 
 
 def test_positions_worked_out_when_read_are_the_formulas(money):

@@ -40,8 +40,10 @@ class Settlement:
     Only entries a constrained party pays (``scaled``) can be paid in part, and only in the draws
     where a constrained party ever falls short (``settled``, indices). Payments that differ from
     the schedule are kept by cell: in draw ``changed_draw[i]``, period ``changed_period[i]``, the
-    scaled entries were paid ``changed_paid_usd[i]`` (a row over the scaled entries); every other
-    cell is paid as scheduled (most are: in a settled draw a party is short in a few periods).
+    ``j``-th scaled entry was paid ``changed_paid_usd[j][i]`` (one array of cells per scaled entry:
+    no single block of memory the size of them all, whose first touch costs more than its sums);
+    every other cell is paid as scheduled (most are: in a settled draw a party is short in a few
+    periods).
     ``unpaid_usd`` is each entry's unpaid total over the horizon ``(draw, entry)`` (defaulted, or
     still deferred at the end). ``shortfall_usd`` and ``cash_usd`` are ``(draw, period, party)``,
     the constrained parties' (zero for the parties that always pay, whose cash is their running
@@ -52,7 +54,7 @@ class Settlement:
     settled: np.ndarray
     changed_draw: np.ndarray
     changed_period: np.ndarray
-    changed_paid_usd: np.ndarray
+    changed_paid_usd: list[np.ndarray]
     unpaid_usd: np.ndarray
     shortfall_usd: np.ndarray
     cash_usd: np.ndarray
@@ -60,7 +62,7 @@ class Settlement:
 
     def _paid_entry(self, j: int, e: int) -> np.ndarray:
         amount = np.array(self.scheduled.amounts[e])
-        amount[self.changed_draw, self.changed_period] = self.changed_paid_usd[:, j]
+        amount[self.changed_draw, self.changed_period] = self.changed_paid_usd[j]
         return amount
 
     @property
@@ -69,18 +71,35 @@ class Settlement:
         chosen = np.nonzero(self.scaled)[0]
         return self.scheduled.replaced(chosen, [self._paid_entry(j, int(e)) for j, e in enumerate(chosen)])
 
-    def paid_usd(self, entries: np.ndarray) -> np.ndarray:
-        """What was paid under ``entries`` (a mask), summed: ``(draw, period)``."""
-        total = self.scheduled.sum(entries)
+    def late_usd(self, entries: np.ndarray) -> np.ndarray:
+        """What was scheduled under ``entries`` (a mask of scaled entries), summed, less what was paid
+        under them, in each changed cell ``(cell,)``: elsewhere everything was paid as scheduled (the
+        difference is zero). Each cell's sums are the ones the whole ``(draw, period)`` sums of the
+        schedule and of the payments hold there, added in the same order."""
+        chosen = np.nonzero(entries)[0]
+        if not chosen.size:
+            return np.zeros(self.changed_draw.size)
         where = np.cumsum(self.scaled) - 1
-        changed = entries & self.scaled
-        if self.changed_draw.size and changed.any():
-            cells = (self.changed_draw, self.changed_period)
-            sums = total[cells]
-            for e in np.nonzero(changed)[0]:
-                sums += self.changed_paid_usd[:, where[e]] - self.scheduled.amounts[e][cells]
-            total[cells] = sums
-        return total
+        gathered = [self.scheduled_at_cells(int(e)) for e in chosen]
+        scheduled = np.array(gathered[0], dtype=float)
+        for g in gathered[1:]:
+            scheduled += g
+        paid = scheduled.copy()
+        for e, g in zip(chosen, gathered, strict=True):
+            paid += self.changed_paid_usd[where[e]] - g
+        late: np.ndarray = scheduled - paid
+        return late
+
+    def scheduled_at_cells(self, e: int) -> np.ndarray:
+        """Entry ``e``'s scheduled amounts in the changed cells ``(cell,)``: taken from the flat
+        array where it is one (cheaper than indexing by draw and period), else indexed."""
+        amount = self.scheduled.amounts[e]
+        if amount.flags.c_contiguous:
+            flat = self.changed_draw * amount.shape[1] + self.changed_period
+            taken: np.ndarray = amount.ravel().take(flat)
+            return taken
+        at: np.ndarray = amount[self.changed_draw, self.changed_period]
+        return at
 
 
 #: Draws settled together: each block's (period, draw, entry) cube stays small (cache, memory).
@@ -211,10 +230,11 @@ def _settle(money: Money, book: Ledger) -> Settlement:
         entries + 2,
         start,
     )
+    scratch = _Scratch(periods, chosen.size, min(settled.size, _BLOCK_DRAWS))
     for lo in range(0, settled.size, _BLOCK_DRAWS):
         block = slice(lo, min(settled.size, lo + _BLOCK_DRAWS))
         rows = settled[block]
-        by_period = _by_period([book.amounts[e] for e in chosen], rows)
+        by_period = _by_period([book.amounts[e] for e in chosen], rows, scratch)
         block_unpaid = np.zeros((rows.size, chosen.size))
         block_short = np.zeros((periods, rows.size, parties.size))
         block_cash = np.zeros((periods, rows.size, parties.size))
@@ -241,24 +261,34 @@ def _settle(money: Money, book: Ledger) -> Settlement:
 
 def _cells(
     changed: list[tuple[np.ndarray, np.ndarray, np.ndarray]], entries: int
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The blocks' cells paid other than scheduled as one list: draws, periods, payments."""
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """The blocks' cells paid other than scheduled as one list: draws, periods, and each scaled
+    entry's payments in them."""
     if not changed:
-        return np.zeros(0, int), np.zeros(0, int), np.zeros((0, entries))
-    draw, period, paid = (np.concatenate([c[i] for c in changed]) for i in range(3))
-    return draw.astype(int), period.astype(int), paid
+        return np.zeros(0, int), np.zeros(0, int), [np.zeros(0) for _ in range(entries)]
+    draw, period = (np.concatenate([c[i] for c in changed]).astype(int) for i in range(2))
+    return draw, period, [np.concatenate([c[2][:, j] for c in changed]) for j in range(entries)]
 
 
-def _by_period(amounts: list[np.ndarray], rows: np.ndarray) -> np.ndarray:
+class _Scratch:
+    """The two ``(period, ·, ·)`` arrays :func:`_by_period` writes, made once for every block of a
+    settlement (fresh memory is costly to touch first; the blocks reuse it)."""
+
+    def __init__(self, periods: int, entries: int, draws: int) -> None:
+        self.by_entry = np.empty((periods, entries, draws))
+        self.out = np.empty((periods, draws, entries))
+
+
+def _by_period(amounts: list[np.ndarray], rows: np.ndarray, scratch: _Scratch) -> np.ndarray:
     """The ``rows`` (draws) of each entry's ``(draw, period)`` amounts as one ``(period, draw,
-    entry)`` array, by two transposes of pieces that stay in cache: each entry's rows as
-    ``(period, draw)``, then each period's ``(entry, draw)`` as ``(draw, entry)`` (faster than
-    writing each entry's transpose strided across the whole block)."""
+    entry)`` array (in ``scratch``), by two transposes of pieces that stay in cache: each entry's
+    rows as ``(period, draw)``, then each period's ``(entry, draw)`` as ``(draw, entry)`` (faster
+    than writing each entry's transpose strided across the whole block)."""
     periods = amounts[0].shape[1] if amounts else 0
-    by_entry = np.empty((periods, len(amounts), rows.size))
+    by_entry = scratch.by_entry[:, :, : rows.size]
     for j, a in enumerate(amounts):
         by_entry[:, j, :] = a[rows].T
-    out = np.empty((periods, rows.size, len(amounts)))
+    out = scratch.out[:, : rows.size, :]
     for k in range(periods):
         out[k] = by_entry[k].T
     return out
@@ -329,12 +359,14 @@ def _settle_block(
     changed = []
     for k in range(periods):
         owed_e = by_period[k] + arrears if in_arrears else by_period[k]
-        sides = owed_e @ both
-        owed = sides[:, :c]
-        # from full payment, a draw where every constrained party can pay in full is settled at
-        # once (share 1: paid as owed, nothing left); only the others pay a share, found on them
-        room = cash + fixed_in[k] + sides[:, c:] - floor
-        rows = np.nonzero((owed > room).any(axis=1))[0] if k >= r.start else np.zeros(0, int)
+        rows = np.zeros(0, int)  # before the as-of date everyone pays in full: no sums needed
+        if k >= r.start:
+            sides = owed_e @ both
+            owed = sides[:, :c]
+            # from full payment, a draw where every constrained party can pay in full is settled at
+            # once (share 1: paid as owed, nothing left); only the others pay a share, found on them
+            room = cash + fixed_in[k] + sides[:, c:] - floor
+            rows = np.nonzero((owed > room).any(axis=1))[0]
         paid = owed_e  # (draw, entry) of this period: as owed, but in the draws short (in place)
         if rows.size:
             owed_rows = owed_e[rows]

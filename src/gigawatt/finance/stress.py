@@ -252,8 +252,8 @@ def _deferred_mw(money: Money, settlement: Settlement) -> np.ndarray:
         entries = np.nonzero((book.contract == name) & settlement.scaled)[0]
         if not entries.size:  # paid by parties that always pay
             continue
-        due = sum((book.amounts[e][cells] for e in entries), np.zeros(late.shape))
-        got = sum((settlement.changed_paid_usd[:, where[e]] for e in entries), np.zeros(late.shape))
+        due = sum((settlement.scheduled_at_cells(int(e)) for e in entries), np.zeros(late.shape))
+        got = sum((settlement.changed_paid_usd[where[e]] for e in entries), np.zeros(late.shape))
         if np.array_equal(got, due):  # paid in full: nothing late (the share below is 0)
             continue
         unpaid_share = np.where(due > 0, 1 - got / np.where(due > 0, due, 1.0), 0.0)
@@ -270,15 +270,15 @@ def _exposure(settlement: Settlement) -> dict[str, Any]:
     unpaid = settlement.unpaid_usd  # (draw, entry)
     book = settlement.scheduled
     exposure: dict[str, Any] = {}
+    # paid other than scheduled only in the changed cells (in these draws): elsewhere the difference is 0
+    rows, at = np.unique(settlement.changed_draw, return_inverse=True)
     for payee in sorted(set(book.payee)):
         mask = book.payee == payee
         total = unpaid[:, mask].sum(axis=1)
         deferred = np.zeros(total.shape)
-        if (mask & settlement.scaled).any() and settlement.settled.size:
-            rows = settlement.settled
-            late = (
-                book.sum(mask & settlement.scaled)[rows] - settlement.paid_usd(mask & settlement.scaled)[rows]
-            )
+        if (mask & settlement.scaled).any() and rows.size:
+            late = np.zeros((rows.size, book.shape[1]))
+            late[at, settlement.changed_period] = settlement.late_usd(mask & settlement.scaled)
             deferred[rows] = np.clip(np.cumsum(late, axis=1), 0.0, None).max(axis=1)
         if np.any(total > 1.0) or np.any(deferred > 1.0):
             exposure[str(payee)] = {
