@@ -139,3 +139,66 @@ def test_bad_financing_exits_2_with_the_location(small_text, write):
     assert result.exit_code == 2
     assert f"{path}:" in result.output and "financing.my-spv" in result.output
     assert "Traceback" not in result.output
+
+
+def construction_loan(maturity: str, drawn: str = "as_built") -> str:
+    """A $2B bullet project loan to the cloud over Alpha (building from 2025-03, online 2026-03 to
+    2027-06), signed 2025-06-01."""
+    return f"""
+financing:
+  alpha-loan:
+    kind: project_loan
+    issuer: cloud
+    amount: "$2B"
+    date: 2025-06-01
+    maturity: "{maturity}"
+    rate: 0.06
+    amortisation: bullet
+    sites: [alpha]
+    drawn: {drawn}
+"""
+
+
+def _loan_flows(money, kind: str) -> np.ndarray:
+    ledger = money.ledger
+    mask = (ledger.contract.values == "alpha-loan") & (ledger.kind.values == kind)
+    return ledger.amount_usd.values[:, :, mask].sum(axis=2)
+
+
+def test_a_construction_loan_is_drawn_as_its_sites_are_built(small_text, write):
+    """Drawn pro rata to Alpha's MW built (what was built by signing, at signing), all of it by
+    the time Alpha is online, nothing before signing; repaid in full at maturity (bullet)."""
+    scenario = load_scenario(write(small_text + construction_loan("4 years")))
+    money = simulate_money(scenario, buildout(scenario, 20, 0), 0)
+    drawn, repaid, edges = _loan_flows(money, "loan_draw"), _loan_flows(money, "principal"), money.edges
+    signed = np.searchsorted(edges, money.scenario.contracts["alpha-loan"].start_date.mid, side="right") - 1
+    assert drawn[:, :signed].sum() == 0.0 and (drawn[:, signed] > 0).all()
+    assert drawn.sum(axis=1) == pytest.approx(2e9)
+    online = money.buildout.online_date.values[:, 0]
+    last = np.searchsorted(edges, online, side="right") - 1  # the period Alpha comes online
+    assert all(drawn[d, last[d] + 1 :].sum() == 0.0 for d in range(20))
+    assert (np.count_nonzero(drawn, axis=1) > 1).all()  # over the build, not at once
+    due = np.searchsorted(edges, money.scenario.contracts["alpha-loan"].start_date.mid + 4 * 365.25) - 1
+    assert repaid[:, due] == pytest.approx(2e9) and repaid.sum() == pytest.approx(repaid[:, due].sum())
+
+
+def test_a_construction_loan_not_drawn_by_maturity_lapses(small_text, write):
+    """A one-year loan matures (2026-06) before Alpha is built in some draws: it draws only what
+    was built before the quarter it matures in, and repays that."""
+    scenario = load_scenario(write(small_text + construction_loan("1 year")))
+    money = simulate_money(scenario, buildout(scenario, 20, 0), 0)
+    drawn, repaid = _loan_flows(money, "loan_draw").sum(axis=1), _loan_flows(money, "principal").sum(axis=1)
+    assert (drawn < 2e9 - 1.0).all() and (drawn > 0).all()
+    assert repaid == pytest.approx(drawn)
+
+
+def test_drawn_at_signing_stays_the_default(small_text, write):
+    scenario = load_scenario(write(small_text + construction_loan("4 years", "at_start")))
+    drawn = _loan_flows(simulate_money(scenario, buildout(scenario, 5, 0), 0), "loan_draw")
+    assert np.count_nonzero(drawn, axis=1).tolist() == [1] * 5 and drawn.sum(axis=1) == pytest.approx(2e9)
+
+
+def test_drawn_as_built_needs_a_project_loan_over_sites(small_text, write):
+    text = small_text + construction_loan("4 years").replace("    sites: [alpha]\n", "")
+    with pytest.raises(ScenarioError, match="drawn: as_built belongs to a project_loan with sites"):
+        load_scenario(write(text))

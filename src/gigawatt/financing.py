@@ -112,7 +112,8 @@ class Deal(Model):
     * ``bond`` — ``issuer`` borrows ``amount`` from ``holders`` (default ``world``) on ``date``,
       coupon ``rate``, principal at ``maturity`` (bullet);
     * ``term_loan``, ``project_loan`` — the same, repaid linearly over ``maturity``
-      (``amortisation: bullet`` to change); a project loan names the ``sites`` it funds;
+      (``amortisation: bullet`` to change); a project loan names the ``sites`` it funds, and may
+      be drawn as they are built (``drawn: as_built``, a construction loan);
     * ``vendor_financing`` — ``vendor`` lends to (``as: loan``) or invests in (``as: equity``)
       its customer ``issuer``;
     * ``spv`` — the SPV party ``issuer`` is owned by ``sponsors`` (shares summing to 1) who pay
@@ -137,6 +138,9 @@ class Deal(Model):
     sites: list[str] = []
     #: project loan: the borrower builds its sites at this cost per facility MW, paid as built
     construction_usd_per_mw: PerMwMonth | None = Field(default=None, alias="construction_per_mw")
+    #: project loan: drawn in full on ``date`` (default) or as its sites are built (a construction
+    #: loan: pro rata to their facility MW built, until it matures; what is undrawn then lapses)
+    drawn: Literal["at_start", "as_built"] = "at_start"
     sponsors: dict[str, float] = {}
     equity_usd: Money | None = Field(default=None, alias="equity")
     bonds: SpvBonds | None = None
@@ -175,6 +179,8 @@ class Deal(Model):
                 )
         if self.construction_usd_per_mw is not None and (self.kind != "project_loan" or not self.sites):
             raise ValueError("construction_per_mw belongs to a project_loan with sites")
+        if self.drawn == "as_built" and (self.kind != "project_loan" or not self.sites):
+            raise ValueError("drawn: as_built belongs to a project_loan with sites")
         if self.kind != "spv" and (self.sponsors or self.lease or self.bonds):
             raise ValueError("sponsors, lease and bonds belong to an spv deal")
         return self
@@ -361,6 +367,7 @@ def _debt_contracts(name: str, deal: Deal, common: dict[str, Any]) -> dict[str, 
         interest_rate=deal.rate_per_year,
         amortisation=deal.amortisation or default,
         sites=deal.sites,
+        drawn=None if deal.drawn == "at_start" else deal.drawn,
         capital=False,
         **common,
     )

@@ -150,6 +150,12 @@ class FinanceSummary(Result):
     )
     unit_economics: dict[str, Any]
     commitments: dict[str, Any]
+    funding_need: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Outside capital per party (finance.funding): every party stating cash or a "
+        "funding policy, and every other whose modelled flows go below zero from the as-of date "
+        "(cash_stated false: beyond its modelled flows, its own cash not stated; shortfall_usd null).",
+    )
     #: sites whose costs parties pay with no customer's payment modelled (finance.customers)
     sites_without_customer: list[dict[str, Any]] = []
 

@@ -246,7 +246,7 @@ def test_finance_json_has_site_opex_and_the_pledge():
 
 def test_finance_says_the_need_in_words():
     """The outside capital need is stated as a need: how much, by when, what stays short."""
-    from gigawatt.commands.finance import _need_sentence
+    from gigawatt.commands.capital import need_sentence
 
     need = {
         "p10": 35e9,
@@ -258,20 +258,20 @@ def test_finance_says_the_need_in_words():
         "shortfall_usd": {"p10": 0.0, "p50": 5e9, "p90": 20e9},
         "probability_shortfall": 0.6,
     }
-    assert _need_sentence("oracle", need) == (
+    assert need_sentence("oracle", need) == (
         "oracle needs $35–65B of outside capital beyond its cash and known deals (P10–P90), "
         "$48B of it by end-2028 (P50), first in 2027-07 (P50); after its funding policy $5B (P50) "
         "is left short, in 60% of draws."
     )
     # short in 99.84% of draws reads ">99%", never "100%" (as "<1%" reads at the other end)
-    almost = _need_sentence("oracle", need | {"probability_shortfall": 0.9984})
+    almost = need_sentence("oracle", need | {"probability_shortfall": 0.9984})
     assert almost.endswith("is left short, in >99% of draws.")
+    from gigawatt.commands.capital import print_capital
     from gigawatt.commands.common import console
-    from gigawatt.commands.finance import _print_capital
 
     table = need | {"probability_shortfall": 0.9984, "probability_needed": 1.0, "by_instrument": {}}
     with console.capture() as out:
-        _print_capital(console, {"oracle": table})
+        print_capital(console, {"oracle": table})
     assert "5 (>99%)" in out.get() and "(100%)" in out.get()  # short in 99.84%, needed in all
     result = runner.invoke(app, ["finance", "stargate", "--party", "oracle", "--draws", "200"])
     assert result.exit_code == 0 and "oracle needs $" in " ".join(result.output.split())
@@ -361,3 +361,78 @@ def test_a_share_of_draws_reads_under_one_and_over_ninety_nine():
     from gigawatt.fmt import share
 
     assert [share(p) for p in (0.0, 0.001, 0.02, 0.9984, 1.0)] == ["0%", "<1%", "2%", ">99%", "100%"]
+
+
+def _unstated(p50: float, first: str = "2031-10-01", refinancing: float = 0.0) -> dict:
+    """A ``funding_need`` row of a party stating neither cash nor a policy."""
+    return {
+        "p10": 0.8 * p50,
+        "p50": p50,
+        "p90": 1.2 * p50,
+        "probability_needed": 1.0,
+        "first_date": {"p10": first, "p50": first, "p90": first},
+        "by_year_end_p50_usd": {"2030": 0.0, "2031": p50},
+        "policy": False,
+        "cash_stated": False,
+        "refinancing_share": refinancing,
+        "by_instrument": {},
+        "shortfall_usd": None,
+        "probability_shortfall": None,
+    }
+
+
+def test_finance_lists_a_party_without_cash_or_policy_apart_as_outside_capital_to_raise():
+    """A party stating neither cash nor a policy is in a table of its own at 80 columns: needed and
+    first, no "short" column; in words, beyond its modelled flows and a loan falling due; a
+    receipts-only party marked ‡."""
+    from rich.console import Console
+
+    from gigawatt.commands.capital import print_capital
+
+    need = {"vantage": _unstated(31e9, refinancing=0.64), "aws": _unstated(26e9, "2026-10-01")}
+    console = Console(width=80, record=True)
+    with console.capture() as out:
+        print_capital(console, need, receipts=["aws"])
+    text = out.get()
+    assert max(len(line) for line in text.splitlines()) <= 80
+    flat = " ".join(text.split())
+    assert "beyond modelled flows (own cash not stated), $B" in flat and "short P50" not in flat
+    assert "│ vantage │ 31 (25–37)" in text and "│ aws‡    │ 26 (21–31)" in text
+    assert "a need, not a finding that it runs short. ‡ receipts only (costs not modelled): aws." in flat
+    assert (
+        "vantage: $25–37B beyond its modelled flows (P10–P90), $31B of it by end-2031 (P50), first in "
+        "2031-10 (P50), when a known loan falls due (a refinancing, in 64% of those draws)." in flat
+    )
+
+
+def test_stress_states_a_party_without_cash_or_policy_as_outside_capital_not_short():
+    """In ``stress`` such a party's need is "outside capital beyond its flows", never "runs short"."""
+    from gigawatt.commands.common import console
+    from gigawatt.commands.finance import _stress_table
+    from gigawatt.finance.stress import key_figures
+
+    zero = {"p10": 0.0, "p50": 0.0, "p90": 0.0}
+
+    def run(need: dict) -> dict:
+        return {
+            "funding_need": need,
+            "probability_any_short": 0.0,
+            "first_short": {"party": {}},
+            "parties": {},
+            "rpo_never_delivered_usd": zero,
+            "deferred_mw_peak": zero,
+            "deferred_mw_end": zero,
+            "exposure": {},
+            "covenants": {},
+        }
+
+    base, hit = run({"g42": _unstated(96e9)}), run({"g42": _unstated(90e9), "tiny": _unstated(0.1e9)})
+    result = {"scenario": "x", "shocks": ["s"], "draws": 2000, "base": base, "shocked": hit}
+    with console.capture() as out:
+        console.print(_stress_table(result))
+    text = " ".join(out.get().split())
+    assert "g42: outside capital beyond its flows $B (P50) │ 96.0 │ 90.0" in text
+    assert "g42: P(runs short)" not in text and "tiny" not in text
+    rows = {r["name"]: r for r in key_figures(result)["rows"]}
+    assert rows["g42: outside capital beyond its flows"]["shocked"] == 90e9
+    assert not any(name.startswith("g42: P(short)") for name in rows)

@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gigawatt.cli import app
+from gigawatt.finance import buildout, simulate_money
 from gigawatt.finance.capacity import finance_edges
 from gigawatt.finance.contracts import Flow
 from gigawatt.finance.funding import fund, funding_need
@@ -97,3 +98,76 @@ def test_stress_reports_the_shortfall_after_the_policy():
     assert "oracle: short after its funding policy" in rows
     # the demand shock reaches Oracle through the contract's demand-linked share
     assert data["shocked"]["rpo_never_delivered_usd"]["p50"] > data["base"]["rpo_never_delivered_usd"]["p50"]
+
+
+def _as_of(small_text: str) -> str:
+    """SMALL as of mid-2026 (its parties state no cash and no policy)."""
+    return small_text.replace(
+        "time: {start: 2025-01-01, end: 2030-12-31, step: week}",
+        "time: {start: 2025-01-01, end: 2030-12-31, step: week, as_of: 2026-06-30}",
+    )
+
+
+def test_a_party_without_cash_or_policy_whose_flows_go_negative_needs_outside_capital(small_text, write):
+    """The lab states neither cash nor a policy: it had $0.5B net by the as-of date (its cash), then
+    pays $1B, $2B or $3B in 2026 Q4: it needs $0.5B, $1.5B or $2.5B from outside, first then. What it
+    paid before the as-of date is paid (the cloud's $5B is not a need); receipts alone never are."""
+    scenario = load_scenario(write(_as_of(small_text)))
+    edges = finance_edges(parse_date("2026-01-01"), parse_date("2027-12-31"))
+    p = sample(money_parameters(scenario), 0, 0, 3)
+    shape = (3, len(edges) - 1)
+    income, spend, past = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    income[:, 0], spend[:, 1] = 1e9, 0.5e9  # before the as-of date: $0.5B net
+    spend[:, 3] = [1e9, 2e9, 3e9]  # 2026-10-01
+    income[:, 5] = 1e9  # after: the deepest gap is still the need
+    past[:, 1] = 5e9
+    flows = [
+        Flow("world", "lab", "sales", "revenue", income),
+        Flow("lab", "world", "capex", "purchase", spend),
+        Flow("cloud", "world", "capex", "purchase", past),
+    ]
+    outcome = fund(scenario, p, edges, flows)
+    assert set(outcome.parties) == {"lab"} and outcome.flows == []
+    need = funding_need(outcome, edges)["lab"]
+    assert need["p50"] == pytest.approx(1.5e9) and need["p10"] < need["p50"] < need["p90"]
+    assert need["first_date"]["p50"] == "2026-10-01" and need["probability_needed"] == 1.0
+    assert need["cash_stated"] is False and need["policy"] is False
+    assert need["shortfall_usd"] is None and need["probability_shortfall"] is None  # not "short"
+    assert need["refinancing_share"] == 0.0
+
+
+DEV = "  dev: {name: Developer, kind: developer}\n"
+DEV_STAKE = """  dev-stake:
+    kind: investment
+    payer: dev
+    payee: cloud
+    value: "$2B"
+    start: 2026-02-01
+"""
+DEV_LOAN = """
+financing:
+  dev-loan:
+    kind: project_loan
+    issuer: dev
+    amount: "$2B"
+    date: 2026-01-15
+    maturity: "3 years"
+    rate: 0.0
+    amortisation: bullet
+"""
+
+
+def test_a_bullet_loan_falling_due_inside_the_horizon_is_a_refinancing_need(small_text, write):
+    """A developer borrows $2B (bullet, 3 years, no interest) and spends it on a stake: nothing is
+    needed until the loan falls due on 2029-01-15, then all of it, first in that quarter: a
+    refinancing."""
+    text = _as_of(small_text).replace(
+        "  cloud: {name: Cloud, kind: cloud}\n", "  cloud: {name: Cloud, kind: cloud}\n" + DEV
+    )
+    scenario = load_scenario(write(text.replace("contracts:\n", "contracts:\n" + DEV_STAKE) + DEV_LOAN))
+    money = simulate_money(scenario, buildout(scenario, 20, 0), 0)
+    need = funding_need(money.funding, money.edges)["dev"]
+    assert need["p10"] == pytest.approx(2e9) and need["p90"] == pytest.approx(2e9)
+    assert need["first_date"] == {"p10": "2029-01-01", "p50": "2029-01-01", "p90": "2029-01-01"}
+    assert need["by_year_end_p50_usd"]["2028"] == 0.0 and need["refinancing_share"] == 1.0
+    assert need["cash_stated"] is False

@@ -83,6 +83,7 @@ def finance(
     as_json: JsonOpt = False,
 ) -> None:
     """Per-party statements (cash, revenue, capex, opex, depreciation, RPO, NPV/IRR) and unit economics."""
+    from gigawatt.commands.capital import print_capital
     from gigawatt.errors import GigawattError
     from gigawatt.finance import statements
     from gigawatt.finance.commitments import commitments_summary
@@ -132,7 +133,9 @@ def finance(
             highlight=False,
         )
     _print_unit_economics(economics)
-    _print_capital(console, need, {n: p.note for n, p in money.scenario.parties.items() if p.note})
+    receipts = [name for name, s in result.items() if not s.get("costs_modelled", True)]
+    notes = {n: p.note for n, p in money.scenario.parties.items() if p.note}
+    print_capital(console, need, notes, receipts)
     _print_findings(money, result, pledges)
 
 
@@ -435,6 +438,8 @@ def stress(
 
 def _stress_table(result: dict[str, Any]) -> Table:
     """Base against shocked: funding need, who runs short, RPO, MW paid late, exposure, covenants."""
+    from gigawatt.finance.stress import unstated_needs
+
     table = Table(
         Column("", overflow="fold"),
         Column("base", no_wrap=True),
@@ -445,7 +450,9 @@ def _stress_table(result: dict[str, Any]) -> Table:
         "a period whose payments exceed the cash after the policy has raised what it can against "
         "what the party was actually paid, so its own payments are deferred (peak shortfall); "
         "deferred to a payee: the most owed to it and not yet paid; unpaid at end: still unpaid "
-        "at the horizon (never paid)",
+        "at the horizon (never paid); beyond its flows: a party stating neither cash nor a policy, "
+        "the outside capital its modelled flows need (as `finance` reports it), not a finding "
+        "that it runs short",
     )
     base, hit = result["base"], result["shocked"]
     for name, n in hit.get("funding_need", {}).items():
@@ -457,6 +464,11 @@ def _stress_table(result: dict[str, Any]) -> Table:
             f"{name}: short after its funding policy $B (P50)",
             _b(b["shortfall_usd"]["p50"]),
             _b(n["shortfall_usd"]["p50"]),
+        )
+    for name in unstated_needs(base, hit):
+        b, n = (run["funding_need"].get(name, {}) for run in (base, hit))
+        table.add_row(
+            f"{name}: outside capital beyond its flows $B (P50)", _b(b.get("p50")), _b(n.get("p50"))
         )
     table.add_row(
         "P(any party runs short)",
@@ -633,60 +645,3 @@ def _rpo_sentence(name: str, statement: dict[str, Any]) -> str | None:
         "and the model does not extend a term when capacity comes late; the "
         "sources do not say whether the rest would be delivered later, renegotiated or cancelled."
     )
-
-
-def _need_sentences(need: dict[str, Any]) -> list[str]:
-    """:func:`_need_sentence` for every party needing at least $1B (P50)."""
-    return [_need_sentence(name, n) for name, n in need.items() if n["p50"] >= 1e9]
-
-
-def _need_sentence(name: str, n: dict[str, Any]) -> str:
-    """A party's outside capital need in words: how much, by when most of it, what the policy
-    leaves short."""
-    by_year = {int(y): v for y, v in n["by_year_end_p50_usd"].items()}
-    most = min((y for y, v in by_year.items() if v >= 0.9 * n["p50"]), default=max(by_year))
-    text = (
-        f"{name} needs ${n['p10'] / 1e9:,.0f}–{n['p90'] / 1e9:,.0f}B of outside capital beyond its "
-        f"cash and known deals (P10–P90), ${by_year[most] / 1e9:,.0f}B of it by end-{most} (P50), "
-        f"first in {n['first_date']['p50'][:7]} (P50)"
-    )
-    if n["policy"]:
-        short = n["shortfall_usd"]["p50"]
-        text += f"; after its funding policy ${short / 1e9:,.0f}B (P50) is left short, in " + (
-            f"{_share(n['probability_shortfall'])} of draws"
-        )
-    return text + "."
-
-
-def _print_capital(console: Any, need: dict[str, Any], notes: dict[str, str] | None = None) -> None:
-    """Each party's outside capital: a table, then the need in words, and what a party's figures
-    cover where the scenario says (its ``note``)."""
-    capital = Table(
-        "party",
-        "needed P50 (P10–P90)",
-        "first (P50, share)",
-        "by policy",
-        "short P50",
-        title="Outside capital beyond cash and known deals, $B",
-    )
-    for name, n in need.items():
-        if n["p90"] < 1e9 and not n["policy"]:
-            continue
-        raised = ", ".join(
-            f"{k.split('#')[0]} {v['p50'] / 1e9:,.0f}" for k, v in n["by_instrument"].items() if v["p50"]
-        )
-        capital.add_row(
-            name,
-            f"{n['p50'] / 1e9:,.0f} ({n['p10'] / 1e9:,.0f}–{n['p90'] / 1e9:,.0f})",
-            f"{n['first_date']['p50']} ({_share(n['probability_needed'])})"
-            if n["first_date"]["p50"]
-            else "never",
-            raised or ("–" if n["policy"] else "no policy"),
-            f"{n['shortfall_usd']['p50'] / 1e9:,.0f} ({_share(n['probability_shortfall'])})",
-        )
-    console.print(capital)
-    for line in _need_sentences(need):
-        console.print(line, highlight=False)
-    for name, note in (notes or {}).items():
-        if name in need:
-            console.print(f"{name}: {note}", highlight=False)

@@ -39,7 +39,8 @@ non-cash positions it creates (RPO, equity stakes, warrant shares). Conventions:
   (``plant_capacity``, ``capacity_factor``) is billed on the plant's output instead (nameplate ×
   capacity factor × hours, as generated), and the part the campus uses (at most its load) is
   energy its operator does not buy again from the grid (``energy_mwh``);
-* loan — drawn at ``start`` (or in tranches), interest on the balance, principal repaid
+* loan — drawn at ``start`` (or in tranches; ``drawn: as_built``: a construction loan, pro rata
+  to its sites' MW built, until it matures), interest on the balance, principal repaid
   linearly over ``term`` (or at maturity for ``bullet``); covenants are applied afterwards,
   on the whole ledger (:mod:`gigawatt.finance.covenants`, :func:`~gigawatt.finance.model.simulate_money`).
 """
@@ -569,9 +570,12 @@ def _investment_or_loan(t: _Terms) -> None:
         amounts = [t.term(f"tranches[{i}].amount") for i in range(len(t.contract.tranches))]
     else:
         dates, amounts = [_start(t.name, t.contract, t.p, edges)], [t.term("value")]
-    paid = np.zeros((draws, periods))
-    for d, a in zip(dates, amounts, strict=True):
-        at_period(d, a, edges, paid)
+    if t.contract.drawn == "as_built":
+        paid = _drawn_as_built(t, dates[0], amounts[0])
+    else:
+        paid = np.zeros((draws, periods))
+        for d, a in zip(dates, amounts, strict=True):
+            at_period(d, a, edges, paid)
     if t.contract.kind == "investment":
         t.flow("equity", paid)
         if t.contract.valuation_usd is not None:
@@ -579,6 +583,18 @@ def _investment_or_loan(t: _Terms) -> None:
     else:
         t.flow("loan_draw", paid)
         _loan_service(t.contract, t.p, t.base, edges, paid, t.flow)
+
+
+def _drawn_as_built(t: _Terms, start: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """A construction loan's draws ``(draw, period)``: its value pro rata to its sites' facility MW
+    built (what was built before ``start`` drawn then), drawing nothing from the period it
+    matures in (what is not drawn by then lapses)."""
+    total = t.capacity.total_mw
+    share = t.capacity.built_mw(t.edges[1:]) / np.where(total > 0, total, 1.0)[:, None]
+    share[np.arange(share.shape[1])[None, :] < period_of(start, t.edges)[:, None]] = 0.0
+    share[t.edges[1:][None, :] >= (start + t.term("term") * _DAYS_PER_WEEK)[:, None]] = 0.0
+    cumulative: np.ndarray = np.maximum.accumulate(share, axis=1) * value[:, None]
+    return _increments(cumulative)
 
 
 def _stake(paid: np.ndarray, valuation: np.ndarray) -> np.ndarray:

@@ -6,7 +6,12 @@ funding policy raises.
 position below the policy's ``floor`` (zero without a policy) from the as-of date on must come
 from outside: the need is the deepest such gap over the forecast periods, per draw, and its first
 date the first of them with the position below the floor (before the as-of date, what was raised
-is what the dated deals say). Every party that declares cash or a policy is measured.
+is what the dated deals say). Every party that declares cash or a policy is measured, and every
+other party whose modelled flows take it below zero from the as-of date on (``cash_stated``
+false): its own cash is not stated, so its need is what the modelled flows leave it to find from
+its own cash or from outside, not a finding about its solvency. Its position is taken from the
+as-of date: what it had received net by then, if positive, is still its cash; what it had paid
+beyond its receipts by then was paid (a fact), so it is not a need after the as-of date.
 
 **Policy** (:class:`gigawatt.financing.FundingPolicy`). Period by period from the as-of date, the party pays
 interest on what it has raised, repays a revolver from cash above the floor, and when its
@@ -31,7 +36,7 @@ from gigawatt import units
 from gigawatt.finance.capacity import DAYS_PER_YEAR
 from gigawatt.finance.contracts import Flow
 from gigawatt.finance.covenants import FINANCING, trailing
-from gigawatt.finance.facts import forecast_from, party_net
+from gigawatt.finance.facts import forecast_from
 from gigawatt.finance.ledger import WORLD
 from gigawatt.finance.quantiles import bands
 from gigawatt.financing import FundingPolicy
@@ -51,6 +56,10 @@ class PartyFunding:
     outstanding_debt_usd: np.ndarray | None = None
     shortfall_usd: np.ndarray | None = None
     has_policy: bool = False
+    #: whether the party declares its ``cash``: without it, the need is beyond the modelled flows
+    cash_stated: bool = True
+    #: per draw, whether the first need is a known loan falling due (:func:`_refinancing`)
+    refinancing: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
 
 
 @dataclass
@@ -64,12 +73,30 @@ def policy_contract(party: str, index: int, kind: str) -> str:
     return f"funding:{party}:{kind}#{index}"
 
 
-def _position(
-    flows: list[Flow], party: str, shape: tuple[int, int]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Net cash flow, operating cash flow (no financing, no capital purchases) and known debt
-    outstanding of ``party``, each ``(draw, period)``."""
-    net = party_net(flows, party, shape)
+def _nets(
+    flows: list[Flow], parties: list[str], shape: tuple[int, int]
+) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Each party's net cash flow ``(draw, period)`` in one pass over the flows (the same sums, in
+    the same order, as :func:`gigawatt.finance.facts.party_net` for each), and the principal of
+    known loans it repays, for the parties that repay any."""
+    nets = {n: np.zeros(shape) for n in parties}
+    repaid: dict[str, np.ndarray] = {}
+    for f in flows:
+        if f.payer == f.payee:
+            continue
+        if f.payee in nets:
+            nets[f.payee] += f.amount_usd
+        if f.payer in nets:
+            nets[f.payer] -= f.amount_usd
+            if f.kind == "principal":
+                repaid[f.payer] = repaid.get(f.payer, np.zeros(shape)) + f.amount_usd
+    return nets, repaid
+
+
+def _position(flows: list[Flow], party: str, net: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Net cash flow (given), operating cash flow (no financing, no capital purchases) and known
+    debt outstanding of ``party``, each ``(draw, period)``."""
+    shape = net.shape
     operating, debt = np.zeros(shape), np.zeros(shape)
     for f in flows:
         sign = (f.payee == party) * 1.0 - (f.payer == party) * 1.0
@@ -94,28 +121,26 @@ def fund(
     periods = len(edges) - 1
     shape = (draws, periods)
     window = max(1, round(DAYS_PER_YEAR / float(np.mean(np.diff(edges)))))
-    measured = [
-        n for n in scenario.parties if n != WORLD and (f"parties.{n}.cash" in p or n in scenario.funding)
-    ]
+    names = [n for n in scenario.parties if n != WORLD]
+    nets, repaid = _nets(flows, names, shape)
     out: dict[str, PartyFunding] = {}
     new_flows: list[Flow] = []
     start = forecast_from(scenario, edges)  # the first forecast period (finance.facts)
-    for party in measured:
+    for party in names:
         policy = scenario.funding.get(party)
+        stated = f"parties.{party}.cash" in p
+        if not stated and policy is None:
+            result = _unstated_need(nets[party], start)
+            if result is not None:
+                out[party] = _refinancing(result, repaid.get(party))
+            continue
         base = f"funding.{party}"
         cash0 = p.get(f"parties.{party}.cash", np.zeros(draws))
         floor = p[f"{base}.floor"] if policy is not None else np.zeros(draws)
-        net, operating, known_debt = _position(flows, party, shape)
+        net, operating, known_debt = _position(flows, party, nets[party])
         position = cash0[:, None] + np.cumsum(net, axis=1)
-        gap = np.clip(floor[:, None] - position, 0.0, None)
-        if start:  # before the as-of date nothing is needed: what was raised is the dated deals
-            gap[:, :start] = 0.0
-        below = gap > 1.0
-        result = PartyFunding(
-            need_usd=gap.max(axis=1),
-            first_period=np.where(below.any(axis=1), np.argmax(below, axis=1), -1),
-            cumulative_need_usd=np.maximum.accumulate(gap, axis=1),
-        )
+        result = _refinancing(_need(floor[:, None] - position, start), repaid.get(party))
+        result.cash_stated = stated
         out[party] = result
         if policy is None:
             continue
@@ -124,6 +149,46 @@ def fund(
             policy, party, p, edges, (net, operating, known_debt), cash0, floor, result, window, start
         )
     return FundingOutcome(out, new_flows)
+
+
+def _need(gap: np.ndarray, start: int) -> PartyFunding:
+    """The need from a party's gap below its floor ``(draw, period)``, counted from period ``start``
+    (before the as-of date nothing is needed: what was raised is the dated deals), worked on in place."""
+    np.clip(gap, 0.0, None, out=gap)
+    if start:
+        gap[:, :start] = 0.0
+    below = gap > 1.0
+    return PartyFunding(
+        need_usd=gap.max(axis=1),
+        first_period=np.where(below.any(axis=1), np.argmax(below, axis=1), -1),
+        cumulative_need_usd=np.maximum.accumulate(gap, axis=1),
+        refinancing=np.zeros(gap.shape[0], bool),
+    )
+
+
+def _refinancing(result: PartyFunding, repaid: np.ndarray | None) -> PartyFunding:
+    """``result`` with ``refinancing``: per draw, whether its first need comes in a period where the
+    party repays at least that much principal of known loans (a loan falling due: a refinancing)."""
+    first = result.first_period
+    if repaid is not None:
+        rows, k = np.nonzero(first >= 0)[0], first[first >= 0]
+        due = np.broadcast_to(repaid, result.cumulative_need_usd.shape)[rows, k]
+        result.refinancing[rows] = due >= result.cumulative_need_usd[rows, k]
+    return result
+
+
+def _unstated_need(net: np.ndarray, start: int) -> PartyFunding | None:
+    """The need of a party that states no cash and no policy (module doc): its position from the
+    as-of date, its net received by then if positive plus its net flows after, below zero; ``None``
+    where it never falls a dollar below in any draw (it is not reported)."""
+    position = np.cumsum(net, axis=1)
+    if start:
+        position[:, start:] -= np.minimum(position[:, start - 1], 0.0)[:, None]
+    result = _need(-position, start)
+    if not (result.first_period >= 0).any():
+        return None
+    result.cash_stated = False
+    return result
 
 
 def _apply_policy(
@@ -241,7 +306,8 @@ def _policy_flows(
 
 def funding_need(outcome: FundingOutcome, edges: np.ndarray) -> dict[str, Any]:
     """Per party: outside capital needed (P10/P50/P90, USD), its first date, the cumulative need
-    at each year end (P50), what the policy raises by instrument, and the shortfall after it."""
+    at each year end (P50), whether it states its cash, what the policy raises by instrument, and
+    the shortfall after it (``None`` for a party with neither cash nor policy stated)."""
     years = np.array([units.date_from_days(d).year for d in edges[:-1]])
     year_ends = {int(y): int(np.nonzero(years == y)[0][-1]) for y in sorted(set(years.tolist()))}
     out: dict[str, Any] = {}
@@ -256,13 +322,19 @@ def funding_need(outcome: FundingOutcome, edges: np.ndarray) -> dict[str, Any]:
                 str(y): float(np.median(f.cumulative_need_usd[:, k])) for y, k in year_ends.items()
             },
             "policy": f.has_policy,
+            "cash_stated": f.cash_stated,
+            # of the draws that need capital, the share whose first need is a known loan falling due
+            "refinancing_share": float(f.refinancing[hit].mean()) if hit.any() else 0.0,
             "by_instrument": {k: bands(v) for k, v in f.raised_usd.items()},
         }
         if f.shortfall_usd is not None:
             row["shortfall_usd"] = bands(f.shortfall_usd)
             row["probability_shortfall"] = float(np.mean(f.shortfall_usd > 1.0))
-        else:
+        elif f.cash_stated:  # no policy: short of its own stated cash by the need
             row["shortfall_usd"] = bands(f.need_usd)
             row["probability_shortfall"] = float(hit.mean())
+        else:  # neither: outside capital it must raise, not a finding that it runs short
+            row["shortfall_usd"] = None
+            row["probability_shortfall"] = None
         out[party] = row
     return out

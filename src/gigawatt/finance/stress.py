@@ -54,6 +54,7 @@ __all__ = [
     "settle",
     "stress",
     "key_figures",
+    "unstated_needs",
 ]
 
 _NUM = r"(?P<sign>[+-])\s*(?P<num>\d+(?:\.\d+)?)"
@@ -405,6 +406,10 @@ def key_figures(result: dict[str, Any]) -> dict[str, Any]:
                     "p50",
                 )
             )
+    rows += [
+        row(f"{party}: outside capital beyond its flows", "USD", "funding_need", party, "p50")
+        for party in unstated_needs(result["base"], hit)
+    ]
     for party in hit["parties"]:
         rows += [
             row(f"{party}: P(short)", "share", "parties", party, "probability_short"),
@@ -431,6 +436,22 @@ def key_figures(result: dict[str, Any]) -> dict[str, Any]:
         rows.append(row(f"{loan}: P(covenant breach)", "share", "covenants", loan, "probability_breach"))
         rows.append(row(f"{loan}: first breach", "date", "covenants", loan, "first_breach_date", "p50"))
     return {"shocks": result["shocks"], "rows": rows, "first_short": hit["first_short"]["party"]}
+
+
+#: Least outside capital (P90, USD) of a party stating neither cash nor a policy that ``stress`` shows.
+_SHOWN_USD = 1e9
+
+
+def unstated_needs(base: dict[str, Any], hit: dict[str, Any]) -> list[str]:
+    """The parties stating neither cash nor a funding policy that need outside capital beyond their
+    modelled flows (at least :data:`_SHOWN_USD`, P90) in the base or shocked run (``funding_need``):
+    a need to raise, reported apart from who runs short (they always pay in settlement)."""
+    names: dict[str, None] = {}
+    for run in (base, hit):
+        for party, need in run.get("funding_need", {}).items():
+            if not need["policy"] and not need.get("cash_stated", True) and need["p90"] >= _SHOWN_USD:
+                names[party] = None
+    return list(names)
 
 
 def stress(

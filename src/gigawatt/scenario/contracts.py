@@ -234,6 +234,9 @@ class Contract(Model):
     share_price_growth_per_year: Growth = Field(default=fixed(0.0), alias="share_price_growth")
     interest_rate_per_year: Rate | None = Field(default=None, alias="interest_rate")
     amortisation: Literal["linear", "bullet"] = "linear"
+    #: a loan is drawn at ``start`` (default), or, over ``sites``, as they are built (a construction
+    #: loan: pro rata to their facility MW built, until it matures)
+    drawn: Literal["at_start", "as_built"] = "at_start"
     covenants: Covenants | None = None
     capital: bool = True
     #: a purchase covering sites is paid at chip delivery (default), as built (evenly from each
@@ -270,6 +273,8 @@ class Contract(Model):
         self._check_demand_link()
         self._check_lease()
         self._check_plant()
+        if self.drawn == "as_built" and (self.kind != "loan" or not self.sites or self.tranches):
+            raise ValueError("drawn: as_built applies to a loan over sites, without tranches")
         if self.covenants is not None and self.kind != "loan":
             raise ValueError(f"covenants apply to loans, not to a {self.kind} contract")
         return self
