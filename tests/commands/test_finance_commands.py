@@ -403,6 +403,14 @@ def test_finance_lists_a_party_without_cash_or_policy_apart_as_outside_capital_t
         "vantage: $25–37B beyond its modelled flows (P10–P90), $31B of it by end-2031 (P50), first in "
         "2031-10 (P50), when a known loan falls due (a refinancing, in 64% of those draws)." in flat
     )
+    assert "aws: $" not in flat  # its row says all: no sentence beside it
+    assert "lender" not in flat
+    need["jpmorgan"] = _unstated(26e9)
+    with console.capture() as out:
+        print_capital(console, need, receipts=["aws"], financiers={"jpmorgan": "lender"})
+    flat = " ".join(out.get().split())
+    assert "│ jpmorgan (lender) │ 26" in flat
+    assert "A lender's or investor's row is what it lends or invests beyond what has come back" in flat
 
 
 def test_stress_states_a_party_without_cash_or_policy_as_outside_capital_not_short():

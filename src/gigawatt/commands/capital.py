@@ -32,8 +32,14 @@ def states_cash(n: dict[str, Any]) -> bool:
 
 
 def need_sentences(need: dict[str, Any]) -> list[str]:
-    """:func:`need_sentence` for every party needing at least :data:`SHOWN_USD` (P50)."""
-    return [need_sentence(name, n) for name, n in need.items() if n["p50"] >= SHOWN_USD]
+    """:func:`need_sentence` for every party needing at least :data:`SHOWN_USD` (P50) that states
+    cash or a policy, or whose need begins with a known loan falling due (the others' table row
+    says all a sentence would)."""
+    return [
+        need_sentence(name, n)
+        for name, n in need.items()
+        if n["p50"] >= SHOWN_USD and (states_cash(n) or n.get("refinancing_share", 0.0) >= _REFINANCING_SHARE)
+    ]
 
 
 def need_sentence(name: str, n: dict[str, Any]) -> str:
@@ -77,10 +83,13 @@ def print_capital(
     need: dict[str, Any],
     notes: dict[str, str] | None = None,
     receipts: Collection[str] = (),
+    financiers: dict[str, str] | None = None,
 ) -> None:
     """Each party's outside capital: a table of the parties stating cash or a policy, one of the
-    others (``receipts``: receipts-only parties, marked ‡), then the need in words, and what a
-    party's figures cover where the scenario says (its ``note``)."""
+    others (``receipts``: receipts-only parties, marked ‡; ``financiers``: lenders and investors by
+    kind, named so), then the need in words, and what a party's figures cover where the scenario
+    says (its ``note``)."""
+    financiers = financiers or {}
     capital = Table(
         "party",
         "needed P50 (P10–P90)",
@@ -98,7 +107,8 @@ def print_capital(
     for name, n in need.items():
         if not states_cash(n):
             if n["p90"] >= SHOWN_USD:
-                others.add_row(name + ("‡" if name in receipts else ""), *_needed(n))
+                kind = f" ({financiers[name]})" if name in financiers else ""
+                others.add_row(name + ("‡" if name in receipts else "") + kind, *_needed(n))
             continue
         if n["p90"] < SHOWN_USD and not n["policy"]:
             continue
@@ -117,6 +127,13 @@ def print_capital(
         console.print(others)
         marked = [name for name in receipts if name in need and not states_cash(need[name])]
         tail = f" ‡ receipts only (costs not modelled): {', '.join(marked)}." if marked else ""
+        if any(
+            name in financiers and not states_cash(n) and n["p90"] >= SHOWN_USD for name, n in need.items()
+        ):
+            tail += (
+                " A lender's or investor's row is what it lends or invests beyond what has come back "
+                "by then: money from its own balance sheet, its business, not a sign of strain."
+            )
         console.print(UNSTATED_NOTE + tail, highlight=False)
     for line in need_sentences(need):
         console.print(line, highlight=False)

@@ -135,7 +135,8 @@ def finance(
     _print_unit_economics(economics)
     receipts = [name for name, s in result.items() if not s.get("costs_modelled", True)]
     notes = {n: p.note for n, p in money.scenario.parties.items() if p.note}
-    print_capital(console, need, notes, receipts)
+    financiers = {n: p.kind for n, p in money.scenario.parties.items() if p.kind in ("lender", "investor")}
+    print_capital(console, need, notes, receipts, financiers)
     _print_findings(money, result, pledges)
 
 
