@@ -236,7 +236,10 @@ def countries(
     values = q.values.reshape(-1, q.sizes["time"])
     changed = [t for t in range(1, values.shape[1]) if (values[:, t] != values[:, t - 1]).any()]
     shown = (changed[-1] if changed else 0) + 1
-    years = [str(t)[:4] for t in q.time.values[:shown]]
+    past = view.before_as_of[:shown]  # observed: a range there is between sources
+    years = [
+        str(t)[:4] + ("*" if before else "") for t, before in zip(q.time.values[:shown], past, strict=True)
+    ]
     last_region = [str(g) for g in q.group.values if str(g).startswith("region:")][-1]
     labels = [str(g).split(":", 1)[-1] for g in q.group.values]
     cells = _cells(q, shown, scale)
@@ -260,8 +263,19 @@ def countries(
             texts = [f"{p50}\n[dim]{band}[/]" if band else p50 for p50, band in (cells[g][t] for t in chunk)]
             table.add_row(labels[g], *texts, end_section=str(group) in ("total", last_region))
         console.print(table)
+    if any(past):
+        when = (
+            f"the as-of date ({view.as_of})" if len(loaded) == 1 else f"every as-of date (from {view.as_of})"
+        )
+        console.print(
+            f"*: before {when}: capacity observed; a P10–P90 range there is the range between "
+            "sources, not a forecast.",
+            highlight=False,
+        )
     if shown < q.sizes["time"]:
-        console.print(f"Unchanged after {years[-1]} (to {str(q.time.values[-1])[:4]}).", highlight=False)
+        console.print(
+            f"Unchanged after {years[-1].rstrip('*')} (to {str(q.time.values[-1])[:4]}).", highlight=False
+        )
     for note in view.notes:
         console.print(f"note: {note}", highlight=False)
 
