@@ -167,7 +167,7 @@ def test_a_year_before_the_as_of_date_is_observed_its_range_between_sources(writ
     from gigawatt.countries import countries_figure
 
     fig = countries_figure(country_view([load_scenario(path)], draws=100))
-    assert list(fig.data[0].x) == ["2025 (observed)", "2026", "2027"]
+    assert list(fig.data[0].x) == ["2025<br>(observed)", "2026", "2027"]
     assert "range between sources, not a forecast" in fig.layout.title.text
 
 

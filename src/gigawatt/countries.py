@@ -490,4 +490,4 @@ PAST_RANGE = "(observed): before the as-of date; a range there is the range betw
 
 def year_label(date: str, as_of: str | None) -> str:
     """A year end's year, marked ``(observed)`` when it is before ``as_of`` (:data:`PAST_RANGE`)."""
-    return f"{date[:4]} (observed)" if as_of is not None and date[:10] < as_of else date[:4]
+    return f"{date[:4]}<br>(observed)" if as_of is not None and date[:10] < as_of else date[:4]

@@ -475,6 +475,6 @@ def test_report_words_facts_and_unreachable_targets_as_the_terminal_does(
     assert "<b>missed</b>" in kpi and "a fact, not a draw" in kpi and "%" not in kpi
     countries = figures(summary, scenario, "run")["countries"]
     years = list(countries.data[0].x)
-    assert years[:2] == ["2025 (observed)", "2026"] and all(y.isdigit() for y in years[1:])
+    assert years[:2] == ["2025<br>(observed)", "2026"] and all(y.isdigit() for y in years[1:])
     assert "range between sources, not a forecast" in countries.layout.title.text
     assert "a range there is the range between sources, not a forecast" in page
