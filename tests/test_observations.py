@@ -205,7 +205,7 @@ targets:
     assert "met on 2026-02-01" in row and "%" not in row
     row = next(line for line in lines if "│ early" in line)
     assert "missed" in row and "%" not in row
-    assert "decided by facts observed by the as-of date (the programme's own counts), not drawn" in " ".join(
+    assert "decided by facts by the as-of date (the programme's own counts), not drawn" in " ".join(
         facts.split()
     )
 

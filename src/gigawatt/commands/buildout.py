@@ -250,7 +250,7 @@ def _print_targets(targets: list[dict[str, Any]]) -> None:
             Column("by", no_wrap=True),
             Column("outcome (observed)", no_wrap=True),
             title="Targets decided by facts",
-            caption="decided by facts observed by the as-of date ("
+            caption="decided by facts by the as-of date ("
             + "; ".join(sorted({t.get("decided_by") or "facts" for t in facts}))
             + "), not drawn",
             collapse_padding=True,
