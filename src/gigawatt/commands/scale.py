@@ -227,12 +227,7 @@ def countries(
         print_json(view.as_dict(), "countries")
         return
     q = view.quantiles.sel(metric=metric)
-    scale, unit = {
-        "facility_mw": (1e3, "facility GW"),
-        "accelerators": (1e6, "million accelerators"),
-        "h100_equivalents": (1e6, "million H100-equivalents"),
-        "bf16_flops": (1e18, "BF16 EFLOP/s"),
-    }[metric]
+    scale, unit = _SCALES[metric]
     values = q.values.reshape(-1, q.sizes["time"])
     changed = [t for t in range(1, values.shape[1]) if (values[:, t] != values[:, t - 1]).any()]
     shown = (changed[-1] if changed else 0) + 1
@@ -264,20 +259,33 @@ def countries(
             table.add_row(labels[g], *texts, end_section=str(group) in ("total", last_region))
         console.print(table)
     if any(past):
-        when = (
-            f"the as-of date ({view.as_of})" if len(loaded) == 1 else f"every as-of date (from {view.as_of})"
-        )
-        console.print(
-            f"*: before {when}: capacity observed; a P10–P90 range there is the range between "
-            "sources, not a forecast.",
-            highlight=False,
-        )
+        _print_past(view.as_of, several=len(loaded) > 1)
     if shown < q.sizes["time"]:
         console.print(
             f"Unchanged after {years[-1].rstrip('*')} (to {str(q.time.values[-1])[:4]}).", highlight=False
         )
     for note in view.notes:
         console.print(f"note: {note}", highlight=False)
+
+
+#: The table's scale and unit of each metric.
+_SCALES = {
+    "facility_mw": (1e3, "facility GW"),
+    "accelerators": (1e6, "million accelerators"),
+    "h100_equivalents": (1e6, "million H100-equivalents"),
+    "bf16_flops": (1e18, "BF16 EFLOP/s"),
+}
+
+
+def _print_past(as_of: str | None, several: bool) -> None:
+    """The footnote of the years marked ``*``: before the as-of date (of every scenario), where
+    capacity is observed and a range is the sources' disagreement, not a forecast."""
+    when = f"every as-of date (from {as_of})" if several else f"the as-of date ({as_of})"
+    console.print(
+        f"*: before {when}: capacity observed; a P10–P90 range there is the range between "
+        "sources, not a forecast.",
+        highlight=False,
+    )
 
 
 __all__ = ["sensitivity", "countries"]
