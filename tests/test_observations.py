@@ -283,8 +283,10 @@ def test_loi_era_scenario_runs_and_compares(tmp_path):
         in shown
     )
     assert (
-        "target lordstown-milam-1-5gw: P(1.5 GW facility online by 2027-03-23) = 0.0% (unreachable" in shown
+        "target lordstown-milam-1-5gw: 1.5 GW facility online by 2027-03-23: unreachable, not forecast"
+        in shown
     )
+    assert "abilene-complete-2026: P(1.18 GW facility online by 2026-12-31) = " in shown
     same = json.loads(runner.invoke(app, ["runs", "compare", b, b, "--store", store, "--json"]).stdout)
     same_rows = {r["name"]: r for r in same["headline"]}
     assert same_rows["P(ten-gw-secured-2029)"]["a"] == "met (observed)"

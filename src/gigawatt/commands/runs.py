@@ -93,8 +93,9 @@ def show(run_id: RunId, store: StoreOpt = None, as_json: JsonOpt = False) -> Non
     for target in (record.summary or {}).get("targets", []):
         what = f"{target['gw']:g} GW facility {target['basis']} by {target['by']}"
         words = target_outcome(target)
-        if target.get("observed"):  # a fact: no probability, per-draw rows or not
-            console.print(f"target {target['name']}: {what}: {words} (observed)", highlight=False)
+        if target.get("observed") or not target.get("reachable", True):  # a fact, or met in no draw
+            fact = " (observed)" if target.get("observed") else ""
+            console.print(f"target {target['name']}: {what}: {words}{fact}", highlight=False)
             continue
         console.print(
             f"target {target['name']}: P({what}) = {target['probability']:.1%}"
