@@ -57,7 +57,7 @@ def test_a_real_change_is_significant_and_its_input_listed(tmp_path: Path, small
     a = run_recorded(store, write(small_text, "a.yaml"), draws=2048, seed=1)
     child = (
         "extends: a.yaml\nsites:\n  alpha:\n    phases:\n      - {name: P1, power: 300 MW, status: committed,"
-        " start: 2025-03-01, online: 2029-06-30}\n"
+        " start: 2025-03-01, online: {pert: [2027-09-30, 2029-06-30, 2029-12-31]}}\n"
     )
     b = run_recorded(store, write(child, "b.yaml"), draws=2048, seed=2)
     result = compare(store, a, b)
@@ -65,7 +65,8 @@ def test_a_real_change_is_significant_and_its_input_listed(tmp_path: Path, small
     assert rows["P(half-gw)"]["significant"] and rows["P(half-gw)"]["diff"] < -0.3
     changed = {r["path"] for r in result["inputs"]}
     # merged through extends: the child's own site fields are the parent's, only the date moved
-    assert "sites.alpha.phases[P1].online" in changed and "sites.alpha.name" not in changed
+    # (a range that can still meet the target by its date: a forecast, not unreachable)
+    assert "sites.alpha.phases[P1].online.pert[0]" in changed and "sites.alpha.name" not in changed
 
 
 def test_cli_compare_json_and_text_never_truncate_silently(two_seeds) -> None:

@@ -146,6 +146,31 @@ def test_cli_says_it_groups_by_site_location(deterministic, write):
     assert "Capacity by site location" in help_text and "sovereignty" not in help_text.lower()
 
 
+def test_a_year_before_the_as_of_date_is_observed_its_range_between_sources(write):
+    """Review 3, finding 9: Texas A's 300 MW is a conflict between sources (250–350 MW, online
+    before the as-of date): at end-2025 its range is no forecast, and says so."""
+    text = DETERMINISTIC.format(name="det", b_mw=200).replace(
+        '"300 MW", status: online', "{uniform: [250 MW, 350 MW]}, status: online"
+    )
+    path = write(text, "conflict.yaml")
+    data = json.loads(CliRunner().invoke(app, ["countries", str(path), "--draws", "200", "--json"]).stdout)
+    assert data["as_of"] == "2026-06-30" and data["before_as_of"] == [True, False, False]
+    us = data["groups"]["country:US"]["facility_mw"]
+    assert us["p10"][0] < 300 < us["p90"][0]  # the range the sources leave, at a past year end
+    out = CliRunner().invoke(app, ["countries", str(path), "--draws", "200"], env={"COLUMNS": "80"}).stdout
+    header = next(line for line in out.splitlines() if line.startswith("┃"))
+    assert "2025* ┃" in header and "2026 ┃" in header and "2026*" not in header
+    text = " ".join(out.split())
+    assert (
+        "*: before the as-of date (2026-06-30): capacity observed; a P10–P90 range there is the range" in text
+    )
+    from gigawatt.countries import countries_figure
+
+    fig = countries_figure(country_view([load_scenario(path)], draws=100))
+    assert list(fig.data[0].x) == ["2025<br>(observed)", "2026", "2027"]
+    assert "range between sources, not a forecast" in fig.layout.title.text
+
+
 def test_cli_bad_metric_is_a_clear_error():
     result = CliRunner().invoke(app, ["countries", "frontier", "--metric", "watts"])
     assert result.exit_code == 2
@@ -287,8 +312,14 @@ def test_cli_table_fits_80_columns(monkeypatch):
     assert "…" not in result.stdout
     headers = [line for line in lines if line.startswith("┃")]
     assert len(headers) >= 2  # the years go on in a second table
-    years = [int(y) for line in headers for y in line.replace("┃", " ").split() if y.isdigit()]
+    cells = [y for line in headers for y in line.replace("┃", " ").split() if y.rstrip("*").isdigit()]
+    years = [int(y.rstrip("*")) for y in cells]
     assert years == list(range(years[0], years[-1] + 1))  # every year once, in order
+    # frontier's as-of date is 2026-06-30: 2024 and 2025 are observed, marked and footnoted
+    assert cells[:3] == ["2024*", "2025*", "2026"]
+    footnote = " ".join(result.stdout.split("*: before")[1].split())
+    assert footnote.startswith("the as-of date (2026-06-30): capacity observed; a P10–P90 range")
+    assert "range between sources, not a forecast." in footnote
     assert any("United States" in line for line in lines)
 
 

@@ -80,10 +80,12 @@ targets:
     assert secured is not None and secured.met and secured.met_on == 20485.0  # 2026-02-01, before as_of
     assert outcome(scenario, scenario.targets["later"]) is None  # a forecast
     rows = {r["name"]: r for r in engine.run(scenario, draws=1024, seed=1).target_table()}
-    assert rows["early"]["observed"] and rows["early"]["probability"] == 0.0
-    assert rows["early"]["met_on"] is None
-    assert rows["secured"]["observed"] and rows["secured"]["probability"] == 1.0
+    # a fact: met or missed, never a probability or a date quantile
+    assert rows["early"]["observed"] and rows["early"]["met"] is False and rows["early"]["met_on"] is None
+    assert rows["secured"]["observed"] and rows["secured"]["met"] is True
     assert rows["secured"]["met_on"] == "2026-02-01"
+    for name in ("early", "secured"):
+        assert rows[name]["probability"] is None and rows[name]["p50_date"] is rows[name]["p90_date"] is None
     assert rows["later"]["observed"] is False and 0.0 <= rows["later"]["probability"] <= 1.0
 
 
@@ -158,16 +160,54 @@ def test_stargate_json_targets_all_say_observed(tmp_path):
     by_name = {t["name"]: t for t in targets}
     # the seed's goal is a fact at mid-2026: missed (OpenAI's counts: ~7 GW, >8 GW; 10 GW only in April 2026)
     seed = by_name["ten-gw-committed-2025"]
-    assert seed["observed"] and seed["probability"] == 0.0 and seed["met_on"] is None
+    assert seed["observed"] and seed["met"] is False and seed["met_on"] is None
     assert seed["reached_on"] == "2026-04-29"
     secured = by_name["ten-gw-secured-2029"]
-    assert secured["observed"] and secured["probability"] == 1.0 and secured["met_on"] == "2026-04-29"
+    assert secured["observed"] and secured["met"] is True and secured["met_on"] == "2026-04-29"
     for t in targets:
-        if t["observed"]:
-            assert t["probability"] in (0.0, 1.0)
+        if t["observed"]:  # a fact: no probability, no P50/P90 date
+            assert t["probability"] is None and t["p50_date"] is None and t["p90_date"] is None
         else:
             assert "met_on" not in t
     assert "five-gw-online-2027" not in by_name  # no source for it
+
+
+def test_observed_targets_print_met_on_never_under_p50(write, small_text):
+    """Review 3, finding 9: an observed target reads "met on D" in a table of its own, at 80
+    columns; no "P50 date" column holds its date."""
+    targets = """\
+targets:
+  secured:
+    power: "0.5 GW"
+    by: 2029-12-31
+    basis: secured
+    scope: {country: US}
+  early:
+    power: "0.45 GW"
+    by: 2025-12-31
+    basis: committed
+  later:
+    power: "0.45 GW"
+    by: 2028-12-31
+    basis: online
+"""
+    text = with_facts(small_text).replace(small_text[small_text.index("targets:") :], targets)
+    out = runner.invoke(
+        app, ["run", str(write(text)), "--draws", "512", "--no-record"], env={"COLUMNS": "80"}
+    )
+    assert out.exit_code == 0, out.output
+    lines = out.stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    forecast, facts = out.stdout.split("Targets decided by facts")
+    assert "later" in forecast and "secured" not in forecast and "P50 date" in forecast
+    assert "P50" not in facts.split("Capacity online")[0]
+    row = next(line for line in lines if "│ secured" in line)
+    assert "met on 2026-02-01" in row and "%" not in row
+    row = next(line for line in lines if "│ early" in line)
+    assert "missed" in row and "%" not in row
+    assert "decided by facts by the as-of date (the programme's own counts), not drawn" in " ".join(
+        facts.split()
+    )
 
 
 def test_loi_era_scenario_runs_and_compares(tmp_path):
@@ -231,10 +271,22 @@ def test_loi_era_scenario_runs_and_compares(tmp_path):
     # not tested either: the as-of dates and two outcome lines
     untested = [r["name"] for r in data["headline"] if not any(r["facts"]) and r["p_value"] is None]
     assert data["tested"] == len(data["headline"]) - len(facts) - 3, untested
-    # Lordstown + Milam's 1.5 GW is above what B's two sites can hold: unreachable there, a fact
-    assert rows["P(lordstown-milam-1-5gw)"]["b"] == "unreachable"
-    assert rows["P(lordstown-milam-1-5gw)"]["facts"] == [False, True]
+    # Lordstown + Milam's 1.5 GW is above what B's two sites can hold, and in A beyond what they
+    # can hold by 2027-03-23 (Milam phase 2 online from 2027-06-30): unreachable in both, a fact
+    assert rows["P(lordstown-milam-1-5gw)"]["a"] == rows["P(lordstown-milam-1-5gw)"]["b"] == "unreachable"
+    assert rows["P(lordstown-milam-1-5gw)"]["facts"] == [True, True]
     assert f"of {data['tested']} tested differences significant" in " ".join(head.split())
+    # `runs show`: an observed target's outcome in words, no probability (it has none)
+    shown = " ".join(runner.invoke(app, ["runs", "show", b, "--store", store]).stdout.split())
+    assert (
+        "target ten-gw-secured-2029: 10 GW facility secured by 2029-01-21: met on 2026-04-29 (observed)"
+        in shown
+    )
+    assert (
+        "target lordstown-milam-1-5gw: 1.5 GW facility online by 2027-03-23: unreachable, not forecast"
+        in shown
+    )
+    assert "abilene-complete-2026: P(1.18 GW facility online by 2026-12-31) = " in shown
     same = json.loads(runner.invoke(app, ["runs", "compare", b, b, "--store", store, "--json"]).stdout)
     same_rows = {r["name"]: r for r in same["headline"]}
     assert same_rows["P(ten-gw-secured-2029)"]["a"] == "met (observed)"

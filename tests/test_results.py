@@ -116,3 +116,43 @@ def test_print_json_without_a_kind_names_the_command():
     assert backtest_out.exit_code == 0, backtest_out.output
     assert json.loads(backtest_out.stdout)["kind"] == "backtest"
     assert json.loads(CliRunner().invoke(mini, ["other"]).stdout)["kind"] == "other"
+
+
+def test_a_run_s_targets_are_typed_and_an_observed_one_has_no_probability():
+    """Review 3, finding 9: the schema says an observed target's probability and date quantiles
+    are null (a fact), and a target row keeps the producer's fields in its order."""
+    schema = results.json_schemas()["run"]
+    row = schema["$defs"]["TargetRow"]["properties"]
+    assert {"type": "null"} in row["probability"]["anyOf"] and "observed" in row["probability"]["description"]
+    assert {"met", "met_on", "reachable", "unreachable_reason"} <= set(row)
+    target = {
+        "name": "t",
+        "gw": 1.0,
+        "basis": "secured",
+        "scope": "everything",
+        "by": "2029-01-01",
+        "probability": None,
+        "p50_date": None,
+        "p90_date": None,
+        "observed": True,
+        "met": True,
+        "met_on": "2026-04-29",
+        "extra": 1,
+    }
+    summary = {
+        "scenario": "x",
+        "draws": 1,
+        "seed": 0,
+        "targets": [target],
+        "capacity_gw": {},
+        "year_ends": [],
+    }
+    summary |= {"breakdown": {}, "demand": [], "supply": {}, "constraints": {}, "phases": {}}
+    assert results.tagged("run", summary).as_dict()["targets"] == [target]
+    assert results.target_outcome(target) == "met on 2026-04-29"
+    assert results.target_outcome({**target, "met": False, "met_on": None, "reached_on": "2030-01-01"}) == (
+        "missed (reached 2030-01-01)"
+    )
+    size = {"observed": False, "forecast": True, "reachable": False, "ceiling_gw": 1.25, "gw": 1.5}
+    assert results.target_outcome(size) == "unreachable, not forecast"
+    assert results.target_outcome({**size, "ceiling_gw": 2.0}) == "unreachable by its date, not forecast"

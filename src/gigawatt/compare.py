@@ -206,7 +206,14 @@ def _targets(sa: _Side, sb: _Side) -> list[Difference]:
         label = f"P({name})"
         if x is None or y is None:
             rows.append(
-                Difference(label, "probability", x and x["probability"], y and y["probability"], None, None)
+                Difference(
+                    label,
+                    "probability",
+                    x and (_fact(x) or x["probability"]),
+                    y and (_fact(y) or y["probability"]),
+                    None,
+                    None,
+                )
             )
             continue
         facts = (_fact(x) is not None, _fact(y) is not None)

@@ -57,6 +57,8 @@ __all__ = [
     "SharedCampus",
     "country_view",
     "countries_figure",
+    "PAST_RANGE",
+    "year_label",
     "country_name",
     "haversine_km",
     "world_region",
@@ -371,6 +373,14 @@ class CountryView:
     shared: list[SharedCampus]  # campuses described by several scenarios, counted once
     #: country -> role (tenants, operators, owners) -> parties of the sites counted there
     parties: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    #: the earliest of the scenarios' as-of dates: capacity at a year end before it is observed
+    #: in every scenario, and its P10–P90 is the range between sources, not a forecast
+    as_of: str | None = None
+
+    @property
+    def before_as_of(self) -> list[bool]:
+        """Per year end, whether it is before :attr:`as_of` (observed, not forecast)."""
+        return [self.as_of is not None and str(t)[:10] < self.as_of for t in self.quantiles.time.values]
 
     def as_dict(self) -> dict[str, Any]:
         q = self.quantiles
@@ -379,6 +389,8 @@ class CountryView:
             "draws": self.draws,
             "seed": self.seed,
             "dates": [str(t)[:10] for t in q.time.values],
+            "as_of": self.as_of,
+            "before_as_of": self.before_as_of,
             "units": {m: u for m, (u, _) in METRICS.items()},
             "groups": {
                 str(group): {
@@ -439,7 +451,8 @@ def country_view(
         name="capacity_online",
         attrs={"units": {m: u for m, (u, _) in METRICS.items()}},
     )
-    return CountryView([s.name for s in scenarios], draws, seed, quantiles, notes, shared, parties)
+    as_of = units.format_date(min(s.time.as_of_day for s in scenarios))
+    return CountryView([s.name for s in scenarios], draws, seed, quantiles, notes, shared, parties, as_of)
 
 
 def countries_figure(view: CountryView, metric: str = "facility_mw", level: str = "country") -> Any:
@@ -449,11 +462,12 @@ def countries_figure(view: CountryView, metric: str = "facility_mw", level: str 
     q = view.quantiles.sel(metric=metric)
     scale = 1e3 if metric == "facility_mw" else 1.0
     fig = go.Figure()
+    years = [year_label(str(t), view.as_of) for t in q.time.values]
     for group in [str(g) for g in q.group.values if str(g).startswith(f"{level}:")]:
         p10, p50, p90 = (q.sel(group=group, quantile=x).values / scale for x in _QUANTILES)
         fig.add_trace(
             go.Bar(
-                x=[str(t)[:4] for t in q.time.values],
+                x=years,
                 y=p50,
                 error_y={"type": "data", "array": p90 - p50, "arrayminus": p50 - p10},
                 name=country_name(group.split(":", 1)[1]) if level == "country" else group.split(":", 1)[1],
@@ -463,7 +477,17 @@ def countries_figure(view: CountryView, metric: str = "facility_mw", level: str 
     fig.update_layout(
         barmode="group",
         title=f"{unit} online at year end by {level} of site location (P50, P10–P90 bars): "
-        f"{', '.join(view.scenarios)}",
+        f"{', '.join(view.scenarios)}" + (f"<br><sup>{PAST_RANGE}</sup>" if any(view.before_as_of) else ""),
         yaxis_title=unit,
     )
     return fig
+
+
+#: What a P10–P90 range at a year end before the as-of date is: the sources disagree on a fact
+#: (a site's size or date drawn between them), so the range is no forecast.
+PAST_RANGE = "(observed): before the as-of date; a range there is the range between sources, not a forecast"
+
+
+def year_label(date: str, as_of: str | None) -> str:
+    """A year end's year, marked ``(observed)`` when it is before ``as_of`` (:data:`PAST_RANGE`)."""
+    return f"{date[:4]}<br>(observed)" if as_of is not None and date[:10] < as_of else date[:4]

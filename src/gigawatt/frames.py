@@ -40,21 +40,37 @@ def _frame(rows: list[dict[str, Any]], columns: list[str], dates: tuple[str, ...
 
 
 def targets_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
-    """One row per target: its facility GW on its basis, its date, P(met by then), P50/P90 dates met."""
-    rows = [
-        {
-            "target": t["name"],
-            "facility_gw": t["gw"],
-            "basis": t["basis"],
-            "by": t["by"],
-            "probability": t["probability"],
-            "p50_date": t.get("p50_date"),
-            "p90_date": t.get("p90_date"),
-        }
-        for t in summary.get("targets", [])
+    """One row per target: its facility GW on its basis, its date, P(met by then), P50/P90 dates met;
+    a target observed by the as-of date has none of those (a fact): ``observed``, and ``met_on``
+    where it was met."""
+    rows = []
+    for t in summary.get("targets", []):
+        fact = bool(t.get("observed"))
+        rows.append(
+            {
+                "target": t["name"],
+                "facility_gw": t["gw"],
+                "basis": t["basis"],
+                "by": t["by"],
+                "probability": None if fact else t["probability"],
+                "p50_date": None if fact else t.get("p50_date"),
+                "p90_date": None if fact else t.get("p90_date"),
+                "observed": fact,
+                "met_on": t.get("met_on"),
+            }
+        )
+    cols = [
+        "target",
+        "facility_gw",
+        "basis",
+        "by",
+        "probability",
+        "p50_date",
+        "p90_date",
+        "observed",
+        "met_on",
     ]
-    cols = ["target", "facility_gw", "basis", "by", "probability", "p50_date", "p90_date"]
-    return _frame(rows, cols, ("by", "p50_date", "p90_date"))
+    return _frame(rows, cols, ("by", "p50_date", "p90_date", "met_on"))
 
 
 def year_ends_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
@@ -111,8 +127,8 @@ def demand_frame(summary: Mapping[str, Any]) -> pd.DataFrame:
         for key, value in row.items():
             if key in ("date", "before_as_of"):
                 continue
-            if isinstance(value, Mapping):
-                flat.update({f"{key}_{q}": None if past else value[q] for q in _Q})
+            if isinstance(value, Mapping) or (value is None and key.startswith("surplus_")):
+                flat.update({f"{key}_{q}": None if past or value is None else value[q] for q in _Q})
             else:
                 flat[key] = None if past else value
         i = at.get(row["date"])

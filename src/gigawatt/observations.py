@@ -212,13 +212,17 @@ def outcome(scenario: Scenario, target: Target) -> Outcome | None:
 
 
 def outcome_row(result: Outcome | None) -> dict[str, object]:
-    """The target-table fields an outcome sets (``observed``, ``met_on`` …)."""
+    """The target-table fields an outcome sets (``observed``, ``met``, ``met_on`` …): a fact, so
+    no probability and no date quantiles (null)."""
     if result is None:
         return {"observed": False}
     fmt = units.format_date
     return {
         "observed": True,
-        "probability": 1.0 if result.met else 0.0,
+        "probability": None,
+        "p50_date": None,
+        "p90_date": None,
+        "met": result.met,
         "met_on": fmt(result.met_on) if result.met_on is not None else None,
         "reached_on": fmt(result.reached_on) if result.reached_on is not None else None,
         "decided_by": result.decided_by,

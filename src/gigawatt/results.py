@@ -28,15 +28,19 @@ __all__ = [
     "RunSummary",
     "SensitivitySummary",
     "StressSummary",
+    "TargetRow",
     "demand_forecast",
     "json_schemas",
     "kind_of",
     "stamped",
     "tagged",
+    "target_outcome",
+    "unreachable_reason",
 ]
 
-#: Version of the results contract; raised when a named field changes meaning or type.
-VERSION = 1
+#: Version of the results contract; raised when a named field changes meaning or type (2: an
+#: observed target's ``probability`` and date quantiles are null, ``met`` says its outcome).
+VERSION = 2
 
 Band = dict[str, float | str | None]  # {"p10": …, "p50": …, "p90": …}
 
@@ -55,6 +59,41 @@ class Result(BaseModel):
         return self.model_dump(mode="python", exclude_unset=True)
 
 
+class TargetRow(BaseModel):
+    """One target of a run: a forecast (``probability``, P50/P90 dates met), a fact observed by
+    the as-of date (``observed``: ``met``, ``met_on``; no probability or date quantiles), not
+    forecast (a status basis: ``probability`` is the share of draws whose statuses at the as-of
+    date meet it), or unreachable (``reachable`` false: met in no draw, by size or by date)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    name: str
+    gw: float = Field(description="Facility GW the target names.")
+    basis: str
+    scope: str
+    by: str = Field(description="The date it is to be met by (ISO).")
+    probability: float | None = Field(
+        description="Share of draws meeting it by its date; null for an observed target (a fact)."
+    )
+    p50_date: str | None = Field(description="P50 date met (null: not within the horizon, or observed).")
+    p90_date: str | None = Field(description="P90 date met (null: not within the horizon, or observed).")
+    observed: bool = Field(False, description="Decided by facts observed by the run's as-of date, not drawn.")
+    met: bool | None = Field(None, description="Observed: met by its date (absent for a forecast).")
+    met_on: str | None = Field(None, description="Observed: the day the facts met it (null: missed).")
+    reached_on: str | None = Field(
+        None, description="Observed: the day the facts first reached it, maybe late."
+    )
+    decided_by: str | None = Field(None, description="Observed: which facts decided it.")
+    forecast: bool = Field(True, description="Forecast by the engine (online or under construction basis).")
+    ceiling_gw: float | None = Field(None, description="The most facility GW its scope can hold in any draw.")
+    reachable: bool = Field(
+        True, description="False: a forecast met in no draw (unreachable_reason says why)."
+    )
+    unreachable_reason: str | None = Field(
+        None, description="Why no draw meets it: its scope's size, or what can be online by its date."
+    )
+
+
 class RunSummary(Result):
     """``gigawatt run``: capacity online, targets, what holds it back (``engine.Results.summary``);
     a recorded run adds ``money`` (``finance.summary.with_money``)."""
@@ -64,11 +103,16 @@ class RunSummary(Result):
     draws: int
     seed: int
     as_of: str | None = None
-    targets: list[dict[str, Any]] = Field(description="Each target: P(met), date bands, basis.")
+    targets: list[TargetRow] = Field(
+        description="Each target: P(met) and date bands, or its observed outcome."
+    )
     capacity_gw: dict[str, Any] = Field(description="Facility/IT GW online at year ends, as bands.")
     year_ends: list[Any]
     breakdown: dict[str, Any]
-    demand: list[Any]
+    demand: list[Any] = Field(
+        description="Demand against capacity at year ends; a row before the as-of date (before_as_of) "
+        "has observed capacity and no observed demand: its surplus and P(covered) are null."
+    )
     supply: dict[str, Any]
     constraints: dict[str, Any] = Field(description="What set each phase's online date, by MW.")
     phases: dict[str, Any]
@@ -252,6 +296,33 @@ def demand_forecast(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     demand never was (``before_as_of``), so a row there is no forecast: what shows or compares
     demand against capacity reads these."""
     return [row for row in summary.get("demand") or [] if not row.get("before_as_of")]
+
+
+def target_outcome(target: Mapping[str, Any]) -> str | None:
+    """A run's target in words where it is no forecast: observed (``met on D``, ``missed``,
+    ``missed (reached D)``), ``unreachable, not forecast`` or ``not forecast`` (a status
+    basis); None for a forecast, which reads as its probability. The CLI, the report and the
+    dashboard say the same (a run recorded before ``met`` existed states ``met_on``)."""
+    if target.get("observed"):
+        if target.get("met_on"):
+            return f"met on {target['met_on']}"
+        reached = target.get("reached_on")
+        return f"missed (reached {reached})" if reached else "missed"
+    if not target.get("forecast", True):
+        return "not forecast"
+    if not target.get("reachable", True):
+        by_size = target.get("ceiling_gw") is None or target["ceiling_gw"] < target["gw"]
+        return "unreachable, not forecast" if by_size else "unreachable by its date, not forecast"
+    return None
+
+
+def unreachable_reason(target: Mapping[str, Any]) -> str:
+    """Why an unreachable target is met in no draw (a run recorded before reasons were stated
+    could only be unreachable by its scope's size)."""
+    return target.get("unreachable_reason") or (
+        f"its scope ({target['scope']}) holds at most {target['ceiling_gw']:,.2f} GW facility with every "
+        f"phase at its largest, below {target['gw']:,g} GW"
+    )
 
 
 def tagged(kind: str, data: Any) -> Result:

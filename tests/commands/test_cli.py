@@ -4,6 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from gigawatt.cli import app, located_line
+from gigawatt.results import VERSION
 
 runner = CliRunner()
 
@@ -106,7 +107,7 @@ def test_run_is_recorded_and_matches_the_engine(tmp_path):
     )
     assert out.exit_code == 0, out.output
     recorded = json.loads(out.stdout)
-    assert (recorded.pop("kind"), recorded.pop("version")) == ("run", 1)
+    assert (recorded.pop("kind"), recorded.pop("version")) == ("run", VERSION)
     money = recorded.pop("money")  # a recorded run also carries its money, on its first draws
     assert money["draws"] == 2000
     assert any({"OpenAI", "Oracle", "NVIDIA"} <= set(cycle) for cycle in money["cycle_names"])

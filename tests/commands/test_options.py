@@ -15,6 +15,7 @@ import typer
 
 from gigawatt.cli import app
 from gigawatt.commands import options
+from gigawatt.results import VERSION
 from gigawatt.store import Store
 
 
@@ -60,7 +61,7 @@ def test_record_result_records_any_kind_and_says_where(
     assert done is not None and done.root == root
     run = Store(root).get(done.run.id)
     assert run.kind == "stress" and run.draws == 7 and run.seed == 3 and run.status == "complete"
-    assert run.summary == {"kind": "stress", "version": 1, "x": 1.5}
+    assert run.summary == {"kind": "stress", "version": VERSION, "x": 1.5}
     assert run.scenario == "small" and run.scenario_text == small_text
     assert run.elapsed_s is not None and 0 <= run.elapsed_s < time.perf_counter() - started + 1
     options.print_recorded(done)

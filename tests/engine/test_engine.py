@@ -112,7 +112,14 @@ def test_summary_json_contract(stargate):
     assert {"scenario", "draws", "seed", "targets", "capacity_gw"} <= set(summary)
     for target in summary["targets"]:
         assert {"name", "gw", "basis", "by", "probability", "p50_date", "p90_date"} <= set(target)
-        assert 0 <= target["probability"] <= 1
+        if target["observed"]:  # a fact: met or not, no probability (review 3, finding 9)
+            assert target["probability"] is None and isinstance(target["met"], bool)
+        else:
+            assert 0 <= target["probability"] <= 1
+    # a year end before the as-of date: capacity observed, demand never was; no P(covered), no surplus
+    past = [row for row in summary["demand"] if row["before_as_of"]]
+    assert past and all(r["p_capacity_covers_demand"] is None and r["surplus_gw"] is None for r in past)
+    assert all(r["p_capacity_covers_demand"] is not None for r in summary["demand"] if not r["before_as_of"])
     cap = summary["capacity_gw"]
     assert len(cap["dates"]) == len(cap["p10"]) == len(cap["p50"]) == len(cap["p90"]) > 10
 

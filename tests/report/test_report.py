@@ -447,3 +447,34 @@ def test_compare_rows_mark_facts_and_keep_outcomes_in_words() -> None:
         value("2026-04-29", "date", True) == "2026-04-29 (observed)" and value(0.5, "probability") == "50.0%"
     )
     assert value(None, "GW") == "—" and format_value(None, "GW") == "–"
+
+
+def test_report_words_facts_and_unreachable_targets_as_the_terminal_does(
+    recorded: tuple[RunRecord, Path], write: Any, small_text: str
+) -> None:
+    """Review 3, finding 9: a target no draw can meet reads "unreachable …, not forecast" and why
+    (was "0% … P50 date never"); an observed one met or missed, never a percentage; a year
+    before the as-of date is marked observed, its range between sources."""
+    from tests.engine.test_reach_by_date import TARGETS
+    from tests.test_observations import with_facts
+
+    from gigawatt import engine
+
+    record, _ = recorded
+    scenario = load_scenario(write(small_text + TARGETS, "reach.yaml"))
+    summary = {"kind": "run", **jsonable(engine.run(scenario, draws=512, seed=0).summary())}
+    page = " ".join(render_report(dataclasses.replace(record, summary=summary), scenario).split())
+    kpi = page[page.index("alpha-too-early</span>") :].split("</div>")[0]
+    assert "<b>unreachable</b>" in kpi and "unreachable by its date, not forecast: its scope" in kpi
+    assert "P50 date" not in kpi and "0%" not in kpi
+    observed = with_facts(small_text.replace("by: 2027-12-31", "by: 2026-05-31"))
+    scenario = load_scenario(write(observed, "facts.yaml"))
+    summary = {"kind": "run", **jsonable(engine.run(scenario, draws=512, seed=0).summary())}
+    page = " ".join(render_report(dataclasses.replace(record, summary=summary), scenario).split())
+    kpi = page[page.index("half-gw</span>") :].split("</div>")[0]
+    assert "<b>missed</b>" in kpi and "a fact, not a draw" in kpi and "%" not in kpi
+    countries = figures(summary, scenario, "run")["countries"]
+    years = list(countries.data[0].x)
+    assert years[:2] == ["2025<br>(observed)", "2026"] and all(y.isdigit() for y in years[1:])
+    assert "range between sources, not a forecast" in countries.layout.title.text
+    assert "a range there is the range between sources, not a forecast" in page

@@ -24,6 +24,7 @@ from gigawatt.engine import Aggregates, Model, aggregate_block
 from gigawatt.engine import run as engine_run
 from gigawatt.finance import summary as finance_summary
 from gigawatt.finance.summary import with_money
+from gigawatt.results import VERSION
 from gigawatt.runner import Backend
 from gigawatt.scenario import load_scenario
 from gigawatt.store import (
@@ -85,7 +86,7 @@ def test_begin_block_finish_and_list(tmp_path: Path) -> None:
     assert store.read_blocks(run_id).column("a").to_pylist() == [9.0, 0.0, 1.0, 2.0]
     record = store.finish_run(run_id, {"p": np.float64(0.25), "never": float("inf")})
     assert record.status == "complete"
-    assert record.summary == {"kind": "run", "version": 1, "p": 0.25, "never": None}
+    assert record.summary == {"kind": "run", "version": VERSION, "p": 0.25, "never": None}
     assert record.blocks_done == 2 and record.blocks_total == 2
     assert store.get(run_id[:6]).id == run_id
     assert [r.id for r in store.list_runs()] == [run_id]
@@ -305,7 +306,7 @@ def test_readers_cache_the_catalogue_until_a_write(tmp_path: Path, monkeypatch: 
     assert {r.id for r in reader.list_runs()} == {first, second}
     assert reader.get(second).status == "running" and len(opened) == 1  # read once after the write
     writer.finish_run(second, {"done": True})
-    assert reader.get(second).summary == {"kind": "run", "version": 1, "done": True}
+    assert reader.get(second).summary == {"kind": "run", "version": VERSION, "done": True}
     assert reader.get(second).status == "complete"
 
 

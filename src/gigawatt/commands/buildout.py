@@ -236,40 +236,35 @@ def print_summary(summary: dict[str, Any]) -> None:
 
 
 def _print_targets(targets: list[dict[str, Any]]) -> None:
-    """The targets: P(met) and P50/P90 dates, or, for a target decided by facts, met or missed."""
-    table = Table(  # at 80 columns: whole target names; "10 committed" wraps at its space
-        Column("target", no_wrap=True),
-        Column("facility GW", overflow="fold"),
-        *(Column(h, no_wrap=True) for h in ("by", "P(met)", "P50 date", "P90 date")),
-        title="Targets",
-        collapse_padding=True,
-    )
-    for t in targets:
-        if t.get("observed"):
-            # a fact, not a forecast: met (on the date) or not
-            met = "met" if t["probability"] else "missed"
-            when = (t["met_on"] or "–", "–")
-        elif not t.get("forecast", True):
-            met, when = "–", ("–", "–")
-        elif not t.get("reachable", True):
-            met, when = "–", ("–", "–")  # no date can meet it: said below the table
-        else:
-            met, when = f"{t['probability']:.1%}", (_date(t["p50_date"]), _date(t["p90_date"]))
-        table.add_row(t["name"], f"{t['gw']:,g} {t['basis'].replace('_', ' ')}", t["by"], met, *when)
-        if "after end" in when:
-            table.caption = "after end: not met within the scenario's time grid"
-    console.print(table)
-    if any(t.get("observed") for t in targets):
-        console.print("met / missed: decided by facts observed by the as-of date, not drawn.")
-    for t in targets:
-        if not t.get("reachable", True):  # only a forecast target can be unreachable
-            console.print(
-                f"{t['name']}: unreachable, not forecast: its scope ({t['scope']}) holds at most "
-                f"{t['ceiling_gw']:,.2f} GW facility with every phase at its largest, below "
-                f"{t['gw']:,g} GW.",
-                highlight=False,
+    """The targets: P(met) and P50/P90 dates of each forecast; a target decided by facts observed
+    by the as-of date in a table of its own, met on its date or missed, never a probability."""
+    from gigawatt.results import target_outcome, unreachable_reason
+
+    facts = [t for t in targets if t.get("observed")]
+    drawn = [t for t in targets if not t.get("observed")]
+    if drawn:
+        _print_forecasts(drawn)
+    if facts:
+        table = Table(  # at 80 columns: whole target names and dates
+            Column("target", no_wrap=True),
+            Column("facility GW", overflow="fold"),
+            Column("by", no_wrap=True),
+            Column("outcome (observed)", no_wrap=True),
+            title="Targets decided by facts",
+            caption="decided by facts by the as-of date ("
+            + "; ".join(sorted({t.get("decided_by") or "facts" for t in facts}))
+            + "), not drawn",
+            collapse_padding=True,
+        )
+        for t in facts:
+            table.add_row(
+                t["name"], f"{t['gw']:,g} {t['basis'].replace('_', ' ')}", t["by"], target_outcome(t)
             )
-    unforecast = [t for t in targets if not t.get("observed") and not t.get("forecast", True)]
+        console.print(table)
+    for t in drawn:
+        if not t.get("reachable", True):  # only a forecast target can be unreachable
+            console.print(f"{t['name']}: {target_outcome(t)}: {unreachable_reason(t)}.", highlight=False)
+    unforecast = [t for t in drawn if not t.get("forecast", True)]
     if unforecast:
         held = " ".join(
             f"{t['name']}: {'met' if t['probability'] >= 0.5 else 'not met'} by what is "
@@ -281,11 +276,27 @@ def _print_targets(targets: list[dict[str, Any]]) -> None:
             "holds that status at the as-of date; commitments made after it are not modelled. " + held,
             highlight=False,
         )
+
+
+def _print_forecasts(targets: list[dict[str, Any]]) -> None:
+    """The targets not decided by facts: P(met) and P50/P90 dates, or "–" where a target is not
+    forecast (a status basis) or unreachable (said below the table)."""
+    table = Table(  # at 80 columns: whole target names; "10 committed" wraps at its space
+        Column("target", no_wrap=True),
+        Column("facility GW", overflow="fold"),
+        *(Column(h, no_wrap=True) for h in ("by", "P(met)", "P50 date", "P90 date")),
+        title="Targets",
+        collapse_padding=True,
+    )
     for t in targets:
-        if t.get("observed") and not t["probability"] and t.get("reached_on"):
-            console.print(
-                f"{t['name']}: missed by its date; reached on {t['reached_on']} ({t['decided_by']})."
-            )
+        if not t.get("forecast", True) or not t.get("reachable", True):
+            met, when = "–", ("–", "–")
+        else:
+            met, when = f"{t['probability']:.1%}", (_date(t["p50_date"]), _date(t["p90_date"]))
+        table.add_row(t["name"], f"{t['gw']:,g} {t['basis'].replace('_', ' ')}", t["by"], met, *when)
+        if "after end" in when:
+            table.caption = "after end: not met within the scenario's time grid"
+    console.print(table)
 
 
 def _print_year_ends(year_ends: list[dict[str, Any]], load_factor: float | None) -> None:

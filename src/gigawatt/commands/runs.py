@@ -88,10 +88,18 @@ def show(run_id: RunId, store: StoreOpt = None, as_json: JsonOpt = False) -> Non
         console.print(f"[bold]{key}[/bold]: {value}", highlight=False)
     if record.error:
         console.print(f"[bold]error[/bold]: {record.error}", highlight=False, markup=False)
+    from gigawatt.results import target_outcome
+
     for target in (record.summary or {}).get("targets", []):
+        what = f"{target['gw']:g} GW facility {target['basis']} by {target['by']}"
+        words = target_outcome(target)
+        if target.get("observed") or not target.get("reachable", True):  # a fact, or met in no draw
+            fact = " (observed)" if target.get("observed") else ""
+            console.print(f"target {target['name']}: {what}: {words}{fact}", highlight=False)
+            continue
         console.print(
-            f"target {target['name']}: P({target['gw']:g} GW facility {target['basis']} by {target['by']})"
-            f" = {target['probability']:.1%}"
+            f"target {target['name']}: P({what}) = {target['probability']:.1%}"
+            + ("" if words is None else f" ({words})")
             + ("" if counted is None else f" (per-draw rows: {counted[target['name']]:.1%})"),
             highlight=False,
         )

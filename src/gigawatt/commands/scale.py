@@ -227,16 +227,14 @@ def countries(
         print_json(view.as_dict(), "countries")
         return
     q = view.quantiles.sel(metric=metric)
-    scale, unit = {
-        "facility_mw": (1e3, "facility GW"),
-        "accelerators": (1e6, "million accelerators"),
-        "h100_equivalents": (1e6, "million H100-equivalents"),
-        "bf16_flops": (1e18, "BF16 EFLOP/s"),
-    }[metric]
+    scale, unit = _SCALES[metric]
     values = q.values.reshape(-1, q.sizes["time"])
     changed = [t for t in range(1, values.shape[1]) if (values[:, t] != values[:, t - 1]).any()]
     shown = (changed[-1] if changed else 0) + 1
-    years = [str(t)[:4] for t in q.time.values[:shown]]
+    past = view.before_as_of[:shown]  # observed: a range there is between sources
+    years = [
+        str(t)[:4] + ("*" if before else "") for t, before in zip(q.time.values[:shown], past, strict=True)
+    ]
     last_region = [str(g) for g in q.group.values if str(g).startswith("region:")][-1]
     labels = [str(g).split(":", 1)[-1] for g in q.group.values]
     cells = _cells(q, shown, scale)
@@ -260,10 +258,34 @@ def countries(
             texts = [f"{p50}\n[dim]{band}[/]" if band else p50 for p50, band in (cells[g][t] for t in chunk)]
             table.add_row(labels[g], *texts, end_section=str(group) in ("total", last_region))
         console.print(table)
+    if any(past):
+        _print_past(view.as_of, several=len(loaded) > 1)
     if shown < q.sizes["time"]:
-        console.print(f"Unchanged after {years[-1]} (to {str(q.time.values[-1])[:4]}).", highlight=False)
+        console.print(
+            f"Unchanged after {years[-1].rstrip('*')} (to {str(q.time.values[-1])[:4]}).", highlight=False
+        )
     for note in view.notes:
         console.print(f"note: {note}", highlight=False)
+
+
+#: The table's scale and unit of each metric.
+_SCALES = {
+    "facility_mw": (1e3, "facility GW"),
+    "accelerators": (1e6, "million accelerators"),
+    "h100_equivalents": (1e6, "million H100-equivalents"),
+    "bf16_flops": (1e18, "BF16 EFLOP/s"),
+}
+
+
+def _print_past(as_of: str | None, several: bool) -> None:
+    """The footnote of the years marked ``*``: before the as-of date (of every scenario), where
+    capacity is observed and a range is the sources' disagreement, not a forecast."""
+    when = f"every as-of date (from {as_of})" if several else f"the as-of date ({as_of})"
+    console.print(
+        f"*: before {when}: capacity observed; a P10–P90 range there is the range between "
+        "sources, not a forecast.",
+        highlight=False,
+    )
 
 
 __all__ = ["sensitivity", "countries"]

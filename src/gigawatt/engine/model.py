@@ -101,6 +101,8 @@ class Model:
     supplies: list[SupplyInfo]
     series: dict[str, np.ndarray]
     series_high_mw: dict[str, float]
+    #: each phase's largest facility MW (its largest size; IT power at the highest PUE)
+    phase_high_mw: np.ndarray
     step_series: dict[str, StepSeries]
     year_ends: np.ndarray
     #: fitted build priors in effect (:mod:`gigawatt.cadence`), or None for the catalog's stages
@@ -125,6 +127,7 @@ class Model:
             supplies=_supplies(scenario, phases),
             series=series,
             series_high_mw={k: float(high[m].sum()) for k, m in series.items()},
+            phase_high_mw=high,
             step_series=step_series,
             year_ends=_year_ends(grid),
             priors=priors,

@@ -16,7 +16,7 @@ from gigawatt.compute import tokens_per_second
 from gigawatt.engine.aggregate import Aggregates
 from gigawatt.engine.histograms import _SUM_UNIT, _date_quantile, _hist_quantiles
 from gigawatt.engine.model import CAUSES, DAYS_PER_WEEK, WEEKS_PER_YEAR, Model
-from gigawatt.engine.targets import FORECAST_BASES, ceiling_mw
+from gigawatt.engine.targets import FORECAST_BASES, ceiling_mw, unreachable_reason
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -78,12 +78,12 @@ class Results:
             fact = observations.outcome(self.model.scenario, target)
             row.update(observations.outcome_row(fact))
             row["forecast"] = fact is None and target.basis in FORECAST_BASES
-            ceiling_gw = ceiling_mw(self.model, name) / 1000
-            row["ceiling_gw"] = ceiling_gw
+            row["ceiling_gw"] = ceiling_mw(self.model, name) / 1000
             # only a forecast can be out of reach: a status or observed target counts more than sites
-            row["reachable"] = not row["forecast"] or ceiling_gw >= target.power_mw / 1000
-            if fact is not None:
-                row["p50_date"] = row["p90_date"] = row["met_on"]
+            reason = unreachable_reason(self.model, name) if row["forecast"] else None
+            row["reachable"] = reason is None
+            if reason is not None:
+                row["unreachable_reason"] = reason
             rows.append(row)
         return rows
 
@@ -188,8 +188,9 @@ class Results:
         at the scenario's utilisation and model size (FLOP per token ≈ 2 × active parameters).
 
         A year end before the scenario's as-of date is ``before_as_of``: there capacity is
-        observed but demand never was (the streams' curves run back from their start), so its
-        "probability" is no forecast; the terminal and the report leave those rows out."""
+        observed but demand never was (the streams' curves run back from their start), so it
+        gets no surplus quantiles and no P(covered) (null): neither a fact nor a forecast. The
+        terminal and the report leave those rows out."""
         covered = self.aggregates.counts.get("demand_covered")
         if covered is None:
             return []
@@ -210,16 +211,19 @@ class Results:
         for i, day in enumerate(self.model.year_ends):
             inference = streams.get("inference", np.zeros(len(t)))[i]
             served = min(cap[1, i], inference) / cap[1, i] if cap[1, i] > 0 else 0.0
+            past = bool(day < self.model.as_of_day)
             rows.append(
                 {
                     "date": units.format_date(day),
-                    "before_as_of": bool(day < self.model.as_of_day),
+                    "before_as_of": past,
                     **{f"{name}_{key}_p50": float(v[i] / scale) for name, v in streams.items()},
-                    f"surplus_{key}": {
+                    f"surplus_{key}": None
+                    if past
+                    else {
                         f"p{int(q * 100)}": float(surplus[j, i] / scale)
                         for j, q in enumerate((0.1, 0.5, 0.9))
                     },
-                    "p_capacity_covers_demand": float(covered[i] / self.draws),
+                    "p_capacity_covers_demand": None if past else float(covered[i] / self.draws),
                     "inference_tokens_per_second_p50": float(
                         tokens_per_second(
                             flops[1, i] * served, demand.model_active_params, demand.utilisation

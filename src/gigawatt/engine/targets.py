@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from gigawatt import contracted, observations
+from gigawatt import contracted, observations, units
 from gigawatt.engine.draws import BlockData
 from gigawatt.engine.model import Model, PhaseInfo
 from gigawatt.sampling import sample
@@ -90,6 +90,71 @@ def ceiling_mw(model: Model, name: str) -> float:
     sites = {ph.site for ph in model.phases if where.matches(_subject(model, ph))}
     blocks = [n for n, b in model.scenario.contracted.items() if where.matches(b.subject())]
     return high_mw(model, sites, blocks)
+
+
+def earliest_days(model: Model, basis: str) -> np.ndarray:
+    """Per phase, the earliest day it can count toward a target on ``basis`` (online or under
+    construction) in any draw: its planned date's lower bound (``online``, or ``start`` for
+    under construction), never before ``as_of`` for a phase not yet holding the basis (the
+    engine's rule); a phase already holding it counts from ``as_of``. Every later step of
+    the engine (power, chips, shared limits, cadence) only delays a date; a site's
+    observations can pull its phases to the observation's day, so they bound it too. A
+    lognormal date has no lower bound here (-inf)."""
+    as_of = model.as_of_day
+    seen: dict[str, float] = {}
+    for obs in model.scenario.observations.sites:
+        seen[obs.site] = min(seen.get(obs.site, np.inf), obs.on_date)
+    key, level = ("online", "online") if basis == "online" else ("start", "under_construction")
+    out = np.empty(len(model.phases))
+    for k, ph in enumerate(model.phases):
+        dist = model.parameters.get(f"{model.phase_path(k)}.{key}")
+        low = -np.inf if dist is None or dist.family == "lognormal" else dist.low
+        if STATUS_ORDER[ph.status] >= STATUS_ORDER[level]:
+            out[k] = low if basis == "online" else min(low, as_of)
+        else:
+            out[k] = max(low, as_of)
+        if basis == "online":
+            out[k] = min(out[k], seen.get(ph.site, np.inf))
+    return out
+
+
+def unreachable_reason(model: Model, name: str) -> str | None:
+    """Why forecast target ``name`` is met in no draw, or None when some draw can meet it.
+
+    By size (:func:`ceiling_mw` below it), else by date: the capacity its scope can hold by
+    its date with every phase at its earliest possible date (:func:`earliest_days`) and
+    largest size, every contracted step at its earliest date and largest size."""
+    target = model.scenario.targets[name]
+    where = observations.target_scope(target)
+    gw = f"{target.power_mw / 1000:,g} GW"
+    ceiling = ceiling_mw(model, name)
+    if ceiling < target.power_mw:
+        return (
+            f"its scope ({where.describe()}) holds at most {ceiling / 1000:,.2f} GW facility with every "
+            f"phase at its largest, below {gw}"
+        )
+    scope = np.array([where.matches(_subject(model, ph)) for ph in model.phases], bool)
+    days = earliest_days(model, target.basis)
+    late = [(float(d), ph.id) for ph, d, s in zip(model.phases, days, scope, strict=True) if s]
+    mw = [float(model.phase_high_mw[k]) for k in np.flatnonzero(scope)]
+    for block_name, block in model.scenario.contracted.items():
+        if where.matches(block.subject()):
+            for step in block.schedule:
+                when = step.on_date if target.basis == "online" else block.signed_date
+                late.append((-np.inf if when.family == "lognormal" else when.low, f"contracted {block_name}"))
+                mw.append(step.power_mw.high)
+    by_date = sum(m for (d, _), m in zip(late, mw, strict=True) if d <= target.by_date)
+    if by_date >= target.power_mw - 1e-6:
+        return None
+    after = sorted({(d, who) for d, who in late if d > target.by_date})
+    named = "; ".join(f"{who} {units.format_date(d)}" for d, who in after[:3]) + (
+        "; …" if len(after) > 3 else ""
+    )
+    return (
+        f"its scope ({where.describe()}) holds at most {by_date / 1000:,.2f} GW facility by "
+        f"{units.format_date(target.by_date)} with every phase at its earliest possible date and its "
+        f"largest size, below {gw} (earliest dates after it: {named})"
+    )
 
 
 def high_mw(model: Model, sites: Iterable[str], blocks: Iterable[str]) -> float:

@@ -9,7 +9,7 @@ from typing import Any
 import plotly.graph_objects as go
 
 from gigawatt.report.style import _BLUE, _GREEN, _GREY, _RED, _layout
-from gigawatt.results import demand_forecast
+from gigawatt.results import demand_forecast, target_outcome
 from gigawatt.sitemap import site_map as draw_site_map
 
 #: Stage order and labels of the Gantt.
@@ -101,7 +101,9 @@ def _target_marks(fig: go.Figure, summary: Mapping[str, Any]) -> None:
                 y=[t["gw"] for t in targets],
                 mode="markers+text",
                 marker={"symbol": "star", "size": 14, "color": _RED},
-                text=[f"{t['name']}: P={t['probability']:.0%}" for t in targets],
+                text=[
+                    f"{t['name']}: {target_outcome(t) or format(t['probability'], '.0%')}" for t in targets
+                ],
                 textposition="top left",
                 name="targets (online)",
             )

@@ -24,10 +24,23 @@ from gigawatt.report.sensitivity import _sensitivity_rows
 from gigawatt.report.stress import stress_rows
 from gigawatt.report.style import _fmt
 from gigawatt.resolved import inputs_of
-from gigawatt.results import demand_forecast
+from gigawatt.results import demand_forecast, target_outcome, unreachable_reason
 from gigawatt.sitemap import MAP_CLICK_JS
 from gigawatt.store import flatten, scenario_of
 from gigawatt.units import format_date
+
+
+def _targets(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The run's targets with the words the CLI prints for one that is no forecast (``outcome``:
+    observed, not forecast, unreachable) and why an unreachable one is (``reason``)."""
+    return [
+        {
+            **t,
+            "outcome": target_outcome(t),
+            "reason": None if t.get("observed") or t.get("reachable", True) else unreachable_reason(t),
+        }
+        for t in summary.get("targets", [])
+    ]
 
 
 def _year_rows(summary: Mapping[str, Any]) -> list[list[str]]:
@@ -160,7 +173,7 @@ def report_context(
         "kind": kind,
         "summary": summary,
         "charts": charts,
-        "targets": summary.get("targets", []),
+        "targets": _targets(summary),
         "years": _year_rows(summary),
         "serving_party": (summary.get("serving") or {}).get("party"),
         "money": money,
