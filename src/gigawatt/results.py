@@ -131,6 +131,9 @@ class SensitivitySummary(Result):
     tornado_base: float | None
     parameters: list[dict[str, Any]]
     notes: list[str]
+    #: what makes the indices mean something else than asked (a date the all-median point never
+    #: reaches); absent from records made before it was added
+    warnings: list[str] = []
 
 
 class FinanceSummary(Result):
