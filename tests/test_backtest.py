@@ -292,3 +292,29 @@ def test_error_breakdown_by_campus_bias_and_baselines():
         data["baselines"]["per_index_hindsight"]["mean_abs_error_months"]
         <= data["baselines"]["per_index_loo"]["mean_abs_error_months"]
     )
+
+
+def test_coverage_comes_with_the_width_of_its_bands():
+    """A wide band covers cheaply: the headline gives the bands' median P10–P90 width beside it."""
+    result = _run()
+    data = result.as_dict()
+    observed = [m for m in result.milestones if m.kind == "observed"]
+    widths = [(units.parse_date(m.p90) - units.parse_date(m.p10)) / 30.4375 for m in observed]
+    assert data["median_band_months"] == pytest.approx(float(np.median(widths)), abs=0.05)
+    assert data["median_band_months"] > 0
+    assert data["by_step"]["first"]["median_band_months"] is not None
+
+
+def test_cli_prints_band_width_and_naive_baseline_and_says_what_is_not_out_of_sample():
+    """The text summary reads the coverage against its band and the error against a baseline that
+    knows only the milestone's index; the help says what comes from the whole history."""
+    shown = runner.invoke(app, ["backtest", str(FIXTURE), "--draws", "100"], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    data = _run().as_dict()
+    loo = data["baselines"]["per_index_loo"]
+    assert "months wide)" in shown.stdout
+    assert "naive baseline" in shown.stdout
+    assert f"n={loo['count']}, median |error| {loo['median_abs_error_months']:.1f} months" in shown.stdout
+    helped = runner.invoke(app, ["backtest", "--help"], env={"COLUMNS": "200"})
+    assert "nothing dated later" not in helped.stdout
+    assert "whole history" in helped.stdout and "power unconstrained" in helped.stdout

@@ -72,6 +72,9 @@ def test_backtest_and_crosscheck_results_validate():
         },
     )
     assert backtest.as_dict()["kind"] == "backtest"
+    # the coverage's band width and the naive baselines are named in the contract
+    named = results.BacktestSummary.model_fields
+    assert "median_band_months" in named and "baselines" in named
     check = {"name": "x", "published": 1.0, "model": 1.1, "low": 0.9, "high": 1.2}
     check |= {"passed": True, "source": "s"}
     assert results.tagged("crosscheck", {"checks": [check]}).as_dict()["checks"][0]["passed"] is True

@@ -241,3 +241,47 @@ def test_cli_table_at_80_columns_keeps_figures_whole(write, small_text):
             continue
         assert all(re.fullmatch(r"-?\d[\d,]*(\.\d+)?", c) for c in values[:2]), cells  # mu*, sigma
         assert all(re.fullmatch(r"\$-?[\d,]+\.\d\dB", c) for c in values[2:]), cells  # at P10, P90
+
+
+def test_a_level_the_all_median_point_never_reaches_is_warned(write):
+    """P1's size is uncertain (200-400 MW): with every input at its median the site holds 400 MW, so
+    0.45 GW is never reached there and the indices measure what tips the total over it: a warning;
+    0.3 GW is reached at the median: none."""
+    text = ONE_UNCERTAIN.replace('power: "300 MW"', 'power: {uniform: ["200 MW", "400 MW"]}', 1)
+    scenario = load_scenario(write(text))
+    censored = scenario_sensitivity(scenario, "gw-online:0.45", "morris", 4)
+    assert censored.tornado_base == Model.from_scenario(scenario).grid_days[-1]
+    (warning,) = censored.warnings
+    assert "0.45 GW is never reached by the horizon (2032-12-" in warning  # the last grid week
+    assert censored.as_dict()["warnings"] == [warning]
+    assert scenario_sensitivity(scenario, "gw-online:0.3", "morris", 4).warnings == []
+
+
+def test_cli_default_output_is_a_level_every_draw_has_and_the_median_point_is_labelled(write):
+    """The default output is capacity at end-2028 (never censored at the horizon); the all-median
+    figure reads as what it is, with its unit; a censored date output warns on stderr."""
+    path = write(ONE_UNCERTAIN.replace('power: "300 MW"', 'power: {uniform: ["200 MW", "400 MW"]}', 1))
+    shown = CliRunner().invoke(app, ["sensitivity", str(path), "--samples", "4", "--no-record"])
+    assert shown.exit_code == 0, shown.output
+    text = " ".join(shown.stdout.split())
+    assert "What moves capacity:2028-12-31" in text and "mu*, sigma in facility GW" in text
+    assert re.search(r"All inputs at their medians \(not the P50 forecast\): [\d.]+ facility GW", text)
+    assert "all at median" not in text
+    args = ["sensitivity", str(path), "--output", "gw-online:0.45", "--samples", "4", "--no-record"]
+    warned = CliRunner().invoke(app, args)
+    assert warned.exit_code == 0, warned.output
+    assert "warning: with every input at its median, 0.45 GW is never reached" in " ".join(
+        warned.stderr.split()
+    )
+
+
+def test_parameter_paths_break_only_after_a_dot():
+    from gigawatt.commands.common import wrap_path
+
+    path = "sites.stargate-india.power_plan[1].available"
+    assert wrap_path(path, 80) == path
+    assert wrap_path(path, 24).splitlines() == ["sites.stargate-india.", "power_plan[1].available"]
+    assert wrap_path(path, 10).splitlines() == ["sites.", "stargate-india.", "power_plan[1].", "available"]
+    for width in range(8, 50):
+        lines = wrap_path(path, width).splitlines()
+        assert "".join(lines) == path and all(line.endswith(".") for line in lines[:-1])

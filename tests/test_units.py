@@ -41,6 +41,7 @@ def test_parse_each_kind(text, kind, expected):
         ("1.2 GWh", "power", "is energy, not power"),
         ("1200", "power", "has no unit"),
         ("1.2 XW", "power", "unknown unit"),
+        ("0.9 GB", "power", "unknown unit 'GB' for a power"),
         ("$5", "power", "is money, not power"),
         ("nan GW", "power", "not a finite"),
     ],

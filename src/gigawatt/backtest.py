@@ -1,15 +1,20 @@
 """Score the engine's build-time forecasts against observed campus histories.
 
-For each campus in an Epoch-format timelines CSV, the scenario is built as it was
-known at its as-of point (default: its first timeline row, land clearing or
-construction start): its place, its stated sizes (one phase per rise of its
-power, from the whole history) and nothing dated later. The engine simulates
+For each campus in an Epoch-format timelines CSV, the scenario is built from its
+as-of point (default: its first timeline row, land clearing or construction start):
+its place and the dates known then. Not everything is as it was known then: its phase
+sizes and their number come from the whole history (one phase per rise of its power,
+later rows included), and power is unconstrained (a grid of the campus's final size,
+available from the start), so the score is of the build timing alone. The engine simulates
 it with fitted priors (:mod:`gigawatt.priors`; by default fitted leave-one-campus-
 out: every campus is forecast with priors fitted on the others), and every later
 milestone — MW online by a date — is scored against the simulated distribution
 of the date that MW was reached:
 
-* inside the P10–P90 band or not; the P50 error in months (positive: forecast late);
+* inside the P10–P90 band or not, and the band's width in months (a wide band covers
+  cheaply: the headline gives its median beside the coverage);
+* the P50 error in months (positive: forecast late), beside the naive baselines'
+  (:mod:`gigawatt.baselines`: forecasts that know only the milestone's index);
 * CRPS in days (the mean absolute error of the whole distribution: E|X - y| - E|X - X'|/2,
   Gneiting & Raftery 2007, doi:10.1198/016214506000001437);
 * the PIT value F(y) (the share of draws before the observation; flat if calibrated).
@@ -201,12 +206,14 @@ class Backtest:
 
 
 def score(milestones: Iterable[Milestone]) -> dict[str, Any]:
-    """Headline figures over milestones with an observation: coverage, |P50 error|, CRPS, PIT."""
+    """Headline figures over milestones with an observation: coverage and the median width of
+    the P10–P90 bands behind it, |P50 error|, CRPS, PIT."""
     chosen = [m for m in milestones if m.pit is not None]
     if not chosen:
         return {
             "count": 0,
             "coverage": None,
+            "median_band_months": None,
             "median_abs_p50_error_months": None,
             "mean_abs_p50_error_months": None,
             "median_p50_error_months": None,
@@ -221,9 +228,12 @@ def score(milestones: Iterable[Milestone]) -> dict[str, Any]:
     counts = np.histogram(pit, bins=_PIT_BINS, range=(0.0, 1.0))[0]
     chi2 = stats.chisquare(counts)
     ks = stats.kstest(pit, "uniform")
+    widths_days = [units.parse_date(m.p90) - units.parse_date(m.p10) for m in chosen]
     return {
         "count": len(chosen),
         "coverage": float(np.mean([m.inside for m in chosen])),
+        # how wide the P10–P90 bands were that gave the coverage (a 5-year band covers cheaply)
+        "median_band_months": round(float(np.median(widths_days)) / DAYS_PER_MONTH, 1),
         "median_abs_p50_error_months": float(np.median(errors)),
         "mean_abs_p50_error_months": round(float(np.mean(errors)), 2),
         # the bias: the median signed error (positive: forecasts late) and how many were late

@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from rich.markup import escape
+from rich.table import Column
 
 from gigawatt import units
 from gigawatt.commands.common import (
@@ -122,22 +124,21 @@ def accelerators(as_json: JsonOpt = False) -> None:
     if as_json:
         print_json(rows, "accelerators")
         return
+    # The id (what a scenario names) whole on its own line, the name wrapped at spaces under it;
+    # figures never break, a range on its own line under its value (never "(700–93" / "0)").
     table = Table(
-        "id",
-        "name",
-        "TDP W",
-        "IT W (range)",
-        "BF16 TFLOP/s",
-        "HBM GB",
-        "price $k",
+        Column("id\nname", no_wrap=False, overflow="fold"),
+        *(
+            Column(head, no_wrap=True, justify="right")
+            for head in ("TDP\nW", "IT W\n(range)", "BF16\nTFLOP/s", "HBM\nGB", "price\n$k")
+        ),
         title="Accelerators (per accelerator package)",
     )
     for row in rows:
         lo, hi = row["it_power_w_range"]
-        rng = f"{row['it_power_w']:,.0f}" + (f" ({lo:,.0f}–{hi:,.0f})" if lo is not None else "")
+        rng = f"{row['it_power_w']:,.0f}" + (f"\n({lo:,.0f}–{hi:,.0f})" if lo is not None else "")
         table.add_row(
-            row["id"],
-            row["name"],
+            f"[bold]{escape(row['id'])}[/]\n{escape(row['name'])}",
             f"{row['chip_tdp_w']:,.0f}",
             rng,
             f"{row['bf16_flops'] / 1e12:,.0f}",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["number", "share"]
+__all__ = ["number", "number_beside", "share"]
 
 
 def number(value: float, digits: int = 4, sign: bool = False) -> str:
@@ -21,6 +21,14 @@ def number(value: float, digits: int = 4, sign: bool = False) -> str:
     whole, _, frac = text.lstrip("-").partition(".")
     head = f"{int(whole):,}" + (f".{frac}" if frac else "")
     return ("-" if value < 0 else plus) + head
+
+
+def number_beside(value: float, largest: float, digits: int = 3) -> str:
+    """``value`` as :func:`number` gives it, but "0" when it is under a millionth of the largest
+    figure it is shown beside: floating-point noise (1.15e-15), not a figure to read."""
+    if math.isfinite(value) and abs(value) < 1e-6 * abs(largest):
+        return "0"
+    return number(value, digits)
 
 
 def share(p: float) -> str:

@@ -175,6 +175,9 @@ class SensitivitySummary(Result):
     tornado_base: float | None
     parameters: list[dict[str, Any]]
     notes: list[str]
+    #: what makes the indices mean something else than asked (a date the all-median point never
+    #: reaches); absent from records made before it was added
+    warnings: list[str] = []
 
 
 class FinanceSummary(Result):
@@ -242,11 +245,22 @@ class BacktestSummary(Result):
 
     kind: Literal["backtest"] = "backtest"
     coverage: float | None = Field(description="Share of observed milestones inside the forecast's P10–P90.")
+    median_band_months: float | None = Field(
+        default=None,
+        description="Median width of those milestones' P10–P90 bands, months: what the coverage cost "
+        "(absent from records made before it was added).",
+    )
     median_abs_p50_error_months: float | None
     crps_days: float | None
     pit: list[float] = Field(description="Probability integral transform of each observed date.")
     campuses: list[Any]
     milestones: list[Milestone]
+    baselines: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Naive forecasts from each campus's first row that know only the milestone's index "
+        "(per_index_loo: the other campuses' median; per_index_hindsight: all campuses'), and the "
+        "cadence by year (gigawatt.baselines).",
+    )
 
 
 class Check(BaseModel):

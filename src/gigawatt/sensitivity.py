@@ -37,9 +37,11 @@ from gigawatt.scenario import Scenario
 
 __all__ = [
     "EXCLUDED_SECTIONS",
+    "OUTPUT_UNITS",
     "Output",
     "SensitivityResult",
     "analyse",
+    "output_units",
     "parse_output",
     "scenario_sensitivity",
     "sensitivity_figure",
@@ -153,6 +155,9 @@ class SensitivityResult:
     tornado_base: float
     tornado: dict[str, tuple[float, float]]
     notes: list[str] = field(default_factory=list)
+    #: what makes the indices mean something else than asked (e.g. a date the all-median point
+    #: never reaches): printed first, as warnings
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ranking(self) -> str:
@@ -177,6 +182,7 @@ class SensitivityResult:
             "tornado_base": self.tornado_base,
             "parameters": rows,
             "notes": self.notes,
+            "warnings": self.warnings,
         }
 
 
@@ -387,6 +393,13 @@ def scenario_sensitivity(
     result.notes.append(f"{len(parameters)} uncertain parameters; the others are held at their medians")
     if out.kind == "gw-online":
         result.notes.append(f"draws that never reach {out.value / 1e3:g} GW count as the horizon's end")
+        if result.tornado_base >= model.grid_days[-1]:
+            result.warnings.append(
+                f"with every input at its median, {out.value / 1e3:g} GW is never reached by the horizon "
+                f"({units.format_date(model.grid_days[-1])}): the indices measure what tips the total over "
+                f"{out.value / 1e3:g} GW, not what drives the buildout; ask for a level the median "
+                "reaches (a lower gw-online:N) or capacity:DATE"
+            )
     if money:
         at = scenario.time.as_of_date
         result.notes.append(
@@ -397,6 +410,21 @@ def scenario_sensitivity(
             f"{out.value:.0%} a year"
         )
     return result
+
+
+#: Per output kind: the unit after a value (a date and $…B say their own) and the unit of
+#: a Morris effect (mu*, sigma) and of the tornado's values.
+OUTPUT_UNITS = {
+    "gw-online": ("", "days"),
+    "capacity": (" facility GW", "facility GW"),
+    "npv": ("", "$B"),
+    "target": (" (1: met by its date, 0: not)", "P(met)"),
+}
+
+
+def output_units(output: str) -> tuple[str, str]:
+    """:data:`OUTPUT_UNITS` of an ``--output`` text (nothing for one not known)."""
+    return OUTPUT_UNITS.get(output.partition(":")[0], ("", ""))
 
 
 def sensitivity_figure(result: SensitivityResult, top: int = 15) -> Any:

@@ -168,6 +168,8 @@ _FAST_FACTORS: dict[tuple[str, str], float] = {
     ("money_per_power_it", "/kW"): 1000.0,
     ("money_per_area", "/acre"): 1.0,
 }
+#: The unit as written after a quantity's number ("0.9 GB" → "GB").
+_UNIT_WRITTEN = re.compile(r"^\s*[-+]?[0-9][0-9,]*(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\s*(?P<unit>\S.*?)\s*$")
 _PLAIN = re.compile(r"^\s*(?P<num>[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)\s*(?P<unit>[A-Za-z/]+)\s*$")
 
 
@@ -268,6 +270,9 @@ def parse(value: object, kind: str) -> float:
         return fast
     quantity = _quantity(value)
     if quantity.dimensionless:
+        written = _UNIT_WRITTEN.match(value)
+        if written and str(quantity.units) != "dimensionless":  # pint's bytes, %, dB: no dimension
+            raise UnitError(f"unknown unit {written['unit']!r} for a {kind}: write it like {spec.example}")
         raise UnitError(f"{value!r} has no unit: write a {kind} with its unit, like {spec.example}")
     ureg = _registry()
     target = ureg.Unit(spec.canonical)

@@ -118,3 +118,37 @@ def test_help_sentences_are_not_broken_at_80_columns() -> None:
         for line, after in itertools.pairwise(lines):
             # a line followed by more text of the same paragraph is filled to near the width
             assert not (line and after.strip() and len(line) < 60 and not line.endswith(":")), (command, line)
+
+
+def test_accelerators_at_80_columns_keep_ranges_and_words_whole() -> None:
+    """Each IT power range whole on one line (never "(700–93" / "0)"), each id and each word of a
+    name whole (never "Blackwel" / "l")."""
+    out = runner.invoke(app, ["accelerators"], env=NARROW).stdout
+    assert max(map(len, out.splitlines())) <= 80
+    for row in json.loads(runner.invoke(app, ["accelerators", "--json"]).stdout)["items"]:
+        lo, hi = row["it_power_w_range"]
+        assert f"({lo:,.0f}–{hi:,.0f})" in out, row["id"]
+        assert re.search(rf"│ {re.escape(row['id'])} ", out), row["id"]
+        words = re.findall(r"[^\s│]+", out)
+        assert all(word in words for word in row["name"].split()), row["name"]
+
+
+def test_runs_list_at_80_columns_keeps_dates_kinds_and_headers_whole(tmp_path: Path) -> None:
+    store = Store(tmp_path / "s")
+    summary = {"method": "morris", "output": "capacity:2028-12-31", "evaluations": 10, "output_mean": 1.0}
+    summary |= {"output_std": 0.1, "tornado_base": 1.0, "parameters": [], "notes": []}
+    record = store.record_run(
+        scenario="a-scenario-with-a-long-name",
+        scenario_text="name: x\n",
+        scenario_ref="x",
+        kind="sensitivity",
+        draws=12_345,
+        seed=7,
+        summary=summary,
+    )
+    out = runner.invoke(app, ["runs", "list", "--store", str(store.root)], env=NARROW).stdout
+    assert max(map(len, out.splitlines())) <= 80
+    words = re.findall(r"[^\s│┃]+", out)
+    assert record.id in words and "sensitivity" in words and "12,345" in words
+    assert record.created.strftime("%Y-%m-%d") in words and record.created.strftime("%H:%M") in words
+    assert "secs" in words

@@ -66,7 +66,7 @@ BAD = [
         "unknown shortfall rule",
         "    kind: purchase\n    payer: lab\n    payee: cloud\n    value: $1B\n    on_shortfall: pray\n",
         "on_shortfall",
-        "'defer' or 'default'",
+        "'pray' is not one of defer, default",
     ),
     (
         "unknown contracted block",

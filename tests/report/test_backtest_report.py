@@ -59,6 +59,7 @@ SUMMARY: dict[str, Any] = {
     "priors": "leave-one-campus-out",
     "count": len(PIT),
     "coverage": 0.75,
+    "median_band_months": 29.0,
     "median_abs_p50_error_months": 2.5,
     "median_p50_error_months": -2.5,
     "crps_days": 80.0,
@@ -67,6 +68,10 @@ SUMMARY: dict[str, Any] = {
     "projected": {"count": 2, "pit": [0.15, 0.85], "coverage": 0.5, "median_abs_p50_error_months": 9.0},
     "campus_bootstrap_90": {"coverage": [0.5, 1.0], "median_abs_p50_error_months": [1.0, 4.0]},
     "censored": {"count": 1, "consistent": 1, "note": "nothing online by the snapshot"},
+    "baselines": {
+        "per_index_loo": {"count": 7, "median_abs_error_months": 3.1, "median_error_months": 1.2},
+        "per_index_hindsight": {"count": 8, "median_abs_error_months": 2.2, "median_error_months": 0.4},
+    },
     "campuses": [
         _campus(
             "Alpha Texas",
@@ -147,8 +152,13 @@ def test_the_tables_say_each_group_and_milestone() -> None:
     assert [row[0] for row in tables["scores"]] == [
         "observed (the headline)",
         "Epoch's projections (not scored)",
+        "naive baseline: the other campuses' median for the milestone's index",
+        "the same over all campuses (in hindsight: a floor)",
     ]
-    assert tables["scores"][0][1:4] == [str(len(PIT)), "75%", "2.5"]
+    # the coverage beside its bands' median width, the error beside the baselines'
+    assert tables["scores"][0][1:5] == [str(len(PIT)), "75%", "29.0", "2.5"]
+    assert tables["scores"][2][1:5] == ["7", "—", "—", "3.1"]
+    assert {len(row) for row in tables["scores"]} == {9}
     assert [row[2] for row in tables["milestones"]] == ["observed", "projected", "censored"]
 
 
@@ -171,6 +181,8 @@ def test_the_report_and_the_cli_page_carry_every_backtest_figure(tmp_path: Path)
         assert 'id="backtest-scores"' in page and 'id="backtest-milestones"' in page
         assert "line 7: Bravo Ohio: skipped: power falls" in page and "<script src=" not in page
         assert "Resampling whole campuses (90%): inside P10–P90 50%–100%" in page
+        assert "median P10–P90 width, months" in page and "naive baseline" in page
+        assert "nothing dated later" not in page and "power unconstrained" in page
     assert 'id="assumptions"' not in render_report(record, None)  # a CSV has no scenario sources
 
 

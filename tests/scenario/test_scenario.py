@@ -112,7 +112,7 @@ BAD = [
         ("status: announced", "status: rumoured"),
         "status: rumoured",
         "sites.beta.phases[0].status",
-        "'announced', 'committed', 'under_construction' or 'online'",
+        "'rumoured' is not one of announced, committed, under_construction, online",
     ),
     (
         "gas without technology",
@@ -177,6 +177,20 @@ BAD = [
         "is energy",
     ),
     (
+        "a power in bytes",
+        ('capacity: "500 MW"', 'capacity: "0.9 GB"'),
+        '"0.9 GB"',
+        "sites.alpha.power_plan[0].capacity",
+        "unknown unit 'GB' for a power",
+    ),
+    (
+        "target basis misspelt",
+        ("basis: online", "basis: onlin"),
+        "basis: onlin",
+        "targets.half-gw.basis",
+        "'onlin' is not one of announced, committed, under_construction, online, secured",
+    ),
+    (
         "target on unknown site",
         ("basis: online", "basis: online\n    sites: [alpah]"),
         "sites: [alpah]",
@@ -197,6 +211,13 @@ def test_bad_input_is_located(write, small_text, case, edit, needle, path, messa
     expected = f"{file}:{line}:"
     matching = [p for p in found if p.startswith(expected) and f" {path}: " in p and message in p]
     assert matching, f"{case}: wanted {expected} {path}: {message}\ngot: {found}"
+
+
+def test_a_union_of_literals_is_one_problem(write, small_text):
+    """``basis: Status | Literal["secured"]``: one line for the field, no pydantic branch names."""
+    found = problems(write(small_text.replace("basis: online", "basis: onlin", 1)))
+    assert len(found) == 1, found
+    assert "literal[" not in found[0]
 
 
 def test_every_problem_reported_at_once(write, small_text):

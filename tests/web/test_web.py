@@ -418,3 +418,14 @@ def test_stress_plan_and_sensitivity_start_from_the_api_and_say_what_is_wrong(cl
     assert len(fans) == len(campuses) and list(made)[:2] == ["backtest-pit", "backtest"]
     bad = client.post("/api/backtest", json={"text": "a,b\n1,2\n"})
     assert bad.status_code == 422 and "missing columns" in bad.json()["fields"]["text"]
+
+
+def test_the_dashboards_sensitivity_default_is_the_clis() -> None:
+    """The API and the dashboard's form default to the CLI's output, a level every draw has (a
+    date the all-median point never reaches measures only what tips the total over it)."""
+    from gigawatt.commands.scale import DEFAULT_OUTPUT
+    from gigawatt.web.schemas import SensitivityIn
+
+    assert SensitivityIn(base="stargate").output == DEFAULT_OUTPUT == "capacity:2028-12-31"
+    page = (Path(__file__).parents[2] / "src/gigawatt/templates/dashboard.html").read_text(encoding="utf-8")
+    assert f'id="task-output" type="text" value="{DEFAULT_OUTPUT}"' in page

@@ -81,7 +81,7 @@ def test_pick_stargate_run_see_fan_chart_break_yaml_and_compare(
     expect(problem).to_have_count(1, timeout=10_000)
     line = text[: text.index("step: week")].count("\n") + 1
     expect(problem).to_contain_text(f"scenario.yaml:{line}:")
-    expect(problem).to_contain_text("time.step: Input should be 'week', 'month' or 'quarter'")
+    expect(problem).to_contain_text("time.step: 'fortnight' is not one of week, month, quarter")
     page.click("#run")
     expect(page.locator("#run-status")).to_contain_text("fix the scenario first")
 

@@ -57,6 +57,17 @@ class Table(rich.table.Table):
         super().add_column(header, *args, **kwargs)
 
 
+def wrap_path(path: str, width: int) -> str:
+    """A parameter path in lines of at most ``width`` characters, broken only after a "." (a
+    part longer than the width stays whole, for the table to fold): never "phases[1].bui" / "lt"."""
+    lines = [""]
+    for part in path.replace(".", ".\n").splitlines():
+        if lines[-1] and len(lines[-1]) + len(part) > width:
+            lines.append("")
+        lines[-1] += part
+    return "\n".join(lines)
+
+
 def user_errors(func: F) -> F:
     """Turn gigawatt's own errors into located messages and exit code 2."""
 

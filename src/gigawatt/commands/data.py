@@ -6,7 +6,7 @@ import contextlib
 import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich import box
@@ -250,8 +250,10 @@ def backtest(
 ) -> None:
     """Score the engine's build-time forecasts against observed campus histories.
 
-    Each campus is forecast from its as-of point with nothing dated later; every later
-    milestone (MW online by a date) is scored: inside P10-P90, P50 error, CRPS, PIT.
+    Each campus is forecast from its as-of point: its dates known then, but its phase sizes and
+    their number from the whole history, and power unconstrained. Every later milestone (MW
+    online by a date) is scored: inside P10-P90 (with the bands' median width), P50 error beside
+    a naive baseline (the other campuses' median time to the same rise), CRPS, PIT.
     Rows after the snapshot are Epoch's projections, scored apart (kind: projected).
     """
     from gigawatt.backtest import backtest as run_backtest
@@ -337,7 +339,8 @@ def _score_line(label: str, s: dict[str, object]) -> str:
     test = s["pit_test"]
     assert isinstance(test, dict)
     return (
-        f"{label}: n={s['count']}, inside P10-P90 {s['coverage']:.0%}, median |P50 error| "
+        f"{label}: n={s['count']}, inside P10-P90 {s['coverage']:.0%} (median band "
+        f"{s['median_band_months']:.1f} months wide), median |P50 error| "
         f"{s['median_abs_p50_error_months']:.1f} months, CRPS {s['crps_days']:.0f} days, "
         f"PIT bins {test['bins']} (chi2 p={test['chi2_p']:.2f}, KS p={test['ks_p']:.2f})"
     )
@@ -357,6 +360,7 @@ def _print_scores(result: Backtest, priors: str | None) -> None:
             f"median |P50 error| {e_lo:.1f}-{e_hi:.1f} months",
             highlight=False,
         )
+    _print_baselines(result.baselines)
     steps = result.by_step()
     if steps["first"]["count"] and steps["later"]["count"]:
         first, later = steps["first"], steps["later"]
@@ -380,3 +384,18 @@ def _print_scores(result: Backtest, priors: str | None) -> None:
             f"{len(censored)} forecasts leave room for it (P90 after the snapshot).",
             highlight=False,
         )
+
+
+def _print_baselines(found: dict[str, Any]) -> None:
+    """The naive forecasts beside the model's: the per-index medians from each campus's first
+    row, of the other campuses and (a floor, knowing the answers) of all of them."""
+    loo, hindsight = found.get("per_index_loo") or {}, found.get("per_index_hindsight") or {}
+    if loo.get("median_abs_error_months") is None:
+        return
+    floor = hindsight.get("median_abs_error_months")
+    console.print(
+        f"  naive baseline (the other campuses' median time from the first row to the same rise): "
+        f"n={loo['count']}, median |error| {loo['median_abs_error_months']:.1f} months"
+        + ("" if floor is None else f"; over all campuses (in hindsight, a floor): {floor:.1f}"),
+        highlight=False,
+    )

@@ -45,25 +45,26 @@ def list_runs(store: StoreOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         print_json([r.brief() for r in records], "runs")
         return
+    # At 80 columns nothing to read breaks: the id whole with its kind under it, the date and
+    # the time each on a line, figures whole; only a scenario's name or path folds.
     table = Table(
-        Column("id", no_wrap=True),
-        Column("kind", overflow="fold"),
+        Column("id\nkind", no_wrap=True),
         Column("scenario", overflow="fold", ratio=1),
-        Column("created UTC", overflow="fold"),
+        Column("created\nUTC", no_wrap=True),
         Column("draws", justify="right", no_wrap=True),
-        Column("seed", justify="right", overflow="fold"),
+        Column("seed", justify="right", no_wrap=True),
         Column("status", overflow="fold"),
-        Column("s", justify="right", no_wrap=True),
+        Column("secs", justify="right", no_wrap=True),
         title=f"Runs in {_store(store).root}",
-        caption="status: blocks of draws on disk while a run is unfinished; s: seconds it took",
+        caption="status: blocks of draws on disk while a run is unfinished; secs: seconds it took",
+        caption_justify="left",
     )
     for r in records:
         status = r.status if r.status == "complete" or not r.blocks else f"{r.status} {r.blocks}"
         table.add_row(
-            r.id,
-            r.kind,
+            f"{r.id}\n[dim]{escape(r.kind)}[/]",
             r.scenario,
-            r.created.strftime("%Y-%m-%d %H:%M"),
+            r.created.strftime("%Y-%m-%d\n%H:%M"),
             f"{r.draws:,}",
             str(r.seed),
             status,

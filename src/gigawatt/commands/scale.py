@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Column
 
-from gigawatt.commands.common import JsonOpt, Table, app, console, print_json, user_errors
+from gigawatt.commands.common import JsonOpt, Table, app, console, err, print_json, user_errors, wrap_path
 from gigawatt.commands.options import (
     AddressOpt,
     BackendName,
@@ -24,7 +24,7 @@ from gigawatt.commands.options import (
     record_result,
 )
 from gigawatt.commands.progress import steps
-from gigawatt.fmt import number
+from gigawatt.fmt import number, number_beside
 
 if TYPE_CHECKING:
     from gigawatt.sensitivity import SensitivityResult
@@ -48,11 +48,15 @@ def _sensitivity_guard(loaded: Any, rows: int, money: bool, yes: bool) -> None:
 
 
 # `gigawatt sensitivity`'s own options, named here so that its signature reads as a list
+#: The default output: a level every draw has (never censored at the horizon, as a date that
+#: the all-median point may never reach is), in the middle of the built-in scenarios' buildouts.
+DEFAULT_OUTPUT = "capacity:2028-12-31"
 OutputOpt = Annotated[
     str,
     typer.Option(
-        help="gw-online:N (date N facility GW are online), target:NAME (P(met)), capacity:DATE "
-        "(facility GW online then), or npv:PARTY (NPV of its net cash, USD, at the as-of date over "
+        help="capacity:DATE (facility GW online then; the default: defined in every draw), "
+        "gw-online:N (date N facility GW are online; a level never reached counts as the horizon's "
+        "end), target:NAME (P(met)), or npv:PARTY (NPV of its net cash, USD, at the as-of date over "
         "the flows from it on, as finance; contract and party terms become inputs too)."
     ),
 ]
@@ -75,7 +79,7 @@ DiscountRateOpt = Annotated[
 @user_errors
 def sensitivity(
     scenario: Annotated[str, typer.Argument(help="A built-in scenario name or a YAML file.")] = "stargate",
-    output: OutputOpt = "gw-online:10",
+    output: OutputOpt = DEFAULT_OUTPUT,
     method: MethodOpt = MethodName.morris,
     samples: SamplesOpt = 32,
     include: IncludeOpt = None,
@@ -153,32 +157,49 @@ def sensitivity(
 
 
 def _print_sensitivity(result: SensitivityResult, output: str, top: int) -> None:
-    """The ``top`` parameters by the method's indices, with the output at each one's P10 and
-    P90 (the others at their medians), then the analysis's notes."""
+    """Warnings first, then the ``top`` parameters by the method's indices, with the output at each
+    one's P10 and P90 (the others at their medians), under the output with every input at its
+    median (which is not the P50 forecast), each with its unit; then the analysis's notes."""
+    import numpy as np
+
+    from gigawatt.sensitivity import output_units
     from gigawatt.units import format_date
 
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
     keys = ("S1", "ST") if result.method == "sobol" else ("mu_star", "sigma")
     is_date, is_usd = output.startswith("gw-online:"), output.startswith("npv:")
+    value_unit, effect_unit = output_units(output)
 
     def show(value: float) -> str:
         return format_date(value) if is_date else f"${value / 1e9:,.2f}B" if is_usd else number(value)
 
     scale = 1e9 if is_usd else 1.0  # Morris effects of a USD output in $B, as its values
-    unit = "" if result.method == "sobol" else " in days" if is_date else " in $B" if is_usd else ""
+    unit = "" if result.method == "sobol" or not effect_unit else f"; mu*, sigma in {effect_unit}"
+    effects = {k: result.indices[k][:top] / (1.0 if k in ("S1", "ST") else scale) for k in keys}
+    largest = {k: float(np.nanmax(np.abs(v), initial=0.0)) for k, v in effects.items()}
+    rows = [
+        [
+            *(number_beside(effects[k][i], largest[k]) for k in keys),
+            *(show(v) for v in result.tornado[name]),
+        ]
+        for i, name in enumerate(result.parameters[:top])
+    ]
+    heads = ["mu*" if k == "mu_star" else k for k in keys] + ["at P10", "at P90"]
+    # the figures never break; the parameter paths take the rest of the width, broken after a "."
+    figures = sum(max(len(h), *(len(r[j]) for r in rows)) for j, h in enumerate(heads))
+    width = max(12, console.width - figures - 3 * (len(heads) + 1) - 1)
     table = Table(
-        title=f"What moves {output} ({result.method}, {result.evaluations:,} evaluations; "
-        f"all at median: {show(result.tornado_base)}{'; mu*, sigma' + unit if unit else ''})",
+        "parameter",
+        *(Column(h, no_wrap=True, justify="right") for h in heads),
+        title=f"What moves {output} ({result.method}, {result.evaluations:,} evaluations{unit})",
+        caption_justify="left",
+        caption="All inputs at their medians (not the P50 forecast): "
+        f"{show(result.tornado_base)}{value_unit}; at P10 / P90: one input there, the others at "
+        "their medians.",
     )
-    # the parameter paths (up to ~50 characters) fold; the figures never break inside
-    table.add_column("parameter", no_wrap=False)
-    for k in keys:
-        table.add_column("mu*" if k == "mu_star" else k, no_wrap=True)
-    table.add_column("at P10", no_wrap=True)
-    table.add_column("at P90", no_wrap=True)
-    for i, name in enumerate(result.parameters[:top]):
-        low, high = result.tornado[name]
-        values = (number(result.indices[k][i] / (1.0 if k in ("S1", "ST") else scale), 3) for k in keys)
-        table.add_row(name, *values, show(low), show(high))
+    for name, row in zip(result.parameters[:top], rows, strict=True):
+        table.add_row(wrap_path(name, width), *row)
     console.print(table)
     for note in result.notes:
         console.print(f"note: {note}", highlight=False)
@@ -288,7 +309,7 @@ def _print_past(as_of: str | None, several: bool) -> None:
     )
 
 
-__all__ = ["sensitivity", "countries"]
+__all__ = ["DEFAULT_OUTPUT", "sensitivity", "countries"]
 
 
 def _cells(q: Any, shown: int, scale: float) -> list[list[tuple[str, str]]]:

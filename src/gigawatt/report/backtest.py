@@ -30,7 +30,8 @@ _STEP = "#1b2430"
 
 def backtest_figure(summary: Mapping[str, Any]) -> go.Figure | None:
     """One row per milestone (campus, facility MW): the forecast's P10–P90 (bar) and P50, and the
-    date observed (red when outside P10–P90); the title gives coverage and the median P50 error."""
+    date observed (red when outside P10–P90); the title gives coverage, the bands' median width and
+    the median P50 error."""
     rows = [m for m in summary.get("milestones") or [] if m.get("p50") and m.get("observed")]
     if not rows:
         return None
@@ -73,7 +74,9 @@ def backtest_figure(summary: Mapping[str, Any]) -> go.Figure | None:
     fig.update_xaxes(type="date")
     fig.update_yaxes(autorange="reversed", automargin=True)
     coverage, error = summary.get("coverage"), summary.get("median_abs_p50_error_months")
+    band = summary.get("median_band_months")
     head = "" if coverage is None else f": {coverage:.0%} inside P10–P90"
+    head += "" if coverage is None or band is None else f" (median band {band:.0f} months)"
     head += "" if error is None else f", median |P50 error| {error:.1f} months"
     height = max(360, 24 * len(rows) + 140)
     _layout(fig, f"Backtest{head}", height=height)
@@ -310,8 +313,9 @@ def _fan_layout(fig: go.Figure, campus: Mapping[str, Any]) -> go.Figure:
 
 
 def backtest_tables(summary: Mapping[str, Any]) -> dict[str, list[list[str]]]:
-    """The report's tables: ``scores`` (one row per group of milestones: n, inside P10–P90, median
-    |P50 error| and signed, CRPS, PIT tests) and ``milestones`` (every milestone)."""
+    """The report's tables: ``scores`` (one row per group of milestones: n, inside P10–P90 and the
+    bands' median width, median |P50 error| and signed, CRPS, PIT tests; then the naive baselines'
+    errors, to read the model's against) and ``milestones`` (every milestone)."""
     groups: list[tuple[str, Any]] = [("observed (the headline)", summary)]
     steps = summary.get("by_step") or {}
     groups += [
@@ -334,6 +338,7 @@ def backtest_tables(summary: Mapping[str, Any]) -> dict[str, list[list[str]]]:
                 label,
                 str(s["count"]),
                 "—" if s.get("coverage") is None else f"{s['coverage']:.0%}",
+                _fmt(s.get("median_band_months"), 1),
                 _fmt(s.get("median_abs_p50_error_months"), 1),
                 _fmt(s.get("median_p50_error_months"), 1),
                 _fmt(s.get("crps_days"), 0),
@@ -341,6 +346,7 @@ def backtest_tables(summary: Mapping[str, Any]) -> dict[str, list[list[str]]]:
                 _fmt(test.get("ks_p")),
             ]
         )
+    scores += _baseline_rows(summary.get("baselines") or {})
     milestones = [
         [
             m["campus"],
@@ -356,3 +362,28 @@ def backtest_tables(summary: Mapping[str, Any]) -> dict[str, list[list[str]]]:
         for m in summary.get("milestones") or []
     ]
     return {"scores": scores, "milestones": milestones}
+
+
+def _baseline_rows(found: Mapping[str, Any]) -> list[list[str]]:
+    """The per-index baselines as score rows: n and their |error| and signed error; no band."""
+    rows = []
+    for key, label in (
+        ("per_index_loo", "naive baseline: the other campuses' median for the milestone's index"),
+        ("per_index_hindsight", "the same over all campuses (in hindsight: a floor)"),
+    ):
+        s = found.get(key)
+        if isinstance(s, Mapping) and s.get("count"):
+            rows.append(
+                [
+                    label,
+                    str(s["count"]),
+                    "—",
+                    "—",
+                    _fmt(s.get("median_abs_error_months"), 1),
+                    _fmt(s.get("median_error_months"), 1),
+                    "—",
+                    "—",
+                    "—",
+                ]
+            )
+    return rows

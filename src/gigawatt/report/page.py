@@ -20,7 +20,7 @@ from gigawatt.report.buildout import GEO_ASSETS_JS
 from gigawatt.report.compare import compare_context
 from gigawatt.report.figures import _complete, figures, record_kind
 from gigawatt.report.plan import _plan_rows, _robust_rows
-from gigawatt.report.sensitivity import _sensitivity_rows
+from gigawatt.report.sensitivity import _sensitivity_rows, sensitivity_base
 from gigawatt.report.stress import stress_rows
 from gigawatt.report.style import _fmt
 from gigawatt.resolved import inputs_of
@@ -191,6 +191,7 @@ def report_context(
         context["robust_rows"] = _robust_rows(summary)
     elif kind == "sensitivity":
         context["sensitivity_head"], context["sensitivity_rows"] = _sensitivity_rows(summary)
+        context["sensitivity_base"] = sensitivity_base(summary)
     elif kind == "backtest":
         context["backtest"] = backtest_tables(summary)
     elif kind != "run":

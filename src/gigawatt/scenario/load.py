@@ -6,7 +6,9 @@ and field path."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -19,6 +21,9 @@ from gigawatt.scenario.hindsight import late_sources
 from gigawatt.scenario.model import Scenario
 
 __all__ = ["load_scenario", "load_scenario_text"]
+
+#: A value in pydantic's list of the literals a field allows ("'a', 'b' or 'c'").
+_LITERAL = re.compile(r"'([^']*)'")
 
 
 def _with_catalog_sites(doc: _yaml.Document, catalog: Catalog) -> tuple[_yaml.Document, list[Problem]]:
@@ -46,14 +51,25 @@ def _with_catalog_sites(doc: _yaml.Document, catalog: Catalog) -> tuple[_yaml.Do
 
 
 def _pydantic_problems(doc: _yaml.Document, exc: ValidationError) -> list[Problem]:
+    """One located problem per field: the branches of a union of literals (``Status |
+    Literal["secured"]``) merged into one list of the values allowed, without pydantic's
+    ``literal[...]`` path segments."""
     problems = []
+    choices: dict[tuple[Any, ...], tuple[Any, list[str]]] = {}
     for error in exc.errors():
+        loc = tuple(part for part in error["loc"] if not str(part).startswith("literal["))
+        if error["type"] == "literal_error":
+            allowed = choices.setdefault(loc, (error["input"], []))[1]
+            allowed += [v for v in _LITERAL.findall(str(error["ctx"]["expected"])) if v not in allowed]
+            continue
         message = str(error["msg"]).removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown field"
         elif error["type"] == "missing":
             message = "required field missing"
-        problems.append(doc.problem(error["loc"], message))
+        problems.append(doc.problem(loc, message))
+    for loc, (given, allowed) in choices.items():
+        problems.append(doc.problem(loc, f"{given!r} is not one of {', '.join(allowed)}"))
     return problems
 
 

@@ -292,11 +292,12 @@ class PlanIn(_OnBase):
 
 class SensitivityIn(_OnBase):
     output: str = Field(
-        default="gw-online:10",
+        default="capacity:2028-12-31",
         max_length=80,
         pattern=r"^(gw-online|target|capacity|npv):[A-Za-z0-9_.-]{1,64}$",
-        description="gw-online:N (date N facility GW are online), target:NAME (P(met)), capacity:DATE "
-        "(facility GW online then) or npv:PARTY",
+        description="capacity:DATE (facility GW online then; the default: defined in every draw), "
+        "gw-online:N (date N facility GW are online; never reached counts as the horizon's end), "
+        "target:NAME (P(met)) or npv:PARTY",
     )
     method: Literal["morris", "sobol"] = "morris"
     samples: JsonInt = Field(default=8, ge=2, le=MAX_SENSITIVITY_SAMPLES, strict=True)
