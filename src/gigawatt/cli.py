@@ -236,7 +236,7 @@ def script() -> NoReturn:
 
     The objects alive now (the modules imported so far) live as long as the process: frozen
     (:func:`gc.freeze`), no collection walks them again, nor touches their pages in the processes
-    a run forks (measured: a recorded Stargate run's collections 0.21 → 0.12 s of CPU)."""
+    a run forks (measured: a recorded Stargate run's collections 0.22–0.25 → 0.11–0.18 s of CPU)."""
     gc.freeze()
     try:
         main()
