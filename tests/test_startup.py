@@ -77,3 +77,13 @@ def test_the_script_exits_with_the_commands_code_and_its_output_flushed(tmp_path
     assert missing.returncode == 2 and "none.yaml" in missing.stderr
     assert _script("--help").returncode == 0
     assert _script("run", "--bogus").returncode == 2
+
+
+def test_the_script_freezes_the_objects_its_imports_made_before_the_command_runs():
+    # frozen, no collection of the command (nor of the processes a run forks) walks them again
+    code = (
+        "import gc, sys\nimport gigawatt.cli as cli\n"
+        "cli.main = lambda: print(gc.get_freeze_count() > 10_000)\nsys.argv[0] = 'gigawatt'\ncli.script()"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "True"

@@ -121,7 +121,7 @@ def test_a_block_from_another_process_is_tabled_from_its_packed_cells_as_the_den
 
 
 def test_arrays_built_from_buffers_are_what_pyarrow_builds() -> None:
-    from gigawatt.store.tables import _arrow, _strings
+    from gigawatt.store.tables import _arrow, _lists, _strings
 
     rng = np.random.default_rng(5)
     valid = rng.random(77) < 0.7
@@ -138,6 +138,13 @@ def test_arrays_built_from_buffers_are_what_pyarrow_builds() -> None:
     assert _arrow(np.empty(0, np.int64), pa.int64()).equals(pa.array([], pa.int64()))
     nan = _arrow(np.array([np.nan, 1.0]), pa.float64())  # a NaN stays a number, as pa.array keeps it
     assert nan.null_count == 0 and np.isnan(nan.to_numpy()[0])
+    for present in (valid, np.ones(77, bool), np.zeros(77, bool), np.zeros(0, bool)):
+        parts = [rng.random(rng.integers(0, 4)) for _ in range(int(present.sum()))]
+        nested = iter(parts)
+        expected = pa.array([next(nested).tolist() if p else None for p in present], pa.list_(pa.float64()))
+        made = _lists(parts, present, pa.float64())
+        made.validate(full=True)
+        assert made.equals(expected) and made.null_count == int((~present).sum())
     texts = ["hist", "", "capacity:facility_mw", "ü → é"]
     assert _strings(texts).equals(pa.array(texts)) and _strings([]).equals(pa.array([], pa.string()))
     try:
@@ -148,9 +155,10 @@ def test_arrays_built_from_buffers_are_what_pyarrow_builds() -> None:
         raise AssertionError("int32 values taken as int64")
 
 
-def test_a_blocks_tables_are_made_and_written_without_pandas(tmp_path: Path) -> None:
-    """``pa.array`` imports pandas on its first call (0.3-0.4 s of CPU): every process that makes a
-    block's tables (a pool's workers, the recording process) would pay it."""
+def test_a_blocks_tables_are_made_and_written_without_pandas_nor_arrows_compute(tmp_path: Path) -> None:
+    """``pa.array`` imports pandas on its first call (0.3-0.4 s of CPU), ``ListArray.from_arrays``
+    with a mask pyarrow.compute (0.04 s): every process that makes a block's tables (a pool's
+    workers, the recording process) would pay it."""
     import subprocess
     import sys
 
@@ -164,8 +172,11 @@ def test_a_blocks_tables_are_made_and_written_without_pandas(tmp_path: Path) -> 
         f"store = Store({str(tmp_path)!r})\n"
         "store.run_dir = lambda run_id: store.root\n"
         "store.write_draws('r', 0, out.rows)\n"
-        "store.write_block('r', 0, aggregates_table(out.value))\n"
-        "print(out.rows.num_rows, 'pandas' in sys.modules)\n"
+        "table = aggregates_table(out.value)\n"
+        "store.write_block('r', 0, table)\n"
+        "nulls = table.column('ints').null_count, table.column('floats').null_count\n"
+        "loaded = 'pandas' in sys.modules, 'pyarrow.compute' in sys.modules\n"
+        "print(out.rows.num_rows, min(nulls) > 0, *loaded)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.split() == ["1024", "False"]
+    assert done.stdout.split() == ["1024", "True", "False", "False"]
