@@ -187,8 +187,7 @@ ROBUST_METHOD = (
     "Dates, lead times and supply are not raised with q: a plan's quarter is the earliest its "
     "phases go online in the engine, so later dates only delay them; read later and smaller, the "
     "party's contracted capacity leaves the plan more to build, which buys probability at a "
-    "higher price (measured on Stargate: at q = 0.85, 92% for $99B against 88% for $35B; "
-    "docs/plan.md)."
+    "higher price (docs/plan.md measures both readings on Stargate)."
 )
 
 
