@@ -444,3 +444,12 @@ def test_stress_states_a_party_without_cash_or_policy_as_outside_capital_not_sho
     rows = {r["name"]: r for r in key_figures(result)["rows"]}
     assert rows["g42: outside capital beyond its flows"]["shocked"] == 90e9
     assert not any(name.startswith("g42: P(short)") for name in rows)
+
+
+def test_a_receipts_only_party_needing_capital_is_named_an_investor():
+    """AWS buys and runs nothing in `stargate`: its need is Amazon's investment in OpenAI paid
+    ahead of its receipts, so its row says so (as a lender's or investor's does)."""
+    result = runner.invoke(app, ["finance", "stargate", "--draws", "200"], env={"COLUMNS": "100"})
+    assert result.exit_code == 0
+    assert "aws‡ (investor)" in result.output and "jpmorgan (lender)" in result.output
+    assert "not a sign of strain" in " ".join(result.output.split())

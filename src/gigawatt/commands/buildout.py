@@ -268,7 +268,7 @@ def _print_targets(targets: list[dict[str, Any]]) -> None:
     if unforecast:
         held = " ".join(
             f"{t['name']}: {'met' if t['probability'] >= 0.5 else 'not met'} by what is "
-            f"{t['basis']} at the as-of date ({t['probability']:.0%} of draws)."
+            f"{t['basis']} at the as-of date ({_in_draws(t['probability'])})."
             for t in unforecast
         )
         console.print(
@@ -276,6 +276,12 @@ def _print_targets(targets: list[dict[str, Any]]) -> None:
             "holds that status at the as-of date; commitments made after it are not modelled. " + held,
             highlight=False,
         )
+
+
+def _in_draws(p: float) -> str:
+    """How many draws a status count holds in: "in no draw", "in every draw" or "in N% of draws"
+    (the phases' sizes are drawn, the status is the as-of date's)."""
+    return "in no draw" if p == 0 else "in every draw" if p == 1 else f"in {share(p)} of draws"
 
 
 def _print_forecasts(targets: list[dict[str, Any]]) -> None:

@@ -135,7 +135,10 @@ def finance(
     _print_unit_economics(economics)
     receipts = [name for name, s in result.items() if not s.get("costs_modelled", True)]
     notes = {n: p.note for n, p in money.scenario.parties.items() if p.note}
-    financiers = {n: p.kind for n, p in money.scenario.parties.items() if p.kind in ("lender", "investor")}
+    # a receipts-only party buys and runs nothing: what it pays out is what it invests or lends
+    financiers = {n: "investor" for n in receipts} | {
+        n: p.kind for n, p in money.scenario.parties.items() if p.kind in ("lender", "investor")
+    }
     print_capital(console, need, notes, receipts, financiers)
     _print_findings(money, result, pledges)
 
@@ -205,7 +208,9 @@ def _print_totals(scenario: str, result: dict[str, Any], life: float, discount_r
         "to that date, not the value of a business after the horizon: a company still growing then "
         "reads low. What was paid and received before it is sunk, not counted (net_cash_before_as_of_usd "
         "and cash_out_before_as_of_usd in --json); the IRR is the programme's, over every flow since "
-        "the horizon's start, so it can exceed the rate while the NPV is negative. "
+        "the horizon's start, so the two can disagree either way (an IRR above the rate beside a "
+        "negative NPV, or below it beside a positive one: the money already sunk weighs in the IRR "
+        "only). "
         "NPV before the party's own financing: equity raised, loans drawn and their service left "
         "out; a lender's or investor's own loans and stakes in (with financing: npv_with_financing_usd "
         "in --json; the IRR is on those flows).",
