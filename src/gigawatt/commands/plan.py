@@ -453,6 +453,11 @@ def _site_cells(row: dict[str, Any], periods: list[str]) -> tuple[str, ...]:
     built = [i for i, mw in enumerate(row["build_mw_by_period"]) if mw > 1e-6]
     why = row["why"].partition(FIXED_TEXT_END)[2] or row["why"]  # what the plan decided at the site
     if row["build_mw"] < 0.5 or not built:
+        if why.startswith("not built although"):  # it would pay: the cell gives why it is not built
+            reason = why.rsplit(": ", 1)[-1]
+            while re.search(r"\([^()]*\)", reason):  # parentheses out, innermost first
+                reason = re.sub(r" ?\([^()]*\)", "", reason)
+            return "—", "—", "—", "0", f"not built: {reason}"
         reason = re.split(r" \(|; |, |: ", why.removeprefix("not built: "))[0]
         if not reason.startswith(("not built", "nothing more")):
             reason = f"not built: {reason}"
