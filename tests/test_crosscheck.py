@@ -43,13 +43,29 @@ def test_cli_json_contract_and_exit_code():
 
 
 def test_every_row_shows_its_deviation_and_an_identity_is_no_test():
-    """A wide pass band must not hide a wide miss: each row prints the model's P50 against the
-    published value; energy per GW at the load factor LBNL's figure implies is arithmetic on
-    that figure, shown as an identity and not counted as a check."""
+    """A wide pass band must not hide a wide miss: each row prints how far the model's P50 lies
+    outside what the sources say (their one number, else the nearer end of their range: a P50
+    inside a published range or bound reads "in range", not a miss); energy per GW at the load
+    factor LBNL's figure implies is arithmetic on that figure, shown as an identity and not
+    counted as a check."""
+    from gigawatt.crosscheck import load_checks
+
     data = json.loads(runner.invoke(app, ["crosscheck", "stargate", "--json"]).stdout)
     rows = {r["name"]: r for r in data["checks"]}
-    for row in rows.values():
-        assert row["deviation"] == pytest.approx(row["model"] / row["published"] - 1)
+    checks = load_checks().checks
+    for name, row in rows.items():
+        value, low, high = checks[name].published_range()
+        if low == high:
+            assert row["deviation"] == pytest.approx(row["model"] / value - 1)
+        elif low <= row["model"] <= high:
+            assert row["deviation"] == 0
+        else:
+            edge = low if row["model"] < low else high
+            assert row["deviation"] == pytest.approx(row["model"] / edge - 1)
+    # the price is a bound on the full cost ($6.7-13.3B): inside it is no miss (it read -27%)
+    assert rows["oracle-price-covers-cost"]["deviation"] == 0
+    # the generic conversion's 481k is 7% above DCD's 450k, the top of the published counts
+    assert round(rows["abilene-1-2gw-gpus"]["deviation"] * 100) == 7
     assert rows["twh-per-gw"]["identity"] is True
     assert [n for n, r in rows.items() if r["identity"]] == ["twh-per-gw"]
     result = runner.invoke(app, ["crosscheck", "stargate"], env={"COLUMNS": "80"})
@@ -57,8 +73,11 @@ def test_every_row_shows_its_deviation_and_an_identity_is_no_test():
     committed = next(
         i for i, line in enumerate(lines) if line.startswith("│ Stargate US") and "7,000 MW" in line
     )
+    # 5,677 MW against "nearly 7 GW" (6.1-7 GW): 7% below the published range's low end
     shown = f"{round(rows['openai-count-2025-09-23']['deviation'] * 100):+d}%"
-    assert shown == "-19%" and shown in lines[committed + 1]
+    assert shown == "-7%" and shown in lines[committed + 1]
+    price = next(i for i, line in enumerate(lines) if line.startswith("│ Oracle-OpenAI price"))
+    assert "in range" in lines[price + 1]
     energy = next(i for i, line in enumerate(lines) if line.startswith("│ Energy per GW"))
     assert lines[energy].rstrip("│ ").endswith("identity")
     text = " ".join(result.stdout.split())

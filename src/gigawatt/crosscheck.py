@@ -19,7 +19,9 @@ model computes the same figure through the package's public functions:
   the contracts the money layer simulates (:func:`gigawatt.finance.rpo_series`); with
   ``signed_after``, only the books signed after that date.
 
-Each result carries its deviation, the model's P50 against the published value. A row
+Each result carries its deviation: how far the model's P50 lies outside what the sources say
+(against their value where they give one number, else the nearer end of their range, 0 inside
+it). A row
 marked ``calibrated`` (the scenario was sized from the figure) or ``identity`` (the figure
 follows from the published one by arithmetic alone) is shown and counted apart: it tests
 nothing. A check passes when the model's P50 lies in ``[low × (1 − tolerance),
@@ -154,8 +156,9 @@ class Check(Model):
             raise ValueError(f"unknown output {value!r}; known: {sorted(OUTPUTS)}")
         return value
 
-    def window(self) -> tuple[float, float, float]:
-        """(published value, low, high) in the output's unit, tolerance applied."""
+    def published_range(self) -> tuple[float, float, float]:
+        """(published value, low, high) in the output's unit, as the sources give them (an open
+        high side is infinite)."""
         kind, scale, _ = OUTPUTS[self.output]
 
         def read(value: float | str) -> float:
@@ -164,7 +167,12 @@ class Check(Model):
         value = read(self.published.value)
         low = read(self.published.low) if self.published.low is not None else value
         high = read(self.published.high) if self.published.high is not None else value
-        return value, low * (1 - self.tolerance), math.inf if self.open_high else high * (1 + self.tolerance)
+        return value, low, math.inf if self.open_high else high
+
+    def window(self) -> tuple[float, float, float]:
+        """(published value, low, high) in the output's unit, tolerance applied."""
+        value, low, high = self.published_range()
+        return value, low * (1 - self.tolerance), high * (1 + self.tolerance)
 
 
 @dataclass(frozen=True)
@@ -185,12 +193,29 @@ class CheckResult:
     why: str
     calibrated: bool = False
     identity: bool = False
+    #: the sources' own range (no tolerance): a point where they give one number
+    published_low: float = math.nan
+    published_high: float = math.nan
+
+    @property
+    def ranged(self) -> bool:
+        """Whether the sources give a range (or a bound), not one number."""
+        return self.published_low < self.published_high
 
     @property
     def deviation(self) -> float:
-        """The model's P50 against the published value, as a share (+0.20: 20% above): a wide
-        pass band must not hide a wide miss."""
-        return self.model / self.published - 1.0 if self.published else math.nan
+        """How far the model's P50 lies outside what the sources say, as a share (+0.20: 20% above
+        the highest published figure): against the published value where they give one number,
+        else against the nearer end of their range, 0 inside it. A wide pass band must not hide a
+        wide miss, and a P50 inside the sources' range (or bound) is not one."""
+        low, high = self.published_low, self.published_high
+        if not self.ranged:
+            return self.model / self.published - 1.0 if self.published else math.nan
+        if self.model < low:
+            return self.model / low - 1.0 if low else math.nan
+        if self.model > high:
+            return self.model / high - 1.0
+        return 0.0
 
     @property
     def role(self) -> str:
@@ -506,6 +531,7 @@ def crosscheck(scenario: Scenario, name: str = "", checks: Checks | None = None)
             skipped.append((key, f"the scenario has no {what}"))
             continue
         published, low, high = check.window()
+        sources = check.published_range()
         results.append(
             CheckResult(
                 name=key,
@@ -522,6 +548,8 @@ def crosscheck(scenario: Scenario, name: str = "", checks: Checks | None = None)
                 why=check.why,
                 calibrated=check.calibrated,
                 identity=check.identity,
+                published_low=sources[1],
+                published_high=sources[2],
             )
         )
     return Crosscheck(name, results, skipped)

@@ -43,9 +43,13 @@ def _window(low: float, high: float, unit: str) -> str:
     return f"{_short(low, unit)}–{_short(high, unit)}"
 
 
-def _deviation(share: float) -> str:
-    """``+20%``, ``-19%``, ``+0%`` (never ``-0%``); ``–`` where the published value is zero."""
-    return "–" if math.isnan(share) else f"{round(share * 100):+d}%"
+def _deviation(row: CheckResult) -> str:
+    """``+20%``, ``-19%``, ``+0%`` (never ``-0%``) outside the sources' figure; ``in range`` inside a
+    published range or bound; ``–`` where the published value is zero."""
+    share = row.deviation
+    if math.isnan(share):
+        return "–"
+    return "in range" if row.ranged and share == 0 else f"{round(share * 100):+d}%"
 
 
 def _verdict(row: CheckResult) -> str:
@@ -96,7 +100,7 @@ def crosscheck(scenario: ScenarioArg = "stargate", as_json: JsonOpt = False) -> 
                 row.title,
                 f"{_short(row.published, row.unit)} (pass {window})\n[dim]{row.cited}[/dim]",
                 _short(row.model, row.unit),
-                _verdict(row) + f"\n{_deviation(row.deviation)}",
+                _verdict(row) + f"\n{_deviation(row)}",
             )
         console.print(table)
         console.print(_summary(result), highlight=False)
