@@ -219,7 +219,7 @@ def print_summary(summary: dict[str, Any]) -> None:
         _print_targets(summary["targets"])
     else:
         console.print("No targets in this scenario (a `targets:` section names dates to meet).")
-    _print_year_ends(summary["year_ends"], summary.get("energy_load_factor"))
+    _print_year_ends(summary["year_ends"], summary.get("energy_load_factor"), summary.get("as_of"))
     from gigawatt.results import demand_forecast
 
     forecast = demand_forecast(summary)
@@ -228,7 +228,7 @@ def print_summary(summary: dict[str, Any]) -> None:
         _print_demand(forecast, summary.get("as_of") if past else None)
     serving = summary.get("serving") or {}
     if serving.get("share"):
-        _print_serving(serving)
+        _print_serving(serving, summary.get("as_of"))
     _print_constraints(summary["constraints"])
     _print_supply_headroom(summary.get("supply") or {})
     if summary.get("money"):
@@ -305,10 +305,31 @@ def _print_forecasts(targets: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
-def _print_year_ends(year_ends: list[dict[str, Any]], load_factor: float | None) -> None:
+#: The note under a table whose year ends before the as-of date are marked ``*``.
+_PAST = "*: before the as-of date ({}): capacity observed (a P10–P90 range there is the sources' range)"
+
+
+def _year(date: str, as_of: str | None) -> str:
+    """A year end's label: its year, marked ``*`` before the as-of date (observed, not drawn)."""
+    return date[:4] + ("*" if as_of is not None and date < as_of else "")
+
+
+def _print_year_ends(
+    year_ends: list[dict[str, Any]], load_factor: float | None, as_of: str | None = None
+) -> None:
     """Capacity online at each year end: facility GW P10–P90, and P50s of IT power, H100
     equivalents, BF16 compute and energy (at the scenario's average load, ``load_factor``; a
-    run recorded before it was stored says none)."""
+    run recorded before it was stored says none); year ends before ``as_of`` marked ``*``."""
+    past = as_of is not None and any(row["date"] < as_of for row in year_ends)
+    notes = (
+        []
+        if load_factor is None
+        else [
+            f"TWh/yr: energy at an average load of {load_factor:.0%} of facility power (demand.load_factor)"
+        ]
+    )
+    if past:
+        notes.append(_PAST.format(as_of))
     table = Table(
         "Dec 31",
         "facility GW P10",
@@ -319,14 +340,12 @@ def _print_year_ends(year_ends: list[dict[str, Any]], load_factor: float | None)
         "BF16 EFLOP/s P50",
         "TWh/yr P50",
         title="Capacity online at the scenario's sites",
-        caption=None
-        if load_factor is None
-        else f"TWh/yr: energy at an average load of {load_factor:.0%} of facility power (demand.load_factor)",
+        caption="; ".join(notes) or None,
     )
     for row in year_ends:
         gw = row["facility_gw"]
         table.add_row(
-            row["date"][:4],
+            _year(row["date"], as_of),
             f"{gw['p10']:.2f}",
             f"{gw['p50']:.2f}",
             f"{gw['p90']:.2f}",
@@ -383,9 +402,9 @@ def _print_demand(rows: list[dict[str, Any]], as_of: str | None) -> None:
     console.print(table)
 
 
-def _print_serving(serving: dict[str, Any]) -> None:
+def _print_serving(serving: dict[str, Any], as_of: str | None = None) -> None:
     """Facility power serving the demand's party (its own sites and contracted capacity) and
-    each source's share."""
+    each source's share; year ends before ``as_of`` marked ``*``."""
     who = serving["party"] or "demand"
     table = Table(
         "year end",
@@ -394,11 +413,12 @@ def _print_serving(serving: dict[str, Any]) -> None:
         "P90",
         *(f"{p} share P50" for p in serving["share"]),
         title=f"Facility power serving {who} (own sites + contracted)",
+        caption=_PAST.format(as_of) if as_of and any(d < as_of for d in serving["dates"]) else None,
     )
     for i, date in enumerate(serving["dates"]):
         gw = serving["facility_gw"]
         table.add_row(
-            date,
+            date + ("*" if as_of and date < as_of else ""),
             *(f"{gw[q][i]:.2f}" for q in ("p10", "p50", "p90")),
             *(f"{v['p50'][i]:.0%}" for v in serving["share"].values()),
         )
