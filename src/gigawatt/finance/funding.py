@@ -184,6 +184,8 @@ def _unstated_need(net: np.ndarray, start: int) -> PartyFunding | None:
     position = np.cumsum(net, axis=1)
     if start:
         position[:, start:] -= np.minimum(position[:, start - 1], 0.0)[:, None]
+    if not (position[:, start:] < -1.0).any():  # never a dollar below (most parties): nothing to measure
+        return None
     result = _need(-position, start)
     if not (result.first_period >= 0).any():
         return None
