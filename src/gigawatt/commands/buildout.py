@@ -309,9 +309,24 @@ def _print_forecasts(targets: list[dict[str, Any]]) -> None:
 _PAST = "*: before the as-of date ({}): capacity observed (a P10–P90 range there is the sources' range)"
 
 
+def _before(date: str, as_of: str | None) -> bool:
+    """Whether ``date`` is before the as-of date: observed, not drawn."""
+    return as_of is not None and date < as_of
+
+
+def _marked(label: str, date: str, as_of: str | None) -> str:
+    """``label``, marked ``*`` where ``date`` is before the as-of date (:func:`_before`)."""
+    return label + ("*" if _before(date, as_of) else "")
+
+
 def _year(date: str, as_of: str | None) -> str:
-    """A year end's label: its year, marked ``*`` before the as-of date (observed, not drawn)."""
-    return date[:4] + ("*" if as_of is not None and date < as_of else "")
+    """A year end's label: its year, marked as :func:`_marked` says."""
+    return _marked(date[:4], date, as_of)
+
+
+def _past_note(dates: list[str], as_of: str | None) -> str | None:
+    """:data:`_PAST` where any of ``dates`` is marked, else nothing."""
+    return _PAST.format(as_of) if any(_before(d, as_of) for d in dates) else None
 
 
 def _print_year_ends(
@@ -320,7 +335,6 @@ def _print_year_ends(
     """Capacity online at each year end: facility GW P10–P90, and P50s of IT power, H100
     equivalents, BF16 compute and energy (at the scenario's average load, ``load_factor``; a
     run recorded before it was stored says none); year ends before ``as_of`` marked ``*``."""
-    past = as_of is not None and any(row["date"] < as_of for row in year_ends)
     notes = (
         []
         if load_factor is None
@@ -328,8 +342,9 @@ def _print_year_ends(
             f"TWh/yr: energy at an average load of {load_factor:.0%} of facility power (demand.load_factor)"
         ]
     )
+    past = _past_note([row["date"] for row in year_ends], as_of)
     if past:
-        notes.append(_PAST.format(as_of))
+        notes.append(past)
     table = Table(
         "Dec 31",
         "facility GW P10",
@@ -413,12 +428,12 @@ def _print_serving(serving: dict[str, Any], as_of: str | None = None) -> None:
         "P90",
         *(f"{p} share P50" for p in serving["share"]),
         title=f"Facility power serving {who} (own sites + contracted)",
-        caption=_PAST.format(as_of) if as_of and any(d < as_of for d in serving["dates"]) else None,
+        caption=_past_note(serving["dates"], as_of),
     )
     for i, date in enumerate(serving["dates"]):
         gw = serving["facility_gw"]
         table.add_row(
-            date + ("*" if as_of and date < as_of else ""),
+            _marked(date, date, as_of),
             *(f"{gw[q][i]:.2f}" for q in ("p10", "p50", "p90")),
             *(f"{v['p50'][i]:.0%}" for v in serving["share"].values()),
         )
